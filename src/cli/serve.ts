@@ -1,0 +1,27 @@
+/** `bucket serve`: run the Bucket on the configured storage until SIGINT/SIGTERM. */
+import { configFromEnv } from '../config.js';
+import { startServer } from '../server.js';
+
+export async function serve(): Promise<void> {
+  const config = configFromEnv();
+  const server = await startServer(config);
+  if (server.bucket.newOwnerKey !== null) {
+    // Printed once, on the first start; it is also in <dataDir>/owner.key (mode 0600).
+    process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);
+  }
+  process.stdout.write(`BHIV Bucket listening on ${server.url} (data: ${config.dataDir})\n`);
+  const stop = (signal: string) => {
+    process.stdout.write(`${signal}: finishing in-flight requests, then stopping\n`);
+    const forced = setTimeout(() => process.exit(1), 30_000);
+    forced.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,80 @@
+/** Artifacts and versions (SPEC §3): pure rules, no I/O. */
+import type { RetentionRule } from './policy.js';
+
+export type RetentionMode = 'compliance' | 'governance' | 'none';
+
+export interface Retention {
+  readonly mode: RetentionMode;
+  readonly until: string | null;
+}
+
+/** One immutable version of an artifact as the metadata store keeps it. */
+export interface ArtifactVersion {
+  readonly product: string;
+  readonly class: string;
+  readonly name: string;
+  readonly version: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly contentType: string;
+  readonly meta: Record<string, string>;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly retention: Retention;
+  readonly tombstone: boolean;
+  /** Where the bytes are: inline in the metadata store, or in the blob store. */
+  readonly storage: 'inline' | 'blob' | 'none';
+}
+
+export interface ArtifactKey {
+  readonly product: string;
+  readonly class: string;
+  readonly name: string;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~/-]{0,511}$/;
+const RESERVED_LAST_SEGMENTS = new Set(['versions', 'restore']);
+
+/** Why a name is invalid, or null when it is valid (SPEC §2.2 artifact names). */
+export function nameProblem(name: string): string | null {
+  if (Buffer.byteLength(name, 'utf8') > 512) return 'the name is longer than 512 bytes';
+  if (!NAME_PATTERN.test(name)) {
+    return 'the name must start with a letter or digit and use only A-Z a-z 0-9 . _ ~ / -';
+  }
+  const segments = name.split('/');
+  for (const segment of segments) {
+    if (segment === '') return 'the name has an empty path segment';
+    if (segment === '.' || segment === '..') return `the name has a "${segment}" segment`;
+  }
+  const last = segments[segments.length - 1] ?? '';
+  if (RESERVED_LAST_SEGMENTS.has(last)) {
+    return `the last segment may not be "${last}" (a sub-resource)`;
+  }
+  return null;
+}
+
+const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/;
+
+/** Adds an ISO-8601 date duration (years, months, days) to a timestamp. */
+export function addDuration(fromIso: string, duration: string): string {
+  const match = DURATION.exec(duration);
+  if (!match || duration === 'P') throw new Error(`unsupported duration ${duration}`);
+  const date = new Date(fromIso);
+  const [, years, months, days] = match;
+  if (years) date.setUTCFullYear(date.getUTCFullYear() + Number(years));
+  if (months) date.setUTCMonth(date.getUTCMonth() + Number(months));
+  if (days) date.setUTCDate(date.getUTCDate() + Number(days));
+  return date.toISOString();
+}
+
+export function isDuration(value: string): boolean {
+  return value !== 'P' && DURATION.test(value);
+}
+
+/** The retention a version receives from its class at write time (SPEC §2.2). */
+export function retentionFor(rule: RetentionRule, createdAt: string): Retention {
+  return {
+    mode: rule.mode,
+    until: rule.period === null ? null : addDuration(createdAt, rule.period),
+  };
+}

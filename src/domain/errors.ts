@@ -1,0 +1,76 @@
+/**
+ * The error catalogue: every error the Bucket answers with has a stable snake_case code, an HTTP
+ * status and a message. Errors are created here and mapped to HTTP in one place (src/http/errors.ts).
+ */
+import type { Decision } from './decision.js';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  invalid_request: { status: 400, message: 'The request is malformed.' },
+  invalid_name: { status: 400, message: 'The artifact name is not valid.' },
+  invalid_json: { status: 400, message: 'The body is not valid JSON.' },
+  json_not_object: { status: 400, message: 'The body must be a JSON object.' },
+  invalid_metadata: { status: 400, message: 'The x-bucket-meta-* headers are not valid.' },
+  sha256_mismatch: { status: 400, message: 'The content does not match x-bucket-sha256.' },
+  invalid_cursor: { status: 400, message: 'The cursor is not valid.' },
+  invalid_range: { status: 416, message: 'The requested range cannot be satisfied.' },
+  unauthenticated: { status: 401, message: 'A valid API key is required.' },
+  forbidden: { status: 403, message: 'Denied by governance.' },
+  principal_suspended: { status: 403, message: 'This key is suspended.' },
+  not_found: { status: 404, message: 'Not found.' },
+  artifact_not_found: { status: 404, message: 'No such artifact.' },
+  version_not_found: { status: 404, message: 'No such version.' },
+  artifact_deleted: { status: 404, message: 'The artifact is deleted (tombstoned).' },
+  product_not_found: { status: 404, message: 'No such product.' },
+  class_not_found: { status: 404, message: 'No such artifact class.' },
+  key_not_found: { status: 404, message: 'No such key.' },
+  conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  version_conflict: { status: 409, message: 'The current version is not the expected one.' },
+  not_restorable: { status: 409, message: 'The artifact has no restorable tombstone.' },
+  already_exists: { status: 412, message: 'The artifact already exists.' },
+  payload_too_large: { status: 413, message: 'The body exceeds the size limit.' },
+  unsupported_media_type: { status: 415, message: 'The content type is not accepted.' },
+  schema_violation: { status: 422, message: 'The content fails the class schema.' },
+  rate_limited: { status: 429, message: 'Too many requests.' },
+  client_closed: { status: 499, message: 'The client closed the connection.' },
+  internal_error: { status: 500, message: 'Internal error.' },
+  gate_unavailable: { status: 503, message: 'The governance gate is unavailable.' },
+  insufficient_storage: { status: 507, message: 'A storage limit would be exceeded.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class BucketError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly decision: Decision | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: {
+      decision?: Decision;
+      details?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      status?: number;
+    } = {},
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'BucketError';
+    this.code = code;
+    this.status = options.status ?? ERRORS[code].status;
+    this.decision = options.decision;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+}
+
+export function isBucketError(error: unknown): error is BucketError {
+  return error instanceof BucketError;
+}

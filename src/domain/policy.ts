@@ -1,0 +1,69 @@
+/** The policy document model (SPEC §2). The pinned field names are the document's own. */
+
+export const OPERATIONS = ['CREATE', 'READ', 'UPDATE', 'DELETE'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/**
+ * How a class's content is typed: `json` (a JSON object), `binary` (any bytes), `system` (written
+ * by the Bucket itself), `virtual` (not stored as artifacts), or a list of accepted media types.
+ */
+export type ContentRule = 'json' | 'binary' | 'system' | 'virtual' | string[];
+
+export interface RetentionRule {
+  readonly mode: 'compliance' | 'governance' | 'none';
+  /** ISO-8601 duration (`P1Y`, `P7Y`), or null for permanent. */
+  readonly period: string | null;
+}
+
+export interface ClassRule {
+  readonly content: ContentRule;
+  readonly operations: Operation[];
+  /** null for virtual classes that hold no stored content. */
+  readonly maxBytes: number | null;
+  /** An optional JSON Schema that JSON content of this class must satisfy. */
+  readonly schema: Record<string, unknown> | null;
+  readonly retention: RetentionRule;
+  /** True where content must carry no personal data (SPEC §5 T6). */
+  readonly piiFree?: boolean;
+}
+
+export interface ProductRule {
+  readonly displayName: string;
+  readonly allowedClasses: string[];
+  readonly forbiddenClasses: string[];
+  readonly quotaBytes: number;
+  readonly maxArtifacts: number;
+  readonly readOnly: boolean;
+}
+
+export interface Limits {
+  readonly maxArtifactBytes: number;
+  readonly writesPerSecond: number;
+  readonly readsPerSecond: number;
+  readonly concurrentWrites: number;
+  readonly maxBatch: number;
+  readonly maxArtifacts: number;
+  readonly storageCapacityBytes: number;
+  readonly listPageMax: number;
+}
+
+export interface PolicyDocument {
+  readonly products: Record<string, ProductRule>;
+  readonly classes: Record<string, ClassRule>;
+  readonly rejectedClasses: string[];
+  readonly limits: Limits;
+}
+
+/** A policy document as stored: versioned and hashed. */
+export interface PolicyVersion {
+  readonly version: number;
+  readonly hash: string;
+  readonly document: PolicyDocument;
+  readonly reason: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+export function classAcceptsJsonOnly(rule: ClassRule): boolean {
+  return rule.content === 'json' || rule.content === 'system';
+}

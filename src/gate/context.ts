@@ -1,0 +1,85 @@
+/** What the gate decides on: the request context every route builds (SPEC §4.1). */
+import type { ArtifactVersion } from '../domain/artifact.js';
+import type { Reason, Threat } from '../domain/decision.js';
+import type { ErrorCode } from '../domain/errors.js';
+import type { Operation, PolicyVersion } from '../domain/policy.js';
+import type { Principal } from '../domain/principal.js';
+
+/** Every gated action. Artifact actions map onto the class operations C/R/U/D. */
+export const ACTIONS = [
+  'artifact.write',
+  'artifact.read',
+  'artifact.head',
+  'artifact.versions',
+  'artifact.list',
+  'artifact.delete',
+  'artifact.restore',
+  'keys.create',
+  'keys.list',
+  'keys.revoke',
+  'policy.read',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** What stage 4 knows of the target after stages 1–3 allowed looking it up. */
+export interface TargetState {
+  readonly head: ArtifactVersion | null;
+}
+
+export interface Preconditions {
+  /** `If-None-Match: *`: the name must not exist. */
+  readonly ifNoneMatch: boolean;
+  /** `x-bucket-if-version: n`: the current version must be n. */
+  readonly ifVersion: number | null;
+}
+
+export interface ReceivedContent {
+  readonly size: number;
+  /** SHA-256 (hex) of the received bytes. */
+  readonly sha256: string;
+  /** The bytes, present for classes whose content the gate inspects (JSON). */
+  readonly bytes: Buffer | null;
+}
+
+export interface GateContext {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly action: Action;
+  readonly policy: PolicyVersion;
+  readonly product: string | null;
+  readonly class: string | null;
+  readonly name: string | null;
+  readonly contentType: string | null;
+  /** The size the request declares (`Content-Length`), when it does. */
+  readonly declaredSize: number | null;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly preconditions: Preconditions;
+  /** The client's `x-bucket-sha256`, a claim checked against the received bytes. */
+  readonly sha256Claim: string | null;
+  /** Set once stage 4 looked the target up (or by the caller on a second, body-phase decision). */
+  target?: TargetState;
+  /** Present on the body-phase decision of a write, once the body has been received. */
+  readonly content?: ReceivedContent;
+  /** Whether the limiter granted a write slot for this request (writes only). */
+  readonly writeSlot?: boolean;
+}
+
+/** What one stage found: a denial (the first one wins) and any threats. */
+export interface StageVerdict {
+  readonly deny?: { status: number; code: ErrorCode; reasons: Reason[] };
+  readonly threats?: Threat[];
+  /** Stage 4 resolves the class operation of a write (CREATE or UPDATE). */
+  readonly operation?: Operation;
+}
+
+export const ALLOW: StageVerdict = Object.freeze({});
+
+export function deny(
+  status: number,
+  code: ErrorCode,
+  reasons: Reason[],
+  threats: Threat[] = [],
+): StageVerdict {
+  return { deny: { status, code, reasons }, threats };
+}

@@ -1,0 +1,90 @@
+/**
+ * Stage 5 — content (SPEC §4.1): the media type a class accepts, and on the received body the JSON
+ * parse, the JSON-object requirement and the class schema. The threat detectors of SPEC §5 join
+ * this stage with the gate issue.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { ClassRule } from '../../domain/policy.js';
+import { threat } from '../../domain/decision.js';
+import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
+
+export const JSON_MEDIA_TYPE = 'application/json';
+
+/** `type/subtype` of a Content-Type header, lower-cased, without parameters. */
+export function mediaTypeOf(contentType: string | null): string | null {
+  if (contentType === null) return null;
+  const media = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return media === '' ? null : media;
+}
+
+/** The media types a class accepts, or null for any. */
+export function acceptedMediaTypes(rule: ClassRule): readonly string[] | null {
+  if (Array.isArray(rule.content)) return rule.content;
+  if (rule.content === 'json' || rule.content === 'system') return [JSON_MEDIA_TYPE];
+  return null;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const compiledSchemas = new WeakMap<object, ValidateFunction>();
+
+function schemaValidator(schema: Record<string, unknown>): ValidateFunction {
+  let validate = compiledSchemas.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiledSchemas.set(schema, validate);
+  }
+  return validate;
+}
+
+export function contentStage(ctx: GateContext): StageVerdict {
+  if (ctx.action !== 'artifact.write' || ctx.class === null) return ALLOW;
+  const rule = ctx.policy.document.classes[ctx.class];
+  if (!rule) return ALLOW;
+  const media = mediaTypeOf(ctx.contentType);
+  const accepted = acceptedMediaTypes(rule);
+  if (accepted !== null && (media === null || !accepted.includes(media))) {
+    return deny(415, 'unsupported_media_type', [
+      {
+        rule: 'content_type',
+        message: `class "${ctx.class}" accepts ${accepted.join(', ')}, not ${media ?? 'no content type'}`,
+      },
+    ]);
+  }
+  const received = ctx.content;
+  if (received && ctx.sha256Claim !== null && received.sha256 !== ctx.sha256Claim) {
+    return deny(
+      400,
+      'sha256_mismatch',
+      [{ rule: 'client_sha256', message: `the content's SHA-256 is ${received.sha256}` }],
+      [threat('T7', `x-bucket-sha256 ${ctx.sha256Claim} does not match ${received.sha256}`)],
+    );
+  }
+  const bytes = received?.bytes;
+  if (!bytes || media !== JSON_MEDIA_TYPE) return ALLOW;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return deny(400, 'invalid_json', [{ rule: 'json_parse', message: (error as Error).message }]);
+  }
+  const objectRequired = rule.content === 'json' || rule.content === 'system';
+  if (objectRequired && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) {
+    return deny(400, 'json_not_object', [
+      { rule: 'json_object', message: `class "${ctx.class}" stores a JSON object` },
+    ]);
+  }
+  if (rule.schema !== null) {
+    const validate = schemaValidator(rule.schema);
+    if (!validate(parsed)) {
+      return deny(
+        422,
+        'schema_violation',
+        (validate.errors ?? []).map((error) => ({
+          rule: 'class_schema',
+          message: `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`,
+        })),
+      );
+    }
+  }
+  return ALLOW;
+}

@@ -1,0 +1,96 @@
+/** The Fastify application: plugins, authentication, error mapping, request logs and routes. */
+import { randomBytes } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Bucket } from '../bucket.js';
+import { VERSION } from '../config.js';
+import { authenticate } from './auth.js';
+import { errorBody, sendError } from './errors.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
+import { policyRoutes } from './routes/policy.js';
+import { ErrorEnvelope } from './schemas.js';
+import './types.js';
+
+export type App = FastifyInstance;
+
+const requestIdPrefix = randomBytes(3).toString('hex');
+let requestCounter = 0;
+
+export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per request is written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req_${requestIdPrefix}${(++requestCounter).toString(36)}`,
+    // Socket inactivity, not total duration: a 500 MB upload on a slow link must not time out.
+    connectionTimeout: bucket.config.idleTimeoutSeconds * 1000,
+    requestTimeout: 0,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 2048 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('decision', null);
+  app.addSchema(ErrorEnvelope);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'BHIV Bucket',
+        version: VERSION,
+        description:
+          'A governed artifact depository: every request passes one governance gate; every ' +
+          'write is a new immutable, content-addressed version.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
+  });
+  app.addHook('onRequest', authenticate(bucket.keys));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?', 1)[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        principal: request.principal?.id ?? null,
+        decision: request.decision ? (request.decision.allow ? 'allow' : 'deny') : null,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody(request.id, 'not_found', `no route ${request.method} ${request.url}`)),
+  );
+
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  await app.register(healthRoutes(bucket));
+  await app.register(keyRoutes(bucket));
+  await app.register(policyRoutes(bucket));
+  await app.register(artifactRoutes(bucket));
+  return app;
+}

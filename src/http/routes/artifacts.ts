@@ -1,0 +1,337 @@
+/**
+ * Artifacts API (SPEC §3). Bodies are never parsed here: the raw request stream goes to the
+ * service, which streams it into storage while hashing it.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Bucket } from '../../bucket.js';
+import type { ArtifactVersion } from '../../domain/artifact.js';
+import { BucketError } from '../../domain/errors.js';
+import type { WriteResult } from '../../services/artifacts.js';
+import { parseRange } from '../range.js';
+import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
+import { requestInfo } from './keys.js';
+
+const META_PREFIX = 'x-bucket-meta-';
+const META_MAX_BYTES = 8 * 1024;
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+const ArtifactParams = Type.Object({
+  product: Type.String({ maxLength: 64 }),
+  class: Type.String({ maxLength: 64 }),
+  '*': Type.String({ description: 'The artifact name (may contain /)' }),
+});
+
+function userMeta(request: FastifyRequest): Record<string, string> {
+  const meta: Record<string, string> = {};
+  let bytes = 0;
+  for (const [header, value] of Object.entries(request.headers)) {
+    if (!header.startsWith(META_PREFIX) || value === undefined) continue;
+    const key = header.slice(META_PREFIX.length);
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(key)) {
+      throw new BucketError('invalid_metadata', `metadata key "${key}" must match [a-z0-9_-]+`);
+    }
+    bytes += key.length + Buffer.byteLength(text);
+    meta[key] = text;
+  }
+  if (bytes > META_MAX_BYTES) {
+    throw new BucketError(
+      'invalid_metadata',
+      `x-bucket-meta-* headers exceed ${META_MAX_BYTES} bytes`,
+    );
+  }
+  return meta;
+}
+
+function nonNegativeInteger(value: string | undefined, header: string): number | null {
+  if (value === undefined) return null;
+  if (!/^\d{1,15}$/.test(value.trim())) {
+    throw new BucketError('invalid_request', `${header} must be a non-negative integer`);
+  }
+  return Number(value.trim());
+}
+
+function singleHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function writeAnswer(version: ArtifactVersion) {
+  return {
+    product: version.product,
+    class: version.class,
+    name: version.name,
+    version: version.version,
+    sha256: version.sha256,
+    size: version.size,
+    contentType: version.contentType,
+    createdAt: version.createdAt,
+    createdBy: version.createdBy,
+    retention: version.retention,
+  };
+}
+
+function contentHeaders(reply: FastifyReply, version: ArtifactVersion): void {
+  reply.header('etag', `"${version.sha256}"`);
+  reply.header('x-bucket-version', String(version.version));
+  reply.header('x-bucket-sha256', version.sha256);
+  reply.header('content-type', version.contentType);
+  reply.header('last-modified', new Date(version.createdAt).toUTCString());
+  reply.header('accept-ranges', 'bytes');
+  for (const [key, value] of Object.entries(version.meta)) reply.header(META_PREFIX + key, value);
+}
+
+function etagMatches(header: string | undefined, sha256: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim().replace(/^W\//, '');
+    return trimmed === '*' || trimmed === `"${sha256}"`;
+  });
+}
+
+export const artifactRoutes =
+  (bucket: Bucket): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    // Bodies stay unread streams: the service consumes request.raw itself.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+    type Params = { product: string; class: string; '*': string };
+    const target = (request: FastifyRequest, params: Params) => ({
+      ...requestInfo(request),
+      product: params.product,
+      class: params.class,
+      name: params['*'],
+    });
+
+    const sendWrite = (request: FastifyRequest, reply: FastifyReply, result: WriteResult) => {
+      request.decision = result.decision;
+      return reply.code(result.created ? 201 : 200).send(writeAnswer(result.version));
+    };
+
+    app.put(
+      '/v1/artifacts/:product/:class/*',
+      {
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Write a new version (the body is the content, streamed)',
+          description:
+            'Headers: Content-Type (JSON classes require application/json), x-bucket-meta-* ' +
+            '(≤ 8 KiB), x-bucket-sha256 (verified), If-None-Match: * (412 if the name exists), ' +
+            'x-bucket-if-version (409 unless the current version is n).',
+          params: ArtifactParams,
+          response: {
+            200: WriteAnswer,
+            201: WriteAnswer,
+            ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503, 507),
+          },
+        },
+      },
+      async (request, reply) => {
+        const ifNoneMatch = singleHeader(request, 'if-none-match');
+        if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+          throw new BucketError('invalid_request', 'PUT supports only If-None-Match: *');
+        }
+        const sha256Claim = singleHeader(request, 'x-bucket-sha256');
+        if (sha256Claim !== undefined && !SHA256_HEX.test(sha256Claim.trim())) {
+          throw new BucketError('invalid_request', 'x-bucket-sha256 must be 64 hex digits');
+        }
+        const declared = singleHeader(request, 'content-length');
+        try {
+          const result = await bucket.artifacts.put({
+            ...target(request, request.params),
+            contentType: singleHeader(request, 'content-type') ?? null,
+            declaredSize: nonNegativeInteger(declared, 'content-length'),
+            meta: userMeta(request),
+            preconditions: {
+              ifNoneMatch: ifNoneMatch !== undefined,
+              ifVersion: nonNegativeInteger(
+                singleHeader(request, 'x-bucket-if-version'),
+                'x-bucket-if-version',
+              ),
+            },
+            sha256Claim: sha256Claim?.trim().toLowerCase() ?? null,
+            body: request.raw,
+          });
+          return sendWrite(request, reply, result);
+        } catch (error) {
+          // An unread remainder of the body is not drained: close the connection after answering.
+          if (!request.raw.complete) reply.header('connection', 'close');
+          throw error;
+        }
+      },
+    );
+
+    const readContent = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      params: Params,
+      query: { version?: number | undefined },
+      withBody: boolean,
+    ) => {
+      const read = await bucket.artifacts.read({
+        ...target(request, params),
+        version: query.version,
+        content: withBody,
+      });
+      const { version } = read;
+      contentHeaders(reply, version);
+      if (etagMatches(singleHeader(request, 'if-none-match'), version.sha256)) {
+        return reply.code(304).send();
+      }
+      const range = parseRange(singleHeader(request, 'range'), version.size);
+      if (range.kind === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${version.size}`);
+        throw new BucketError('invalid_range', `the content has ${version.size} bytes`);
+      }
+      if (range.kind === 'partial') {
+        const { start, end } = range.range;
+        reply.code(206);
+        reply.header('content-range', `bytes ${start}-${end}/${version.size}`);
+        reply.header('content-length', String(end - start + 1));
+        return reply.send(withBody ? await read.open(range.range) : undefined);
+      }
+      reply.header('content-length', String(version.size));
+      return reply.send(withBody ? await read.open() : undefined);
+    };
+
+    const VersionQuery = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) });
+
+    app.get(
+      '/v1/artifacts/:product/:class/*',
+      {
+        exposeHeadRoute: false,
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Read the content (Range supported); a name ending in /versions lists versions',
+          params: ArtifactParams,
+          querystring: VersionQuery,
+          response: {
+            200: Type.Any({ description: 'The content, or the versions list for …/versions' }),
+            ...errorResponses(400, 401, 403, 404, 416, 429),
+          },
+        },
+      },
+      async (request, reply) => {
+        const name = request.params['*'];
+        if (name.endsWith('/versions')) {
+          const versions = await bucket.artifacts.versions({
+            ...target(request, request.params),
+            name: name.slice(0, -'/versions'.length),
+          });
+          return reply.send({
+            versions: versions.map((v) => ({
+              version: v.version,
+              sha256: v.sha256,
+              size: v.size,
+              createdAt: v.createdAt,
+              createdBy: v.createdBy,
+              tombstone: v.tombstone,
+            })),
+          });
+        }
+        return readContent(request, reply, request.params, request.query, true);
+      },
+    );
+
+    app.head(
+      '/v1/artifacts/:product/:class/*',
+      {
+        schema: {
+          tags: ['artifacts'],
+          summary: 'The headers of a read, without the content',
+          params: ArtifactParams,
+          querystring: VersionQuery,
+        },
+      },
+      async (request, reply) => readContent(request, reply, request.params, request.query, false),
+    );
+
+    app.delete(
+      '/v1/artifacts/:product/:class/*',
+      {
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Tombstone the artifact (only classes that allow DELETE)',
+          params: ArtifactParams,
+          response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 429) },
+        },
+      },
+      async (request, reply) => {
+        const result = await bucket.artifacts.delete(target(request, request.params));
+        request.decision = result.decision;
+        reply.header('x-bucket-version', String(result.version.version));
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/v1/artifacts/:product/:class/*',
+      {
+        schema: {
+          tags: ['artifacts'],
+          summary: 'POST …/{name}/restore: undo a tombstone within 90 days',
+          params: ArtifactParams,
+          response: { 200: WriteAnswer, ...errorResponses(401, 403, 404, 409, 429) },
+        },
+      },
+      async (request, reply) => {
+        const name = request.params['*'];
+        if (!name.endsWith('/restore')) {
+          throw new BucketError('not_found', 'POST is only for …/{name}/restore');
+        }
+        const result = await bucket.artifacts.restore({
+          ...target(request, request.params),
+          name: name.slice(0, -'/restore'.length),
+        });
+        return sendWrite(request, reply, result);
+      },
+    );
+
+    app.get(
+      '/v1/artifacts/:product',
+      {
+        schema: {
+          tags: ['artifacts'],
+          summary: 'List the live artifacts of a product, in (class, name) order',
+          params: Type.Object({ product: Type.String({ maxLength: 64 }) }),
+          querystring: Type.Object({
+            class: Type.Optional(Type.String({ maxLength: 64 })),
+            prefix: Type.Optional(Type.String({ maxLength: 512 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1 })),
+            cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+          }),
+          response: {
+            200: Type.Object({
+              items: Type.Array(ListItem),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...errorResponses(400, 401, 403, 404, 429),
+          },
+        },
+      },
+      async (request) => {
+        const page = await bucket.artifacts.list({
+          ...requestInfo(request),
+          product: request.params.product,
+          class: request.query.class,
+          prefix: request.query.prefix,
+          limit: request.query.limit,
+          cursor: request.query.cursor,
+        });
+        return {
+          items: page.items.map((v) => ({
+            class: v.class,
+            name: v.name,
+            version: v.version,
+            sha256: v.sha256,
+            size: v.size,
+            updatedAt: v.createdAt,
+          })),
+          nextCursor: page.nextCursor,
+        };
+      },
+    );
+  };

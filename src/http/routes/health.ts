@@ -1,0 +1,78 @@
+/** `GET /health` (no key): live readings of the gate, the policy and each backend. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Bucket } from '../../bucket.js';
+import { VERSION } from '../../config.js';
+
+const Backend = Type.Object({
+  kind: Type.String(),
+  ok: Type.Boolean(),
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
+const HealthAnswer = Type.Object({
+  status: Type.Union([
+    Type.Literal('healthy'),
+    Type.Literal('degraded'),
+    Type.Literal('unhealthy'),
+  ]),
+  version: Type.String(),
+  governance: Type.Object({
+    gate: Type.String(),
+    policyVersion: Type.Integer(),
+    mode: Type.String(),
+  }),
+  backends: Type.Object({ metadata: Backend, blobs: Backend, limiter: Backend }),
+});
+
+async function probe(kind: string, ping: () => Promise<void>) {
+  const started = performance.now();
+  try {
+    await ping();
+    return { kind, ok: true, latencyMs: Math.round((performance.now() - started) * 1000) / 1000 };
+  } catch (error) {
+    return {
+      kind,
+      ok: false,
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+      error: (error as Error).message,
+    };
+  }
+}
+
+export const healthRoutes =
+  (bucket: Bucket): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      '/health',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness and backend readings (no key needed)',
+          security: [],
+          response: { 200: HealthAnswer, 503: HealthAnswer },
+        },
+      },
+      async (_request, reply) => {
+        const [metadata, blobs, limiter] = await Promise.all([
+          probe(bucket.metadata.kind, () => bucket.metadata.ping()),
+          probe(bucket.blobs.kind, () => bucket.blobs.ping()),
+          probe(bucket.limiter.kind, () => bucket.limiter.ping()),
+        ]);
+        // Without metadata the gate cannot decide anything; without blobs large contents fail.
+        const status = !metadata.ok ? 'unhealthy' : blobs.ok && limiter.ok ? 'healthy' : 'degraded';
+        return reply.code(status === 'unhealthy' ? 503 : 200).send({
+          status,
+          version: VERSION,
+          governance: {
+            gate: 'active',
+            policyVersion: bucket.policies.current().version,
+            mode: 'normal',
+          },
+          backends: { metadata, blobs, limiter },
+        });
+      },
+    );
+  };

@@ -1,0 +1,127 @@
+/** Keys API (SPEC §1, owner only): create, list (never secrets), revoke. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Bucket } from '../../bucket.js';
+import type { KeyRecord } from '../../domain/principal.js';
+import type { RequestInfo } from '../../services/authorize.js';
+import { keyStatus } from '../../services/keys.js';
+import { errorResponses, KeyView } from '../schemas.js';
+import type { FastifyRequest } from 'fastify';
+
+function view(key: KeyRecord) {
+  return {
+    id: key.id,
+    kind: key.kind,
+    product: key.product,
+    integrationId: key.integrationId,
+    name: key.name,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+    status: keyStatus(key, Date.now()),
+  };
+}
+
+export function requestInfo(request: FastifyRequest): RequestInfo {
+  if (!request.principal) throw new Error('route reached without a principal');
+  return {
+    requestId: request.id,
+    principal: request.principal,
+    query: (request.query ?? {}) as Record<string, string>,
+  };
+}
+
+const CreateKey = Type.Object(
+  {
+    kind: Type.String({ description: 'owner, executor, auditor, product, ai_agent or core' }),
+    product: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    integrationId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const CreatedKey = Type.Object({
+  id: Type.String(),
+  key: Type.String({ description: 'The secret, shown only in this answer' }),
+  kind: Type.String(),
+  product: Type.Union([Type.String(), Type.Null()]),
+  integrationId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const keyRoutes =
+  (bucket: Bucket): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const authorize = async (
+      request: FastifyRequest,
+      action: 'keys.create' | 'keys.list' | 'keys.revoke',
+    ) => {
+      request.decision = (await bucket.authorizer.action(requestInfo(request), action)).decision;
+    };
+
+    app.post(
+      '/v1/keys',
+      {
+        // The gate decides before the body is validated: a caller not allowed gets 403, not 400.
+        preValidation: async (request) => authorize(request, 'keys.create'),
+        schema: {
+          tags: ['keys'],
+          summary: 'Create a key (owner); the secret is shown once',
+          body: CreateKey,
+          response: { 201: CreatedKey, ...errorResponses(400, 401, 403) },
+        },
+      },
+      async (request, reply) => {
+        const created = await bucket.keys.create(request.body);
+        const { record } = created;
+        return reply.code(201).send({
+          id: record.id,
+          key: created.key,
+          kind: record.kind,
+          product: record.product,
+          integrationId: record.integrationId,
+          name: record.name,
+          createdAt: record.createdAt,
+          expiresAt: record.expiresAt,
+        });
+      },
+    );
+
+    app.get(
+      '/v1/keys',
+      {
+        schema: {
+          tags: ['keys'],
+          summary: 'List keys (owner); never returns secrets',
+          response: {
+            200: Type.Object({ keys: Type.Array(KeyView) }),
+            ...errorResponses(401, 403),
+          },
+        },
+      },
+      async (request) => {
+        await authorize(request, 'keys.list');
+        return { keys: (await bucket.keys.list()).map(view) };
+      },
+    );
+
+    app.delete(
+      '/v1/keys/:id',
+      {
+        schema: {
+          tags: ['keys'],
+          summary: 'Revoke a key (owner); effective at once',
+          params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+          response: { 200: KeyView, ...errorResponses(401, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        await authorize(request, 'keys.revoke');
+        return view(await bucket.keys.revoke(request.params.id));
+      },
+    );
+  };

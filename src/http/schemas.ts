@@ -1,0 +1,57 @@
+/** Shared TypeBox schemas: they validate, serialize and document (OpenAPI) the routes. */
+import { Type } from 'typebox';
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable snake_case error code' }),
+      message: Type.String(),
+      requestId: Type.String(),
+      decision: Type.Optional(Type.Any({ description: 'The gate decision record (SPEC §4.3)' })),
+      details: Type.Optional(Type.Any()),
+    }),
+  },
+  { $id: 'ErrorEnvelope', description: 'Every error answer' },
+);
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, Type.Ref('ErrorEnvelope')]));
+
+export const Retention = Type.Object({
+  mode: Type.Union([Type.Literal('compliance'), Type.Literal('governance'), Type.Literal('none')]),
+  until: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const WriteAnswer = Type.Object({
+  product: Type.String(),
+  class: Type.String(),
+  name: Type.String(),
+  version: Type.Integer(),
+  sha256: Type.String(),
+  size: Type.Integer(),
+  contentType: Type.String(),
+  createdAt: Type.String(),
+  createdBy: Type.String(),
+  retention: Retention,
+});
+
+export const ListItem = Type.Object({
+  class: Type.String(),
+  name: Type.String(),
+  version: Type.Integer(),
+  sha256: Type.String(),
+  size: Type.Integer(),
+  updatedAt: Type.String(),
+});
+
+export const KeyView = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  product: Type.Union([Type.String(), Type.Null()]),
+  integrationId: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
+});

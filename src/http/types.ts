@@ -1,0 +1,16 @@
+/** Fastify type augmentation: the authenticated principal and the gate decision of a request. */
+import type { Decision } from '../domain/decision.js';
+import type { Principal } from '../domain/principal.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    decision: Decision | null;
+  }
+  interface FastifyContextConfig {
+    /** Routes that need no key (SPEC §1): /health, /metrics, /openapi.json, /docs. */
+    public?: boolean;
+  }
+}
+
+export {};

@@ -1,0 +1,103 @@
+/** The JSON Schema of the policy document (SPEC §2, pinned field names). */
+
+const operation = { enum: ['CREATE', 'READ', 'UPDATE', 'DELETE'] };
+const identifier = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' };
+const byteCount = { type: 'integer', minimum: 0 };
+
+export const policySchema = {
+  $id: 'https://bhiv.dev/schemas/bucket-policy.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['products', 'classes', 'rejectedClasses', 'limits'],
+  properties: {
+    products: {
+      type: 'object',
+      propertyNames: identifier,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'displayName',
+          'allowedClasses',
+          'forbiddenClasses',
+          'quotaBytes',
+          'maxArtifacts',
+          'readOnly',
+        ],
+        properties: {
+          displayName: { type: 'string', minLength: 1, maxLength: 200 },
+          allowedClasses: { type: 'array', items: identifier, uniqueItems: true },
+          forbiddenClasses: { type: 'array', items: identifier, uniqueItems: true },
+          quotaBytes: byteCount,
+          maxArtifacts: byteCount,
+          readOnly: { type: 'boolean' },
+        },
+      },
+    },
+    classes: {
+      type: 'object',
+      propertyNames: identifier,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['content', 'operations', 'maxBytes', 'schema', 'retention'],
+        properties: {
+          content: {
+            oneOf: [
+              { enum: ['json', 'binary', 'system', 'virtual'] },
+              {
+                type: 'array',
+                minItems: 1,
+                uniqueItems: true,
+                items: { type: 'string', pattern: '^[a-z0-9.+-]+/[a-z0-9.+-]+$' },
+              },
+            ],
+          },
+          operations: { type: 'array', items: operation, uniqueItems: true },
+          maxBytes: { anyOf: [byteCount, { type: 'null' }] },
+          schema: { anyOf: [{ type: 'object' }, { type: 'null' }] },
+          retention: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['mode', 'period'],
+            properties: {
+              mode: { enum: ['compliance', 'governance', 'none'] },
+              period: {
+                anyOf: [
+                  { type: 'string', pattern: '^P(?=\\d)(\\d+Y)?(\\d+M)?(\\d+D)?$' },
+                  { type: 'null' },
+                ],
+              },
+            },
+          },
+          piiFree: { type: 'boolean' },
+        },
+      },
+    },
+    rejectedClasses: { type: 'array', items: identifier, uniqueItems: true },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'maxArtifactBytes',
+        'writesPerSecond',
+        'readsPerSecond',
+        'concurrentWrites',
+        'maxBatch',
+        'maxArtifacts',
+        'storageCapacityBytes',
+        'listPageMax',
+      ],
+      properties: {
+        maxArtifactBytes: { type: 'integer', minimum: 1 },
+        writesPerSecond: { type: 'integer', minimum: 1 },
+        readsPerSecond: { type: 'integer', minimum: 1 },
+        concurrentWrites: { type: 'integer', minimum: 1 },
+        maxBatch: { type: 'integer', minimum: 1 },
+        maxArtifacts: { type: 'integer', minimum: 1 },
+        storageCapacityBytes: { type: 'integer', minimum: 1 },
+        listPageMax: { type: 'integer', minimum: 1, maximum: 10000 },
+      },
+    },
+  },
+} as const;

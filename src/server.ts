@@ -1,0 +1,50 @@
+/** Starting and stopping a Bucket server: `bucket serve` and the tests use this. */
+import pino, { type Logger } from 'pino';
+import { createBucket, type Bucket, type BucketAdapters } from './bucket.js';
+import type { BucketConfig } from './config.js';
+import { buildApp, type App } from './http/app.js';
+
+export interface RunningServer {
+  readonly bucket: Bucket;
+  readonly app: App;
+  readonly url: string;
+  /** Stops accepting requests, lets in-flight ones finish, then closes the stores. */
+  close(): Promise<void>;
+}
+
+export function createLogger(level: string): Logger {
+  // Authorization headers never reach the logs: requests are logged by hand, without headers.
+  return pino({ level, base: null, redact: ['req.headers.authorization', 'key'] });
+}
+
+export async function startServer(
+  config: BucketConfig,
+  adapters: BucketAdapters = {},
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
+  const bucket = await createBucket(config, adapters);
+  let app: App;
+  try {
+    app = await buildApp(bucket, logger);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await bucket.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    bucket,
+    app,
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await bucket.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,342 @@
+/**
+ * Artifact use cases (SPEC §3): every one builds its gate context and is decided before it touches
+ * storage; writes stream through `ingest`, pass the body-phase decision, then commit atomically.
+ */
+import type { Readable } from 'node:stream';
+import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../domain/artifact.js';
+import type { Decision } from '../domain/decision.js';
+import { BucketError } from '../domain/errors.js';
+import type { Preconditions } from '../gate/context.js';
+import { JSON_MEDIA_TYPE, mediaTypeOf } from '../gate/stages/content.js';
+import type { BlobStore, ByteRange, Limiter, MetadataStore } from '../storage/ports.js';
+import type { Authorizer, RequestInfo } from './authorize.js';
+import { BodyTooLargeError, ingest, type Ingested } from './ingest.js';
+import type { PolicyService } from './policies.js';
+
+/** SHA-256 of zero bytes: the recorded digest of a tombstone. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const RESTORE_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
+const DEFAULT_PAGE = 100;
+
+export interface PutArtifactRequest extends RequestInfo, ArtifactKey {
+  readonly contentType: string | null;
+  readonly declaredSize: number | null;
+  readonly meta: Record<string, string>;
+  readonly preconditions: Preconditions;
+  readonly sha256Claim: string | null;
+  readonly body: Readable;
+}
+
+export interface WriteResult {
+  readonly created: boolean;
+  readonly version: ArtifactVersion;
+  readonly decision: Decision;
+}
+
+export interface ReadResult {
+  readonly version: ArtifactVersion;
+  /** Opens the content, or the inclusive byte range of it. */
+  open(range?: ByteRange): Promise<Readable | Buffer>;
+}
+
+export interface ListRequest extends RequestInfo {
+  readonly product: string;
+  readonly class?: string | undefined;
+  readonly prefix?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: string | undefined;
+}
+
+export interface ListResult {
+  readonly items: ArtifactVersion[];
+  readonly nextCursor: string | null;
+}
+
+export interface ArtifactServiceOptions {
+  /** Contents up to this size are kept inline in the metadata store. */
+  readonly inlineMaxBytes: number;
+}
+
+function encodeCursor(last: ArtifactVersion): string {
+  return Buffer.from(JSON.stringify([last.class, last.name])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { class: string; name: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string'
+    ) {
+      return { class: value[0], name: value[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new BucketError('invalid_cursor', 'the cursor is not one this Bucket issued');
+}
+
+export class ArtifactService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly blobs: BlobStore,
+    private readonly limiter: Limiter,
+    private readonly policies: PolicyService,
+    private readonly authorizer: Authorizer,
+    private readonly options: ArtifactServiceOptions,
+  ) {}
+
+  async put(request: PutArtifactRequest): Promise<WriteResult> {
+    const limits = this.policies.current().document.limits;
+    const slot = await this.limiter.tryAcquireWrite(limits.concurrentWrites);
+    try {
+      return await this.putWithSlot(request, slot !== null);
+    } finally {
+      slot?.release();
+    }
+  }
+
+  private async putWithSlot(request: PutArtifactRequest, writeSlot: boolean): Promise<WriteResult> {
+    const key = { product: request.product, class: request.class, name: request.name };
+    const ctx = this.authorizer.context(request, 'artifact.write', {
+      ...key,
+      contentType: request.contentType,
+      declaredSize: request.declaredSize,
+      meta: request.meta,
+      preconditions: request.preconditions,
+      sha256Claim: request.sha256Claim,
+      writeSlot,
+    });
+    const headerOutcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
+    const classRule = ctx.policy.document.classes[request.class];
+    const media = mediaTypeOf(request.contentType);
+    // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
+    const inspect = media === JSON_MEDIA_TYPE;
+    let received: Ingested;
+    try {
+      received = await ingest(request.body, this.blobs, {
+        limit: headerOutcome.bodyLimit ?? ctx.policy.document.limits.maxArtifactBytes,
+        buffer: inspect,
+        inlineMax: this.options.inlineMaxBytes,
+      });
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      const tooLarge = await this.authorizer.require({
+        ...ctx,
+        content: { size: error.size, sha256: '', bytes: null },
+      });
+      // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
+      throw new BucketError('payload_too_large', undefined, { decision: tooLarge.decision });
+    }
+    try {
+      const final = await this.authorizer.require({
+        ...ctx,
+        content: {
+          size: received.size,
+          sha256: received.sha256,
+          bytes: inspect ? received.bytes : null,
+        },
+      });
+      const head = ctx.target?.head ?? null;
+      const createdAt = new Date().toISOString();
+      const inline = received.bytes !== null && received.size <= this.options.inlineMaxBytes;
+      const version: ArtifactVersion = {
+        ...key,
+        version: (head?.version ?? 0) + 1,
+        sha256: received.sha256,
+        size: received.size,
+        contentType: request.contentType ?? defaultContentType(classRule?.content),
+        meta: request.meta,
+        createdAt,
+        createdBy: request.principal.id,
+        retention: retentionFor(classRule?.retention ?? { mode: 'none', period: null }, createdAt),
+        tombstone: false,
+        storage: inline ? 'inline' : 'blob',
+      };
+      if (!inline) await this.storeBlob(received);
+      await this.commit(version, head?.version ?? 0, inline ? received.bytes : null);
+      return { created: head === null, version, decision: final.decision };
+    } finally {
+      await received.writer?.abort();
+    }
+  }
+
+  /** Makes the received bytes durable in the blob store under their SHA-256. */
+  private async storeBlob(received: Ingested): Promise<void> {
+    if (received.writer) {
+      await received.writer.commit(received.sha256);
+      return;
+    }
+    // Buffered for inspection but too large to keep inline.
+    const writer = await this.blobs.createWriter();
+    try {
+      await writer.write(received.bytes ?? Buffer.alloc(0));
+      await writer.commit(received.sha256);
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+
+  private async commit(
+    version: ArtifactVersion,
+    expectedCurrentVersion: number,
+    inline: Buffer | null,
+  ): Promise<void> {
+    const result = await this.metadata.commitVersion({ version, expectedCurrentVersion, inline });
+    if (!result.ok) {
+      throw new BucketError(
+        'version_conflict',
+        `a concurrent write moved ${version.name} to version ${result.current}; retry`,
+      );
+    }
+  }
+
+  private async loadTarget(key: ArtifactKey) {
+    return { head: await this.metadata.getHead(key) };
+  }
+
+  async read(
+    request: RequestInfo & ArtifactKey & { version?: number | undefined; content: boolean },
+  ): Promise<ReadResult> {
+    const key = { product: request.product, class: request.class, name: request.name };
+    await this.authorizer.require(
+      this.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', key),
+    );
+    const version =
+      request.version === undefined
+        ? await this.metadata.getHead(key)
+        : await this.metadata.getVersion(key, request.version);
+    if (!version) {
+      throw request.version === undefined
+        ? new BucketError('artifact_not_found', `no artifact ${request.class}/${request.name}`)
+        : new BucketError('version_not_found', `no version ${request.version} of ${request.name}`);
+    }
+    if (version.tombstone) {
+      throw new BucketError(
+        'artifact_deleted',
+        `${request.name} is deleted (version ${version.version}); restore it or ask for an earlier version`,
+      );
+    }
+    return {
+      version,
+      open: async (range) => {
+        if (version.storage === 'inline') {
+          const bytes = (await this.metadata.readInline(key, version.version)) ?? Buffer.alloc(0);
+          return range ? bytes.subarray(range.start, range.end + 1) : bytes;
+        }
+        return this.blobs.read(version.sha256, range);
+      },
+    };
+  }
+
+  async versions(request: RequestInfo & ArtifactKey): Promise<ArtifactVersion[]> {
+    const key = { product: request.product, class: request.class, name: request.name };
+    await this.authorizer.require(this.authorizer.context(request, 'artifact.versions', key));
+    const versions = await this.metadata.listVersions(key);
+    if (versions.length === 0) {
+      throw new BucketError('artifact_not_found', `no artifact ${request.class}/${request.name}`);
+    }
+    return versions;
+  }
+
+  async list(request: ListRequest): Promise<ListResult> {
+    await this.authorizer.require(
+      this.authorizer.context(request, 'artifact.list', {
+        product: request.product,
+        class: request.class ?? null,
+      }),
+    );
+    const pageMax = this.policies.current().document.limits.listPageMax;
+    const limit = Math.max(1, Math.min(request.limit ?? DEFAULT_PAGE, pageMax));
+    const items = await this.metadata.listArtifacts({
+      product: request.product,
+      class: request.class,
+      prefix: request.prefix,
+      after: request.cursor === undefined ? undefined : decodeCursor(request.cursor),
+      limit: limit + 1,
+    });
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page, nextCursor: items.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  async delete(request: RequestInfo & ArtifactKey): Promise<WriteResult> {
+    return this.writeMarker(request, 'artifact.delete');
+  }
+
+  async restore(request: RequestInfo & ArtifactKey): Promise<WriteResult> {
+    return this.writeMarker(request, 'artifact.restore');
+  }
+
+  /** A tombstone (delete) or the undoing of one (restore): new versions, never erasure. */
+  private async writeMarker(
+    request: RequestInfo & ArtifactKey,
+    action: 'artifact.delete' | 'artifact.restore',
+  ): Promise<WriteResult> {
+    const key = { product: request.product, class: request.class, name: request.name };
+    const limits = this.policies.current().document.limits;
+    const slot = await this.limiter.tryAcquireWrite(limits.concurrentWrites);
+    try {
+      const ctx = this.authorizer.context(request, action, { ...key, writeSlot: slot !== null });
+      const outcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
+      const head = ctx.target?.head ?? null;
+      if (!head)
+        throw new BucketError('artifact_not_found', `no artifact ${key.class}/${key.name}`);
+      const createdAt = new Date().toISOString();
+      let version: ArtifactVersion;
+      let inline: Buffer | null = null;
+      if (action === 'artifact.delete') {
+        if (head.tombstone)
+          throw new BucketError('artifact_deleted', `${key.name} is already deleted`);
+        version = {
+          ...head,
+          version: head.version + 1,
+          sha256: EMPTY_SHA256,
+          size: 0,
+          meta: {},
+          createdAt,
+          createdBy: request.principal.id,
+          tombstone: true,
+          storage: 'none',
+        };
+      } else {
+        const live = await this.restorable(key, head);
+        if (live.storage === 'inline') inline = await this.metadata.readInline(key, live.version);
+        const classRule = ctx.policy.document.classes[key.class];
+        version = {
+          ...live,
+          version: head.version + 1,
+          createdAt,
+          createdBy: request.principal.id,
+          retention: classRule ? retentionFor(classRule.retention, createdAt) : live.retention,
+        };
+      }
+      await this.commit(version, head.version, inline);
+      return { created: false, version, decision: outcome.decision };
+    } finally {
+      slot?.release();
+    }
+  }
+
+  /** The version a tombstoned head restores to, if the tombstone is within the restore window. */
+  private async restorable(key: ArtifactKey, head: ArtifactVersion): Promise<ArtifactVersion> {
+    if (!head.tombstone) {
+      throw new BucketError('not_restorable', `${key.name} is not deleted`);
+    }
+    if (Date.now() - Date.parse(head.createdAt) > RESTORE_WINDOW_MS) {
+      throw new BucketError('not_restorable', `${key.name} was deleted more than 90 days ago`);
+    }
+    const versions = await this.metadata.listVersions(key);
+    const live = versions.reverse().find((v) => !v.tombstone);
+    if (!live) throw new BucketError('not_restorable', `${key.name} has no version to restore`);
+    return live;
+  }
+}
+
+function defaultContentType(content: unknown): string {
+  if (content === 'json' || content === 'system') return JSON_MEDIA_TYPE;
+  return 'application/octet-stream';
+}

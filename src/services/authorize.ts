@@ -1,0 +1,63 @@
+/** Building gate contexts and turning denials into errors: the one way services consult the gate. */
+import { BucketError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import type { Action, GateContext } from '../gate/context.js';
+import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
+import type { PolicyService } from './policies.js';
+
+export interface RequestInfo {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly query?: Readonly<Record<string, string>>;
+}
+
+export type ContextFields = Partial<
+  Omit<GateContext, 'requestId' | 'principal' | 'action' | 'policy'>
+>;
+
+export class Authorizer {
+  constructor(
+    private readonly gate: Gate,
+    private readonly policies: PolicyService,
+  ) {}
+
+  context(request: RequestInfo, action: Action, fields: ContextFields = {}): GateContext {
+    return {
+      requestId: request.requestId,
+      principal: request.principal,
+      action,
+      policy: this.policies.current(),
+      product: null,
+      class: null,
+      name: null,
+      contentType: null,
+      declaredSize: null,
+      meta: {},
+      query: request.query ?? {},
+      preconditions: { ifNoneMatch: false, ifVersion: null },
+      sha256Claim: null,
+      ...fields,
+    };
+  }
+
+  /** Decides `ctx`; throws the denial as a BucketError carrying its decision. */
+  async require(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
+    const outcome = await this.gate.decide(ctx, loadTarget);
+    if (!outcome.decision.allow) throw denialError(outcome);
+    return outcome;
+  }
+
+  /** For routes with no target: may this principal perform `action` at all? */
+  async action(request: RequestInfo, action: Action): Promise<GateOutcome> {
+    return this.require(this.context(request, action));
+  }
+}
+
+export function denialError(outcome: GateOutcome): BucketError {
+  const { decision } = outcome;
+  const message = decision.reasons.map((reason) => reason.message).join('; ') || undefined;
+  return new BucketError(outcome.code ?? 'forbidden', message, {
+    decision,
+    status: decision.status,
+  });
+}

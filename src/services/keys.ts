@@ -1,0 +1,197 @@
+/** Keys and principals (SPEC §1): creation, authentication, revocation, owner bootstrap. */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BucketError } from '../domain/errors.js';
+import {
+  PRINCIPAL_KINDS,
+  principalOf,
+  type KeyRecord,
+  type Principal,
+  type PrincipalKind,
+} from '../domain/principal.js';
+import type { MetadataStore } from '../storage/ports.js';
+import type { PolicyService } from './policies.js';
+
+export const KEY_PREFIX = 'bkt_';
+/** The id of the owner key created at bootstrap (or supplied by BUCKET_OWNER_KEY). */
+export const BOOTSTRAP_OWNER_ID = 'key_owner';
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** A new key: 192 random bits, base64url, with the `bkt_` prefix. */
+export function generateKey(): string {
+  return KEY_PREFIX + randomBytes(24).toString('base64url');
+}
+
+function newKeyId(): string {
+  return 'key_' + randomBytes(8).toString('hex');
+}
+
+export interface CreateKeyInput {
+  readonly kind: string;
+  readonly product?: string | null | undefined;
+  readonly integrationId?: string | null | undefined;
+  readonly name: string;
+  readonly expiresAt?: string | null | undefined;
+}
+
+export interface CreatedKey {
+  readonly record: KeyRecord;
+  /** The secret, shown once. */
+  readonly key: string;
+}
+
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
+export function keyStatus(key: KeyRecord, now: number): KeyStatus {
+  if (key.revokedAt !== null) return 'revoked';
+  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now) return 'expired';
+  return 'active';
+}
+
+const PRODUCT_BOUND: ReadonlySet<PrincipalKind> = new Set(['product', 'ai_agent']);
+
+export class KeyService {
+  /** Authentication cache by secret hash; entries are dropped at once on revocation. */
+  private readonly cache = new Map<string, KeyRecord>();
+
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly policies: PolicyService,
+  ) {}
+
+  /**
+   * Ensures the owner key exists. A generated secret is handed to `persist` (which writes
+   * `<dataDir>/owner.key`) before the key is stored, so a crash in between never leaves a key
+   * nobody has; it is returned so that the server prints it once. Returns null otherwise.
+   */
+  async bootstrapOwner(
+    suppliedKey: string | undefined,
+    persist: (secret: string) => Promise<void>,
+  ): Promise<string | null> {
+    const existing = await this.metadata.getKey(BOOTSTRAP_OWNER_ID);
+    if (existing && suppliedKey === undefined) return null;
+    if (existing && suppliedKey !== undefined) {
+      if (existing.hash !== hashKey(suppliedKey)) {
+        this.cache.delete(existing.hash);
+        await this.metadata.setKeyHash(BOOTSTRAP_OWNER_ID, hashKey(suppliedKey));
+      }
+      return null;
+    }
+    const secret = suppliedKey ?? generateKey();
+    if (suppliedKey === undefined) await persist(secret);
+    await this.metadata.insertKey({
+      id: BOOTSTRAP_OWNER_ID,
+      hash: hashKey(secret),
+      kind: 'owner',
+      product: null,
+      integrationId: null,
+      name: 'owner (bootstrap)',
+      createdAt: new Date().toISOString(),
+      expiresAt: null,
+      revokedAt: null,
+    });
+    return suppliedKey === undefined ? secret : null;
+  }
+
+  /** The principal of a presented key, or null when it is unknown, revoked or expired. */
+  async authenticate(presented: string): Promise<Principal | null> {
+    const hash = hashKey(presented);
+    let record = this.cache.get(hash) ?? null;
+    if (!record) {
+      record = await this.metadata.findKeyByHash(hash);
+      if (!record) return null;
+      this.cache.set(hash, record);
+    }
+    // The lookup is by hash; compare the whole hash in constant time all the same.
+    if (!timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+    if (keyStatus(record, Date.now()) !== 'active') return null;
+    return principalOf(record);
+  }
+
+  async create(input: CreateKeyInput): Promise<CreatedKey> {
+    const kind = input.kind as PrincipalKind;
+    if (!PRINCIPAL_KINDS.includes(kind)) {
+      throw new BucketError(
+        'invalid_request',
+        `kind must be one of ${PRINCIPAL_KINDS.join(', ')}, not "${input.kind}"`,
+      );
+    }
+    const products = this.policies.current().document.products;
+    let product: string | null = input.product ?? null;
+    if (PRODUCT_BOUND.has(kind)) {
+      if (product === null) {
+        throw new BucketError('invalid_request', `a ${kind} key needs a product`);
+      }
+      if (!products[product]) {
+        throw new BucketError('invalid_request', `no product "${product}" in the policy`);
+      }
+    } else if (kind === 'core') {
+      if (product !== null && product !== 'core') {
+        throw new BucketError('invalid_request', 'a core key belongs to the "core" product');
+      }
+      product = 'core';
+    } else if (product !== null) {
+      throw new BucketError('invalid_request', `a ${kind} key is not bound to a product`);
+    }
+    if (input.integrationId) {
+      throw new BucketError(
+        'invalid_request',
+        `no approved integration "${input.integrationId}" exists`,
+      );
+    }
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 200) {
+      throw new BucketError('invalid_request', 'name must have 1 to 200 characters');
+    }
+    let expiresAt: string | null = null;
+    if (input.expiresAt) {
+      const at = Date.parse(input.expiresAt);
+      if (Number.isNaN(at)) {
+        throw new BucketError('invalid_request', 'expiresAt must be an ISO-8601 date-time');
+      }
+      if (at <= Date.now()) throw new BucketError('invalid_request', 'expiresAt is in the past');
+      expiresAt = new Date(at).toISOString();
+    }
+    const key = generateKey();
+    const record: KeyRecord = {
+      id: newKeyId(),
+      hash: hashKey(key),
+      kind,
+      product,
+      integrationId: null,
+      name,
+      createdAt: new Date().toISOString(),
+      expiresAt,
+      revokedAt: null,
+    };
+    await this.metadata.insertKey(record);
+    return { record, key };
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    return this.metadata.listKeys();
+  }
+
+  async revoke(id: string): Promise<KeyRecord> {
+    const existing = await this.metadata.getKey(id);
+    if (!existing) throw new BucketError('key_not_found', `no key "${id}"`);
+    if (existing.kind === 'owner' && existing.revokedAt === null) {
+      const now = Date.now();
+      const activeOwners = (await this.metadata.listKeys()).filter(
+        (key) => key.kind === 'owner' && keyStatus(key, now) === 'active',
+      );
+      if (activeOwners.length <= 1) {
+        throw new BucketError(
+          'conflict',
+          'this is the last active owner key; create another owner key before revoking it',
+        );
+      }
+    }
+    const revoked = await this.metadata.revokeKey(id, new Date().toISOString());
+    this.cache.delete(existing.hash);
+    if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);
+    return revoked;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The embedded blob store: content-addressed files. A content is written to a temporary file,
+ * fsynced, then renamed to `<root>/sha256/<aa>/<bb>/<sha256>`; a crash before the rename leaves only
+ * a temporary, which `init()` removes on the next start.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BlobStore, BlobWriter, ByteRange } from '../ports.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+class FileBlobWriter implements BlobWriter {
+  private done = false;
+
+  constructor(
+    private readonly store: FileBlobStore,
+    private readonly file: FileHandle,
+    private readonly tempPath: string,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.file.write(chunk, offset);
+      offset += bytesWritten;
+    }
+  }
+
+  async commit(sha256: string): Promise<void> {
+    if (this.done) throw new Error('blob writer already finished');
+    this.done = true;
+    try {
+      await this.file.sync();
+      await this.file.close();
+      const finalPath = this.store.pathOf(sha256);
+      await mkdir(join(finalPath, '..'), { recursive: true });
+      // Same content already stored: the rename replaces it with identical bytes.
+      await rename(this.tempPath, finalPath);
+      await this.store.syncDirectory(join(finalPath, '..'));
+    } catch (error) {
+      await rm(this.tempPath, { force: true });
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.file.close().catch(() => undefined);
+    await rm(this.tempPath, { force: true });
+  }
+}
+
+export class FileBlobStore implements BlobStore {
+  readonly kind = 'fs';
+  private readonly tempDir: string;
+  private readonly contentDir: string;
+
+  constructor(readonly root: string) {
+    this.tempDir = join(root, 'tmp');
+    this.contentDir = join(root, 'sha256');
+  }
+
+  pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error('not a SHA-256 hex digest');
+    return join(this.contentDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.contentDir, { recursive: true });
+    // Temporaries belong to uploads of a previous process: none of them was ever acknowledged.
+    await rm(this.tempDir, { recursive: true, force: true });
+    await mkdir(this.tempDir, { recursive: true });
+  }
+
+  async ping(): Promise<void> {
+    await stat(this.contentDir);
+  }
+
+  async close(): Promise<void> {}
+
+  /** Number of temporaries currently present (uploads in progress or abandoned). */
+  async temporaries(): Promise<number> {
+    return (await readdir(this.tempDir)).length;
+  }
+
+  async syncDirectory(path: string): Promise<void> {
+    const dir = await open(path, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  async createWriter(): Promise<BlobWriter> {
+    const tempPath = join(this.tempDir, randomUUID());
+    const file = await open(tempPath, 'wx', 0o600);
+    return new FileBlobWriter(this, file, tempPath);
+  }
+
+  async read(sha256: string, range?: ByteRange): Promise<Readable> {
+    const path = this.pathOf(sha256);
+    // Open first so that a missing content rejects here instead of erroring mid-response.
+    const handle = await open(path, 'r');
+    return handle.createReadStream({
+      highWaterMark: 256 * 1024,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Storage ports. Services talk only to these interfaces; adapters (sqlite, fs, memory, and later
+ * postgres, s3, redis) implement them. Every method is asynchronous so that network-backed
+ * adapters drop in without touching services or routes.
+ */
+import type { Readable } from 'node:stream';
+import type { ArtifactKey, ArtifactVersion } from '../domain/artifact.js';
+import type { PolicyVersion } from '../domain/policy.js';
+import type { KeyRecord } from '../domain/principal.js';
+
+export interface ProductUsage {
+  readonly bytes: number;
+  readonly artifacts: number;
+}
+
+export interface ListArtifactsQuery {
+  readonly product: string;
+  readonly class?: string | undefined;
+  readonly prefix?: string | undefined;
+  /** Exclusive lower bound in (class, name) order, from a cursor. */
+  readonly after?: { class: string; name: string } | undefined;
+  readonly limit: number;
+}
+
+/** A new version to commit, with the head version the gate decided against. */
+export interface VersionCommit {
+  readonly version: ArtifactVersion;
+  /** The current head version the decision was made against; 0 when the name did not exist. */
+  readonly expectedCurrentVersion: number;
+  /** The bytes when `version.storage === 'inline'`. */
+  readonly inline: Buffer | null;
+}
+
+export type CommitResult =
+  { ok: true } | { ok: false; reason: 'version_conflict'; current: number };
+
+export interface MetadataStore {
+  readonly kind: string;
+  /** Applies migrations; refuses a database newer than this code knows. */
+  init(): Promise<void>;
+  /** A live round trip to the store; resolves with nothing or rejects. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  getSetting(key: string): Promise<string | null>;
+  /** Sets `key` only if it has no value yet; returns the value now stored. */
+  setSettingOnce(key: string, value: string): Promise<string>;
+
+  insertKey(key: KeyRecord): Promise<void>;
+  findKeyByHash(hash: string): Promise<KeyRecord | null>;
+  getKey(id: string): Promise<KeyRecord | null>;
+  listKeys(): Promise<KeyRecord[]>;
+  /** Marks the key revoked; returns the updated record, or null when it does not exist. */
+  revokeKey(id: string, at: string): Promise<KeyRecord | null>;
+  /** Replaces the secret hash of a key (the owner key supplied by configuration). */
+  setKeyHash(id: string, hash: string): Promise<void>;
+
+  latestPolicy(): Promise<PolicyVersion | null>;
+  insertPolicy(policy: PolicyVersion): Promise<void>;
+
+  /** The newest version of an artifact (a tombstone included), or null. */
+  getHead(key: ArtifactKey): Promise<ArtifactVersion | null>;
+  getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null>;
+  /** The bytes of an inline version. */
+  readInline(key: ArtifactKey, version: number): Promise<Buffer | null>;
+  listVersions(key: ArtifactKey): Promise<ArtifactVersion[]>;
+  /** Heads of live (not tombstoned) artifacts in (class, name) order. */
+  listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]>;
+  /** Atomically: checks the head, appends the version, moves the head, updates usage counters. */
+  commitVersion(commit: VersionCommit): Promise<CommitResult>;
+  usage(product: string): Promise<ProductUsage>;
+}
+
+/** A content being written to the blob store: bytes go to a temporary place until `commit`. */
+export interface BlobWriter {
+  write(chunk: Buffer): Promise<void>;
+  /** Makes the bytes durable and addressable as `sha256`. */
+  commit(sha256: string): Promise<void>;
+  /** Discards everything written; safe to call more than once and after a failed commit. */
+  abort(): Promise<void>;
+}
+
+export interface ByteRange {
+  /** Inclusive first byte. */
+  readonly start: number;
+  /** Inclusive last byte. */
+  readonly end: number;
+}
+
+export interface BlobStore {
+  readonly kind: string;
+  /** Prepares the store and removes temporaries left by an interrupted process. */
+  init(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  createWriter(): Promise<BlobWriter>;
+  /** Streams a content (or part of it); rejects when it does not exist. */
+  read(sha256: string, range?: ByteRange): Promise<Readable>;
+  exists(sha256: string): Promise<boolean>;
+}
+
+/** A held write slot; `release` is idempotent. */
+export interface WriteSlot {
+  release(): void;
+}
+
+export interface Limiter {
+  readonly kind: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** A write slot, or null when `max` writes are already in flight. */
+  tryAcquireWrite(max: number): Promise<WriteSlot | null>;
+  writesInFlight(): Promise<number>;
+}

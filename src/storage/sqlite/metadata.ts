@@ -1,0 +1,344 @@
+/** The embedded metadata store: SQLite through better-sqlite3, in WAL mode. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ArtifactKey, ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
+import type { PolicyDocument, PolicyVersion } from '../../domain/policy.js';
+import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type {
+  CommitResult,
+  ListArtifactsQuery,
+  MetadataStore,
+  ProductUsage,
+  VersionCommit,
+} from '../ports.js';
+import { MIGRATIONS } from './migrations.js';
+
+interface VersionRow {
+  product: string;
+  class: string;
+  name: string;
+  version: number;
+  sha256: string;
+  size: number;
+  content_type: string;
+  meta: string;
+  created_at: string;
+  created_by: string;
+  retention_mode: string;
+  retention_until: string | null;
+  tombstone: number;
+  storage: string;
+}
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  kind: string;
+  product: string | null;
+  integration_id: string | null;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+interface PolicyRow {
+  version: number;
+  hash: string;
+  document: string;
+  reason: string;
+  created_at: string;
+  created_by: string;
+}
+
+const VERSION_COLUMNS =
+  'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
+  'retention_mode, retention_until, tombstone, storage';
+
+function toVersion(row: VersionRow): ArtifactVersion {
+  return {
+    product: row.product,
+    class: row.class,
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    size: row.size,
+    contentType: row.content_type,
+    meta: JSON.parse(row.meta) as Record<string, string>,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    retention: { mode: row.retention_mode as RetentionMode, until: row.retention_until },
+    tombstone: row.tombstone === 1,
+    storage: row.storage as ArtifactVersion['storage'],
+  };
+}
+
+function toKey(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    hash: row.hash,
+    kind: row.kind as PrincipalKind,
+    product: row.product,
+    integrationId: row.integration_id,
+    name: row.name,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export class SchemaTooNewError extends Error {
+  constructor(found: number, known: number) {
+    super(
+      `the database schema is version ${found}, newer than this Bucket knows (${known}); ` +
+        'upgrade the Bucket before starting it on this data',
+    );
+  }
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); FULL would also
+    // survive power loss at the cost of an fsync per transaction.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.statements = this.prepare();
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version] ?? '');
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      ping: db.prepare('SELECT 1'),
+      getSetting: db.prepare<[string], { value: string }>(
+        'SELECT value FROM settings WHERE key = ?',
+      ),
+      insertSetting: db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)'),
+      insertKey: db.prepare(
+        'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, expires_at, revoked_at) ' +
+          'VALUES (@id, @hash, @kind, @product, @integrationId, @name, @createdAt, @expiresAt, @revokedAt)',
+      ),
+      keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE hash = ?'),
+      keyById: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?'),
+      listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, id'),
+      revokeKey: db.prepare('UPDATE keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?'),
+      setKeyHash: db.prepare('UPDATE keys SET hash = ? WHERE id = ?'),
+      latestPolicy: db.prepare<[], PolicyRow>(
+        'SELECT * FROM policy_versions ORDER BY version DESC LIMIT 1',
+      ),
+      insertPolicy: db.prepare(
+        'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
+          'VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      head: db.prepare<[string, string, string], VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM versions v WHERE product = ? AND class = ? AND name = ? ` +
+          'ORDER BY version DESC LIMIT 1',
+      ),
+      headVersion: db.prepare<[string, string, string], { head_version: number }>(
+        'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
+      ),
+      version: db.prepare<[string, string, string, number], VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?`,
+      ),
+      inline: db.prepare<[string, string, string, number], { inline_content: Buffer | null }>(
+        'SELECT inline_content FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?',
+      ),
+      versions: db.prepare<[string, string, string], VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? ORDER BY version`,
+      ),
+      insertVersion: db.prepare(
+        `INSERT INTO versions (${VERSION_COLUMNS}, inline_content) VALUES ` +
+          '(@product, @class, @name, @version, @sha256, @size, @contentType, @meta, @createdAt, ' +
+          '@createdBy, @retentionMode, @retentionUntil, @tombstone, @storage, @inline)',
+      ),
+      upsertHead: db.prepare(
+        'INSERT INTO artifacts (product, class, name, head_version, tombstone) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
+          'tombstone = excluded.tombstone',
+      ),
+      addUsage: db.prepare(
+        'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (product) DO UPDATE SET bytes = bytes + excluded.bytes, ' +
+          'artifacts = artifacts + excluded.artifacts',
+      ),
+      usage: db.prepare<[string], ProductUsage>(
+        'SELECT bytes, artifacts FROM product_usage WHERE product = ?',
+      ),
+    };
+  }
+
+  async init(): Promise<void> {}
+
+  async ping(): Promise<void> {
+    this.statements.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    return this.statements.getSetting.get(key)?.value ?? null;
+  }
+
+  async setSettingOnce(key: string, value: string): Promise<string> {
+    this.statements.insertSetting.run(key, value);
+    return this.statements.getSetting.get(key)?.value ?? value;
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    this.statements.insertKey.run(key);
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
+    const row = this.statements.keyByHash.get(hash);
+    return row ? toKey(row) : null;
+  }
+
+  async getKey(id: string): Promise<KeyRecord | null> {
+    const row = this.statements.keyById.get(id);
+    return row ? toKey(row) : null;
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return this.statements.listKeys.all().map(toKey);
+  }
+
+  async revokeKey(id: string, at: string): Promise<KeyRecord | null> {
+    this.statements.revokeKey.run(at, id);
+    return this.getKey(id);
+  }
+
+  async setKeyHash(id: string, hash: string): Promise<void> {
+    this.statements.setKeyHash.run(hash, id);
+  }
+
+  async latestPolicy(): Promise<PolicyVersion | null> {
+    const row = this.statements.latestPolicy.get();
+    if (!row) return null;
+    return {
+      version: row.version,
+      hash: row.hash,
+      document: JSON.parse(row.document) as PolicyDocument,
+      reason: row.reason,
+      createdAt: row.created_at,
+      createdBy: row.created_by,
+    };
+  }
+
+  async insertPolicy(policy: PolicyVersion): Promise<void> {
+    this.statements.insertPolicy.run(
+      policy.version,
+      policy.hash,
+      JSON.stringify(policy.document),
+      policy.reason,
+      policy.createdAt,
+      policy.createdBy,
+    );
+  }
+
+  async getHead(key: ArtifactKey): Promise<ArtifactVersion | null> {
+    const row = this.statements.head.get(key.product, key.class, key.name);
+    return row ? toVersion(row) : null;
+  }
+
+  async getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null> {
+    const row = this.statements.version.get(key.product, key.class, key.name, version);
+    return row ? toVersion(row) : null;
+  }
+
+  async readInline(key: ArtifactKey, version: number): Promise<Buffer | null> {
+    return (
+      this.statements.inline.get(key.product, key.class, key.name, version)?.inline_content ?? null
+    );
+  }
+
+  async listVersions(key: ArtifactKey): Promise<ArtifactVersion[]> {
+    return this.statements.versions.all(key.product, key.class, key.name).map(toVersion);
+  }
+
+  async listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]> {
+    const where = ['a.product = @product', 'a.tombstone = 0'];
+    const params: Record<string, string | number> = { product: query.product, limit: query.limit };
+    if (query.class !== undefined) {
+      where.push('a.class = @class');
+      params['class'] = query.class;
+    }
+    if (query.prefix !== undefined && query.prefix !== '') {
+      // A range scan on the primary key instead of LIKE, so that % and _ in names are literal.
+      where.push('a.name >= @prefix AND a.name < @prefixEnd');
+      params['prefix'] = query.prefix;
+      params['prefixEnd'] = query.prefix + '\u{10FFFF}';
+    }
+    if (query.after !== undefined) {
+      where.push('(a.class > @afterClass OR (a.class = @afterClass AND a.name > @afterName))');
+      params['afterClass'] = query.after.class;
+      params['afterName'] = query.after.name;
+    }
+    const sql =
+      `SELECT ${VERSION_COLUMNS.split(', ')
+        .map((c) => 'v.' + c)
+        .join(', ')} FROM artifacts a JOIN versions v ` +
+      'ON v.product = a.product AND v.class = a.class AND v.name = a.name AND v.version = a.head_version ' +
+      `WHERE ${where.join(' AND ')} ORDER BY a.class, a.name LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as VersionRow[]).map(toVersion);
+  }
+
+  async commitVersion(commit: VersionCommit): Promise<CommitResult> {
+    return this.commitTransaction(commit);
+  }
+
+  private readonly commitTransaction = (commit: VersionCommit): CommitResult =>
+    this.db.transaction((): CommitResult => {
+      const v = commit.version;
+      const current =
+        this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
+      if (current !== commit.expectedCurrentVersion) {
+        return { ok: false, reason: 'version_conflict', current };
+      }
+      this.statements.insertVersion.run({
+        product: v.product,
+        class: v.class,
+        name: v.name,
+        version: v.version,
+        sha256: v.sha256,
+        size: v.size,
+        contentType: v.contentType,
+        meta: JSON.stringify(v.meta),
+        createdAt: v.createdAt,
+        createdBy: v.createdBy,
+        retentionMode: v.retention.mode,
+        retentionUntil: v.retention.until,
+        tombstone: v.tombstone ? 1 : 0,
+        storage: v.storage,
+        inline: commit.inline,
+      });
+      this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
+      this.statements.addUsage.run(v.product, v.size, current === 0 ? 1 : 0);
+      return { ok: true };
+    })();
+
+  async usage(product: string): Promise<ProductUsage> {
+    return this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 };
+  }
+}

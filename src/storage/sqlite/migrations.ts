@@ -1,0 +1,66 @@
+/** Versioned schema of the embedded metadata store. Append new migrations; never edit old ones. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: settings, keys, policy versions, artifacts (heads), versions, per-product usage.
+  `
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    product TEXT,
+    integration_id TEXT,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT
+  ) STRICT;
+
+  CREATE TABLE policy_versions (
+    version INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    document TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE artifacts (
+    product TEXT NOT NULL,
+    class TEXT NOT NULL,
+    name TEXT NOT NULL,
+    head_version INTEGER NOT NULL,
+    tombstone INTEGER NOT NULL,
+    PRIMARY KEY (product, class, name)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE versions (
+    product TEXT NOT NULL,
+    class TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    retention_mode TEXT NOT NULL,
+    retention_until TEXT,
+    tombstone INTEGER NOT NULL,
+    storage TEXT NOT NULL,
+    inline_content BLOB,
+    PRIMARY KEY (product, class, name, version)
+  ) STRICT;
+  CREATE INDEX versions_sha256 ON versions (sha256);
+
+  CREATE TABLE product_usage (
+    product TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL,
+    artifacts INTEGER NOT NULL
+  ) STRICT;
+  `,
+];
