@@ -1,0 +1,133 @@
+/**
+ * A real Bucket server process for end-to-end tests: `node bin/bucket.js serve` on a fresh data
+ * directory and a free port. Needs the build (`npm run build`; `npm test` runs it first).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BUCKET_BIN = join(REPO_ROOT, 'bin', 'bucket.js');
+
+export interface ServerOptions {
+  /** Reuse a data directory (restart after a crash); a new temporary one otherwise. */
+  readonly dataDir?: string;
+  readonly env?: Record<string, string>;
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly dataDir: string;
+  /** The owner key printed on first start, or read from `<dataDir>/owner.key`. */
+  readonly ownerKey: string;
+  readonly process: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the process and removes the data directory. */
+  dispose(): Promise<void>;
+}
+
+export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bucket-test-')));
+  const child = spawn(process.execPath, [BUCKET_BIN, 'serve'], {
+    env: {
+      ...process.env,
+      BUCKET_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      BUCKET_LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  const printed = /owner key: (bkt_\S+)/.exec(output)?.[1];
+  const { readFile } = await import('node:fs/promises');
+  const ownerKey =
+    options.env?.['BUCKET_OWNER_KEY'] ??
+    printed ??
+    (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();
+
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {
+    url,
+    dataDir,
+    ownerKey,
+    process: child,
+    output: () => output,
+    kill,
+    async dispose() {
+      await kill('SIGTERM');
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small JSON/bytes HTTP client bound to a server and a key. */
+export function client(baseUrl: string, key?: string) {
+  return async (
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string>; raw?: boolean } = {},
+  ): Promise<{ status: number; headers: Headers; json: any; bytes: Buffer }> => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (key) headers['authorization'] = `Bearer ${key}`;
+    let body: string | Uint8Array | undefined;
+    if (init.body instanceof Uint8Array || typeof init.body === 'string') {
+      body = init.body;
+    } else if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(baseUrl + path, { method, headers, body });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    let json: any = null;
+    if ((response.headers.get('content-type') ?? '').includes('json') && bytes.length > 0) {
+      try {
+        json = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        json = null;
+      }
+    }
+    return { status: response.status, headers: response.headers, json, bytes };
+  };
+}
+
+/** Creates a key through the API with the owner key; returns the secret and its id. */
+export async function createKey(
+  server: TestServer,
+  body: { kind: string; product?: string; name?: string; expiresAt?: string },
+): Promise<{ key: string; id: string }> {
+  const api = client(server.url, server.ownerKey);
+  const answer = await api('POST', '/v1/keys', { body: { name: 'test key', ...body } });
+  if (answer.status !== 201) {
+    throw new Error(`key creation failed: ${answer.status} ${answer.bytes.toString()}`);
+  }
+  return { key: answer.json.key, id: answer.json.id };
+}
