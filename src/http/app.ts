@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
-import { authenticate } from './auth.js';
+import { assertGateBinding, authenticate } from './auth.js';
 import { errorBody, sendError } from './errors.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
@@ -39,6 +39,29 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   app.decorateRequest('decision', null);
   app.addSchema(ErrorEnvelope);
 
+  app.addHook('onRoute', (route) => {
+    // The documentation UI's own routes are public, like /openapi.json.
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
+    assertGateBinding(route);
+  });
+  app.addHook('onRequest', authenticate(bucket.keys, bucket.authorizer));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?', 1)[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        principal: request.principal?.id ?? null,
+        decision: request.decision ? (request.decision.allow ? 'allow' : 'deny') : null,
+      },
+      'request',
+    );
+  });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -56,27 +79,6 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
-
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
-  });
-  app.addHook('onRequest', authenticate(bucket.keys));
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        path: request.url.split('?', 1)[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-        principal: request.principal?.id ?? null,
-        decision: request.decision ? (request.decision.allow ? 'allow' : 'deny') : null,
-      },
-      'request',
-    );
-  });
 
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>

@@ -1,13 +1,33 @@
-/** Bearer-key authentication (SPEC §1): the principal comes only from the key. */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+/**
+ * Bearer-key authentication (SPEC §1) and the route binding to the gate: every route is public,
+ * decided by the gate here for its declared action, or decided by its service.
+ */
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { BucketError } from '../domain/errors.js';
+import type { Authorizer } from '../services/authorize.js';
 import type { KeyService } from '../services/keys.js';
+import { requestInfo } from './request.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export function authenticate(keys: KeyService) {
+/** Throws at start-up for a route that is not bound to the gate: there is no side door. */
+export function assertGateBinding(route: RouteOptions): void {
+  const config = route.config ?? {};
+  const bindings = [config.public, config.action !== undefined, config.gatedByService].filter(
+    Boolean,
+  );
+  if (bindings.length !== 1) {
+    throw new Error(
+      `route ${String(route.method)} ${route.url} must be exactly one of: public, ` +
+        'bound to a gate action, or gated by its service',
+    );
+  }
+}
+
+export function authenticate(keys: KeyService, authorizer: Authorizer) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    if (request.routeOptions.config.public) return;
+    const config = request.routeOptions.config;
+    if (config.public) return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : BEARER.exec(header);
     if (!match?.[1]) {
@@ -22,5 +42,9 @@ export function authenticate(keys: KeyService) {
       });
     }
     request.principal = principal;
+    // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
+    if (config.action !== undefined) {
+      request.decision = (await authorizer.action(requestInfo(request), config.action)).decision;
+    }
   };
 }

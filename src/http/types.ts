@@ -1,6 +1,7 @@
 /** Fastify type augmentation: the authenticated principal and the gate decision of a request. */
 import type { Decision } from '../domain/decision.js';
 import type { Principal } from '../domain/principal.js';
+import type { Action } from '../gate/context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,6 +11,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Routes that need no key (SPEC §1): /health, /metrics, /openapi.json, /docs. */
     public?: boolean;
+    /** The gate decides this action for the route before anything else (and before parsing). */
+    action?: Action;
+    /** The route's service decides with the full artifact context (it knows the target). */
+    gatedByService?: boolean;
   }
 }
 

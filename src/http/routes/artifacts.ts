@@ -11,7 +11,7 @@ import { BucketError } from '../../domain/errors.js';
 import type { WriteResult } from '../../services/artifacts.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
-import { requestInfo } from './keys.js';
+import { requestInfo } from '../request.js';
 
 const META_PREFIX = 'x-bucket-meta-';
 const META_MAX_BYTES = 8 * 1024;
@@ -114,6 +114,7 @@ export const artifactRoutes =
     app.put(
       '/v1/artifacts/:product/:class/*',
       {
+        config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
           summary: 'Write a new version (the body is the content, streamed)',
@@ -203,6 +204,7 @@ export const artifactRoutes =
       '/v1/artifacts/:product/:class/*',
       {
         exposeHeadRoute: false,
+        config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
           summary: 'Read the content (Range supported); a name ending in /versions lists versions',
@@ -239,6 +241,7 @@ export const artifactRoutes =
     app.head(
       '/v1/artifacts/:product/:class/*',
       {
+        config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
           summary: 'The headers of a read, without the content',
@@ -252,6 +255,7 @@ export const artifactRoutes =
     app.delete(
       '/v1/artifacts/:product/:class/*',
       {
+        config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
           summary: 'Tombstone the artifact (only classes that allow DELETE)',
@@ -270,6 +274,7 @@ export const artifactRoutes =
     app.post(
       '/v1/artifacts/:product/:class/*',
       {
+        config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
           summary: 'POST …/{name}/restore: undo a tombstone within 90 days',
@@ -293,6 +298,7 @@ export const artifactRoutes =
     app.get(
       '/v1/artifacts/:product',
       {
+        config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
           summary: 'List the live artifacts of a product, in (class, name) order',

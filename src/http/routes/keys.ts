@@ -3,10 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import type { KeyRecord } from '../../domain/principal.js';
-import type { RequestInfo } from '../../services/authorize.js';
 import { keyStatus } from '../../services/keys.js';
 import { errorResponses, KeyView } from '../schemas.js';
-import type { FastifyRequest } from 'fastify';
 
 function view(key: KeyRecord) {
   return {
@@ -19,15 +17,6 @@ function view(key: KeyRecord) {
     expiresAt: key.expiresAt,
     revokedAt: key.revokedAt,
     status: keyStatus(key, Date.now()),
-  };
-}
-
-export function requestInfo(request: FastifyRequest): RequestInfo {
-  if (!request.principal) throw new Error('route reached without a principal');
-  return {
-    requestId: request.id,
-    principal: request.principal,
-    query: (request.query ?? {}) as Record<string, string>,
   };
 }
 
@@ -56,18 +45,10 @@ const CreatedKey = Type.Object({
 export const keyRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const authorize = async (
-      request: FastifyRequest,
-      action: 'keys.create' | 'keys.list' | 'keys.revoke',
-    ) => {
-      request.decision = (await bucket.authorizer.action(requestInfo(request), action)).decision;
-    };
-
     app.post(
       '/v1/keys',
       {
-        // The gate decides before the body is validated: a caller not allowed gets 403, not 400.
-        preValidation: async (request) => authorize(request, 'keys.create'),
+        config: { action: 'keys.create' },
         schema: {
           tags: ['keys'],
           summary: 'Create a key (owner); the secret is shown once',
@@ -94,6 +75,7 @@ export const keyRoutes =
     app.get(
       '/v1/keys',
       {
+        config: { action: 'keys.list' },
         schema: {
           tags: ['keys'],
           summary: 'List keys (owner); never returns secrets',
@@ -103,15 +85,13 @@ export const keyRoutes =
           },
         },
       },
-      async (request) => {
-        await authorize(request, 'keys.list');
-        return { keys: (await bucket.keys.list()).map(view) };
-      },
+      async () => ({ keys: (await bucket.keys.list()).map(view) }),
     );
 
     app.delete(
       '/v1/keys/:id',
       {
+        config: { action: 'keys.revoke' },
         schema: {
           tags: ['keys'],
           summary: 'Revoke a key (owner); effective at once',
@@ -120,7 +100,6 @@ export const keyRoutes =
         },
       },
       async (request) => {
-        await authorize(request, 'keys.revoke');
         return view(await bucket.keys.revoke(request.params.id));
       },
     );

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import { errorResponses } from '../schemas.js';
-import { requestInfo } from './keys.js';
 
 export const policyRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
@@ -11,6 +10,7 @@ export const policyRoutes =
     app.get(
       '/v1/governance/policy',
       {
+        config: { action: 'policy.read' },
         schema: {
           tags: ['governance'],
           summary: 'The live policy document',
@@ -24,10 +24,7 @@ export const policyRoutes =
           },
         },
       },
-      async (request) => {
-        request.decision = (
-          await bucket.authorizer.action(requestInfo(request), 'policy.read')
-        ).decision;
+      async () => {
         const policy = bucket.policies.current();
         return { version: policy.version, hash: policy.hash, document: policy.document };
       },
