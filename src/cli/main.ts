@@ -1,14 +1,33 @@
 /** The `bucket` command. */
 import { Command } from 'commander';
 import { VERSION } from '../config.js';
-import { serve } from './serve.js';
+import { registerGet } from './commands/get.js';
+import { registerKeys } from './commands/keys.js';
+import { registerList } from './commands/list.js';
+import { registerPut } from './commands/put.js';
+import { registerRm } from './commands/rm.js';
+import { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+import { reportError } from './output.js';
+
+// A reader that stops early (`bucket ls --all | head`) is not an error worth a report.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(EXIT_FAILURE);
+});
 
 const program = new Command();
 program
   .name('bucket')
-  .description('BHIV Bucket: a governed artifact depository')
+  .description(
+    'BHIV Bucket: a governed artifact depository. Remote commands talk to the server at ' +
+      'BUCKET_URL (default http://127.0.0.1:8080) with the API key in BUCKET_KEY.',
+  )
   .version(VERSION)
-  .showHelpAfterError();
+  // Options after a subcommand belong to it (`get --version 2` is not the program's --version).
+  .enablePositionalOptions()
+  .showHelpAfterError('(run the command with --help for its options and examples)')
+  // Commander's own usage errors (unknown option, missing argument) exit 2; --help exits 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
 
 program
   .command('serve')
@@ -16,9 +35,22 @@ program
     'Run the Bucket server. Configuration: BUCKET_DATA_DIR (./data), HOST (127.0.0.1), ' +
       'PORT (8080), BUCKET_OWNER_KEY, BUCKET_LOG_LEVEL (info)',
   )
-  .action(serve);
+  // Loaded on demand: remote commands start without the server's modules.
+  .action(async () => (await import('./serve.js')).serve());
+
+let jsonOutput = false;
+program.hook('preAction', (_program, command) => {
+  jsonOutput = command.opts<{ json?: boolean }>().json === true;
+});
+
+registerPut(program);
+registerGet(program);
+registerList(program);
+registerRm(program);
+registerKeys(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`bucket: ${(error as Error).message}\n`);
-  process.exit(1);
+  process.exitCode = reportError(error, jsonOutput);
+  // Let stdout drain, but never hang on a leftover handle after a failure.
+  setTimeout(() => process.exit(), 1000).unref();
 });
