@@ -1,0 +1,174 @@
+/**
+ * Issue 2, "Durability": an acknowledged write survives `kill -9` of the server right after the
+ * answer. The server is SIGKILLed from the client's 'response' handler, the instant the status line
+ * of a 201 arrives, then restarted on the same data directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { blobTemporaries, putObserved, sha256 } from '../helpers/durability.js';
+import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+
+interface Write {
+  readonly path: string;
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+const jsonWrite = (path: string, size: number): Write => {
+  const filler = randomBytes(Math.ceil(size / 2)).toString('hex');
+  return {
+    path,
+    body: Buffer.from(JSON.stringify({ path, filler })),
+    contentType: 'application/json',
+  };
+};
+
+const binaryWrite = (path: string, size: number): Write => ({
+  path,
+  body: randomBytes(size),
+  contentType: 'application/octet-stream',
+});
+
+/** Reads `path?version=n` and its versions list; the content must hash to `expected`. */
+async function expectVersion(
+  server: TestServer,
+  key: string,
+  path: string,
+  version: number,
+  expected: string,
+): Promise<void> {
+  const api = client(server.url, key);
+  const read = await api('GET', `${path}?version=${version}`);
+  expect(read.status, `GET ${path}?version=${version}`).toBe(200);
+  expect(sha256(read.bytes), `content of ${path} v${version}`).toBe(expected);
+  expect(read.headers.get('x-bucket-sha256')).toBe(expected);
+  const versions = await api('GET', `${path}/versions`);
+  expect(versions.status).toBe(200);
+  expect(versions.json.versions).toContainEqual(
+    expect.objectContaining({ version, sha256: expected, tombstone: false }),
+  );
+}
+
+const dataDirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('kill -9 right after an acknowledged write', () => {
+  it('keeps every acknowledged version of a sequence of writes, inline and blob', async () => {
+    let server = await startTestServer();
+    dataDirs.push(server.dataDir);
+    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const writes: (Write & { version: number })[] = [
+      { ...jsonWrite('/v1/artifacts/ai_avatar/avatar_config/persona/a.json', 100), version: 1 },
+      { ...jsonWrite('/v1/artifacts/ai_avatar/avatar_config/persona/a.json', 200), version: 2 },
+      // JSON over the inline threshold: buffered for inspection, then stored as a blob.
+      { ...jsonWrite('/v1/artifacts/ai_avatar/iteration_history/run/1', 300_000), version: 1 },
+      {
+        ...binaryWrite('/v1/artifacts/ai_avatar/model_checkpoint/ckpt/1.bin', 1 << 20),
+        version: 1,
+      },
+      { ...binaryWrite('/v1/artifacts/ai_avatar/model_checkpoint/ckpt/2.bin', 10), version: 1 },
+    ];
+    for (const [index, write] of writes.entries()) {
+      const last = index === writes.length - 1;
+      const answer = await putObserved(
+        server.url,
+        key,
+        write.path,
+        write.body,
+        write.contentType,
+        (status) => {
+          // The instant the last acknowledgement arrives, before its body is even read.
+          if (last && (status === 200 || status === 201)) server.process.kill('SIGKILL');
+        },
+      );
+      expect(answer?.status, write.path).toBe(write.version === 1 ? 201 : 200);
+    }
+    await server.kill('SIGKILL');
+    expect(server.process.signalCode).toBe('SIGKILL');
+
+    server = await startTestServer({ dataDir: server.dataDir });
+    try {
+      for (const write of writes) {
+        await expectVersion(server, key, write.path, write.version, sha256(write.body));
+      }
+      expect(await blobTemporaries(server.dataDir)).toEqual([]);
+    } finally {
+      await server.kill('SIGKILL');
+    }
+  });
+
+  it('keeps every acknowledged write when writes race the kill, round after round', async () => {
+    const ROUNDS = 5;
+    let server = await startTestServer();
+    dataDirs.push(server.dataDir);
+    const dataDir = server.dataDir;
+    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const acknowledged: Write[] = [];
+    const attempted: Write[] = [];
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const writes: Write[] = [];
+      for (let i = 0; i < 4; i++) {
+        writes.push(jsonWrite(`/v1/artifacts/ai_avatar/avatar_config/r${round}/small-${i}`, 64));
+        writes.push(
+          binaryWrite(`/v1/artifacts/ai_avatar/model_checkpoint/r${round}/big-${i}`, 1 << 20),
+        );
+      }
+      writes.push(jsonWrite(`/v1/artifacts/ai_avatar/iteration_history/r${round}/h`, 200_000));
+      attempted.push(...writes);
+      // Round r kills on the (r+1)-th acknowledgement, so the kill lands at different moments.
+      const killAfter = round + 1;
+      let acks = 0;
+      const roundAcks: Write[] = [];
+      await Promise.all(
+        writes.map((write) =>
+          putObserved(server.url, key, write.path, write.body, write.contentType, (status) => {
+            if (status !== 201) return;
+            roundAcks.push(write);
+            if (++acks === killAfter) server.process.kill('SIGKILL');
+          }),
+        ),
+      );
+      await server.kill('SIGKILL');
+      expect(roundAcks.length, `round ${round}`).toBeGreaterThanOrEqual(killAfter);
+      acknowledged.push(...roundAcks);
+
+      server = await startTestServer({ dataDir });
+      expect(await blobTemporaries(dataDir), `round ${round}`).toEqual([]);
+      // Every write acknowledged so far, in this round or an earlier one, is there and intact.
+      for (const write of acknowledged) {
+        await expectVersion(server, key, write.path, 1, sha256(write.body));
+      }
+    }
+
+    try {
+      const api = client(server.url, key);
+      // Writes cut off by a kill are either absent or whole: never a version with other bytes.
+      for (const write of attempted) {
+        const read = await api('GET', write.path);
+        if (read.status === 404) continue;
+        expect(read.status, write.path).toBe(200);
+        expect(sha256(read.bytes), write.path).toBe(sha256(write.body));
+      }
+      // Everything the listing shows reads back with the hash the listing claims.
+      const listing = await api('GET', '/v1/artifacts/ai_avatar?limit=1000');
+      expect(listing.status).toBe(200);
+      expect(listing.json.items.length).toBeGreaterThanOrEqual(acknowledged.length);
+      for (const item of listing.json.items) {
+        const read = await api('GET', `/v1/artifacts/ai_avatar/${item.class}/${item.name}`);
+        expect(read.status).toBe(200);
+        expect(sha256(read.bytes)).toBe(item.sha256);
+      }
+      // The server still takes writes after five crashes.
+      const after = await api('PUT', '/v1/artifacts/ai_avatar/avatar_config/after-crashes', {
+        body: { ok: true },
+      });
+      expect(after.status).toBe(201);
+    } finally {
+      await server.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,72 @@
+/** Building gate contexts for unit tests of the gate stages and `Gate.decide`, without a server. */
+import type { ArtifactVersion } from '../../src/domain/artifact.js';
+import type { PolicyDocument, PolicyVersion } from '../../src/domain/policy.js';
+import type { Principal, PrincipalKind } from '../../src/domain/principal.js';
+import type { GateContext } from '../../src/gate/context.js';
+import { loadDefaultPolicy, policyHash } from '../../src/policy/load.js';
+
+/** The shipped default policy as policy version 1. */
+export function defaultPolicyVersion(
+  document: PolicyDocument = loadDefaultPolicy(),
+): PolicyVersion {
+  return {
+    version: 1,
+    hash: policyHash(document),
+    document,
+    reason: 'default policy',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    createdBy: 'system',
+  };
+}
+
+const SHARED_POLICY = defaultPolicyVersion();
+
+export function principal(kind: PrincipalKind, product: string | null = null): Principal {
+  return { id: `key_${kind}_${product ?? 'all'}`, kind, product, integrationId: null };
+}
+
+/** A context for `action`, with every field at its "nothing claimed" value unless overridden. */
+export function gateContext(
+  fields: Partial<GateContext> & Pick<GateContext, 'principal' | 'action'>,
+): GateContext {
+  return {
+    requestId: 'req_test',
+    policy: SHARED_POLICY,
+    product: null,
+    class: null,
+    name: null,
+    contentType: null,
+    declaredSize: null,
+    meta: {},
+    query: {},
+    preconditions: { ifNoneMatch: false, ifVersion: null },
+    sha256Claim: null,
+    writeSlot: true,
+    ...fields,
+  };
+}
+
+/** A stored head version of `product/class/name`. */
+export function headVersion(
+  product: string,
+  classId: string,
+  name: string,
+  version = 1,
+  tombstone = false,
+): ArtifactVersion {
+  return {
+    product,
+    class: classId,
+    name,
+    version,
+    sha256: 'a'.repeat(64),
+    size: 2,
+    contentType: 'application/json',
+    meta: {},
+    createdAt: '2026-01-01T00:00:00.000Z',
+    createdBy: 'key_product',
+    retention: { mode: 'compliance', until: null },
+    tombstone,
+    storage: tombstone ? 'none' : 'inline',
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The policy matrix as a property: `Gate.decide` against an oracle written here, straight from the
+ * SPEC §1 principal table and the §2.1/§2.2 product and class tables (not from the policy file).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { PrincipalKind } from '../../../src/domain/principal.js';
+import type { Action, TargetState } from '../../../src/gate/context.js';
+import { Gate } from '../../../src/gate/decide.js';
+import { gateContext, headVersion, principal } from '../../helpers/gate.js';
+
+type Op = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
+
+/** SPEC §2.1. */
+const PRODUCTS: Record<string, { allowed: string[]; forbidden: string[]; readOnly: boolean }> = {
+  ai_assistant: {
+    allowed: ['metadata', 'artifact_manifest', 'audit_entry'],
+    forbidden: ['direct_schema_change', 'system_config'],
+    readOnly: false,
+  },
+  ai_avatar: {
+    allowed: ['avatar_config', 'model_checkpoint', 'iteration_history', 'persona_config'],
+    forbidden: ['access_control', 'governance_rule'],
+    readOnly: false,
+  },
+  gurukul: {
+    allowed: ['educational_content', 'user_progress', 'monetization_marker'],
+    forbidden: ['user_auth', 'payment_info'],
+    readOnly: false,
+  },
+  workflow_engine: {
+    allowed: ['event_history', 'audit_log'],
+    forbidden: ['write_operations', 'schema_changes'],
+    readOnly: true,
+  },
+  core: {
+    allowed: ['agent_spec', 'basket_config', 'execution_record', 'agent_output'],
+    forbidden: [],
+    readOnly: false,
+  },
+};
+
+/** SPEC §2.2, the C/R/U/D columns (event_history's C is "system": not through the API). */
+const CLASS_OPERATIONS: Record<string, string> = {
+  metadata: 'CR',
+  artifact_manifest: 'CR',
+  audit_entry: 'CR',
+  avatar_config: 'CRU',
+  model_checkpoint: 'CR',
+  iteration_history: 'CR',
+  persona_config: 'CRU',
+  educational_content: 'CRU',
+  user_progress: 'CR',
+  monetization_marker: 'CR',
+  event_history: 'R',
+  audit_log: 'R',
+  agent_spec: 'CRU',
+  basket_config: 'CRUD',
+  execution_record: 'CR',
+  agent_output: 'CR',
+};
+
+/** SPEC §2.2 "Rejected everywhere". */
+const REJECTED = [
+  'user_credentials',
+  'user_auth',
+  'payment_info',
+  'user_personal_data_pii',
+  'business_logic_code',
+  'video_files',
+  'unstructured_binary_data',
+  'unversioned_breaking_data',
+];
+
+const KINDS: PrincipalKind[] = ['owner', 'executor', 'auditor', 'product', 'ai_agent', 'core'];
+const PRODUCT_IDS = Object.keys(PRODUCTS);
+const CLASS_IDS = [
+  ...Object.keys(CLASS_OPERATIONS),
+  ...REJECTED,
+  ...Object.values(PRODUCTS).flatMap((p) => p.forbidden),
+  'unknown_class',
+];
+
+interface Case {
+  kind: PrincipalKind;
+  own: string | null;
+  target: string;
+  classId: string;
+  op: Op;
+  /** For READ: the content (GET) or only its metadata (HEAD). */
+  content: boolean;
+}
+
+interface Expected {
+  status: number;
+  /** Whether the refusal came before the target lookup (stages 1–3). */
+  beforeLookup: boolean;
+  threat?: 'T1' | 'T3';
+}
+
+function oracle(c: Case): Expected {
+  const early = (status: number, threat?: 'T1'): Expected => ({
+    status,
+    beforeLookup: true,
+    ...(threat ? { threat } : {}),
+  });
+  const writes = c.op !== 'READ';
+  // SPEC §1: only namespace principals write; auditors and executors never read content.
+  const mayUse = writes
+    ? ['product', 'ai_agent', 'core'].includes(c.kind)
+    : !c.content || ['owner', 'product', 'ai_agent', 'core'].includes(c.kind);
+  if (!mayUse) return early(403);
+  const scoped = ['product', 'ai_agent', 'core'].includes(c.kind);
+  if (scoped && c.target !== c.own) return early(403, 'T1');
+  const product = PRODUCTS[c.target];
+  if (!product) return early(404);
+  if (REJECTED.includes(c.classId) || product.forbidden.includes(c.classId)) return early(403);
+  const operations = CLASS_OPERATIONS[c.classId];
+  if (operations === undefined) return early(404);
+  if (!product.allowed.includes(c.classId)) return early(403);
+  const late = (status: number, threat?: 'T3'): Expected => ({
+    status,
+    beforeLookup: false,
+    ...(threat ? { threat } : {}),
+  });
+  if (writes && product.readOnly) return late(403);
+  if (c.kind === 'ai_agent' && (c.op === 'UPDATE' || c.op === 'DELETE')) return late(403);
+  if (!operations.includes(c.op[0] ?? '')) {
+    return late(403, c.op === 'UPDATE' || c.op === 'DELETE' ? 'T3' : undefined);
+  }
+  return late(200);
+}
+
+const ownArbitrary = fc
+  .constantFrom(...KINDS)
+  .chain((kind) =>
+    (kind === 'product' || kind === 'ai_agent'
+      ? fc.constantFrom(...PRODUCT_IDS)
+      : fc.constant(kind === 'core' ? 'core' : null)
+    ).map((own) => ({ kind, own })),
+  );
+
+/**
+ * Cases biased toward the interesting corner: a key on its own product and a class that product
+ * admits (a uniform draw would almost never combine an ai_agent, its own product and an UPDATE).
+ */
+const caseArbitrary: fc.Arbitrary<Case> = ownArbitrary.chain(({ kind, own }) =>
+  fc
+    .oneof(
+      { weight: 3, arbitrary: fc.constant(own ?? 'gurukul') },
+      { weight: 1, arbitrary: fc.constantFrom(...PRODUCT_IDS, 'unknown_product') },
+    )
+    .chain((target) =>
+      fc.record({
+        kind: fc.constant(kind),
+        own: fc.constant(own),
+        target: fc.constant(target),
+        classId: fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...(PRODUCTS[target]?.allowed ?? ['metadata'])) },
+          { weight: 1, arbitrary: fc.constantFrom(...CLASS_IDS) },
+        ),
+        op: fc.constantFrom<Op>('CREATE', 'READ', 'UPDATE', 'DELETE'),
+        content: fc.boolean(),
+      }),
+    ),
+);
+
+function actionOf(c: Case): Action {
+  if (c.op === 'READ') return c.content ? 'artifact.read' : 'artifact.head';
+  return c.op === 'DELETE' ? 'artifact.delete' : 'artifact.write';
+}
+
+async function decideCase(c: Case) {
+  let lookups = 0;
+  const loader = async (): Promise<TargetState> => {
+    lookups++;
+    return { head: c.op === 'CREATE' ? null : headVersion(c.target, c.classId, 'item/1') };
+  };
+  const outcome = await new Gate().decide(
+    gateContext({
+      principal: principal(c.kind, c.own),
+      action: actionOf(c),
+      product: c.target,
+      class: c.classId,
+      name: 'item/1',
+      contentType: 'application/json',
+      declaredSize: 2,
+    }),
+    loader,
+  );
+  return { outcome, lookups };
+}
+
+describe('Gate.decide against the SPEC tables', () => {
+  it('agrees with the oracle on every (principal, own product, target, class, operation)', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArbitrary, async (c) => {
+        const expected = oracle(c);
+        const { outcome, lookups } = await decideCase(c);
+        expect(outcome.decision.status).toBe(expected.status);
+        expect(outcome.decision.allow).toBe(expected.status === 200);
+        if (expected.beforeLookup) expect(lookups).toBe(0);
+        if (expected.threat) {
+          expect(outcome.decision.threats.map((t) => t.id)).toContain(expected.threat);
+        }
+        if (expected.status === 200) expect(outcome.decision.operation).toBe(c.op);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never lets a namespace key reach another product, whatever the class or operation', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        caseArbitrary.filter((c) => c.own !== null && c.own !== c.target),
+        async (c) => {
+          const { outcome, lookups } = await decideCase(c);
+          expect(outcome.decision.allow).toBe(false);
+          expect(outcome.decision.status).toBe(403);
+          expect(lookups).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('agrees with the oracle on the whole finite matrix', async () => {
+    let checked = 0;
+    for (const kind of KINDS) {
+      const owners =
+        kind === 'product' || kind === 'ai_agent' ? PRODUCT_IDS : [kind === 'core' ? 'core' : null];
+      for (const own of owners) {
+        for (const target of [...PRODUCT_IDS, 'unknown_product']) {
+          for (const classId of CLASS_IDS) {
+            for (const op of ['CREATE', 'READ', 'UPDATE', 'DELETE'] as const) {
+              for (const content of [true, false]) {
+                const c: Case = { kind, own, target, classId, op, content };
+                const { outcome } = await decideCase(c);
+                expect(outcome.decision.status, JSON.stringify(c)).toBe(oracle(c).status);
+                checked++;
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  });
+});

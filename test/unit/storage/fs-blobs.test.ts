@@ -1,0 +1,148 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
+
+let root: string;
+let store: FileBlobStore;
+
+beforeEach(async () => {
+  root = join(await mkdtemp(join(tmpdir(), 'bucket-blobs-')), 'blobs');
+  store = new FileBlobStore(root);
+  await store.init();
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(join(root, '..'), { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function put(bytes: Buffer, chunkSize = 64 * 1024): Promise<string> {
+  const writer = await store.createWriter();
+  for (let offset = 0; offset < bytes.length; offset += chunkSize) {
+    await writer.write(bytes.subarray(offset, offset + chunkSize));
+  }
+  const digest = sha256(bytes);
+  await writer.commit(digest);
+  return digest;
+}
+
+const temporaries = async () => readdir(join(root, 'tmp'));
+
+describe('FileBlobStore', () => {
+  it('stores a committed content at its content address, byte for byte', async () => {
+    const bytes = randomBytes(300_000);
+    const digest = await put(bytes);
+    const path = join(root, 'sha256', digest.slice(0, 2), digest.slice(2, 4), digest);
+    expect(store.pathOf(digest)).toBe(path);
+    expect(sha256(await readFile(path))).toBe(digest);
+    expect(await store.exists(digest)).toBe(true);
+    expect(sha256(await readAll(await store.read(digest)))).toBe(digest);
+    expect(await temporaries()).toEqual([]);
+  });
+
+  it('stores an empty content', async () => {
+    const digest = await put(Buffer.alloc(0));
+    expect(await readAll(await store.read(digest))).toEqual(Buffer.alloc(0));
+  });
+
+  it('keeps the bytes in a temporary until commit, and nowhere after an abort', async () => {
+    const writer = await store.createWriter();
+    await writer.write(Buffer.from('half an upload'));
+    expect(await temporaries()).toHaveLength(1);
+    expect(await store.exists(sha256(Buffer.from('half an upload')))).toBe(false);
+    await writer.abort();
+    await writer.abort(); // idempotent
+    expect(await temporaries()).toEqual([]);
+    expect(await readdir(join(root, 'sha256'))).toEqual([]);
+  });
+
+  it('does not let an abort after commit remove the committed content', async () => {
+    const writer = await store.createWriter();
+    const bytes = Buffer.from('committed');
+    await writer.write(bytes);
+    await writer.commit(sha256(bytes));
+    await writer.abort();
+    expect(await store.exists(sha256(bytes))).toBe(true);
+  });
+
+  it('refuses a second commit of the same writer', async () => {
+    const writer = await store.createWriter();
+    await writer.write(Buffer.from('x'));
+    await writer.commit(sha256(Buffer.from('x')));
+    await expect(writer.commit(sha256(Buffer.from('x')))).rejects.toThrow();
+  });
+
+  it('removes its temporary when a commit fails, leaving nothing behind', async () => {
+    const writer = await store.createWriter();
+    await writer.write(Buffer.from('x'));
+    await expect(writer.commit('not-a-digest')).rejects.toThrow();
+    expect(await temporaries()).toEqual([]);
+    await writer.abort();
+  });
+
+  it('stores the same content twice under one address, still intact', async () => {
+    const bytes = randomBytes(70_000);
+    const [first, second] = await Promise.all([put(bytes), put(bytes, 4096)]);
+    expect(first).toBe(second);
+    expect(sha256(await readAll(await store.read(first)))).toBe(first);
+    expect(await temporaries()).toEqual([]);
+  });
+
+  it('removes temporaries left by a previous process on init, keeping committed contents', async () => {
+    const kept = await put(Buffer.from('kept'));
+    const abandoned = await store.createWriter();
+    await abandoned.write(randomBytes(1000));
+    await writeFile(join(root, 'tmp', 'left-over'), 'partial upload');
+    await mkdir(join(root, 'tmp', 'nested'));
+    await writeFile(join(root, 'tmp', 'nested', 'file'), 'x');
+    expect((await temporaries()).length).toBe(3);
+
+    const restarted = new FileBlobStore(root);
+    await restarted.init();
+    expect(await temporaries()).toEqual([]);
+    expect(await restarted.exists(kept)).toBe(true);
+    expect((await readAll(await restarted.read(kept))).toString()).toBe('kept');
+    await abandoned.abort();
+  });
+
+  it('reads inclusive byte ranges', async () => {
+    const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+    const digest = await put(bytes);
+    expect(await readAll(await store.read(digest, { start: 0, end: 0 }))).toEqual(
+      bytes.subarray(0, 1),
+    );
+    expect(await readAll(await store.read(digest, { start: 10, end: 19 }))).toEqual(
+      bytes.subarray(10, 20),
+    );
+    expect(await readAll(await store.read(digest, { start: 990, end: 999 }))).toEqual(
+      bytes.subarray(990),
+    );
+  });
+
+  it('rejects reading a content it does not have, before streaming anything', async () => {
+    await expect(store.read('0'.repeat(64))).rejects.toThrow();
+    expect(await store.exists('0'.repeat(64))).toBe(false);
+    expect(() => store.pathOf('../../etc/passwd')).toThrow();
+    expect(() => store.pathOf('A'.repeat(64))).toThrow();
+  });
+
+  it('creates its temporaries readable by the owner only', async () => {
+    const writer = await store.createWriter();
+    const [name] = await temporaries();
+    const mode = (await stat(join(root, 'tmp', name ?? ''))).mode & 0o777;
+    expect(mode).toBe(0o600);
+    await writer.abort();
+  });
+});
