@@ -55,14 +55,20 @@ export function nameProblem(name: string): string | null {
 
 const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/;
 
-/** Adds an ISO-8601 date duration (years, months, days) to a timestamp. */
+/**
+ * Adds an ISO-8601 date duration (years, months, days) to a timestamp. Years and months keep the
+ * day of the month, clamped to the target month's last day (2028-02-29 + P1Y = 2029-02-28).
+ */
 export function addDuration(fromIso: string, duration: string): string {
   const match = DURATION.exec(duration);
   if (!match || duration === 'P') throw new Error(`unsupported duration ${duration}`);
   const date = new Date(fromIso);
   const [, years, months, days] = match;
-  if (years) date.setUTCFullYear(date.getUTCFullYear() + Number(years));
-  if (months) date.setUTCMonth(date.getUTCMonth() + Number(months));
+  const totalMonths = date.getUTCMonth() + Number(years ?? 0) * 12 + Number(months ?? 0);
+  const year = date.getUTCFullYear() + Math.floor(totalMonths / 12);
+  const month = totalMonths % 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  date.setUTCFullYear(year, month, Math.min(date.getUTCDate(), lastDay));
   if (days) date.setUTCDate(date.getUTCDate() + Number(days));
   return date.toISOString();
 }

@@ -39,6 +39,21 @@ export interface GateOutcome {
 
 export type TargetLoader = () => Promise<TargetState>;
 
+/** The longest the gate waits for the target lookup before it fails closed. */
+export const TARGET_LOOKUP_TIMEOUT_MS = 5_000;
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface GateOptions {
   /** Test hook: called before each stage; throwing from it simulates a fault in that stage. */
   readonly beforeStage?: (stage: string, ctx: GateContext) => void;
@@ -58,7 +73,7 @@ export class Gate {
       const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
       if (early.deny) return this.outcome(ctx, early, threats, null);
       if (ctx.target === undefined && loadTarget && TARGET_ACTIONS.has(ctx.action)) {
-        ctx.target = await loadTarget();
+        ctx.target = await withTimeout(loadTarget(), TARGET_LOOKUP_TIMEOUT_MS, 'target lookup');
       }
       const late = this.run(STAGES_AFTER_LOOKUP, ctx, threats, (op) => (operation = op));
       return this.outcome(ctx, late, threats, operation);

@@ -32,6 +32,8 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     requestTimeout: 0,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (e.g. a malformed URL) get the envelope too.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -63,6 +65,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   });
 
   await app.register(swagger, {
+    exposeHeadRoutes: true,
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -17,6 +17,8 @@ import type { PolicyService } from './policies.js';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const RESTORE_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
 const DEFAULT_PAGE = 100;
+/** Commits retried after concurrent writes moved the head, before answering 409. */
+const MAX_COMMIT_ATTEMPTS = 20;
 
 export interface PutArtifactRequest extends RequestInfo, ArtifactKey {
   readonly contentType: string | null;
@@ -130,34 +132,54 @@ export class ArtifactService {
       // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
       throw new BucketError('payload_too_large', undefined, { decision: tooLarge.decision });
     }
+    const content = {
+      size: received.size,
+      sha256: received.sha256,
+      bytes: inspect ? received.bytes : null,
+    };
+    const inline = received.bytes !== null && received.size <= this.options.inlineMaxBytes;
+    const conditional =
+      request.preconditions.ifNoneMatch || request.preconditions.ifVersion !== null;
+    let target = ctx.target ?? { head: null };
+    let blobStored = false;
     try {
-      const final = await this.authorizer.require({
-        ...ctx,
-        content: {
-          size: received.size,
+      for (let attempt = 1; ; attempt++) {
+        const final = await this.authorizer.require({ ...ctx, target, content });
+        const head = target.head;
+        const createdAt = new Date().toISOString();
+        const version: ArtifactVersion = {
+          ...key,
+          version: (head?.version ?? 0) + 1,
           sha256: received.sha256,
-          bytes: inspect ? received.bytes : null,
-        },
-      });
-      const head = ctx.target?.head ?? null;
-      const createdAt = new Date().toISOString();
-      const inline = received.bytes !== null && received.size <= this.options.inlineMaxBytes;
-      const version: ArtifactVersion = {
-        ...key,
-        version: (head?.version ?? 0) + 1,
-        sha256: received.sha256,
-        size: received.size,
-        contentType: request.contentType ?? defaultContentType(classRule?.content),
-        meta: request.meta,
-        createdAt,
-        createdBy: request.principal.id,
-        retention: retentionFor(classRule?.retention ?? { mode: 'none', period: null }, createdAt),
-        tombstone: false,
-        storage: inline ? 'inline' : 'blob',
-      };
-      if (!inline) await this.storeBlob(received);
-      await this.commit(version, head?.version ?? 0, inline ? received.bytes : null);
-      return { created: head === null, version, decision: final.decision };
+          size: received.size,
+          contentType: request.contentType ?? defaultContentType(classRule?.content),
+          meta: request.meta,
+          createdAt,
+          createdBy: request.principal.id,
+          retention: retentionFor(
+            classRule?.retention ?? { mode: 'none', period: null },
+            createdAt,
+          ),
+          tombstone: false,
+          storage: inline ? 'inline' : 'blob',
+        };
+        if (!inline && !blobStored) {
+          await this.storeBlob(received);
+          blobStored = true;
+        }
+        const result = await this.metadata.commitVersion({
+          version,
+          expectedCurrentVersion: head?.version ?? 0,
+          inline: inline ? received.bytes : null,
+        });
+        if (result.ok) return { created: head === null, version, decision: final.decision };
+        // Another write moved the head after the decision. An unconditional write is decided
+        // again against the new head (a write-once class now refuses it as an UPDATE); a
+        // conditional one answers with the conflict it asked to be told about.
+        if (conditional || attempt >= MAX_COMMIT_ATTEMPTS)
+          throw conflictError(version, result.current);
+        target = await this.loadTarget(key);
+      }
     } finally {
       await received.writer?.abort();
     }
@@ -186,12 +208,7 @@ export class ArtifactService {
     inline: Buffer | null,
   ): Promise<void> {
     const result = await this.metadata.commitVersion({ version, expectedCurrentVersion, inline });
-    if (!result.ok) {
-      throw new BucketError(
-        'version_conflict',
-        `a concurrent write moved ${version.name} to version ${result.current}; retry`,
-      );
-    }
+    if (!result.ok) throw conflictError(version, result.current);
   }
 
   private async loadTarget(key: ArtifactKey) {
@@ -334,6 +351,13 @@ export class ArtifactService {
     if (!live) throw new BucketError('not_restorable', `${key.name} has no version to restore`);
     return live;
   }
+}
+
+function conflictError(version: ArtifactVersion, current: number): BucketError {
+  return new BucketError(
+    'version_conflict',
+    `a concurrent write moved ${version.name} to version ${current}; retry`,
+  );
 }
 
 function defaultContentType(content: unknown): string {

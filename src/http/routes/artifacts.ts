@@ -58,6 +58,24 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** How long the unread remainder of a refused upload is drained before the socket is closed. */
+const DRAIN_MS = 5_000;
+
+/**
+ * After an early answer (413 mid-stream, a denial before the body), the client may still be
+ * sending. Closing at once would reset the connection before it reads the answer (RFC 9112
+ * §9.6), so the rest is read and discarded, and the socket closed if that takes too long.
+ */
+function discardRest(request: FastifyRequest): void {
+  const raw = request.raw;
+  if (raw.complete || raw.destroyed) return;
+  const timer = setTimeout(() => raw.socket?.destroy(), DRAIN_MS);
+  timer.unref();
+  raw.once('end', () => clearTimeout(timer));
+  raw.once('close', () => clearTimeout(timer));
+  raw.resume();
+}
+
 function writeAnswer(version: ArtifactVersion) {
   return {
     product: version.product,
@@ -158,8 +176,7 @@ export const artifactRoutes =
           });
           return sendWrite(request, reply, result);
         } catch (error) {
-          // An unread remainder of the body is not drained: close the connection after answering.
-          if (!request.raw.complete) reply.header('connection', 'close');
+          discardRest(request);
           throw error;
         }
       },

@@ -35,7 +35,9 @@ class FileBlobWriter implements BlobWriter {
       await this.file.sync();
       await this.file.close();
       const finalPath = this.store.pathOf(sha256);
-      await mkdir(join(finalPath, '..'), { recursive: true });
+      const created = await mkdir(join(finalPath, '..'), { recursive: true });
+      // New shard directories must themselves be durable entries of their parents.
+      if (created !== undefined) await this.store.syncShardParents(finalPath);
       // Same content already stored: the rename replaces it with identical bytes.
       await rename(this.tempPath, finalPath);
       await this.store.syncDirectory(join(finalPath, '..'));
@@ -84,6 +86,12 @@ export class FileBlobStore implements BlobStore {
   /** Number of temporaries currently present (uploads in progress or abandoned). */
   async temporaries(): Promise<number> {
     return (await readdir(this.tempDir)).length;
+  }
+
+  async syncShardParents(finalPath: string): Promise<void> {
+    const shard = join(finalPath, '..');
+    await this.syncDirectory(join(shard, '..'));
+    await this.syncDirectory(this.contentDir);
   }
 
   async syncDirectory(path: string): Promise<void> {

@@ -111,7 +111,12 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.statements = this.prepare();
   }
 
@@ -308,35 +313,39 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.commitTransaction(commit);
   }
 
+  // IMMEDIATE: the write lock is taken when the transaction begins, so a lock held briefly by
+  // another connection is waited for (busy_timeout) instead of failing the read-then-write.
   private readonly commitTransaction = (commit: VersionCommit): CommitResult =>
-    this.db.transaction((): CommitResult => {
-      const v = commit.version;
-      const current =
-        this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
-      if (current !== commit.expectedCurrentVersion) {
-        return { ok: false, reason: 'version_conflict', current };
-      }
-      this.statements.insertVersion.run({
-        product: v.product,
-        class: v.class,
-        name: v.name,
-        version: v.version,
-        sha256: v.sha256,
-        size: v.size,
-        contentType: v.contentType,
-        meta: JSON.stringify(v.meta),
-        createdAt: v.createdAt,
-        createdBy: v.createdBy,
-        retentionMode: v.retention.mode,
-        retentionUntil: v.retention.until,
-        tombstone: v.tombstone ? 1 : 0,
-        storage: v.storage,
-        inline: commit.inline,
-      });
-      this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
-      this.statements.addUsage.run(v.product, v.size, current === 0 ? 1 : 0);
-      return { ok: true };
-    })();
+    this.db
+      .transaction((): CommitResult => {
+        const v = commit.version;
+        const current =
+          this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
+        if (current !== commit.expectedCurrentVersion) {
+          return { ok: false, reason: 'version_conflict', current };
+        }
+        this.statements.insertVersion.run({
+          product: v.product,
+          class: v.class,
+          name: v.name,
+          version: v.version,
+          sha256: v.sha256,
+          size: v.size,
+          contentType: v.contentType,
+          meta: JSON.stringify(v.meta),
+          createdAt: v.createdAt,
+          createdBy: v.createdBy,
+          retentionMode: v.retention.mode,
+          retentionUntil: v.retention.until,
+          tombstone: v.tombstone ? 1 : 0,
+          storage: v.storage,
+          inline: commit.inline,
+        });
+        this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
+        this.statements.addUsage.run(v.product, v.size, current === 0 ? 1 : 0);
+        return { ok: true };
+      })
+      .immediate();
 
   async usage(product: string): Promise<ProductUsage> {
     return this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 };

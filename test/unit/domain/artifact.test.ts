@@ -145,3 +145,12 @@ describe('retentionFor (SPEC §2.2 retention column)', () => {
     }
   });
 });
+
+describe('addDuration clamps to the last day of the target month', () => {
+  it('keeps leap days and month ends inside the target month', () => {
+    expect(addDuration('2028-02-29T10:00:00.000Z', 'P1Y')).toBe('2029-02-28T10:00:00.000Z');
+    expect(addDuration('2027-01-31T00:00:00.000Z', 'P1M')).toBe('2027-02-28T00:00:00.000Z');
+    expect(addDuration('2026-11-27T20:00:00.000Z', 'P7Y')).toBe('2033-11-27T20:00:00.000Z');
+    expect(addDuration('2026-12-31T00:00:00.000Z', 'P2D')).toBe('2027-01-02T00:00:00.000Z');
+  });
+});
