@@ -5,6 +5,7 @@ import { registerGet } from './commands/get.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerPut } from './commands/put.js';
+import { registerRestore } from './commands/restore.js';
 import { registerRm } from './commands/rm.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { reportError } from './output.js';
@@ -47,6 +48,7 @@ registerPut(program);
 registerGet(program);
 registerList(program);
 registerRm(program);
+registerRestore(program);
 registerKeys(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

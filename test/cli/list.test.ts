@@ -150,5 +150,18 @@ describe('bucket ls / versions / rm', () => {
     const gone = await runCli(['get', target], { env: coreEnv });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^bucket: artifact_deleted: /m);
+
+    const restored = await runCli(['restore', target], { env: coreEnv });
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toMatch(
+      new RegExp(`^restored ${target} as v3 sha256=[0-9a-f]{64}$`, 'm'),
+    );
+    const back = await runCli(['get', target], { env: coreEnv });
+    expect(back.code).toBe(0);
+    expect(back.stdout).toBe('{"agents":[]}');
+
+    const again = await runCli(['restore', target], { env: coreEnv });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^bucket: not_restorable: /m);
   });
 });

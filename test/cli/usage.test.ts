@@ -18,6 +18,7 @@ const HELP: Record<string, string[]> = {
   ls: ['<product>', '--class', '--prefix', '--limit', '--cursor', '--all', ...REMOTE_OPTIONS],
   versions: ['<artifact>', ...REMOTE_OPTIONS],
   rm: ['<artifact>', ...REMOTE_OPTIONS],
+  restore: ['<artifact>', ...REMOTE_OPTIONS],
   'keys create': ['--kind', '--product', '--name', '--expires', ...REMOTE_OPTIONS],
   'keys list': REMOTE_OPTIONS,
   'keys revoke': ['<id>', ...REMOTE_OPTIONS],
@@ -39,7 +40,7 @@ describe('bucket usage', () => {
   it('bucket --help lists every command', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['serve', 'put', 'get', 'ls', 'versions', 'rm', 'keys']) {
+    for (const command of ['serve', 'put', 'get', 'ls', 'versions', 'rm', 'restore', 'keys']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   });
