@@ -1,15 +1,8 @@
 /** Which principal kinds may use each action at all (SPEC §1 table), before anything else. */
-import type { PrincipalKind } from '../domain/principal.js';
+import { PRINCIPAL_KINDS, type PrincipalKind } from '../domain/principal.js';
 import type { Action } from './context.js';
 
-const ALL: readonly PrincipalKind[] = [
-  'owner',
-  'executor',
-  'auditor',
-  'product',
-  'ai_agent',
-  'core',
-];
+const ALL: readonly PrincipalKind[] = PRINCIPAL_KINDS;
 const NAMESPACE_WRITERS: readonly PrincipalKind[] = ['product', 'ai_agent', 'core'];
 const CONTENT_READERS: readonly PrincipalKind[] = ['owner', 'product', 'ai_agent', 'core'];
 
