@@ -1,0 +1,58 @@
+/** Command-line options of `npm run bench` and the run profile they select. */
+
+export interface BenchProfile {
+  /** Seconds of each measured autocannon run. */
+  readonly loadSeconds: number;
+  /** Seconds of the unmeasured run before each measured one, so both servers are JIT-warm. */
+  readonly warmupSeconds: number;
+  /** Concurrent autocannon connections. */
+  readonly connections: number;
+  /** Size of the streamed upload and download. */
+  readonly transferBytes: number;
+}
+
+export interface BenchOptions {
+  readonly json: boolean;
+  readonly quick: boolean;
+  readonly help: boolean;
+  readonly profile: BenchProfile;
+}
+
+export const MiB = 1024 * 1024;
+
+const FULL: BenchProfile = {
+  loadSeconds: 5,
+  warmupSeconds: 1,
+  connections: 50,
+  transferBytes: 200 * MiB,
+};
+
+const QUICK: BenchProfile = {
+  loadSeconds: 2,
+  warmupSeconds: 0.5,
+  connections: 50,
+  transferBytes: 50 * MiB,
+};
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--json]
+
+Measures the Bucket beside a bare Fastify 5 server started in the same run.
+  --quick   2 s load runs and a 50 MB transfer instead of 5 s and 200 MB (under a minute)
+  --json    print one JSON document instead of the table (progress still goes to stderr)
+  --help    this text
+See docs/PERFORMANCE.md for how to read the figures.`;
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  let json = false;
+  let quick = false;
+  let help = false;
+  for (const argument of argv) {
+    if (argument === '--json') json = true;
+    else if (argument === '--quick') quick = true;
+    else if (argument === '--help' || argument === '-h') help = true;
+    else throw new UsageError(`unknown option "${argument}"`);
+  }
+  return { json, quick, help, profile: quick ? QUICK : FULL };
+}

@@ -1,0 +1,82 @@
+/** The two servers of a bench run: the Bucket on a fresh data directory, and the bare Fastify. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnServer, type ServerProcess } from './processes.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Where the load goes: the bench never leaves the loopback interface. */
+const HOST = '127.0.0.1';
+
+/** The write-once binary class the bench writes to (SPEC §2: ai_avatar may CREATE and READ it). */
+export const BENCH_PRODUCT = 'ai_avatar';
+export const BENCH_CLASS = 'model_checkpoint';
+
+export interface BucketUnderTest {
+  readonly server: ServerProcess;
+  /** `Authorization` value of a product key for BENCH_PRODUCT. */
+  readonly authorization: string;
+  /** Stops the server and removes its data directory. */
+  dispose(): Promise<void>;
+}
+
+export async function startBare(): Promise<ServerProcess> {
+  return spawnServer({
+    name: 'bare Fastify',
+    args: ['--import', 'tsx', join(REPO_ROOT, 'bench', 'bare-server.ts')],
+    env: { HOST },
+    cwd: REPO_ROOT,
+  });
+}
+
+/** `node bin/bucket.js serve` on a new temporary data directory, with a product key created. */
+export async function startBucket(): Promise<BucketUnderTest> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bucket-bench-'));
+  const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
+  let server: ServerProcess;
+  try {
+    server = await spawnServer({
+      name: 'Bucket',
+      args: [join(REPO_ROOT, 'bin', 'bucket.js'), 'serve'],
+      env: { BUCKET_DATA_DIR: dataDir, PORT: '0', HOST, BUCKET_LOG_LEVEL: 'warn' },
+      cwd: REPO_ROOT,
+    });
+  } catch (error) {
+    await removeDataDir();
+    throw error;
+  }
+  const dispose = async () => {
+    await server.stop();
+    await removeDataDir();
+  };
+  try {
+    const ownerKey = /owner key: (bkt_\S+)/.exec(server.output())?.[1];
+    if (ownerKey === undefined)
+      throw new Error(`the Bucket printed no owner key:\n${server.output()}`);
+    const productKey = await createProductKey(server.url, ownerKey);
+    return { server, authorization: `Bearer ${productKey}`, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+async function createProductKey(url: string, ownerKey: string): Promise<string> {
+  const response = await fetch(`${url}/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'product', product: BENCH_PRODUCT, name: 'bench' }),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`key creation: ${response.status} ${text}`);
+  const { key } = JSON.parse(text) as { key?: unknown };
+  if (typeof key !== 'string') throw new Error(`key creation answered no key: ${text}`);
+  return key;
+}
+
+/** The path of an artifact of the bench class, or the same path on the bare server. */
+export function artifactPath(name: string): string {
+  return `/v1/artifacts/${BENCH_PRODUCT}/${BENCH_CLASS}/${name}`;
+}
