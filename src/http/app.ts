@@ -37,6 +37,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const logRequests = logger.isLevelEnabled('info');
   app.decorateRequest('principal', null);
   app.decorateRequest('decision', null);
   app.addSchema(ErrorEnvelope);
@@ -46,11 +47,13 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
     assertGateBinding(route);
   });
-  app.addHook('onRequest', authenticate(bucket.keys, bucket.authorizer));
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onRequest', authenticate(bucket.keys, bucket.authorizer));
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!logRequests) return done();
     request.log.info(
       {
         method: request.method,
@@ -62,6 +65,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
       },
       'request',
     );
+    done();
   });
 
   await app.register(swagger, {

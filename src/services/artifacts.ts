@@ -222,15 +222,13 @@ export class ArtifactService {
     await this.authorizer.require(
       this.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', key),
     );
-    const version =
-      request.version === undefined
-        ? await this.metadata.getHead(key)
-        : await this.metadata.getVersion(key, request.version);
-    if (!version) {
+    const found = await this.metadata.getForRead(key, request.version);
+    if (!found) {
       throw request.version === undefined
         ? new BucketError('artifact_not_found', `no artifact ${request.class}/${request.name}`)
         : new BucketError('version_not_found', `no version ${request.version} of ${request.name}`);
     }
+    const { version, inline } = found;
     if (version.tombstone) {
       throw new BucketError(
         'artifact_deleted',
@@ -241,7 +239,7 @@ export class ArtifactService {
       version,
       open: async (range) => {
         if (version.storage === 'inline') {
-          const bytes = (await this.metadata.readInline(key, version.version)) ?? Buffer.alloc(0);
+          const bytes = inline ?? Buffer.alloc(0);
           return range ? bytes.subarray(range.start, range.end + 1) : bytes;
         }
         return this.blobs.read(version.sha256, range);

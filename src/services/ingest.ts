@@ -42,31 +42,82 @@ export async function ingest(
   let heldBytes = 0;
   let size = 0;
   let writer: BlobWriter | null = null;
+  const receive = (chunk: Buffer): Promise<void> | undefined => {
+    size += chunk.length;
+    if (size > options.limit) throw new BodyTooLargeError(size);
+    hash.update(chunk);
+    if (writer) return writer.write(chunk);
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (options.buffer || heldBytes <= options.inlineMax) return undefined;
+    return (async () => {
+      writer = await blobs.createWriter();
+      for (const part of held.splice(0)) await writer.write(part);
+      heldBytes = 0;
+    })();
+  };
   try {
-    // Not destroyed on an early exit: destroying an unfinished request would reset the connection
-    // before the 413 answer reaches the client.
-    for await (const data of body.iterator({ destroyOnReturn: false })) {
-      const chunk = data as Buffer;
-      size += chunk.length;
-      if (size > options.limit) throw new BodyTooLargeError(size);
-      hash.update(chunk);
-      if (writer) {
-        await writer.write(chunk);
-        continue;
-      }
-      held.push(chunk);
-      heldBytes += chunk.length;
-      if (!options.buffer && heldBytes > options.inlineMax) {
-        writer = await blobs.createWriter();
-        for (const part of held.splice(0)) await writer.write(part);
-        heldBytes = 0;
-      }
-    }
+    await consume(body, receive);
     const sha256 = hash.digest('hex');
     if (writer) return { size, sha256, bytes: null, writer };
     return { size, sha256, bytes: Buffer.concat(held, heldBytes), writer: null };
   } catch (error) {
-    await writer?.abort();
+    await (writer as BlobWriter | null)?.abort();
     throw error;
   }
+}
+
+/**
+ * Feeds every chunk of `body` to `receive`, pausing the stream while a returned promise is
+ * pending (backpressure). On failure the stream is paused, not destroyed: destroying an
+ * unfinished request would reset the connection before a 413 answer reaches the client.
+ */
+function consume(
+  body: Readable,
+  receive: (chunk: Buffer) => Promise<void> | undefined,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const detach = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', fail);
+      body.off('close', onClose);
+    };
+    function fail(error: unknown) {
+      if (settled) return;
+      settled = true;
+      detach();
+      body.pause();
+      reject(error);
+    }
+    function onData(chunk: Buffer) {
+      let pending: Promise<void> | undefined;
+      try {
+        pending = receive(chunk);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (pending) {
+        body.pause();
+        pending.then(() => {
+          if (!settled) body.resume();
+        }, fail);
+      }
+    }
+    function onEnd() {
+      if (settled) return;
+      settled = true;
+      detach();
+      resolve();
+    }
+    function onClose() {
+      if (!body.readableEnded) fail(new Error('the client closed the connection mid-body'));
+    }
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', fail);
+    body.once('close', onClose);
+  });
 }

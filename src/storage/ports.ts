@@ -22,6 +22,12 @@ export interface ListArtifactsQuery {
   readonly limit: number;
 }
 
+export interface VersionForRead {
+  readonly version: ArtifactVersion;
+  /** The bytes when the version is stored inline, else null. */
+  readonly inline: Buffer | null;
+}
+
 /** A new version to commit, with the head version the gate decided against. */
 export interface VersionCommit {
   readonly version: ArtifactVersion;
@@ -63,6 +69,11 @@ export interface MetadataStore {
   getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null>;
   /** The bytes of an inline version. */
   readInline(key: ArtifactKey, version: number): Promise<Buffer | null>;
+  /**
+   * A version (the head when `version` is undefined) with its inline bytes in one round trip —
+   * the read path of small contents.
+   */
+  getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null>;
   listVersions(key: ArtifactKey): Promise<ArtifactVersion[]>;
   /** Heads of live (not tombstoned) artifacts in (class, name) order. */
   listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]>;

@@ -11,7 +11,9 @@ import type {
   MetadataStore,
   ProductUsage,
   VersionCommit,
+  VersionForRead,
 } from '../ports.js';
+import { GroupCommitter } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
 
 interface VersionRow {
@@ -101,6 +103,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
+  private readonly commits: GroupCommitter<VersionCommit, CommitResult>;
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -118,6 +121,7 @@ export class SqliteMetadataStore implements MetadataStore {
       throw error;
     }
     this.statements = this.prepare();
+    this.commits = new GroupCommitter(this.db, (commit) => this.applyCommit(commit));
   }
 
   private migrate(): void {
@@ -164,6 +168,20 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       version: db.prepare<[string, string, string, number], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?`,
+      ),
+      headForRead: db.prepare<
+        [string, string, string],
+        VersionRow & { inline_content: Buffer | null }
+      >(
+        `SELECT ${VERSION_COLUMNS}, inline_content FROM versions WHERE product = ? AND class = ? ` +
+          'AND name = ? ORDER BY version DESC LIMIT 1',
+      ),
+      versionForRead: db.prepare<
+        [string, string, string, number],
+        VersionRow & { inline_content: Buffer | null }
+      >(
+        `SELECT ${VERSION_COLUMNS}, inline_content FROM versions WHERE product = ? AND class = ? ` +
+          'AND name = ? AND version = ?',
       ),
       inline: db.prepare<[string, string, string, number], { inline_content: Buffer | null }>(
         'SELECT inline_content FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?',
@@ -278,6 +296,14 @@ export class SqliteMetadataStore implements MetadataStore {
     );
   }
 
+  async getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null> {
+    const row =
+      version === undefined
+        ? this.statements.headForRead.get(key.product, key.class, key.name)
+        : this.statements.versionForRead.get(key.product, key.class, key.name, version);
+    return row ? { version: toVersion(row), inline: row.inline_content } : null;
+  }
+
   async listVersions(key: ArtifactKey): Promise<ArtifactVersion[]> {
     return this.statements.versions.all(key.product, key.class, key.name).map(toVersion);
   }
@@ -310,42 +336,37 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async commitVersion(commit: VersionCommit): Promise<CommitResult> {
-    return this.commitTransaction(commit);
+    return this.commits.submit(commit);
   }
 
-  // IMMEDIATE: the write lock is taken when the transaction begins, so a lock held briefly by
-  // another connection is waited for (busy_timeout) instead of failing the read-then-write.
-  private readonly commitTransaction = (commit: VersionCommit): CommitResult =>
-    this.db
-      .transaction((): CommitResult => {
-        const v = commit.version;
-        const current =
-          this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
-        if (current !== commit.expectedCurrentVersion) {
-          return { ok: false, reason: 'version_conflict', current };
-        }
-        this.statements.insertVersion.run({
-          product: v.product,
-          class: v.class,
-          name: v.name,
-          version: v.version,
-          sha256: v.sha256,
-          size: v.size,
-          contentType: v.contentType,
-          meta: JSON.stringify(v.meta),
-          createdAt: v.createdAt,
-          createdBy: v.createdBy,
-          retentionMode: v.retention.mode,
-          retentionUntil: v.retention.until,
-          tombstone: v.tombstone ? 1 : 0,
-          storage: v.storage,
-          inline: commit.inline,
-        });
-        this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
-        this.statements.addUsage.run(v.product, v.size, current === 0 ? 1 : 0);
-        return { ok: true };
-      })
-      .immediate();
+  /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
+  private applyCommit(commit: VersionCommit): CommitResult {
+    const v = commit.version;
+    const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
+    if (current !== commit.expectedCurrentVersion) {
+      return { ok: false, reason: 'version_conflict', current };
+    }
+    this.statements.insertVersion.run({
+      product: v.product,
+      class: v.class,
+      name: v.name,
+      version: v.version,
+      sha256: v.sha256,
+      size: v.size,
+      contentType: v.contentType,
+      meta: JSON.stringify(v.meta),
+      createdAt: v.createdAt,
+      createdBy: v.createdBy,
+      retentionMode: v.retention.mode,
+      retentionUntil: v.retention.until,
+      tombstone: v.tombstone ? 1 : 0,
+      storage: v.storage,
+      inline: commit.inline,
+    });
+    this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
+    this.statements.addUsage.run(v.product, v.size, current === 0 ? 1 : 0);
+    return { ok: true };
+  }
 
   async usage(product: string): Promise<ProductUsage> {
     return this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 };

@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroupCommitter } from '../../../src/storage/sqlite/group-commit.js';
+
+describe('GroupCommitter', () => {
+  let db: Database.Database;
+  beforeEach(() => {
+    db = new Database(':memory:');
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+  });
+  afterEach(() => db.close());
+
+  it('settles every write of a turn with its own result, once committed', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const committer = new GroupCommitter(db, (item: { k: string; v: number }) => {
+      insert.run(item.k, item.v);
+      return item.v * 2;
+    });
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => committer.submit({ k: `k${i}`, v: i })),
+    );
+    expect(results).toEqual(Array.from({ length: 25 }, (_, i) => i * 2));
+    expect(db.inTransaction).toBe(false);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 25 });
+  });
+
+  it('rolls back only the write that throws; the others of the batch commit', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const committer = new GroupCommitter(db, (item: { k: string; v: number }) => {
+      insert.run(item.k, item.v);
+      // The insert above ran; throwing afterwards must undo it (savepoint), not the batch.
+      if (item.v < 0) throw new Error('negative');
+      return 'ok';
+    });
+    const settled = await Promise.allSettled([
+      committer.submit({ k: 'a', v: 1 }),
+      committer.submit({ k: 'bad', v: -1 }),
+      committer.submit({ k: 'c', v: 3 }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(db.prepare('SELECT k FROM t ORDER BY k').all()).toEqual([{ k: 'a' }, { k: 'c' }]);
+  });
+
+  it('a later write of the same batch sees the earlier ones', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
+    const committer = new GroupCommitter(db, (k: string) => {
+      insert.run(k, 0);
+      return count.get()?.n;
+    });
+    expect(await Promise.all(['x', 'y', 'z'].map((k) => committer.submit(k)))).toEqual([1, 2, 3]);
+  });
+
+  it('never acknowledges writes nested in a transaction it does not own', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const committer = new GroupCommitter(db, (k: string) => insert.run(k, 0).changes);
+    db.exec('BEGIN'); // a foreign open transaction whose ROLLBACK would undo the batch
+    const settled = await Promise.allSettled([committer.submit('a'), committer.submit('b')]);
+    db.exec('ROLLBACK');
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
+  });
+
+  it('rejects every write of a batch whose transaction fails', async () => {
+    const committer = new GroupCommitter(db, (k: string) => k);
+    const pending = [committer.submit('a'), committer.submit('b')];
+    db.close(); // the batch runs on the next turn, on a closed connection
+    const settled = await Promise.allSettled(pending);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    db = new Database(':memory:'); // for afterEach
+  });
+});
