@@ -19,11 +19,15 @@ export const ACTION_ACCESS: Readonly<Record<Action, readonly PrincipalKind[]>> =
   'keys.create': ['owner'],
   'keys.list': ['owner'],
   'keys.revoke': ['owner'],
+  'policy.update': ['owner'],
+  // Like the live policy, its history is readable by every key (SPEC §4.2: governance GETs).
+  'policy.versions': ALL,
   'policy.read': ALL,
 };
 
 /** Actions that are governance or key administration (T4 when a namespace principal tries). */
 export const GOVERNANCE_ACTIONS: ReadonlySet<Action> = new Set([
+  'policy.update',
   'keys.create',
   'keys.list',
   'keys.revoke',

@@ -17,6 +17,8 @@ export const ACTIONS = [
   'keys.create',
   'keys.list',
   'keys.revoke',
+  'policy.update',
+  'policy.versions',
   'policy.read',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -54,6 +56,8 @@ export interface GateContext {
   readonly declaredSize: number | null;
   readonly meta: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
+  /** Names of the request's headers, lower-case (bypass attempts, SPEC §5 T4). */
+  readonly headerNames?: readonly string[];
   readonly preconditions: Preconditions;
   /** The client's `x-bucket-sha256`, a claim checked against the received bytes. */
   readonly sha256Claim: string | null;

@@ -9,5 +9,6 @@ export function requestInfo(request: FastifyRequest): RequestInfo {
     requestId: request.id,
     principal: request.principal,
     query: (request.query ?? {}) as Record<string, string>,
+    headerNames: Object.keys(request.headers),
   };
 }

@@ -9,6 +9,7 @@ export interface RequestInfo {
   readonly requestId: string;
   readonly principal: Principal;
   readonly query?: Readonly<Record<string, string>>;
+  readonly headerNames?: readonly string[];
 }
 
 export type ContextFields = Partial<
@@ -34,6 +35,7 @@ export class Authorizer {
       declaredSize: null,
       meta: {},
       query: request.query ?? {},
+      headerNames: request.headerNames ?? [],
       preconditions: { ifNoneMatch: false, ifVersion: null },
       sha256Claim: null,
       ...fields,

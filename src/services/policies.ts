@@ -1,10 +1,34 @@
-/** The live policy: the only source of rules. Version 1 is the shipped default. */
-import type { PolicyVersion } from '../domain/policy.js';
+/**
+ * The live policy: the only source of rules. Version 1 is the shipped default; the owner replaces
+ * it through the API (SPEC §2), each change a new stored version that takes effect on the very
+ * next request.
+ */
+import { BucketError } from '../domain/errors.js';
+import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
+import { diffDocuments, type PolicyChange } from '../policy/diff.js';
 import { loadDefaultPolicy, policyHash } from '../policy/load.js';
+import { policyErrors, type PolicyError } from '../policy/validate.js';
 import type { MetadataStore } from '../storage/ports.js';
+
+export interface PolicyUpdate {
+  readonly document: unknown;
+  readonly reason: string;
+  /** The principal (key id) making the change. */
+  readonly by: string;
+}
+
+export interface PolicyVersionWithDiff {
+  readonly policy: PolicyVersion;
+  /** The version this one replaced, or null for version 1. */
+  readonly previousVersion: number | null;
+  /** Changes from the previous version's document (empty for version 1). */
+  readonly diff: PolicyChange[];
+}
 
 export class PolicyService {
   private live: PolicyVersion | null = null;
+  /** Updates run one at a time, so that version numbers never race. */
+  private updates: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly metadata: MetadataStore) {}
 
@@ -30,4 +54,82 @@ export class PolicyService {
     if (!this.live) throw new Error('policy not loaded');
     return this.live;
   }
+
+  /**
+   * Validates and stores `update.document` as the next version, then makes it live in one step.
+   * Refuses (400 `invalid_policy`) a document that fails the schema or its cross-references, and
+   * (409 `policy_in_use`) one that removes a product or class with stored artifacts.
+   */
+  update(update: PolicyUpdate): Promise<PolicyVersion> {
+    const next = this.updates.then(() => this.apply(update));
+    this.updates = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(update: PolicyUpdate): Promise<PolicyVersion> {
+    const errors = policyErrors(update.document);
+    if (errors.length > 0) {
+      throw new BucketError('invalid_policy', describe(errors), { details: { errors } });
+    }
+    const document = update.document as PolicyDocument;
+    const current = this.current();
+    const inUse = await this.removedButStored(current.document, document);
+    if (inUse.length > 0) {
+      throw new BucketError('policy_in_use', describe(inUse), { details: { errors: inUse } });
+    }
+    const version: PolicyVersion = {
+      version: current.version + 1,
+      hash: policyHash(document),
+      document,
+      reason: update.reason,
+      createdAt: new Date().toISOString(),
+      createdBy: update.by,
+    };
+    await this.metadata.insertPolicy(version);
+    this.live = version;
+    return version;
+  }
+
+  /** Products and classes the new document drops while artifacts of them are still stored. */
+  private async removedButStored(from: PolicyDocument, to: PolicyDocument): Promise<PolicyError[]> {
+    const errors: PolicyError[] = [];
+    for (const product of Object.keys(from.products)) {
+      if (!Object.hasOwn(to.products, product) && (await this.metadata.hasArtifacts({ product }))) {
+        errors.push({
+          path: `/products/${product}`,
+          message: 'removed while artifacts are stored',
+        });
+      }
+    }
+    for (const classId of Object.keys(from.classes)) {
+      if (
+        !Object.hasOwn(to.classes, classId) &&
+        (await this.metadata.hasArtifacts({ class: classId }))
+      ) {
+        errors.push({ path: `/classes/${classId}`, message: 'removed while artifacts are stored' });
+      }
+    }
+    return errors;
+  }
+
+  async versions(): Promise<PolicyVersion[]> {
+    return this.metadata.listPolicies();
+  }
+
+  async version(n: number): Promise<PolicyVersionWithDiff> {
+    const policy = await this.metadata.getPolicy(n);
+    if (!policy) throw new BucketError('policy_version_not_found', `no policy version ${n}`);
+    const previous = n > 1 ? await this.metadata.getPolicy(n - 1) : null;
+    return {
+      policy,
+      previousVersion: previous?.version ?? null,
+      diff: previous ? diffDocuments(previous.document, policy.document) : [],
+    };
+  }
+}
+
+function describe(errors: readonly PolicyError[]): string {
+  const shown = errors.slice(0, 5).map((error) => `${error.path || '/'}: ${error.message}`);
+  const more = errors.length > 5 ? `; and ${errors.length - 5} more` : '';
+  return `${shown.join('; ')}${more}`;
 }

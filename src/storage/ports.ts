@@ -63,6 +63,11 @@ export interface MetadataStore {
 
   latestPolicy(): Promise<PolicyVersion | null>;
   insertPolicy(policy: PolicyVersion): Promise<void>;
+  /** Every policy version, oldest first. */
+  listPolicies(): Promise<PolicyVersion[]>;
+  getPolicy(version: number): Promise<PolicyVersion | null>;
+  /** Whether any artifact (tombstoned ones included) is stored for the product, or of the class. */
+  hasArtifacts(where: { product: string } | { class: string }): Promise<boolean>;
 
   /** The newest version of an artifact (a tombstone included), or null. */
   getHead(key: ArtifactKey): Promise<ArtifactVersion | null>;

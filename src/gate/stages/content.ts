@@ -1,12 +1,15 @@
 /**
- * Stage 5 — content (SPEC §4.1): the media type a class accepts, and on the received body the JSON
- * parse, the JSON-object requirement and the class schema. The threat detectors of SPEC §5 join
- * this stage with the gate issue.
+ * Stage 5 — content (SPEC §4.1): the media type a class accepts, the claims of the metadata
+ * headers (reserved fields, retention, timestamps), and on the received body the JSON parse, the
+ * JSON-object requirement, the class schema and the content detectors of SPEC §5
+ * (src/gate/detectors/). First denial wins; every threat found is reported.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ClassRule } from '../../domain/policy.js';
-import { threat } from '../../domain/decision.js';
+import { threat, type Threat } from '../../domain/decision.js';
+import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
+import { denialReasons, scanJsonContent, scanMeta, type Finding } from '../detectors/index.js';
 
 export const JSON_MEDIA_TYPE = 'application/json';
 
@@ -50,41 +53,83 @@ export function contentStage(ctx: GateContext): StageVerdict {
       },
     ]);
   }
+  // Claims of the metadata headers are judged before the body is read.
+  const now = Date.now();
+  const findings = scanMeta(ctx.meta, rule, now);
   const received = ctx.content;
   if (received && ctx.sha256Claim !== null && received.sha256 !== ctx.sha256Claim) {
     return deny(
       400,
       'sha256_mismatch',
       [{ rule: 'client_sha256', message: `the content's SHA-256 is ${received.sha256}` }],
-      [threat('T7', `x-bucket-sha256 ${ctx.sha256Claim} does not match ${received.sha256}`)],
+      [
+        threat('T7', `x-bucket-sha256 ${ctx.sha256Claim} does not match ${received.sha256}`),
+        ...threatsOf(findings),
+      ],
     );
   }
   const bytes = received?.bytes;
-  if (!bytes || media !== JSON_MEDIA_TYPE) return ALLOW;
+  if (!bytes || media !== JSON_MEDIA_TYPE) return verdictOf(findings);
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    return deny(400, 'invalid_json', [{ rule: 'json_parse', message: (error as Error).message }]);
+    return deny(
+      400,
+      'invalid_json',
+      [{ rule: 'json_parse', message: (error as Error).message }],
+      threatsOf(findings),
+    );
   }
   const objectRequired = rule.content === 'json' || rule.content === 'system';
   if (objectRequired && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) {
-    return deny(400, 'json_not_object', [
-      { rule: 'json_object', message: `class "${ctx.class}" stores a JSON object` },
-    ]);
+    return deny(
+      400,
+      'json_not_object',
+      [{ rule: 'json_object', message: `class "${ctx.class}" stores a JSON object` }],
+      threatsOf(findings),
+    );
   }
+  const scoped = PRODUCT_SCOPED_KINDS.has(ctx.principal.kind);
+  findings.push(
+    ...scanJsonContent(parsed, {
+      ownProduct: scoped ? (ctx.principal.product ?? '') : null,
+      piiFree: rule.piiFree === true,
+      now,
+    }),
+  );
   if (rule.schema !== null) {
     const validate = schemaValidator(rule.schema);
     if (!validate(parsed)) {
+      const errors = validate.errors ?? [];
       return deny(
         422,
         'schema_violation',
-        (validate.errors ?? []).map((error) => ({
+        errors.map((error) => ({
           rule: 'class_schema',
           message: `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`,
         })),
+        [
+          threat(
+            'T2',
+            `content fails the schema of class "${ctx.class}" (${errors.length} errors)`,
+          ),
+          ...threatsOf(findings),
+        ],
       );
     }
   }
-  return ALLOW;
+  return verdictOf(findings);
+}
+
+function threatsOf(findings: readonly Finding[]): Threat[] {
+  return findings.flatMap((finding) => finding.threats);
+}
+
+/** 403 when a denying detector found something; otherwise allowed, with any claims recorded. */
+function verdictOf(findings: readonly Finding[]): StageVerdict {
+  const threats = threatsOf(findings);
+  const reasons = denialReasons(findings);
+  if (reasons.length > 0) return deny(403, 'forbidden', reasons, threats);
+  return threats.length > 0 ? { threats } : ALLOW;
 }

@@ -1,31 +1,24 @@
-/** Stage 1 — identity and isolation (SPEC §4.1): who may use the action, and only on their own namespace. */
-import { threat, type Threat } from '../../domain/decision.js';
+/**
+ * Stage 1 — identity and isolation (SPEC §4.1): who may use the action, only on their own
+ * namespace, and what the request claims about identity or asks to bypass (detectors, SPEC §5).
+ */
+import { threat } from '../../domain/decision.js';
 import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
 import { ACTION_ACCESS, GOVERNANCE_ACTIONS } from '../access.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
-
-/** Request fields through which a client could claim an identity (SPEC §1). */
-const IDENTITY_CLAIMS = ['product', 'product_id', 'productId', 'owner_id'];
-
-function claimThreats(ctx: GateContext, ownProduct: string): Threat[] {
-  const threats: Threat[] = [];
-  for (const [source, fields] of [
-    ['x-bucket-meta-', ctx.meta],
-    ['query ', ctx.query],
-  ] as const) {
-    for (const claim of IDENTITY_CLAIMS) {
-      const value = fields[claim.toLowerCase()] ?? fields[claim];
-      if (value !== undefined && value !== ownProduct) {
-        threats.push(threat('T1', `${source}${claim} claims product "${value}"`));
-      }
-    }
-  }
-  return threats;
-}
+import { denialReasons, scanRequest } from '../detectors/index.js';
 
 export function identityStage(ctx: GateContext): StageVerdict {
   const { principal, action } = ctx;
   const scoped = PRODUCT_SCOPED_KINDS.has(principal.kind);
+  const ownProduct = principal.product ?? '';
+  const findings = scanRequest({
+    ownProduct: scoped ? ownProduct : null,
+    meta: ctx.meta,
+    query: ctx.query,
+    headerNames: ctx.headerNames ?? [],
+  });
+  const found = findings.flatMap((finding) => finding.threats);
   if (!ACTION_ACCESS[action].includes(principal.kind)) {
     const threats =
       scoped && GOVERNANCE_ACTIONS.has(action)
@@ -35,28 +28,22 @@ export function identityStage(ctx: GateContext): StageVerdict {
       403,
       'forbidden',
       [{ rule: 'action_access', message: `${principal.kind} keys may not perform ${action}` }],
-      threats,
+      [...threats, ...found],
     );
   }
-  if (!scoped) return ALLOW;
-  const ownProduct = principal.product ?? '';
-  if (ctx.product !== null && ctx.product !== ownProduct) {
+  if (scoped && ctx.product !== null && ctx.product !== ownProduct) {
     // Refused before any lookup: the answer is the same whether or not the target exists.
     return deny(
       403,
       'forbidden',
       [{ rule: 'product_isolation', message: `this key acts only on product "${ownProduct}"` }],
-      [threat('T1', `${principal.kind} key of "${ownProduct}" on namespace "${ctx.product}"`)],
+      [
+        threat('T1', `${principal.kind} key of "${ownProduct}" on namespace "${ctx.product}"`),
+        ...found,
+      ],
     );
   }
-  const claims = claimThreats(ctx, ownProduct);
-  if (claims.length > 0) {
-    return deny(
-      403,
-      'forbidden',
-      [{ rule: 'identity_claim', message: 'identity comes only from the key' }],
-      claims,
-    );
-  }
-  return ALLOW;
+  const reasons = denialReasons(findings);
+  if (reasons.length > 0) return deny(403, 'forbidden', reasons, found);
+  return found.length > 0 ? { threats: found } : ALLOW;
 }

@@ -1,8 +1,50 @@
-/** `GET /v1/governance/policy`: the live policy document, its version and hash. */
+/**
+ * The policy API (SPEC §2): the live document, its replacement by the owner, and its history with
+ * a diff per version.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
+import type { PolicyVersion } from '../../domain/policy.js';
+import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
+
+const LivePolicy = Type.Object({
+  version: Type.Integer(),
+  hash: Type.String({ description: 'SHA-256 (hex) of the RFC 8785 canonical document' }),
+  document: Type.Any(),
+});
+
+const VersionSummary = Type.Object({
+  version: Type.Integer(),
+  hash: Type.String(),
+  reason: Type.String(),
+  createdAt: Type.String(),
+  createdBy: Type.String({ description: 'The key id that made the change, or "system"' }),
+});
+
+const PolicyChange = Type.Object({
+  op: Type.Union([Type.Literal('add'), Type.Literal('remove'), Type.Literal('replace')]),
+  path: Type.String({ description: 'JSON Pointer (RFC 6901) of the changed value' }),
+  from: Type.Optional(Type.Any()),
+  to: Type.Optional(Type.Any()),
+});
+
+const PolicyUpdate = Type.Object(
+  {
+    document: Type.Unknown({ description: 'The complete new policy document' }),
+    reason: Type.String({ minLength: 1, maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+const summary = (policy: PolicyVersion) => ({
+  version: policy.version,
+  hash: policy.hash,
+  reason: policy.reason,
+  createdAt: policy.createdAt,
+  createdBy: policy.createdBy,
+});
 
 export const policyRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
@@ -14,19 +56,83 @@ export const policyRoutes =
         schema: {
           tags: ['governance'],
           summary: 'The live policy document',
-          response: {
-            200: Type.Object({
-              version: Type.Integer(),
-              hash: Type.String(),
-              document: Type.Any(),
-            }),
-            ...errorResponses(401, 403),
-          },
+          response: { 200: LivePolicy, ...errorResponses(401, 403) },
         },
       },
       async () => {
         const policy = bucket.policies.current();
         return { version: policy.version, hash: policy.hash, document: policy.document };
+      },
+    );
+
+    app.put(
+      '/v1/governance/policy',
+      {
+        config: { action: 'policy.update' },
+        schema: {
+          tags: ['governance'],
+          summary: 'Replace the policy (owner): a new version, live from the next request',
+          description:
+            'An invalid document is refused with 400 invalid_policy; error.details.errors lists ' +
+            'each problem with the JSON Pointer of the offending value. Removing a product or ' +
+            'class that still has stored artifacts is refused with 409 policy_in_use.',
+          body: PolicyUpdate,
+          response: { 200: LivePolicy, ...errorResponses(400, 401, 403, 409) },
+        },
+      },
+      async (request) => {
+        const policy = await bucket.policies.update({
+          document: request.body.document,
+          reason: request.body.reason,
+          by: requestInfo(request).principal.id,
+        });
+        return { version: policy.version, hash: policy.hash, document: policy.document };
+      },
+    );
+
+    app.get(
+      '/v1/governance/policy/versions',
+      {
+        config: { action: 'policy.versions' },
+        schema: {
+          tags: ['governance'],
+          summary: 'Every policy version, oldest first',
+          response: {
+            200: Type.Object({ versions: Type.Array(VersionSummary) }),
+            ...errorResponses(401, 403),
+          },
+        },
+      },
+      async () => ({ versions: (await bucket.policies.versions()).map(summary) }),
+    );
+
+    app.get(
+      '/v1/governance/policy/versions/:n',
+      {
+        config: { action: 'policy.versions' },
+        schema: {
+          tags: ['governance'],
+          summary: 'One policy version, its document and its diff against the version before',
+          params: Type.Object({ n: Type.Integer({ minimum: 1 }) }),
+          response: {
+            200: Type.Object({
+              ...VersionSummary.properties,
+              document: Type.Any(),
+              previousVersion: Type.Union([Type.Integer(), Type.Null()]),
+              diff: Type.Array(PolicyChange),
+            }),
+            ...errorResponses(400, 401, 403, 404),
+          },
+        },
+      },
+      async (request) => {
+        const found = await bucket.policies.version(request.params.n);
+        return {
+          ...summary(found.policy),
+          document: found.policy.document,
+          previousVersion: found.previousVersion,
+          diff: found.diff,
+        };
       },
     );
   };

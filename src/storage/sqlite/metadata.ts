@@ -54,6 +54,17 @@ interface PolicyRow {
   created_by: string;
 }
 
+function toPolicy(row: PolicyRow): PolicyVersion {
+  return {
+    version: row.version,
+    hash: row.hash,
+    document: JSON.parse(row.document) as PolicyDocument,
+    reason: row.reason,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
 const VERSION_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
   'retention_mode, retention_until, tombstone, storage';
@@ -158,6 +169,14 @@ export class SqliteMetadataStore implements MetadataStore {
       insertPolicy: db.prepare(
         'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
           'VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      listPolicies: db.prepare<[], PolicyRow>('SELECT * FROM policy_versions ORDER BY version'),
+      policy: db.prepare<[number], PolicyRow>('SELECT * FROM policy_versions WHERE version = ?'),
+      anyArtifactOfProduct: db.prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM artifacts WHERE product = ? LIMIT 1',
+      ),
+      anyArtifactOfClass: db.prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM artifacts WHERE class = ? LIMIT 1',
       ),
       head: db.prepare<[string, string, string], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions v WHERE product = ? AND class = ? AND name = ? ` +
@@ -278,6 +297,23 @@ export class SqliteMetadataStore implements MetadataStore {
       policy.createdAt,
       policy.createdBy,
     );
+  }
+
+  async listPolicies(): Promise<PolicyVersion[]> {
+    return this.statements.listPolicies.all().map(toPolicy);
+  }
+
+  async getPolicy(version: number): Promise<PolicyVersion | null> {
+    const row = this.statements.policy.get(version);
+    return row ? toPolicy(row) : null;
+  }
+
+  async hasArtifacts(where: { product: string } | { class: string }): Promise<boolean> {
+    const row =
+      'product' in where
+        ? this.statements.anyArtifactOfProduct.get(where.product)
+        : this.statements.anyArtifactOfClass.get(where.class);
+    return row !== undefined;
   }
 
   async getHead(key: ArtifactKey): Promise<ArtifactVersion | null> {

@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { diffDocuments, type PolicyChange } from '../../../src/policy/diff.js';
+import { loadDefaultPolicy } from '../../../src/policy/load.js';
+
+const clone = (value: unknown): unknown =>
+  value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+
+/** Sets an own member, even one named __proto__. */
+function set(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** Applies changes in order (the inverse the diff promises), for the round-trip property. */
+function apply(document: unknown, changes: PolicyChange[]): unknown {
+  let root = clone(document);
+  for (const change of changes) {
+    if (change.path === '') {
+      root = clone(change.to);
+      continue;
+    }
+    const segments = change.path
+      .slice(1)
+      .split('/')
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = segments.pop() as string;
+    let parent = root as Record<string, unknown>;
+    for (const segment of segments) {
+      parent = Object.getOwnPropertyDescriptor(parent, segment)?.value as Record<string, unknown>;
+    }
+    if (Array.isArray(parent)) {
+      const index = Number(last);
+      if (change.op === 'remove') parent.splice(index, 1);
+      else if (change.op === 'add') parent.splice(index, 0, clone(change.to));
+      else parent[index] = clone(change.to);
+    } else if (change.op === 'remove') {
+      delete parent[last];
+    } else {
+      set(parent, last, clone(change.to));
+    }
+  }
+  return root;
+}
+
+describe('policy diff', () => {
+  const base = loadDefaultPolicy();
+
+  it('is empty for equal documents', () => {
+    expect(diffDocuments(base, structuredClone(base))).toEqual([]);
+  });
+
+  it('names each change by JSON pointer with its old and new value', () => {
+    const next = structuredClone(base) as unknown as {
+      classes: Record<string, { maxBytes: number | null }>;
+      products: Record<string, { allowedClasses: string[] }>;
+      limits: Record<string, number>;
+    };
+    (next.classes['metadata'] as { maxBytes: number }).maxBytes = 1024;
+    next.products['gurukul']?.allowedClasses.pop();
+    delete next.limits['maxBatch'];
+    (next as Record<string, unknown>)['escalation'] = { criticalRequests: 5, windowSeconds: 60 };
+    expect(diffDocuments(base, next)).toEqual([
+      { op: 'replace', path: '/classes/metadata/maxBytes', from: 16384, to: 1024 },
+      { op: 'add', path: '/escalation', to: { criticalRequests: 5, windowSeconds: 60 } },
+      { op: 'remove', path: '/limits/maxBatch', from: 500 },
+      { op: 'remove', path: '/products/gurukul/allowedClasses/2', from: 'monetization_marker' },
+    ]);
+  });
+
+  it('escapes ~ and / in member names (RFC 6901) and replaces a changed kind whole', () => {
+    expect(diffDocuments({ 'a/b~c': 1 }, { 'a/b~c': 2 })).toEqual([
+      { op: 'replace', path: '/a~1b~0c', from: 1, to: 2 },
+    ]);
+    expect(diffDocuments({ x: [1] }, { x: { 0: 1 } })).toEqual([
+      { op: 'replace', path: '/x', from: [1], to: { 0: 1 } },
+    ]);
+    expect(diffDocuments({ x: null }, { x: {} })).toEqual([
+      { op: 'replace', path: '/x', from: null, to: {} },
+    ]);
+  });
+
+  it('turns any JSON document into any other when applied in order', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (from, to) => {
+        // JSON.parse(JSON.stringify()) drops -0, which JSON cannot tell apart from 0.
+        const a: unknown = JSON.parse(JSON.stringify(from));
+        const b: unknown = JSON.parse(JSON.stringify(to));
+        expect(apply(a, diffDocuments(a, b))).toEqual(b);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
