@@ -63,11 +63,31 @@ export async function startBucket(): Promise<BucketUnderTest> {
   }
 }
 
+/** SPEC §1: a product key names an approved integration of its product; the bench approves one. */
+async function approveIntegration(url: string, ownerKey: string): Promise<string> {
+  const integrationId = 'bench';
+  const response = await fetch(`${url}/governance/gate/validate-integration`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      integrationId,
+      integrationType: 'api_client',
+      productName: BENCH_PRODUCT,
+      artifactClasses: [BENCH_CLASS],
+      dataSchema: { content_filter: 'none needed (bench)', retention_policy: 'class retention' },
+    }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`integration: ${response.status} ${text}`);
+  return integrationId;
+}
+
 async function createProductKey(url: string, ownerKey: string): Promise<string> {
+  const integrationId = await approveIntegration(url, ownerKey);
   const response = await fetch(`${url}/v1/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'product', product: BENCH_PRODUCT, name: 'bench' }),
+    body: JSON.stringify({ kind: 'product', product: BENCH_PRODUCT, integrationId, name: 'bench' }),
   });
   const text = await response.text();
   if (response.status !== 201) throw new Error(`key creation: ${response.status} ${text}`);

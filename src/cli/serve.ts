@@ -1,10 +1,12 @@
 /** `bucket serve`: run the Bucket on the configured storage until SIGINT/SIGTERM. */
 import { configFromEnv } from '../config.js';
+import { gateFaultFromEnv } from '../gate/fault.js';
 import { startServer } from '../server.js';
 
 export async function serve(): Promise<void> {
   const config = configFromEnv();
-  const server = await startServer(config);
+  const gate = gateFaultFromEnv(process.env);
+  const server = await startServer(config, gate ? { gate } : {});
   if (server.bucket.newOwnerKey !== null) {
     // Printed once, on the first start; it is also in <dataDir>/owner.key (mode 0600).
     process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);

@@ -30,6 +30,7 @@ export const ERRORS = {
   class_not_found: { status: 404, message: 'No such artifact class.' },
   key_not_found: { status: 404, message: 'No such key.' },
   policy_version_not_found: { status: 404, message: 'No such policy version.' },
+  integration_not_found: { status: 404, message: 'No such integration.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   version_conflict: { status: 409, message: 'The current version is not the expected one.' },
   not_restorable: { status: 409, message: 'The artifact has no restorable tombstone.' },

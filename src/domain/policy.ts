@@ -47,11 +47,21 @@ export interface Limits {
   readonly listPageMax: number;
 }
 
+/** SPEC §5 escalation: this many requests with a CRITICAL detection within the window suspend a key. */
+export interface EscalationRule {
+  readonly criticalRequests: number;
+  readonly windowSeconds: number;
+}
+
+export const ESCALATION_DEFAULTS: EscalationRule = { criticalRequests: 3, windowSeconds: 3600 };
+
 export interface PolicyDocument {
   readonly products: Record<string, ProductRule>;
   readonly classes: Record<string, ClassRule>;
   readonly rejectedClasses: string[];
   readonly limits: Limits;
+  /** Optional: when CRITICAL detections suspend a key (SPEC §5); defaults in ESCALATION_DEFAULTS. */
+  readonly escalation?: EscalationRule;
 }
 
 /** A policy document as stored: versioned and hashed. */

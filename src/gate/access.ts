@@ -23,6 +23,16 @@ export const ACTION_ACCESS: Readonly<Record<Action, readonly PrincipalKind[]>> =
   // Like the live policy, its history is readable by every key (SPEC §4.2: governance GETs).
   'policy.versions': ALL,
   'policy.read': ALL,
+  // SPEC §4.2: product keys may call the two validate endpoints (for their own product) and the
+  // four gate GETs; every other governance route is closed to product and ai_agent keys.
+  'integrations.validate': ['owner', 'executor', 'product'],
+  'gate.validate_operation': ['owner', 'executor', 'product'],
+  'gate.read': ['owner', 'executor', 'auditor', 'product'],
+  'integrations.list': ['owner', 'executor', 'auditor'],
+  'integrations.read': ['owner', 'executor', 'auditor'],
+  'integrations.revoke': ['owner'],
+  'threats.read': ['owner', 'executor', 'auditor'],
+  'keys.reinstate': ['owner'],
 };
 
 /** Actions that are governance or key administration (T4 when a namespace principal tries). */
@@ -31,4 +41,12 @@ export const GOVERNANCE_ACTIONS: ReadonlySet<Action> = new Set([
   'keys.create',
   'keys.list',
   'keys.revoke',
+  'keys.reinstate',
+  'integrations.validate',
+  'integrations.list',
+  'integrations.read',
+  'integrations.revoke',
+  'gate.validate_operation',
+  'gate.read',
+  'threats.read',
 ]);

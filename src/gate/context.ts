@@ -2,6 +2,7 @@
 import type { ArtifactVersion } from '../domain/artifact.js';
 import type { Reason, Threat } from '../domain/decision.js';
 import type { ErrorCode } from '../domain/errors.js';
+import type { IntegrationRecord } from '../domain/integration.js';
 import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
 
@@ -20,6 +21,15 @@ export const ACTIONS = [
   'policy.update',
   'policy.versions',
   'policy.read',
+  // Integrations and the seed's gate endpoints (SPEC §4.2), threats and suspension (SPEC §5).
+  'integrations.validate',
+  'integrations.list',
+  'integrations.read',
+  'integrations.revoke',
+  'gate.validate_operation',
+  'gate.read',
+  'threats.read',
+  'keys.reinstate',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -67,6 +77,11 @@ export interface GateContext {
   readonly content?: ReceivedContent;
   /** Whether the limiter granted a write slot for this request (writes only). */
   readonly writeSlot?: boolean;
+  /**
+   * The integration the principal acts through, as it stands at decision time (null when the key
+   * names none or it does not exist); stage 2 decides on it.
+   */
+  readonly integration?: IntegrationRecord | null;
 }
 
 /** What one stage found: a denial (the first one wins) and any threats. */

@@ -7,10 +7,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
-import { assertGateBinding, authenticate } from './auth.js';
+import { assertGateBinding, authenticate, bindingOf, type GateBinding } from './auth.js';
 import { errorBody, sendError } from './errors.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
 import { policyRoutes } from './routes/policy.js';
 import { ErrorEnvelope } from './schemas.js';
@@ -42,10 +45,14 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   app.decorateRequest('decision', null);
   app.addSchema(ErrorEnvelope);
 
+  // Every route's binding to the gate, as registered (tests enumerate it: no side door).
+  const gateBindings: GateBinding[] = [];
+  app.decorate('gateBindings', gateBindings);
   app.addHook('onRoute', (route) => {
     // The documentation UI's own routes are public, like /openapi.json.
     if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
     assertGateBinding(route);
+    gateBindings.push(bindingOf(route));
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -101,5 +108,8 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(keyRoutes(bucket));
   await app.register(policyRoutes(bucket));
   await app.register(artifactRoutes(bucket));
+  await app.register(integrationRoutes(bucket));
+  await app.register(gateRoutes(bucket));
+  await app.register(threatRoutes(bucket));
   return app;
 }

@@ -24,6 +24,25 @@ export function assertGateBinding(route: RouteOptions): void {
   }
 }
 
+/** How one registered route is bound to the gate. */
+export interface GateBinding {
+  readonly method: string;
+  readonly url: string;
+  readonly binding: 'public' | 'action' | 'service';
+  readonly action: string | null;
+}
+
+export function bindingOf(route: RouteOptions): GateBinding {
+  const config = route.config ?? {};
+  const method = Array.isArray(route.method) ? route.method.join(',') : String(route.method);
+  return {
+    method,
+    url: route.url,
+    binding: config.public ? 'public' : config.action !== undefined ? 'action' : 'service',
+    action: config.action ?? null,
+  };
+}
+
 export function authenticate(keys: KeyService, authorizer: Authorizer) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const config = request.routeOptions.config;
@@ -42,6 +61,7 @@ export function authenticate(keys: KeyService, authorizer: Authorizer) {
       });
     }
     request.principal = principal;
+    authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
       request.decision = (await authorizer.action(requestInfo(request), config.action)).decision;

@@ -55,3 +55,12 @@ export const KeyView = Type.Object({
   revokedAt: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
 });
+
+export const ReasonView = Type.Object({ rule: Type.String(), message: Type.String() });
+
+export const ThreatView = Type.Object({
+  id: Type.String({ description: 'T1 … T7' }),
+  name: Type.String(),
+  severity: Type.String(),
+  evidence: Type.String(),
+});

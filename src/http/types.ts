@@ -4,6 +4,10 @@ import type { Principal } from '../domain/principal.js';
 import type { Action } from '../gate/context.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every registered route's binding to the gate (see http/auth.ts). */
+    gateBindings: readonly import('./auth.js').GateBinding[];
+  }
   interface FastifyRequest {
     principal: Principal | null;
     decision: Decision | null;

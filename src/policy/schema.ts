@@ -75,6 +75,16 @@ export const policySchema = {
       },
     },
     rejectedClasses: { type: 'array', items: identifier, uniqueItems: true },
+    // Optional (SPEC §5 escalation); absent means 3 CRITICAL requests within 3600 s.
+    escalation: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['criticalRequests', 'windowSeconds'],
+      properties: {
+        criticalRequests: { type: 'integer', minimum: 1 },
+        windowSeconds: { type: 'integer', minimum: 1 },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

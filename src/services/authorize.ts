@@ -3,7 +3,18 @@ import { BucketError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import type { Action, GateContext } from '../gate/context.js';
 import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
+import type { IntegrationRecord } from '../domain/integration.js';
 import type { PolicyService } from './policies.js';
+
+/**
+ * What the authorizer consults and feeds besides the gate: integrations as they stand, key
+ * suspensions, and every outcome (decision counts, threat records, escalation).
+ */
+export interface GateObserver {
+  integrationOf(id: string | null): IntegrationRecord | null;
+  isSuspended(principalId: string): boolean;
+  observe(ctx: GateContext, outcome: GateOutcome): Promise<void>;
+}
 
 export interface RequestInfo {
   readonly requestId: string;
@@ -20,7 +31,18 @@ export class Authorizer {
   constructor(
     private readonly gate: Gate,
     private readonly policies: PolicyService,
+    private readonly observer?: GateObserver,
   ) {}
+
+  /** SPEC §5: a suspended key is refused before anything of its request is decided. */
+  assertNotSuspended(principal: Principal): void {
+    if (this.observer?.isSuspended(principal.id)) {
+      throw new BucketError(
+        'principal_suspended',
+        'this key is suspended after repeated critical threats; the owner may reinstate it',
+      );
+    }
+  }
 
   context(request: RequestInfo, action: Action, fields: ContextFields = {}): GateContext {
     return {
@@ -38,6 +60,7 @@ export class Authorizer {
       headerNames: request.headerNames ?? [],
       preconditions: { ifNoneMatch: false, ifVersion: null },
       sha256Claim: null,
+      integration: this.observer?.integrationOf(request.principal.integrationId) ?? null,
       ...fields,
     };
   }
@@ -45,6 +68,7 @@ export class Authorizer {
   /** Decides `ctx`; throws the denial as a BucketError carrying its decision. */
   async require(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
     const outcome = await this.gate.decide(ctx, loadTarget);
+    await this.observer?.observe(ctx, outcome);
     if (!outcome.decision.allow) throw denialError(outcome);
     return outcome;
   }

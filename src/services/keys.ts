@@ -8,6 +8,7 @@ import {
   type Principal,
   type PrincipalKind,
 } from '../domain/principal.js';
+import type { IntegrationRecord } from '../domain/integration.js';
 import type { MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
 
@@ -59,7 +60,16 @@ export class KeyService {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly policies: PolicyService,
+    /** The integrations as they stand now (product and ai_agent keys must name an approved one). */
+    private readonly integrations: { lookup(id: string | null): IntegrationRecord | null } = {
+      lookup: () => null,
+    },
   ) {}
+
+  /** Drops keys from the authentication cache (their integration was revoked). */
+  forget(keys: readonly KeyRecord[]): void {
+    for (const key of keys) this.cache.delete(key.hash);
+  }
 
   /**
    * Ensures the owner key exists. A generated secret is handed to `persist` (which writes
@@ -135,12 +145,7 @@ export class KeyService {
     } else if (product !== null) {
       throw new BucketError('invalid_request', `a ${kind} key is not bound to a product`);
     }
-    if (input.integrationId) {
-      throw new BucketError(
-        'invalid_request',
-        `no approved integration "${input.integrationId}" exists`,
-      );
-    }
+    const integrationId = this.integrationFor(kind, product, input.integrationId ?? null);
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) {
       throw new BucketError('invalid_request', 'name must have 1 to 200 characters');
@@ -160,7 +165,7 @@ export class KeyService {
       hash: hashKey(key),
       kind,
       product,
-      integrationId: null,
+      integrationId,
       name,
       createdAt: new Date().toISOString(),
       expiresAt,
@@ -168,6 +173,37 @@ export class KeyService {
     };
     await this.metadata.insertKey(record);
     return { record, key };
+  }
+
+  /** SPEC §1: product and ai_agent keys name an approved integration of their product. */
+  private integrationFor(
+    kind: PrincipalKind,
+    product: string | null,
+    integrationId: string | null,
+  ): string | null {
+    if (!PRODUCT_BOUND.has(kind)) {
+      if (integrationId) {
+        throw new BucketError(
+          'invalid_request',
+          `a ${kind} key does not act through an integration`,
+        );
+      }
+      return null;
+    }
+    if (!integrationId) {
+      throw new BucketError(
+        'invalid_request',
+        `integrationId: a ${kind} key must name an approved integration of "${product ?? ''}"`,
+      );
+    }
+    const integration = this.integrations.lookup(integrationId);
+    if (!integration || integration.revokedAt !== null || integration.product !== product) {
+      throw new BucketError(
+        'invalid_request',
+        `integrationId: "${integrationId}" is not an approved integration of "${product ?? ''}"`,
+      );
+    }
+    return integration.id;
   }
 
   async list(): Promise<KeyRecord[]> {

@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import type { ArtifactKey, ArtifactVersion } from '../domain/artifact.js';
 import type { PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord } from '../domain/principal.js';
+import type { IntegrationRecord } from '../domain/integration.js';
+import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
 
 export interface ProductUsage {
   readonly bytes: number;
@@ -85,6 +87,32 @@ export interface MetadataStore {
   /** Atomically: checks the head, appends the version, moves the head, updates usage counters. */
   commitVersion(commit: VersionCommit): Promise<CommitResult>;
   usage(product: string): Promise<ProductUsage>;
+
+  // Integrations (SPEC §4.2).
+  insertIntegration(record: IntegrationRecord): Promise<void>;
+  getIntegration(id: string): Promise<IntegrationRecord | null>;
+  listIntegrations(): Promise<IntegrationRecord[]>;
+  /**
+   * Atomically revokes the integration and every key bound to it; returns the integration and the
+   * keys revoked by this call, or null when it does not exist.
+   */
+  revokeIntegration(
+    id: string,
+    at: string,
+  ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null>;
+
+  // Threat records and key suspensions (SPEC §5).
+  insertThreatRecords(records: readonly ThreatRecord[]): Promise<void>;
+  /** Distinct requests of a principal with a counted CRITICAL detection since `since`. */
+  countCriticalRequests(principalId: string, since: string): Promise<number>;
+  /** Detections per threat id, since `since` (or ever when null). */
+  threatCounts(since: string | null): Promise<Record<string, number>>;
+  /** The newest detections first. */
+  recentThreats(limit: number): Promise<ThreatRecord[]>;
+  suspendKey(suspension: KeySuspension): Promise<void>;
+  /** Lifts a suspension; false when the key was not suspended. */
+  reinstateKey(keyId: string): Promise<boolean>;
+  listSuspensions(): Promise<KeySuspension[]>;
 }
 
 /** A content being written to the blob store: bytes go to a temporary place until `commit`. */

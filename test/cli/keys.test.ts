@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  approvedIntegration,
+  createKey,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 import { runCli } from './run.js';
 
 describe('bucket keys', () => {
@@ -13,8 +18,20 @@ describe('bucket keys', () => {
   afterAll(async () => server?.dispose());
 
   it('creates a key, shows its secret once, lists it, and revokes it at once', async () => {
+    const integration = await approvedIntegration(server, 'gurukul');
     const created = await runCli(
-      ['keys', 'create', '--kind', 'product', '--product', 'gurukul', '--name', 'lesson uploader'],
+      [
+        'keys',
+        'create',
+        '--kind',
+        'product',
+        '--product',
+        'gurukul',
+        '--integration',
+        integration,
+        '--name',
+        'lesson uploader',
+      ],
       { env: owner },
     );
     expect(created.code).toBe(0);

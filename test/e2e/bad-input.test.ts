@@ -301,12 +301,22 @@ describe('bad input', () => {
       expectEnvelope(list, 'product_not_found');
     });
 
-    it('answers 404 class_not_found for an unknown class', async () => {
+    it('answers 404 class_not_found for an unknown class to the owner', async () => {
+      const answer = await owner('GET', '/v1/artifacts/ai_avatar/no_such_class/x.json');
+      expect(answer.status).toBe(404);
+      expectEnvelope(answer, 'class_not_found');
+    });
+
+    it('refuses a product key a class its integration did not declare (403, T4)', async () => {
       const answer = await avatar('PUT', '/v1/artifacts/ai_avatar/no_such_class/x.json', {
         body: { a: 1 },
       });
-      expect(answer.status).toBe(404);
-      expectEnvelope(answer, 'class_not_found');
+      expect(answer.status).toBe(403);
+      expectEnvelope(answer, 'forbidden');
+      expect(answer.json.error.decision.reasons.map((r: { rule: string }) => r.rule)).toEqual([
+        'class_not_declared',
+      ]);
+      expect(answer.json.error.decision.threats.map((t: { id: string }) => t.id)).toEqual(['T4']);
     });
 
     it.each([
@@ -315,13 +325,16 @@ describe('bad input', () => {
       ['allowed only for another product', 'metadata', 'class_not_allowed'],
     ])('refuses a class %s with 403', async (_label, className, rule) => {
       const path = `/v1/artifacts/ai_avatar/${className}/x.json`;
+      // A product key is stopped at stage 2 (its integration never declared the class) ...
       const write = await avatar('PUT', path, { body: { a: 1 } });
       expect(write.status).toBe(403);
       expectEnvelope(write, 'forbidden');
-      expect(write.json.error.decision.reasons.map((r: { rule: string }) => r.rule)).toContain(
-        rule,
-      );
       expect((await avatar('GET', path)).status).toBe(403);
+      // ... and stage 3 (admission) names the rule to a key without an integration.
+      const read = await owner('GET', path);
+      expect(read.status).toBe(403);
+      expectEnvelope(read, 'forbidden');
+      expect(read.json.error.decision.reasons.map((r: { rule: string }) => r.rule)).toContain(rule);
     });
 
     it('refuses every write to the read-only workflow_engine product with 403', async () => {

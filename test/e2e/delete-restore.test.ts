@@ -129,11 +129,8 @@ describe('delete and restore', () => {
     const path = '/v1/artifacts/core/basket_config/baskets/agent-target.json';
     expect((await core('PUT', path, { body: { strategy: 'parallel' } })).status).toBe(201);
     // ai_agent keys are bound to a product; a core-product agent key is the closest there is.
-    const created = await client(server.url, server.ownerKey)('POST', '/v1/keys', {
-      body: { kind: 'ai_agent', product: 'core', name: 'agent' },
-    });
-    expect(created.status).toBe(201);
-    const answer = await client(server.url, created.json.key)('DELETE', path);
+    const created = await createKey(server, { kind: 'ai_agent', product: 'core', name: 'agent' });
+    const answer = await client(server.url, created.key)('DELETE', path);
     expect(answer.status).toBe(403);
     expect((await core('GET', path)).status).toBe(200);
   });

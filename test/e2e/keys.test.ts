@@ -6,7 +6,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex, sleep } from '../helpers/http.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  approvedIntegration,
+  client,
+  createKey,
+  startTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const CONFIG = '/v1/artifacts/ai_avatar/avatar_config';
 const threatIds = (body: any): string[] =>
@@ -17,8 +23,17 @@ describe('keys', () => {
   let owner: ReturnType<typeof client>;
   const secrets: string[] = [];
 
+  /** Product and ai_agent keys name an approved integration of their product (SPEC §1). */
   const create = async (body: Record<string, unknown>) => {
-    const created = await owner('POST', '/v1/keys', { body: { name: 'test key', ...body } });
+    const bound = body['kind'] === 'product' || body['kind'] === 'ai_agent';
+    const product = body['product'];
+    const integrationId =
+      bound && typeof product === 'string' && product !== 'no_such_product'
+        ? await approvedIntegration(server, product)
+        : undefined;
+    const created = await owner('POST', '/v1/keys', {
+      body: { name: 'test key', ...(integrationId ? { integrationId } : {}), ...body },
+    });
     if (created.status === 201) secrets.push(created.json.key);
     return created;
   };
@@ -51,7 +66,10 @@ describe('keys', () => {
       key: expect.stringMatching(/^bkt_[A-Za-z0-9_-]{22,}$/),
       kind: request.kind,
       product: request.kind === 'core' ? 'core' : (request.product ?? null),
-      integrationId: null,
+      integrationId:
+        request.kind === 'product' || request.kind === 'ai_agent'
+          ? expect.stringMatching(/^it-ai_avatar-/)
+          : null,
       name: `a ${request.kind} key`,
       createdAt: expect.any(String),
       expiresAt: null,

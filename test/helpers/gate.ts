@@ -3,6 +3,7 @@ import type { ArtifactVersion } from '../../src/domain/artifact.js';
 import type { PolicyDocument, PolicyVersion } from '../../src/domain/policy.js';
 import type { Principal, PrincipalKind } from '../../src/domain/principal.js';
 import type { GateContext } from '../../src/gate/context.js';
+import type { IntegrationRecord } from '../../src/domain/integration.js';
 import { loadDefaultPolicy, policyHash } from '../../src/policy/load.js';
 
 /** The shipped default policy as policy version 1. */
@@ -22,7 +23,35 @@ export function defaultPolicyVersion(
 const SHARED_POLICY = defaultPolicyVersion();
 
 export function principal(kind: PrincipalKind, product: string | null = null): Principal {
-  return { id: `key_${kind}_${product ?? 'all'}`, kind, product, integrationId: null };
+  const integrated = kind === 'product' || kind === 'ai_agent';
+  return {
+    id: `key_${kind}_${product ?? 'all'}`,
+    kind,
+    product,
+    integrationId: integrated ? `int_${product ?? ''}` : null,
+  };
+}
+
+/**
+ * The approved integration a product or ai_agent principal acts through in unit tests: it declares
+ * every class the product is allowed (stage 2 then lets through what stage 3 decides).
+ */
+export function integrationFor(
+  principalOf: Principal,
+  document: PolicyDocument = SHARED_POLICY.document,
+): IntegrationRecord | null {
+  if (principalOf.kind !== 'product' && principalOf.kind !== 'ai_agent') return null;
+  const product = principalOf.product ?? '';
+  return {
+    id: principalOf.integrationId ?? `int_${product}`,
+    type: 'api_client',
+    product,
+    classes: document.products[product]?.allowedClasses ?? [],
+    dataSchema: {},
+    approvedAt: '2026-01-01T00:00:00.000Z',
+    approvedBy: 'key_owner',
+    revokedAt: null,
+  };
 }
 
 /** A context for `action`, with every field at its "nothing claimed" value unless overridden. */
@@ -30,6 +59,7 @@ export function gateContext(
   fields: Partial<GateContext> & Pick<GateContext, 'principal' | 'action'>,
 ): GateContext {
   return {
+    integration: integrationFor(fields.principal, (fields.policy ?? SHARED_POLICY).document),
     requestId: 'req_test',
     policy: SHARED_POLICY,
     product: null,

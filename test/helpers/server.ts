@@ -119,15 +119,84 @@ export function client(baseUrl: string, key?: string) {
   };
 }
 
-/** Creates a key through the API with the owner key; returns the secret and its id. */
+/** Approved integrations created by `approvedIntegration`, per server and product. */
+const integrationsByServer = new WeakMap<TestServer, Map<string, Promise<string>>>();
+
+/** A data schema that passes the compliance check of validate-integration. */
+export const COMPLIANT_SCHEMA = {
+  nsfw_policy: 'no adult content',
+  retention_policy: 'kept as the class retention says',
+};
+
+/**
+ * An approved integration of `product` declaring `classes` (default: every class the live policy
+ * allows the product), created once per server and product; returns its id.
+ */
+export function approvedIntegration(
+  server: TestServer,
+  product: string,
+  classes?: readonly string[],
+): Promise<string> {
+  let byProduct = integrationsByServer.get(server);
+  if (!byProduct) integrationsByServer.set(server, (byProduct = new Map()));
+  const cacheKey = classes ? `${product}:${[...classes].sort().join(',')}` : product;
+  let pending = byProduct.get(cacheKey);
+  if (!pending) {
+    pending = (async () => {
+      const api = client(server.url, server.ownerKey);
+      let declared = classes;
+      if (!declared) {
+        const rules = await api('GET', '/governance/gate/product-rules');
+        declared = rules.json?.products?.[product]?.allowedClasses ?? [];
+      }
+      const integrationId = `it-${product}-${byProduct.size}-${Math.random().toString(36).slice(2, 8)}`;
+      const answer = await api('POST', '/governance/gate/validate-integration', {
+        body: {
+          integrationId,
+          integrationType: 'api_client',
+          productName: product,
+          artifactClasses: declared,
+          dataSchema: COMPLIANT_SCHEMA,
+        },
+      });
+      if (answer.status !== 200) {
+        throw new Error(`integration failed: ${answer.status} ${answer.bytes.toString()}`);
+      }
+      return integrationId;
+    })();
+    byProduct.set(cacheKey, pending);
+  }
+  return pending;
+}
+
+/**
+ * Creates a key through the API with the owner key; returns the secret and its id. Product and
+ * ai_agent keys get an approved integration of their product unless one is named.
+ */
 export async function createKey(
   server: TestServer,
-  body: { kind: string; product?: string; name?: string; expiresAt?: string },
-): Promise<{ key: string; id: string }> {
+  body: {
+    kind: string;
+    product?: string;
+    name?: string;
+    expiresAt?: string;
+    integrationId?: string;
+  },
+): Promise<{ key: string; id: string; integrationId: string | null }> {
   const api = client(server.url, server.ownerKey);
-  const answer = await api('POST', '/v1/keys', { body: { name: 'test key', ...body } });
+  let integrationId = body.integrationId;
+  if (
+    integrationId === undefined &&
+    (body.kind === 'product' || body.kind === 'ai_agent') &&
+    body.product !== undefined
+  ) {
+    integrationId = await approvedIntegration(server, body.product);
+  }
+  const answer = await api('POST', '/v1/keys', {
+    body: { name: 'test key', ...body, ...(integrationId ? { integrationId } : {}) },
+  });
   if (answer.status !== 201) {
     throw new Error(`key creation failed: ${answer.status} ${answer.bytes.toString()}`);
   }
-  return { key: answer.json.key, id: answer.json.id };
+  return { key: answer.json.key, id: answer.json.id, integrationId: answer.json.integrationId };
 }

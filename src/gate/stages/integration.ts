@@ -1,10 +1,55 @@
 /**
- * Stage 2 — integration (SPEC §4.1): product and ai_agent keys act through an approved integration,
- * only on the classes it declared (T4). Integrations are not modelled yet, so every key passes;
- * the gate issue fills this stage in without changing its place in the pipeline.
+ * Stage 2 — integration (SPEC §4.1): product and ai_agent keys act through an approved, unrevoked
+ * integration of their own product, and only on the classes it declared (T4).
  */
-import { ALLOW, type GateContext, type StageVerdict } from '../context.js';
+import { threat } from '../../domain/decision.js';
+import type { PrincipalKind } from '../../domain/principal.js';
+import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 
-export function integrationStage(_ctx: GateContext): StageVerdict {
+const INTEGRATION_BOUND: ReadonlySet<PrincipalKind> = new Set(['product', 'ai_agent']);
+
+export function integrationStage(ctx: GateContext): StageVerdict {
+  const { principal } = ctx;
+  if (!INTEGRATION_BOUND.has(principal.kind)) return ALLOW;
+  const integration = ctx.integration ?? null;
+  const named = principal.integrationId ?? '(none)';
+  if (
+    integration === null ||
+    integration.id !== principal.integrationId ||
+    integration.product !== principal.product
+  ) {
+    return deny(
+      403,
+      'forbidden',
+      [
+        {
+          rule: 'integration_required',
+          message: `this key acts through no approved integration of "${principal.product ?? ''}"`,
+        },
+      ],
+      [threat('T4', `${principal.kind} key without an approved integration (${named})`)],
+    );
+  }
+  if (integration.revokedAt !== null) {
+    return deny(
+      403,
+      'forbidden',
+      [{ rule: 'integration_revoked', message: `integration "${integration.id}" is revoked` }],
+      [threat('T4', `${principal.kind} key through revoked integration "${integration.id}"`)],
+    );
+  }
+  if (ctx.class !== null && !integration.classes.includes(ctx.class)) {
+    return deny(
+      403,
+      'forbidden',
+      [
+        {
+          rule: 'class_not_declared',
+          message: `integration "${integration.id}" did not declare class "${ctx.class}"`,
+        },
+      ],
+      [threat('T4', `class "${ctx.class}" outside integration "${integration.id}"`)],
+    );
+  }
   return ALLOW;
 }

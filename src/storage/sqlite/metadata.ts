@@ -13,6 +13,9 @@ import type {
   VersionCommit,
   VersionForRead,
 } from '../ports.js';
+import type { IntegrationRecord } from '../../domain/integration.js';
+import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+import { GovernanceTables } from './governance.js';
 import { GroupCommitter } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -115,6 +118,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
   private readonly commits: GroupCommitter<VersionCommit, CommitResult>;
+  private readonly governance: GovernanceTables;
 
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -133,6 +137,10 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     this.statements = this.prepare();
     this.commits = new GroupCommitter(this.db, (commit) => this.applyCommit(commit));
+    this.governance = new GovernanceTables(this.db, (id) => {
+      const row = this.statements.keyById.get(id);
+      return row ? toKey(row) : null;
+    });
   }
 
   private migrate(): void {
@@ -406,5 +414,49 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async usage(product: string): Promise<ProductUsage> {
     return this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 };
+  }
+
+  async insertIntegration(record: IntegrationRecord): Promise<void> {
+    this.governance.insertIntegration(record);
+  }
+
+  async getIntegration(id: string): Promise<IntegrationRecord | null> {
+    return this.governance.getIntegration(id);
+  }
+
+  async listIntegrations(): Promise<IntegrationRecord[]> {
+    return this.governance.listIntegrations();
+  }
+
+  async revokeIntegration(id: string, at: string) {
+    return this.governance.revokeIntegration(id, at);
+  }
+
+  async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
+    this.governance.insertThreatRecords(records);
+  }
+
+  async countCriticalRequests(principalId: string, since: string): Promise<number> {
+    return this.governance.countCriticalRequests(principalId, since);
+  }
+
+  async threatCounts(since: string | null): Promise<Record<string, number>> {
+    return this.governance.threatCounts(since);
+  }
+
+  async recentThreats(limit: number): Promise<ThreatRecord[]> {
+    return this.governance.recentThreats(limit);
+  }
+
+  async suspendKey(suspension: KeySuspension): Promise<void> {
+    this.governance.suspendKey(suspension);
+  }
+
+  async reinstateKey(keyId: string): Promise<boolean> {
+    return this.governance.reinstateKey(keyId);
+  }
+
+  async listSuspensions(): Promise<KeySuspension[]> {
+    return this.governance.listSuspensions();
   }
 }

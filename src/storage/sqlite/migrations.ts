@@ -63,4 +63,39 @@ export const MIGRATIONS: readonly string[] = [
     artifacts INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2: integrations (the gate issue), threat records, key suspensions.
+  `
+  CREATE TABLE integrations (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    product TEXT NOT NULL,
+    classes TEXT NOT NULL,
+    data_schema TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    revoked_at TEXT
+  ) STRICT;
+  CREATE INDEX keys_integration ON keys (integration_id);
+
+  CREATE TABLE threat_records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    principal_id TEXT,
+    principal_kind TEXT,
+    product TEXT,
+    threat_id TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    counted INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX threat_records_at ON threat_records (at);
+  CREATE INDEX threat_records_principal ON threat_records (principal_id, severity, at);
+
+  CREATE TABLE key_suspensions (
+    key_id TEXT PRIMARY KEY,
+    suspended_at TEXT NOT NULL,
+    reason TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -112,6 +112,10 @@ function oracle(c: Case): Expected {
   if (!mayUse) return early(403);
   const scoped = ['product', 'ai_agent', 'core'].includes(c.kind);
   if (scoped && c.target !== c.own) return early(403, 'T1');
+  // SPEC §4.1 stage 2: product and ai_agent keys act only on the classes their integration
+  // declared (here: every class their product is allowed), before admission looks at the class.
+  const integrated = c.kind === 'product' || c.kind === 'ai_agent';
+  if (integrated && !(PRODUCTS[c.own ?? '']?.allowed ?? []).includes(c.classId)) return early(403);
   const product = PRODUCTS[c.target];
   if (!product) return early(404);
   if (REJECTED.includes(c.classId) || product.forbidden.includes(c.classId)) return early(403);

@@ -1,0 +1,192 @@
+/** The SQLite tables of migration 2: integrations, threat records, key suspensions. */
+import type Database from 'better-sqlite3';
+import type { Severity, ThreatId } from '../../domain/decision.js';
+import type { IntegrationRecord } from '../../domain/integration.js';
+import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+
+interface IntegrationRow {
+  id: string;
+  type: string;
+  product: string;
+  classes: string;
+  data_schema: string;
+  approved_at: string;
+  approved_by: string;
+  revoked_at: string | null;
+}
+
+interface ThreatRow {
+  at: string;
+  request_id: string;
+  principal_id: string | null;
+  principal_kind: string | null;
+  product: string | null;
+  threat_id: string;
+  severity: string;
+  evidence: string;
+  counted: number;
+}
+
+interface SuspensionRow {
+  key_id: string;
+  suspended_at: string;
+  reason: string;
+}
+
+function toIntegration(row: IntegrationRow): IntegrationRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    product: row.product,
+    classes: JSON.parse(row.classes) as string[],
+    dataSchema: JSON.parse(row.data_schema) as Record<string, unknown>,
+    approvedAt: row.approved_at,
+    approvedBy: row.approved_by,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function toThreat(row: ThreatRow): ThreatRecord {
+  return {
+    at: row.at,
+    requestId: row.request_id,
+    principalId: row.principal_id,
+    principalKind: row.principal_kind as PrincipalKind | null,
+    product: row.product,
+    threatId: row.threat_id as ThreatId,
+    severity: row.severity as Severity,
+    evidence: row.evidence,
+    counted: row.counted === 1,
+  };
+}
+
+export class GovernanceTables {
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly keyById: (id: string) => KeyRecord | null,
+  ) {
+    this.statements = {
+      insertIntegration: db.prepare(
+        'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, approved_by, revoked_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      integration: db.prepare<[string], IntegrationRow>('SELECT * FROM integrations WHERE id = ?'),
+      integrations: db.prepare<[], IntegrationRow>(
+        'SELECT * FROM integrations ORDER BY approved_at, id',
+      ),
+      revokeIntegration: db.prepare(
+        'UPDATE integrations SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?',
+      ),
+      activeKeysOf: db.prepare<[string], { id: string }>(
+        'SELECT id FROM keys WHERE integration_id = ? AND revoked_at IS NULL',
+      ),
+      revokeKeysOf: db.prepare(
+        'UPDATE keys SET revoked_at = ? WHERE integration_id = ? AND revoked_at IS NULL',
+      ),
+      insertThreat: db.prepare(
+        'INSERT INTO threat_records (at, request_id, principal_id, principal_kind, product, threat_id, ' +
+          'severity, evidence, counted) VALUES (@at, @requestId, @principalId, @principalKind, ' +
+          '@product, @threatId, @severity, @evidence, @counted)',
+      ),
+      criticalRequests: db.prepare<[string, string], { n: number }>(
+        "SELECT count(DISTINCT request_id) AS n FROM threat_records WHERE principal_id = ? AND severity = 'CRITICAL' " +
+          'AND counted = 1 AND at >= ?',
+      ),
+      countsSince: db.prepare<[string], { threat_id: string; n: number }>(
+        'SELECT threat_id, count(*) AS n FROM threat_records WHERE at >= ? GROUP BY threat_id',
+      ),
+      countsEver: db.prepare<[], { threat_id: string; n: number }>(
+        'SELECT threat_id, count(*) AS n FROM threat_records GROUP BY threat_id',
+      ),
+      recent: db.prepare<[number], ThreatRow>(
+        'SELECT * FROM threat_records ORDER BY seq DESC LIMIT ?',
+      ),
+      suspend: db.prepare(
+        'INSERT OR IGNORE INTO key_suspensions (key_id, suspended_at, reason) VALUES (?, ?, ?)',
+      ),
+      reinstate: db.prepare('DELETE FROM key_suspensions WHERE key_id = ?'),
+      suspensions: db.prepare<[], SuspensionRow>('SELECT * FROM key_suspensions'),
+    };
+  }
+
+  insertIntegration(record: IntegrationRecord): void {
+    this.statements.insertIntegration.run(
+      record.id,
+      record.type,
+      record.product,
+      JSON.stringify(record.classes),
+      JSON.stringify(record.dataSchema),
+      record.approvedAt,
+      record.approvedBy,
+      record.revokedAt,
+    );
+  }
+
+  getIntegration(id: string): IntegrationRecord | null {
+    const row = this.statements.integration.get(id);
+    return row ? toIntegration(row) : null;
+  }
+
+  listIntegrations(): IntegrationRecord[] {
+    return this.statements.integrations.all().map(toIntegration);
+  }
+
+  revokeIntegration(
+    id: string,
+    at: string,
+  ): { integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null {
+    return this.db
+      .transaction(() => {
+        if (!this.statements.integration.get(id)) return null;
+        this.statements.revokeIntegration.run(at, id);
+        const keyIds = this.statements.activeKeysOf.all(id).map((row) => row.id);
+        this.statements.revokeKeysOf.run(at, id);
+        const integration = this.getIntegration(id);
+        if (!integration) return null;
+        const revokedKeys = keyIds
+          .map((keyId) => this.keyById(keyId))
+          .filter((key): key is KeyRecord => key !== null);
+        return { integration, revokedKeys };
+      })
+      .immediate();
+  }
+
+  insertThreatRecords(records: readonly ThreatRecord[]): void {
+    this.db.transaction(() => {
+      for (const record of records) {
+        this.statements.insertThreat.run({ ...record, counted: record.counted ? 1 : 0 });
+      }
+    })();
+  }
+
+  countCriticalRequests(principalId: string, since: string): number {
+    return this.statements.criticalRequests.get(principalId, since)?.n ?? 0;
+  }
+
+  threatCounts(since: string | null): Record<string, number> {
+    const rows =
+      since === null ? this.statements.countsEver.all() : this.statements.countsSince.all(since);
+    return Object.fromEntries(rows.map((row) => [row.threat_id, row.n]));
+  }
+
+  recentThreats(limit: number): ThreatRecord[] {
+    return this.statements.recent.all(limit).map(toThreat);
+  }
+
+  suspendKey(suspension: KeySuspension): void {
+    this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason);
+  }
+
+  reinstateKey(keyId: string): boolean {
+    return this.statements.reinstate.run(keyId).changes > 0;
+  }
+
+  listSuspensions(): KeySuspension[] {
+    return this.statements.suspensions
+      .all()
+      .map((row) => ({ keyId: row.key_id, suspendedAt: row.suspended_at, reason: row.reason }));
+  }
+}
