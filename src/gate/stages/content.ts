@@ -7,11 +7,13 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { ClassRule } from '../../domain/policy.js';
 import { threat, type Threat } from '../../domain/decision.js';
-import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
+import type { PrincipalKind } from '../../domain/principal.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { denialReasons, scanJsonContent, scanMeta, type Finding } from '../detectors/index.js';
 
 export const JSON_MEDIA_TYPE = 'application/json';
+
+const CONTENT_CLAIM_KINDS: ReadonlySet<PrincipalKind> = new Set(['product', 'ai_agent']);
 
 /** `type/subtype` of a Content-Type header, lower-cased, without parameters. */
 export function mediaTypeOf(contentType: string | null): string | null {
@@ -90,10 +92,12 @@ export function contentStage(ctx: GateContext): StageVerdict {
       threatsOf(findings),
     );
   }
-  const scoped = PRODUCT_SCOPED_KINDS.has(ctx.principal.kind);
+  // SPEC §1: content claims are judged for product and ai_agent keys; Core's own contents (agent
+  // specs, basket configurations) may name the products they work for.
+  const claimsJudged = CONTENT_CLAIM_KINDS.has(ctx.principal.kind);
   findings.push(
     ...scanJsonContent(parsed, {
-      ownProduct: scoped ? (ctx.principal.product ?? '') : null,
+      ownProduct: claimsJudged ? (ctx.principal.product ?? '') : null,
       piiFree: rule.piiFree === true,
       now,
     }),

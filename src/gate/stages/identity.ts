@@ -20,10 +20,11 @@ export function identityStage(ctx: GateContext): StageVerdict {
   });
   const found = findings.flatMap((finding) => finding.threats);
   if (!ACTION_ACCESS[action].includes(principal.kind)) {
-    const threats =
-      scoped && GOVERNANCE_ACTIONS.has(action)
-        ? [threat('T4', `${principal.kind} key on governance action ${action}`)]
-        : [];
+    // Any key reaching for governance it does not hold is circumvention: product and ai_agent
+    // keys (SPEC §4.2), and executors or auditors on policy or keys (SPEC §9).
+    const threats = GOVERNANCE_ACTIONS.has(action)
+      ? [threat('T4', `${principal.kind} key on governance action ${action}`)]
+      : [];
     return deny(
       403,
       'forbidden',

@@ -66,6 +66,13 @@ describe('stage 5 runs the content detectors', () => {
     expect(write('user_progress', { product_id: 'gurukul' }).deny).toBeUndefined();
   });
 
+  it('leaves product names in Core content alone (SPEC §1 judges product and ai_agent keys)', () => {
+    const core = write('agent_spec', { product: 'gurukul' }, {}, 'core', 'core');
+    expect(core).toEqual({});
+    const agent = write('user_progress', { product: 'core' }, {}, 'ai_agent');
+    expect(threatIds(agent)).toEqual(['T1']);
+  });
+
   it('checks PII only in piiFree classes (T6)', () => {
     const persona = write('persona_config', { contact: 'jane@example.com' });
     expect(persona.deny?.status).toBe(403);
@@ -169,6 +176,23 @@ describe('stage 1 runs the request detectors', () => {
     );
     expect(rules(verdict)).toEqual(['product_isolation']);
     expect(threatIds(verdict)).toEqual(['T1', 'T1', 'T4']);
+  });
+
+  it('treats executors and auditors reaching for policy or keys as T4 (SPEC §9)', () => {
+    for (const kind of ['executor', 'auditor', 'product', 'ai_agent'] as const) {
+      const verdict = identityStage(
+        gateContext({
+          principal: principal(kind, kind === 'product' || kind === 'ai_agent' ? 'gurukul' : null),
+          action: 'policy.update',
+        }),
+      );
+      expect(verdict.deny?.status, kind).toBe(403);
+      expect(threatIds(verdict), kind).toEqual(['T4']);
+    }
+    const owner = identityStage(
+      gateContext({ principal: principal('owner'), action: 'policy.update' }),
+    );
+    expect(owner).toEqual({});
   });
 
   it('lets ordinary requests through', () => {
