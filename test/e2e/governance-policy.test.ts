@@ -115,7 +115,9 @@ describe('governance policy API', () => {
     }
     for (const kind of ['executor', 'auditor']) {
       const api = client(server.url, (await createKey(server, { kind })).key);
-      expect((await put(api, v1.document)).status, kind).toBe(403);
+      const refused = await put(api, v1.document);
+      expect(refused.status, kind).toBe(403);
+      expect(threatIds(refused.json), kind).toEqual(['T4']);
     }
     expect((await owner('GET', '/v1/governance/policy')).json.version).toBe(2);
   });

@@ -11,6 +11,7 @@ export const CONNECTION_STRING =
 
 /** The scheme of the first connection string in `text`, or null. */
 export function connectionStringIn(text: string): string | null {
+  if (!text.includes(':')) return null;
   const match = CONNECTION_STRING.exec(text);
   return match ? match[0].replace(/\/\/$/, '').toLowerCase() : null;
 }

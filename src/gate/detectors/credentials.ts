@@ -13,6 +13,16 @@ const CREDENTIAL_PAIRS = new Set(['api key', 'private key', 'secret key', 'acces
 /** One-word spellings of the pairs. */
 const CREDENTIAL_WORDS = new Set(['apikey', 'privatekey', 'secretkey', 'accesskey']);
 
+/** Cheap pre-filter: every credential name contains one of these. */
+const CREDENTIAL_HINT = /pass|secret|token|key/i;
+/**
+ * Member names repeat across a document and across requests, so verdicts are memoised; short
+ * names only, and a bounded number of them, so that hostile documents cannot grow the cache.
+ */
+const MAX_CACHED_NAMES = 10_000;
+const MAX_CACHED_NAME_LENGTH = 64;
+const verdicts = new Map<string, boolean>();
+
 export const AWS_ACCESS_KEY_ID = /(?<![0-9A-Z])AKIA[0-9A-Z]{16}(?![0-9A-Z])/;
 export const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 
@@ -32,7 +42,18 @@ export function nameWords(name: string): string[] {
  * `accessToken` and `API_KEY` are.
  */
 export function isCredentialName(name: string): boolean {
-  const words = nameWords(name);
+  if (!CREDENTIAL_HINT.test(name)) return false;
+  if (name.length > MAX_CACHED_NAME_LENGTH) return credentialWords(nameWords(name));
+  let known = verdicts.get(name);
+  if (known === undefined) {
+    known = credentialWords(nameWords(name));
+    if (verdicts.size >= MAX_CACHED_NAMES) verdicts.clear();
+    verdicts.set(name, known);
+  }
+  return known;
+}
+
+function credentialWords(words: readonly string[]): boolean {
   const last = words[words.length - 1];
   if (last === undefined) return false;
   if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_WORDS.has(last)) return true;
@@ -41,8 +62,8 @@ export function isCredentialName(name: string): boolean {
 
 /** Credential material found in a string, by kind, or null. */
 export function credentialInText(text: string): string | null {
-  if (AWS_ACCESS_KEY_ID.test(text)) return 'an AWS access key id';
-  if (PEM_PRIVATE_KEY.test(text)) return 'a PEM private key';
+  if (text.includes('AKIA') && AWS_ACCESS_KEY_ID.test(text)) return 'an AWS access key id';
+  if (text.includes('PRIVATE KEY') && PEM_PRIVATE_KEY.test(text)) return 'a PEM private key';
   return null;
 }
 

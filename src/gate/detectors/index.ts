@@ -69,8 +69,9 @@ function info(
 export const DETECTORS: readonly DetectorInfo[] = [
   info('identity-claims', 'T1', {
     detects:
-      'product, product_id, productId or owner_id in x-bucket-meta-* headers, the query string or ' +
-      'top-level JSON members naming another product than the key\'s (T4 when naming several, ",")',
+      "product, product_id, productId or owner_id naming another product than the key's: in " +
+      'x-bucket-meta-* headers or the query string (product-scoped keys), in top-level JSON ' +
+      'members (product and ai_agent keys); T4 when one claim names several products (",")',
     rule: 'identity_claim',
     response: 'deny',
     stage: 'identity',

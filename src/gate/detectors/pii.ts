@@ -73,9 +73,20 @@ export function containsCardNumber(text: string): boolean {
   return false;
 }
 
+/** Whether `text` has at least `wanted` digits (phone numbers and cards have 8 or more). */
+function hasDigits(text: string, wanted: number): boolean {
+  let found = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57 && ++found >= wanted) return true;
+  }
+  return false;
+}
+
 /** The kind of personal data in `text`, or null. */
 export function piiIn(text: string): string | null {
-  if (containsEmail(text)) return 'an e-mail address';
+  if (text.includes('@') && containsEmail(text)) return 'an e-mail address';
+  if (!hasDigits(text, 8)) return null;
   if (containsCardNumber(text)) return 'a payment card number';
   if (containsPhone(text)) return 'a phone number';
   return null;
