@@ -172,6 +172,7 @@ describe('governance policy API', () => {
       'policy_version_not_found',
     );
     expect((await owner('GET', '/v1/governance/policy/versions/zero')).status).toBe(400);
+    expect((await owner('GET', '/v1/governance/policy/versions/1e30')).status).toBe(400);
     // Reading the history is open to every key, like the live policy.
     const auditor = client(server.url, (await createKey(server, { kind: 'auditor' })).key);
     expect((await auditor('GET', '/v1/governance/policy/versions')).status).toBe(200);

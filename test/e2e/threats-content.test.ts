@@ -256,6 +256,18 @@ describe('threat detectors through the real server', () => {
       const future = new Date(Date.now() + 3_600_000).toISOString();
       const body = await write('gurukul', 'user_progress', { score: 1, created_at: future });
       expect(body.answer.status).toBe(201);
+      // Recorded as claims among the detections (GET /v1/governance/threats).
+      const threats = await owner('GET', '/v1/governance/threats');
+      expect(threats.status).toBe(200);
+      const evidence = threats.json.recent
+        .filter((record: { threatId: string }) => record.threatId === 'T7')
+        .map((record: { evidence: string }) => record.evidence);
+      expect(evidence).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^x-bucket-meta-timestamp claims a time \d+ s old$/),
+          expect.stringMatching(/^content member created_at claims a time \d+ s in the future$/),
+        ]),
+      );
     });
 
     it('still refuses a client hash that does not match with 400', async () => {

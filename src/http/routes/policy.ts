@@ -113,7 +113,7 @@ export const policyRoutes =
         schema: {
           tags: ['governance'],
           summary: 'One policy version, its document and its diff against the version before',
-          params: Type.Object({ n: Type.Integer({ minimum: 1 }) }),
+          params: Type.Object({ n: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }),
           response: {
             200: Type.Object({
               ...VersionSummary.properties,
