@@ -38,6 +38,12 @@ const PolicyUpdate = Type.Object(
   { additionalProperties: false },
 );
 
+const live = (policy: PolicyVersion) => ({
+  version: policy.version,
+  hash: policy.hash,
+  document: policy.document,
+});
+
 const summary = (policy: PolicyVersion) => ({
   version: policy.version,
   hash: policy.hash,
@@ -59,10 +65,7 @@ export const policyRoutes =
           response: { 200: LivePolicy, ...errorResponses(401, 403) },
         },
       },
-      async () => {
-        const policy = bucket.policies.current();
-        return { version: policy.version, hash: policy.hash, document: policy.document };
-      },
+      async () => live(bucket.policies.current()),
     );
 
     app.put(
@@ -80,14 +83,14 @@ export const policyRoutes =
           response: { 200: LivePolicy, ...errorResponses(400, 401, 403, 409) },
         },
       },
-      async (request) => {
-        const policy = await bucket.policies.update({
-          document: request.body.document,
-          reason: request.body.reason,
-          by: requestInfo(request).principal.id,
-        });
-        return { version: policy.version, hash: policy.hash, document: policy.document };
-      },
+      async (request) =>
+        live(
+          await bucket.policies.update({
+            document: request.body.document,
+            reason: request.body.reason,
+            by: requestInfo(request).principal.id,
+          }),
+        ),
     );
 
     app.get(

@@ -285,15 +285,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async latestPolicy(): Promise<PolicyVersion | null> {
     const row = this.statements.latestPolicy.get();
-    if (!row) return null;
-    return {
-      version: row.version,
-      hash: row.hash,
-      document: JSON.parse(row.document) as PolicyDocument,
-      reason: row.reason,
-      createdAt: row.created_at,
-      createdBy: row.created_by,
-    };
+    return row ? toPolicy(row) : null;
   }
 
   async insertPolicy(policy: PolicyVersion): Promise<void> {
