@@ -95,7 +95,15 @@ export function piiIn(text: string): string | null {
 export function piiVisitor(findings: Findings): Visitor {
   return (node) => {
     if (findings.full) return;
-    const { value } = node;
+    const { key, value } = node;
+    // Personal data can be a member name too (contacts keyed by e-mail address).
+    if (key !== null && node.parent !== null && !Array.isArray(node.parent.value)) {
+      const inName = piiIn(key);
+      // The pointer would repeat the name: the parent's says where without saying what.
+      if (inName !== null) {
+        findings.add(`${inName} in a member name of ${pointerOf(node.parent) || '/'}`);
+      }
+    }
     let kind: string | null = null;
     if (typeof value === 'string') kind = piiIn(value);
     else if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) {

@@ -73,6 +73,14 @@ describe('pii detector (T6)', () => {
     expect(threats.join(' ')).not.toContain('jane@');
   });
 
+  it('finds personal data in member names too, saying where but not what', () => {
+    const threats = detectPii({ contacts: { 'jane@example.com': { since: 2024 } } });
+    expect(threats.map((t) => t.evidence)).toEqual([
+      'an e-mail address in a member name of /contacts',
+    ]);
+    expect(JSON.stringify(threats)).not.toContain('jane');
+  });
+
   it('lets PII-free persona content through', () => {
     expect(
       detectPii({
