@@ -82,11 +82,11 @@ export async function createBucket(
     const authorizer = new Authorizer(gate, policies, {
       integrationOf: (id) => integrations.lookup(id),
       isSuspended: (principalId) => threats.isSuspended(principalId),
-      async observe(ctx, outcome) {
+      observe(ctx, outcome) {
         stats.record(ctx.requestId, outcome.decision.allow);
-        if (outcome.decision.threats.length > 0) {
-          await threats.observe(ctx.requestId, outcome.decision);
-        }
+        return outcome.decision.threats.length > 0
+          ? threats.observe(ctx.requestId, outcome.decision)
+          : undefined;
       },
     });
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {

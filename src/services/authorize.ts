@@ -13,7 +13,8 @@ import type { PolicyService } from './policies.js';
 export interface GateObserver {
   integrationOf(id: string | null): IntegrationRecord | null;
   isSuspended(principalId: string): boolean;
-  observe(ctx: GateContext, outcome: GateOutcome): Promise<void>;
+  /** Returns a promise only when it has something to store (threats), so the common path stays sync. */
+  observe(ctx: GateContext, outcome: GateOutcome): Promise<void> | undefined;
 }
 
 export interface RequestInfo {
@@ -68,7 +69,8 @@ export class Authorizer {
   /** Decides `ctx`; throws the denial as a BucketError carrying its decision. */
   async require(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
     const outcome = await this.gate.decide(ctx, loadTarget);
-    await this.observer?.observe(ctx, outcome);
+    const stored = this.observer?.observe(ctx, outcome);
+    if (stored) await stored;
     if (!outcome.decision.allow) throw denialError(outcome);
     return outcome;
   }

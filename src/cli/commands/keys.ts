@@ -103,7 +103,7 @@ export function registerKeys(program: Command): void {
     .addHelpText(
       'after',
       examples(
-        'bucket keys create --kind product --product ai_avatar --name "avatar uploader"',
+        'bucket keys create --kind product --product ai_avatar --integration avatar-trainer --name "avatar uploader"',
         'bucket keys create --kind auditor --name "audit team" --expires 2027-01-31T00:00:00Z',
       ),
     )
