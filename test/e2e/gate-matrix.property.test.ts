@@ -1,92 +1,37 @@
 /**
  * The policy matrix through real HTTP (issue 3): a fast-check property over (principal kind, own
  * product, target product, class, operation) compares the answers of a running server with an
- * oracle written here, directly from the SPEC §1 and §2 tables — not from the implementation's
- * policy. Bounded: 400 runs against one server (about a second).
+ * oracle written here from the SPEC §1 and §2 tables (transcribed in test/helpers/spec-tables.ts) —
+ * not from the implementation's policy. Bounded: 400 runs against one server (about a second).
  */
 import fc from 'fast-check';
+import type { PrincipalKind } from '../../src/domain/principal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  CLASS_OPERATIONS,
+  KINDS,
+  PRODUCT_IDS,
+  PRODUCTS,
+  REJECTED,
+} from '../helpers/spec-tables.js';
 
-type Kind = 'owner' | 'executor' | 'auditor' | 'product' | 'ai_agent' | 'core';
 type Op = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
 
-// SPEC §2.1, transcribed.
-const PRODUCTS: Record<string, { allowed: string[]; forbidden: string[]; readOnly: boolean }> = {
-  ai_assistant: {
-    allowed: ['metadata', 'artifact_manifest', 'audit_entry'],
-    forbidden: ['direct_schema_change', 'system_config'],
-    readOnly: false,
-  },
-  ai_avatar: {
-    allowed: ['avatar_config', 'model_checkpoint', 'iteration_history', 'persona_config'],
-    forbidden: ['access_control', 'governance_rule'],
-    readOnly: false,
-  },
-  gurukul: {
-    allowed: ['educational_content', 'user_progress', 'monetization_marker'],
-    forbidden: ['user_auth', 'payment_info'],
-    readOnly: false,
-  },
-  workflow_engine: {
-    allowed: ['event_history', 'audit_log'],
-    forbidden: ['write_operations', 'schema_changes'],
-    readOnly: true,
-  },
-  core: {
-    allowed: ['agent_spec', 'basket_config', 'execution_record', 'agent_output'],
-    forbidden: [],
-    readOnly: false,
-  },
-};
-
-// SPEC §2.2, the C/R/U/D columns ("system" and "—" are no client operation).
-const CLASS_OPERATIONS: Record<string, string> = {
-  metadata: 'CR',
-  artifact_manifest: 'CR',
-  audit_entry: 'CR',
-  avatar_config: 'CRU',
-  model_checkpoint: 'CR',
-  iteration_history: 'CR',
-  persona_config: 'CRU',
-  educational_content: 'CRU',
-  user_progress: 'CR',
-  monetization_marker: 'CR',
-  event_history: 'R',
-  audit_log: 'R',
-  agent_spec: 'CRU',
-  basket_config: 'CRUD',
-  execution_record: 'CR',
-  agent_output: 'CR',
-};
 const BINARY = new Set(['model_checkpoint']);
-
-// SPEC §2.2, rejected everywhere.
-const REJECTED = [
-  'user_credentials',
-  'user_auth',
-  'payment_info',
-  'user_personal_data_pii',
-  'business_logic_code',
-  'video_files',
-  'unstructured_binary_data',
-  'unversioned_breaking_data',
-];
-
-const PRODUCT_IDS = Object.keys(PRODUCTS);
-const CLASS_IDS = [
+/** A sample of the classes: every table class, some rejected and forbidden ones, an unknown one. */
+const SAMPLED_CLASSES = [
   ...Object.keys(CLASS_OPERATIONS),
   ...REJECTED.slice(0, 3),
   'direct_schema_change',
   'access_control',
   'write_operations',
-  'no_such_class',
+  'unknown_class',
 ];
-const KINDS: Kind[] = ['owner', 'executor', 'auditor', 'product', 'ai_agent', 'core'];
 const OPS: Op[] = ['CREATE', 'READ', 'UPDATE', 'DELETE'];
 
 interface Case {
-  readonly kind: Kind;
+  readonly kind: PrincipalKind;
   readonly own: string | null;
   readonly target: string;
   readonly classId: string;
@@ -151,7 +96,7 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
           target: fc.constant(target),
           classId: fc.oneof(
             { weight: 3, arbitrary: fc.constantFrom(...(PRODUCTS[target]?.allowed ?? [])) },
-            { weight: 1, arbitrary: fc.constantFrom(...CLASS_IDS) },
+            { weight: 1, arbitrary: fc.constantFrom(...SAMPLED_CLASSES) },
           ),
           op: fc.constantFrom(...OPS),
         }),
@@ -161,7 +106,8 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
 describe('the gate matrix over HTTP', () => {
   let server: TestServer;
   const keys = new Map<string, string>();
-  const keyOf = (kind: Kind, own: string | null) => keys.get(`${kind}:${own ?? ''}`) as string;
+  const keyOf = (kind: PrincipalKind, own: string | null) =>
+    keys.get(`${kind}:${own ?? ''}`) as string;
   let counter = 0;
 
   const body = (classId: string) =>

@@ -1,6 +1,7 @@
 /**
  * The policy matrix as a property: `Gate.decide` against an oracle written here, straight from the
- * SPEC §1 principal table and the §2.1/§2.2 product and class tables (not from the policy file).
+ * SPEC §1 principal table and the §2.1/§2.2 product and class tables, transcribed in
+ * test/helpers/spec-tables.ts (not from the policy file).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,78 +9,16 @@ import type { PrincipalKind } from '../../../src/domain/principal.js';
 import type { Action, TargetState } from '../../../src/gate/context.js';
 import { Gate } from '../../../src/gate/decide.js';
 import { gateContext, headVersion, principal } from '../../helpers/gate.js';
+import {
+  CLASS_IDS,
+  CLASS_OPERATIONS,
+  KINDS,
+  PRODUCT_IDS,
+  PRODUCTS,
+  REJECTED,
+} from '../../helpers/spec-tables.js';
 
 type Op = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
-
-/** SPEC §2.1. */
-const PRODUCTS: Record<string, { allowed: string[]; forbidden: string[]; readOnly: boolean }> = {
-  ai_assistant: {
-    allowed: ['metadata', 'artifact_manifest', 'audit_entry'],
-    forbidden: ['direct_schema_change', 'system_config'],
-    readOnly: false,
-  },
-  ai_avatar: {
-    allowed: ['avatar_config', 'model_checkpoint', 'iteration_history', 'persona_config'],
-    forbidden: ['access_control', 'governance_rule'],
-    readOnly: false,
-  },
-  gurukul: {
-    allowed: ['educational_content', 'user_progress', 'monetization_marker'],
-    forbidden: ['user_auth', 'payment_info'],
-    readOnly: false,
-  },
-  workflow_engine: {
-    allowed: ['event_history', 'audit_log'],
-    forbidden: ['write_operations', 'schema_changes'],
-    readOnly: true,
-  },
-  core: {
-    allowed: ['agent_spec', 'basket_config', 'execution_record', 'agent_output'],
-    forbidden: [],
-    readOnly: false,
-  },
-};
-
-/** SPEC §2.2, the C/R/U/D columns (event_history's C is "system": not through the API). */
-const CLASS_OPERATIONS: Record<string, string> = {
-  metadata: 'CR',
-  artifact_manifest: 'CR',
-  audit_entry: 'CR',
-  avatar_config: 'CRU',
-  model_checkpoint: 'CR',
-  iteration_history: 'CR',
-  persona_config: 'CRU',
-  educational_content: 'CRU',
-  user_progress: 'CR',
-  monetization_marker: 'CR',
-  event_history: 'R',
-  audit_log: 'R',
-  agent_spec: 'CRU',
-  basket_config: 'CRUD',
-  execution_record: 'CR',
-  agent_output: 'CR',
-};
-
-/** SPEC §2.2 "Rejected everywhere". */
-const REJECTED = [
-  'user_credentials',
-  'user_auth',
-  'payment_info',
-  'user_personal_data_pii',
-  'business_logic_code',
-  'video_files',
-  'unstructured_binary_data',
-  'unversioned_breaking_data',
-];
-
-const KINDS: PrincipalKind[] = ['owner', 'executor', 'auditor', 'product', 'ai_agent', 'core'];
-const PRODUCT_IDS = Object.keys(PRODUCTS);
-const CLASS_IDS = [
-  ...Object.keys(CLASS_OPERATIONS),
-  ...REJECTED,
-  ...Object.values(PRODUCTS).flatMap((p) => p.forbidden),
-  'unknown_class',
-];
 
 interface Case {
   kind: PrincipalKind;
