@@ -76,11 +76,17 @@ function safeJson(value: string): unknown {
   }
 }
 
+/** Integration ids appear in paths (`/v1/integrations/{id}`) and key records. */
+const INTEGRATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export function readProposal(rawBody: unknown, rawQuery: unknown): IntegrationProposal {
   const body = asSource(rawBody);
   const query = asSource(rawQuery);
   const problems = new FieldProblems();
   const integrationId = text(body, query, 'integrationId', 'integration_id', problems);
+  if (integrationId !== '' && !INTEGRATION_ID.test(integrationId)) {
+    problems.add('integrationId', 'must be 1 to 128 letters, digits, ".", "_", ":" or "-"');
+  }
   const integrationType = text(body, query, 'integrationType', 'integration_type', problems);
   const productName = text(body, query, 'productName', 'product_name', problems);
   let artifactClasses: string[] = [];

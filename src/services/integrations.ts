@@ -86,7 +86,16 @@ export class IntegrationService {
       approvedBy,
       revokedAt: null,
     };
-    await this.metadata.insertIntegration(record);
+    try {
+      await this.metadata.insertIntegration(record);
+    } catch (error) {
+      // A concurrent proposal under the same id was stored first: judge against it.
+      const stored = await this.metadata.getIntegration(record.id);
+      if (!stored) throw error;
+      this.byId.set(stored.id, stored);
+      if (stored.revokedAt === null && sameProposal(stored, proposal)) return answer;
+      throw new BucketError('conflict', `integration "${stored.id}" was just proposed differently`);
+    }
     this.byId.set(record.id, record);
     return answer;
   }

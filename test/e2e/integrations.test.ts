@@ -121,6 +121,11 @@ describe('integrations', () => {
       ['artifactClasses', { artifactClasses: 'avatar_config' }, 'must be an array of strings'],
       ['dataSchema', { dataSchema: undefined }, 'is missing'],
       ['dataSchema', { dataSchema: ['not', 'an', 'object'] }, 'must be a JSON object'],
+      [
+        'integrationId',
+        { integrationId: 'has spaces/and slashes' },
+        'must be 1 to 128 letters, digits, ".", "_", ":" or "-"',
+      ],
     ])('answers 400 naming %s when it is missing or mistyped', async (name, fields, problem) => {
       const answer = await owner('POST', VALIDATE, { body: proposal(fields) });
       expect(answer.status).toBe(400);
@@ -385,6 +390,27 @@ describe('integrations', () => {
       expect(answer.json.allowed).toBe(false);
       expect(answer.json.decision.reasons.map((r: { rule: string }) => r.rule)).toContain(rule);
       expect(answer.json.decision.threats.map((t: { id: string }) => t.id)).toContain(threatId);
+    });
+
+    it('decides an unknown or revoked integration as unapproved (403, T4)', async () => {
+      const answer = await owner('POST', '/governance/gate/validate-operation', {
+        body: {
+          integrationId: 'never-proposed',
+          operationType: 'READ',
+          artifactClass: 'metadata',
+          dataSize: 0,
+        },
+      });
+      expect(answer.status).toBe(403);
+      expect(answer.json.allowed).toBe(false);
+      expect(answer.json.decision.reasons[0].rule).toBe('integration_required');
+      expect(answer.json.decision.threats.map((t: { id: string }) => t.id)).toEqual(['T4']);
+    });
+
+    it('runs concurrent identical proposals to one approval', async () => {
+      const body = proposal();
+      const answers = await Promise.all([1, 2, 3].map(() => owner('POST', VALIDATE, { body })));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     });
 
     it('accepts snake_case, answers 400 naming a bad field, and has no side effects', async () => {
