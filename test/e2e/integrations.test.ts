@@ -330,6 +330,20 @@ describe('integrations', () => {
       expect((await owner('DELETE', '/v1/integrations/no-such-integration')).status).toBe(404);
     });
 
+    it('shows integrations to executors and auditors, not to product keys (403, T4)', async () => {
+      for (const kind of ['executor', 'auditor']) {
+        const api = client(server.url, (await createKey(server, { kind })).key);
+        expect((await api('GET', '/v1/integrations')).status).toBe(200);
+      }
+      const product = client(
+        server.url,
+        (await createKey(server, { kind: 'product', product: 'gurukul' })).key,
+      );
+      const denied = await product('GET', '/v1/integrations');
+      expect(denied.status).toBe(403);
+      expect(denied.json.error.decision.threats.map((t: { id: string }) => t.id)).toEqual(['T4']);
+    });
+
     it('closes integration writes to product keys (403, T4)', async () => {
       const product = client(
         server.url,
@@ -390,6 +404,18 @@ describe('integrations', () => {
       expect(answer.json.allowed).toBe(false);
       expect(answer.json.decision.reasons.map((r: { rule: string }) => r.rule)).toContain(rule);
       expect(answer.json.decision.threats.map((t: { id: string }) => t.id)).toContain(threatId);
+    });
+
+    it('accepts the query-parameter form', async () => {
+      const query = new URLSearchParams({
+        integration_id: integrationId,
+        operation_type: 'CREATE',
+        artifact_class: 'metadata',
+        data_size: '512',
+      });
+      const answer = await owner('POST', `/governance/gate/validate-operation?${query.toString()}`);
+      expect(answer.status).toBe(200);
+      expect(answer.json.allowed).toBe(true);
     });
 
     it('decides an unknown or revoked integration as unapproved (403, T4)', async () => {
