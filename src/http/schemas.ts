@@ -53,7 +53,12 @@ export const KeyView = Type.Object({
   createdAt: Type.String(),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
+  status: Type.Union([
+    Type.Literal('active'),
+    Type.Literal('suspended'),
+    Type.Literal('revoked'),
+    Type.Literal('expired'),
+  ]),
 });
 
 export const ReasonView = Type.Object({ rule: Type.String(), message: Type.String() });

@@ -60,10 +60,14 @@ describe('escalation', () => {
     ).toHaveLength(3);
     expect(threats.json.suspendedKeys.map((s: { keyId: string }) => s.keyId)).toContain(id);
 
+    const statusOf = async () =>
+      (await owner('GET', '/v1/keys')).json.keys.find((k: { id: string }) => k.id === id).status;
+    expect(await statusOf()).toBe('suspended');
     const reinstated = await owner('POST', `/v1/keys/${id}/reinstate`);
     expect(reinstated.status).toBe(200);
     expect(reinstated.json).toEqual({ keyId: id, reinstated: true });
     expect((await api('GET', '/v1/artifacts/ai_avatar')).status).toBe(200);
+    expect(await statusOf()).toBe('active');
     // Reinstated, it starts over: the old detections are still within the hour, so one more
     // CRITICAL request suspends it again.
     await critical(api);

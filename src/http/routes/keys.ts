@@ -6,7 +6,9 @@ import type { KeyRecord } from '../../domain/principal.js';
 import { keyStatus } from '../../services/keys.js';
 import { errorResponses, KeyView } from '../schemas.js';
 
-function view(key: KeyRecord) {
+/** A key as the owner sees it; an active key suspended by escalation (SPEC §5) shows `suspended`. */
+function view(key: KeyRecord, suspended: (id: string) => boolean) {
+  const status = keyStatus(key, Date.now());
   return {
     id: key.id,
     kind: key.kind,
@@ -16,7 +18,7 @@ function view(key: KeyRecord) {
     createdAt: key.createdAt,
     expiresAt: key.expiresAt,
     revokedAt: key.revokedAt,
-    status: keyStatus(key, Date.now()),
+    status: status === 'active' && suspended(key.id) ? ('suspended' as const) : status,
   };
 }
 
@@ -45,6 +47,7 @@ const CreatedKey = Type.Object({
 export const keyRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
   async (app) => {
+    const suspended = (id: string) => bucket.threats.isSuspended(id);
     app.post(
       '/v1/keys',
       {
@@ -85,7 +88,7 @@ export const keyRoutes =
           },
         },
       },
-      async () => ({ keys: (await bucket.keys.list()).map(view) }),
+      async () => ({ keys: (await bucket.keys.list()).map((key) => view(key, suspended)) }),
     );
 
     app.delete(
@@ -100,7 +103,7 @@ export const keyRoutes =
         },
       },
       async (request) => {
-        return view(await bucket.keys.revoke(request.params.id));
+        return view(await bucket.keys.revoke(request.params.id), suspended);
       },
     );
   };
