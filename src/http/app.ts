@@ -58,7 +58,10 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
-  app.addHook('onRequest', authenticate(bucket.keys, bucket.authorizer));
+  app.addHook(
+    'onRequest',
+    authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats),
+  );
   app.addHook('onResponse', (request, reply, done) => {
     if (!logRequests) return done();
     request.log.info(

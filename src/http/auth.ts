@@ -3,9 +3,13 @@
  * decided by the gate here for its declared action, or decided by its service.
  */
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
+import { BRUTE_FORCE } from '../domain/threats.js';
 import type { Authorizer } from '../services/authorize.js';
 import type { KeyService } from '../services/keys.js';
+import type { ThreatService } from '../services/threats.js';
+import type { Limiter } from '../storage/ports.js';
 import { requestInfo } from './request.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -43,7 +47,44 @@ export function bindingOf(route: RouteOptions): GateBinding {
   };
 }
 
-export function authenticate(keys: KeyService, authorizer: Authorizer) {
+/**
+ * A failing key (unknown, revoked, expired): 401, or 429 while its address is in a brute-force
+ * cooldown (SPEC §5 T1). Valid keys never get here, so a cooldown never locks them out.
+ */
+async function refuseFailingKey(
+  request: FastifyRequest,
+  limiter: Limiter,
+  threats: ThreatService,
+): Promise<never> {
+  const verdict = await limiter.recordAuthFailure(request.ip, BRUTE_FORCE);
+  if (verdict.tripped) {
+    await threats.recordAnonymous(
+      request.id,
+      threat(
+        'T1',
+        `${BRUTE_FORCE.failures} failed authentications from ${request.ip} within ` +
+          `${BRUTE_FORCE.windowMs / 1000} s`,
+      ),
+    );
+  } else if (verdict.blockedForMs > 0) {
+    const seconds = Math.ceil(verdict.blockedForMs / 1000);
+    throw new BucketError(
+      'rate_limited',
+      `too many failed authentications from this address; failing keys are refused for ${seconds} s`,
+      { headers: { 'retry-after': String(seconds) } },
+    );
+  }
+  throw new BucketError('unauthenticated', 'the key is unknown, revoked or expired', {
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  });
+}
+
+export function authenticate(
+  keys: KeyService,
+  authorizer: Authorizer,
+  limiter: Limiter,
+  threats: ThreatService,
+) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const config = request.routeOptions.config;
     if (config.public) return;
@@ -55,11 +96,7 @@ export function authenticate(keys: KeyService, authorizer: Authorizer) {
       });
     }
     const principal = await keys.authenticate(match[1]);
-    if (!principal) {
-      throw new BucketError('unauthenticated', 'the key is unknown, revoked or expired', {
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      });
-    }
+    if (!principal) return refuseFailingKey(request, limiter, threats);
     request.principal = principal;
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.

@@ -85,6 +85,23 @@ export class ThreatService {
     if (threats.length > 0) await this.record(requestId, principal, threats, false);
   }
 
+  /** Records a detection made before any principal is known (a brute-force address). */
+  async recordAnonymous(requestId: string, found: Threat): Promise<void> {
+    await this.metadata.insertThreatRecords([
+      {
+        at: new Date().toISOString(),
+        requestId,
+        principalId: null,
+        principalKind: null,
+        product: null,
+        threatId: found.id,
+        severity: found.severity,
+        evidence: found.evidence,
+        counted: false,
+      },
+    ]);
+  }
+
   private async record(
     requestId: string,
     principal: Pick<Principal, 'id' | 'kind' | 'product'>,

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { ArtifactKey, ArtifactVersion } from '../domain/artifact.js';
 import type { PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord } from '../domain/principal.js';
+import type { AuthFailureVerdict, BruteForceRule } from '../domain/threats.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
 
@@ -155,4 +156,9 @@ export interface Limiter {
   /** A write slot, or null when `max` writes are already in flight. */
   tryAcquireWrite(max: number): Promise<WriteSlot | null>;
   writesInFlight(): Promise<number>;
+  /**
+   * Counts a failed authentication (unknown, revoked or expired key) from `address` and says
+   * whether that address is now blocked for failing keys (SPEC §5 T1 brute force).
+   */
+  recordAuthFailure(address: string, rule: BruteForceRule): Promise<AuthFailureVerdict>;
 }

@@ -1,9 +1,22 @@
 /** The in-process limiter of the embedded default: write slots counted in this process. */
+import type { AuthFailureVerdict, BruteForceRule } from '../../domain/threats.js';
 import type { Limiter, WriteSlot } from '../ports.js';
+
+/** Addresses tracked at most; the oldest are forgotten first, so a flood cannot exhaust memory. */
+const MAX_ADDRESSES = 100_000;
+
+interface AddressFailures {
+  /** Times of the recent failures, oldest first, at most `rule.failures` of them. */
+  times: number[];
+  blockedUntil: number;
+}
 
 export class MemoryLimiter implements Limiter {
   readonly kind = 'memory';
   private inFlight = 0;
+  private readonly failures = new Map<string, AddressFailures>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   async ping(): Promise<void> {}
 
@@ -24,5 +37,27 @@ export class MemoryLimiter implements Limiter {
 
   async writesInFlight(): Promise<number> {
     return this.inFlight;
+  }
+
+  async recordAuthFailure(address: string, rule: BruteForceRule): Promise<AuthFailureVerdict> {
+    const now = this.now();
+    let entry = this.failures.get(address);
+    if (entry) {
+      this.failures.delete(address); // re-inserted below: the map stays in recency order
+    } else {
+      entry = { times: [], blockedUntil: 0 };
+      if (this.failures.size >= MAX_ADDRESSES) {
+        const oldest = this.failures.keys().next().value;
+        if (oldest !== undefined) this.failures.delete(oldest);
+      }
+    }
+    this.failures.set(address, entry);
+    if (entry.blockedUntil > now) return { blockedForMs: entry.blockedUntil - now, tripped: false };
+    entry.times = entry.times.filter((time) => time > now - rule.windowMs);
+    entry.times.push(now);
+    if (entry.times.length < rule.failures) return { blockedForMs: 0, tripped: false };
+    entry.times = [];
+    entry.blockedUntil = now + rule.cooldownMs;
+    return { blockedForMs: rule.cooldownMs, tripped: true };
   }
 }
