@@ -6,15 +6,22 @@
 import { cpus } from 'node:os';
 import { MiB, parseOptions, USAGE, UsageError, type BenchOptions } from './lib/options.js';
 import type { ServerProcess } from './lib/processes.js';
-import { watchOthers } from './lib/proc.js';
+import { watchOthers, type ProcessTracker } from './lib/proc.js';
 import { describeTarget, evaluate, failures, formatTable, type Row } from './lib/report.js';
-import { startBare, startBucket, type BucketUnderTest } from './lib/servers.js';
+import {
+  disposeRunningBuckets,
+  startBare,
+  startBucket,
+  type BucketUnderTest,
+} from './lib/servers.js';
 import type { Suite } from './lib/suite.js';
+import { gateDecision } from './lib/suites/gate-decision.js';
+import { gateOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 
-/** In table order. Later suites (gate decisions, audit appends) are added here. */
-const SUITES: readonly Suite[] = [smallRequests, largeTransfer];
+/** In table order. Later suites (audit appends, proofs) are added here. */
+const SUITES: readonly Suite[] = [smallRequests, gateOverhead, gateDecision, largeTransfer];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */
 const OTHERS_WARNING = 0.1;
@@ -36,11 +43,12 @@ async function runSuites(
   options: BenchOptions,
   bucket: BucketUnderTest,
   bare: ServerProcess,
+  processes: ProcessTracker,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   for (const suite of SUITES) {
     try {
-      rows.push(...(await suite.run({ profile: options.profile, bucket, bare, log })));
+      rows.push(...(await suite.run({ profile: options.profile, bucket, bare, log, processes })));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(`${suite.name} failed: ${message}`);
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
   const [bucketStart, bareStart] = await Promise.allSettled([startBucket(), startBare()]);
   const stopAll = async () => {
     await Promise.all([
-      bucketStart.status === 'fulfilled' ? bucketStart.value.dispose() : undefined,
+      disposeRunningBuckets(),
       bareStart.status === 'fulfilled' ? bareStart.value.stop() : undefined,
     ]);
   };
@@ -97,7 +105,7 @@ async function main(): Promise<void> {
       bucketStart.value.server.pid,
       bareStart.value.pid,
     ]);
-    rows = await runSuites(options, bucketStart.value, bareStart.value);
+    rows = await runSuites(options, bucketStart.value, bareStart.value, watch);
     others = await watch.stop();
   } finally {
     await stopAll();

@@ -21,6 +21,8 @@ export interface BucketAdapters {
   readonly blobs?: BlobStore;
   readonly limiter?: Limiter;
   readonly gate?: GateOptions;
+  /** A ready gate instead of `new Gate(gate)` (the bench's no-op gate); no configuration sets it. */
+  readonly gateInstance?: Gate;
 }
 
 export interface Bucket {
@@ -78,7 +80,7 @@ export async function createBucket(
     const newOwnerKey = await keys.bootstrapOwner(config.ownerKey, (secret) =>
       writeOwnerKeyFile(config.dataDir, secret),
     );
-    const gate = new Gate(adapters.gate);
+    const gate = adapters.gateInstance ?? new Gate(adapters.gate);
     const authorizer = new Authorizer(gate, policies, {
       integrationOf: (id) => integrations.lookup(id),
       isSuspended: (principalId) => threats.isSuspended(principalId),

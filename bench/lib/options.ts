@@ -9,6 +9,8 @@ export interface BenchProfile {
   readonly connections: number;
   /** Size of the streamed upload and download. */
   readonly transferBytes: number;
+  /** Allowed writes decided in-process (both phases each), after a quarter as many to warm up. */
+  readonly gateDecisions: number;
 }
 
 export interface BenchOptions {
@@ -25,6 +27,7 @@ const FULL: BenchProfile = {
   warmupSeconds: 1,
   connections: 50,
   transferBytes: 200 * MiB,
+  gateDecisions: 200_000,
 };
 
 const QUICK: BenchProfile = {
@@ -32,6 +35,7 @@ const QUICK: BenchProfile = {
   warmupSeconds: 0.5,
   connections: 50,
   transferBytes: 50 * MiB,
+  gateDecisions: 50_000,
 };
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--json]

@@ -87,28 +87,47 @@ async function machineJiffies(): Promise<{ total: number; idle: number; irq: num
   }
 }
 
-export interface OthersWatch {
+/** Counts a process started during the run as ours, from `track` until `untrack` (before it stops). */
+export interface ProcessTracker {
+  track(pid: number): Promise<void>;
+  untrack(pid: number): Promise<void>;
+}
+
+export interface OthersWatch extends ProcessTracker {
   /** The fraction of the machine's CPU used by other processes since the watch began. */
   stop(): Promise<number | null>;
 }
 
 /**
- * Watches how much CPU processes other than `ourPids` take from now on: on a small machine, any
- * other work takes cores from the servers and the load generator alike. Interrupt time (loopback
- * networking) is counted as ours.
+ * Watches how much CPU processes other than ours (`ourPids`, and those tracked later) take from now
+ * on: on a small machine, any other work takes cores from the servers and the load generator alike.
+ * Interrupt time (loopback networking) is counted as ours.
  */
 export async function watchOthers(ourPids: readonly number[]): Promise<OthersWatch> {
-  const ours = async () => {
-    let sum = 0;
-    for (const pid of ourPids) sum += (await cpuSeconds(pid)) ?? 0;
-    return sum;
+  /** CPU seconds of each live process of ours when the watch (or its tracking) began. */
+  const baselines = new Map<number, number>();
+  /** CPU seconds of processes of ours no longer tracked. */
+  let retired = 0;
+  const track = async (pid: number) => {
+    baselines.set(pid, (await cpuSeconds(pid)) ?? 0);
+  };
+  const untrack = async (pid: number) => {
+    const baseline = baselines.get(pid);
+    if (baseline === undefined) return;
+    baselines.delete(pid);
+    retired += ((await cpuSeconds(pid)) ?? baseline) - baseline;
   };
   const machineBefore = await machineJiffies();
-  const oursBefore = await ours();
+  for (const pid of ourPids) await track(pid);
   return {
+    track,
+    untrack,
     async stop() {
       const machineAfter = await machineJiffies();
-      const oursUsed = (await ours()) - oursBefore;
+      let oursUsed = retired;
+      for (const [pid, baseline] of baselines) {
+        oursUsed += ((await cpuSeconds(pid)) ?? baseline) - baseline;
+      }
       if (machineBefore === null || machineAfter === null) return null;
       const total = machineAfter.total - machineBefore.total;
       if (total <= 0) return null;

@@ -4,6 +4,7 @@
 export type Target =
   | { readonly kind: 'ratio-at-least'; readonly ratio: number }
   | { readonly kind: 'at-least'; readonly value: number }
+  | { readonly kind: 'at-most'; readonly value: number }
   | { readonly kind: 'below'; readonly value: number };
 
 export interface Row {
@@ -43,6 +44,8 @@ export function evaluate(row: Row): EvaluatedRow {
       verdict = valid && ratio !== null && ratio >= target.ratio ? 'pass' : 'FAIL';
     } else if (target.kind === 'at-least') {
       verdict = valid && row.bucket !== null && row.bucket >= target.value ? 'pass' : 'FAIL';
+    } else if (target.kind === 'at-most') {
+      verdict = valid && row.bucket !== null && row.bucket <= target.value ? 'pass' : 'FAIL';
     } else {
       verdict = valid && row.bucket !== null && row.bucket < target.value ? 'pass' : 'FAIL';
     }
@@ -54,6 +57,7 @@ export function describeTarget(target: Target | undefined, unit: string): string
   if (target === undefined) return '—';
   if (target.kind === 'ratio-at-least') return `≥ ${Math.round(target.ratio * 100)} % of bare`;
   if (target.kind === 'at-least') return `≥ ${target.value} ${unit}`;
+  if (target.kind === 'at-most') return `≤ ${target.value} ${unit}`;
   return `< ${target.value} ${unit}`;
 }
 

@@ -33,13 +33,36 @@ export async function startBare(): Promise<ServerProcess> {
 
 /** `node bin/bucket.js serve` on a new temporary data directory, with a product key created. */
 export async function startBucket(): Promise<BucketUnderTest> {
+  return startBucketProcess('Bucket', [join(REPO_ROOT, 'bin', 'bucket.js'), 'serve']);
+}
+
+/**
+ * The Bucket with the bench-only no-op gate (bench/noop-gate-server.ts), set up like
+ * `startBucket`: same configuration, a fresh data directory, a product key.
+ */
+export async function startNoopGateBucket(): Promise<BucketUnderTest> {
+  return startBucketProcess('Bucket (no-op gate)', [
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'bench', 'noop-gate-server.ts'),
+  ]);
+}
+
+/** Buckets not disposed yet, so that an interrupted run can still remove their data directories. */
+const running = new Set<() => Promise<void>>();
+
+export async function disposeRunningBuckets(): Promise<void> {
+  await Promise.all([...running].map((dispose) => dispose()));
+}
+
+async function startBucketProcess(name: string, args: readonly string[]): Promise<BucketUnderTest> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bucket-bench-'));
   const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
   let server: ServerProcess;
   try {
     server = await spawnServer({
-      name: 'Bucket',
-      args: [join(REPO_ROOT, 'bin', 'bucket.js'), 'serve'],
+      name,
+      args,
       env: { BUCKET_DATA_DIR: dataDir, PORT: '0', HOST, BUCKET_LOG_LEVEL: 'warn' },
       cwd: REPO_ROOT,
     });
@@ -47,14 +70,20 @@ export async function startBucket(): Promise<BucketUnderTest> {
     await removeDataDir();
     throw error;
   }
-  const dispose = async () => {
-    await server.stop();
-    await removeDataDir();
+  let disposing: Promise<void> | null = null;
+  const dispose = () => {
+    disposing ??= (async () => {
+      await server.stop();
+      await removeDataDir();
+      running.delete(dispose);
+    })();
+    return disposing;
   };
+  running.add(dispose);
   try {
     const ownerKey = /owner key: (bkt_\S+)/.exec(server.output())?.[1];
     if (ownerKey === undefined)
-      throw new Error(`the Bucket printed no owner key:\n${server.output()}`);
+      throw new Error(`${name} printed no owner key:\n${server.output()}`);
     const productKey = await createProductKey(server.url, ownerKey);
     return { server, authorization: `Bearer ${productKey}`, dispose };
   } catch (error) {

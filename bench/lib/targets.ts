@@ -1,4 +1,4 @@
-/** The targets of issue 2 ("Speed and memory") for this 2-core machine, in one place. */
+/** The targets of issue 2 ("Speed and memory") and issue 3 (the gate) for this 2-core machine. */
 import type { Target } from './report.js';
 
 /** Governed 1 KiB writes: at least 40 % of the bare server's rate. */
@@ -9,3 +9,7 @@ export const GET_RATE: Target = { kind: 'ratio-at-least', ratio: 0.3 };
 export const TRANSFER_SPEED: Target = { kind: 'at-least', value: 150 };
 /** The server's peak RSS across the large upload and download: under 250 MB. */
 export const TRANSFER_PEAK_RSS: Target = { kind: 'below', value: 250 };
+/** The in-process decision of an allowed 1 KiB write (both phases): p99 at most 20 µs. */
+export const GATE_DECISION_P99: Target = { kind: 'at-most', value: 20 };
+/** 1 KiB writes with the full gate: at least 90 % of the rate with the bench's no-op gate. */
+export const GATE_OVERHEAD: Target = { kind: 'at-least', value: 90 };

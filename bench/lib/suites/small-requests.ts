@@ -10,7 +10,7 @@ const ONE_KIB = 1024;
 const BODY_TEMPLATE = randomBytes(ONE_KIB);
 
 /** A 1 KiB body of its own for every request, so no store can shortcut a repeated content. */
-function uniqueBody(tag: string, n: number): Buffer {
+export function uniqueBody(tag: string, n: number): Buffer {
   const body = Buffer.from(BODY_TEMPLATE);
   body.write(`${tag}-${n}-`, 0, 'latin1');
   return body;
@@ -51,7 +51,8 @@ async function measurePair(
   return { bucket, bare };
 }
 
-function problems(name: string, result: LoadResult): string | null {
+/** Non-2xx answers and connection errors of a run, or null when there were none. */
+export function problems(name: string, result: LoadResult): string | null {
   if (result.non2xx === 0 && result.errors === 0) return null;
   const codes = Object.entries(result.statusCodes)
     .filter(([status]) => !status.startsWith('2'))
