@@ -30,6 +30,8 @@ export class ServerError extends Error {
     readonly status: number,
     readonly envelope: ErrorEnvelope,
     readonly retryAfter: string | undefined,
+    /** The answer's body as received (up to the error-body limit). */
+    readonly body: string = '',
   ) {
     super(envelope.message);
   }
@@ -165,6 +167,7 @@ export class BucketClient {
       status,
       envelopeOf(status, response.statusMessage ?? `HTTP ${status}`, text),
       retryAfter,
+      text,
     );
   }
 

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../config.js';
 import { registerGet } from './commands/get.js';
+import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerPut } from './commands/put.js';
@@ -50,6 +51,7 @@ registerList(program);
 registerRm(program);
 registerRestore(program);
 registerKeys(program);
+registerIntegrations(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

@@ -22,6 +22,18 @@ const HELP: Record<string, string[]> = {
   'keys create': ['--kind', '--product', '--name', '--expires', ...REMOTE_OPTIONS],
   'keys list': REMOTE_OPTIONS,
   'keys revoke': ['<id>', ...REMOTE_OPTIONS],
+  'integrations propose': [
+    '--id',
+    '--type',
+    '--product',
+    '--classes',
+    '--content-filter',
+    '--retention-policy',
+    '--schema-file',
+    ...REMOTE_OPTIONS,
+  ],
+  'integrations list': REMOTE_OPTIONS,
+  'integrations revoke': ['<id>', ...REMOTE_OPTIONS],
   keys: ['create', 'list', 'revoke'],
   serve: ['BUCKET_DATA_DIR', 'PORT'],
 };
@@ -40,7 +52,17 @@ describe('bucket usage', () => {
   it('bucket --help lists every command', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['serve', 'put', 'get', 'ls', 'versions', 'rm', 'restore', 'keys']) {
+    for (const command of [
+      'serve',
+      'put',
+      'get',
+      'ls',
+      'versions',
+      'rm',
+      'restore',
+      'keys',
+      'integrations',
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   });
