@@ -12,6 +12,7 @@ import { ThreatService } from './services/threats.js';
 import { KeyService } from './services/keys.js';
 import { PolicyService } from './services/policies.js';
 import { FileBlobStore } from './storage/fs/blobs.js';
+import { lockDataDir } from './storage/data-dir-lock.js';
 import { MemoryLimiter } from './storage/memory/limiter.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
 import { SqliteMetadataStore } from './storage/sqlite/metadata.js';
@@ -57,7 +58,14 @@ export async function createBucket(
   adapters: BucketAdapters = {},
 ): Promise<Bucket> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const metadata = adapters.metadata ?? new SqliteMetadataStore(join(config.dataDir, 'bucket.db'));
+  const lock = await lockDataDir(config.dataDir);
+  let metadata: MetadataStore;
+  try {
+    metadata = adapters.metadata ?? new SqliteMetadataStore(join(config.dataDir, 'bucket.db'));
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const blobs = adapters.blobs ?? new FileBlobStore(join(config.dataDir, 'blobs'));
   const limiter = adapters.limiter ?? new MemoryLimiter();
   try {
@@ -113,10 +121,12 @@ export async function createBucket(
         await limiter.close();
         await blobs.close();
         await metadata.close();
+        await lock.release();
       },
     };
   } catch (error) {
     await metadata.close();
+    await lock.release();
     throw error;
   }
 }

@@ -17,6 +17,7 @@ import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { GovernanceTables } from './governance.js';
 import { GroupCommitter } from './group-commit.js';
+import { HeadCache } from './head-cache.js';
 import { MIGRATIONS } from './migrations.js';
 
 interface VersionRow {
@@ -118,6 +119,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
   private readonly commits: GroupCommitter<VersionCommit, CommitResult>;
+  private readonly heads = new HeadCache();
   private readonly governance: GovernanceTables;
 
   constructor(readonly file: string) {
@@ -185,10 +187,6 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       anyArtifactOfClass: db.prepare<[string], { found: number }>(
         'SELECT 1 AS found FROM artifacts WHERE class = ? LIMIT 1',
-      ),
-      head: db.prepare<[string, string, string], VersionRow>(
-        `SELECT ${VERSION_COLUMNS} FROM versions v WHERE product = ? AND class = ? AND name = ? ` +
-          'ORDER BY version DESC LIMIT 1',
       ),
       headVersion: db.prepare<[string, string, string], { head_version: number }>(
         'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
@@ -317,8 +315,18 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getHead(key: ArtifactKey): Promise<ArtifactVersion | null> {
-    const row = this.statements.head.get(key.product, key.class, key.name);
-    return row ? toVersion(row) : null;
+    return this.readHead(key)?.version ?? null;
+  }
+
+  /** The head with its inline bytes, from the cache or (then cached) from the database. */
+  private readHead(key: ArtifactKey): VersionForRead | null {
+    const cached = this.heads.get(key);
+    if (cached) return cached;
+    const row = this.statements.headForRead.get(key.product, key.class, key.name);
+    if (!row) return null;
+    const head = { version: toVersion(row), inline: row.inline_content };
+    this.heads.set(key, head);
+    return head;
   }
 
   async getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null> {
@@ -333,10 +341,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null> {
-    const row =
-      version === undefined
-        ? this.statements.headForRead.get(key.product, key.class, key.name)
-        : this.statements.versionForRead.get(key.product, key.class, key.name, version);
+    if (version === undefined) return this.readHead(key);
+    const row = this.statements.versionForRead.get(key.product, key.class, key.name, version);
     return row ? { version: toVersion(row), inline: row.inline_content } : null;
   }
 
@@ -378,6 +384,9 @@ export class SqliteMetadataStore implements MetadataStore {
   /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
   private applyCommit(commit: VersionCommit): CommitResult {
     const v = commit.version;
+    // Dropped inside the transaction: whether it commits or rolls back, the next read of this
+    // head comes from the database.
+    this.heads.delete(v);
     const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
     if (current !== commit.expectedCurrentVersion) {
       return { ok: false, reason: 'version_conflict', current };
