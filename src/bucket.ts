@@ -101,6 +101,8 @@ export async function createBucket(
     });
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
+      alert: (request, found) =>
+        threats.recordUncounted(request.requestId, request.principal, found),
     });
     return {
       config,

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../domain/errors.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
+import type { UsageFacts } from '../domain/usage.js';
 
 /** Every gated action. Artifact actions map onto the class operations C/R/U/D. */
 export const ACTIONS = [
@@ -77,6 +78,8 @@ export interface GateContext {
   readonly content?: ReceivedContent;
   /** Whether the limiter granted a write slot for this request (writes only). */
   readonly writeSlot?: boolean;
+  /** Stored usage of the product and the Bucket, read by the service for writes (quota, capacity). */
+  readonly usage?: UsageFacts;
   /**
    * The integration the principal acts through, as it stands at decision time (null when the key
    * names none or it does not exist); stage 2 decides on it.

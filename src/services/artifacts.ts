@@ -4,11 +4,18 @@
  */
 import type { Readable } from 'node:stream';
 import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../domain/artifact.js';
-import type { Decision } from '../domain/decision.js';
+import { threat, type Decision, type Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
+import { crossedThresholds, storageLimitsOf } from '../domain/usage.js';
 import type { Preconditions } from '../gate/context.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../gate/stages/content.js';
-import type { BlobStore, ByteRange, Limiter, MetadataStore } from '../storage/ports.js';
+import type {
+  BlobStore,
+  ByteRange,
+  Limiter,
+  MetadataStore,
+  VersionCommit,
+} from '../storage/ports.js';
 import type { Authorizer, RequestInfo } from './authorize.js';
 import { BodyTooLargeError, ingest, type Ingested } from './ingest.js';
 import type { PolicyService } from './policies.js';
@@ -57,6 +64,11 @@ export interface ListResult {
 export interface ArtifactServiceOptions {
   /** Contents up to this size are kept inline in the metadata store. */
   readonly inlineMaxBytes: number;
+  /**
+   * Records T5 alerts that no gate decision carries: a usage threshold crossed by a commit, or a
+   * commit refused by the in-transaction re-check of the storage limits.
+   */
+  readonly alert?: (request: RequestInfo, threats: Threat[]) => Promise<void>;
 }
 
 function encodeCursor(last: ArtifactVersion): string {
@@ -110,6 +122,7 @@ export class ArtifactService {
       preconditions: request.preconditions,
       sha256Claim: request.sha256Claim,
       writeSlot,
+      usage: await this.metadata.usageFacts(request.product),
     });
     const headerOutcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
     const classRule = ctx.policy.document.classes[request.class];
@@ -167,7 +180,7 @@ export class ArtifactService {
           await this.storeBlob(received);
           blobStored = true;
         }
-        const result = await this.metadata.commitVersion({
+        const result = await this.commitWithinLimits(request, {
           version,
           expectedCurrentVersion: head?.version ?? 0,
           inline: inline ? received.bytes : null,
@@ -203,12 +216,54 @@ export class ArtifactService {
   }
 
   private async commit(
+    request: RequestInfo,
     version: ArtifactVersion,
     expectedCurrentVersion: number,
     inline: Buffer | null,
   ): Promise<void> {
-    const result = await this.metadata.commitVersion({ version, expectedCurrentVersion, inline });
+    const result = await this.commitWithinLimits(request, {
+      version,
+      expectedCurrentVersion,
+      inline,
+    });
     if (!result.ok) throw conflictError(version, result.current);
+  }
+
+  /**
+   * Commits with the storage limits re-checked inside the transaction (507 when racing writes
+   * used the room the gate saw), and alerts on the usage thresholds the commit crossed (T5).
+   */
+  private async commitWithinLimits(
+    request: RequestInfo,
+    commit: Omit<VersionCommit, 'limits'>,
+  ): Promise<{ ok: true } | { ok: false; current: number }> {
+    const document = this.policies.current().document;
+    const product = commit.version.product;
+    const limits = storageLimitsOf(document, product);
+    const result = await this.metadata.commitVersion({ ...commit, limits });
+    if (!result.ok && result.reason === 'insufficient_storage') {
+      await this.options.alert?.(request, [threat('T5', result.message)]);
+      throw new BucketError('insufficient_storage', result.message);
+    }
+    if (!result.ok) return result;
+    if (result.usage && this.options.alert) {
+      const after = result.usage;
+      const added = commit.expectedCurrentVersion === 0 ? 1 : 0;
+      const size = commit.version.size;
+      const before = {
+        product: { bytes: after.product.bytes - size, artifacts: after.product.artifacts - added },
+        total: { bytes: after.total.bytes - size, artifacts: after.total.artifacts - added },
+      };
+      const capacity = document.limits.storageCapacityBytes;
+      const alerts = crossedThresholds(before, after, limits, capacity, product);
+      if (alerts.length > 0) {
+        await this.options.alert(
+          request,
+          alerts.map((evidence) => threat('T5', evidence)),
+        );
+      }
+    }
+    return { ok: true };
   }
 
   private async loadTarget(key: ArtifactKey) {
@@ -329,7 +384,7 @@ export class ArtifactService {
           retention: classRule ? retentionFor(classRule.retention, createdAt) : live.retention,
         };
       }
-      await this.commit(version, head.version, inline);
+      await this.commit(request, version, head.version, inline);
       return { created: false, version, decision: outcome.decision };
     } finally {
       slot?.release();

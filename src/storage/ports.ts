@@ -10,11 +10,9 @@ import type { KeyRecord } from '../domain/principal.js';
 import type { AuthFailureVerdict, BruteForceRule } from '../domain/threats.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
+import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 
-export interface ProductUsage {
-  readonly bytes: number;
-  readonly artifacts: number;
-}
+export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 
 export interface ListArtifactsQuery {
   readonly product: string;
@@ -38,10 +36,14 @@ export interface VersionCommit {
   readonly expectedCurrentVersion: number;
   /** The bytes when `version.storage === 'inline'`. */
   readonly inline: Buffer | null;
+  /** When present, the commit is refused (`insufficient_storage`) if it would exceed them. */
+  readonly limits?: StorageLimits;
 }
 
 export type CommitResult =
-  { ok: true } | { ok: false; reason: 'version_conflict'; current: number };
+  | { ok: true; usage?: UsageFacts }
+  | { ok: false; reason: 'version_conflict'; current: number }
+  | { ok: false; reason: 'insufficient_storage'; rule: string; message: string };
 
 export interface MetadataStore {
   readonly kind: string;
@@ -88,6 +90,10 @@ export interface MetadataStore {
   /** Atomically: checks the head, appends the version, moves the head, updates usage counters. */
   commitVersion(commit: VersionCommit): Promise<CommitResult>;
   usage(product: string): Promise<ProductUsage>;
+  /** The product's usage and the Bucket's total, from the counters (never a scan of versions). */
+  usageFacts(product: string): Promise<UsageFacts>;
+  /** Usage of every product with stored artifacts (the metrics gauges). */
+  usageByProduct(): Promise<Record<string, ProductUsage>>;
 
   // Integrations (SPEC §4.2).
   insertIntegration(record: IntegrationRecord): Promise<void>;

@@ -1,5 +1,6 @@
 /** Stage 6 — limits (SPEC §4.1, §2.3): size and write concurrency (T5). */
 import { threat } from '../../domain/decision.js';
+import { storageBreach, storageLimitsOf } from '../../domain/usage.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 
 /** The largest body a write of this class may have: the class maximum within the global one. */
@@ -22,6 +23,16 @@ export function limitsStage(ctx: GateContext): StageVerdict {
       [{ rule: 'max_bytes', message: `${size} bytes exceed the limit of ${limit} bytes` }],
       [threat('T5', `body of ${size} bytes over the ${limit}-byte limit`)],
     );
+  }
+  if (ctx.usage && ctx.product !== null) {
+    // Before the body only the declared size is known; the body phase decides on the received one.
+    const adding = size ?? 0;
+    const newArtifact = ctx.target !== undefined && ctx.target.head === null ? 1 : 0;
+    const limits = storageLimitsOf(ctx.policy.document, ctx.product);
+    const breach = storageBreach(ctx.usage, limits, adding, newArtifact);
+    if (breach) {
+      return deny(507, 'insufficient_storage', [breach], [threat('T5', breach.message)]);
+    }
   }
   if (ctx.writeSlot === false) {
     const max = ctx.policy.document.limits.concurrentWrites;

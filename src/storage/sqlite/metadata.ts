@@ -10,11 +10,13 @@ import type {
   ListArtifactsQuery,
   MetadataStore,
   ProductUsage,
+  UsageFacts,
   VersionCommit,
   VersionForRead,
 } from '../ports.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+import { storageBreach } from '../../domain/usage.js';
 import { GovernanceTables } from './governance.js';
 import { GroupCommitter } from './group-commit.js';
 import { HeadCache } from './head-cache.js';
@@ -232,6 +234,13 @@ export class SqliteMetadataStore implements MetadataStore {
       usage: db.prepare<[string], ProductUsage>(
         'SELECT bytes, artifacts FROM product_usage WHERE product = ?',
       ),
+      // One row per product: the total is a sum over a handful of rows, never a scan of versions.
+      totalUsage: db.prepare<[], { bytes: number | null; artifacts: number | null }>(
+        'SELECT sum(bytes) AS bytes, sum(artifacts) AS artifacts FROM product_usage',
+      ),
+      allUsage: db.prepare<[], ProductUsage & { product: string }>(
+        'SELECT product, bytes, artifacts FROM product_usage',
+      ),
     };
   }
 
@@ -391,6 +400,20 @@ export class SqliteMetadataStore implements MetadataStore {
     if (current !== commit.expectedCurrentVersion) {
       return { ok: false, reason: 'version_conflict', current };
     }
+    const added = current === 0 ? 1 : 0;
+    // Re-checked under the write lock: writes decided concurrently cannot together pass a limit.
+    const before = this.readUsage(v.product);
+    if (commit.limits) {
+      const breach = storageBreach(before, commit.limits, v.size, added);
+      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
+    }
+    const after = {
+      product: {
+        bytes: before.product.bytes + v.size,
+        artifacts: before.product.artifacts + added,
+      },
+      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
+    };
     this.statements.insertVersion.run({
       product: v.product,
       class: v.class,
@@ -409,12 +432,32 @@ export class SqliteMetadataStore implements MetadataStore {
       inline: commit.inline,
     });
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
-    this.statements.addUsage.run(v.product, v.size, current === 0 ? 1 : 0);
-    return { ok: true };
+    this.statements.addUsage.run(v.product, v.size, added);
+    return { ok: true, usage: { product: after.product, total: after.total } };
   }
 
   async usage(product: string): Promise<ProductUsage> {
     return this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 };
+  }
+
+  async usageFacts(product: string): Promise<UsageFacts> {
+    return this.readUsage(product);
+  }
+
+  async usageByProduct(): Promise<Record<string, ProductUsage>> {
+    const usage: Record<string, ProductUsage> = {};
+    for (const row of this.statements.allUsage.all()) {
+      usage[row.product] = { bytes: row.bytes, artifacts: row.artifacts };
+    }
+    return usage;
+  }
+
+  private readUsage(product: string): UsageFacts {
+    const total = this.statements.totalUsage.get();
+    return {
+      product: this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 },
+      total: { bytes: total?.bytes ?? 0, artifacts: total?.artifacts ?? 0 },
+    };
   }
 
   async insertIntegration(record: IntegrationRecord): Promise<void> {

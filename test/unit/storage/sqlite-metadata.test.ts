@@ -51,7 +51,7 @@ async function append(v: ArtifactVersion, inline: Buffer | null = Buffer.from('{
     expectedCurrentVersion: v.version - 1,
     inline: v.storage === 'inline' ? inline : null,
   });
-  expect(result).toEqual({ ok: true });
+  expect(result).toMatchObject({ ok: true });
 }
 
 describe('SqliteMetadataStore.commitVersion', () => {
@@ -169,7 +169,7 @@ describe('SqliteMetadataStore under a lock held by another connection', () => {
         expectedCurrentVersion: 1,
         inline: Buffer.from('{}'),
       });
-      expect(result).toEqual({ ok: true });
+      expect(result).toMatchObject({ ok: true });
     } finally {
       await new Promise((resolve) => worker.once('exit', resolve));
     }

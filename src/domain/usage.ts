@@ -1,0 +1,149 @@
+/**
+ * Storage usage and its limits (SPEC §2.3, §5 T5): per-product quota and artifact count, the
+ * Bucket's artifact count and storage capacity. Pure rules, shared by the gate's limits stage and
+ * the commit transaction that re-checks them.
+ */
+import type { PolicyDocument } from './policy.js';
+
+export interface ProductUsage {
+  /** Logical bytes of every stored version (tombstones add none). */
+  readonly bytes: number;
+  readonly artifacts: number;
+}
+
+/** Usage of one product and of the whole Bucket, read together. */
+export interface UsageFacts {
+  readonly product: ProductUsage;
+  readonly total: ProductUsage;
+}
+
+/** Storage limits a commit re-checks inside its transaction, so racing writes cannot overshoot. */
+export interface StorageLimits {
+  readonly productQuotaBytes: number;
+  readonly productMaxArtifacts: number;
+  readonly totalMaxArtifacts: number;
+  /** The stored bytes at which writes are refused: CRITICAL, 99 % of the capacity. */
+  readonly totalMaxBytes: number;
+}
+
+export interface StorageBreach {
+  readonly rule: 'quota_bytes' | 'max_artifacts' | 'storage_capacity';
+  readonly message: string;
+}
+
+/** SPEC §2.3 thresholds: artifacts WARNING 70 % / CRITICAL 90 %, storage WARNING 90 % / CRITICAL 99 %. */
+export const ARTIFACT_THRESHOLDS = [
+  { level: 'WARNING', ratio: 0.7 },
+  { level: 'CRITICAL', ratio: 0.9 },
+] as const;
+export const STORAGE_THRESHOLDS = [
+  { level: 'WARNING', ratio: 0.9 },
+  { level: 'CRITICAL', ratio: 0.99 },
+] as const;
+const CAPACITY_REFUSAL = 0.99;
+
+export function storageLimitsOf(document: PolicyDocument, product: string): StorageLimits {
+  const rule = document.products[product];
+  const capacity = document.limits.storageCapacityBytes;
+  return {
+    // An unknown product never reaches a commit (the gate refuses it first).
+    productQuotaBytes: rule?.quotaBytes ?? Number.MAX_SAFE_INTEGER,
+    productMaxArtifacts: rule?.maxArtifacts ?? Number.MAX_SAFE_INTEGER,
+    totalMaxArtifacts: document.limits.maxArtifacts,
+    totalMaxBytes: Math.floor(capacity * CAPACITY_REFUSAL),
+  };
+}
+
+/** The first limit that adding `bytes` and `artifacts` to `usage` would exceed, or null. */
+export function storageBreach(
+  usage: UsageFacts,
+  limits: StorageLimits,
+  bytes: number,
+  artifacts: number,
+): StorageBreach | null {
+  if (usage.product.bytes + bytes > limits.productQuotaBytes) {
+    return {
+      rule: 'quota_bytes',
+      message: `${bytes} more bytes exceed the product quota of ${limits.productQuotaBytes} bytes (${usage.product.bytes} stored)`,
+    };
+  }
+  if (artifacts > 0 && usage.product.artifacts + artifacts > limits.productMaxArtifacts) {
+    return {
+      rule: 'max_artifacts',
+      message: `the product holds its maximum of ${limits.productMaxArtifacts} artifacts`,
+    };
+  }
+  if (artifacts > 0 && usage.total.artifacts + artifacts > limits.totalMaxArtifacts) {
+    return {
+      rule: 'max_artifacts',
+      message: `the Bucket holds its maximum of ${limits.totalMaxArtifacts} artifacts`,
+    };
+  }
+  if (bytes > 0 && usage.total.bytes + bytes > limits.totalMaxBytes) {
+    return {
+      rule: 'storage_capacity',
+      message: `${bytes} more bytes would pass the critical storage level of ${limits.totalMaxBytes} bytes`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Thresholds a commit crossed, from `before` to `after` (exact: the commit transaction reports
+ * `after`, so exactly one commit crosses each level), as alert evidence.
+ */
+export function crossedThresholds(
+  before: UsageFacts,
+  after: UsageFacts,
+  limits: StorageLimits,
+  capacityBytes: number,
+  product: string,
+): string[] {
+  const alerts: string[] = [];
+  const check = (
+    what: string,
+    levels: readonly { level: string; ratio: number }[],
+    from: number,
+    to: number,
+    limit: number,
+  ) => {
+    if (limit <= 0) return;
+    for (const { level, ratio } of levels) {
+      const mark = limit * ratio;
+      if (from < mark && to >= mark) {
+        alerts.push(
+          `${level}: ${what} at ${to} of ${limit} (${Math.round(ratio * 100)} % crossed)`,
+        );
+      }
+    }
+  };
+  check(
+    `${product} artifacts`,
+    ARTIFACT_THRESHOLDS,
+    before.product.artifacts,
+    after.product.artifacts,
+    limits.productMaxArtifacts,
+  );
+  check(
+    'total artifacts',
+    ARTIFACT_THRESHOLDS,
+    before.total.artifacts,
+    after.total.artifacts,
+    limits.totalMaxArtifacts,
+  );
+  check(
+    `${product} storage bytes`,
+    STORAGE_THRESHOLDS,
+    before.product.bytes,
+    after.product.bytes,
+    limits.productQuotaBytes,
+  );
+  check(
+    'total storage bytes',
+    STORAGE_THRESHOLDS,
+    before.total.bytes,
+    after.total.bytes,
+    capacityBytes,
+  );
+  return alerts;
+}
