@@ -13,6 +13,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
 import { policyRoutes } from './routes/policy.js';
@@ -107,6 +108,8 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
+  // First: its request-counting hook must see every route.
+  await app.register(metricsRoutes(bucket));
   await app.register(healthRoutes(bucket));
   await app.register(keyRoutes(bucket));
   await app.register(policyRoutes(bucket));

@@ -1,0 +1,175 @@
+/**
+ * Prometheus metrics (SPEC §7) through prom-client, `bucket_` prefix. Hot-path counters use label
+ * children created once and cached by route, method and status; the stored-usage gauges, the
+ * writes in flight and backend health are read when scraped, from the usage counters and live
+ * pings (never a scan of versions). `bucket_audit_tree_size` joins with the audit log issue.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { THREAT_NAMES, type Decision, type Threat } from '../domain/decision.js';
+import type { BlobStore, Limiter, MetadataStore } from '../storage/ports.js';
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+type CounterChild = ReturnType<Counter<string>['labels']>;
+type HistogramChild = ReturnType<Histogram<string>['labels']>;
+
+/** Artifact routes and the rate they count toward (SPEC §2.3). */
+const ARTIFACT_PREFIX = '/v1/artifacts';
+const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE']);
+
+export interface MetricsSources {
+  readonly metadata: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly limiter: Limiter;
+}
+
+export class BucketMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'method' | 'status'>;
+  private readonly duration: Histogram<'route' | 'method'>;
+  private readonly decisions: Counter<'outcome' | 'rule'>;
+  private readonly threats: Counter<'id'>;
+  private readonly writes: Counter;
+  private readonly reads: Counter;
+  private readonly requestChildren = new Map<string, Map<string, Map<number, CounterChild>>>();
+  private readonly durationChildren = new Map<string, Map<string, HistogramChild>>();
+  private readonly allowChild: CounterChild;
+  private readonly threatChildren = new Map<string, CounterChild>();
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'bucket_http_requests_total',
+      help: 'HTTP requests answered, by route template, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'bucket_http_request_duration_seconds',
+      help: 'HTTP request duration in seconds, by route template and method',
+      labelNames: ['route', 'method'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers,
+    });
+    this.decisions = new Counter({
+      name: 'bucket_gate_decisions_total',
+      help: 'Gate decisions by outcome and the rule of the first reason of a denial',
+      labelNames: ['outcome', 'rule'],
+      registers,
+    });
+    this.allowChild = this.decisions.labels('allow', 'none');
+    this.threats = new Counter({
+      name: 'bucket_threats_total',
+      help: 'Threat detections and T5 alerts, by threat id',
+      labelNames: ['id'],
+      registers,
+    });
+    for (const id of Object.keys(THREAT_NAMES)) {
+      const child = this.threats.labels(id);
+      // Every id shows from the first scrape, at 0 until detected.
+      child.inc(0);
+      this.threatChildren.set(id, child);
+    }
+    this.writes = new Counter({
+      name: 'bucket_artifact_writes_total',
+      help: 'Artifact writes answered (PUT, DELETE, restore), any status',
+      registers,
+    });
+    this.reads = new Counter({
+      name: 'bucket_artifact_reads_total',
+      help: 'Artifact reads answered (GET, HEAD, listings), any status',
+      registers,
+    });
+    new Gauge({
+      name: 'bucket_writes_in_flight',
+      help: 'Artifact writes holding a concurrency slot',
+      registers,
+      async collect() {
+        this.set(await sources.limiter.writesInFlight());
+      },
+    });
+    // Each gauge reads the usage counters itself: a registry collects its metrics one by one.
+    new Gauge({
+      name: 'bucket_artifacts',
+      help: 'Stored artifacts per product (usage counters)',
+      labelNames: ['product'],
+      registers,
+      async collect() {
+        const usage = await sources.metadata.usageByProduct();
+        for (const [product, { artifacts }] of Object.entries(usage)) {
+          this.labels(product).set(artifacts);
+        }
+      },
+    });
+    new Gauge({
+      name: 'bucket_stored_bytes',
+      help: 'Logical bytes of every stored version per product (usage counters)',
+      labelNames: ['product'],
+      registers,
+      async collect() {
+        const usage = await sources.metadata.usageByProduct();
+        for (const [product, { bytes }] of Object.entries(usage)) this.labels(product).set(bytes);
+      },
+    });
+    const backends: [string, { ping(): Promise<void> }][] = [
+      ['metadata', sources.metadata],
+      ['blobs', sources.blobs],
+      ['limiter', sources.limiter],
+    ];
+    new Gauge({
+      name: 'bucket_backend_up',
+      help: 'Whether a live ping of each backend succeeded when scraped (1) or not (0)',
+      labelNames: ['backend'],
+      registers,
+      async collect() {
+        await Promise.all(
+          backends.map(async ([name, backend]) => {
+            const up = await backend.ping().then(
+              () => 1,
+              () => 0,
+            );
+            this.labels(name).set(up);
+          }),
+        );
+      },
+    });
+  }
+
+  /** One answered request; `route` is the route template (`null` when no route matched). */
+  observeRequest(route: string | null, method: string, status: number, seconds: number): void {
+    const template = route ?? 'unmatched';
+    let byMethod = this.requestChildren.get(template);
+    if (!byMethod) this.requestChildren.set(template, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let child = byStatus.get(status);
+    if (!child)
+      byStatus.set(status, (child = this.requests.labels(template, method, String(status))));
+    child.inc();
+
+    let durations = this.durationChildren.get(template);
+    if (!durations) this.durationChildren.set(template, (durations = new Map()));
+    let timer = durations.get(method);
+    if (!timer) durations.set(method, (timer = this.duration.labels(template, method)));
+    timer.observe(seconds);
+
+    if (route !== null && route.startsWith(ARTIFACT_PREFIX)) {
+      if (WRITE_METHODS.has(method)) this.writes.inc();
+      else this.reads.inc();
+    }
+  }
+
+  observeDecision(decision: Decision): void {
+    if (decision.allow) this.allowChild.inc();
+    else this.decisions.labels('deny', decision.reasons[0]?.rule ?? 'none').inc();
+    this.observeThreats(decision.threats);
+  }
+
+  observeThreats(threats: readonly Threat[]): void {
+    for (const found of threats) this.threatChildren.get(found.id)?.inc();
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
