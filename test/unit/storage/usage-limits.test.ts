@@ -1,0 +1,91 @@
+/**
+ * The commit transaction re-checks the storage limits (SPEC §2.3): commits decided against the
+ * same usage, submitted together (one group-commit transaction), never pass a quota together.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ArtifactVersion } from '../../../src/domain/artifact.js';
+import type { StorageLimits } from '../../../src/domain/usage.js';
+import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
+
+let dir: string;
+let store: SqliteMetadataStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bucket-usage-'));
+  store = new SqliteMetadataStore(join(dir, 'bucket.db'));
+  await store.init();
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const limits: StorageLimits = {
+  productQuotaBytes: 1000,
+  productMaxArtifacts: 100,
+  totalMaxArtifacts: 100,
+  totalMaxBytes: 10_000,
+};
+
+function version(name: string, size: number, product = 'gurukul'): ArtifactVersion {
+  return {
+    product,
+    class: 'educational_content',
+    name,
+    version: 1,
+    sha256: 'ab'.repeat(32),
+    size,
+    contentType: 'application/octet-stream',
+    meta: {},
+    createdAt: '2026-11-27T20:00:00.000Z',
+    createdBy: 'key_test',
+    retention: { mode: 'none', until: null },
+    tombstone: false,
+    storage: 'blob',
+  };
+}
+
+describe('commitVersion with storage limits', () => {
+  it('lets exactly as many racing commits through as the quota holds', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        store.commitVersion({
+          version: version(`n-${i}`, 100),
+          expectedCurrentVersion: 0,
+          inline: null,
+          limits,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(10);
+    for (const refused of results.filter((r) => !r.ok)) {
+      expect(refused).toMatchObject({ reason: 'insufficient_storage', rule: 'quota_bytes' });
+    }
+    expect(await store.usage('gurukul')).toEqual({ bytes: 1000, artifacts: 10 });
+  });
+
+  it('reports the usage after each commit and sums the products into the total', async () => {
+    await store.commitVersion({
+      version: version('a', 300),
+      expectedCurrentVersion: 0,
+      inline: null,
+    });
+    const result = await store.commitVersion({
+      version: version('b', 200, 'core'),
+      expectedCurrentVersion: 0,
+      inline: null,
+      limits,
+    });
+    expect(result).toEqual({
+      ok: true,
+      usage: { product: { bytes: 200, artifacts: 1 }, total: { bytes: 500, artifacts: 2 } },
+    });
+    expect(await store.usageByProduct()).toEqual({
+      gurukul: { bytes: 300, artifacts: 1 },
+      core: { bytes: 200, artifacts: 1 },
+    });
+  });
+});
