@@ -34,6 +34,10 @@ export interface ProductRule {
   readonly quotaBytes: number;
   readonly maxArtifacts: number;
   readonly readOnly: boolean;
+  /** Optional share of the global write rate (SPEC §2.3 "per-product shares"); absent: no share. */
+  readonly writesPerSecond?: number;
+  /** Optional share of the global read rate; absent: no share. */
+  readonly readsPerSecond?: number;
 }
 
 export interface Limits {

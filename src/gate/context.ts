@@ -6,6 +6,7 @@ import type { IntegrationRecord } from '../domain/integration.js';
 import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
 import type { UsageFacts } from '../domain/usage.js';
+import type { RateVerdict } from '../domain/rates.js';
 
 /** Every gated action. Artifact actions map onto the class operations C/R/U/D. */
 export const ACTIONS = [
@@ -80,6 +81,8 @@ export interface GateContext {
   readonly writeSlot?: boolean;
   /** Stored usage of the product and the Bucket, read by the service for writes (quota, capacity). */
   readonly usage?: UsageFacts;
+  /** The limiter's rate verdict on this artifact request (writes and reads; SPEC §2.3). */
+  readonly rate?: RateVerdict;
   /**
    * The integration the principal acts through, as it stands at decision time (null when the key
    * names none or it does not exist); stage 2 decides on it.

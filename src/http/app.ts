@@ -17,6 +17,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
 import { policyRoutes } from './routes/policy.js';
+import { scaleStatusRoutes } from './routes/scale-status.js';
 import { ErrorEnvelope } from './schemas.js';
 import './types.js';
 
@@ -117,5 +118,6 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(integrationRoutes(bucket));
   await app.register(gateRoutes(bucket));
   await app.register(threatRoutes(bucket));
+  await app.register(scaleStatusRoutes(bucket));
   return app;
 }

@@ -31,6 +31,9 @@ export const policySchema = {
           quotaBytes: byteCount,
           maxArtifacts: byteCount,
           readOnly: { type: 'boolean' },
+          // Optional per-product shares of the global rates (SPEC §2.3); absent means no share.
+          writesPerSecond: { type: 'integer', minimum: 1 },
+          readsPerSecond: { type: 'integer', minimum: 1 },
         },
       },
     },

@@ -7,6 +7,7 @@ import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../domain/
 import { threat, type Decision, type Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { crossedThresholds, storageLimitsOf } from '../domain/usage.js';
+import { rateLimitsOf, type RateKind, type RateVerdict } from '../domain/rates.js';
 import type { Preconditions } from '../gate/context.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../gate/stages/content.js';
 import type {
@@ -103,16 +104,36 @@ export class ArtifactService {
   ) {}
 
   async put(request: PutArtifactRequest): Promise<WriteResult> {
-    const limits = this.policies.current().document.limits;
-    const slot = await this.limiter.tryAcquireWrite(limits.concurrentWrites);
+    const rate = await this.chargeRate('write', request.product);
+    const slot = await this.acquireWriteSlot(rate);
     try {
-      return await this.putWithSlot(request, slot !== null);
+      return await this.putWithSlot(request, slot !== null, rate);
     } finally {
       slot?.release();
     }
   }
 
-  private async putWithSlot(request: PutArtifactRequest, writeSlot: boolean): Promise<WriteResult> {
+  /** Charges the request to its rate; the gate's limits stage decides on the verdict (T5). */
+  private chargeRate(kind: RateKind, product: string): Promise<RateVerdict> {
+    return this.limiter.consume(
+      kind,
+      product,
+      rateLimitsOf(this.policies.current().document, kind, product),
+    );
+  }
+
+  /** A write slot, unless the rate already refused the write (it then holds none). */
+  private async acquireWriteSlot(rate: RateVerdict) {
+    if (!rate.allowed) return null;
+    const limits = this.policies.current().document.limits;
+    return this.limiter.tryAcquireWrite(limits.concurrentWrites);
+  }
+
+  private async putWithSlot(
+    request: PutArtifactRequest,
+    writeSlot: boolean,
+    rate: RateVerdict,
+  ): Promise<WriteResult> {
     const key = { product: request.product, class: request.class, name: request.name };
     const ctx = this.authorizer.context(request, 'artifact.write', {
       ...key,
@@ -123,6 +144,7 @@ export class ArtifactService {
       sha256Claim: request.sha256Claim,
       writeSlot,
       usage: await this.metadata.usageFacts(request.product),
+      rate,
     });
     const headerOutcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
     const classRule = ctx.policy.document.classes[request.class];
@@ -274,8 +296,12 @@ export class ArtifactService {
     request: RequestInfo & ArtifactKey & { version?: number | undefined; content: boolean },
   ): Promise<ReadResult> {
     const key = { product: request.product, class: request.class, name: request.name };
+    const rate = await this.chargeRate('read', key.product);
     await this.authorizer.require(
-      this.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', key),
+      this.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', {
+        ...key,
+        rate,
+      }),
     );
     const found = await this.metadata.getForRead(key, request.version);
     if (!found) {
@@ -304,7 +330,10 @@ export class ArtifactService {
 
   async versions(request: RequestInfo & ArtifactKey): Promise<ArtifactVersion[]> {
     const key = { product: request.product, class: request.class, name: request.name };
-    await this.authorizer.require(this.authorizer.context(request, 'artifact.versions', key));
+    const rate = await this.chargeRate('read', key.product);
+    await this.authorizer.require(
+      this.authorizer.context(request, 'artifact.versions', { ...key, rate }),
+    );
     const versions = await this.metadata.listVersions(key);
     if (versions.length === 0) {
       throw new BucketError('artifact_not_found', `no artifact ${request.class}/${request.name}`);
@@ -313,10 +342,12 @@ export class ArtifactService {
   }
 
   async list(request: ListRequest): Promise<ListResult> {
+    const rate = await this.chargeRate('read', request.product);
     await this.authorizer.require(
       this.authorizer.context(request, 'artifact.list', {
         product: request.product,
         class: request.class ?? null,
+        rate,
       }),
     );
     const pageMax = this.policies.current().document.limits.listPageMax;
@@ -347,10 +378,14 @@ export class ArtifactService {
     action: 'artifact.delete' | 'artifact.restore',
   ): Promise<WriteResult> {
     const key = { product: request.product, class: request.class, name: request.name };
-    const limits = this.policies.current().document.limits;
-    const slot = await this.limiter.tryAcquireWrite(limits.concurrentWrites);
+    const rate = await this.chargeRate('write', key.product);
+    const slot = await this.acquireWriteSlot(rate);
     try {
-      const ctx = this.authorizer.context(request, action, { ...key, writeSlot: slot !== null });
+      const ctx = this.authorizer.context(request, action, {
+        ...key,
+        writeSlot: slot !== null,
+        rate,
+      });
       const outcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
       const head = ctx.target?.head ?? null;
       if (!head)

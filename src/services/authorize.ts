@@ -1,5 +1,6 @@
 /** Building gate contexts and turning denials into errors: the one way services consult the gate. */
 import { BucketError } from '../domain/errors.js';
+import { retryAfterSeconds } from '../domain/rates.js';
 import type { Principal } from '../domain/principal.js';
 import type { Action, GateContext } from '../gate/context.js';
 import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
@@ -71,7 +72,7 @@ export class Authorizer {
     const outcome = await this.gate.decide(ctx, loadTarget);
     const stored = this.observer?.observe(ctx, outcome);
     if (stored) await stored;
-    if (!outcome.decision.allow) throw denialError(outcome);
+    if (!outcome.decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
     return outcome;
   }
 
@@ -81,11 +82,20 @@ export class Authorizer {
   }
 }
 
-export function denialError(outcome: GateOutcome): BucketError {
+export function denialError(outcome: GateOutcome, headers?: Record<string, string>): BucketError {
   const { decision } = outcome;
   const message = decision.reasons.map((reason) => reason.message).join('; ') || undefined;
   return new BucketError(outcome.code ?? 'forbidden', message, {
     decision,
     status: decision.status,
+    ...(headers ? { headers } : {}),
   });
+}
+
+/** A rate denial tells the client when to come back (SPEC §2.3: 429 + `Retry-After`). */
+function retryAfterOf(ctx: GateContext, outcome: GateOutcome): Record<string, string> | undefined {
+  if (outcome.code !== 'rate_limited') return undefined;
+  // A refused write slot frees within a request's time; a refused rate when its window reopens.
+  const ms = ctx.rate && !ctx.rate.allowed ? ctx.rate.retryAfterMs : 1000;
+  return { 'retry-after': String(retryAfterSeconds(ms)) };
 }

@@ -11,6 +11,7 @@ import type { AuthFailureVerdict, BruteForceRule } from '../domain/threats.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
+import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../domain/rates.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 
@@ -162,6 +163,13 @@ export interface Limiter {
   /** A write slot, or null when `max` writes are already in flight. */
   tryAcquireWrite(max: number): Promise<WriteSlot | null>;
   writesInFlight(): Promise<number>;
+  /**
+   * Charges one artifact request to the rate of its kind (and to its product's share, if any);
+   * limits that differ from the previous call take effect at once (SPEC §2.3).
+   */
+  consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict>;
+  /** Requests of each kind accepted over the last second. */
+  rateUsage(): Promise<RateUsage>;
   /**
    * Counts a failed authentication (unknown, revoked or expired key) from `address` and says
    * whether that address is now blocked for failing keys (SPEC §5 T1 brute force).

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapConcurrent, sha256Hex } from '../helpers/http.js';
+import { raiseRates } from '../helpers/limits.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const COUNT = 2500;
@@ -45,6 +46,8 @@ describe('listing a product', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
+    // 2,500 writes, 20 at a time: faster than the default 1,000 writes/s (SPEC §2.3).
+    await raiseRates(server);
     const { key } = await createKey(server, { kind: 'product', product: 'ai_assistant' });
     api = client(server.url, key);
     for (let i = 0; i < COUNT; i++) {

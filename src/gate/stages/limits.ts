@@ -2,6 +2,7 @@
 import { threat } from '../../domain/decision.js';
 import { storageBreach, storageLimitsOf } from '../../domain/usage.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
+import { rateDenial } from './rates.js';
 
 /** The largest body a write of this class may have: the class maximum within the global one. */
 export function bodyLimitOf(ctx: GateContext): number | null {
@@ -13,6 +14,8 @@ export function bodyLimitOf(ctx: GateContext): number | null {
 }
 
 export function limitsStage(ctx: GateContext): StageVerdict {
+  const rated = rateDenial(ctx);
+  if (rated) return rated;
   const limit = bodyLimitOf(ctx);
   if (limit === null) return ALLOW;
   const size = ctx.content?.size ?? ctx.declaredSize;

@@ -138,6 +138,11 @@ export const gateRoutes =
           limits: policy.document.limits,
           usage: {
             concurrentWrites: await bucket.limiter.writesInFlight(),
+            // Artifact requests accepted over the last second (SPEC §2.3 rates).
+            ...(await bucket.limiter.rateUsage().then((rates) => ({
+              writesPerSecond: rates.write,
+              readsPerSecond: rates.read,
+            }))),
             artifacts,
             bytes,
             products,

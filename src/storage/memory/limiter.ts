@@ -1,6 +1,8 @@
 /** The in-process limiter of the embedded default: write slots counted in this process. */
 import type { AuthFailureVerdict, BruteForceRule } from '../../domain/threats.js';
+import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
 import type { Limiter, WriteSlot } from '../ports.js';
+import { MemoryRates } from './rates.js';
 
 /** Addresses tracked at most; the oldest are forgotten first, so a flood cannot exhaust memory. */
 const MAX_ADDRESSES = 100_000;
@@ -15,8 +17,11 @@ export class MemoryLimiter implements Limiter {
   readonly kind = 'memory';
   private inFlight = 0;
   private readonly failures = new Map<string, AddressFailures>();
+  private readonly rates: MemoryRates;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.rates = new MemoryRates(now);
+  }
 
   async ping(): Promise<void> {}
 
@@ -37,6 +42,14 @@ export class MemoryLimiter implements Limiter {
 
   async writesInFlight(): Promise<number> {
     return this.inFlight;
+  }
+
+  consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    return this.rates.consume(kind, product, limits);
+  }
+
+  rateUsage(): Promise<RateUsage> {
+    return this.rates.usage();
   }
 
   async recordAuthFailure(address: string, rule: BruteForceRule): Promise<AuthFailureVerdict> {

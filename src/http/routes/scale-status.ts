@@ -1,0 +1,43 @@
+/**
+ * `GET /v1/metrics/scale-status` (SPEC §7): every enforced rate and concurrency limit with its live
+ * reading and band. Decided as `gate.read`, like `GET /governance/gate/scale-limits` (SPEC §4.2):
+ * the same facts, so the same readers — owner, executor, auditor, and product keys.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Bucket } from '../../bucket.js';
+import { rateReadings } from '../../services/scale.js';
+import { errorResponses } from '../schemas.js';
+
+const Reading = Type.Object({
+  name: Type.String(),
+  limit: Type.Number(),
+  current: Type.Number(),
+  ratio: Type.Number(),
+  status: Type.Union([
+    Type.Literal('GREEN'),
+    Type.Literal('YELLOW'),
+    Type.Literal('ORANGE'),
+    Type.Literal('RED'),
+  ]),
+});
+
+export function scaleStatusRoutes(bucket: Bucket): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/v1/metrics/scale-status',
+      {
+        config: { action: 'gate.read' },
+        schema: {
+          tags: ['governance'],
+          summary: 'Every rate and concurrency limit with its live reading and status band',
+          response: {
+            200: Type.Object({ limits: Type.Array(Reading) }),
+            ...errorResponses(401, 403),
+          },
+        },
+      },
+      async () => ({ limits: await rateReadings(bucket.policies, bucket.limiter) }),
+    );
+  };
+}

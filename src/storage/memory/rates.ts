@@ -1,0 +1,125 @@
+/**
+ * Artifact rates of one process through rate-limiter-flexible's memory store (SPEC §2.3). The
+ * Redis store of the scale-out issue replaces `RateLimiterMemory` with `RateLimiterRedis`, with the
+ * same windows, so the limit holds across nodes.
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
+
+/** Points per window at least, so that rounding a rate to whole points stays within 5 %. */
+const MIN_POINTS_PER_WINDOW = 10;
+/** Windows are never shorter: a shorter window costs a timer per window per key. */
+const MIN_WINDOW_MS = 100;
+/** Granularity of the "accepted over the last second" reading. */
+const USAGE_SLOT_MS = 100;
+
+/**
+ * A fixed window admits up to one extra window's worth at a window boundary, so windows are short
+ * (≤ 1 s, usually 100–200 ms): over any span of a few seconds the accepted rate stays within a few
+ * per cent of the limit, while each window still holds enough points to round accurately.
+ */
+export function windowFor(perSecond: number): { windowMs: number; points: number } {
+  const windowMs = Math.min(
+    1000,
+    Math.max(MIN_WINDOW_MS, Math.ceil((MIN_POINTS_PER_WINDOW * 1000) / perSecond)),
+  );
+  return { windowMs, points: Math.max(1, Math.round((perSecond * windowMs) / 1000)) };
+}
+
+interface Window {
+  readonly perSecond: number;
+  readonly windowMs: number;
+  readonly limiter: RateLimiterMemory;
+}
+
+/** Requests accepted in slots of USAGE_SLOT_MS, over the last second. */
+class AcceptedCounter {
+  private readonly slots = new Map<number, number>();
+
+  constructor(private readonly now: () => number) {}
+
+  add(): void {
+    const slot = Math.floor(this.now() / USAGE_SLOT_MS);
+    this.slots.set(slot, (this.slots.get(slot) ?? 0) + 1);
+    if (this.slots.size > 20) this.prune(slot);
+  }
+
+  lastSecond(): number {
+    const slot = Math.floor(this.now() / USAGE_SLOT_MS);
+    this.prune(slot);
+    let total = 0;
+    for (const [at, count] of this.slots) if (at > slot - 1000 / USAGE_SLOT_MS) total += count;
+    return total;
+  }
+
+  private prune(slot: number): void {
+    for (const at of this.slots.keys())
+      if (at <= slot - 1000 / USAGE_SLOT_MS) this.slots.delete(at);
+  }
+}
+
+export class MemoryRates {
+  /** One limiter per (kind, scope), recreated when its limit changes. */
+  private readonly windows = new Map<string, Window>();
+  private readonly accepted: Record<RateKind, AcceptedCounter>;
+
+  constructor(now: () => number = Date.now) {
+    this.accepted = { write: new AcceptedCounter(now), read: new AcceptedCounter(now) };
+  }
+
+  async consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    // The product's share first: a request its share refuses does not spend the global rate.
+    if (product !== null && limits.productPerSecond !== null) {
+      const refused = await this.charge(`${kind}:product`, product, limits.productPerSecond);
+      if (refused !== null) {
+        return {
+          kind,
+          allowed: false,
+          retryAfterMs: refused,
+          scope: 'product',
+          limit: limits.productPerSecond,
+        };
+      }
+    }
+    const refused = await this.charge(`${kind}:global`, 'all', limits.perSecond);
+    if (refused !== null) {
+      return {
+        kind,
+        allowed: false,
+        retryAfterMs: refused,
+        scope: 'global',
+        limit: limits.perSecond,
+      };
+    }
+    this.accepted[kind].add();
+    return { kind, allowed: true, retryAfterMs: 0, scope: null, limit: limits.perSecond };
+  }
+
+  async usage(): Promise<RateUsage> {
+    return { write: this.accepted.write.lastSecond(), read: this.accepted.read.lastSecond() };
+  }
+
+  /** Spends one point; null when allowed, else the milliseconds until the window reopens. */
+  private async charge(scope: string, key: string, perSecond: number): Promise<number | null> {
+    try {
+      await this.window(scope, perSecond).limiter.consume(key, 1);
+      return null;
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
+      throw error;
+    }
+  }
+
+  private window(scope: string, perSecond: number): Window {
+    const existing = this.windows.get(scope);
+    if (existing && existing.perSecond === perSecond) return existing;
+    const { windowMs, points } = windowFor(perSecond);
+    const created = {
+      perSecond,
+      windowMs,
+      limiter: new RateLimiterMemory({ points, duration: windowMs / 1000 }),
+    };
+    this.windows.set(scope, created);
+    return created;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Enforced rates and write concurrency through real HTTP (SPEC §2.3, §5 T5, §7): 429 with
+ * Retry-After, accepted rates within 15 % of the limit, governance routes never charged, slots
+ * released after aborted uploads, and the scale-status readings.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startUpload } from '../helpers/durability.js';
+import { sleep } from '../helpers/http.js';
+import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+
+type Answer = Awaited<ReturnType<ReturnType<typeof client>>>;
+
+/** Sends `perSecond` requests a second for `durationMs`, without waiting for the answers. */
+async function paced(
+  perSecond: number,
+  durationMs: number,
+  send: (index: number) => Promise<Answer>,
+): Promise<{ answers: Answer[]; seconds: number }> {
+  const pending: Promise<Answer>[] = [];
+  const started = performance.now();
+  for (let index = 0; ; index++) {
+    const due = started + (index * 1000) / perSecond;
+    if (due - started >= durationMs) break;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(send(index));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { answers: await Promise.all(pending), seconds };
+}
+
+function expectRateLimited(answer: Answer): void {
+  expect(answer.status).toBe(429);
+  expect(answer.json.error.code).toBe('rate_limited');
+  const retryAfter = answer.headers.get('retry-after');
+  expect(retryAfter).toMatch(/^\d+$/);
+  expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  expect(answer.json.error.decision.threats.map((t: { id: string }) => t.id)).toContain('T5');
+}
+
+describe('scale limits: rates and concurrency', () => {
+  let server: TestServer;
+  let owner: ReturnType<typeof client>;
+  let avatar: ReturnType<typeof client>;
+  let avatarKey: string;
+  let defaults: any;
+
+  /** Replaces the live policy: `limits` over the defaults, and optional per-product shares. */
+  async function setLimits(limits: Record<string, number>, products: Record<string, object> = {}) {
+    const document = structuredClone(defaults);
+    Object.assign(document.limits, limits);
+    for (const [id, share] of Object.entries(products)) Object.assign(document.products[id], share);
+    const answer = await owner('PUT', '/v1/governance/policy', {
+      body: { document, reason: `scale test ${JSON.stringify({ limits, products })}` },
+    });
+    expect(answer.status).toBe(200);
+  }
+
+  const putSmall = (name: string) =>
+    avatar('PUT', `/v1/artifacts/ai_avatar/model_checkpoint/${name}`, {
+      body: Buffer.from(`content of ${name}`),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+
+  async function scaleStatus(as = owner): Promise<Record<string, any>> {
+    const answer = await as('GET', '/v1/metrics/scale-status');
+    expect(answer.status).toBe(200);
+    return Object.fromEntries(answer.json.limits.map((item: any) => [item.name, item]));
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    owner = client(server.url, server.ownerKey);
+    avatarKey = (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key;
+    avatar = client(server.url, avatarKey);
+    defaults = (await owner('GET', '/v1/governance/policy')).json.document;
+  });
+  afterAll(async () => server?.dispose());
+
+  it('holds a 3× burst of writes to the write limit, with 429 + Retry-After for the rest', async () => {
+    await setLimits({ writesPerSecond: 50 });
+    await sleep(1100); // a fresh window
+    const { answers, seconds } = await paced(150, 3000, (i) => putSmall(`burst/w-${i}`));
+    const accepted = answers.filter((a) => a.status === 201).length;
+    const refused = answers.filter((a) => a.status === 429);
+    expect(accepted + refused.length).toBe(answers.length);
+    expect(refused.length).toBeGreaterThan(answers.length / 2);
+    for (const answer of refused) expectRateLimited(answer);
+    const rate = accepted / seconds;
+    expect(rate).toBeGreaterThanOrEqual(50 * 0.85);
+    expect(rate).toBeLessThanOrEqual(50 * 1.15);
+  });
+
+  it('holds a 3× burst of reads (GET, HEAD, listings, versions) to the read limit', async () => {
+    await setLimits({ readsPerSecond: 50 });
+    expect((await putSmall('read/target')).status).toBe(201);
+    await sleep(1100);
+    const paths = [
+      ['GET', '/v1/artifacts/ai_avatar/model_checkpoint/read/target'],
+      ['HEAD', '/v1/artifacts/ai_avatar/model_checkpoint/read/target'],
+      ['GET', '/v1/artifacts/ai_avatar?class=model_checkpoint&limit=1'],
+      ['GET', '/v1/artifacts/ai_avatar/model_checkpoint/read/target/versions'],
+    ] as const;
+    const { answers, seconds } = await paced(150, 3000, (i) => {
+      const [method, path] = paths[i % paths.length]!;
+      return avatar(method, path);
+    });
+    const accepted = answers.filter((a) => a.status === 200).length;
+    const refused = answers.filter((a) => a.status === 429);
+    expect(accepted + refused.length).toBe(answers.length);
+    for (const answer of refused) {
+      expect(answer.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+      // A HEAD answer has no body to carry the decision.
+      if (answer.json) expectRateLimited(answer);
+    }
+    const rate = accepted / seconds;
+    expect(rate).toBeGreaterThanOrEqual(50 * 0.85);
+    expect(rate).toBeLessThanOrEqual(50 * 1.15);
+  });
+
+  it('charges no governance, key or integration route, and applies a limit change at once', async () => {
+    await setLimits({ writesPerSecond: 1, readsPerSecond: 1 });
+    await sleep(1100);
+    expect((await putSmall('change/first')).status).toBe(201);
+    expectRateLimited(await putSmall('change/second'));
+    expect((await avatar('GET', '/v1/artifacts/ai_avatar')).status).toBe(200);
+    expectRateLimited(await avatar('GET', '/v1/artifacts/ai_avatar'));
+    for (let i = 0; i < 10; i++) {
+      for (const path of [
+        '/v1/governance/policy',
+        '/v1/keys',
+        '/v1/integrations',
+        '/governance/gate/scale-limits',
+        '/v1/metrics/scale-status',
+      ]) {
+        expect((await owner('GET', path)).status).toBe(200);
+      }
+    }
+    // Raised again: the very next write is decided against the new limit.
+    await setLimits({ writesPerSecond: 1000, readsPerSecond: 10_000 });
+    expect((await putSmall('change/third')).status).toBe(201);
+    expect((await avatar('GET', '/v1/artifacts/ai_avatar')).status).toBe(200);
+  });
+
+  it('refuses a product past its share of the write rate (products.<id>.writesPerSecond)', async () => {
+    await setLimits({ writesPerSecond: 1000 }, { ai_avatar: { writesPerSecond: 2 } });
+    await sleep(1100);
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await putSmall(`share/w-${i}`));
+    expect(answers.filter((a) => a.status === 201).length).toBeLessThanOrEqual(3);
+    const refused = answers.find((a) => a.status === 429)!;
+    expectRateLimited(refused);
+    expect(refused.json.error.message).toMatch(/ai_avatar's share/);
+    await setLimits({ writesPerSecond: 1000 });
+  });
+
+  it('holds the concurrency cap, bands it RED at the cap, and recovers after aborted uploads', async () => {
+    await setLimits({ concurrentWrites: 3 });
+    const uploads = [];
+    for (let i = 0; i < 3; i++) {
+      uploads.push(
+        await startUpload(
+          server.url,
+          avatarKey,
+          `/v1/artifacts/ai_avatar/model_checkpoint/slow-${i}`,
+          {
+            declared: 8 * 1024 * 1024,
+            sent: 256 * 1024,
+          },
+        ),
+      );
+    }
+    expect(
+      await eventually(async () => (await scaleStatus()).concurrent_writes.current === 3),
+    ).toBe(true);
+    const status = await scaleStatus();
+    expect(status.concurrent_writes).toEqual({
+      name: 'concurrent_writes',
+      limit: 3,
+      current: 3,
+      ratio: 1,
+      status: 'RED',
+    });
+    const fourth = await putSmall('capped');
+    expectRateLimited(fourth);
+    expect(fourth.json.error.decision.reasons[0].rule).toBe('concurrent_writes');
+
+    await Promise.all(uploads.map((upload) => upload.abandon()));
+    expect(
+      await eventually(async () => (await scaleStatus()).concurrent_writes.current === 0),
+    ).toBe(true);
+    expect((await scaleStatus()).concurrent_writes.status).toBe('GREEN');
+    for (let i = 0; i < 3; i++) expect((await putSmall(`recovered-${i}`)).status).toBe(201);
+    await setLimits({ concurrentWrites: 100 });
+  });
+
+  it('reports rates and concurrency in scale-status and scale-limits, to product keys too', async () => {
+    for (let i = 0; i < 5; i++) expect((await putSmall(`status/w-${i}`)).status).toBe(201);
+    const asProduct = await avatar('GET', '/v1/metrics/scale-status');
+    expect(asProduct.status).toBe(200);
+    const names = asProduct.json.limits.map((item: any) => item.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['writes_per_second', 'reads_per_second', 'concurrent_writes']),
+    );
+    for (const item of asProduct.json.limits) {
+      expect(Object.keys(item).sort()).toEqual(['current', 'limit', 'name', 'ratio', 'status']);
+      expect(['GREEN', 'YELLOW', 'ORANGE', 'RED']).toContain(item.status);
+    }
+    const writes = asProduct.json.limits.find((item: any) => item.name === 'writes_per_second');
+    expect(writes.limit).toBe(1000);
+    expect(writes.status).toBe('GREEN');
+    const limits = await owner('GET', '/governance/gate/scale-limits');
+    expect(limits.status).toBe(200);
+    expect(limits.json.usage).toMatchObject({
+      concurrentWrites: 0,
+      writesPerSecond: expect.any(Number),
+      readsPerSecond: expect.any(Number),
+    });
+    expect((await client(server.url)('GET', '/v1/metrics/scale-status')).status).toBe(401);
+  });
+});
