@@ -84,10 +84,12 @@ export async function createBucket(
     );
     await integrations.init();
     const keys = new KeyService(metadata, policies, integrations);
-    const threats = new ThreatService(metadata, policies);
+    const metrics = new BucketMetrics({ metadata, blobs, limiter });
+    const threats = new ThreatService(metadata, policies, (records) =>
+      metrics.observeThreatRecords(records),
+    );
     await threats.init();
     const stats = new DecisionStats();
-    const metrics = new BucketMetrics({ metadata, blobs, limiter });
     const newOwnerKey = await keys.bootstrapOwner(config.ownerKey, (secret) =>
       writeOwnerKeyFile(config.dataDir, secret),
     );
@@ -105,10 +107,8 @@ export async function createBucket(
     });
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
-      alert: (request, found) => {
-        metrics.observeThreats(found);
-        return threats.recordUncounted(request.requestId, request.principal, found);
-      },
+      alert: (request, found) =>
+        threats.recordUncounted(request.requestId, request.principal, found),
     });
     return {
       config,

@@ -5,7 +5,8 @@
  * pings (never a scan of versions). `bucket_audit_tree_size` joins with the audit log issue.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { THREAT_NAMES, type Decision, type Threat } from '../domain/decision.js';
+import { THREAT_NAMES, type Decision } from '../domain/decision.js';
+import type { ThreatRecord } from '../domain/threats.js';
 import type { BlobStore, Limiter, MetadataStore } from '../storage/ports.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -162,11 +163,11 @@ export class BucketMetrics {
   observeDecision(decision: Decision): void {
     if (decision.allow) this.allowChild.inc();
     else this.decisions.labels('deny', decision.reasons[0]?.rule ?? 'none').inc();
-    this.observeThreats(decision.threats);
   }
 
-  observeThreats(threats: readonly Threat[]): void {
-    for (const found of threats) this.threatChildren.get(found.id)?.inc();
+  /** Threat records as stored: detections (once per request) and T5 usage alerts. */
+  observeThreatRecords(records: readonly Pick<ThreatRecord, 'threatId'>[]): void {
+    for (const record of records) this.threatChildren.get(record.threatId)?.inc();
   }
 
   text(): Promise<string> {

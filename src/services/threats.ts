@@ -33,6 +33,8 @@ export class ThreatService {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly policies: PolicyService,
+    /** Told of every record stored (the metrics count threats by id). */
+    private readonly onRecorded?: (records: readonly ThreatRecord[]) => void,
   ) {}
 
   async init(): Promise<void> {
@@ -87,7 +89,7 @@ export class ThreatService {
 
   /** Records a detection made before any principal is known (a brute-force address). */
   async recordAnonymous(requestId: string, found: Threat): Promise<void> {
-    await this.metadata.insertThreatRecords([
+    await this.store([
       {
         at: new Date().toISOString(),
         requestId,
@@ -120,7 +122,12 @@ export class ThreatService {
       evidence: found.evidence,
       counted,
     }));
+    await this.store(records);
+  }
+
+  private async store(records: ThreatRecord[]): Promise<void> {
     await this.metadata.insertThreatRecords(records);
+    this.onRecorded?.(records);
   }
 
   async reinstate(keyId: string): Promise<{ keyId: string; reinstated: boolean }> {

@@ -179,7 +179,7 @@ describe('health and metrics', () => {
     );
   });
 
-  it('counts denials by rule and threats by id', async () => {
+  it('counts denials by rule and threats by id (recorded once per request)', async () => {
     const before = parsePrometheus((await anonymous('GET', '/metrics')).bytes.toString());
     // A server-managed field in the content: T2, denied.
     const answer = await writer('PUT', '/v1/artifacts/ai_assistant/metadata/bad', {
@@ -196,5 +196,16 @@ describe('health and metrics', () => {
       valueOf(after, 'bucket_threats_total', { id: 'T2' }) -
         valueOf(before, 'bucket_threats_total', { id: 'T2' }),
     ).toBe(1);
+  });
+
+  it('counts threats recorded outside a decision (brute force, T1)', async () => {
+    const before = parsePrometheus((await anonymous('GET', '/metrics')).bytes.toString());
+    const unknown = client(server.url, 'bkt_' + 'x'.repeat(40));
+    for (let i = 0; i < 21; i++) await unknown('GET', '/v1/artifacts/ai_assistant');
+    const after = parsePrometheus((await anonymous('GET', '/metrics')).bytes.toString());
+    expect(
+      valueOf(after, 'bucket_threats_total', { id: 'T1' }) -
+        valueOf(before, 'bucket_threats_total', { id: 'T1' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });
