@@ -194,6 +194,41 @@ describe('scale limits: rates and concurrency', () => {
     await setLimits({ concurrentWrites: 100 });
   });
 
+  it('releases a slot after every refused or failed write', async () => {
+    await setLimits({ concurrentWrites: 3 });
+    // Refusals that are no CRITICAL detection, so that escalation (SPEC §5) does not suspend the key.
+    const failing = [
+      // a hash claim that does not match: refused on the received body (T7, 400)
+      () =>
+        avatar('PUT', '/v1/artifacts/ai_avatar/model_checkpoint/bad-hash', {
+          body: Buffer.from('x'),
+          headers: {
+            'content-type': 'application/octet-stream',
+            'x-bucket-sha256': '0'.repeat(64),
+          },
+        }),
+      // a JSON body over the class maximum (T5, 413)
+      () =>
+        avatar('PUT', '/v1/artifacts/ai_avatar/avatar_config/too-large.json', {
+          body: JSON.stringify({ pad: 'x'.repeat(1_100_000) }),
+          headers: { 'content-type': 'application/json' },
+        }),
+      // content that is not JSON in a JSON class (400)
+      () =>
+        avatar('PUT', '/v1/artifacts/ai_avatar/avatar_config/not-json.json', {
+          body: '{not json',
+          headers: { 'content-type': 'application/json' },
+        }),
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const attempt of failing) expect((await attempt()).status).toBeGreaterThanOrEqual(400);
+    }
+    expect((await scaleStatus()).concurrent_writes.current).toBe(0);
+    const written = await Promise.all([0, 1, 2].map((i) => putSmall(`after-failures-${i}`)));
+    expect(written.map((a) => a.status)).toEqual([201, 201, 201]);
+    await setLimits({ concurrentWrites: 100 });
+  });
+
   it('reports rates and concurrency in scale-status and scale-limits, to product keys too', async () => {
     for (let i = 0; i < 5; i++) expect((await putSmall(`status/w-${i}`)).status).toBe(201);
     const asProduct = await avatar('GET', '/v1/metrics/scale-status');
