@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import canonicalizeModule from 'canonicalize';
 import { parse } from 'yaml';
-import type { PolicyDocument } from '../domain/policy.js';
+import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { policyErrors } from './validate.js';
 
 /** The shipped default policy file; resolves the same from src/ (tests) and dist/ (built). */
@@ -46,4 +46,19 @@ export function canonicalJson(value: unknown): string {
 /** The policy hash: SHA-256 (hex) of the RFC 8785 canonical JSON of the document. */
 export function policyHash(document: PolicyDocument): string {
   return createHash('sha256').update(canonicalJson(document)).digest('hex');
+}
+
+/** A document (the shipped default unless given) as policy version 1, the first one stored. */
+export function defaultPolicyVersion(
+  document: PolicyDocument = loadDefaultPolicy(),
+  createdAt: string = new Date().toISOString(),
+): PolicyVersion {
+  return {
+    version: 1,
+    hash: policyHash(document),
+    document,
+    reason: 'default policy',
+    createdAt,
+    createdBy: 'system',
+  };
 }

@@ -6,7 +6,7 @@
 import { BucketError } from '../domain/errors.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { diffDocuments, type PolicyChange } from '../policy/diff.js';
-import { loadDefaultPolicy, policyHash } from '../policy/load.js';
+import { defaultPolicyVersion, policyHash } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
 import type { MetadataStore } from '../storage/ports.js';
 
@@ -36,15 +36,7 @@ export class PolicyService {
   async init(): Promise<void> {
     let latest = await this.metadata.latestPolicy();
     if (!latest) {
-      const document = loadDefaultPolicy();
-      latest = {
-        version: 1,
-        hash: policyHash(document),
-        document,
-        reason: 'default policy',
-        createdAt: new Date().toISOString(),
-        createdBy: 'system',
-      };
+      latest = defaultPolicyVersion();
       await this.metadata.insertPolicy(latest);
     }
     this.live = latest;

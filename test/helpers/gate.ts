@@ -4,20 +4,13 @@ import type { PolicyDocument, PolicyVersion } from '../../src/domain/policy.js';
 import type { Principal, PrincipalKind } from '../../src/domain/principal.js';
 import type { GateContext } from '../../src/gate/context.js';
 import type { IntegrationRecord } from '../../src/domain/integration.js';
-import { loadDefaultPolicy, policyHash } from '../../src/policy/load.js';
+import { defaultPolicyVersion as defaultPolicy, loadDefaultPolicy } from '../../src/policy/load.js';
 
 /** The shipped default policy as policy version 1. */
 export function defaultPolicyVersion(
   document: PolicyDocument = loadDefaultPolicy(),
 ): PolicyVersion {
-  return {
-    version: 1,
-    hash: policyHash(document),
-    document,
-    reason: 'default policy',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    createdBy: 'system',
-  };
+  return defaultPolicy(document, '2026-01-01T00:00:00.000Z');
 }
 
 const SHARED_POLICY = defaultPolicyVersion();

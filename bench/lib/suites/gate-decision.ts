@@ -10,7 +10,7 @@ import type { PolicyVersion } from '../../../src/domain/policy.js';
 import type { Principal } from '../../../src/domain/principal.js';
 import type { GateContext, TargetState } from '../../../src/gate/context.js';
 import { Gate } from '../../../src/gate/decide.js';
-import { loadDefaultPolicy, policyHash } from '../../../src/policy/load.js';
+import { defaultPolicyVersion } from '../../../src/policy/load.js';
 import type { Row } from '../report.js';
 import { BENCH_CLASS, BENCH_PRODUCT } from '../servers.js';
 import type { Suite } from '../suite.js';
@@ -19,15 +19,7 @@ import { GATE_DECISION_P99 } from '../targets.js';
 const ONE_KIB = 1024;
 const INTEGRATION_ID = 'bench';
 
-const document = loadDefaultPolicy();
-const POLICY: PolicyVersion = {
-  version: 1,
-  hash: policyHash(document),
-  document,
-  reason: 'default policy',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  createdBy: 'system',
-};
+const POLICY: PolicyVersion = defaultPolicyVersion();
 
 const PRINCIPAL: Principal = {
   id: 'key_bench',
