@@ -4,7 +4,10 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BucketConfig } from './config.js';
 import { Gate, type GateOptions } from './gate/decide.js';
+import { createSigner } from './audit/note.js';
+import { loadSigningKey } from './audit/signing-key.js';
 import { ArtifactService } from './services/artifacts.js';
+import { AuditService } from './services/audit.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
 import { BucketMetrics } from './services/metrics.js';
@@ -39,6 +42,7 @@ export interface Bucket {
   readonly artifacts: ArtifactService;
   readonly integrations: IntegrationService;
   readonly threats: ThreatService;
+  readonly audit: AuditService;
   readonly stats: DecisionStats;
   readonly metrics: BucketMetrics;
   readonly installationId: string;
@@ -93,22 +97,39 @@ export async function createBucket(
     const newOwnerKey = await keys.bootstrapOwner(config.ownerKey, (secret) =>
       writeOwnerKeyFile(config.dataDir, secret),
     );
-    const gate = adapters.gateInstance ?? new Gate(adapters.gate);
-    const authorizer = new Authorizer(gate, policies, {
-      integrationOf: (id) => integrations.lookup(id),
-      isSuspended: (principalId) => threats.isSuspended(principalId),
-      observe(ctx, outcome) {
-        stats.record(ctx.requestId, outcome.decision.allow);
-        metrics.observeDecision(outcome.decision);
-        return outcome.decision.threats.length > 0
-          ? threats.observe(ctx.requestId, outcome.decision)
-          : undefined;
-      },
+    const signingKey = await loadSigningKey(
+      config.auditKeyFile ?? join(config.dataDir, 'audit-signing.pem'),
+      // A configured key file must exist; the default one is generated on first start (SPEC §12).
+      { create: config.auditKeyFile === undefined },
+    );
+    const origin = config.auditOrigin ?? `bhiv-bucket/${installationId}`;
+    const audit = new AuditService(metadata, {
+      origin,
+      signer: createSigner(origin, signingKey.privateKey),
     });
+    await audit.init();
+    const gate = adapters.gateInstance ?? new Gate(adapters.gate);
+    const authorizer = new Authorizer(
+      gate,
+      policies,
+      {
+        integrationOf: (id) => integrations.lookup(id),
+        isSuspended: (principalId) => threats.isSuspended(principalId),
+        observe(ctx, outcome) {
+          stats.record(ctx.requestId, outcome.decision.allow);
+          metrics.observeDecision(outcome.decision);
+          return outcome.decision.threats.length > 0
+            ? threats.observe(ctx.requestId, outcome.decision)
+            : undefined;
+        },
+      },
+      audit,
+    );
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
       alert: (request, found) =>
         threats.recordUncounted(request.requestId, request.principal, found),
+      failures: audit,
     });
     return {
       config,
@@ -122,11 +143,15 @@ export async function createBucket(
       artifacts,
       integrations,
       threats,
+      audit,
       stats,
       metrics,
       installationId,
       newOwnerKey,
       async close() {
+        await audit.close().catch(() => {
+          // Closing must go on: the store may be the thing that failed.
+        });
         await limiter.close();
         await blobs.close();
         await metadata.close();

@@ -17,6 +17,10 @@ export interface BucketConfig {
   readonly inlineMaxBytes: number;
   /** Seconds a connection may stay idle mid-request before it is closed (`BUCKET_IDLE_TIMEOUT_S`). */
   readonly idleTimeoutSeconds: number;
+  /** `BUCKET_AUDIT_KEY_FILE`: the checkpoint signing key; default `<dataDir>/audit-signing.pem`. */
+  readonly auditKeyFile: string | undefined;
+  /** `BUCKET_AUDIT_ORIGIN`: the checkpoint origin; default `bhiv-bucket/<installation id>`. */
+  readonly auditOrigin: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +50,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
   if (ownerKey !== undefined && ownerKey.length < 16) {
     throw new ConfigError('BUCKET_OWNER_KEY must have at least 16 characters');
   }
+  const auditOrigin = env['BUCKET_AUDIT_ORIGIN'] || undefined;
+  if (auditOrigin !== undefined && !/^[^\s+]+$/u.test(auditOrigin)) {
+    throw new ConfigError(
+      `BUCKET_AUDIT_ORIGIN must be a signed-note key name (no spaces, no "+"), not "${auditOrigin}"`,
+    );
+  }
+  const auditKeyFile = env['BUCKET_AUDIT_KEY_FILE'];
   return {
     dataDir: resolve(env['BUCKET_DATA_DIR'] || './data'),
     host: env['HOST'] || '127.0.0.1',
@@ -54,6 +65,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     logLevel: env['BUCKET_LOG_LEVEL'] || 'info',
     inlineMaxBytes: integer(env, 'BUCKET_INLINE_MAX_BYTES', 64 * 1024, 0),
     idleTimeoutSeconds: integer(env, 'BUCKET_IDLE_TIMEOUT_S', 120, 1),
+    auditKeyFile: auditKeyFile ? resolve(auditKeyFile) : undefined,
+    auditOrigin,
   };
 }
 

@@ -1,5 +1,5 @@
 /** Which principal kinds may use each action at all (SPEC §1 table), before anything else. */
-import { PRINCIPAL_KINDS, type PrincipalKind } from '../domain/principal.js';
+import { PRINCIPAL_KINDS, PRODUCT_SCOPED_KINDS, type PrincipalKind } from '../domain/principal.js';
 import type { Action } from './context.js';
 
 const ALL: readonly PrincipalKind[] = PRINCIPAL_KINDS;
@@ -33,7 +33,26 @@ export const ACTION_ACCESS: Readonly<Record<Action, readonly PrincipalKind[]>> =
   'integrations.revoke': ['owner'],
   'threats.read': ['owner', 'executor', 'auditor'],
   'keys.reinstate': ['owner'],
+  // Every key reads the log; a namespace key sees only what concerns its product (SPEC §6).
+  'audit.read': ALL,
+  'audit.export': ['owner', 'executor', 'auditor', 'product'],
 };
+
+/** Products whose keys read the whole audit log, like owner, executor and auditor (SPEC §6). */
+export const AUDIT_FULL_READER_PRODUCTS: ReadonlySet<string> = new Set(['workflow_engine']);
+
+/** The product a principal's view of the audit log is limited to; undefined for the whole log. */
+export function auditScope(principal: {
+  kind: PrincipalKind;
+  product: string | null;
+}): string | undefined {
+  if (!PRODUCT_SCOPED_KINDS.has(principal.kind)) return undefined;
+  if (principal.product !== null && AUDIT_FULL_READER_PRODUCTS.has(principal.product)) {
+    return undefined;
+  }
+  // A namespace key without a product sees nothing: no product has this name.
+  return principal.product ?? '\u0000';
+}
 
 /** Actions that are governance or key administration (T4 when a namespace principal tries). */
 export const GOVERNANCE_ACTIONS: ReadonlySet<Action> = new Set([

@@ -32,6 +32,9 @@ export const ACTIONS = [
   'gate.read',
   'threats.read',
   'keys.reinstate',
+  // The audit log (SPEC §6): entries, proofs and checkpoints; the export of the whole log.
+  'audit.read',
+  'audit.export',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -3,13 +3,20 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
+import { BucketError } from '../domain/errors.js';
 import { assertGateBinding, authenticate, bindingOf, type GateBinding } from './auth.js';
 import { errorBody, sendError } from './errors.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { auditRoutes } from './routes/audit.js';
 import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -99,7 +106,10 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
-  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setErrorHandler(async (error, request, reply) => {
+    await recordActionFailure(bucket, request, error);
+    return sendError(error, request, reply);
+  });
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
@@ -119,5 +129,34 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(gateRoutes(bucket));
   await app.register(threatRoutes(bucket));
   await app.register(scaleStatusRoutes(bucket));
+  await app.register(auditRoutes(bucket));
   return app;
+}
+
+/**
+ * A route the gate allowed for its action, then failed (a key that does not exist, a policy that
+ * does not validate): its allow entry is followed by the failure, so the log never reads as if
+ * the change happened (SPEC §6). Denials carry their decision and are already recorded.
+ */
+async function recordActionFailure(
+  bucket: Bucket,
+  request: FastifyRequest,
+  error: unknown,
+): Promise<void> {
+  const allowed = request.decision;
+  if (!allowed?.allow || request.routeOptions.config.action === undefined) return;
+  if (error instanceof BucketError && error.decision) return;
+  const failure =
+    error instanceof BucketError
+      ? { status: error.status, code: error.code, message: error.message }
+      : {
+          status: (error as { statusCode?: number }).statusCode ?? 500,
+          code: 'request_failed',
+          message: 'the request failed after it was allowed',
+        };
+  try {
+    await bucket.audit.recordFailure(allowed, request.id, failure);
+  } catch {
+    // The answer is the original error; a failing store shows on /health.
+  }
 }

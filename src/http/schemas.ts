@@ -33,6 +33,13 @@ export const WriteAnswer = Type.Object({
   createdAt: Type.String(),
   createdBy: Type.String(),
   retention: Retention,
+  audit: Type.Object(
+    {
+      leafIndex: Type.Integer({ description: 'The index of the write’s entry in the audit log' }),
+      leafHash: Type.String({ description: 'RFC 6962 leaf hash of that entry (hex)' }),
+    },
+    { description: 'The receipt: where the decision that allowed this write sits (SPEC §6)' },
+  ),
 });
 
 export const ListItem = Type.Object({

@@ -17,7 +17,8 @@ import type {
   MetadataStore,
   VersionCommit,
 } from '../storage/ports.js';
-import type { Authorizer, RequestInfo } from './authorize.js';
+import type { AuditReceipt } from '../audit/entry.js';
+import type { Authorized, Authorizer, RequestInfo } from './authorize.js';
 import { BodyTooLargeError, ingest, type Ingested } from './ingest.js';
 import type { PolicyService } from './policies.js';
 
@@ -41,6 +42,17 @@ export interface WriteResult {
   readonly created: boolean;
   readonly version: ArtifactVersion;
   readonly decision: Decision;
+  /** Where the decision that allowed the write sits in the audit log (SPEC §6 receipts). */
+  readonly receipt: AuditReceipt;
+}
+
+/** Records what happened to a write after its decision allowed it (SPEC §6: never a success). */
+export interface FailureRecorder {
+  recordFailure(
+    decision: Decision,
+    requestId: string,
+    failure: { status: number; code: string; message: string; threats?: Threat[] },
+  ): Promise<unknown>;
 }
 
 export interface ReadResult {
@@ -70,6 +82,8 @@ export interface ArtifactServiceOptions {
    * commit refused by the in-transaction re-check of the storage limits.
    */
   readonly alert?: (request: RequestInfo, threats: Threat[]) => Promise<void>;
+  /** The audit log, for writes that fail after they were allowed. */
+  readonly failures?: FailureRecorder;
 }
 
 function encodeCursor(last: ArtifactVersion): string {
@@ -146,7 +160,49 @@ export class ArtifactService {
       usage: await this.metadata.usageFacts(request.product),
       rate,
     });
-    const headerOutcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
+    const headerOutcome = await this.authorizer.require(ctx, () => this.loadTarget(key), {
+      defer: true,
+    });
+    try {
+      return await this.receiveAndCommit(request, ctx, headerOutcome);
+    } catch (error) {
+      await this.recordFailure(request, headerOutcome.decision, error);
+      throw error;
+    }
+  }
+
+  /**
+   * A write that fails after an allowed decision leaves a failure entry: a denial already has its
+   * own entry (it carries its decision); anything else — a conflict, a refused commit, a broken
+   * stream — is recorded as the failure it is.
+   */
+  private async recordFailure(request: RequestInfo, allowed: Decision, error: unknown) {
+    if (!this.options.failures) return;
+    if (error instanceof BucketError && error.decision) return;
+    const failure =
+      error instanceof BucketError
+        ? { status: error.status, code: error.code, message: error.message }
+        : { status: 500, code: 'internal_error', message: 'the write failed before it committed' };
+    const threats =
+      error instanceof BucketError && error.code === 'insufficient_storage'
+        ? [threat('T5', error.message)]
+        : [];
+    try {
+      await this.options.failures.recordFailure(allowed, request.requestId, {
+        ...failure,
+        threats,
+      });
+    } catch {
+      // The original error is the answer; a failing store shows on /health.
+    }
+  }
+
+  private async receiveAndCommit(
+    request: PutArtifactRequest,
+    ctx: ReturnType<Authorizer['context']>,
+    headerOutcome: Authorized,
+  ): Promise<WriteResult> {
+    const key = { product: request.product, class: request.class, name: request.name };
     const classRule = ctx.policy.document.classes[request.class];
     const media = mediaTypeOf(request.contentType);
     // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
@@ -179,7 +235,9 @@ export class ArtifactService {
     let blobStored = false;
     try {
       for (let attempt = 1; ; attempt++) {
-        const final = await this.authorizer.require({ ...ctx, target, content });
+        const final = await this.authorizer.require({ ...ctx, target, content }, undefined, {
+          defer: true,
+        });
         const head = target.head;
         const createdAt = new Date().toISOString();
         const version: ArtifactVersion = {
@@ -206,8 +264,16 @@ export class ArtifactService {
           version,
           expectedCurrentVersion: head?.version ?? 0,
           inline: inline ? received.bytes : null,
+          audit: auditDraft(request, final.decision, version),
         });
-        if (result.ok) return { created: head === null, version, decision: final.decision };
+        if (result.ok) {
+          return {
+            created: head === null,
+            version,
+            decision: final.decision,
+            receipt: result.receipt,
+          };
+        }
         // Another write moved the head after the decision. An unconditional write is decided
         // again against the new head (a write-once class now refuses it as an UPDATE); a
         // conditional one answers with the conflict it asked to be told about.
@@ -239,16 +305,19 @@ export class ArtifactService {
 
   private async commit(
     request: RequestInfo,
+    decision: Decision,
     version: ArtifactVersion,
     expectedCurrentVersion: number,
     inline: Buffer | null,
-  ): Promise<void> {
+  ): Promise<AuditReceipt> {
     const result = await this.commitWithinLimits(request, {
       version,
       expectedCurrentVersion,
       inline,
+      audit: auditDraft(request, decision, version),
     });
     if (!result.ok) throw conflictError(version, result.current);
+    return result.receipt;
   }
 
   /**
@@ -258,7 +327,7 @@ export class ArtifactService {
   private async commitWithinLimits(
     request: RequestInfo,
     commit: Omit<VersionCommit, 'limits'>,
-  ): Promise<{ ok: true } | { ok: false; current: number }> {
+  ): Promise<{ ok: true; receipt: AuditReceipt } | { ok: false; current: number }> {
     const document = this.policies.current().document;
     const product = commit.version.product;
     const limits = storageLimitsOf(document, product);
@@ -285,7 +354,7 @@ export class ArtifactService {
         );
       }
     }
-    return { ok: true };
+    return { ok: true, receipt: result.receipt };
   }
 
   private async loadTarget(key: ArtifactKey) {
@@ -386,7 +455,28 @@ export class ArtifactService {
         writeSlot: slot !== null,
         rate,
       });
-      const outcome = await this.authorizer.require(ctx, () => this.loadTarget(key));
+      const outcome = await this.authorizer.require(ctx, () => this.loadTarget(key), {
+        defer: true,
+      });
+      try {
+        return await this.commitMarker(request, action, ctx, outcome.decision);
+      } catch (error) {
+        await this.recordFailure(request, outcome.decision, error);
+        throw error;
+      }
+    } finally {
+      slot?.release();
+    }
+  }
+
+  private async commitMarker(
+    request: RequestInfo & ArtifactKey,
+    action: 'artifact.delete' | 'artifact.restore',
+    ctx: ReturnType<Authorizer['context']>,
+    decision: Decision,
+  ): Promise<WriteResult> {
+    {
+      const key = { product: request.product, class: request.class, name: request.name };
       const head = ctx.target?.head ?? null;
       if (!head)
         throw new BucketError('artifact_not_found', `no artifact ${key.class}/${key.name}`);
@@ -419,10 +509,8 @@ export class ArtifactService {
           retention: classRule ? retentionFor(classRule.retention, createdAt) : live.retention,
         };
       }
-      await this.commit(request, version, head.version, inline);
-      return { created: false, version, decision: outcome.decision };
-    } finally {
-      slot?.release();
+      const receipt = await this.commit(request, decision, version, head.version, inline);
+      return { created: false, version, decision, receipt };
     }
   }
 
@@ -451,4 +539,15 @@ function conflictError(version: ArtifactVersion, current: number): BucketError {
 function defaultContentType(content: unknown): string {
   if (content === 'json' || content === 'system') return JSON_MEDIA_TYPE;
   return 'application/octet-stream';
+}
+
+/** The entry of an allowed write: its decision and the version it created (SPEC §6). */
+function auditDraft(request: RequestInfo, decision: Decision, version: ArtifactVersion) {
+  return {
+    decision,
+    requestId: request.requestId,
+    sha256: version.sha256,
+    size: version.size,
+    version: version.version,
+  };
 }

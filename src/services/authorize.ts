@@ -6,6 +6,23 @@ import type { Action, GateContext } from '../gate/context.js';
 import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { PolicyService } from './policies.js';
+import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
+
+/** Where decisions are recorded (SPEC §6): the audit service, or nothing in gate-only tests. */
+export interface DecisionRecorder {
+  record(draft: AuditDraft): Promise<AuditReceipt | null>;
+}
+
+export interface RequireOptions {
+  /**
+   * An allowed decision whose entry the caller records itself, in the transaction of the change
+   * it authorizes (an artifact write): only a denial is recorded here.
+   */
+  readonly defer?: boolean;
+}
+
+/** A decision that allowed, with the receipt of its audit entry when one was recorded. */
+export type Authorized = GateOutcome & { readonly receipt: AuditReceipt | null };
 
 /**
  * What the authorizer consults and feeds besides the gate: integrations as they stand, key
@@ -34,6 +51,7 @@ export class Authorizer {
     private readonly gate: Gate,
     private readonly policies: PolicyService,
     private readonly observer?: GateObserver,
+    private readonly recorder?: DecisionRecorder,
   ) {}
 
   /** SPEC §5: a suspended key is refused before anything of its request is decided. */
@@ -67,17 +85,29 @@ export class Authorizer {
     };
   }
 
-  /** Decides `ctx`; throws the denial as a BucketError carrying its decision. */
-  async require(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
+  /**
+   * Decides `ctx` and records the decision in the audit log (unless deferred); throws the denial
+   * as a BucketError carrying its decision.
+   */
+  async require(
+    ctx: GateContext,
+    loadTarget?: TargetLoader,
+    options: RequireOptions = {},
+  ): Promise<Authorized> {
     const outcome = await this.gate.decide(ctx, loadTarget);
     const stored = this.observer?.observe(ctx, outcome);
     if (stored) await stored;
-    if (!outcome.decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
-    return outcome;
+    const { decision } = outcome;
+    const receipt =
+      this.recorder && (!decision.allow || !options.defer)
+        ? await this.recorder.record({ decision, requestId: ctx.requestId })
+        : null;
+    if (!decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
+    return { ...outcome, receipt };
   }
 
   /** For routes with no target: may this principal perform `action` at all? */
-  async action(request: RequestInfo, action: Action): Promise<GateOutcome> {
+  async action(request: RequestInfo, action: Action): Promise<Authorized> {
     return this.require(this.context(request, action));
   }
 }

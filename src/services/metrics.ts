@@ -2,7 +2,7 @@
  * Prometheus metrics (SPEC §7) through prom-client, `bucket_` prefix. Hot-path counters use label
  * children created once and cached by route, method and status; the stored-usage gauges, the
  * writes in flight and backend health are read when scraped, from the usage counters and live
- * pings (never a scan of versions). `bucket_audit_tree_size` joins with the audit log issue.
+ * pings (never a scan of versions).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { THREAT_NAMES, type Decision } from '../domain/decision.js';
@@ -110,6 +110,14 @@ export class BucketMetrics {
       async collect() {
         const usage = await sources.metadata.usageByProduct();
         for (const [product, { bytes }] of Object.entries(usage)) this.labels(product).set(bytes);
+      },
+    });
+    new Gauge({
+      name: 'bucket_audit_tree_size',
+      help: 'Entries in the audit log (the Merkle tree size)',
+      registers,
+      async collect() {
+        this.set(await sources.metadata.auditSize());
       },
     });
     const backends: [string, { ping(): Promise<void> }][] = [

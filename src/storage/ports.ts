@@ -12,6 +12,8 @@ import type { IntegrationRecord } from '../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../domain/rates.js';
+import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
+import type { SubtreeId } from '../audit/compact.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 
@@ -39,14 +41,70 @@ export interface VersionCommit {
   readonly inline: Buffer | null;
   /** When present, the commit is refused (`insufficient_storage`) if it would exceed them. */
   readonly limits?: StorageLimits;
+  /** The decision that allowed the write: appended to the audit log in the same transaction. */
+  readonly audit: AuditDraft;
 }
 
 export type CommitResult =
-  | { ok: true; usage?: UsageFacts }
+  | { ok: true; usage?: UsageFacts; receipt: AuditReceipt }
   | { ok: false; reason: 'version_conflict'; current: number }
   | { ok: false; reason: 'insufficient_storage'; rule: string; message: string };
 
-export interface MetadataStore {
+/** An audit entry as stored: its exact canonical bytes and its leaf hash (SPEC §6). */
+export interface StoredAuditEntry {
+  readonly index: number;
+  readonly canonical: Buffer;
+  readonly leafHash: Buffer;
+}
+
+/** The filters of `GET /v1/audit/entries` (SPEC §6), in index order. */
+export interface AuditQuery {
+  readonly artifact?: { product: string; class: string; name: string } | undefined;
+  readonly principal?: string | undefined;
+  readonly allow?: boolean | undefined;
+  readonly threat?: string | undefined;
+  /** ISO-8601: entries at or after this time. */
+  readonly since?: string | undefined;
+  /** Exclusive lower bound on the index (from a cursor). */
+  readonly afterIndex?: number | undefined;
+  /** Only entries whose principal belongs to this product or whose target is in its namespace. */
+  readonly visibleTo?: string | undefined;
+  readonly limit: number;
+}
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly rootHash: Buffer;
+  /** The signed note text. */
+  readonly note: string;
+  readonly createdAt: string;
+}
+
+/** The audit log's storage: entries, the tree's stored subtrees, checkpoints (SPEC §6). */
+export interface AuditStore {
+  /**
+   * Appends entries in index order, each with its tree update, in one transaction (shared with
+   * concurrent appends and version commits); resolves once durable.
+   */
+  appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]>;
+  /** The number of committed entries: the tree size. */
+  auditSize(): Promise<number>;
+  /** The hashes of stored complete subtrees (level 0 = leaves); rejects when one does not exist. */
+  auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]>;
+  auditEntry(index: number): Promise<StoredAuditEntry | null>;
+  auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]>;
+  /** Entries [from, to) in index order, read in pages. */
+  auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry>;
+  /** Stores a checkpoint; one per tree size (a second one for the same size is ignored). */
+  insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  latestCheckpoint(): Promise<StoredCheckpoint | null>;
+  /** Every stored checkpoint, smallest size first. */
+  checkpoints(): AsyncIterable<StoredCheckpoint>;
+  /** Every stored artifact version with its inline bytes, for verification. */
+  allVersions(): AsyncIterable<VersionForRead>;
+}
+
+export interface MetadataStore extends AuditStore {
   readonly kind: string;
   /** Applies migrations; refuses a database newer than this code knows. */
   init(): Promise<void>;

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
+import type { AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import type { WriteResult } from '../../services/artifacts.js';
@@ -76,7 +77,13 @@ function discardRest(request: FastifyRequest): void {
   raw.resume();
 }
 
-function writeAnswer(version: ArtifactVersion) {
+/** The receipt of a write (SPEC §6), also in headers: a DELETE answers 204 without a body. */
+function receiptHeaders(reply: FastifyReply, receipt: AuditReceipt): void {
+  reply.header('x-bucket-audit-leaf-index', String(receipt.leafIndex));
+  reply.header('x-bucket-audit-leaf-hash', receipt.leafHash);
+}
+
+function writeAnswer(version: ArtifactVersion, receipt: AuditReceipt) {
   return {
     product: version.product,
     class: version.class,
@@ -88,6 +95,7 @@ function writeAnswer(version: ArtifactVersion) {
     createdAt: version.createdAt,
     createdBy: version.createdBy,
     retention: version.retention,
+    audit: { leafIndex: receipt.leafIndex, leafHash: receipt.leafHash },
   };
 }
 
@@ -126,7 +134,10 @@ export const artifactRoutes =
 
     const sendWrite = (request: FastifyRequest, reply: FastifyReply, result: WriteResult) => {
       request.decision = result.decision;
-      return reply.code(result.created ? 201 : 200).send(writeAnswer(result.version));
+      receiptHeaders(reply, result.receipt);
+      return reply
+        .code(result.created ? 201 : 200)
+        .send(writeAnswer(result.version, result.receipt));
     };
 
     app.put(
@@ -284,6 +295,7 @@ export const artifactRoutes =
         const result = await bucket.artifacts.delete(target(request, request.params));
         request.decision = result.decision;
         reply.header('x-bucket-version', String(result.version.version));
+        receiptHeaders(reply, result.receipt);
         return reply.code(204).send(null);
       },
     );

@@ -2,7 +2,9 @@
  * Group commit: the writes submitted during one turn of the event loop share one IMMEDIATE
  * transaction — one WAL append and one lock round trip instead of one per write. Each write runs
  * in its own savepoint, so one that throws is rolled back alone; every promise settles only after
- * the shared transaction has committed (or failed, which fails them all).
+ * the shared transaction has committed (or failed, which fails them all). `afterRollback` runs
+ * whenever a savepoint or the whole batch rolled back, so that state kept in memory beside the
+ * database (the audit tree's edge) can be reloaded from what is committed.
  */
 import type Database from 'better-sqlite3';
 
@@ -22,6 +24,7 @@ export class GroupCommitter<I, O> {
   constructor(
     private readonly db: Database.Database,
     apply: (item: I) => O,
+    private readonly afterRollback?: () => void,
   ) {
     // Called inside the batch, a better-sqlite3 transaction function becomes a savepoint.
     const single = db.transaction(apply);
@@ -30,6 +33,7 @@ export class GroupCommitter<I, O> {
         try {
           return { ok: true, value: single(item) };
         } catch (error) {
+          this.afterRollback?.();
           return { ok: false, error };
         }
       }),
@@ -57,6 +61,7 @@ export class GroupCommitter<I, O> {
       if (this.db.inTransaction) throw new Error('group commit inside another transaction');
       outcomes = this.batch.immediate(pending.map((p) => p.item));
     } catch (error) {
+      this.afterRollback?.();
       for (const p of pending) p.reject(error);
       return;
     }

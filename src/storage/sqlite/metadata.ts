@@ -5,9 +5,14 @@ import Database from 'better-sqlite3';
 import type { ArtifactKey, ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
 import type { PolicyDocument, PolicyVersion } from '../../domain/policy.js';
 import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type { SubtreeId } from '../../audit/compact.js';
+import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type {
+  AuditQuery,
   CommitResult,
   ListArtifactsQuery,
+  StoredAuditEntry,
+  StoredCheckpoint,
   MetadataStore,
   ProductUsage,
   UsageFacts,
@@ -17,6 +22,7 @@ import type {
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { storageBreach } from '../../domain/usage.js';
+import { AuditTables } from './audit.js';
 import { GovernanceTables } from './governance.js';
 import { GroupCommitter } from './group-commit.js';
 import { HeadCache } from './head-cache.js';
@@ -107,6 +113,12 @@ function toKey(row: KeyRow): KeyRecord {
   };
 }
 
+/** What one group-commit job does: commit a version (with its audit entry) or append entries. */
+type WriteJob =
+  | { readonly kind: 'version'; readonly commit: VersionCommit }
+  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
+type WriteOutcome = CommitResult | AuditReceipt[];
+
 export class SchemaTooNewError extends Error {
   constructor(found: number, known: number) {
     super(
@@ -120,7 +132,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
-  private readonly commits: GroupCommitter<VersionCommit, CommitResult>;
+  private readonly commits: GroupCommitter<WriteJob, WriteOutcome>;
+  private readonly audit: AuditTables;
   private readonly heads = new HeadCache();
   private readonly governance: GovernanceTables;
 
@@ -140,7 +153,15 @@ export class SqliteMetadataStore implements MetadataStore {
       throw error;
     }
     this.statements = this.prepare();
-    this.commits = new GroupCommitter(this.db, (commit) => this.applyCommit(commit));
+    this.audit = new AuditTables(this.db);
+    this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
+      this.db,
+      (job) =>
+        job.kind === 'version'
+          ? this.applyCommit(job.commit)
+          : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
+      () => this.audit.reload(),
+    );
     this.governance = new GovernanceTables(this.db, (id) => {
       const row = this.statements.keyById.get(id);
       return row ? toKey(row) : null;
@@ -387,7 +408,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async commitVersion(commit: VersionCommit): Promise<CommitResult> {
-    return this.commits.submit(commit);
+    return this.commits.submit({ kind: 'version', commit }) as Promise<CommitResult>;
   }
 
   /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
@@ -433,7 +454,9 @@ export class SqliteMetadataStore implements MetadataStore {
     });
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
     this.statements.addUsage.run(v.product, v.size, added);
-    return { ok: true, usage: { product: after.product, total: after.total } };
+    // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
+    const receipt = this.audit.append(commit.audit, new Date().toISOString());
+    return { ok: true, usage: { product: after.product, total: after.total }, receipt };
   }
 
   async usage(product: string): Promise<ProductUsage> {
@@ -502,5 +525,60 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listSuspensions(): Promise<KeySuspension[]> {
     return this.governance.listSuspensions();
+  }
+
+  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
+    if (drafts.length === 0) return [];
+    return this.commits.submit({ kind: 'audit', drafts }) as Promise<AuditReceipt[]>;
+  }
+
+  async auditSize(): Promise<number> {
+    return this.audit.size;
+  }
+
+  async auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
+    return this.audit.subtrees(ids);
+  }
+
+  async auditEntry(index: number): Promise<StoredAuditEntry | null> {
+    return this.audit.entry(index);
+  }
+
+  async auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]> {
+    return this.audit.entries(query);
+  }
+
+  auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+    return this.audit.range(from, to);
+  }
+
+  async insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    this.audit.insertCheckpoint(checkpoint);
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.audit.latestCheckpoint();
+  }
+
+  checkpoints(): AsyncIterable<StoredCheckpoint> {
+    return this.audit.checkpoints();
+  }
+
+  async *allVersions(): AsyncIterable<VersionForRead> {
+    type Row = VersionRow & { inline_content: Buffer | null };
+    const page = this.db.prepare<[string, string, string, number, number], Row>(
+      `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
+        'WHERE (product, class, name, version) > (?, ?, ?, ?) ' +
+        'ORDER BY product, class, name, version LIMIT ?',
+    );
+    let after: [string, string, string, number] = ['', '', '', 0];
+    for (;;) {
+      const rows = page.all(...after, 200);
+      if (rows.length === 0) return;
+      for (const row of rows) yield { version: toVersion(row), inline: row.inline_content };
+      const last = rows[rows.length - 1];
+      if (!last) return;
+      after = [last.product, last.class, last.name, last.version];
+    }
   }
 }

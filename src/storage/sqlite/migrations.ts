@@ -98,4 +98,38 @@ export const MIGRATIONS: readonly string[] = [
     reason TEXT NOT NULL
   ) STRICT;
   `,
+  // 3: the audit log (SPEC §6): entries with their exact canonical bytes and leaf hashes, the
+  // tree's stored complete subtrees above the leaves, and every checkpoint issued.
+  `
+  CREATE TABLE audit_entries (
+    idx INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    allow INTEGER NOT NULL,
+    operation TEXT NOT NULL,
+    principal_id TEXT NOT NULL,
+    principal_product TEXT,
+    target_product TEXT,
+    target_class TEXT,
+    target_name TEXT,
+    threats TEXT NOT NULL,
+    canonical BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_entries_artifact ON audit_entries (target_product, target_class, target_name);
+  CREATE INDEX audit_entries_principal ON audit_entries (principal_id);
+
+  CREATE TABLE audit_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE audit_checkpoints (
+    size INTEGER PRIMARY KEY,
+    root_hash BLOB NOT NULL,
+    note TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

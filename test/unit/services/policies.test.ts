@@ -6,6 +6,7 @@ import { loadDefaultPolicy, policyHash } from '../../../src/policy/load.js';
 import { PolicyService } from '../../../src/services/policies.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { headVersion } from '../../helpers/gate.js';
+import { audited } from '../../helpers/audit.js';
 
 function withMaxBatch(maxBatch: number): PolicyDocument {
   const document = structuredClone(loadDefaultPolicy());
@@ -76,8 +77,11 @@ describe('PolicyService', () => {
   it('refuses to remove a product or class that still has artifacts', async () => {
     const version = headVersion('gurukul', 'user_progress', 'p/1');
     expect(
-      (await store.commitVersion({ version, expectedCurrentVersion: 0, inline: Buffer.from('{}') }))
-        .ok,
+      (
+        await store.commitVersion(
+          audited({ version, expectedCurrentVersion: 0, inline: Buffer.from('{}') }),
+        )
+      ).ok,
     ).toBe(true);
     expect(await store.hasArtifacts({ product: 'gurukul' })).toBe(true);
     expect(await store.hasArtifacts({ class: 'user_progress' })).toBe(true);

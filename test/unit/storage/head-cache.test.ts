@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { HeadCache } from '../../../src/storage/sqlite/head-cache.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
+import { audited } from '../../helpers/audit.js';
 
 const key = { product: 'ai_avatar', class: 'avatar_config', name: 'a.json' };
 
@@ -55,33 +56,41 @@ describe('SQLite heads through the cache', () => {
   });
 
   it('never serves a head older than the last commit, tombstones included', async () => {
-    await store.commitVersion({
-      version: version(1),
-      expectedCurrentVersion: 0,
-      inline: Buffer.from('{}'),
-    });
+    await store.commitVersion(
+      audited({
+        version: version(1),
+        expectedCurrentVersion: 0,
+        inline: Buffer.from('{}'),
+      }),
+    );
     expect((await store.getForRead(key))?.version.version).toBe(1);
     expect((await store.getHead(key))?.version).toBe(1); // now cached
-    await store.commitVersion({
-      version: version(2),
-      expectedCurrentVersion: 1,
-      inline: Buffer.from('[]'),
-    });
+    await store.commitVersion(
+      audited({
+        version: version(2),
+        expectedCurrentVersion: 1,
+        inline: Buffer.from('[]'),
+      }),
+    );
     const second = await store.getForRead(key);
     expect(second?.version.version).toBe(2);
     expect(second?.inline?.toString()).toBe('[]');
-    await store.commitVersion({
-      version: version(3, { tombstone: true, storage: 'none', size: 0 }),
-      expectedCurrentVersion: 2,
-      inline: null,
-    });
+    await store.commitVersion(
+      audited({
+        version: version(3, { tombstone: true, storage: 'none', size: 0 }),
+        expectedCurrentVersion: 2,
+        inline: null,
+      }),
+    );
     expect((await store.getHead(key))?.tombstone).toBe(true);
     // A refused commit leaves the cached head as it was in the database.
-    const refused = await store.commitVersion({
-      version: version(4),
-      expectedCurrentVersion: 1,
-      inline: null,
-    });
+    const refused = await store.commitVersion(
+      audited({
+        version: version(4),
+        expectedCurrentVersion: 1,
+        inline: null,
+      }),
+    );
     expect(refused.ok).toBe(false);
     expect((await store.getHead(key))?.version).toBe(3);
   });

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { MIGRATIONS } from '../../../src/storage/sqlite/migrations.js';
 import { SchemaTooNewError, SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
+import { audited } from '../../helpers/audit.js';
 
 let dir: string;
 let file: string;
@@ -46,11 +47,13 @@ function version(
 
 /** Commits `v` against the current head, as the service does. */
 async function append(v: ArtifactVersion, inline: Buffer | null = Buffer.from('{"n":1}')) {
-  const result = await store.commitVersion({
-    version: v,
-    expectedCurrentVersion: v.version - 1,
-    inline: v.storage === 'inline' ? inline : null,
-  });
+  const result = await store.commitVersion(
+    audited({
+      version: v,
+      expectedCurrentVersion: v.version - 1,
+      inline: v.storage === 'inline' ? inline : null,
+    }),
+  );
   expect(result).toMatchObject({ ok: true });
 }
 
@@ -66,18 +69,22 @@ describe('SqliteMetadataStore.commitVersion', () => {
 
   it('refuses a commit when the head moved since the decision', async () => {
     await append(version({ name: 'a', version: 1 }));
-    const stale = await store.commitVersion({
-      version: version({ name: 'a', version: 1, sha256: 'f'.repeat(64) }),
-      expectedCurrentVersion: 0,
-      inline: Buffer.from('{}'),
-    });
+    const stale = await store.commitVersion(
+      audited({
+        version: version({ name: 'a', version: 1, sha256: 'f'.repeat(64) }),
+        expectedCurrentVersion: 0,
+        inline: Buffer.from('{}'),
+      }),
+    );
     expect(stale).toEqual({ ok: false, reason: 'version_conflict', current: 1 });
     await append(version({ name: 'a', version: 2 }));
-    const alsoStale = await store.commitVersion({
-      version: version({ name: 'a', version: 2 }),
-      expectedCurrentVersion: 1,
-      inline: Buffer.from('{}'),
-    });
+    const alsoStale = await store.commitVersion(
+      audited({
+        version: version({ name: 'a', version: 2 }),
+        expectedCurrentVersion: 1,
+        inline: Buffer.from('{}'),
+      }),
+    );
     expect(alsoStale).toEqual({ ok: false, reason: 'version_conflict', current: 2 });
     const key = { product: 'gurukul', class: 'user_progress', name: 'a' };
     expect((await store.listVersions(key)).map((v) => v.sha256)).toEqual([
@@ -89,11 +96,13 @@ describe('SqliteMetadataStore.commitVersion', () => {
   it('lets exactly one of two writers decided against the same head commit', async () => {
     await append(version({ name: 'race', version: 1 }));
     const attempt = (sha: string) =>
-      store.commitVersion({
-        version: version({ name: 'race', version: 2, sha256: sha }),
-        expectedCurrentVersion: 1,
-        inline: Buffer.from('{}'),
-      });
+      store.commitVersion(
+        audited({
+          version: version({ name: 'race', version: 2, sha256: sha }),
+          expectedCurrentVersion: 1,
+          inline: Buffer.from('{}'),
+        }),
+      );
     const results = await Promise.all([attempt('1'.repeat(64)), attempt('2'.repeat(64))]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual([
@@ -113,11 +122,13 @@ describe('SqliteMetadataStore.commitVersion', () => {
 
   it('leaves the usage counters unchanged by a refused commit', async () => {
     await append(version({ name: 'a', version: 1, size: 100 }));
-    await store.commitVersion({
-      version: version({ name: 'a', version: 1, size: 999 }),
-      expectedCurrentVersion: 0,
-      inline: Buffer.from('{}'),
-    });
+    await store.commitVersion(
+      audited({
+        version: version({ name: 'a', version: 1, size: 999 }),
+        expectedCurrentVersion: 0,
+        inline: Buffer.from('{}'),
+      }),
+    );
     expect(await store.usage('gurukul')).toEqual({ bytes: 100, artifacts: 1 });
   });
 
@@ -164,11 +175,13 @@ describe('SqliteMetadataStore under a lock held by another connection', () => {
     await append(version({ name: 'locked', version: 1 }));
     const worker = await holdLockInWorker(file, 300);
     try {
-      const result = await store.commitVersion({
-        version: version({ name: 'locked', version: 2 }),
-        expectedCurrentVersion: 1,
-        inline: Buffer.from('{}'),
-      });
+      const result = await store.commitVersion(
+        audited({
+          version: version({ name: 'locked', version: 2 }),
+          expectedCurrentVersion: 1,
+          inline: Buffer.from('{}'),
+        }),
+      );
       expect(result).toMatchObject({ ok: true });
     } finally {
       await new Promise((resolve) => worker.once('exit', resolve));

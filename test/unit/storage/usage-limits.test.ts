@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import type { StorageLimits } from '../../../src/domain/usage.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
+import { audited } from '../../helpers/audit.js';
 
 let dir: string;
 let store: SqliteMetadataStore;
@@ -52,12 +53,14 @@ describe('commitVersion with storage limits', () => {
   it('lets exactly as many racing commits through as the quota holds', async () => {
     const results = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        store.commitVersion({
-          version: version(`n-${i}`, 100),
-          expectedCurrentVersion: 0,
-          inline: null,
-          limits,
-        }),
+        store.commitVersion(
+          audited({
+            version: version(`n-${i}`, 100),
+            expectedCurrentVersion: 0,
+            inline: null,
+            limits,
+          }),
+        ),
       ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(10);
@@ -68,20 +71,26 @@ describe('commitVersion with storage limits', () => {
   });
 
   it('reports the usage after each commit and sums the products into the total', async () => {
-    await store.commitVersion({
-      version: version('a', 300),
-      expectedCurrentVersion: 0,
-      inline: null,
-    });
-    const result = await store.commitVersion({
-      version: version('b', 200, 'core'),
-      expectedCurrentVersion: 0,
-      inline: null,
-      limits,
-    });
+    await store.commitVersion(
+      audited({
+        version: version('a', 300),
+        expectedCurrentVersion: 0,
+        inline: null,
+      }),
+    );
+    const result = await store.commitVersion(
+      audited({
+        version: version('b', 200, 'core'),
+        expectedCurrentVersion: 0,
+        inline: null,
+        limits,
+      }),
+    );
     expect(result).toEqual({
       ok: true,
       usage: { product: { bytes: 200, artifacts: 1 }, total: { bytes: 500, artifacts: 2 } },
+      // The second committed version is the second entry of the log.
+      receipt: { leafIndex: 1, leafHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
     expect(await store.usageByProduct()).toEqual({
       gurukul: { bytes: 300, artifacts: 1 },

@@ -1,0 +1,98 @@
+/**
+ * Audit entries (SPEC §6): the decision record (SPEC §4.3) plus where it sits in the log, kept as
+ * RFC 8785 (JCS) canonical JSON whose exact bytes are the Merkle leaf.
+ */
+import { randomUUID } from 'node:crypto';
+import canonicalizeModule from 'canonicalize';
+import type { Decision } from '../domain/decision.js';
+
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+
+/** An entry before the log gives it an index and a time. */
+export interface AuditDraft {
+  readonly decision: Decision;
+  readonly requestId: string;
+  /** For an allowed artifact write: the version it created, with its content's digest and size. */
+  readonly sha256?: string;
+  readonly size?: number;
+  readonly version?: number;
+  /** Aggregated 429s: how many requests of this principal this entry stands for (SPEC §4.3). */
+  readonly count?: number;
+}
+
+export interface AuditEntry extends Decision {
+  readonly index: number;
+  readonly time: string;
+  readonly requestId: string;
+  readonly sha256?: string;
+  readonly size?: number;
+  readonly version?: number;
+  readonly count?: number;
+}
+
+/** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
+export interface AuditReceipt {
+  readonly leafIndex: number;
+  /** Hex. */
+  readonly leafHash: string;
+}
+
+export function entryOf(draft: AuditDraft, index: number, time: string): AuditEntry {
+  return {
+    ...draft.decision,
+    index,
+    time,
+    requestId: draft.requestId,
+    ...(draft.sha256 !== undefined ? { sha256: draft.sha256 } : {}),
+    ...(draft.size !== undefined ? { size: draft.size } : {}),
+    ...(draft.version !== undefined ? { version: draft.version } : {}),
+    ...(draft.count !== undefined ? { count: draft.count } : {}),
+  };
+}
+
+/** The exact bytes of an entry: its RFC 8785 canonical JSON in UTF-8. */
+export function canonicalBytes(entry: AuditEntry): Buffer {
+  const text = canonicalize(entry);
+  if (text === undefined) throw new Error('an audit entry cannot be canonicalized');
+  return Buffer.from(text, 'utf8');
+}
+
+/**
+ * A failure after an allowed decision (a write that could not commit, a governance change that
+ * failed): recorded as what happened — never as a success (SPEC §6).
+ */
+export function failureOf(
+  decision: Decision,
+  status: number,
+  rule: string,
+  message: string,
+  threats: Decision['threats'] = [],
+): Decision {
+  return {
+    ...decision,
+    id: randomUUID(),
+    allow: false,
+    status,
+    reasons: [{ rule, message }],
+    threats: [...decision.threats, ...threats],
+  };
+}
+
+/** Parses stored canonical bytes back into an entry; throws when they are not a JSON object. */
+export function parseEntry(canonical: Buffer | string): AuditEntry {
+  const text = typeof canonical === 'string' ? canonical : canonical.toString('utf8');
+  const value: unknown = JSON.parse(text);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error('an audit entry must be a JSON object');
+  }
+  return value as AuditEntry;
+}
+
+/** Whether `canonical` is exactly the JCS form of what it encodes (no reordering, no spaces). */
+export function isCanonical(canonical: Buffer): boolean {
+  try {
+    return canonicalize(JSON.parse(canonical.toString('utf8'))) === canonical.toString('utf8');
+  } catch {
+    return false;
+  }
+}

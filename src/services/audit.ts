@@ -1,0 +1,374 @@
+/**
+ * The audit log as a use case (SPEC §6): recording decisions (429s aggregated per principal per
+ * second), issuing signed checkpoints, and answering entries, proofs and exports to the principals
+ * allowed to see them.
+ */
+import { decompose } from '../audit/compact.js';
+import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
+import { failureOf, parseEntry } from '../audit/entry.js';
+import { checkpointBody, encodeVerifierKey, signNote, type NoteSigner } from '../audit/note.js';
+import { consistencyPlan, inclusionPlan, rootPlan } from '../audit/proof.js';
+import type { Decision, Threat } from '../domain/decision.js';
+import { BucketError } from '../domain/errors.js';
+import { auditScope } from '../gate/access.js';
+import type { Principal } from '../domain/principal.js';
+import type {
+  AuditQuery,
+  MetadataStore,
+  StoredAuditEntry,
+  StoredCheckpoint,
+} from '../storage/ports.js';
+
+/** How often a checkpoint is issued while entries arrive (SPEC §6: at least every second). */
+const CHECKPOINT_INTERVAL_MS = 1_000;
+
+export interface AuditServiceOptions {
+  readonly origin: string;
+  readonly signer: NoteSigner;
+  /** Called with the tree size after every append (the metrics gauge). */
+  readonly onSize?: (size: number) => void;
+}
+
+export interface EntryView {
+  readonly index: number;
+  readonly entry: unknown;
+  readonly canonical: string;
+  readonly leafHash: string;
+}
+
+export interface CheckpointView {
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: string;
+  readonly note: string;
+}
+
+interface Aggregate {
+  draft: AuditDraft;
+  count: number;
+}
+
+function visible(entry: StoredAuditEntry, scope: string | undefined): boolean {
+  if (scope === undefined) return true;
+  const parsed = parseEntry(entry.canonical);
+  return parsed.principal.product === scope || parsed.target.product === scope;
+}
+
+export class AuditService {
+  private readonly aggregates = new Map<string, Aggregate>();
+  private aggregateTimer: NodeJS.Timeout | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private issuing: Promise<StoredCheckpoint> | null = null;
+  private lastCheckpointSize = -1;
+
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly options: AuditServiceOptions,
+  ) {}
+
+  get origin(): string {
+    return this.options.origin;
+  }
+
+  async init(): Promise<void> {
+    this.lastCheckpointSize = (await this.metadata.latestCheckpoint())?.size ?? -1;
+    this.options.onSize?.(await this.metadata.auditSize());
+    this.checkpointTimer = setInterval(() => {
+      this.checkpointIfGrown().catch(() => {
+        // A failing store is reported by /health; the next tick tries again.
+      });
+    }, CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer.unref();
+  }
+
+  /** Flushes aggregated 429s and issues a last checkpoint; the store must still be open. */
+  async close(): Promise<void> {
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    this.checkpointTimer = null;
+    await this.flushAggregates();
+    await this.checkpointIfGrown();
+  }
+
+  /**
+   * Records a decision. A rate refusal (429) joins its principal's entry for the current second
+   * (SPEC §4.3) and returns null; every other decision is appended before this resolves.
+   */
+  async record(draft: AuditDraft): Promise<AuditReceipt | null> {
+    if (draft.decision.status === 429 && !draft.decision.allow) {
+      this.aggregate(draft);
+      return null;
+    }
+    return this.append(draft);
+  }
+
+  /** A failure after an allowed decision: recorded as what happened, never as a success. */
+  async recordFailure(
+    decision: Decision,
+    requestId: string,
+    failure: { status: number; code: string; message: string; threats?: Threat[] },
+  ): Promise<AuditReceipt> {
+    return this.append({
+      decision: failureOf(decision, failure.status, failure.code, failure.message, failure.threats),
+      requestId,
+    });
+  }
+
+  private async append(draft: AuditDraft): Promise<AuditReceipt> {
+    const [receipt] = await this.metadata.appendAudit([draft]);
+    if (!receipt) throw new Error('the audit store returned no receipt');
+    this.options.onSize?.(receipt.leafIndex + 1);
+    return receipt;
+  }
+
+  private aggregate(draft: AuditDraft): void {
+    const second = Math.floor(Date.now() / 1000);
+    const key = `${draft.decision.principal.id}\u0000${second}`;
+    const existing = this.aggregates.get(key);
+    if (existing) {
+      existing.count += 1;
+      return;
+    }
+    this.aggregates.set(key, { draft, count: 1 });
+    if (!this.aggregateTimer) {
+      this.aggregateTimer = setTimeout(
+        () => {
+          this.aggregateTimer = null;
+          this.flushAggregates().catch(() => {
+            // The store is failing; /health says so. The counts of that second are lost with it.
+          });
+        },
+        1000 - (Date.now() % 1000) + 5,
+      );
+      this.aggregateTimer.unref();
+    }
+  }
+
+  private async flushAggregates(): Promise<void> {
+    if (this.aggregateTimer) clearTimeout(this.aggregateTimer);
+    this.aggregateTimer = null;
+    if (this.aggregates.size === 0) return;
+    const drafts = [...this.aggregates.values()].map(({ draft, count }) => ({ ...draft, count }));
+    this.aggregates.clear();
+    const receipts = await this.metadata.appendAudit(drafts);
+    const last = receipts[receipts.length - 1];
+    if (last) this.options.onSize?.(last.leafIndex + 1);
+  }
+
+  async size(): Promise<number> {
+    return this.metadata.auditSize();
+  }
+
+  private async checkpointIfGrown(): Promise<void> {
+    const size = await this.metadata.auditSize();
+    if (size > this.lastCheckpointSize) await this.issueCheckpoint();
+  }
+
+  /** The checkpoint of the current tree, issued now unless one for this size is stored. */
+  async checkpoint(): Promise<CheckpointView> {
+    const size = await this.metadata.auditSize();
+    const latest = await this.metadata.latestCheckpoint();
+    const stored = latest && latest.size === size ? latest : await this.issueCheckpoint();
+    return this.view(stored);
+  }
+
+  lastCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.metadata.latestCheckpoint();
+  }
+
+  /** One issuance at a time: concurrent callers share it. */
+  private issueCheckpoint(): Promise<StoredCheckpoint> {
+    if (!this.issuing) {
+      this.issuing = this.signCurrent().finally(() => {
+        this.issuing = null;
+      });
+    }
+    return this.issuing;
+  }
+
+  private async signCurrent(): Promise<StoredCheckpoint> {
+    const size = await this.metadata.auditSize();
+    const rootHash = await this.root(size);
+    const body = checkpointBody({ origin: this.options.origin, size, rootHash });
+    const checkpoint: StoredCheckpoint = {
+      size,
+      rootHash,
+      note: signNote(body, this.options.signer),
+      createdAt: new Date().toISOString(),
+    };
+    await this.metadata.insertCheckpoint(checkpoint);
+    this.lastCheckpointSize = Math.max(this.lastCheckpointSize, size);
+    return checkpoint;
+  }
+
+  private view(checkpoint: StoredCheckpoint): CheckpointView {
+    return {
+      origin: this.options.origin,
+      size: checkpoint.size,
+      rootHash: checkpoint.rootHash.toString('hex'),
+      note: checkpoint.note,
+    };
+  }
+
+  /** The RFC 6962 root of the first `size` entries, from O(log n) stored subtrees. */
+  async root(size: number): Promise<Buffer> {
+    const plan = rootPlan(size);
+    const [root] = plan.assemble(await this.metadata.auditSubtrees(plan.nodes));
+    if (!root) throw new Error('no root assembled');
+    return root;
+  }
+
+  publicKey() {
+    const { signer } = this.options;
+    return {
+      name: signer.name,
+      publicKey: signer.publicKey.toString('base64'),
+      keyId: signer.keyId.toString('hex'),
+      vkey: encodeVerifierKey(signer.name, signer.publicKey),
+    };
+  }
+
+  async entries(
+    principal: Principal,
+    query: Omit<AuditQuery, 'visibleTo'>,
+  ): Promise<{ entries: EntryView[]; nextCursor: string | null }> {
+    const scope = auditScope(principal);
+    const rows = await this.metadata.auditEntries({
+      ...query,
+      ...(scope !== undefined ? { visibleTo: scope } : {}),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      entries: page.map(entryView),
+      nextCursor: rows.length > query.limit && last ? String(last.index) : null,
+    };
+  }
+
+  /** One entry, if the principal may see it (404 otherwise: it may not know it exists). */
+  async entry(principal: Principal, index: number): Promise<EntryView> {
+    const stored = await this.metadata.auditEntry(index);
+    if (!stored || !visible(stored, auditScope(principal))) {
+      throw new BucketError('not_found', `no audit entry ${index} visible to this key`);
+    }
+    return entryView(stored);
+  }
+
+  async inclusionProof(index: number, size?: number) {
+    const treeSize = await this.checkedSize(size);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= treeSize) {
+      throw new BucketError(
+        'invalid_request',
+        `index must be below the tree size ${treeSize}, not ${index}`,
+      );
+    }
+    const plan = inclusionPlan(index, treeSize);
+    const [leaf] = await this.metadata.auditSubtrees([{ level: 0, index }]);
+    return {
+      index,
+      size: treeSize,
+      leafHash: (leaf ?? Buffer.alloc(0)).toString('hex'),
+      rootHash: (await this.root(treeSize)).toString('hex'),
+      proof: plan.assemble(await this.metadata.auditSubtrees(plan.nodes)).map(hex),
+    };
+  }
+
+  async consistencyProof(from: number, to?: number) {
+    const treeSize = await this.checkedSize(to);
+    if (!Number.isSafeInteger(from) || from < 0 || from > treeSize) {
+      throw new BucketError(
+        'invalid_request',
+        `from must be between 0 and the tree size ${treeSize}, not ${from}`,
+      );
+    }
+    const plan = consistencyPlan(from, treeSize);
+    return {
+      from,
+      to: treeSize,
+      fromRoot: (await this.root(from)).toString('hex'),
+      toRoot: (await this.root(treeSize)).toString('hex'),
+      proof: plan.assemble(await this.metadata.auditSubtrees(plan.nodes)).map(hex),
+    };
+  }
+
+  /** A size asked for (default: the current one), refused when the tree is not that large yet. */
+  private async checkedSize(size: number | undefined): Promise<number> {
+    const current = await this.metadata.auditSize();
+    if (size === undefined) return current;
+    if (!Number.isSafeInteger(size) || size < 0 || size > current) {
+      throw new BucketError(
+        'invalid_request',
+        `size must be between 0 and the tree size ${current}, not ${size}`,
+      );
+    }
+    return size;
+  }
+
+  /**
+   * JSON lines for offline verification: a header with the frontier before `from` (so the root
+   * can be recomputed from a partial export), the entries [from, to), and a checkpoint signed for
+   * exactly `to`.
+   */
+  async *exportLines(from: number, to?: number): AsyncIterable<string> {
+    const size = await this.checkedSize(to);
+    if (!Number.isSafeInteger(from) || from < 0 || from > size) {
+      throw new BucketError('invalid_request', `from must be between 0 and ${size}, not ${from}`);
+    }
+    const checkpoint = await this.checkpointFor(size);
+    const frontier = decompose(0, from);
+    const frontierHashes = await this.metadata.auditSubtrees(frontier);
+    yield (
+      JSON.stringify({
+        type: 'header',
+        format: 'bhiv-bucket-audit-export/1',
+        origin: this.options.origin,
+        from,
+        to: size,
+        frontier: frontierHashes.map(hex),
+      }) + '\n'
+    );
+    for await (const entry of this.metadata.auditRange(from, size)) {
+      yield (
+        JSON.stringify({
+          type: 'entry',
+          index: entry.index,
+          canonical: entry.canonical.toString('utf8'),
+          leafHash: hex(entry.leafHash),
+        }) + '\n'
+      );
+    }
+    yield JSON.stringify({ type: 'checkpoint', ...this.view(checkpoint) }) + '\n';
+  }
+
+  /** A stored checkpoint of exactly `size`, signed now when none is stored. */
+  private async checkpointFor(size: number): Promise<StoredCheckpoint> {
+    const latest = await this.metadata.latestCheckpoint();
+    if (latest && latest.size === size) return latest;
+    const rootHash = await this.root(size);
+    const checkpoint: StoredCheckpoint = {
+      size,
+      rootHash,
+      note: signNote(
+        checkpointBody({ origin: this.options.origin, size, rootHash }),
+        this.options.signer,
+      ),
+      createdAt: new Date().toISOString(),
+    };
+    await this.metadata.insertCheckpoint(checkpoint);
+    return checkpoint;
+  }
+}
+
+function hex(hash: Buffer): string {
+  return hash.toString('hex');
+}
+
+function entryView(stored: StoredAuditEntry): EntryView {
+  const canonical = stored.canonical.toString('utf8');
+  return {
+    index: stored.index,
+    entry: JSON.parse(canonical) as unknown,
+    canonical,
+    leafHash: stored.leafHash.toString('hex'),
+  };
+}
