@@ -108,6 +108,14 @@ describe('health and metrics', () => {
       expect(answer.json.backends[backend].ok).toBe(true);
       expect(answer.json.backends[backend].latencyMs).toBeGreaterThanOrEqual(0);
     }
+    // The audit reading is live: a decision grows the log; a checkpoint asked for is dated.
+    const before = answer.json.audit.size as number;
+    await writer('GET', '/v1/artifacts/ai_assistant');
+    const checkpoint = await writer('GET', '/v1/audit/checkpoint');
+    const later = await anonymous('GET', '/health');
+    expect(later.json.audit.size).toBeGreaterThanOrEqual(before + 2);
+    expect(checkpoint.json.size).toBeGreaterThanOrEqual(before + 1);
+    expect(Date.parse(later.json.audit.lastCheckpointAt)).not.toBeNaN();
   });
 
   it('turns degraded (200) when the blob store fails, and unhealthy (503) without metadata', async () => {
@@ -174,6 +182,8 @@ describe('health and metrics', () => {
       [0, 1, 2].reduce((sum, i) => sum + JSON.stringify({ i }).length, 0),
     );
     expect(valueOf(after, 'bucket_writes_in_flight')).toBe(0);
+    // Three writes and a read by a known principal: four entries at least (the 401 has none).
+    expect(delta('bucket_audit_tree_size')).toBeGreaterThanOrEqual(writes + 1);
     expect(after.some((s) => s.name === 'bucket_threats_total' && s.labels['id'] === 'T5')).toBe(
       true,
     );

@@ -24,9 +24,25 @@ const HealthAnswer = Type.Object({
     mode: Type.String(),
   }),
   backends: Type.Object({ metadata: Backend, blobs: Backend, limiter: Backend }),
-  // SPEC §4.2's `audit: { size, lastCheckpointAt }` is left out until the audit log exists (its
-  // issue): a constant would not be a live reading.
+  // Null when the metadata store (which holds the log) cannot be read.
+  audit: Type.Object({
+    size: Type.Union([Type.Integer(), Type.Null()]),
+    lastCheckpointAt: Type.Union([Type.String(), Type.Null()]),
+  }),
 });
+
+/** The log's size and last checkpoint, read live; nulls when the store does not answer. */
+async function auditReading(bucket: Bucket) {
+  try {
+    const [size, checkpoint] = await Promise.all([
+      bucket.audit.size(),
+      bucket.audit.lastCheckpoint(),
+    ]);
+    return { size, lastCheckpointAt: checkpoint?.createdAt ?? null };
+  } catch {
+    return { size: null, lastCheckpointAt: null };
+  }
+}
 
 async function probe(kind: string, ping: () => Promise<void>) {
   const started = performance.now();
@@ -58,10 +74,11 @@ export const healthRoutes =
         },
       },
       async (_request, reply) => {
-        const [metadata, blobs, limiter] = await Promise.all([
+        const [metadata, blobs, limiter, audit] = await Promise.all([
           probe(bucket.metadata.kind, () => bucket.metadata.ping()),
           probe(bucket.blobs.kind, () => bucket.blobs.ping()),
           probe(bucket.limiter.kind, () => bucket.limiter.ping()),
+          auditReading(bucket),
         ]);
         // Without metadata the gate cannot decide anything; without blobs large contents fail.
         const status = !metadata.ok ? 'unhealthy' : blobs.ok && limiter.ok ? 'healthy' : 'degraded';
@@ -76,6 +93,7 @@ export const healthRoutes =
             mode: 'normal',
           },
           backends: { metadata, blobs, limiter },
+          audit,
         });
       },
     );
