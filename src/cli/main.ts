@@ -1,6 +1,7 @@
 /** The `bucket` command. */
 import { Command } from 'commander';
 import { VERSION } from '../config.js';
+import { registerAudit } from './commands/audit.js';
 import { registerGet } from './commands/get.js';
 import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
@@ -52,6 +53,7 @@ registerRm(program);
 registerRestore(program);
 registerKeys(program);
 registerIntegrations(program);
+registerAudit(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

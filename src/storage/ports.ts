@@ -108,6 +108,12 @@ export interface MetadataStore extends AuditStore {
   readonly kind: string;
   /** Applies migrations; refuses a database newer than this code knows. */
   init(): Promise<void>;
+  /**
+   * Runs `fn` against one consistent state of the store (a snapshot), while other processes may
+   * keep appending: every read `fn` makes — auditSize() first — sees the same committed state.
+   * For verification; adapters may require a store opened for reading only.
+   */
+  withReadSnapshot<T>(fn: () => Promise<T>): Promise<T>;
   /** A live round trip to the store; resolves with nothing or rejects. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -137,17 +137,33 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly heads = new HeadCache();
   private readonly governance: GovernanceTables;
 
-  constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); FULL would also
-    // survive power loss at the cost of an fsync per transaction.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
+  private readonly readOnly: boolean;
+
+  /**
+   * `readonly: true` opens an existing database without ever writing to it (for `bucket audit
+   * verify` beside a running server): nothing is created or migrated, and a schema version other
+   * than this code's is refused.
+   */
+  constructor(
+    readonly file: string,
+    options: { readonly?: boolean } = {},
+  ) {
+    this.readOnly = options.readonly === true;
+    if (this.readOnly) {
+      this.db = SqliteMetadataStore.openReadonly(file);
+    } else {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a commit survives a crash of the process (kill -9); FULL would also
+      // survive power loss at the cost of an fsync per transaction.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+    }
     this.db.pragma('busy_timeout = 5000');
     try {
-      this.migrate();
+      if (this.readOnly) this.checkSchemaVersion();
+      else this.migrate();
     } catch (error) {
       this.db.close();
       throw error;
@@ -166,6 +182,47 @@ export class SqliteMetadataStore implements MetadataStore {
       const row = this.statements.keyById.get(id);
       return row ? toKey(row) : null;
     });
+  }
+
+  private static openReadonly(file: string): Database.Database {
+    try {
+      return new Database(file, { readonly: true, fileMustExist: true });
+    } catch (error) {
+      throw new Error(
+        `cannot open the metadata database ${file} read-only (${(error as Error).message}); ` +
+          'check BUCKET_DATA_DIR: a Bucket creates it on its first start',
+      );
+    }
+  }
+
+  private checkSchemaVersion(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
+    if (current !== MIGRATIONS.length) {
+      throw new Error(
+        `the database ${this.file} has schema version ${current}, this Bucket expects ` +
+          `${MIGRATIONS.length}; start the server once on it to migrate, then verify`,
+      );
+    }
+  }
+
+  /**
+   * Runs `fn` on one consistent state of the database while other processes keep writing: a read
+   * transaction (WAL snapshot) begun with a first read — the audit tree's size and edge, so that
+   * auditSize() answers for the snapshot — and ended after `fn`. Only on a read-only store, whose
+   * connection nothing else uses meanwhile.
+   */
+  async withReadSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.readOnly) {
+      throw new Error('withReadSnapshot needs a store opened with { readonly: true }');
+    }
+    this.db.exec('BEGIN');
+    try {
+      this.audit.reload();
+      return await fn();
+    } finally {
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+    }
   }
 
   private migrate(): void {

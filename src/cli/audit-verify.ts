@@ -1,0 +1,324 @@
+/**
+ * The two sources `bucket audit verify` feeds to the verification core: the storage of a data
+ * directory (read-only, one snapshot, beside a running server) and an export file (JSON lines of
+ * `GET /v1/audit/export`) checked with only the verifier key. Loaded on demand by the command.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  encodeVerifierKey,
+  NoteError,
+  parseVerifierKey,
+  type NoteVerifier,
+} from '../audit/note.js';
+import { loadSigningKey, SigningKeyError } from '../audit/signing-key.js';
+import {
+  verifyAuditLog,
+  type ContentDigest,
+  type VerifyCheckpoint,
+  type VerifyEntry,
+  type VerifyProblem,
+  type VerifyReport,
+  type VerifyVersion,
+} from '../audit/verify.js';
+import { ConfigError, configFromEnv } from '../config.js';
+import { FileBlobStore } from '../storage/fs/blobs.js';
+import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
+import { CliError, UsageError } from './errors.js';
+
+export type OnProgress = (done: number, total: number | undefined) => void;
+
+export interface StorageVerification {
+  readonly report: VerifyReport;
+  readonly dataDir: string;
+  readonly origin: string;
+  readonly vkey: string;
+}
+
+/** Verifies the storage `bucket serve` would use (same configuration), never writing to it. */
+export async function verifyStorage(
+  dataDirOption: string | undefined,
+  onProgress: OnProgress,
+): Promise<StorageVerification> {
+  let config;
+  try {
+    const env = dataDirOption ? { ...process.env, BUCKET_DATA_DIR: dataDirOption } : process.env;
+    config = configFromEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { dataDir } = config;
+  let store: SqliteMetadataStore;
+  try {
+    store = new SqliteMetadataStore(join(dataDir, 'bucket.db'), { readonly: true });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  try {
+    const keyFile = config.auditKeyFile ?? join(dataDir, 'audit-signing.pem');
+    let publicKey: Buffer;
+    try {
+      publicKey = (await loadSigningKey(keyFile, { create: false })).publicKey;
+    } catch (error) {
+      if (error instanceof SigningKeyError) throw new CliError(error.message);
+      throw error;
+    }
+    const installationId = await store.getSetting('installation_id');
+    if (config.auditOrigin === undefined && installationId === null) {
+      throw new CliError(
+        `${dataDir} has no installation id: set BUCKET_AUDIT_ORIGIN to the checkpoint origin`,
+      );
+    }
+    const origin = config.auditOrigin ?? `bhiv-bucket/${installationId ?? ''}`;
+    const vkey = encodeVerifierKey(origin, publicKey);
+    // Blobs are content-addressed and never rewritten: read without init(), which would remove
+    // the temporaries of uploads a running server has in progress.
+    const blobs = new FileBlobStore(join(dataDir, 'blobs'));
+    const report = await store.withReadSnapshot(async () => {
+      const size = await store.auditSize();
+      return verifyAuditLog({
+        entries: store.auditRange(0, size),
+        size,
+        checkpoints: store.checkpoints(),
+        verifier: parseVerifierKey(vkey),
+        versions: store.allVersions(),
+        contentDigest: (stored) => digestOf(stored, blobs),
+        onProgress,
+      });
+    });
+    return { report, dataDir, origin, vkey };
+  } finally {
+    await store.close();
+  }
+}
+
+async function digestOf(stored: VerifyVersion, blobs: FileBlobStore): Promise<ContentDigest> {
+  const hash = createHash('sha256');
+  let size = 0;
+  if (stored.version.storage === 'inline') {
+    if (stored.inline === null) throw new Error('its inline bytes are missing');
+    hash.update(stored.inline);
+    size = stored.inline.length;
+  } else if (stored.version.storage === 'blob') {
+    let stream;
+    try {
+      stream = await blobs.read(stored.version.sha256);
+    } catch (error) {
+      throw new Error(`blob ${stored.version.sha256} cannot be read: ${(error as Error).message}`);
+    }
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  } else {
+    throw new Error(`a live version stored as "${stored.version.storage}" has no content`);
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** A verifier key given as the key itself, or as a file holding it (or the public-key answer). */
+export async function readVerifierKey(value: string): Promise<NoteVerifier> {
+  try {
+    return parseVerifierKey(value.trim());
+  } catch (error) {
+    if (!(error instanceof NoteError)) throw error;
+  }
+  let text: string;
+  try {
+    text = (await readFile(value, 'utf8')).trim();
+  } catch {
+    throw new UsageError(
+      `--vkey is neither a verifier key (<name>+<id>+<key>) nor a file: ${value}`,
+    );
+  }
+  if (text.startsWith('{')) {
+    try {
+      text = String((JSON.parse(text) as { vkey?: unknown }).vkey ?? '');
+    } catch {
+      throw new UsageError(
+        `${value} is not a verifier key nor the JSON of GET /v1/audit/public-key`,
+      );
+    }
+  }
+  try {
+    return parseVerifierKey(text);
+  } catch (error) {
+    throw new UsageError(`${value}: ${(error as Error).message}`);
+  }
+}
+
+interface ExportHeader {
+  readonly from: number;
+  readonly to: number;
+  readonly frontier: Buffer[];
+  readonly origin: string;
+}
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
+/** A checkpoint note is a few hundred bytes; the last line is looked for in this much of the tail. */
+const TAIL_BYTES = 64 * 1024;
+
+function isSize(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Verifies an export file against a verifier key, streaming it line by line. */
+export async function verifyExport(
+  file: string,
+  verifier: NoteVerifier,
+  onProgress: OnProgress,
+): Promise<VerifyReport> {
+  const formatProblems: VerifyProblem[] = [];
+  const malformed = (message: string) => formatProblems.push({ code: 'export_malformed', message });
+  const header = await readHeader(file);
+  const checkpoint = await readFinalCheckpoint(file, malformed);
+  if (header.origin !== verifier.name) {
+    malformed(`the export is of origin "${header.origin}", the key is "${verifier.name}"`);
+  }
+  const report = await verifyAuditLog({
+    entries: exportEntries(file, malformed),
+    from: header.from,
+    frontier: header.frontier,
+    size: header.to,
+    checkpoints: checkpoint ? [checkpoint] : [],
+    verifier,
+    onProgress,
+  });
+  if (checkpoint && checkpoint.size !== header.to) {
+    malformed(
+      `the checkpoint is of size ${checkpoint.size}, the header says the export ends at ${header.to}`,
+    );
+  }
+  return {
+    ...report,
+    problems: [...formatProblems, ...report.problems].slice(
+      0,
+      Math.max(100, formatProblems.length),
+    ),
+    problemCount: report.problemCount + formatProblems.length,
+  };
+}
+
+async function firstLine(file: string): Promise<string> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) return line;
+    return '';
+  } finally {
+    lines.close();
+  }
+}
+
+async function readHeader(file: string): Promise<ExportHeader> {
+  let line: string;
+  try {
+    line = await firstLine(file);
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new CliError(`${file} does not start with an export header (GET /v1/audit/export)`);
+  }
+  const { from, to, frontier, origin } = value;
+  if (
+    value['type'] !== 'header' ||
+    !isSize(from) ||
+    !isSize(to) ||
+    from > to ||
+    typeof origin !== 'string' ||
+    !Array.isArray(frontier) ||
+    !frontier.every((hash) => typeof hash === 'string' && HEX_HASH.test(hash))
+  ) {
+    throw new CliError(`${file}: the first line is not a valid export header`);
+  }
+  return { from, to, origin, frontier: (frontier as string[]).map((h) => Buffer.from(h, 'hex')) };
+}
+
+/** The last line, which must be the signed checkpoint the export was made against. */
+async function readFinalCheckpoint(
+  file: string,
+  malformed: (message: string) => void,
+): Promise<VerifyCheckpoint | null> {
+  const handle = await open(file, 'r');
+  let tail: string;
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    tail = buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+  const lines = tail.split('\n').filter((line) => line.length > 0);
+  const last = lines[lines.length - 1] ?? '';
+  let value: Record<string, unknown> = {};
+  try {
+    value = JSON.parse(last) as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  const { size, note, rootHash } = value;
+  if (
+    value['type'] !== 'checkpoint' ||
+    !isSize(size) ||
+    typeof note !== 'string' ||
+    typeof rootHash !== 'string' ||
+    !HEX_HASH.test(rootHash)
+  ) {
+    malformed('the export does not end with a checkpoint line (incomplete file?)');
+    return null;
+  }
+  return { size, note, rootHash: Buffer.from(rootHash, 'hex') };
+}
+
+async function* exportEntries(
+  file: string,
+  malformed: (message: string) => void,
+): AsyncIterable<VerifyEntry> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let lineNumber = 0;
+  let checkpointLine = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (lineNumber === 1 || line.length === 0) continue;
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      malformed(`line ${lineNumber}: not JSON`);
+      continue;
+    }
+    if (value['type'] === 'checkpoint') {
+      checkpointLine = lineNumber;
+      continue;
+    }
+    if (checkpointLine > 0) {
+      malformed(`line ${lineNumber}: after the checkpoint line ${checkpointLine}`);
+      checkpointLine = 0;
+    }
+    const { index, canonical, leafHash } = value;
+    if (
+      value['type'] !== 'entry' ||
+      !isSize(index) ||
+      typeof canonical !== 'string' ||
+      typeof leafHash !== 'string' ||
+      !HEX_HASH.test(leafHash)
+    ) {
+      malformed(`line ${lineNumber}: not an entry line`);
+      continue;
+    }
+    yield {
+      index,
+      canonical: Buffer.from(canonical, 'utf8'),
+      leafHash: Buffer.from(leafHash, 'hex'),
+    };
+  }
+}
