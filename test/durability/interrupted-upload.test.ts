@@ -30,6 +30,16 @@ async function expectNothingStored(server: TestServer, key: string, product: str
   expect(listing.status).toBe(200);
   const name = path.split('/').slice(2).join('/');
   expect(listing.json.items.map((item: { name: string }) => item.name)).not.toContain(name);
+  // The audit log holds nothing about the write, or its failure — never a success (SPEC §6).
+  const audit = await client(server.url, server.ownerKey)(
+    'GET',
+    `/v1/audit/entries?artifact=${encodeURIComponent(path)}&limit=1000`,
+  );
+  expect(audit.status).toBe(200);
+  for (const { entry } of audit.json.entries) {
+    expect(entry.allow === true && entry.operation !== 'READ', JSON.stringify(entry)).toBe(false);
+    expect(entry.version, JSON.stringify(entry)).toBeUndefined();
+  }
 }
 
 async function expectNoTemporaries(dataDir: string) {

@@ -91,8 +91,15 @@ describe('kill -9 right after an acknowledged write', () => {
 
     server = await startTestServer({ dataDir: server.dataDir });
     try {
+      const owner = client(server.url, server.ownerKey);
       for (const write of writes) {
         await expectVersion(server, key, write.path, write.version, sha256(write.body));
+        // Its audit entry committed with it: the allowed write, naming the version it created.
+        const artifact = write.path.slice('/v1/artifacts/'.length);
+        const audit = await owner('GET', `/v1/audit/entries?artifact=${artifact}&decision=allow`);
+        expect(audit.json.entries.map((e: { entry: unknown }) => e.entry)).toContainEqual(
+          expect.objectContaining({ version: write.version, sha256: sha256(write.body) }),
+        );
       }
       expect(await blobTemporaries(server.dataDir)).toEqual([]);
     } finally {

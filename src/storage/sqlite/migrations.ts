@@ -116,7 +116,6 @@ export const MIGRATIONS: readonly string[] = [
     leaf_hash BLOB NOT NULL
   ) STRICT;
   CREATE INDEX audit_entries_artifact ON audit_entries (target_product, target_class, target_name);
-  CREATE INDEX audit_entries_principal ON audit_entries (principal_id);
 
   CREATE TABLE audit_nodes (
     level INTEGER NOT NULL,
