@@ -8,6 +8,7 @@ import { createSigner } from './audit/note.js';
 import { loadSigningKey } from './audit/signing-key.js';
 import { ArtifactService } from './services/artifacts.js';
 import { AuditService } from './services/audit.js';
+import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
 import { BucketMetrics } from './services/metrics.js';
@@ -103,9 +104,11 @@ export async function createBucket(
       { create: config.auditKeyFile === undefined },
     );
     const origin = config.auditOrigin ?? `bhiv-bucket/${installationId}`;
+    const rateRefusals = new RateRefusals(threats);
     const audit = new AuditService(metadata, {
       origin,
       signer: createSigner(origin, signingKey.privateKey),
+      onRateRefusals: (refusals) => rateRefusals.observe(refusals),
     });
     await audit.init();
     const gate = adapters.gateInstance ?? new Gate(adapters.gate);
@@ -118,7 +121,11 @@ export async function createBucket(
         observe(ctx, outcome) {
           stats.record(ctx.requestId, outcome.decision.allow);
           metrics.observeDecision(outcome.decision);
-          return outcome.decision.threats.length > 0
+          // Rate refusals are recorded per principal per second, with their audit entries.
+          const refusedRate =
+            outcome.decision.status === 429 &&
+            outcome.decision.threats.every((found) => found.id === 'T5');
+          return outcome.decision.threats.length > 0 && !refusedRate
             ? threats.observe(ctx.requestId, outcome.decision)
             : undefined;
         },

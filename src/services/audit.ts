@@ -27,6 +27,16 @@ export interface AuditServiceOptions {
   readonly signer: NoteSigner;
   /** Called with the tree size after every append (the metrics gauge). */
   readonly onSize?: (size: number) => void;
+  /** Told of each second's aggregated rate refusals once their entries are stored (T5). */
+  readonly onRateRefusals?: (refusals: readonly RateRefusalSecond[]) => Promise<void>;
+}
+
+/** The 429s of one principal in one second: the first refusal's draft and how many there were. */
+export interface RateRefusalSecond {
+  readonly draft: AuditDraft;
+  readonly count: number;
+  /** Unix time in seconds. */
+  readonly second: number;
 }
 
 export interface EntryView {
@@ -46,6 +56,7 @@ export interface CheckpointView {
 interface Aggregate {
   draft: AuditDraft;
   count: number;
+  second: number;
 }
 
 function visible(entry: StoredAuditEntry, scope: string | undefined): boolean {
@@ -128,7 +139,7 @@ export class AuditService {
       existing.count += 1;
       return;
     }
-    this.aggregates.set(key, { draft, count: 1 });
+    this.aggregates.set(key, { draft, count: 1, second });
     if (!this.aggregateTimer) {
       this.aggregateTimer = setTimeout(
         () => {
@@ -147,11 +158,14 @@ export class AuditService {
     if (this.aggregateTimer) clearTimeout(this.aggregateTimer);
     this.aggregateTimer = null;
     if (this.aggregates.size === 0) return;
-    const drafts = [...this.aggregates.values()].map(({ draft, count }) => ({ ...draft, count }));
+    const seconds = [...this.aggregates.values()];
     this.aggregates.clear();
-    const receipts = await this.metadata.appendAudit(drafts);
+    const receipts = await this.metadata.appendAudit(
+      seconds.map(({ draft, count }) => ({ ...draft, count })),
+    );
     const last = receipts[receipts.length - 1];
     if (last) this.options.onSize?.(last.leafIndex + 1);
+    await this.options.onRateRefusals?.(seconds);
   }
 
   async size(): Promise<number> {

@@ -307,6 +307,37 @@ describe('the audit log', () => {
       expect(aggregated.length).toBeGreaterThan(0);
       expect(aggregated.length).toBeLessThan(refused);
       expect(aggregated.reduce((sum, e) => sum + e.entry.count, 0)).toBe(refused);
+      // Their T5 records are aggregated the same way: one per principal per second.
+      const { recent } = (await owner('GET', '/v1/governance/threats')).json;
+      const perSecond = recent.filter(
+        (r: any) => r.principalId === assistantKey.id && /refused \(429\)/.test(r.evidence),
+      );
+      expect(perSecond.length).toBe(aggregated.length);
+    } finally {
+      await setLimits(server, { readsPerSecond: 1_000_000 });
+    }
+  });
+
+  it('raises one T5 alert when a principal is refused for several seconds in a row', async () => {
+    const flooder = await createKey(server, { kind: 'product', product: 'ai_assistant' });
+    const api = client(server.url, flooder.key);
+    await setLimits(server, { readsPerSecond: 5 });
+    try {
+      // About 7 s of requests at twice the limit: every second has refusals.
+      const end = Date.now() + 7_000;
+      while (Date.now() < end) {
+        await Promise.all(
+          Array.from({ length: 2 }, () => api('GET', '/v1/artifacts/ai_assistant')),
+        );
+        await sleep(100);
+      }
+      await sleep(1200);
+      const { recent } = (await owner('GET', '/v1/governance/threats?limit=1000')).json;
+      const sustained = recent.filter(
+        (r: any) => r.principalId === flooder.id && /sustained 429s/.test(r.evidence),
+      );
+      expect(sustained).toHaveLength(1);
+      expect(sustained[0]).toMatchObject({ threatId: 'T5', severity: 'HIGH' });
     } finally {
       await setLimits(server, { readsPerSecond: 1_000_000 });
     }
