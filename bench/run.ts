@@ -15,13 +15,14 @@ import {
   type BucketUnderTest,
 } from './lib/servers.js';
 import type { Suite } from './lib/suite.js';
+import { audit } from './lib/suites/audit.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 
-/** In table order. Later suites (audit appends, proofs) are added here. */
-const SUITES: readonly Suite[] = [smallRequests, gateOverhead, gateDecision, largeTransfer];
+/** In table order. */
+const SUITES: readonly Suite[] = [smallRequests, gateOverhead, gateDecision, largeTransfer, audit];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */
 const OTHERS_WARNING = 0.1;

@@ -11,6 +11,10 @@ export interface BenchProfile {
   readonly transferBytes: number;
   /** Allowed writes decided in-process (both phases each), after a quarter as many to warm up. */
   readonly gateDecisions: number;
+  /** Audit entries appended while the append rate is measured. */
+  readonly auditAppends: number;
+  /** Entries in the log when proofs and verification are measured. */
+  readonly auditLogSize: number;
 }
 
 export interface BenchOptions {
@@ -28,6 +32,8 @@ const FULL: BenchProfile = {
   connections: 50,
   transferBytes: 200 * MiB,
   gateDecisions: 200_000,
+  auditAppends: 100_000,
+  auditLogSize: 1_000_000,
 };
 
 const QUICK: BenchProfile = {
@@ -36,12 +42,15 @@ const QUICK: BenchProfile = {
   connections: 50,
   transferBytes: 50 * MiB,
   gateDecisions: 50_000,
+  auditAppends: 30_000,
+  auditLogSize: 100_000,
 };
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--json]
 
 Measures the Bucket beside a bare Fastify 5 server started in the same run.
-  --quick   2 s load runs and a 50 MB transfer instead of 5 s and 200 MB (under a minute)
+  --quick   2 s load runs, a 50 MB transfer and a 100k-entry audit log instead of 5 s,
+            200 MB and 1M entries (under a minute)
   --json    print one JSON document instead of the table (progress still goes to stderr)
   --help    this text
 See docs/PERFORMANCE.md for how to read the figures.`;

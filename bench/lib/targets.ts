@@ -1,4 +1,4 @@
-/** The targets of issue 2 ("Speed and memory") and issue 3 (the gate) for this 2-core machine. */
+/** The targets of issue 2 ("Speed and memory"), issue 3 (the gate) and issue 4 (the audit log) for this 2-core machine. */
 import type { Target } from './report.js';
 
 /** Governed 1 KiB writes: at least 40 % of the bare server's rate. */
@@ -13,3 +13,9 @@ export const TRANSFER_PEAK_RSS: Target = { kind: 'below', value: 250 };
 export const GATE_DECISION_P99: Target = { kind: 'at-most', value: 20 };
 /** 1 KiB writes with the full gate: at least 90 % of the rate with the bench's no-op gate. */
 export const GATE_OVERHEAD: Target = { kind: 'at-least', value: 90 };
+/** Audit entries appended in-process through the group commit: at least 20,000 per second. */
+export const AUDIT_APPEND_RATE: Target = { kind: 'at-least', value: 20_000 };
+/** An inclusion proof built from storage at 1M entries: at most 1 ms (p99). */
+export const AUDIT_PROOF_MS: Target = { kind: 'at-most', value: 1 };
+/** Full verification of 1M entries: at most 30 s. */
+export const AUDIT_VERIFY_SECONDS: Target = { kind: 'at-most', value: 30 };
