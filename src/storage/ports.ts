@@ -114,6 +114,11 @@ export interface MetadataStore extends AuditStore {
    * For verification; adapters may require a store opened for reading only.
    */
   withReadSnapshot<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * A value that changes whenever keys, policy versions, integrations or key suspensions change,
+   * on any node: caches of those compare it to know when to reload.
+   */
+  changeStamp(): Promise<string>;
   /** A live round trip to the store; resolves with nothing or rejects. */
   ping(): Promise<void>;
   close(): Promise<void>;

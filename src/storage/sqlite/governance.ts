@@ -67,6 +67,8 @@ export class GovernanceTables {
   constructor(
     private readonly db: Database.Database,
     private readonly keyById: (id: string) => KeyRecord | null,
+    /** Moves the change stamp; called inside the transaction of each change. */
+    private readonly changed: () => void,
   ) {
     this.statements = {
       insertIntegration: db.prepare(
@@ -113,16 +115,19 @@ export class GovernanceTables {
   }
 
   insertIntegration(record: IntegrationRecord): void {
-    this.statements.insertIntegration.run(
-      record.id,
-      record.type,
-      record.product,
-      JSON.stringify(record.classes),
-      JSON.stringify(record.dataSchema),
-      record.approvedAt,
-      record.approvedBy,
-      record.revokedAt,
-    );
+    this.db.transaction(() => {
+      this.statements.insertIntegration.run(
+        record.id,
+        record.type,
+        record.product,
+        JSON.stringify(record.classes),
+        JSON.stringify(record.dataSchema),
+        record.approvedAt,
+        record.approvedBy,
+        record.revokedAt,
+      );
+      this.changed();
+    })();
   }
 
   getIntegration(id: string): IntegrationRecord | null {
@@ -144,6 +149,7 @@ export class GovernanceTables {
         this.statements.revokeIntegration.run(at, id);
         const keyIds = this.statements.activeKeysOf.all(id).map((row) => row.id);
         this.statements.revokeKeysOf.run(at, id);
+        this.changed();
         const integration = this.getIntegration(id);
         if (!integration) return null;
         const revokedKeys = keyIds
@@ -177,11 +183,18 @@ export class GovernanceTables {
   }
 
   suspendKey(suspension: KeySuspension): void {
-    this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason);
+    this.db.transaction(() => {
+      this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason);
+      this.changed();
+    })();
   }
 
   reinstateKey(keyId: string): boolean {
-    return this.statements.reinstate.run(keyId).changes > 0;
+    return this.db.transaction(() => {
+      const lifted = this.statements.reinstate.run(keyId).changes > 0;
+      if (lifted) this.changed();
+      return lifted;
+    })();
   }
 
   listSuspensions(): KeySuspension[] {

@@ -22,6 +22,7 @@ import type {
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { storageBreach } from '../../domain/usage.js';
+import { SchemaTooNewError } from '../errors.js';
 import { AuditTables } from './audit.js';
 import { GovernanceTables } from './governance.js';
 import { GroupCommitter } from './group-commit.js';
@@ -119,14 +120,7 @@ type WriteJob =
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
 type WriteOutcome = CommitResult | AuditReceipt[];
 
-export class SchemaTooNewError extends Error {
-  constructor(found: number, known: number) {
-    super(
-      `the database schema is version ${found}, newer than this Bucket knows (${known}); ` +
-        'upgrade the Bucket before starting it on this data',
-    );
-  }
-}
+export { SchemaTooNewError };
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
@@ -178,10 +172,14 @@ export class SqliteMetadataStore implements MetadataStore {
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.audit.reload(),
     );
-    this.governance = new GovernanceTables(this.db, (id) => {
-      const row = this.statements.keyById.get(id);
-      return row ? toKey(row) : null;
-    });
+    this.governance = new GovernanceTables(
+      this.db,
+      (id) => {
+        const row = this.statements.keyById.get(id);
+        return row ? toKey(row) : null;
+      },
+      () => this.statements.bumpChangeStamp.run(),
+    );
   }
 
   private static openReadonly(file: string): Database.Database {
@@ -244,6 +242,11 @@ export class SqliteMetadataStore implements MetadataStore {
         'SELECT value FROM settings WHERE key = ?',
       ),
       insertSetting: db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)'),
+      // The coherence stamp (changeStamp) lives in settings: no schema change for a counter.
+      bumpChangeStamp: db.prepare(
+        "INSERT INTO settings (key, value) VALUES ('change_stamp', '1') ON CONFLICT (key) " +
+          'DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)',
+      ),
       insertKey: db.prepare(
         'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, expires_at, revoked_at) ' +
           'VALUES (@id, @hash, @kind, @product, @integrationId, @name, @createdAt, @expiresAt, @revokedAt)',
@@ -341,8 +344,21 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.getSetting.get(key)?.value ?? value;
   }
 
+  async changeStamp(): Promise<string> {
+    return this.statements.getSetting.get('change_stamp')?.value ?? '0';
+  }
+
+  /** Runs a governance change and moves the change stamp in one transaction. */
+  private changing<T>(change: () => T): T {
+    return this.db.transaction(() => {
+      const result = change();
+      this.statements.bumpChangeStamp.run();
+      return result;
+    })();
+  }
+
   async insertKey(key: KeyRecord): Promise<void> {
-    this.statements.insertKey.run(key);
+    this.changing(() => this.statements.insertKey.run(key));
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | null> {
@@ -360,12 +376,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async revokeKey(id: string, at: string): Promise<KeyRecord | null> {
-    this.statements.revokeKey.run(at, id);
+    this.changing(() => this.statements.revokeKey.run(at, id));
     return this.getKey(id);
   }
 
   async setKeyHash(id: string, hash: string): Promise<void> {
-    this.statements.setKeyHash.run(hash, id);
+    this.changing(() => this.statements.setKeyHash.run(hash, id));
   }
 
   async latestPolicy(): Promise<PolicyVersion | null> {
@@ -374,13 +390,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertPolicy(policy: PolicyVersion): Promise<void> {
-    this.statements.insertPolicy.run(
-      policy.version,
-      policy.hash,
-      JSON.stringify(policy.document),
-      policy.reason,
-      policy.createdAt,
-      policy.createdBy,
+    this.changing(() =>
+      this.statements.insertPolicy.run(
+        policy.version,
+        policy.hash,
+        JSON.stringify(policy.document),
+        policy.reason,
+        policy.createdAt,
+        policy.createdBy,
+      ),
     );
   }
 

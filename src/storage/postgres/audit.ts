@@ -1,0 +1,289 @@
+/**
+ * The PostgreSQL tables of the audit log (SPEC §6), shared by every node. The tree's size and
+ * right edge live in one row (`audit_head`); a write transaction locks it, appends from its size
+ * and writes it back (`TreeAppend`), so appends from any number of processes form one tree.
+ * Nothing about the tree is kept in memory between transactions.
+ */
+import type pg from 'pg';
+import { CompactRange, type SubtreeId } from '../../audit/compact.js';
+import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../../audit/entry.js';
+import { leafHash } from '../../audit/rfc6962.js';
+import type { AuditQuery, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
+import type { Queryable } from './connection.js';
+
+const PAGE = 1000;
+
+interface EntryRow {
+  idx: number;
+  canonical: Buffer;
+  leaf_hash: Buffer;
+}
+
+interface CheckpointRow {
+  size: number;
+  root_hash: Buffer;
+  note: string;
+  created_at: string;
+}
+
+function toEntry(row: EntryRow): StoredAuditEntry {
+  return { index: row.idx, canonical: row.canonical, leafHash: row.leaf_hash };
+}
+
+function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
+  return { size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
+}
+
+/** The columns of audit_entries, one array per column (inserted with unnest in one statement). */
+class EntryColumns {
+  readonly idx: number[] = [];
+  readonly time: string[] = [];
+  readonly allow: boolean[] = [];
+  readonly operation: string[] = [];
+  readonly principalId: string[] = [];
+  readonly principalProduct: (string | null)[] = [];
+  readonly targetProduct: (string | null)[] = [];
+  readonly targetClass: (string | null)[] = [];
+  readonly targetName: (string | null)[] = [];
+  readonly threats: string[] = [];
+  readonly canonical: Buffer[] = [];
+  readonly leafHash: Buffer[] = [];
+
+  get length(): number {
+    return this.idx.length;
+  }
+
+  truncate(length: number): void {
+    for (const column of Object.values(this) as unknown[][]) column.length = length;
+  }
+
+  params(): unknown[] {
+    return [
+      this.idx,
+      this.time,
+      this.allow,
+      this.operation,
+      this.principalId,
+      this.principalProduct,
+      this.targetProduct,
+      this.targetClass,
+      this.targetName,
+      this.threats,
+      this.canonical,
+      this.leafHash,
+    ];
+  }
+}
+
+/** Where a batch's appends stood, to undo those of a write that failed. */
+export interface TreeMark {
+  readonly tree: CompactRange;
+  readonly entries: number;
+  readonly nodes: number;
+}
+
+/**
+ * The appends of one write transaction: the head row locked FOR UPDATE on `lock`, entries and
+ * completed subtrees collected in memory, written with the new head by `flush` before COMMIT.
+ */
+export class TreeAppend {
+  private readonly entries = new EntryColumns();
+  private readonly nodes: { level: number[]; idx: number[]; hash: Buffer[] } = {
+    level: [],
+    idx: [],
+    hash: [],
+  };
+  private readonly startSize: number;
+
+  private constructor(private tree: CompactRange) {
+    this.startSize = tree.size;
+  }
+
+  /** Locks the tree head for the rest of the client's transaction and reads it. */
+  static async lock(client: pg.PoolClient): Promise<TreeAppend> {
+    const { rows } = await client.query<{ size: number; edge: Buffer[] }>(
+      'SELECT size, edge FROM audit_head WHERE id = 1 FOR UPDATE',
+    );
+    const head = rows[0];
+    if (!head) throw new Error('the audit tree head is missing (audit_head)');
+    return new TreeAppend(CompactRange.fromHashes(head.size, head.edge));
+  }
+
+  mark(): TreeMark {
+    return { tree: this.tree, entries: this.entries.length, nodes: this.nodes.idx.length };
+  }
+
+  restore(mark: TreeMark): void {
+    this.tree = mark.tree;
+    this.entries.truncate(mark.entries);
+    for (const column of Object.values(this.nodes) as unknown[][]) column.length = mark.nodes;
+  }
+
+  /** Appends one entry in memory; throws before changing anything, or not at all. */
+  append(draft: AuditDraft, time: string): AuditReceipt {
+    const index = this.tree.size;
+    const canonical = canonicalBytes(entryOf(draft, index, time));
+    const leaf = leafHash(canonical);
+    const next = this.tree.clone();
+    const completed: { level: number; index: number; hash: Buffer }[] = [];
+    next.append(leaf, (id, hash) => {
+      if (id.level > 0) completed.push({ ...id, hash });
+    });
+    const { decision } = draft;
+    const e = this.entries;
+    e.idx.push(index);
+    e.time.push(time);
+    e.allow.push(decision.allow);
+    e.operation.push(decision.operation);
+    e.principalId.push(decision.principal.id);
+    e.principalProduct.push(decision.principal.product);
+    e.targetProduct.push(decision.target.product);
+    e.targetClass.push(decision.target.class);
+    e.targetName.push(decision.target.name);
+    e.threats.push(
+      decision.threats.length === 0 ? '' : ` ${decision.threats.map((t) => t.id).join(' ')} `,
+    );
+    e.canonical.push(canonical);
+    e.leafHash.push(leaf);
+    for (const node of completed) {
+      this.nodes.level.push(node.level);
+      this.nodes.idx.push(node.index);
+      this.nodes.hash.push(node.hash);
+    }
+    this.tree = next;
+    return { leafIndex: index, leafHash: leaf.toString('hex') };
+  }
+
+  /** Writes the entries, the completed subtrees and the new head, in the locking transaction. */
+  async flush(client: pg.PoolClient): Promise<void> {
+    if (this.tree.size === this.startSize) return;
+    await client.query(
+      'INSERT INTO audit_entries (idx, time, allow, operation, principal_id, principal_product, ' +
+        'target_product, target_class, target_name, threats, canonical, leaf_hash) ' +
+        'SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[], $5::text[], ' +
+        '$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[])',
+      this.entries.params(),
+    );
+    if (this.nodes.idx.length > 0) {
+      await client.query(
+        'INSERT INTO audit_nodes (level, idx, hash) ' +
+          'SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])',
+        [this.nodes.level, this.nodes.idx, this.nodes.hash],
+      );
+    }
+    await client.query('UPDATE audit_head SET size = $1, edge = $2 WHERE id = 1', [
+      this.tree.size,
+      this.tree.hashes(),
+    ]);
+  }
+}
+
+/** Reads of the audit tables, through whichever client the caller's snapshot designates. */
+export class AuditReads {
+  constructor(private readonly db: () => Queryable) {}
+
+  async size(): Promise<number> {
+    const { rows } = await this.db().query<{ size: number }>(
+      'SELECT size FROM audit_head WHERE id = 1',
+    );
+    return rows[0]?.size ?? 0;
+  }
+
+  /** Leaves from audit_entries, higher subtrees from audit_nodes: one round trip for all ids. */
+  async subtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db().query<{ hash: Buffer | null }>(
+      'SELECT coalesce(e.leaf_hash, n.hash) AS hash ' +
+        'FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, ord) ' +
+        'LEFT JOIN audit_entries e ON q.level = 0 AND e.idx = q.idx ' +
+        'LEFT JOIN audit_nodes n ON q.level > 0 AND n.level = q.level AND n.idx = q.idx ' +
+        'ORDER BY q.ord',
+      [ids.map((id) => id.level), ids.map((id) => id.index)],
+    );
+    return ids.map((id, i) => {
+      const hash = rows[i]?.hash;
+      if (!hash) throw new Error(`audit subtree ${id.level}/${id.index} is not stored`);
+      return hash;
+    });
+  }
+
+  async entry(index: number): Promise<StoredAuditEntry | null> {
+    const { rows } = await this.db().query<EntryRow>(
+      'SELECT idx, canonical, leaf_hash FROM audit_entries WHERE idx = $1',
+      [index],
+    );
+    return rows[0] ? toEntry(rows[0]) : null;
+  }
+
+  async entries(query: AuditQuery): Promise<StoredAuditEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.artifact) {
+      where.push(
+        `target_product = ${param(query.artifact.product)} AND ` +
+          `target_class = ${param(query.artifact.class)} AND target_name = ${param(query.artifact.name)}`,
+      );
+    }
+    if (query.principal !== undefined) where.push(`principal_id = ${param(query.principal)}`);
+    if (query.allow !== undefined) where.push(`allow = ${param(query.allow)}`);
+    if (query.threat !== undefined) {
+      where.push(`strpos(threats, ' ' || ${param(query.threat)} || ' ') > 0`);
+    }
+    if (query.since !== undefined) where.push(`time >= ${param(query.since)}`);
+    if (query.afterIndex !== undefined) where.push(`idx > ${param(query.afterIndex)}`);
+    if (query.visibleTo !== undefined) {
+      const product = param(query.visibleTo);
+      where.push(`(principal_product = ${product} OR target_product = ${product})`);
+    }
+    const sql =
+      'SELECT idx, canonical, leaf_hash FROM audit_entries' +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY idx LIMIT ${param(query.limit)}`;
+    const { rows } = await this.db().query<EntryRow>(sql, params);
+    return rows.map(toEntry);
+  }
+
+  async *range(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+    for (let next = from; next < to;) {
+      const { rows } = await this.db().query<EntryRow>(
+        'SELECT idx, canonical, leaf_hash FROM audit_entries WHERE idx >= $1 AND idx < $2 ' +
+          'ORDER BY idx LIMIT $3',
+        [next, to, PAGE],
+      );
+      if (rows.length === 0) return;
+      for (const row of rows) yield toEntry(row);
+      next = (rows[rows.length - 1]?.idx ?? to) + 1;
+    }
+  }
+
+  async insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await this.db().query(
+      'INSERT INTO audit_checkpoints (size, root_hash, note, created_at) VALUES ($1, $2, $3, $4) ' +
+        'ON CONFLICT (size) DO NOTHING',
+      [checkpoint.size, checkpoint.rootHash, checkpoint.note, checkpoint.createdAt],
+    );
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    const { rows } = await this.db().query<CheckpointRow>(
+      'SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1',
+    );
+    return rows[0] ? toCheckpoint(rows[0]) : null;
+  }
+
+  async *checkpoints(): AsyncIterable<StoredCheckpoint> {
+    for (let after = -1; ;) {
+      const { rows } = await this.db().query<CheckpointRow>(
+        'SELECT * FROM audit_checkpoints WHERE size > $1 ORDER BY size LIMIT $2',
+        [after, PAGE],
+      );
+      if (rows.length === 0) return;
+      for (const row of rows) yield toCheckpoint(row);
+      after = rows[rows.length - 1]?.size ?? Number.MAX_SAFE_INTEGER;
+    }
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * The PostgreSQL tables of governance: keys, policy versions, integrations, threat records and key
+ * suspensions. Every change of a key, policy, integration or suspension moves the change stamp in
+ * the same statement or transaction, so that caches on every node see it (changeStamp()).
+ */
+import type pg from 'pg';
+import type { Severity, ThreatId } from '../../domain/decision.js';
+import type { IntegrationRecord } from '../../domain/integration.js';
+import type { PolicyDocument, PolicyVersion } from '../../domain/policy.js';
+import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+import { inTransaction, type Queryable } from './connection.js';
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  kind: string;
+  product: string | null;
+  integration_id: string | null;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+interface PolicyRow {
+  version: number;
+  hash: string;
+  document: string;
+  reason: string;
+  created_at: string;
+  created_by: string;
+}
+
+interface IntegrationRow {
+  id: string;
+  type: string;
+  product: string;
+  classes: string;
+  data_schema: string;
+  approved_at: string;
+  approved_by: string;
+  revoked_at: string | null;
+}
+
+interface ThreatRow {
+  at: string;
+  request_id: string;
+  principal_id: string | null;
+  principal_kind: string | null;
+  product: string | null;
+  threat_id: string;
+  severity: string;
+  evidence: string;
+  counted: boolean;
+}
+
+function toKey(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    hash: row.hash,
+    kind: row.kind as PrincipalKind,
+    product: row.product,
+    integrationId: row.integration_id,
+    name: row.name,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function toPolicy(row: PolicyRow): PolicyVersion {
+  return {
+    version: row.version,
+    hash: row.hash,
+    document: JSON.parse(row.document) as PolicyDocument,
+    reason: row.reason,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+function toIntegration(row: IntegrationRow): IntegrationRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    product: row.product,
+    classes: JSON.parse(row.classes) as string[],
+    dataSchema: JSON.parse(row.data_schema) as Record<string, unknown>,
+    approvedAt: row.approved_at,
+    approvedBy: row.approved_by,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function toThreat(row: ThreatRow): ThreatRecord {
+  return {
+    at: row.at,
+    requestId: row.request_id,
+    principalId: row.principal_id,
+    principalKind: row.principal_kind as PrincipalKind | null,
+    product: row.product,
+    threatId: row.threat_id as ThreatId,
+    severity: row.severity as Severity,
+    evidence: row.evidence,
+    counted: row.counted,
+  };
+}
+
+/** Prefixes a data-modifying statement with the stamp's move: both happen or neither. */
+const BUMP = 'WITH bump AS (UPDATE change_stamp SET value = value + 1 WHERE id = 1) ';
+
+export class GovernanceTables {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: () => Queryable,
+  ) {}
+
+  async changeStamp(): Promise<string> {
+    const { rows } = await this.db().query<{ value: number }>(
+      'SELECT value FROM change_stamp WHERE id = 1',
+    );
+    return String(rows[0]?.value ?? 0);
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    await this.pool.query(
+      BUMP +
+        'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, expires_at, ' +
+        'revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [
+        key.id,
+        key.hash,
+        key.kind,
+        key.product,
+        key.integrationId,
+        key.name,
+        key.createdAt,
+        key.expiresAt,
+        key.revokedAt,
+      ],
+    );
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
+    const { rows } = await this.db().query<KeyRow>('SELECT * FROM keys WHERE hash = $1', [hash]);
+    return rows[0] ? toKey(rows[0]) : null;
+  }
+
+  async getKey(id: string): Promise<KeyRecord | null> {
+    const { rows } = await this.db().query<KeyRow>('SELECT * FROM keys WHERE id = $1', [id]);
+    return rows[0] ? toKey(rows[0]) : null;
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    const { rows } = await this.db().query<KeyRow>('SELECT * FROM keys ORDER BY created_at, id');
+    return rows.map(toKey);
+  }
+
+  async revokeKey(id: string, at: string): Promise<KeyRecord | null> {
+    const { rows } = await this.pool.query<KeyRow>(
+      BUMP + 'UPDATE keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
+      [at, id],
+    );
+    return rows[0] ? toKey(rows[0]) : null;
+  }
+
+  async setKeyHash(id: string, hash: string): Promise<void> {
+    await this.pool.query(BUMP + 'UPDATE keys SET hash = $1 WHERE id = $2', [hash, id]);
+  }
+
+  async latestPolicy(): Promise<PolicyVersion | null> {
+    const { rows } = await this.db().query<PolicyRow>(
+      'SELECT * FROM policy_versions ORDER BY version DESC LIMIT 1',
+    );
+    return rows[0] ? toPolicy(rows[0]) : null;
+  }
+
+  async insertPolicy(policy: PolicyVersion): Promise<void> {
+    await this.pool.query(
+      BUMP +
+        'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
+        'VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        policy.version,
+        policy.hash,
+        JSON.stringify(policy.document),
+        policy.reason,
+        policy.createdAt,
+        policy.createdBy,
+      ],
+    );
+  }
+
+  async listPolicies(): Promise<PolicyVersion[]> {
+    const { rows } = await this.db().query<PolicyRow>(
+      'SELECT * FROM policy_versions ORDER BY version',
+    );
+    return rows.map(toPolicy);
+  }
+
+  async getPolicy(version: number): Promise<PolicyVersion | null> {
+    const { rows } = await this.db().query<PolicyRow>(
+      'SELECT * FROM policy_versions WHERE version = $1',
+      [version],
+    );
+    return rows[0] ? toPolicy(rows[0]) : null;
+  }
+
+  async insertIntegration(record: IntegrationRecord): Promise<void> {
+    await this.pool.query(
+      BUMP +
+        'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
+        'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        record.id,
+        record.type,
+        record.product,
+        JSON.stringify(record.classes),
+        JSON.stringify(record.dataSchema),
+        record.approvedAt,
+        record.approvedBy,
+        record.revokedAt,
+      ],
+    );
+  }
+
+  async getIntegration(id: string): Promise<IntegrationRecord | null> {
+    const { rows } = await this.db().query<IntegrationRow>(
+      'SELECT * FROM integrations WHERE id = $1',
+      [id],
+    );
+    return rows[0] ? toIntegration(rows[0]) : null;
+  }
+
+  async listIntegrations(): Promise<IntegrationRecord[]> {
+    const { rows } = await this.db().query<IntegrationRow>(
+      'SELECT * FROM integrations ORDER BY approved_at, id',
+    );
+    return rows.map(toIntegration);
+  }
+
+  async revokeIntegration(
+    id: string,
+    at: string,
+  ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null> {
+    return inTransaction(this.pool, async (client) => {
+      const found = await client.query<IntegrationRow>(
+        BUMP +
+          'UPDATE integrations SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
+        [at, id],
+      );
+      const row = found.rows[0];
+      if (!row) return null;
+      const keys = await client.query<KeyRow>(
+        'WITH revoked AS (UPDATE keys SET revoked_at = $1 WHERE integration_id = $2 ' +
+          'AND revoked_at IS NULL RETURNING *) SELECT * FROM revoked ORDER BY created_at, id',
+        [at, id],
+      );
+      const revokedKeys = keys.rows.map(toKey);
+      return { integration: toIntegration(row), revokedKeys };
+    });
+  }
+
+  async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const column = <T>(pick: (record: ThreatRecord) => T) => records.map(pick);
+    await this.pool.query(
+      'INSERT INTO threat_records (at, request_id, principal_id, principal_kind, product, ' +
+        'threat_id, severity, evidence, counted) SELECT * FROM unnest($1::text[], $2::text[], ' +
+        '$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[])',
+      [
+        column((r) => r.at),
+        column((r) => r.requestId),
+        column((r) => r.principalId),
+        column((r) => r.principalKind),
+        column((r) => r.product),
+        column((r) => r.threatId),
+        column((r) => r.severity),
+        column((r) => r.evidence),
+        column((r) => r.counted),
+      ],
+    );
+  }
+
+  async countCriticalRequests(principalId: string, since: string): Promise<number> {
+    const { rows } = await this.db().query<{ n: number }>(
+      'SELECT count(DISTINCT request_id) AS n FROM threat_records WHERE principal_id = $1 ' +
+        "AND severity = 'CRITICAL' AND counted AND at >= $2",
+      [principalId, since],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async threatCounts(since: string | null): Promise<Record<string, number>> {
+    const { rows } = await this.db().query<{ threat_id: string; n: number }>(
+      'SELECT threat_id, count(*) AS n FROM threat_records WHERE $1::text IS NULL OR at >= $1 ' +
+        'GROUP BY threat_id',
+      [since],
+    );
+    return Object.fromEntries(rows.map((row) => [row.threat_id, row.n]));
+  }
+
+  async recentThreats(limit: number): Promise<ThreatRecord[]> {
+    const { rows } = await this.db().query<ThreatRow>(
+      'SELECT * FROM threat_records ORDER BY seq DESC LIMIT $1',
+      [limit],
+    );
+    return rows.map(toThreat);
+  }
+
+  async suspendKey(suspension: KeySuspension): Promise<void> {
+    await this.pool.query(
+      BUMP +
+        'INSERT INTO key_suspensions (key_id, suspended_at, reason) VALUES ($1, $2, $3) ' +
+        'ON CONFLICT (key_id) DO NOTHING',
+      [suspension.keyId, suspension.suspendedAt, suspension.reason],
+    );
+  }
+
+  async reinstateKey(keyId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      BUMP + 'DELETE FROM key_suspensions WHERE key_id = $1',
+      [keyId],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async listSuspensions(): Promise<KeySuspension[]> {
+    const { rows } = await this.db().query<{
+      key_id: string;
+      suspended_at: string;
+      reason: string;
+    }>('SELECT * FROM key_suspensions ORDER BY key_id');
+    return rows.map((row) => ({
+      keyId: row.key_id,
+      suspendedAt: row.suspended_at,
+      reason: row.reason,
+    }));
+  }
+}

@@ -1,0 +1,455 @@
+/**
+ * The scale-out metadata store: PostgreSQL through `pg`, shared by any number of stateless nodes.
+ * Same results and errors as the embedded SQLite store; writes are group-committed, and the audit
+ * tree's head row serializes appends from every node into one tree (see audit.ts).
+ */
+import type pg from 'pg';
+import type { SubtreeId } from '../../audit/compact.js';
+import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { ArtifactKey, ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
+import type { IntegrationRecord } from '../../domain/integration.js';
+import type { PolicyVersion } from '../../domain/policy.js';
+import type { KeyRecord } from '../../domain/principal.js';
+import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+import { storageBreach } from '../../domain/usage.js';
+import type {
+  AuditQuery,
+  CommitResult,
+  ListArtifactsQuery,
+  MetadataStore,
+  ProductUsage,
+  StoredAuditEntry,
+  StoredCheckpoint,
+  UsageFacts,
+  VersionCommit,
+  VersionForRead,
+} from '../ports.js';
+import { AuditReads, TreeAppend } from './audit.js';
+import { createPool, Readers, type Queryable } from './connection.js';
+import { GovernanceTables } from './governance.js';
+import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
+import { checkSchema, migrate } from './migrations.js';
+
+interface VersionRow {
+  product: string;
+  class: string;
+  name: string;
+  version: number;
+  sha256: string;
+  size: number;
+  content_type: string;
+  meta: string;
+  created_at: string;
+  created_by: string;
+  retention_mode: string;
+  retention_until: string | null;
+  tombstone: boolean;
+  storage: string;
+}
+
+type ReadRow = VersionRow & { inline_content: Buffer | null };
+
+const VERSION_COLUMNS =
+  'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
+  'retention_mode, retention_until, tombstone, storage';
+
+function toVersion(row: VersionRow): ArtifactVersion {
+  return {
+    product: row.product,
+    class: row.class,
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    size: row.size,
+    contentType: row.content_type,
+    meta: JSON.parse(row.meta) as Record<string, string>,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    retention: { mode: row.retention_mode as RetentionMode, until: row.retention_until },
+    tombstone: row.tombstone,
+    storage: row.storage as ArtifactVersion['storage'],
+  };
+}
+
+function toRead(row: ReadRow): VersionForRead {
+  return { version: toVersion(row), inline: row.inline_content };
+}
+
+/** What one group-commit job does: commit a version (with its audit entry) or append entries. */
+type WriteJob =
+  | { readonly kind: 'version'; readonly commit: VersionCommit }
+  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
+type WriteOutcome = CommitResult | AuditReceipt[];
+
+/** The product's usage and the total, in one round trip (a handful of rows, never versions). */
+const USAGE_SQL =
+  'SELECT coalesce(sum(bytes) FILTER (WHERE product = $1), 0)::bigint AS product_bytes, ' +
+  'coalesce(sum(artifacts) FILTER (WHERE product = $1), 0)::bigint AS product_artifacts, ' +
+  'coalesce(sum(bytes), 0)::bigint AS total_bytes, ' +
+  'coalesce(sum(artifacts), 0)::bigint AS total_artifacts FROM product_usage';
+
+async function readUsage(db: Queryable, product: string): Promise<UsageFacts> {
+  const { rows } = await db.query<{
+    product_bytes: number;
+    product_artifacts: number;
+    total_bytes: number;
+    total_artifacts: number;
+  }>(USAGE_SQL, [product]);
+  const row = rows[0];
+  return {
+    product: { bytes: row?.product_bytes ?? 0, artifacts: row?.product_artifacts ?? 0 },
+    total: { bytes: row?.total_bytes ?? 0, artifacts: row?.total_artifacts ?? 0 },
+  };
+}
+
+export class PostgresMetadataStore implements MetadataStore {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly readers: Readers;
+  private readonly readOnly: boolean;
+  private readonly audit: AuditReads;
+  private readonly governance: GovernanceTables;
+  private readonly commits: PgGroupCommitter<WriteJob, WriteOutcome>;
+
+  /**
+   * `readonly: true` never creates or migrates anything (for `bucket audit verify` beside running
+   * nodes): its sessions are read-only, and init() refuses a schema other than this code's.
+   */
+  constructor(
+    private readonly url: string,
+    options: { readonly?: boolean; poolSize?: number } = {},
+  ) {
+    this.readOnly = options.readonly === true;
+    this.pool = createPool(url, { readonly: this.readOnly, size: options.poolSize ?? 10 });
+    this.readers = new Readers(this.pool);
+    const db = () => this.readers.current;
+    this.audit = new AuditReads(db);
+    this.governance = new GovernanceTables(this.pool, db);
+    this.commits = new PgGroupCommitter(this.pool, (client) => this.openBatch(client));
+  }
+
+  private get db(): Queryable {
+    return this.readers.current;
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      if (this.readOnly) await checkSchema(client, new URL(this.url).pathname.slice(1));
+      else await migrate(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Every read of `fn` sees one REPEATABLE READ snapshot, while other nodes keep appending. */
+  withReadSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+    return this.readers.withSnapshot(fn);
+  }
+
+  async changeStamp(): Promise<string> {
+    return this.governance.changeStamp();
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.commits.drain();
+    await this.pool.end();
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ value: string }>(
+      'SELECT value FROM settings WHERE key = $1',
+      [key],
+    );
+    return rows[0]?.value ?? null;
+  }
+
+  async setSettingOnce(key: string, value: string): Promise<string> {
+    await this.pool.query(
+      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+      [key, value],
+    );
+    return (await this.getSetting(key)) ?? value;
+  }
+
+  insertKey = (key: KeyRecord) => this.governance.insertKey(key);
+  findKeyByHash = (hash: string) => this.governance.findKeyByHash(hash);
+  getKey = (id: string) => this.governance.getKey(id);
+  listKeys = () => this.governance.listKeys();
+  revokeKey = (id: string, at: string) => this.governance.revokeKey(id, at);
+  setKeyHash = (id: string, hash: string) => this.governance.setKeyHash(id, hash);
+  latestPolicy = () => this.governance.latestPolicy();
+  insertPolicy = (policy: PolicyVersion) => this.governance.insertPolicy(policy);
+  listPolicies = () => this.governance.listPolicies();
+  getPolicy = (version: number) => this.governance.getPolicy(version);
+  insertIntegration = (record: IntegrationRecord) => this.governance.insertIntegration(record);
+  getIntegration = (id: string) => this.governance.getIntegration(id);
+  listIntegrations = () => this.governance.listIntegrations();
+  revokeIntegration = (id: string, at: string) => this.governance.revokeIntegration(id, at);
+  insertThreatRecords = (records: readonly ThreatRecord[]) =>
+    this.governance.insertThreatRecords(records);
+  countCriticalRequests = (principalId: string, since: string) =>
+    this.governance.countCriticalRequests(principalId, since);
+  threatCounts = (since: string | null) => this.governance.threatCounts(since);
+  recentThreats = (limit: number) => this.governance.recentThreats(limit);
+  suspendKey = (suspension: KeySuspension) => this.governance.suspendKey(suspension);
+  reinstateKey = (keyId: string) => this.governance.reinstateKey(keyId);
+  listSuspensions = () => this.governance.listSuspensions();
+
+  async hasArtifacts(where: { product: string } | { class: string }): Promise<boolean> {
+    const { rows } =
+      'product' in where
+        ? await this.db.query('SELECT 1 FROM artifacts WHERE product = $1 LIMIT 1', [where.product])
+        : await this.db.query('SELECT 1 FROM artifacts WHERE class = $1 LIMIT 1', [where.class]);
+    return rows.length > 0;
+  }
+
+  async getHead(key: ArtifactKey): Promise<ArtifactVersion | null> {
+    const { rows } = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
+        'ORDER BY version DESC LIMIT 1',
+      [key.product, key.class, key.name],
+    );
+    return rows[0] ? toVersion(rows[0]) : null;
+  }
+
+  async getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null> {
+    const { rows } = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
+        'AND version = $4',
+      [key.product, key.class, key.name, version],
+    );
+    return rows[0] ? toVersion(rows[0]) : null;
+  }
+
+  async readInline(key: ArtifactKey, version: number): Promise<Buffer | null> {
+    const { rows } = await this.db.query<{ inline_content: Buffer | null }>(
+      'SELECT inline_content FROM versions WHERE product = $1 AND class = $2 AND name = $3 ' +
+        'AND version = $4',
+      [key.product, key.class, key.name, version],
+    );
+    return rows[0]?.inline_content ?? null;
+  }
+
+  async getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null> {
+    const select =
+      `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
+      'WHERE product = $1 AND class = $2 AND name = $3 ';
+    const { rows } =
+      version === undefined
+        ? await this.db.query<ReadRow>(select + 'ORDER BY version DESC LIMIT 1', [
+            key.product,
+            key.class,
+            key.name,
+          ])
+        : await this.db.query<ReadRow>(select + 'AND version = $4', [
+            key.product,
+            key.class,
+            key.name,
+            version,
+          ]);
+    return rows[0] ? toRead(rows[0]) : null;
+  }
+
+  async listVersions(key: ArtifactKey): Promise<ArtifactVersion[]> {
+    const { rows } = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
+        'ORDER BY version',
+      [key.product, key.class, key.name],
+    );
+    return rows.map(toVersion);
+  }
+
+  async listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]> {
+    const params: unknown[] = [query.product];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = ['a.product = $1', 'NOT a.tombstone'];
+    if (query.class !== undefined) where.push(`a.class = ${param(query.class)}`);
+    if (query.prefix !== undefined && query.prefix !== '') {
+      // A range scan on the primary key instead of LIKE, so that % and _ in names are literal.
+      where.push(
+        `a.name >= ${param(query.prefix)} AND a.name < ${param(query.prefix + '\u{10FFFF}')}`,
+      );
+    }
+    if (query.after !== undefined) {
+      where.push(`(a.class, a.name) > (${param(query.after.class)}, ${param(query.after.name)})`);
+    }
+    const columns = VERSION_COLUMNS.split(', ')
+      .map((c) => 'v.' + c)
+      .join(', ');
+    const { rows } = await this.db.query<VersionRow>(
+      `SELECT ${columns} FROM artifacts a JOIN versions v ON v.product = a.product AND ` +
+        'v.class = a.class AND v.name = a.name AND v.version = a.head_version ' +
+        `WHERE ${where.join(' AND ')} ORDER BY a.class, a.name LIMIT ${param(query.limit)}`,
+      params,
+    );
+    return rows.map(toVersion);
+  }
+
+  commitVersion(commit: VersionCommit): Promise<CommitResult> {
+    return this.commits.submit({ kind: 'version', commit }) as Promise<CommitResult>;
+  }
+
+  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
+    if (drafts.length === 0) return [];
+    return this.commits.submit({ kind: 'audit', drafts }) as Promise<AuditReceipt[]>;
+  }
+
+  /** A group-commit transaction: the tree head locked first, so batches of all nodes serialize. */
+  private async openBatch(client: pg.PoolClient): Promise<Batch<WriteJob, WriteOutcome>> {
+    const tree = await TreeAppend.lock(client);
+    return {
+      apply: async (job) => {
+        const mark = tree.mark();
+        try {
+          if (job.kind === 'audit') {
+            const time = new Date().toISOString();
+            return job.drafts.map((draft) => tree.append(draft, time));
+          }
+          return await inSavepoint(client, () => this.applyCommit(client, tree, job.commit));
+        } catch (error) {
+          tree.restore(mark);
+          throw error;
+        }
+      },
+      finish: () => tree.flush(client),
+    };
+  }
+
+  /** One version commit, inside a group-commit transaction holding the tree head. */
+  private async applyCommit(
+    client: pg.PoolClient,
+    tree: TreeAppend,
+    commit: VersionCommit,
+  ): Promise<CommitResult> {
+    const v = commit.version;
+    const head = await client.query<{ head_version: number }>(
+      'SELECT head_version FROM artifacts WHERE product = $1 AND class = $2 AND name = $3 ' +
+        'FOR UPDATE',
+      [v.product, v.class, v.name],
+    );
+    const current = head.rows[0]?.head_version ?? 0;
+    if (current !== commit.expectedCurrentVersion) {
+      return { ok: false, reason: 'version_conflict', current };
+    }
+    const added = current === 0 ? 1 : 0;
+    // Re-checked under the tree head's lock: commits from all nodes serialize, so writes decided
+    // concurrently cannot together pass a limit.
+    const before = await readUsage(client, v.product);
+    if (commit.limits) {
+      const breach = storageBreach(before, commit.limits, v.size, added);
+      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
+    }
+    await client.query(
+      `WITH version AS (INSERT INTO versions (${VERSION_COLUMNS}, inline_content) VALUES ` +
+        '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)), ' +
+        'head AS (INSERT INTO artifacts (product, class, name, head_version, tombstone) ' +
+        'VALUES ($1, $2, $3, $4, $13) ON CONFLICT (product, class, name) DO UPDATE SET ' +
+        'head_version = excluded.head_version, tombstone = excluded.tombstone) ' +
+        'INSERT INTO product_usage (product, bytes, artifacts) VALUES ($1, $6, $16) ' +
+        'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
+        'artifacts = product_usage.artifacts + excluded.artifacts',
+      [
+        v.product,
+        v.class,
+        v.name,
+        v.version,
+        v.sha256,
+        v.size,
+        v.contentType,
+        JSON.stringify(v.meta),
+        v.createdAt,
+        v.createdBy,
+        v.retention.mode,
+        v.retention.until,
+        v.tombstone,
+        v.storage,
+        commit.inline,
+        added,
+      ],
+    );
+    // Last: the entry joins the tree only with a version whose statements succeeded.
+    const receipt = tree.append(commit.audit, new Date().toISOString());
+    const after = {
+      product: {
+        bytes: before.product.bytes + v.size,
+        artifacts: before.product.artifacts + added,
+      },
+      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
+    };
+    return { ok: true, usage: after, receipt };
+  }
+
+  async usage(product: string): Promise<ProductUsage> {
+    return (await readUsage(this.db, product)).product;
+  }
+
+  usageFacts(product: string): Promise<UsageFacts> {
+    return readUsage(this.db, product);
+  }
+
+  async usageByProduct(): Promise<Record<string, ProductUsage>> {
+    const { rows } = await this.db.query<ProductUsage & { product: string }>(
+      'SELECT product, bytes, artifacts FROM product_usage',
+    );
+    return Object.fromEntries(
+      rows.map((row) => [row.product, { bytes: row.bytes, artifacts: row.artifacts }]),
+    );
+  }
+
+  auditSize(): Promise<number> {
+    return this.audit.size();
+  }
+
+  auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
+    return this.audit.subtrees(ids);
+  }
+
+  auditEntry(index: number): Promise<StoredAuditEntry | null> {
+    return this.audit.entry(index);
+  }
+
+  auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]> {
+    return this.audit.entries(query);
+  }
+
+  auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+    return this.audit.range(from, to);
+  }
+
+  insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    return this.audit.insertCheckpoint(checkpoint);
+  }
+
+  latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.audit.latestCheckpoint();
+  }
+
+  checkpoints(): AsyncIterable<StoredCheckpoint> {
+    return this.audit.checkpoints();
+  }
+
+  async *allVersions(): AsyncIterable<VersionForRead> {
+    let after: [string, string, string, number] = ['', '', '', 0];
+    for (;;) {
+      const { rows } = await this.db.query<ReadRow>(
+        `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
+          'WHERE (product, class, name, version) > ($1, $2, $3, $4) ' +
+          'ORDER BY product, class, name, version LIMIT 200',
+        after,
+      );
+      if (rows.length === 0) return;
+      for (const row of rows) yield toRead(row);
+      const last = rows[rows.length - 1];
+      if (!last) return;
+      after = [last.product, last.class, last.name, last.version];
+    }
+  }
+}

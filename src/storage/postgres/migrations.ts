@@ -1,0 +1,216 @@
+/**
+ * Versioned schema of the PostgreSQL metadata store. Append new migrations; never edit old ones.
+ * Every text column that is compared or ordered uses the "C" collation: byte order, as in SQLite,
+ * whatever the database's default collation.
+ */
+import type pg from 'pg';
+import { SchemaTooNewError } from '../errors.js';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: everything the embedded store has after its migration 3, plus the shared audit tree head
+  // and the coherence stamp.
+  `
+  CREATE TABLE settings (
+    key text COLLATE "C" PRIMARY KEY,
+    value text NOT NULL
+  );
+
+  CREATE TABLE change_stamp (
+    id int PRIMARY KEY CHECK (id = 1),
+    value bigint NOT NULL
+  );
+  INSERT INTO change_stamp (id, value) VALUES (1, 0);
+
+  CREATE TABLE keys (
+    id text COLLATE "C" PRIMARY KEY,
+    hash text NOT NULL UNIQUE,
+    kind text NOT NULL,
+    product text COLLATE "C",
+    integration_id text COLLATE "C",
+    name text NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    expires_at text COLLATE "C",
+    revoked_at text COLLATE "C"
+  );
+  CREATE INDEX keys_integration ON keys (integration_id);
+
+  CREATE TABLE policy_versions (
+    version int PRIMARY KEY,
+    hash text NOT NULL,
+    document text NOT NULL,
+    reason text NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    created_by text NOT NULL
+  );
+
+  CREATE TABLE artifacts (
+    product text COLLATE "C" NOT NULL,
+    class text COLLATE "C" NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    head_version int NOT NULL,
+    tombstone boolean NOT NULL,
+    PRIMARY KEY (product, class, name)
+  );
+  CREATE INDEX artifacts_class ON artifacts (class);
+
+  CREATE TABLE versions (
+    product text COLLATE "C" NOT NULL,
+    class text COLLATE "C" NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    version int NOT NULL,
+    sha256 text COLLATE "C" NOT NULL,
+    size bigint NOT NULL,
+    content_type text NOT NULL,
+    meta text NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    created_by text NOT NULL,
+    retention_mode text NOT NULL,
+    retention_until text COLLATE "C",
+    tombstone boolean NOT NULL,
+    storage text NOT NULL,
+    inline_content bytea,
+    PRIMARY KEY (product, class, name, version)
+  );
+  CREATE INDEX versions_sha256 ON versions (sha256);
+
+  CREATE TABLE product_usage (
+    product text COLLATE "C" PRIMARY KEY,
+    bytes bigint NOT NULL,
+    artifacts bigint NOT NULL
+  );
+
+  CREATE TABLE integrations (
+    id text COLLATE "C" PRIMARY KEY,
+    type text NOT NULL,
+    product text COLLATE "C" NOT NULL,
+    classes text NOT NULL,
+    data_schema text NOT NULL,
+    approved_at text COLLATE "C" NOT NULL,
+    approved_by text NOT NULL,
+    revoked_at text COLLATE "C"
+  );
+
+  CREATE TABLE threat_records (
+    seq bigserial PRIMARY KEY,
+    at text COLLATE "C" NOT NULL,
+    request_id text NOT NULL,
+    principal_id text COLLATE "C",
+    principal_kind text,
+    product text,
+    threat_id text COLLATE "C" NOT NULL,
+    severity text NOT NULL,
+    evidence text NOT NULL,
+    counted boolean NOT NULL
+  );
+  CREATE INDEX threat_records_at ON threat_records (at);
+  CREATE INDEX threat_records_principal ON threat_records (principal_id, severity, at);
+
+  CREATE TABLE key_suspensions (
+    key_id text COLLATE "C" PRIMARY KEY,
+    suspended_at text NOT NULL,
+    reason text NOT NULL
+  );
+
+  CREATE TABLE audit_entries (
+    idx bigint PRIMARY KEY,
+    time text COLLATE "C" NOT NULL,
+    allow boolean NOT NULL,
+    operation text NOT NULL,
+    principal_id text COLLATE "C" NOT NULL,
+    principal_product text COLLATE "C",
+    target_product text COLLATE "C",
+    target_class text COLLATE "C",
+    target_name text COLLATE "C",
+    threats text NOT NULL,
+    canonical bytea NOT NULL,
+    leaf_hash bytea NOT NULL
+  );
+  CREATE INDEX audit_entries_artifact ON audit_entries (target_product, target_class, target_name);
+
+  CREATE TABLE audit_nodes (
+    level int NOT NULL,
+    idx bigint NOT NULL,
+    hash bytea NOT NULL,
+    PRIMARY KEY (level, idx)
+  );
+
+  -- The one tree of every node: its size and right edge (the hashes of decompose(0, size)).
+  -- Appending transactions lock this row first, so appends from all nodes serialize here.
+  CREATE TABLE audit_head (
+    id int PRIMARY KEY CHECK (id = 1),
+    size bigint NOT NULL,
+    edge bytea[] NOT NULL
+  );
+  INSERT INTO audit_head (id, size, edge) VALUES (1, 0, '{}');
+
+  CREATE TABLE audit_checkpoints (
+    size bigint PRIMARY KEY,
+    root_hash bytea NOT NULL,
+    note text NOT NULL,
+    created_at text NOT NULL
+  );
+  `,
+];
+
+/** Any constant shared by every node: the advisory lock that serializes migrations. */
+const MIGRATION_LOCK = 0x6275636b6574; // "bucket"
+
+async function schemaVersion(client: pg.PoolClient): Promise<number | null> {
+  const table = await client.query<{ found: string | null }>(
+    "SELECT to_regclass('schema_version')::text AS found",
+  );
+  if (table.rows[0]?.found == null) return null;
+  const row = await client.query<{ version: number }>(
+    'SELECT version FROM schema_version WHERE id = 1',
+  );
+  return row.rows[0]?.version ?? 0;
+}
+
+/**
+ * Brings the schema to this code's version in one transaction, under a transaction-scoped
+ * advisory lock so that nodes starting together apply each migration once; refuses a newer one.
+ */
+export async function migrate(client: pg.PoolClient): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    let current = await schemaVersion(client);
+    if (current === null) {
+      await client.query(
+        'CREATE TABLE schema_version (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL); ' +
+          'INSERT INTO schema_version (id, version) VALUES (1, 0)',
+      );
+      current = 0;
+    }
+    if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version] ?? '');
+    }
+    if (current < MIGRATIONS.length) {
+      await client.query('UPDATE schema_version SET version = $1 WHERE id = 1', [
+        MIGRATIONS.length,
+      ]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** For a read-only store: the schema must be exactly this code's; nothing is changed. */
+export async function checkSchema(client: pg.PoolClient, where: string): Promise<void> {
+  const current = await schemaVersion(client);
+  if (current === null) {
+    throw new Error(
+      `the database ${where} has no Bucket schema; a Bucket creates it on its first start`,
+    );
+  }
+  if (current > MIGRATIONS.length) throw new SchemaTooNewError(current, MIGRATIONS.length);
+  if (current !== MIGRATIONS.length) {
+    throw new Error(
+      `the database ${where} has schema version ${current}, this Bucket expects ` +
+        `${MIGRATIONS.length}; start the server once on it to migrate, then verify`,
+    );
+  }
+}
