@@ -1,0 +1,92 @@
+/**
+ * The metadata adapters the contract suite runs against: the embedded SQLite store and the
+ * PostgreSQL store (a fresh database per test; skipped when PostgreSQL is unreachable, except
+ * under CI=true).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { MetadataStore } from '../../src/storage/ports.js';
+import { PostgresMetadataStore } from '../../src/storage/postgres/metadata.js';
+import { MIGRATIONS as PG_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
+import { SqliteMetadataStore } from '../../src/storage/sqlite/metadata.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
+import { createTestDatabase, serviceAvailable } from './services.js';
+
+/** One store on fresh storage, and how to reopen that storage or make its schema newer. */
+export interface OpenedStore {
+  readonly store: MetadataStore;
+  /** A new, initialized store on the same storage. */
+  reopen(): Promise<MetadataStore>;
+  /** Marks the stored schema as one version newer than this code knows. */
+  makeSchemaNewer(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface MetadataAdapter {
+  readonly name: string;
+  readonly available: boolean;
+  open(): Promise<OpenedStore>;
+}
+
+async function openSqlite(): Promise<OpenedStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-contract-'));
+  const file = join(dir, 'bucket.db');
+  const opened: MetadataStore[] = [];
+  const reopen = async () => {
+    const store = new SqliteMetadataStore(file);
+    opened.push(store);
+    await store.init();
+    return store;
+  };
+  return {
+    store: await reopen(),
+    reopen,
+    async makeSchemaNewer() {
+      const db = new Database(file);
+      db.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`);
+      db.close();
+    },
+    async cleanup() {
+      for (const store of opened) await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openPostgres(): Promise<OpenedStore> {
+  const database = await createTestDatabase();
+  const opened: MetadataStore[] = [];
+  const reopen = async () => {
+    const store = new PostgresMetadataStore(database.url);
+    opened.push(store);
+    await store.init();
+    return store;
+  };
+  return {
+    store: await reopen(),
+    reopen,
+    async makeSchemaNewer() {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query('UPDATE schema_version SET version = $1', [PG_MIGRATIONS.length + 1]);
+      } finally {
+        await client.end();
+      }
+    },
+    async cleanup() {
+      for (const store of opened) await store.close();
+      await database.drop();
+    },
+  };
+}
+
+export async function metadataAdapters(): Promise<MetadataAdapter[]> {
+  return [
+    { name: 'sqlite', available: true, open: openSqlite },
+    { name: 'postgres', available: await serviceAvailable('postgres'), open: openPostgres },
+  ];
+}
