@@ -1,0 +1,116 @@
+/**
+ * The scale-out limiter: global rates, write slots and brute-force counters in Redis, shared by
+ * every node (SPEC §2.3, §5 T1, §12). Every Redis error rejects: the gate fails closed on it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { AuthFailureVerdict, BruteForceRule } from '../../domain/threats.js';
+import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
+import type { Limiter, WriteSlot } from '../ports.js';
+import { RedisRates } from './rates.js';
+import { ACQUIRE_SLOT, COUNT_SLOTS, RECORD_AUTH_FAILURE, REFRESH_SLOTS } from './scripts.js';
+
+export interface RedisLimiterOptions {
+  /** Prefix of every key (default `bucket:`); nodes of one Bucket share it. */
+  readonly keyPrefix?: string;
+  /**
+   * How long a write slot outlives its node: held slots are refreshed every third of it, so the
+   * slots of a node that died come back at most this long after.
+   */
+  readonly slotTtlMs?: number;
+}
+
+const DEFAULT_SLOT_TTL_MS = 30_000;
+
+export class RedisLimiter implements Limiter {
+  readonly kind = 'redis';
+  private readonly prefix: string;
+  private readonly slotTtlMs: number;
+  private readonly rates: RedisRates;
+  /** Ids of the slots this node holds, refreshed while held. */
+  private readonly held = new Set<string>();
+  private readonly refreshTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisLimiterOptions = {},
+  ) {
+    this.prefix = options.keyPrefix ?? 'bucket:';
+    this.slotTtlMs = options.slotTtlMs ?? DEFAULT_SLOT_TTL_MS;
+    this.rates = new RedisRates(redis, this.prefix);
+    this.refreshTimer = setInterval(() => void this.refreshSlots(), this.slotTtlMs / 3);
+    this.refreshTimer.unref();
+  }
+
+  static fromUrl(url: string, options: RedisLimiterOptions = {}): RedisLimiter {
+    const redis = new Redis(url, {
+      // Fail fast instead of queueing commands while Redis is away: the gate fails closed.
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5000,
+      commandTimeout: 5000,
+    });
+    // Commands reject on their own; without a listener ioredis would print every reconnect error.
+    redis.on('error', () => undefined);
+    return new RedisLimiter(redis, options);
+  }
+
+  private get slotsKey(): string {
+    return `${this.prefix}slots:write`;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.refreshTimer);
+    // Slots still held are not released: they expire like those of a node that died.
+    this.held.clear();
+    if (this.redis.status === 'ready') await this.redis.quit();
+    else this.redis.disconnect();
+  }
+
+  async tryAcquireWrite(max: number): Promise<WriteSlot | null> {
+    const id = randomUUID();
+    const acquired = await ACQUIRE_SLOT.run(this.redis, [this.slotsKey], [max, this.slotTtlMs, id]);
+    if (acquired !== 1) return null;
+    this.held.add(id);
+    return {
+      release: () => {
+        if (!this.held.delete(id)) return;
+        // A release that does not reach Redis still ends with the slot's expiry.
+        this.redis.zrem(this.slotsKey, id).catch(() => undefined);
+      },
+    };
+  }
+
+  async writesInFlight(): Promise<number> {
+    return Number(await COUNT_SLOTS.run(this.redis, [this.slotsKey], []));
+  }
+
+  consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    return this.rates.consume(kind, product, limits);
+  }
+
+  rateUsage(): Promise<RateUsage> {
+    return this.rates.usage();
+  }
+
+  async recordAuthFailure(address: string, rule: BruteForceRule): Promise<AuthFailureVerdict> {
+    const key = `${this.prefix}auth:${address}`;
+    const [blockedForMs, tripped] = (await RECORD_AUTH_FAILURE.run(
+      this.redis,
+      [`${key}:failures`, `${key}:blocked`],
+      [rule.failures, rule.windowMs, rule.cooldownMs, randomUUID()],
+    )) as [number, number];
+    return { blockedForMs, tripped: tripped === 1 };
+  }
+
+  private async refreshSlots(): Promise<void> {
+    if (this.held.size === 0) return;
+    // A failed refresh is retried on the next tick; the slot's ttl leaves two more of them.
+    await REFRESH_SLOTS.run(this.redis, [this.slotsKey], [this.slotTtlMs, ...this.held]).catch(
+      () => undefined,
+    );
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The Limiter port's contract, held by the in-process limiter and the Redis limiter (real Redis,
+ * a key prefix of its own per limiter), and what only the shared one promises: one global rate,
+ * one slot cap and slots that outlive a crashed node only until their expiry.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BruteForceRule } from '../../../src/domain/threats.js';
+import type { RateKind, RateLimits } from '../../../src/domain/rates.js';
+import { MemoryLimiter } from '../../../src/storage/memory/limiter.js';
+import type { Limiter } from '../../../src/storage/ports.js';
+import { RedisLimiter, type RedisLimiterOptions } from '../../../src/storage/redis/limiter.js';
+import { REDIS_URL, serviceAvailable, testRedisPrefix } from '../../helpers/services.js';
+
+const redisUp = await serviceAvailable('redis');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const opened: Limiter[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((limiter) => limiter.close().catch(() => undefined)));
+});
+
+function redisLimiter(options: RedisLimiterOptions = {}): RedisLimiter {
+  const limiter = RedisLimiter.fromUrl(REDIS_URL, { keyPrefix: testRedisPrefix(), ...options });
+  opened.push(limiter);
+  return limiter;
+}
+
+/**
+ * Offers `perSecond × 3` requests a second for `ms` across `limiters` (round robin); the accepted
+ * rate per second.
+ */
+async function burst(
+  limiters: readonly Limiter[],
+  kind: RateKind,
+  limits: RateLimits,
+  ms: number,
+): Promise<number> {
+  const started = Date.now();
+  let offered = 0;
+  let accepted = 0;
+  while (Date.now() - started < ms) {
+    const due = Math.floor(((Date.now() - started) / 1000) * limits.perSecond * 3);
+    const batch = [];
+    for (; offered < due; offered++) {
+      batch.push(limiters[offered % limiters.length]!.consume(kind, 'p', limits));
+    }
+    for (const verdict of await Promise.all(batch)) if (verdict.allowed) accepted++;
+    await sleep(5);
+  }
+  return accepted / ((Date.now() - started) / 1000);
+}
+
+describe.each([
+  { name: 'MemoryLimiter', create: (): Limiter => new MemoryLimiter(), skip: false },
+  { name: 'RedisLimiter', create: (): Limiter => redisLimiter(), skip: !redisUp },
+])('Limiter contract: $name', ({ create, skip }) => {
+  it.skipIf(skip)('caps write slots and gives a released slot back, once', async () => {
+    const limiter = create();
+    const slots = [];
+    for (let i = 0; i < 3; i++) slots.push(await limiter.tryAcquireWrite(3));
+    expect(slots.every((slot) => slot !== null)).toBe(true);
+    expect(await limiter.tryAcquireWrite(3)).toBeNull();
+    expect(await limiter.writesInFlight()).toBe(3);
+    slots[0]!.release();
+    slots[0]!.release(); // idempotent: frees one slot, not two
+    expect(await limiter.writesInFlight()).toBe(2);
+    expect(await limiter.tryAcquireWrite(3)).not.toBeNull();
+    expect(await limiter.tryAcquireWrite(3)).toBeNull();
+    // A lower cap applies at once to the writes already in flight.
+    expect(await limiter.tryAcquireWrite(2)).toBeNull();
+  });
+
+  it.skipIf(skip)('admits one window of points, then refuses until it reopens', async () => {
+    const limiter = create();
+    const verdicts = [];
+    for (let i = 0; i < 15; i++) {
+      verdicts.push(await limiter.consume('write', 'p', { perSecond: 50, productPerSecond: null }));
+    }
+    expect(verdicts.filter((verdict) => verdict.allowed)).toHaveLength(10);
+    const refused = verdicts.find((verdict) => !verdict.allowed);
+    expect(refused).toMatchObject({ kind: 'write', scope: 'global', limit: 50 });
+    expect(refused!.retryAfterMs).toBeGreaterThan(0);
+    expect(refused!.retryAfterMs).toBeLessThanOrEqual(200);
+    expect(await limiter.rateUsage()).toEqual({ write: 10, read: 0 });
+  });
+
+  it.skipIf(skip)('keeps the accepted rate of a 3× burst within 15 % of the limit', async () => {
+    const limiter = create();
+    const rate = await burst([limiter], 'write', { perSecond: 50, productPerSecond: null }, 3000);
+    expect(rate).toBeGreaterThan(50 * 0.85);
+    expect(rate).toBeLessThan(50 * 1.15);
+    const usage = await limiter.rateUsage();
+    expect(usage.write).toBeGreaterThan(0);
+    expect(usage.write).toBeLessThanOrEqual(60);
+  });
+
+  it.skipIf(skip)("refuses past a product's share without spending the global rate", async () => {
+    const limiter = create();
+    // 20/s: windows of 500 ms holding 10 points; the share of 5/s: 1 s windows of 5 points.
+    const shared = { perSecond: 20, productPerSecond: 5 };
+    const mine = [];
+    for (let i = 0; i < 20; i++) mine.push(await limiter.consume('write', 'a', shared));
+    expect(mine.filter((verdict) => verdict.allowed)).toHaveLength(5);
+    expect(mine.at(-1)).toMatchObject({ allowed: false, scope: 'product', limit: 5 });
+    const other = [];
+    for (let i = 0; i < 20; i++) {
+      other.push(await limiter.consume('write', 'b', { perSecond: 20, productPerSecond: null }));
+    }
+    expect(other.filter((verdict) => verdict.allowed)).toHaveLength(5);
+    expect(other.at(-1)).toMatchObject({ allowed: false, scope: 'global', limit: 20 });
+    // Reads are a rate of their own.
+    expect(await limiter.consume('read', 'a', shared)).toMatchObject({ allowed: true });
+  });
+
+  it.skipIf(skip)('applies a changed limit on the next call', async () => {
+    const limiter = create();
+    const count = async (n: number, perSecond: number) => {
+      let allowed = 0;
+      for (let i = 0; i < n; i++) {
+        const verdict = await limiter.consume('write', 'p', { perSecond, productPerSecond: null });
+        if (verdict.allowed) allowed++;
+      }
+      return allowed;
+    };
+    expect(await count(12, 50)).toBe(10);
+    expect(await count(30, 100)).toBe(10);
+  });
+
+  it.skipIf(skip)('blocks an address after repeated failures, for the cooldown only', async () => {
+    const limiter = create();
+    const rule: BruteForceRule = { failures: 5, windowMs: 5000, cooldownMs: 600 };
+    for (let i = 1; i < rule.failures; i++) {
+      expect(await limiter.recordAuthFailure('10.0.0.1', rule)).toEqual({
+        blockedForMs: 0,
+        tripped: false,
+      });
+    }
+    expect(await limiter.recordAuthFailure('10.0.0.1', rule)).toEqual({
+      blockedForMs: rule.cooldownMs,
+      tripped: true,
+    });
+    const blocked = await limiter.recordAuthFailure('10.0.0.1', rule);
+    expect(blocked.tripped).toBe(false);
+    expect(blocked.blockedForMs).toBeGreaterThan(0);
+    expect(blocked.blockedForMs).toBeLessThanOrEqual(rule.cooldownMs);
+    expect(await limiter.recordAuthFailure('10.0.0.2', rule)).toEqual({
+      blockedForMs: 0,
+      tripped: false,
+    });
+    await sleep(rule.cooldownMs + 50);
+    // After the cooldown the address counts afresh.
+    expect(await limiter.recordAuthFailure('10.0.0.1', rule)).toEqual({
+      blockedForMs: 0,
+      tripped: false,
+    });
+  });
+
+  it.skipIf(skip)('forgets failures older than the window', async () => {
+    const limiter = create();
+    const rule: BruteForceRule = { failures: 5, windowMs: 300, cooldownMs: 1000 };
+    for (let i = 1; i < rule.failures; i++) await limiter.recordAuthFailure('a', rule);
+    await sleep(rule.windowMs + 50);
+    for (let i = 1; i < rule.failures; i++) {
+      expect((await limiter.recordAuthFailure('a', rule)).tripped).toBe(false);
+    }
+    expect((await limiter.recordAuthFailure('a', rule)).tripped).toBe(true);
+  });
+});
+
+describe.skipIf(!redisUp)('RedisLimiter across nodes', () => {
+  it('holds one global rate for two nodes together', async () => {
+    const keyPrefix = testRedisPrefix();
+    const nodes = [redisLimiter({ keyPrefix }), redisLimiter({ keyPrefix })];
+    const rate = await burst(nodes, 'read', { perSecond: 50, productPerSecond: null }, 3000);
+    expect(rate).toBeGreaterThan(50 * 0.85);
+    expect(rate).toBeLessThan(50 * 1.15);
+    // Either node reads the usage of both.
+    const [a, b] = await Promise.all(nodes.map((node) => node.rateUsage()));
+    expect(a!.read).toBe(b!.read);
+    expect(a!.read).toBeGreaterThan(0);
+  });
+
+  it('shares one slot cap between nodes', async () => {
+    const keyPrefix = testRedisPrefix();
+    const [a, b] = [redisLimiter({ keyPrefix }), redisLimiter({ keyPrefix })];
+    const held = await a.tryAcquireWrite(2);
+    expect(await b.tryAcquireWrite(2)).not.toBeNull();
+    expect(await a.tryAcquireWrite(2)).toBeNull();
+    expect(await b.tryAcquireWrite(2)).toBeNull();
+    expect(await b.writesInFlight()).toBe(2);
+    held!.release();
+    expect(await b.tryAcquireWrite(2)).not.toBeNull();
+  });
+
+  it('keeps a held slot alive past its ttl, and gives back the slots of a crashed node', async () => {
+    const keyPrefix = testRedisPrefix();
+    const crashing = RedisLimiter.fromUrl(REDIS_URL, { keyPrefix, slotTtlMs: 400 });
+    const survivor = redisLimiter({ keyPrefix, slotTtlMs: 400 });
+    expect(await crashing.tryAcquireWrite(2)).not.toBeNull();
+    expect(await crashing.tryAcquireWrite(2)).not.toBeNull();
+    await sleep(1000); // refreshed while held
+    expect(await survivor.tryAcquireWrite(2)).toBeNull();
+    expect(await survivor.writesInFlight()).toBe(2);
+
+    await crashing.close(); // without releasing: its slots are left behind
+    expect(await survivor.writesInFlight()).toBe(2);
+    await sleep(500);
+    expect(await survivor.writesInFlight()).toBe(0);
+    expect(await survivor.tryAcquireWrite(2)).not.toBeNull();
+    expect(await survivor.tryAcquireWrite(2)).not.toBeNull();
+  });
+
+  it('shares brute-force counts between nodes', async () => {
+    const keyPrefix = testRedisPrefix();
+    const nodes = [redisLimiter({ keyPrefix }), redisLimiter({ keyPrefix })];
+    const rule: BruteForceRule = { failures: 4, windowMs: 5000, cooldownMs: 5000 };
+    const verdicts = [];
+    for (let i = 0; i < rule.failures; i++) {
+      verdicts.push(await nodes[i % 2]!.recordAuthFailure('192.0.2.7', rule));
+    }
+    expect(verdicts.map((verdict) => verdict.tripped)).toEqual([false, false, false, true]);
+    expect((await nodes[0]!.recordAuthFailure('192.0.2.7', rule)).blockedForMs).toBeGreaterThan(0);
+  });
+
+  it('rejects every operation when Redis cannot be reached (the gate fails closed)', async () => {
+    const limiter = RedisLimiter.fromUrl('redis://127.0.0.1:1', { keyPrefix: testRedisPrefix() });
+    opened.push(limiter);
+    const limits = { perSecond: 50, productPerSecond: null };
+    await expect(limiter.ping()).rejects.toThrow();
+    await expect(limiter.consume('write', 'p', limits)).rejects.toThrow();
+    await expect(limiter.tryAcquireWrite(10)).rejects.toThrow();
+    await expect(limiter.writesInFlight()).rejects.toThrow();
+    await expect(limiter.rateUsage()).rejects.toThrow();
+    await expect(
+      limiter.recordAuthFailure('a', { failures: 2, windowMs: 1, cooldownMs: 1 }),
+    ).rejects.toThrow();
+  });
+});
