@@ -29,8 +29,13 @@ export function createPool(url: string, options: { readonly: boolean; size: numb
     connectionString: url,
     max: options.size,
     types,
-    // A read-only store cannot write even by mistake: the server refuses it.
-    ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
+    keepAlive: true,
+    // A read-only store cannot write even by mistake: the server refuses it. A writer stuck in a
+    // transaction (a hung node) must not hold the audit tree head of every node for ever; a
+    // verification, which may read blobs between queries, may stay idle longer.
+    options: options.readonly
+      ? '-c default_transaction_read_only=on'
+      : '-c idle_in_transaction_session_timeout=60000',
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
