@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The scale-out run's s3rver and clean-up; a no-op in the embedded run.
+    globalSetup: ['test/setup/scaleout.ts'],
   },
 });

@@ -8,6 +8,7 @@ import { createSigner } from './audit/note.js';
 import { loadSigningKey } from './audit/signing-key.js';
 import { ArtifactService } from './services/artifacts.js';
 import { AuditService } from './services/audit.js';
+import { Coherence } from './services/coherence.js';
 import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
@@ -16,11 +17,9 @@ import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
 import { KeyService } from './services/keys.js';
 import { PolicyService } from './services/policies.js';
-import { FileBlobStore } from './storage/fs/blobs.js';
 import { lockDataDir } from './storage/data-dir-lock.js';
-import { MemoryLimiter } from './storage/memory/limiter.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
-import { SqliteMetadataStore } from './storage/sqlite/metadata.js';
+import { blobStoreFor, limiterFor, metadataStoreFor } from './storage/factory.js';
 
 export interface BucketAdapters {
   readonly metadata?: MetadataStore;
@@ -66,15 +65,18 @@ export async function createBucket(
 ): Promise<Bucket> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = await lockDataDir(config.dataDir);
-  let metadata: MetadataStore;
+  let metadata: MetadataStore | undefined;
+  let blobs: BlobStore;
+  let limiter: Limiter;
   try {
-    metadata = adapters.metadata ?? new SqliteMetadataStore(join(config.dataDir, 'bucket.db'));
+    metadata = adapters.metadata ?? (await metadataStoreFor(config));
+    blobs = adapters.blobs ?? (await blobStoreFor(config));
+    limiter = adapters.limiter ?? (await limiterFor(config));
   } catch (error) {
+    await metadata?.close();
     await lock.release();
     throw error;
   }
-  const blobs = adapters.blobs ?? new FileBlobStore(join(config.dataDir, 'blobs'));
-  const limiter = adapters.limiter ?? new MemoryLimiter();
   try {
     await metadata.init();
     await blobs.init();
@@ -111,6 +113,17 @@ export async function createBucket(
       onRateRefusals: (refusals) => rateRefusals.observe(refusals),
     });
     await audit.init();
+    // Nodes sharing a metadata store see each other's governance changes (issue 6).
+    const coherence =
+      metadata.kind === 'sqlite'
+        ? null
+        : new Coherence(metadata, async () => {
+            await policies.reload();
+            await integrations.reload();
+            await threats.reload();
+            keys.forgetAll();
+          });
+    await coherence?.start();
     const gate = adapters.gateInstance ?? new Gate(adapters.gate);
     const authorizer = new Authorizer(
       gate,
@@ -156,6 +169,7 @@ export async function createBucket(
       installationId,
       newOwnerKey,
       async close() {
+        coherence?.stop();
         await audit.close().catch(() => {
           // Closing must go on: the store may be the thing that failed.
         });

@@ -21,6 +21,12 @@ export interface BucketConfig {
   readonly auditKeyFile: string | undefined;
   /** `BUCKET_AUDIT_ORIGIN`: the checkpoint origin; default `bhiv-bucket/<installation id>`. */
   readonly auditOrigin: string | undefined;
+  /** `BUCKET_DATABASE_URL=postgres://…`: metadata, audit and events in PostgreSQL (scale-out). */
+  readonly databaseUrl: string | undefined;
+  /** `BUCKET_BLOB_URL=s3://<bucket>?endpoint=…&region=…&forcePathStyle=true`: contents in S3. */
+  readonly blobUrl: string | undefined;
+  /** `BUCKET_REDIS_URL=redis://…[?keyPrefix=…]`: rates, write slots, brute-force counters. */
+  readonly redisUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -35,16 +41,50 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-const SCALE_OUT = ['BUCKET_DATABASE_URL', 'BUCKET_BLOB_URL', 'BUCKET_REDIS_URL'];
+/** A scale-out URL: unset, or parseable with one of `protocols` (SPEC §12). */
+function backendUrl(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  protocols: readonly string[],
+  example: string,
+): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL; expected the form ${example}`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(
+      `${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, e.g. ${example}`,
+    );
+  }
+  return raw;
+}
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfig {
-  for (const name of SCALE_OUT) {
-    if (env[name]) {
-      throw new ConfigError(
-        `${name} is set, but this version runs only on the embedded backend (SQLite + files); ` +
-          'unset it to start',
-      );
-    }
+  const databaseUrl = backendUrl(
+    env,
+    'BUCKET_DATABASE_URL',
+    ['postgres:', 'postgresql:'],
+    'postgres://user@host:5432/bucket',
+  );
+  const blobUrl = backendUrl(
+    env,
+    'BUCKET_BLOB_URL',
+    ['s3:'],
+    's3://bucket?endpoint=http://host:9000&region=us-east-1&forcePathStyle=true',
+  );
+  const redisUrl = backendUrl(env, 'BUCKET_REDIS_URL', ['redis:', 'rediss:'], 'redis://host:6379');
+  if (databaseUrl !== undefined && !env['BUCKET_AUDIT_KEY_FILE']) {
+    // Every node signs checkpoints of the one shared tree: with a key of its own each, no
+    // verifier could check them all (SPEC §6).
+    throw new ConfigError(
+      'BUCKET_DATABASE_URL is set: set BUCKET_AUDIT_KEY_FILE to the audit signing key every ' +
+        'node shares (an Ed25519 PEM; `openssl genpkey -algorithm ed25519` makes one)',
+    );
   }
   const ownerKey = env['BUCKET_OWNER_KEY'];
   if (ownerKey !== undefined && ownerKey.length < 16) {
@@ -67,6 +107,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     idleTimeoutSeconds: integer(env, 'BUCKET_IDLE_TIMEOUT_S', 120, 1),
     auditKeyFile: auditKeyFile ? resolve(auditKeyFile) : undefined,
     auditOrigin,
+    databaseUrl,
+    blobUrl,
+    redisUrl,
   };
 }
 

@@ -33,7 +33,19 @@ export async function startBare(): Promise<ServerProcess> {
 
 /** `node bin/bucket.js serve` on a new temporary data directory, with a product key created. */
 export async function startBucket(): Promise<BucketUnderTest> {
-  return startBucketProcess('Bucket', [join(REPO_ROOT, 'bin', 'bucket.js'), 'serve']);
+  return startBucketProcess('Bucket', [
+    ...nodeFlags(),
+    join(REPO_ROOT, 'bin', 'bucket.js'),
+    'serve',
+  ]);
+}
+
+/**
+ * `BENCH_BUCKET_NODE_FLAGS`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node flags for the
+ * Bucket's process, to profile it under the bench's load (docs/PERFORMANCE.md).
+ */
+function nodeFlags(): string[] {
+  return (process.env['BENCH_BUCKET_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -25,8 +25,8 @@ import {
   type VerifyVersion,
 } from '../audit/verify.js';
 import { ConfigError, configFromEnv } from '../config.js';
-import { FileBlobStore } from '../storage/fs/blobs.js';
-import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
+import { blobStoreFor, metadataStoreFor } from '../storage/factory.js';
+import type { BlobStore, MetadataStore } from '../storage/ports.js';
 import { CliError, UsageError } from './errors.js';
 
 export type OnProgress = (done: number, total: number | undefined) => void;
@@ -52,9 +52,10 @@ export async function verifyStorage(
     throw error;
   }
   const { dataDir } = config;
-  let store: SqliteMetadataStore;
+  let store: MetadataStore;
   try {
-    store = new SqliteMetadataStore(join(dataDir, 'bucket.db'), { readonly: true });
+    store = await metadataStoreFor(config, { readonly: true });
+    await store.init();
   } catch (error) {
     throw new CliError((error as Error).message);
   }
@@ -77,26 +78,30 @@ export async function verifyStorage(
     const vkey = encodeVerifierKey(origin, publicKey);
     // Blobs are content-addressed and never rewritten: read without init(), which would remove
     // the temporaries of uploads a running server has in progress.
-    const blobs = new FileBlobStore(join(dataDir, 'blobs'));
-    const report = await store.withReadSnapshot(async () => {
-      const size = await store.auditSize();
-      return verifyAuditLog({
-        entries: store.auditRange(0, size),
-        size,
-        checkpoints: store.checkpoints(),
-        verifier: parseVerifierKey(vkey),
-        versions: store.allVersions(),
-        contentDigest: (stored) => digestOf(stored, blobs),
-        onProgress,
+    const blobs = await blobStoreFor(config);
+    try {
+      const report = await store.withReadSnapshot(async () => {
+        const size = await store.auditSize();
+        return verifyAuditLog({
+          entries: store.auditRange(0, size),
+          size,
+          checkpoints: store.checkpoints(),
+          verifier: parseVerifierKey(vkey),
+          versions: store.allVersions(),
+          contentDigest: (stored) => digestOf(stored, blobs),
+          onProgress,
+        });
       });
-    });
-    return { report, dataDir, origin, vkey };
+      return { report, dataDir, origin, vkey };
+    } finally {
+      await blobs.close();
+    }
   } finally {
     await store.close();
   }
 }
 
-async function digestOf(stored: VerifyVersion, blobs: FileBlobStore): Promise<ContentDigest> {
+async function digestOf(stored: VerifyVersion, blobs: BlobStore): Promise<ContentDigest> {
   const hash = createHash('sha256');
   let size = 0;
   if (stored.version.storage === 'inline') {

@@ -42,6 +42,20 @@ export class IntegrationService {
     for (const record of await this.metadata.listIntegrations()) this.byId.set(record.id, record);
   }
 
+  /** Reads every integration again: another node may have approved or revoked one. */
+  async reload(): Promise<void> {
+    const records = await this.metadata.listIntegrations();
+    this.byId.clear();
+    for (const record of records) this.byId.set(record.id, record);
+  }
+
+  /** Loads one integration this node does not know yet (approved on another node). */
+  async ensure(id: string): Promise<void> {
+    if (this.byId.has(id)) return;
+    const record = await this.metadata.getIntegration(id);
+    if (record) this.byId.set(record.id, record);
+  }
+
   /** The integration as it stands now, or null. */
   lookup(id: string | null): IntegrationRecord | null {
     return id === null ? null : (this.byId.get(id) ?? null);

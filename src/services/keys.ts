@@ -61,10 +61,19 @@ export class KeyService {
     private readonly metadata: MetadataStore,
     private readonly policies: PolicyService,
     /** The integrations as they stand now (product and ai_agent keys must name an approved one). */
-    private readonly integrations: { lookup(id: string | null): IntegrationRecord | null } = {
+    private readonly integrations: {
+      lookup(id: string | null): IntegrationRecord | null;
+      /** Loads an integration another node approved, if this one does not know it yet. */
+      ensure?(id: string): Promise<void>;
+    } = {
       lookup: () => null,
     },
   ) {}
+
+  /** Empties the authentication cache: another node changed keys (coherence). */
+  forgetAll(): void {
+    this.cache.clear();
+  }
 
   /** Drops keys from the authentication cache (their integration was revoked). */
   forget(keys: readonly KeyRecord[]): void {
@@ -91,7 +100,7 @@ export class KeyService {
     }
     const secret = suppliedKey ?? generateKey();
     if (suppliedKey === undefined) await persist(secret);
-    await this.metadata.insertKey({
+    const record = {
       id: BOOTSTRAP_OWNER_ID,
       hash: hashKey(secret),
       kind: 'owner',
@@ -101,7 +110,16 @@ export class KeyService {
       createdAt: new Date().toISOString(),
       expiresAt: null,
       revokedAt: null,
-    });
+    } as const;
+    try {
+      await this.metadata.insertKey(record);
+    } catch (error) {
+      // Another node starting on the same new database bootstrapped first: its owner key stands,
+      // unless this one was supplied by configuration (then it replaces the hash, as above).
+      if (!(await this.metadata.getKey(BOOTSTRAP_OWNER_ID))) throw error;
+      if (suppliedKey === undefined) return null;
+      await this.metadata.setKeyHash(BOOTSTRAP_OWNER_ID, record.hash);
+    }
     return suppliedKey === undefined ? secret : null;
   }
 
@@ -112,6 +130,8 @@ export class KeyService {
     if (!record) {
       record = await this.metadata.findKeyByHash(hash);
       if (!record) return null;
+      // A key created on another node may name an integration approved there a moment ago.
+      if (record.integrationId !== null) await this.integrations.ensure?.(record.integrationId);
       this.cache.set(hash, record);
     }
     // The lookup is by hash; compare the whole hash in constant time all the same.

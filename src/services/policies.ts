@@ -36,10 +36,22 @@ export class PolicyService {
   async init(): Promise<void> {
     let latest = await this.metadata.latestPolicy();
     if (!latest) {
-      latest = defaultPolicyVersion();
-      await this.metadata.insertPolicy(latest);
+      try {
+        await this.metadata.insertPolicy(defaultPolicyVersion());
+      } catch (error) {
+        // Another node starting on the same new database stored version 1 first.
+        if (!(await this.metadata.latestPolicy())) throw error;
+      }
+      latest = await this.metadata.latestPolicy();
+      if (!latest) throw new Error('the default policy was not stored');
     }
     this.live = latest;
+  }
+
+  /** Takes the latest stored version, which another node may have written (coherence). */
+  async reload(): Promise<void> {
+    const latest = await this.metadata.latestPolicy();
+    if (latest && (!this.live || latest.version > this.live.version)) this.live = latest;
   }
 
   current(): PolicyVersion {

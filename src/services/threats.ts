@@ -43,6 +43,13 @@ export class ThreatService {
     }
   }
 
+  /** Reads the suspensions again: another node may have suspended or reinstated a key. */
+  async reload(): Promise<void> {
+    const suspensions = await this.metadata.listSuspensions();
+    this.suspended.clear();
+    for (const suspension of suspensions) this.suspended.set(suspension.keyId, suspension.reason);
+  }
+
   isSuspended(keyId: string): boolean {
     return this.suspended.has(keyId);
   }

@@ -6,23 +6,22 @@
  * head → answer. A version becomes visible only through that transaction, so a crash before it
  * leaves at most a content-addressed file that no version points to.
  *
- * To crash the real server exactly there, the test holds SQLite's write lock from outside (WAL
- * readers are not blocked, so the gate's head lookup still works): the server renames the blob
- * into place and then waits on the lock inside its commit. The test sees the blob appear, SIGKILLs
- * the server, releases the lock and restarts on the same data directory.
+ * To crash the real server exactly there, the test holds the metadata store's write lock from
+ * outside (SQLite's; with PostgreSQL, the audit tree head row every commit locks — readers are
+ * not blocked, so the gate's head lookup still works): the server stores the blob under its address
+ * and then waits on the lock inside its commit. The test sees the blob appear, SIGKILLs the server,
+ * releases the lock and restarts on the same data directory (and the same shared stores).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  blobPath,
-  blobTemporaries,
+  contentStored,
   eventually,
+  holdWriteLock,
   putObserved,
   sha256,
+  temporariesOf,
 } from '../helpers/durability.js';
 import { client, createKey, startTestServer } from '../helpers/server.js';
 
@@ -30,19 +29,6 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-/** Holds the database's write lock until `release()`. */
-function holdWriteLock(dataDir: string): { release(): void } {
-  const db = new Database(join(dataDir, 'bucket.db'));
-  db.pragma('busy_timeout = 5000');
-  db.exec('BEGIN IMMEDIATE');
-  return {
-    release() {
-      db.exec('ROLLBACK');
-      db.close();
-    },
-  };
-}
 
 describe('a crash between blob write and metadata commit', () => {
   it('leaves no visible version, and the same content can be written again', async () => {
@@ -54,19 +40,17 @@ describe('a crash between blob write and metadata commit', () => {
     const body = randomBytes(1 << 20);
     const digest = sha256(body);
 
-    const lock = holdWriteLock(dataDir);
+    const lock = await holdWriteLock(server);
     let status: number | null = null;
     const write = putObserved(server.url, key, path, body, 'application/octet-stream', (s) => {
       status = s;
     });
     try {
       // The blob is durable under its address: the server is now inside its metadata commit.
-      expect(await eventually(async () => existsSync(blobPath(dataDir, digest)), 4000, 5)).toBe(
-        true,
-      );
+      expect(await eventually(() => contentStored(server, digest), 4000, 5)).toBe(true);
       await server.kill('SIGKILL');
     } finally {
-      lock.release();
+      await lock.release();
     }
     await write;
     // Never acknowledged: cut off by the kill, or refused because the commit could not happen.
@@ -79,7 +63,7 @@ describe('a crash between blob write and metadata commit', () => {
       expect((await api('GET', path)).status).toBe(404);
       const listing = await api('GET', '/v1/artifacts/ai_avatar?limit=1000');
       expect(listing.json.items).toEqual([]);
-      expect(await blobTemporaries(dataDir)).toEqual([]);
+      if (!server.backend) expect(await temporariesOf(server)).toEqual([]);
 
       // Writing the same bytes again succeeds as a new artifact and reads back intact.
       const again = await api('PUT', path, {
@@ -102,7 +86,7 @@ describe('a crash between blob write and metadata commit', () => {
       const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
       const path = '/v1/artifacts/ai_avatar/model_checkpoint/crash/locked.ckpt';
       const body = randomBytes(256 * 1024);
-      const lock = holdWriteLock(server.dataDir);
+      const lock = await holdWriteLock(server);
       let answer;
       try {
         // The server gives up waiting for the lock (busy_timeout) and must say so.
@@ -115,13 +99,13 @@ describe('a crash between blob write and metadata commit', () => {
           () => undefined,
         );
       } finally {
-        lock.release();
+        await lock.release();
       }
       expect(answer?.status).toBeGreaterThanOrEqual(500);
       expect(answer?.json?.error?.code).toEqual(expect.any(String));
       const api = client(server.url, key);
       expect((await api('GET', `${path}/versions`)).status).toBe(404);
-      expect(await blobTemporaries(server.dataDir)).toEqual([]);
+      expect(await temporariesOf(server)).toEqual([]);
       // Once the lock is gone, the same write goes through.
       const retry = await api('PUT', path, {
         body,
@@ -134,19 +118,18 @@ describe('a crash between blob write and metadata commit', () => {
   });
 
   it('waits for a database write lock held briefly by another process instead of failing', async () => {
-    // busy_timeout is 5 s (src/storage/sqlite/metadata.ts); a lock held for 300 ms by another
-    // process (a storage-level CLI command, a backup) must delay the write, not fail it.
+    // The lock timeout is 5 s (SQLite's busy_timeout, PostgreSQL's lock_timeout); a lock held for
+    // 300 ms by another process (a storage-level command, a backup) delays the write, not fails it.
     const server = await startTestServer();
     dirs.push(server.dataDir);
     try {
       const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
       const path = '/v1/artifacts/ai_avatar/avatar_config/locked/briefly.json';
       const body = Buffer.from(JSON.stringify({ style: 'calm' }));
-      const lock = holdWriteLock(server.dataDir);
+      const lock = await holdWriteLock(server);
       const released = new Promise<void>((resolve) =>
         setTimeout(() => {
-          lock.release();
-          resolve();
+          void lock.release().then(resolve);
         }, 300),
       );
       const answer = await putObserved(

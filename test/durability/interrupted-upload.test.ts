@@ -3,17 +3,17 @@
  * leaves no visible version, and no orphan temp file in `<dataDir>/blobs/tmp`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  blobPath,
-  blobTemporaries,
+  contentStored,
   chunkedUpload,
   eventually,
   headersOnlyUpload,
   sha256,
+  receiving,
   startUpload,
+  temporariesOf,
 } from '../helpers/durability.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -42,9 +42,9 @@ async function expectNothingStored(server: TestServer, key: string, product: str
   }
 }
 
-async function expectNoTemporaries(dataDir: string) {
-  const empty = await eventually(async () => (await blobTemporaries(dataDir)).length === 0);
-  expect(empty ? [] : await blobTemporaries(dataDir), 'files left in blobs/tmp').toEqual([]);
+async function expectNoTemporaries(server: TestServer) {
+  const empty = await eventually(async () => (await temporariesOf(server)).length === 0);
+  expect(empty ? [] : await temporariesOf(server), 'temporaries left').toEqual([]);
 }
 
 /** The server still accepts and returns a write. */
@@ -81,11 +81,9 @@ describe('an interrupted upload leaves nothing', () => {
       sent: 5 * MB,
     });
     // The server is receiving into a temporary when the client goes away.
-    expect(await eventually(async () => (await blobTemporaries(server.dataDir)).length === 1)).toBe(
-      true,
-    );
+    expect(await receiving(server)).toBe(true);
     await upload.abandon();
-    await expectNoTemporaries(server.dataDir);
+    await expectNoTemporaries(server);
     await expectNothingStored(server, avatarKey, 'ai_avatar', path);
     await expectServing(server, avatarKey, 'ai_avatar/model_checkpoint/interrupted/after.ckpt');
   });
@@ -97,11 +95,9 @@ describe('an interrupted upload leaves nothing', () => {
       sent: 128 * 1024,
       chunk: 16 * 1024,
     });
-    expect(await eventually(async () => (await blobTemporaries(server.dataDir)).length === 1)).toBe(
-      true,
-    );
+    expect(await receiving(server)).toBe(true);
     await upload.abandon();
-    await expectNoTemporaries(server.dataDir);
+    await expectNoTemporaries(server);
     await expectNothingStored(server, avatarKey, 'ai_avatar', path);
   });
 
@@ -115,7 +111,7 @@ describe('an interrupted upload leaves nothing', () => {
     await upload.abandon();
     // Give the server time to see the disconnect: a partial body must never become a version.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await expectNoTemporaries(server.dataDir);
+    await expectNoTemporaries(server);
     await expectNothingStored(server, avatarKey, 'ai_avatar', path);
   });
 
@@ -128,8 +124,8 @@ describe('an interrupted upload leaves nothing', () => {
     });
     expect(answer.status).toBe(400);
     expect(answer.json.error.code).toBe('sha256_mismatch');
-    await expectNoTemporaries(server.dataDir);
-    expect(existsSync(blobPath(server.dataDir, sha256(body)))).toBe(false);
+    await expectNoTemporaries(server);
+    expect(await contentStored(server, sha256(body))).toBe(false);
     await expectNothingStored(server, avatarKey, 'ai_avatar', path);
   });
 
@@ -144,7 +140,7 @@ describe('an interrupted upload leaves nothing', () => {
     expect(answer.status).toBe(413);
     expect(answer.json?.error?.code).toBe('payload_too_large');
     expect(answer.json?.error?.decision?.threats?.map((t: { id: string }) => t.id)).toContain('T5');
-    await expectNoTemporaries(server.dataDir);
+    await expectNoTemporaries(server);
     await expectNothingStored(server, gurukulKey, 'gurukul', path);
     await expectServing(server, avatarKey, 'ai_avatar/model_checkpoint/interrupted/after-413');
   });
@@ -194,7 +190,7 @@ describe('an interrupted upload leaves nothing', () => {
     });
     expect(answer.status).toBe(413);
     expect(answer.json?.error?.code).toBe('payload_too_large');
-    await expectNoTemporaries(server.dataDir);
+    await expectNoTemporaries(server);
     await expectNothingStored(server, gurukulKey, 'gurukul', path);
   });
 
@@ -215,13 +211,11 @@ describe('an interrupted upload leaves nothing', () => {
         ),
       );
       // All of them are in flight, each with its temporary, when their clients vanish.
-      const inFlight = await eventually(
-        async () => (await blobTemporaries(server.dataDir)).length === PER_WAVE,
-      );
+      const inFlight = await receiving(server, PER_WAVE);
       expect(inFlight, `wave ${wave}: ${PER_WAVE} temporaries`).toBe(true);
       await Promise.all(uploads.map((upload) => upload.abandon()));
     }
-    await expectNoTemporaries(server.dataDir);
+    await expectNoTemporaries(server);
     const listing = await client(server.url, avatarKey)(
       'GET',
       '/v1/artifacts/ai_avatar?prefix=aborted/&limit=1000',
@@ -255,15 +249,13 @@ describe('a server killed mid-upload', () => {
       sent: 5 * MB,
     });
     // The server is receiving: its temporary is on disk.
-    expect(await eventually(async () => (await blobTemporaries(server.dataDir)).length > 0)).toBe(
-      true,
-    );
+    expect(await receiving(server)).toBe(true);
     await server.kill('SIGKILL');
     upload.abandon();
 
     server = await startTestServer({ dataDir: server.dataDir });
     try {
-      expect(await blobTemporaries(server.dataDir)).toEqual([]);
+      expect(await temporariesOf(server)).toEqual([]);
       await expectNothingStored(server, key, 'ai_avatar', path);
       await expectServing(server, key, 'ai_avatar/model_checkpoint/killed/after-restart.ckpt');
     } finally {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blobTemporaries, putObserved, sha256 } from '../helpers/durability.js';
+import { putObserved, sha256, temporariesOf } from '../helpers/durability.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 interface Write {
@@ -101,7 +101,7 @@ describe('kill -9 right after an acknowledged write', () => {
           expect.objectContaining({ version: write.version, sha256: sha256(write.body) }),
         );
       }
-      expect(await blobTemporaries(server.dataDir)).toEqual([]);
+      expect(await temporariesOf(server)).toEqual([]);
     } finally {
       await server.kill('SIGKILL');
     }
@@ -144,7 +144,9 @@ describe('kill -9 right after an acknowledged write', () => {
       acknowledged.push(...roundAcks);
 
       server = await startTestServer({ dataDir });
-      expect(await blobTemporaries(dataDir), `round ${round}`).toEqual([]);
+      // The file store removes its temporaries at start. An S3 temporary may belong to an upload
+      // another node still runs, so the object store keeps it for an hour (docs/OPERATIONS.md).
+      if (!server.backend) expect(await temporariesOf(server), `round ${round}`).toEqual([]);
       // Every write acknowledged so far, in this round or an earlier one, is there and intact.
       for (const write of acknowledged) {
         await expectVersion(server, key, write.path, 1, sha256(write.body));

@@ -2,18 +2,16 @@
  * Round trips through real HTTP (SPEC §3): what goes in comes out byte for byte, with the SHA-256
  * the write answered — from an empty body to a 200 MB stream that neither side holds in memory.
  */
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   downloadHash,
-  filesUnder,
   generatedBytes,
   hashing,
   hashOf,
   rawRequest,
   sha256Hex,
 } from '../helpers/http.js';
+import { contentStored, storedSize } from '../helpers/durability.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -23,7 +21,6 @@ describe('artifact round trips', () => {
   let server: TestServer;
   let avatar: { key: string; id: string };
   let api: ReturnType<typeof client>;
-  const blobFiles = () => filesUnder(join(server.dataDir, 'blobs', 'sha256'));
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -110,15 +107,12 @@ describe('artifact round trips', () => {
     expect(got.size).toBe(size);
     expect(got.headers['x-bucket-sha256']).toBe(expected.sha256);
 
-    // Content-addressed on disk: the file is named by the hash and holds exactly the bytes.
-    const sha = expected.sha256;
-    const file = join(server.dataDir, 'blobs', 'sha256', sha.slice(0, 2), sha.slice(2, 4), sha);
-    expect((await stat(file)).size).toBe(size);
+    // Content-addressed: the file (or object) is named by the hash and holds exactly the bytes.
+    expect(await storedSize(server, expected.sha256)).toBe(size);
   });
 
   it('keeps a small JSON document inline, byte for byte (no reformatting)', async () => {
     const document = '{ "voice": "warm",\n  "pitch": 1.5, "tags": ["a", "b"] }';
-    const before = await blobFiles();
     const put = await api('PUT', '/v1/artifacts/ai_avatar/avatar_config/rt/config.json', {
       body: document,
       headers: { 'content-type': 'application/json; charset=utf-8' },
@@ -133,8 +127,8 @@ describe('artifact round trips', () => {
     expect(get.status).toBe(200);
     expect(get.bytes.toString('utf8')).toBe(document);
     expect(get.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    // Small contents live in the database: no blob file appeared.
-    expect(await blobFiles()).toEqual(before);
+    // Small contents live in the database: no blob was stored.
+    expect(await contentStored(server, sha256Hex(document))).toBe(false);
   });
 
   it('keeps a 100 KiB+ binary in a content-addressed file and round-trips it', async () => {
@@ -151,7 +145,7 @@ describe('artifact round trips', () => {
     });
     expect(put.status).toBe(201);
     expect(put.json).toMatchObject({ sha256: sha, size: body.length });
-    expect(await blobFiles()).toContain(join(sha.slice(0, 2), sha.slice(2, 4), sha));
+    expect(await storedSize(server, sha)).toBe(body.length);
 
     const get = await api('GET', `${BASE}/rt/150KiB.bin`);
     expect(get.status).toBe(200);

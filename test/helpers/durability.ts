@@ -269,3 +269,113 @@ export function putObserved(
     req.end(body);
   });
 }
+
+/** The stores a test server runs on: its data directory, and its scale-out backend if any. */
+export interface StoredServer {
+  readonly dataDir: string;
+  readonly backend: { readonly env: Record<string, string> } | null;
+}
+
+async function s3Of(server: StoredServer) {
+  const url = server.backend?.env['BUCKET_BLOB_URL'];
+  if (url === undefined) return null;
+  const { S3BlobStore } = await import('../../src/storage/s3/blobs.js');
+  return S3BlobStore.fromUrl(url);
+}
+
+/**
+ * Temporaries left in the server's blob store: files in `<dataDir>/blobs/tmp`, or objects under
+ * `tmp/` in S3 (an S3 upload in progress is a multipart upload, not an object, until it ends).
+ */
+export async function temporariesOf(server: StoredServer): Promise<string[]> {
+  const s3 = await s3Of(server);
+  if (!s3) return blobTemporaries(server.dataDir);
+  try {
+    return await s3.temporaries();
+  } finally {
+    await s3.close();
+  }
+}
+
+/** Whether the content `digest` is stored under its address (file or object). */
+export async function contentStored(server: StoredServer, digest: string): Promise<boolean> {
+  const s3 = await s3Of(server);
+  if (!s3) {
+    const { existsSync } = await import('node:fs');
+    return existsSync(blobPath(server.dataDir, digest));
+  }
+  try {
+    return await s3.exists(digest);
+  } finally {
+    await s3.close();
+  }
+}
+
+/**
+ * Waits until the server is receiving `count` uploads into temporaries. Only the file store shows
+ * them (S3 multipart uploads are not listed until they complete): with S3 it waits a moment.
+ */
+export async function receiving(server: StoredServer, count = 1): Promise<boolean> {
+  if (server.backend?.env['BUCKET_BLOB_URL'] !== undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return true;
+  }
+  return eventually(async () => (await blobTemporaries(server.dataDir)).length >= count);
+}
+
+/** The byte size of the stored content `digest` (file or object); null when it is not stored. */
+export async function storedSize(server: StoredServer, digest: string): Promise<number | null> {
+  const s3 = await s3Of(server);
+  if (!s3) {
+    const { stat } = await import('node:fs/promises');
+    try {
+      return (await stat(blobPath(server.dataDir, digest))).size;
+    } catch {
+      return null;
+    }
+  }
+  try {
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const head = await s3.client.send(
+      new HeadObjectCommand({ Bucket: s3.bucket, Key: s3.keyOf(digest) }),
+    );
+    return head.ContentLength ?? null;
+  } catch {
+    return null;
+  } finally {
+    await s3.close();
+  }
+}
+
+/**
+ * Holds the metadata store's write lock from outside until `release()`, so that the server's next
+ * commit waits (and, past its lock timeout, fails): SQLite's write lock (WAL readers are not
+ * blocked), or the PostgreSQL row every commit locks — the audit tree's head.
+ */
+export async function holdWriteLock(server: StoredServer): Promise<{ release(): Promise<void> }> {
+  const databaseUrl = server.backend?.env['BUCKET_DATABASE_URL'];
+  if (databaseUrl === undefined) {
+    const { default: Database } = await import('better-sqlite3');
+    const { join: joinPath } = await import('node:path');
+    const db = new Database(joinPath(server.dataDir, 'bucket.db'));
+    db.pragma('busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    return {
+      async release() {
+        db.exec('ROLLBACK');
+        db.close();
+      },
+    };
+  }
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT size FROM audit_head WHERE id = 1 FOR UPDATE');
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}

@@ -8,6 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import {
+  createScaleOutBackend,
+  SCALE_OUT,
+  saveBackend,
+  savedBackendEnv,
+  type ScaleOutBackend,
+} from './scaleout.js';
+
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BUCKET_BIN = join(REPO_ROOT, 'bin', 'bucket.js');
 
@@ -15,10 +23,18 @@ export interface ServerOptions {
   /** Reuse a data directory (restart after a crash); a new temporary one otherwise. */
   readonly dataDir?: string;
   readonly env?: Record<string, string>;
+  /**
+   * The shared stores of a scale-out node (another node's, to start a second node of the same
+   * Bucket). In a scale-out run a server without one gets a backend of its own — or, restarted
+   * on a data directory, the backend it had.
+   */
+  readonly backend?: ScaleOutBackend;
 }
 
 export interface TestServer {
   readonly url: string;
+  /** The shared stores this node runs on (scale-out runs), else null. */
+  readonly backend: ScaleOutBackend | null;
   readonly dataDir: string;
   /** The owner key printed on first start, or read from `<dataDir>/owner.key`. */
   readonly ownerKey: string;
@@ -33,9 +49,22 @@ export interface TestServer {
 
 export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bucket-test-')));
+  let backend: ScaleOutBackend | null = options.backend ?? null;
+  let ownsBackend = false;
+  if (SCALE_OUT && !backend) {
+    const saved = options.dataDir ? await savedBackendEnv(dataDir) : null;
+    if (saved) {
+      backend = { env: saved, dispose: async () => {} };
+    } else {
+      backend = await createScaleOutBackend();
+      ownsBackend = true;
+    }
+  }
+  if (backend) await saveBackend(dataDir, backend);
   const child = spawn(process.execPath, [BUCKET_BIN, 'serve'], {
     env: {
       ...process.env,
+      ...backend?.env,
       BUCKET_DATA_DIR: dataDir,
       PORT: '0',
       HOST: '127.0.0.1',
@@ -77,6 +106,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
   };
   return {
     url,
+    backend,
     dataDir,
     ownerKey,
     process: child,
@@ -85,6 +115,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     async dispose() {
       await kill('SIGTERM');
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (ownsBackend) await backend?.dispose();
     },
   };
 }

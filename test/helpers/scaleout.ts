@@ -1,0 +1,98 @@
+/**
+ * The scale-out configuration of a test server (`BUCKET_TEST_BACKEND=scaleout`): a PostgreSQL
+ * database, an S3 bucket on the run's s3rver and a Redis key prefix of its own, and an audit
+ * signing key file — the shared stores of issue 6. Several servers given the same backend are
+ * nodes of one Bucket.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { S3RVER_ENV } from './s3.js';
+import { POSTGRES_ADMIN_URL, REDIS_URL } from './services.js';
+
+export const SCALE_OUT = process.env['BUCKET_TEST_BACKEND'] === 'scaleout';
+
+export interface ScaleOutBackend {
+  /** The environment of every node: BUCKET_DATABASE_URL, _BLOB_URL, _REDIS_URL, _AUDIT_KEY_FILE. */
+  readonly env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+const BACKEND_FILE = 'scaleout-backend.json';
+
+/**
+ * A backend on the run's s3rver (the global set-up of a scale-out run), or on `s3Endpoint` — a
+ * test that needs several nodes in any run starts its own s3rver (test/helpers/s3.ts).
+ */
+export async function createScaleOutBackend(s3Endpoint?: string): Promise<ScaleOutBackend> {
+  const run = process.env['BUCKET_TEST_RUN_ID'] ?? 'solo';
+  const endpoint = s3Endpoint ?? process.env['BUCKET_TEST_S3_ENDPOINT'];
+  if (!endpoint) {
+    throw new Error('the scale-out backend needs an s3rver (test/setup/scaleout.ts or startS3)');
+  }
+  const name = `${run}_${randomBytes(5).toString('hex')}`;
+  const database = `bucket_test_${name}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await admin.end();
+  }
+  const bucket = `bkt-${name.replace(/_/g, '-')}`;
+  const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    s3.destroy();
+  }
+  const keyDir = await mkdtemp(join(tmpdir(), 'bucket-audit-key-'));
+  const keyFile = join(keyDir, 'audit-signing.pem');
+  const { privateKey } = generateKeyPairSync('ed25519');
+  await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const databaseUrl = new URL(POSTGRES_ADMIN_URL);
+  databaseUrl.pathname = `/${database}`;
+  const redisUrl = new URL(REDIS_URL);
+  redisUrl.searchParams.set('keyPrefix', `bucket-test:${run}:${name}:`);
+  const env = {
+    BUCKET_DATABASE_URL: databaseUrl.toString(),
+    BUCKET_BLOB_URL: `s3://${bucket}?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1&forcePathStyle=true`,
+    BUCKET_REDIS_URL: redisUrl.toString(),
+    BUCKET_AUDIT_KEY_FILE: keyFile,
+    ...S3RVER_ENV,
+  };
+  return {
+    env,
+    async dispose() {
+      // Databases and Redis keys are also removed by the global teardown, whatever a test left.
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+      await rm(keyDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Remembers a node's backend in its data directory, so that a restart finds the same stores. */
+export async function saveBackend(dataDir: string, backend: ScaleOutBackend): Promise<void> {
+  await writeFile(join(dataDir, BACKEND_FILE), JSON.stringify(backend.env), { mode: 0o600 });
+}
+
+/** The backend a data directory's earlier server used, if any. */
+export async function savedBackendEnv(dataDir: string): Promise<Record<string, string> | null> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, BACKEND_FILE), 'utf8')) as Record<
+      string,
+      string
+    >;
+  } catch {
+    return null;
+  }
+}
