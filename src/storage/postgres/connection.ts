@@ -13,20 +13,65 @@ function parseSafeInteger(text: string): number {
   return value;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, which SQLite's can — and request data (an artifact name in
+ * a refused request, threat evidence) may carry it. Text goes in with an injective escape (U+E000
+ * doubles itself, U+0000 becomes U+E000 '0') and comes out decoded, so values round-trip exactly,
+ * equality still means equality, and text without either character is untouched.
+ */
+const ESCAPE = '\uE000';
+
+function encodeText(text: string): string {
+  if (!text.includes('\u0000') && !text.includes(ESCAPE)) return text;
+  // The escape first: the U+E000 that NULs become must not be doubled.
+  return text.replaceAll(ESCAPE, ESCAPE + ESCAPE).replaceAll('\u0000', ESCAPE + '0');
+}
+
+function decodeText(text: string): string {
+  if (!text.includes(ESCAPE)) return text;
+  return text.replace(/\uE000([\uE0000])/g, (_, c: string) => (c === '0' ? '\u0000' : ESCAPE));
+}
+
+function encodeParam(value: unknown): unknown {
+  if (typeof value === 'string') return encodeText(value);
+  if (Array.isArray(value)) return value.map(encodeParam);
+  return value;
+}
+
 const INT8 = 20;
+const TEXT = 25;
 
 const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8 && format !== 'binary'
-      ? parseSafeInteger
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (format === 'binary') return pg.types.getTypeParser(oid, format);
+    if (oid === INT8) return parseSafeInteger;
+    if (oid === TEXT) return decodeText;
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+/** A client whose query parameters are encoded (see encodeText); the pool creates only these. */
+class EncodingClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    this.query = ((...args: unknown[]) => {
+      if (Array.isArray(args[1])) args[1] = args[1].map(encodeParam);
+      else if (typeof args[0] === 'object' && args[0] !== null && 'values' in args[0]) {
+        const config = args[0] as { values?: unknown[] };
+        if (Array.isArray(config.values)) config.values = config.values.map(encodeParam);
+      }
+      return query(...args);
+    }) as typeof this.query;
+  }
+}
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
 export function createPool(url: string, options: { readonly: boolean; size: number }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
+    Client: EncodingClient as unknown as new () => pg.ClientBase,
     max: options.size,
     types,
     keepAlive: true,

@@ -594,6 +594,40 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
     });
   });
 
+  describe('text with U+0000 (request data may carry it)', () => {
+    it('round-trips it exactly in governance records and audit filters', async () => {
+      const odd = 'a\u0000b\uE000c\uE0000\\0';
+      await store.insertKey(key('k1', { name: odd }));
+      expect((await store.getKey('k1'))?.name).toBe(odd);
+      await store.insertThreatRecords([
+        {
+          at: '2026-11-27T20:00:00.000Z',
+          requestId: 'r1',
+          principalId: 'k1',
+          principalKind: 'product',
+          product: 'gurukul',
+          threatId: 'T1',
+          severity: 'CRITICAL',
+          evidence: `name ${odd}`,
+          counted: true,
+        },
+      ]);
+      expect((await store.recentThreats(1))[0]?.evidence).toBe(`name ${odd}`);
+      const target = { ...A, name: odd };
+      const receipts = await Promise.all([
+        store.appendAudit([draft({ id: 'k1', product: 'gurukul' }, target, { allow: false })]),
+        store.appendAudit([draft({ id: 'k1', product: 'gurukul' }, A)]),
+      ]);
+      expect(receipts.flat().map((r) => r.leafIndex)).toEqual([0, 1]);
+      const found = await store.auditEntries({ artifact: target, limit: 10 });
+      expect(found.map((e) => e.index)).toEqual([0]);
+      expect(JSON.parse(found[0]?.canonical.toString() ?? '{}').target.name).toBe(odd);
+      expect(await store.auditEntries({ artifact: { ...A, name: 'a\uE000b' }, limit: 10 })).toEqual(
+        [],
+      );
+    });
+  });
+
   describe('schema versions', () => {
     it('refuses a database migrated by a newer Bucket and leaves its data alone', async () => {
       await commit(version({ name: 'a', version: 1 }));
