@@ -68,7 +68,14 @@ class EncodingClient extends pg.Client {
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
-export function createPool(url: string, options: { readonly: boolean; size: number }): pg.Pool {
+export interface PoolOptions {
+  readonly readonly: boolean;
+  readonly size: number;
+  /** How long a write waits for a lock (the audit tree head) before failing, like SQLite's busy_timeout. */
+  readonly lockTimeoutMs: number;
+}
+
+export function createPool(url: string, options: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     Client: EncodingClient as unknown as new () => pg.ClientBase,
@@ -80,7 +87,7 @@ export function createPool(url: string, options: { readonly: boolean; size: numb
     // verification, which may read blobs between queries, may stay idle longer.
     options: options.readonly
       ? '-c default_transaction_read_only=on'
-      : '-c idle_in_transaction_session_timeout=60000',
+      : `-c lock_timeout=${options.lockTimeoutMs} -c idle_in_transaction_session_timeout=60000`,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});

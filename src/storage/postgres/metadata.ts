@@ -114,13 +114,18 @@ export class PostgresMetadataStore implements MetadataStore {
   /**
    * `readonly: true` never creates or migrates anything (for `bucket audit verify` beside running
    * nodes): its sessions are read-only, and init() refuses a schema other than this code's.
+   * A write waits `lockTimeoutMs` (default 5 s) at most for the audit tree head, then fails.
    */
   constructor(
     private readonly url: string,
-    options: { readonly?: boolean; poolSize?: number } = {},
+    options: { readonly?: boolean; poolSize?: number; lockTimeoutMs?: number } = {},
   ) {
     this.readOnly = options.readonly === true;
-    this.pool = createPool(url, { readonly: this.readOnly, size: options.poolSize ?? 10 });
+    this.pool = createPool(url, {
+      readonly: this.readOnly,
+      size: options.poolSize ?? 10,
+      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+    });
     this.readers = new Readers(this.pool);
     const db = () => this.readers.current;
     this.audit = new AuditReads(db);

@@ -193,6 +193,37 @@ describe.skipIf(!available)('PostgresMetadataStore across nodes', () => {
     expect(await reader.auditSize()).toBe(9);
   });
 
+  it('waits for a tree head held briefly elsewhere, and fails past the lock timeout', async () => {
+    const store = new PostgresMetadataStore(database.url, { lockTimeoutMs: 1000 });
+    stores.push(store);
+    await store.init();
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    const hold = async (ms: number) => {
+      await holder.query('BEGIN');
+      await holder.query('SELECT size FROM audit_head WHERE id = 1 FOR UPDATE');
+      setTimeout(() => void holder.query('ROLLBACK'), ms);
+    };
+    try {
+      await hold(300);
+      expect(await store.appendAudit([writeDraft(version('w', 1))])).toMatchObject([
+        { leafIndex: 0 },
+      ]);
+      await hold(2500);
+      const write = store.commitVersion(
+        audited({ version: version('late', 1), expectedCurrentVersion: 0, inline: null }),
+      );
+      await expect(write).rejects.toThrow(/lock timeout/);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect(await store.auditSize()).toBe(1);
+      expect(
+        await store.getHead({ product: 'gurukul', class: 'user_progress', name: 'late' }),
+      ).toBeNull();
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('sees a change made on another node in its change stamp', async () => {
     const [a, b] = await Promise.all([node(), node()]);
     const before = await b.changeStamp();
