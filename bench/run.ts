@@ -19,10 +19,18 @@ import { audit } from './lib/suites/audit.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
+import { scaleOut } from './lib/suites/scale-out.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 
 /** In table order. */
-const SUITES: readonly Suite[] = [smallRequests, gateOverhead, gateDecision, largeTransfer, audit];
+const SUITES: readonly Suite[] = [
+  smallRequests,
+  gateOverhead,
+  gateDecision,
+  largeTransfer,
+  audit,
+  scaleOut,
+];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */
 const OTHERS_WARNING = 0.1;

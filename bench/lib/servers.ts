@@ -67,7 +67,30 @@ export async function disposeRunningBuckets(): Promise<void> {
   await Promise.all([...running].map((dispose) => dispose()));
 }
 
-async function startBucketProcess(name: string, args: readonly string[]): Promise<BucketUnderTest> {
+/**
+ * A node of a scale-out Bucket (PostgreSQL + S3 + Redis in `env`). The first node sets the Bucket
+ * up (rates, a product key); a later one is given the owner key and that product key.
+ */
+export async function startScaleOutNode(
+  name: string,
+  env: Readonly<Record<string, string>>,
+  joining?: { ownerKey: string; authorization: string },
+): Promise<BucketUnderTest & { ownerKey: string }> {
+  const args = [...nodeFlags(), join(REPO_ROOT, 'bin', 'bucket.js'), 'serve'];
+  const extra = joining ? { ...env, BUCKET_OWNER_KEY: joining.ownerKey } : env;
+  const node = await startBucketProcess(name, args, extra, joining?.authorization);
+  const ownerKey = joining?.ownerKey ?? /owner key: (bkt_\S+)/.exec(node.server.output())?.[1];
+  if (ownerKey === undefined) throw new Error(`${name} printed no owner key`);
+  return { ...node, ownerKey };
+}
+
+async function startBucketProcess(
+  name: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+  /** A node joining a Bucket already set up: its product key, and no set-up of its own. */
+  joiningAuthorization?: string,
+): Promise<BucketUnderTest> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bucket-bench-'));
   const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
   let server: ServerProcess;
@@ -75,7 +98,7 @@ async function startBucketProcess(name: string, args: readonly string[]): Promis
     server = await spawnServer({
       name,
       args,
-      env: { BUCKET_DATA_DIR: dataDir, PORT: '0', HOST, BUCKET_LOG_LEVEL: 'warn' },
+      env: { ...env, BUCKET_DATA_DIR: dataDir, PORT: '0', HOST, BUCKET_LOG_LEVEL: 'warn' },
       cwd: REPO_ROOT,
     });
   } catch (error) {
@@ -92,6 +115,9 @@ async function startBucketProcess(name: string, args: readonly string[]): Promis
     return disposing;
   };
   running.add(dispose);
+  if (joiningAuthorization !== undefined) {
+    return { server, authorization: joiningAuthorization, dispose };
+  }
   try {
     const ownerKey = /owner key: (bkt_\S+)/.exec(server.output())?.[1];
     if (ownerKey === undefined)

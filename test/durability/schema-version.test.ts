@@ -1,13 +1,68 @@
 /**
- * A data directory written by a newer Bucket is never opened by an older one: the server refuses
- * to start and leaves the data as it was (src/storage/sqlite/metadata.ts, MIGRATIONS).
+ * A database written by a newer Bucket is never opened by an older one: the server refuses to
+ * start and leaves the data as it was (the migrations of src/storage/sqlite and
+ * src/storage/postgres, whichever the server runs on).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
-import { client, createKey, startTestServer } from '../helpers/server.js';
+import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
+import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+
+/** The schema version and the number of stored versions of a server's metadata database. */
+interface SchemaAccess {
+  readonly known: number;
+  read(): Promise<{ schema: number; versions: number }>;
+  set(schema: number): Promise<void>;
+}
+
+function schemaOf(server: TestServer): SchemaAccess {
+  const databaseUrl = server.backend?.env['BUCKET_DATABASE_URL'];
+  if (databaseUrl === undefined) {
+    const file = join(server.dataDir, 'bucket.db');
+    return {
+      known: SQLITE_MIGRATIONS.length,
+      async read() {
+        const db = new Database(file, { readonly: true });
+        try {
+          const schema = db.pragma('user_version', { simple: true }) as number;
+          const { n } = db.prepare('SELECT count(*) AS n FROM versions').get() as { n: number };
+          return { schema, versions: n };
+        } finally {
+          db.close();
+        }
+      },
+      async set(schema) {
+        const db = new Database(file);
+        db.pragma(`user_version = ${schema}`);
+        db.close();
+      },
+    };
+  }
+  const query = async <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) => {
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      return (await db.query<T>(sql, values)).rows;
+    } finally {
+      await db.end();
+    }
+  };
+  return {
+    known: POSTGRES_MIGRATIONS.length,
+    async read() {
+      const [row] = await query<{ version: number }>('SELECT version FROM schema_version');
+      const [count] = await query<{ n: string }>('SELECT count(*) AS n FROM versions');
+      return { schema: row?.version ?? -1, versions: Number(count?.n ?? -1) };
+    },
+    async set(schema) {
+      await query('UPDATE schema_version SET version = $1 WHERE id = 1', [schema]);
+    },
+  };
+}
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -28,24 +83,14 @@ describe('a database from a newer Bucket', () => {
     expect(put.status).toBe(201);
     await server.kill('SIGTERM');
 
-    const newer = MIGRATIONS.length + 1;
-    const db = new Database(join(dataDir, 'bucket.db'));
-    db.pragma(`user_version = ${newer}`);
-    db.close();
+    const schema = schemaOf(server);
+    const newer = schema.known + 1;
+    await schema.set(newer);
 
     await expect(startTestServer({ dataDir })).rejects.toThrow(/newer than this Bucket knows/);
+    expect(await schema.read()).toEqual({ schema: newer, versions: 1 });
 
-    const check = new Database(join(dataDir, 'bucket.db'), { readonly: true });
-    try {
-      expect(check.pragma('user_version', { simple: true })).toBe(newer);
-      expect(check.prepare('SELECT count(*) AS n FROM versions').get()).toEqual({ n: 1 });
-    } finally {
-      check.close();
-    }
-
-    const reset = new Database(join(dataDir, 'bucket.db'));
-    reset.pragma(`user_version = ${MIGRATIONS.length}`);
-    reset.close();
+    await schema.set(schema.known);
     server = await startTestServer({ dataDir });
     try {
       const read = await client(server.url, key)(
