@@ -110,7 +110,7 @@ export class TreeAppend {
   }
 
   mark(): TreeMark {
-    return { tree: this.tree, entries: this.entries.length, nodes: this.nodes.idx.length };
+    return { tree: this.tree.clone(), entries: this.entries.length, nodes: this.nodes.idx.length };
   }
 
   restore(mark: TreeMark): void {
@@ -124,11 +124,6 @@ export class TreeAppend {
     const index = this.tree.size;
     const canonical = canonicalBytes(entryOf(draft, index, time));
     const leaf = leafHash(canonical);
-    const next = this.tree.clone();
-    const completed: { level: number; index: number; hash: Buffer }[] = [];
-    next.append(leaf, (id, hash) => {
-      if (id.level > 0) completed.push({ ...id, hash });
-    });
     const { decision } = draft;
     const e = this.entries;
     e.idx.push(index);
@@ -145,12 +140,13 @@ export class TreeAppend {
     );
     e.canonical.push(canonical);
     e.leafHash.push(leaf);
-    for (const node of completed) {
-      this.nodes.level.push(node.level);
-      this.nodes.idx.push(node.index);
-      this.nodes.hash.push(node.hash);
-    }
-    this.tree = next;
+    // Cannot throw with a 32-byte leaf hash below 2^53 leaves.
+    this.tree.append(leaf, (id, hash) => {
+      if (id.level === 0) return;
+      this.nodes.level.push(id.level);
+      this.nodes.idx.push(id.index);
+      this.nodes.hash.push(hash);
+    });
     return { leafIndex: index, leafHash: leaf.toString('hex') };
   }
 
@@ -192,14 +188,17 @@ export class AuditReads {
   /** Leaves from audit_entries, higher subtrees from audit_nodes: one round trip for all ids. */
   async subtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.db().query<{ hash: Buffer | null }>(
-      'SELECT coalesce(e.leaf_hash, n.hash) AS hash ' +
+    // Named, so each connection plans it once: planning costs more than running it.
+    const { rows } = await this.db().query<{ hash: Buffer | null }>({
+      name: 'audit-subtrees',
+      text:
+        'SELECT coalesce(e.leaf_hash, n.hash) AS hash ' +
         'FROM unnest($1::int[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, ord) ' +
         'LEFT JOIN audit_entries e ON q.level = 0 AND e.idx = q.idx ' +
         'LEFT JOIN audit_nodes n ON q.level > 0 AND n.level = q.level AND n.idx = q.idx ' +
         'ORDER BY q.ord',
-      [ids.map((id) => id.level), ids.map((id) => id.index)],
-    );
+      values: [ids.map((id) => id.level), ids.map((id) => id.index)],
+    });
     return ids.map((id, i) => {
       const hash = rows[i]?.hash;
       if (!hash) throw new Error(`audit subtree ${id.level}/${id.index} is not stored`);
