@@ -246,14 +246,16 @@ export class GovernanceTables {
   ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null> {
     return inTransaction(this.pool, async (client) => {
       const found = await client.query<IntegrationRow>(
-        BUMP +
-          'UPDATE integrations SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
+        'UPDATE integrations SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
         [at, id],
       );
       const row = found.rows[0];
       if (!row) return null;
+      // The stamp moves last (an unreferenced CTE runs after the main statement): rows, then the
+      // stamp, the order of every other change, so that two changes cannot deadlock.
       const keys = await client.query<KeyRow>(
-        'WITH revoked AS (UPDATE keys SET revoked_at = $1 WHERE integration_id = $2 ' +
+        'WITH bump AS (UPDATE change_stamp SET value = value + 1 WHERE id = 1), ' +
+          'revoked AS (UPDATE keys SET revoked_at = $1 WHERE integration_id = $2 ' +
           'AND revoked_at IS NULL RETURNING *) SELECT * FROM revoked ORDER BY created_at, id',
         [at, id],
       );
