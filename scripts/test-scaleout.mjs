@@ -43,7 +43,17 @@ if (missing.length > 0) {
 const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
 const child = spawn(
   process.execPath,
-  [vitest, 'run', 'test/e2e', 'test/cli', 'test/durability', ...process.argv.slice(2)],
+  // One file at a time: every server here shares the machine with PostgreSQL, Redis and s3rver,
+  // and the rate tests measure accepted rates over a few seconds.
+  [
+    vitest,
+    'run',
+    '--no-file-parallelism',
+    'test/e2e',
+    'test/cli',
+    'test/durability',
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit', env: { ...process.env, BUCKET_TEST_BACKEND: 'scaleout' } },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -28,6 +28,10 @@ const S3RVER_MAIN = createRequire(import.meta.url).resolve('s3rver');
 
 /** Runs in the child: starts s3rver and prints its port, then serves until killed. */
 const SERVER_SCRIPT = `
+// s3rver's file store races itself: deleting the last object under a prefix removes the directory
+// while another upload opens a file in it, and the stream's 'error' has no listener. That request
+// fails (the SDK retries it); the server must not die with it.
+process.on('uncaughtException', (error) => console.error('s3rver (kept running):', error.message));
 const S3rver = require(process.argv[1]);
 const [, , directory, bucket] = process.argv;
 new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: bucket }] })
