@@ -52,3 +52,37 @@ export function rateLimitsOf(
       }
     : { perSecond: document.limits.readsPerSecond, productPerSecond: rule?.readsPerSecond ?? null };
 }
+
+/**
+ * Charges a request to its product's share (when it has one), then to the global rate — a request
+ * its share refuses does not spend the global rate (SPEC §2.3). `charge` spends one point of a
+ * window and answers the milliseconds until it reopens when it refuses, or null when it allows.
+ * Answers the refusal, or null when both allowed; adapters (memory, Redis) differ only in `charge`.
+ */
+export async function chargeShareFirst(
+  kind: RateKind,
+  product: string | null,
+  limits: RateLimits,
+  charge: (window: string, key: string, perSecond: number) => Promise<number | null>,
+): Promise<RateVerdict | null> {
+  if (product !== null && limits.productPerSecond !== null) {
+    const refused = await charge(`${kind}:product`, product, limits.productPerSecond);
+    if (refused !== null) {
+      return {
+        kind,
+        allowed: false,
+        retryAfterMs: refused,
+        scope: 'product',
+        limit: limits.productPerSecond,
+      };
+    }
+  }
+  const refused = await charge(`${kind}:global`, 'all', limits.perSecond);
+  if (refused === null) return null;
+  return { kind, allowed: false, retryAfterMs: refused, scope: 'global', limit: limits.perSecond };
+}
+
+/** The verdict of a request both its share and the global rate allowed. */
+export function rateAllowed(kind: RateKind, limits: RateLimits): RateVerdict {
+  return { kind, allowed: true, retryAfterMs: 0, scope: null, limit: limits.perSecond };
+}

@@ -4,7 +4,14 @@
  * same windows, so the limit holds across nodes.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
+import {
+  chargeShareFirst,
+  rateAllowed,
+  type RateKind,
+  type RateLimits,
+  type RateUsage,
+  type RateVerdict,
+} from '../../domain/rates.js';
 
 /** Points per window at least, so that rounding a rate to whole points stays within 5 %. */
 const MIN_POINTS_PER_WINDOW = 10;
@@ -68,31 +75,12 @@ export class MemoryRates {
   }
 
   async consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
-    // The product's share first: a request its share refuses does not spend the global rate.
-    if (product !== null && limits.productPerSecond !== null) {
-      const refused = await this.charge(`${kind}:product`, product, limits.productPerSecond);
-      if (refused !== null) {
-        return {
-          kind,
-          allowed: false,
-          retryAfterMs: refused,
-          scope: 'product',
-          limit: limits.productPerSecond,
-        };
-      }
-    }
-    const refused = await this.charge(`${kind}:global`, 'all', limits.perSecond);
-    if (refused !== null) {
-      return {
-        kind,
-        allowed: false,
-        retryAfterMs: refused,
-        scope: 'global',
-        limit: limits.perSecond,
-      };
-    }
+    const refusal = await chargeShareFirst(kind, product, limits, (window, key, perSecond) =>
+      this.charge(window, key, perSecond),
+    );
+    if (refusal) return refusal;
     this.accepted[kind].add();
-    return { kind, allowed: true, retryAfterMs: 0, scope: null, limit: limits.perSecond };
+    return rateAllowed(kind, limits);
   }
 
   async usage(): Promise<RateUsage> {

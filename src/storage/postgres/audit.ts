@@ -10,29 +10,9 @@ import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../
 import { leafHash } from '../../audit/rfc6962.js';
 import type { AuditQuery, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
 import type { Queryable } from './connection.js';
+import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
 
 const PAGE = 1000;
-
-interface EntryRow {
-  idx: number;
-  canonical: Buffer;
-  leaf_hash: Buffer;
-}
-
-interface CheckpointRow {
-  size: number;
-  root_hash: Buffer;
-  note: string;
-  created_at: string;
-}
-
-function toEntry(row: EntryRow): StoredAuditEntry {
-  return { index: row.idx, canonical: row.canonical, leafHash: row.leaf_hash };
-}
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  return { size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
-}
 
 /** The columns of audit_entries, one array per column (inserted with unnest in one statement). */
 class EntryColumns {

@@ -4,108 +4,21 @@
  * the same statement or transaction, so that caches on every node see it (changeStamp()).
  */
 import type pg from 'pg';
-import type { Severity, ThreatId } from '../../domain/decision.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
-import type { PolicyDocument, PolicyVersion } from '../../domain/policy.js';
-import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type { PolicyVersion } from '../../domain/policy.js';
+import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { inTransaction, type Queryable } from './connection.js';
-
-interface KeyRow {
-  id: string;
-  hash: string;
-  kind: string;
-  product: string | null;
-  integration_id: string | null;
-  name: string;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-interface PolicyRow {
-  version: number;
-  hash: string;
-  document: string;
-  reason: string;
-  created_at: string;
-  created_by: string;
-}
-
-interface IntegrationRow {
-  id: string;
-  type: string;
-  product: string;
-  classes: string;
-  data_schema: string;
-  approved_at: string;
-  approved_by: string;
-  revoked_at: string | null;
-}
-
-interface ThreatRow {
-  at: string;
-  request_id: string;
-  principal_id: string | null;
-  principal_kind: string | null;
-  product: string | null;
-  threat_id: string;
-  severity: string;
-  evidence: string;
-  counted: boolean;
-}
-
-function toKey(row: KeyRow): KeyRecord {
-  return {
-    id: row.id,
-    hash: row.hash,
-    kind: row.kind as PrincipalKind,
-    product: row.product,
-    integrationId: row.integration_id,
-    name: row.name,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
-
-function toPolicy(row: PolicyRow): PolicyVersion {
-  return {
-    version: row.version,
-    hash: row.hash,
-    document: JSON.parse(row.document) as PolicyDocument,
-    reason: row.reason,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
-
-function toIntegration(row: IntegrationRow): IntegrationRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    product: row.product,
-    classes: JSON.parse(row.classes) as string[],
-    dataSchema: JSON.parse(row.data_schema) as Record<string, unknown>,
-    approvedAt: row.approved_at,
-    approvedBy: row.approved_by,
-    revokedAt: row.revoked_at,
-  };
-}
-
-function toThreat(row: ThreatRow): ThreatRecord {
-  return {
-    at: row.at,
-    requestId: row.request_id,
-    principalId: row.principal_id,
-    principalKind: row.principal_kind as PrincipalKind | null,
-    product: row.product,
-    threatId: row.threat_id as ThreatId,
-    severity: row.severity as Severity,
-    evidence: row.evidence,
-    counted: row.counted,
-  };
-}
+import {
+  toKey,
+  toPolicy,
+  toIntegration,
+  toThreat,
+  type KeyRow,
+  type PolicyRow,
+  type IntegrationRow,
+  type ThreatRow,
+} from '../rows.js';
 
 /** Prefixes a data-modifying statement with the stamp's move: both happen or neither. */
 const BUMP = 'WITH bump AS (UPDATE change_stamp SET value = value + 1 WHERE id = 1) ';

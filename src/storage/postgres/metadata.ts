@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { SubtreeId } from '../../audit/compact.js';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
-import type { ArtifactKey, ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
+import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { PolicyVersion } from '../../domain/policy.js';
 import type { KeyRecord } from '../../domain/principal.js';
@@ -29,51 +29,7 @@ import { createPool, Readers, type Queryable } from './connection.js';
 import { GovernanceTables } from './governance.js';
 import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
-
-interface VersionRow {
-  product: string;
-  class: string;
-  name: string;
-  version: number;
-  sha256: string;
-  size: number;
-  content_type: string;
-  meta: string;
-  created_at: string;
-  created_by: string;
-  retention_mode: string;
-  retention_until: string | null;
-  tombstone: boolean;
-  storage: string;
-}
-
-type ReadRow = VersionRow & { inline_content: Buffer | null };
-
-const VERSION_COLUMNS =
-  'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
-  'retention_mode, retention_until, tombstone, storage';
-
-function toVersion(row: VersionRow): ArtifactVersion {
-  return {
-    product: row.product,
-    class: row.class,
-    name: row.name,
-    version: row.version,
-    sha256: row.sha256,
-    size: row.size,
-    contentType: row.content_type,
-    meta: JSON.parse(row.meta) as Record<string, string>,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    retention: { mode: row.retention_mode as RetentionMode, until: row.retention_until },
-    tombstone: row.tombstone,
-    storage: row.storage as ArtifactVersion['storage'],
-  };
-}
-
-function toRead(row: ReadRow): VersionForRead {
-  return { version: toVersion(row), inline: row.inline_content };
-}
+import { toVersion, toRead, VERSION_COLUMNS, type VersionRow, type ReadRow } from '../rows.js';
 
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
 type WriteJob =

@@ -5,7 +5,14 @@
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
+import {
+  chargeShareFirst,
+  rateAllowed,
+  type RateKind,
+  type RateLimits,
+  type RateUsage,
+  type RateVerdict,
+} from '../../domain/rates.js';
 import { windowFor } from '../memory/rates.js';
 import { ACCEPTED_LAST_SECOND, COUNT_ACCEPTED, INCREMENT_WINDOW } from './scripts.js';
 
@@ -52,31 +59,12 @@ export class RedisRates {
   ) {}
 
   async consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
-    // The product's share first: a request its share refuses does not spend the global rate.
-    if (product !== null && limits.productPerSecond !== null) {
-      const refused = await this.charge(`${kind}:product`, product, limits.productPerSecond);
-      if (refused !== null) {
-        return {
-          kind,
-          allowed: false,
-          retryAfterMs: refused,
-          scope: 'product',
-          limit: limits.productPerSecond,
-        };
-      }
-    }
-    const refused = await this.charge(`${kind}:global`, 'all', limits.perSecond);
-    if (refused !== null) {
-      return {
-        kind,
-        allowed: false,
-        retryAfterMs: refused,
-        scope: 'global',
-        limit: limits.perSecond,
-      };
-    }
+    const refusal = await chargeShareFirst(kind, product, limits, (window, key, perSecond) =>
+      this.charge(window, key, perSecond),
+    );
+    if (refusal) return refusal;
     await COUNT_ACCEPTED.run(this.redis, [this.acceptedPrefix(kind)], []);
-    return { kind, allowed: true, retryAfterMs: 0, scope: null, limit: limits.perSecond };
+    return rateAllowed(kind, limits);
   }
 
   /** Requests accepted over the last second by every node. */

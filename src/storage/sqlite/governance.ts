@@ -1,64 +1,14 @@
 /** The SQLite tables of migration 2: integrations, threat records, key suspensions. */
 import type Database from 'better-sqlite3';
-import type { Severity, ThreatId } from '../../domain/decision.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
-import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
-
-interface IntegrationRow {
-  id: string;
-  type: string;
-  product: string;
-  classes: string;
-  data_schema: string;
-  approved_at: string;
-  approved_by: string;
-  revoked_at: string | null;
-}
-
-interface ThreatRow {
-  at: string;
-  request_id: string;
-  principal_id: string | null;
-  principal_kind: string | null;
-  product: string | null;
-  threat_id: string;
-  severity: string;
-  evidence: string;
-  counted: number;
-}
+import { toIntegration, toThreat, type IntegrationRow, type ThreatRow } from '../rows.js';
 
 interface SuspensionRow {
   key_id: string;
   suspended_at: string;
   reason: string;
-}
-
-function toIntegration(row: IntegrationRow): IntegrationRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    product: row.product,
-    classes: JSON.parse(row.classes) as string[],
-    dataSchema: JSON.parse(row.data_schema) as Record<string, unknown>,
-    approvedAt: row.approved_at,
-    approvedBy: row.approved_by,
-    revokedAt: row.revoked_at,
-  };
-}
-
-function toThreat(row: ThreatRow): ThreatRecord {
-  return {
-    at: row.at,
-    requestId: row.request_id,
-    principalId: row.principal_id,
-    principalKind: row.principal_kind as PrincipalKind | null,
-    product: row.product,
-    threatId: row.threat_id as ThreatId,
-    severity: row.severity as Severity,
-    evidence: row.evidence,
-    counted: row.counted === 1,
-  };
 }
 
 export class GovernanceTables {

@@ -2,9 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ArtifactKey, ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
-import type { PolicyDocument, PolicyVersion } from '../../domain/policy.js';
-import type { KeyRecord, PrincipalKind } from '../../domain/principal.js';
+import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
+import type { PolicyVersion } from '../../domain/policy.js';
+import type { KeyRecord } from '../../domain/principal.js';
 import type { SubtreeId } from '../../audit/compact.js';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type {
@@ -28,91 +28,15 @@ import { GovernanceTables } from './governance.js';
 import { GroupCommitter } from './group-commit.js';
 import { HeadCache } from './head-cache.js';
 import { MIGRATIONS } from './migrations.js';
-
-interface VersionRow {
-  product: string;
-  class: string;
-  name: string;
-  version: number;
-  sha256: string;
-  size: number;
-  content_type: string;
-  meta: string;
-  created_at: string;
-  created_by: string;
-  retention_mode: string;
-  retention_until: string | null;
-  tombstone: number;
-  storage: string;
-}
-
-interface KeyRow {
-  id: string;
-  hash: string;
-  kind: string;
-  product: string | null;
-  integration_id: string | null;
-  name: string;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-interface PolicyRow {
-  version: number;
-  hash: string;
-  document: string;
-  reason: string;
-  created_at: string;
-  created_by: string;
-}
-
-function toPolicy(row: PolicyRow): PolicyVersion {
-  return {
-    version: row.version,
-    hash: row.hash,
-    document: JSON.parse(row.document) as PolicyDocument,
-    reason: row.reason,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
-
-const VERSION_COLUMNS =
-  'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
-  'retention_mode, retention_until, tombstone, storage';
-
-function toVersion(row: VersionRow): ArtifactVersion {
-  return {
-    product: row.product,
-    class: row.class,
-    name: row.name,
-    version: row.version,
-    sha256: row.sha256,
-    size: row.size,
-    contentType: row.content_type,
-    meta: JSON.parse(row.meta) as Record<string, string>,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    retention: { mode: row.retention_mode as RetentionMode, until: row.retention_until },
-    tombstone: row.tombstone === 1,
-    storage: row.storage as ArtifactVersion['storage'],
-  };
-}
-
-function toKey(row: KeyRow): KeyRecord {
-  return {
-    id: row.id,
-    hash: row.hash,
-    kind: row.kind as PrincipalKind,
-    product: row.product,
-    integrationId: row.integration_id,
-    name: row.name,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
+import {
+  toPolicy,
+  toVersion,
+  toKey,
+  VERSION_COLUMNS,
+  type VersionRow,
+  type KeyRow,
+  type PolicyRow,
+} from '../rows.js';
 
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
 type WriteJob =
