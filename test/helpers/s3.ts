@@ -28,9 +28,21 @@ const S3RVER_MAIN = createRequire(import.meta.url).resolve('s3rver');
 
 /** Runs in the child: starts s3rver and prints its port, then serves until killed. */
 const SERVER_SCRIPT = `
-// s3rver's file store races itself: deleting the last object under a prefix removes the directory
-// while another upload opens a file in it, and the stream's 'error' has no listener. That request
-// fails (the SDK retries it); the server must not die with it.
+const path = require('node:path');
+const fs = require('node:fs/promises');
+// s3rver's file store races itself: deleting the last object under a prefix removes the
+// directory while another upload opens a file in it, whose stream 'error' has no listener (the
+// server dies, or the request hangs). Deleting keeps the directories here, which closes the race.
+const FilesystemStore = require(path.join(path.dirname(process.argv[1]), 'stores', 'filesystem.js'));
+FilesystemStore.prototype.deleteObject = async function (bucket, key) {
+  await Promise.all(
+    ['object', 'object.md5', 'metadata.json'].map((kind) =>
+      fs.unlink(this.getResourcePath(bucket, key, kind)).catch((error) => {
+        if (error.code !== 'ENOENT') throw error;
+      }),
+    ),
+  );
+};
 process.on('uncaughtException', (error) => console.error('s3rver (kept running):', error.message));
 const S3rver = require(process.argv[1]);
 const [, , directory, bucket] = process.argv;

@@ -56,6 +56,9 @@ export class S3BlobStore implements BlobStore {
       // Our own SHA-256 guards the content; extra checksums break many S3-compatible stores.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // A store that stops answering fails the request (the SDK retries it) instead of holding
+      // an upload, its write slot and its client forever: 5 s to connect, 60 s of silence.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     });
   }
 
