@@ -9,6 +9,7 @@ import { loadSigningKey } from './audit/signing-key.js';
 import { ArtifactService } from './services/artifacts.js';
 import { AuditService } from './services/audit.js';
 import { Coherence } from './services/coherence.js';
+import { ContentSweeper } from './services/content-sweeper.js';
 import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
@@ -43,6 +44,8 @@ export interface Bucket {
   readonly integrations: IntegrationService;
   readonly threats: ThreatService;
   readonly audit: AuditService;
+  /** Removes contents no version records (a write refused after its blob was stored). */
+  readonly sweeper: ContentSweeper;
   readonly stats: DecisionStats;
   readonly metrics: BucketMetrics;
   readonly installationId: string;
@@ -145,6 +148,7 @@ export async function createBucket(
       },
       audit,
     );
+    const sweeper = new ContentSweeper(metadata, blobs);
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
       alert: (request, found) =>
@@ -164,12 +168,14 @@ export async function createBucket(
       integrations,
       threats,
       audit,
+      sweeper,
       stats,
       metrics,
       installationId,
       newOwnerKey,
       async close() {
         coherence?.stop();
+        await sweeper.stop();
         await audit.close().catch(() => {
           // Closing must go on: the store may be the thing that failed.
         });

@@ -31,6 +31,12 @@ export async function startServer(
     await bucket.close();
     throw error;
   }
+  // Orphan contents are swept in the background: at start (after a short delay) and hourly.
+  bucket.sweeper.start((result) => {
+    if (result instanceof Error)
+      logger.warn({ err: result.message }, 'orphan content sweep failed');
+    else logger.info(result, 'orphan contents removed');
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

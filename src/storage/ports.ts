@@ -102,6 +102,8 @@ export interface AuditStore {
   checkpoints(): AsyncIterable<StoredCheckpoint>;
   /** Every stored artifact version with its inline bytes, for verification. */
   allVersions(): AsyncIterable<VersionForRead>;
+  /** Whether any version (a tombstone's empty digest aside) records the content `sha256`. */
+  isContentReferenced(sha256: string): Promise<boolean>;
 }
 
 export interface MetadataStore extends AuditStore {
@@ -218,6 +220,13 @@ export interface BlobStore {
   /** Streams a content (or part of it); rejects when it does not exist. */
   read(sha256: string, range?: ByteRange): Promise<Readable>;
   exists(sha256: string): Promise<boolean>;
+  /** Stored contents last written before `before` (ms since the epoch), with that time. */
+  contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }>;
+  /**
+   * Deletes a stored content if it is still last-modified before `before` — a write storing the
+   * same bytes meanwhile renews it, and keeps it. Answers whether it was deleted.
+   */
+  removeIfOlder(sha256: string, before: number): Promise<boolean>;
 }
 
 /** A held write slot; `release` is idempotent. */

@@ -127,4 +127,34 @@ export class FileBlobStore implements BlobStore {
       return false;
     }
   }
+
+  async *contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }> {
+    for (const first of await listDirectory(this.contentDir)) {
+      for (const second of await listDirectory(join(this.contentDir, first))) {
+        for (const name of await listDirectory(join(this.contentDir, first, second))) {
+          if (!SHA256_HEX.test(name)) continue;
+          const info = await stat(join(this.contentDir, first, second, name)).catch(() => null);
+          if (info && info.mtimeMs < before) yield { sha256: name, modified: info.mtimeMs };
+        }
+      }
+    }
+  }
+
+  async removeIfOlder(sha256: string, before: number): Promise<boolean> {
+    const path = this.pathOf(sha256);
+    const info = await stat(path).catch(() => null);
+    if (!info || info.mtimeMs >= before) return false;
+    await rm(path, { force: true });
+    return true;
+  }
+}
+
+/** The entries of a directory; [] when it does not exist (nothing stored there yet). */
+async function listDirectory(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
 }

@@ -397,6 +397,13 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.audit.checkpoints();
   }
 
+  async isContentReferenced(sha256: string): Promise<boolean> {
+    const { rows } = await this.db.query('SELECT 1 FROM versions WHERE sha256 = $1 LIMIT 1', [
+      sha256,
+    ]);
+    return rows.length > 0;
+  }
+
   async *allVersions(): AsyncIterable<VersionForRead> {
     let after: [string, string, string, number] = ['', '', '', 0];
     for (;;) {

@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -128,6 +129,30 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  async *contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }> {
+    for await (const object of this.listUnder('sha256/')) {
+      const sha256 = object.key.slice(object.key.lastIndexOf('/') + 1);
+      if (object.modified < before && /^[0-9a-f]{64}$/.test(sha256)) {
+        yield { sha256, modified: object.modified };
+      }
+    }
+  }
+
+  async removeIfOlder(sha256: string, before: number): Promise<boolean> {
+    const key = this.keyOf(sha256);
+    let modified: number;
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      modified = head.LastModified?.getTime() ?? Number.POSITIVE_INFINITY;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    if (modified >= before) return false;
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    return true;
+  }
+
   /** Deletes the temporaries last modified before `before` (ms since the epoch). */
   private async removeTemporaries(before: number): Promise<void> {
     let batch: string[] = [];
@@ -149,13 +174,18 @@ export class S3BlobStore implements BlobStore {
     await flush();
   }
 
-  private async *listTemporaries(): AsyncIterable<{ key: string; modified: number }> {
+  private listTemporaries(): AsyncIterable<{ key: string; modified: number }> {
+    return this.listUnder(TEMP_DIR);
+  }
+
+  /** Every object under `folder` (below the store's prefix), with its last-modified time. */
+  private async *listUnder(folder: string): AsyncIterable<{ key: string; modified: number }> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
-          Prefix: `${this.prefix}${TEMP_DIR}`,
+          Prefix: `${this.prefix}${folder}`,
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );

@@ -75,16 +75,16 @@ export class S3BlobWriter implements BlobWriter {
       this.body.end();
       const failure = await this.finished;
       if (failure) throw failure;
-      // Content-addressed: an object already at the address holds these very bytes.
-      if (!(await this.target.exists(sha256))) {
-        await this.target.client.send(
-          new CopyObjectCommand({
-            Bucket: this.target.bucket,
-            Key: key,
-            CopySource: `${this.target.bucket}/${encodeURI(this.tempKey)}`,
-          }),
-        );
-      }
+      // Copied even when the address holds these very bytes already (content-addressed): the
+      // copy renews its modification time, so the orphan sweep (services/content-sweeper.ts)
+      // never takes an old unreferenced object that this write is about to reference.
+      await this.target.client.send(
+        new CopyObjectCommand({
+          Bucket: this.target.bucket,
+          Key: key,
+          CopySource: `${this.target.bucket}/${encodeURI(this.tempKey)}`,
+        }),
+      );
       await this.deleteTemporary();
       this.state = 'done';
     } catch (error) {

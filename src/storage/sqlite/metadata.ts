@@ -563,6 +563,15 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.audit.checkpoints();
   }
 
+  async isContentReferenced(sha256: string): Promise<boolean> {
+    const row = this.db
+      .prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM versions WHERE sha256 = ? LIMIT 1',
+      )
+      .get(sha256);
+    return row !== undefined;
+  }
+
   async *allVersions(): AsyncIterable<VersionForRead> {
     type Row = VersionRow & { inline_content: Buffer | null };
     const page = this.db.prepare<[string, string, string, number, number], Row>(

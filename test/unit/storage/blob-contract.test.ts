@@ -132,6 +132,28 @@ describe.each([
   );
 
   it(
+    'lists stored contents by age, and removes one only while it is still older than a time',
+    withSubject(async ({ store }) => {
+      const bytes = randomBytes(2000);
+      const digest = await put(store, bytes);
+      const listed = async (before: number) => {
+        const found: string[] = [];
+        for await (const content of store.contentsBefore(before)) found.push(content.sha256);
+        return found;
+      };
+      // Written just now: not before an hour ago, but before a second from now.
+      expect(await listed(Date.now() - 3_600_000)).not.toContain(digest);
+      expect(await listed(Date.now() + 1_000)).toContain(digest);
+      expect(await store.removeIfOlder(digest, Date.now() - 3_600_000)).toBe(false);
+      expect(await store.exists(digest)).toBe(true);
+      expect(await store.removeIfOlder(digest, Date.now() + 1_000)).toBe(true);
+      expect(await store.exists(digest)).toBe(false);
+      expect(await store.removeIfOlder(digest, Date.now() + 1_000)).toBe(false);
+      expect(await listed(Date.now() + 1_000)).not.toContain(digest);
+    }),
+  );
+
+  it(
     'reads inclusive byte ranges',
     withSubject(async ({ store }) => {
       const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
