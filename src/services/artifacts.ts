@@ -129,18 +129,16 @@ export class ArtifactService {
 
   /** Charges the request to its rate; the gate's limits stage decides on the verdict (T5). */
   private chargeRate(kind: RateKind, product: string): Promise<RateVerdict> {
-    return this.limiter.consume(
-      kind,
-      product,
-      rateLimitsOf(this.policies.current().document, kind, product),
-    );
+    return this.limiter
+      .consume(kind, product, rateLimitsOf(this.policies.current().document, kind, product))
+      .catch(limiterUnavailable);
   }
 
   /** A write slot, unless the rate already refused the write (it then holds none). */
   private async acquireWriteSlot(rate: RateVerdict) {
     if (!rate.allowed) return null;
     const limits = this.policies.current().document.limits;
-    return this.limiter.tryAcquireWrite(limits.concurrentWrites);
+    return this.limiter.tryAcquireWrite(limits.concurrentWrites).catch(limiterUnavailable);
   }
 
   private async putWithSlot(
@@ -550,4 +548,16 @@ function auditDraft(request: RequestInfo, decision: Decision, version: ArtifactV
     size: version.size,
     version: version.version,
   };
+}
+
+/**
+ * The limiter (rates, write slots: Redis in a scale-out) not answering: the gate cannot decide
+ * the limits stage, so it fails closed with 503, as for any failure inside the gate.
+ */
+function limiterUnavailable(): never {
+  // The backend's own error stays out of the answer: it may name internal hosts.
+  throw new BucketError(
+    'gate_unavailable',
+    'the limiter (rates, write slots) does not answer; nothing was stored, retry later',
+  );
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/config.js';
 import { startServer, createLogger, type RunningServer } from '../../src/server.js';
 import { FileBlobStore } from '../../src/storage/fs/blobs.js';
+import { MemoryLimiter } from '../../src/storage/memory/limiter.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/metadata.js';
 import { client, createKey, type TestServer } from '../helpers/server.js';
 
@@ -76,6 +77,7 @@ describe('health and metrics', () => {
   let server: RunningServer;
   let metadata: SqliteMetadataStore & { failing: boolean };
   let blobs: FileBlobStore & { failing: boolean };
+  let limiterDown = false;
   let anonymous: ReturnType<typeof client>;
   let writer: ReturnType<typeof client>;
 
@@ -84,7 +86,18 @@ describe('health and metrics', () => {
     metadata = failable(new SqliteMetadataStore(join(dataDir, 'bucket.db')));
     blobs = failable(new FileBlobStore(join(dataDir, 'blobs')));
     const config = configFromEnv({ BUCKET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
-    server = await startServer(config, { metadata, blobs }, createLogger('silent'));
+    // A limiter whose rates and write slots stop answering while `limiterDown` is set.
+    const memory = new MemoryLimiter();
+    const limiter = new Proxy(memory, {
+      get(target, property, receiver) {
+        if (limiterDown && (property === 'consume' || property === 'tryAcquireWrite')) {
+          return () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.7:6379 (test)'));
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    server = await startServer(config, { metadata, blobs, limiter }, createLogger('silent'));
     const ownerKey = server.bucket.newOwnerKey;
     if (!ownerKey) throw new Error('no owner key');
     anonymous = client(server.url);
@@ -141,6 +154,27 @@ describe('health and metrics', () => {
       metadata.failing = false;
     }
     expect((await anonymous('GET', '/health')).json.status).toBe('healthy');
+  });
+
+  it('fails closed with 503 when the limiter does not answer, storing nothing', async () => {
+    limiterDown = true;
+    try {
+      const path = '/v1/artifacts/ai_assistant/metadata/limiter-down.json';
+      const write = await writer('PUT', path, {
+        body: JSON.stringify({ down: true }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(write.status).toBe(503);
+      expect(write.json.error.code).toBe('gate_unavailable');
+      // The backend's own error (hosts, ports) stays out of the answer.
+      expect(write.bytes.toString()).not.toContain('10.0.0.7');
+      expect((await writer('GET', path)).status).toBe(503);
+    } finally {
+      limiterDown = false;
+    }
+    expect(
+      (await writer('GET', '/v1/artifacts/ai_assistant/metadata/limiter-down.json')).status,
+    ).toBe(404);
   });
 
   it('serves Prometheus text whose counters move with traffic', async () => {
