@@ -25,8 +25,6 @@ const CHECKPOINT_INTERVAL_MS = 1_000;
 export interface AuditServiceOptions {
   readonly origin: string;
   readonly signer: NoteSigner;
-  /** Called with the tree size after every append (the metrics gauge). */
-  readonly onSize?: (size: number) => void;
   /** Told of each second's aggregated rate refusals once their entries are stored (T5). */
   readonly onRateRefusals?: (refusals: readonly RateRefusalSecond[]) => Promise<void>;
 }
@@ -83,7 +81,6 @@ export class AuditService {
 
   async init(): Promise<void> {
     this.lastCheckpointSize = (await this.metadata.latestCheckpoint())?.size ?? -1;
-    this.options.onSize?.(await this.metadata.auditSize());
     this.checkpointTimer = setInterval(() => {
       this.checkpointIfGrown().catch(() => {
         // A failing store is reported by /health; the next tick tries again.
@@ -127,7 +124,6 @@ export class AuditService {
   private async append(draft: AuditDraft): Promise<AuditReceipt> {
     const [receipt] = await this.metadata.appendAudit([draft]);
     if (!receipt) throw new Error('the audit store returned no receipt');
-    this.options.onSize?.(receipt.leafIndex + 1);
     return receipt;
   }
 
@@ -160,11 +156,7 @@ export class AuditService {
     if (this.aggregates.size === 0) return;
     const seconds = [...this.aggregates.values()];
     this.aggregates.clear();
-    const receipts = await this.metadata.appendAudit(
-      seconds.map(({ draft, count }) => ({ ...draft, count })),
-    );
-    const last = receipts[receipts.length - 1];
-    if (last) this.options.onSize?.(last.leafIndex + 1);
+    await this.metadata.appendAudit(seconds.map(({ draft, count }) => ({ ...draft, count })));
     await this.options.onRateRefusals?.(seconds);
   }
 
@@ -200,17 +192,24 @@ export class AuditService {
   }
 
   private async signCurrent(): Promise<StoredCheckpoint> {
-    const size = await this.metadata.auditSize();
+    const checkpoint = await this.sign(await this.metadata.auditSize());
+    this.lastCheckpointSize = Math.max(this.lastCheckpointSize, checkpoint.size);
+    return checkpoint;
+  }
+
+  /** Signs and stores the checkpoint of the first `size` entries. */
+  private async sign(size: number): Promise<StoredCheckpoint> {
     const rootHash = await this.root(size);
-    const body = checkpointBody({ origin: this.options.origin, size, rootHash });
     const checkpoint: StoredCheckpoint = {
       size,
       rootHash,
-      note: signNote(body, this.options.signer),
+      note: signNote(
+        checkpointBody({ origin: this.options.origin, size, rootHash }),
+        this.options.signer,
+      ),
       createdAt: new Date().toISOString(),
     };
     await this.metadata.insertCheckpoint(checkpoint);
-    this.lastCheckpointSize = Math.max(this.lastCheckpointSize, size);
     return checkpoint;
   }
 
@@ -358,18 +357,7 @@ export class AuditService {
   private async checkpointFor(size: number): Promise<StoredCheckpoint> {
     const latest = await this.metadata.latestCheckpoint();
     if (latest && latest.size === size) return latest;
-    const rootHash = await this.root(size);
-    const checkpoint: StoredCheckpoint = {
-      size,
-      rootHash,
-      note: signNote(
-        checkpointBody({ origin: this.options.origin, size, rootHash }),
-        this.options.signer,
-      ),
-      createdAt: new Date().toISOString(),
-    };
-    await this.metadata.insertCheckpoint(checkpoint);
-    return checkpoint;
+    return this.sign(size);
   }
 }
 
