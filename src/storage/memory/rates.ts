@@ -3,7 +3,7 @@
  * Redis store of the scale-out issue replaces `RateLimiterMemory` with `RateLimiterRedis`, with the
  * same windows, so the limit holds across nodes.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import {
   chargeShareFirst,
   rateAllowed,
@@ -25,6 +25,24 @@ const USAGE_SLOT_MS = 100;
  * (≤ 1 s, usually 100–200 ms): over any span of a few seconds the accepted rate stays within a few
  * per cent of the limit, while each window still holds enough points to round accurately.
  */
+/**
+ * Spends one point of `key` in a rate-limiter-flexible limiter (memory or Redis store): null when
+ * allowed, else the milliseconds until the window reopens. Any other error (a store that does not
+ * answer) is thrown: the gate fails closed on it.
+ */
+export async function spendPoint(
+  limiter: RateLimiterAbstract,
+  key: string,
+): Promise<number | null> {
+  try {
+    await limiter.consume(key, 1);
+    return null;
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
+    throw error;
+  }
+}
+
 export function windowFor(perSecond: number): { windowMs: number; points: number } {
   const windowMs = Math.min(
     1000,
@@ -88,14 +106,8 @@ export class MemoryRates {
   }
 
   /** Spends one point; null when allowed, else the milliseconds until the window reopens. */
-  private async charge(scope: string, key: string, perSecond: number): Promise<number | null> {
-    try {
-      await this.window(scope, perSecond).limiter.consume(key, 1);
-      return null;
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
-      throw error;
-    }
+  private charge(scope: string, key: string, perSecond: number): Promise<number | null> {
+    return spendPoint(this.window(scope, perSecond).limiter, key);
   }
 
   private window(scope: string, perSecond: number): Window {

@@ -4,7 +4,7 @@
  * limit holds for all nodes together.
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import {
   chargeShareFirst,
   rateAllowed,
@@ -13,7 +13,7 @@ import {
   type RateUsage,
   type RateVerdict,
 } from '../../domain/rates.js';
-import { windowFor } from '../memory/rates.js';
+import { spendPoint, windowFor } from '../memory/rates.js';
 import { ACCEPTED_LAST_SECOND, COUNT_ACCEPTED, INCREMENT_WINDOW } from './scripts.js';
 
 /**
@@ -82,14 +82,8 @@ export class RedisRates {
   }
 
   /** Spends one point; null when allowed, else the milliseconds until the window reopens. */
-  private async charge(scope: string, key: string, perSecond: number): Promise<number | null> {
-    try {
-      await this.window(scope, perSecond).limiter.consume(key, 1);
-      return null;
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
-      throw error;
-    }
+  private charge(scope: string, key: string, perSecond: number): Promise<number | null> {
+    return spendPoint(this.window(scope, perSecond).limiter, key);
   }
 
   private window(scope: string, perSecond: number): Window {

@@ -195,6 +195,9 @@ export class SqliteMetadataStore implements MetadataStore {
       anyArtifactOfClass: db.prepare<[string], { found: number }>(
         'SELECT 1 AS found FROM artifacts WHERE class = ? LIMIT 1',
       ),
+      contentReferenced: db.prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM versions WHERE sha256 = ? LIMIT 1',
+      ),
       headVersion: db.prepare<[string, string, string], { head_version: number }>(
         'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
       ),
@@ -564,12 +567,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async isContentReferenced(sha256: string): Promise<boolean> {
-    const row = this.db
-      .prepare<[string], { found: number }>(
-        'SELECT 1 AS found FROM versions WHERE sha256 = ? LIMIT 1',
-      )
-      .get(sha256);
-    return row !== undefined;
+    return this.statements.contentReferenced.get(sha256) !== undefined;
   }
 
   async *allVersions(): AsyncIterable<VersionForRead> {
