@@ -55,7 +55,11 @@ async function runSuites(
   processes: ProcessTracker,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const suite of SUITES) {
+  const chosen =
+    options.only === null
+      ? SUITES
+      : SUITES.filter((suite) => options.only?.includes(suite.name.toLowerCase()));
+  for (const suite of chosen) {
     try {
       rows.push(...(await suite.run({ profile: options.profile, bucket, bare, log, processes })));
     } catch (error) {

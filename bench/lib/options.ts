@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly help: boolean;
   readonly profile: BenchProfile;
+  /** Suite names (`--only`), lower case; null runs them all. */
+  readonly only: readonly string[] | null;
 }
 
 export const MiB = 1024 * 1024;
@@ -46,12 +48,24 @@ const QUICK: BenchProfile = {
   auditLogSize: 100_000,
 };
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--json]
+/** The suites' names, in table order (`--only` accepts these). */
+export const SUITE_NAMES = [
+  '1 KiB requests',
+  'gate overhead',
+  'gate decision',
+  'large transfer',
+  'audit log',
+  'scale-out',
+].join(', ');
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]
 
 Measures the Bucket beside a bare Fastify 5 server started in the same run.
   --quick   2 s load runs, a 50 MB transfer and a 100k-entry audit log instead of 5 s,
             200 MB and 1M entries (under a minute)
   --json    print one JSON document instead of the table (progress still goes to stderr)
+  --only S  run only these suites (comma-separated, case-insensitive):
+            ${SUITE_NAMES}
   --help    this text
 See docs/PERFORMANCE.md for how to read the figures.`;
 
@@ -61,11 +75,21 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let json = false;
   let quick = false;
   let help = false;
-  for (const argument of argv) {
-    if (argument === '--json') json = true;
+  let only: string[] | null = null;
+  for (let i = 0; i < argv.length; i += 1) {
+    const argument = argv[i] as string;
+    if (argument === '--only' || argument.startsWith('--only=')) {
+      const value = argument === '--only' ? argv[(i += 1)] : argument.slice('--only='.length);
+      if (value === undefined || value.trim() === '')
+        throw new UsageError('--only needs suite names');
+      only = value.split(',').map((name) => name.trim().toLowerCase());
+      const known = SUITE_NAMES.toLowerCase().split(', ');
+      const unknown = only.filter((name) => !known.includes(name));
+      if (unknown.length) throw new UsageError(`unknown suite "${unknown.join('", "')}"`);
+    } else if (argument === '--json') json = true;
     else if (argument === '--quick') quick = true;
     else if (argument === '--help' || argument === '-h') help = true;
     else throw new UsageError(`unknown option "${argument}"`);
   }
-  return { json, quick, help, profile: quick ? QUICK : FULL };
+  return { json, quick, help, only, profile: quick ? QUICK : FULL };
 }

@@ -31,13 +31,14 @@ export async function startBare(): Promise<ServerProcess> {
   });
 }
 
-/** `node bin/bucket.js serve` on a new temporary data directory, with a product key created. */
-export async function startBucket(): Promise<BucketUnderTest> {
-  return startBucketProcess('Bucket', [
-    ...nodeFlags(),
-    join(REPO_ROOT, 'bin', 'bucket.js'),
-    'serve',
-  ]);
+/**
+ * `node bin/bucket.js serve` on a new temporary data directory, with a product key created; `bin`
+ * names another build's launcher (to compare two builds on the same machine).
+ */
+export async function startBucket(
+  bin = join(REPO_ROOT, 'bin', 'bucket.js'),
+): Promise<BucketUnderTest> {
+  return startBucketProcess('Bucket', [...nodeFlags(), bin, 'serve']);
 }
 
 /**

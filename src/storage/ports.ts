@@ -102,7 +102,7 @@ export interface AuditStore {
   checkpoints(): AsyncIterable<StoredCheckpoint>;
   /** Every stored artifact version with its inline bytes, for verification. */
   allVersions(): AsyncIterable<VersionForRead>;
-  /** Whether any version (a tombstone's empty digest aside) records the content `sha256`. */
+  /** Whether any version keeps its content `sha256` in the blob store (not inline in its row). */
   isContentReferenced(sha256: string): Promise<boolean>;
 }
 

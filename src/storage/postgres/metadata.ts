@@ -398,9 +398,10 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async isContentReferenced(sha256: string): Promise<boolean> {
-    const { rows } = await this.db.query('SELECT 1 FROM versions WHERE sha256 = $1 LIMIT 1', [
-      sha256,
-    ]);
+    const { rows } = await this.db.query(
+      "SELECT 1 FROM versions WHERE sha256 = $1 AND storage = 'blob' LIMIT 1",
+      [sha256],
+    );
     return rows.length > 0;
   }
 

@@ -38,6 +38,11 @@ import {
   type PolicyRow,
 } from '../rows.js';
 
+interface UsageCounters {
+  readonly products: Map<string, ProductUsage>;
+  total: ProductUsage;
+}
+
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
 type WriteJob =
   | { readonly kind: 'version'; readonly commit: VersionCommit }
@@ -54,6 +59,13 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly audit: AuditTables;
   private readonly heads = new HeadCache();
   private readonly governance: GovernanceTables;
+  /**
+   * The usage counters as committed (product_usage), kept in memory: every write reads them twice
+   * (the gate's facts, the commit's re-check), and this process is the database's only writer.
+   * Moved by each commit inside its transaction, dropped (and reloaded from the database on the
+   * next read) whenever a savepoint or batch rolls back.
+   */
+  private usageCounters: UsageCounters | null = null;
 
   private readonly readOnly: boolean;
 
@@ -94,7 +106,10 @@ export class SqliteMetadataStore implements MetadataStore {
         job.kind === 'version'
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
-      () => this.audit.reload(),
+      () => {
+        this.usageCounters = null;
+        this.audit.reload();
+      },
     );
     this.governance = new GovernanceTables(
       this.db,
@@ -196,7 +211,8 @@ export class SqliteMetadataStore implements MetadataStore {
         'SELECT 1 AS found FROM artifacts WHERE class = ? LIMIT 1',
       ),
       contentReferenced: db.prepare<[string], { found: number }>(
-        'SELECT 1 AS found FROM versions WHERE sha256 = ? LIMIT 1',
+        // storage = 'blob' lets SQLite use the partial index (migration 4).
+        "SELECT 1 AS found FROM versions WHERE sha256 = ? AND storage = 'blob' LIMIT 1",
       ),
       headVersion: db.prepare<[string, string, string], { head_version: number }>(
         'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
@@ -238,13 +254,6 @@ export class SqliteMetadataStore implements MetadataStore {
         'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
           'ON CONFLICT (product) DO UPDATE SET bytes = bytes + excluded.bytes, ' +
           'artifacts = artifacts + excluded.artifacts',
-      ),
-      usage: db.prepare<[string], ProductUsage>(
-        'SELECT bytes, artifacts FROM product_usage WHERE product = ?',
-      ),
-      // One row per product: the total is a sum over a handful of rows, never a scan of versions.
-      totalUsage: db.prepare<[], { bytes: number | null; artifacts: number | null }>(
-        'SELECT sum(bytes) AS bytes, sum(artifacts) AS artifacts FROM product_usage',
       ),
       allUsage: db.prepare<[], ProductUsage & { product: string }>(
         'SELECT product, bytes, artifacts FROM product_usage',
@@ -437,6 +446,10 @@ export class SqliteMetadataStore implements MetadataStore {
       },
       total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
     };
+    // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
+    const counters = this.counters();
+    counters.products.set(v.product, after.product);
+    counters.total = after.total;
     this.statements.insertVersion.run({
       product: v.product,
       class: v.class,
@@ -462,7 +475,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async usage(product: string): Promise<ProductUsage> {
-    return this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 };
+    return this.readUsage(product).product;
   }
 
   async usageFacts(product: string): Promise<UsageFacts> {
@@ -470,19 +483,30 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async usageByProduct(): Promise<Record<string, ProductUsage>> {
-    const usage: Record<string, ProductUsage> = {};
-    for (const row of this.statements.allUsage.all()) {
-      usage[row.product] = { bytes: row.bytes, artifacts: row.artifacts };
-    }
-    return usage;
+    return Object.fromEntries(this.counters().products);
   }
 
   private readUsage(product: string): UsageFacts {
-    const total = this.statements.totalUsage.get();
+    const counters = this.counters();
     return {
-      product: this.statements.usage.get(product) ?? { bytes: 0, artifacts: 0 },
-      total: { bytes: total?.bytes ?? 0, artifacts: total?.artifacts ?? 0 },
+      product: counters.products.get(product) ?? { bytes: 0, artifacts: 0 },
+      total: counters.total,
     };
+  }
+
+  /** The usage counters, loaded from product_usage when none are held. */
+  private counters(): UsageCounters {
+    if (this.usageCounters) return this.usageCounters;
+    const products = new Map<string, ProductUsage>();
+    const total = { bytes: 0, artifacts: 0 };
+    for (const row of this.statements.allUsage.all()) {
+      products.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
+      total.bytes += row.bytes;
+      total.artifacts += row.artifacts;
+    }
+    // A read-only store (verify) sees other processes' commits: it never keeps the counters.
+    if (!this.readOnly) this.usageCounters = { products, total };
+    return { products, total };
   }
 
   async insertIntegration(record: IntegrationRecord): Promise<void> {

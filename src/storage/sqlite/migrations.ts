@@ -131,4 +131,11 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   ) STRICT;
   `,
+  // 4: the content index covers blob contents only — the one question it answers is whether a
+  // blob is still referenced (the orphan sweep). Indexing every inline content's digest cost each
+  // small write a random page of the index.
+  `
+  DROP INDEX versions_sha256;
+  CREATE INDEX versions_blob_sha256 ON versions (sha256) WHERE storage = 'blob';
+  `,
 ];

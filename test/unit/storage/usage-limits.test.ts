@@ -4,6 +4,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
@@ -95,6 +96,37 @@ describe('commitVersion with storage limits', () => {
     expect(await store.usageByProduct()).toEqual({
       gurukul: { bytes: 300, artifacts: 1 },
       core: { bytes: 200, artifacts: 1 },
+    });
+  });
+
+  it('keeps the usage as committed when a commit fails in its statements, and after reopening', async () => {
+    const first = await store.commitVersion(
+      audited({ version: version('x', 100), expectedCurrentVersion: 0, inline: null, limits }),
+    );
+    expect(first.ok).toBe(true);
+    // Another hand removes the head row: the next commit of x, decided as a creation, passes its
+    // checks and moves the counters, then its version insert breaks the primary key.
+    const other = new Database(join(dir, 'bucket.db'));
+    other.prepare("DELETE FROM artifacts WHERE name = 'x'").run();
+    other.close();
+    await expect(
+      store.commitVersion(
+        audited({ version: version('x', 400), expectedCurrentVersion: 0, inline: null, limits }),
+      ),
+    ).rejects.toThrow(/UNIQUE/);
+    expect(await store.usage('gurukul')).toEqual({ bytes: 100, artifacts: 1 });
+    const result = await store.commitVersion(
+      audited({ version: version('y', 50), expectedCurrentVersion: 0, inline: null, limits }),
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      usage: { product: { bytes: 150, artifacts: 2 }, total: { bytes: 150, artifacts: 2 } },
+    });
+    await store.close();
+    store = new SqliteMetadataStore(join(dir, 'bucket.db'));
+    expect(await store.usageFacts('gurukul')).toEqual({
+      product: { bytes: 150, artifacts: 2 },
+      total: { bytes: 150, artifacts: 2 },
     });
   });
 });
