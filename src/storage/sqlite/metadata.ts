@@ -21,13 +21,12 @@ import type {
 } from '../ports.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
-import { storageBreach } from '../../domain/usage.js';
 import { SchemaTooNewError } from '../errors.js';
 import { AuditTables } from './audit.js';
 import { GovernanceTables } from './governance.js';
-import { GroupCommitter } from './group-commit.js';
 import { HeadCache } from './head-cache.js';
 import { MIGRATIONS } from './migrations.js';
+import { loadUsage, SqliteWriter } from './writer.js';
 import {
   toPolicy,
   toVersion,
@@ -38,34 +37,29 @@ import {
   type PolicyRow,
 } from '../rows.js';
 
-interface UsageCounters {
-  readonly products: Map<string, ProductUsage>;
-  total: ProductUsage;
-}
-
-/** What one group-commit job does: commit a version (with its audit entry) or append entries. */
-type WriteJob =
-  | { readonly kind: 'version'; readonly commit: VersionCommit }
-  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
-type WriteOutcome = CommitResult | AuditReceipt[];
-
 export { SchemaTooNewError };
+
+export interface SqliteStoreOptions {
+  /** Open an existing database without ever writing to it (see the constructor). */
+  readonly readonly?: boolean;
+}
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
-  private readonly commits: GroupCommitter<WriteJob, WriteOutcome>;
+  private readonly writes: SqliteWriter;
   private readonly audit: AuditTables;
   private readonly heads = new HeadCache();
   private readonly governance: GovernanceTables;
   /**
-   * The usage counters as committed (product_usage), kept in memory: every write reads them twice
-   * (the gate's facts, the commit's re-check), and this process is the database's only writer.
-   * Moved by each commit inside its transaction, dropped (and reloaded from the database on the
-   * next read) whenever a savepoint or batch rolls back.
+   * The usage counters as committed, for the gate's facts: loaded once, then moved by the usage
+   * each successful commit reports (this process is the database's only writer). The commit's
+   * re-check of the limits uses the writer's own counters, inside its transaction.
    */
-  private usageCounters: UsageCounters | null = null;
+  private readonly usageCounters: ReturnType<typeof loadUsage> | null;
+  /** The audit log's committed size: loaded once, then moved by each receipt. */
+  private committedAuditSize: number;
 
   private readonly readOnly: boolean;
 
@@ -76,7 +70,7 @@ export class SqliteMetadataStore implements MetadataStore {
    */
   constructor(
     readonly file: string,
-    options: { readonly?: boolean } = {},
+    options: SqliteStoreOptions = {},
   ) {
     this.readOnly = options.readonly === true;
     if (this.readOnly) {
@@ -100,17 +94,9 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     this.statements = this.prepare();
     this.audit = new AuditTables(this.db);
-    this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
-      this.db,
-      (job) =>
-        job.kind === 'version'
-          ? this.applyCommit(job.commit)
-          : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
-      () => {
-        this.usageCounters = null;
-        this.audit.reload();
-      },
-    );
+    this.committedAuditSize = this.audit.size;
+    this.usageCounters = this.readOnly ? null : loadUsage(this.db);
+    this.writes = new SqliteWriter(this.db);
     this.governance = new GovernanceTables(
       this.db,
       (id) => {
@@ -214,9 +200,6 @@ export class SqliteMetadataStore implements MetadataStore {
         // storage = 'blob' lets SQLite use the partial index (migration 4).
         "SELECT 1 AS found FROM versions WHERE sha256 = ? AND storage = 'blob' LIMIT 1",
       ),
-      headVersion: db.prepare<[string, string, string], { head_version: number }>(
-        'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
-      ),
       version: db.prepare<[string, string, string, number], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?`,
       ),
@@ -239,24 +222,6 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       versions: db.prepare<[string, string, string], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? ORDER BY version`,
-      ),
-      insertVersion: db.prepare(
-        `INSERT INTO versions (${VERSION_COLUMNS}, inline_content) VALUES ` +
-          '(@product, @class, @name, @version, @sha256, @size, @contentType, @meta, @createdAt, ' +
-          '@createdBy, @retentionMode, @retentionUntil, @tombstone, @storage, @inline)',
-      ),
-      upsertHead: db.prepare(
-        'INSERT INTO artifacts (product, class, name, head_version, tombstone) VALUES (?, ?, ?, ?, ?) ' +
-          'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
-          'tombstone = excluded.tombstone',
-      ),
-      addUsage: db.prepare(
-        'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
-          'ON CONFLICT (product) DO UPDATE SET bytes = bytes + excluded.bytes, ' +
-          'artifacts = artifacts + excluded.artifacts',
-      ),
-      allUsage: db.prepare<[], ProductUsage & { product: string }>(
-        'SELECT product, bytes, artifacts FROM product_usage',
       ),
     };
   }
@@ -419,59 +384,26 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async commitVersion(commit: VersionCommit): Promise<CommitResult> {
-    return this.commits.submit({ kind: 'version', commit }) as Promise<CommitResult>;
+    try {
+      const result = (await this.writes.submit({ kind: 'version', commit })) as CommitResult;
+      if (result.ok) {
+        this.noteReceipts([result.receipt]);
+        if (result.usage && this.usageCounters) {
+          this.usageCounters.products.set(commit.version.product, result.usage.product);
+          this.usageCounters.total = result.usage.total;
+        }
+      }
+      return result;
+    } finally {
+      // Whether it committed or not, the next read of this head comes from the database.
+      this.heads.delete(commit.version);
+    }
   }
 
-  /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
-  private applyCommit(commit: VersionCommit): CommitResult {
-    const v = commit.version;
-    // Dropped inside the transaction: whether it commits or rolls back, the next read of this
-    // head comes from the database.
-    this.heads.delete(v);
-    const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
-    if (current !== commit.expectedCurrentVersion) {
-      return { ok: false, reason: 'version_conflict', current };
+  private noteReceipts(receipts: readonly AuditReceipt[]): void {
+    for (const receipt of receipts) {
+      this.committedAuditSize = Math.max(this.committedAuditSize, receipt.leafIndex + 1);
     }
-    const added = current === 0 ? 1 : 0;
-    // Re-checked under the write lock: writes decided concurrently cannot together pass a limit.
-    const before = this.readUsage(v.product);
-    if (commit.limits) {
-      const breach = storageBreach(before, commit.limits, v.size, added);
-      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
-    }
-    const after = {
-      product: {
-        bytes: before.product.bytes + v.size,
-        artifacts: before.product.artifacts + added,
-      },
-      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
-    };
-    // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
-    const counters = this.counters();
-    counters.products.set(v.product, after.product);
-    counters.total = after.total;
-    this.statements.insertVersion.run({
-      product: v.product,
-      class: v.class,
-      name: v.name,
-      version: v.version,
-      sha256: v.sha256,
-      size: v.size,
-      contentType: v.contentType,
-      meta: JSON.stringify(v.meta),
-      createdAt: v.createdAt,
-      createdBy: v.createdBy,
-      retentionMode: v.retention.mode,
-      retentionUntil: v.retention.until,
-      tombstone: v.tombstone ? 1 : 0,
-      storage: v.storage,
-      inline: commit.inline,
-    });
-    this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
-    this.statements.addUsage.run(v.product, v.size, added);
-    // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
-    const receipt = this.audit.append(commit.audit, new Date().toISOString());
-    return { ok: true, usage: { product: after.product, total: after.total }, receipt };
   }
 
   async usage(product: string): Promise<ProductUsage> {
@@ -483,30 +415,16 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async usageByProduct(): Promise<Record<string, ProductUsage>> {
-    return Object.fromEntries(this.counters().products);
+    return Object.fromEntries((this.usageCounters ?? loadUsage(this.db)).products);
   }
 
   private readUsage(product: string): UsageFacts {
-    const counters = this.counters();
+    // A read-only store (verify) sees other processes' commits: it never keeps the counters.
+    const counters = this.usageCounters ?? loadUsage(this.db);
     return {
       product: counters.products.get(product) ?? { bytes: 0, artifacts: 0 },
       total: counters.total,
     };
-  }
-
-  /** The usage counters, loaded from product_usage when none are held. */
-  private counters(): UsageCounters {
-    if (this.usageCounters) return this.usageCounters;
-    const products = new Map<string, ProductUsage>();
-    const total = { bytes: 0, artifacts: 0 };
-    for (const row of this.statements.allUsage.all()) {
-      products.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
-      total.bytes += row.bytes;
-      total.artifacts += row.artifacts;
-    }
-    // A read-only store (verify) sees other processes' commits: it never keeps the counters.
-    if (!this.readOnly) this.usageCounters = { products, total };
-    return { products, total };
   }
 
   async insertIntegration(record: IntegrationRecord): Promise<void> {
@@ -555,11 +473,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
     if (drafts.length === 0) return [];
-    return this.commits.submit({ kind: 'audit', drafts }) as Promise<AuditReceipt[]>;
+    const receipts = (await this.writes.submit({ kind: 'audit', drafts })) as AuditReceipt[];
+    this.noteReceipts(receipts);
+    return receipts;
   }
 
   async auditSize(): Promise<number> {
-    return this.audit.size;
+    // Read-only, the size of the snapshot being read; otherwise what this store has committed.
+    return this.readOnly ? this.audit.size : this.committedAuditSize;
   }
 
   async auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {

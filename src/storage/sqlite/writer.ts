@@ -1,0 +1,146 @@
+/**
+ * The write side of the embedded store: version commits (with their audit entries) and audit
+ * appends, group-committed on the store's connection (group-commit.ts).
+ */
+import type Database from 'better-sqlite3';
+import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import { storageBreach } from '../../domain/usage.js';
+import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
+import { VERSION_COLUMNS } from '../rows.js';
+import { AuditTables } from './audit.js';
+import { GroupCommitter } from './group-commit.js';
+
+/** What one group-commit job does: commit a version (with its audit entry) or append entries. */
+export type WriteJob =
+  | { readonly kind: 'version'; readonly commit: VersionCommit }
+  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
+export type WriteOutcome = CommitResult | AuditReceipt[];
+
+interface UsageCounters {
+  readonly products: Map<string, ProductUsage>;
+  total: ProductUsage;
+}
+
+/** The usage counters as committed in product_usage (one row per product, never a scan). */
+export function loadUsage(db: Database.Database): UsageCounters {
+  const rows = db
+    .prepare<[], ProductUsage & { product: string }>(
+      'SELECT product, bytes, artifacts FROM product_usage',
+    )
+    .all();
+  const products = new Map<string, ProductUsage>();
+  const total = { bytes: 0, artifacts: 0 };
+  for (const row of rows) {
+    products.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
+    total.bytes += row.bytes;
+    total.artifacts += row.artifacts;
+  }
+  return { products, total };
+}
+
+export class SqliteWriter {
+  private readonly statements: ReturnType<SqliteWriter['prepare']>;
+  private readonly audit: AuditTables;
+  private readonly commits: GroupCommitter<WriteJob, WriteOutcome>;
+  /**
+   * The usage counters, held in memory for the commit's re-check of the limits: the writer is the
+   * only one that moves them. Dropped (reloaded on the next commit) whenever a savepoint or batch
+   * rolls back, like the audit tree's edge.
+   */
+  private usage: UsageCounters | null = null;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = this.prepare();
+    this.audit = new AuditTables(db);
+    this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
+      db,
+      (job) =>
+        job.kind === 'version'
+          ? this.applyCommit(job.commit)
+          : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
+      () => {
+        this.usage = null;
+        this.audit.reload();
+      },
+    );
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      headVersion: db.prepare<[string, string, string], { head_version: number }>(
+        'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
+      ),
+      insertVersion: db.prepare(
+        `INSERT INTO versions (${VERSION_COLUMNS}, inline_content) VALUES ` +
+          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertHead: db.prepare(
+        'INSERT INTO artifacts (product, class, name, head_version, tombstone) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
+          'tombstone = excluded.tombstone',
+      ),
+      addUsage: db.prepare(
+        'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (product) DO UPDATE SET bytes = bytes + excluded.bytes, ' +
+          'artifacts = artifacts + excluded.artifacts',
+      ),
+    };
+  }
+
+  submit(job: WriteJob): Promise<WriteOutcome> {
+    return this.commits.submit(job);
+  }
+
+  /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
+  private applyCommit(commit: VersionCommit): CommitResult {
+    const v = commit.version;
+    const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
+    if (current !== commit.expectedCurrentVersion) {
+      return { ok: false, reason: 'version_conflict', current };
+    }
+    const added = current === 0 ? 1 : 0;
+    // Re-checked under the write lock: writes decided concurrently cannot together pass a limit.
+    this.usage ??= loadUsage(this.db);
+    const before: UsageFacts = {
+      product: this.usage.products.get(v.product) ?? { bytes: 0, artifacts: 0 },
+      total: this.usage.total,
+    };
+    if (commit.limits) {
+      const breach = storageBreach(before, commit.limits, v.size, added);
+      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
+    }
+    const after = {
+      product: {
+        bytes: before.product.bytes + v.size,
+        artifacts: before.product.artifacts + added,
+      },
+      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
+    };
+    // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
+    this.usage.products.set(v.product, after.product);
+    this.usage.total = after.total;
+    this.statements.insertVersion.run(
+      v.product,
+      v.class,
+      v.name,
+      v.version,
+      v.sha256,
+      v.size,
+      v.contentType,
+      JSON.stringify(v.meta),
+      v.createdAt,
+      v.createdBy,
+      v.retention.mode,
+      v.retention.until,
+      v.tombstone ? 1 : 0,
+      v.storage,
+      commit.inline,
+    );
+    this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
+    this.statements.addUsage.run(v.product, v.size, added);
+    // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
+    const receipt = this.audit.append(commit.audit, new Date().toISOString());
+    return { ok: true, usage: after, receipt };
+  }
+}
