@@ -96,7 +96,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.audit = new AuditTables(this.db);
     this.committedAuditSize = this.audit.size;
     this.usageCounters = this.readOnly ? null : loadUsage(this.db);
-    this.writes = new SqliteWriter(this.db);
+    // Dropped inside the commit's transaction: whether it commits or rolls back, the next read of
+    // that head comes from the database.
+    this.writes = new SqliteWriter(this.db, (key) => this.heads.delete(key));
     this.governance = new GovernanceTables(
       this.db,
       (id) => {
@@ -384,20 +386,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async commitVersion(commit: VersionCommit): Promise<CommitResult> {
-    try {
-      const result = (await this.writes.submit({ kind: 'version', commit })) as CommitResult;
-      if (result.ok) {
-        this.noteReceipts([result.receipt]);
-        if (result.usage && this.usageCounters) {
-          this.usageCounters.products.set(commit.version.product, result.usage.product);
-          this.usageCounters.total = result.usage.total;
-        }
+    const result = (await this.writes.submit({ kind: 'version', commit })) as CommitResult;
+    if (result.ok) {
+      this.noteReceipts([result.receipt]);
+      if (result.usage && this.usageCounters) {
+        this.usageCounters.products.set(commit.version.product, result.usage.product);
+        this.usageCounters.total = result.usage.total;
       }
-      return result;
-    } finally {
-      // Whether it committed or not, the next read of this head comes from the database.
-      this.heads.delete(commit.version);
     }
+    return result;
   }
 
   private noteReceipts(receipts: readonly AuditReceipt[]): void {

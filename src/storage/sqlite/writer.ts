@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { ArtifactKey } from '../../domain/artifact.js';
 import { storageBreach } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
 import { VERSION_COLUMNS } from '../rows.js';
@@ -49,7 +50,14 @@ export class SqliteWriter {
    */
   private usage: UsageCounters | null = null;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /**
+     * Called inside the transaction of each version commit, before it can commit or roll back:
+     * whatever the store keeps of that artifact's head must then come from the database again.
+     */
+    private readonly onHeadMoving: (key: ArtifactKey) => void = () => {},
+  ) {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
     this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
@@ -95,6 +103,7 @@ export class SqliteWriter {
   /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
   private applyCommit(commit: VersionCommit): CommitResult {
     const v = commit.version;
+    this.onHeadMoving(v);
     const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
     if (current !== commit.expectedCurrentVersion) {
       return { ok: false, reason: 'version_conflict', current };
