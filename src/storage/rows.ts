@@ -20,6 +20,34 @@ export const VERSION_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
   'retention_mode, retention_until, tombstone, storage';
 
+/**
+ * A version's values in VERSION_COLUMNS order, then its inline bytes: what both adapters insert.
+ * `flag` writes the tombstone as the adapter stores booleans.
+ */
+export function versionValues<Flag>(
+  v: ArtifactVersion,
+  inline: Buffer | null,
+  flag: (value: boolean) => Flag,
+) {
+  return [
+    v.product,
+    v.class,
+    v.name,
+    v.version,
+    v.sha256,
+    v.size,
+    v.contentType,
+    JSON.stringify(v.meta),
+    v.createdAt,
+    v.createdBy,
+    v.retention.mode,
+    v.retention.until,
+    flag(v.tombstone),
+    v.storage,
+    inline,
+  ] as const;
+}
+
 export interface VersionRow {
   product: string;
   class: string;

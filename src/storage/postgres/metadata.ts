@@ -29,7 +29,14 @@ import { createPool, Readers, type Queryable } from './connection.js';
 import { GovernanceTables } from './governance.js';
 import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
-import { toVersion, toRead, VERSION_COLUMNS, type VersionRow, type ReadRow } from '../rows.js';
+import {
+  toVersion,
+  toRead,
+  VERSION_COLUMNS,
+  versionValues,
+  type VersionRow,
+  type ReadRow,
+} from '../rows.js';
 
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
 type WriteJob =
@@ -317,24 +324,7 @@ export class PostgresMetadataStore implements MetadataStore {
         'INSERT INTO product_usage (product, bytes, artifacts) VALUES ($1, $6, $16) ' +
         'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
         'artifacts = product_usage.artifacts + excluded.artifacts',
-      [
-        v.product,
-        v.class,
-        v.name,
-        v.version,
-        v.sha256,
-        v.size,
-        v.contentType,
-        JSON.stringify(v.meta),
-        v.createdAt,
-        v.createdBy,
-        v.retention.mode,
-        v.retention.until,
-        v.tombstone,
-        v.storage,
-        commit.inline,
-        added,
-      ],
+      [...versionValues(v, commit.inline, (tombstone) => tombstone), added],
     );
     // Last: the entry joins the tree only with a version whose statements succeeded.
     const receipt = tree.append(commit.audit, new Date().toISOString());

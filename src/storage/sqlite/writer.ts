@@ -7,7 +7,7 @@ import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey } from '../../domain/artifact.js';
 import { storageBreach } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
-import { VERSION_COLUMNS } from '../rows.js';
+import { VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { GroupCommitter } from './group-commit.js';
 
@@ -130,21 +130,7 @@ export class SqliteWriter {
     this.usage.products.set(v.product, after.product);
     this.usage.total = after.total;
     this.statements.insertVersion.run(
-      v.product,
-      v.class,
-      v.name,
-      v.version,
-      v.sha256,
-      v.size,
-      v.contentType,
-      JSON.stringify(v.meta),
-      v.createdAt,
-      v.createdBy,
-      v.retention.mode,
-      v.retention.until,
-      v.tombstone ? 1 : 0,
-      v.storage,
-      commit.inline,
+      ...versionValues(v, commit.inline, (tombstone) => (tombstone ? 1 : 0)),
     );
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
     this.statements.addUsage.run(v.product, v.size, added);
