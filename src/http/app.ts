@@ -52,6 +52,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   const logRequests = logger.isLevelEnabled('info');
   app.decorateRequest('principal', null);
   app.decorateRequest('decision', null);
+  app.decorateRequest('changeEntry', null);
   app.addSchema(ErrorEnvelope);
 
   // Every route's binding to the gate, as registered (tests enumerate it: no side door).
@@ -71,6 +72,14 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     'onRequest',
     authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats),
   );
+  // A governance change whose store did not record its allow entry changed nothing (a rejected
+  // or repeated proposal, a key that was not suspended): the decision is recorded before the
+  // answer all the same.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const entry = request.changeEntry;
+    if (entry && entry.receipt === null) entry.receipt = await bucket.audit.record(entry.draft);
+    return payload;
+  });
   app.addHook('onResponse', (request, reply, done) => {
     if (!logRequests) return done();
     request.log.info(
@@ -146,6 +155,9 @@ async function recordActionFailure(
   const allowed = request.decision;
   if (!allowed?.allow || request.routeOptions.config.action === undefined) return;
   if (error instanceof BucketError && error.decision) return;
+  // A change that failed records its failure instead of its allow entry (see the onSend hook).
+  const entry = request.changeEntry;
+  if (entry?.receipt === null) request.changeEntry = null;
   const failure =
     error instanceof BucketError
       ? { status: error.status, code: error.code, message: error.message }

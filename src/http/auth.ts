@@ -14,6 +14,19 @@ import { requestInfo } from './request.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/**
+ * Actions that change governance state (keys, policy, integrations, suspensions): their allow
+ * entry is appended by the store in the change's own transaction (SPEC §6), not when decided.
+ */
+export const CHANGE_ACTIONS: ReadonlySet<string> = new Set([
+  'keys.create',
+  'keys.revoke',
+  'keys.reinstate',
+  'policy.update',
+  'integrations.validate',
+  'integrations.revoke',
+]);
+
 /** Throws at start-up for a route that is not bound to the gate: there is no side door. */
 export function assertGateBinding(route: RouteOptions): void {
   const config = route.config ?? {};
@@ -101,7 +114,11 @@ export function authenticate(
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
-      request.decision = (await authorizer.action(requestInfo(request), config.action)).decision;
+      const defer = CHANGE_ACTIONS.has(config.action);
+      const { decision } = await authorizer.action(requestInfo(request), config.action, { defer });
+      request.decision = decision;
+      if (defer)
+        request.changeEntry = { draft: { decision, requestId: request.id }, receipt: null };
     }
   };
 }

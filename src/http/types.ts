@@ -2,6 +2,7 @@
 import type { Decision } from '../domain/decision.js';
 import type { Principal } from '../domain/principal.js';
 import type { Action } from '../gate/context.js';
+import type { ChangeEntry } from '../storage/ports.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,6 +12,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
     decision: Decision | null;
+    /**
+     * The allow entry of a governance change (see CHANGE_ACTIONS in auth.ts), not yet recorded:
+     * the store appends it in the change's transaction; otherwise it is recorded before the
+     * answer, or replaced by a failure entry when the request fails.
+     */
+    changeEntry: ChangeEntry | null;
   }
   interface FastifyContextConfig {
     /** Routes that need no key (SPEC §1): /health, /metrics, /openapi.json, /docs. */

@@ -107,8 +107,12 @@ export class Authorizer {
   }
 
   /** For routes with no target: may this principal perform `action` at all? */
-  async action(request: RequestInfo, action: Action): Promise<Authorized> {
-    return this.require(this.context(request, action));
+  async action(
+    request: RequestInfo,
+    action: Action,
+    options: RequireOptions = {},
+  ): Promise<Authorized> {
+    return this.require(this.context(request, action), undefined, options);
   }
 }
 

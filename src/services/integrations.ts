@@ -11,7 +11,7 @@ import {
 import { BucketError } from '../domain/errors.js';
 import type { KeyRecord } from '../domain/principal.js';
 import { evaluateProposal, type ProposalVerdict } from '../gate/proposal.js';
-import type { MetadataStore } from '../storage/ports.js';
+import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
 
 export interface ProposalAnswer extends ProposalVerdict {
@@ -72,7 +72,11 @@ export class IntegrationService {
    * the same type, product and classes approves it again without change; any other reuse of an
    * id (a different proposal, or a revoked integration) is a conflict.
    */
-  async propose(proposal: IntegrationProposal, approvedBy: string): Promise<ProposalAnswer> {
+  async propose(
+    proposal: IntegrationProposal,
+    approvedBy: string,
+    entry?: ChangeEntry,
+  ): Promise<ProposalAnswer> {
     const verdict = evaluateProposal(proposal, this.policies.current().document);
     const answer = {
       ...verdict,
@@ -101,7 +105,7 @@ export class IntegrationService {
       revokedAt: null,
     };
     try {
-      await this.metadata.insertIntegration(record);
+      await this.metadata.insertIntegration(record, entry);
     } catch (error) {
       // A concurrent proposal under the same id was stored first: judge against it.
       const stored = await this.metadata.getIntegration(record.id);
@@ -125,8 +129,11 @@ export class IntegrationService {
   }
 
   /** Revokes the integration and its keys, effective for the next decision. */
-  async revoke(id: string): Promise<{ integration: IntegrationRecord; revokedKeys: string[] }> {
-    const result = await this.metadata.revokeIntegration(id, new Date().toISOString());
+  async revoke(
+    id: string,
+    entry?: ChangeEntry,
+  ): Promise<{ integration: IntegrationRecord; revokedKeys: string[] }> {
+    const result = await this.metadata.revokeIntegration(id, new Date().toISOString(), entry);
     if (!result) throw new BucketError('integration_not_found', `no integration "${id}"`);
     this.byId.set(id, result.integration);
     this.onKeysRevoked(result.revokedKeys);

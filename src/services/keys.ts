@@ -9,7 +9,7 @@ import {
   type PrincipalKind,
 } from '../domain/principal.js';
 import type { IntegrationRecord } from '../domain/integration.js';
-import type { MetadataStore } from '../storage/ports.js';
+import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
 
 export const KEY_PREFIX = 'bkt_';
@@ -140,7 +140,7 @@ export class KeyService {
     return principalOf(record);
   }
 
-  async create(input: CreateKeyInput): Promise<CreatedKey> {
+  async create(input: CreateKeyInput, entry?: ChangeEntry): Promise<CreatedKey> {
     const kind = input.kind as PrincipalKind;
     if (!PRINCIPAL_KINDS.includes(kind)) {
       throw new BucketError(
@@ -191,7 +191,7 @@ export class KeyService {
       expiresAt,
       revokedAt: null,
     };
-    await this.metadata.insertKey(record);
+    await this.metadata.insertKey(record, entry);
     return { record, key };
   }
 
@@ -230,7 +230,7 @@ export class KeyService {
     return this.metadata.listKeys();
   }
 
-  async revoke(id: string): Promise<KeyRecord> {
+  async revoke(id: string, entry?: ChangeEntry): Promise<KeyRecord> {
     const existing = await this.metadata.getKey(id);
     if (!existing) throw new BucketError('key_not_found', `no key "${id}"`);
     if (existing.kind === 'owner' && existing.revokedAt === null) {
@@ -245,7 +245,7 @@ export class KeyService {
         );
       }
     }
-    const revoked = await this.metadata.revokeKey(id, new Date().toISOString());
+    const revoked = await this.metadata.revokeKey(id, new Date().toISOString(), entry);
     this.cache.delete(existing.hash);
     if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);
     return revoked;

@@ -8,7 +8,7 @@ import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { diffDocuments, type PolicyChange } from '../policy/diff.js';
 import { defaultPolicyVersion, policyHash } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
-import type { MetadataStore } from '../storage/ports.js';
+import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 
 export interface PolicyUpdate {
   readonly document: unknown;
@@ -64,13 +64,13 @@ export class PolicyService {
    * Refuses (400 `invalid_policy`) a document that fails the schema or its cross-references, and
    * (409 `policy_in_use`) one that removes a product or class with stored artifacts.
    */
-  update(update: PolicyUpdate): Promise<PolicyVersion> {
-    const next = this.updates.then(() => this.apply(update));
+  update(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyVersion> {
+    const next = this.updates.then(() => this.apply(update, entry));
     this.updates = next.catch(() => undefined);
     return next;
   }
 
-  private async apply(update: PolicyUpdate): Promise<PolicyVersion> {
+  private async apply(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyVersion> {
     const errors = policyErrors(update.document);
     if (errors.length > 0) {
       throw new BucketError('invalid_policy', describe(errors), { details: { errors } });
@@ -89,7 +89,7 @@ export class PolicyService {
       createdAt: new Date().toISOString(),
       createdBy: update.by,
     };
-    await this.metadata.insertPolicy(version);
+    await this.metadata.insertPolicy(version, entry);
     this.live = version;
     return version;
   }

@@ -9,7 +9,7 @@ import { ESCALATION_DEFAULTS } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
 import type { ThreatRecord } from '../domain/threats.js';
 import { DETECTORS, type DetectorInfo } from '../gate/detectors/index.js';
-import type { MetadataStore } from '../storage/ports.js';
+import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -137,10 +137,13 @@ export class ThreatService {
     this.onRecorded?.(records);
   }
 
-  async reinstate(keyId: string): Promise<{ keyId: string; reinstated: boolean }> {
+  async reinstate(
+    keyId: string,
+    entry?: ChangeEntry,
+  ): Promise<{ keyId: string; reinstated: boolean }> {
     const key = await this.metadata.getKey(keyId);
     if (!key) throw new BucketError('key_not_found', `no key "${keyId}"`);
-    const reinstated = await this.metadata.reinstateKey(keyId);
+    const reinstated = await this.metadata.reinstateKey(keyId, entry);
     this.suspended.delete(keyId);
     return { keyId, reinstated };
   }

@@ -50,6 +50,17 @@ export type CommitResult =
   | { ok: false; reason: 'version_conflict'; current: number }
   | { ok: false; reason: 'insufficient_storage'; rule: string; message: string };
 
+/**
+ * The audit entry of the decision that allowed a governance change (a key, a policy, an
+ * integration, a suspension lifted). A mutation given one appends it in the change's own
+ * transaction, after the change, and sets `receipt` once both have committed: the log never holds
+ * the allow without the change, nor the change without its allow (SPEC §6).
+ */
+export interface ChangeEntry {
+  readonly draft: AuditDraft;
+  receipt: AuditReceipt | null;
+}
+
 /** An audit entry as stored: its exact canonical bytes and its leaf hash (SPEC §6). */
 export interface StoredAuditEntry {
   readonly index: number;
@@ -129,17 +140,17 @@ export interface MetadataStore extends AuditStore {
   /** Sets `key` only if it has no value yet; returns the value now stored. */
   setSettingOnce(key: string, value: string): Promise<string>;
 
-  insertKey(key: KeyRecord): Promise<void>;
+  insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void>;
   findKeyByHash(hash: string): Promise<KeyRecord | null>;
   getKey(id: string): Promise<KeyRecord | null>;
   listKeys(): Promise<KeyRecord[]>;
   /** Marks the key revoked; returns the updated record, or null when it does not exist. */
-  revokeKey(id: string, at: string): Promise<KeyRecord | null>;
+  revokeKey(id: string, at: string, entry?: ChangeEntry): Promise<KeyRecord | null>;
   /** Replaces the secret hash of a key (the owner key supplied by configuration). */
   setKeyHash(id: string, hash: string): Promise<void>;
 
   latestPolicy(): Promise<PolicyVersion | null>;
-  insertPolicy(policy: PolicyVersion): Promise<void>;
+  insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void>;
   /** Every policy version, oldest first. */
   listPolicies(): Promise<PolicyVersion[]>;
   getPolicy(version: number): Promise<PolicyVersion | null>;
@@ -168,7 +179,7 @@ export interface MetadataStore extends AuditStore {
   usageByProduct(): Promise<Record<string, ProductUsage>>;
 
   // Integrations (SPEC §4.2).
-  insertIntegration(record: IntegrationRecord): Promise<void>;
+  insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void>;
   getIntegration(id: string): Promise<IntegrationRecord | null>;
   listIntegrations(): Promise<IntegrationRecord[]>;
   /**
@@ -178,6 +189,7 @@ export interface MetadataStore extends AuditStore {
   revokeIntegration(
     id: string,
     at: string,
+    entry?: ChangeEntry,
   ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null>;
 
   // Threat records and key suspensions (SPEC §5).
@@ -190,7 +202,7 @@ export interface MetadataStore extends AuditStore {
   recentThreats(limit: number): Promise<ThreatRecord[]>;
   suspendKey(suspension: KeySuspension): Promise<void>;
   /** Lifts a suspension; false when the key was not suspended. */
-  reinstateKey(keyId: string): Promise<boolean>;
+  reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean>;
   listSuspensions(): Promise<KeySuspension[]>;
 }
 

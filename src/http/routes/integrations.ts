@@ -78,7 +78,11 @@ export const integrationRoutes =
             authorizer.context(info, 'integrations.validate', { product: proposal.productName }),
           );
         }
-        const answer = await bucket.integrations.propose(proposal, info.principal.id);
+        const answer = await bucket.integrations.propose(
+          proposal,
+          info.principal.id,
+          request.changeEntry ?? undefined,
+        );
         // Threats in a proposal reject it; they never count toward the caller's suspension.
         await bucket.threats.recordUncounted(request.id, info.principal, answer.threats);
         return reply.code(answer.approved ? 200 : 403).send({
@@ -139,7 +143,10 @@ export const integrationRoutes =
         },
       },
       async (request) => {
-        const revoked = await bucket.integrations.revoke(request.params.id);
+        const revoked = await bucket.integrations.revoke(
+          request.params.id,
+          request.changeEntry ?? undefined,
+        );
         return { integration: view(revoked.integration), revokedKeys: revoked.revokedKeys };
       },
     );

@@ -60,7 +60,7 @@ export const keyRoutes =
         },
       },
       async (request, reply) => {
-        const created = await bucket.keys.create(request.body);
+        const created = await bucket.keys.create(request.body, request.changeEntry ?? undefined);
         const { record } = created;
         return reply.code(201).send({
           id: record.id,
@@ -103,7 +103,8 @@ export const keyRoutes =
         },
       },
       async (request) => {
-        return view(await bucket.keys.revoke(request.params.id), suspended);
+        const entry = request.changeEntry ?? undefined;
+        return view(await bucket.keys.revoke(request.params.id, entry), suspended);
       },
     );
   };

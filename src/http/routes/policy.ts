@@ -85,11 +85,14 @@ export const policyRoutes =
       },
       async (request) =>
         live(
-          await bucket.policies.update({
-            document: request.body.document,
-            reason: request.body.reason,
-            by: requestInfo(request).principal.id,
-          }),
+          await bucket.policies.update(
+            {
+              document: request.body.document,
+              reason: request.body.reason,
+              by: requestInfo(request).principal.id,
+            },
+            request.changeEntry ?? undefined,
+          ),
         ),
     );
 

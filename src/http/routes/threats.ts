@@ -52,6 +52,7 @@ export const threatRoutes =
           },
         },
       },
-      async (request) => bucket.threats.reinstate(request.params.id),
+      async (request) =>
+        bucket.threats.reinstate(request.params.id, request.changeEntry ?? undefined),
     );
   };

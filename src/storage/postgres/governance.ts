@@ -36,8 +36,8 @@ export class GovernanceTables {
     return String(rows[0]?.value ?? 0);
   }
 
-  async insertKey(key: KeyRecord): Promise<void> {
-    await this.pool.query(
+  async insertKey(key: KeyRecord, db: Queryable = this.pool): Promise<void> {
+    await db.query(
       BUMP +
         'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, expires_at, ' +
         'revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
@@ -70,8 +70,8 @@ export class GovernanceTables {
     return rows.map(toKey);
   }
 
-  async revokeKey(id: string, at: string): Promise<KeyRecord | null> {
-    const { rows } = await this.pool.query<KeyRow>(
+  async revokeKey(id: string, at: string, db: Queryable = this.pool): Promise<KeyRecord | null> {
+    const { rows } = await db.query<KeyRow>(
       BUMP + 'UPDATE keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
       [at, id],
     );
@@ -89,8 +89,8 @@ export class GovernanceTables {
     return rows[0] ? toPolicy(rows[0]) : null;
   }
 
-  async insertPolicy(policy: PolicyVersion): Promise<void> {
-    await this.pool.query(
+  async insertPolicy(policy: PolicyVersion, db: Queryable = this.pool): Promise<void> {
+    await db.query(
       BUMP +
         'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
         'VALUES ($1, $2, $3, $4, $5, $6)',
@@ -120,8 +120,8 @@ export class GovernanceTables {
     return rows[0] ? toPolicy(rows[0]) : null;
   }
 
-  async insertIntegration(record: IntegrationRecord): Promise<void> {
-    await this.pool.query(
+  async insertIntegration(record: IntegrationRecord, db: Queryable = this.pool): Promise<void> {
+    await db.query(
       BUMP +
         'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
         'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
@@ -153,11 +153,13 @@ export class GovernanceTables {
     return rows.map(toIntegration);
   }
 
+  /** In a transaction of its own, or in the caller's when given its client. */
   async revokeIntegration(
     id: string,
     at: string,
+    within?: pg.PoolClient,
   ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null> {
-    return inTransaction(this.pool, async (client) => {
+    const revoke = async (client: pg.PoolClient) => {
       const found = await client.query<IntegrationRow>(
         'UPDATE integrations SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
         [at, id],
@@ -174,7 +176,8 @@ export class GovernanceTables {
       );
       const revokedKeys = keys.rows.map(toKey);
       return { integration: toIntegration(row), revokedKeys };
-    });
+    };
+    return within ? revoke(within) : inTransaction(this.pool, revoke);
   }
 
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
@@ -233,11 +236,10 @@ export class GovernanceTables {
     );
   }
 
-  async reinstateKey(keyId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      BUMP + 'DELETE FROM key_suspensions WHERE key_id = $1',
-      [keyId],
-    );
+  async reinstateKey(keyId: string, db: Queryable = this.pool): Promise<boolean> {
+    const { rowCount } = await db.query(BUMP + 'DELETE FROM key_suspensions WHERE key_id = $1', [
+      keyId,
+    ]);
     return (rowCount ?? 0) > 0;
   }
 

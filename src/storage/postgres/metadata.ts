@@ -14,6 +14,7 @@ import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { storageBreach } from '../../domain/usage.js';
 import type {
   AuditQuery,
+  ChangeEntry,
   CommitResult,
   ListArtifactsQuery,
   MetadataStore,
@@ -38,11 +39,24 @@ import {
   type ReadRow,
 } from '../rows.js';
 
-/** What one group-commit job does: commit a version (with its audit entry) or append entries. */
+/**
+ * What one group-commit job does: commit a version (with its audit entry), append entries, or
+ * make a governance change followed by its allow entry (see withEntry).
+ */
 type WriteJob =
   | { readonly kind: 'version'; readonly commit: VersionCommit }
-  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
-type WriteOutcome = CommitResult | AuditReceipt[];
+  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
+  | {
+      readonly kind: 'change';
+      readonly run: (client: pg.PoolClient) => Promise<unknown>;
+      readonly changed: (result: unknown) => boolean;
+      readonly draft: AuditDraft;
+    };
+interface ChangeOutcome {
+  readonly result: unknown;
+  readonly receipt: AuditReceipt | null;
+}
+type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
 
 /** The product's usage and the total, in one round trip (a handful of rows, never versions). */
 const USAGE_SQL =
@@ -144,20 +158,43 @@ export class PostgresMetadataStore implements MetadataStore {
     return (await this.getSetting(key)) ?? value;
   }
 
-  insertKey = (key: KeyRecord) => this.governance.insertKey(key);
+  insertKey = (key: KeyRecord, entry?: ChangeEntry) =>
+    entry
+      ? this.withEntry(entry, (client) => this.governance.insertKey(key, client))
+      : this.governance.insertKey(key);
   findKeyByHash = (hash: string) => this.governance.findKeyByHash(hash);
   getKey = (id: string) => this.governance.getKey(id);
   listKeys = () => this.governance.listKeys();
-  revokeKey = (id: string, at: string) => this.governance.revokeKey(id, at);
+  revokeKey = (id: string, at: string, entry?: ChangeEntry) =>
+    entry
+      ? this.withEntry(
+          entry,
+          (client) => this.governance.revokeKey(id, at, client),
+          (key) => key !== null,
+        )
+      : this.governance.revokeKey(id, at);
   setKeyHash = (id: string, hash: string) => this.governance.setKeyHash(id, hash);
   latestPolicy = () => this.governance.latestPolicy();
-  insertPolicy = (policy: PolicyVersion) => this.governance.insertPolicy(policy);
+  insertPolicy = (policy: PolicyVersion, entry?: ChangeEntry) =>
+    entry
+      ? this.withEntry(entry, (client) => this.governance.insertPolicy(policy, client))
+      : this.governance.insertPolicy(policy);
   listPolicies = () => this.governance.listPolicies();
   getPolicy = (version: number) => this.governance.getPolicy(version);
-  insertIntegration = (record: IntegrationRecord) => this.governance.insertIntegration(record);
+  insertIntegration = (record: IntegrationRecord, entry?: ChangeEntry) =>
+    entry
+      ? this.withEntry(entry, (client) => this.governance.insertIntegration(record, client))
+      : this.governance.insertIntegration(record);
   getIntegration = (id: string) => this.governance.getIntegration(id);
   listIntegrations = () => this.governance.listIntegrations();
-  revokeIntegration = (id: string, at: string) => this.governance.revokeIntegration(id, at);
+  revokeIntegration = (id: string, at: string, entry?: ChangeEntry) =>
+    entry
+      ? this.withEntry(
+          entry,
+          (client) => this.governance.revokeIntegration(id, at, client),
+          (revoked) => revoked !== null,
+        )
+      : this.governance.revokeIntegration(id, at);
   insertThreatRecords = (records: readonly ThreatRecord[]) =>
     this.governance.insertThreatRecords(records);
   countCriticalRequests = (principalId: string, since: string) =>
@@ -165,7 +202,34 @@ export class PostgresMetadataStore implements MetadataStore {
   threatCounts = (since: string | null) => this.governance.threatCounts(since);
   recentThreats = (limit: number) => this.governance.recentThreats(limit);
   suspendKey = (suspension: KeySuspension) => this.governance.suspendKey(suspension);
-  reinstateKey = (keyId: string) => this.governance.reinstateKey(keyId);
+  reinstateKey = (keyId: string, entry?: ChangeEntry) =>
+    entry
+      ? this.withEntry(
+          entry,
+          (client) => this.governance.reinstateKey(keyId, client),
+          (lifted) => lifted,
+        )
+      : this.governance.reinstateKey(keyId);
+
+  /**
+   * Runs a governance change and its allow entry in a group-commit transaction (holding the audit
+   * tree head), the entry after the change in the same savepoint. A change that found nothing to
+   * change (`changed` false: an unknown id) appends nothing: its request fails instead.
+   */
+  private async withEntry<T>(
+    entry: ChangeEntry,
+    run: (client: pg.PoolClient) => Promise<T>,
+    changed: (result: T) => boolean = () => true,
+  ): Promise<T> {
+    const outcome = (await this.commits.submit({
+      kind: 'change',
+      run,
+      changed: (result) => changed(result as T),
+      draft: entry.draft,
+    })) as ChangeOutcome;
+    entry.receipt = outcome.receipt;
+    return outcome.result as T;
+  }
   listSuspensions = () => this.governance.listSuspensions();
 
   async hasArtifacts(where: { product: string } | { class: string }): Promise<boolean> {
@@ -280,6 +344,15 @@ export class PostgresMetadataStore implements MetadataStore {
           if (job.kind === 'audit') {
             const time = new Date().toISOString();
             return job.drafts.map((draft) => tree.append(draft, time));
+          }
+          if (job.kind === 'change') {
+            return await inSavepoint(client, async () => {
+              const result = await job.run(client);
+              const receipt = job.changed(result)
+                ? tree.append(job.draft, new Date().toISOString())
+                : null;
+              return { result, receipt };
+            });
           }
           return await inSavepoint(client, () => this.applyCommit(client, tree, job.commit));
         } catch (error) {

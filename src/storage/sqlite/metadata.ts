@@ -9,6 +9,7 @@ import type { SubtreeId } from '../../audit/compact.js';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type {
   AuditQuery,
+  ChangeEntry,
   CommitResult,
   ListArtifactsQuery,
   StoredAuditEntry,
@@ -58,8 +59,6 @@ export class SqliteMetadataStore implements MetadataStore {
    * re-check of the limits uses the writer's own counters, inside its transaction.
    */
   private readonly usageCounters: ReturnType<typeof loadUsage> | null;
-  /** The audit log's committed size: loaded once, then moved by each receipt. */
-  private committedAuditSize: number;
 
   private readonly readOnly: boolean;
 
@@ -94,7 +93,6 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     this.statements = this.prepare();
     this.audit = new AuditTables(this.db);
-    this.committedAuditSize = this.audit.size;
     this.usageCounters = this.readOnly ? null : loadUsage(this.db);
     // Dropped inside the commit's transaction: whether it commits or rolls back, the next read of
     // that head comes from the database.
@@ -252,16 +250,51 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Runs a governance change and moves the change stamp in one transaction. */
-  private changing<T>(change: () => T): T {
-    return this.db.transaction(() => {
-      const result = change();
-      this.statements.bumpChangeStamp.run();
-      return result;
-    })();
+  private changing<T>(change: () => T, entry?: ChangeEntry, changed?: (result: T) => boolean): T {
+    return this.withEntry(
+      entry,
+      () =>
+        this.db.transaction(() => {
+          const result = change();
+          this.statements.bumpChangeStamp.run();
+          return result;
+        })(),
+      changed,
+    );
   }
 
-  async insertKey(key: KeyRecord): Promise<void> {
-    this.changing(() => this.statements.insertKey.run(key));
+  /**
+   * Runs `change` and appends its allow entry in one IMMEDIATE transaction (the change's own
+   * transactions become savepoints in it); without an entry, just runs it. A change that found
+   * nothing to change (`changed` false: an unknown id) appends nothing: its request fails, and
+   * records that failure instead.
+   */
+  private withEntry<T>(
+    entry: ChangeEntry | undefined,
+    change: () => T,
+    changed: (result: T) => boolean = () => true,
+  ): T {
+    if (!entry) return change();
+    let receipt: AuditReceipt | null = null;
+    let result: T;
+    try {
+      result = this.db
+        .transaction(() => {
+          const outcome = change();
+          if (changed(outcome)) receipt = this.writes.appendWithin(entry.draft);
+          return outcome;
+        })
+        .immediate();
+    } catch (error) {
+      this.writes.afterRollback();
+      throw error;
+    }
+    entry.receipt = receipt;
+    return result;
+  }
+
+  async insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void> {
+    this.changing(() => this.statements.insertKey.run(key), entry);
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | null> {
@@ -278,8 +311,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.listKeys.all().map(toKey);
   }
 
-  async revokeKey(id: string, at: string): Promise<KeyRecord | null> {
-    this.changing(() => this.statements.revokeKey.run(at, id));
+  async revokeKey(id: string, at: string, entry?: ChangeEntry): Promise<KeyRecord | null> {
+    this.changing(
+      () => this.statements.revokeKey.run(at, id),
+      entry,
+      (run) => run.changes > 0,
+    );
     return this.getKey(id);
   }
 
@@ -292,16 +329,18 @@ export class SqliteMetadataStore implements MetadataStore {
     return row ? toPolicy(row) : null;
   }
 
-  async insertPolicy(policy: PolicyVersion): Promise<void> {
-    this.changing(() =>
-      this.statements.insertPolicy.run(
-        policy.version,
-        policy.hash,
-        JSON.stringify(policy.document),
-        policy.reason,
-        policy.createdAt,
-        policy.createdBy,
-      ),
+  async insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void> {
+    this.changing(
+      () =>
+        this.statements.insertPolicy.run(
+          policy.version,
+          policy.hash,
+          JSON.stringify(policy.document),
+          policy.reason,
+          policy.createdAt,
+          policy.createdBy,
+        ),
+      entry,
     );
   }
 
@@ -388,19 +427,12 @@ export class SqliteMetadataStore implements MetadataStore {
   async commitVersion(commit: VersionCommit): Promise<CommitResult> {
     const result = (await this.writes.submit({ kind: 'version', commit })) as CommitResult;
     if (result.ok) {
-      this.noteReceipts([result.receipt]);
       if (result.usage && this.usageCounters) {
         this.usageCounters.products.set(commit.version.product, result.usage.product);
         this.usageCounters.total = result.usage.total;
       }
     }
     return result;
-  }
-
-  private noteReceipts(receipts: readonly AuditReceipt[]): void {
-    for (const receipt of receipts) {
-      this.committedAuditSize = Math.max(this.committedAuditSize, receipt.leafIndex + 1);
-    }
   }
 
   async usage(product: string): Promise<ProductUsage> {
@@ -424,8 +456,8 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
-  async insertIntegration(record: IntegrationRecord): Promise<void> {
-    this.governance.insertIntegration(record);
+  async insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {
+    this.withEntry(entry, () => this.governance.insertIntegration(record));
   }
 
   async getIntegration(id: string): Promise<IntegrationRecord | null> {
@@ -436,8 +468,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.governance.listIntegrations();
   }
 
-  async revokeIntegration(id: string, at: string) {
-    return this.governance.revokeIntegration(id, at);
+  async revokeIntegration(id: string, at: string, entry?: ChangeEntry) {
+    return this.withEntry(
+      entry,
+      () => this.governance.revokeIntegration(id, at),
+      (revoked) => revoked !== null,
+    );
   }
 
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
@@ -460,8 +496,12 @@ export class SqliteMetadataStore implements MetadataStore {
     this.governance.suspendKey(suspension);
   }
 
-  async reinstateKey(keyId: string): Promise<boolean> {
-    return this.governance.reinstateKey(keyId);
+  async reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean> {
+    return this.withEntry(
+      entry,
+      () => this.governance.reinstateKey(keyId),
+      (lifted) => lifted,
+    );
   }
 
   async listSuspensions(): Promise<KeySuspension[]> {
@@ -470,14 +510,12 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
     if (drafts.length === 0) return [];
-    const receipts = (await this.writes.submit({ kind: 'audit', drafts })) as AuditReceipt[];
-    this.noteReceipts(receipts);
-    return receipts;
+    return (await this.writes.submit({ kind: 'audit', drafts })) as AuditReceipt[];
   }
 
   async auditSize(): Promise<number> {
     // Read-only, the size of the snapshot being read; otherwise what this store has committed.
-    return this.readOnly ? this.audit.size : this.committedAuditSize;
+    return this.readOnly ? this.audit.size : this.writes.auditSize;
   }
 
   async auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {

@@ -66,11 +66,28 @@ export class SqliteWriter {
         job.kind === 'version'
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
-      () => {
-        this.usage = null;
-        this.audit.reload();
-      },
+      () => this.afterRollback(),
     );
+  }
+
+  /**
+   * Appends an entry inside the caller's open transaction (a governance change's): after a
+   * rollback of that transaction the caller must call afterRollback().
+   */
+  appendWithin(draft: AuditDraft): AuditReceipt {
+    if (!this.db.inTransaction) throw new Error('appendWithin needs an open transaction');
+    return this.audit.append(draft, new Date().toISOString());
+  }
+
+  /** What this writer keeps in memory beside the database is reloaded from what committed. */
+  afterRollback(): void {
+    this.usage = null;
+    this.audit.reload();
+  }
+
+  /** The audit log's size as committed (read between transactions). */
+  get auditSize(): number {
+    return this.audit.size;
   }
 
   private prepare() {

@@ -11,7 +11,7 @@ import { threat, type ThreatId } from '../../../src/domain/decision.js';
 import type { KeyRecord } from '../../../src/domain/principal.js';
 import { defaultPolicyVersion } from '../../../src/policy/load.js';
 import { SchemaTooNewError } from '../../../src/storage/errors.js';
-import type { MetadataStore } from '../../../src/storage/ports.js';
+import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
 import { audited, writeDraft } from '../../helpers/audit.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 
@@ -209,6 +209,63 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       expect(await store.reinstateKey('k1')).toBe(true);
       expect(await store.reinstateKey('k1')).toBe(false);
       expect(await store.listSuspensions()).toEqual([]);
+    });
+
+    it('commits a governance change with its allow entry, or neither (SPEC §6)', async () => {
+      const owner = { id: 'owner', product: null };
+      const entryOf = (name: string): ChangeEntry => ({
+        draft: draft(owner, { product: 'core', class: 'keys', name }),
+        receipt: null,
+      });
+      // A change and its entry commit together; the receipt names the entry.
+      const created = entryOf('k1');
+      await store.insertKey(key('k1'), created);
+      expect(created.receipt).toMatchObject({ leafIndex: 0 });
+      expect(await store.getKey('k1')).not.toBeNull();
+      // A change that fails leaves neither: no key, no entry, and the next entry takes index 1.
+      const duplicate = entryOf('k1-again');
+      await expect(store.insertKey(key('k1'), duplicate)).rejects.toThrow();
+      expect(duplicate.receipt).toBeNull();
+      expect(await store.auditSize()).toBe(1);
+      // A change that finds nothing to change (an unknown id) appends nothing either.
+      const unknown = entryOf('missing');
+      expect(await store.revokeKey('missing', '2026-11-28', unknown)).toBeNull();
+      expect(await store.reinstateKey('k1', unknown)).toBe(false);
+      expect(await store.revokeIntegration('int_missing', '2026-11-28', unknown)).toBeNull();
+      expect(unknown.receipt).toBeNull();
+      expect(await store.auditSize()).toBe(1);
+      // Every kind of change takes its entry, in the order the changes commit.
+      const entries = [entryOf('revoke'), entryOf('policy'), entryOf('int'), entryOf('revoke-int')];
+      await store.revokeKey('k1', '2026-11-28', entries[0]);
+      await store.insertPolicy(defaultPolicyVersion(), entries[1]);
+      await store.insertIntegration(
+        {
+          id: 'int_1',
+          type: 'webhook',
+          product: 'gurukul',
+          classes: [],
+          dataSchema: {},
+          approvedAt: '2026-11-27',
+          approvedBy: 'owner',
+          revokedAt: null,
+        },
+        entries[2],
+      );
+      expect(
+        (await store.revokeIntegration('int_1', '2026-11-28', entries[3]))?.integration,
+      ).toMatchObject({ id: 'int_1', revokedAt: '2026-11-28' });
+      expect(entries.map((entry) => entry.receipt?.leafIndex)).toEqual([1, 2, 3, 4]);
+      await store.suspendKey({ keyId: 'k1', suspendedAt: '2026-11-28', reason: 'T1' });
+      const lifted = entryOf('reinstate');
+      expect(await store.reinstateKey('k1', lifted)).toBe(true);
+      expect(lifted.receipt).toMatchObject({ leafIndex: 5 });
+      const names = [];
+      for await (const entry of store.auditRange(0, 6)) {
+        names.push(JSON.parse(entry.canonical.toString()).target.name);
+      }
+      expect(names).toEqual(['k1', 'revoke', 'policy', 'int', 'revoke-int', 'reinstate']);
+      // Artifact commits and appends go on from there.
+      expect((await store.appendAudit([draft(owner, A)]))[0]?.leafIndex).toBe(6);
     });
 
     it('moves the change stamp with every key, policy, integration and suspension change', async () => {
