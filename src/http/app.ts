@@ -75,10 +75,19 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   // A governance change whose store did not record its allow entry changed nothing (a rejected
   // or repeated proposal, a key that was not suspended): the decision is recorded before the
   // answer all the same.
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const entry = request.changeEntry;
-    if (entry && entry.receipt === null) entry.receipt = await bucket.audit.record(entry.draft);
-    return payload;
+    // Callback style: every other answer goes on without a promise.
+    if (!entry || entry.receipt !== null) return done(null, payload);
+    // Once, whatever happens: a failure below answers an error, which passes here again.
+    request.changeEntry = null;
+    bucket.audit.record(entry.draft).then(
+      (receipt) => {
+        entry.receipt = receipt;
+        done(null, payload);
+      },
+      (error: Error) => done(error),
+    );
   });
   app.addHook('onResponse', (request, reply, done) => {
     if (!logRequests) return done();
