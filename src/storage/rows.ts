@@ -20,6 +20,18 @@ export const VERSION_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
   'retention_mode, retention_until, tombstone, storage';
 
+/** A policy version's values in the column order both adapters insert. */
+export function policyValues(policy: PolicyVersion) {
+  return [
+    policy.version,
+    policy.hash,
+    JSON.stringify(policy.document),
+    policy.reason,
+    policy.createdAt,
+    policy.createdBy,
+  ] as const;
+}
+
 /**
  * A version's values in VERSION_COLUMNS order, then its inline bytes: what both adapters insert.
  * `flag` writes the tombstone as the adapter stores booleans.

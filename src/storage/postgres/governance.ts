@@ -10,6 +10,7 @@ import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { inTransaction, type Queryable } from './connection.js';
 import {
+  policyValues,
   toKey,
   toPolicy,
   toIntegration,
@@ -94,14 +95,7 @@ export class GovernanceTables {
       BUMP +
         'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
         'VALUES ($1, $2, $3, $4, $5, $6)',
-      [
-        policy.version,
-        policy.hash,
-        JSON.stringify(policy.document),
-        policy.reason,
-        policy.createdAt,
-        policy.createdBy,
-      ],
+      [...policyValues(policy)],
     );
   }
 

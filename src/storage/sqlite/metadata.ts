@@ -29,6 +29,7 @@ import { HeadCache } from './head-cache.js';
 import { MIGRATIONS } from './migrations.js';
 import { loadUsage, SqliteWriter } from './writer.js';
 import {
+  policyValues,
   toPolicy,
   toVersion,
   toKey,
@@ -330,18 +331,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void> {
-    this.changing(
-      () =>
-        this.statements.insertPolicy.run(
-          policy.version,
-          policy.hash,
-          JSON.stringify(policy.document),
-          policy.reason,
-          policy.createdAt,
-          policy.createdBy,
-        ),
-      entry,
-    );
+    this.changing(() => this.statements.insertPolicy.run(...policyValues(policy)), entry);
   }
 
   async listPolicies(): Promise<PolicyVersion[]> {

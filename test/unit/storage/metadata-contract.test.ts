@@ -8,6 +8,7 @@ import type { AuditDraft } from '../../../src/audit/entry.js';
 import { leafHash } from '../../../src/audit/rfc6962.js';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { threat, type ThreatId } from '../../../src/domain/decision.js';
+import type { IntegrationRecord } from '../../../src/domain/integration.js';
 import type { KeyRecord } from '../../../src/domain/principal.js';
 import { defaultPolicyVersion } from '../../../src/policy/load.js';
 import { SchemaTooNewError } from '../../../src/storage/errors.js';
@@ -48,6 +49,19 @@ function key(id: string, fields: Partial<KeyRecord> = {}): KeyRecord {
     expiresAt: null,
     revokedAt: null,
     ...fields,
+  };
+}
+
+function integration(id: string): IntegrationRecord {
+  return {
+    id,
+    type: 'webhook',
+    product: 'gurukul',
+    classes: [],
+    dataSchema: {},
+    approvedAt: '2026-11-27',
+    approvedBy: 'owner',
+    revokedAt: null,
   };
 }
 
@@ -238,19 +252,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       const entries = [entryOf('revoke'), entryOf('policy'), entryOf('int'), entryOf('revoke-int')];
       await store.revokeKey('k1', '2026-11-28', entries[0]);
       await store.insertPolicy(defaultPolicyVersion(), entries[1]);
-      await store.insertIntegration(
-        {
-          id: 'int_1',
-          type: 'webhook',
-          product: 'gurukul',
-          classes: [],
-          dataSchema: {},
-          approvedAt: '2026-11-27',
-          approvedBy: 'owner',
-          revokedAt: null,
-        },
-        entries[2],
-      );
+      await store.insertIntegration(integration('int_1'), entries[2]);
       expect(
         (await store.revokeIntegration('int_1', '2026-11-28', entries[3]))?.integration,
       ).toMatchObject({ id: 'int_1', revokedAt: '2026-11-28' });
@@ -283,16 +285,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       await changed();
       await store.insertPolicy(defaultPolicyVersion());
       await changed();
-      await store.insertIntegration({
-        id: 'int_1',
-        type: 'webhook',
-        product: 'gurukul',
-        classes: [],
-        dataSchema: {},
-        approvedAt: '2026-11-27',
-        approvedBy: 'owner',
-        revokedAt: null,
-      });
+      await store.insertIntegration(integration('int_1'));
       await changed();
       await store.revokeIntegration('int_1', '2026-11-28');
       await changed();
