@@ -20,6 +20,20 @@ export const VERSION_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
   'retention_mode, retention_until, tombstone, storage';
 
+/** An integration's values in the column order both adapters insert. */
+export function integrationValues(record: IntegrationRecord) {
+  return [
+    record.id,
+    record.type,
+    record.product,
+    JSON.stringify(record.classes),
+    JSON.stringify(record.dataSchema),
+    record.approvedAt,
+    record.approvedBy,
+    record.revokedAt,
+  ] as const;
+}
+
 /** A policy version's values in the column order both adapters insert. */
 export function policyValues(policy: PolicyVersion) {
   return [

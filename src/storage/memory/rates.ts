@@ -51,10 +51,33 @@ export function windowFor(perSecond: number): { windowMs: number; points: number
   return { windowMs, points: Math.max(1, Math.round((perSecond * windowMs) / 1000)) };
 }
 
-interface Window {
-  readonly perSecond: number;
-  readonly windowMs: number;
-  readonly limiter: RateLimiterMemory;
+/**
+ * One limiter per (kind, scope) — the memory or the Redis store's — recreated when the scope's
+ * limit changes, and one way to spend a point in it.
+ */
+export class RateWindows {
+  private readonly windows = new Map<
+    string,
+    { readonly perSecond: number; readonly limiter: RateLimiterAbstract }
+  >();
+
+  constructor(
+    private readonly create: (
+      scope: string,
+      perSecond: number,
+      window: { windowMs: number; points: number },
+    ) => RateLimiterAbstract,
+  ) {}
+
+  /** Spends one point; null when allowed, else the milliseconds until the window reopens. */
+  charge(scope: string, key: string, perSecond: number): Promise<number | null> {
+    let window = this.windows.get(scope);
+    if (window?.perSecond !== perSecond) {
+      window = { perSecond, limiter: this.create(scope, perSecond, windowFor(perSecond)) };
+      this.windows.set(scope, window);
+    }
+    return spendPoint(window.limiter, key);
+  }
 }
 
 /** Requests accepted in slots of USAGE_SLOT_MS, over the last second. */
@@ -84,8 +107,10 @@ class AcceptedCounter {
 }
 
 export class MemoryRates {
-  /** One limiter per (kind, scope), recreated when its limit changes. */
-  private readonly windows = new Map<string, Window>();
+  private readonly windows = new RateWindows(
+    (_scope, _perSecond, { windowMs, points }) =>
+      new RateLimiterMemory({ points, duration: windowMs / 1000 }),
+  );
   private readonly accepted: Record<RateKind, AcceptedCounter>;
 
   constructor(now: () => number = Date.now) {
@@ -93,8 +118,8 @@ export class MemoryRates {
   }
 
   async consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
-    const refusal = await chargeShareFirst(kind, product, limits, (window, key, perSecond) =>
-      this.charge(window, key, perSecond),
+    const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
+      this.windows.charge(scope, key, perSecond),
     );
     if (refusal) return refusal;
     this.accepted[kind].add();
@@ -103,23 +128,5 @@ export class MemoryRates {
 
   async usage(): Promise<RateUsage> {
     return { write: this.accepted.write.lastSecond(), read: this.accepted.read.lastSecond() };
-  }
-
-  /** Spends one point; null when allowed, else the milliseconds until the window reopens. */
-  private charge(scope: string, key: string, perSecond: number): Promise<number | null> {
-    return spendPoint(this.window(scope, perSecond).limiter, key);
-  }
-
-  private window(scope: string, perSecond: number): Window {
-    const existing = this.windows.get(scope);
-    if (existing && existing.perSecond === perSecond) return existing;
-    const { windowMs, points } = windowFor(perSecond);
-    const created = {
-      perSecond,
-      windowMs,
-      limiter: new RateLimiterMemory({ points, duration: windowMs / 1000 }),
-    };
-    this.windows.set(scope, created);
-    return created;
   }
 }

@@ -10,6 +10,7 @@ import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { inTransaction, type Queryable } from './connection.js';
 import {
+  integrationValues,
   policyValues,
   toKey,
   toPolicy,
@@ -119,16 +120,7 @@ export class GovernanceTables {
       BUMP +
         'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
         'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [
-        record.id,
-        record.type,
-        record.product,
-        JSON.stringify(record.classes),
-        JSON.stringify(record.dataSchema),
-        record.approvedAt,
-        record.approvedBy,
-        record.revokedAt,
-      ],
+      [...integrationValues(record)],
     );
   }
 

@@ -13,7 +13,7 @@ import {
   type RateUsage,
   type RateVerdict,
 } from '../../domain/rates.js';
-import { spendPoint, windowFor } from '../memory/rates.js';
+import { RateWindows } from '../memory/rates.js';
 import { ACCEPTED_LAST_SECOND, COUNT_ACCEPTED, INCREMENT_WINDOW } from './scripts.js';
 
 /**
@@ -45,13 +45,17 @@ class MillisecondWindowLimiter extends RateLimiterRedis {
   }
 }
 
-interface Window {
-  readonly perSecond: number;
-  readonly limiter: MillisecondWindowLimiter;
-}
-
 export class RedisRates {
-  private readonly windows = new Map<string, Window>();
+  // The limit is part of the key: every node on the same limit shares one counter, and a
+  // changed limit starts a fresh one at once, as the memory limiter does.
+  private readonly windows = new RateWindows(
+    (scope, perSecond, { windowMs, points }) =>
+      new MillisecondWindowLimiter(this.redis, {
+        keyPrefix: `${this.keyPrefix}rate:${scope}:${perSecond}`,
+        points,
+        windowMs,
+      }),
+  );
 
   constructor(
     private readonly redis: Redis,
@@ -59,8 +63,8 @@ export class RedisRates {
   ) {}
 
   async consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
-    const refusal = await chargeShareFirst(kind, product, limits, (window, key, perSecond) =>
-      this.charge(window, key, perSecond),
+    const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
+      this.windows.charge(scope, key, perSecond),
     );
     if (refusal) return refusal;
     await COUNT_ACCEPTED.run(this.redis, [this.acceptedPrefix(kind)], []);
@@ -79,26 +83,5 @@ export class RedisRates {
 
   private acceptedPrefix(kind: RateKind): string {
     return `${this.keyPrefix}accepted:${kind}:`;
-  }
-
-  /** Spends one point; null when allowed, else the milliseconds until the window reopens. */
-  private charge(scope: string, key: string, perSecond: number): Promise<number | null> {
-    return spendPoint(this.window(scope, perSecond).limiter, key);
-  }
-
-  private window(scope: string, perSecond: number): Window {
-    const existing = this.windows.get(scope);
-    if (existing && existing.perSecond === perSecond) return existing;
-    const { windowMs, points } = windowFor(perSecond);
-    // The limit is part of the key: every node on the same limit shares one counter, and a
-    // changed limit starts a fresh one at once, as the memory limiter does.
-    const limiter = new MillisecondWindowLimiter(this.redis, {
-      keyPrefix: `${this.keyPrefix}rate:${scope}:${perSecond}`,
-      points,
-      windowMs,
-    });
-    const created = { perSecond, limiter };
-    this.windows.set(scope, created);
-    return created;
   }
 }

@@ -3,7 +3,13 @@ import type Database from 'better-sqlite3';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
-import { toIntegration, toThreat, type IntegrationRow, type ThreatRow } from '../rows.js';
+import {
+  integrationValues,
+  toIntegration,
+  toThreat,
+  type IntegrationRow,
+  type ThreatRow,
+} from '../rows.js';
 
 interface SuspensionRow {
   key_id: string;
@@ -66,16 +72,7 @@ export class GovernanceTables {
 
   insertIntegration(record: IntegrationRecord): void {
     this.db.transaction(() => {
-      this.statements.insertIntegration.run(
-        record.id,
-        record.type,
-        record.product,
-        JSON.stringify(record.classes),
-        JSON.stringify(record.dataSchema),
-        record.approvedAt,
-        record.approvedBy,
-        record.revokedAt,
-      );
+      this.statements.insertIntegration.run(...integrationValues(record));
       this.changed();
     })();
   }
