@@ -3,7 +3,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -13,6 +12,7 @@ import type { BlobStore } from '../../../src/storage/ports.js';
 import { S3BlobStore, STALE_TEMPORARY_MS } from '../../../src/storage/s3/blobs.js';
 import { parseS3Url } from '../../../src/storage/s3/url.js';
 import { startS3, type TestS3 } from '../../helpers/s3.js';
+import { putBytes as put, readAll, sha256 } from '../../helpers/blobs.js';
 
 /**
  * A full collection, so that RSS samples measure what is live, not what the collector has yet to
@@ -20,24 +20,6 @@ import { startS3, type TestS3 } from '../../helpers/s3.js';
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function put(store: BlobStore, bytes: Buffer, chunkSize = 64 * 1024): Promise<string> {
-  const writer = await store.createWriter();
-  for (let offset = 0; offset < bytes.length; offset += chunkSize) {
-    await writer.write(bytes.subarray(offset, offset + chunkSize));
-  }
-  const digest = sha256(bytes);
-  await writer.commit(digest);
-  return digest;
-}
 
 /** One adapter under test, with the test's view of its temporaries. */
 interface Subject {

@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
+import { putBytes, readAll, sha256 } from '../../helpers/blobs.js';
 
 let root: string;
 let store: FileBlobStore;
@@ -20,23 +20,7 @@ afterEach(async () => {
   await rm(join(root, '..'), { recursive: true, force: true });
 });
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function put(bytes: Buffer, chunkSize = 64 * 1024): Promise<string> {
-  const writer = await store.createWriter();
-  for (let offset = 0; offset < bytes.length; offset += chunkSize) {
-    await writer.write(bytes.subarray(offset, offset + chunkSize));
-  }
-  const digest = sha256(bytes);
-  await writer.commit(digest);
-  return digest;
-}
+const put = (bytes: Buffer, chunkSize?: number) => putBytes(store, bytes, chunkSize);
 
 const temporaries = async () => readdir(join(root, 'tmp'));
 
