@@ -15,27 +15,9 @@ import { SchemaTooNewError } from '../../../src/storage/errors.js';
 import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
 import { audited, writeDraft } from '../../helpers/audit.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
+import { commitNext, version } from '../../helpers/versions.js';
 
 const adapters = await metadataAdapters();
-
-function version(
-  fields: Partial<ArtifactVersion> & Pick<ArtifactVersion, 'name' | 'version'>,
-): ArtifactVersion {
-  return {
-    product: 'gurukul',
-    class: 'user_progress',
-    sha256: fields.version.toString(16).padStart(64, '0'),
-    size: 10,
-    contentType: 'application/json',
-    meta: { source: 'test' },
-    createdAt: '2026-11-27T20:00:00.000Z',
-    createdBy: 'key_test',
-    retention: { mode: 'governance', until: '2027-11-27T20:00:00.000Z' },
-    tombstone: false,
-    storage: 'inline',
-    ...fields,
-  };
-}
 
 function key(id: string, fields: Partial<KeyRecord> = {}): KeyRecord {
   return {
@@ -101,17 +83,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
     if (adapter.available) await opened.cleanup();
   });
 
-  async function commit(v: ArtifactVersion, inline: Buffer | null = Buffer.from('{"n":1}')) {
-    const result = await store.commitVersion(
-      audited({
-        version: v,
-        expectedCurrentVersion: v.version - 1,
-        inline: v.storage === 'inline' ? inline : null,
-      }),
-    );
-    expect(result).toMatchObject({ ok: true });
-    return result;
-  }
+  const commit = (v: ArtifactVersion, inline?: Buffer | null) => commitNext(store, v, inline);
 
   describe('governance records', () => {
     it('round-trips keys, revokes once and replaces a hash', async () => {

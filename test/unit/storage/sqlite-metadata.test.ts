@@ -9,6 +9,7 @@ import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { MIGRATIONS } from '../../../src/storage/sqlite/migrations.js';
 import { SchemaTooNewError, SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { audited } from '../../helpers/audit.js';
+import { commitNext, version } from '../../helpers/versions.js';
 
 let dir: string;
 let file: string;
@@ -26,36 +27,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function version(
-  fields: Partial<ArtifactVersion> & Pick<ArtifactVersion, 'name' | 'version'>,
-): ArtifactVersion {
-  return {
-    product: 'gurukul',
-    class: 'user_progress',
-    sha256: fields.version.toString(16).padStart(64, '0'),
-    size: 10,
-    contentType: 'application/json',
-    meta: {},
-    createdAt: '2026-11-27T20:00:00.000Z',
-    createdBy: 'key_test',
-    retention: { mode: 'governance', until: '2027-11-27T20:00:00.000Z' },
-    tombstone: false,
-    storage: 'inline',
-    ...fields,
-  };
-}
-
-/** Commits `v` against the current head, as the service does. */
-async function append(v: ArtifactVersion, inline: Buffer | null = Buffer.from('{"n":1}')) {
-  const result = await store.commitVersion(
-    audited({
-      version: v,
-      expectedCurrentVersion: v.version - 1,
-      inline: v.storage === 'inline' ? inline : null,
-    }),
-  );
-  expect(result).toMatchObject({ ok: true });
-}
+const append = (v: ArtifactVersion) => commitNext(store, v);
 
 // Commits, listings and settings are in the contract suite (metadata-contract.test.ts), run on
 // SQLite and PostgreSQL alike; what stays here is SQLite's own: its lock, WAL, user_version.
