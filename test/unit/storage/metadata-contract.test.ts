@@ -492,6 +492,9 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       expect(names(await prefix('a%'))).toEqual(['user_progress:a%y']);
       await commit(version({ name: 'b', version: 2, tombstone: true, storage: 'none', size: 0 }));
       expect(names(await prefix('b'))).toEqual([]);
+      expect(names(await store.listArtifacts({ product: 'gurukul', limit: 100 }))).not.toContain(
+        'user_progress:b',
+      );
       expect((await store.getHead({ ...A, name: 'b' }))?.tombstone).toBe(true);
       await commit(version({ name: 'b', version: 3 }));
       expect((await prefix('b')).map((v) => v.version)).toEqual([3]);

@@ -79,36 +79,6 @@ describe('SqliteMetadataStore under a lock held by another connection', () => {
   });
 });
 
-describe('SqliteMetadataStore.listArtifacts', () => {
-  const names = (items: ArtifactVersion[]) => items.map((v) => `${v.class}:${v.name}`);
-
-  beforeEach(async () => {
-    for (const [classId, name] of [
-      ['user_progress', 'b'],
-      ['educational_content', 'z'],
-      ['user_progress', 'a/2'],
-      ['user_progress', 'a/10'],
-      ['educational_content', 'a'],
-      ['user_progress', 'a_x'],
-      ['user_progress', 'a%y'],
-    ] as const) {
-      await append(version({ class: classId, name, version: 1 }));
-    }
-    await append(version({ product: 'ai_avatar', class: 'avatar_config', name: 'a', version: 1 }));
-  });
-
-  it('leaves tombstoned artifacts out and shows their latest version once restored', async () => {
-    await append(version({ name: 'b', version: 2, tombstone: true, storage: 'none', size: 0 }));
-    const after = names(await store.listArtifacts({ product: 'gurukul', limit: 100 }));
-    expect(after).not.toContain('user_progress:b');
-    const key = { product: 'gurukul', class: 'user_progress', name: 'b' };
-    expect((await store.getHead(key))?.tombstone).toBe(true);
-    await append(version({ name: 'b', version: 3 }));
-    const restored = await store.listArtifacts({ product: 'gurukul', prefix: 'b', limit: 100 });
-    expect(restored.map((v) => v.version)).toEqual([3]);
-  });
-});
-
 describe('SqliteMetadataStore schema versions', () => {
   it('records the schema version of this code in user_version', async () => {
     const db = new Database(file, { readonly: true });
