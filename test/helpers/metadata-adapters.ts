@@ -31,12 +31,17 @@ export interface MetadataAdapter {
   open(): Promise<OpenedStore>;
 }
 
-async function openSqlite(): Promise<OpenedStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'bucket-contract-'));
-  const file = join(dir, 'bucket.db');
+/**
+ * A store that `reopen` opens again on the same database, however many times; `cleanup` closes
+ * every one, then removes the database.
+ */
+async function reopenable(
+  make: () => MetadataStore,
+  backend: { makeSchemaNewer(): Promise<void>; remove(): Promise<void> },
+): Promise<OpenedStore> {
   const opened: MetadataStore[] = [];
   const reopen = async () => {
-    const store = new SqliteMetadataStore(file);
+    const store = make();
     opened.push(store);
     await store.init();
     return store;
@@ -44,30 +49,30 @@ async function openSqlite(): Promise<OpenedStore> {
   return {
     store: await reopen(),
     reopen,
+    makeSchemaNewer: () => backend.makeSchemaNewer(),
+    async cleanup() {
+      for (const store of opened) await store.close();
+      await backend.remove();
+    },
+  };
+}
+
+async function openSqlite(): Promise<OpenedStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-contract-'));
+  const file = join(dir, 'bucket.db');
+  return reopenable(() => new SqliteMetadataStore(file), {
     async makeSchemaNewer() {
       const db = new Database(file);
       db.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`);
       db.close();
     },
-    async cleanup() {
-      for (const store of opened) await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+    remove: () => rm(dir, { recursive: true, force: true }),
+  });
 }
 
 async function openPostgres(): Promise<OpenedStore> {
   const database = await createTestDatabase();
-  const opened: MetadataStore[] = [];
-  const reopen = async () => {
-    const store = new PostgresMetadataStore(database.url);
-    opened.push(store);
-    await store.init();
-    return store;
-  };
-  return {
-    store: await reopen(),
-    reopen,
+  return reopenable(() => new PostgresMetadataStore(database.url), {
     async makeSchemaNewer() {
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
@@ -77,11 +82,8 @@ async function openPostgres(): Promise<OpenedStore> {
         await client.end();
       }
     },
-    async cleanup() {
-      for (const store of opened) await store.close();
-      await database.drop();
-    },
-  };
+    remove: () => database.drop(),
+  });
 }
 
 export async function metadataAdapters(): Promise<MetadataAdapter[]> {
