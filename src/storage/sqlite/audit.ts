@@ -13,13 +13,18 @@ import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../row
 const PAGE = 1000;
 
 export class AuditTables {
-  private tree: CompactRange;
+  /** Loaded on first use: a store's reading copy of these tables never needs it. */
+  private edge: CompactRange | null = null;
   private readonly statements: ReturnType<AuditTables['prepare']>;
   private readonly queries = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
     this.statements = this.prepare();
-    this.tree = this.loadTree();
+  }
+
+  private get tree(): CompactRange {
+    this.edge ??= this.loadTree();
+    return this.edge;
   }
 
   private prepare() {
@@ -67,7 +72,7 @@ export class AuditTables {
 
   /** Called after a transaction that appended failed: the database, not memory, is the truth. */
   reload(): void {
-    this.tree = this.loadTree();
+    this.edge = null;
   }
 
   get size(): number {
@@ -101,7 +106,7 @@ export class AuditTables {
     next.append(leaf, (id, hash) => {
       if (id.level > 0) this.statements.insertNode.run(id.level, id.index, hash);
     });
-    this.tree = next;
+    this.edge = next;
     return { leafIndex: index, leafHash: leaf.toString('hex') };
   }
 

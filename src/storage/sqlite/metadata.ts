@@ -132,9 +132,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /**
    * Runs `fn` on one consistent state of the database while other processes keep writing: a read
-   * transaction (WAL snapshot) begun with a first read — the audit tree's size and edge, so that
-   * auditSize() answers for the snapshot — and ended after `fn`. Only on a read-only store, whose
-   * connection nothing else uses meanwhile.
+   * transaction (WAL snapshot, taken at its first read), ended after `fn`. The audit tree's edge
+   * is dropped at its start, so that auditSize() reads it again, from the snapshot. Only on a
+   * read-only store, whose connection nothing else uses meanwhile.
    */
   async withReadSnapshot<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.readOnly) {
