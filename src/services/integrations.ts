@@ -30,6 +30,8 @@ function sameProposal(record: IntegrationRecord, proposal: IntegrationProposal):
 
 export class IntegrationService {
   private readonly byId = new Map<string, IntegrationRecord>();
+  /** Changes this node made to `byId` since it started (see reload). */
+  private localChanges = 0;
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -42,9 +44,15 @@ export class IntegrationService {
     for (const record of await this.metadata.listIntegrations()) this.byId.set(record.id, record);
   }
 
-  /** Reads every integration again: another node may have approved or revoked one. */
+  /**
+   * Reads every integration again: another node may have approved or revoked one. A read that a
+   * change of this node overtook is dropped (it would undo that change until the next poll, which
+   * reads again: the change moved the stamp).
+   */
   async reload(): Promise<void> {
+    const seen = this.localChanges;
     const records = await this.metadata.listIntegrations();
+    if (seen !== this.localChanges) return;
     this.byId.clear();
     for (const record of records) this.byId.set(record.id, record);
   }
@@ -53,7 +61,9 @@ export class IntegrationService {
   async ensure(id: string): Promise<void> {
     if (this.byId.has(id)) return;
     const record = await this.metadata.getIntegration(id);
-    if (record) this.byId.set(record.id, record);
+    if (!record) return;
+    this.byId.set(record.id, record);
+    this.localChanges += 1;
   }
 
   /** The integration as it stands now, or null. */
@@ -111,10 +121,12 @@ export class IntegrationService {
       const stored = await this.metadata.getIntegration(record.id);
       if (!stored) throw error;
       this.byId.set(stored.id, stored);
+      this.localChanges += 1;
       if (stored.revokedAt === null && sameProposal(stored, proposal)) return answer;
       throw new BucketError('conflict', `integration "${stored.id}" was just proposed differently`);
     }
     this.byId.set(record.id, record);
+    this.localChanges += 1;
     return answer;
   }
 
@@ -136,6 +148,7 @@ export class IntegrationService {
     const result = await this.metadata.revokeIntegration(id, new Date().toISOString(), entry);
     if (!result) throw new BucketError('integration_not_found', `no integration "${id}"`);
     this.byId.set(id, result.integration);
+    this.localChanges += 1;
     this.onKeysRevoked(result.revokedKeys);
     return {
       integration: result.integration,

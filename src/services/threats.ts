@@ -28,6 +28,8 @@ export interface ThreatCatalogueEntry {
 
 export class ThreatService {
   private readonly suspended = new Map<string, string>();
+  /** Changes this node made to `suspended` since it started (see reload). */
+  private localChanges = 0;
   private readonly recent = new Set<string>();
 
   constructor(
@@ -43,9 +45,15 @@ export class ThreatService {
     }
   }
 
-  /** Reads the suspensions again: another node may have suspended or reinstated a key. */
+  /**
+   * Reads the suspensions again: another node may have suspended or reinstated a key. A read that
+   * a change of this node overtook is dropped (the next poll reads again: the change moved the
+   * stamp).
+   */
   async reload(): Promise<void> {
+    const seen = this.localChanges;
     const suspensions = await this.metadata.listSuspensions();
+    if (seen !== this.localChanges) return;
     this.suspended.clear();
     for (const suspension of suspensions) this.suspended.set(suspension.keyId, suspension.reason);
   }
@@ -82,6 +90,7 @@ export class ThreatService {
         reason,
       });
       this.suspended.set(principal.id, reason);
+      this.localChanges += 1;
     }
   }
 
@@ -145,6 +154,7 @@ export class ThreatService {
     if (!key) throw new BucketError('key_not_found', `no key "${keyId}"`);
     const reinstated = await this.metadata.reinstateKey(keyId, entry);
     this.suspended.delete(keyId);
+    this.localChanges += 1;
     return { keyId, reinstated };
   }
 
