@@ -1,5 +1,5 @@
 /** Keys and principals (SPEC §1): creation, authentication, revocation, owner bootstrap. */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
 import {
   PRINCIPAL_KINDS,
@@ -17,7 +17,7 @@ export const KEY_PREFIX = 'bkt_';
 export const BOOTSTRAP_OWNER_ID = 'key_owner';
 
 export function hashKey(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** A new key: 192 random bits, base64url, with the `bkt_` prefix. */

@@ -41,6 +41,42 @@ describe('GroupCommitter', () => {
     expect(db.prepare('SELECT k FROM t ORDER BY k').all()).toEqual([{ k: 'a' }, { k: 'c' }]);
   });
 
+  it('a write that throws leaves memory kept beside the database to be reloaded, and the rest commits once', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    // State kept in memory beside the table, like the audit tree's edge: moved by each write,
+    // reloaded from the table after a rollback.
+    const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
+    let inMemory = 0;
+    const committer = new GroupCommitter(
+      db,
+      (item: { k: string; v: number }) => {
+        insert.run(item.k, item.v);
+        inMemory += 1;
+        if (item.v < 0) throw new Error('negative');
+        return inMemory;
+      },
+      () => {
+        inMemory = count.get()?.n ?? 0;
+      },
+    );
+    const settled = await Promise.allSettled(
+      [1, 2, -1, 4, 5].map((v) => committer.submit({ k: `k${v}`, v })),
+    );
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    // Each write saw the ones before it that stand, never the rolled-back one.
+    expect(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(count.get()).toEqual({ n: 4 });
+    expect(inMemory).toBe(4);
+  });
+
   it('a later write of the same batch sees the earlier ones', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
     const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
