@@ -5,6 +5,12 @@ export interface BenchProfile {
   readonly loadSeconds: number;
   /** Seconds of the unmeasured run before each measured one, so both servers are JIT-warm. */
   readonly warmupSeconds: number;
+  /**
+   * Rounds of the 1 KiB rates, each measuring the bare server then the Bucket back to back; the
+   * round with the median ratio is reported, so that one slow moment of a shared machine does
+   * not decide the comparison.
+   */
+  readonly rateRounds: number;
   /** Concurrent autocannon connections. */
   readonly connections: number;
   /** Size of the streamed upload and download. */
@@ -31,6 +37,7 @@ export const MiB = 1024 * 1024;
 const FULL: BenchProfile = {
   loadSeconds: 5,
   warmupSeconds: 1,
+  rateRounds: 3,
   connections: 50,
   transferBytes: 200 * MiB,
   gateDecisions: 200_000,
@@ -41,6 +48,7 @@ const FULL: BenchProfile = {
 const QUICK: BenchProfile = {
   loadSeconds: 2,
   warmupSeconds: 0.5,
+  rateRounds: 1,
   connections: 50,
   transferBytes: 50 * MiB,
   gateDecisions: 50_000,

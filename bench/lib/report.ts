@@ -19,7 +19,12 @@ export interface Row {
   /** Anything that makes the figure suspect (non-2xx answers, a failed transfer, …). */
   readonly note?: string;
   /** Raw figures behind the row, for `--json`. */
-  readonly details?: { readonly bucket?: unknown; readonly bare?: unknown };
+  readonly details?: {
+    readonly bucket?: unknown;
+    readonly bare?: unknown;
+    /** Every round of a measurement taken in rounds (the row reports the median one). */
+    readonly rounds?: unknown;
+  };
 }
 
 export type Verdict = 'pass' | 'FAIL' | 'n/a';

@@ -23,32 +23,59 @@ interface Pair {
   readonly bare: LoadResult;
 }
 
+function ratioOf(pair: Pair): number {
+  return pair.bare.okPerSecond > 0 ? pair.bucket.okPerSecond / pair.bare.okPerSecond : 0;
+}
+
 /**
- * Warms each server with a short unmeasured run, then measures it; bare first, then the Bucket,
- * with exactly the same connections, duration, paths and bodies — only the key differs.
+ * Measures the bare server and the Bucket back to back, `profile.rateRounds` times, each run
+ * after a short unmeasured one so both are JIT-warm, with exactly the same connections, duration,
+ * paths and bodies — only the key differs. Returns the round with the median ratio, and all of
+ * them: on a shared machine the speed drifts between runs, and a pair measured moments apart
+ * compares the two servers on the same machine.
  */
 async function measurePair(
   context: SuiteContext,
   label: string,
   spec: (server: Server, phase: string) => Omit<LoadSpec, 'connections' | 'seconds' | 'serverPid'>,
-): Promise<Pair> {
+): Promise<Pair & { rounds: Pair[] }> {
   const { profile, log } = context;
-  const results: Partial<Record<Server, LoadResult>> = {};
-  for (const server of ['bare', 'bucket'] as const) {
-    const name = server === 'bare' ? 'bare Fastify' : 'Bucket';
-    log(`${label}: ${name}, ${profile.connections} connections, ${profile.loadSeconds} s`);
-    const serverPid = server === 'bare' ? context.bare.pid : context.bucket.server.pid;
-    const common = { connections: profile.connections, serverPid };
-    await measureLoad({ ...spec(server, 'warm'), ...common, seconds: profile.warmupSeconds });
-    results[server] = await measureLoad({
-      ...spec(server, 'run'),
-      ...common,
-      seconds: profile.loadSeconds,
-    });
+  const rounds: Pair[] = [];
+  for (let round = 1; round <= profile.rateRounds; round++) {
+    const results: Partial<Record<Server, LoadResult>> = {};
+    for (const server of ['bare', 'bucket'] as const) {
+      const name = server === 'bare' ? 'bare Fastify' : 'Bucket';
+      log(
+        `${label}, round ${round}/${profile.rateRounds}: ${name}, ` +
+          `${profile.connections} connections, ${profile.loadSeconds} s`,
+      );
+      const serverPid = server === 'bare' ? context.bare.pid : context.bucket.server.pid;
+      const common = { connections: profile.connections, serverPid };
+      // Phases are named per round, so that every PUT of the run has a path of its own.
+      const phase = `r${round}`;
+      await measureLoad({
+        ...spec(server, `${phase}-warm`),
+        ...common,
+        seconds: profile.warmupSeconds,
+      });
+      results[server] = await measureLoad({
+        ...spec(server, `${phase}-run`),
+        ...common,
+        seconds: profile.loadSeconds,
+      });
+    }
+    const { bucket, bare } = results;
+    if (bucket === undefined || bare === undefined) throw new Error(`${label}: no result`);
+    rounds.push({ bucket, bare });
+    log(
+      `${label}, round ${round}: ${bucket.okPerSecond.toFixed(0)} vs ` +
+        `${bare.okPerSecond.toFixed(0)} req/s (${(ratioOf({ bucket, bare }) * 100).toFixed(0)} %)`,
+    );
   }
-  const { bucket, bare } = results;
-  if (bucket === undefined || bare === undefined) throw new Error(`${label}: no result`);
-  return { bucket, bare };
+  const sorted = [...rounds].sort((a, b) => ratioOf(a) - ratioOf(b));
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (median === undefined) throw new Error(`${label}: no round`);
+  return { ...median, rounds };
 }
 
 /** Non-2xx answers and connection errors of a run, or null when there were none. */
@@ -60,11 +87,20 @@ export function problems(name: string, result: LoadResult): string | null {
   return `${name}: ${[...codes, `${result.errors} connection errors`].join(', ')}`;
 }
 
-function rows(label: string, pair: Pair, target: Target): Row[] {
-  const issues = [problems('bucket', pair.bucket), problems('bare', pair.bare)].filter(
-    (issue): issue is string => issue !== null,
-  );
-  const details = { bucket: pair.bucket, bare: pair.bare };
+function rows(label: string, pair: Pair & { rounds: Pair[] }, target: Target): Row[] {
+  // Failed requests in any round make the figure suspect, not only in the round reported.
+  const issues = pair.rounds
+    .flatMap((round) => [problems('bucket', round.bucket), problems('bare', round.bare)])
+    .filter((issue): issue is string => issue !== null);
+  const details = {
+    bucket: pair.bucket,
+    bare: pair.bare,
+    rounds: pair.rounds.map((round) => ({
+      bucket: round.bucket.okPerSecond,
+      bare: round.bare.okPerSecond,
+      ratio: ratioOf(round),
+    })),
+  };
   return [
     {
       name: `${label} throughput`,
