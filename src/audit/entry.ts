@@ -38,16 +38,27 @@ export interface AuditReceipt {
 }
 
 export function entryOf(draft: AuditDraft, index: number, time: string): AuditEntry {
-  return {
-    ...draft.decision,
+  // Field by field, not spread: every entry gets the same hidden class (see gate/context.ts).
+  const d = draft.decision;
+  const entry: { -readonly [K in keyof AuditEntry]: AuditEntry[K] } = {
+    id: d.id,
+    allow: d.allow,
+    status: d.status,
+    operation: d.operation,
+    principal: d.principal,
+    target: d.target,
+    reasons: d.reasons,
+    threats: d.threats,
+    policyVersion: d.policyVersion,
     index,
     time,
     requestId: draft.requestId,
-    ...(draft.sha256 !== undefined ? { sha256: draft.sha256 } : {}),
-    ...(draft.size !== undefined ? { size: draft.size } : {}),
-    ...(draft.version !== undefined ? { version: draft.version } : {}),
-    ...(draft.count !== undefined ? { count: draft.count } : {}),
   };
+  if (draft.sha256 !== undefined) entry.sha256 = draft.sha256;
+  if (draft.size !== undefined) entry.size = draft.size;
+  if (draft.version !== undefined) entry.version = draft.version;
+  if (draft.count !== undefined) entry.count = draft.count;
+  return entry;
 }
 
 /** The exact bytes of an entry: its RFC 8785 canonical JSON in UTF-8. */

@@ -93,6 +93,49 @@ export interface GateContext {
   readonly integration?: IntegrationRecord | null;
 }
 
+/**
+ * A context with every field of GateContext present, in one order. Contexts are built on every
+ * request and read by every stage: built field by field, they all share one hidden class, where
+ * spreads of differently shaped objects made V8 fall back to its slow property paths.
+ */
+export function gateContext(
+  c: GateContext,
+  target: TargetState | undefined = c.target,
+  content: ReceivedContent | undefined = c.content,
+): GateContext {
+  return {
+    requestId: c.requestId,
+    principal: c.principal,
+    action: c.action,
+    policy: c.policy,
+    product: c.product,
+    class: c.class,
+    name: c.name,
+    contentType: c.contentType,
+    declaredSize: c.declaredSize,
+    meta: c.meta,
+    query: c.query,
+    headerNames: c.headerNames,
+    preconditions: c.preconditions,
+    sha256Claim: c.sha256Claim,
+    target,
+    content,
+    writeSlot: c.writeSlot,
+    usage: c.usage,
+    rate: c.rate,
+    integration: c.integration,
+  };
+}
+
+/** The body-phase context of a write: `ctx` with the target it is decided against and its body. */
+export function withBody(
+  ctx: GateContext,
+  target: TargetState | undefined,
+  content: ReceivedContent,
+): GateContext {
+  return gateContext(ctx, target, content);
+}
+
 /** What one stage found: a denial (the first one wins) and any threats. */
 export interface StageVerdict {
   readonly deny?: { status: number; code: ErrorCode; reasons: Reason[] };

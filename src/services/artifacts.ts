@@ -8,7 +8,7 @@ import { threat, type Decision, type Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { crossedThresholds, storageLimitsOf } from '../domain/usage.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../domain/rates.js';
-import type { Preconditions } from '../gate/context.js';
+import { withBody, type Preconditions } from '../gate/context.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../gate/stages/content.js';
 import type {
   BlobStore,
@@ -214,10 +214,9 @@ export class ArtifactService {
       });
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
-      const tooLarge = await this.authorizer.require({
-        ...ctx,
-        content: { size: error.size, sha256: '', bytes: null },
-      });
+      const tooLarge = await this.authorizer.require(
+        withBody(ctx, ctx.target, { size: error.size, sha256: '', bytes: null }),
+      );
       // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
       throw new BucketError('payload_too_large', undefined, { decision: tooLarge.decision });
     }
@@ -233,13 +232,15 @@ export class ArtifactService {
     let blobStored = false;
     try {
       for (let attempt = 1; ; attempt++) {
-        const final = await this.authorizer.require({ ...ctx, target, content }, undefined, {
+        const final = await this.authorizer.require(withBody(ctx, target, content), undefined, {
           defer: true,
         });
         const head = target.head;
         const createdAt = new Date().toISOString();
         const version: ArtifactVersion = {
-          ...key,
+          product: key.product,
+          class: key.class,
+          name: key.name,
           version: (head?.version ?? 0) + 1,
           sha256: received.sha256,
           size: received.size,

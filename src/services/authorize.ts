@@ -2,7 +2,7 @@
 import { BucketError } from '../domain/errors.js';
 import { retryAfterSeconds } from '../domain/rates.js';
 import type { Principal } from '../domain/principal.js';
-import type { Action, GateContext } from '../gate/context.js';
+import { gateContext, type Action, type GateContext, type Preconditions } from '../gate/context.js';
 import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { PolicyService } from './policies.js';
@@ -46,6 +46,9 @@ export type ContextFields = Partial<
   Omit<GateContext, 'requestId' | 'principal' | 'action' | 'policy'>
 >;
 
+const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+const NO_PRECONDITIONS: Preconditions = Object.freeze({ ifNoneMatch: false, ifVersion: null });
+
 export class Authorizer {
   constructor(
     private readonly gate: Gate,
@@ -65,24 +68,31 @@ export class Authorizer {
   }
 
   context(request: RequestInfo, action: Action, fields: ContextFields = {}): GateContext {
-    return {
+    return gateContext({
       requestId: request.requestId,
       principal: request.principal,
       action,
       policy: this.policies.current(),
-      product: null,
-      class: null,
-      name: null,
-      contentType: null,
-      declaredSize: null,
-      meta: {},
-      query: request.query ?? {},
-      headerNames: request.headerNames ?? [],
-      preconditions: { ifNoneMatch: false, ifVersion: null },
-      sha256Claim: null,
-      integration: this.observer?.integrationOf(request.principal.integrationId) ?? null,
-      ...fields,
-    };
+      product: fields.product ?? null,
+      class: fields.class ?? null,
+      name: fields.name ?? null,
+      contentType: fields.contentType ?? null,
+      declaredSize: fields.declaredSize ?? null,
+      meta: fields.meta ?? NO_META,
+      query: fields.query ?? request.query ?? NO_META,
+      headerNames: fields.headerNames ?? request.headerNames ?? [],
+      preconditions: fields.preconditions ?? NO_PRECONDITIONS,
+      sha256Claim: fields.sha256Claim ?? null,
+      target: fields.target,
+      content: fields.content,
+      writeSlot: fields.writeSlot,
+      usage: fields.usage,
+      rate: fields.rate,
+      integration:
+        'integration' in fields
+          ? fields.integration
+          : (this.observer?.integrationOf(request.principal.integrationId) ?? null),
+    });
   }
 
   /**
@@ -103,7 +113,7 @@ export class Authorizer {
         ? await this.recorder.record({ decision, requestId: ctx.requestId })
         : null;
     if (!decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
-    return { ...outcome, receipt };
+    return { decision, code: outcome.code, bodyLimit: outcome.bodyLimit, receipt };
   }
 
   /** For routes with no target: may this principal perform `action` at all? */

@@ -125,12 +125,18 @@ export const artifactRoutes =
     app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
     type Params = { product: string; class: string; '*': string };
-    const target = (request: FastifyRequest, params: Params) => ({
-      ...requestInfo(request),
-      product: params.product,
-      class: params.class,
-      name: params['*'],
-    });
+    const target = (request: FastifyRequest, params: Params) => {
+      const info = requestInfo(request);
+      return {
+        requestId: info.requestId,
+        principal: info.principal,
+        query: info.query,
+        headerNames: info.headerNames,
+        product: params.product,
+        class: params.class,
+        name: params['*'],
+      };
+    };
 
     const sendWrite = (request: FastifyRequest, reply: FastifyReply, result: WriteResult) => {
       request.decision = result.decision;
@@ -170,8 +176,18 @@ export const artifactRoutes =
         }
         const declared = singleHeader(request, 'content-length');
         try {
+          const { requestId, principal, query, headerNames, product, name } = target(
+            request,
+            request.params,
+          );
           const result = await bucket.artifacts.put({
-            ...target(request, request.params),
+            requestId,
+            principal,
+            query,
+            headerNames,
+            product,
+            class: request.params.class,
+            name,
             contentType: singleHeader(request, 'content-type') ?? null,
             declaredSize: nonNegativeInteger(declared, 'content-length'),
             meta: userMeta(request),
