@@ -147,15 +147,18 @@ export class ArtifactService {
     rate: RateVerdict,
   ): Promise<WriteResult> {
     const key = { product: request.product, class: request.class, name: request.name };
+    const usage = await this.metadata.usageFacts(request.product);
     const ctx = this.authorizer.context(request, 'artifact.write', {
-      ...key,
+      product: request.product,
+      class: request.class,
+      name: request.name,
       contentType: request.contentType,
       declaredSize: request.declaredSize,
       meta: request.meta,
       preconditions: request.preconditions,
       sha256Claim: request.sha256Claim,
       writeSlot,
-      usage: await this.metadata.usageFacts(request.product),
+      usage,
       rate,
     });
     const headerOutcome = await this.authorizer.require(ctx, () => this.loadTarget(key), {
@@ -330,7 +333,13 @@ export class ArtifactService {
     const document = this.policies.current().document;
     const product = commit.version.product;
     const limits = storageLimitsOf(document, product);
-    const result = await this.metadata.commitVersion({ ...commit, limits });
+    const result = await this.metadata.commitVersion({
+      version: commit.version,
+      expectedCurrentVersion: commit.expectedCurrentVersion,
+      inline: commit.inline,
+      audit: commit.audit,
+      limits,
+    });
     if (!result.ok && result.reason === 'insufficient_storage') {
       await this.options.alert?.(request, [threat('T5', result.message)]);
       throw new BucketError('insufficient_storage', result.message);
@@ -367,7 +376,9 @@ export class ArtifactService {
     const rate = await this.chargeRate('read', key.product);
     await this.authorizer.require(
       this.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', {
-        ...key,
+        product: key.product,
+        class: key.class,
+        name: key.name,
         rate,
       }),
     );
@@ -450,7 +461,9 @@ export class ArtifactService {
     const slot = await this.acquireWriteSlot(rate);
     try {
       const ctx = this.authorizer.context(request, action, {
-        ...key,
+        product: key.product,
+        class: key.class,
+        name: key.name,
         writeSlot: slot !== null,
         rate,
       });

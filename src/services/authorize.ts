@@ -89,7 +89,7 @@ export class Authorizer {
       usage: fields.usage,
       rate: fields.rate,
       integration:
-        'integration' in fields
+        fields.integration !== undefined
           ? fields.integration
           : (this.observer?.integrationOf(request.principal.integrationId) ?? null),
     });

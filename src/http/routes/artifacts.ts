@@ -125,18 +125,12 @@ export const artifactRoutes =
     app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
     type Params = { product: string; class: string; '*': string };
-    const target = (request: FastifyRequest, params: Params) => {
-      const info = requestInfo(request);
-      return {
-        requestId: info.requestId,
-        principal: info.principal,
-        query: info.query,
-        headerNames: info.headerNames,
-        product: params.product,
-        class: params.class,
-        name: params['*'],
-      };
-    };
+    const target = (request: FastifyRequest, params: Params) => ({
+      ...requestInfo(request),
+      product: params.product,
+      class: params.class,
+      name: params['*'],
+    });
 
     const sendWrite = (request: FastifyRequest, reply: FastifyReply, result: WriteResult) => {
       request.decision = result.decision;
@@ -176,18 +170,15 @@ export const artifactRoutes =
         }
         const declared = singleHeader(request, 'content-length');
         try {
-          const { requestId, principal, query, headerNames, product, name } = target(
-            request,
-            request.params,
-          );
+          const info = requestInfo(request);
           const result = await bucket.artifacts.put({
-            requestId,
-            principal,
-            query,
-            headerNames,
-            product,
+            requestId: info.requestId,
+            principal: info.principal,
+            query: info.query,
+            headerNames: info.headerNames,
+            product: request.params.product,
             class: request.params.class,
-            name,
+            name: request.params['*'],
             contentType: singleHeader(request, 'content-type') ?? null,
             declaredSize: nonNegativeInteger(declared, 'content-length'),
             meta: userMeta(request),
@@ -216,8 +207,16 @@ export const artifactRoutes =
       query: { version?: number | undefined },
       withBody: boolean,
     ) => {
+      // Field by field, like every request the services decide on (see gate/context.ts).
+      const info = requestInfo(request);
       const read = await bucket.artifacts.read({
-        ...target(request, params),
+        requestId: info.requestId,
+        principal: info.principal,
+        query: info.query,
+        headerNames: info.headerNames,
+        product: params.product,
+        class: params.class,
+        name: params['*'],
         version: query.version,
         content: withBody,
       });
