@@ -193,6 +193,36 @@ describe('Gate.decide', () => {
     }
   });
 
+  it('fails closed with 503 when the target lookup hangs, within 110 % of its timeout', async () => {
+    const gate = new Gate({ targetLookupTimeoutMs: 200 });
+    const ctx = () =>
+      gateContext({
+        principal: principal('product', 'ai_avatar'),
+        action: 'artifact.write',
+        product: 'ai_avatar',
+        class: 'avatar_config',
+        name: 'p',
+        contentType: 'application/json',
+      });
+    const started = Date.now();
+    const [hung, answered] = await Promise.all([
+      gate.decide(ctx(), () => new Promise<TargetState>(() => {})),
+      gate.decide(ctx(), noTarget),
+    ]);
+    const elapsed = Date.now() - started;
+    expect(hung).toMatchObject({
+      code: 'gate_unavailable',
+      decision: { allow: false, status: 503 },
+    });
+    expect(hung.decision.reasons[0]?.message).toContain('target lookup timed out after 200 ms');
+    // A lookup that answers is not held up by one that hangs beside it.
+    expect(answered.decision.allow).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(195);
+    // A second hang on the same gate (its sweep timer stopped once nothing was pending) fails too.
+    const again = await gate.decide(ctx(), () => new Promise<TargetState>(() => {}));
+    expect(again.code).toBe('gate_unavailable');
+  });
+
   it('turns a failing target lookup into a 503 gate_unavailable denial', async () => {
     const outcome = await new Gate().decide(
       gateContext({
