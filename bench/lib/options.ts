@@ -70,7 +70,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]
 
 Measures the Bucket beside a bare Fastify 5 server started in the same run.
   --quick   2 s load runs, a 50 MB transfer and a 100k-entry audit log instead of 5 s,
-            200 MB and 1M entries (under a minute)
+            200 MB and 1M entries, and the 1 KiB rates in one round instead of three
   --json    print one JSON document instead of the table (progress still goes to stderr)
   --only S  run only these suites (comma-separated, case-insensitive):
             ${SUITE_NAMES}
