@@ -1,9 +1,21 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Gate } from '../../../src/gate/decide.js';
-import type { TargetState } from '../../../src/gate/context.js';
+import type { GateContext, TargetState } from '../../../src/gate/context.js';
 import { gateContext, headVersion, principal } from '../../helpers/gate.js';
 
 const noTarget = (): Promise<TargetState> => Promise.resolve({ head: null });
+
+/** An ai_avatar key writing its own JSON config: allowed unless a test breaks something. */
+const avatarWrite = (fields: Partial<GateContext> = {}) =>
+  gateContext({
+    principal: principal('product', 'ai_avatar'),
+    action: 'artifact.write',
+    product: 'ai_avatar',
+    class: 'avatar_config',
+    name: 'p',
+    contentType: 'application/json',
+    ...fields,
+  });
 
 describe('Gate.decide', () => {
   it('refuses a cross-product write before the target loader is ever called', async () => {
@@ -49,18 +61,7 @@ describe('Gate.decide', () => {
 
   it('looks the target up once for an admitted write and decides UPDATE against it', async () => {
     const loader = vi.fn(async () => ({ head: headVersion('ai_avatar', 'avatar_config', 'p', 4) }));
-    const outcome = await new Gate().decide(
-      gateContext({
-        principal: principal('product', 'ai_avatar'),
-        action: 'artifact.write',
-        product: 'ai_avatar',
-        class: 'avatar_config',
-        name: 'p',
-        contentType: 'application/json',
-        declaredSize: 20,
-      }),
-      loader,
-    );
+    const outcome = await new Gate().decide(avatarWrite({ declaredSize: 20 }), loader);
     expect(loader).toHaveBeenCalledTimes(1);
     expect(outcome.decision).toMatchObject({ allow: true, status: 200, operation: 'UPDATE' });
     expect(outcome.code).toBeNull();
@@ -170,17 +171,7 @@ describe('Gate.decide', () => {
           if (stage === failing) throw new Error(`injected fault in ${stage}`);
         },
       });
-      const outcome = await gate.decide(
-        gateContext({
-          principal: principal('product', 'ai_avatar'),
-          action: 'artifact.write',
-          product: 'ai_avatar',
-          class: 'avatar_config',
-          name: 'p',
-          contentType: 'application/json',
-        }),
-        loader,
-      );
+      const outcome = await gate.decide(avatarWrite(), loader);
       expect(outcome.decision, failing).toMatchObject({ allow: false, status: 503 });
       expect(outcome.code, failing).toBe('gate_unavailable');
       expect(outcome.decision.reasons[0]?.rule, failing).toBe('gate_failure');
@@ -195,19 +186,10 @@ describe('Gate.decide', () => {
 
   it('fails closed with 503 when the target lookup hangs, within 110 % of its timeout', async () => {
     const gate = new Gate({ targetLookupTimeoutMs: 200 });
-    const ctx = () =>
-      gateContext({
-        principal: principal('product', 'ai_avatar'),
-        action: 'artifact.write',
-        product: 'ai_avatar',
-        class: 'avatar_config',
-        name: 'p',
-        contentType: 'application/json',
-      });
     const started = Date.now();
     const [hung, answered] = await Promise.all([
-      gate.decide(ctx(), () => new Promise<TargetState>(() => {})),
-      gate.decide(ctx(), noTarget),
+      gate.decide(avatarWrite(), () => new Promise<TargetState>(() => {})),
+      gate.decide(avatarWrite(), noTarget),
     ]);
     const elapsed = Date.now() - started;
     expect(hung).toMatchObject({
@@ -219,21 +201,13 @@ describe('Gate.decide', () => {
     expect(answered.decision.allow).toBe(true);
     expect(elapsed).toBeGreaterThanOrEqual(195);
     // A second hang on the same gate (its sweep timer stopped once nothing was pending) fails too.
-    const again = await gate.decide(ctx(), () => new Promise<TargetState>(() => {}));
+    const again = await gate.decide(avatarWrite(), () => new Promise<TargetState>(() => {}));
     expect(again.code).toBe('gate_unavailable');
   });
 
   it('turns a failing target lookup into a 503 gate_unavailable denial', async () => {
-    const outcome = await new Gate().decide(
-      gateContext({
-        principal: principal('product', 'ai_avatar'),
-        action: 'artifact.write',
-        product: 'ai_avatar',
-        class: 'avatar_config',
-        name: 'p',
-        contentType: 'application/json',
-      }),
-      () => Promise.reject(new Error('database is locked')),
+    const outcome = await new Gate().decide(avatarWrite(), () =>
+      Promise.reject(new Error('database is locked')),
     );
     expect(outcome.decision).toMatchObject({ allow: false, status: 503 });
     expect(outcome.code).toBe('gate_unavailable');
