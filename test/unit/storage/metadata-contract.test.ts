@@ -343,6 +343,40 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       expect(await store.auditSize()).toBe(2);
     });
 
+    it('tells a write decided against a moved head of the conflict, even past a limit', async () => {
+      await commit(version({ name: 'a', version: 1, size: 60 }));
+      await commit(version({ name: 'a', version: 2, size: 10 }));
+      const limits = {
+        productQuotaBytes: 100,
+        productMaxArtifacts: 10,
+        totalMaxArtifacts: 10,
+        totalMaxBytes: 1000,
+      };
+      // Decided against version 1 (stale), and 41 bytes more would pass the quota too.
+      const stale = await store.commitVersion({
+        ...audited({
+          version: version({ name: 'a', version: 2, size: 41, sha256: 'e'.repeat(64) }),
+          expectedCurrentVersion: 1,
+          inline: Buffer.from('{}'),
+        }),
+        limits,
+      });
+      expect(stale).toEqual({ ok: false, reason: 'version_conflict', current: 2 });
+      // An update of a name that does not exist is a conflict with "no version" too.
+      const missing = await store.commitVersion(
+        audited({
+          version: version({ name: 'nowhere', version: 4 }),
+          expectedCurrentVersion: 3,
+          inline: Buffer.from('{}'),
+        }),
+      );
+      expect(missing).toEqual({ ok: false, reason: 'version_conflict', current: 0 });
+      expect(await store.getHead({ ...A, name: 'nowhere' })).toBeNull();
+      expect((await store.listVersions(A)).map((v) => v.version)).toEqual([1, 2]);
+      expect(await store.usage('gurukul')).toEqual({ bytes: 70, artifacts: 1 });
+      expect(await store.auditSize()).toBe(2);
+    });
+
     it('refuses a commit past a limit with insufficient_storage, storing nothing', async () => {
       await commit(version({ name: 'a', version: 1, size: 60 }));
       const limits = {
