@@ -44,21 +44,24 @@ export const TARGET_LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * Deadlines of the lookups in flight, swept by one timer a tenth of the timeout apart, instead
- * of a timer armed and cleared for every lookup: a lookup that hangs fails within 110 % of it.
+ * of a timer armed and cleared (and a Promise.race) for every lookup: a lookup that hangs fails
+ * within 110 % of the timeout.
  */
 class Deadlines {
-  private readonly pending = new Set<{ readonly at: number; readonly fail: () => void }>();
+  /** Lookups in flight, oldest first; a settled one stays until the next sweep drops it. */
+  private pending: Deadline[] = [];
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly ms: number) {}
 
   within<T>(promise: Promise<T>, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline = {
+      const deadline: Deadline = {
         at: Date.now() + this.ms,
+        settled: false,
         fail: () => reject(new Error(`${what} timed out after ${this.ms} ms`)),
       };
-      this.pending.add(deadline);
+      this.pending.push(deadline);
       if (this.sweeper === null) {
         this.sweeper = setInterval(() => this.sweep(), Math.max(1, this.ms / 10));
         // Never what keeps the process alive.
@@ -66,11 +69,11 @@ class Deadlines {
       }
       promise.then(
         (value) => {
-          this.pending.delete(deadline);
+          deadline.settled = true;
           resolve(value);
         },
         (error: unknown) => {
-          this.pending.delete(deadline);
+          deadline.settled = true;
           reject(error as Error);
         },
       );
@@ -79,16 +82,28 @@ class Deadlines {
 
   private sweep(): void {
     const now = Date.now();
+    const waiting: Deadline[] = [];
     for (const deadline of this.pending) {
-      if (deadline.at > now) continue;
-      this.pending.delete(deadline);
+      if (deadline.settled) continue;
+      if (deadline.at > now) {
+        waiting.push(deadline);
+        continue;
+      }
+      deadline.settled = true;
       deadline.fail();
     }
-    if (this.pending.size === 0 && this.sweeper !== null) {
+    this.pending = waiting;
+    if (waiting.length === 0 && this.sweeper !== null) {
       clearInterval(this.sweeper);
       this.sweeper = null;
     }
   }
+}
+
+interface Deadline {
+  readonly at: number;
+  settled: boolean;
+  readonly fail: () => void;
 }
 
 export interface GateOptions {

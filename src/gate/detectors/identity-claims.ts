@@ -9,6 +9,10 @@ import { isPlainObject } from './walk.js';
 
 /** Fields through which a client could claim an identity. */
 export const IDENTITY_CLAIMS = ['product', 'product_id', 'productId', 'owner_id'] as const;
+/** Each claim with the lower-case name it arrives under as a header. */
+const CLAIMS_AND_HEADER_NAMES = IDENTITY_CLAIMS.map(
+  (claim) => [claim, claim.toLowerCase()] as const,
+);
 
 function claimThreats(source: string, claim: string, value: string, ownProduct: string): Threat[] {
   const threats: Threat[] = [];
@@ -31,8 +35,8 @@ export function detectFieldClaims(
   ownProduct: string,
 ): Threat[] {
   const threats: Threat[] = [];
-  for (const claim of IDENTITY_CLAIMS) {
-    const value = fields[claim] ?? fields[claim.toLowerCase()];
+  for (const [claim, lowerCase] of CLAIMS_AND_HEADER_NAMES) {
+    const value = fields[claim] ?? fields[lowerCase];
     if (value !== undefined) threats.push(...claimThreats(source, claim, value, ownProduct));
   }
   return threats;
