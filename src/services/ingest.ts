@@ -78,6 +78,8 @@ function consume(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    /** What the last chunk started (moving to a blob writer, a write): 'end' waits for it. */
+    let inFlight: Promise<void> | undefined;
     const detach = () => {
       body.off('data', onData);
       body.off('end', onEnd);
@@ -101,16 +103,24 @@ function consume(
       }
       if (pending) {
         body.pause();
+        inFlight = pending;
         pending.then(() => {
+          if (inFlight === pending) inFlight = undefined;
           if (!settled) body.resume();
         }, fail);
       }
     }
-    function onEnd() {
+    function finish() {
       if (settled) return;
       settled = true;
       detach();
       resolve();
+    }
+    function onEnd() {
+      // A paused stream still ends once its buffer is empty: the last chunk may not be written
+      // yet (its blob writer still opening), and answering now would leave that writer behind.
+      if (inFlight) inFlight.then(finish, fail);
+      else finish();
     }
     function onClose() {
       if (!body.readableEnded) fail(new Error('the client closed the connection mid-body'));

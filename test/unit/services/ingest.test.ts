@@ -1,0 +1,74 @@
+/**
+ * Receiving a body (services/ingest.ts): the same digest, size and bytes whether the body streams
+ * in or had already arrived whole with its headers, the limit held either way, and a body whose
+ * last chunk moves it to a blob writer received only once that writer holds it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BodyTooLargeError, ingest } from '../../../src/services/ingest.js';
+import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
+
+let dir: string;
+let blobs: FileBlobStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bucket-ingest-'));
+  blobs = new FileBlobStore(dir);
+  await blobs.init();
+});
+afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A request body whose bytes have all arrived, as Node's IncomingMessage marks it. */
+function arrived(chunks: Buffer[]): Readable {
+  const body = new PassThrough();
+  for (const chunk of chunks) body.write(chunk);
+  body.end();
+  return Object.assign(body, { complete: true });
+}
+
+const options = { limit: 4096, buffer: false, inlineMax: 2048 };
+
+describe('ingest', () => {
+  it('reads a body that arrived whole exactly as one that streams in', async () => {
+    const parts = [Buffer.from('{"a":'), Buffer.alloc(1000, 0x31), Buffer.from('}')];
+    const whole = Buffer.concat(parts);
+    const fromBuffer = await ingest(arrived(parts), blobs, options);
+    const streamed = await ingest(Readable.from(parts), blobs, options);
+    for (const received of [fromBuffer, streamed]) {
+      expect(received).toMatchObject({ size: whole.length, sha256: sha256(whole), writer: null });
+      expect(received.bytes?.equals(whole)).toBe(true);
+    }
+  });
+
+  it('reads an empty body that arrived whole', async () => {
+    const received = await ingest(arrived([]), blobs, options);
+    expect(received).toMatchObject({ size: 0, sha256: sha256(Buffer.alloc(0)) });
+    expect(received.bytes?.length).toBe(0);
+  });
+
+  it('refuses a body past its limit, arrived whole or streaming', async () => {
+    const big = [Buffer.alloc(3000, 1), Buffer.alloc(3000, 2)];
+    await expect(ingest(arrived(big), blobs, options)).rejects.toBeInstanceOf(BodyTooLargeError);
+    await expect(ingest(Readable.from(big), blobs, options)).rejects.toBeInstanceOf(
+      BodyTooLargeError,
+    );
+  });
+
+  it('holds a body whose last chunk passes the inline size in a blob writer, none left behind', async () => {
+    // One chunk above the inline size, then the end: the stream ends while the writer opens.
+    const content = Buffer.alloc(3000, 7);
+    for (const body of [arrived([content]), Readable.from([content])]) {
+      const received = await ingest(body, blobs, options);
+      expect(received).toMatchObject({ size: 3000, sha256: sha256(content), bytes: null });
+      expect(received.writer).not.toBeNull();
+      await received.writer?.abort();
+    }
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+});
