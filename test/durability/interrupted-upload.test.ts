@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   contentStored,
@@ -263,3 +264,46 @@ describe('a server killed mid-upload', () => {
     }
   });
 });
+
+describe('a completed upload leaves nothing behind either', () => {
+  it('one that arrives whole, above the inline size, leaves no temporary', async () => {
+    // A small inline size, and headers and body sent in one write: the body is already buffered
+    // and ended when the server reads it, and its one chunk moves it to a blob writer.
+    const server = await startTestServer({ env: { BUCKET_INLINE_MAX_BYTES: '1024' } });
+    try {
+      const key = (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key;
+      for (let n = 0; n < 10; n++) {
+        const path = `/v1/artifacts/ai_avatar/model_checkpoint/arrived-whole/${n}.ckpt`;
+        const body = randomBytes(4096);
+        const status = await putInOneWrite(server.url, key, path, body);
+        expect(status, path).toBe(201);
+        expect(await contentStored(server, sha256(body)), path).toBe(true);
+      }
+      await expectNoTemporaries(server);
+    } finally {
+      await server.dispose();
+    }
+  });
+});
+
+/** A PUT whose request line, headers and body leave in one socket write; resolves its status. */
+function putInOneWrite(baseUrl: string, key: string, path: string, body: Buffer): Promise<number> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(answer);
+      if (status && answer.includes('\r\n\r\n')) {
+        socket.destroy();
+        resolve(Number(status[1]));
+      }
+    });
+    socket.once('error', reject);
+    const head =
+      `PUT ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${key}\r\n` +
+      `Content-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  });
+}
