@@ -17,6 +17,14 @@ import { audited, writeDraft } from '../../helpers/audit.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 import { commitNext, version } from '../../helpers/versions.js';
 
+/** A product quota of 100 bytes and 10 artifacts (the limits tests fill it). */
+const SMALL_LIMITS = {
+  productQuotaBytes: 100,
+  productMaxArtifacts: 10,
+  totalMaxArtifacts: 10,
+  totalMaxBytes: 1000,
+};
+
 const adapters = await metadataAdapters();
 
 function key(id: string, fields: Partial<KeyRecord> = {}): KeyRecord {
@@ -346,12 +354,6 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
     it('tells a write decided against a moved head of the conflict, even past a limit', async () => {
       await commit(version({ name: 'a', version: 1, size: 60 }));
       await commit(version({ name: 'a', version: 2, size: 10 }));
-      const limits = {
-        productQuotaBytes: 100,
-        productMaxArtifacts: 10,
-        totalMaxArtifacts: 10,
-        totalMaxBytes: 1000,
-      };
       // Decided against version 1 (stale), and 41 bytes more would pass the quota too.
       const stale = await store.commitVersion({
         ...audited({
@@ -359,7 +361,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
           expectedCurrentVersion: 1,
           inline: Buffer.from('{}'),
         }),
-        limits,
+        limits: SMALL_LIMITS,
       });
       expect(stale).toEqual({ ok: false, reason: 'version_conflict', current: 2 });
       // An update of a name that does not exist is a conflict with "no version" too.
@@ -379,19 +381,13 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
 
     it('refuses a commit past a limit with insufficient_storage, storing nothing', async () => {
       await commit(version({ name: 'a', version: 1, size: 60 }));
-      const limits = {
-        productQuotaBytes: 100,
-        productMaxArtifacts: 10,
-        totalMaxArtifacts: 10,
-        totalMaxBytes: 1000,
-      };
       const over = await store.commitVersion({
         ...audited({
           version: version({ name: 'b', version: 1, size: 41 }),
           expectedCurrentVersion: 0,
           inline: Buffer.from('{}'),
         }),
-        limits,
+        limits: SMALL_LIMITS,
       });
       expect(over).toMatchObject({
         ok: false,
@@ -410,7 +406,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
           expectedCurrentVersion: 0,
           inline: Buffer.from('{}'),
         }),
-        limits,
+        limits: SMALL_LIMITS,
       });
       expect(fits).toMatchObject({ ok: true, usage: { product: { bytes: 100, artifacts: 2 } } });
       const tooMany = await store.commitVersion({
@@ -419,7 +415,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
           expectedCurrentVersion: 0,
           inline: Buffer.from('{}'),
         }),
-        limits: { ...limits, productMaxArtifacts: 2 },
+        limits: { ...SMALL_LIMITS, productMaxArtifacts: 2 },
       });
       expect(tooMany).toMatchObject({ ok: false, rule: 'max_artifacts' });
     });
