@@ -159,42 +159,32 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   insertKey = (key: KeyRecord, entry?: ChangeEntry) =>
-    entry
-      ? this.withEntry(entry, (client) => this.governance.insertKey(key, client))
-      : this.governance.insertKey(key);
+    this.withEntry(entry, (client) => this.governance.insertKey(key, client));
   findKeyByHash = (hash: string) => this.governance.findKeyByHash(hash);
   getKey = (id: string) => this.governance.getKey(id);
   listKeys = () => this.governance.listKeys();
   revokeKey = (id: string, at: string, entry?: ChangeEntry) =>
-    entry
-      ? this.withEntry(
-          entry,
-          (client) => this.governance.revokeKey(id, at, client),
-          (key) => key !== null,
-        )
-      : this.governance.revokeKey(id, at);
+    this.withEntry(
+      entry,
+      (client) => this.governance.revokeKey(id, at, client),
+      (key) => key !== null,
+    );
   setKeyHash = (id: string, hash: string) => this.governance.setKeyHash(id, hash);
   latestPolicy = () => this.governance.latestPolicy();
   insertPolicy = (policy: PolicyVersion, entry?: ChangeEntry) =>
-    entry
-      ? this.withEntry(entry, (client) => this.governance.insertPolicy(policy, client))
-      : this.governance.insertPolicy(policy);
+    this.withEntry(entry, (client) => this.governance.insertPolicy(policy, client));
   listPolicies = () => this.governance.listPolicies();
   getPolicy = (version: number) => this.governance.getPolicy(version);
   insertIntegration = (record: IntegrationRecord, entry?: ChangeEntry) =>
-    entry
-      ? this.withEntry(entry, (client) => this.governance.insertIntegration(record, client))
-      : this.governance.insertIntegration(record);
+    this.withEntry(entry, (client) => this.governance.insertIntegration(record, client));
   getIntegration = (id: string) => this.governance.getIntegration(id);
   listIntegrations = () => this.governance.listIntegrations();
   revokeIntegration = (id: string, at: string, entry?: ChangeEntry) =>
-    entry
-      ? this.withEntry(
-          entry,
-          (client) => this.governance.revokeIntegration(id, at, client),
-          (revoked) => revoked !== null,
-        )
-      : this.governance.revokeIntegration(id, at);
+    this.withEntry(
+      entry,
+      (client) => this.governance.revokeIntegration(id, at, client),
+      (revoked) => revoked !== null,
+    );
   insertThreatRecords = (records: readonly ThreatRecord[]) =>
     this.governance.insertThreatRecords(records);
   countCriticalRequests = (principalId: string, since: string) =>
@@ -203,24 +193,24 @@ export class PostgresMetadataStore implements MetadataStore {
   recentThreats = (limit: number) => this.governance.recentThreats(limit);
   suspendKey = (suspension: KeySuspension) => this.governance.suspendKey(suspension);
   reinstateKey = (keyId: string, entry?: ChangeEntry) =>
-    entry
-      ? this.withEntry(
-          entry,
-          (client) => this.governance.reinstateKey(keyId, client),
-          (lifted) => lifted,
-        )
-      : this.governance.reinstateKey(keyId);
+    this.withEntry(
+      entry,
+      (client) => this.governance.reinstateKey(keyId, client),
+      (lifted) => lifted,
+    );
 
   /**
    * Runs a governance change and its allow entry in a group-commit transaction (holding the audit
    * tree head), the entry after the change in the same savepoint. A change that found nothing to
-   * change (`changed` false: an unknown id) appends nothing: its request fails instead.
+   * change (`changed` false: an unknown id) appends nothing: its request fails instead. Without
+   * an entry, just runs the change on the pool.
    */
   private async withEntry<T>(
-    entry: ChangeEntry,
-    run: (client: pg.PoolClient) => Promise<T>,
+    entry: ChangeEntry | undefined,
+    run: (client?: pg.PoolClient) => Promise<T>,
     changed: (result: T) => boolean = () => true,
   ): Promise<T> {
+    if (!entry) return run();
     const outcome = (await this.commits.submit({
       kind: 'change',
       run,
