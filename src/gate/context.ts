@@ -94,7 +94,8 @@ export interface GateContext {
 }
 
 /**
- * A context with every field of GateContext present, in one order. Contexts are built on every
+ * A context with every field of GateContext present, in one order; `target` and `content` replace
+ * those of `c` (the body-phase decision of a write). Contexts are built on every
  * request and read by every stage: built field by field, they all share one hidden class, where
  * spreads of differently shaped objects made V8 fall back to its slow property paths.
  */
@@ -125,15 +126,6 @@ export function gateContext(
     rate: c.rate,
     integration: c.integration,
   };
-}
-
-/** The body-phase context of a write: `ctx` with the target it is decided against and its body. */
-export function withBody(
-  ctx: GateContext,
-  target: TargetState | undefined,
-  content: ReceivedContent,
-): GateContext {
-  return gateContext(ctx, target, content);
 }
 
 /** What one stage found: a denial (the first one wins) and any threats. */

@@ -8,7 +8,7 @@ import { threat, type Decision, type Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { crossedThresholds, storageLimitsOf } from '../domain/usage.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../domain/rates.js';
-import { withBody, type Preconditions } from '../gate/context.js';
+import { gateContext, type Preconditions } from '../gate/context.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../gate/stages/content.js';
 import type {
   BlobStore,
@@ -218,7 +218,7 @@ export class ArtifactService {
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       const tooLarge = await this.authorizer.require(
-        withBody(ctx, ctx.target, { size: error.size, sha256: '', bytes: null }),
+        gateContext(ctx, ctx.target, { size: error.size, sha256: '', bytes: null }),
       );
       // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
       throw new BucketError('payload_too_large', undefined, { decision: tooLarge.decision });
@@ -235,7 +235,7 @@ export class ArtifactService {
     let blobStored = false;
     try {
       for (let attempt = 1; ; attempt++) {
-        const final = await this.authorizer.require(withBody(ctx, target, content), undefined, {
+        const final = await this.authorizer.require(gateContext(ctx, target, content), undefined, {
           defer: true,
         });
         const head = target.head;
