@@ -22,11 +22,20 @@ import type {
 /** How often a checkpoint is issued while entries arrive (SPEC §6: at least every second). */
 const CHECKPOINT_INTERVAL_MS = 1_000;
 
+/**
+ * The most entries one `GET /v1/audit/entries` reads when no index answers its filters: a few
+ * milliseconds of the store's time, where a scan of a million-entry log for a principal with no
+ * entries held the server for a third of a second.
+ */
+export const AUDIT_SCAN_WINDOW = 20_000;
+
 export interface AuditServiceOptions {
   readonly origin: string;
   readonly signer: NoteSigner;
   /** Told of each second's aggregated rate refusals once their entries are stored (T5). */
   readonly onRateRefusals?: (refusals: readonly RateRefusalSecond[]) => Promise<void>;
+  /** Entries a query without an indexed filter reads at most (default AUDIT_SCAN_WINDOW). */
+  readonly scanWindow?: number;
 }
 
 /** The 429s of one principal in one second: the first refusal's draft and how many there were. */
@@ -240,22 +249,53 @@ export class AuditService {
     };
   }
 
+  /**
+   * A page of the entries matching `query`, in index order. An `artifact` filter is answered
+   * from its index. Any other query reads at most `scanWindow` consecutive entries, so that no
+   * query holds the store for a scan of the whole log: its page may then be short, even empty,
+   * with a `nextCursor` at the last entry read (a caller follows it until it is null). `since`
+   * starts at the first entry appended at or after that time, found by bisection: entries are
+   * timestamped as they are appended, in index order.
+   */
   async entries(
     principal: Principal,
-    query: Omit<AuditQuery, 'visibleTo'>,
+    query: Omit<AuditQuery, 'visibleTo' | 'throughIndex'>,
   ): Promise<{ entries: EntryView[]; nextCursor: string | null }> {
     const scope = auditScope(principal);
+    const size = await this.metadata.auditSize();
+    let after = query.afterIndex ?? -1;
+    if (query.since !== undefined && query.afterIndex === undefined) {
+      after = (await this.firstIndexAt(query.since, size)) - 1;
+    }
+    const window = this.options.scanWindow ?? AUDIT_SCAN_WINDOW;
+    const through = query.artifact === undefined ? Math.min(after + window, size - 1) : undefined;
     const rows = await this.metadata.auditEntries({
       ...query,
+      afterIndex: after,
+      throughIndex: through,
       ...(scope !== undefined ? { visibleTo: scope } : {}),
       limit: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    return {
-      entries: page.map(entryView),
-      nextCursor: rows.length > query.limit && last ? String(last.index) : null,
-    };
+    let nextCursor: string | null = null;
+    if (rows.length > query.limit && last) nextCursor = String(last.index);
+    else if (through !== undefined && through < size - 1) nextCursor = String(through);
+    return { entries: page.map(entryView), nextCursor };
+  }
+
+  /** The index of the first entry timestamped at or after `time` (`size` when there is none). */
+  private async firstIndexAt(time: string, size: number): Promise<number> {
+    let low = 0;
+    let high = size;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const stored = await this.metadata.auditEntry(middle);
+      if (!stored) throw new Error(`audit entry ${middle} of ${size} is missing`);
+      if (parseEntry(stored.canonical).time < time) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** One entry, if the principal may see it (404 otherwise: it may not know it exists). */

@@ -78,6 +78,8 @@ export interface AuditQuery {
   readonly since?: string | undefined;
   /** Exclusive lower bound on the index (from a cursor). */
   readonly afterIndex?: number | undefined;
+  /** Inclusive upper bound on the index: where a bounded scan of the log stops. */
+  readonly throughIndex?: number | undefined;
   /** Only entries whose principal belongs to this product or whose target is in its namespace. */
   readonly visibleTo?: string | undefined;
   readonly limit: number;

@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import { BucketError } from '../../domain/errors.js';
 import { errorResponses } from '../schemas.js';
+import { AUDIT_SCAN_WINDOW } from '../../services/audit.js';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -57,6 +58,11 @@ export const auditRoutes =
         schema: {
           tags: ['audit'],
           summary: 'Audit entries in index order (a product key sees only its own namespace’s)',
+          description:
+            'An `artifact` filter is answered from its index. Any other query reads at most ' +
+            `${AUDIT_SCAN_WINDOW} entries of the log per request, so its page may be short, even ` +
+            'empty, with a `nextCursor` where the read stopped: follow `nextCursor` until it is ' +
+            'null. `since` starts at the first entry appended at or after that time.',
           querystring: Type.Object({
             artifact: Type.Optional(
               Type.String({ maxLength: 700, description: '<product>/<class>/<name>' }),

@@ -214,6 +214,7 @@ export class AuditReads {
     }
     if (query.since !== undefined) where.push(`time >= ${param(query.since)}`);
     if (query.afterIndex !== undefined) where.push(`idx > ${param(query.afterIndex)}`);
+    if (query.throughIndex !== undefined) where.push(`idx <= ${param(query.throughIndex)}`);
     if (query.visibleTo !== undefined) {
       const product = param(query.visibleTo);
       where.push(`(principal_product = ${product} OR target_product = ${product})`);

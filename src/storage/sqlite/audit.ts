@@ -153,6 +153,10 @@ export class AuditTables {
       where.push('idx > @after');
       params['after'] = query.afterIndex;
     }
+    if (query.throughIndex !== undefined) {
+      where.push('idx <= @through');
+      params['through'] = query.throughIndex;
+    }
     if (query.visibleTo !== undefined) {
       where.push('(principal_product = @visibleTo OR target_product = @visibleTo)');
       params['visibleTo'] = query.visibleTo;

@@ -610,6 +610,9 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       expect(await indices({ visibleTo: 'ai_avatar' })).toEqual([1, 2, 3]);
       expect(await indices({ visibleTo: 'gurukul' })).toEqual([0, 2]);
       expect(await indices({ limit: 2, afterIndex: 0 })).toEqual([1, 2]);
+      expect(await indices({ afterIndex: 0, throughIndex: 2 })).toEqual([1, 2]);
+      expect(await indices({ throughIndex: 0 })).toEqual([0]);
+      expect(await indices({ principal: 'k2', throughIndex: 1 })).toEqual([1]);
       expect(await indices({ principal: 'k2', allow: false, artifact: A })).toEqual([2]);
     });
 
