@@ -1,9 +1,11 @@
 /**
  * Group commit on PostgreSQL: the writes submitted during one turn of the event loop — and those
  * that arrive while a batch is in flight — share one transaction, so the audit tree head is locked
- * once per batch, not once per request. Each write that issues statements runs in a savepoint
- * (`inSavepoint`), so one that fails is rolled back alone; every promise settles only after the
- * shared transaction has committed (or failed, which fails them all).
+ * once per batch, not once per request. A batch first runs as the store opens it for the whole
+ * batch (its writes may be checked in memory and written together); when that fails, it is rolled
+ * back and run again `isolated`, each write that issues statements in a savepoint (`inSavepoint`),
+ * so that one that fails is rolled back alone. Every promise settles only after the shared
+ * transaction has committed (or failed, which fails them all).
  */
 import type pg from 'pg';
 import { rollbackAndRelease } from './connection.js';
@@ -14,6 +16,8 @@ export interface Batch<I, O> {
   apply(item: I): Promise<O>;
   /** Writes what the items left pending; runs once, before COMMIT. */
   finish(): Promise<void>;
+  /** Runs once the batch's transaction has committed. */
+  committed?(): void;
 }
 
 interface Pending<I, O> {
@@ -23,6 +27,9 @@ interface Pending<I, O> {
 }
 
 type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/** A write of a batch run as a whole failed (not the transaction's start): worth an isolated run. */
+class WritesFailed extends Error {}
 
 let savepoints = 0;
 
@@ -48,7 +55,12 @@ export class PgGroupCommitter<I, O> {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly open: (client: pg.PoolClient) => Promise<Batch<I, O>>,
+    /** Opens a batch of `items` on the client's transaction; `isolated` after a failed run. */
+    private readonly open: (
+      client: pg.PoolClient,
+      items: readonly I[],
+      isolated: boolean,
+    ) => Promise<Batch<I, O>>,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -98,23 +110,48 @@ export class PgGroupCommitter<I, O> {
   private async run(items: readonly I[]): Promise<Outcome<O>[]> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      const batch = await this.open(client);
-      const outcomes: Outcome<O>[] = [];
-      for (const item of items) {
-        try {
-          outcomes.push({ ok: true, value: await batch.apply(item) });
-        } catch (error) {
-          outcomes.push({ ok: false, error });
-        }
+      let outcomes: Outcome<O>[];
+      try {
+        outcomes = await this.runOnce(client, items, false);
+      } catch (error) {
+        // Nothing of the batch stands. When one of its writes failed, run it again with every
+        // write isolated, so that only that one fails; anything else fails them all (below).
+        if (!(error instanceof WritesFailed)) throw error;
+        await client.query('ROLLBACK');
+        outcomes = await this.runOnce(client, items, true);
       }
-      await batch.finish();
-      await client.query('COMMIT');
       client.release();
       return outcomes;
     } catch (error) {
       await rollbackAndRelease(client, error);
       throw error;
     }
+  }
+
+  private async runOnce(
+    client: pg.PoolClient,
+    items: readonly I[],
+    isolated: boolean,
+  ): Promise<Outcome<O>[]> {
+    await client.query('BEGIN');
+    const batch = await this.open(client, items, isolated);
+    const outcomes: Outcome<O>[] = [];
+    try {
+      for (const item of items) {
+        try {
+          outcomes.push({ ok: true, value: await batch.apply(item) });
+        } catch (error) {
+          if (!isolated) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await batch.finish();
+    } catch (error) {
+      if (isolated) throw error;
+      throw new WritesFailed('a write of the batch failed', { cause: error });
+    }
+    await client.query('COMMIT');
+    batch.committed?.();
+    return outcomes;
   }
 }

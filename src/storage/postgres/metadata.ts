@@ -30,6 +30,7 @@ import { createPool, Readers, type Queryable } from './connection.js';
 import { GovernanceTables } from './governance.js';
 import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
+import { readUsageRows, usageFactsOf, VersionRows } from './version-rows.js';
 import {
   toVersion,
   toRead,
@@ -79,8 +80,13 @@ async function readUsage(db: Queryable, product: string): Promise<UsageFacts> {
   };
 }
 
+/** How old the copy of the usage rows that usageFacts answers from may be. */
+const USAGE_COPY_MS = 250;
+
 export class PostgresMetadataStore implements MetadataStore {
   readonly kind = 'postgres';
+  private usageCopy: { readonly rows: ReadonlyMap<string, ProductUsage>; at: number } | null = null;
+  private usageReading: Promise<ReadonlyMap<string, ProductUsage>> | null = null;
   private readonly pool: pg.Pool;
   private readonly readers: Readers;
   private readonly readOnly: boolean;
@@ -107,7 +113,9 @@ export class PostgresMetadataStore implements MetadataStore {
     const db = () => this.readers.current;
     this.audit = new AuditReads(db);
     this.governance = new GovernanceTables(this.pool, db);
-    this.commits = new PgGroupCommitter(this.pool, (client) => this.openBatch(client));
+    this.commits = new PgGroupCommitter(this.pool, (client, jobs, isolated) =>
+      this.openBatch(client, jobs, isolated),
+    );
   }
 
   private get db(): Queryable {
@@ -324,9 +332,45 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.commits.submit({ kind: 'audit', drafts }) as Promise<AuditReceipt[]>;
   }
 
-  /** A group-commit transaction: the tree head locked first, so batches of all nodes serialize. */
-  private async openBatch(client: pg.PoolClient): Promise<Batch<WriteJob, WriteOutcome>> {
+  /**
+   * A group-commit transaction: the tree head locked first, so batches of all nodes serialize.
+   * Version commits and appends are checked and collected in memory and written together before
+   * COMMIT (VersionRows); a batch with a governance change, or one run again after a failure
+   * (`isolated`), runs each write's statements in a savepoint of its own.
+   */
+  private async openBatch(
+    client: pg.PoolClient,
+    jobs: readonly WriteJob[],
+    isolated: boolean,
+  ): Promise<Batch<WriteJob, WriteOutcome>> {
     const tree = await TreeAppend.lock(client);
+    if (isolated || jobs.some((job) => job.kind === 'change')) {
+      return this.isolatedBatch(client, tree);
+    }
+    const rows = await VersionRows.read(
+      client,
+      jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : [])),
+    );
+    return {
+      apply: (job) => {
+        if (job.kind === 'audit') {
+          const time = new Date().toISOString();
+          return Promise.resolve(job.drafts.map((draft) => tree.append(draft, time)));
+        }
+        if (job.kind === 'version') return Promise.resolve(rows.commit(tree, job.commit));
+        return Promise.reject(new Error('a governance change in a batch written as a whole'));
+      },
+      finish: async () => {
+        await rows.write(client);
+        await tree.flush(client);
+      },
+      committed: () => {
+        this.usageCopy = { rows: rows.usageAfter(), at: Date.now() };
+      },
+    };
+  }
+
+  private isolatedBatch(client: pg.PoolClient, tree: TreeAppend): Batch<WriteJob, WriteOutcome> {
     return {
       apply: async (job) => {
         const mark = tree.mark();
@@ -351,6 +395,10 @@ export class PostgresMetadataStore implements MetadataStore {
         }
       },
       finish: () => tree.flush(client),
+      // Usage may have changed without a copy of the result at hand: read it again when asked.
+      committed: () => {
+        this.usageCopy = null;
+      },
     };
   }
 
@@ -405,8 +453,27 @@ export class PostgresMetadataStore implements MetadataStore {
     return (await readUsage(this.db, product)).product;
   }
 
-  usageFacts(product: string): Promise<UsageFacts> {
-    return readUsage(this.db, product);
+  /**
+   * From this node's copy of the usage rows, at most USAGE_COPY_MS old or as this node's last
+   * commit left them: a write's early limit check reads it on every request. The counters only
+   * grow, so a copy that lags other nodes' commits can only let through a write that the
+   * commit's own check (under the tree head's lock) then refuses; it never refuses one that fits.
+   */
+  async usageFacts(product: string): Promise<UsageFacts> {
+    const copy = this.usageCopy;
+    if (copy && Date.now() - copy.at < USAGE_COPY_MS) return usageFactsOf(copy.rows, product);
+    this.usageReading ??= readUsageRows(this.pool).then(
+      (rows) => {
+        this.usageReading = null;
+        this.usageCopy = { rows, at: Date.now() };
+        return rows;
+      },
+      (error: unknown) => {
+        this.usageReading = null;
+        throw error;
+      },
+    );
+    return usageFactsOf(await this.usageReading, product);
   }
 
   async usageByProduct(): Promise<Record<string, ProductUsage>> {

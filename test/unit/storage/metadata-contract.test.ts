@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CompactRange, decompose, foldSubtrees } from '../../../src/audit/compact.js';
-import type { AuditDraft } from '../../../src/audit/entry.js';
+import { parseEntry, type AuditDraft } from '../../../src/audit/entry.js';
 import { leafHash } from '../../../src/audit/rfc6962.js';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { threat, type ThreatId } from '../../../src/domain/decision.js';
@@ -349,6 +349,52 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
         { ok: false, reason: 'version_conflict', current: 2 },
       ]);
       expect(await store.auditSize()).toBe(2);
+    });
+
+    it('checks each write of one batch against what the writes before it left', async () => {
+      const submit = (n: number, expected: number, fields: { size?: number; sha?: string } = {}) =>
+        store.commitVersion({
+          ...audited({
+            version: version({
+              name: 'batched',
+              version: n,
+              size: fields.size ?? 10,
+              ...(fields.sha ? { sha256: fields.sha } : {}),
+            }),
+            expectedCurrentVersion: expected,
+            inline: Buffer.from('{}'),
+          }),
+          limits: SMALL_LIMITS,
+        });
+      // Submitted in one turn: one group commit (one batch) on every adapter.
+      const results = await Promise.all([
+        submit(1, 0, { size: 30 }),
+        submit(2, 1, { size: 30 }),
+        submit(2, 1, { sha: 'e'.repeat(64) }),
+        submit(3, 2, { size: 50 }),
+        submit(3, 2, { size: 30 }),
+      ]);
+      expect(results).toMatchObject([
+        { ok: true, usage: { product: { bytes: 30, artifacts: 1 } } },
+        { ok: true, usage: { product: { bytes: 60, artifacts: 1 } } },
+        { ok: false, reason: 'version_conflict', current: 2 },
+        { ok: false, reason: 'insufficient_storage' },
+        { ok: true, usage: { product: { bytes: 90, artifacts: 1 } } },
+      ]);
+      const key = { product: 'gurukul', class: 'user_progress', name: 'batched' };
+      expect((await store.listVersions(key)).map((v) => [v.version, v.size])).toEqual([
+        [1, 30],
+        [2, 30],
+        [3, 30],
+      ]);
+      expect((await store.getHead(key))?.version).toBe(3);
+      expect(await store.usage('gurukul')).toEqual({ bytes: 90, artifacts: 1 });
+      // Only the three that committed have entries, in the order they were submitted.
+      const entries = [];
+      for await (const entry of store.auditRange(0, await store.auditSize())) {
+        entries.push(parseEntry(entry.canonical).version);
+      }
+      expect(entries).toEqual([1, 2, 3]);
     });
 
     it('tells a write decided against a moved head of the conflict, even past a limit', async () => {

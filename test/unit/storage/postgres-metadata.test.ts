@@ -4,7 +4,7 @@
  * and migrate once when they start together.
  */
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CompactRange, decompose, foldSubtrees } from '../../../src/audit/compact.js';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { MIGRATIONS } from '../../../src/storage/postgres/migrations.js';
@@ -166,6 +166,35 @@ describe.skipIf(!available)('PostgresMetadataStore across nodes', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(5);
     expect(await a.usage('gurukul')).toEqual({ bytes: 50, artifacts: 5 });
     expect(await a.auditSize()).toBe(5);
+  });
+
+  it('answers usage from a short-lived copy, while every commit checks limits against the rows', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const limits = {
+      productQuotaBytes: 25,
+      productMaxArtifacts: 100,
+      totalMaxArtifacts: 100,
+      totalMaxBytes: 1000,
+    };
+    const write = (store: PostgresMetadataStore, name: string) =>
+      store.commitVersion({
+        ...audited({ version: version(name, 1), expectedCurrentVersion: 0, inline: null }),
+        limits,
+      });
+    const empty = { product: { bytes: 0, artifacts: 0 }, total: { bytes: 0, artifacts: 0 } };
+    expect(await b.usageFacts('gurukul')).toEqual(empty);
+    expect(await write(a, 'first')).toMatchObject({ ok: true });
+    expect(await write(a, 'second')).toMatchObject({ ok: true });
+    // Node a's own commits are in its copy at once.
+    const twenty = { product: { bytes: 20, artifacts: 2 }, total: { bytes: 20, artifacts: 2 } };
+    expect(await a.usageFacts('gurukul')).toEqual(twenty);
+    // Node b's copy may still say 0 bytes; its commit is checked against the rows, and refused.
+    expect(await write(b, 'third')).toMatchObject({ ok: false, reason: 'insufficient_storage' });
+    // Within a moment, b's copy has caught up.
+    await vi.waitFor(async () => expect(await b.usageFacts('gurukul')).toEqual(twenty), {
+      timeout: 2000,
+      interval: 50,
+    });
   });
 
   it('reads one fixed state inside withReadSnapshot while another node appends', async () => {
