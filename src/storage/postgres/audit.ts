@@ -81,9 +81,10 @@ export class TreeAppend {
 
   /** Locks the tree head for the rest of the client's transaction and reads it. */
   static async lock(client: pg.PoolClient): Promise<TreeAppend> {
-    const { rows } = await client.query<{ size: number; edge: Buffer[] }>(
-      'SELECT size, edge FROM audit_head WHERE id = 1 FOR UPDATE',
-    );
+    const { rows } = await client.query<{ size: number; edge: Buffer[] }>({
+      name: 'lock-audit-head',
+      text: 'SELECT size, edge FROM audit_head WHERE id = 1 FOR UPDATE',
+    });
     const head = rows[0];
     if (!head) throw new Error('the audit tree head is missing (audit_head)');
     return new TreeAppend(CompactRange.fromHashes(head.size, head.edge));
@@ -133,24 +134,30 @@ export class TreeAppend {
   /** Writes the entries, the completed subtrees and the new head, in the locking transaction. */
   async flush(client: pg.PoolClient): Promise<void> {
     if (this.tree.size === this.startSize) return;
-    await client.query(
-      'INSERT INTO audit_entries (idx, time, allow, operation, principal_id, principal_product, ' +
-        'target_product, target_class, target_name, threats, canonical, leaf_hash) ' +
-        'SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[], $5::text[], ' +
-        '$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[])',
-      this.entries.params(),
-    );
+    await client.query({
+      name: 'insert-audit-entries',
+      text:
+        'INSERT INTO audit_entries (idx, time, allow, operation, principal_id, ' +
+        'principal_product, target_product, target_class, target_name, threats, canonical, ' +
+        'leaf_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[], ' +
+        '$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], ' +
+        '$12::bytea[])',
+      values: this.entries.params(),
+    });
     if (this.nodes.idx.length > 0) {
-      await client.query(
-        'INSERT INTO audit_nodes (level, idx, hash) ' +
+      await client.query({
+        name: 'insert-audit-nodes',
+        text:
+          'INSERT INTO audit_nodes (level, idx, hash) ' +
           'SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])',
-        [this.nodes.level, this.nodes.idx, this.nodes.hash],
-      );
+        values: [this.nodes.level, this.nodes.idx, this.nodes.hash],
+      });
     }
-    await client.query('UPDATE audit_head SET size = $1, edge = $2 WHERE id = 1', [
-      this.tree.size,
-      this.tree.hashes(),
-    ]);
+    await client.query({
+      name: 'update-audit-head',
+      text: 'UPDATE audit_head SET size = $1, edge = $2 WHERE id = 1',
+      values: [this.tree.size, this.tree.hashes()],
+    });
   }
 }
 

@@ -239,11 +239,14 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async getHead(key: ArtifactKey): Promise<ArtifactVersion | null> {
-    const { rows } = await this.db.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
-        'ORDER BY version DESC LIMIT 1',
-      [key.product, key.class, key.name],
-    );
+    // Named (as every statement of a request's or a batch's path): each connection plans it once.
+    const { rows } = await this.db.query<VersionRow>({
+      name: 'get-head',
+      text:
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 ` +
+        'AND name = $3 ORDER BY version DESC LIMIT 1',
+      values: [key.product, key.class, key.name],
+    });
     return rows[0] ? toVersion(rows[0]) : null;
   }
 
@@ -271,17 +274,16 @@ export class PostgresMetadataStore implements MetadataStore {
       'WHERE product = $1 AND class = $2 AND name = $3 ';
     const { rows } =
       version === undefined
-        ? await this.db.query<ReadRow>(select + 'ORDER BY version DESC LIMIT 1', [
-            key.product,
-            key.class,
-            key.name,
-          ])
-        : await this.db.query<ReadRow>(select + 'AND version = $4', [
-            key.product,
-            key.class,
-            key.name,
-            version,
-          ]);
+        ? await this.db.query<ReadRow>({
+            name: 'get-for-read-head',
+            text: select + 'ORDER BY version DESC LIMIT 1',
+            values: [key.product, key.class, key.name],
+          })
+        : await this.db.query<ReadRow>({
+            name: 'get-for-read-version',
+            text: select + 'AND version = $4',
+            values: [key.product, key.class, key.name, version],
+          });
     return rows[0] ? toRead(rows[0]) : null;
   }
 

@@ -119,9 +119,10 @@ function headKey(product: string, cls: string, name: string): string {
 /** Every product's usage row. */
 export async function readUsageRows(db: Queryable): Promise<Map<string, ProductUsage>> {
   const usage = new Map<string, ProductUsage>();
-  const { rows } = await db.query<{ product: string; bytes: number; artifacts: number }>(
-    'SELECT product, bytes, artifacts FROM product_usage',
-  );
+  const { rows } = await db.query<{ product: string; bytes: number; artifacts: number }>({
+    name: 'usage-rows',
+    text: 'SELECT product, bytes, artifacts FROM product_usage',
+  });
   for (const row of rows) usage.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
   return usage;
 }
@@ -149,16 +150,18 @@ export class VersionRows {
         name: string;
         head_version: number;
         tombstone: boolean;
-      }>(
-        'SELECT a.product, a.class, a.name, a.head_version, a.tombstone FROM artifacts a ' +
+      }>({
+        name: 'lock-batch-heads',
+        text:
+          'SELECT a.product, a.class, a.name, a.head_version, a.tombstone FROM artifacts a ' +
           'JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(product, class, name) ' +
           'ON a.product = k.product AND a.class = k.class AND a.name = k.name FOR UPDATE OF a',
-        [
+        values: [
           commits.map((c) => c.version.product),
           commits.map((c) => c.version.class),
           commits.map((c) => c.version.name),
         ],
-      );
+      });
       for (const row of rows) {
         heads.set(headKey(row.product, row.class, row.name), {
           product: row.product,
@@ -218,17 +221,21 @@ export class VersionRows {
     if (this.rows.version.length === 0) return;
     const moved = [...this.heads.values()].filter((head) => head.moved);
     const usage = [...this.added];
-    await client.query(WRITE_SQL, [
-      ...this.rows.params(),
-      moved.map((h) => h.product),
-      moved.map((h) => h.class),
-      moved.map((h) => h.name),
-      moved.map((h) => h.version),
-      moved.map((h) => h.tombstone),
-      usage.map(([product]) => product),
-      usage.map(([, u]) => u.bytes),
-      usage.map(([, u]) => u.artifacts),
-    ]);
+    await client.query({
+      name: 'write-batch-versions',
+      text: WRITE_SQL,
+      values: [
+        ...this.rows.params(),
+        moved.map((h) => h.product),
+        moved.map((h) => h.class),
+        moved.map((h) => h.name),
+        moved.map((h) => h.version),
+        moved.map((h) => h.tombstone),
+        usage.map(([product]) => product),
+        usage.map(([, u]) => u.bytes),
+        usage.map(([, u]) => u.artifacts),
+      ],
+    });
   }
 
   /** Every product's usage as the batch leaves it (once committed). */
