@@ -55,6 +55,24 @@ class EntryColumns {
   }
 }
 
+/**
+ * Common table expressions writing what TreeAppend.writeParams holds, numbered from `$offset + 1`:
+ * the entries, the completed subtrees, and the head (size and right edge).
+ */
+export function treeWriteCtes(offset: number): string {
+  const p = (n: number) => `$${offset + n}`;
+  return (
+    'entries_in AS (INSERT INTO audit_entries (idx, time, allow, operation, principal_id, ' +
+    'principal_product, target_product, target_class, target_name, threats, canonical, ' +
+    `leaf_hash) SELECT * FROM unnest(${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::boolean[], ` +
+    `${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::text[], ${p(8)}::text[], ` +
+    `${p(9)}::text[], ${p(10)}::text[], ${p(11)}::bytea[], ${p(12)}::bytea[])), ` +
+    'nodes_in AS (INSERT INTO audit_nodes (level, idx, hash) ' +
+    `SELECT * FROM unnest(${p(13)}::int[], ${p(14)}::bigint[], ${p(15)}::bytea[])), ` +
+    `head_out AS (UPDATE audit_head SET size = ${p(16)}, edge = ${p(17)} WHERE id = 1)`
+  );
+}
+
 /** Where a batch's appends stood, to undo those of a write that failed. */
 export interface TreeMark {
   readonly tree: CompactRange;
@@ -79,13 +97,15 @@ export class TreeAppend {
     this.startSize = tree.size;
   }
 
-  /** Locks the tree head for the rest of the client's transaction and reads it. */
-  static async lock(client: pg.PoolClient): Promise<TreeAppend> {
-    const { rows } = await client.query<{ size: number; edge: Buffer[] }>({
-      name: 'lock-audit-head',
-      text: 'SELECT size, edge FROM audit_head WHERE id = 1 FOR UPDATE',
-    });
-    const head = rows[0];
+  /**
+   * Begins a transaction on the client and locks and reads the tree head in it, in one round trip
+   * (a simple query of two statements: it has no parameters).
+   */
+  static async begin(client: pg.PoolClient): Promise<TreeAppend> {
+    const results = (await client.query(
+      'BEGIN; SELECT size, edge FROM audit_head WHERE id = 1 FOR UPDATE',
+    )) as unknown as pg.QueryResult<{ size: number; edge: Buffer[] }>[];
+    const head = results[1]?.rows[0];
     if (!head) throw new Error('the audit tree head is missing (audit_head)');
     return new TreeAppend(CompactRange.fromHashes(head.size, head.edge));
   }
@@ -129,6 +149,21 @@ export class TreeAppend {
       this.nodes.hash.push(hash);
     });
     return { leafIndex: index, leafHash: leaf.toString('hex') };
+  }
+
+  /**
+   * The parameters of TREE_WRITE_CTES (from `$offset + 1`): entries, completed subtrees, and the
+   * new head, to write with other rows in one statement.
+   */
+  writeParams(): unknown[] {
+    return [
+      ...this.entries.params(),
+      this.nodes.level,
+      this.nodes.idx,
+      this.nodes.hash,
+      this.tree.size,
+      this.tree.hashes(),
+    ];
   }
 
   /** Writes the entries, the completed subtrees and the new head, in the locking transaction. */

@@ -55,7 +55,7 @@ export class PgGroupCommitter<I, O> {
 
   constructor(
     private readonly pool: pg.Pool,
-    /** Opens a batch of `items` on the client's transaction; `isolated` after a failed run. */
+    /** Begins a transaction on the client for a batch of `items`; `isolated` after a failed run. */
     private readonly open: (
       client: pg.PoolClient,
       items: readonly I[],
@@ -133,7 +133,6 @@ export class PgGroupCommitter<I, O> {
     items: readonly I[],
     isolated: boolean,
   ): Promise<Outcome<O>[]> {
-    await client.query('BEGIN');
     const batch = await this.open(client, items, isolated);
     const outcomes: Outcome<O>[] = [];
     try {

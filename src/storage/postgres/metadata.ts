@@ -345,7 +345,7 @@ export class PostgresMetadataStore implements MetadataStore {
     jobs: readonly WriteJob[],
     isolated: boolean,
   ): Promise<Batch<WriteJob, WriteOutcome>> {
-    const tree = await TreeAppend.lock(client);
+    const tree = await TreeAppend.begin(client);
     if (isolated || jobs.some((job) => job.kind === 'change')) {
       return this.isolatedBatch(client, tree);
     }
@@ -362,10 +362,7 @@ export class PostgresMetadataStore implements MetadataStore {
         if (job.kind === 'version') return Promise.resolve(rows.commit(tree, job.commit));
         return Promise.reject(new Error('a governance change in a batch written as a whole'));
       },
-      finish: async () => {
-        await rows.write(client);
-        await tree.flush(client);
-      },
+      finish: () => rows.write(client, tree),
       committed: () => {
         this.usageCopy = { rows: rows.usageAfter(), at: Date.now() };
       },

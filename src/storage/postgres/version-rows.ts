@@ -2,16 +2,18 @@
  * The version commits of one group-commit batch, in a few round trips instead of five per write:
  * the heads of every name the batch writes and the usage rows are read once (under the audit tree
  * head's lock, which every writer of every node holds first), each commit is checked against them
- * in memory in submission order, and all rows are written by one statement before COMMIT. A batch
+ * in memory in submission order, and all rows — with the audit tree's appends — are written by one
+ * statement before COMMIT. A batch
  * whose statement fails is run again write by write, each in its own savepoint (metadata.ts).
  */
 import type pg from 'pg';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { storageBreach } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
-import type { TreeAppend } from './audit.js';
+import { treeWriteCtes, type TreeAppend } from './audit.js';
 import type { Queryable } from './connection.js';
 
+/** The batch's versions, moved heads, usage deltas, entries, subtrees and tree head. */
 const WRITE_SQL =
   'WITH versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
   'content_type, meta, created_at, created_by, retention_mode, retention_until, tombstone, ' +
@@ -21,11 +23,12 @@ const WRITE_SQL =
   'heads_in AS (INSERT INTO artifacts (product, class, name, head_version, tombstone) ' +
   'SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::int[], $20::boolean[]) ' +
   'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
-  'tombstone = excluded.tombstone) ' +
-  'INSERT INTO product_usage (product, bytes, artifacts) ' +
+  'tombstone = excluded.tombstone), ' +
+  'usage_in AS (INSERT INTO product_usage (product, bytes, artifacts) ' +
   'SELECT * FROM unnest($21::text[], $22::bigint[], $23::bigint[]) ' +
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
-  'artifacts = product_usage.artifacts + excluded.artifacts';
+  'artifacts = product_usage.artifacts + excluded.artifacts), ' +
+  `${treeWriteCtes(23)} SELECT 1`;
 
 /** The new rows of `versions`, one array per column (VERSION_COLUMNS order, then the bytes). */
 class VersionColumns {
@@ -216,13 +219,12 @@ export class VersionRows {
     return { ok: true, usage: this.facts(v.product), receipt };
   }
 
-  /** Writes the batch's versions, moved heads and usage in one statement. */
-  async write(client: pg.PoolClient): Promise<void> {
-    if (this.rows.version.length === 0) return;
+  /** Writes the batch's versions, moved heads and usage, and the tree's appends, in one statement. */
+  async write(client: pg.PoolClient, tree: TreeAppend): Promise<void> {
     const moved = [...this.heads.values()].filter((head) => head.moved);
     const usage = [...this.added];
     await client.query({
-      name: 'write-batch-versions',
+      name: 'write-batch',
       text: WRITE_SQL,
       values: [
         ...this.rows.params(),
@@ -234,6 +236,7 @@ export class VersionRows {
         usage.map(([product]) => product),
         usage.map(([, u]) => u.bytes),
         usage.map(([, u]) => u.artifacts),
+        ...tree.writeParams(),
       ],
     });
   }

@@ -64,6 +64,7 @@ export class RedisLimiter implements Limiter {
 
   async close(): Promise<void> {
     clearInterval(this.refreshTimer);
+    if (this.redis.status === 'ready') await this.rates.flushAccepted();
     // Slots still held are not released: they expire like those of a node that died.
     this.held.clear();
     if (this.redis.status === 'ready') await this.redis.quit();

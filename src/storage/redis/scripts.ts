@@ -76,11 +76,16 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`);
 /** Slots of this length count accepted requests; ten of them make the last second. */
 export const USAGE_SLOT_MS = 100;
 
-/** Counts one accepted request in the current 100 ms slot of KEYS[1] (a key prefix). */
+/** Adds ARGV[k] accepted requests to the current 100 ms slot of KEYS[k] (a key prefix). */
 export const COUNT_ACCEPTED = new LuaScript(`${NOW_MS}
-local key = KEYS[1] .. math.floor(now / ${USAGE_SLOT_MS})
-redis.call('INCR', key)
-redis.call('PEXPIRE', key, ${2 * 1000 + USAGE_SLOT_MS})
+local slot = math.floor(now / ${USAGE_SLOT_MS})
+for k = 1, #KEYS do
+  local count = tonumber(ARGV[k])
+  if count > 0 then
+    redis.call('INCRBY', KEYS[k] .. slot, count)
+    redis.call('PEXPIRE', KEYS[k] .. slot, ${2 * 1000 + USAGE_SLOT_MS})
+  end
+end
 return 1`);
 
 /** Accepted requests over the last second for each prefix in KEYS, in order. */

@@ -175,10 +175,27 @@ describe.skipIf(!redisUp)('RedisLimiter across nodes', () => {
     const rate = await burst(nodes, 'read', { perSecond: 50, productPerSecond: null }, 3000);
     expect(rate).toBeGreaterThan(50 * 0.85);
     expect(rate).toBeLessThan(50 * 1.15);
-    // Either node reads the usage of both.
-    const [a, b] = await Promise.all(nodes.map((node) => node.rateUsage()));
-    expect(a!.read).toBe(b!.read);
-    expect(a!.read).toBeGreaterThan(0);
+    // Either node reads the usage of both, once each has added its last counts to Redis.
+    const agree = async () => {
+      const [a, b] = await Promise.all(nodes.map((node) => node.rateUsage()));
+      return a!.read === b!.read && a!.read > 0;
+    };
+    expect(await eventually(agree, 2000)).toBe(true);
+  });
+
+  it('counts accepted requests on the node, and in Redis for every node within a moment', async () => {
+    const keyPrefix = testRedisPrefix();
+    const [a, b] = [redisLimiter({ keyPrefix }), redisLimiter({ keyPrefix })];
+    const limits = { perSecond: 1000, productPerSecond: null };
+    for (let i = 0; i < 7; i++)
+      expect((await a.consume('write', 'gurukul', limits)).allowed).toBe(true);
+    // Node a's own requests count at once, before one call to Redis carries them.
+    expect(await a.rateUsage()).toEqual({ write: 7, read: 0 });
+    expect(await eventually(async () => (await b.rateUsage()).write === 7, 2000)).toBe(true);
+    // A closing node leaves none of its counts behind.
+    await b.consume('read', 'gurukul', limits);
+    await b.close();
+    expect((await a.rateUsage()).read).toBe(1);
   });
 
   it('shares one slot cap between nodes', async () => {
