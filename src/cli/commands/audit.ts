@@ -1,13 +1,21 @@
 /**
  * `bucket audit verify`: recomputes the audit tree from storage (or from an export with only the
  * verifier key) and checks checkpoints and artifact versions against it (SPEC §6 Verification).
+ * `bucket audit entries`: the decisions in the log, filtered, page after page.
  */
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { VerifyReport } from '../../audit/verify.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { note, printJson, printLine } from '../output.js';
-import { examples } from '../remote.js';
+import {
+  connect,
+  examples,
+  parseArtifactRef,
+  positiveInteger,
+  remoteOptions,
+  type RemoteOptions,
+} from '../remote.js';
 
 /** Below this many entries verification is quick enough that a bar would only flicker. */
 const PROGRESS_MIN_ENTRIES = 10_000;
@@ -110,8 +118,166 @@ async function verify(options: VerifyOptions): Promise<void> {
   }
 }
 
+/** One entry of `GET /v1/audit/entries`, with the decision fields the listing prints. */
+interface EntryItem {
+  readonly index: number;
+  readonly entry: {
+    readonly time: string;
+    readonly allow: boolean;
+    readonly status: number;
+    readonly operation: string;
+    readonly principal: { readonly id: string };
+    readonly target: { product: string | null; class: string | null; name: string | null };
+    readonly threats: readonly { readonly id: string }[];
+    readonly count?: number;
+  };
+  readonly canonical: string;
+  readonly leafHash: string;
+}
+
+interface EntriesOptions extends RemoteOptions {
+  readonly artifact?: string;
+  readonly principal?: string;
+  readonly decision?: string;
+  readonly threat?: string;
+  readonly since?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly all?: boolean;
+}
+
+const DEFAULT_ENTRIES = 50;
+/** The most a page of GET /v1/audit/entries holds (the route's cap). */
+const PAGE_MAX = 1000;
+/** Below this many entries to read, following the pages is quick enough to need no bar. */
+const SCAN_PROGRESS_MIN = 100_000;
+
+function entryLine({ index, entry }: EntryItem): string {
+  const target = [entry.target.product, entry.target.class, entry.target.name]
+    .filter((part) => part !== null)
+    .join('/');
+  const threats = entry.threats.map((t) => t.id).join(',');
+  return [
+    String(index).padStart(8),
+    entry.time,
+    `${entry.allow ? 'ALLOW' : 'DENY '} ${entry.status}`,
+    entry.operation.padEnd(8),
+    entry.principal.id,
+    target || '-',
+    threats === '' ? '' : `threats ${threats}`,
+    entry.count !== undefined ? `(×${entry.count})` : '',
+  ]
+    .filter((field) => field !== '')
+    .join('  ');
+}
+
+/** A bar over the log's indices while the pages of a long scan are followed (terminals only). */
+function scanProgress(terminal: NodeJS.WriteStream, size: number | null) {
+  if (size === null || size < SCAN_PROGRESS_MIN || terminal.isTTY !== true) return null;
+  const bar = new SingleBar(
+    {
+      stream: terminal,
+      format: 'reading the log [{bar}] {percentage}% | entry {value} of {total}',
+      fps: 10,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(size, 0);
+  return bar;
+}
+
+/**
+ * `bucket audit entries`: follows the server's pages — which may be short or empty where the
+ * server stopped reading the log (a query no index answers reads a bounded window per request) —
+ * until it has `--limit` entries, or to the end with `--all`.
+ */
+async function entries(options: EntriesOptions): Promise<void> {
+  if (options.decision !== undefined && !['allow', 'deny'].includes(options.decision)) {
+    throw new UsageError(`--decision is allow or deny, not "${options.decision}"`);
+  }
+  if (options.artifact !== undefined) parseArtifactRef(options.artifact);
+  if (options.since !== undefined && Number.isNaN(Date.parse(options.since))) {
+    throw new UsageError(`--since must be an ISO-8601 date-time, not "${options.since}"`);
+  }
+  if (options.all && options.limit !== undefined) {
+    throw new UsageError('--all reads every entry: leave --limit out');
+  }
+  const client = connect(options);
+  const wanted = options.all ? Infinity : (options.limit ?? DEFAULT_ENTRIES);
+  const found: EntryItem[] = [];
+  let cursor: string | null = options.cursor ?? null;
+  let bar: SingleBar | null | undefined;
+  let listed = 0;
+  try {
+    do {
+      const page = await client.json<{ entries: EntryItem[]; nextCursor: string | null }>(
+        'GET',
+        '/v1/audit/entries',
+        {
+          query: {
+            artifact: options.artifact,
+            principal: options.principal,
+            decision: options.decision,
+            threat: options.threat,
+            since: options.since,
+            limit: Math.min(PAGE_MAX, wanted - listed),
+            cursor: cursor ?? undefined,
+          },
+        },
+      );
+      if (options.json) found.push(...page.entries);
+      else for (const item of page.entries) printLine(entryLine(item));
+      listed += page.entries.length;
+      cursor = page.nextCursor;
+      if (bar === undefined && cursor !== null) {
+        // Only a scan that goes on past its first page asks how long the log is.
+        const checkpoint = await client.json<{ size: number }>('GET', '/v1/audit/checkpoint');
+        bar = scanProgress(process.stderr, checkpoint.size);
+      }
+      if (bar && cursor !== null) bar.update(Number(cursor) + 1);
+    } while (cursor !== null && listed < wanted);
+  } finally {
+    bar?.stop();
+  }
+  if (options.json) return printJson({ entries: found, nextCursor: cursor });
+  if (listed === 0) note('no entries');
+  if (cursor !== null) note(`more entries: repeat with --cursor '${cursor}', or use --all`);
+}
+
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description('Check the tamper-evident audit log.');
+  const audit = program
+    .command('audit')
+    .description('Read and check the tamper-evident audit log.');
+  const entriesCommand = audit
+    .command('entries')
+    .description(
+      'List audit entries (one per gate decision) in log order: index, time, decision and ' +
+        'status, operation, key id, target, threats. Filters combine; a product key sees only ' +
+        "its product's entries. Prints --limit entries (50 by default) and how to go on, or " +
+        'every entry with --all.',
+    )
+    .option('--artifact <artifact>', 'only entries about <product>/<class>/<name>')
+    .option('--principal <key-id>', 'only decisions on requests of this key')
+    .option('--decision <allow|deny>', 'only allows, or only denials')
+    .option('--threat <id>', 'only decisions that found this threat (T1 … T7)')
+    .option('--since <time>', 'only entries at or after this ISO-8601 time')
+    .option(
+      '--limit <n>',
+      `how many entries to print (default ${DEFAULT_ENTRIES})`,
+      positiveInteger,
+    )
+    .option('--cursor <cursor>', 'continue where a previous listing stopped')
+    .option('--all', 'print every matching entry to the end of the log');
+  remoteOptions(entriesCommand)
+    .addHelpText(
+      'after',
+      examples(
+        'bucket audit entries --artifact ai_avatar/avatar_config/aria.json',
+        'bucket audit entries --principal key_3f2a… --decision deny --all',
+        'bucket audit entries --threat T1 --since 2026-11-01T00:00:00Z --json',
+      ),
+    )
+    .action(entries);
   audit
     .command('verify')
     .description(
