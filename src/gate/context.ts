@@ -91,6 +91,13 @@ export interface GateContext {
    * names none or it does not exist); stage 2 decides on it.
    */
   readonly integration?: IntegrationRecord | null;
+  /**
+   * Set by `decide` once stages 1–3 allowed this context: the threats they found. Stages 1–3 read
+   * only what a request says before its body (the key, the action, the address, meta, query and
+   * header names), so the body-phase context of the same request — `gateContext(ctx, target,
+   * content)`, which carries this over — is decided from stage 4 on with these threats.
+   */
+  earlyThreats?: readonly Threat[];
 }
 
 /**
@@ -125,6 +132,7 @@ export function gateContext(
     usage: c.usage,
     rate: c.rate,
     integration: c.integration,
+    earlyThreats: c.earlyThreats,
   };
 }
 

@@ -128,8 +128,14 @@ export class Gate {
     try {
       const threats: Threat[] = [];
       let operation: Operation | null = null;
-      const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
-      if (early.deny) return this.outcome(ctx, early, threats, null);
+      if (ctx.earlyThreats !== undefined) {
+        // The body phase of a request whose headers stages 1–3 allowed (see GateContext).
+        threats.push(...ctx.earlyThreats);
+      } else {
+        const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
+        if (early.deny) return this.outcome(ctx, early, threats, null);
+        ctx.earlyThreats = threats.slice();
+      }
       if (ctx.target === undefined && loadTarget && TARGET_ACTIONS.has(ctx.action)) {
         ctx.target = await this.lookups.within(loadTarget(), 'target lookup');
       }

@@ -1,6 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import { threat } from '../../../src/domain/decision.js';
 import { Gate } from '../../../src/gate/decide.js';
-import type { GateContext, TargetState } from '../../../src/gate/context.js';
+import {
+  gateContext as srcGateContext,
+  type GateContext,
+  type TargetState,
+} from '../../../src/gate/context.js';
 import { gateContext, headVersion, principal } from '../../helpers/gate.js';
 
 const noTarget = (): Promise<TargetState> => Promise.resolve({ head: null });
@@ -154,6 +159,45 @@ describe('Gate.decide', () => {
     const stale = await gate.decide(ctx({ ifNoneMatch: false, ifVersion: 1 }), head);
     expect(exists).toMatchObject({ code: 'already_exists', decision: { status: 412 } });
     expect(stale).toMatchObject({ code: 'version_conflict', decision: { status: 409 } });
+  });
+
+  it('decides the body phase of an allowed request from stage 4, keeping the threats of 1–3', async () => {
+    const stages: string[] = [];
+    const gate = new Gate({ beforeStage: (stage) => void stages.push(stage) });
+    const header = avatarWrite({ declaredSize: 2 });
+    const first = await gate.decide(header, noTarget);
+    expect(first.decision.allow).toBe(true);
+    expect(stages).toEqual([
+      'identity',
+      'integration',
+      'admission',
+      'operation',
+      'content',
+      'limits',
+    ]);
+    expect(header.earlyThreats).toEqual([]);
+
+    const content = { size: 2, sha256: '0'.repeat(64), bytes: Buffer.from('{}') };
+    stages.length = 0;
+    const second = await gate.decide(srcGateContext(header, header.target, content));
+    expect(stages).toEqual(['operation', 'content', 'limits']);
+    // The same decision as one that runs every stage again.
+    const fresh = await new Gate().decide(
+      avatarWrite({ declaredSize: 2, target: header.target, content }),
+    );
+    expect({ ...second.decision, id: '' }).toEqual({ ...fresh.decision, id: '' });
+    expect(second.bodyLimit).toBe(fresh.bodyLimit);
+
+    // What stages 1–3 found stays in the body-phase decision, before what the later ones find.
+    const carried = srcGateContext(header, header.target, { ...content, sha256: '1'.repeat(64) });
+    carried.earlyThreats = [threat('T4', 'found before the body')];
+    const withClaim = await gate.decide({ ...carried, sha256Claim: '2'.repeat(64) });
+    expect(withClaim.decision.threats.map((t) => t.id)).toEqual(['T4', 'T7']);
+
+    // A context built afresh runs every stage.
+    stages.length = 0;
+    await gate.decide(avatarWrite(), noTarget);
+    expect(stages).toHaveLength(6);
   });
 
   it('turns a fault in any stage into a 503 gate_unavailable denial (fail closed)', async () => {
