@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { threat } from '../../../src/domain/decision.js';
-import { Gate } from '../../../src/gate/decide.js';
+import { Gate, STAGES_AFTER_LOOKUP, STAGES_BEFORE_LOOKUP } from '../../../src/gate/decide.js';
 import {
   gateContext as srcGateContext,
   type GateContext,
@@ -9,6 +9,9 @@ import {
 import { gateContext, headVersion, principal } from '../../helpers/gate.js';
 
 const noTarget = (): Promise<TargetState> => Promise.resolve({ head: null });
+
+/** The six stages in SPEC order. */
+const ALL_STAGES = [...STAGES_BEFORE_LOOKUP, ...STAGES_AFTER_LOOKUP].map(([name]) => name);
 
 /** An ai_avatar key writing its own JSON config: allowed unless a test breaks something. */
 const avatarWrite = (fields: Partial<GateContext> = {}) =>
@@ -167,20 +170,13 @@ describe('Gate.decide', () => {
     const header = avatarWrite({ declaredSize: 2 });
     const first = await gate.decide(header, noTarget);
     expect(first.decision.allow).toBe(true);
-    expect(stages).toEqual([
-      'identity',
-      'integration',
-      'admission',
-      'operation',
-      'content',
-      'limits',
-    ]);
+    expect(stages).toEqual(ALL_STAGES);
     expect(header.earlyThreats).toEqual([]);
 
     const content = { size: 2, sha256: '0'.repeat(64), bytes: Buffer.from('{}') };
     stages.length = 0;
     const second = await gate.decide(srcGateContext(header, header.target, content));
-    expect(stages).toEqual(['operation', 'content', 'limits']);
+    expect(stages).toEqual(STAGES_AFTER_LOOKUP.map(([name]) => name));
     // The same decision as one that runs every stage again.
     const fresh = await new Gate().decide(
       avatarWrite({ declaredSize: 2, target: header.target, content }),
@@ -201,14 +197,7 @@ describe('Gate.decide', () => {
   });
 
   it('turns a fault in any stage into a 503 gate_unavailable denial (fail closed)', async () => {
-    for (const failing of [
-      'identity',
-      'integration',
-      'admission',
-      'operation',
-      'content',
-      'limits',
-    ]) {
+    for (const failing of ALL_STAGES) {
       const loader = vi.fn(noTarget);
       const gate = new Gate({
         beforeStage: (stage) => {
@@ -223,7 +212,7 @@ describe('Gate.decide', () => {
         `injected fault in ${failing}`,
       );
       // A fault before the lookup leaves the store untouched.
-      const beforeLookup = ['identity', 'integration', 'admission'].includes(failing);
+      const beforeLookup = STAGES_BEFORE_LOOKUP.some(([name]) => name === failing);
       expect(loader.mock.calls.length, failing).toBe(beforeLookup ? 0 : 1);
     }
   });

@@ -147,19 +147,23 @@ describe.skipIf(!available)('PostgresMetadataStore across nodes', () => {
     expect(await b.usage('gurukul')).toEqual({ bytes: 100, artifacts: 1 });
   });
 
-  it('re-checks limits across nodes: concurrent writers cannot pass a quota together', async () => {
-    const [a, b] = await Promise.all([node(), node()]);
-    const limits = {
-      productQuotaBytes: 55,
-      productMaxArtifacts: 100,
-      totalMaxArtifacts: 100,
-      totalMaxBytes: 1000,
-    };
-    const write = (store: PostgresMetadataStore, name: string) =>
+  /** Commits version 1 of `name` (10 bytes) on `store`, under a product quota of `quota` bytes. */
+  const writeUnderQuota =
+    (quota: number) =>
+    (store: PostgresMetadataStore, name: string): Promise<CommitResult> =>
       store.commitVersion({
         ...audited({ version: version(name, 1), expectedCurrentVersion: 0, inline: null }),
-        limits,
+        limits: {
+          productQuotaBytes: quota,
+          productMaxArtifacts: 100,
+          totalMaxArtifacts: 100,
+          totalMaxBytes: 1000,
+        },
       });
+
+  it('re-checks limits across nodes: concurrent writers cannot pass a quota together', async () => {
+    const [a, b] = await Promise.all([node(), node()]);
+    const write = writeUnderQuota(55);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => write(i % 2 === 0 ? a : b, `n${i}`)),
     );
@@ -170,17 +174,7 @@ describe.skipIf(!available)('PostgresMetadataStore across nodes', () => {
 
   it('answers usage from a short-lived copy, while every commit checks limits against the rows', async () => {
     const [a, b] = await Promise.all([node(), node()]);
-    const limits = {
-      productQuotaBytes: 25,
-      productMaxArtifacts: 100,
-      totalMaxArtifacts: 100,
-      totalMaxBytes: 1000,
-    };
-    const write = (store: PostgresMetadataStore, name: string) =>
-      store.commitVersion({
-        ...audited({ version: version(name, 1), expectedCurrentVersion: 0, inline: null }),
-        limits,
-      });
+    const write = writeUnderQuota(25);
     const empty = { product: { bytes: 0, artifacts: 0 }, total: { bytes: 0, artifacts: 0 } };
     expect(await b.usageFacts('gurukul')).toEqual(empty);
     expect(await write(a, 'first')).toMatchObject({ ok: true });
