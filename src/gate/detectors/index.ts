@@ -200,11 +200,18 @@ export function scanMeta(
   rule: ClassRule,
   now: number,
 ): Finding[] {
+  // Most writes carry no meta headers: nothing for these detectors to find.
+  if (isEmpty(meta)) return [];
   return findings([
     ['reserved-fields', detectReservedMeta(meta)],
     ['retention-claims', detectRetentionClaim(meta, rule.retention)],
     ['timestamp-claims', detectMetaTimestamps(meta, now)],
   ]);
+}
+
+function isEmpty(record: Readonly<Record<string, string>>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false;
+  return true;
 }
 
 export interface ContentOptions {
