@@ -11,12 +11,17 @@ export function detectBypassParams(
   queryNames: readonly string[],
   headerNames: readonly string[],
 ): Threat[] {
-  return [
-    ...queryNames
-      .filter((name) => BYPASS_NAME.test(name))
-      .map((name) => threat('T4', `query parameter "${name}" asks to bypass governance`)),
-    ...headerNames
-      .filter((name) => BYPASS_NAME.test(name))
-      .map((name) => threat('T4', `header "${name}" asks to bypass governance`)),
-  ];
+  // Loops, not filter and map: this runs on every request, and almost always finds nothing.
+  const threats: Threat[] = [];
+  for (const name of queryNames) {
+    if (BYPASS_NAME.test(name)) {
+      threats.push(threat('T4', `query parameter "${name}" asks to bypass governance`));
+    }
+  }
+  for (const name of headerNames) {
+    if (BYPASS_NAME.test(name)) {
+      threats.push(threat('T4', `header "${name}" asks to bypass governance`));
+    }
+  }
+  return threats;
 }

@@ -48,10 +48,11 @@ export function detectRequestClaims(
   query: Readonly<Record<string, string>>,
   ownProduct: string,
 ): Threat[] {
-  return [
-    ...detectFieldClaims(meta, 'x-bucket-meta-', ownProduct),
-    ...detectFieldClaims(query, 'query ', ownProduct),
-  ];
+  const inMeta = detectFieldClaims(meta, 'x-bucket-meta-', ownProduct);
+  const inQuery = detectFieldClaims(query, 'query ', ownProduct);
+  if (inQuery.length === 0) return inMeta;
+  if (inMeta.length === 0) return inQuery;
+  return [...inMeta, ...inQuery];
 }
 
 /** Claims in the top-level members of JSON content; only string values name a product. */

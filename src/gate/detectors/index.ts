@@ -167,9 +167,11 @@ export function denialReasons(found: readonly Finding[]): Reason[] {
 }
 
 function findings(results: [DetectorId, Threat[]][]): Finding[] {
-  return results
-    .filter(([, threats]) => threats.length > 0)
-    .map(([id, threats]) => ({ detector: BY_ID.get(id) as DetectorInfo, threats }));
+  const found: Finding[] = [];
+  for (const [id, threats] of results) {
+    if (threats.length > 0) found.push({ detector: BY_ID.get(id) as DetectorInfo, threats });
+  }
+  return found;
 }
 
 export interface RequestFields {

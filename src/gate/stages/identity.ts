@@ -18,7 +18,7 @@ export function identityStage(ctx: GateContext): StageVerdict {
     query: ctx.query,
     headerNames: ctx.headerNames ?? [],
   });
-  const found = findings.flatMap((finding) => finding.threats);
+  const found = findings.length === 0 ? [] : findings.flatMap((finding) => finding.threats);
   if (!ACTION_ACCESS[action].includes(principal.kind)) {
     // Any key reaching for governance it does not hold is circumvention: product and ai_agent
     // keys (SPEC §4.2), and executors or auditors on policy or keys (SPEC §9).
@@ -58,7 +58,8 @@ export function identityStage(ctx: GateContext): StageVerdict {
       ],
     );
   }
+  if (findings.length === 0) return ALLOW;
   const reasons = denialReasons(findings);
   if (reasons.length > 0) return deny(403, 'forbidden', reasons, found);
-  return found.length > 0 ? { threats: found } : ALLOW;
+  return { threats: found };
 }
