@@ -48,8 +48,12 @@ export const TARGET_LOOKUP_TIMEOUT_MS = 5_000;
  * within 110 % of the timeout.
  */
 class Deadlines {
-  /** Lookups in flight, oldest first; a settled one stays until the next sweep drops it. */
-  private pending: Deadline[] = [];
+  /**
+   * Lookups in flight. A lookup leaves the set as soon as it settles, so that nothing of it
+   * outlives its request: kept until the next sweep, its closures lived long enough under load to
+   * be promoted to the old generation, and a loop that never yields to timers kept every one.
+   */
+  private readonly pending = new Set<Deadline>();
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly ms: number) {}
@@ -58,10 +62,9 @@ class Deadlines {
     return new Promise<T>((resolve, reject) => {
       const deadline: Deadline = {
         at: Date.now() + this.ms,
-        settled: false,
         fail: () => reject(new Error(`${what} timed out after ${this.ms} ms`)),
       };
-      this.pending.push(deadline);
+      this.pending.add(deadline);
       if (this.sweeper === null) {
         this.sweeper = setInterval(() => this.sweep(), Math.max(1, this.ms / 10));
         // Never what keeps the process alive.
@@ -69,31 +72,29 @@ class Deadlines {
       }
       promise.then(
         (value) => {
-          deadline.settled = true;
+          this.pending.delete(deadline);
           resolve(value);
         },
         (error: unknown) => {
-          deadline.settled = true;
+          this.pending.delete(deadline);
           reject(error as Error);
         },
       );
     });
   }
 
+  get size(): number {
+    return this.pending.size;
+  }
+
   private sweep(): void {
     const now = Date.now();
-    const waiting: Deadline[] = [];
     for (const deadline of this.pending) {
-      if (deadline.settled) continue;
-      if (deadline.at > now) {
-        waiting.push(deadline);
-        continue;
-      }
-      deadline.settled = true;
+      if (deadline.at > now) continue;
+      this.pending.delete(deadline);
       deadline.fail();
     }
-    this.pending = waiting;
-    if (waiting.length === 0 && this.sweeper !== null) {
+    if (this.pending.size === 0 && this.sweeper !== null) {
       clearInterval(this.sweeper);
       this.sweeper = null;
     }
@@ -102,7 +103,6 @@ class Deadlines {
 
 interface Deadline {
   readonly at: number;
-  settled: boolean;
   readonly fail: () => void;
 }
 
@@ -118,6 +118,11 @@ export class Gate {
 
   constructor(private readonly options: GateOptions = {}) {
     this.lookups = new Deadlines(options.targetLookupTimeoutMs ?? TARGET_LOOKUP_TIMEOUT_MS);
+  }
+
+  /** Target lookups in flight, each until it settles or times out. */
+  get lookupsInFlight(): number {
+    return this.lookups.size;
   }
 
   /**

@@ -217,6 +217,18 @@ describe('Gate.decide', () => {
     }
   });
 
+  it('keeps nothing of a lookup once it settled, even in a loop that never yields to timers', async () => {
+    const gate = new Gate();
+    for (let i = 0; i < 1000; i++) {
+      expect((await gate.decide(avatarWrite(), noTarget)).decision.allow).toBe(true);
+    }
+    expect(gate.lookupsInFlight).toBe(0);
+    const failing = gate.decide(avatarWrite(), () => Promise.reject(new Error('store down')));
+    expect(gate.lookupsInFlight).toBe(1);
+    expect((await failing).code).toBe('gate_unavailable');
+    expect(gate.lookupsInFlight).toBe(0);
+  });
+
   it('fails closed with 503 when the target lookup hangs, within 110 % of its timeout', async () => {
     const gate = new Gate({ targetLookupTimeoutMs: 200 });
     const started = Date.now();
