@@ -181,8 +181,8 @@ export class VersionRows {
 
   /**
    * Checks one commit against the heads and usage as this batch has left them, and if it may
-   * commit, adds its rows and appends its entry (last: an entry joins the tree only with its
-   * version). Changes nothing when it may not.
+   * commit, appends its entry and adds its rows, in memory: `write` writes both in one statement,
+   * so an entry is stored only with its version. Changes nothing when it may not.
    */
   commit(tree: TreeAppend, commit: VersionCommit): CommitResult {
     const v = commit.version;
