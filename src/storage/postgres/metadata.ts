@@ -349,10 +349,8 @@ export class PostgresMetadataStore implements MetadataStore {
     if (isolated || jobs.some((job) => job.kind === 'change')) {
       return this.isolatedBatch(client, tree);
     }
-    const rows = await VersionRows.read(
-      client,
-      jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : [])),
-    );
+    const commits = jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : []));
+    const rows = commits.length > 0 ? await VersionRows.read(client, commits) : VersionRows.none();
     return {
       apply: (job) => {
         if (job.kind === 'audit') {
@@ -364,7 +362,8 @@ export class PostgresMetadataStore implements MetadataStore {
       },
       finish: () => rows.write(client, tree),
       committed: () => {
-        this.usageCopy = { rows: rows.usageAfter(), at: Date.now() };
+        const usage = rows.usageAfter();
+        if (usage) this.usageCopy = { rows: usage, at: Date.now() };
       },
     };
   }

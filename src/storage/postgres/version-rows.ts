@@ -137,8 +137,14 @@ export class VersionRows {
 
   private constructor(
     private readonly heads: Map<string, Head>,
-    private readonly usage: Map<string, ProductUsage>,
+    /** Every product's usage as read under the lock; null for a batch without versions. */
+    private readonly usage: Map<string, ProductUsage> | null,
   ) {}
+
+  /** A batch of audit appends only: nothing to read, only the tree's appends to write. */
+  static none(): VersionRows {
+    return new VersionRows(new Map(), null);
+  }
 
   /** Reads (and locks) the heads of the names `commits` write, and every product's usage. */
   static async read(
@@ -146,35 +152,33 @@ export class VersionRows {
     commits: readonly VersionCommit[],
   ): Promise<VersionRows> {
     const heads = new Map<string, Head>();
-    if (commits.length > 0) {
-      const { rows } = await client.query<{
-        product: string;
-        class: string;
-        name: string;
-        head_version: number;
-        tombstone: boolean;
-      }>({
-        name: 'lock-batch-heads',
-        text:
-          'SELECT a.product, a.class, a.name, a.head_version, a.tombstone FROM artifacts a ' +
-          'JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(product, class, name) ' +
-          'ON a.product = k.product AND a.class = k.class AND a.name = k.name FOR UPDATE OF a',
-        values: [
-          commits.map((c) => c.version.product),
-          commits.map((c) => c.version.class),
-          commits.map((c) => c.version.name),
-        ],
+    const { rows } = await client.query<{
+      product: string;
+      class: string;
+      name: string;
+      head_version: number;
+      tombstone: boolean;
+    }>({
+      name: 'lock-batch-heads',
+      text:
+        'SELECT a.product, a.class, a.name, a.head_version, a.tombstone FROM artifacts a ' +
+        'JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(product, class, name) ' +
+        'ON a.product = k.product AND a.class = k.class AND a.name = k.name FOR UPDATE OF a',
+      values: [
+        commits.map((c) => c.version.product),
+        commits.map((c) => c.version.class),
+        commits.map((c) => c.version.name),
+      ],
+    });
+    for (const row of rows) {
+      heads.set(headKey(row.product, row.class, row.name), {
+        product: row.product,
+        class: row.class,
+        name: row.name,
+        version: row.head_version,
+        tombstone: row.tombstone,
+        moved: false,
       });
-      for (const row of rows) {
-        heads.set(headKey(row.product, row.class, row.name), {
-          product: row.product,
-          class: row.class,
-          name: row.name,
-          version: row.head_version,
-          tombstone: row.tombstone,
-          moved: false,
-        });
-      }
     }
     return new VersionRows(heads, await readUsageRows(client));
   }
@@ -214,7 +218,7 @@ export class VersionRows {
         moved: true,
       });
     }
-    this.grow(this.usage, v.product, v.size, added);
+    if (this.usage) this.grow(this.usage, v.product, v.size, added);
     this.grow(this.added, v.product, v.size, added);
     return { ok: true, usage: this.facts(v.product), receipt };
   }
@@ -241,12 +245,13 @@ export class VersionRows {
     });
   }
 
-  /** Every product's usage as the batch leaves it (once committed). */
-  usageAfter(): ReadonlyMap<string, ProductUsage> {
+  /** Every product's usage as the batch leaves it (once committed); null without versions. */
+  usageAfter(): ReadonlyMap<string, ProductUsage> | null {
     return this.usage;
   }
 
   private facts(product: string): UsageFacts {
+    if (!this.usage) throw new Error('a version commit in a batch read without versions');
     return usageFactsOf(this.usage, product);
   }
 
