@@ -179,8 +179,10 @@ describe.skipIf(!available)('PostgresMetadataStore across nodes', () => {
     expect(await b.usageFacts('gurukul')).toEqual(empty);
     expect(await write(a, 'first')).toMatchObject({ ok: true });
     expect(await write(a, 'second')).toMatchObject({ ok: true });
-    // Node a's own commits are in its copy at once.
+    // Node a's own commits are in its copy at once, and a batch of appends alone keeps it.
     const twenty = { product: { bytes: 20, artifacts: 2 }, total: { bytes: 20, artifacts: 2 } };
+    expect(await a.usageFacts('gurukul')).toEqual(twenty);
+    await a.appendAudit([writeDraft(version('read', 1))]);
     expect(await a.usageFacts('gurukul')).toEqual(twenty);
     // Node b's copy may still say 0 bytes; its commit is checked against the rows, and refused.
     expect(await write(b, 'third')).toMatchObject({ ok: false, reason: 'insufficient_storage' });
