@@ -129,5 +129,11 @@ function consume(
     body.once('end', onEnd);
     body.once('error', fail);
     body.once('close', onClose);
+    // A request whose client went away while the service was still deciding on it (waiting for
+    // the rate, the write slot or the target lookup) was destroyed already: no event of it will
+    // ever come, and waiting for one would hold its write slot for ever.
+    if (body.destroyed && !body.readableEnded) {
+      fail(new Error('the client closed the connection before its body was read'));
+    }
   });
 }

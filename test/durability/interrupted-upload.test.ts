@@ -75,6 +75,34 @@ describe('an interrupted upload leaves nothing', () => {
   });
   afterAll(async () => server?.dispose());
 
+  it('clients that send a whole write and leave at once hold no write slot afterwards', async () => {
+    // Each request is complete, but its connection is gone before the service reads the body:
+    // while it waits for the rate, the write slot or the target lookup (network round trips on
+    // the scale-out backends). Its handler must still finish and give the slot back.
+    const sent = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        putAndLeave(
+          server.url,
+          avatarKey,
+          `/v1/artifacts/ai_avatar/model_checkpoint/interrupted/left-${i}.bin`,
+          randomBytes(1024),
+        ),
+      ),
+    );
+    expect(sent).toHaveLength(60);
+    const owner = client(server.url, server.ownerKey);
+    const inFlight = async () => {
+      const status = await owner('GET', '/v1/metrics/scale-status');
+      const limit = status.json.limits.find(
+        (l: { name: string; current: number }) => l.name === 'concurrent_writes',
+      );
+      return limit.current as number;
+    };
+    expect(await eventually(async () => (await inFlight()) === 0)).toBe(true);
+    await expectNoTemporaries(server);
+    await expectServing(server, avatarKey, 'ai_avatar/model_checkpoint/interrupted/after-left.bin');
+  });
+
   it('a client that disconnects after 5 MB of a declared 50 MB', async () => {
     const path = 'ai_avatar/model_checkpoint/interrupted/disconnect.ckpt';
     const upload = await startUpload(server.url, avatarKey, `/v1/artifacts/${path}`, {
@@ -285,6 +313,22 @@ describe('a completed upload leaves nothing behind either', () => {
     }
   });
 });
+
+/** A whole PUT in one socket write, the connection closed as soon as it is written. */
+function putAndLeave(baseUrl: string, key: string, path: string, body: Buffer): Promise<void> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.once('error', reject);
+    const head =
+      `PUT ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${key}\r\n` +
+      `Content-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]), () => {
+      socket.destroy();
+      resolve();
+    });
+  });
+}
 
 /** A PUT whose request line, headers and body leave in one socket write; resolves its status. */
 function putInOneWrite(baseUrl: string, key: string, path: string, body: Buffer): Promise<number> {

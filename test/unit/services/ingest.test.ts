@@ -46,6 +46,21 @@ describe('ingest', () => {
     }
   });
 
+  it('fails, never hangs, on a body whose connection closed before it was read', async () => {
+    // A request's stream is destroyed when its client goes away while the service still awaits
+    // the rate, the slot or the target lookup: no event of it will ever come.
+    const gone = arrived([Buffer.from('{"a":1}')]);
+    gone.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(ingest(gone, blobs, options)).rejects.toThrow(/closed the connection/);
+    const cut = new PassThrough();
+    cut.write(Buffer.from('{"a":'));
+    cut.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(ingest(cut, blobs, options)).rejects.toThrow(/closed the connection/);
+    expect(await readdir(join(dir, 'tmp')).catch(() => [])).toEqual([]);
+  });
+
   it('reads an empty body that arrived whole', async () => {
     const received = await ingest(arrived([]), blobs, options);
     expect(received).toMatchObject({ size: 0, sha256: sha256(Buffer.alloc(0)) });
