@@ -146,41 +146,57 @@ export class VersionRows {
     return new VersionRows(new Map(), null);
   }
 
-  /** Reads (and locks) the heads of the names `commits` write, and every product's usage. */
+  /**
+   * Reads (and locks) the heads of the names `commits` write, and every product's usage, in one
+   * round trip: both are read under the tree head's lock, which the batch holds until COMMIT.
+   */
   static async read(
     client: pg.PoolClient,
     commits: readonly VersionCommit[],
   ): Promise<VersionRows> {
-    const heads = new Map<string, Head>();
     const { rows } = await client.query<{
+      kind: 'head' | 'usage';
       product: string;
-      class: string;
-      name: string;
-      head_version: number;
-      tombstone: boolean;
+      class: string | null;
+      name: string | null;
+      version: number | null;
+      tombstone: boolean | null;
+      bytes: number | null;
+      artifacts: number | null;
     }>({
-      name: 'lock-batch-heads',
+      name: 'lock-batch-heads-read-usage',
       text:
-        'SELECT a.product, a.class, a.name, a.head_version, a.tombstone FROM artifacts a ' +
-        'JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(product, class, name) ' +
-        'ON a.product = k.product AND a.class = k.class AND a.name = k.name FOR UPDATE OF a',
+        'WITH locked AS (SELECT a.product, a.class, a.name, a.head_version, a.tombstone ' +
+        'FROM artifacts a JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(product, class, ' +
+        'name) ON a.product = k.product AND a.class = k.class AND a.name = k.name ' +
+        'FOR UPDATE OF a) ' +
+        "SELECT 'head' AS kind, product, class, name, head_version AS version, tombstone, " +
+        'NULL::bigint AS bytes, NULL::bigint AS artifacts FROM locked UNION ALL ' +
+        "SELECT 'usage', product, NULL::text, NULL::text, NULL::int, NULL::boolean, bytes, " +
+        'artifacts FROM product_usage',
       values: [
         commits.map((c) => c.version.product),
         commits.map((c) => c.version.class),
         commits.map((c) => c.version.name),
       ],
     });
+    const heads = new Map<string, Head>();
+    const usage = new Map<string, ProductUsage>();
     for (const row of rows) {
-      heads.set(headKey(row.product, row.class, row.name), {
-        product: row.product,
-        class: row.class,
-        name: row.name,
-        version: row.head_version,
-        tombstone: row.tombstone,
-        moved: false,
-      });
+      if (row.kind === 'usage') {
+        usage.set(row.product, { bytes: row.bytes ?? 0, artifacts: row.artifacts ?? 0 });
+      } else if (row.class !== null && row.name !== null) {
+        heads.set(headKey(row.product, row.class, row.name), {
+          product: row.product,
+          class: row.class,
+          name: row.name,
+          version: row.version ?? 0,
+          tombstone: row.tombstone === true,
+          moved: false,
+        });
+      }
     }
-    return new VersionRows(heads, await readUsageRows(client));
+    return new VersionRows(heads, usage);
   }
 
   /**
