@@ -130,9 +130,11 @@ function consume(
     body.once('error', fail);
     body.once('close', onClose);
     // A request whose client went away while the service was still deciding on it (waiting for
-    // the rate, the write slot or the target lookup) was destroyed already: no event of it will
-    // ever come, and waiting for one would hold its write slot for ever.
-    if (body.destroyed && !body.readableEnded) {
+    // the rate, the write slot or the target lookup) was destroyed already, and a stream that has
+    // ended was read by someone else: no event of either will ever come, and waiting for one
+    // would hold the request's write slot for ever.
+    if (body.readableEnded) fail(new Error('the body was read before it was received'));
+    else if (body.destroyed) {
       fail(new Error('the client closed the connection before its body was read'));
     }
   });

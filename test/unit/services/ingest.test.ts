@@ -59,6 +59,11 @@ describe('ingest', () => {
     await new Promise((resolve) => setImmediate(resolve));
     await expect(ingest(cut, blobs, options)).rejects.toThrow(/closed the connection/);
     expect(await readdir(join(dir, 'tmp')).catch(() => [])).toEqual([]);
+    // A stream another reader has already drained ends no more: refused, not waited on.
+    const drained = arrived([Buffer.from('{}')]);
+    drained.resume();
+    await new Promise((resolve) => drained.once('end', resolve));
+    await expect(ingest(drained, blobs, options)).rejects.toThrow(/read before it was received/);
   });
 
   it('reads an empty body that arrived whole', async () => {
