@@ -47,14 +47,11 @@ export function policyValues(policy: PolicyVersion) {
 }
 
 /**
- * A version's values in VERSION_COLUMNS order, then its inline bytes: what both adapters insert.
- * `flag` writes the tombstone as the adapter stores booleans.
+ * A version's values in VERSION_COLUMNS order, then its inline bytes, as the SQLite store inserts
+ * them (the tombstone as 0 or 1). The PostgreSQL store inserts whole batches column by column
+ * (postgres/version-rows.ts).
  */
-export function versionValues<Flag>(
-  v: ArtifactVersion,
-  inline: Buffer | null,
-  flag: (value: boolean) => Flag,
-) {
+export function versionValues(v: ArtifactVersion, inline: Buffer | null) {
   return [
     v.product,
     v.class,
@@ -68,7 +65,7 @@ export function versionValues<Flag>(
     v.createdBy,
     v.retention.mode,
     v.retention.until,
-    flag(v.tombstone),
+    v.tombstone ? 1 : 0,
     v.storage,
     inline,
   ] as const;

@@ -48,11 +48,9 @@ export function detectRequestClaims(
   query: Readonly<Record<string, string>>,
   ownProduct: string,
 ): Threat[] {
-  const inMeta = detectFieldClaims(meta, 'x-bucket-meta-', ownProduct);
-  const inQuery = detectFieldClaims(query, 'query ', ownProduct);
-  if (inQuery.length === 0) return inMeta;
-  if (inMeta.length === 0) return inQuery;
-  return [...inMeta, ...inQuery];
+  const threats = detectFieldClaims(meta, 'x-bucket-meta-', ownProduct);
+  threats.push(...detectFieldClaims(query, 'query ', ownProduct));
+  return threats;
 }
 
 /** Claims in the top-level members of JSON content; only string values name a product. */

@@ -152,7 +152,7 @@ export class TreeAppend {
   }
 
   /**
-   * The parameters of TREE_WRITE_CTES (from `$offset + 1`): entries, completed subtrees, and the
+   * The parameters of `treeWriteCtes` (from `$offset + 1`): entries, completed subtrees, and the
    * new head, to write with other rows in one statement.
    */
   writeParams(): unknown[] {
@@ -170,28 +170,9 @@ export class TreeAppend {
   async flush(client: pg.PoolClient): Promise<void> {
     if (this.tree.size === this.startSize) return;
     await client.query({
-      name: 'insert-audit-entries',
-      text:
-        'INSERT INTO audit_entries (idx, time, allow, operation, principal_id, ' +
-        'principal_product, target_product, target_class, target_name, threats, canonical, ' +
-        'leaf_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[], ' +
-        '$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], ' +
-        '$12::bytea[])',
-      values: this.entries.params(),
-    });
-    if (this.nodes.idx.length > 0) {
-      await client.query({
-        name: 'insert-audit-nodes',
-        text:
-          'INSERT INTO audit_nodes (level, idx, hash) ' +
-          'SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])',
-        values: [this.nodes.level, this.nodes.idx, this.nodes.hash],
-      });
-    }
-    await client.query({
-      name: 'update-audit-head',
-      text: 'UPDATE audit_head SET size = $1, edge = $2 WHERE id = 1',
-      values: [this.tree.size, this.tree.hashes()],
+      name: 'write-audit-appends',
+      text: `WITH ${treeWriteCtes(0)} SELECT 1`,
+      values: this.writeParams(),
     });
   }
 }

@@ -11,7 +11,6 @@ import type { IntegrationRecord } from '../../domain/integration.js';
 import type { PolicyVersion } from '../../domain/policy.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
-import { storageBreach } from '../../domain/usage.js';
 import type {
   AuditQuery,
   ChangeEntry,
@@ -31,14 +30,7 @@ import { GovernanceTables } from './governance.js';
 import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
 import { readUsageRows, usageFactsOf, VersionRows } from './version-rows.js';
-import {
-  toVersion,
-  toRead,
-  VERSION_COLUMNS,
-  versionValues,
-  type VersionRow,
-  type ReadRow,
-} from '../rows.js';
+import { toVersion, toRead, VERSION_COLUMNS, type VersionRow, type ReadRow } from '../rows.js';
 
 /**
  * What one group-commit job does: commit a version (with its audit entry), append entries, or
@@ -58,27 +50,6 @@ interface ChangeOutcome {
   readonly receipt: AuditReceipt | null;
 }
 type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
-
-/** The product's usage and the total, in one round trip (a handful of rows, never versions). */
-const USAGE_SQL =
-  'SELECT coalesce(sum(bytes) FILTER (WHERE product = $1), 0)::bigint AS product_bytes, ' +
-  'coalesce(sum(artifacts) FILTER (WHERE product = $1), 0)::bigint AS product_artifacts, ' +
-  'coalesce(sum(bytes), 0)::bigint AS total_bytes, ' +
-  'coalesce(sum(artifacts), 0)::bigint AS total_artifacts FROM product_usage';
-
-async function readUsage(db: Queryable, product: string): Promise<UsageFacts> {
-  const { rows } = await db.query<{
-    product_bytes: number;
-    product_artifacts: number;
-    total_bytes: number;
-    total_artifacts: number;
-  }>(USAGE_SQL, [product]);
-  const row = rows[0];
-  return {
-    product: { bytes: row?.product_bytes ?? 0, artifacts: row?.product_artifacts ?? 0 },
-    total: { bytes: row?.total_bytes ?? 0, artifacts: row?.total_artifacts ?? 0 },
-  };
-}
 
 /** How old the copy of the usage rows that usageFacts answers from may be. */
 const USAGE_COPY_MS = 250;
@@ -400,55 +371,23 @@ export class PostgresMetadataStore implements MetadataStore {
     };
   }
 
-  /** One version commit, inside a group-commit transaction holding the tree head. */
+  /**
+   * One version commit of an isolated batch, in its savepoint: checked and written as a whole
+   * batch's are (VersionRows), its entry appended to the tree the batch writes at its end.
+   */
   private async applyCommit(
     client: pg.PoolClient,
     tree: TreeAppend,
     commit: VersionCommit,
   ): Promise<CommitResult> {
-    const v = commit.version;
-    const head = await client.query<{ head_version: number }>(
-      'SELECT head_version FROM artifacts WHERE product = $1 AND class = $2 AND name = $3 ' +
-        'FOR UPDATE',
-      [v.product, v.class, v.name],
-    );
-    const current = head.rows[0]?.head_version ?? 0;
-    if (current !== commit.expectedCurrentVersion) {
-      return { ok: false, reason: 'version_conflict', current };
-    }
-    const added = current === 0 ? 1 : 0;
-    // Re-checked under the tree head's lock: commits from all nodes serialize, so writes decided
-    // concurrently cannot together pass a limit.
-    const before = await readUsage(client, v.product);
-    if (commit.limits) {
-      const breach = storageBreach(before, commit.limits, v.size, added);
-      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
-    }
-    await client.query(
-      `WITH version AS (INSERT INTO versions (${VERSION_COLUMNS}, inline_content) VALUES ` +
-        '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)), ' +
-        'head AS (INSERT INTO artifacts (product, class, name, head_version, tombstone) ' +
-        'VALUES ($1, $2, $3, $4, $13) ON CONFLICT (product, class, name) DO UPDATE SET ' +
-        'head_version = excluded.head_version, tombstone = excluded.tombstone) ' +
-        'INSERT INTO product_usage (product, bytes, artifacts) VALUES ($1, $6, $16) ' +
-        'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
-        'artifacts = product_usage.artifacts + excluded.artifacts',
-      [...versionValues(v, commit.inline, (tombstone) => tombstone), added],
-    );
-    // Last: the entry joins the tree only with a version whose statements succeeded.
-    const receipt = tree.append(commit.audit, new Date().toISOString());
-    const after = {
-      product: {
-        bytes: before.product.bytes + v.size,
-        artifacts: before.product.artifacts + added,
-      },
-      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
-    };
-    return { ok: true, usage: after, receipt };
+    const rows = await VersionRows.read(client, [commit]);
+    const result = rows.commit(tree, commit);
+    if (result.ok) await rows.writeVersions(client);
+    return result;
   }
 
   async usage(product: string): Promise<ProductUsage> {
-    return (await readUsage(this.db, product)).product;
+    return usageFactsOf(await readUsageRows(this.db), product).product;
   }
 
   /**

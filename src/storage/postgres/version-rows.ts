@@ -4,7 +4,8 @@
  * head's lock, which every writer of every node holds first), each commit is checked against them
  * in memory in submission order, and all rows — with the audit tree's appends — are written by one
  * statement before COMMIT. A batch
- * whose statement fails is run again write by write, each in its own savepoint (metadata.ts).
+ * whose statement fails is run again write by write, each in its own savepoint and checked and
+ * written by these same means, one commit at a time (metadata.ts).
  */
 import type pg from 'pg';
 import type { ArtifactVersion } from '../../domain/artifact.js';
@@ -13,9 +14,9 @@ import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../p
 import { treeWriteCtes, type TreeAppend } from './audit.js';
 import type { Queryable } from './connection.js';
 
-/** The batch's versions, moved heads, usage deltas, entries, subtrees and tree head. */
-const WRITE_SQL =
-  'WITH versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
+/** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$23). */
+const VERSION_CTES =
+  'versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
   'content_type, meta, created_at, created_by, retention_mode, retention_until, tombstone, ' +
   'storage, inline_content) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], ' +
   '$5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], ' +
@@ -27,8 +28,13 @@ const WRITE_SQL =
   'usage_in AS (INSERT INTO product_usage (product, bytes, artifacts) ' +
   'SELECT * FROM unnest($21::text[], $22::bigint[], $23::bigint[]) ' +
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
-  'artifacts = product_usage.artifacts + excluded.artifacts), ' +
-  `${treeWriteCtes(23)} SELECT 1`;
+  'artifacts = product_usage.artifacts + excluded.artifacts)';
+const VERSION_PARAMS = 23;
+
+/** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
+const WRITE_SQL = `WITH ${VERSION_CTES}, ${treeWriteCtes(VERSION_PARAMS)} SELECT 1`;
+/** One write of an isolated batch, in its savepoint: the tree's appends are written at its end. */
+const WRITE_VERSIONS_SQL = `WITH ${VERSION_CTES} SELECT 1`;
 
 /** The new rows of `versions`, one array per column (VERSION_COLUMNS order, then the bytes). */
 class VersionColumns {
@@ -241,24 +247,37 @@ export class VersionRows {
 
   /** Writes the batch's versions, moved heads and usage, and the tree's appends, in one statement. */
   async write(client: pg.PoolClient, tree: TreeAppend): Promise<void> {
-    const moved = [...this.heads.values()].filter((head) => head.moved);
-    const usage = [...this.added];
     await client.query({
       name: 'write-batch',
       text: WRITE_SQL,
-      values: [
-        ...this.rows.params(),
-        moved.map((h) => h.product),
-        moved.map((h) => h.class),
-        moved.map((h) => h.name),
-        moved.map((h) => h.version),
-        moved.map((h) => h.tombstone),
-        usage.map(([product]) => product),
-        usage.map(([, u]) => u.bytes),
-        usage.map(([, u]) => u.artifacts),
-        ...tree.writeParams(),
-      ],
+      values: [...this.versionParams(), ...tree.writeParams()],
     });
+  }
+
+  /** Writes the versions, moved heads and usage alone (the tree's appends are written later). */
+  async writeVersions(client: pg.PoolClient): Promise<void> {
+    await client.query({
+      name: 'write-versions',
+      text: WRITE_VERSIONS_SQL,
+      values: this.versionParams(),
+    });
+  }
+
+  /** The parameters of VERSION_CTES. */
+  private versionParams(): unknown[] {
+    const moved = [...this.heads.values()].filter((head) => head.moved);
+    const usage = [...this.added];
+    return [
+      ...this.rows.params(),
+      moved.map((h) => h.product),
+      moved.map((h) => h.class),
+      moved.map((h) => h.name),
+      moved.map((h) => h.version),
+      moved.map((h) => h.tombstone),
+      usage.map(([product]) => product),
+      usage.map(([, u]) => u.bytes),
+      usage.map(([, u]) => u.artifacts),
+    ];
   }
 
   /** Every product's usage as the batch leaves it (once committed); null without versions. */

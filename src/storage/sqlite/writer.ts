@@ -146,9 +146,7 @@ export class SqliteWriter {
     // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
     this.usage.products.set(v.product, after.product);
     this.usage.total = after.total;
-    this.statements.insertVersion.run(
-      ...versionValues(v, commit.inline, (tombstone) => (tombstone ? 1 : 0)),
-    );
+    this.statements.insertVersion.run(...versionValues(v, commit.inline));
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
     this.statements.addUsage.run(v.product, v.size, added);
     // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
