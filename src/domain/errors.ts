@@ -46,6 +46,12 @@ export const ERRORS = {
   client_closed: { status: 499, message: 'The client closed the connection.' },
   internal_error: { status: 500, message: 'Internal error.' },
   gate_unavailable: { status: 503, message: 'The governance gate is unavailable.' },
+  storage_unavailable: {
+    status: 503,
+    message:
+      'The Bucket cannot make writes durable (its disk failed a sync); nothing more is accepted ' +
+      'until the operator checks the disk and restarts the server.',
+  },
   insufficient_storage: { status: 507, message: 'A storage limit would be exceeded.' },
 } as const satisfies Record<string, ErrorSpec>;
 

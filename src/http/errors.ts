@@ -1,6 +1,7 @@
 /** The one place errors become HTTP answers: the SPEC §3 error envelope. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BucketError, ERRORS, type ErrorCode } from '../domain/errors.js';
+import { DurabilityError } from '../storage/errors.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -46,7 +47,12 @@ export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const bucketError = error instanceof BucketError ? error : fromFastify(error as FastifyError);
+  const bucketError =
+    error instanceof BucketError
+      ? error
+      : error instanceof DurabilityError
+        ? new BucketError('storage_unavailable', ERRORS.storage_unavailable.message)
+        : fromFastify(error as FastifyError);
   if (!(error instanceof BucketError) && bucketError.status >= 500) {
     request.log.error({ err: error }, 'unhandled error');
   }

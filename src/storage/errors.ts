@@ -9,3 +9,20 @@ export class SchemaTooNewError extends Error {
     );
   }
 }
+
+/**
+ * The disk did not confirm a sync of committed writes (`sqlite/wal-sync.ts`): nothing committed
+ * since the last good sync is acknowledged, and the store refuses every later write. Answered as
+ * 503 `storage_unavailable`; the message, which names a server path, goes only to the log.
+ */
+export class DurabilityError extends Error {
+  constructor(file: string, cause: unknown) {
+    super(
+      `the metadata database's write-ahead log ${file} could not be synced to disk ` +
+        `(${(cause as Error).message ?? String(cause)}); writes stop until the disk is checked ` +
+        'and the server restarted',
+      { cause },
+    );
+    this.name = 'DurabilityError';
+  }
+}

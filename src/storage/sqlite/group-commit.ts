@@ -4,9 +4,10 @@
  * throws is rolled back alone: the batch first runs without savepoints (two statements less per
  * write), and only when one of its writes throws is it rolled back and run again with each write
  * in its own savepoint. Every promise settles only after the shared transaction has committed
- * (or failed, which fails them all). `afterRollback` runs whenever a savepoint or a batch rolled
- * back, so that state kept in memory beside the database (the audit tree's edge) can be reloaded
- * from what is committed.
+ * (or failed, which fails them all) and `settle` — the store's durability barrier (wal-sync.ts) —
+ * has resolved: no write is acknowledged before it is on disk. `afterRollback` runs whenever a
+ * savepoint or a batch rolled back, so that state kept in memory beside the database (the audit
+ * tree's edge) can be reloaded from what is committed.
  */
 import type Database from 'better-sqlite3';
 
@@ -30,6 +31,7 @@ export class GroupCommitter<I, O> {
     private readonly db: Database.Database,
     apply: (item: I) => O,
     private readonly afterRollback?: () => void,
+    private readonly settle: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.batch = db.transaction((items: I[]) =>
       items.map((item): Outcome<O> => ({ ok: true, value: apply(item) })),
@@ -81,11 +83,18 @@ export class GroupCommitter<I, O> {
       for (const p of pending) p.reject(error);
       return;
     }
-    outcomes.forEach((outcome, i) => {
-      const p = pending[i];
-      if (!p) return;
-      if (outcome.ok) p.resolve(outcome.value);
-      else p.reject(outcome.error);
-    });
+    // The next batch may commit while this one waits for the disk: its own wait covers both.
+    this.settle().then(
+      () =>
+        outcomes.forEach((outcome, i) => {
+          const p = pending[i];
+          if (!p) return;
+          if (outcome.ok) p.resolve(outcome.value);
+          else p.reject(outcome.error);
+        }),
+      (error: unknown) => {
+        for (const p of pending) p.reject(error);
+      },
+    );
   }
 }

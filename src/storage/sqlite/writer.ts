@@ -10,6 +10,7 @@ import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../p
 import { VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { GroupCommitter } from './group-commit.js';
+import type { WalSync } from './wal-sync.js';
 
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
 export type WriteJob =
@@ -49,9 +50,12 @@ export class SqliteWriter {
    * rolls back, like the audit tree's edge.
    */
   private usage: UsageCounters | null = null;
+  /** The audit log's size as of the last completed sync: what a checkpoint may sign. */
+  private durableSize: number;
 
   constructor(
     private readonly db: Database.Database,
+    private readonly wal: WalSync,
     /**
      * Called inside the transaction of each version commit, before it can commit or roll back:
      * whatever the store keeps of that artifact's head must then come from the database again.
@@ -60,6 +64,7 @@ export class SqliteWriter {
   ) {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
+    this.durableSize = this.audit.size;
     this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
       db,
       (job) =>
@@ -67,7 +72,18 @@ export class SqliteWriter {
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.afterRollback(),
+      () => this.settle(),
     );
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk (wal-sync.ts); every write of the store
+   * awaits it before it is acknowledged.
+   */
+  async settle(): Promise<void> {
+    const size = this.audit.size;
+    await this.wal.barrier();
+    if (size > this.durableSize) this.durableSize = size;
   }
 
   /**
@@ -85,9 +101,12 @@ export class SqliteWriter {
     this.audit.reload();
   }
 
-  /** The audit log's size as committed (read between transactions). */
+  /**
+   * The audit log's size as committed and on disk: a checkpoint signed for a larger size could
+   * be contradicted by the log a machine crash leaves behind (read between transactions).
+   */
   get auditSize(): number {
-    return this.audit.size;
+    return this.durableSize;
   }
 
   private prepare() {

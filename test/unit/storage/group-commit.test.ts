@@ -105,4 +105,50 @@ describe('GroupCommitter', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     db = new Database(':memory:'); // for afterEach
   });
+
+  it('acknowledges a committed batch only once `settle` (the durability barrier) resolves', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    let release: () => void = () => undefined;
+    let settles = 0;
+    const committer = new GroupCommitter(
+      db,
+      (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
+      undefined,
+      () => {
+        settles += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    );
+    let acknowledged = 0;
+    const writes = [committer.submit({ k: 'a', v: 1 }), committer.submit({ k: 'b', v: 2 })].map(
+      (write) => write.then(() => (acknowledged += 1)),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Committed (visible to this connection), not acknowledged.
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 2 });
+    expect(settles).toBe(1);
+    expect(acknowledged).toBe(0);
+    release();
+    await Promise.all(writes);
+    expect(acknowledged).toBe(2);
+  });
+
+  it('fails every write of a batch whose settle fails, though it committed', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const committer = new GroupCommitter(
+      db,
+      (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
+      undefined,
+      () => Promise.reject(new Error('disk gone')),
+    );
+    const settled = await Promise.allSettled([
+      committer.submit({ k: 'a', v: 1 }),
+      committer.submit({ k: 'b', v: 2 }),
+    ]);
+    expect(settled).toEqual([
+      { status: 'rejected', reason: new Error('disk gone') },
+      { status: 'rejected', reason: new Error('disk gone') },
+    ]);
+  });
 });

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import { MIGRATIONS } from '../../../src/storage/sqlite/migrations.js';
 import { SchemaTooNewError, SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
-import { audited } from '../../helpers/audit.js';
+import { WalSync } from '../../../src/storage/sqlite/wal-sync.js';
+import { audited, writeDraft } from '../../helpers/audit.js';
 import { commitNext, version } from '../../helpers/versions.js';
 
 let dir: string;
@@ -64,6 +65,8 @@ describe('SqliteMetadataStore under a lock held by another connection', () => {
   it('waits for a briefly held write lock (busy_timeout) instead of failing the commit', async () => {
     await append(version({ name: 'locked', version: 1 }));
     const worker = await holdLockInWorker(file, 300);
+    // Listened for now: the worker may end while the commit waits for its sync.
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
     try {
       const result = await store.commitVersion(
         audited({
@@ -74,7 +77,7 @@ describe('SqliteMetadataStore under a lock held by another connection', () => {
       );
       expect(result).toMatchObject({ ok: true });
     } finally {
-      await new Promise((resolve) => worker.once('exit', resolve));
+      await exited;
     }
   });
 });
@@ -117,5 +120,133 @@ describe('SqliteMetadataStore schema versions', () => {
     reset.pragma(`user_version = ${MIGRATIONS.length}`);
     reset.close();
     store = new SqliteMetadataStore(file);
+  });
+});
+
+describe('SqliteMetadataStore durability: nothing is acknowledged before the WAL is synced', () => {
+  /** A store whose WAL syncs the test completes or fails, one by one. */
+  async function storeWithControlledSync() {
+    const calls: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const controlled = new SqliteMetadataStore(join(dir, 'controlled.db'), {
+      wal: (walFile) =>
+        new WalSync(
+          walFile,
+          () => new Promise<void>((resolve, reject) => calls.push({ resolve, reject })),
+        ),
+    });
+    const init = controlled.init();
+    // init syncs what an earlier process may have left in the WAL.
+    calls.shift()?.resolve();
+    await init;
+    return { controlled, calls };
+  }
+
+  async function pending(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    promise.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    return !done;
+  }
+
+  it('a commit and its receipt wait for the sync; the audit size (what a checkpoint signs) too', async () => {
+    const { controlled, calls } = await storeWithControlledSync();
+    try {
+      const commit = commitNext(controlled, version({ name: 'durable', version: 1 }));
+      expect(await pending(commit)).toBe(true);
+      expect(calls).toHaveLength(1);
+      // Committed in SQLite, not yet on disk: no checkpoint may cover its entry.
+      expect(await controlled.auditSize()).toBe(0);
+      calls.shift()?.resolve();
+      const result = await commit;
+      expect(result).toMatchObject({ ok: true, receipt: { leafIndex: 0 } });
+      expect(await controlled.auditSize()).toBe(1);
+    } finally {
+      const closing = controlled.close();
+      for (const call of calls) call.resolve();
+      await closing;
+    }
+  });
+
+  it('governance changes and audit appends wait for the sync too', async () => {
+    const { controlled, calls } = await storeWithControlledSync();
+    try {
+      const appended = controlled.appendAudit([writeDraft(version({ name: 'a', version: 1 }))]);
+      const setting = controlled.setSettingOnce('installation_id', 'abc');
+      expect(await pending(appended)).toBe(true);
+      expect(await pending(setting)).toBe(true);
+      // Both committed while the first sync ran: the next one covers both.
+      expect(calls).toHaveLength(1);
+      calls.shift()?.resolve();
+      expect(await pending(appended)).toBe(true);
+      expect(calls).toHaveLength(1);
+      calls.shift()?.resolve();
+      expect(await appended).toHaveLength(1);
+      expect(await setting).toBe('abc');
+    } finally {
+      const closing = controlled.close();
+      for (const call of calls) call.resolve();
+      await closing;
+    }
+  });
+
+  it('a failed sync fails the writes it covered and every later one; ping reports it', async () => {
+    const { controlled, calls } = await storeWithControlledSync();
+    try {
+      const commit = controlled.commitVersion(
+        audited({
+          version: version({ name: 'lost', version: 1 }),
+          expectedCurrentVersion: 0,
+          inline: null,
+        }),
+      );
+      await pending(commit);
+      calls.shift()?.reject(new Error('EIO: i/o error, fdatasync'));
+      await expect(commit).rejects.toThrow(/could not be synced to disk \(EIO/);
+      await expect(controlled.ping()).rejects.toThrow(/could not be synced/);
+      await expect(
+        controlled.appendAudit([writeDraft(version({ name: 'later', version: 1 }))]),
+      ).rejects.toThrow(/writes stop until the disk is checked/);
+      expect(calls).toHaveLength(0);
+      // Nothing unsynced was ever counted as durable.
+      expect(await controlled.auditSize()).toBe(0);
+    } finally {
+      await controlled.close();
+    }
+  });
+
+  it('on the real WAL file, commits sync it and still read back', async () => {
+    const synced: string[] = [];
+    const real = new SqliteMetadataStore(join(dir, 'real.db'), {
+      wal: (walFile) => {
+        const inner = WalSync.forFile(walFile);
+        return new WalSync(
+          walFile,
+          async () => {
+            synced.push(walFile);
+            await inner.barrier();
+          },
+          () => inner.close(),
+        );
+      },
+    });
+    await real.init();
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          commitNext(real, version({ name: `real-${i}`, version: 1 })),
+        ),
+      );
+      expect(synced.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(synced)).toEqual(new Set([join(dir, 'real.db-wal')]));
+      expect(await real.auditSize()).toBe(20);
+      expect(
+        await real.getHead({ product: 'gurukul', class: 'user_progress', name: 'real-19' }),
+      ).toMatchObject({ version: 1 });
+    } finally {
+      await real.close();
+    }
   });
 });
