@@ -4,9 +4,13 @@
  * throws is rolled back alone: the batch first runs without savepoints (two statements less per
  * write), and only when one of its writes throws is it rolled back and run again with each write
  * in its own savepoint. Every promise settles only after the shared transaction has committed
- * (or failed, which fails them all) and `settle` — the store's durability barrier (wal-sync.ts) —
- * has resolved: no write is acknowledged before it is on disk. `afterRollback` runs whenever a
- * savepoint or a batch rolled back, so that state kept in memory beside the database (the audit
+ * (or failed, which fails them all) and the store's durability barrier (`durability.settle`,
+ * wal-sync.ts) has resolved: no write is acknowledged before it is on disk. While a sync of the
+ * disk runs, writes are not committed one turn at a time but held and committed together the
+ * moment it ends, just before the next sync starts: they would wait for that next sync anyway, so
+ * holding them costs no latency, and the batches (whose fixed cost — pages, tree head, commit —
+ * dominates a small write) are as large as the disk's pace allows. `afterRollback` runs whenever
+ * a savepoint or a batch rolled back, so that state kept in memory beside the database (the audit
  * tree's edge) can be reloaded from what is committed.
  */
 import type Database from 'better-sqlite3';
@@ -18,6 +22,16 @@ interface Pending<I, O> {
 }
 
 type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/** How a committer's batches reach the disk (wal-sync.ts). */
+export interface Durability {
+  /** Resolves once everything committed so far is on disk. */
+  settle(): Promise<void>;
+  /** The sync in progress (settles when it ends, whatever its outcome), or null. */
+  busy(): Promise<unknown> | null;
+}
+
+const IMMEDIATE: Durability = { settle: () => Promise.resolve(), busy: () => null };
 
 export class GroupCommitter<I, O> {
   private queue: Pending<I, O>[] = [];
@@ -31,7 +45,7 @@ export class GroupCommitter<I, O> {
     private readonly db: Database.Database,
     apply: (item: I) => O,
     private readonly afterRollback?: () => void,
-    private readonly settle: () => Promise<void> = () => Promise.resolve(),
+    private readonly durability: Durability = IMMEDIATE,
   ) {
     this.batch = db.transaction((items: I[]) =>
       items.map((item): Outcome<O> => ({ ok: true, value: apply(item) })),
@@ -55,7 +69,13 @@ export class GroupCommitter<I, O> {
       this.queue.push({ item, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        const busy = this.durability.busy();
+        if (busy) {
+          const flush = () => this.flush();
+          busy.then(flush, flush);
+        } else {
+          setImmediate(() => this.flush());
+        }
       }
     });
   }
@@ -84,7 +104,7 @@ export class GroupCommitter<I, O> {
       return;
     }
     // The next batch may commit while this one waits for the disk: its own wait covers both.
-    this.settle().then(
+    this.durability.settle().then(
       () =>
         outcomes.forEach((outcome, i) => {
           const p = pending[i];

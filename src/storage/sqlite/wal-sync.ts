@@ -77,6 +77,11 @@ export class WalSync {
     return this.next;
   }
 
+  /** The sync in progress (it settles when that sync ends, whatever its outcome), or null. */
+  get busy(): Promise<void> | null {
+    return this.running;
+  }
+
   /** The error every barrier fails with since a sync failed, or null. */
   get failed(): DurabilityError | null {
     return this.failure;

@@ -72,7 +72,7 @@ export class SqliteWriter {
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.afterRollback(),
-      () => this.settle(),
+      { settle: () => this.settle(), busy: () => this.wal.busy },
     );
   }
 

@@ -114,9 +114,12 @@ describe('GroupCommitter', () => {
       db,
       (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
       undefined,
-      () => {
-        settles += 1;
-        return new Promise<void>((resolve) => (release = resolve));
+      {
+        settle: () => {
+          settles += 1;
+          return new Promise<void>((resolve) => (release = resolve));
+        },
+        busy: () => null,
       },
     );
     let acknowledged = 0;
@@ -140,7 +143,7 @@ describe('GroupCommitter', () => {
       db,
       (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
       undefined,
-      () => Promise.reject(new Error('disk gone')),
+      { settle: () => Promise.reject(new Error('disk gone')), busy: () => null },
     );
     const settled = await Promise.allSettled([
       committer.submit({ k: 'a', v: 1 }),
@@ -150,5 +153,34 @@ describe('GroupCommitter', () => {
       { status: 'rejected', reason: new Error('disk gone') },
       { status: 'rejected', reason: new Error('disk gone') },
     ]);
+  });
+
+  it('holds writes while a sync runs and commits them together the moment it ends', async () => {
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
+    let endSync: () => void = () => undefined;
+    let running: Promise<void> | null = new Promise<void>((resolve) => (endSync = resolve));
+    const committer = new GroupCommitter(
+      db,
+      (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
+      undefined,
+      { settle: () => Promise.resolve(), busy: () => running },
+    );
+    const writes: Promise<number>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      writes.push(committer.submit({ k: `k${turn}`, v: turn }));
+      // Several turns of the event loop while the disk is busy: nothing commits yet.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(count.get()?.n).toBe(0);
+    running = null;
+    endSync();
+    await writes[0];
+    // One batch: by the time the first is acknowledged, all five have committed.
+    expect(count.get()?.n).toBe(5);
+    expect(await Promise.all(writes)).toEqual([1, 1, 1, 1, 1]);
+    // With the disk idle, a write commits on the next turn again.
+    await committer.submit({ k: 'later', v: 9 });
+    expect(count.get()?.n).toBe(6);
   });
 });
