@@ -1,12 +1,21 @@
 /**
- * The transfer progress bar: drawn only for transfers over 10 MB, and only on a terminal, so
- * pipes, files and CI logs never see control characters.
+ * The CLI's progress bars, drawn only on a terminal, so pipes, files and CI logs never see control
+ * characters; the transfer bar only for transfers over 10 MB.
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { formatBytes } from './output.js';
 
 /** 10 MB, in the SPEC's binary megabytes. */
 export const PROGRESS_MIN_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A bar in the CLI's one style on `terminal` (`format` in cli-progress's tokens), or null when it
+ * is not a terminal: every progress bar of the CLI is made here.
+ */
+export function terminalBar(terminal: NodeJS.WriteStream, format: string): SingleBar | null {
+  if (terminal.isTTY !== true) return null;
+  return new SingleBar({ stream: terminal, format, fps: 10 }, Presets.shades_classic);
+}
 
 export interface Progress {
   advance(bytes: number): void;
@@ -18,17 +27,12 @@ export function startProgress(
   totalBytes: number | null,
   terminal: NodeJS.WriteStream,
 ): Progress | null {
-  if (totalBytes === null || totalBytes <= PROGRESS_MIN_BYTES || terminal.isTTY !== true) {
-    return null;
-  }
-  const bar = new SingleBar(
-    {
-      stream: terminal,
-      format: `${label} [{bar}] {percentage}% | {done} of {size} | {rate} | ETA {eta_formatted}`,
-      fps: 10,
-    },
-    Presets.shades_classic,
+  if (totalBytes === null || totalBytes <= PROGRESS_MIN_BYTES) return null;
+  const bar = terminalBar(
+    terminal,
+    `${label} [{bar}] {percentage}% | {done} of {size} | {rate} | ETA {eta_formatted}`,
   );
+  if (!bar) return null;
   const startedAt = Date.now();
   let done = 0;
   const payload = () => {

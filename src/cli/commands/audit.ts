@@ -3,11 +3,12 @@
  * verifier key) and checks checkpoints and artifact versions against it (SPEC §6 Verification).
  * `bucket audit entries`: the decisions in the log, filtered, page after page.
  */
-import { Presets, SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { VerifyReport } from '../../audit/verify.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { note, printJson, printLine } from '../output.js';
+import { terminalBar } from '../progress.js';
 import {
   connect,
   examples,
@@ -36,20 +37,15 @@ function entryProgress(terminal: NodeJS.WriteStream): EntryProgress {
   let bar: SingleBar | null = null;
   return {
     update(done, total) {
-      if (total === undefined || total <= PROGRESS_MIN_ENTRIES || terminal.isTTY !== true) return;
+      if (total === undefined || total <= PROGRESS_MIN_ENTRIES) return;
       if (!bar) {
-        bar = new SingleBar(
-          {
-            stream: terminal,
-            format:
-              'verifying [{bar}] {percentage}% | {value} of {total} entries | ETA {eta_formatted}',
-            fps: 10,
-          },
-          Presets.shades_classic,
+        bar = terminalBar(
+          terminal,
+          'verifying [{bar}] {percentage}% | {value} of {total} entries | ETA {eta_formatted}',
         );
-        bar.start(total, 0);
+        bar?.start(total, 0);
       }
-      bar.update(done);
+      bar?.update(done);
     },
     stop() {
       bar?.stop();
@@ -173,16 +169,12 @@ function entryLine({ index, entry }: EntryItem): string {
 
 /** A bar over the log's indices while the pages of a long scan are followed (terminals only). */
 function scanProgress(terminal: NodeJS.WriteStream, size: number | null) {
-  if (size === null || size < SCAN_PROGRESS_MIN || terminal.isTTY !== true) return null;
-  const bar = new SingleBar(
-    {
-      stream: terminal,
-      format: 'reading the log [{bar}] {percentage}% | entry {value} of {total}',
-      fps: 10,
-    },
-    Presets.shades_classic,
+  if (size === null || size < SCAN_PROGRESS_MIN) return null;
+  const bar = terminalBar(
+    terminal,
+    'reading the log [{bar}] {percentage}% | entry {value} of {total}',
   );
-  bar.start(size, 0);
+  bar?.start(size, 0);
   return bar;
 }
 
