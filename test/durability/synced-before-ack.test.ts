@@ -5,29 +5,19 @@
  * server's system calls under strace instead: for every write it answers, the write's first WAL
  * frame, then a completed fdatasync of the WAL started after it, then the answer.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCALE_OUT } from '../helpers/scaleout.js';
-import { BUCKET_BIN, client, createKey, type TestServer } from '../helpers/server.js';
-
-interface Traced {
-  readonly url: string;
-  readonly ownerKey: string;
-  readonly dataDir: string;
-  readonly traceFile: string;
-  stop(): Promise<void>;
-}
+import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** `bucket serve` under `strace -f`, tracing socket reads, writes and syncs with file names. */
-async function startTraced(): Promise<Traced> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'bucket-strace-'));
-  const traceFile = join(dataDir, '..', `${dataDir.split('/').pop()}.strace`);
-  const child = spawn(
-    'strace',
-    [
+async function startTraced(traceFile: string): Promise<TestServer> {
+  return startTestServer({
+    wrap: [
+      'strace',
       '-f',
       '-y',
       '-s',
@@ -36,51 +26,8 @@ async function startTraced(): Promise<Traced> {
       'trace=read,pwrite64,fdatasync,fsync,write,writev',
       '-o',
       traceFile,
-      process.execPath,
-      BUCKET_BIN,
-      'serve',
     ],
-    {
-      env: {
-        ...process.env,
-        BUCKET_DATA_DIR: dataDir,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        BUCKET_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no server under strace:\n${output}`)), 30_000);
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`strace exited with ${code}:\n${output}`)));
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
   });
-  const ownerKey = (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();
-  return {
-    url,
-    ownerKey,
-    dataDir,
-    traceFile,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      // The server, not strace (which would detach and leave it running): strace ends with it.
-      const pid = Number((await readFile(join(dataDir, 'bucket.pid'), 'utf8')).trim());
-      process.kill(pid, 'SIGTERM');
-      await exited;
-    },
-  };
 }
 
 interface Line {
@@ -127,19 +74,21 @@ if (straceMissing && !SCALE_OUT) {
 describe.skipIf(SCALE_OUT || (straceMissing && process.env['CI'] !== 'true'))(
   'an answered write is on disk (embedded: WAL synced first)',
   () => {
-    let traced: Traced;
+    let traced: TestServer;
+    let traceDir: string;
+    let traceFile: string;
     beforeAll(async () => {
-      traced = await startTraced();
+      traceDir = await mkdtemp(join(tmpdir(), 'bucket-strace-'));
+      traceFile = join(traceDir, 'server.strace');
+      traced = await startTraced(traceFile);
     });
     afterAll(async () => {
-      await traced?.stop();
-      await rm(traced?.traceFile ?? '', { force: true });
-      await rm(traced?.dataDir ?? '', { recursive: true, force: true });
+      await traced?.dispose();
+      await rm(traceDir, { recursive: true, force: true });
     });
 
     it('answers each write only after an fdatasync of the WAL that began after its commit', async () => {
-      const server = { url: traced.url, ownerKey: traced.ownerKey } as TestServer;
-      const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+      const { key } = await createKey(traced, { kind: 'product', product: 'ai_avatar' });
       const api = client(traced.url, key);
       const writes = 8;
       for (let i = 0; i < writes; i++) {
@@ -153,9 +102,9 @@ describe.skipIf(SCALE_OUT || (straceMissing && process.env['CI'] !== 'true'))(
         );
         expect(answer.status).toBe(201);
       }
-      await traced.stop();
+      await traced.kill('SIGTERM');
 
-      const lines = parse(await readFile(traced.traceFile, 'utf8'));
+      const lines = parse(await readFile(traceFile, 'utf8'));
       const syncs = walSyncs(lines);
       let checked = 0;
       lines.forEach((line, answeredAt) => {

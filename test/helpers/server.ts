@@ -29,6 +29,12 @@ export interface ServerOptions {
    * on a data directory, the backend it had.
    */
   readonly backend?: ScaleOutBackend;
+  /**
+   * A command the server runs under, e.g. `['strace', '-f', '-o', file]`: it is given
+   * `node bin/bucket.js serve` as its last arguments. Signals then go to the server itself (its
+   * pid from `<dataDir>/bucket.pid`), which the wrapper outlives by nothing.
+   */
+  readonly wrap?: readonly string[];
 }
 
 export interface TestServer {
@@ -61,18 +67,24 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     }
   }
   if (backend) await saveBackend(dataDir, backend);
-  const child = spawn(process.execPath, [BUCKET_BIN, 'serve'], {
-    env: {
-      ...process.env,
-      ...backend?.env,
-      BUCKET_DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BUCKET_LOG_LEVEL: 'warn',
-      ...options.env,
+  const [command, ...wrapArgs] = options.wrap ?? [];
+  const serve = [BUCKET_BIN, 'serve'];
+  const child = spawn(
+    command ?? process.execPath,
+    command ? [...wrapArgs, process.execPath, ...serve] : serve,
+    {
+      env: {
+        ...process.env,
+        ...backend?.env,
+        BUCKET_DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        BUCKET_LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -88,6 +100,10 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
       }
     };
     child.stdout.on('data', check);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${command ?? 'the server'}: ${error.message}`));
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${output}`));
@@ -101,7 +117,14 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();
 
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) {
+      if (options.wrap) {
+        const pid = Number((await readFile(join(dataDir, 'bucket.pid'), 'utf8')).trim());
+        process.kill(pid, signal);
+      } else {
+        child.kill(signal);
+      }
+    }
     await exited;
   };
   return {
