@@ -12,6 +12,7 @@ import { terminalBar } from '../progress.js';
 import {
   connect,
   examples,
+  nonNegativeInteger,
   parseArtifactRef,
   positiveInteger,
   remoteOptions,
@@ -236,6 +237,35 @@ async function entries(options: EntriesOptions): Promise<void> {
   if (cursor !== null) note(`more entries: repeat with --cursor '${cursor}', or use --all`);
 }
 
+interface ProveOptions extends RemoteOptions {
+  readonly vkey: string;
+  readonly leafHash?: string;
+  readonly sinceCheckpoint?: string;
+  readonly saveCheckpoint?: string;
+}
+
+/** `bucket audit prove`: checks signed checkpoints, receipts and consistency (audit-prove.ts). */
+async function proveCommand(index: number | undefined, options: ProveOptions): Promise<void> {
+  const { readVerifierKey } = await import('../audit-verify.js');
+  const { prove, proveLines, ProofFailure } = await import('../audit-prove.js');
+  const verifier = await readVerifierKey(options.vkey);
+  try {
+    const report = await prove(connect(options), {
+      verifier,
+      index,
+      leafHash: options.leafHash?.toLowerCase(),
+      since: options.sinceCheckpoint,
+      save: options.saveCheckpoint,
+    });
+    if (options.json) printJson({ ok: true, ...report });
+    else for (const line of proveLines(report)) printLine(line);
+  } catch (error) {
+    if (error instanceof ProofFailure && options.json)
+      printJson({ ok: false, problem: error.message });
+    throw error;
+  }
+}
+
 export function registerAudit(program: Command): void {
   const audit = program
     .command('audit')
@@ -299,4 +329,36 @@ export function registerAudit(program: Command): void {
       ),
     )
     .action(verify);
+  const proveCommandLine = audit
+    .command('prove')
+    .description(
+      "Check the Bucket's audit log against the verifier key you hold, trusting nothing the " +
+        'server says: the current checkpoint is signed by that key; with an index (a write ' +
+        "receipt's audit.leafIndex, and --leaf-hash its audit.leafHash), that entry is in the " +
+        'signed tree; with --since-checkpoint, that the log extends a checkpoint saved earlier ' +
+        '(nothing rewritten, removed or forked). Exit 0: every check passed; 1: one failed (it ' +
+        'is named) or the Bucket could not be asked; 2: wrong command line.',
+    )
+    .argument('[index]', 'the entry to prove (a receipt’s audit.leafIndex)', nonNegativeInteger)
+    .requiredOption(
+      '--vkey <vkey>',
+      'the verifier key (<name>+<id>+<key>, the vkey of GET /v1/audit/public-key, kept apart ' +
+        'from the server) or a file holding it',
+    )
+    .option('--leaf-hash <hex>', 'the receipt’s audit.leafHash: the entry must hash to it')
+    .option('--since-checkpoint <file>', 'a checkpoint saved earlier: the log must extend it')
+    .option(
+      '--save-checkpoint <file>',
+      'save the verified checkpoint, for a later --since-checkpoint',
+    );
+  remoteOptions(proveCommandLine)
+    .addHelpText(
+      'after',
+      examples(
+        'bucket audit prove --vkey audit.vkey --save-checkpoint audit.checkpoint',
+        'bucket audit prove 17 --leaf-hash 4475bdd6…fac --vkey audit.vkey',
+        'bucket audit prove --vkey audit.vkey --since-checkpoint audit.checkpoint --save-checkpoint audit.checkpoint',
+      ),
+    )
+    .action(proveCommand);
 }
