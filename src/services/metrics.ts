@@ -120,6 +120,27 @@ export class BucketMetrics {
         this.set(await sources.metadata.auditSize());
       },
     });
+    const durability = sources.metadata.durability?.bind(sources.metadata);
+    if (durability) {
+      new Counter({
+        name: 'bucket_metadata_syncs_total',
+        help: 'Syncs of the metadata write-ahead log to disk (every acknowledgement waits for one)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(durability().syncs);
+        },
+      });
+      new Counter({
+        name: 'bucket_metadata_sync_seconds_total',
+        help: 'Time spent in those syncs, in seconds (divided by the syncs: the disk latency)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(durability().syncSeconds);
+        },
+      });
+    }
     const backends: [string, { ping(): Promise<void> }][] = [
       ['metadata', sources.metadata],
       ['blobs', sources.blobs],

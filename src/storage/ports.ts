@@ -119,6 +119,14 @@ export interface AuditStore {
   isContentReferenced(sha256: string): Promise<boolean>;
 }
 
+/** Syncs of an adapter that syncs its own writes (`MetadataStore.durability`). */
+export interface DurabilityStats {
+  /** Syncs completed (or failed) since the store opened. */
+  readonly syncs: number;
+  /** Their total duration in seconds. */
+  readonly syncSeconds: number;
+}
+
 export interface MetadataStore extends AuditStore {
   readonly kind: string;
   /** Applies migrations; refuses a database newer than this code knows. */
@@ -129,6 +137,12 @@ export interface MetadataStore extends AuditStore {
    * For verification; adapters may require a store opened for reading only.
    */
   withReadSnapshot<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * The syncs that make commits durable before they are acknowledged, for `/metrics` — where the
+   * adapter makes them itself (the embedded store's WAL syncs); a database that syncs at COMMIT
+   * has none to report.
+   */
+  durability?(): DurabilityStats;
   /**
    * A value that changes whenever keys, policy versions, integrations or key suspensions change,
    * on any node: caches of those compare it to know when to reload.

@@ -218,6 +218,9 @@ describe('health and metrics', () => {
     expect(valueOf(after, 'bucket_writes_in_flight')).toBe(0);
     // Three writes and a read by a known principal: four entries at least (the 401 has none).
     expect(delta('bucket_audit_tree_size')).toBeGreaterThanOrEqual(writes + 1);
+    // Each of those, one after the other, was acknowledged after a sync of its own.
+    expect(delta('bucket_metadata_syncs_total')).toBeGreaterThanOrEqual(writes + 1);
+    expect(delta('bucket_metadata_sync_seconds_total')).toBeGreaterThan(0);
     expect(after.some((s) => s.name === 'bucket_threats_total' && s.labels['id'] === 'T5')).toBe(
       true,
     );

@@ -11,6 +11,7 @@ import type {
   AuditQuery,
   ChangeEntry,
   CommitResult,
+  DurabilityStats,
   ListArtifactsQuery,
   StoredAuditEntry,
   StoredCheckpoint,
@@ -250,6 +251,10 @@ export class SqliteMetadataStore implements MetadataStore {
     const failed = this.wal.failed;
     if (failed) throw failed;
     this.statements.ping.get();
+  }
+
+  durability(): DurabilityStats {
+    return { syncs: this.wal.count, syncSeconds: this.wal.seconds };
   }
 
   async close(): Promise<void> {

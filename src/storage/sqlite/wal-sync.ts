@@ -31,6 +31,7 @@ export class WalSync {
   private next: Promise<void> | null = null;
   private failure: DurabilityError | null = null;
   private syncs = 0;
+  private syncSeconds = 0;
 
   /** `syncFile` makes every write made to `file` before its call durable. */
   constructor(
@@ -92,6 +93,11 @@ export class WalSync {
     return this.syncs;
   }
 
+  /** Their total duration, in seconds. */
+  get seconds(): number {
+    return this.syncSeconds;
+  }
+
   /** Waits for the syncs running or waiting, then closes the file. */
   async close(): Promise<void> {
     while (this.running !== null || this.next !== null) {
@@ -101,8 +107,10 @@ export class WalSync {
   }
 
   private start(): Promise<void> {
+    const started = performance.now();
     const run = this.sync().finally(() => {
       this.syncs += 1;
+      this.syncSeconds += (performance.now() - started) / 1000;
       if (this.running === run) this.running = null;
     });
     this.running = run;
