@@ -212,6 +212,8 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
   return report;
 }
 
+const hashCount = (n: number) => `${n} proof hash${n === 1 ? '' : 'es'}`;
+
 /** The report as the lines `bucket audit prove` prints. */
 export function proveLines(report: ProveReport): string[] {
   const { checkpoint, entry, consistency, saved } = report;
@@ -221,7 +223,7 @@ export function proveLines(report: ProveReport): string[] {
   ];
   if (entry) {
     lines.push(
-      `entry ${entry.index}: in the signed tree (leaf ${entry.leafHash}, ${entry.proofHashes} proof hashes)` +
+      `entry ${entry.index}: in the signed tree (leaf ${entry.leafHash}, ${hashCount(entry.proofHashes)})` +
         (entry.decision
           ? `: ${entry.decision}`
           : ' (receipt proved; the entry is not readable with this key)'),
@@ -230,7 +232,7 @@ export function proveLines(report: ProveReport): string[] {
   if (consistency) {
     lines.push(
       `consistent:  the log of ${consistency.to} entries extends the saved checkpoint of ` +
-        `${consistency.from} (${consistency.proofHashes} proof hashes)`,
+        `${consistency.from} (${hashCount(consistency.proofHashes)})`,
     );
   }
   if (saved) lines.push(`saved:       ${saved}`);

@@ -94,6 +94,14 @@ describe('bucket audit prove', () => {
     });
     expect(report.checkpoint.size).toBeGreaterThan(receipt.leafIndex);
     expect(report.consistency.from).toBeLessThan(report.consistency.to);
+
+    const text = await runCli(['audit', 'prove', '--vkey', vkeyFile, '--since-checkpoint', saved], {
+      env,
+    });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /consistent: +the log of \d+ entries extends the saved checkpoint of \d+ \(\d+ proof hash(es)?\)/,
+    );
   });
 
   it("proves a receipt from its leaf hash where the key may not read the entry (another product's)", async () => {
