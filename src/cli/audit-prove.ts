@@ -50,7 +50,7 @@ export interface ProveReport {
 export class ProofFailure extends CliError {}
 
 interface CheckpointAnswer {
-  readonly note: string;
+  readonly note: unknown;
 }
 
 interface EntryAnswer {
@@ -59,9 +59,12 @@ interface EntryAnswer {
   readonly entry: { allow: boolean; status: number; operation: string; principal: { id: string } };
 }
 
-function hashes(hex: readonly string[], what: string): Buffer[] {
-  return hex.map((h) => {
-    if (!HEX_HASH.test(h)) throw new ProofFailure(`the ${what} holds a malformed hash: ${h}`);
+function hashes(hex: unknown, what: string): Buffer[] {
+  if (!Array.isArray(hex)) throw new ProofFailure(`the server's ${what} is not a list of hashes`);
+  return hex.map((h: unknown) => {
+    if (typeof h !== 'string' || !HEX_HASH.test(h)) {
+      throw new ProofFailure(`the ${what} holds a malformed hash: ${String(h)}`);
+    }
     return Buffer.from(h, 'hex');
   });
 }
@@ -69,7 +72,14 @@ function hashes(hex: readonly string[], what: string): Buffer[] {
 /** Opens and parses a signed checkpoint note with the auditor's key. */
 function openCheckpoint(note: string, verifier: NoteVerifier, where: string) {
   try {
-    return parseCheckpointBody(openNote(note, verifier));
+    const checkpoint = parseCheckpointBody(openNote(note, verifier));
+    // The key's name is the log's origin (SPEC §6): a checkpoint of another log is not this one's.
+    if (checkpoint.origin !== verifier.name) {
+      throw new ProofFailure(
+        `${where} is of the log ${checkpoint.origin}, not of ${verifier.name} (the key's log)`,
+      );
+    }
+    return checkpoint;
   } catch (error) {
     if (error instanceof NoteError) {
       throw new ProofFailure(
@@ -104,6 +114,8 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
   }
 
   const { note } = await client.json<CheckpointAnswer>('GET', '/v1/audit/checkpoint');
+  if (typeof note !== 'string')
+    throw new ProofFailure('the current checkpoint is not a signed note');
   const checkpoint = openCheckpoint(note, request.verifier, 'the current checkpoint');
   const { size, rootHash: root } = checkpoint;
   const report: {
@@ -148,7 +160,7 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
         `entry ${index} hashes to ${leaf.toString('hex')}, not to the receipt's ${request.leafHash}`,
       );
     }
-    const answer = await client.json<{ proof: string[] }>('GET', '/v1/audit/proof/inclusion', {
+    const answer = await client.json<{ proof: unknown }>('GET', '/v1/audit/proof/inclusion', {
       query: { index, size },
     });
     const proof = hashes(answer.proof, 'inclusion proof');
@@ -169,18 +181,13 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
       request.verifier,
       `the saved checkpoint ${request.since}`,
     );
-    if (earlier.origin !== checkpoint.origin) {
-      throw new ProofFailure(
-        `the saved checkpoint is of the log ${earlier.origin}, this Bucket's is ${checkpoint.origin}`,
-      );
-    }
     if (earlier.size > size) {
       throw new ProofFailure(
         `the log holds ${size} entries, fewer than the ${earlier.size} of the saved checkpoint: ` +
           'it was truncated or rewritten',
       );
     }
-    const answer = await client.json<{ proof: string[] }>('GET', '/v1/audit/proof/consistency', {
+    const answer = await client.json<{ proof: unknown }>('GET', '/v1/audit/proof/consistency', {
       query: { from: earlier.size, to: size },
     });
     const proof = hashes(answer.proof, 'consistency proof');

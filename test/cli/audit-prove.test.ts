@@ -31,11 +31,18 @@ describe('bucket audit prove', () => {
   };
 
   /** A checkpoint note for `size` and `rootHash`, signed with the server's own signing key. */
-  async function signedByTheServer(size: number, rootHash: Buffer): Promise<string> {
+  async function signedByTheServer(
+    size: number,
+    rootHash: Buffer,
+    logOrigin = origin,
+  ): Promise<string> {
     const keyFile =
       server.backend?.env['BUCKET_AUDIT_KEY_FILE'] ?? join(server.dataDir, 'audit-signing.pem');
     const { privateKey } = await loadSigningKey(keyFile, { create: false });
-    return signNote(checkpointBody({ origin, size, rootHash }), createSigner(origin, privateKey));
+    return signNote(
+      checkpointBody({ origin: logOrigin, size, rootHash }),
+      createSigner(origin, privateKey),
+    );
   }
 
   beforeAll(async () => {
@@ -171,6 +178,19 @@ describe('bucket audit prove', () => {
         /fewer than the \d+ of the saved checkpoint: it was truncated/,
       ),
     });
+  });
+
+  it("refuses a saved checkpoint of another log, though signed by this log's key", async () => {
+    const other = join(work, 'other-log.checkpoint');
+    await writeFile(other, await signedByTheServer(1, Buffer.alloc(32, 3), 'another.example/log'));
+    const result = await runCli(
+      ['audit', 'prove', '--vkey', vkeyFile, '--since-checkpoint', other],
+      {
+        env,
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/is of the log another\.example\/log, not of /);
   });
 
   it('refuses an entry beyond the signed log, and bad command lines with exit 2', async () => {
