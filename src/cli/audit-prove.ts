@@ -11,11 +11,9 @@
 import { rename, readFile, rm, writeFile } from 'node:fs/promises';
 import { parseCheckpointBody, openNote, NoteError, type NoteVerifier } from '../audit/note.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../audit/proof.js';
-import { leafHash } from '../audit/rfc6962.js';
+import { HEX_HASH, leafHash } from '../audit/rfc6962.js';
 import { ServerError, type BucketClient } from './client.js';
 import { CliError, UsageError } from './errors.js';
-
-const HEX_HASH = /^[0-9a-f]{64}$/;
 
 export interface ProveRequest {
   readonly verifier: NoteVerifier;
@@ -29,21 +27,22 @@ export interface ProveRequest {
   readonly save?: string;
 }
 
+/** What was checked; the optional parts are filled in as each check passes. */
 export interface ProveReport {
   readonly checkpoint: { origin: string; size: number; rootHash: string; keyId: string };
-  readonly entry?: {
+  entry?: {
     readonly index: number;
     readonly leafHash: string;
     readonly proofHashes: number;
     /** The entry's decision, when this key may read the entry (else only its receipt is proved). */
     readonly decision: string | null;
   };
-  readonly consistency?: {
+  consistency?: {
     readonly from: number;
     readonly to: number;
     readonly proofHashes: number;
   };
-  readonly saved?: string;
+  saved?: string;
 }
 
 /** A check that failed: what it proves is wrong with the log (or with what the auditor holds). */
@@ -118,9 +117,7 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
     throw new ProofFailure('the current checkpoint is not a signed note');
   const checkpoint = openCheckpoint(note, request.verifier, 'the current checkpoint');
   const { size, rootHash: root } = checkpoint;
-  const report: {
-    -readonly [K in keyof ProveReport]: ProveReport[K];
-  } = {
+  const report: ProveReport = {
     checkpoint: {
       origin: checkpoint.origin,
       size,

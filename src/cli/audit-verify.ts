@@ -14,6 +14,7 @@ import {
   parseVerifierKey,
   type NoteVerifier,
 } from '../audit/note.js';
+import { HEX_HASH } from '../audit/rfc6962.js';
 import { loadSigningKey, SigningKeyError } from '../audit/signing-key.js';
 import {
   verifyAuditLog,
@@ -163,7 +164,6 @@ interface ExportHeader {
   readonly origin: string;
 }
 
-const HEX_HASH = /^[0-9a-f]{64}$/;
 /** A checkpoint note is a few hundred bytes; the last line is looked for in this much of the tail. */
 const TAIL_BYTES = 64 * 1024;
 

@@ -267,8 +267,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async setSettingOnce(key: string, value: string): Promise<string> {
-    this.statements.insertSetting.run(key, value);
-    await this.writes.settle();
+    await this.durably(() => this.statements.insertSetting.run(key, value));
     return this.statements.getSetting.get(key)?.value ?? value;
   }
 
@@ -277,7 +276,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Runs a governance change and moves the change stamp in one transaction. */
-  private changing<T>(change: () => T, entry?: ChangeEntry, changed?: (result: T) => boolean): T {
+  private changing<T>(
+    change: () => T,
+    entry?: ChangeEntry,
+    changed?: (result: T) => boolean,
+  ): Promise<T> {
     return this.withEntry(
       entry,
       () =>
@@ -294,14 +297,14 @@ export class SqliteMetadataStore implements MetadataStore {
    * Runs `change` and appends its allow entry in one IMMEDIATE transaction (the change's own
    * transactions become savepoints in it); without an entry, just runs it. A change that found
    * nothing to change (`changed` false: an unknown id) appends nothing: its request fails, and
-   * records that failure instead.
+   * records that failure instead. Resolves once the change is on disk (wal-sync.ts).
    */
-  private withEntry<T>(
+  private async withEntry<T>(
     entry: ChangeEntry | undefined,
     change: () => T,
     changed: (result: T) => boolean = () => true,
-  ): T {
-    if (!entry) return change();
+  ): Promise<T> {
+    if (!entry) return this.durably(change);
     let receipt: AuditReceipt | null = null;
     let result: T;
     try {
@@ -316,13 +319,20 @@ export class SqliteMetadataStore implements MetadataStore {
       this.writes.afterRollback();
       throw error;
     }
+    await this.writes.settle();
     entry.receipt = receipt;
     return result;
   }
 
-  async insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void> {
-    this.changing(() => this.statements.insertKey.run(key), entry);
+  /** Runs a write of its own (outside the group commit) and resolves once it is on disk. */
+  private async durably<T>(write: () => T): Promise<T> {
+    const result = write();
     await this.writes.settle();
+    return result;
+  }
+
+  async insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void> {
+    await this.changing(() => this.statements.insertKey.run(key), entry);
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | null> {
@@ -340,18 +350,16 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async revokeKey(id: string, at: string, entry?: ChangeEntry): Promise<KeyRecord | null> {
-    this.changing(
+    await this.changing(
       () => this.statements.revokeKey.run(at, id),
       entry,
       (run) => run.changes > 0,
     );
-    await this.writes.settle();
     return this.getKey(id);
   }
 
   async setKeyHash(id: string, hash: string): Promise<void> {
-    this.changing(() => this.statements.setKeyHash.run(hash, id));
-    await this.writes.settle();
+    await this.changing(() => this.statements.setKeyHash.run(hash, id));
   }
 
   async latestPolicy(): Promise<PolicyVersion | null> {
@@ -360,8 +368,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void> {
-    this.changing(() => this.statements.insertPolicy.run(...policyValues(policy)), entry);
-    await this.writes.settle();
+    await this.changing(() => this.statements.insertPolicy.run(...policyValues(policy)), entry);
   }
 
   async listPolicies(): Promise<PolicyVersion[]> {
@@ -477,8 +484,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {
-    this.withEntry(entry, () => this.governance.insertIntegration(record));
-    await this.writes.settle();
+    await this.withEntry(entry, () => this.governance.insertIntegration(record));
   }
 
   async getIntegration(id: string): Promise<IntegrationRecord | null> {
@@ -490,18 +496,19 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async revokeIntegration(id: string, at: string, entry?: ChangeEntry) {
-    const revoked = this.withEntry(
+    return this.withEntry(
       entry,
       () => this.governance.revokeIntegration(id, at),
-      (record) => record !== null,
+      (revoked) => revoked !== null,
     );
-    await this.writes.settle();
-    return revoked;
   }
 
+  /**
+   * Not synced on its own: nothing acknowledges threat records, and the request that found them
+   * appends its audit entry next, whose sync covers them (the WAL is written in order).
+   */
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
     this.governance.insertThreatRecords(records);
-    await this.writes.settle();
   }
 
   async countCriticalRequests(principalId: string, since: string): Promise<number> {
@@ -517,18 +524,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async suspendKey(suspension: KeySuspension): Promise<void> {
-    this.governance.suspendKey(suspension);
-    await this.writes.settle();
+    await this.durably(() => this.governance.suspendKey(suspension));
   }
 
   async reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean> {
-    const lifted = this.withEntry(
+    return this.withEntry(
       entry,
       () => this.governance.reinstateKey(keyId),
-      (done) => done,
+      (lifted) => lifted,
     );
-    await this.writes.settle();
-    return lifted;
   }
 
   async listSuspensions(): Promise<KeySuspension[]> {
@@ -562,8 +566,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    this.audit.insertCheckpoint(checkpoint);
-    await this.writes.settle();
+    await this.durably(() => this.audit.insertCheckpoint(checkpoint));
   }
 
   async latestCheckpoint(): Promise<StoredCheckpoint | null> {

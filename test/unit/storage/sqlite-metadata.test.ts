@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../../src/storage/sqlite/migrations.js';
 import { SchemaTooNewError, SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { WalSync } from '../../../src/storage/sqlite/wal-sync.js';
 import { audited, writeDraft } from '../../helpers/audit.js';
+import { controlledSync, stillPending } from '../../helpers/wal.js';
 import { commitNext, version } from '../../helpers/versions.js';
 
 let dir: string;
@@ -126,13 +127,9 @@ describe('SqliteMetadataStore schema versions', () => {
 describe('SqliteMetadataStore durability: nothing is acknowledged before the WAL is synced', () => {
   /** A store whose WAL syncs the test completes or fails, one by one. */
   async function storeWithControlledSync() {
-    const calls: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const { calls, sync } = controlledSync();
     const controlled = new SqliteMetadataStore(join(dir, 'controlled.db'), {
-      wal: (walFile) =>
-        new WalSync(
-          walFile,
-          () => new Promise<void>((resolve, reject) => calls.push({ resolve, reject })),
-        ),
+      wal: (walFile) => new WalSync(walFile, sync),
     });
     const init = controlled.init();
     // init syncs what an earlier process may have left in the WAL.
@@ -141,21 +138,11 @@ describe('SqliteMetadataStore durability: nothing is acknowledged before the WAL
     return { controlled, calls };
   }
 
-  async function pending(promise: Promise<unknown>): Promise<boolean> {
-    let done = false;
-    promise.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-    return !done;
-  }
-
   it('a commit and its receipt wait for the sync; the audit size (what a checkpoint signs) too', async () => {
     const { controlled, calls } = await storeWithControlledSync();
     try {
       const commit = commitNext(controlled, version({ name: 'durable', version: 1 }));
-      expect(await pending(commit)).toBe(true);
+      expect(await stillPending(commit)).toBe(true);
       expect(calls).toHaveLength(1);
       // Committed in SQLite, not yet on disk: no checkpoint may cover its entry.
       expect(await controlled.auditSize()).toBe(0);
@@ -175,12 +162,12 @@ describe('SqliteMetadataStore durability: nothing is acknowledged before the WAL
     try {
       const appended = controlled.appendAudit([writeDraft(version({ name: 'a', version: 1 }))]);
       const setting = controlled.setSettingOnce('installation_id', 'abc');
-      expect(await pending(appended)).toBe(true);
-      expect(await pending(setting)).toBe(true);
+      expect(await stillPending(appended)).toBe(true);
+      expect(await stillPending(setting)).toBe(true);
       // Both committed while the first sync ran: the next one covers both.
       expect(calls).toHaveLength(1);
       calls.shift()?.resolve();
-      expect(await pending(appended)).toBe(true);
+      expect(await stillPending(appended)).toBe(true);
       expect(calls).toHaveLength(1);
       calls.shift()?.resolve();
       expect(await appended).toHaveLength(1);
@@ -202,7 +189,7 @@ describe('SqliteMetadataStore durability: nothing is acknowledged before the WAL
           inline: null,
         }),
       );
-      await pending(commit);
+      await stillPending(commit);
       calls.shift()?.reject(new Error('EIO: i/o error, fdatasync'));
       await expect(commit).rejects.toThrow(/could not be synced to disk \(EIO/);
       await expect(controlled.ping()).rejects.toThrow(/could not be synced/);

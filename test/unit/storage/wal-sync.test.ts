@@ -3,27 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DurabilityError, WalSync } from '../../../src/storage/sqlite/wal-sync.js';
-
-/** A sync whose calls the test completes or fails one by one. */
-function controlledSync() {
-  const calls: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  const sync = () =>
-    new Promise<void>((resolve, reject) => {
-      calls.push({ resolve, reject });
-    });
-  return { calls, sync };
-}
-
-/** Whether `promise` has settled by the time the queued callbacks have run. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
+import { controlledSync, stillPending } from '../../helpers/wal.js';
 
 describe('WalSync', () => {
   it('a barrier passes once a sync started after it completes, never on an earlier one', async () => {
@@ -37,7 +17,7 @@ describe('WalSync', () => {
     expect(calls).toHaveLength(1);
     calls[0]?.resolve();
     await first;
-    expect(await settled(second)).toBe(false);
+    expect(await stillPending(second, 1)).toBe(true);
     // The two late callers share the next sync.
     expect(calls).toHaveLength(2);
     calls[1]?.resolve();
