@@ -103,14 +103,19 @@ function envelopeOf(status: number, statusMessage: string, text: string): ErrorE
 export class BucketClient {
   /**
    * @param baseUrl where the Bucket listens (may carry a path prefix)
-   * @param key the API key sent as `Authorization: Bearer`
+   * @param key the API key sent as `Authorization: Bearer`; null for public routes only
    * @param urlSource where `baseUrl` came from, named in connection errors
    */
   constructor(
     readonly baseUrl: URL,
-    private readonly key: string,
+    private readonly key: string | null,
     readonly urlSource: string,
   ) {}
+
+  /** Whether requests carry a key (a client for public routes such as `/health` may have none). */
+  get hasKey(): boolean {
+    return this.key !== null;
+  }
 
   url(path: string, query: Query = {}): URL {
     const base = this.baseUrl.href.endsWith('/') ? this.baseUrl.href : `${this.baseUrl.href}/`;
@@ -132,7 +137,7 @@ export class BucketClient {
       headers: {
         'user-agent': `bucket-cli/${VERSION}`,
         ...options.headers,
-        authorization: `Bearer ${this.key}`,
+        ...(this.key !== null ? { authorization: `Bearer ${this.key}` } : {}),
       },
     };
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, requestOptions);

@@ -6,9 +6,12 @@ import { registerGet } from './commands/get.js';
 import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRm } from './commands/rm.js';
+import { registerStatus } from './commands/status.js';
+import { registerThreats } from './commands/threats.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { reportError } from './output.js';
 
@@ -54,6 +57,9 @@ registerRestore(program);
 registerKeys(program);
 registerIntegrations(program);
 registerAudit(program);
+registerThreats(program);
+registerStatus(program);
+registerPolicy(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

@@ -43,10 +43,25 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
+/** `details.errors` of an answer naming each problem by JSON Pointer (e.g. `invalid_policy`). */
+function pathErrors(details: unknown): { path: string; message: string }[] {
+  const errors = (details as { errors?: unknown } | null | undefined)?.errors;
+  if (!Array.isArray(errors)) return [];
+  return errors.filter(
+    (item): item is { path: string; message: string } =>
+      typeof (item as { path?: unknown } | null)?.path === 'string' &&
+      typeof (item as { message?: unknown }).message === 'string',
+  );
+}
+
 function serverErrorReport(error: ServerError): string[] {
   const { envelope } = error;
   const request = envelope.requestId ? ` (request ${envelope.requestId})` : '';
   const lines = [`bucket: ${envelope.code}: ${envelope.message}${request}`];
+  // The message names only the first few; every one is listed here.
+  for (const problem of pathErrors(envelope.details)) {
+    lines.push(`  error: ${problem.path || '/'}: ${problem.message}`);
+  }
   const decision = envelope.decision;
   if (decision) {
     for (const reason of decision.reasons ?? []) {

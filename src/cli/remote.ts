@@ -23,9 +23,15 @@ export function remoteOptions(command: Command): Command {
     .option('--json', "print the server's JSON answer instead of text");
 }
 
+export interface ConnectOptions {
+  /** Connect without a key when none is set: only public routes (`/health`) will answer. */
+  readonly keyOptional?: boolean;
+}
+
 export function connect(
   options: RemoteOptions,
   env: NodeJS.ProcessEnv = process.env,
+  { keyOptional = false }: ConnectOptions = {},
 ): BucketClient {
   const fromEnv = env['BUCKET_URL'] ? env['BUCKET_URL'] : undefined;
   const urlText = options.url ?? fromEnv ?? DEFAULT_URL;
@@ -45,6 +51,7 @@ export function connect(
     throw new UsageError(`${urlSource} must be an http:// or https:// URL, not "${urlText}"`);
   }
   const key = (options.key ?? env['BUCKET_KEY'] ?? '').trim();
+  if (key === '' && keyOptional) return new BucketClient(url, null, urlSource);
   if (key === '') {
     throw new UsageError(
       'no API key: set BUCKET_KEY (or pass --key) to a key the Bucket owner created ' +

@@ -60,9 +60,12 @@ export class Authorizer {
   /** SPEC §5: a suspended key is refused before anything of its request is decided. */
   assertNotSuspended(principal: Principal): void {
     if (this.observer?.isSuspended(principal.id)) {
+      const id = principal.id;
       throw new BucketError(
         'principal_suspended',
-        'this key is suspended after repeated critical threats; the owner may reinstate it',
+        `this key (${id}) is suspended after repeated critical threats; the owner can lift it ` +
+          `with \`bucket keys reinstate ${id}\` (POST /v1/keys/${id}/reinstate)`,
+        { details: { keyId: id } },
       );
     }
   }

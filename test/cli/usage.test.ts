@@ -22,6 +22,7 @@ const HELP: Record<string, string[]> = {
   'keys create': ['--kind', '--product', '--name', '--expires', ...REMOTE_OPTIONS],
   'keys list': REMOTE_OPTIONS,
   'keys revoke': ['<id>', ...REMOTE_OPTIONS],
+  'keys reinstate': ['<id>', ...REMOTE_OPTIONS],
   'integrations propose': [
     '--id',
     '--type',
@@ -34,7 +35,9 @@ const HELP: Record<string, string[]> = {
   ],
   'integrations list': REMOTE_OPTIONS,
   'integrations revoke': ['<id>', ...REMOTE_OPTIONS],
-  keys: ['create', 'list', 'revoke'],
+  keys: ['create', 'list', 'revoke', 'reinstate'],
+  threats: ['--recent <n>', ...REMOTE_OPTIONS],
+  status: ['healthy', ...REMOTE_OPTIONS],
   serve: ['BUCKET_DATA_DIR', 'PORT'],
 };
 
@@ -62,6 +65,8 @@ describe('bucket usage', () => {
       'restore',
       'keys',
       'integrations',
+      'threats',
+      'status',
     ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }

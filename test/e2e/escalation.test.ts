@@ -37,6 +37,11 @@ describe('escalation', () => {
     const next = await api('GET', '/v1/artifacts/ai_avatar');
     expect(next.status).toBe(403);
     expect(next.json.error.code).toBe('principal_suspended');
+    // The refusal names its way out: who may lift it, and how.
+    expect(next.json.error.message).toContain(`(${id}) is suspended`);
+    expect(next.json.error.message).toContain(`\`bucket keys reinstate ${id}\``);
+    expect(next.json.error.message).toContain(`POST /v1/keys/${id}/reinstate`);
+    expect(next.json.error.details).toEqual({ keyId: id });
 
     const threats = await owner('GET', '/v1/governance/threats');
     expect(threats.status).toBe(200);

@@ -1,9 +1,12 @@
-/** `bucket keys create|list|revoke`: the owner's key management (SPEC §1). */
+/**
+ * `bucket keys create|list|revoke|reinstate`: the owner's key management (SPEC §1), and lifting
+ * the suspension escalation put on a key (SPEC §5).
+ */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Static } from 'typebox';
 import { PRINCIPAL_KINDS } from '../../domain/principal.js';
 import type { KeyView as KeyViewSchema } from '../../http/schemas.js';
-import { formatTable, printJson, printLine } from '../output.js';
+import { formatTable, note, printJson, printLine } from '../output.js';
 import { connect, examples, remoteOptions, type RemoteOptions } from '../remote.js';
 
 interface CreatedKey {
@@ -82,10 +85,25 @@ async function revoke(id: string, options: RemoteOptions): Promise<void> {
   printLine(`revoked key ${revoked.id} ("${revoked.name}") at ${revoked.revokedAt ?? 'now'}`);
 }
 
+async function reinstate(id: string, options: RemoteOptions): Promise<void> {
+  const answer = await connect(options).json<{ keyId: string; reinstated: boolean }>(
+    'POST',
+    `/v1/keys/${encodeURIComponent(id)}/reinstate`,
+  );
+  if (options.json) return printJson(answer);
+  if (!answer.reinstated) return printLine(`key ${answer.keyId} was not suspended: nothing to do`);
+  printLine(`reinstated key ${answer.keyId}`);
+  // SPEC §5 counts detections within the window, and reinstating does not erase them.
+  note(
+    'its earlier CRITICAL detections still count within the escalation window (an hour by ' +
+      'default): one more request with one suspends it again',
+  );
+}
+
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('Manage API keys (owner key required): create, list, revoke.');
+    .description('Manage API keys (owner key required): create, list, revoke, reinstate.');
 
   const createCommand = keys
     .command('create')
@@ -123,4 +141,15 @@ export function registerKeys(program: Command): void {
   remoteOptions(revokeCommand)
     .addHelpText('after', examples('bucket keys revoke key_0123456789abcdef'))
     .action(revoke);
+
+  const reinstateCommand = keys
+    .command('reinstate')
+    .description(
+      'Lift the suspension of a key that made repeated requests with CRITICAL threats ' +
+        '(see `bucket threats`); a key that is not suspended is left as it is (exit 0).',
+    )
+    .argument('<id>', 'the key id (from `bucket threats` or `bucket keys list`)');
+  remoteOptions(reinstateCommand)
+    .addHelpText('after', examples('bucket threats', 'bucket keys reinstate key_0123456789abcdef'))
+    .action(reinstate);
 }
