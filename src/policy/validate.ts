@@ -56,13 +56,14 @@ function crossReferenceErrors(doc: PolicyDocument): PolicyError[] {
 /** Returns every problem found in `candidate`; an empty list means it is a valid policy. */
 export function policyErrors(candidate: unknown): PolicyError[] {
   if (!validateShape(candidate)) {
-    return (validateShape.errors ?? []).map((error) => ({
-      path: error.instancePath,
-      message:
-        error.keyword === 'additionalProperties'
-          ? `unknown field "${String(error.params['additionalProperty'])}"`
-          : (error.message ?? 'invalid'),
-    }));
+    return (validateShape.errors ?? []).map((error) => {
+      if (error.keyword !== 'additionalProperties') {
+        return { path: error.instancePath, message: error.message ?? 'invalid' };
+      }
+      // The path of the field itself, not of the object holding it: where the typo is.
+      const field = String(error.params['additionalProperty']);
+      return { path: error.instancePath + pointer(field), message: `unknown field "${field}"` };
+    });
   }
   return crossReferenceErrors(candidate as PolicyDocument);
 }

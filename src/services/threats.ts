@@ -7,7 +7,7 @@ import { THREAT_NAMES, type Decision, type Threat, type ThreatId } from '../doma
 import { BucketError } from '../domain/errors.js';
 import { ESCALATION_DEFAULTS } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
-import type { ThreatRecord } from '../domain/threats.js';
+import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
 import { DETECTORS, type DetectorInfo } from '../gate/detectors/index.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
@@ -27,7 +27,8 @@ export interface ThreatCatalogueEntry {
 }
 
 export class ThreatService {
-  private readonly suspended = new Map<string, string>();
+  /** The suspended keys, by key id, as stored (when and why). */
+  private readonly suspended = new Map<string, KeySuspension>();
   /** Changes this node made to `suspended` since it started (see reload). */
   private localChanges = 0;
   private readonly recent = new Set<string>();
@@ -41,7 +42,7 @@ export class ThreatService {
 
   async init(): Promise<void> {
     for (const suspension of await this.metadata.listSuspensions()) {
-      this.suspended.set(suspension.keyId, suspension.reason);
+      this.suspended.set(suspension.keyId, suspension);
     }
   }
 
@@ -55,7 +56,7 @@ export class ThreatService {
     const suspensions = await this.metadata.listSuspensions();
     if (seen !== this.localChanges) return;
     this.suspended.clear();
-    for (const suspension of suspensions) this.suspended.set(suspension.keyId, suspension.reason);
+    for (const suspension of suspensions) this.suspended.set(suspension.keyId, suspension);
   }
 
   isSuspended(keyId: string): boolean {
@@ -84,12 +85,9 @@ export class ThreatService {
     const count = await this.metadata.countCriticalRequests(principal.id, since);
     if (count >= rule.criticalRequests) {
       const reason = `${count} requests with a CRITICAL detection within ${rule.windowSeconds} s`;
-      await this.metadata.suspendKey({
-        keyId: principal.id,
-        suspendedAt: new Date().toISOString(),
-        reason,
-      });
-      this.suspended.set(principal.id, reason);
+      const suspension = { keyId: principal.id, suspendedAt: new Date().toISOString(), reason };
+      await this.metadata.suspendKey(suspension);
+      this.suspended.set(principal.id, suspension);
       this.localChanges += 1;
     }
   }
@@ -167,7 +165,7 @@ export class ThreatService {
   async catalogue(recentLimit = 50): Promise<{
     threats: ThreatCatalogueEntry[];
     recent: ThreatRecord[];
-    suspendedKeys: { keyId: string; reason: string }[];
+    suspendedKeys: KeySuspension[];
   }> {
     const ever = await this.metadata.threatCounts(null);
     const day = await this.metadata.threatCounts(new Date(Date.now() - DAY_MS).toISOString());
@@ -181,7 +179,11 @@ export class ThreatService {
     return {
       threats,
       recent: await this.metadata.recentThreats(recentLimit),
-      suspendedKeys: [...this.suspended].map(([keyId, reason]) => ({ keyId, reason })),
+      suspendedKeys: [...this.suspended.values()].map(({ keyId, suspendedAt, reason }) => ({
+        keyId,
+        suspendedAt,
+        reason,
+      })),
     };
   }
 }

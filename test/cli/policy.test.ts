@@ -142,7 +142,9 @@ describe('bucket policy', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/^bucket: invalid_policy: .*\(request req_\w+\)$/m);
     expect(refused.stderr).toMatch(/^ {2}error: \/limits\/writesPerSecond: must be >= 1$/m);
-    expect(refused.stderr).toMatch(/^ {2}error: \/limits: unknown field "writesPerSecnd"$/m);
+    expect(refused.stderr).toMatch(
+      /^ {2}error: \/limits\/writesPerSecnd: unknown field "writesPerSecnd"$/m,
+    );
 
     expect(await livePolicy()).toEqual(before);
     const json = await runCli(['policy', 'set', file, '--reason', 'typo', '--json'], {

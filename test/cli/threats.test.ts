@@ -47,7 +47,7 @@ describe('bucket threats and bucket keys reinstate', () => {
     expect(threats.stdout).toMatch(/^suspended keys \(1\), refused until the owner reinstates/m);
     expect(threats.stdout).toMatch(
       new RegExp(
-        `^${id}\\s+bucket keys reinstate ${id}\\s+3 requests with a CRITICAL detection within 3600 s$`,
+        `^${id}\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+bucket keys reinstate ${id}\\s+3 requests with a CRITICAL detection within 3600 s$`,
         'm',
       ),
     );
@@ -67,10 +67,17 @@ describe('bucket threats and bucket keys reinstate', () => {
 
     const asJson = await runCli(['threats', '--json'], { env: owner });
     expect(asJson.code).toBe(0);
-    expect(JSON.parse(asJson.stdout).suspendedKeys).toContainEqual({
+    const [suspension] = JSON.parse(asJson.stdout).suspendedKeys;
+    expect(suspension).toEqual({
       keyId: id,
+      suspendedAt: expect.any(String),
       reason: expect.stringContaining('CRITICAL'),
     });
+    // Suspended by the third detection: at or after it, and not in the future.
+    expect(Date.parse(suspension.suspendedAt)).toBeGreaterThanOrEqual(
+      Date.parse(/^(\S+Z)\s+T1\s/m.exec(threats.stdout)?.[1] ?? ''),
+    );
+    expect(Date.parse(suspension.suspendedAt)).toBeLessThanOrEqual(Date.now());
 
     const reinstated = await runCli(['keys', 'reinstate', id], { env: owner });
     expect(reinstated.code).toBe(0);

@@ -18,7 +18,7 @@ interface ThreatsAnswer {
   readonly threats: ThreatCatalogueEntry[];
   /** Newest first. */
   readonly recent: ThreatRecord[];
-  readonly suspendedKeys: { keyId: string; reason: string }[];
+  readonly suspendedKeys: { keyId: string; suspendedAt: string; reason: string }[];
 }
 
 interface ThreatsOptions extends RemoteOptions {
@@ -40,12 +40,13 @@ function catalogueTable(threats: readonly ThreatCatalogueEntry[]): string {
 }
 
 function suspendedTable(suspended: ThreatsAnswer['suspendedKeys']): string {
-  const rows = suspended.map(({ keyId, reason }) => [
+  const rows = suspended.map(({ keyId, suspendedAt, reason }) => [
     keyId,
+    suspendedAt,
     `bucket keys reinstate ${keyId}`,
     reason,
   ]);
-  return formatTable([['KEY', 'REINSTATE WITH', 'REASON'], ...rows]);
+  return formatTable([['KEY', 'SUSPENDED', 'REINSTATE WITH', 'REASON'], ...rows]);
 }
 
 function recentTable(recent: readonly ThreatRecord[]): string {

@@ -10,6 +10,7 @@ import type { AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import type { WriteResult } from '../../services/artifacts.js';
+import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
 import { requestInfo } from '../request.js';
@@ -99,12 +100,15 @@ function writeAnswer(version: ArtifactVersion, receipt: AuditReceipt) {
   };
 }
 
+const etagOf = (version: ArtifactVersion) => `"${version.sha256}"`;
+const lastModifiedOf = (version: ArtifactVersion) => new Date(version.createdAt).toUTCString();
+
 function contentHeaders(reply: FastifyReply, version: ArtifactVersion): void {
-  reply.header('etag', `"${version.sha256}"`);
+  reply.header('etag', etagOf(version));
   reply.header('x-bucket-version', String(version.version));
   reply.header('x-bucket-sha256', version.sha256);
   reply.header('content-type', version.contentType);
-  reply.header('last-modified', new Date(version.createdAt).toUTCString());
+  reply.header('last-modified', lastModifiedOf(version));
   reply.header('accept-ranges', 'bytes');
   for (const [key, value] of Object.entries(version.meta)) reply.header(META_PREFIX + key, value);
 }
@@ -225,7 +229,11 @@ export const artifactRoutes =
       if (etagMatches(singleHeader(request, 'if-none-match'), version.sha256)) {
         return reply.code(304).send();
       }
-      const range = parseRange(singleHeader(request, 'range'), version.size);
+      const validators = { etag: etagOf(version), lastModified: lastModifiedOf(version) };
+      // A range asked for other content than this one is ignored: the whole is sent.
+      const range = ifRangeHolds(singleHeader(request, 'if-range'), validators)
+        ? parseRange(singleHeader(request, 'range'), version.size)
+        : ({ kind: 'full' } as const);
       if (range.kind === 'unsatisfiable') {
         reply.header('content-range', `bytes */${version.size}`);
         throw new BucketError('invalid_range', `the content has ${version.size} bytes`);
@@ -251,6 +259,11 @@ export const artifactRoutes =
         schema: {
           tags: ['artifacts'],
           summary: 'Read the content (Range supported); a name ending in /versions lists versions',
+          description:
+            'Headers: Range (one byte range → 206, past the end → 416), If-Range (an ETag or the ' +
+            'Last-Modified date: the Range is honoured only while it still matches, strongly — a ' +
+            'weak W/ tag never does; otherwise 200 with the whole content), If-None-Match (304 ' +
+            'when the ETag matches).',
           params: ArtifactParams,
           querystring: VersionQuery,
           response: {

@@ -28,7 +28,13 @@ export const threatRoutes =
               ),
               recent: Type.Array(Type.Any()),
               suspendedKeys: Type.Array(
-                Type.Object({ keyId: Type.String(), reason: Type.String() }),
+                Type.Object({
+                  keyId: Type.String(),
+                  suspendedAt: Type.String({
+                    description: 'When the escalation rule suspended it',
+                  }),
+                  reason: Type.String(),
+                }),
               ),
             }),
             ...errorResponses(401, 403),

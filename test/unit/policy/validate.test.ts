@@ -104,7 +104,7 @@ describe('policyErrors on broken documents', () => {
     const errors = policyErrors(doc);
     expect(errors.some((e) => `${e.path} ${e.message}`.includes('limits'))).toBe(true);
     expect(errors).toContainEqual({
-      path: '/classes/metadata',
+      path: '/classes/metadata/colour',
       message: 'unknown field "colour"',
     });
   });
