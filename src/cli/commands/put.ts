@@ -1,13 +1,13 @@
 /** `bucket put`: upload a file or stdin as a new version of an artifact, streamed. */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
 import type { WriteAnswer as WriteAnswerSchema } from '../../http/schemas.js';
-import { readJson } from '../client.js';
+import { readJson, ServerError, type BucketClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { startProgress } from '../progress.js';
@@ -20,8 +20,11 @@ import {
   nonNegativeInteger,
   parseArtifactRef,
   remoteOptions,
+  type ArtifactRef,
   type RemoteOptions,
 } from '../remote.js';
+
+const META_PREFIX = 'x-bucket-meta-';
 import { sha256OfFile, tap } from '../streams.js';
 
 interface PutOptions extends RemoteOptions {
@@ -29,6 +32,7 @@ interface PutOptions extends RemoteOptions {
   readonly meta?: readonly string[];
   readonly ifNoneMatch?: boolean;
   readonly ifVersion?: number;
+  readonly force?: boolean;
 }
 
 /** The write answer (SPEC §3), as the route's schema declares it. */
@@ -39,6 +43,14 @@ interface Upload {
   /** Known for regular files; stdin and pipes are sent chunked. */
   readonly size: number | null;
   readonly sha256: string | null;
+}
+
+/** The current version of an artifact, as its HEAD answer describes it. */
+interface Current {
+  readonly version: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly contentType: string;
 }
 
 async function openUpload(file: string): Promise<Upload> {
@@ -75,9 +87,50 @@ export function metaHeaders(pairs: readonly string[]): Record<string, string> {
     if (!/^[\t\x20-\x7e]*$/.test(value)) {
       throw new UsageError(`--meta "${pair}": the value must be printable ASCII`);
     }
-    headers[`x-bucket-meta-${key}`] = value;
+    headers[META_PREFIX + key] = value;
   }
   return headers;
+}
+
+function headerOf(response: IncomingMessage, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * The current version when it already holds exactly what this put would write — the same
+ * SHA-256, content type and metadata — or null. Re-running an upload whose answer was lost (a
+ * dropped connection after the commit) then reports the stored version instead of writing a
+ * duplicate, or, in a write-once class, attempting an overwrite the gate denies as a threat.
+ */
+async function unchangedCurrent(
+  client: BucketClient,
+  ref: ArtifactRef,
+  sha256: string,
+  headers: OutgoingHttpHeaders,
+): Promise<Current | null> {
+  let response: IncomingMessage;
+  try {
+    response = await client.send('HEAD', artifactPath(ref));
+  } catch (error) {
+    // Not there (404), or not readable by this key: the PUT decides.
+    if (error instanceof ServerError) return null;
+    throw error;
+  }
+  response.resume();
+  if (headerOf(response, 'x-bucket-sha256') !== sha256) return null;
+  const contentType = headerOf(response, 'content-type') ?? '';
+  if (contentType !== headers['content-type']) return null;
+  const stored = Object.keys(response.headers).filter((name) => name.startsWith(META_PREFIX));
+  const sent = Object.keys(headers).filter((name) => name.startsWith(META_PREFIX));
+  if (stored.length !== sent.length) return null;
+  if (sent.some((name) => headerOf(response, name) !== headers[name])) return null;
+  return {
+    version: Number(headerOf(response, 'x-bucket-version')),
+    sha256,
+    size: Number(headerOf(response, 'content-length')),
+    contentType,
+  };
 }
 
 async function put(target: string, file: string, options: PutOptions): Promise<void> {
@@ -93,6 +146,21 @@ async function put(target: string, file: string, options: PutOptions): Promise<v
   const upload = await openUpload(file);
   if (upload.size !== null) headers['content-length'] = String(upload.size);
   if (upload.sha256 !== null) headers['x-bucket-sha256'] = upload.sha256;
+  // Preconditions say what the caller wants when the name exists; --force always writes.
+  const conditional = options.ifNoneMatch === true || options.ifVersion !== undefined;
+  if (upload.sha256 !== null && !conditional && options.force !== true) {
+    const current = await unchangedCurrent(client, ref, upload.sha256, headers);
+    if (current) {
+      upload.stream.destroy();
+      if (options.json) return printJson({ ...ref, ...current, unchanged: true });
+      printLine(
+        `unchanged ${formatRef(ref)} v${current.version} sha256=${current.sha256} ` +
+          `size=${current.size}: the current version already holds this content, nothing ` +
+          'was uploaded (--force writes a new version)',
+      );
+      return;
+    }
+  }
   const progress = options.json ? null : startProgress('put', upload.size, process.stdout);
   const body = progress
     ? Readable.from(
@@ -123,7 +191,9 @@ export function registerPut(program: Command): void {
     .command('put')
     .description(
       'Upload a file (or stdin, with -) as a new version of an artifact. The content is ' +
-        "streamed; a file's SHA-256 is computed first and verified by the server.",
+        "streamed; a file's SHA-256 is computed first and verified by the server. A file the " +
+        'current version already holds (same SHA-256, type and metadata) is not sent again, so ' +
+        'an upload whose answer was lost can simply be run again.',
     )
     .argument('<artifact>', 'the artifact: <product>/<class>/<name>')
     .argument('<file>', 'the file to upload, or - to read stdin')
@@ -141,6 +211,11 @@ export function registerPut(program: Command): void {
       '--if-version <n>',
       'fail (409) unless the current version is n (0: does not exist yet)',
       nonNegativeInteger,
+    )
+    .option(
+      '--force',
+      'write a new version even when the current one already holds the same content, type ' +
+        'and metadata (by default such a put uploads nothing and reports that version)',
     );
   remoteOptions(command)
     .addHelpText(
