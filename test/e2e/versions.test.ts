@@ -1,6 +1,7 @@
 /**
  * Versions (SPEC §2.2, §3): every write of an UPDATE-able class is a new immutable version, each
- * readable with ?version=n; a write-once class refuses a second write (403, T3).
+ * readable with ?version=n; a write-once class refuses a second write (403, T3) — without T3 when it
+ * is the replay of the stored content (an upload retried after its answer was lost).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../helpers/http.js';
@@ -116,6 +117,52 @@ describe('versions', () => {
     const get = await api('GET', path);
     expect(get.bytes.equals(first)).toBe(true);
     expect((await api('GET', `${path}/versions`)).json.versions).toHaveLength(1);
+  });
+
+  it('refuses a replay of a write-once version (same x-bucket-sha256) without T3, so retries never suspend the key', async () => {
+    // A key of its own: its suspension is what a T3 on every retry would bring.
+    const retrier = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const retry = client(server.url, retrier.key);
+    const path = '/v1/artifacts/ai_avatar/model_checkpoint/once/retried.bin';
+    const weights = Buffer.from('weights whose answer was lost');
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'x-bucket-sha256': sha256Hex(weights),
+    };
+    expect((await retry('PUT', path, { body: weights, headers })).status).toBe(201);
+
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const again = await retry('PUT', path, { body: weights, headers });
+      expect(again.status).toBe(403);
+      expect(again.json.error.code).toBe('forbidden');
+      expect(again.json.error.decision.reasons).toEqual([
+        {
+          rule: 'write_once_unchanged',
+          message:
+            'version 1 already holds this content (x-bucket-sha256 matches); class ' +
+            '"model_checkpoint" is write-once, so it stays as it is',
+        },
+      ]);
+      expect(threatIds(again.json)).toEqual([]);
+    }
+    // Four retries, and the key still works: none counted toward its suspension.
+    expect((await retry('GET', path)).bytes.equals(weights)).toBe(true);
+
+    // A claim of the stored hash over other bytes changes nothing either: refused before the
+    // body is read.
+    const lying = await retry('PUT', path, { body: Buffer.from('other weights'), headers });
+    expect(lying.status).toBe(403);
+    expect((await retry('GET', path)).bytes.equals(weights)).toBe(true);
+    expect((await retry('GET', `${path}/versions`)).json.versions).toHaveLength(1);
+
+    // Other content with its own hash is the overwrite the class forbids: T3, as before.
+    const other = Buffer.from('other weights');
+    const overwrite = await retry('PUT', path, {
+      body: other,
+      headers: { ...headers, 'x-bucket-sha256': sha256Hex(other) },
+    });
+    expect(overwrite.status).toBe(403);
+    expect(threatIds(overwrite.json)).toContain('T3');
   });
 
   it('refuses a second write of a write-once metadata record with 403 and T3', async () => {

@@ -28,6 +28,28 @@ export function classOperationOf(ctx: GateContext): Operation | null {
   return null;
 }
 
+/**
+ * A write of a write-once name whose client hash (`x-bucket-sha256`) is the content its current
+ * version already holds: the retry of an upload whose answer was lost. Nothing would be
+ * overwritten, so it is refused like any UPDATE the class forbids but without the T3 detection
+ * that would count toward suspending the key (SPEC §5); nothing is read or stored either way.
+ */
+function unchangedReplay(ctx: GateContext, operation: Operation): StageVerdict | null {
+  const head = ctx.target?.head;
+  if (operation !== 'UPDATE' || ctx.action !== 'artifact.write' || !head || head.tombstone) {
+    return null;
+  }
+  if (ctx.sha256Claim === null || ctx.sha256Claim !== head.sha256) return null;
+  return deny(403, 'forbidden', [
+    {
+      rule: 'write_once_unchanged',
+      message:
+        `version ${head.version} already holds this content (x-bucket-sha256 matches); ` +
+        `class "${ctx.class ?? ''}" is write-once, so it stays as it is`,
+    },
+  ]);
+}
+
 export function operationStage(ctx: GateContext): StageVerdict {
   const operation = classOperationOf(ctx);
   if (operation === null || ctx.product === null) return ALLOW;
@@ -49,6 +71,8 @@ export function operationStage(ctx: GateContext): StageVerdict {
     );
   }
   if (!classRule.operations.includes(operation)) {
+    const unchanged = unchangedReplay(ctx, operation);
+    if (unchanged) return unchanged;
     const threats =
       operation === 'UPDATE'
         ? [threat('T3', `overwrite of write-once ${ctx.class}/${ctx.name ?? ''}`)]

@@ -236,6 +236,52 @@ describe('stage 4: operation', () => {
     expect(threatIds(verdict)).toEqual(['T3']);
   });
 
+  it('refuses the replay of a write-once version (the same x-bucket-sha256) without T3', () => {
+    const head = headVersion('ai_avatar', 'model_checkpoint', 'item', 4);
+    const replay = (sha256Claim: string | null, target = head) =>
+      operationStage(
+        gateContext({
+          principal: principal('product', 'ai_avatar'),
+          action: 'artifact.write',
+          product: 'ai_avatar',
+          class: 'model_checkpoint',
+          name: 'item',
+          sha256Claim,
+          target: { head: target },
+        }),
+      );
+    const same = replay(head.sha256);
+    expect(same.deny?.status).toBe(403);
+    expect(same.deny?.code).toBe('forbidden');
+    expect(rules(same)).toEqual(['write_once_unchanged']);
+    expect(same.deny?.reasons[0]?.message).toContain('version 4 already holds this content');
+    expect(threatIds(same)).toEqual([]);
+    // Other content, no claim, or a deleted head: the overwrite the class forbids, with T3.
+    for (const verdict of [
+      replay('b'.repeat(64)),
+      replay(null),
+      replay(head.sha256, headVersion('ai_avatar', 'model_checkpoint', 'item', 4, true)),
+    ]) {
+      expect(rules(verdict)).toEqual(['operation_not_allowed']);
+      expect(threatIds(verdict)).toEqual(['T3']);
+    }
+    // Where the class allows UPDATE, the same content is simply a new version.
+    const config = headVersion('ai_avatar', 'avatar_config', 'item');
+    expect(
+      operationStage(
+        gateContext({
+          principal: principal('product', 'ai_avatar'),
+          action: 'artifact.write',
+          product: 'ai_avatar',
+          class: 'avatar_config',
+          name: 'item',
+          sha256Claim: config.sha256,
+          target: { head: config },
+        }),
+      ),
+    ).toEqual({ operation: 'UPDATE' });
+  });
+
   it('refuses DELETE where the class has no D, and allows it on basket_config', () => {
     const checkpoint = headVersion('ai_avatar', 'model_checkpoint', 'item');
     const refused = operate(
