@@ -22,10 +22,12 @@ export interface Progress {
   stop(): void;
 }
 
+/** A transfer's bar; `doneBytes` were transferred before (a resumed download starts there). */
 export function startProgress(
   label: string,
   totalBytes: number | null,
   terminal: NodeJS.WriteStream,
+  doneBytes = 0,
 ): Progress | null {
   if (totalBytes === null || totalBytes <= PROGRESS_MIN_BYTES) return null;
   const bar = terminalBar(
@@ -34,16 +36,16 @@ export function startProgress(
   );
   if (!bar) return null;
   const startedAt = Date.now();
-  let done = 0;
+  let done = doneBytes;
   const payload = () => {
     const seconds = Math.max((Date.now() - startedAt) / 1000, 0.001);
     return {
       done: formatBytes(done),
       size: formatBytes(totalBytes),
-      rate: `${formatBytes(done / seconds)}/s`,
+      rate: `${formatBytes((done - doneBytes) / seconds)}/s`,
     };
   };
-  bar.start(totalBytes, 0, payload());
+  bar.start(totalBytes, done, payload());
   let stopped = false;
   return {
     advance(bytes) {

@@ -1,6 +1,7 @@
 /**
  * Reads (SPEC §3): Range requests answered with 206 (RFC 9110 §14), 416 for a range past the end,
- * HEAD with the same headers as GET, and If-None-Match → 304 — for inline and file-stored content.
+ * If-Range → 206 only while the validator still matches (else 200 with the whole content), HEAD with
+ * the same headers as GET, and If-None-Match → 304 — for inline and file-stored content.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedBytes, sha256Hex } from '../helpers/http.js';
@@ -79,6 +80,53 @@ describe('reading artifacts', () => {
         expect(get.json.error.code).toBe('invalid_range');
       },
     );
+
+    describe('If-Range (RFC 9110 §13.1.5)', () => {
+      const range = 'bytes=100-';
+      const expectPart = (get: Awaited<ReturnType<typeof api>>) => {
+        expect(get.status).toBe(206);
+        expect(get.headers.get('content-range')).toBe(
+          `bytes 100-${body().length - 1}/${body().length}`,
+        );
+        expect(get.bytes.equals(body().subarray(100))).toBe(true);
+      };
+      const expectWhole = (get: Awaited<ReturnType<typeof api>>) => {
+        expect(get.status).toBe(200);
+        expect(get.headers.get('content-range')).toBeNull();
+        expect(get.headers.get('content-length')).toBe(String(body().length));
+        expect(get.bytes.equals(body())).toBe(true);
+      };
+
+      it('answers the range with 206 while the ETag still matches', async () => {
+        const ifRange = `"${sha256Hex(body())}"`;
+        expectPart(await api('GET', path, { headers: { range, 'if-range': ifRange } }));
+      });
+
+      it.each([
+        ['another ETag', `"${'0'.repeat(64)}"`],
+        ['the weak form of the ETag', 'W/"<sha>"'],
+        ['the ETag without its quotes', '<sha>'],
+      ])('answers with 200 and the whole content for %s', async (_label, tag) => {
+        const ifRange = tag.replace('<sha>', sha256Hex(body()));
+        expectWhole(await api('GET', path, { headers: { range, 'if-range': ifRange } }));
+      });
+
+      it('answers the range with 206 for a date equal to Last-Modified, else 200', async () => {
+        const lastModified = (await api('HEAD', path)).headers.get('last-modified') ?? '';
+        expect(lastModified).not.toBe('');
+        expectPart(await api('GET', path, { headers: { range, 'if-range': lastModified } }));
+
+        const earlier = new Date(Date.parse(lastModified) - 1000).toUTCString();
+        expectWhole(await api('GET', path, { headers: { range, 'if-range': earlier } }));
+      });
+
+      it('sends the whole content, not 416, for a range past the end of other content', async () => {
+        const get = await api('GET', path, {
+          headers: { range: `bytes=${body().length}-`, 'if-range': `"${'1'.repeat(64)}"` },
+        });
+        expectWhole(get);
+      });
+    });
 
     it('answers HEAD with the headers of GET and no body', async () => {
       const head = await api('HEAD', path);
