@@ -1,6 +1,6 @@
 /** `createBucket(config)`: wires the storage ports to adapters and the services to the gate. */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BucketConfig } from './config.js';
 import { Gate, type GateOptions } from './gate/decide.js';
@@ -18,7 +18,7 @@ import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
 import { KeyService } from './services/keys.js';
 import { PolicyService } from './services/policies.js';
-import { lockDataDir } from './storage/data-dir-lock.js';
+import { lockDataDir, makeDataDir } from './storage/data-dir-lock.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
 import { blobStoreFor, limiterFor, metadataStoreFor } from './storage/factory.js';
 
@@ -66,7 +66,7 @@ export async function createBucket(
   config: BucketConfig,
   adapters: BucketAdapters = {},
 ): Promise<Bucket> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await makeDataDir(config.dataDir);
   const lock = await lockDataDir(config.dataDir);
   let metadata: MetadataStore | undefined;
   let blobs: BlobStore;

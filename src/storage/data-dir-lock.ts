@@ -4,8 +4,41 @@
  * `<dataDir>/bucket.pid` names the holder; a file left by a process that no longer runs (kill -9)
  * is taken over.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * `mkdir -p` for the data directory (mode 0700), failing where Node's own recursive mkdir spins
+ * for ever: under procfs or sysfs, mkdir answers ENOENT although the parent exists, and
+ * `mkdir(…, { recursive: true })` retries it at full CPU instead of failing.
+ */
+export async function makeDataDir(path: string): Promise<void> {
+  const target = resolve(path);
+  if (await createdOrThere(target)) return;
+  const parent = dirname(target);
+  if (parent === target) throw new Error(`cannot create the data directory ${path}`);
+  await makeDataDir(parent);
+  // The parent exists now: ENOENT again is an answer, not a reason to retry.
+  if (!(await createdOrThere(target))) {
+    throw new Error(`cannot create the data directory ${path}: mkdir answers ENOENT`);
+  }
+}
+
+/** True once `path` is a directory; false when its parent is missing (ENOENT). */
+async function createdOrThere(path: string): Promise<boolean> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code !== 'EEXIST') throw error;
+  }
+  if (!(await stat(path)).isDirectory()) {
+    throw new Error(`the data directory ${path} exists and is not a directory`);
+  }
+  return true;
+}
 
 export class DataDirInUseError extends Error {
   constructor(dataDir: string, pid: number) {
