@@ -72,7 +72,11 @@ describe('governance policy API', () => {
     expect(refused.json.error.code).toBe('invalid_policy');
     const paths = refused.json.error.details.errors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['', '/classes/metadata/operations/1', '/limits/listPageMax']),
+      expect.arrayContaining([
+        '/surprise',
+        '/classes/metadata/operations/1',
+        '/limits/listPageMax',
+      ]),
     );
     for (const error of refused.json.error.details.errors) {
       expect(error.message).toEqual(expect.any(String));
