@@ -23,9 +23,9 @@ import {
   type ArtifactRef,
   type RemoteOptions,
 } from '../remote.js';
+import { sha256OfFile, tap } from '../streams.js';
 
 const META_PREFIX = 'x-bucket-meta-';
-import { sha256OfFile, tap } from '../streams.js';
 
 interface PutOptions extends RemoteOptions {
   readonly contentType?: string;
