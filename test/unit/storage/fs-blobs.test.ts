@@ -122,6 +122,36 @@ describe('FileBlobStore', () => {
     expect(() => store.pathOf('A'.repeat(64))).toThrow();
   });
 
+  it.each([
+    ['3,000 chunks of 1 KiB (more chunks than one write takes)', 3_000 * 1024, 1024],
+    ['40 MiB in 64 KiB chunks (background flushes to the disk on the way)', 40 << 20, 64 << 10],
+    ['one 5 MiB chunk', 5 << 20, 5 << 20],
+    ['chunks of 1 MiB and 1 byte', (1 << 20) + 1, 1 << 20],
+  ])('writes %s byte for byte, gathered into larger writes', async (_what, size, chunk) => {
+    const bytes = randomBytes(size);
+    const digest = await put(bytes, chunk);
+    expect(sha256(await readFile(store.pathOf(digest)))).toBe(sha256(bytes));
+    expect(await temporaries()).toEqual([]);
+  });
+
+  it('reports a failing write at the next write or the commit, and leaves no temporary', async () => {
+    for (const failAt of ['write', 'commit'] as const) {
+      const writer = await store.createWriter();
+      // The file handle fails like a full disk (ENOSPC) from its first write on.
+      const file = (writer as unknown as { file: { writev: () => Promise<never> } }).file;
+      file.writev = () => Promise.reject(Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+      // Gathered, then handed to the file in the background: the failure comes later.
+      await writer.write(randomBytes(1 << 20));
+      const next =
+        failAt === 'write'
+          ? writer.write(randomBytes(1 << 20))
+          : writer.commit(sha256(Buffer.alloc(0)));
+      await expect(next).rejects.toThrow('no space');
+      await writer.abort();
+      expect(await temporaries()).toEqual([]);
+    }
+  });
+
   it('creates its temporaries readable by the owner only', async () => {
     const writer = await store.createWriter();
     const [name] = await temporaries();
