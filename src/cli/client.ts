@@ -195,6 +195,12 @@ export class BucketClient {
   }
 }
 
+/** A header of an answer as one string ('' when absent; repeated values joined as Node does). */
+export function responseHeader(response: IncomingMessage, name: string): string {
+  const value = response.headers[name];
+  return (Array.isArray(value) ? value.join(', ') : value) ?? '';
+}
+
 /** Reads a whole (small) JSON answer. */
 export async function readJson<T>(response: IncomingMessage): Promise<T> {
   const text = await readText(response, Number.MAX_SAFE_INTEGER);

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { HEX_HASH } from '../../audit/rfc6962.js';
-import { ServerError, type BucketClient } from '../client.js';
+import { responseHeader, ServerError, type BucketClient } from '../client.js';
 import { CliError, UsageError } from '../errors.js';
 import { note, printJson, printLine, reportError } from '../output.js';
 import {
@@ -55,20 +55,15 @@ interface Received {
 const EXIT_INTERRUPTED = 130;
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
 
-function header(response: IncomingMessage, name: string): string {
-  const value = response.headers[name];
-  return (Array.isArray(value) ? value[0] : value) ?? '';
-}
-
 function describe(response: IncomingMessage): Received {
-  const range = CONTENT_RANGE.exec(header(response, 'content-range'));
+  const range = CONTENT_RANGE.exec(responseHeader(response, 'content-range'));
   return {
-    version: Number(header(response, 'x-bucket-version')),
-    sha256: header(response, 'x-bucket-sha256'),
+    version: Number(responseHeader(response, 'x-bucket-version')),
+    sha256: responseHeader(response, 'x-bucket-sha256'),
     size: Number(
-      response.statusCode === 206 && range ? range[3] : header(response, 'content-length'),
+      response.statusCode === 206 && range ? range[3] : responseHeader(response, 'content-length'),
     ),
-    contentType: header(response, 'content-type'),
+    contentType: responseHeader(response, 'content-type'),
   };
 }
 
@@ -138,12 +133,12 @@ async function receive(
 
 /** A 206 that carries exactly the rest of `partial`'s content. */
 function continues(response: IncomingMessage, partial: PartialFile): boolean {
-  const range = CONTENT_RANGE.exec(header(response, 'content-range'));
+  const range = CONTENT_RANGE.exec(responseHeader(response, 'content-range'));
   return (
     range !== null &&
     Number(range[1]) === partial.size &&
     Number(range[2]) === Number(range[3]) - 1 &&
-    header(response, 'x-bucket-sha256') === partial.sha256
+    responseHeader(response, 'x-bucket-sha256') === partial.sha256
   );
 }
 

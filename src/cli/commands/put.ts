@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
 import type { WriteAnswer as WriteAnswerSchema } from '../../http/schemas.js';
-import { readJson, ServerError, type BucketClient } from '../client.js';
+import { readJson, responseHeader, ServerError, type BucketClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { startProgress } from '../progress.js';
@@ -92,11 +92,6 @@ export function metaHeaders(pairs: readonly string[]): Record<string, string> {
   return headers;
 }
 
-function headerOf(response: IncomingMessage, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
 /**
  * The current version when it already holds exactly what this put would write — the same
  * SHA-256, content type and metadata — or null. Re-running an upload whose answer was lost (a
@@ -118,17 +113,17 @@ async function unchangedCurrent(
     throw error;
   }
   response.resume();
-  if (headerOf(response, 'x-bucket-sha256') !== sha256) return null;
-  const contentType = headerOf(response, 'content-type') ?? '';
+  if (responseHeader(response, 'x-bucket-sha256') !== sha256) return null;
+  const contentType = responseHeader(response, 'content-type');
   if (contentType !== headers['content-type']) return null;
   const stored = Object.keys(response.headers).filter((name) => name.startsWith(META_PREFIX));
   const sent = Object.keys(headers).filter((name) => name.startsWith(META_PREFIX));
   if (stored.length !== sent.length) return null;
-  if (sent.some((name) => headerOf(response, name) !== headers[name])) return null;
+  if (sent.some((name) => responseHeader(response, name) !== headers[name])) return null;
   return {
-    version: Number(headerOf(response, 'x-bucket-version')),
+    version: Number(responseHeader(response, 'x-bucket-version')),
     sha256,
-    size: Number(headerOf(response, 'content-length')),
+    size: Number(responseHeader(response, 'content-length')),
     contentType,
   };
 }
