@@ -10,6 +10,7 @@ import type { KeyRecord } from '../domain/principal.js';
 import type { AuthFailureVerdict, BruteForceRule } from '../domain/threats.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
+import type { CommitRefusal } from '../domain/commit.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../domain/rates.js';
 import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
@@ -45,10 +46,7 @@ export interface VersionCommit {
   readonly audit: AuditDraft;
 }
 
-export type CommitResult =
-  | { ok: true; usage?: UsageFacts; receipt: AuditReceipt }
-  | { ok: false; reason: 'version_conflict'; current: number }
-  | { ok: false; reason: 'insufficient_storage'; rule: string; message: string };
+export type CommitResult = { ok: true; usage?: UsageFacts; receipt: AuditReceipt } | CommitRefusal;
 
 /**
  * The audit entry of the decision that allowed a governance change (a key, a policy, an

@@ -29,7 +29,8 @@ import { createPool, Readers, type Queryable } from './connection.js';
 import { GovernanceTables } from './governance.js';
 import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
-import { readUsageRows, usageFactsOf, VersionRows } from './version-rows.js';
+import { readUsageRows, VersionRows } from './version-rows.js';
+import type { UsageCounters } from '../../domain/usage.js';
 import { toVersion, toRead, VERSION_COLUMNS, type VersionRow, type ReadRow } from '../rows.js';
 
 /**
@@ -56,8 +57,8 @@ const USAGE_COPY_MS = 250;
 
 export class PostgresMetadataStore implements MetadataStore {
   readonly kind = 'postgres';
-  private usageCopy: { readonly rows: ReadonlyMap<string, ProductUsage>; at: number } | null = null;
-  private usageReading: Promise<ReadonlyMap<string, ProductUsage>> | null = null;
+  private usageCopy: { readonly rows: UsageCounters; at: number } | null = null;
+  private usageReading: Promise<UsageCounters> | null = null;
   private readonly pool: pg.Pool;
   private readonly readers: Readers;
   private readonly readOnly: boolean;
@@ -387,7 +388,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async usage(product: string): Promise<ProductUsage> {
-    return usageFactsOf(await readUsageRows(this.db), product).product;
+    return (await readUsageRows(this.db)).facts(product).product;
   }
 
   /**
@@ -398,7 +399,7 @@ export class PostgresMetadataStore implements MetadataStore {
    */
   async usageFacts(product: string): Promise<UsageFacts> {
     const copy = this.usageCopy;
-    if (copy && Date.now() - copy.at < USAGE_COPY_MS) return usageFactsOf(copy.rows, product);
+    if (copy && Date.now() - copy.at < USAGE_COPY_MS) return copy.rows.facts(product);
     this.usageReading ??= readUsageRows(this.pool).then(
       (rows) => {
         this.usageReading = null;
@@ -410,7 +411,7 @@ export class PostgresMetadataStore implements MetadataStore {
         throw error;
       },
     );
-    return usageFactsOf(await this.usageReading, product);
+    return (await this.usageReading).facts(product);
   }
 
   async usageByProduct(): Promise<Record<string, ProductUsage>> {

@@ -23,6 +23,7 @@ import type {
 } from '../ports.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+import type { UsageCounters } from '../../domain/usage.js';
 import { SchemaTooNewError } from '../errors.js';
 import { AuditTables } from './audit.js';
 import { GovernanceTables } from './governance.js';
@@ -67,7 +68,7 @@ export class SqliteMetadataStore implements MetadataStore {
    * each successful commit reports (this process is the database's only writer). The commit's
    * re-check of the limits uses the writer's own counters, inside its transaction.
    */
-  private readonly usageCounters: ReturnType<typeof loadUsage> | null;
+  private readonly usageCounters: UsageCounters | null;
 
   private readonly readOnly: boolean;
 
@@ -455,8 +456,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const result = (await this.writes.submit({ kind: 'version', commit })) as CommitResult;
     if (result.ok) {
       if (result.usage && this.usageCounters) {
-        this.usageCounters.products.set(commit.version.product, result.usage.product);
-        this.usageCounters.total = result.usage.total;
+        this.usageCounters.commit(commit.version.product, result.usage);
       }
     }
     return result;
@@ -471,16 +471,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async usageByProduct(): Promise<Record<string, ProductUsage>> {
-    return Object.fromEntries((this.usageCounters ?? loadUsage(this.db)).products);
+    return (this.usageCounters ?? loadUsage(this.db)).byProduct();
   }
 
   private readUsage(product: string): UsageFacts {
     // A read-only store (verify) sees other processes' commits: it never keeps the counters.
-    const counters = this.usageCounters ?? loadUsage(this.db);
-    return {
-      product: counters.products.get(product) ?? { bytes: 0, artifacts: 0 },
-      total: counters.total,
-    };
+    return (this.usageCounters ?? loadUsage(this.db)).facts(product);
   }
 
   async insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {

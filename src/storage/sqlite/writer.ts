@@ -5,8 +5,9 @@
 import type Database from 'better-sqlite3';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey } from '../../domain/artifact.js';
-import { storageBreach } from '../../domain/usage.js';
-import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
+import { checkCommit, isRefusal } from '../../domain/commit.js';
+import { UsageCounters } from '../../domain/usage.js';
+import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { GroupCommitter } from './group-commit.js';
@@ -18,26 +19,15 @@ export type WriteJob =
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
 export type WriteOutcome = CommitResult | AuditReceipt[];
 
-interface UsageCounters {
-  readonly products: Map<string, ProductUsage>;
-  total: ProductUsage;
-}
-
 /** The usage counters as committed in product_usage (one row per product, never a scan). */
 export function loadUsage(db: Database.Database): UsageCounters {
-  const rows = db
-    .prepare<[], ProductUsage & { product: string }>(
-      'SELECT product, bytes, artifacts FROM product_usage',
-    )
-    .all();
-  const products = new Map<string, ProductUsage>();
-  const total = { bytes: 0, artifacts: 0 };
-  for (const row of rows) {
-    products.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
-    total.bytes += row.bytes;
-    total.artifacts += row.artifacts;
-  }
-  return { products, total };
+  return new UsageCounters(
+    db
+      .prepare<[], ProductUsage & { product: string }>(
+        'SELECT product, bytes, artifacts FROM product_usage',
+      )
+      .all(),
+  );
 }
 
 export class SqliteWriter {
@@ -141,33 +131,19 @@ export class SqliteWriter {
     const v = commit.version;
     this.onHeadMoving(v);
     const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
-    if (current !== commit.expectedCurrentVersion) {
-      return { ok: false, reason: 'version_conflict', current };
-    }
-    const added = current === 0 ? 1 : 0;
-    // Re-checked under the write lock: writes decided concurrently cannot together pass a limit.
     this.usage ??= loadUsage(this.db);
-    const before: UsageFacts = {
-      product: this.usage.products.get(v.product) ?? { bytes: 0, artifacts: 0 },
-      total: this.usage.total,
-    };
-    if (commit.limits) {
-      const breach = storageBreach(before, commit.limits, v.size, added);
-      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
-    }
-    const after = {
-      product: {
-        bytes: before.product.bytes + v.size,
-        artifacts: before.product.artifacts + added,
-      },
-      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
-    };
+    const before = this.usage.facts(v.product);
+    const after = checkCommit(commit, current, before);
+    if (isRefusal(after)) return after;
     // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
-    this.usage.products.set(v.product, after.product);
-    this.usage.total = after.total;
+    this.usage.commit(v.product, after);
     this.statements.insertVersion.run(...versionValues(v, commit.inline));
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
-    this.statements.addUsage.run(v.product, v.size, added);
+    this.statements.addUsage.run(
+      v.product,
+      v.size,
+      after.product.artifacts - before.product.artifacts,
+    );
     // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
     const receipt = this.audit.append(commit.audit, new Date().toISOString());
     return { ok: true, usage: after, receipt };
