@@ -27,7 +27,8 @@ import type {
 import { AuditReads, TreeAppend } from './audit.js';
 import { createPool, Readers, type Queryable } from './connection.js';
 import { GovernanceTables } from './governance.js';
-import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
+import type { GroupCommit } from '../group-commit.js';
+import { inSavepoint, pgGroupCommit, type Batch } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
 import { readUsageRows, VersionRows } from './version-rows.js';
 import type { UsageCounters } from '../../domain/usage.js';
@@ -64,7 +65,7 @@ export class PostgresMetadataStore implements MetadataStore {
   private readonly readOnly: boolean;
   private readonly audit: AuditReads;
   private readonly governance: GovernanceTables;
-  private readonly commits: PgGroupCommitter<WriteJob, WriteOutcome>;
+  private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
 
   /**
    * `readonly: true` never creates or migrates anything (for `bucket audit verify` beside running
@@ -85,7 +86,7 @@ export class PostgresMetadataStore implements MetadataStore {
     const db = () => this.readers.current;
     this.audit = new AuditReads(db);
     this.governance = new GovernanceTables(this.pool, db);
-    this.commits = new PgGroupCommitter(this.pool, (client, jobs, isolated) =>
+    this.commits = pgGroupCommit(this.pool, (client, jobs, isolated) =>
       this.openBatch(client, jobs, isolated),
     );
   }

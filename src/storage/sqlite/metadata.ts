@@ -245,7 +245,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async init(): Promise<void> {
     // What the WAL holds from an earlier process may not be on disk yet (it survived that
     // process, not necessarily the machine): the first checkpoint must not sign it unsynced.
-    if (!this.readOnly) await this.writes.settle();
+    if (!this.readOnly) await this.writes.untilDurable();
   }
 
   async ping(): Promise<void> {
@@ -320,7 +320,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.writes.afterRollback();
       throw error;
     }
-    await this.writes.settle();
+    await this.writes.untilDurable();
     entry.receipt = receipt;
     return result;
   }
@@ -328,7 +328,7 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Runs a write of its own (outside the group commit) and resolves once it is on disk. */
   private async durably<T>(write: () => T): Promise<T> {
     const result = write();
-    await this.writes.settle();
+    await this.writes.untilDurable();
     return result;
   }
 

@@ -10,7 +10,8 @@ import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
-import { GroupCommitter } from './group-commit.js';
+import type { GroupCommit } from '../group-commit.js';
+import { sqliteGroupCommit } from './group-commit.js';
 import type { WalSync } from './wal-sync.js';
 
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
@@ -33,7 +34,7 @@ export function loadUsage(db: Database.Database): UsageCounters {
 export class SqliteWriter {
   private readonly statements: ReturnType<SqliteWriter['prepare']>;
   private readonly audit: AuditTables;
-  private readonly commits: GroupCommitter<WriteJob, WriteOutcome>;
+  private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
   /**
    * The usage counters, held in memory for the commit's re-check of the limits: the writer is the
    * only one that moves them. Dropped (reloaded on the next commit) whenever a savepoint or batch
@@ -55,14 +56,14 @@ export class SqliteWriter {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
     this.durableSize = this.audit.size;
-    this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
+    this.commits = sqliteGroupCommit<WriteJob, WriteOutcome>(
       db,
       (job) =>
         job.kind === 'version'
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.afterRollback(),
-      { settle: () => this.settle(), busy: () => this.wal.busy },
+      { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.busy },
     );
   }
 
@@ -70,7 +71,7 @@ export class SqliteWriter {
    * Resolves once everything committed so far is on disk (wal-sync.ts); every write of the store
    * awaits it before it is acknowledged.
    */
-  async settle(): Promise<void> {
+  async untilDurable(): Promise<void> {
     const size = this.audit.size;
     await this.wal.barrier();
     if (size > this.durableSize) this.durableSize = size;
