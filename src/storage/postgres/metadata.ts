@@ -58,6 +58,7 @@ const USAGE_COPY_MS = 250;
 
 export class PostgresMetadataStore implements MetadataStore {
   readonly kind = 'postgres';
+  readonly sharedByNodes = true;
   private usageCopy: { readonly rows: UsageCounters; at: number } | null = null;
   private usageReading: Promise<UsageCounters> | null = null;
   private readonly pool: pg.Pool;

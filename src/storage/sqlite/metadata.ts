@@ -56,6 +56,7 @@ export interface SqliteStoreOptions {
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
+  readonly sharedByNodes = false;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
   private readonly writes: SqliteWriter;
