@@ -63,7 +63,7 @@ export class SqliteWriter {
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.afterRollback(),
-      { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.busy },
+      { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.syncInProgress },
     );
   }
 
