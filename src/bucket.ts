@@ -117,15 +117,14 @@ export async function createBucket(
     });
     await audit.init();
     // Nodes sharing a metadata store see each other's governance changes (issue 6).
-    const coherence =
-      metadata.kind === 'sqlite'
-        ? null
-        : new Coherence(metadata, async () => {
-            await policies.reload();
-            await integrations.reload();
-            await threats.reload();
-            keys.forgetAll();
-          });
+    const coherence = metadata.sharedByNodes
+      ? new Coherence(metadata, async () => {
+          await policies.reload();
+          await integrations.reload();
+          await threats.reload();
+          keys.forgetAll();
+        })
+      : null;
     await coherence?.start();
     const gate = adapters.gateInstance ?? new Gate(adapters.gate);
     const authorizer = new Authorizer(

@@ -17,6 +17,44 @@ export interface UsageFacts {
   readonly total: ProductUsage;
 }
 
+const NO_USAGE: ProductUsage = { bytes: 0, artifacts: 0 };
+
+/**
+ * Every product's usage counters and their total, as a store holds them in memory (one row per
+ * product, never a scan of versions). `commit` moves them by a commit's usage after
+ * (`checkCommit`).
+ */
+export class UsageCounters {
+  private readonly products = new Map<string, ProductUsage>();
+  private total: ProductUsage = NO_USAGE;
+
+  constructor(rows: Iterable<{ readonly product: string } & ProductUsage>) {
+    let bytes = 0;
+    let artifacts = 0;
+    for (const row of rows) {
+      this.products.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
+      bytes += row.bytes;
+      artifacts += row.artifacts;
+    }
+    this.total = { bytes, artifacts };
+  }
+
+  /** The product's usage and the total. */
+  facts(product: string): UsageFacts {
+    return { product: this.products.get(product) ?? NO_USAGE, total: this.total };
+  }
+
+  /** Takes the usage a commit of `product` left. */
+  commit(product: string, after: UsageFacts): void {
+    this.products.set(product, after.product);
+    this.total = after.total;
+  }
+
+  byProduct(): Record<string, ProductUsage> {
+    return Object.fromEntries(this.products);
+  }
+}
+
 /** Storage limits a commit re-checks inside its transaction, so racing writes cannot overshoot. */
 export interface StorageLimits {
   readonly productQuotaBytes: number;

@@ -10,6 +10,7 @@ import type { KeyRecord } from '../domain/principal.js';
 import type { AuthFailureVerdict, BruteForceRule } from '../domain/threats.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../domain/threats.js';
+import type { CommitRefusal } from '../domain/commit.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../domain/rates.js';
 import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
@@ -45,10 +46,7 @@ export interface VersionCommit {
   readonly audit: AuditDraft;
 }
 
-export type CommitResult =
-  | { ok: true; usage?: UsageFacts; receipt: AuditReceipt }
-  | { ok: false; reason: 'version_conflict'; current: number }
-  | { ok: false; reason: 'insufficient_storage'; rule: string; message: string };
+export type CommitResult = { ok: true; usage?: UsageFacts; receipt: AuditReceipt } | CommitRefusal;
 
 /**
  * The audit entry of the decision that allowed a governance change (a key, a policy, an
@@ -113,10 +111,6 @@ export interface AuditStore {
   latestCheckpoint(): Promise<StoredCheckpoint | null>;
   /** Every stored checkpoint, smallest size first. */
   checkpoints(): AsyncIterable<StoredCheckpoint>;
-  /** Every stored artifact version with its inline bytes, for verification. */
-  allVersions(): AsyncIterable<VersionForRead>;
-  /** Whether any version keeps its content `sha256` in the blob store (not inline in its row). */
-  isContentReferenced(sha256: string): Promise<boolean>;
 }
 
 /** Syncs of an adapter that syncs its own writes (`MetadataStore.durability`). */
@@ -127,8 +121,15 @@ export interface DurabilityStats {
   readonly syncSeconds: number;
 }
 
-export interface MetadataStore extends AuditStore {
+/** The store itself: opening, health, consistency, settings, and what its callers may rely on. */
+export interface StoreLifecycle {
   readonly kind: string;
+  /**
+   * Whether other processes (the nodes of a scale-out Bucket) write the same store: caches of
+   * keys, policies, integrations and suspensions must then follow `changeStamp()`. A store only
+   * this process writes (the embedded one, behind the data directory's lock) needs no polling.
+   */
+  readonly sharedByNodes: boolean;
   /** Applies migrations; refuses a database newer than this code knows. */
   init(): Promise<void>;
   /**
@@ -155,7 +156,13 @@ export interface MetadataStore extends AuditStore {
   getSetting(key: string): Promise<string | null>;
   /** Sets `key` only if it has no value yet; returns the value now stored. */
   setSettingOnce(key: string, value: string): Promise<string>;
+}
 
+/**
+ * Keys (hashes only). A change given a `ChangeEntry` appends it in the change's own transaction;
+ * every change moves the change stamp.
+ */
+export interface KeyStore {
   insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void>;
   findKeyByHash(hash: string): Promise<KeyRecord | null>;
   getKey(id: string): Promise<KeyRecord | null>;
@@ -164,15 +171,21 @@ export interface MetadataStore extends AuditStore {
   revokeKey(id: string, at: string, entry?: ChangeEntry): Promise<KeyRecord | null>;
   /** Replaces the secret hash of a key (the owner key supplied by configuration). */
   setKeyHash(id: string, hash: string): Promise<void>;
+}
 
+/** Policy versions: every stored version, the newest live. */
+export interface PolicyStore {
   latestPolicy(): Promise<PolicyVersion | null>;
   insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void>;
   /** Every policy version, oldest first. */
   listPolicies(): Promise<PolicyVersion[]>;
   getPolicy(version: number): Promise<PolicyVersion | null>;
+}
+
+/** Artifacts: heads, versions, inline contents and the usage counters they move. */
+export interface ArtifactStore {
   /** Whether any artifact (tombstoned ones included) is stored for the product, or of the class. */
   hasArtifacts(where: { product: string } | { class: string }): Promise<boolean>;
-
   /** The newest version of an artifact (a tombstone included), or null. */
   getHead(key: ArtifactKey): Promise<ArtifactVersion | null>;
   getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null>;
@@ -186,15 +199,24 @@ export interface MetadataStore extends AuditStore {
   listVersions(key: ArtifactKey): Promise<ArtifactVersion[]>;
   /** Heads of live (not tombstoned) artifacts in (class, name) order. */
   listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]>;
-  /** Atomically: checks the head, appends the version, moves the head, updates usage counters. */
+  /**
+   * Atomically, with the commit rule (domain/commit.ts): checks the head and the storage limits,
+   * appends the version, moves the head, updates usage counters, appends its audit entry.
+   */
   commitVersion(commit: VersionCommit): Promise<CommitResult>;
   usage(product: string): Promise<ProductUsage>;
   /** The product's usage and the Bucket's total, from the counters (never a scan of versions). */
   usageFacts(product: string): Promise<UsageFacts>;
   /** Usage of every product with stored artifacts (the metrics gauges). */
   usageByProduct(): Promise<Record<string, ProductUsage>>;
+  /** Whether any version keeps its content `sha256` in the blob store (not inline in its row). */
+  isContentReferenced(sha256: string): Promise<boolean>;
+  /** Every stored artifact version with its inline bytes, for verification. */
+  allVersions(): AsyncIterable<VersionForRead>;
+}
 
-  // Integrations (SPEC §4.2).
+/** Integrations (SPEC §4.2), threat records and key suspensions (SPEC §5). */
+export interface GovernanceStore {
   insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void>;
   getIntegration(id: string): Promise<IntegrationRecord | null>;
   listIntegrations(): Promise<IntegrationRecord[]>;
@@ -208,7 +230,6 @@ export interface MetadataStore extends AuditStore {
     entry?: ChangeEntry,
   ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null>;
 
-  // Threat records and key suspensions (SPEC §5).
   insertThreatRecords(records: readonly ThreatRecord[]): Promise<void>;
   /** Distinct requests of a principal with a counted CRITICAL detection since `since`. */
   countCriticalRequests(principalId: string, since: string): Promise<number>;
@@ -221,6 +242,15 @@ export interface MetadataStore extends AuditStore {
   reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean>;
   listSuspensions(): Promise<KeySuspension[]>;
 }
+
+/**
+ * The metadata store: every concept's port over one database, so that an audit entry commits with
+ * the change it records. Services may ask for the one port they use; adapters implement one file
+ * per port (`storage/<adapter>/keys.ts`, …) and compose them. Later concepts (events, runs) join
+ * as ports of their own.
+ */
+export interface MetadataStore
+  extends StoreLifecycle, KeyStore, PolicyStore, ArtifactStore, GovernanceStore, AuditStore {}
 
 /** A content being written to the blob store: bytes go to a temporary place until `commit`. */
 export interface BlobWriter {

@@ -1,127 +1,43 @@
 /**
- * The PostgreSQL tables of governance: keys, policy versions, integrations, threat records and key
- * suspensions. Every change of a key, policy, integration or suspension moves the change stamp in
- * the same statement or transaction, so that caches on every node see it (changeStamp()).
+ * The PostgreSQL store's governance: integrations, threat records and key suspensions — the
+ * GovernanceStore port. Every change of an integration or a suspension moves the change stamp in
+ * the same statement or transaction (change-stamp.ts).
  */
 import type pg from 'pg';
 import type { IntegrationRecord } from '../../domain/integration.js';
-import type { PolicyVersion } from '../../domain/policy.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
-import { inTransaction, type Queryable } from './connection.js';
+import type { ChangeEntry, GovernanceStore } from '../ports.js';
 import {
   integrationValues,
-  policyValues,
   toKey,
-  toPolicy,
   toIntegration,
   toThreat,
   type KeyRow,
-  type PolicyRow,
   type IntegrationRow,
   type ThreatRow,
 } from '../rows.js';
+import { BUMP } from './change-stamp.js';
+import { inTransaction, type Queryable } from './connection.js';
+import type { PgWriter } from './writer.js';
 
-/** Prefixes a data-modifying statement with the stamp's move: both happen or neither. */
-const BUMP = 'WITH bump AS (UPDATE change_stamp SET value = value + 1 WHERE id = 1) ';
-
-export class GovernanceTables {
+export class PgGovernance implements GovernanceStore {
   constructor(
     private readonly pool: pg.Pool,
+    /** Where reads go (the snapshot's client inside withReadSnapshot). */
     private readonly db: () => Queryable,
+    private readonly writer: PgWriter,
   ) {}
 
-  async changeStamp(): Promise<string> {
-    const { rows } = await this.db().query<{ value: number }>(
-      'SELECT value FROM change_stamp WHERE id = 1',
-    );
-    return String(rows[0]?.value ?? 0);
-  }
-
-  async insertKey(key: KeyRecord, db: Queryable = this.pool): Promise<void> {
-    await db.query(
-      BUMP +
-        'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, expires_at, ' +
-        'revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [
-        key.id,
-        key.hash,
-        key.kind,
-        key.product,
-        key.integrationId,
-        key.name,
-        key.createdAt,
-        key.expiresAt,
-        key.revokedAt,
-      ],
-    );
-  }
-
-  async findKeyByHash(hash: string): Promise<KeyRecord | null> {
-    const { rows } = await this.db().query<KeyRow>('SELECT * FROM keys WHERE hash = $1', [hash]);
-    return rows[0] ? toKey(rows[0]) : null;
-  }
-
-  async getKey(id: string): Promise<KeyRecord | null> {
-    const { rows } = await this.db().query<KeyRow>('SELECT * FROM keys WHERE id = $1', [id]);
-    return rows[0] ? toKey(rows[0]) : null;
-  }
-
-  async listKeys(): Promise<KeyRecord[]> {
-    const { rows } = await this.db().query<KeyRow>('SELECT * FROM keys ORDER BY created_at, id');
-    return rows.map(toKey);
-  }
-
-  async revokeKey(id: string, at: string, db: Queryable = this.pool): Promise<KeyRecord | null> {
-    const { rows } = await db.query<KeyRow>(
-      BUMP + 'UPDATE keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
-      [at, id],
-    );
-    return rows[0] ? toKey(rows[0]) : null;
-  }
-
-  async setKeyHash(id: string, hash: string): Promise<void> {
-    await this.pool.query(BUMP + 'UPDATE keys SET hash = $1 WHERE id = $2', [hash, id]);
-  }
-
-  async latestPolicy(): Promise<PolicyVersion | null> {
-    const { rows } = await this.db().query<PolicyRow>(
-      'SELECT * FROM policy_versions ORDER BY version DESC LIMIT 1',
-    );
-    return rows[0] ? toPolicy(rows[0]) : null;
-  }
-
-  async insertPolicy(policy: PolicyVersion, db: Queryable = this.pool): Promise<void> {
-    await db.query(
-      BUMP +
-        'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
-        'VALUES ($1, $2, $3, $4, $5, $6)',
-      [...policyValues(policy)],
-    );
-  }
-
-  async listPolicies(): Promise<PolicyVersion[]> {
-    const { rows } = await this.db().query<PolicyRow>(
-      'SELECT * FROM policy_versions ORDER BY version',
-    );
-    return rows.map(toPolicy);
-  }
-
-  async getPolicy(version: number): Promise<PolicyVersion | null> {
-    const { rows } = await this.db().query<PolicyRow>(
-      'SELECT * FROM policy_versions WHERE version = $1',
-      [version],
-    );
-    return rows[0] ? toPolicy(rows[0]) : null;
-  }
-
-  async insertIntegration(record: IntegrationRecord, db: Queryable = this.pool): Promise<void> {
-    await db.query(
-      BUMP +
-        'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
-        'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [...integrationValues(record)],
-    );
+  insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {
+    return this.writer.applyChange(entry, async (client) => {
+      await (client ?? this.pool).query(
+        BUMP +
+          'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
+          'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [...integrationValues(record)],
+      );
+    });
   }
 
   async getIntegration(id: string): Promise<IntegrationRecord | null> {
@@ -139,11 +55,10 @@ export class GovernanceTables {
     return rows.map(toIntegration);
   }
 
-  /** In a transaction of its own, or in the caller's when given its client. */
-  async revokeIntegration(
+  revokeIntegration(
     id: string,
     at: string,
-    within?: pg.PoolClient,
+    entry?: ChangeEntry,
   ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null> {
     const revoke = async (client: pg.PoolClient) => {
       const found = await client.query<IntegrationRow>(
@@ -163,7 +78,12 @@ export class GovernanceTables {
       const revokedKeys = keys.rows.map(toKey);
       return { integration: toIntegration(row), revokedKeys };
     };
-    return within ? revoke(within) : inTransaction(this.pool, revoke);
+    // In the group commit's transaction with an entry, else in one of its own.
+    return this.writer.applyChange(
+      entry,
+      (within) => (within ? revoke(within) : inTransaction(this.pool, revoke)),
+      (revoked) => revoked !== null,
+    );
   }
 
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
@@ -222,11 +142,18 @@ export class GovernanceTables {
     );
   }
 
-  async reinstateKey(keyId: string, db: Queryable = this.pool): Promise<boolean> {
-    const { rowCount } = await db.query(BUMP + 'DELETE FROM key_suspensions WHERE key_id = $1', [
-      keyId,
-    ]);
-    return (rowCount ?? 0) > 0;
+  reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean> {
+    return this.writer.applyChange(
+      entry,
+      async (client) => {
+        const { rowCount } = await (client ?? this.pool).query(
+          BUMP + 'DELETE FROM key_suspensions WHERE key_id = $1',
+          [keyId],
+        );
+        return (rowCount ?? 0) > 0;
+      },
+      (lifted) => lifted,
+    );
   }
 
   async listSuspensions(): Promise<KeySuspension[]> {

@@ -1,69 +1,41 @@
 /**
  * The scale-out metadata store: PostgreSQL through `pg`, shared by any number of stateless nodes.
- * Same results and errors as the embedded SQLite store; writes are group-committed, and the audit
- * tree's head row serializes appends from every node into one tree (see audit.ts).
+ * Same results and errors as the embedded SQLite store; one object per port (keys.ts,
+ * policies.ts, artifacts.ts, governance.ts, audit.ts) over one pool, writes group-committed by
+ * writer.ts, and the audit tree's head row serializing appends from every node into one tree.
  */
 import type pg from 'pg';
-import type { SubtreeId } from '../../audit/compact.js';
-import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
-import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
-import type { IntegrationRecord } from '../../domain/integration.js';
-import type { PolicyVersion } from '../../domain/policy.js';
-import type { KeyRecord } from '../../domain/principal.js';
-import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import type {
-  AuditQuery,
-  ChangeEntry,
-  CommitResult,
-  ListArtifactsQuery,
+  ArtifactStore,
+  AuditStore,
+  GovernanceStore,
+  KeyStore,
   MetadataStore,
-  ProductUsage,
-  StoredAuditEntry,
-  StoredCheckpoint,
-  UsageFacts,
-  VersionCommit,
-  VersionForRead,
+  PolicyStore,
 } from '../ports.js';
-import { AuditReads, TreeAppend } from './audit.js';
+import { PgArtifacts } from './artifacts.js';
+import { AuditReads } from './audit.js';
+import { readChangeStamp } from './change-stamp.js';
 import { createPool, Readers, type Queryable } from './connection.js';
-import { GovernanceTables } from './governance.js';
-import { inSavepoint, PgGroupCommitter, type Batch } from './group-commit.js';
+import { PgGovernance } from './governance.js';
+import { PgKeys } from './keys.js';
 import { checkSchema, migrate } from './migrations.js';
-import { readUsageRows, usageFactsOf, VersionRows } from './version-rows.js';
-import { toVersion, toRead, VERSION_COLUMNS, type VersionRow, type ReadRow } from '../rows.js';
-
-/**
- * What one group-commit job does: commit a version (with its audit entry), append entries, or
- * make a governance change followed by its allow entry (see withEntry).
- */
-type WriteJob =
-  | { readonly kind: 'version'; readonly commit: VersionCommit }
-  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
-  | {
-      readonly kind: 'change';
-      readonly run: (client: pg.PoolClient) => Promise<unknown>;
-      readonly changed: (result: unknown) => boolean;
-      readonly draft: AuditDraft;
-    };
-interface ChangeOutcome {
-  readonly result: unknown;
-  readonly receipt: AuditReceipt | null;
-}
-type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
-
-/** How old the copy of the usage rows that usageFacts answers from may be. */
-const USAGE_COPY_MS = 250;
+import { PgPolicies } from './policies.js';
+import { PgWriter } from './writer.js';
 
 export class PostgresMetadataStore implements MetadataStore {
   readonly kind = 'postgres';
-  private usageCopy: { readonly rows: ReadonlyMap<string, ProductUsage>; at: number } | null = null;
-  private usageReading: Promise<ReadonlyMap<string, ProductUsage>> | null = null;
+  /** Every node of a scale-out Bucket writes the same database. */
+  readonly sharedByNodes = true;
   private readonly pool: pg.Pool;
   private readonly readers: Readers;
   private readonly readOnly: boolean;
+  private readonly writer: PgWriter;
+  private readonly keys: PgKeys;
+  private readonly policies: PgPolicies;
+  private readonly artifacts: PgArtifacts;
+  private readonly governance: PgGovernance;
   private readonly audit: AuditReads;
-  private readonly governance: GovernanceTables;
-  private readonly commits: PgGroupCommitter<WriteJob, WriteOutcome>;
 
   /**
    * `readonly: true` never creates or migrates anything (for `bucket audit verify` beside running
@@ -82,11 +54,12 @@ export class PostgresMetadataStore implements MetadataStore {
     });
     this.readers = new Readers(this.pool);
     const db = () => this.readers.current;
+    this.writer = new PgWriter(this.pool, (usage) => this.artifacts.committed(usage));
+    this.keys = new PgKeys(this.pool, db, this.writer);
+    this.policies = new PgPolicies(this.pool, db, this.writer);
+    this.artifacts = new PgArtifacts(this.pool, db, this.writer);
+    this.governance = new PgGovernance(this.pool, db, this.writer);
     this.audit = new AuditReads(db);
-    this.governance = new GovernanceTables(this.pool, db);
-    this.commits = new PgGroupCommitter(this.pool, (client, jobs, isolated) =>
-      this.openBatch(client, jobs, isolated),
-    );
   }
 
   private get db(): Queryable {
@@ -108,8 +81,8 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.readers.withSnapshot(fn);
   }
 
-  async changeStamp(): Promise<string> {
-    return this.governance.changeStamp();
+  changeStamp(): Promise<string> {
+    return readChangeStamp(this.db);
   }
 
   async ping(): Promise<void> {
@@ -117,7 +90,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    await this.commits.drain();
+    await this.writer.drain();
     await this.pool.end();
   }
 
@@ -137,345 +110,63 @@ export class PostgresMetadataStore implements MetadataStore {
     return (await this.getSetting(key)) ?? value;
   }
 
-  insertKey = (key: KeyRecord, entry?: ChangeEntry) =>
-    this.withEntry(entry, (client) => this.governance.insertKey(key, client));
-  findKeyByHash = (hash: string) => this.governance.findKeyByHash(hash);
-  getKey = (id: string) => this.governance.getKey(id);
-  listKeys = () => this.governance.listKeys();
-  revokeKey = (id: string, at: string, entry?: ChangeEntry) =>
-    this.withEntry(
-      entry,
-      (client) => this.governance.revokeKey(id, at, client),
-      (key) => key !== null,
-    );
-  setKeyHash = (id: string, hash: string) => this.governance.setKeyHash(id, hash);
-  latestPolicy = () => this.governance.latestPolicy();
-  insertPolicy = (policy: PolicyVersion, entry?: ChangeEntry) =>
-    this.withEntry(entry, (client) => this.governance.insertPolicy(policy, client));
-  listPolicies = () => this.governance.listPolicies();
-  getPolicy = (version: number) => this.governance.getPolicy(version);
-  insertIntegration = (record: IntegrationRecord, entry?: ChangeEntry) =>
-    this.withEntry(entry, (client) => this.governance.insertIntegration(record, client));
-  getIntegration = (id: string) => this.governance.getIntegration(id);
-  listIntegrations = () => this.governance.listIntegrations();
-  revokeIntegration = (id: string, at: string, entry?: ChangeEntry) =>
-    this.withEntry(
-      entry,
-      (client) => this.governance.revokeIntegration(id, at, client),
-      (revoked) => revoked !== null,
-    );
-  insertThreatRecords = (records: readonly ThreatRecord[]) =>
+  insertKey: KeyStore['insertKey'] = (key, entry) => this.keys.insertKey(key, entry);
+  findKeyByHash: KeyStore['findKeyByHash'] = (hash) => this.keys.findKeyByHash(hash);
+  getKey: KeyStore['getKey'] = (id) => this.keys.getKey(id);
+  listKeys: KeyStore['listKeys'] = () => this.keys.listKeys();
+  revokeKey: KeyStore['revokeKey'] = (id, at, entry) => this.keys.revokeKey(id, at, entry);
+  setKeyHash: KeyStore['setKeyHash'] = (id, hash) => this.keys.setKeyHash(id, hash);
+
+  latestPolicy: PolicyStore['latestPolicy'] = () => this.policies.latestPolicy();
+  insertPolicy: PolicyStore['insertPolicy'] = (policy, entry) =>
+    this.policies.insertPolicy(policy, entry);
+  listPolicies: PolicyStore['listPolicies'] = () => this.policies.listPolicies();
+  getPolicy: PolicyStore['getPolicy'] = (version) => this.policies.getPolicy(version);
+
+  hasArtifacts: ArtifactStore['hasArtifacts'] = (where) => this.artifacts.hasArtifacts(where);
+  getHead: ArtifactStore['getHead'] = (key) => this.artifacts.getHead(key);
+  getVersion: ArtifactStore['getVersion'] = (key, version) =>
+    this.artifacts.getVersion(key, version);
+  readInline: ArtifactStore['readInline'] = (key, version) =>
+    this.artifacts.readInline(key, version);
+  getForRead: ArtifactStore['getForRead'] = (key, version) =>
+    this.artifacts.getForRead(key, version);
+  listVersions: ArtifactStore['listVersions'] = (key) => this.artifacts.listVersions(key);
+  listArtifacts: ArtifactStore['listArtifacts'] = (query) => this.artifacts.listArtifacts(query);
+  commitVersion: ArtifactStore['commitVersion'] = (commit) => this.artifacts.commitVersion(commit);
+  usage: ArtifactStore['usage'] = (product) => this.artifacts.usage(product);
+  usageFacts: ArtifactStore['usageFacts'] = (product) => this.artifacts.usageFacts(product);
+  usageByProduct: ArtifactStore['usageByProduct'] = () => this.artifacts.usageByProduct();
+  isContentReferenced: ArtifactStore['isContentReferenced'] = (sha256) =>
+    this.artifacts.isContentReferenced(sha256);
+  allVersions: ArtifactStore['allVersions'] = () => this.artifacts.allVersions();
+
+  insertIntegration: GovernanceStore['insertIntegration'] = (record, entry) =>
+    this.governance.insertIntegration(record, entry);
+  getIntegration: GovernanceStore['getIntegration'] = (id) => this.governance.getIntegration(id);
+  listIntegrations: GovernanceStore['listIntegrations'] = () => this.governance.listIntegrations();
+  revokeIntegration: GovernanceStore['revokeIntegration'] = (id, at, entry) =>
+    this.governance.revokeIntegration(id, at, entry);
+  insertThreatRecords: GovernanceStore['insertThreatRecords'] = (records) =>
     this.governance.insertThreatRecords(records);
-  countCriticalRequests = (principalId: string, since: string) =>
+  countCriticalRequests: GovernanceStore['countCriticalRequests'] = (principalId, since) =>
     this.governance.countCriticalRequests(principalId, since);
-  threatCounts = (since: string | null) => this.governance.threatCounts(since);
-  recentThreats = (limit: number) => this.governance.recentThreats(limit);
-  suspendKey = (suspension: KeySuspension) => this.governance.suspendKey(suspension);
-  reinstateKey = (keyId: string, entry?: ChangeEntry) =>
-    this.withEntry(
-      entry,
-      (client) => this.governance.reinstateKey(keyId, client),
-      (lifted) => lifted,
-    );
+  threatCounts: GovernanceStore['threatCounts'] = (since) => this.governance.threatCounts(since);
+  recentThreats: GovernanceStore['recentThreats'] = (limit) => this.governance.recentThreats(limit);
+  suspendKey: GovernanceStore['suspendKey'] = (suspension) =>
+    this.governance.suspendKey(suspension);
+  reinstateKey: GovernanceStore['reinstateKey'] = (keyId, entry) =>
+    this.governance.reinstateKey(keyId, entry);
+  listSuspensions: GovernanceStore['listSuspensions'] = () => this.governance.listSuspensions();
 
-  /**
-   * Runs a governance change and its allow entry in a group-commit transaction (holding the audit
-   * tree head), the entry after the change in the same savepoint. A change that found nothing to
-   * change (`changed` false: an unknown id) appends nothing: its request fails instead. Without
-   * an entry, just runs the change on the pool.
-   */
-  private async withEntry<T>(
-    entry: ChangeEntry | undefined,
-    run: (client?: pg.PoolClient) => Promise<T>,
-    changed: (result: T) => boolean = () => true,
-  ): Promise<T> {
-    if (!entry) return run();
-    const outcome = (await this.commits.submit({
-      kind: 'change',
-      run,
-      changed: (result) => changed(result as T),
-      draft: entry.draft,
-    })) as ChangeOutcome;
-    entry.receipt = outcome.receipt;
-    return outcome.result as T;
-  }
-  listSuspensions = () => this.governance.listSuspensions();
-
-  async hasArtifacts(where: { product: string } | { class: string }): Promise<boolean> {
-    const { rows } =
-      'product' in where
-        ? await this.db.query('SELECT 1 FROM artifacts WHERE product = $1 LIMIT 1', [where.product])
-        : await this.db.query('SELECT 1 FROM artifacts WHERE class = $1 LIMIT 1', [where.class]);
-    return rows.length > 0;
-  }
-
-  async getHead(key: ArtifactKey): Promise<ArtifactVersion | null> {
-    // Named (as every statement of a request's or a batch's path): each connection plans it once.
-    const { rows } = await this.db.query<VersionRow>({
-      name: 'get-head',
-      text:
-        `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 ` +
-        'AND name = $3 ORDER BY version DESC LIMIT 1',
-      values: [key.product, key.class, key.name],
-    });
-    return rows[0] ? toVersion(rows[0]) : null;
-  }
-
-  async getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null> {
-    const { rows } = await this.db.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
-        'AND version = $4',
-      [key.product, key.class, key.name, version],
-    );
-    return rows[0] ? toVersion(rows[0]) : null;
-  }
-
-  async readInline(key: ArtifactKey, version: number): Promise<Buffer | null> {
-    const { rows } = await this.db.query<{ inline_content: Buffer | null }>(
-      'SELECT inline_content FROM versions WHERE product = $1 AND class = $2 AND name = $3 ' +
-        'AND version = $4',
-      [key.product, key.class, key.name, version],
-    );
-    return rows[0]?.inline_content ?? null;
-  }
-
-  async getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null> {
-    const select =
-      `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
-      'WHERE product = $1 AND class = $2 AND name = $3 ';
-    const { rows } =
-      version === undefined
-        ? await this.db.query<ReadRow>({
-            name: 'get-for-read-head',
-            text: select + 'ORDER BY version DESC LIMIT 1',
-            values: [key.product, key.class, key.name],
-          })
-        : await this.db.query<ReadRow>({
-            name: 'get-for-read-version',
-            text: select + 'AND version = $4',
-            values: [key.product, key.class, key.name, version],
-          });
-    return rows[0] ? toRead(rows[0]) : null;
-  }
-
-  async listVersions(key: ArtifactKey): Promise<ArtifactVersion[]> {
-    const { rows } = await this.db.query<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
-        'ORDER BY version',
-      [key.product, key.class, key.name],
-    );
-    return rows.map(toVersion);
-  }
-
-  async listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]> {
-    const params: unknown[] = [query.product];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where = ['a.product = $1', 'NOT a.tombstone'];
-    if (query.class !== undefined) where.push(`a.class = ${param(query.class)}`);
-    if (query.prefix !== undefined && query.prefix !== '') {
-      // A range scan on the primary key instead of LIKE, so that % and _ in names are literal.
-      where.push(
-        `a.name >= ${param(query.prefix)} AND a.name < ${param(query.prefix + '\u{10FFFF}')}`,
-      );
-    }
-    if (query.after !== undefined) {
-      where.push(`(a.class, a.name) > (${param(query.after.class)}, ${param(query.after.name)})`);
-    }
-    const columns = VERSION_COLUMNS.split(', ')
-      .map((c) => 'v.' + c)
-      .join(', ');
-    const { rows } = await this.db.query<VersionRow>(
-      `SELECT ${columns} FROM artifacts a JOIN versions v ON v.product = a.product AND ` +
-        'v.class = a.class AND v.name = a.name AND v.version = a.head_version ' +
-        `WHERE ${where.join(' AND ')} ORDER BY a.class, a.name LIMIT ${param(query.limit)}`,
-      params,
-    );
-    return rows.map(toVersion);
-  }
-
-  commitVersion(commit: VersionCommit): Promise<CommitResult> {
-    return this.commits.submit({ kind: 'version', commit }) as Promise<CommitResult>;
-  }
-
-  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
-    if (drafts.length === 0) return [];
-    return this.commits.submit({ kind: 'audit', drafts }) as Promise<AuditReceipt[]>;
-  }
-
-  /**
-   * A group-commit transaction: the tree head locked first, so batches of all nodes serialize.
-   * Version commits and appends are checked and collected in memory and written together before
-   * COMMIT (VersionRows); a batch with a governance change, or one run again after a failure
-   * (`isolated`), runs each write's statements in a savepoint of its own.
-   */
-  private async openBatch(
-    client: pg.PoolClient,
-    jobs: readonly WriteJob[],
-    isolated: boolean,
-  ): Promise<Batch<WriteJob, WriteOutcome>> {
-    const tree = await TreeAppend.begin(client);
-    if (isolated || jobs.some((job) => job.kind === 'change')) {
-      return this.isolatedBatch(client, tree);
-    }
-    const commits = jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : []));
-    const rows = commits.length > 0 ? await VersionRows.read(client, commits) : VersionRows.none();
-    return {
-      apply: (job) => {
-        if (job.kind === 'audit') {
-          const time = new Date().toISOString();
-          return Promise.resolve(job.drafts.map((draft) => tree.append(draft, time)));
-        }
-        if (job.kind === 'version') return Promise.resolve(rows.commit(tree, job.commit));
-        return Promise.reject(new Error('a governance change in a batch written as a whole'));
-      },
-      finish: () => rows.write(client, tree),
-      committed: () => {
-        const usage = rows.usageAfter();
-        if (usage) this.usageCopy = { rows: usage, at: Date.now() };
-      },
-    };
-  }
-
-  private isolatedBatch(client: pg.PoolClient, tree: TreeAppend): Batch<WriteJob, WriteOutcome> {
-    return {
-      apply: async (job) => {
-        const mark = tree.mark();
-        try {
-          if (job.kind === 'audit') {
-            const time = new Date().toISOString();
-            return job.drafts.map((draft) => tree.append(draft, time));
-          }
-          if (job.kind === 'change') {
-            return await inSavepoint(client, async () => {
-              const result = await job.run(client);
-              const receipt = job.changed(result)
-                ? tree.append(job.draft, new Date().toISOString())
-                : null;
-              return { result, receipt };
-            });
-          }
-          return await inSavepoint(client, () => this.applyCommit(client, tree, job.commit));
-        } catch (error) {
-          tree.restore(mark);
-          throw error;
-        }
-      },
-      finish: () => tree.flush(client),
-      // Usage may have changed without a copy of the result at hand: read it again when asked.
-      committed: () => {
-        this.usageCopy = null;
-      },
-    };
-  }
-
-  /**
-   * One version commit of an isolated batch, in its savepoint: checked and written as a whole
-   * batch's are (VersionRows), its entry appended to the tree the batch writes at its end.
-   */
-  private async applyCommit(
-    client: pg.PoolClient,
-    tree: TreeAppend,
-    commit: VersionCommit,
-  ): Promise<CommitResult> {
-    const rows = await VersionRows.read(client, [commit]);
-    const result = rows.commit(tree, commit);
-    if (result.ok) await rows.writeVersions(client);
-    return result;
-  }
-
-  async usage(product: string): Promise<ProductUsage> {
-    return usageFactsOf(await readUsageRows(this.db), product).product;
-  }
-
-  /**
-   * From this node's copy of the usage rows, at most USAGE_COPY_MS old or as this node's last
-   * commit left them: a write's early limit check reads it on every request. The counters only
-   * grow, so a copy that lags other nodes' commits can only let through a write that the
-   * commit's own check (under the tree head's lock) then refuses; it never refuses one that fits.
-   */
-  async usageFacts(product: string): Promise<UsageFacts> {
-    const copy = this.usageCopy;
-    if (copy && Date.now() - copy.at < USAGE_COPY_MS) return usageFactsOf(copy.rows, product);
-    this.usageReading ??= readUsageRows(this.pool).then(
-      (rows) => {
-        this.usageReading = null;
-        this.usageCopy = { rows, at: Date.now() };
-        return rows;
-      },
-      (error: unknown) => {
-        this.usageReading = null;
-        throw error;
-      },
-    );
-    return usageFactsOf(await this.usageReading, product);
-  }
-
-  async usageByProduct(): Promise<Record<string, ProductUsage>> {
-    const { rows } = await this.db.query<ProductUsage & { product: string }>(
-      'SELECT product, bytes, artifacts FROM product_usage',
-    );
-    return Object.fromEntries(
-      rows.map((row) => [row.product, { bytes: row.bytes, artifacts: row.artifacts }]),
-    );
-  }
-
-  auditSize(): Promise<number> {
-    return this.audit.size();
-  }
-
-  auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
-    return this.audit.subtrees(ids);
-  }
-
-  auditEntry(index: number): Promise<StoredAuditEntry | null> {
-    return this.audit.entry(index);
-  }
-
-  auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]> {
-    return this.audit.entries(query);
-  }
-
-  auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
-    return this.audit.range(from, to);
-  }
-
-  insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    return this.audit.insertCheckpoint(checkpoint);
-  }
-
-  latestCheckpoint(): Promise<StoredCheckpoint | null> {
-    return this.audit.latestCheckpoint();
-  }
-
-  checkpoints(): AsyncIterable<StoredCheckpoint> {
-    return this.audit.checkpoints();
-  }
-
-  async isContentReferenced(sha256: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      "SELECT 1 FROM versions WHERE sha256 = $1 AND storage = 'blob' LIMIT 1",
-      [sha256],
-    );
-    return rows.length > 0;
-  }
-
-  async *allVersions(): AsyncIterable<VersionForRead> {
-    let after: [string, string, string, number] = ['', '', '', 0];
-    for (;;) {
-      const { rows } = await this.db.query<ReadRow>(
-        `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
-          'WHERE (product, class, name, version) > ($1, $2, $3, $4) ' +
-          'ORDER BY product, class, name, version LIMIT 200',
-        after,
-      );
-      if (rows.length === 0) return;
-      for (const row of rows) yield toRead(row);
-      const last = rows[rows.length - 1];
-      if (!last) return;
-      after = [last.product, last.class, last.name, last.version];
-    }
-  }
+  appendAudit: AuditStore['appendAudit'] = (drafts) => this.writer.appendAudit(drafts);
+  auditSize: AuditStore['auditSize'] = () => this.audit.size();
+  auditSubtrees: AuditStore['auditSubtrees'] = (ids) => this.audit.subtrees(ids);
+  auditEntry: AuditStore['auditEntry'] = (index) => this.audit.entry(index);
+  auditEntries: AuditStore['auditEntries'] = (query) => this.audit.entries(query);
+  auditRange: AuditStore['auditRange'] = (from, to) => this.audit.range(from, to);
+  insertCheckpoint: AuditStore['insertCheckpoint'] = (checkpoint) =>
+    this.audit.insertCheckpoint(checkpoint);
+  latestCheckpoint: AuditStore['latestCheckpoint'] = () => this.audit.latestCheckpoint();
+  checkpoints: AuditStore['checkpoints'] = () => this.audit.checkpoints();
 }

@@ -9,8 +9,9 @@
  */
 import type pg from 'pg';
 import type { ArtifactVersion } from '../../domain/artifact.js';
-import { storageBreach } from '../../domain/usage.js';
-import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
+import { checkCommit, isRefusal } from '../../domain/commit.js';
+import { UsageCounters } from '../../domain/usage.js';
+import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { treeWriteCtes, type TreeAppend } from './audit.js';
 import type { Queryable } from './connection.js';
 
@@ -103,37 +104,18 @@ interface Head {
   moved: boolean;
 }
 
-/** A product's usage and the total, from every product's usage row. */
-export function usageFactsOf(
-  usage: ReadonlyMap<string, ProductUsage>,
-  product: string,
-): UsageFacts {
-  let bytes = 0;
-  let artifacts = 0;
-  for (const u of usage.values()) {
-    bytes += u.bytes;
-    artifacts += u.artifacts;
-  }
-  return {
-    product: usage.get(product) ?? { bytes: 0, artifacts: 0 },
-    total: { bytes, artifacts },
-  };
-}
-
 /** A name's key in the heads map: its three parts, NUL-separated (names never contain NUL). */
 function headKey(product: string, cls: string, name: string): string {
   return `${product}\u0000${cls}\u0000${name}`;
 }
 
 /** Every product's usage row. */
-export async function readUsageRows(db: Queryable): Promise<Map<string, ProductUsage>> {
-  const usage = new Map<string, ProductUsage>();
+export async function readUsageRows(db: Queryable): Promise<UsageCounters> {
   const { rows } = await db.query<{ product: string; bytes: number; artifacts: number }>({
     name: 'usage-rows',
     text: 'SELECT product, bytes, artifacts FROM product_usage',
   });
-  for (const row of rows) usage.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
-  return usage;
+  return new UsageCounters(rows);
 }
 
 export class VersionRows {
@@ -144,7 +126,7 @@ export class VersionRows {
   private constructor(
     private readonly heads: Map<string, Head>,
     /** Every product's usage as read under the lock; null for a batch without versions. */
-    private readonly usage: Map<string, ProductUsage> | null,
+    private readonly usage: UsageCounters | null,
   ) {}
 
   /** A batch of audit appends only: nothing to read, only the tree's appends to write. */
@@ -187,10 +169,10 @@ export class VersionRows {
       ],
     });
     const heads = new Map<string, Head>();
-    const usage = new Map<string, ProductUsage>();
+    const usage: (ProductUsage & { product: string })[] = [];
     for (const row of rows) {
       if (row.kind === 'usage') {
-        usage.set(row.product, { bytes: row.bytes ?? 0, artifacts: row.artifacts ?? 0 });
+        usage.push({ product: row.product, bytes: row.bytes ?? 0, artifacts: row.artifacts ?? 0 });
       } else if (row.class !== null && row.name !== null) {
         heads.set(headKey(row.product, row.class, row.name), {
           product: row.product,
@@ -202,7 +184,7 @@ export class VersionRows {
         });
       }
     }
-    return new VersionRows(heads, usage);
+    return new VersionRows(heads, new UsageCounters(usage));
   }
 
   /**
@@ -211,19 +193,13 @@ export class VersionRows {
    * so an entry is stored only with its version. Changes nothing when it may not.
    */
   commit(tree: TreeAppend, commit: VersionCommit): CommitResult {
+    if (!this.usage) throw new Error('a version commit in a batch read without versions');
     const v = commit.version;
     const key = headKey(v.product, v.class, v.name);
     const head = this.heads.get(key);
-    const current = head?.version ?? 0;
-    if (current !== commit.expectedCurrentVersion) {
-      return { ok: false, reason: 'version_conflict', current };
-    }
-    const added = current === 0 ? 1 : 0;
-    const before = this.facts(v.product);
-    if (commit.limits) {
-      const breach = storageBreach(before, commit.limits, v.size, added);
-      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
-    }
+    const before = this.usage.facts(v.product);
+    const after = checkCommit(commit, head?.version ?? 0, before);
+    if (isRefusal(after)) return after;
     const receipt = tree.append(commit.audit, new Date().toISOString());
     this.rows.push(v, commit.inline);
     if (head) {
@@ -240,9 +216,13 @@ export class VersionRows {
         moved: true,
       });
     }
-    if (this.usage) this.grow(this.usage, v.product, v.size, added);
-    this.grow(this.added, v.product, v.size, added);
-    return { ok: true, usage: this.facts(v.product), receipt };
+    this.usage.commit(v.product, after);
+    const added = this.added.get(v.product);
+    this.added.set(v.product, {
+      bytes: (added?.bytes ?? 0) + v.size,
+      artifacts: (added?.artifacts ?? 0) + after.product.artifacts - before.product.artifacts,
+    });
+    return { ok: true, usage: after, receipt };
   }
 
   /** Writes the batch's versions, moved heads and usage, and the tree's appends, in one statement. */
@@ -281,17 +261,7 @@ export class VersionRows {
   }
 
   /** Every product's usage as the batch leaves it (once committed); null without versions. */
-  usageAfter(): ReadonlyMap<string, ProductUsage> | null {
+  usageAfter(): UsageCounters | null {
     return this.usage;
-  }
-
-  private facts(product: string): UsageFacts {
-    if (!this.usage) throw new Error('a version commit in a batch read without versions');
-    return usageFactsOf(this.usage, product);
-  }
-
-  private grow(map: Map<string, ProductUsage>, product: string, bytes: number, artifacts: number) {
-    const u = map.get(product) ?? { bytes: 0, artifacts: 0 };
-    map.set(product, { bytes: u.bytes + bytes, artifacts: u.artifacts + artifacts });
   }
 }

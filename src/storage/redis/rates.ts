@@ -13,7 +13,8 @@ import {
   type RateUsage,
   type RateVerdict,
 } from '../../domain/rates.js';
-import { RateWindows } from '../memory/rates.js';
+import { RateWindows } from '../../domain/rate-windows.js';
+import { spendPoint } from '../spend-point.js';
 import { ACCEPTED_LAST_SECOND, COUNT_ACCEPTED, INCREMENT_WINDOW } from './scripts.js';
 
 /**
@@ -59,7 +60,7 @@ export class RedisRates {
 
   // The limit is part of the key: every node on the same limit shares one counter, and a
   // changed limit starts a fresh one at once, as the memory limiter does.
-  private readonly windows = new RateWindows(
+  private readonly windows = new RateWindows<MillisecondWindowLimiter>(
     (scope, perSecond, { windowMs, points }) =>
       new MillisecondWindowLimiter(this.redis, {
         keyPrefix: `${this.keyPrefix}rate:${scope}:${perSecond}`,
@@ -75,7 +76,7 @@ export class RedisRates {
 
   async consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
     const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
-      this.windows.charge(scope, key, perSecond),
+      spendPoint(this.windows.limiter(scope, perSecond), key),
     );
     if (refusal) return refusal;
     this.accepted[kind] += 1;

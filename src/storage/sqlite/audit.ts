@@ -1,5 +1,5 @@
 /**
- * The SQLite tables of the audit log (migration 3). Appends run inside the store's write
+ * The SQLite tables of the audit log (migration 3), and the store's AuditStore port over them. Appends run inside the store's write
  * transactions; the tree's right edge (a compact range) is kept in memory and reloaded from the
  * stored subtrees whenever a transaction fails, so it never runs ahead of what is committed.
  */
@@ -7,8 +7,10 @@ import type Database from 'better-sqlite3';
 import { CompactRange, decompose, type SubtreeId } from '../../audit/compact.js';
 import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../../audit/entry.js';
 import { leafHash } from '../../audit/rfc6962.js';
-import type { AuditQuery, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
+import type { AuditQuery, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
 import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
+import type { SqliteChanges } from './changes.js';
+import type { SqliteWriter } from './writer.js';
 
 const PAGE = 1000;
 
@@ -203,5 +205,56 @@ export class AuditTables {
       for (const row of rows) yield toCheckpoint(row);
       after = rows[rows.length - 1]?.size ?? Number.MAX_SAFE_INTEGER;
     }
+  }
+}
+
+/**
+ * The AuditStore port of the embedded store: appends through the writer's group commit (with
+ * version commits), reads from the tables, checkpoints synced before they are acknowledged.
+ */
+export class SqliteAuditLog implements AuditStore {
+  constructor(
+    private readonly tables: AuditTables,
+    private readonly writer: SqliteWriter,
+    private readonly changes: SqliteChanges,
+    private readonly readOnly: boolean,
+  ) {}
+
+  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
+    if (drafts.length === 0) return [];
+    return (await this.writer.submit({ kind: 'audit', drafts })) as AuditReceipt[];
+  }
+
+  async auditSize(): Promise<number> {
+    // Read-only, the size of the snapshot being read; otherwise what this store has committed.
+    return this.readOnly ? this.tables.size : this.writer.auditSize;
+  }
+
+  async auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
+    return this.tables.subtrees(ids);
+  }
+
+  async auditEntry(index: number): Promise<StoredAuditEntry | null> {
+    return this.tables.entry(index);
+  }
+
+  async auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]> {
+    return this.tables.entries(query);
+  }
+
+  auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+    return this.tables.range(from, to);
+  }
+
+  async insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await this.changes.writeDurably(() => this.tables.insertCheckpoint(checkpoint));
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    return this.tables.latestCheckpoint();
+  }
+
+  checkpoints(): AsyncIterable<StoredCheckpoint> {
+    return this.tables.checkpoints();
   }
 }

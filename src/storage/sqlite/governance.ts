@@ -1,8 +1,13 @@
-/** The SQLite tables of migration 2: integrations, threat records, key suspensions. */
+/**
+ * The embedded store's governance (the tables of migration 2): integrations, threat records and
+ * key suspensions — the GovernanceStore port. Changes go through SqliteChanges (the change stamp,
+ * the allow entry, the wait for the disk).
+ */
 import type Database from 'better-sqlite3';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
+import type { ChangeEntry, GovernanceStore } from '../ports.js';
 import {
   integrationValues,
   toIntegration,
@@ -10,6 +15,7 @@ import {
   type IntegrationRow,
   type ThreatRow,
 } from '../rows.js';
+import type { SqliteChanges } from './changes.js';
 
 interface SuspensionRow {
   key_id: string;
@@ -17,14 +23,14 @@ interface SuspensionRow {
   reason: string;
 }
 
-export class GovernanceTables {
+export class SqliteGovernance implements GovernanceStore {
   private readonly statements;
 
   constructor(
     private readonly db: Database.Database,
+    private readonly changes: SqliteChanges,
+    /** A key as it stands inside the caller's transaction. */
     private readonly keyById: (id: string) => KeyRecord | null,
-    /** Moves the change stamp; called inside the transaction of each change. */
-    private readonly changed: () => void,
   ) {
     this.statements = {
       insertIntegration: db.prepare(
@@ -70,44 +76,50 @@ export class GovernanceTables {
     };
   }
 
-  insertIntegration(record: IntegrationRecord): void {
-    this.db.transaction(() => {
-      this.statements.insertIntegration.run(...integrationValues(record));
-      this.changed();
-    })();
+  async insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {
+    await this.changes.applyChange(
+      () => this.statements.insertIntegration.run(...integrationValues(record)),
+      entry,
+    );
   }
 
-  getIntegration(id: string): IntegrationRecord | null {
+  async getIntegration(id: string): Promise<IntegrationRecord | null> {
+    return this.integration(id);
+  }
+
+  private integration(id: string): IntegrationRecord | null {
     const row = this.statements.integration.get(id);
     return row ? toIntegration(row) : null;
   }
 
-  listIntegrations(): IntegrationRecord[] {
+  async listIntegrations(): Promise<IntegrationRecord[]> {
     return this.statements.integrations.all().map(toIntegration);
   }
 
-  revokeIntegration(
-    id: string,
-    at: string,
-  ): { integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null {
-    return this.db
-      .transaction(() => {
+  async revokeIntegration(id: string, at: string, entry?: ChangeEntry) {
+    return this.changes.applyChange(
+      () => {
         if (!this.statements.integration.get(id)) return null;
         this.statements.revokeIntegration.run(at, id);
         const keyIds = this.statements.activeKeysOf.all(id).map((row) => row.id);
         this.statements.revokeKeysOf.run(at, id);
-        this.changed();
-        const integration = this.getIntegration(id);
+        const integration = this.integration(id);
         if (!integration) return null;
         const revokedKeys = keyIds
           .map((keyId) => this.keyById(keyId))
           .filter((key): key is KeyRecord => key !== null);
         return { integration, revokedKeys };
-      })
-      .immediate();
+      },
+      entry,
+      (revoked) => revoked !== null,
+    );
   }
 
-  insertThreatRecords(records: readonly ThreatRecord[]): void {
+  /**
+   * Not synced on its own: nothing acknowledges threat records, and the request that found them
+   * appends its audit entry next, whose sync covers them (the WAL is written in order).
+   */
+  async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
     this.db.transaction(() => {
       for (const record of records) {
         this.statements.insertThreat.run({ ...record, counted: record.counted ? 1 : 0 });
@@ -115,36 +127,35 @@ export class GovernanceTables {
     })();
   }
 
-  countCriticalRequests(principalId: string, since: string): number {
+  async countCriticalRequests(principalId: string, since: string): Promise<number> {
     return this.statements.criticalRequests.get(principalId, since)?.n ?? 0;
   }
 
-  threatCounts(since: string | null): Record<string, number> {
+  async threatCounts(since: string | null): Promise<Record<string, number>> {
     const rows =
       since === null ? this.statements.countsEver.all() : this.statements.countsSince.all(since);
     return Object.fromEntries(rows.map((row) => [row.threat_id, row.n]));
   }
 
-  recentThreats(limit: number): ThreatRecord[] {
+  async recentThreats(limit: number): Promise<ThreatRecord[]> {
     return this.statements.recent.all(limit).map(toThreat);
   }
 
-  suspendKey(suspension: KeySuspension): void {
-    this.db.transaction(() => {
-      this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason);
-      this.changed();
-    })();
+  async suspendKey(suspension: KeySuspension): Promise<void> {
+    await this.changes.applyChange(() =>
+      this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason),
+    );
   }
 
-  reinstateKey(keyId: string): boolean {
-    return this.db.transaction(() => {
-      const lifted = this.statements.reinstate.run(keyId).changes > 0;
-      if (lifted) this.changed();
-      return lifted;
-    })();
+  async reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean> {
+    return this.changes.applyChange(
+      () => this.statements.reinstate.run(keyId).changes > 0,
+      entry,
+      (lifted) => lifted,
+    );
   }
 
-  listSuspensions(): KeySuspension[] {
+  async listSuspensions(): Promise<KeySuspension[]> {
     return this.statements.suspensions
       .all()
       .map((row) => ({ keyId: row.key_id, suspendedAt: row.suspended_at, reason: row.reason }));

@@ -79,7 +79,7 @@ export class WalSync {
   }
 
   /** The sync in progress (it settles when that sync ends, whatever its outcome), or null. */
-  get busy(): Promise<void> | null {
+  get syncInProgress(): Promise<void> | null {
     return this.running;
   }
 

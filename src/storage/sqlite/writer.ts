@@ -5,11 +5,13 @@
 import type Database from 'better-sqlite3';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey } from '../../domain/artifact.js';
-import { storageBreach } from '../../domain/usage.js';
-import type { CommitResult, ProductUsage, UsageFacts, VersionCommit } from '../ports.js';
+import { checkCommit, isRefusal } from '../../domain/commit.js';
+import { UsageCounters } from '../../domain/usage.js';
+import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
-import { GroupCommitter } from './group-commit.js';
+import type { GroupCommit } from '../group-commit.js';
+import { sqliteGroupCommit } from './group-commit.js';
 import type { WalSync } from './wal-sync.js';
 
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
@@ -18,32 +20,21 @@ export type WriteJob =
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
 export type WriteOutcome = CommitResult | AuditReceipt[];
 
-interface UsageCounters {
-  readonly products: Map<string, ProductUsage>;
-  total: ProductUsage;
-}
-
 /** The usage counters as committed in product_usage (one row per product, never a scan). */
 export function loadUsage(db: Database.Database): UsageCounters {
-  const rows = db
-    .prepare<[], ProductUsage & { product: string }>(
-      'SELECT product, bytes, artifacts FROM product_usage',
-    )
-    .all();
-  const products = new Map<string, ProductUsage>();
-  const total = { bytes: 0, artifacts: 0 };
-  for (const row of rows) {
-    products.set(row.product, { bytes: row.bytes, artifacts: row.artifacts });
-    total.bytes += row.bytes;
-    total.artifacts += row.artifacts;
-  }
-  return { products, total };
+  return new UsageCounters(
+    db
+      .prepare<[], ProductUsage & { product: string }>(
+        'SELECT product, bytes, artifacts FROM product_usage',
+      )
+      .all(),
+  );
 }
 
 export class SqliteWriter {
   private readonly statements: ReturnType<SqliteWriter['prepare']>;
   private readonly audit: AuditTables;
-  private readonly commits: GroupCommitter<WriteJob, WriteOutcome>;
+  private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
   /**
    * The usage counters, held in memory for the commit's re-check of the limits: the writer is the
    * only one that moves them. Dropped (reloaded on the next commit) whenever a savepoint or batch
@@ -65,14 +56,14 @@ export class SqliteWriter {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
     this.durableSize = this.audit.size;
-    this.commits = new GroupCommitter<WriteJob, WriteOutcome>(
+    this.commits = sqliteGroupCommit<WriteJob, WriteOutcome>(
       db,
       (job) =>
         job.kind === 'version'
           ? this.applyCommit(job.commit)
           : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.afterRollback(),
-      { settle: () => this.settle(), busy: () => this.wal.busy },
+      { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.syncInProgress },
     );
   }
 
@@ -80,7 +71,7 @@ export class SqliteWriter {
    * Resolves once everything committed so far is on disk (wal-sync.ts); every write of the store
    * awaits it before it is acknowledged.
    */
-  async settle(): Promise<void> {
+  async untilDurable(): Promise<void> {
     const size = this.audit.size;
     await this.wal.barrier();
     if (size > this.durableSize) this.durableSize = size;
@@ -141,33 +132,19 @@ export class SqliteWriter {
     const v = commit.version;
     this.onHeadMoving(v);
     const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
-    if (current !== commit.expectedCurrentVersion) {
-      return { ok: false, reason: 'version_conflict', current };
-    }
-    const added = current === 0 ? 1 : 0;
-    // Re-checked under the write lock: writes decided concurrently cannot together pass a limit.
     this.usage ??= loadUsage(this.db);
-    const before: UsageFacts = {
-      product: this.usage.products.get(v.product) ?? { bytes: 0, artifacts: 0 },
-      total: this.usage.total,
-    };
-    if (commit.limits) {
-      const breach = storageBreach(before, commit.limits, v.size, added);
-      if (breach) return { ok: false, reason: 'insufficient_storage', ...breach };
-    }
-    const after = {
-      product: {
-        bytes: before.product.bytes + v.size,
-        artifacts: before.product.artifacts + added,
-      },
-      total: { bytes: before.total.bytes + v.size, artifacts: before.total.artifacts + added },
-    };
+    const before = this.usage.facts(v.product);
+    const after = checkCommit(commit, current, before);
+    if (isRefusal(after)) return after;
     // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
-    this.usage.products.set(v.product, after.product);
-    this.usage.total = after.total;
+    this.usage.commit(v.product, after);
     this.statements.insertVersion.run(...versionValues(v, commit.inline));
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
-    this.statements.addUsage.run(v.product, v.size, added);
+    this.statements.addUsage.run(
+      v.product,
+      v.size,
+      after.product.artifacts - before.product.artifacts,
+    );
     // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
     const receipt = this.audit.append(commit.audit, new Date().toISOString());
     return { ok: true, usage: after, receipt };

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GroupCommitter } from '../../../src/storage/sqlite/group-commit.js';
+import { sqliteGroupCommit } from '../../../src/storage/sqlite/group-commit.js';
 
-describe('GroupCommitter', () => {
+describe('group commit (SQLite)', () => {
   let db: Database.Database;
   beforeEach(() => {
     db = new Database(':memory:');
@@ -12,7 +12,7 @@ describe('GroupCommitter', () => {
 
   it('settles every write of a turn with its own result, once committed', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
-    const committer = new GroupCommitter(db, (item: { k: string; v: number }) => {
+    const committer = sqliteGroupCommit(db, (item: { k: string; v: number }) => {
       insert.run(item.k, item.v);
       return item.v * 2;
     });
@@ -26,7 +26,7 @@ describe('GroupCommitter', () => {
 
   it('rolls back only the write that throws; the others of the batch commit', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
-    const committer = new GroupCommitter(db, (item: { k: string; v: number }) => {
+    const committer = sqliteGroupCommit(db, (item: { k: string; v: number }) => {
       insert.run(item.k, item.v);
       // The insert above ran; throwing afterwards must undo it (savepoint), not the batch.
       if (item.v < 0) throw new Error('negative');
@@ -47,7 +47,7 @@ describe('GroupCommitter', () => {
     // reloaded from the table after a rollback.
     const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
     let inMemory = 0;
-    const committer = new GroupCommitter(
+    const committer = sqliteGroupCommit(
       db,
       (item: { k: string; v: number }) => {
         insert.run(item.k, item.v);
@@ -80,7 +80,7 @@ describe('GroupCommitter', () => {
   it('a later write of the same batch sees the earlier ones', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
     const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
-    const committer = new GroupCommitter(db, (k: string) => {
+    const committer = sqliteGroupCommit(db, (k: string) => {
       insert.run(k, 0);
       return count.get()?.n;
     });
@@ -89,7 +89,7 @@ describe('GroupCommitter', () => {
 
   it('never acknowledges writes nested in a transaction it does not own', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
-    const committer = new GroupCommitter(db, (k: string) => insert.run(k, 0).changes);
+    const committer = sqliteGroupCommit(db, (k: string) => insert.run(k, 0).changes);
     db.exec('BEGIN'); // a foreign open transaction whose ROLLBACK would undo the batch
     const settled = await Promise.allSettled([committer.submit('a'), committer.submit('b')]);
     db.exec('ROLLBACK');
@@ -98,7 +98,7 @@ describe('GroupCommitter', () => {
   });
 
   it('rejects every write of a batch whose transaction fails', async () => {
-    const committer = new GroupCommitter(db, (k: string) => k);
+    const committer = sqliteGroupCommit(db, (k: string) => k);
     const pending = [committer.submit('a'), committer.submit('b')];
     db.close(); // the batch runs on the next turn, on a closed connection
     const settled = await Promise.allSettled(pending);
@@ -106,20 +106,20 @@ describe('GroupCommitter', () => {
     db = new Database(':memory:'); // for afterEach
   });
 
-  it('acknowledges a committed batch only once `settle` (the durability barrier) resolves', async () => {
+  it('acknowledges a committed batch only once `untilDurable` (the durability barrier) resolves', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
     let release: () => void = () => undefined;
     let settles = 0;
-    const committer = new GroupCommitter(
+    const committer = sqliteGroupCommit(
       db,
       (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
       undefined,
       {
-        settle: () => {
+        untilDurable: () => {
           settles += 1;
           return new Promise<void>((resolve) => (release = resolve));
         },
-        busy: () => null,
+        syncInProgress: () => null,
       },
     );
     let acknowledged = 0;
@@ -137,13 +137,13 @@ describe('GroupCommitter', () => {
     expect(acknowledged).toBe(2);
   });
 
-  it('fails every write of a batch whose settle fails, though it committed', async () => {
+  it('fails every write of a batch whose durability barrier fails, though it committed', async () => {
     const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
-    const committer = new GroupCommitter(
+    const committer = sqliteGroupCommit(
       db,
       (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
       undefined,
-      { settle: () => Promise.reject(new Error('disk gone')), busy: () => null },
+      { untilDurable: () => Promise.reject(new Error('disk gone')), syncInProgress: () => null },
     );
     const settled = await Promise.allSettled([
       committer.submit({ k: 'a', v: 1 }),
@@ -160,11 +160,11 @@ describe('GroupCommitter', () => {
     const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM t');
     let endSync: () => void = () => undefined;
     let running: Promise<void> | null = new Promise<void>((resolve) => (endSync = resolve));
-    const committer = new GroupCommitter(
+    const committer = sqliteGroupCommit(
       db,
       (item: { k: string; v: number }) => insert.run(item.k, item.v).changes,
       undefined,
-      { settle: () => Promise.resolve(), busy: () => running },
+      { untilDurable: () => Promise.resolve(), syncInProgress: () => running },
     );
     const writes: Promise<number>[] = [];
     for (let turn = 0; turn < 5; turn++) {

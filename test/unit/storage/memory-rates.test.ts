@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { retryAfterSeconds, rateLimitsOf } from '../../../src/domain/rates.js';
 import { bandOf, reading } from '../../../src/domain/scale.js';
 import { MemoryLimiter } from '../../../src/storage/memory/limiter.js';
-import { windowFor } from '../../../src/storage/memory/rates.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,18 +15,6 @@ async function burst(limiter: MemoryLimiter, count: number, perSecond: number, p
 }
 
 describe('memory limiter rates', () => {
-  it('sizes windows so each holds whole points and rounds within 5 %', () => {
-    expect(windowFor(50)).toEqual({ windowMs: 200, points: 10 });
-    expect(windowFor(1000)).toEqual({ windowMs: 100, points: 100 });
-    expect(windowFor(10_000)).toEqual({ windowMs: 100, points: 1000 });
-    expect(windowFor(1)).toEqual({ windowMs: 1000, points: 1 });
-    for (const perSecond of [1, 3, 7, 15, 33, 50, 77, 99, 101, 999, 1000, 12_345]) {
-      const { windowMs, points } = windowFor(perSecond);
-      const effective = (points * 1000) / windowMs;
-      expect(Math.abs(effective - perSecond) / perSecond).toBeLessThanOrEqual(0.05);
-    }
-  });
-
   it('admits one window of points, then refuses with the time until the window reopens', async () => {
     const limiter = new MemoryLimiter();
     const verdicts = await burst(limiter, 15, 50);

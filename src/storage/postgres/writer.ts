@@ -1,0 +1,167 @@
+/**
+ * The write side of the PostgreSQL store: version commits (with their audit entries), audit
+ * appends and governance changes with their allow entries, group-committed
+ * (storage/group-commit.ts). Every batch is one transaction that first locks the audit tree head,
+ * so the batches of all nodes serialize into one tree.
+ */
+import type pg from 'pg';
+import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { UsageCounters } from '../../domain/usage.js';
+import type { GroupCommit } from '../group-commit.js';
+import type { ChangeEntry, CommitResult, VersionCommit } from '../ports.js';
+import { TreeAppend } from './audit.js';
+import { inSavepoint, pgGroupCommit, type Batch } from './group-commit.js';
+import { VersionRows } from './version-rows.js';
+
+/**
+ * What one group-commit job does: commit a version (with its audit entry), append entries, or
+ * make a governance change followed by its allow entry (see applyChange).
+ */
+type WriteJob =
+  | { readonly kind: 'version'; readonly commit: VersionCommit }
+  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
+  | {
+      readonly kind: 'change';
+      readonly run: (client: pg.PoolClient) => Promise<unknown>;
+      readonly changed: (result: unknown) => boolean;
+      readonly draft: AuditDraft;
+    };
+interface ChangeOutcome {
+  readonly result: unknown;
+  readonly receipt: AuditReceipt | null;
+}
+type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
+
+const always = () => true;
+
+export class PgWriter {
+  private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
+
+  constructor(
+    pool: pg.Pool,
+    /**
+     * Told the usage every product has once a batch committed, or null when the batch cannot say
+     * (a batch run isolated): the store's copy of the usage rows follows it.
+     */
+    private readonly onUsage: (usage: UsageCounters | null) => void,
+  ) {
+    this.commits = pgGroupCommit(pool, (client, jobs, isolated) =>
+      this.openBatch(client, jobs, isolated),
+    );
+  }
+
+  commitVersion(commit: VersionCommit): Promise<CommitResult> {
+    return this.commits.submit({ kind: 'version', commit }) as Promise<CommitResult>;
+  }
+
+  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
+    if (drafts.length === 0) return [];
+    return this.commits.submit({ kind: 'audit', drafts }) as Promise<AuditReceipt[]>;
+  }
+
+  /**
+   * Runs a governance change and its allow entry in a group-commit transaction (holding the audit
+   * tree head), the entry after the change in the same savepoint. A change that found nothing to
+   * change (`changed` false: an unknown id) appends nothing: its request fails instead. Without
+   * an entry, just runs the change on the pool.
+   */
+  async applyChange<T>(
+    entry: ChangeEntry | undefined,
+    run: (client?: pg.PoolClient) => Promise<T>,
+    changed: (result: T) => boolean = always,
+  ): Promise<T> {
+    if (!entry) return run();
+    const outcome = (await this.commits.submit({
+      kind: 'change',
+      run,
+      changed: (result) => changed(result as T),
+      draft: entry.draft,
+    })) as ChangeOutcome;
+    entry.receipt = outcome.receipt;
+    return outcome.result as T;
+  }
+
+  /** Resolves once every write submitted so far has settled. */
+  drain(): Promise<void> {
+    return this.commits.drain();
+  }
+
+  /**
+   * A group-commit transaction: the tree head locked first, so batches of all nodes serialize.
+   * Version commits and appends are checked and collected in memory and written together before
+   * COMMIT (VersionRows); a batch with a governance change, or one run again after a failure
+   * (`isolated`), runs each write's statements in a savepoint of its own.
+   */
+  private async openBatch(
+    client: pg.PoolClient,
+    jobs: readonly WriteJob[],
+    isolated: boolean,
+  ): Promise<Batch<WriteJob, WriteOutcome>> {
+    const tree = await TreeAppend.begin(client);
+    if (isolated || jobs.some((job) => job.kind === 'change')) {
+      return this.isolatedBatch(client, tree);
+    }
+    const commits = jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : []));
+    const rows = commits.length > 0 ? await VersionRows.read(client, commits) : VersionRows.none();
+    return {
+      apply: (job) => {
+        if (job.kind === 'audit') {
+          const time = new Date().toISOString();
+          return Promise.resolve(job.drafts.map((draft) => tree.append(draft, time)));
+        }
+        if (job.kind === 'version') return Promise.resolve(rows.commit(tree, job.commit));
+        return Promise.reject(new Error('a governance change in a batch written as a whole'));
+      },
+      finish: () => rows.write(client, tree),
+      committed: () => {
+        const usage = rows.usageAfter();
+        if (usage) this.onUsage(usage);
+      },
+    };
+  }
+
+  private isolatedBatch(client: pg.PoolClient, tree: TreeAppend): Batch<WriteJob, WriteOutcome> {
+    return {
+      apply: async (job) => {
+        const mark = tree.mark();
+        try {
+          if (job.kind === 'audit') {
+            const time = new Date().toISOString();
+            return job.drafts.map((draft) => tree.append(draft, time));
+          }
+          if (job.kind === 'change') {
+            return await inSavepoint(client, async () => {
+              const result = await job.run(client);
+              const receipt = job.changed(result)
+                ? tree.append(job.draft, new Date().toISOString())
+                : null;
+              return { result, receipt };
+            });
+          }
+          return await inSavepoint(client, () => this.commitIsolated(client, tree, job.commit));
+        } catch (error) {
+          tree.restore(mark);
+          throw error;
+        }
+      },
+      finish: () => tree.flush(client),
+      // Usage may have changed without a copy of the result at hand: read it again when asked.
+      committed: () => this.onUsage(null),
+    };
+  }
+
+  /**
+   * One version commit of an isolated batch, in its savepoint: checked and written as a whole
+   * batch's are (VersionRows), its entry appended to the tree the batch writes at its end.
+   */
+  private async commitIsolated(
+    client: pg.PoolClient,
+    tree: TreeAppend,
+    commit: VersionCommit,
+  ): Promise<CommitResult> {
+    const rows = await VersionRows.read(client, [commit]);
+    const result = rows.commit(tree, commit);
+    if (result.ok) await rows.writeVersions(client);
+    return result;
+  }
+}

@@ -1,0 +1,20 @@
+/** Spending a point in a rate-limiter-flexible limiter: shared by the memory and Redis limiters. */
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/**
+ * Spends one point of `key` (memory or Redis store): null when allowed, else the milliseconds
+ * until the window reopens. Any other error (a store that does not answer) is thrown: the gate
+ * fails closed on it.
+ */
+export async function spendPoint(
+  limiter: RateLimiterAbstract,
+  key: string,
+): Promise<number | null> {
+  try {
+    await limiter.consume(key, 1);
+    return null;
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
+    throw error;
+  }
+}
