@@ -23,6 +23,7 @@ import { VersionClaims, type DigestOf, type VerifyVersion } from './verify-versi
 
 export type { VerifyCheckpoint } from './verify-checkpoints.js';
 export type { VerifyEntry } from './verify-entries.js';
+export { DEFAULT_MAX_PROBLEMS } from './verify-report.js';
 export type { ProblemCode, VerifyProblem, VerifyReport } from './verify-report.js';
 export type { ContentDigest, VerifyVersion } from './verify-versions.js';
 
