@@ -2,7 +2,7 @@
  * What every remote command shares: the `--url`, `--key` and `--json` options, the connection
  * they describe (SPEC §12: `BUCKET_URL`, `BUCKET_KEY`), and the `product/class/name` argument.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import type { ArtifactKey } from '../domain/artifact.js';
 import { BucketClient } from './client.js';
 import { UsageError } from './errors.js';
@@ -77,6 +77,14 @@ export function parseArtifactRef(text: string): ArtifactRef {
     );
   }
   return { product, class: artifactClass, name };
+}
+
+/** The `<artifact>` argument of a command, handed to its action as an ArtifactRef. */
+export function artifactArgument(): Argument {
+  // A malformed address throws the UsageError of parseArtifactRef (exit 2) before the action runs.
+  return new Argument('<artifact>', 'the artifact: <product>/<class>/<name>').argParser(
+    parseArtifactRef,
+  );
 }
 
 export function formatRef(ref: ArtifactRef): string {

@@ -12,13 +12,13 @@ import { UsageError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { startProgress } from '../progress.js';
 import {
+  artifactArgument,
   artifactPath,
   collect,
   connect,
   examples,
   formatRef,
   nonNegativeInteger,
-  parseArtifactRef,
   remoteOptions,
   type ArtifactRef,
   type RemoteOptions,
@@ -128,8 +128,7 @@ async function unchangedCurrent(
   };
 }
 
-async function put(target: string, file: string, options: PutOptions): Promise<void> {
-  const ref = parseArtifactRef(target);
+async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise<void> {
   const headers: OutgoingHttpHeaders = {
     'content-type': options.contentType ?? defaultContentType(file === '-' ? ref.name : file),
     ...metaHeaders(options.meta ?? []),
@@ -190,7 +189,7 @@ export function registerPut(program: Command): void {
         'current version already holds (same SHA-256, type and metadata) is not sent again, so ' +
         'an upload whose answer was lost can simply be run again.',
     )
-    .argument('<artifact>', 'the artifact: <product>/<class>/<name>')
+    .addArgument(artifactArgument())
     .argument('<file>', 'the file to upload, or - to read stdin')
     .option(
       '--content-type <type>',
