@@ -91,6 +91,17 @@ export function formatRef(ref: ArtifactRef): string {
   return `${ref.product}/${ref.class}/${ref.name}`;
 }
 
+/** A version as the commands print it: `<product>/<class>/<name> v<n> sha256=<hex> size=<bytes>`. */
+export function formatVersion(
+  version: ArtifactRef & {
+    readonly version: number;
+    readonly sha256: string;
+    readonly size: number;
+  },
+): string {
+  return `${formatRef(version)} v${version.version} sha256=${version.sha256} size=${version.size}`;
+}
+
 /** The API path of an artifact; each segment percent-encoded, the name's `/` kept. */
 export function artifactPath(ref: ArtifactRef, suffix = ''): string {
   const segments = [ref.product, ref.class, ...ref.name.split('/')].map(encodeURIComponent);

@@ -17,7 +17,7 @@ import {
   collect,
   connect,
   examples,
-  formatRef,
+  formatVersion,
   nonNegativeInteger,
   remoteOptions,
   type ArtifactRef,
@@ -148,9 +148,8 @@ async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise
       upload.stream.destroy();
       if (options.json) return printJson({ ...ref, ...current, unchanged: true });
       printLine(
-        `unchanged ${formatRef(ref)} v${current.version} sha256=${current.sha256} ` +
-          `size=${current.size}: the current version already holds this content, nothing ` +
-          'was uploaded (--force writes a new version)',
+        `unchanged ${formatVersion({ ...ref, ...current })}: the current version already holds this ` +
+          'content, nothing was uploaded (--force writes a new version)',
       );
       return;
     }
@@ -174,10 +173,7 @@ async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise
     upload.stream.destroy();
   }
   if (options.json) return printJson(answer);
-  printLine(
-    `${created ? 'created' : 'updated'} ${formatRef(answer)} v${answer.version} ` +
-      `sha256=${answer.sha256} size=${answer.size}`,
-  );
+  printLine(`${created ? 'created' : 'updated'} ${formatVersion(answer)}`);
 }
 
 export function registerPut(program: Command): void {
