@@ -121,6 +121,15 @@ export function nonNegativeInteger(value: string): number {
   return Number(value);
 }
 
+/** A time, normalized to the ISO-8601 UTC form the API expects. */
+export function isoTime(value: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    throw new InvalidArgumentError('expected an ISO-8601 time, e.g. 2027-01-31T00:00:00Z');
+  }
+  return new Date(time).toISOString();
+}
+
 export function collect(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
