@@ -99,11 +99,29 @@ export function parseEntry(canonical: Buffer | string): AuditEntry {
   return value as AuditEntry;
 }
 
-/** Whether `canonical` is exactly the JCS form of what it encodes (no reordering, no spaces). */
-export function isCanonical(canonical: Buffer): boolean {
-  try {
-    return canonicalize(JSON.parse(canonical.toString('utf8'))) === canonical.toString('utf8');
-  } catch {
-    return false;
+/** A JSON object: what an entry, and every line of an export, must parse to. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Whether `text` is exactly the RFC 8785 (JCS) form of `value`, its parse. Fast path first: JCS
+ * output equals JSON.stringify when every object's keys are in code-unit order (numbers and
+ * strings serialize alike); anything else is settled by the full canonicalization.
+ */
+export function isCanonicalJson(value: unknown, text: string): boolean {
+  if (keysSorted(value) && JSON.stringify(value) === text) return true;
+  return canonicalize(value) === text;
+}
+
+function keysSorted(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(keysSorted);
+  if (!isJsonObject(value)) return true;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && !(previous < key)) return false;
+    if (!keysSorted(value[key])) return false;
+    previous = key;
   }
+  return true;
 }

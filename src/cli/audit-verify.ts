@@ -9,14 +9,22 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  exportCheckpoint,
+  exportEntry,
+  exportHeader,
+  isCheckpointLine,
+  parseExportLine,
+  type ExportHeader,
+} from '../audit/export.js';
+import {
   encodeVerifierKey,
   NoteError,
   parseVerifierKey,
   type NoteVerifier,
 } from '../audit/note.js';
-import { HEX_HASH } from '../audit/rfc6962.js';
 import { loadSigningKey, SigningKeyError } from '../audit/signing-key.js';
 import {
+  DEFAULT_MAX_PROBLEMS,
   verifyAuditLog,
   type ContentDigest,
   type VerifyCheckpoint,
@@ -157,19 +165,8 @@ export async function readVerifierKey(value: string): Promise<NoteVerifier> {
   }
 }
 
-interface ExportHeader {
-  readonly from: number;
-  readonly to: number;
-  readonly frontier: Buffer[];
-  readonly origin: string;
-}
-
 /** A checkpoint note is a few hundred bytes; the last line is looked for in this much of the tail. */
 const TAIL_BYTES = 64 * 1024;
-
-function isSize(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
 
 /** Verifies an export file against a verifier key, streaming it line by line. */
 export async function verifyExport(
@@ -202,7 +199,7 @@ export async function verifyExport(
     ...report,
     problems: [...formatProblems, ...report.problems].slice(
       0,
-      Math.max(100, formatProblems.length),
+      Math.max(DEFAULT_MAX_PROBLEMS, formatProblems.length),
     ),
     problemCount: report.problemCount + formatProblems.length,
   };
@@ -225,25 +222,13 @@ async function readHeader(file: string): Promise<ExportHeader> {
   } catch (error) {
     throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(line) as Record<string, unknown>;
-  } catch {
+  const value = parseExportLine(line);
+  if (value === undefined) {
     throw new CliError(`${file} does not start with an export header (GET /v1/audit/export)`);
   }
-  const { from, to, frontier, origin } = value;
-  if (
-    value['type'] !== 'header' ||
-    !isSize(from) ||
-    !isSize(to) ||
-    from > to ||
-    typeof origin !== 'string' ||
-    !Array.isArray(frontier) ||
-    !frontier.every((hash) => typeof hash === 'string' && HEX_HASH.test(hash))
-  ) {
-    throw new CliError(`${file}: the first line is not a valid export header`);
-  }
-  return { from, to, origin, frontier: (frontier as string[]).map((h) => Buffer.from(h, 'hex')) };
+  const header = exportHeader(value);
+  if (!header) throw new CliError(`${file}: the first line is not a valid export header`);
+  return header;
 }
 
 /** The last line, which must be the signed checkpoint the export was made against. */
@@ -263,25 +248,9 @@ async function readFinalCheckpoint(
     await handle.close();
   }
   const lines = tail.split('\n').filter((line) => line.length > 0);
-  const last = lines[lines.length - 1] ?? '';
-  let value: Record<string, unknown> = {};
-  try {
-    value = JSON.parse(last) as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  const { size, note, rootHash } = value;
-  if (
-    value['type'] !== 'checkpoint' ||
-    !isSize(size) ||
-    typeof note !== 'string' ||
-    typeof rootHash !== 'string' ||
-    !HEX_HASH.test(rootHash)
-  ) {
-    malformed('the export does not end with a checkpoint line (incomplete file?)');
-    return null;
-  }
-  return { size, note, rootHash: Buffer.from(rootHash, 'hex') };
+  const checkpoint = exportCheckpoint(parseExportLine(lines[lines.length - 1] ?? '') ?? {});
+  if (!checkpoint) malformed('the export does not end with a checkpoint line (incomplete file?)');
+  return checkpoint;
 }
 
 async function* exportEntries(
@@ -294,14 +263,12 @@ async function* exportEntries(
   for await (const line of lines) {
     lineNumber += 1;
     if (lineNumber === 1 || line.length === 0) continue;
-    let value: Record<string, unknown>;
-    try {
-      value = JSON.parse(line) as Record<string, unknown>;
-    } catch {
+    const value = parseExportLine(line);
+    if (value === undefined) {
       malformed(`line ${lineNumber}: not JSON`);
       continue;
     }
-    if (value['type'] === 'checkpoint') {
+    if (isCheckpointLine(value)) {
       checkpointLine = lineNumber;
       continue;
     }
@@ -309,21 +276,8 @@ async function* exportEntries(
       malformed(`line ${lineNumber}: after the checkpoint line ${checkpointLine}`);
       checkpointLine = 0;
     }
-    const { index, canonical, leafHash } = value;
-    if (
-      value['type'] !== 'entry' ||
-      !isSize(index) ||
-      typeof canonical !== 'string' ||
-      typeof leafHash !== 'string' ||
-      !HEX_HASH.test(leafHash)
-    ) {
-      malformed(`line ${lineNumber}: not an entry line`);
-      continue;
-    }
-    yield {
-      index,
-      canonical: Buffer.from(canonical, 'utf8'),
-      leafHash: Buffer.from(leafHash, 'hex'),
-    };
+    const entry = exportEntry(value);
+    if (entry) yield entry;
+    else malformed(`line ${lineNumber}: not an entry line`);
   }
 }

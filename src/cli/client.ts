@@ -37,6 +37,25 @@ export class ServerError extends Error {
   }
 }
 
+/**
+ * The body of an error answer that is a document of its own, not the envelope (a rejected
+ * integration's verdict, an unhealthy Bucket's health): `error` is a ServerError of `status` whose
+ * body `accept` recognises. Null otherwise.
+ */
+export function errorAnswer<T>(
+  error: unknown,
+  status: number,
+  accept: (answer: Partial<T>) => boolean,
+): T | null {
+  if (!(error instanceof ServerError) || error.status !== status) return null;
+  try {
+    const body = JSON.parse(error.body) as Partial<T>;
+    return accept(body) ? (body as T) : null;
+  } catch {
+    return null;
+  }
+}
+
 export type Query = Record<string, string | number | undefined>;
 
 export interface SendOptions {

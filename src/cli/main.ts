@@ -8,10 +8,9 @@ import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
-import { registerRestore } from './commands/restore.js';
-import { registerRm } from './commands/rm.js';
 import { registerStatus } from './commands/status.js';
 import { registerThreats } from './commands/threats.js';
+import { registerTombstone } from './commands/tombstone.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { reportError } from './output.js';
 
@@ -52,8 +51,7 @@ program.hook('preAction', (_program, command) => {
 registerPut(program);
 registerGet(program);
 registerList(program);
-registerRm(program);
-registerRestore(program);
+registerTombstone(program);
 registerKeys(program);
 registerIntegrations(program);
 registerAudit(program);

@@ -2,7 +2,7 @@
  * What every remote command shares: the `--url`, `--key` and `--json` options, the connection
  * they describe (SPEC §12: `BUCKET_URL`, `BUCKET_KEY`), and the `product/class/name` argument.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import type { ArtifactKey } from '../domain/artifact.js';
 import { BucketClient } from './client.js';
 import { UsageError } from './errors.js';
@@ -79,8 +79,27 @@ export function parseArtifactRef(text: string): ArtifactRef {
   return { product, class: artifactClass, name };
 }
 
+/** The `<artifact>` argument of a command, handed to its action as an ArtifactRef. */
+export function artifactArgument(): Argument {
+  // A malformed address throws the UsageError of parseArtifactRef (exit 2) before the action runs.
+  return new Argument('<artifact>', 'the artifact: <product>/<class>/<name>').argParser(
+    parseArtifactRef,
+  );
+}
+
 export function formatRef(ref: ArtifactRef): string {
   return `${ref.product}/${ref.class}/${ref.name}`;
+}
+
+/** A version as the commands print it: `<product>/<class>/<name> v<n> sha256=<hex> size=<bytes>`. */
+export function formatVersion(
+  version: ArtifactRef & {
+    readonly version: number;
+    readonly sha256: string;
+    readonly size: number;
+  },
+): string {
+  return `${formatRef(version)} v${version.version} sha256=${version.sha256} size=${version.size}`;
 }
 
 /** The API path of an artifact; each segment percent-encoded, the name's `/` kept. */
@@ -100,6 +119,15 @@ export function positiveInteger(value: string): number {
 export function nonNegativeInteger(value: string): number {
   if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('expected an integer ≥ 0');
   return Number(value);
+}
+
+/** A time, normalized to the ISO-8601 UTC form the API expects. */
+export function isoTime(value: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) {
+    throw new InvalidArgumentError('expected an ISO-8601 time, e.g. 2027-01-31T00:00:00Z');
+  }
+  return new Date(time).toISOString();
 }
 
 export function collect(value: string, previous: readonly string[] | undefined): string[] {

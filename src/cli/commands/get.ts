@@ -24,11 +24,11 @@ import {
 } from '../partial.js';
 import { startProgress } from '../progress.js';
 import {
+  artifactArgument,
   artifactPath,
   connect,
   examples,
   formatRef,
-  parseArtifactRef,
   positiveInteger,
   remoteOptions,
   type ArtifactRef,
@@ -293,8 +293,7 @@ async function checkWritable(path: string): Promise<void> {
   }
 }
 
-async function get(target: string, options: GetOptions): Promise<void> {
-  const ref: ArtifactRef = parseArtifactRef(target);
+async function get(ref: ArtifactRef, options: GetOptions): Promise<void> {
   const toFile = options.output !== undefined && options.output !== '-';
   if (toFile) await checkWritable(options.output ?? '');
   const client = connect(options);
@@ -333,7 +332,7 @@ export function registerGet(program: Command): void {
         'Ctrl-C) keeps that partial file, and the same command continues it where it stopped, ' +
         'if the content is still the same (If-Range); otherwise it starts again.',
     )
-    .argument('<artifact>', 'the artifact: <product>/<class>/<name>')
+    .addArgument(artifactArgument())
     .option('-o, --output <file>', 'write the content to this file instead of stdout')
     .option('--version <n>', 'read this version instead of the current one', positiveInteger)
     .option('--no-resume', 'with -o: discard a partial download of the file and start from zero');

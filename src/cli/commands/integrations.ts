@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ServerError } from '../client.js';
+import { errorAnswer } from '../client.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatTable, printJson, printLine } from '../output.js';
 import { connect, examples, remoteOptions, type RemoteOptions } from '../remote.js';
@@ -98,14 +98,7 @@ async function propose(options: ProposeOptions): Promise<void> {
     );
   } catch (error) {
     // A rejection is an answer of its own (SPEC §4.2), not the error envelope.
-    if (!(error instanceof ServerError) || error.status !== 403) throw error;
-    let rejected: Verdict | null = null;
-    try {
-      const parsed = JSON.parse(error.body) as Partial<Verdict>;
-      if (parsed.decision === 'rejected') rejected = parsed as Verdict;
-    } catch {
-      rejected = null;
-    }
+    const rejected = errorAnswer<Verdict>(error, 403, (answer) => answer.decision === 'rejected');
     if (!rejected) throw error;
     if (options.json) printJson(rejected);
     else printVerdict(rejected);

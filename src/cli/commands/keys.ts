@@ -2,12 +2,12 @@
  * `bucket keys create|list|revoke|reinstate`: the owner's key management (SPEC §1), and lifting
  * the suspension escalation put on a key (SPEC §5).
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Static } from 'typebox';
 import { PRINCIPAL_KINDS } from '../../domain/principal.js';
 import type { KeyView as KeyViewSchema } from '../../http/schemas.js';
 import { formatTable, note, printJson, printLine } from '../output.js';
-import { connect, examples, remoteOptions, type RemoteOptions } from '../remote.js';
+import { connect, examples, isoTime, remoteOptions, type RemoteOptions } from '../remote.js';
 
 interface CreatedKey {
   readonly id: string;
@@ -27,14 +27,6 @@ interface CreateOptions extends RemoteOptions {
   readonly integration?: string;
   readonly name: string;
   readonly expires?: string;
-}
-
-function isoTime(value: string): string {
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) {
-    throw new InvalidArgumentError('expected an ISO-8601 time, e.g. 2027-01-31T00:00:00Z');
-  }
-  return new Date(time).toISOString();
 }
 
 async function create(options: CreateOptions): Promise<void> {

@@ -5,12 +5,13 @@ import type { ListItem as ListItemSchema } from '../../http/schemas.js';
 import { UsageError } from '../errors.js';
 import { formatTable, note, printJson, printLine } from '../output.js';
 import {
+  artifactArgument,
   artifactPath,
   connect,
   examples,
-  parseArtifactRef,
   positiveInteger,
   remoteOptions,
+  type ArtifactRef,
   type RemoteOptions,
 } from '../remote.js';
 
@@ -80,8 +81,7 @@ async function ls(product: string, options: LsOptions): Promise<void> {
   }
 }
 
-async function versions(target: string, options: RemoteOptions): Promise<void> {
-  const ref = parseArtifactRef(target);
+async function versions(ref: ArtifactRef, options: RemoteOptions): Promise<void> {
   const client = connect(options);
   const answer = await client.json<{ versions: VersionItem[] }>(
     'GET',
@@ -125,7 +125,7 @@ export function registerList(program: Command): void {
   const versionsCommand = program
     .command('versions')
     .description('List every version of an artifact, tombstones (deletions) included.')
-    .argument('<artifact>', 'the artifact: <product>/<class>/<name>');
+    .addArgument(artifactArgument());
   remoteOptions(versionsCommand)
     .addHelpText(
       'after',

@@ -12,13 +12,13 @@ import { UsageError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { startProgress } from '../progress.js';
 import {
+  artifactArgument,
   artifactPath,
   collect,
   connect,
   examples,
-  formatRef,
+  formatVersion,
   nonNegativeInteger,
-  parseArtifactRef,
   remoteOptions,
   type ArtifactRef,
   type RemoteOptions,
@@ -128,8 +128,7 @@ async function unchangedCurrent(
   };
 }
 
-async function put(target: string, file: string, options: PutOptions): Promise<void> {
-  const ref = parseArtifactRef(target);
+async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise<void> {
   const headers: OutgoingHttpHeaders = {
     'content-type': options.contentType ?? defaultContentType(file === '-' ? ref.name : file),
     ...metaHeaders(options.meta ?? []),
@@ -149,9 +148,8 @@ async function put(target: string, file: string, options: PutOptions): Promise<v
       upload.stream.destroy();
       if (options.json) return printJson({ ...ref, ...current, unchanged: true });
       printLine(
-        `unchanged ${formatRef(ref)} v${current.version} sha256=${current.sha256} ` +
-          `size=${current.size}: the current version already holds this content, nothing ` +
-          'was uploaded (--force writes a new version)',
+        `unchanged ${formatVersion({ ...ref, ...current })}: the current version already holds this ` +
+          'content, nothing was uploaded (--force writes a new version)',
       );
       return;
     }
@@ -175,10 +173,7 @@ async function put(target: string, file: string, options: PutOptions): Promise<v
     upload.stream.destroy();
   }
   if (options.json) return printJson(answer);
-  printLine(
-    `${created ? 'created' : 'updated'} ${formatRef(answer)} v${answer.version} ` +
-      `sha256=${answer.sha256} size=${answer.size}`,
-  );
+  printLine(`${created ? 'created' : 'updated'} ${formatVersion(answer)}`);
 }
 
 export function registerPut(program: Command): void {
@@ -190,7 +185,7 @@ export function registerPut(program: Command): void {
         'current version already holds (same SHA-256, type and metadata) is not sent again, so ' +
         'an upload whose answer was lost can simply be run again.',
     )
-    .argument('<artifact>', 'the artifact: <product>/<class>/<name>')
+    .addArgument(artifactArgument())
     .argument('<file>', 'the file to upload, or - to read stdin')
     .option(
       '--content-type <type>',

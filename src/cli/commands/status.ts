@@ -3,7 +3,7 @@
  * and concurrency limit with its live reading and band (`GET /v1/metrics/scale-status`, SPEC §7).
  */
 import type { Command } from 'commander';
-import { ServerError, type BucketClient } from '../client.js';
+import { errorAnswer, ServerError, type BucketClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { formatTable, note, printJson, printLine } from '../output.js';
 import { connect, examples, remoteOptions, type RemoteOptions } from '../remote.js';
@@ -35,13 +35,11 @@ interface LimitReading {
 
 /** `/health` answers 503 with the same document when the Bucket is unhealthy. */
 function unhealthyAnswer(error: unknown): Health | null {
-  if (!(error instanceof ServerError) || error.status !== 503) return null;
-  try {
-    const parsed = JSON.parse(error.body) as Partial<Health>;
-    return parsed.status === 'unhealthy' && parsed.backends ? (parsed as Health) : null;
-  } catch {
-    return null;
-  }
+  return errorAnswer<Health>(
+    error,
+    503,
+    (answer) => answer.status === 'unhealthy' && Boolean(answer.backends),
+  );
 }
 
 function failingBackends(health: Health): string[] {

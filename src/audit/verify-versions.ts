@@ -1,0 +1,154 @@
+/**
+ * Stored artifact versions checked against the audit log (SPEC §6): each version's content against
+ * its recorded digest, and each version against the one allowed write entry that claims it.
+ */
+import { createHash } from 'node:crypto';
+import type { ArtifactVersion } from '../domain/artifact.js';
+import { isJsonObject } from './entry.js';
+import type { Problems } from './verify-report.js';
+
+/** SHA-256 of zero bytes: the recorded digest of a tombstone. */
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+
+export interface VerifyVersion {
+  readonly version: ArtifactVersion;
+  /** The bytes when the version is stored inline, else null. */
+  readonly inline: Buffer | null;
+}
+
+export interface ContentDigest {
+  /** Hex. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** The SHA-256 and length of a version's content (inline bytes or blob); rejects when missing. */
+export type DigestOf = (stored: VerifyVersion) => Promise<ContentDigest>;
+
+interface VersionKey {
+  readonly product: unknown;
+  readonly class: unknown;
+  readonly name: unknown;
+  readonly version: unknown;
+}
+
+/** What an allowed write entry says it created. */
+interface Claim {
+  readonly index: number;
+  readonly sha256: unknown;
+  readonly size: unknown;
+}
+
+function versionLabel(v: VersionKey): string {
+  return `${String(v.product)}/${String(v.class)}/${String(v.name)} v${String(v.version)}`;
+}
+
+function claimKey(v: VersionKey): string {
+  return JSON.stringify([v.product, v.class, v.name, v.version]);
+}
+
+/** The versions allowed write entries claim, matched with the versions stored. */
+export class VersionClaims {
+  private readonly claims = new Map<string, Claim>();
+
+  constructor(private readonly problems: Problems) {}
+
+  /** Records what an entry says it created, when it is an allowed write. */
+  record(index: number, parsed: Record<string, unknown>): void {
+    if (parsed['allow'] !== true || parsed['version'] === undefined) return;
+    const target = isJsonObject(parsed['target']) ? parsed['target'] : {};
+    const claimed = {
+      product: target['product'],
+      class: target['class'],
+      name: target['name'],
+      version: parsed['version'],
+    };
+    const key = claimKey(claimed);
+    const earlier = this.claims.get(key);
+    if (earlier) {
+      this.problems.add(
+        'claim_duplicate',
+        `audit entries ${earlier.index} and ${index} both claim version ${versionLabel(claimed)}`,
+      );
+      return;
+    }
+    this.claims.set(key, { index, sha256: parsed['sha256'], size: parsed['size'] });
+  }
+
+  /**
+   * Every version's content against its digest, and versions against the entries that claim them;
+   * then the claims no version answered. Returns how many versions were read.
+   */
+  async match(
+    versions: AsyncIterable<VerifyVersion> | Iterable<VerifyVersion>,
+    contentDigest: DigestOf | undefined,
+  ): Promise<number> {
+    const { problems } = this;
+    let count = 0;
+    for await (const stored of versions) {
+      count += 1;
+      await checkContent(stored, contentDigest, problems);
+      const { version } = stored;
+      const label = versionLabel(version);
+      const key = claimKey(version);
+      const claimed = this.claims.get(key);
+      if (!claimed) {
+        problems.add('version_unaudited', `version ${label} has no audit entry`);
+        continue;
+      }
+      this.claims.delete(key);
+      if (claimed.sha256 !== version.sha256 || claimed.size !== version.size) {
+        problems.add(
+          'version_mismatch',
+          `version ${label} (sha256 ${version.sha256}, size ${version.size}) does not match audit entry ${claimed.index} ` +
+            `(sha256 ${String(claimed.sha256)}, size ${String(claimed.size)})`,
+        );
+      }
+    }
+    for (const [key, claimed] of this.claims) {
+      const [product, cls, name, version] = JSON.parse(key) as unknown[];
+      problems.add(
+        'claim_unstored',
+        `audit entry ${claimed.index} claims version ${versionLabel({ product, class: cls, name, version })} which is not stored`,
+      );
+    }
+    return count;
+  }
+}
+
+async function checkContent(
+  stored: VerifyVersion,
+  contentDigest: DigestOf | undefined,
+  problems: Problems,
+): Promise<void> {
+  const { version } = stored;
+  const label = `version ${versionLabel(version)}`;
+  if (version.tombstone) {
+    if (version.sha256 !== EMPTY_SHA256 || version.size !== 0) {
+      problems.add(
+        'content_mismatch',
+        `${label}: a tombstone must record the empty content (sha256 ${EMPTY_SHA256}, size 0)`,
+      );
+    }
+    return;
+  }
+  if (!contentDigest) return;
+  let digest: ContentDigest;
+  try {
+    digest = await contentDigest(stored);
+  } catch (error) {
+    problems.add(
+      'content_unreadable',
+      `${label}: content unreadable (${(error as Error).message})`,
+    );
+    return;
+  }
+  if (digest.sha256 !== version.sha256) {
+    problems.add('content_mismatch', `${label}: content does not hash to its recorded sha256`);
+  } else if (digest.size !== version.size) {
+    problems.add(
+      'content_mismatch',
+      `${label}: content has ${digest.size} bytes, ${version.size} recorded`,
+    );
+  }
+}
