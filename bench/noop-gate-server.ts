@@ -9,7 +9,8 @@ import { configFromEnv } from '../src/config.js';
 import type { GateContext } from '../src/gate/context.js';
 import { Gate, type GateOutcome, type TargetLoader } from '../src/gate/decide.js';
 import { bodyLimitOf } from '../src/gate/stages/limits.js';
-import { classOperationOf, TARGET_ACTIONS } from '../src/gate/stages/operation.js';
+import { ACTIONS } from '../src/gate/actions.js';
+import { classOperationOf } from '../src/gate/stages/operation.js';
 import { startServer } from '../src/server.js';
 
 /**
@@ -19,7 +20,7 @@ import { startServer } from '../src/server.js';
  */
 export class NoopGate extends Gate {
   override async decide(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
-    if (ctx.target === undefined && loadTarget && TARGET_ACTIONS.has(ctx.action)) {
+    if (ctx.target === undefined && loadTarget && ACTIONS[ctx.action].needsTarget) {
       ctx.target = await loadTarget();
     }
     return {

@@ -7,36 +7,7 @@ import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
 import type { UsageFacts } from '../domain/usage.js';
 import type { RateVerdict } from '../domain/rates.js';
-
-/** Every gated action. Artifact actions map onto the class operations C/R/U/D. */
-export const ACTIONS = [
-  'artifact.write',
-  'artifact.read',
-  'artifact.head',
-  'artifact.versions',
-  'artifact.list',
-  'artifact.delete',
-  'artifact.restore',
-  'keys.create',
-  'keys.list',
-  'keys.revoke',
-  'policy.update',
-  'policy.versions',
-  'policy.read',
-  // Integrations and the seed's gate endpoints (SPEC §4.2), threats and suspension (SPEC §5).
-  'integrations.validate',
-  'integrations.list',
-  'integrations.read',
-  'integrations.revoke',
-  'gate.validate_operation',
-  'gate.read',
-  'threats.read',
-  'keys.reinstate',
-  // The audit log (SPEC §6): entries, proofs and checkpoints; the export of the whole log.
-  'audit.read',
-  'audit.export',
-] as const;
-export type Action = (typeof ACTIONS)[number];
+import type { Action } from './actions.js';
 
 /** What stage 4 knows of the target after stages 1–3 allowed looking it up. */
 export interface TargetState {

@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { Decision, Reason, Threat } from '../domain/decision.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { Operation } from '../domain/policy.js';
+import { ACTIONS } from './actions.js';
 import type { GateContext, StageVerdict, TargetState } from './context.js';
 import { admissionStage } from './stages/admission.js';
 import { contentStage } from './stages/content.js';
 import { identityStage } from './stages/identity.js';
 import { integrationStage } from './stages/integration.js';
 import { bodyLimitOf, limitsStage } from './stages/limits.js';
-import { classOperationOf, operationStage, TARGET_ACTIONS } from './stages/operation.js';
+import { classOperationOf, operationStage } from './stages/operation.js';
 
 export type Stage = (ctx: GateContext) => StageVerdict;
 
@@ -141,7 +142,7 @@ export class Gate {
         if (early.deny) return this.outcome(ctx, early, threats, null);
         ctx.earlyThreats = threats.slice();
       }
-      if (ctx.target === undefined && loadTarget && TARGET_ACTIONS.has(ctx.action)) {
+      if (ctx.target === undefined && loadTarget && ACTIONS[ctx.action].needsTarget) {
         ctx.target = await this.lookups.within(loadTarget(), 'target lookup');
       }
       const late = this.run(STAGES_AFTER_LOOKUP, ctx, threats, (op) => (operation = op));

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { BRUTE_FORCE } from '../domain/threats.js';
+import { ACTIONS } from '../gate/actions.js';
 import type { Authorizer } from '../services/authorize.js';
 import type { KeyService } from '../services/keys.js';
 import type { ThreatService } from '../services/threats.js';
@@ -13,19 +14,6 @@ import type { Limiter } from '../storage/ports.js';
 import { requestInfo } from './request.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-
-/**
- * Actions that change governance state (keys, policy, integrations, suspensions): their allow
- * entry is appended by the store in the change's own transaction (SPEC §6), not when decided.
- */
-export const CHANGE_ACTIONS: ReadonlySet<string> = new Set([
-  'keys.create',
-  'keys.revoke',
-  'keys.reinstate',
-  'policy.update',
-  'integrations.validate',
-  'integrations.revoke',
-]);
 
 /** Throws at start-up for a route that is not bound to the gate: there is no side door. */
 export function assertGateBinding(route: RouteOptions): void {
@@ -114,7 +102,8 @@ export function authenticate(
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
-      const defer = CHANGE_ACTIONS.has(config.action);
+      // A change's allow entry is appended by its store, in the change's own transaction (SPEC §6).
+      const defer = ACTIONS[config.action].effect === 'change';
       const { decision } = await authorizer.action(requestInfo(request), config.action, { defer });
       request.decision = decision;
       if (defer)

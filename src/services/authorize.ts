@@ -2,7 +2,8 @@
 import { BucketError } from '../domain/errors.js';
 import { retryAfterSeconds } from '../domain/rates.js';
 import type { Principal } from '../domain/principal.js';
-import { gateContext, type Action, type GateContext, type Preconditions } from '../gate/context.js';
+import type { Action } from '../gate/actions.js';
+import { gateContext, type GateContext, type Preconditions } from '../gate/context.js';
 import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { PolicyService } from './policies.js';

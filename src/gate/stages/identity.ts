@@ -4,7 +4,8 @@
  */
 import { threat } from '../../domain/decision.js';
 import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
-import { ACTION_ACCESS, auditScope, GOVERNANCE_ACTIONS } from '../access.js';
+import { auditScope } from '../access.js';
+import { ACTIONS } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { denialReasons, scanRequest } from '../detectors/index.js';
 
@@ -19,10 +20,11 @@ export function identityStage(ctx: GateContext): StageVerdict {
     headerNames: ctx.headerNames ?? [],
   });
   const found = findings.length === 0 ? [] : findings.flatMap((finding) => finding.threats);
-  if (!ACTION_ACCESS[action].includes(principal.kind)) {
+  const rule = ACTIONS[action];
+  if (!rule.kinds.includes(principal.kind)) {
     // Any key reaching for governance it does not hold is circumvention: product and ai_agent
     // keys (SPEC §4.2), and executors or auditors on policy or keys (SPEC §9).
-    const threats = GOVERNANCE_ACTIONS.has(action)
+    const threats = rule.governance
       ? [threat('T4', `${principal.kind} key on governance action ${action}`)]
       : [];
     return deny(

@@ -4,28 +4,14 @@
  */
 import { threat } from '../../domain/decision.js';
 import type { Operation } from '../../domain/policy.js';
-import { ALLOW, deny, type Action, type GateContext, type StageVerdict } from '../context.js';
-
-const READ_ACTIONS: ReadonlySet<Action> = new Set([
-  'artifact.read',
-  'artifact.head',
-  'artifact.versions',
-  'artifact.list',
-]);
-
-/** Actions whose decision needs the target's current state (existence, version). */
-export const TARGET_ACTIONS: ReadonlySet<Action> = new Set([
-  'artifact.write',
-  'artifact.delete',
-  'artifact.restore',
-]);
+import { ACTIONS } from '../actions.js';
+import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 
 /** The class operation an artifact action amounts to (restore undoes a DELETE and needs D). */
 export function classOperationOf(ctx: GateContext): Operation | null {
-  if (READ_ACTIONS.has(ctx.action)) return 'READ';
-  if (ctx.action === 'artifact.delete' || ctx.action === 'artifact.restore') return 'DELETE';
-  if (ctx.action === 'artifact.write') return ctx.target?.head ? 'UPDATE' : 'CREATE';
-  return null;
+  const operation = ACTIONS[ctx.action].classOperation;
+  if (operation !== 'CREATE|UPDATE') return operation;
+  return ctx.target?.head ? 'UPDATE' : 'CREATE';
 }
 
 /**

@@ -6,20 +6,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
-import type { Operation } from '../../domain/policy.js';
 import { PRODUCT_SCOPED_KINDS, type Principal } from '../../domain/principal.js';
-import type { Action, TargetState } from '../../gate/context.js';
+import { ACTION_FOR_OPERATION } from '../../gate/actions.js';
+import type { TargetState } from '../../gate/context.js';
 import { acceptedMediaTypes } from '../../gate/stages/content.js';
 import { readOperation } from '../gate-input.js';
 import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
-
-const ACTION_OF: Record<Operation, Action> = {
-  CREATE: 'artifact.write',
-  UPDATE: 'artifact.write',
-  READ: 'artifact.read',
-  DELETE: 'artifact.delete',
-};
 
 /** A stand-in head for the dry run of UPDATE and DELETE: the name exists, live. */
 function existingHead(product: string, classId: string): ArtifactVersion {
@@ -91,7 +84,7 @@ export const gateRoutes =
         };
         const ctx = authorizer.context(
           { requestId: request.id, principal },
-          ACTION_OF[proposal.operationType],
+          ACTION_FOR_OPERATION[proposal.operationType],
           {
             product: proposal.product ?? product,
             class: proposal.artifactClass,
