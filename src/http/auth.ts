@@ -6,7 +6,6 @@ import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { BRUTE_FORCE } from '../domain/threats.js';
-import { ACTIONS } from '../gate/actions.js';
 import type { Authorizer } from '../services/authorize.js';
 import type { KeyService } from '../services/keys.js';
 import type { ThreatService } from '../services/threats.js';
@@ -102,12 +101,10 @@ export function authenticate(
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
-      // A change's allow entry is appended by its store, in the change's own transaction (SPEC §6).
-      const defer = ACTIONS[config.action].effect === 'change';
-      const { decision } = await authorizer.action(requestInfo(request), config.action, { defer });
+      const { decision, pending } = await authorizer.action(requestInfo(request), config.action);
       request.decision = decision;
-      if (defer)
-        request.changeEntry = { draft: { decision, requestId: request.id }, receipt: null };
+      // A change's allow entry, for its store to append in the change's own transaction (SPEC §6).
+      request.changeEntry = pending;
     }
   };
 }

@@ -9,7 +9,7 @@ import type { Bucket } from '../../bucket.js';
 import type { AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
-import type { WriteResult } from '../../services/artifacts.js';
+import type { WriteResult } from '../../services/artifacts/index.js';
 import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
