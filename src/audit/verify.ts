@@ -4,17 +4,15 @@
  * the entries that allowed them. Pure: entries, checkpoints and versions come from the caller, in
  * one pass, so a log of any length verifies in O(n) time and O(log n) memory for the tree.
  */
-import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { ArtifactVersion } from '../domain/artifact.js';
+import { EMPTY_SHA256 } from '../domain/sha256.js';
 import { CompactRange, decompose } from './compact.js';
 import { NoteError, openNote, parseCheckpointBody, type NoteVerifier } from './note.js';
 import { HASH_SIZE, leafHash as leafHashOf } from './rfc6962.js';
 
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
-/** SHA-256 of zero bytes: the recorded digest of a tombstone. */
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
 const DEFAULT_MAX_PROBLEMS = 100;
 const PROGRESS_EVERY = 4096;
 

@@ -14,7 +14,7 @@ import {
   parseVerifierKey,
   type NoteVerifier,
 } from '../audit/note.js';
-import { HEX_HASH } from '../audit/rfc6962.js';
+import { SHA256_HEX } from '../domain/sha256.js';
 import { loadSigningKey, SigningKeyError } from '../audit/signing-key.js';
 import {
   verifyAuditLog,
@@ -239,7 +239,7 @@ async function readHeader(file: string): Promise<ExportHeader> {
     from > to ||
     typeof origin !== 'string' ||
     !Array.isArray(frontier) ||
-    !frontier.every((hash) => typeof hash === 'string' && HEX_HASH.test(hash))
+    !frontier.every((hash) => typeof hash === 'string' && SHA256_HEX.test(hash))
   ) {
     throw new CliError(`${file}: the first line is not a valid export header`);
   }
@@ -276,7 +276,7 @@ async function readFinalCheckpoint(
     !isSize(size) ||
     typeof note !== 'string' ||
     typeof rootHash !== 'string' ||
-    !HEX_HASH.test(rootHash)
+    !SHA256_HEX.test(rootHash)
   ) {
     malformed('the export does not end with a checkpoint line (incomplete file?)');
     return null;
@@ -315,7 +315,7 @@ async function* exportEntries(
       !isSize(index) ||
       typeof canonical !== 'string' ||
       typeof leafHash !== 'string' ||
-      !HEX_HASH.test(leafHash)
+      !SHA256_HEX.test(leafHash)
     ) {
       malformed(`line ${lineNumber}: not an entry line`);
       continue;

@@ -1,7 +1,7 @@
 /** What the gate decides on: the request context every route builds (SPEC §4.1). */
 import type { ArtifactVersion } from '../domain/artifact.js';
 import type { Reason, Threat } from '../domain/decision.js';
-import type { ErrorCode } from '../domain/errors.js';
+import { ERRORS, type ErrorCode } from '../domain/errors.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
@@ -113,11 +113,7 @@ export interface StageVerdict {
 
 export const ALLOW: StageVerdict = Object.freeze({});
 
-export function deny(
-  status: number,
-  code: ErrorCode,
-  reasons: Reason[],
-  threats: Threat[] = [],
-): StageVerdict {
-  return { deny: { status, code, reasons }, threats };
+/** A denial answered with `code`, at the catalogue's status for it (domain/errors.ts). */
+export function deny(code: ErrorCode, reasons: Reason[], threats: Threat[] = []): StageVerdict {
+  return { deny: { status: ERRORS[code].status, code, reasons }, threats };
 }

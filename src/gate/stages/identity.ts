@@ -28,7 +28,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
       ? [threat('T4', `${principal.kind} key on governance action ${action}`)]
       : [];
     return deny(
-      403,
       'forbidden',
       [{ rule: 'action_access', message: `${principal.kind} keys may not perform ${action}` }],
       [...threats, ...found],
@@ -37,7 +36,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
   if (action === 'audit.export' && auditScope(principal) !== undefined) {
     // An export is the whole log, to verify offline; a namespace key sees only its own entries.
     return deny(
-      403,
       'forbidden',
       [
         {
@@ -51,7 +49,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
   if (scoped && ctx.product !== null && ctx.product !== ownProduct) {
     // Refused before any lookup: the answer is the same whether or not the target exists.
     return deny(
-      403,
       'forbidden',
       [{ rule: 'product_isolation', message: `this key acts only on product "${ownProduct}"` }],
       [
@@ -62,6 +59,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
   }
   if (findings.length === 0) return ALLOW;
   const reasons = denialReasons(findings);
-  if (reasons.length > 0) return deny(403, 'forbidden', reasons, found);
+  if (reasons.length > 0) return deny('forbidden', reasons, found);
   return { threats: found };
 }

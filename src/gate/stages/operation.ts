@@ -26,7 +26,7 @@ function unchangedReplay(ctx: GateContext, operation: Operation): StageVerdict |
     return null;
   }
   if (ctx.sha256Claim === null || ctx.sha256Claim !== head.sha256) return null;
-  return deny(403, 'forbidden', [
+  return deny('forbidden', [
     {
       rule: 'write_once_unchanged',
       message:
@@ -42,7 +42,7 @@ export function operationStage(ctx: GateContext): StageVerdict {
   const document = ctx.policy.document;
   const writes = operation !== 'READ';
   if (writes && document.products[ctx.product]?.readOnly) {
-    return deny(403, 'forbidden', [
+    return deny('forbidden', [
       { rule: 'product_read_only', message: `product "${ctx.product}" is read-only` },
     ]);
   }
@@ -50,7 +50,6 @@ export function operationStage(ctx: GateContext): StageVerdict {
   if (!classRule) return { operation };
   if (ctx.principal.kind === 'ai_agent' && operation !== 'CREATE' && operation !== 'READ') {
     return deny(
-      403,
       'forbidden',
       [{ rule: 'ai_write_only', message: 'ai_agent keys may only CREATE and READ' }],
       [threat('T3', `ai_agent ${operation} of ${ctx.class}/${ctx.name ?? ''}`)],
@@ -68,7 +67,6 @@ export function operationStage(ctx: GateContext): StageVerdict {
             ? [threat('T3', 'write to the audit log')]
             : [];
     return deny(
-      403,
       'forbidden',
       [
         {
@@ -82,13 +80,13 @@ export function operationStage(ctx: GateContext): StageVerdict {
   if (ctx.action === 'artifact.write') {
     const head = ctx.target?.head ?? null;
     if (ctx.preconditions.ifNoneMatch && head && !head.tombstone) {
-      return deny(412, 'already_exists', [
+      return deny('already_exists', [
         { rule: 'if_none_match', message: `version ${head.version} exists (If-None-Match: *)` },
       ]);
     }
     const expected = ctx.preconditions.ifVersion;
     if (expected !== null && (head?.version ?? 0) !== expected) {
-      return deny(409, 'version_conflict', [
+      return deny('version_conflict', [
         {
           rule: 'if_version',
           message: `current version is ${head?.version ?? 0}, not ${expected}`,
