@@ -168,7 +168,6 @@ export const artifactRoutes =
         if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
           throw new BucketError('invalid_request', 'PUT supports only If-None-Match: *');
         }
-        // Hex digits in either case; the claim is compared in lower case.
         const sha256Claim = singleHeader(request, 'x-bucket-sha256')?.trim().toLowerCase();
         if (sha256Claim !== undefined && !SHA256_HEX.test(sha256Claim)) {
           throw new BucketError('invalid_request', 'x-bucket-sha256 must be 64 hex digits');
