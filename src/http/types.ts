@@ -13,9 +13,9 @@ declare module 'fastify' {
     principal: Principal | null;
     decision: Decision | null;
     /**
-     * The allow entry of a governance change (an action whose effect is `change`, gate/actions.ts), not yet recorded:
-     * the store appends it in the change's transaction; otherwise it is recorded before the
-     * answer, or replaced by a failure entry when the request fails.
+     * The pending allow entry of a governance change (an action whose effect is `change` in
+     * gate/actions.ts): the store appends it in the change's transaction; otherwise it is
+     * recorded before the answer, or replaced by a failure entry when the request fails.
      */
     changeEntry: ChangeEntry | null;
   }
