@@ -12,6 +12,7 @@ import { Gate } from '../../src/gate/decide.js';
 import { ArtifactService } from '../../src/services/artifacts/index.js';
 import type { PutArtifactRequest } from '../../src/services/artifacts/write.js';
 import { Authorizer } from '../../src/services/authorize.js';
+import { IntegrationService } from '../../src/services/integrations.js';
 import { AuditLedger, type RateRefusalSecond } from '../../src/services/ledger.js';
 import { PolicyService } from '../../src/services/policies.js';
 import { FileBlobStore } from '../../src/storage/fs/blobs.js';
@@ -21,7 +22,10 @@ import { SqliteMetadataStore } from '../../src/storage/sqlite/metadata.js';
 export interface ServiceRig {
   readonly store: SqliteMetadataStore;
   readonly blobs: FileBlobStore;
+  readonly limiter: MemoryLimiter;
   readonly policies: PolicyService;
+  /** Integrations as the authorizer sees them (stage 2). */
+  readonly integrations: IntegrationService;
   readonly ledger: AuditLedger;
   readonly authorizer: Authorizer;
   readonly artifacts: ArtifactService;
@@ -65,7 +69,18 @@ export async function serviceRig(): Promise<ServiceRig> {
   const ledger = new AuditLedger(store, {
     onRateRefusals: async (seconds) => void refusals.push(...seconds),
   });
-  const authorizer = new Authorizer(new Gate(), policies, undefined, ledger);
+  const integrations = new IntegrationService(store, policies);
+  await integrations.init();
+  const authorizer = new Authorizer(
+    new Gate(),
+    policies,
+    {
+      integrationOf: (id) => integrations.lookup(id),
+      isSuspended: () => false,
+      observe: () => undefined,
+    },
+    ledger,
+  );
   const artifacts = new ArtifactService(store, blobs, limiter, policies, authorizer, {
     inlineMaxBytes: 64 * 1024,
     ledger,
@@ -73,7 +88,9 @@ export async function serviceRig(): Promise<ServiceRig> {
   return {
     store,
     blobs,
+    limiter,
     policies,
+    integrations,
     ledger,
     authorizer,
     artifacts,
