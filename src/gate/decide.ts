@@ -151,19 +151,20 @@ export class Gate {
    * The outcome carries what the body phase of the same request needs (HeaderVerdict).
    */
   async decide(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
+    // The context decided on: `ctx`, then, once looked up, a copy of it with the target.
+    let decided = ctx;
     try {
       const threats: Threat[] = [];
       const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
       if (early.deny) return this.outcome(ctx, early, threats, null, NO_THREATS);
       const earlyThreats = threats.length === 0 ? NO_THREATS : threats.slice();
-      let decided = ctx;
       if (ctx.target === undefined && loadTarget && ACTIONS[ctx.action].needsTarget) {
         const target = await this.lookups.within(loadTarget(), 'target lookup');
         decided = withTargetAndContent(ctx, target, ctx.content);
       }
       return this.decideAfterLookup(decided, threats, earlyThreats);
     } catch (error) {
-      return this.failClosed(ctx, error);
+      return this.failClosed(decided, error);
     }
   }
 
