@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { configFromEnv } from '../src/config.js';
-import type { GateContext } from '../src/gate/context.js';
+import { withTargetAndContent, type GateContext } from '../src/gate/context.js';
 import { Gate, type GateOutcome, type TargetLoader } from '../src/gate/decide.js';
 import { bodyLimitOf } from '../src/gate/stages/limits.js';
-import { classOperationOf, TARGET_ACTIONS } from '../src/gate/stages/operation.js';
+import { ACTIONS } from '../src/gate/actions.js';
+import { classOperationOf } from '../src/gate/stages/operation.js';
 import { startServer } from '../src/server.js';
 
 /**
@@ -19,29 +20,42 @@ import { startServer } from '../src/server.js';
  */
 export class NoopGate extends Gate {
   override async decide(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
-    if (ctx.target === undefined && loadTarget && TARGET_ACTIONS.has(ctx.action)) {
-      ctx.target = await loadTarget();
-    }
-    return {
-      decision: {
-        id: randomUUID(),
-        allow: true,
-        status: 200,
-        operation: classOperationOf(ctx) ?? ctx.action,
-        principal: {
-          id: ctx.principal.id,
-          kind: ctx.principal.kind,
-          product: ctx.principal.product,
-        },
-        target: { product: ctx.product, class: ctx.class, name: ctx.name },
-        reasons: [],
-        threats: [],
-        policyVersion: ctx.policy.version,
-      },
-      code: null,
-      bodyLimit: bodyLimitOf(ctx),
-    };
+    const target =
+      ctx.target === undefined && loadTarget && ACTIONS[ctx.action].needsTarget
+        ? await loadTarget()
+        : ctx.target;
+    return allowed(target === ctx.target ? ctx : withTargetAndContent(ctx, target, ctx.content));
   }
+
+  override decideBody(ctx: GateContext): GateOutcome {
+    return allowed(ctx);
+  }
+}
+
+const NO_THREATS: GateOutcome['earlyThreats'] = Object.freeze([]);
+
+function allowed(ctx: GateContext): GateOutcome {
+  return {
+    decision: {
+      id: randomUUID(),
+      allow: true,
+      status: 200,
+      operation: classOperationOf(ctx) ?? ctx.action,
+      principal: {
+        id: ctx.principal.id,
+        kind: ctx.principal.kind,
+        product: ctx.principal.product,
+      },
+      target: { product: ctx.product, class: ctx.class, name: ctx.name },
+      reasons: [],
+      threats: [],
+      policyVersion: ctx.policy.version,
+    },
+    code: null,
+    bodyLimit: bodyLimitOf(ctx),
+    target: ctx.target,
+    earlyThreats: NO_THREATS,
+  };
 }
 
 const config = configFromEnv(process.env);

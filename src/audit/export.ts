@@ -4,7 +4,7 @@
  * checkpoint signed for `to`. Parsing only; reading the file is the caller's.
  */
 import { isJsonObject } from './entry.js';
-import { HEX_HASH } from './rfc6962.js';
+import { SHA256_HEX } from '../domain/sha256.js';
 import type { VerifyCheckpoint } from './verify-checkpoints.js';
 import type { VerifyEntry } from './verify-entries.js';
 
@@ -37,7 +37,9 @@ function isSize(value: unknown): value is number {
 }
 
 function hashOf(value: unknown): Buffer | undefined {
-  return typeof value === 'string' && HEX_HASH.test(value) ? Buffer.from(value, 'hex') : undefined;
+  return typeof value === 'string' && SHA256_HEX.test(value)
+    ? Buffer.from(value, 'hex')
+    : undefined;
 }
 
 export function isCheckpointLine(line: ExportLine): boolean {

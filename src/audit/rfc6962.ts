@@ -3,9 +3,6 @@ import { hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
-/** A hash as the API and exports write it: 64 lower-case hex digits. */
-export const HEX_HASH = /^[0-9a-f]{64}$/;
-
 // Distinct prefixes stop a leaf from being passed off as an interior node (second-preimage attack).
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;

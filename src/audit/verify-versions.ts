@@ -2,13 +2,10 @@
  * Stored artifact versions checked against the audit log (SPEC §6): each version's content against
  * its recorded digest, and each version against the one allowed write entry that claims it.
  */
-import { createHash } from 'node:crypto';
 import type { ArtifactVersion } from '../domain/artifact.js';
+import { EMPTY_SHA256 } from '../domain/sha256.js';
 import { isJsonObject } from './entry.js';
 import type { Problems } from './verify-report.js';
-
-/** SHA-256 of zero bytes: the recorded digest of a tombstone. */
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
 export interface VerifyVersion {
   readonly version: ArtifactVersion;

@@ -11,7 +11,8 @@
 import { rename, readFile, rm, writeFile } from 'node:fs/promises';
 import { parseCheckpointBody, openNote, NoteError, type NoteVerifier } from '../audit/note.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../audit/proof.js';
-import { HEX_HASH, leafHash } from '../audit/rfc6962.js';
+import { leafHash } from '../audit/rfc6962.js';
+import { SHA256_HEX } from '../domain/sha256.js';
 import { ServerError, type BucketClient } from './client.js';
 import { CliError, UsageError } from './errors.js';
 
@@ -61,7 +62,7 @@ interface EntryAnswer {
 function hashes(hex: unknown, what: string): Buffer[] {
   if (!Array.isArray(hex)) throw new ProofFailure(`the server's ${what} is not a list of hashes`);
   return hex.map((h: unknown) => {
-    if (typeof h !== 'string' || !HEX_HASH.test(h)) {
+    if (typeof h !== 'string' || !SHA256_HEX.test(h)) {
       throw new ProofFailure(`the ${what} holds a malformed hash: ${String(h)}`);
     }
     return Buffer.from(h, 'hex');
@@ -95,7 +96,7 @@ function failed(error: unknown, what: string): never {
 }
 
 export async function prove(client: BucketClient, request: ProveRequest): Promise<ProveReport> {
-  if (request.leafHash !== undefined && !HEX_HASH.test(request.leafHash)) {
+  if (request.leafHash !== undefined && !SHA256_HEX.test(request.leafHash)) {
     throw new UsageError('--leaf-hash is the 64 hex digits of a receipt’s audit.leafHash');
   }
   if (request.leafHash !== undefined && request.index === undefined) {

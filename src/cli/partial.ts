@@ -7,7 +7,7 @@ import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { HEX_HASH } from '../audit/rfc6962.js';
+import { SHA256_HEX } from '../domain/sha256.js';
 
 export interface PartialFile {
   readonly path: string;
@@ -31,7 +31,7 @@ export async function findPartials(output: string): Promise<PartialFile[]> {
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith(SUFFIX)) continue;
     const sha256 = name.slice(prefix.length, -SUFFIX.length);
-    if (!HEX_HASH.test(sha256)) continue;
+    if (!SHA256_HEX.test(sha256)) continue;
     const path = join(dirname(output), name);
     const stats = await lstat(path).catch(() => null);
     if (stats?.isFile()) found.push({ path, sha256, size: stats.size });

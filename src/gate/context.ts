@@ -1,42 +1,13 @@
 /** What the gate decides on: the request context every route builds (SPEC §4.1). */
 import type { ArtifactVersion } from '../domain/artifact.js';
 import type { Reason, Threat } from '../domain/decision.js';
-import type { ErrorCode } from '../domain/errors.js';
+import { ERRORS, type ErrorCode } from '../domain/errors.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
 import type { UsageFacts } from '../domain/usage.js';
 import type { RateVerdict } from '../domain/rates.js';
-
-/** Every gated action. Artifact actions map onto the class operations C/R/U/D. */
-export const ACTIONS = [
-  'artifact.write',
-  'artifact.read',
-  'artifact.head',
-  'artifact.versions',
-  'artifact.list',
-  'artifact.delete',
-  'artifact.restore',
-  'keys.create',
-  'keys.list',
-  'keys.revoke',
-  'policy.update',
-  'policy.versions',
-  'policy.read',
-  // Integrations and the seed's gate endpoints (SPEC §4.2), threats and suspension (SPEC §5).
-  'integrations.validate',
-  'integrations.list',
-  'integrations.read',
-  'integrations.revoke',
-  'gate.validate_operation',
-  'gate.read',
-  'threats.read',
-  'keys.reinstate',
-  // The audit log (SPEC §6): entries, proofs and checkpoints; the export of the whole log.
-  'audit.read',
-  'audit.export',
-] as const;
-export type Action = (typeof ACTIONS)[number];
+import type { Action } from './actions.js';
 
 /** What stage 4 knows of the target after stages 1–3 allowed looking it up. */
 export interface TargetState {
@@ -76,8 +47,11 @@ export interface GateContext {
   readonly preconditions: Preconditions;
   /** The client's `x-bucket-sha256`, a claim checked against the received bytes. */
   readonly sha256Claim: string | null;
-  /** Set once stage 4 looked the target up (or by the caller on a second, body-phase decision). */
-  target?: TargetState;
+  /**
+   * The target's state: set on the context the gate decides stages 4–6 on once it looked the
+   * target up, and on the body-phase context of a write (`withTargetAndContent`).
+   */
+  readonly target?: TargetState;
   /** Present on the body-phase decision of a write, once the body has been received. */
   readonly content?: ReceivedContent;
   /** Whether the limiter granted a write slot for this request (writes only). */
@@ -91,25 +65,19 @@ export interface GateContext {
    * names none or it does not exist); stage 2 decides on it.
    */
   readonly integration?: IntegrationRecord | null;
-  /**
-   * Set by `decide` once stages 1–3 allowed this context: the threats they found. Stages 1–3 read
-   * only what a request says before its body (the key, the action, the address, meta, query and
-   * header names), so the body-phase context of the same request — `gateContext(ctx, target,
-   * content)`, which carries this over — is decided from stage 4 on with these threats.
-   */
-  earlyThreats?: readonly Threat[];
 }
 
 /**
- * A context with every field of GateContext present, in one order; `target` and `content` replace
- * those of `c` (the body-phase decision of a write). Contexts are built on every
- * request and read by every stage: built field by field, they all share one hidden class, where
- * spreads of differently shaped objects made V8 fall back to its slow property paths.
+ * A copy of `c` with the target's state and the received content: the context stages 4–6 decide
+ * on once the target is known (and, for the body phase of a write, the body received). Contexts
+ * are built on every request and read by every stage: built field by field, in the order of
+ * `Authorizer.context`, they all share one hidden class, where spreads of differently shaped
+ * objects made V8 fall back to its slow property paths.
  */
-export function gateContext(
+export function withTargetAndContent(
   c: GateContext,
-  target: TargetState | undefined = c.target,
-  content: ReceivedContent | undefined = c.content,
+  target: TargetState | undefined,
+  content: ReceivedContent | undefined,
 ): GateContext {
   return {
     requestId: c.requestId,
@@ -132,7 +100,6 @@ export function gateContext(
     usage: c.usage,
     rate: c.rate,
     integration: c.integration,
-    earlyThreats: c.earlyThreats,
   };
 }
 
@@ -146,11 +113,7 @@ export interface StageVerdict {
 
 export const ALLOW: StageVerdict = Object.freeze({});
 
-export function deny(
-  status: number,
-  code: ErrorCode,
-  reasons: Reason[],
-  threats: Threat[] = [],
-): StageVerdict {
-  return { deny: { status, code, reasons }, threats };
+/** A denial answered with `code`, at the catalogue's status for it (domain/errors.ts). */
+export function deny(code: ErrorCode, reasons: Reason[], threats: Threat[] = []): StageVerdict {
+  return { deny: { status: ERRORS[code].status, code, reasons }, threats };
 }

@@ -7,13 +7,19 @@ import { randomUUID } from 'node:crypto';
 import type { Decision, Reason, Threat } from '../domain/decision.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { Operation } from '../domain/policy.js';
-import type { GateContext, StageVerdict, TargetState } from './context.js';
+import { ACTIONS } from './actions.js';
+import {
+  withTargetAndContent,
+  type GateContext,
+  type StageVerdict,
+  type TargetState,
+} from './context.js';
 import { admissionStage } from './stages/admission.js';
 import { contentStage } from './stages/content.js';
 import { identityStage } from './stages/identity.js';
 import { integrationStage } from './stages/integration.js';
 import { bodyLimitOf, limitsStage } from './stages/limits.js';
-import { classOperationOf, operationStage, TARGET_ACTIONS } from './stages/operation.js';
+import { classOperationOf, operationStage } from './stages/operation.js';
 
 export type Stage = (ctx: GateContext) => StageVerdict;
 
@@ -29,13 +35,27 @@ export const STAGES_AFTER_LOOKUP: readonly [string, Stage][] = [
   ['limits', limitsStage],
 ];
 
-export interface GateOutcome {
+/**
+ * What the header phase of a request established, which its body phase decides from: the target
+ * as looked up, and the threats stages 1–3 found. Stages 1–3 read only what a request says before
+ * its body (the key, the action, the address, meta, query and header names), so the body phase
+ * runs from stage 4 on, with these threats.
+ */
+export interface HeaderVerdict {
+  /** The target's state the decision was made against (undefined when it needed none). */
+  readonly target: TargetState | undefined;
+  readonly earlyThreats: readonly Threat[];
+}
+
+export interface GateOutcome extends HeaderVerdict {
   readonly decision: Decision;
   /** The error code to answer with when denied. */
   readonly code: ErrorCode | null;
   /** For writes: the most bytes the body may have. */
   readonly bodyLimit: number | null;
 }
+
+const NO_THREATS: readonly Threat[] = Object.freeze([]);
 
 export type TargetLoader = () => Promise<TargetState>;
 
@@ -128,27 +148,48 @@ export class Gate {
   /**
    * Decides `ctx`. `loadTarget` is called only for actions that need the target and only after
    * stages 1–3 allowed, so that nothing about a target leaks to a caller not allowed to know it.
+   * The outcome carries what the body phase of the same request needs (HeaderVerdict).
    */
   async decide(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
+    // The context decided on: `ctx`, then, once looked up, a copy of it with the target.
+    let decided = ctx;
     try {
       const threats: Threat[] = [];
-      let operation: Operation | null = null;
-      if (ctx.earlyThreats !== undefined) {
-        // The body phase of a request whose headers stages 1–3 allowed (see GateContext).
-        threats.push(...ctx.earlyThreats);
-      } else {
-        const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
-        if (early.deny) return this.outcome(ctx, early, threats, null);
-        ctx.earlyThreats = threats.slice();
+      const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
+      if (early.deny) return this.outcome(ctx, early, threats, null, NO_THREATS);
+      const earlyThreats = threats.length === 0 ? NO_THREATS : threats.slice();
+      if (ctx.target === undefined && loadTarget && ACTIONS[ctx.action].needsTarget) {
+        const target = await this.lookups.within(loadTarget(), 'target lookup');
+        decided = withTargetAndContent(ctx, target, ctx.content);
       }
-      if (ctx.target === undefined && loadTarget && TARGET_ACTIONS.has(ctx.action)) {
-        ctx.target = await this.lookups.within(loadTarget(), 'target lookup');
-      }
-      const late = this.run(STAGES_AFTER_LOOKUP, ctx, threats, (op) => (operation = op));
-      return this.outcome(ctx, late, threats, operation);
+      return this.decideAfterLookup(decided, threats, earlyThreats);
+    } catch (error) {
+      return this.failClosed(decided, error);
+    }
+  }
+
+  /**
+   * Decides the body phase of a request whose header phase allowed: stages 4–6 on `ctx` (the
+   * header context with the target and the received content), with the threats stages 1–3 found.
+   */
+  decideBody(ctx: GateContext, header: HeaderVerdict): GateOutcome {
+    try {
+      const threats: Threat[] = [];
+      threats.push(...header.earlyThreats);
+      return this.decideAfterLookup(ctx, threats, header.earlyThreats);
     } catch (error) {
       return this.failClosed(ctx, error);
     }
+  }
+
+  private decideAfterLookup(
+    ctx: GateContext,
+    threats: Threat[],
+    earlyThreats: readonly Threat[],
+  ): GateOutcome {
+    let operation: Operation | null = null;
+    const late = this.run(STAGES_AFTER_LOOKUP, ctx, threats, (op) => (operation = op));
+    return this.outcome(ctx, late, threats, operation, earlyThreats);
   }
 
   private run(
@@ -172,10 +213,11 @@ export class Gate {
     verdict: StageVerdict,
     threats: Threat[],
     operation: Operation | null,
+    earlyThreats: readonly Threat[],
   ): GateOutcome {
     const denial = verdict.deny;
     return {
-      decision: this.record(
+      decision: this.decisionRecord(
         ctx,
         !denial,
         denial?.status ?? 200,
@@ -185,13 +227,15 @@ export class Gate {
       ),
       code: denial?.code ?? null,
       bodyLimit: bodyLimitOf(ctx),
+      target: ctx.target,
+      earlyThreats,
     };
   }
 
   private failClosed(ctx: GateContext, error: unknown): GateOutcome {
     const message = error instanceof Error ? error.message : String(error);
     return {
-      decision: this.record(
+      decision: this.decisionRecord(
         ctx,
         false,
         503,
@@ -201,10 +245,13 @@ export class Gate {
       ),
       code: 'gate_unavailable',
       bodyLimit: null,
+      target: undefined,
+      earlyThreats: NO_THREATS,
     };
   }
 
-  private record(
+  /** The decision record of SPEC §4.3 (the ledger records it; this only builds it). */
+  private decisionRecord(
     ctx: GateContext,
     allow: boolean,
     status: number,

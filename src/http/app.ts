@@ -12,9 +12,8 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
-import { BucketError } from '../domain/errors.js';
 import { assertGateBinding, authenticate, bindingOf, type GateBinding } from './auth.js';
-import { errorBody, sendError } from './errors.js';
+import { answerFor, errorBody, sendError } from './errors.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
 import { gateRoutes } from './routes/gate.js';
@@ -72,7 +71,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     'onRequest',
     authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats),
   );
-  // A governance change whose store did not record its allow entry changed nothing (a rejected
+  // A governance change whose store did not append its allow entry changed nothing (a rejected
   // or repeated proposal, a key that was not suspended): the decision is recorded before the
   // answer all the same.
   app.addHook('onSend', (request, _reply, payload, done) => {
@@ -81,7 +80,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     if (!entry || entry.receipt !== null) return done(null, payload);
     // Once, whatever happens: a failure below answers an error, which passes here again.
     request.changeEntry = null;
-    bucket.audit.record(entry.draft).then(
+    bucket.ledger.record(entry.draft).then(
       (receipt) => {
         entry.receipt = receipt;
         done(null, payload);
@@ -125,7 +124,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   app.setErrorHandler(async (error, request, reply) => {
-    await recordActionFailure(bucket, request, error);
+    await recordFailureAfterAllow(bucket, request, error);
     return sendError(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -153,31 +152,19 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
 
 /**
  * A route the gate allowed for its action, then failed (a key that does not exist, a policy that
- * does not validate): its allow entry is followed by the failure, so the log never reads as if
- * the change happened (SPEC §6). Denials carry their decision and are already recorded.
+ * does not validate): its failure is recorded as it is answered, so the log never reads as if the
+ * change happened (SPEC §6). A change that failed records its failure instead of its pending allow
+ * entry. Denials carry their decision and are already recorded.
  */
-async function recordActionFailure(
+async function recordFailureAfterAllow(
   bucket: Bucket,
   request: FastifyRequest,
   error: unknown,
 ): Promise<void> {
   const allowed = request.decision;
   if (!allowed?.allow || request.routeOptions.config.action === undefined) return;
-  if (error instanceof BucketError && error.decision) return;
-  // A change that failed records its failure instead of its allow entry (see the onSend hook).
-  const entry = request.changeEntry;
-  if (entry?.receipt === null) request.changeEntry = null;
-  const failure =
-    error instanceof BucketError
-      ? { status: error.status, code: error.code, message: error.message }
-      : {
-          status: (error as { statusCode?: number }).statusCode ?? 500,
-          code: 'request_failed',
-          message: 'the request failed after it was allowed',
-        };
-  try {
-    await bucket.audit.recordFailure(allowed, request.id, failure);
-  } catch {
-    // The answer is the original error; a failing store shows on /health.
-  }
+  const answer = answerFor(error);
+  if (answer.decision) return;
+  request.changeEntry = null;
+  await bucket.ledger.recordFailure(allowed, request.id, answer);
 }

@@ -14,19 +14,6 @@ import { requestInfo } from './request.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/**
- * Actions that change governance state (keys, policy, integrations, suspensions): their allow
- * entry is appended by the store in the change's own transaction (SPEC §6), not when decided.
- */
-export const CHANGE_ACTIONS: ReadonlySet<string> = new Set([
-  'keys.create',
-  'keys.revoke',
-  'keys.reinstate',
-  'policy.update',
-  'integrations.validate',
-  'integrations.revoke',
-]);
-
 /** Throws at start-up for a route that is not bound to the gate: there is no side door. */
 export function assertGateBinding(route: RouteOptions): void {
   const config = route.config ?? {};
@@ -114,11 +101,10 @@ export function authenticate(
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
-      const defer = CHANGE_ACTIONS.has(config.action);
-      const { decision } = await authorizer.action(requestInfo(request), config.action, { defer });
+      const { decision, pending } = await authorizer.action(requestInfo(request), config.action);
       request.decision = decision;
-      if (defer)
-        request.changeEntry = { draft: { decision, requestId: request.id }, receipt: null };
+      // A change's allow entry, for its store to append in the change's own transaction (SPEC §6).
+      request.changeEntry = pending;
     }
   };
 }

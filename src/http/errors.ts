@@ -42,17 +42,21 @@ function fromFastify(error: FastifyError): BucketError {
   return new BucketError('internal_error', ERRORS.internal_error.message);
 }
 
+/** The catalogue error a request answers with when it fails with `error`. */
+export function answerFor(error: unknown): BucketError {
+  return error instanceof BucketError
+    ? error
+    : error instanceof DurabilityError
+      ? new BucketError('storage_unavailable', ERRORS.storage_unavailable.message)
+      : fromFastify(error as FastifyError);
+}
+
 export function sendError(
   error: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const bucketError =
-    error instanceof BucketError
-      ? error
-      : error instanceof DurabilityError
-        ? new BucketError('storage_unavailable', ERRORS.storage_unavailable.message)
-        : fromFastify(error as FastifyError);
+  const bucketError = answerFor(error);
   if (!(error instanceof BucketError) && bucketError.status >= 500) {
     request.log.error({ err: error }, 'unhandled error');
   }

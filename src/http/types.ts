@@ -1,7 +1,7 @@
 /** Fastify type augmentation: the authenticated principal and the gate decision of a request. */
 import type { Decision } from '../domain/decision.js';
 import type { Principal } from '../domain/principal.js';
-import type { Action } from '../gate/context.js';
+import type { Action } from '../gate/actions.js';
 import type { ChangeEntry } from '../storage/ports.js';
 
 declare module 'fastify' {
@@ -13,9 +13,9 @@ declare module 'fastify' {
     principal: Principal | null;
     decision: Decision | null;
     /**
-     * The allow entry of a governance change (see CHANGE_ACTIONS in auth.ts), not yet recorded:
-     * the store appends it in the change's transaction; otherwise it is recorded before the
-     * answer, or replaced by a failure entry when the request fails.
+     * The pending allow entry of a governance change (an action whose effect is `change` in
+     * gate/actions.ts): the store appends it in the change's transaction; otherwise it is
+     * recorded before the answer, or replaced by a failure entry when the request fails.
      */
     changeEntry: ChangeEntry | null;
   }

@@ -1,14 +1,12 @@
 /**
- * The audit log as a use case (SPEC §6): recording decisions (429s aggregated per principal per
- * second), issuing signed checkpoints, and answering entries, proofs and exports to the principals
- * allowed to see them.
+ * The audit log as a use case (SPEC §6): issuing signed checkpoints, and answering entries, proofs
+ * and exports to the principals allowed to see them. Decisions are recorded by the ledger
+ * (ledger.ts).
  */
 import { decompose } from '../audit/compact.js';
-import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
-import { failureOf, parseEntry } from '../audit/entry.js';
+import { parseEntry } from '../audit/entry.js';
 import { checkpointBody, encodeVerifierKey, signNote, type NoteSigner } from '../audit/note.js';
 import { consistencyPlan, inclusionPlan, rootPlan } from '../audit/proof.js';
-import type { Decision, Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { auditScope } from '../gate/access.js';
 import type { Principal } from '../domain/principal.js';
@@ -32,18 +30,8 @@ export const AUDIT_SCAN_WINDOW = 20_000;
 export interface AuditServiceOptions {
   readonly origin: string;
   readonly signer: NoteSigner;
-  /** Told of each second's aggregated rate refusals once their entries are stored (T5). */
-  readonly onRateRefusals?: (refusals: readonly RateRefusalSecond[]) => Promise<void>;
   /** Entries a query without an indexed filter reads at most (default AUDIT_SCAN_WINDOW). */
   readonly scanWindow?: number;
-}
-
-/** The 429s of one principal in one second: the first refusal's draft and how many there were. */
-export interface RateRefusalSecond {
-  readonly draft: AuditDraft;
-  readonly count: number;
-  /** Unix time in seconds. */
-  readonly second: number;
 }
 
 export interface EntryView {
@@ -60,12 +48,6 @@ export interface CheckpointView {
   readonly note: string;
 }
 
-interface Aggregate {
-  draft: AuditDraft;
-  count: number;
-  second: number;
-}
-
 function visible(entry: StoredAuditEntry, scope: string | undefined): boolean {
   if (scope === undefined) return true;
   const parsed = parseEntry(entry.canonical);
@@ -73,8 +55,6 @@ function visible(entry: StoredAuditEntry, scope: string | undefined): boolean {
 }
 
 export class AuditService {
-  private readonly aggregates = new Map<string, Aggregate>();
-  private aggregateTimer: NodeJS.Timeout | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
   private issuing: Promise<StoredCheckpoint> | null = null;
   private lastCheckpointSize = -1;
@@ -98,75 +78,11 @@ export class AuditService {
     this.checkpointTimer.unref();
   }
 
-  /** Flushes aggregated 429s and issues a last checkpoint; the store must still be open. */
+  /** Issues a last checkpoint; the store must still be open (and the ledger flushed first). */
   async close(): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = null;
-    await this.flushAggregates();
     await this.checkpointIfGrown();
-  }
-
-  /**
-   * Records a decision. A rate refusal (429) joins its principal's entry for the current second
-   * (SPEC §4.3) and returns null; every other decision is appended before this resolves.
-   */
-  async record(draft: AuditDraft): Promise<AuditReceipt | null> {
-    if (draft.decision.status === 429 && !draft.decision.allow) {
-      this.aggregate(draft);
-      return null;
-    }
-    return this.append(draft);
-  }
-
-  /** A failure after an allowed decision: recorded as what happened, never as a success. */
-  async recordFailure(
-    decision: Decision,
-    requestId: string,
-    failure: { status: number; code: string; message: string; threats?: Threat[] },
-  ): Promise<AuditReceipt> {
-    return this.append({
-      decision: failureOf(decision, failure.status, failure.code, failure.message, failure.threats),
-      requestId,
-    });
-  }
-
-  private async append(draft: AuditDraft): Promise<AuditReceipt> {
-    const [receipt] = await this.metadata.appendAudit([draft]);
-    if (!receipt) throw new Error('the audit store returned no receipt');
-    return receipt;
-  }
-
-  private aggregate(draft: AuditDraft): void {
-    const second = Math.floor(Date.now() / 1000);
-    const key = `${draft.decision.principal.id}\u0000${second}`;
-    const existing = this.aggregates.get(key);
-    if (existing) {
-      existing.count += 1;
-      return;
-    }
-    this.aggregates.set(key, { draft, count: 1, second });
-    if (!this.aggregateTimer) {
-      this.aggregateTimer = setTimeout(
-        () => {
-          this.aggregateTimer = null;
-          this.flushAggregates().catch(() => {
-            // The store is failing; /health says so. The counts of that second are lost with it.
-          });
-        },
-        1000 - (Date.now() % 1000) + 5,
-      );
-      this.aggregateTimer.unref();
-    }
-  }
-
-  private async flushAggregates(): Promise<void> {
-    if (this.aggregateTimer) clearTimeout(this.aggregateTimer);
-    this.aggregateTimer = null;
-    if (this.aggregates.size === 0) return;
-    const seconds = [...this.aggregates.values()];
-    this.aggregates.clear();
-    await this.metadata.appendAudit(seconds.map(({ draft, count }) => ({ ...draft, count })));
-    await this.options.onRateRefusals?.(seconds);
   }
 
   async size(): Promise<number> {

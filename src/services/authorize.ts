@@ -1,28 +1,18 @@
-/** Building gate contexts and turning denials into errors: the one way services consult the gate. */
+/**
+ * The one way services consult the gate: building gate contexts, deciding, handing every decision
+ * to the ledger (SPEC §6), and turning denials into errors.
+ */
+import type { Decision } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { retryAfterSeconds } from '../domain/rates.js';
 import type { Principal } from '../domain/principal.js';
-import { gateContext, type Action, type GateContext, type Preconditions } from '../gate/context.js';
-import type { Gate, GateOutcome, TargetLoader } from '../gate/decide.js';
+import { ACTIONS, type Action } from '../gate/actions.js';
+import type { GateContext, Preconditions } from '../gate/context.js';
+import type { Gate, GateOutcome, HeaderVerdict, TargetLoader } from '../gate/decide.js';
 import type { IntegrationRecord } from '../domain/integration.js';
+import type { ChangeEntry } from '../storage/ports.js';
+import type { AuditLedger } from './ledger.js';
 import type { PolicyService } from './policies.js';
-import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
-
-/** Where decisions are recorded (SPEC §6): the audit service, or nothing in gate-only tests. */
-export interface DecisionRecorder {
-  record(draft: AuditDraft): Promise<AuditReceipt | null>;
-}
-
-export interface RequireOptions {
-  /**
-   * An allowed decision whose entry the caller records itself, in the transaction of the change
-   * it authorizes (an artifact write): only a denial is recorded here.
-   */
-  readonly defer?: boolean;
-}
-
-/** A decision that allowed, with the receipt of its audit entry when one was recorded. */
-export type Authorized = GateOutcome & { readonly receipt: AuditReceipt | null };
 
 /**
  * What the authorizer consults and feeds besides the gate: integrations as they stand, key
@@ -49,12 +39,20 @@ export type ContextFields = Partial<
 const NO_META: Readonly<Record<string, string>> = Object.freeze({});
 const NO_PRECONDITIONS: Preconditions = Object.freeze({ ifNoneMatch: false, ifVersion: null });
 
+/** The decision of a route bound to an action, with the pending entry of an allowed change. */
+export interface ActionDecision {
+  readonly decision: Decision;
+  /** For an action whose effect is `change`: the allow entry its store appends (SPEC §6). */
+  readonly pending: ChangeEntry | null;
+}
+
 export class Authorizer {
   constructor(
     private readonly gate: Gate,
     private readonly policies: PolicyService,
     private readonly observer?: GateObserver,
-    private readonly recorder?: DecisionRecorder,
+    /** Where decisions are recorded: absent only in gate-only tests. */
+    private readonly ledger?: AuditLedger,
   ) {}
 
   /** SPEC §5: a suspended key is refused before anything of its request is decided. */
@@ -70,8 +68,12 @@ export class Authorizer {
     }
   }
 
+  /**
+   * The context of `action` for this request, every field present in one order (the order of
+   * `withTargetAndContent`, gate/context.ts), so that all contexts share one hidden class.
+   */
   context(request: RequestInfo, action: Action, fields: ContextFields = {}): GateContext {
-    return gateContext({
+    return {
       requestId: request.requestId,
       principal: request.principal,
       action,
@@ -95,37 +97,86 @@ export class Authorizer {
         fields.integration !== undefined
           ? fields.integration
           : (this.observer?.integrationOf(request.principal.integrationId) ?? null),
-    });
+    };
   }
 
   /**
-   * Decides `ctx` and records the decision in the audit log (unless deferred); throws the denial
-   * as a BucketError carrying its decision.
+   * Decides `ctx` and records the decision now, allowed or denied; throws a denial as a
+   * BucketError carrying its decision. For what changes nothing, and for checks made beside a
+   * change (a product key's validation for its own product).
    */
-  async require(
-    ctx: GateContext,
-    loadTarget?: TargetLoader,
-    options: RequireOptions = {},
-  ): Promise<Authorized> {
+  async authorize(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
     const outcome = await this.gate.decide(ctx, loadTarget);
-    const stored = this.observer?.observe(ctx, outcome);
-    if (stored) await stored;
-    const { decision } = outcome;
-    const receipt =
-      this.recorder && (!decision.allow || !options.defer)
-        ? await this.recorder.record({ decision, requestId: ctx.requestId })
-        : null;
-    if (!decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
-    return { decision, code: outcome.code, bodyLimit: outcome.bodyLimit, receipt };
+    const concluding = this.conclude(ctx, outcome, true);
+    if (concluding) await concluding;
+    return outcome;
   }
 
-  /** For routes with no target: may this principal perform `action` at all? */
-  async action(
-    request: RequestInfo,
-    action: Action,
-    options: RequireOptions = {},
-  ): Promise<Authorized> {
-    return this.require(this.context(request, action), undefined, options);
+  /**
+   * Decides a change (an artifact write, tombstone or restore): a denial is recorded and thrown;
+   * the allow is not recorded here — the change appends its entry in its own transaction.
+   */
+  async authorizeChange(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
+    const outcome = await this.gate.decide(ctx, loadTarget);
+    const concluding = this.conclude(ctx, outcome, false);
+    if (concluding) await concluding;
+    return outcome;
+  }
+
+  /**
+   * The body phase of a write whose header phase allowed (`header`): stages 4–6 on `ctx`, the
+   * header context with the target and the received content. Recorded like `authorizeChange`.
+   */
+  async authorizeBody(ctx: GateContext, header: HeaderVerdict): Promise<GateOutcome> {
+    const outcome = this.gate.decideBody(ctx, header);
+    const concluding = this.conclude(ctx, outcome, false);
+    if (concluding) await concluding;
+    return outcome;
+  }
+
+  /**
+   * For routes bound to an action (no target): may this principal perform it at all? The allow of
+   * a change is returned pending, for its store to append; any other decision is recorded now.
+   */
+  async action(request: RequestInfo, action: Action): Promise<ActionDecision> {
+    const ctx = this.context(request, action);
+    const outcome = await this.gate.decide(ctx);
+    const change = ACTIONS[action].effect === 'change';
+    const concluding = this.conclude(ctx, outcome, !change);
+    if (concluding) await concluding;
+    const { decision } = outcome;
+    return {
+      decision,
+      pending: change && this.ledger ? this.ledger.pending(decision, request.requestId) : null,
+    };
+  }
+
+  /**
+   * Feeds the observer, records the decision (an allow only when `recordAllow`) and throws a
+   * denial. Returns a promise only when there is something to wait for, so that the common path
+   * of a change — allowed, no threats — stays synchronous.
+   */
+  private conclude(
+    ctx: GateContext,
+    outcome: GateOutcome,
+    recordAllow: boolean,
+  ): Promise<void> | undefined {
+    const stored = this.observer?.observe(ctx, outcome);
+    const recording = this.ledger !== undefined && (!outcome.decision.allow || recordAllow);
+    if (stored === undefined && !recording && outcome.decision.allow) return undefined;
+    return this.concludeAfter(ctx, outcome, stored, recording);
+  }
+
+  private async concludeAfter(
+    ctx: GateContext,
+    outcome: GateOutcome,
+    stored: Promise<void> | undefined,
+    recording: boolean,
+  ): Promise<void> {
+    if (stored) await stored;
+    const { decision } = outcome;
+    if (recording) await this.ledger?.record({ decision, requestId: ctx.requestId });
+    if (!decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
   }
 }
 

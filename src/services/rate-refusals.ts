@@ -5,7 +5,7 @@
  * `sustainedSeconds` consecutive seconds raises one more T5 record, once per episode.
  */
 import { threat } from '../domain/decision.js';
-import type { RateRefusalSecond } from './audit.js';
+import type { RateRefusalSecond } from './ledger.js';
 import type { ThreatService } from './threats.js';
 
 /** Consecutive seconds of 429s that make a refusal episode "sustained". */

@@ -9,7 +9,11 @@ import { createHash } from 'node:crypto';
 import type { IntegrationRecord } from '../../../src/domain/integration.js';
 import type { PolicyVersion } from '../../../src/domain/policy.js';
 import type { Principal } from '../../../src/domain/principal.js';
-import type { GateContext, TargetState } from '../../../src/gate/context.js';
+import {
+  withTargetAndContent,
+  type GateContext,
+  type TargetState,
+} from '../../../src/gate/context.js';
 import { Gate } from '../../../src/gate/decide.js';
 import { defaultPolicyVersion } from '../../../src/policy/load.js';
 import type { Row } from '../report.js';
@@ -92,12 +96,12 @@ async function decideWrites(gate: Gate, count: number): Promise<PhaseTimes> {
     const t0 = process.hrtime.bigint();
     const headerOutcome = await gate.decide(ctx, loadTarget);
     const t1 = process.hrtime.bigint();
-    // The service's body-phase context: the same one with the target and the received content.
-    const bodyOutcome = await gate.decide({
-      ...ctx,
-      target: ctx.target ?? NO_HEAD,
-      content: CONTENT,
-    });
+    // The service's body phase: the header verdict, and the same context with the target and
+    // the received content.
+    const bodyOutcome = gate.decideBody(
+      withTargetAndContent(ctx, headerOutcome.target ?? NO_HEAD, CONTENT),
+      headerOutcome,
+    );
     const t2 = process.hrtime.bigint();
     header[n] = Number(t1 - t0) / 1000;
     body[n] = Number(t2 - t1) / 1000;

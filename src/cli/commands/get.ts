@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { HEX_HASH } from '../../audit/rfc6962.js';
+import { SHA256_HEX } from '../../domain/sha256.js';
 import { responseHeader, ServerError, type BucketClient } from '../client.js';
 import { CliError, UsageError } from '../errors.js';
 import { note, printJson, printLine, reportError } from '../output.js';
@@ -194,7 +194,7 @@ async function download(
   const { response, resumes } = await request(client, ref, options.version, resumable);
   const received = describe(response);
   // The SHA-256 names the partial file: it must be one, not a path.
-  if (!HEX_HASH.test(received.sha256)) {
+  if (!SHA256_HEX.test(received.sha256)) {
     response.destroy();
     throw new CliError(
       `the Bucket's answer has no valid x-bucket-sha256 ("${received.sha256}"), ` +

@@ -10,19 +10,19 @@ export function admissionStage(ctx: GateContext): StageVerdict {
   const document = ctx.policy.document;
   const product = document.products[ctx.product];
   if (!product) {
-    return deny(404, 'product_not_found', [
+    return deny('product_not_found', [
       { rule: 'unknown_product', message: `no product "${ctx.product}" in the policy` },
     ]);
   }
   const classId = ctx.class;
   if (classId === null) return ALLOW;
   if (document.rejectedClasses.includes(classId)) {
-    return deny(403, 'forbidden', [
+    return deny('forbidden', [
       { rule: 'class_rejected', message: `class "${classId}" is rejected everywhere` },
     ]);
   }
   if (product.forbiddenClasses.includes(classId)) {
-    return deny(403, 'forbidden', [
+    return deny('forbidden', [
       {
         rule: 'class_forbidden',
         message: `class "${classId}" is forbidden for product "${ctx.product}"`,
@@ -30,12 +30,12 @@ export function admissionStage(ctx: GateContext): StageVerdict {
     ]);
   }
   if (!document.classes[classId]) {
-    return deny(404, 'class_not_found', [
+    return deny('class_not_found', [
       { rule: 'unknown_class', message: `no class "${classId}" in the policy` },
     ]);
   }
   if (!product.allowedClasses.includes(classId)) {
-    return deny(403, 'forbidden', [
+    return deny('forbidden', [
       {
         rule: 'class_not_allowed',
         message: `class "${classId}" is not allowed for product "${ctx.product}"`,
@@ -45,7 +45,7 @@ export function admissionStage(ctx: GateContext): StageVerdict {
   if (ctx.name !== null) {
     const problem = nameProblem(ctx.name);
     if (problem !== null) {
-      return deny(400, 'invalid_name', [{ rule: 'artifact_name', message: problem }]);
+      return deny('invalid_name', [{ rule: 'artifact_name', message: problem }]);
     }
   }
   return ALLOW;

@@ -48,7 +48,7 @@ export function contentStage(ctx: GateContext): StageVerdict {
   const media = mediaTypeOf(ctx.contentType);
   const accepted = acceptedMediaTypes(rule);
   if (accepted !== null && (media === null || !accepted.includes(media))) {
-    return deny(415, 'unsupported_media_type', [
+    return deny('unsupported_media_type', [
       {
         rule: 'content_type',
         message: `class "${ctx.class}" accepts ${accepted.join(', ')}, not ${media ?? 'no content type'}`,
@@ -61,7 +61,6 @@ export function contentStage(ctx: GateContext): StageVerdict {
   const received = ctx.content;
   if (received && ctx.sha256Claim !== null && received.sha256 !== ctx.sha256Claim) {
     return deny(
-      400,
       'sha256_mismatch',
       [{ rule: 'client_sha256', message: `the content's SHA-256 is ${received.sha256}` }],
       [
@@ -77,7 +76,6 @@ export function contentStage(ctx: GateContext): StageVerdict {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     return deny(
-      400,
       'invalid_json',
       [{ rule: 'json_parse', message: (error as Error).message }],
       threatsOf(findings),
@@ -86,7 +84,6 @@ export function contentStage(ctx: GateContext): StageVerdict {
   const objectRequired = rule.content === 'json' || rule.content === 'system';
   if (objectRequired && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) {
     return deny(
-      400,
       'json_not_object',
       [{ rule: 'json_object', message: `class "${ctx.class}" stores a JSON object` }],
       threatsOf(findings),
@@ -107,7 +104,6 @@ export function contentStage(ctx: GateContext): StageVerdict {
     if (!validate(parsed)) {
       const errors = validate.errors ?? [];
       return deny(
-        422,
         'schema_violation',
         errors.map((error) => ({
           rule: 'class_schema',
@@ -134,6 +130,6 @@ function threatsOf(findings: readonly Finding[]): Threat[] {
 function verdictOf(findings: readonly Finding[]): StageVerdict {
   const threats = threatsOf(findings);
   const reasons = denialReasons(findings);
-  if (reasons.length > 0) return deny(403, 'forbidden', reasons, threats);
+  if (reasons.length > 0) return deny('forbidden', reasons, threats);
   return threats.length > 0 ? { threats } : ALLOW;
 }

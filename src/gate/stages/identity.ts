@@ -4,7 +4,8 @@
  */
 import { threat } from '../../domain/decision.js';
 import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
-import { ACTION_ACCESS, auditScope, GOVERNANCE_ACTIONS } from '../access.js';
+import { auditScope } from '../access.js';
+import { ACTIONS } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { denialReasons, scanRequest } from '../detectors/index.js';
 
@@ -19,14 +20,14 @@ export function identityStage(ctx: GateContext): StageVerdict {
     headerNames: ctx.headerNames ?? [],
   });
   const found = findings.length === 0 ? [] : findings.flatMap((finding) => finding.threats);
-  if (!ACTION_ACCESS[action].includes(principal.kind)) {
+  const rule = ACTIONS[action];
+  if (!rule.kinds.includes(principal.kind)) {
     // Any key reaching for governance it does not hold is circumvention: product and ai_agent
     // keys (SPEC §4.2), and executors or auditors on policy or keys (SPEC §9).
-    const threats = GOVERNANCE_ACTIONS.has(action)
+    const threats = rule.governance
       ? [threat('T4', `${principal.kind} key on governance action ${action}`)]
       : [];
     return deny(
-      403,
       'forbidden',
       [{ rule: 'action_access', message: `${principal.kind} keys may not perform ${action}` }],
       [...threats, ...found],
@@ -35,7 +36,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
   if (action === 'audit.export' && auditScope(principal) !== undefined) {
     // An export is the whole log, to verify offline; a namespace key sees only its own entries.
     return deny(
-      403,
       'forbidden',
       [
         {
@@ -49,7 +49,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
   if (scoped && ctx.product !== null && ctx.product !== ownProduct) {
     // Refused before any lookup: the answer is the same whether or not the target exists.
     return deny(
-      403,
       'forbidden',
       [{ rule: 'product_isolation', message: `this key acts only on product "${ownProduct}"` }],
       [
@@ -60,6 +59,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
   }
   if (findings.length === 0) return ALLOW;
   const reasons = denialReasons(findings);
-  if (reasons.length > 0) return deny(403, 'forbidden', reasons, found);
+  if (reasons.length > 0) return deny('forbidden', reasons, found);
   return { threats: found };
 }

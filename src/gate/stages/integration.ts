@@ -19,7 +19,6 @@ export function integrationStage(ctx: GateContext): StageVerdict {
     integration.product !== principal.product
   ) {
     return deny(
-      403,
       'forbidden',
       [
         {
@@ -32,7 +31,6 @@ export function integrationStage(ctx: GateContext): StageVerdict {
   }
   if (integration.revokedAt !== null) {
     return deny(
-      403,
       'forbidden',
       [{ rule: 'integration_revoked', message: `integration "${integration.id}" is revoked` }],
       [threat('T4', `${principal.kind} key through revoked integration "${integration.id}"`)],
@@ -40,7 +38,6 @@ export function integrationStage(ctx: GateContext): StageVerdict {
   }
   if (ctx.class !== null && !integration.classes.includes(ctx.class)) {
     return deny(
-      403,
       'forbidden',
       [
         {

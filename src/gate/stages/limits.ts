@@ -21,7 +21,6 @@ export function limitsStage(ctx: GateContext): StageVerdict {
   const size = ctx.content?.size ?? ctx.declaredSize;
   if (size !== null && size > limit) {
     return deny(
-      413,
       'payload_too_large',
       [{ rule: 'max_bytes', message: `${size} bytes exceed the limit of ${limit} bytes` }],
       [threat('T5', `body of ${size} bytes over the ${limit}-byte limit`)],
@@ -34,13 +33,12 @@ export function limitsStage(ctx: GateContext): StageVerdict {
     const limits = storageLimitsOf(ctx.policy.document, ctx.product);
     const breach = storageBreach(ctx.usage, limits, adding, newArtifact);
     if (breach) {
-      return deny(507, 'insufficient_storage', [breach], [threat('T5', breach.message)]);
+      return deny('insufficient_storage', [breach], [threat('T5', breach.message)]);
     }
   }
   if (ctx.writeSlot === false) {
     const max = ctx.policy.document.limits.concurrentWrites;
     return deny(
-      429,
       'rate_limited',
       [{ rule: 'concurrent_writes', message: `${max} writes are already in flight` }],
       [threat('T5', `concurrency limit of ${max} writes reached`)],

@@ -4,28 +4,14 @@
  */
 import { threat } from '../../domain/decision.js';
 import type { Operation } from '../../domain/policy.js';
-import { ALLOW, deny, type Action, type GateContext, type StageVerdict } from '../context.js';
-
-const READ_ACTIONS: ReadonlySet<Action> = new Set([
-  'artifact.read',
-  'artifact.head',
-  'artifact.versions',
-  'artifact.list',
-]);
-
-/** Actions whose decision needs the target's current state (existence, version). */
-export const TARGET_ACTIONS: ReadonlySet<Action> = new Set([
-  'artifact.write',
-  'artifact.delete',
-  'artifact.restore',
-]);
+import { ACTIONS } from '../actions.js';
+import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 
 /** The class operation an artifact action amounts to (restore undoes a DELETE and needs D). */
 export function classOperationOf(ctx: GateContext): Operation | null {
-  if (READ_ACTIONS.has(ctx.action)) return 'READ';
-  if (ctx.action === 'artifact.delete' || ctx.action === 'artifact.restore') return 'DELETE';
-  if (ctx.action === 'artifact.write') return ctx.target?.head ? 'UPDATE' : 'CREATE';
-  return null;
+  const operation = ACTIONS[ctx.action].classOperation;
+  if (operation !== 'CREATE|UPDATE') return operation;
+  return ctx.target?.head ? 'UPDATE' : 'CREATE';
 }
 
 /**
@@ -40,7 +26,7 @@ function unchangedReplay(ctx: GateContext, operation: Operation): StageVerdict |
     return null;
   }
   if (ctx.sha256Claim === null || ctx.sha256Claim !== head.sha256) return null;
-  return deny(403, 'forbidden', [
+  return deny('forbidden', [
     {
       rule: 'write_once_unchanged',
       message:
@@ -56,7 +42,7 @@ export function operationStage(ctx: GateContext): StageVerdict {
   const document = ctx.policy.document;
   const writes = operation !== 'READ';
   if (writes && document.products[ctx.product]?.readOnly) {
-    return deny(403, 'forbidden', [
+    return deny('forbidden', [
       { rule: 'product_read_only', message: `product "${ctx.product}" is read-only` },
     ]);
   }
@@ -64,7 +50,6 @@ export function operationStage(ctx: GateContext): StageVerdict {
   if (!classRule) return { operation };
   if (ctx.principal.kind === 'ai_agent' && operation !== 'CREATE' && operation !== 'READ') {
     return deny(
-      403,
       'forbidden',
       [{ rule: 'ai_write_only', message: 'ai_agent keys may only CREATE and READ' }],
       [threat('T3', `ai_agent ${operation} of ${ctx.class}/${ctx.name ?? ''}`)],
@@ -82,7 +67,6 @@ export function operationStage(ctx: GateContext): StageVerdict {
             ? [threat('T3', 'write to the audit log')]
             : [];
     return deny(
-      403,
       'forbidden',
       [
         {
@@ -96,13 +80,13 @@ export function operationStage(ctx: GateContext): StageVerdict {
   if (ctx.action === 'artifact.write') {
     const head = ctx.target?.head ?? null;
     if (ctx.preconditions.ifNoneMatch && head && !head.tombstone) {
-      return deny(412, 'already_exists', [
+      return deny('already_exists', [
         { rule: 'if_none_match', message: `version ${head.version} exists (If-None-Match: *)` },
       ]);
     }
     const expected = ctx.preconditions.ifVersion;
     if (expected !== null && (head?.version ?? 0) !== expected) {
-      return deny(409, 'version_conflict', [
+      return deny('version_conflict', [
         {
           rule: 'if_version',
           message: `current version is ${head?.version ?? 0}, not ${expected}`,

@@ -10,7 +10,6 @@ export function rateDenial(ctx: GateContext): StageVerdict | null {
   const what = rate.kind === 'write' ? 'artifact writes' : 'artifact reads';
   const scope = rate.scope === 'product' ? `product ${ctx.product ?? ''}'s share of ` : '';
   return deny(
-    429,
     'rate_limited',
     [
       {

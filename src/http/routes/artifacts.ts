@@ -9,7 +9,8 @@ import type { Bucket } from '../../bucket.js';
 import type { AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
-import type { WriteResult } from '../../services/artifacts.js';
+import { SHA256_HEX } from '../../domain/sha256.js';
+import type { WriteResult } from '../../services/artifacts/index.js';
 import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
@@ -17,7 +18,6 @@ import { requestInfo } from '../request.js';
 
 const META_PREFIX = 'x-bucket-meta-';
 const META_MAX_BYTES = 8 * 1024;
-const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
 const ArtifactParams = Type.Object({
   product: Type.String({ maxLength: 64 }),
@@ -168,8 +168,8 @@ export const artifactRoutes =
         if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
           throw new BucketError('invalid_request', 'PUT supports only If-None-Match: *');
         }
-        const sha256Claim = singleHeader(request, 'x-bucket-sha256');
-        if (sha256Claim !== undefined && !SHA256_HEX.test(sha256Claim.trim())) {
+        const sha256Claim = singleHeader(request, 'x-bucket-sha256')?.trim().toLowerCase();
+        if (sha256Claim !== undefined && !SHA256_HEX.test(sha256Claim)) {
           throw new BucketError('invalid_request', 'x-bucket-sha256 must be 64 hex digits');
         }
         const declared = singleHeader(request, 'content-length');
@@ -193,7 +193,7 @@ export const artifactRoutes =
                 'x-bucket-if-version',
               ),
             },
-            sha256Claim: sha256Claim?.trim().toLowerCase() ?? null,
+            sha256Claim: sha256Claim ?? null,
             body: request.raw,
           });
           return sendWrite(request, reply, result);

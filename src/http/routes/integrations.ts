@@ -74,7 +74,7 @@ export const integrationRoutes =
         if (PRODUCT_SCOPED_KINDS.has(info.principal.kind)) {
           // A product key proposes integrations for its own product only.
           const { authorizer } = bucket;
-          await authorizer.require(
+          await authorizer.authorize(
             authorizer.context(info, 'integrations.validate', { product: proposal.productName }),
           );
         }

@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { SHA256_HEX } from '../../domain/sha256.js';
 import type { BlobStore, BlobWriter, ByteRange } from '../ports.js';
-
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
 const WRITE_BYTES = 1024 * 1024;

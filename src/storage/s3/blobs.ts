@@ -14,12 +14,12 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { SHA256_HEX } from '../../domain/sha256.js';
 import type { BlobStore, BlobWriter, ByteRange } from '../ports.js';
 import { exactRange } from './range.js';
 import { parseS3Url, type S3Location } from './url.js';
 import { S3BlobWriter, TEMP_DIR } from './writer.js';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** Younger temporaries may belong to an upload another node is still making. */
 export const STALE_TEMPORARY_MS = 60 * 60 * 1000;
 
@@ -132,7 +132,7 @@ export class S3BlobStore implements BlobStore {
   async *contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }> {
     for await (const object of this.listUnder('sha256/')) {
       const sha256 = object.key.slice(object.key.lastIndexOf('/') + 1);
-      if (object.modified < before && /^[0-9a-f]{64}$/.test(sha256)) {
+      if (object.modified < before && SHA256_HEX.test(sha256)) {
         yield { sha256, modified: object.modified };
       }
     }

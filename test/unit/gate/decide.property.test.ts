@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PrincipalKind } from '../../../src/domain/principal.js';
-import type { Action, TargetState } from '../../../src/gate/context.js';
+import type { Action } from '../../../src/gate/actions.js';
+import type { TargetState } from '../../../src/gate/context.js';
 import { Gate } from '../../../src/gate/decide.js';
 import { gateContext, headVersion, principal } from '../../helpers/gate.js';
 import {

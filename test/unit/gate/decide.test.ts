@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { threat } from '../../../src/domain/decision.js';
 import { Gate, STAGES_AFTER_LOOKUP, STAGES_BEFORE_LOOKUP } from '../../../src/gate/decide.js';
 import {
-  gateContext as srcGateContext,
+  withTargetAndContent,
   type GateContext,
   type TargetState,
 } from '../../../src/gate/context.js';
@@ -171,23 +171,31 @@ describe('Gate.decide', () => {
     const first = await gate.decide(header, noTarget);
     expect(first.decision.allow).toBe(true);
     expect(stages).toEqual(ALL_STAGES);
-    expect(header.earlyThreats).toEqual([]);
+    expect(first.earlyThreats).toEqual([]);
+    expect(first.target).toEqual({ head: null });
+    // The header phase hands its verdict on; the context it decided on stays as it was built.
+    expect(header.target).toBeUndefined();
 
     const content = { size: 2, sha256: '0'.repeat(64), bytes: Buffer.from('{}') };
     stages.length = 0;
-    const second = await gate.decide(srcGateContext(header, header.target, content));
+    const second = gate.decideBody(withTargetAndContent(header, first.target, content), first);
     expect(stages).toEqual(STAGES_AFTER_LOOKUP.map(([name]) => name));
     // The same decision as one that runs every stage again.
     const fresh = await new Gate().decide(
-      avatarWrite({ declaredSize: 2, target: header.target, content }),
+      avatarWrite({ declaredSize: 2, target: first.target, content }),
     );
     expect({ ...second.decision, id: '' }).toEqual({ ...fresh.decision, id: '' });
     expect(second.bodyLimit).toBe(fresh.bodyLimit);
 
     // What stages 1–3 found stays in the body-phase decision, before what the later ones find.
-    const carried = srcGateContext(header, header.target, { ...content, sha256: '1'.repeat(64) });
-    carried.earlyThreats = [threat('T4', 'found before the body')];
-    const withClaim = await gate.decide({ ...carried, sha256Claim: '2'.repeat(64) });
+    const carried = withTargetAndContent({ ...header, sha256Claim: '2'.repeat(64) }, first.target, {
+      ...content,
+      sha256: '1'.repeat(64),
+    });
+    const withClaim = gate.decideBody(carried, {
+      target: first.target,
+      earlyThreats: [threat('T4', 'found before the body')],
+    });
     expect(withClaim.decision.threats.map((t) => t.id)).toEqual(['T4', 'T7']);
 
     // A context built afresh runs every stage.

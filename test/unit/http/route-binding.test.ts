@@ -10,8 +10,7 @@ import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket, type Bucket } from '../../../src/bucket.js';
 import { configFromEnv } from '../../../src/config.js';
-import { ACTION_ACCESS } from '../../../src/gate/access.js';
-import { ACTIONS } from '../../../src/gate/context.js';
+import { ACTION_NAMES, ACTIONS } from '../../../src/gate/actions.js';
 import { buildApp, type App } from '../../../src/http/app.js';
 import { assertGateBinding } from '../../../src/http/auth.js';
 import { createLogger } from '../../../src/server.js';
@@ -46,8 +45,8 @@ describe('route binding', () => {
           `${label} is public`,
         ).toBe(true);
       } else if (route.binding === 'action') {
-        expect(ACTIONS as readonly string[], label).toContain(route.action);
-        expect(ACTION_ACCESS[route.action as keyof typeof ACTION_ACCESS], label).toBeDefined();
+        expect(ACTION_NAMES as readonly string[], label).toContain(route.action);
+        expect(ACTIONS[route.action as keyof typeof ACTIONS].kinds, label).not.toHaveLength(0);
       } else {
         expect(route.url, `${label} is gated by its service`).toMatch(/^\/v1\/artifacts\//);
       }

@@ -1,0 +1,98 @@
+/**
+ * Every gated action, in one table: who may use it (SPEC §1), whether it is governance (SPEC
+ * §4.2, §5 T4), whether it changes stored state (SPEC §6: its allow entry goes in the change's own
+ * transaction), whether stage 4 needs its target, and the class operation it amounts to. Adding an
+ * action is one row here.
+ */
+import type { Operation } from '../domain/policy.js';
+import { PRINCIPAL_KINDS, type PrincipalKind } from '../domain/principal.js';
+
+export interface ActionRule {
+  /** The principal kinds that may use the action at all, decided before anything else. */
+  readonly kinds: readonly PrincipalKind[];
+  /** Governance or key administration: a key reaching for it without the right is T4. */
+  readonly governance: boolean;
+  /**
+   * `change`: the action changes stored state, and the entry of the decision that allowed it is
+   * appended in the change's own transaction (SPEC §6); `read`: recorded as it is decided.
+   */
+  readonly effect: 'change' | 'read';
+  /** Whether the decision needs the target's current state (existence, version): stage 4. */
+  readonly needsTarget: boolean;
+  /**
+   * The class operation an artifact action amounts to (SPEC §2.2 table); `CREATE|UPDATE` is
+   * resolved against the target. Null for actions on no artifact class.
+   */
+  readonly classOperation: Operation | 'CREATE|UPDATE' | null;
+}
+
+const ALL: readonly PrincipalKind[] = PRINCIPAL_KINDS;
+const NAMESPACE_WRITERS: readonly PrincipalKind[] = ['product', 'ai_agent', 'core'];
+const CONTENT_READERS: readonly PrincipalKind[] = ['owner', 'product', 'ai_agent', 'core'];
+/** SPEC §4.2: the validate endpoints, for a product key's own product. */
+const VALIDATORS: readonly PrincipalKind[] = ['owner', 'executor', 'product'];
+const OVERSIGHT: readonly PrincipalKind[] = ['owner', 'executor', 'auditor'];
+const OWNER: readonly PrincipalKind[] = ['owner'];
+
+function artifact(
+  kinds: readonly PrincipalKind[],
+  classOperation: ActionRule['classOperation'],
+  effect: ActionRule['effect'],
+): ActionRule {
+  return { kinds, governance: false, effect, needsTarget: effect === 'change', classOperation };
+}
+
+function governance(kinds: readonly PrincipalKind[], effect: ActionRule['effect']): ActionRule {
+  return { kinds, governance: true, effect, needsTarget: false, classOperation: null };
+}
+
+function readable(kinds: readonly PrincipalKind[]): ActionRule {
+  return { kinds, governance: false, effect: 'read', needsTarget: false, classOperation: null };
+}
+
+export const ACTIONS = {
+  'artifact.write': artifact(NAMESPACE_WRITERS, 'CREATE|UPDATE', 'change'),
+  'artifact.delete': artifact(NAMESPACE_WRITERS, 'DELETE', 'change'),
+  // The owner may undo a tombstone (recovery); the product's own writers may too. Restore undoes
+  // a DELETE, so the class must allow D.
+  'artifact.restore': artifact(['owner', ...NAMESPACE_WRITERS], 'DELETE', 'change'),
+  // Auditors and executors read metadata, never content (SPEC §1).
+  'artifact.read': artifact(CONTENT_READERS, 'READ', 'read'),
+  'artifact.head': artifact(ALL, 'READ', 'read'),
+  'artifact.versions': artifact(ALL, 'READ', 'read'),
+  'artifact.list': artifact(ALL, 'READ', 'read'),
+  'keys.create': governance(OWNER, 'change'),
+  'keys.list': governance(OWNER, 'read'),
+  'keys.revoke': governance(OWNER, 'change'),
+  'keys.reinstate': governance(OWNER, 'change'),
+  'policy.update': governance(OWNER, 'change'),
+  // Like the live policy, its history is readable by every key (SPEC §4.2: governance GETs).
+  'policy.versions': readable(ALL),
+  'policy.read': readable(ALL),
+  // SPEC §4.2: product keys may call the two validate endpoints (for their own product) and the
+  // four gate GETs; every other governance route is closed to product and ai_agent keys.
+  'integrations.validate': governance(VALIDATORS, 'change'),
+  'integrations.list': governance(OVERSIGHT, 'read'),
+  'integrations.read': governance(OVERSIGHT, 'read'),
+  'integrations.revoke': governance(OWNER, 'change'),
+  'gate.validate_operation': governance(VALIDATORS, 'read'),
+  'gate.read': governance(['owner', 'executor', 'auditor', 'product'], 'read'),
+  'threats.read': governance(OVERSIGHT, 'read'),
+  // The audit log (SPEC §6): every key reads it, a namespace key only what concerns its product
+  // (access.ts auditScope); the export of the whole log is closed to ai_agent and core keys.
+  'audit.read': readable(ALL),
+  'audit.export': readable(['owner', 'executor', 'auditor', 'product']),
+} as const satisfies Record<string, ActionRule>;
+
+export type Action = keyof typeof ACTIONS;
+
+/** Every action's name, in table order. */
+export const ACTION_NAMES = Object.keys(ACTIONS) as readonly Action[];
+
+/** The artifact action a dry run of a class operation decides (`validate-operation`). */
+export const ACTION_FOR_OPERATION: Readonly<Record<Operation, Action>> = {
+  CREATE: 'artifact.write',
+  UPDATE: 'artifact.write',
+  READ: 'artifact.read',
+  DELETE: 'artifact.delete',
+};

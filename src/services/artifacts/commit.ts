@@ -1,0 +1,82 @@
+/**
+ * Committing a new version (a write, a tombstone, a restore) with the entry of the decision that
+ * allowed it, in one transaction (SPEC §6), and the storage limits re-checked inside it.
+ */
+import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { ArtifactVersion } from '../../domain/artifact.js';
+import { threat, type Decision } from '../../domain/decision.js';
+import { BucketError } from '../../domain/errors.js';
+import { crossedThresholds, storageLimitsOf } from '../../domain/usage.js';
+import type { VersionCommit } from '../../storage/ports.js';
+import type { RequestInfo } from '../authorize.js';
+import type { ArtifactDeps } from './deps.js';
+
+export type CommitOutcome = { ok: true; receipt: AuditReceipt } | { ok: false; current: number };
+
+/**
+ * Commits with the storage limits re-checked inside the transaction (507 when racing writes
+ * used the room the gate saw), and alerts on the usage thresholds the commit crossed (T5). A head
+ * that moved since the decision is answered, not thrown: a write may decide again.
+ */
+export async function commitWithinLimits(
+  deps: ArtifactDeps,
+  request: RequestInfo,
+  commit: Omit<VersionCommit, 'limits'>,
+): Promise<CommitOutcome> {
+  const document = deps.policies.current().document;
+  const product = commit.version.product;
+  const limits = storageLimitsOf(document, product);
+  const result = await deps.metadata.commitVersion({
+    version: commit.version,
+    expectedCurrentVersion: commit.expectedCurrentVersion,
+    inline: commit.inline,
+    audit: commit.audit,
+    limits,
+  });
+  const { alert } = deps.options;
+  if (!result.ok && result.reason === 'insufficient_storage') {
+    await alert?.(request, [threat('T5', result.message)]);
+    throw new BucketError('insufficient_storage', result.message);
+  }
+  if (!result.ok) return result;
+  if (result.usage && alert) {
+    const after = result.usage;
+    const added = commit.expectedCurrentVersion === 0 ? 1 : 0;
+    const size = commit.version.size;
+    const before = {
+      product: { bytes: after.product.bytes - size, artifacts: after.product.artifacts - added },
+      total: { bytes: after.total.bytes - size, artifacts: after.total.artifacts - added },
+    };
+    const capacity = document.limits.storageCapacityBytes;
+    const alerts = crossedThresholds(before, after, limits, capacity, product);
+    if (alerts.length > 0) {
+      await alert(
+        request,
+        alerts.map((evidence) => threat('T5', evidence)),
+      );
+    }
+  }
+  return { ok: true, receipt: result.receipt };
+}
+
+/** The entry of an allowed change: its decision and the version it created (SPEC §6). */
+export function auditDraft(
+  request: RequestInfo,
+  decision: Decision,
+  version: ArtifactVersion,
+): AuditDraft {
+  return {
+    decision,
+    requestId: request.requestId,
+    sha256: version.sha256,
+    size: version.size,
+    version: version.version,
+  };
+}
+
+export function conflictError(version: ArtifactVersion, current: number): BucketError {
+  return new BucketError(
+    'version_conflict',
+    `a concurrent write moved ${version.name} to version ${current}; retry`,
+  );
+}

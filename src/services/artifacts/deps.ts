@@ -1,0 +1,89 @@
+/**
+ * What every artifact use case works with: the storage ports, the live policy, the authorizer and
+ * the ledger; and the steps they share before their decision — charging the rate, taking a write
+ * slot, looking the target up.
+ */
+import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
+import type { Decision, Threat } from '../../domain/decision.js';
+import { BucketError } from '../../domain/errors.js';
+import { rateLimitsOf, type RateKind, type RateVerdict } from '../../domain/rates.js';
+import type { TargetState } from '../../gate/context.js';
+import type { AuditReceipt } from '../../audit/entry.js';
+import type { BlobStore, Limiter, MetadataStore, WriteSlot } from '../../storage/ports.js';
+import type { Authorizer, RequestInfo } from '../authorize.js';
+import type { AuditLedger } from '../ledger.js';
+import type { PolicyService } from '../policies.js';
+
+export interface ArtifactServiceOptions {
+  /** Contents up to this size are kept inline in the metadata store. */
+  readonly inlineMaxBytes: number;
+  /**
+   * Records T5 alerts that no gate decision carries: a usage threshold crossed by a commit, or a
+   * commit refused by the in-transaction re-check of the storage limits.
+   */
+  readonly alert?: (request: RequestInfo, threats: Threat[]) => Promise<void>;
+  /** The audit ledger, for changes that fail after they were allowed. */
+  readonly ledger?: AuditLedger;
+}
+
+export interface ArtifactDeps {
+  readonly metadata: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly limiter: Limiter;
+  readonly policies: PolicyService;
+  readonly authorizer: Authorizer;
+  readonly options: ArtifactServiceOptions;
+}
+
+/** A request on one artifact. */
+export type ArtifactRequest = RequestInfo & ArtifactKey;
+
+/** What a write, a tombstone or a restore answers. */
+export interface WriteResult {
+  readonly created: boolean;
+  readonly version: ArtifactVersion;
+  readonly decision: Decision;
+  /** Where the decision that allowed the change sits in the audit log (SPEC §6 receipts). */
+  readonly receipt: AuditReceipt;
+}
+
+/** Charges the request to its rate; the gate's limits stage decides on the verdict (T5). */
+export function chargeRate(
+  deps: ArtifactDeps,
+  kind: RateKind,
+  product: string,
+): Promise<RateVerdict> {
+  return deps.limiter
+    .consume(kind, product, rateLimitsOf(deps.policies.current().document, kind, product))
+    .catch(limiterUnavailable);
+}
+
+/** A write slot, unless the rate already refused the write (it then holds none). */
+export async function acquireWriteSlot(
+  deps: ArtifactDeps,
+  rate: RateVerdict,
+): Promise<WriteSlot | null> {
+  if (!rate.allowed) return null;
+  const limits = deps.policies.current().document.limits;
+  return deps.limiter.tryAcquireWrite(limits.concurrentWrites).catch(limiterUnavailable);
+}
+
+export async function loadTarget(deps: ArtifactDeps, key: ArtifactKey): Promise<TargetState> {
+  return { head: await deps.metadata.getHead(key) };
+}
+
+export function keyOf(request: ArtifactKey): ArtifactKey {
+  return { product: request.product, class: request.class, name: request.name };
+}
+
+/**
+ * The limiter (rates, write slots: Redis in a scale-out) not answering: the gate cannot decide
+ * the limits stage, so it fails closed with 503, as for any failure inside the gate.
+ */
+function limiterUnavailable(): never {
+  // The backend's own error stays out of the answer: it may name internal hosts.
+  throw new BucketError(
+    'gate_unavailable',
+    'the limiter (rates, write slots) does not answer; nothing was stored, retry later',
+  );
+}

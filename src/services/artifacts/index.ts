@@ -1,0 +1,57 @@
+/**
+ * Artifact use cases (SPEC §3), one per file: write.ts, read.ts (content, versions), list.ts,
+ * tombstone.ts (delete, restore). Each is decided by the gate before it touches storage. This
+ * facade is what the routes and `createBucket` see.
+ */
+import type { BlobStore, Limiter, MetadataStore } from '../../storage/ports.js';
+import type { Authorizer } from '../authorize.js';
+import type { PolicyService } from '../policies.js';
+import type { ArtifactDeps, ArtifactRequest, ArtifactServiceOptions, WriteResult } from './deps.js';
+import { listArtifacts, type ListRequest, type ListResult } from './list.js';
+import { listVersions, readArtifact, type ReadRequest, type ReadResult } from './read.js';
+import { deleteArtifact, restoreArtifact } from './tombstone.js';
+import { putArtifact, type PutArtifactRequest } from './write.js';
+
+export type { ArtifactServiceOptions, WriteResult } from './deps.js';
+export type { ListRequest, ListResult } from './list.js';
+export type { ReadRequest, ReadResult } from './read.js';
+export type { PutArtifactRequest } from './write.js';
+
+export class ArtifactService {
+  private readonly deps: ArtifactDeps;
+
+  constructor(
+    metadata: MetadataStore,
+    blobs: BlobStore,
+    limiter: Limiter,
+    policies: PolicyService,
+    authorizer: Authorizer,
+    options: ArtifactServiceOptions,
+  ) {
+    this.deps = { metadata, blobs, limiter, policies, authorizer, options };
+  }
+
+  put(request: PutArtifactRequest): Promise<WriteResult> {
+    return putArtifact(this.deps, request);
+  }
+
+  read(request: ReadRequest): Promise<ReadResult> {
+    return readArtifact(this.deps, request);
+  }
+
+  versions(request: ArtifactRequest) {
+    return listVersions(this.deps, request);
+  }
+
+  list(request: ListRequest): Promise<ListResult> {
+    return listArtifacts(this.deps, request);
+  }
+
+  delete(request: ArtifactRequest): Promise<WriteResult> {
+    return deleteArtifact(this.deps, request);
+  }
+
+  restore(request: ArtifactRequest): Promise<WriteResult> {
+    return restoreArtifact(this.deps, request);
+  }
+}

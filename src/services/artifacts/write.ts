@@ -1,0 +1,202 @@
+/**
+ * Writing a new version (SPEC §3 PUT): decided on its headers, the body streamed through `ingest`,
+ * decided again on the received body from stage 4 on, then committed with its audit entry.
+ */
+import type { Readable } from 'node:stream';
+import { retentionFor, type ArtifactVersion } from '../../domain/artifact.js';
+import { BucketError } from '../../domain/errors.js';
+import type { PolicyVersion } from '../../domain/policy.js';
+import {
+  withTargetAndContent,
+  type GateContext,
+  type Preconditions,
+  type ReceivedContent,
+  type TargetState,
+} from '../../gate/context.js';
+import type { GateOutcome, HeaderVerdict } from '../../gate/decide.js';
+import { JSON_MEDIA_TYPE, mediaTypeOf } from '../../gate/stages/content.js';
+import { BodyTooLargeError, ingest, type Ingested } from '../ingest.js';
+import { auditDraft, commitWithinLimits, conflictError } from './commit.js';
+import {
+  acquireWriteSlot,
+  chargeRate,
+  keyOf,
+  loadTarget,
+  type ArtifactDeps,
+  type ArtifactRequest,
+  type WriteResult,
+} from './deps.js';
+
+/** Commits retried after concurrent writes moved the head, before answering 409. */
+const MAX_COMMIT_ATTEMPTS = 20;
+
+export interface PutArtifactRequest extends ArtifactRequest {
+  readonly contentType: string | null;
+  readonly declaredSize: number | null;
+  readonly meta: Record<string, string>;
+  readonly preconditions: Preconditions;
+  readonly sha256Claim: string | null;
+  readonly body: Readable;
+}
+
+export async function putArtifact(
+  deps: ArtifactDeps,
+  request: PutArtifactRequest,
+): Promise<WriteResult> {
+  const rate = await chargeRate(deps, 'write', request.product);
+  const slot = await acquireWriteSlot(deps, rate);
+  try {
+    const key = keyOf(request);
+    const usage = await deps.metadata.usageFacts(request.product);
+    const ctx = deps.authorizer.context(request, 'artifact.write', {
+      product: request.product,
+      class: request.class,
+      name: request.name,
+      contentType: request.contentType,
+      declaredSize: request.declaredSize,
+      meta: request.meta,
+      preconditions: request.preconditions,
+      sha256Claim: request.sha256Claim,
+      writeSlot: slot !== null,
+      usage,
+      rate,
+    });
+    const header = await deps.authorizer.authorizeChange(ctx, () => loadTarget(deps, key));
+    try {
+      // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
+      const inspect = mediaTypeOf(request.contentType) === JSON_MEDIA_TYPE;
+      const received = await receive(deps, request, ctx, header, inspect);
+      try {
+        return await commitReceived(deps, request, ctx, header, received, inspect);
+      } finally {
+        await received.writer?.abort();
+      }
+    } catch (error) {
+      await deps.options.ledger?.recordFailure(header.decision, request.requestId, error);
+      throw error;
+    }
+  } finally {
+    slot?.release();
+  }
+}
+
+/** The body, cut off at the limit the header phase set (a 413 decided on what arrived). */
+async function receive(
+  deps: ArtifactDeps,
+  request: PutArtifactRequest,
+  ctx: GateContext,
+  header: GateOutcome,
+  inspect: boolean,
+): Promise<Ingested> {
+  try {
+    return await ingest(request.body, deps.blobs, {
+      limit: header.bodyLimit ?? ctx.policy.document.limits.maxArtifactBytes,
+      buffer: inspect,
+      inlineMax: deps.options.inlineMaxBytes,
+    });
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    const cutOff = { size: error.size, sha256: '', bytes: null };
+    await deps.authorizer.authorizeBody(withTargetAndContent(ctx, header.target, cutOff), header);
+    // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
+    throw new BucketError('payload_too_large');
+  }
+}
+
+/**
+ * Decides the received body against the target and commits it. Another write may move the head
+ * after the decision: an unconditional write is then decided again against the new head (a
+ * write-once class now refuses it as an UPDATE); a conditional one answers with the conflict it
+ * asked to be told about.
+ */
+async function commitReceived(
+  deps: ArtifactDeps,
+  request: PutArtifactRequest,
+  ctx: GateContext,
+  header: HeaderVerdict,
+  received: Ingested,
+  inspect: boolean,
+): Promise<WriteResult> {
+  const content: ReceivedContent = {
+    size: received.size,
+    sha256: received.sha256,
+    bytes: inspect ? received.bytes : null,
+  };
+  const inline = received.bytes !== null && received.size <= deps.options.inlineMaxBytes;
+  const conditional = request.preconditions.ifNoneMatch || request.preconditions.ifVersion !== null;
+  let target: TargetState = header.target ?? { head: null };
+  let blobStored = false;
+  for (let attempt = 1; ; attempt++) {
+    const body = await deps.authorizer.authorizeBody(
+      withTargetAndContent(ctx, target, content),
+      header,
+    );
+    const head = target.head;
+    const version = newVersion(request, ctx.policy, head, received, inline);
+    if (!inline && !blobStored) {
+      await storeBlob(deps, received);
+      blobStored = true;
+    }
+    const result = await commitWithinLimits(deps, request, {
+      version,
+      expectedCurrentVersion: head?.version ?? 0,
+      inline: inline ? received.bytes : null,
+      audit: auditDraft(request, body.decision, version),
+    });
+    if (result.ok) {
+      return { created: head === null, version, decision: body.decision, receipt: result.receipt };
+    }
+    if (conditional || attempt >= MAX_COMMIT_ATTEMPTS) {
+      throw conflictError(version, result.current);
+    }
+    target = await loadTarget(deps, keyOf(request));
+  }
+}
+
+function newVersion(
+  request: PutArtifactRequest,
+  policy: PolicyVersion,
+  head: ArtifactVersion | null,
+  received: Ingested,
+  inline: boolean,
+): ArtifactVersion {
+  const classRule = policy.document.classes[request.class];
+  const createdAt = new Date().toISOString();
+  return {
+    product: request.product,
+    class: request.class,
+    name: request.name,
+    version: (head?.version ?? 0) + 1,
+    sha256: received.sha256,
+    size: received.size,
+    contentType: request.contentType ?? defaultContentType(classRule?.content),
+    meta: request.meta,
+    createdAt,
+    createdBy: request.principal.id,
+    retention: retentionFor(classRule?.retention ?? { mode: 'none', period: null }, createdAt),
+    tombstone: false,
+    storage: inline ? 'inline' : 'blob',
+  };
+}
+
+/** Makes the received bytes durable in the blob store under their SHA-256. */
+async function storeBlob(deps: ArtifactDeps, received: Ingested): Promise<void> {
+  if (received.writer) {
+    await received.writer.commit(received.sha256);
+    return;
+  }
+  // Buffered for inspection but too large to keep inline.
+  const writer = await deps.blobs.createWriter();
+  try {
+    await writer.write(received.bytes ?? Buffer.alloc(0));
+    await writer.commit(received.sha256);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+function defaultContentType(content: unknown): string {
+  if (content === 'json' || content === 'system') return JSON_MEDIA_TYPE;
+  return 'application/octet-stream';
+}
