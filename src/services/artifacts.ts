@@ -266,7 +266,7 @@ export class ArtifactService {
           version,
           expectedCurrentVersion: head?.version ?? 0,
           inline: inline ? received.bytes : null,
-          audit: auditDraft(request, final.decision, version),
+          audit: auditDraft(request, final.decision, version, head === null ? 201 : 200),
         });
         if (result.ok) {
           return {
@@ -311,12 +311,13 @@ export class ArtifactService {
     version: ArtifactVersion,
     expectedCurrentVersion: number,
     inline: Buffer | null,
+    answered: number,
   ): Promise<AuditReceipt> {
     const result = await this.commitWithinLimits(request, {
       version,
       expectedCurrentVersion,
       inline,
-      audit: auditDraft(request, decision, version),
+      audit: auditDraft(request, decision, version, answered),
     });
     if (!result.ok) throw conflictError(version, result.current);
     return result.receipt;
@@ -521,7 +522,8 @@ export class ArtifactService {
           retention: classRule ? retentionFor(classRule.retention, createdAt) : live.retention,
         };
       }
-      const receipt = await this.commit(request, decision, version, head.version, inline);
+      const answered = action === 'artifact.delete' ? 204 : 200;
+      const receipt = await this.commit(request, decision, version, head.version, inline, answered);
       return { created: false, version, decision, receipt };
     }
   }
@@ -553,10 +555,19 @@ function defaultContentType(content: unknown): string {
   return 'application/octet-stream';
 }
 
-/** The entry of an allowed write: its decision and the version it created (SPEC §6). */
-function auditDraft(request: RequestInfo, decision: Decision, version: ArtifactVersion) {
+/**
+ * The entry of an allowed write: its decision and the version it created (SPEC §6), with the
+ * status the client receives (201 new artifact, 204 delete), which the gate, deciding before the
+ * commit, records as 200.
+ */
+function auditDraft(
+  request: RequestInfo,
+  decision: Decision,
+  version: ArtifactVersion,
+  answered: number,
+) {
   return {
-    decision,
+    decision: decision.status === answered ? decision : { ...decision, status: answered },
     requestId: request.requestId,
     sha256: version.sha256,
     size: version.size,
