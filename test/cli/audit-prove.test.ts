@@ -111,6 +111,31 @@ describe('bucket audit prove', () => {
     );
   });
 
+  it('runs one command line from the first day on: a rolling checkpoint file not saved yet', async () => {
+    const rolling = join(work, 'rolling.checkpoint');
+    const args = ['audit', 'prove', '--vkey', vkeyFile];
+    const roll = [...args, '--since-checkpoint', rolling, '--save-checkpoint', rolling];
+    const first = await runCli(roll, { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /^consistent: +not checked: nothing was saved in .*rolling\.checkpoint yet \(a first run\)/m,
+    );
+    expect(await readFile(rolling, 'utf8')).toMatch(new RegExp(`^${origin}\\n\\d+\\n`));
+
+    await put('rolling.bin');
+    const next = await runCli([...roll, '--json'], { env });
+    expect(next.code, next.stderr).toBe(0);
+    const report = JSON.parse(next.stdout);
+    expect(report.firstRun).toBeUndefined();
+    expect(report.consistency.from).toBeLessThan(report.consistency.to);
+
+    // A checkpoint to compare with that is not there, and is not the one being saved: the
+    // command line is wrong, nothing is assumed.
+    const missing = await runCli([...args, '--since-checkpoint', join(work, 'absent')], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read --since-checkpoint .*absent: ENOENT/);
+  });
+
   it("proves a receipt from its leaf hash where the key may not read the entry (another product's)", async () => {
     const receipt = await put('shared.bin');
     const other = await createKey(server, { kind: 'product', product: 'gurukul' });
