@@ -9,6 +9,7 @@
  * Every hash is recomputed here (src/audit/proof.ts, note.ts); the server only supplies them.
  */
 import { rename, readFile, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseCheckpointBody, openNote, NoteError, type NoteVerifier } from '../audit/note.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../audit/proof.js';
 import { leafHash } from '../audit/rfc6962.js';
@@ -22,7 +23,10 @@ export interface ProveRequest {
   readonly index?: number;
   /** The receipt's `audit.leafHash`: the entry must hash to it. */
   readonly leafHash?: string;
-  /** A file holding a checkpoint note saved earlier: the log must extend it. */
+  /**
+   * A file holding a checkpoint note saved earlier: the log must extend it. When it does not
+   * exist and is also `save`, this is the first run of a rolling checkpoint: nothing is compared.
+   */
   readonly since?: string;
   /** Where to save the verified checkpoint note, for the next `--since-checkpoint`. */
   readonly save?: string;
@@ -44,6 +48,8 @@ export interface ProveReport {
     readonly proofHashes: number;
   };
   saved?: string;
+  /** The --since-checkpoint file that did not exist yet (a first run): nothing was compared. */
+  firstRun?: string;
 }
 
 /** A check that failed: what it proves is wrong with the log (or with what the auditor holds). */
@@ -103,13 +109,21 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
     throw new UsageError('--leaf-hash needs the entry’s index (the receipt’s audit.leafIndex)');
   }
   let saved: string | undefined;
+  let firstRun = false;
   if (request.since !== undefined) {
     try {
       saved = await readFile(request.since, 'utf8');
     } catch (error) {
-      throw new UsageError(
-        `cannot read --since-checkpoint ${request.since}: ${(error as Error).message}`,
-      );
+      // The one command line a scheduled audit repeats: its first run has nothing saved yet.
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      const rolling =
+        request.save !== undefined && resolve(request.since) === resolve(request.save);
+      if (!missing || !rolling) {
+        throw new UsageError(
+          `cannot read --since-checkpoint ${request.since}: ${(error as Error).message}`,
+        );
+      }
+      firstRun = true;
     }
   }
 
@@ -214,6 +228,7 @@ export async function prove(client: BucketClient, request: ProveRequest): Promis
     }
     report.saved = request.save;
   }
+  if (firstRun) report.firstRun = request.since;
   return report;
 }
 
@@ -221,7 +236,7 @@ const hashCount = (n: number) => `${n} proof hash${n === 1 ? '' : 'es'}`;
 
 /** The report as the lines `bucket audit prove` prints. */
 export function proveLines(report: ProveReport): string[] {
-  const { checkpoint, entry, consistency, saved } = report;
+  const { checkpoint, entry, consistency, saved, firstRun } = report;
   const lines = [
     `checkpoint:  ${checkpoint.origin}, ${checkpoint.size} entries, root ${checkpoint.rootHash}`,
     `             signature verified with key ${checkpoint.keyId}`,
@@ -238,6 +253,12 @@ export function proveLines(report: ProveReport): string[] {
     lines.push(
       `consistent:  the log of ${consistency.to} entries extends the saved checkpoint of ` +
         `${consistency.from} (${hashCount(consistency.proofHashes)})`,
+    );
+  }
+  if (firstRun) {
+    lines.push(
+      `consistent:  not checked: nothing was saved in ${firstRun} yet (a first run); the next ` +
+        'run checks against the checkpoint saved now',
     );
   }
   if (saved) lines.push(`saved:       ${saved}`);

@@ -103,8 +103,15 @@ export function authenticate(
     if (config.action !== undefined) {
       const { decision, pending } = await authorizer.action(requestInfo(request), config.action);
       request.decision = decision;
-      // A change's allow entry, for its store to append in the change's own transaction (SPEC §6).
-      request.changeEntry = pending;
+      // A change's allow entry, for its store to append in the change's own transaction (SPEC §6),
+      // with the status its client will receive.
+      request.changeEntry =
+        pending && config.answers !== undefined
+          ? {
+              draft: { ...pending.draft, decision: { ...decision, status: config.answers } },
+              receipt: null,
+            }
+          : pending;
     }
   };
 }

@@ -24,6 +24,11 @@ declare module 'fastify' {
     public?: boolean;
     /** The gate decides this action for the route before anything else (and before parsing). */
     action?: Action;
+    /**
+     * The status of the route's successful answer when it is not 200 (201 for a created key): a
+     * change's allow entry records the status its client received.
+     */
+    answers?: number;
     /** The route's service decides with the full artifact context (it knows the target). */
     gatedByService?: boolean;
   }

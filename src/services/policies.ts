@@ -25,6 +25,13 @@ export interface PolicyVersionWithDiff {
   readonly diff: PolicyChange[];
 }
 
+export interface PolicyUpdateResult {
+  /** The live version: the new one, or the current one when the document was already live. */
+  readonly policy: PolicyVersion;
+  /** False when the document is the live one (same canonical hash): no version was made. */
+  readonly changed: boolean;
+}
+
 export class PolicyService {
   private live: PolicyVersion | null = null;
   /** Updates run one at a time, so that version numbers never race. */
@@ -62,28 +69,34 @@ export class PolicyService {
   /**
    * Validates and stores `update.document` as the next version, then makes it live in one step.
    * Refuses (400 `invalid_policy`) a document that fails the schema or its cross-references, and
-   * (409 `policy_in_use`) one that removes a product or class with stored artifacts.
+   * (409 `policy_in_use`) one that removes a product or class with stored artifacts. The live
+   * document again (the same canonical hash) changes nothing: no version is stored, and the
+   * answer is the live version with `changed: false`.
    */
-  update(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyVersion> {
+  update(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyUpdateResult> {
     const next = this.updates.then(() => this.apply(update, entry));
     this.updates = next.catch(() => undefined);
     return next;
   }
 
-  private async apply(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyVersion> {
+  private async apply(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyUpdateResult> {
     const errors = policyErrors(update.document);
     if (errors.length > 0) {
       throw new BucketError('invalid_policy', describe(errors), { details: { errors } });
     }
     const document = update.document as PolicyDocument;
+    // "The live document" is the latest version on any node, not this node's last reload.
+    await this.reload();
     const current = this.current();
+    const hash = policyHash(document);
+    if (hash === current.hash) return { policy: current, changed: false };
     const inUse = await this.removedButStored(current.document, document);
     if (inUse.length > 0) {
       throw new BucketError('policy_in_use', describe(inUse), { details: { errors: inUse } });
     }
     const version: PolicyVersion = {
       version: current.version + 1,
-      hash: policyHash(document),
+      hash,
       document,
       reason: update.reason,
       createdAt: new Date().toISOString(),
@@ -91,7 +104,7 @@ export class PolicyService {
     };
     await this.metadata.insertPolicy(version, entry);
     this.live = version;
-    return version;
+    return { policy: version, changed: true };
   }
 
   /** Products and classes the new document drops while artifacts of them are still stored. */

@@ -95,7 +95,7 @@ describe('bucket audit prove', () => {
       entry: {
         index: receipt.leafIndex,
         leafHash: receipt.leafHash,
-        decision: expect.stringMatching(/^ALLOW 20\d CREATE by key_/),
+        decision: expect.stringMatching(/^ALLOW 201 CREATE by key_/),
       },
       consistency: { to: report.checkpoint.size },
     });
@@ -109,6 +109,31 @@ describe('bucket audit prove', () => {
     expect(text.stdout).toMatch(
       /consistent: +the log of \d+ entries extends the saved checkpoint of \d+ \(\d+ proof hash(es)?\)/,
     );
+  });
+
+  it('runs one command line from the first day on: a rolling checkpoint file not saved yet', async () => {
+    const rolling = join(work, 'rolling.checkpoint');
+    const args = ['audit', 'prove', '--vkey', vkeyFile];
+    const roll = [...args, '--since-checkpoint', rolling, '--save-checkpoint', rolling];
+    const first = await runCli(roll, { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /^consistent: +not checked: nothing was saved in .*rolling\.checkpoint yet \(a first run\)/m,
+    );
+    expect(await readFile(rolling, 'utf8')).toMatch(new RegExp(`^${origin}\\n\\d+\\n`));
+
+    await put('rolling.bin');
+    const next = await runCli([...roll, '--json'], { env });
+    expect(next.code, next.stderr).toBe(0);
+    const report = JSON.parse(next.stdout);
+    expect(report.firstRun).toBeUndefined();
+    expect(report.consistency.from).toBeLessThan(report.consistency.to);
+
+    // A checkpoint to compare with that is not there, and is not the one being saved: the
+    // command line is wrong, nothing is assumed.
+    const missing = await runCli([...args, '--since-checkpoint', join(work, 'absent')], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read --since-checkpoint .*absent: ENOENT/);
   });
 
   it("proves a receipt from its leaf hash where the key may not read the entry (another product's)", async () => {

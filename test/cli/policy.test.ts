@@ -119,15 +119,25 @@ describe('bucket policy', () => {
     expect(set.code).toBe(0);
     expect(set.stdout).toContain('~ /products/gurukul/displayName: "Gurukul" → "Gurukul Learning"');
 
-    // `show` output (comment header and all) is a policy file: the round trip changes nothing.
+    // `show` output (comment header and all) is a policy file: the round trip changes nothing,
+    // and makes no version.
+    const live = await livePolicy();
     const shown = await runCli(['policy', 'show'], { env: owner });
     const again = await runCli(['policy', 'set', '-', '--reason', 'unchanged'], {
       env: owner,
       stdin: shown.stdout,
     });
-    expect(again.code).toBe(0);
-    expect(again.stdout).toContain('no changes from');
-    expect((await livePolicy()).document).toEqual(edited);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(
+      `unchanged: policy v${live.version} already holds this document (sha256 ${live.hash}); ` +
+        'no new version',
+    );
+    expect(await livePolicy()).toEqual(live);
+    const versions = await client(server.url, server.ownerKey)(
+      'GET',
+      '/v1/governance/policy/versions',
+    );
+    expect(versions.json.versions.at(-1).version).toBe(live.version);
   });
 
   it('an invalid document exits 1 with the path of every error, and the policy is unchanged', async () => {

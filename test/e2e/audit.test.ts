@@ -87,6 +87,24 @@ describe('the audit log', () => {
     expect(entry.entry).toMatchObject({ allow: true, operation: 'DELETE', version: 2, size: 0 });
   });
 
+  it("records in each write's entry the status its client received", async () => {
+    const basket = '/v1/artifacts/core/basket_config/status.json';
+    const answers = [
+      await core('PUT', basket, { body: '{"n":1}', headers: JSON_HEADERS }),
+      await core('PUT', basket, { body: '{"n":2}', headers: JSON_HEADERS }),
+      await core('DELETE', basket),
+      await core('POST', `${basket}/restore`),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([201, 200, 204, 200]);
+    const recorded = [];
+    for (const answer of answers) {
+      const index = answer.headers.get('x-bucket-audit-leaf-index');
+      const { entry } = (await owner('GET', `/v1/audit/entries/${index}`)).json;
+      recorded.push(`${entry.operation} ${entry.status}`);
+    }
+    expect(recorded).toEqual(['CREATE 201', 'UPDATE 200', 'DELETE 204', 'DELETE 200']);
+  });
+
   it('signs checkpoints that verify with the published key, and proves inclusion and consistency', async () => {
     const key = (await auditor('GET', '/v1/audit/public-key')).json;
     const verifier = parseVerifierKey(key.vkey);
@@ -239,8 +257,9 @@ describe('the audit log', () => {
     const of = (answer: { headers: Headers }) =>
       recent.filter((e) => e.entry.requestId === answer.headers.get('x-request-id'));
     // One entry per request: the allow of the key's creation, committed with the key ...
+    // (with the 201 its client received) ...
     expect(of(created).map((e) => e.entry)).toMatchObject([
-      { allow: true, operation: 'keys.create' },
+      { allow: true, operation: 'keys.create', status: 201 },
     ]);
     // ... only the failure of a revocation that found no key (never an allow) ...
     expect(of(missing).map((e) => e.entry)).toMatchObject([

@@ -47,7 +47,7 @@ describe('governance policy API', () => {
     document.classes.metadata.maxBytes = 100;
     const changed = await put(owner, document, 'smaller metadata records');
     expect(changed.status).toBe(200);
-    expect(changed.json.version).toBe(2);
+    expect(changed.json).toMatchObject({ version: 2, changed: true });
     expect(changed.json.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(changed.json.hash).not.toBe(v1.hash);
     expect(changed.json.document.classes.metadata.maxBytes).toBe(100);
@@ -60,6 +60,24 @@ describe('governance policy API', () => {
     expect(after.json.error.decision.policyVersion).toBe(2);
     const live = await owner('GET', '/v1/governance/policy');
     expect(live.json).toMatchObject({ version: 2, hash: changed.json.hash });
+  });
+
+  it('makes no version of the live document: 200 with the live version and changed: false', async () => {
+    const before = (await owner('GET', '/v1/governance/policy')).json;
+    const same = await put(owner, before.document, 'the same again');
+    expect(same.status).toBe(200);
+    expect(same.json).toEqual({ ...before, changed: false });
+    const versions = (await owner('GET', '/v1/governance/policy/versions')).json.versions;
+    expect(versions.at(-1)).toMatchObject({ version: before.version, hash: before.hash });
+    expect(versions.map((v: { reason: string }) => v.reason)).not.toContain('the same again');
+    // The request was still decided and recorded: an allow that changed nothing.
+    const { entries } = (await owner('GET', '/v1/audit/entries?principal=key_owner')).json;
+    const recorded = entries
+      .map(({ entry }: { entry: any }) => entry)
+      .filter((entry: any) => entry.requestId === same.headers.get('x-request-id'));
+    expect(recorded).toEqual([
+      expect.objectContaining({ allow: true, status: 200, policyVersion: before.version }),
+    ]);
   });
 
   it('refuses an invalid document with 400 naming the JSON path of each error', async () => {

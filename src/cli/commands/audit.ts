@@ -346,7 +346,11 @@ export function registerAudit(program: Command): void {
         'from the server) or a file holding it',
     )
     .option('--leaf-hash <hex>', 'the receipt’s audit.leafHash: the entry must hash to it')
-    .option('--since-checkpoint <file>', 'a checkpoint saved earlier: the log must extend it')
+    .option(
+      '--since-checkpoint <file>',
+      'a checkpoint saved earlier: the log must extend it (missing and also the ' +
+        '--save-checkpoint file: a first run, nothing to compare)',
+    )
     .option(
       '--save-checkpoint <file>',
       'save the verified checkpoint, for a later --since-checkpoint',

@@ -24,6 +24,11 @@ interface LivePolicy {
   readonly document: unknown;
 }
 
+/** The PUT answer: false `changed` when the document was already live (no version made). */
+interface PolicyUpdateAnswer extends LivePolicy {
+  readonly changed: boolean;
+}
+
 /** An entry of `GET /v1/governance/policy/versions`. */
 interface VersionSummary {
   readonly version: number;
@@ -182,11 +187,18 @@ async function set(file: string, options: SetOptions): Promise<void> {
   const source = file === '-' ? 'stdin' : file;
   const document = parsePolicyText(await readSource(file), source);
   const client = connect(options);
-  const updated = await client.json<LivePolicy>('PUT', '/v1/governance/policy', {
+  const updated = await client.json<PolicyUpdateAnswer>('PUT', '/v1/governance/policy', {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ document, reason: options.reason }),
   });
   if (options.json) return printJson(updated);
+  if (!updated.changed) {
+    printLine(
+      `unchanged: policy v${updated.version} already holds this document ` +
+        `(sha256 ${updated.hash}); no new version`,
+    );
+    return;
+  }
   printLine(`policy v${updated.version} is live (sha256 ${updated.hash})`);
   await printSummary(client, updated.version);
 }
@@ -204,10 +216,6 @@ async function printSummary(client: BucketClient, version: number): Promise<void
     return;
   }
   const from = `v${found.previousVersion ?? '-'}`;
-  if (found.diff.length === 0) {
-    printLine(`no changes from ${from}: the document is the same`);
-    return;
-  }
   printLine(`${plural(found.diff.length, 'change')} from ${from}:`);
   for (const change of found.diff.slice(0, SUMMARY_CHANGES)) printLine(changeLine(change));
   if (found.diff.length > SUMMARY_CHANGES) {
@@ -268,9 +276,10 @@ export function registerPolicy(program: Command): void {
     .summary('replace the policy with a YAML or JSON file (owner)')
     .description(
       'Replace the policy (owner key) with the document in a YAML or JSON file: a new version, ' +
-        'live from the next request. A syntax error is reported with its line before anything ' +
-        'is sent (exit 2); a document the server refuses is printed with the path of every ' +
-        'error, and nothing changes (exit 1).',
+        'live from the next request. The live document again makes no version ("unchanged", ' +
+        'exit 0). A syntax error is reported with its line before anything is sent (exit 2); a ' +
+        'document the server refuses is printed with the path of every error, and nothing ' +
+        'changes (exit 1).',
     )
     .argument('<file>', 'the complete new policy document (YAML or JSON), or - to read stdin')
     .requiredOption('--reason <text>', 'why it changes, kept with the version (1–1000 characters)');

@@ -51,7 +51,7 @@ export const keyRoutes =
     app.post(
       '/v1/keys',
       {
-        config: { action: 'keys.create' },
+        config: { action: 'keys.create', answers: 201 },
         schema: {
           tags: ['keys'],
           summary: 'Create a key (owner); the secret is shown once',

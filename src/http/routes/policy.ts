@@ -15,6 +15,15 @@ const LivePolicy = Type.Object({
   document: Type.Any(),
 });
 
+const PolicyUpdateAnswer = Type.Object({
+  ...LivePolicy.properties,
+  changed: Type.Boolean({
+    description:
+      'false when the document was already the live one: no version was made, and the answer ' +
+      'is the live version',
+  }),
+});
+
 const VersionSummary = Type.Object({
   version: Type.Integer(),
   hash: Type.String(),
@@ -78,22 +87,24 @@ export const policyRoutes =
           description:
             'An invalid document is refused with 400 invalid_policy; error.details.errors lists ' +
             'each problem with the JSON Pointer of the offending value. Removing a product or ' +
-            'class that still has stored artifacts is refused with 409 policy_in_use.',
+            'class that still has stored artifacts is refused with 409 policy_in_use. The live ' +
+            'document again (the same canonical hash) makes no version: 200 with the live ' +
+            'version and changed: false.',
           body: PolicyUpdate,
-          response: { 200: LivePolicy, ...errorResponses(400, 401, 403, 409) },
+          response: { 200: PolicyUpdateAnswer, ...errorResponses(400, 401, 403, 409) },
         },
       },
-      async (request) =>
-        live(
-          await bucket.policies.update(
-            {
-              document: request.body.document,
-              reason: request.body.reason,
-              by: requestInfo(request).principal.id,
-            },
-            request.changeEntry ?? undefined,
-          ),
-        ),
+      async (request) => {
+        const { policy, changed } = await bucket.policies.update(
+          {
+            document: request.body.document,
+            reason: request.body.reason,
+            by: requestInfo(request).principal.id,
+          },
+          request.changeEntry ?? undefined,
+        );
+        return { ...live(policy), changed };
+      },
     );
 
     app.get(

@@ -59,14 +59,19 @@ export async function commitWithinLimits(
   return { ok: true, receipt: result.receipt };
 }
 
-/** The entry of an allowed change: its decision and the version it created (SPEC §6). */
+/**
+ * The entry of an allowed change: its decision and the version it created (SPEC §6), with the
+ * status the client receives (201 new artifact, 204 delete), which the gate, deciding before the
+ * commit, records as 200.
+ */
 export function auditDraft(
   request: RequestInfo,
   decision: Decision,
   version: ArtifactVersion,
+  answered: number,
 ): AuditDraft {
   return {
-    decision,
+    decision: decision.status === answered ? decision : { ...decision, status: answered },
     requestId: request.requestId,
     sha256: version.sha256,
     size: version.size,

@@ -77,7 +77,7 @@ async function commitTombstoneChange(
     version: next.version,
     expectedCurrentVersion: head.version,
     inline: next.inline,
-    audit: auditDraft(request, decision, next.version),
+    audit: auditDraft(request, decision, next.version, action === 'artifact.delete' ? 204 : 200),
   });
   if (!result.ok) throw conflictError(next.version, result.current);
   return { created: false, version: next.version, decision, receipt: result.receipt };

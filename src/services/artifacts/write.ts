@@ -141,7 +141,7 @@ async function commitReceived(
       version,
       expectedCurrentVersion: head?.version ?? 0,
       inline: inline ? received.bytes : null,
-      audit: auditDraft(request, body.decision, version),
+      audit: auditDraft(request, body.decision, version, head === null ? 201 : 200),
     });
     if (result.ok) {
       return { created: head === null, version, decision: body.decision, receipt: result.receipt };

@@ -113,7 +113,7 @@ describe('writing', () => {
       ),
     );
     expect([stale.status, stale.code]).toEqual([409, 'version_conflict']);
-    expect((await rig.entries()).map((e) => e.status)).toEqual([200, 412, 409]);
+    expect((await rig.entries()).map((e) => e.status)).toEqual([201, 412, 409]);
   });
 
   it('records a body that breaks off after the allow as a failure, never as a success', async () => {
@@ -232,8 +232,9 @@ describe('tombstones', () => {
     const entries = await rig.entries();
     expect(entries.map((e) => [e.allow, e.status, e.reasons[0]?.rule ?? null])).toEqual([
       [false, 404, 'artifact_not_found'],
-      [true, 200, null],
-      [true, 200, null],
+      // The status each client received: 201 for the new artifact, 204 for its delete.
+      [true, 201, null],
+      [true, 204, null],
       [false, 404, 'artifact_deleted'],
       // agent_spec does not allow DELETE, so neither does restore: a denial of the gate.
       [false, 403, 'operation_not_allowed'],

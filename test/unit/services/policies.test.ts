@@ -36,7 +36,12 @@ describe('PolicyService', () => {
 
   it('stores a valid document as the next version and makes it live at once', async () => {
     const document = withMaxBatch(10);
-    const updated = await policies.update({ document, reason: 'smaller batches', by: 'key_1' });
+    const { policy: updated, changed } = await policies.update({
+      document,
+      reason: 'smaller batches',
+      by: 'key_1',
+    });
+    expect(changed).toBe(true);
     expect(updated).toMatchObject({
       version: 2,
       hash: policyHash(document),
@@ -55,8 +60,20 @@ describe('PolicyService', () => {
         policies.update({ document: withMaxBatch(n), reason: `r${n}`, by: 'key_1' }),
       ),
     );
-    expect(results.map((p) => p.version)).toEqual([2, 3, 4, 5, 6]);
+    expect(results.map((r) => r.policy.version)).toEqual([2, 3, 4, 5, 6]);
     expect(policies.current().version).toBe(6);
+  });
+
+  it('makes no version of the live document, even with its keys in another order', async () => {
+    const live = await policies.update({ document: withMaxBatch(10), reason: 'r', by: 'key_1' });
+    const reordered = Object.fromEntries(Object.entries(withMaxBatch(10)).reverse());
+    const again = await policies.update({ document: reordered, reason: 'again', by: 'key_2' });
+    expect(again).toEqual({ policy: live.policy, changed: false });
+    expect(policies.current()).toBe(live.policy);
+    expect((await store.listPolicies()).map((p) => p.version)).toEqual([1, 2]);
+    // A document that differs is a version again.
+    const next = await policies.update({ document: withMaxBatch(11), reason: 'r', by: 'key_1' });
+    expect(next).toMatchObject({ policy: { version: 3 }, changed: true });
   });
 
   it('refuses an invalid document with each JSON path, leaving the live policy alone', async () => {
