@@ -46,8 +46,6 @@ export interface Bucket {
   readonly integrations: IntegrationService;
   readonly threats: ThreatService;
   readonly audit: AuditService;
-  /** Records every decision in the audit log (SPEC §6). */
-  readonly ledger: AuditLedger;
   /** Removes contents no version records (a write refused after its blob was stored). */
   readonly sweeper: ContentSweeper;
   readonly stats: DecisionStats;
@@ -160,7 +158,6 @@ export async function createBucket(
       inlineMaxBytes: config.inlineMaxBytes,
       alert: (request, found) =>
         threats.recordUncounted(request.requestId, request.principal, found),
-      ledger,
     });
     const gateInfo = new GateInfoService({
       gate,
@@ -185,7 +182,6 @@ export async function createBucket(
       integrations,
       threats,
       audit,
-      ledger,
       sweeper,
       stats,
       gateInfo,

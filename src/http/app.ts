@@ -3,12 +3,7 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
@@ -51,7 +46,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   const logRequests = logger.isLevelEnabled('info');
   app.decorateRequest('principal', null);
   app.decorateRequest('decision', null);
-  app.decorateRequest('changeEntry', null);
+  app.decorateRequest('allowedAction', null);
   app.addSchema(ErrorEnvelope);
 
   // Every route's binding to the gate, as registered (tests enumerate it: no side door).
@@ -75,16 +70,12 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   // or repeated proposal, a key that was not suspended): the decision is recorded before the
   // answer all the same.
   app.addHook('onSend', (request, _reply, payload, done) => {
-    const entry = request.changeEntry;
+    const allowed = request.allowedAction;
     // Callback style: every other answer goes on without a promise.
-    if (!entry || entry.receipt !== null) return done(null, payload);
-    // Once, whatever happens: a failure below answers an error, which passes here again.
-    request.changeEntry = null;
-    bucket.ledger.record(entry.draft).then(
-      (receipt) => {
-        entry.receipt = receipt;
-        done(null, payload);
-      },
+    if (!allowed?.unappended) return done(null, payload);
+    // At most once: a failure below answers an error, which passes here again.
+    allowed.finish().then(
+      () => done(null, payload),
       (error: Error) => done(error),
     );
   });
@@ -124,7 +115,9 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   app.setErrorHandler(async (error, request, reply) => {
-    await recordFailureAfterAllow(bucket, request, error);
+    // A route allowed for its action that then failed (a key that does not exist, a policy that
+    // does not validate) has its failure recorded as it is answered, instead of its pending entry.
+    await request.allowedAction?.fail(answerFor(error));
     return sendError(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -148,23 +141,4 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(scaleStatusRoutes(bucket));
   await app.register(auditRoutes(bucket));
   return app;
-}
-
-/**
- * A route the gate allowed for its action, then failed (a key that does not exist, a policy that
- * does not validate): its failure is recorded as it is answered, so the log never reads as if the
- * change happened (SPEC §6). A change that failed records its failure instead of its pending allow
- * entry. Denials carry their decision and are already recorded.
- */
-async function recordFailureAfterAllow(
-  bucket: Bucket,
-  request: FastifyRequest,
-  error: unknown,
-): Promise<void> {
-  const allowed = request.decision;
-  if (!allowed?.allow || request.routeOptions.config.action === undefined) return;
-  const answer = answerFor(error);
-  if (answer.decision) return;
-  request.changeEntry = null;
-  await bucket.ledger.recordFailure(allowed, request.id, answer);
 }

@@ -101,17 +101,9 @@ export function authenticate(
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
-      const { decision, pending } = await authorizer.action(requestInfo(request), config.action);
-      request.decision = decision;
-      // A change's allow entry, for its store to append in the change's own transaction (SPEC §6),
-      // with the status its client will receive.
-      request.changeEntry =
-        pending && config.answers !== undefined
-          ? {
-              draft: { ...pending.draft, decision: { ...decision, status: config.answers } },
-              receipt: null,
-            }
-          : pending;
+      const allowed = await authorizer.action(requestInfo(request), config.action, config.answers);
+      request.decision = allowed.decision;
+      request.allowedAction = allowed;
     }
   };
 }

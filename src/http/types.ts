@@ -2,7 +2,7 @@
 import type { Decision } from '../domain/decision.js';
 import type { Principal } from '../domain/principal.js';
 import type { Action } from '../gate/actions.js';
-import type { ChangeEntry } from '../storage/ports.js';
+import type { AllowedAction } from '../services/authorize.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,11 +13,10 @@ declare module 'fastify' {
     principal: Principal | null;
     decision: Decision | null;
     /**
-     * The pending allow entry of a governance change (an action whose effect is `change` in
-     * gate/actions.ts): the store appends it in the change's transaction; otherwise it is
-     * recorded before the answer, or replaced by a failure entry when the request fails.
+     * The allow of a route bound to an action, until the request is answered: a governance
+     * change's pending entry (`entry`, for the route to hand its store) and how the answer ends it.
      */
-    changeEntry: ChangeEntry | null;
+    allowedAction: AllowedAction | null;
   }
   interface FastifyContextConfig {
     /** Routes that need no key (SPEC §1): /health, /metrics, /openapi.json, /docs. */

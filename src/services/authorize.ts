@@ -1,6 +1,8 @@
 /**
  * The one way services consult the gate: building gate contexts, deciding, handing every decision
- * to the ledger (SPEC §6), and turning denials into errors.
+ * to the ledger (SPEC §6), and turning denials into errors. This module is the ledger's only
+ * caller: services and routes end a request's decision through it (`settleChange`,
+ * `AllowedAction`), never through the ledger.
  */
 import type { Decision } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
@@ -39,11 +41,45 @@ export type ContextFields = Partial<
 const NO_META: Readonly<Record<string, string>> = Object.freeze({});
 const NO_PRECONDITIONS: Preconditions = Object.freeze({ ifNoneMatch: false, ifVersion: null });
 
-/** The decision of a route bound to an action, with the pending entry of an allowed change. */
-export interface ActionDecision {
-  readonly decision: Decision;
-  /** For an action whose effect is `change`: the allow entry its store appends (SPEC §6). */
-  readonly pending: ChangeEntry | null;
+/**
+ * The allow of a route bound to an action, until its request is answered (SPEC §6). The allow of a
+ * change is left pending in `entry`, for the change's store to append in its own transaction; the
+ * answer then ends it: `finish` records the entry the store did not append (the change changed
+ * nothing), `fail` records the failure the request answers with instead.
+ */
+export class AllowedAction {
+  private ended = false;
+
+  constructor(
+    private readonly ledger: AuditLedger | undefined,
+    readonly decision: Decision,
+    private readonly requestId: string,
+    /** For an action whose effect is `change`: the allow entry its store appends. */
+    readonly entry: ChangeEntry | null,
+  ) {}
+
+  /** Whether `finish` has an entry to record: a change whose store did not append it. */
+  get unappended(): boolean {
+    return !this.ended && this.entry !== null && this.entry.receipt === null;
+  }
+
+  /** Records the change's entry if its store did not append it; at most once. */
+  async finish(): Promise<void> {
+    const entry = this.entry;
+    if (!this.unappended || !entry || !this.ledger) return;
+    this.ended = true;
+    entry.receipt = await this.ledger.record(entry.draft);
+  }
+
+  /**
+   * The request failed after its allow (a key that does not exist, a body that does not
+   * validate): its failure is recorded instead of the pending entry, unless the error is a denial,
+   * which has its own entry. Never throws: the error is the answer.
+   */
+  async fail(error: unknown): Promise<void> {
+    this.ended = true;
+    await this.ledger?.recordFailure(this.decision, this.requestId, error);
+  }
 }
 
 export class Authorizer {
@@ -135,20 +171,39 @@ export class Authorizer {
   }
 
   /**
-   * For routes bound to an action (no target): may this principal perform it at all? The allow of
-   * a change is returned pending, for its store to append; any other decision is recorded now.
+   * Awaits `change`, the change `allowed` let through (a write, tombstone or restore, which appends
+   * its own entry); if it fails, its failure is recorded before the error goes on, so the log
+   * never reads as if it happened.
    */
-  async action(request: RequestInfo, action: Action): Promise<ActionDecision> {
+  async settleChange<T>(allowed: Decision, requestId: string, change: Promise<T>): Promise<T> {
+    try {
+      return await change;
+    } catch (error) {
+      await this.ledger?.recordFailure(allowed, requestId, error);
+      throw error;
+    }
+  }
+
+  /**
+   * For routes bound to an action (no target): may this principal perform it at all? A denial is
+   * recorded and thrown. The allow of a change is left pending, its entry recording `answers`,
+   * the status its client receives when it is not 200; any other allow is recorded now.
+   */
+  async action(request: RequestInfo, action: Action, answers?: number): Promise<AllowedAction> {
     const ctx = this.context(request, action);
     const outcome = await this.gate.decide(ctx);
     const change = ACTIONS[action].effect === 'change';
     const concluding = this.conclude(ctx, outcome, !change);
     if (concluding) await concluding;
     const { decision } = outcome;
-    return {
-      decision,
-      pending: change && this.ledger ? this.ledger.pending(decision, request.requestId) : null,
-    };
+    const entry =
+      change && this.ledger
+        ? this.ledger.pendingEntry(
+            answers === undefined ? decision : { ...decision, status: answers },
+            request.requestId,
+          )
+        : null;
+    return new AllowedAction(this.ledger, decision, request.requestId, entry);
   }
 
   /**

@@ -55,7 +55,7 @@ export class AuditLedger {
    * transaction (the `entry` of a governance mutation); its `receipt` is set once it is. A change
    * that changed nothing leaves it unappended: `record(entry.draft)` before the answer then.
    */
-  pending(decision: Decision, requestId: string): ChangeEntry {
+  pendingEntry(decision: Decision, requestId: string): ChangeEntry {
     return { draft: { decision, requestId }, receipt: null };
   }
 

@@ -83,7 +83,6 @@ export async function serviceRig(): Promise<ServiceRig> {
   );
   const artifacts = new ArtifactService(store, blobs, limiter, policies, authorizer, {
     inlineMaxBytes: 64 * 1024,
-    ledger,
   });
   return {
     store,

@@ -81,7 +81,7 @@ export const integrationRoutes =
         const answer = await bucket.integrations.propose(
           proposal,
           info.principal.id,
-          request.changeEntry ?? undefined,
+          request.allowedAction?.entry ?? undefined,
         );
         // Threats in a proposal reject it; they never count toward the caller's suspension.
         await bucket.threats.recordUncounted(request.id, info.principal, answer.threats);
@@ -145,7 +145,7 @@ export const integrationRoutes =
       async (request) => {
         const revoked = await bucket.integrations.revoke(
           request.params.id,
-          request.changeEntry ?? undefined,
+          request.allowedAction?.entry ?? undefined,
         );
         return { integration: view(revoked.integration), revokedKeys: revoked.revokedKeys };
       },

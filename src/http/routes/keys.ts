@@ -60,7 +60,10 @@ export const keyRoutes =
         },
       },
       async (request, reply) => {
-        const created = await bucket.keys.create(request.body, request.changeEntry ?? undefined);
+        const created = await bucket.keys.create(
+          request.body,
+          request.allowedAction?.entry ?? undefined,
+        );
         const { record } = created;
         return reply.code(201).send({
           id: record.id,
@@ -103,7 +106,7 @@ export const keyRoutes =
         },
       },
       async (request) => {
-        const entry = request.changeEntry ?? undefined;
+        const entry = request.allowedAction?.entry ?? undefined;
         return view(await bucket.keys.revoke(request.params.id, entry), suspended);
       },
     );

@@ -101,7 +101,7 @@ export const policyRoutes =
             reason: request.body.reason,
             by: requestInfo(request).principal.id,
           },
-          request.changeEntry ?? undefined,
+          request.allowedAction?.entry ?? undefined,
         );
         return { ...live(policy), changed };
       },

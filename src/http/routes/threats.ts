@@ -59,6 +59,6 @@ export const threatRoutes =
         },
       },
       async (request) =>
-        bucket.threats.reinstate(request.params.id, request.changeEntry ?? undefined),
+        bucket.threats.reinstate(request.params.id, request.allowedAction?.entry ?? undefined),
     );
   };

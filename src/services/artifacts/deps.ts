@@ -1,6 +1,6 @@
 /**
- * What every artifact use case works with: the storage ports, the live policy, the authorizer and
- * the ledger; and the steps they share before their decision — charging the rate, taking a write
+ * What every artifact use case works with: the storage ports, the live policy and the authorizer
+ * (which records every decision, SPEC §6); and the steps they share before their decision — charging the rate, taking a write
  * slot, looking the target up.
  */
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
@@ -11,7 +11,6 @@ import type { TargetState } from '../../gate/context.js';
 import type { AuditReceipt } from '../../audit/entry.js';
 import type { BlobStore, Limiter, MetadataStore, WriteSlot } from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
-import type { AuditLedger } from '../ledger.js';
 import type { PolicyService } from '../policies.js';
 
 export interface ArtifactServiceOptions {
@@ -22,8 +21,6 @@ export interface ArtifactServiceOptions {
    * commit refused by the in-transaction re-check of the storage limits.
    */
   readonly alert?: (request: RequestInfo, threats: Threat[]) => Promise<void>;
-  /** The audit ledger, for changes that fail after they were allowed. */
-  readonly ledger?: AuditLedger;
 }
 
 export interface ArtifactDeps {

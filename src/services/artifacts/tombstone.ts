@@ -47,12 +47,11 @@ async function changeTombstone(
       rate,
     });
     const header = await deps.authorizer.authorizeChange(ctx, () => loadTarget(deps, key));
-    try {
-      return await commitTombstoneChange(deps, request, action, ctx, header);
-    } catch (error) {
-      await deps.options.ledger?.recordFailure(header.decision, request.requestId, error);
-      throw error;
-    }
+    return await deps.authorizer.settleChange(
+      header.decision,
+      request.requestId,
+      commitTombstoneChange(deps, request, action, ctx, header),
+    );
   } finally {
     slot?.release();
   }

@@ -13,7 +13,7 @@ import {
   type ReceivedContent,
   type TargetState,
 } from '../../gate/context.js';
-import type { GateOutcome, HeaderVerdict } from '../../gate/decide.js';
+import type { GateOutcome } from '../../gate/decide.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../../gate/stages/content.js';
 import { BodyTooLargeError, ingest, type Ingested } from '../ingest.js';
 import { auditDraft, commitWithinLimits, conflictError } from './commit.js';
@@ -62,95 +62,98 @@ export async function putArtifact(
       rate,
     });
     const header = await deps.authorizer.authorizeChange(ctx, () => loadTarget(deps, key));
-    try {
-      // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
-      const inspect = mediaTypeOf(request.contentType) === JSON_MEDIA_TYPE;
-      const received = await receive(deps, request, ctx, header, inspect);
-      try {
-        return await commitReceived(deps, request, ctx, header, received, inspect);
-      } finally {
-        await received.writer?.abort();
-      }
-    } catch (error) {
-      await deps.options.ledger?.recordFailure(header.decision, request.requestId, error);
-      throw error;
-    }
+    return await deps.authorizer.settleChange(
+      header.decision,
+      request.requestId,
+      receiveAndCommit(deps, request, ctx, header),
+    );
   } finally {
     slot?.release();
   }
 }
 
-/** The body, cut off at the limit the header phase set (a 413 decided on what arrived). */
-async function receive(
+/**
+ * Receives the body, cut off at the limit the header phase set, decides it against the target and
+ * commits it. Another write may move the head after the decision: an unconditional write is then
+ * decided again against the new head (a write-once class now refuses it as an UPDATE); a
+ * conditional one answers with the conflict it asked to be told about.
+ */
+async function receiveAndCommit(
   deps: ArtifactDeps,
   request: PutArtifactRequest,
   ctx: GateContext,
   header: GateOutcome,
-  inspect: boolean,
-): Promise<Ingested> {
+): Promise<WriteResult> {
+  // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
+  const inspect = mediaTypeOf(request.contentType) === JSON_MEDIA_TYPE;
+  let received: Ingested;
   try {
-    return await ingest(request.body, deps.blobs, {
+    received = await ingest(request.body, deps.blobs, {
       limit: header.bodyLimit ?? ctx.policy.document.limits.maxArtifactBytes,
       buffer: inspect,
       inlineMax: deps.options.inlineMaxBytes,
     });
   } catch (error) {
-    if (!(error instanceof BodyTooLargeError)) throw error;
-    const cutOff = { size: error.size, sha256: '', bytes: null };
-    await deps.authorizer.authorizeBody(withTargetAndContent(ctx, header.target, cutOff), header);
-    // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
-    throw new BucketError('payload_too_large');
+    return refuseCutOff(deps, ctx, header, error);
+  }
+  try {
+    const content: ReceivedContent = {
+      size: received.size,
+      sha256: received.sha256,
+      bytes: inspect ? received.bytes : null,
+    };
+    const inline = received.bytes !== null && received.size <= deps.options.inlineMaxBytes;
+    const conditional =
+      request.preconditions.ifNoneMatch || request.preconditions.ifVersion !== null;
+    let target: TargetState = header.target ?? { head: null };
+    let blobStored = false;
+    for (let attempt = 1; ; attempt++) {
+      const body = await deps.authorizer.authorizeBody(
+        withTargetAndContent(ctx, target, content),
+        header,
+      );
+      const head = target.head;
+      const version = newVersion(request, ctx.policy, head, received, inline);
+      if (!inline && !blobStored) {
+        await storeBlob(deps, received);
+        blobStored = true;
+      }
+      const result = await commitWithinLimits(deps, request, {
+        version,
+        expectedCurrentVersion: head?.version ?? 0,
+        inline: inline ? received.bytes : null,
+        audit: auditDraft(request, body.decision, version, head === null ? 201 : 200),
+      });
+      if (result.ok) {
+        return {
+          created: head === null,
+          version,
+          decision: body.decision,
+          receipt: result.receipt,
+        };
+      }
+      if (conditional || attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw conflictError(version, result.current);
+      }
+      target = await loadTarget(deps, keyOf(request));
+    }
+  } finally {
+    await received.writer?.abort();
   }
 }
 
-/**
- * Decides the received body against the target and commits it. Another write may move the head
- * after the decision: an unconditional write is then decided again against the new head (a
- * write-once class now refuses it as an UPDATE); a conditional one answers with the conflict it
- * asked to be told about.
- */
-async function commitReceived(
+/** A body cut off at the header phase's limit: the 413 decided on what arrived. */
+async function refuseCutOff(
   deps: ArtifactDeps,
-  request: PutArtifactRequest,
   ctx: GateContext,
-  header: HeaderVerdict,
-  received: Ingested,
-  inspect: boolean,
-): Promise<WriteResult> {
-  const content: ReceivedContent = {
-    size: received.size,
-    sha256: received.sha256,
-    bytes: inspect ? received.bytes : null,
-  };
-  const inline = received.bytes !== null && received.size <= deps.options.inlineMaxBytes;
-  const conditional = request.preconditions.ifNoneMatch || request.preconditions.ifVersion !== null;
-  let target: TargetState = header.target ?? { head: null };
-  let blobStored = false;
-  for (let attempt = 1; ; attempt++) {
-    const body = await deps.authorizer.authorizeBody(
-      withTargetAndContent(ctx, target, content),
-      header,
-    );
-    const head = target.head;
-    const version = newVersion(request, ctx.policy, head, received, inline);
-    if (!inline && !blobStored) {
-      await storeBlob(deps, received);
-      blobStored = true;
-    }
-    const result = await commitWithinLimits(deps, request, {
-      version,
-      expectedCurrentVersion: head?.version ?? 0,
-      inline: inline ? received.bytes : null,
-      audit: auditDraft(request, body.decision, version, head === null ? 201 : 200),
-    });
-    if (result.ok) {
-      return { created: head === null, version, decision: body.decision, receipt: result.receipt };
-    }
-    if (conditional || attempt >= MAX_COMMIT_ATTEMPTS) {
-      throw conflictError(version, result.current);
-    }
-    target = await loadTarget(deps, keyOf(request));
-  }
+  header: GateOutcome,
+  error: unknown,
+): Promise<never> {
+  if (!(error instanceof BodyTooLargeError)) throw error;
+  const cutOff = { size: error.size, sha256: '', bytes: null };
+  await deps.authorizer.authorizeBody(withTargetAndContent(ctx, header.target, cutOff), header);
+  // Unreachable unless the gate's limit and the ingest limit disagree: fail closed.
+  throw new BucketError('payload_too_large');
 }
 
 function newVersion(

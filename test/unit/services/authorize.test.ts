@@ -77,12 +77,60 @@ describe('Authorizer', () => {
   it('hands a change action its pending entry, for its store to append', async () => {
     const { authorizer } = rig;
     const change = await authorizer.action(request(OWNER), 'policy.update');
-    expect(change.pending?.draft.decision).toBe(change.decision);
-    expect(change.pending?.receipt).toBeNull();
+    expect(change.entry?.draft.decision).toBe(change.decision);
+    expect(change.entry?.receipt).toBeNull();
     const read = await authorizer.action(request(OWNER), 'keys.list');
-    expect(read.pending).toBeNull();
+    expect(read.entry).toBeNull();
     // Only the read is in the log; the policy change's entry waits for its transaction.
     expect((await rig.entries()).map((e) => e.operation)).toEqual(['keys.list']);
+  });
+
+  it('records an unappended change entry once, with the status its client receives', async () => {
+    const { authorizer } = rig;
+    const change = await authorizer.action(request(OWNER), 'keys.create', 201);
+    expect(change.decision.status).toBe(200);
+    expect(change.unappended).toBe(true);
+    await change.finish();
+    await change.finish();
+    expect(change.unappended).toBe(false);
+    expect(change.entry?.receipt).toMatchObject({ leafIndex: 0 });
+    expect((await rig.entries()).map((e) => [e.operation, e.allow, e.status])).toEqual([
+      ['keys.create', true, 201],
+    ]);
+  });
+
+  it('records the failure of an allowed action instead of its pending entry', async () => {
+    const { authorizer } = rig;
+    const change = await authorizer.action(request(OWNER), 'policy.update');
+    await change.fail(new BucketError('conflict', 'the policy moved'));
+    expect(change.unappended).toBe(false);
+    await change.finish();
+    const denial = new BucketError('forbidden', 'no', {
+      decision: { ...change.decision, allow: false },
+    });
+    const denied = await authorizer.action(request(OWNER), 'policy.update');
+    await denied.fail(denial);
+    await denied.finish();
+    // The denial has its own entry; the failure is the only one of these changes in the log.
+    expect((await rig.entries()).map((e) => [e.allow, e.status, e.reasons[0]?.rule])).toEqual([
+      [false, 409, 'conflict'],
+    ]);
+  });
+
+  it('records a change that fails after its allow as a failure, and rethrows', async () => {
+    const { authorizer } = rig;
+    const change = await authorizer.action(request(OWNER), 'policy.update');
+    const done = await authorizer.settleChange(change.decision, 'req_ok', Promise.resolve(7));
+    expect(done).toBe(7);
+    const failing = authorizer.settleChange(
+      change.decision,
+      'req_2',
+      Promise.reject(new BucketError('insufficient_storage', 'quota of core reached')),
+    );
+    await expect(failing).rejects.toMatchObject({ code: 'insufficient_storage' });
+    expect((await rig.entries()).map((e) => [e.allow, e.status, e.requestId])).toEqual([
+      [false, 507, 'req_2'],
+    ]);
   });
 
   it('answers a refused rate with Retry-After and aggregates the 429s of the second', async () => {

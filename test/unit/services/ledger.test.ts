@@ -35,7 +35,7 @@ describe('AuditLedger', () => {
   });
 
   it('leaves a change its pending entry: appended in the change, after it', async () => {
-    const pending = rig.ledger.pending(allowed, 'req_2');
+    const pending = rig.ledger.pendingEntry(allowed, 'req_2');
     expect(await rig.entries()).toEqual([]);
     await rig.store.insertKey(
       {
