@@ -2,14 +2,16 @@
  * The PostgreSQL tables of the audit log (SPEC §6), shared by every node. The tree's size and
  * right edge live in one row (`audit_head`); a write transaction locks it, appends from its size
  * and writes it back (`TreeAppend`), so appends from any number of processes form one tree.
- * Nothing about the tree is kept in memory between transactions.
+ * Nothing about the tree is kept in memory between transactions. `PgAuditLog` is the AuditStore
+ * port over them.
  */
 import type pg from 'pg';
 import { CompactRange, type SubtreeId } from '../../audit/compact.js';
 import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../../audit/entry.js';
 import { leafHash } from '../../audit/rfc6962.js';
-import type { AuditQuery, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
+import type { AuditQuery, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
 import type { Queryable } from './connection.js';
+import type { PgWriter } from './writer.js';
 import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
 
 const PAGE = 1000;
@@ -177,11 +179,22 @@ export class TreeAppend {
   }
 }
 
-/** Reads of the audit tables, through whichever client the caller's snapshot designates. */
-export class AuditReads {
-  constructor(private readonly db: () => Queryable) {}
+/**
+ * The AuditStore port of the PostgreSQL store: appends through the writer's group commit (with
+ * version commits), reads through whichever client the caller's snapshot designates.
+ */
+export class PgAuditLog implements AuditStore {
+  constructor(
+    /** Where reads go (the snapshot's client inside withReadSnapshot). */
+    private readonly db: () => Queryable,
+    private readonly writer: PgWriter,
+  ) {}
 
-  async size(): Promise<number> {
+  appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
+    return this.writer.appendAudit(drafts);
+  }
+
+  async auditSize(): Promise<number> {
     const { rows } = await this.db().query<{ size: number }>(
       'SELECT size FROM audit_head WHERE id = 1',
     );
@@ -189,7 +202,7 @@ export class AuditReads {
   }
 
   /** Leaves from audit_entries, higher subtrees from audit_nodes: one round trip for all ids. */
-  async subtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
+  async auditSubtrees(ids: readonly SubtreeId[]): Promise<Buffer[]> {
     if (ids.length === 0) return [];
     // Named, so each connection plans it once: planning costs more than running it.
     const { rows } = await this.db().query<{ hash: Buffer | null }>({
@@ -209,7 +222,7 @@ export class AuditReads {
     });
   }
 
-  async entry(index: number): Promise<StoredAuditEntry | null> {
+  async auditEntry(index: number): Promise<StoredAuditEntry | null> {
     const { rows } = await this.db().query<EntryRow>(
       'SELECT idx, canonical, leaf_hash FROM audit_entries WHERE idx = $1',
       [index],
@@ -217,7 +230,7 @@ export class AuditReads {
     return rows[0] ? toEntry(rows[0]) : null;
   }
 
-  async entries(query: AuditQuery): Promise<StoredAuditEntry[]> {
+  async auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => {
@@ -250,7 +263,7 @@ export class AuditReads {
     return rows.map(toEntry);
   }
 
-  async *range(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+  async *auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
     for (let next = from; next < to;) {
       const { rows } = await this.db().query<EntryRow>(
         'SELECT idx, canonical, leaf_hash FROM audit_entries WHERE idx >= $1 AND idx < $2 ' +

@@ -2,15 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  ArtifactStore,
-  AuditStore,
-  DurabilityStats,
-  GovernanceStore,
-  KeyStore,
-  MetadataStore,
-  PolicyStore,
-} from '../ports.js';
+import { ComposedMetadataStore } from '../compose.js';
+import type { DurabilityStats, MetadataStore } from '../ports.js';
 import { SchemaTooNewError } from '../errors.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
@@ -39,7 +32,7 @@ export interface SqliteStoreOptions {
  * The embedded store: one SQLite connection shared by one object per port (keys.ts, policies.ts,
  * artifacts.ts, governance.ts, audit.ts), and the writer (writer.ts) whose group commit they use.
  */
-export class SqliteMetadataStore implements MetadataStore {
+export class SqliteMetadataStore extends ComposedMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
   /** The process holding the data directory's lock is the database's only writer. */
   readonly sharedByNodes = false;
@@ -49,11 +42,6 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly changes: SqliteChanges;
   private readonly wal: WalSync;
   private readonly auditTables: AuditTables;
-  private readonly keys: SqliteKeys;
-  private readonly policies: SqlitePolicies;
-  private readonly artifacts: SqliteArtifacts;
-  private readonly governance: SqliteGovernance;
-  private readonly audit: SqliteAuditLog;
   private readonly readOnly: boolean;
 
   /**
@@ -65,6 +53,7 @@ export class SqliteMetadataStore implements MetadataStore {
     readonly file: string,
     options: SqliteStoreOptions = {},
   ) {
+    super();
     this.readOnly = options.readonly === true;
     if (this.readOnly) {
       this.db = SqliteMetadataStore.openReadonly(file);
@@ -98,11 +87,14 @@ export class SqliteMetadataStore implements MetadataStore {
     // that head comes from the database.
     this.writer = new SqliteWriter(this.db, this.wal, (key) => heads.delete(key));
     this.changes = new SqliteChanges(this.db, this.writer);
-    this.keys = new SqliteKeys(this.db, this.changes);
-    this.policies = new SqlitePolicies(this.db, this.changes);
-    this.artifacts = new SqliteArtifacts(this.db, this.writer, heads, this.readOnly);
-    this.governance = new SqliteGovernance(this.db, this.changes, (id) => this.keys.byId(id));
-    this.audit = new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly);
+    const keys = new SqliteKeys(this.db, this.changes);
+    this.composePorts({
+      keys,
+      policies: new SqlitePolicies(this.db, this.changes),
+      artifacts: new SqliteArtifacts(this.db, this.writer, heads, this.readOnly),
+      governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
+      audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
+    });
   }
 
   private static openReadonly(file: string): Database.Database {
@@ -201,64 +193,4 @@ export class SqliteMetadataStore implements MetadataStore {
   async changeStamp(): Promise<string> {
     return this.statements.getSetting.get('change_stamp')?.value ?? '0';
   }
-
-  insertKey: KeyStore['insertKey'] = (key, entry) => this.keys.insertKey(key, entry);
-  findKeyByHash: KeyStore['findKeyByHash'] = (hash) => this.keys.findKeyByHash(hash);
-  getKey: KeyStore['getKey'] = (id) => this.keys.getKey(id);
-  listKeys: KeyStore['listKeys'] = () => this.keys.listKeys();
-  revokeKey: KeyStore['revokeKey'] = (id, at, entry) => this.keys.revokeKey(id, at, entry);
-  setKeyHash: KeyStore['setKeyHash'] = (id, hash) => this.keys.setKeyHash(id, hash);
-
-  latestPolicy: PolicyStore['latestPolicy'] = () => this.policies.latestPolicy();
-  insertPolicy: PolicyStore['insertPolicy'] = (policy, entry) =>
-    this.policies.insertPolicy(policy, entry);
-  listPolicies: PolicyStore['listPolicies'] = () => this.policies.listPolicies();
-  getPolicy: PolicyStore['getPolicy'] = (version) => this.policies.getPolicy(version);
-
-  hasArtifacts: ArtifactStore['hasArtifacts'] = (where) => this.artifacts.hasArtifacts(where);
-  getHead: ArtifactStore['getHead'] = (key) => this.artifacts.getHead(key);
-  getVersion: ArtifactStore['getVersion'] = (key, version) =>
-    this.artifacts.getVersion(key, version);
-  readInline: ArtifactStore['readInline'] = (key, version) =>
-    this.artifacts.readInline(key, version);
-  getForRead: ArtifactStore['getForRead'] = (key, version) =>
-    this.artifacts.getForRead(key, version);
-  listVersions: ArtifactStore['listVersions'] = (key) => this.artifacts.listVersions(key);
-  listArtifacts: ArtifactStore['listArtifacts'] = (query) => this.artifacts.listArtifacts(query);
-  commitVersion: ArtifactStore['commitVersion'] = (commit) => this.artifacts.commitVersion(commit);
-  usage: ArtifactStore['usage'] = (product) => this.artifacts.usage(product);
-  usageFacts: ArtifactStore['usageFacts'] = (product) => this.artifacts.usageFacts(product);
-  usageByProduct: ArtifactStore['usageByProduct'] = () => this.artifacts.usageByProduct();
-  isContentReferenced: ArtifactStore['isContentReferenced'] = (sha256) =>
-    this.artifacts.isContentReferenced(sha256);
-  allVersions: ArtifactStore['allVersions'] = () => this.artifacts.allVersions();
-
-  insertIntegration: GovernanceStore['insertIntegration'] = (record, entry) =>
-    this.governance.insertIntegration(record, entry);
-  getIntegration: GovernanceStore['getIntegration'] = (id) => this.governance.getIntegration(id);
-  listIntegrations: GovernanceStore['listIntegrations'] = () => this.governance.listIntegrations();
-  revokeIntegration: GovernanceStore['revokeIntegration'] = (id, at, entry) =>
-    this.governance.revokeIntegration(id, at, entry);
-  insertThreatRecords: GovernanceStore['insertThreatRecords'] = (records) =>
-    this.governance.insertThreatRecords(records);
-  countCriticalRequests: GovernanceStore['countCriticalRequests'] = (principalId, since) =>
-    this.governance.countCriticalRequests(principalId, since);
-  threatCounts: GovernanceStore['threatCounts'] = (since) => this.governance.threatCounts(since);
-  recentThreats: GovernanceStore['recentThreats'] = (limit) => this.governance.recentThreats(limit);
-  suspendKey: GovernanceStore['suspendKey'] = (suspension) =>
-    this.governance.suspendKey(suspension);
-  reinstateKey: GovernanceStore['reinstateKey'] = (keyId, entry) =>
-    this.governance.reinstateKey(keyId, entry);
-  listSuspensions: GovernanceStore['listSuspensions'] = () => this.governance.listSuspensions();
-
-  appendAudit: AuditStore['appendAudit'] = (drafts) => this.audit.appendAudit(drafts);
-  auditSize: AuditStore['auditSize'] = () => this.audit.auditSize();
-  auditSubtrees: AuditStore['auditSubtrees'] = (ids) => this.audit.auditSubtrees(ids);
-  auditEntry: AuditStore['auditEntry'] = (index) => this.audit.auditEntry(index);
-  auditEntries: AuditStore['auditEntries'] = (query) => this.audit.auditEntries(query);
-  auditRange: AuditStore['auditRange'] = (from, to) => this.audit.auditRange(from, to);
-  insertCheckpoint: AuditStore['insertCheckpoint'] = (checkpoint) =>
-    this.audit.insertCheckpoint(checkpoint);
-  latestCheckpoint: AuditStore['latestCheckpoint'] = () => this.audit.latestCheckpoint();
-  checkpoints: AuditStore['checkpoints'] = () => this.audit.checkpoints();
 }

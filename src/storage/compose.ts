@@ -1,0 +1,101 @@
+/**
+ * One metadata store out of its per-port parts: the composition both adapters share. An adapter's
+ * metadata.ts keeps its lifecycle (opening, migrations, settings, snapshots) and hands its parts
+ * — one object per port, each implementing that port exactly — to `composePorts`.
+ */
+import type {
+  ArtifactStore,
+  AuditStore,
+  GovernanceStore,
+  KeyStore,
+  MetadataStore,
+  PolicyStore,
+  StoreLifecycle,
+} from './ports.js';
+
+/** The part of a metadata store each port is served by. */
+export interface MetadataParts {
+  readonly keys: KeyStore;
+  readonly policies: PolicyStore;
+  readonly artifacts: ArtifactStore;
+  readonly governance: GovernanceStore;
+  readonly audit: AuditStore;
+}
+
+/** Every member of a metadata store that a part serves: all but its lifecycle. */
+export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
+
+/**
+ * Each port's methods bound once to the part that serves them: a call through the composed store
+ * costs one bound call, no closure and no lookup of the part. Typed as the ports themselves, so
+ * the compiler refuses a member left out.
+ */
+function bindPorts(parts: MetadataParts): PortMembers {
+  const { keys, policies, artifacts, governance, audit } = parts;
+  return {
+    insertKey: keys.insertKey.bind(keys),
+    findKeyByHash: keys.findKeyByHash.bind(keys),
+    getKey: keys.getKey.bind(keys),
+    listKeys: keys.listKeys.bind(keys),
+    revokeKey: keys.revokeKey.bind(keys),
+    setKeyHash: keys.setKeyHash.bind(keys),
+
+    latestPolicy: policies.latestPolicy.bind(policies),
+    insertPolicy: policies.insertPolicy.bind(policies),
+    listPolicies: policies.listPolicies.bind(policies),
+    getPolicy: policies.getPolicy.bind(policies),
+
+    hasArtifacts: artifacts.hasArtifacts.bind(artifacts),
+    getHead: artifacts.getHead.bind(artifacts),
+    getVersion: artifacts.getVersion.bind(artifacts),
+    readInline: artifacts.readInline.bind(artifacts),
+    getForRead: artifacts.getForRead.bind(artifacts),
+    listVersions: artifacts.listVersions.bind(artifacts),
+    listArtifacts: artifacts.listArtifacts.bind(artifacts),
+    commitVersion: artifacts.commitVersion.bind(artifacts),
+    usage: artifacts.usage.bind(artifacts),
+    usageFacts: artifacts.usageFacts.bind(artifacts),
+    usageByProduct: artifacts.usageByProduct.bind(artifacts),
+    isContentReferenced: artifacts.isContentReferenced.bind(artifacts),
+    allVersions: artifacts.allVersions.bind(artifacts),
+
+    insertIntegration: governance.insertIntegration.bind(governance),
+    getIntegration: governance.getIntegration.bind(governance),
+    listIntegrations: governance.listIntegrations.bind(governance),
+    revokeIntegration: governance.revokeIntegration.bind(governance),
+    insertThreatRecords: governance.insertThreatRecords.bind(governance),
+    countCriticalRequests: governance.countCriticalRequests.bind(governance),
+    threatCounts: governance.threatCounts.bind(governance),
+    recentThreats: governance.recentThreats.bind(governance),
+    suspendKey: governance.suspendKey.bind(governance),
+    reinstateKey: governance.reinstateKey.bind(governance),
+    listSuspensions: governance.listSuspensions.bind(governance),
+
+    appendAudit: audit.appendAudit.bind(audit),
+    auditSize: audit.auditSize.bind(audit),
+    auditSubtrees: audit.auditSubtrees.bind(audit),
+    auditEntry: audit.auditEntry.bind(audit),
+    auditEntries: audit.auditEntries.bind(audit),
+    auditRange: audit.auditRange.bind(audit),
+    insertCheckpoint: audit.insertCheckpoint.bind(audit),
+    latestCheckpoint: audit.latestCheckpoint.bind(audit),
+    checkpoints: audit.checkpoints.bind(audit),
+  };
+}
+
+// The port members are declared here and defined on each instance by composePorts() — every one,
+// since bindPorts() is typed as all of them — once the adapter's constructor has built its parts
+// (which needs its open database, so they cannot be handed to this constructor).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface ComposedMetadataStore extends PortMembers {}
+
+/** A metadata store whose ports are served by its parts; subclasses supply the lifecycle. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export abstract class ComposedMetadataStore {
+  /** Serves every port from `parts`; called once, at the end of the adapter's constructor. */
+  protected composePorts(parts: MetadataParts): void {
+    // Defined rather than copied with Object.assign: V8 turns an object given this many properties
+    // by Object.assign into a slow (dictionary) one, and every call through it would pay for that.
+    Object.defineProperties(this, Object.getOwnPropertyDescriptors(bindPorts(parts)));
+  }
+}
