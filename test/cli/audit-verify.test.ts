@@ -159,7 +159,7 @@ describe('bucket audit verify', () => {
   });
 
   it.skipIf(SCALE_OUT)('verifies the stopped server’s storage and prints a summary', async () => {
-    await server.kill();
+    await server.stop();
     const db = new Database(join(dataDir, 'bucket.db'), { readonly: true });
     facts.size = (
       db.prepare('SELECT max(idx) + 1 AS size FROM audit_entries').get() as {

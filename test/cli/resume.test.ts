@@ -11,7 +11,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET_BIN, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { BUCKET_BIN } from '../helpers/server-process.js';
+import { createKey, startTestServer, type TestServer } from '../helpers/server.js';
 import { runCli } from './run.js';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');

@@ -1,7 +1,7 @@
 /** Runs the built `bucket` command as a user would: a child process with its own environment. */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { BUCKET_BIN } from '../helpers/server.js';
+import { BUCKET_BIN } from '../helpers/server-process.js';
 
 export interface CliResult {
   readonly code: number | null;

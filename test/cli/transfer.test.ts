@@ -5,7 +5,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET_BIN, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { BUCKET_BIN } from '../helpers/server-process.js';
+import { createKey, startTestServer, type TestServer } from '../helpers/server.js';
 import { runCli } from './run.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { putObserved, sha256, temporariesOf } from '../helpers/durability.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 interface Write {
   readonly path: string;
@@ -32,7 +33,7 @@ const binaryWrite = (path: string, size: number): Write => ({
 
 /** Reads `path?version=n` and its versions list; the content must hash to `expected`. */
 async function expectVersion(
-  server: TestServer,
+  server: ServerProcess,
   key: string,
   path: string,
   version: number,
@@ -57,7 +58,7 @@ afterAll(async () => {
 
 describe('kill -9 right after an acknowledged write', () => {
   it('keeps every acknowledged version of a sequence of writes, inline and blob', async () => {
-    let server = await startTestServer();
+    let server = await startServerProcess();
     dataDirs.push(server.dataDir);
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
     const writes: (Write & { version: number })[] = [
@@ -89,7 +90,7 @@ describe('kill -9 right after an acknowledged write', () => {
     await server.kill('SIGKILL');
     expect(server.process.signalCode).toBe('SIGKILL');
 
-    server = await startTestServer({ dataDir: server.dataDir });
+    server = await startServerProcess({ dataDir: server.dataDir });
     try {
       const owner = client(server.url, server.ownerKey);
       for (const write of writes) {
@@ -109,7 +110,7 @@ describe('kill -9 right after an acknowledged write', () => {
 
   it('keeps every acknowledged write when writes race the kill, round after round', async () => {
     const ROUNDS = 5;
-    let server = await startTestServer();
+    let server = await startServerProcess();
     dataDirs.push(server.dataDir);
     const dataDir = server.dataDir;
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
@@ -143,7 +144,7 @@ describe('kill -9 right after an acknowledged write', () => {
       expect(roundAcks.length, `round ${round}`).toBeGreaterThanOrEqual(killAfter);
       acknowledged.push(...roundAcks);
 
-      server = await startTestServer({ dataDir });
+      server = await startServerProcess({ dataDir });
       // The file store removes its temporaries at start. An S3 temporary may belong to an upload
       // another node still runs, so the object store keeps it for an hour (docs/OPERATIONS.md).
       if (!server.backend) expect(await temporariesOf(server), `round ${round}`).toEqual([]);

@@ -14,7 +14,8 @@ import { startUpload } from '../helpers/durability.js';
 import { sha256Hex, sleep } from '../helpers/http.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
 import { createScaleOutBackend, type ScaleOutBackend } from '../helpers/scaleout.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { serviceAvailable } from '../helpers/services.js';
 
 const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
@@ -36,8 +37,8 @@ async function within(limitMs: number, check: () => Promise<boolean>): Promise<n
 describe.runIf(available)('two nodes on one PostgreSQL + Redis + S3', () => {
   let s3: TestS3;
   let backend: ScaleOutBackend;
-  let nodeA: TestServer;
-  let nodeB: TestServer;
+  let nodeA: ServerProcess;
+  let nodeB: ServerProcess;
   let ownerA: Api;
   let ownerB: Api;
   let avatarKey: { key: string; id: string };
@@ -45,9 +46,9 @@ describe.runIf(available)('two nodes on one PostgreSQL + Redis + S3', () => {
   beforeAll(async () => {
     s3 = await startS3();
     backend = await createScaleOutBackend(s3.endpoint);
-    nodeA = await startTestServer({ backend });
+    nodeA = await startServerProcess({ backend });
     // The owner key is in the shared database; node B is told it rather than printing one.
-    nodeB = await startTestServer({ backend, env: { BUCKET_OWNER_KEY: nodeA.ownerKey } });
+    nodeB = await startServerProcess({ backend, env: { BUCKET_OWNER_KEY: nodeA.ownerKey } });
     ownerA = client(nodeA.url, nodeA.ownerKey);
     ownerB = client(nodeB.url, nodeB.ownerKey);
     avatarKey = await createKey(nodeA, { kind: 'product', product: 'ai_avatar' });
