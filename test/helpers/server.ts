@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BucketAdapters } from '../../src/bucket.js';
 import { configFromEnv } from '../../src/config.js';
 import { gateFaultFromEnv } from '../../src/gate/fault.js';
 import { startServer } from '../../src/server.js';
@@ -23,6 +24,8 @@ export interface ServerOptions {
    * on a data directory, the backend it had.
    */
   readonly backend?: ScaleOutBackend;
+  /** Options of createBucket no configuration sets (in-process servers only): a small window. */
+  readonly bucket?: Pick<BucketAdapters, 'auditScanWindow'>;
 }
 
 export interface TestServer {
@@ -69,7 +72,10 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     const gate = gateFaultFromEnv(env);
-    running = await startServer(configFromEnv(env), gate ? { gate } : {});
+    running = await startServer(configFromEnv(env), {
+      ...options.bucket,
+      ...(gate ? { gate } : {}),
+    });
   } catch (error) {
     await cleanUp();
     throw error;
