@@ -5,14 +5,13 @@
  * count toward the key's suspension). Different content, type or metadata, a precondition, or
  * --force still write.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { client, createKey } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
 import { cliServer, runCli } from './run.js';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('bucket put, run again', () => {
   const cli = cliServer();

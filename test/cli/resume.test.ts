@@ -4,7 +4,7 @@
  * through a real connection that is cut, against a real server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
@@ -12,9 +12,9 @@ import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET_BIN } from '../helpers/server-process.js';
 import { createKey } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
 import { cliServer, runCli } from './run.js';
 
-const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const MiB = 1024 * 1024;
 
 /**

@@ -37,9 +37,7 @@ describe('bucket threats and bucket keys reinstate', () => {
     expect(Number(t1?.[1])).toBeGreaterThanOrEqual(3);
     expect(Number(t1?.[2])).toBeGreaterThanOrEqual(3);
     expect(threats.stdout).toMatch(/^T7\s+Over-trust\s+MEDIUM\s+\d+\s+\d+\s/m);
-    expect(threats.stdout).toMatch(
-      /^suspended keys \(1\), refused until the owner reinstates/m,
-    );
+    expect(threats.stdout).toMatch(/^suspended keys \(1\), refused until the owner reinstates/m);
     expect(threats.stdout).toMatch(
       new RegExp(
         `^${id}\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+bucket keys reinstate ${id}\\s+3 requests with a CRITICAL detection within 3600 s$`,

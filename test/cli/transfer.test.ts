@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
 import { cliServer, runCli } from './run.js';
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const TWENTY_MB = 20 * 1024 * 1024;
 

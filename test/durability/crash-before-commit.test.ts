@@ -20,9 +20,9 @@ import {
   eventually,
   holdWriteLock,
   putObserved,
-  sha256,
   temporariesOf,
 } from '../helpers/durability.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey } from '../helpers/server.js';
 import { startServerProcess } from '../helpers/server-process.js';
 

@@ -11,11 +11,11 @@ import {
   chunkedUpload,
   eventually,
   headersOnlyUpload,
-  sha256,
   receiving,
   startUpload,
   temporariesOf,
 } from '../helpers/durability.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey } from '../helpers/server.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 

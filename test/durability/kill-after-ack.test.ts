@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { putObserved, sha256, temporariesOf } from '../helpers/durability.js';
+import { putObserved, temporariesOf } from '../helpers/durability.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey } from '../helpers/server.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 

@@ -5,7 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex, sleep } from '../helpers/http.js';
+import { sleep } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { approvedIntegration, client, createKey } from '../helpers/server.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -80,7 +81,7 @@ describe('keys', () => {
     for (const secret of [...secrets, server.ownerKey]) {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(secret.slice(4));
-      expect(text).not.toContain(sha256Hex(secret));
+      expect(text).not.toContain(sha256(secret));
     }
     for (const key of list.json.keys) {
       expect(Object.keys(key)).not.toContain('key');

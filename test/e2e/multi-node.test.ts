@@ -11,7 +11,8 @@ import { openNote, parseVerifierKey } from '../../src/audit/note.js';
 import { verifyConsistency } from '../../src/audit/proof.js';
 import { runCli } from '../cli/run.js';
 import { startUpload } from '../helpers/durability.js';
-import { sha256Hex, sleep } from '../helpers/http.js';
+import { sleep } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { paced, timed } from '../helpers/load.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
 import { createScaleOutBackend, type ScaleOutBackend } from '../helpers/scaleout.js';
@@ -85,7 +86,7 @@ describe.runIf(available)('two nodes on one PostgreSQL + Redis + S3', () => {
     const small = await onB('GET', '/v1/artifacts/ai_avatar/avatar_config/shared.json');
     expect(small.bytes.toString()).toBe(config);
     const big = await onB('GET', '/v1/artifacts/ai_avatar/model_checkpoint/shared.ckpt');
-    expect(sha256Hex(big.bytes)).toBe(sha256Hex(large));
+    expect(sha256(big.bytes)).toBe(sha256(large));
     const range = await onB('GET', '/v1/artifacts/ai_avatar/model_checkpoint/shared.ckpt', {
       headers: { range: 'bytes=100-199' },
     });
