@@ -31,6 +31,11 @@ export interface BucketAdapters {
   readonly gate?: GateOptions;
   /** A ready gate instead of `new Gate(gate)` (the bench's no-op gate); no configuration sets it. */
   readonly gateInstance?: Gate;
+  /**
+   * Entries an audit query without an indexed filter reads at most (default AUDIT_SCAN_WINDOW):
+   * tests make it small instead of writing a window's worth of requests; no configuration sets it.
+   */
+  readonly auditScanWindow?: number;
 }
 
 export interface Bucket {
@@ -120,6 +125,7 @@ export async function createBucket(
     const audit = new AuditService(metadata, {
       origin,
       signer: createSigner(origin, signingKey.privateKey),
+      scanWindow: adapters.auditScanWindow,
     });
     await audit.init();
     // Nodes sharing a metadata store see each other's governance changes (issue 6).

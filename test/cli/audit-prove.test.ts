@@ -4,18 +4,16 @@
  * and each forgery or mismatch is refused with exit 1 and named.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointBody, createSigner, encodeVerifierKey, signNote } from '../../src/audit/note.js';
 import { loadSigningKey } from '../../src/audit/signing-key.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { client, createKey } from '../helpers/server.js';
+import { cliServer, runCli } from './run.js';
 
 describe('bucket audit prove', () => {
-  let server: TestServer;
-  let work: string;
+  const cli = cliServer();
   let vkeyFile: string;
   let origin: string;
   let writer: ReturnType<typeof client>;
@@ -37,7 +35,8 @@ describe('bucket audit prove', () => {
     logOrigin = origin,
   ): Promise<string> {
     const keyFile =
-      server.backend?.env['BUCKET_AUDIT_KEY_FILE'] ?? join(server.dataDir, 'audit-signing.pem');
+      cli.server.backend?.env['BUCKET_AUDIT_KEY_FILE'] ??
+      join(cli.server.dataDir, 'audit-signing.pem');
     const { privateKey } = await loadSigningKey(keyFile, { create: false });
     return signNote(
       checkpointBody({ origin: logOrigin, size, rootHash }),
@@ -46,23 +45,20 @@ describe('bucket audit prove', () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer();
-    work = await mkdtemp(join(tmpdir(), 'bucket-prove-'));
-    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-    writer = client(server.url, key);
-    env = { BUCKET_URL: server.url, BUCKET_KEY: key };
-    const publicKey = await client(server.url, server.ownerKey)('GET', '/v1/audit/public-key');
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'ai_avatar' });
+    writer = client(cli.server.url, key);
+    env = cli.as(key);
+    const publicKey = await client(cli.server.url, cli.server.ownerKey)(
+      'GET',
+      '/v1/audit/public-key',
+    );
     origin = publicKey.json.name;
-    vkeyFile = join(work, 'audit.vkey');
+    vkeyFile = join(cli.dir, 'audit.vkey');
     await writeFile(vkeyFile, `${publicKey.json.vkey}\n`);
-  });
-  afterAll(async () => {
-    await server?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
   });
 
   it("proves a write's receipt in the signed tree, and the log's growth since a saved checkpoint", async () => {
-    const saved = join(work, 'first.checkpoint');
+    const saved = join(cli.dir, 'first.checkpoint');
     const first = await runCli(['audit', 'prove', '--vkey', vkeyFile, '--save-checkpoint', saved], {
       env,
     });
@@ -112,7 +108,7 @@ describe('bucket audit prove', () => {
   });
 
   it('runs one command line from the first day on: a rolling checkpoint file not saved yet', async () => {
-    const rolling = join(work, 'rolling.checkpoint');
+    const rolling = join(cli.dir, 'rolling.checkpoint');
     const args = ['audit', 'prove', '--vkey', vkeyFile];
     const roll = [...args, '--since-checkpoint', rolling, '--save-checkpoint', rolling];
     const first = await runCli(roll, { env });
@@ -131,29 +127,29 @@ describe('bucket audit prove', () => {
 
     // A checkpoint to compare with that is not there, and is not the one being saved: the
     // command line is wrong, nothing is assumed.
-    const missing = await runCli([...args, '--since-checkpoint', join(work, 'absent')], { env });
+    const missing = await runCli([...args, '--since-checkpoint', join(cli.dir, 'absent')], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read --since-checkpoint .*absent: ENOENT/);
   });
 
   it("proves a receipt from its leaf hash where the key may not read the entry (another product's)", async () => {
     const receipt = await put('shared.bin');
-    const other = await createKey(server, { kind: 'product', product: 'gurukul' });
+    const other = await createKey(cli.server, { kind: 'product', product: 'gurukul' });
     const args = ['audit', 'prove', String(receipt.leafIndex), '--vkey', vkeyFile];
     const result = await runCli([...args, '--leaf-hash', receipt.leafHash], {
-      env: { BUCKET_URL: server.url, BUCKET_KEY: other.key },
+      env: cli.as(other.key),
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/receipt proved; the entry is not readable with this key/);
     // Without the receipt's hash there is nothing to prove: the entry's refusal is the answer.
-    const unread = await runCli(args, { env: { BUCKET_URL: server.url, BUCKET_KEY: other.key } });
+    const unread = await runCli(args, { env: cli.as(other.key) });
     expect(unread.code).toBe(1);
   });
 
   it('refuses a checkpoint signed by another key, naming the key it expected', async () => {
     const { publicKey } = generateKeyPairSync('ed25519');
     const raw = publicKey.export({ format: 'jwk' }).x ?? '';
-    const impostor = join(work, 'impostor.vkey');
+    const impostor = join(cli.dir, 'impostor.vkey');
     await writeFile(impostor, encodeVerifierKey(origin, Buffer.from(raw, 'base64url')));
     const result = await runCli(['audit', 'prove', '--vkey', impostor], { env });
     expect(result.code).toBe(1);
@@ -174,11 +170,14 @@ describe('bucket audit prove', () => {
   });
 
   it('detects a fork: a signed checkpoint the current log does not extend', async () => {
-    const current = await client(server.url, server.ownerKey)('GET', '/v1/audit/checkpoint');
+    const current = await client(cli.server.url, cli.server.ownerKey)(
+      'GET',
+      '/v1/audit/checkpoint',
+    );
     const size: number = current.json.size;
     // What a server that later rewrote its log would have signed for an auditor: an earlier size
     // with another root.
-    const forked = join(work, 'forked.checkpoint');
+    const forked = join(cli.dir, 'forked.checkpoint');
     await writeFile(forked, await signedByTheServer(size - 1, Buffer.alloc(32, 7)));
     const result = await runCli(
       ['audit', 'prove', '--vkey', vkeyFile, '--since-checkpoint', forked],
@@ -190,7 +189,7 @@ describe('bucket audit prove', () => {
     expect(result.stderr).toMatch(/does not extend the saved checkpoint of \d+/);
 
     // A log shorter than what was signed: truncated behind an auditor's back.
-    const longer = join(work, 'longer.checkpoint');
+    const longer = join(cli.dir, 'longer.checkpoint');
     await writeFile(longer, await signedByTheServer(size + 1000, Buffer.alloc(32, 9)));
     const truncated = await runCli(
       ['audit', 'prove', '--vkey', vkeyFile, '--since-checkpoint', longer, '--json'],
@@ -206,7 +205,7 @@ describe('bucket audit prove', () => {
   });
 
   it("refuses a saved checkpoint of another log, though signed by this log's key", async () => {
-    const other = join(work, 'other-log.checkpoint');
+    const other = join(cli.dir, 'other-log.checkpoint');
     await writeFile(other, await signedByTheServer(1, Buffer.alloc(32, 3), 'another.example/log'));
     const result = await runCli(
       ['audit', 'prove', '--vkey', vkeyFile, '--since-checkpoint', other],

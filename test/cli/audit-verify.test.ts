@@ -3,7 +3,7 @@
  * verifies, also while the server runs; each kind of tampering, done on a copy of the stopped
  * server's data, is found with exit 1 and a message naming it; an export verifies offline.
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519PublicKeyBytes, encodeVerifierKey } from '../../src/audit/note.js';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
 import { runCli, type CliResult } from './run.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 interface Facts {
   /** Tree size after the setup (the server's last checkpoint covers all of it). */
@@ -159,7 +159,7 @@ describe('bucket audit verify', () => {
   });
 
   it.skipIf(SCALE_OUT)('verifies the stopped server’s storage and prints a summary', async () => {
-    await server.kill();
+    await server.stop();
     const db = new Database(join(dataDir, 'bucket.db'), { readonly: true });
     facts.size = (
       db.prepare('SELECT max(idx) + 1 AS size FROM audit_entries').get() as {

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { describe, expect, it } from 'vitest';
+import { client } from '../helpers/server.js';
+import { cliServer, runCli } from './run.js';
 
 describe('bucket integrations', () => {
-  let server: TestServer;
-  let owner: { BUCKET_URL: string; BUCKET_KEY: string };
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    owner = { BUCKET_URL: server.url, BUCKET_KEY: server.ownerKey };
-  });
-  afterAll(async () => server?.dispose());
+  const cli = cliServer();
 
   const propose = (id: string, extra: string[] = []) =>
     runCli(
@@ -31,7 +24,7 @@ describe('bucket integrations', () => {
         'per class',
         ...extra,
       ],
-      { env: owner },
+      { env: cli.owner },
     );
 
   it('proposes an approved integration, lists it, lets a key act through it, and revokes it', async () => {
@@ -40,7 +33,7 @@ describe('bucket integrations', () => {
     expect(approved.stdout).toMatch(/^approved integration lessons-cli$/m);
     expect(approved.stdout).toContain('--integration lessons-cli');
 
-    const listed = await runCli(['integrations', 'list'], { env: owner });
+    const listed = await runCli(['integrations', 'list'], { env: cli.owner });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^lessons-cli\s+gurukul\s+sdk\s+approved\s+/m);
 
@@ -58,14 +51,14 @@ describe('bucket integrations', () => {
         'cli lessons',
         '--json',
       ],
-      { env: owner },
+      { env: cli.owner },
     );
     expect(key.code).toBe(0);
     const secret = JSON.parse(key.stdout).key as string;
-    const api = client(server.url, secret);
+    const api = client(cli.server.url, secret);
     expect((await api('GET', '/v1/artifacts/gurukul')).status).toBe(200);
 
-    const revoked = await runCli(['integrations', 'revoke', 'lessons-cli'], { env: owner });
+    const revoked = await runCli(['integrations', 'revoke', 'lessons-cli'], { env: cli.owner });
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toMatch(/^revoked integration lessons-cli and its keys/m);
     expect((await api('GET', '/v1/artifacts/gurukul')).status).toBe(401);
@@ -85,7 +78,7 @@ describe('bucket integrations', () => {
         '--classes',
         'payment_info',
       ],
-      { env: owner },
+      { env: cli.owner },
     );
     expect(rejected.code).toBe(1);
     expect(rejected.stdout).toMatch(/^rejected integration raw-db$/m);

@@ -1,23 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { raiseRates } from '../helpers/limits.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { client, createKey } from '../helpers/server.js';
+import { cliServer, runCli } from './run.js';
 
 const ITEMS = 250;
 const itemName = (index: number) => `batch/${String(index).padStart(3, '0')}.bin`;
 
 describe('bucket ls / versions / rm', () => {
-  let server: TestServer;
+  const cli = cliServer();
   let env: { BUCKET_URL: string; BUCKET_KEY: string };
 
   beforeAll(async () => {
-    server = await startTestServer();
     // 250 writes, 10 at a time: faster than the default 1,000 writes/s (SPEC §2.3).
-    await raiseRates(server);
-    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-    env = { BUCKET_URL: server.url, BUCKET_KEY: key };
+    await raiseRates(cli.server);
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'ai_avatar' });
+    env = cli.as(key);
     // Created over HTTP directly: 250 CLI processes would only measure process start-up.
-    const api = client(server.url, key);
+    const api = client(cli.server.url, key);
     const indexes = Array.from({ length: ITEMS }, (_, index) => index);
     for (let start = 0; start < ITEMS; start += 10) {
       await Promise.all(
@@ -35,7 +34,6 @@ describe('bucket ls / versions / rm', () => {
       );
     }
   });
-  afterAll(async () => server?.dispose());
 
   const listedNames = (stdout: string) =>
     stdout
@@ -123,7 +121,7 @@ describe('bucket ls / versions / rm', () => {
 
   it('rm on a class that forbids DELETE fails with the denial reasons', async () => {
     // A key of its own: repeated critical denials may suspend a key.
-    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'ai_avatar' });
     const result = await runCli(['rm', `ai_avatar/model_checkpoint/${itemName(7)}`], {
       env: { ...env, BUCKET_KEY: key },
     });
@@ -138,7 +136,7 @@ describe('bucket ls / versions / rm', () => {
   });
 
   it('rm where the class allows DELETE leaves a tombstone', async () => {
-    const { key } = await createKey(server, { kind: 'core' });
+    const { key } = await createKey(cli.server, { kind: 'core' });
     const coreEnv = { ...env, BUCKET_KEY: key };
     const target = 'core/basket_config/nightly.json';
     const put = await runCli(['put', target, '-'], { env: coreEnv, stdin: '{"agents":[]}' });

@@ -1,41 +1,31 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { client, createKey } from '../helpers/server.js';
+import { cliServer, runCli } from './run.js';
 
 describe('bucket policy', () => {
-  let server: TestServer;
-  let owner: { BUCKET_URL: string; BUCKET_KEY: string };
-  let dir: string;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    owner = { BUCKET_URL: server.url, BUCKET_KEY: server.ownerKey };
-    dir = await mkdtemp(join(tmpdir(), 'bucket-policy-'));
-  });
-  afterAll(async () => {
-    await server?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const cli = cliServer();
 
   const livePolicy = async () => {
-    const answer = await client(server.url, server.ownerKey)('GET', '/v1/governance/policy');
+    const answer = await client(cli.server.url, cli.server.ownerKey)(
+      'GET',
+      '/v1/governance/policy',
+    );
     expect(answer.status).toBe(200);
     return answer.json as { version: number; hash: string; document: any };
   };
 
   const policyFile = async (name: string, text: string) => {
-    const path = join(dir, name);
+    const path = join(cli.dir, name);
     await writeFile(path, text);
     return path;
   };
 
   it('show prints the live policy as YAML that parses back to the document the API returns', async () => {
     const live = await livePolicy();
-    const shown = await runCli(['policy', 'show'], { env: owner });
+    const shown = await runCli(['policy', 'show'], { env: cli.owner });
     expect(shown.code).toBe(0);
     expect(shown.stdout.split('\n')[0]).toMatch(
       new RegExp(`^# policy v${live.version}, set \\S+ by \\S+: ".+"$`),
@@ -43,7 +33,7 @@ describe('bucket policy', () => {
     expect(shown.stdout).toContain(`# sha256 ${live.hash}`);
     expect(parse(shown.stdout)).toEqual(live.document);
 
-    const json = await runCli(['policy', 'show', '--json'], { env: owner });
+    const json = await runCli(['policy', 'show', '--json'], { env: cli.owner });
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(live);
   });
@@ -56,7 +46,9 @@ describe('bucket policy', () => {
     edited.limits.writesPerSecond = rate;
     const file = await policyFile('raise.yaml', stringify(edited));
 
-    const set = await runCli(['policy', 'set', file, '--reason', 'launch week'], { env: owner });
+    const set = await runCli(['policy', 'set', file, '--reason', 'launch week'], {
+      env: cli.owner,
+    });
     expect(set.code).toBe(0);
     expect(set.stdout).toMatch(
       new RegExp(`^policy v${next} is live \\(sha256 [0-9a-f]{64}\\)$`, 'm'),
@@ -65,24 +57,24 @@ describe('bucket policy', () => {
     expect(set.stdout).toContain(
       `~ /limits/writesPerSecond: ${before.document.limits.writesPerSecond} → ${rate}`,
     );
-    expect(set.stdout).not.toContain(server.ownerKey);
+    expect(set.stdout).not.toContain(cli.server.ownerKey);
 
     const after = await livePolicy();
     expect(after.version).toBe(next);
     expect(after.document.limits.writesPerSecond).toBe(rate);
 
-    const shown = await runCli(['policy', 'show'], { env: owner });
+    const shown = await runCli(['policy', 'show'], { env: cli.owner });
     expect(shown.stdout).toMatch(
       new RegExp(`^# policy v${next}, set \\S+ by key_owner: "launch week"$`, 'm'),
     );
     expect(parse(shown.stdout).limits.writesPerSecond).toBe(rate);
     const old = await runCli(['policy', 'show', '--version', String(before.version)], {
-      env: owner,
+      env: cli.owner,
     });
     expect(old.code).toBe(0);
     expect(parse(old.stdout)).toEqual(before.document);
 
-    const versions = await runCli(['policy', 'versions'], { env: owner });
+    const versions = await runCli(['policy', 'versions'], { env: cli.owner });
     expect(versions.code).toBe(0);
     expect(versions.stdout).toMatch(/^VERSION\s+CREATED\s+BY\s+HASH\s+REASON$/m);
     expect(versions.stdout).toMatch(/^1\s+\S+\s+system\s+[0-9a-f]{12}\s+default policy$/m);
@@ -90,14 +82,14 @@ describe('bucket policy', () => {
       new RegExp(`^${next}\\s+\\S+\\s+key_owner\\s+[0-9a-f]{12}\\s+launch week$`, 'm'),
     );
 
-    const diff = await runCli(['policy', 'diff', String(next)], { env: owner });
+    const diff = await runCli(['policy', 'diff', String(next)], { env: cli.owner });
     expect(diff.code).toBe(0);
     expect(diff.stdout.trim().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^policy v${next}, set \\S+ by key_owner: "launch week"$`)),
       `1 change from v${before.version}:`,
       `~ /limits/writesPerSecond: ${before.document.limits.writesPerSecond} → ${rate}`,
     ]);
-    const diffJson = await runCli(['policy', 'diff', String(next), '--json'], { env: owner });
+    const diffJson = await runCli(['policy', 'diff', String(next), '--json'], { env: cli.owner });
     expect(JSON.parse(diffJson.stdout).diff).toEqual([
       {
         op: 'replace',
@@ -113,7 +105,7 @@ describe('bucket policy', () => {
     const edited = structuredClone(before.document);
     edited.products.gurukul.displayName = 'Gurukul Learning';
     const set = await runCli(['policy', 'set', '-', '--reason', 'rename'], {
-      env: owner,
+      env: cli.owner,
       stdin: JSON.stringify(edited),
     });
     expect(set.code).toBe(0);
@@ -122,9 +114,9 @@ describe('bucket policy', () => {
     // `show` output (comment header and all) is a policy file: the round trip changes nothing,
     // and makes no version.
     const live = await livePolicy();
-    const shown = await runCli(['policy', 'show'], { env: owner });
+    const shown = await runCli(['policy', 'show'], { env: cli.owner });
     const again = await runCli(['policy', 'set', '-', '--reason', 'unchanged'], {
-      env: owner,
+      env: cli.owner,
       stdin: shown.stdout,
     });
     expect(again.code, again.stderr).toBe(0);
@@ -133,7 +125,7 @@ describe('bucket policy', () => {
         'no new version',
     );
     expect(await livePolicy()).toEqual(live);
-    const versions = await client(server.url, server.ownerKey)(
+    const versions = await client(cli.server.url, cli.server.ownerKey)(
       'GET',
       '/v1/governance/policy/versions',
     );
@@ -147,7 +139,7 @@ describe('bucket policy', () => {
       .replace(/^limits:$/m, 'limits:\n  writesPerSecnd: 10');
     const file = await policyFile('invalid.yaml', text);
 
-    const refused = await runCli(['policy', 'set', file, '--reason', 'typo'], { env: owner });
+    const refused = await runCli(['policy', 'set', file, '--reason', 'typo'], { env: cli.owner });
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/^bucket: invalid_policy: .*\(request req_\w+\)$/m);
@@ -158,7 +150,7 @@ describe('bucket policy', () => {
 
     expect(await livePolicy()).toEqual(before);
     const json = await runCli(['policy', 'set', file, '--reason', 'typo', '--json'], {
-      env: owner,
+      env: cli.owner,
     });
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).error.details.errors).toContainEqual({
@@ -175,7 +167,7 @@ describe('bucket policy', () => {
     );
     // No Bucket listens there: had anything been sent, this would be a connection failure (1).
     const result = await runCli(['policy', 'set', file, '--reason', 'broken'], {
-      env: { BUCKET_URL: 'http://127.0.0.1:1', BUCKET_KEY: server.ownerKey },
+      env: { BUCKET_URL: 'http://127.0.0.1:1', BUCKET_KEY: cli.server.ownerKey },
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
@@ -184,8 +176,8 @@ describe('bucket policy', () => {
     expect(result.stderr).not.toContain('cannot reach');
     expect(await livePolicy()).toEqual(before);
 
-    const missing = await runCli(['policy', 'set', join(dir, 'nope.yaml'), '--reason', 'x'], {
-      env: owner,
+    const missing = await runCli(['policy', 'set', join(cli.dir, 'nope.yaml'), '--reason', 'x'], {
+      env: cli.owner,
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^bucket: cannot read .*nope\.yaml: /m);
@@ -193,8 +185,8 @@ describe('bucket policy', () => {
 
   it('a product key reads the policy but may not set it: the 403 is reported, exit 1', async () => {
     const before = await livePolicy();
-    const { key } = await createKey(server, { kind: 'product', product: 'ai_assistant' });
-    const asProduct = { BUCKET_URL: server.url, BUCKET_KEY: key };
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'ai_assistant' });
+    const asProduct = cli.as(key);
 
     const shown = await runCli(['policy', 'show'], { env: asProduct });
     expect(shown.code).toBe(0);
@@ -212,12 +204,12 @@ describe('bucket policy', () => {
   });
 
   it('refuses bad arguments with exit 2 and unknown versions with exit 1', async () => {
-    const zero = await runCli(['policy', 'diff', '0'], { env: owner });
+    const zero = await runCli(['policy', 'diff', '0'], { env: cli.owner });
     expect(zero.code).toBe(2);
-    const noReason = await runCli(['policy', 'set', 'policy.yaml'], { env: owner });
+    const noReason = await runCli(['policy', 'set', 'policy.yaml'], { env: cli.owner });
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain("required option '--reason <text>' not specified");
-    const unknown = await runCli(['policy', 'show', '--version', '9999'], { env: owner });
+    const unknown = await runCli(['policy', 'show', '--version', '9999'], { env: cli.owner });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^bucket: policy_version_not_found: no policy version 9999/m);
   });

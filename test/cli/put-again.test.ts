@@ -5,32 +5,23 @@
  * count toward the key's suspension). Different content, type or metadata, a precondition, or
  * --force still write.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+import { beforeAll, describe, expect, it } from 'vitest';
+import { client, createKey } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
+import { cliServer, runCli } from './run.js';
 
 describe('bucket put, run again', () => {
-  let server: TestServer;
+  const cli = cliServer();
   let env: { BUCKET_URL: string; BUCKET_KEY: string };
   let keyId: string;
-  let dir: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    const created = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const created = await createKey(cli.server, { kind: 'product', product: 'ai_avatar' });
     keyId = created.id;
-    env = { BUCKET_URL: server.url, BUCKET_KEY: created.key };
-    dir = await mkdtemp(join(tmpdir(), 'bucket-put-again-'));
-  });
-  afterAll(async () => {
-    await server?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    env = cli.as(created.key);
   });
 
   const versionsOf = async (artifact: string) => {
@@ -39,7 +30,7 @@ describe('bucket put, run again', () => {
     return (JSON.parse(listed.stdout) as { versions: { version: number }[] }).versions.length;
   };
   const t3Detections = async () => {
-    const owner = client(server.url, server.ownerKey);
+    const owner = client(cli.server.url, cli.server.ownerKey);
     const answer = await owner('GET', '/v1/governance/threats');
     return (answer.json.recent as { threatId: string; principalId: string | null }[]).filter(
       (record) => record.threatId === 'T3' && record.principalId === keyId,
@@ -48,7 +39,7 @@ describe('bucket put, run again', () => {
 
   it('a write-once checkpoint put again is reported as stored, with no overwrite attempted', async () => {
     const content = randomBytes(3 * 1024 * 1024);
-    const file = join(dir, 'v7.ckpt');
+    const file = join(cli.dir, 'v7.ckpt');
     await writeFile(file, content);
     const artifact = 'ai_avatar/model_checkpoint/avatar/v7.ckpt';
 
@@ -84,7 +75,7 @@ describe('bucket put, run again', () => {
     });
 
     // Other content under the write-once name is still the overwrite the gate refuses.
-    const other = join(dir, 'other.ckpt');
+    const other = join(cli.dir, 'other.ckpt');
     await writeFile(other, randomBytes(1024));
     const refused = await runCli(['put', artifact, other], { env });
     expect(refused.code).toBe(1);
@@ -94,7 +85,7 @@ describe('bucket put, run again', () => {
 
   it('in an updatable class, only the same content, type and metadata are skipped', async () => {
     const artifact = 'ai_avatar/avatar_config/aria.json';
-    const file = join(dir, 'aria.json');
+    const file = join(cli.dir, 'aria.json');
     await writeFile(file, '{"voice":"warm"}');
     expect((await runCli(['put', artifact, file, '--meta', 'source=studio'], { env })).code).toBe(
       0,

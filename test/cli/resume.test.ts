@@ -4,17 +4,17 @@
  * through a real connection that is cut, against a real server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET_BIN, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUCKET_BIN } from '../helpers/server-process.js';
+import { createKey } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
+import { cliServer, runCli } from './run.js';
 
-const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 const MiB = 1024 * 1024;
 
 /**
@@ -76,15 +76,14 @@ async function firstBytesOf(path: string, child: ChildProcess): Promise<void> {
 }
 
 describe('bucket get -o continues a cut-off download', () => {
-  let server: TestServer;
+  const cli = cliServer();
   let env: { BUCKET_URL: string; BUCKET_KEY: string };
-  let dir: string;
   let test = 0;
 
   /** A fresh directory per test, so that its listing shows only that test's files. */
-  const newDir = async () => mkdtemp(join(dir, `t${++test}-`));
+  const newDir = async () => mkdtemp(join(cli.dir, `t${++test}-`));
   const put = async (target: string, content: Buffer | string, name: string) => {
-    const file = join(dir, name);
+    const file = join(cli.dir, name);
     await writeFile(file, content);
     const result = await runCli(['put', target, file], { env });
     expect(result.code).toBe(0);
@@ -102,20 +101,14 @@ describe('bucket get -o continues a cut-off download', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
-    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-    env = { BUCKET_URL: server.url, BUCKET_KEY: key };
-    dir = await mkdtemp(join(tmpdir(), 'bucket-resume-'));
-  });
-  afterAll(async () => {
-    await server?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'ai_avatar' });
+    env = cli.as(key);
   });
 
   it('keeps the bytes of a cut connection and continues from them', async () => {
     const { content, target, downloads, out, partial } = await checkpoint('cut.ckpt', 10 * MiB);
     const cutAfter = 3 * MiB;
-    const cutting = await proxy(server.url, cutAfter, 'cut');
+    const cutting = await proxy(cli.server.url, cutAfter, 'cut');
     try {
       const cut = await runCli(['get', target, '-o', out], {
         env: { ...env, BUCKET_URL: cutting.url },
@@ -152,7 +145,7 @@ describe('bucket get -o continues a cut-off download', () => {
       `stopped-${signal}.ckpt`,
       4 * MiB,
     );
-    const stalling = await proxy(server.url, MiB, 'stall');
+    const stalling = await proxy(cli.server.url, MiB, 'stall');
     try {
       const child = spawn(process.execPath, [BUCKET_BIN, 'get', target, '-o', out], {
         env: { ...process.env, ...env, BUCKET_URL: stalling.url },

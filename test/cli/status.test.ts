@@ -12,21 +12,16 @@ import { createLogger, startServer, type RunningServer } from '../../src/server.
 import { FileBlobStore } from '../../src/storage/fs/blobs.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/metadata.js';
 import { failable } from '../helpers/failable.js';
-import { createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { createKey, startTestServer } from '../helpers/server.js';
+import { cliServer, runCli } from './run.js';
 
 const BACKEND_ROW = (role: string) => new RegExp(`^${role}\\s+\\S+\\s+ok\\s+[\\d.]+ ms$`, 'm');
 
 describe('bucket status', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => server?.dispose());
+  const cli = cliServer();
 
   it('shows a healthy server and each backend without any key (exit 0)', async () => {
-    const result = await runCli(['status'], { env: { BUCKET_URL: server.url } });
+    const result = await runCli(['status'], { env: { BUCKET_URL: cli.server.url } });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^status:\s+healthy$/m);
     expect(result.stdout).toMatch(
@@ -44,7 +39,7 @@ describe('bucket status', () => {
   });
 
   it('with the owner key, also every limit with its reading and band', async () => {
-    const env = { BUCKET_URL: server.url, BUCKET_KEY: server.ownerKey };
+    const env = cli.as(cli.server.ownerKey);
     const result = await runCli(['status'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^status:\s+healthy$/m);
@@ -54,7 +49,7 @@ describe('bucket status', () => {
         new RegExp(`^${name}\\s+\\d+\\s+\\d+\\s+\\d+%\\s+(GREEN|YELLOW|ORANGE|RED)$`, 'm'),
       );
     }
-    expect(result.stdout).not.toContain(server.ownerKey);
+    expect(result.stdout).not.toContain(cli.server.ownerKey);
 
     const asJson = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
     expect(asJson.health).toMatchObject({ status: 'healthy', version: VERSION });
@@ -66,9 +61,9 @@ describe('bucket status', () => {
   });
 
   it('with a key that may not read the limits (ai_agent), shows the health and says so (exit 0)', async () => {
-    const agent = await createKey(server, { kind: 'ai_agent', product: 'ai_assistant' });
+    const agent = await createKey(cli.server, { kind: 'ai_agent', product: 'ai_assistant' });
     const result = await runCli(['status'], {
-      env: { BUCKET_URL: server.url, BUCKET_KEY: agent.key },
+      env: cli.as(agent.key),
     });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^status:\s+healthy$/m);
@@ -78,7 +73,7 @@ describe('bucket status', () => {
 
   it('with an unknown key, shows the health and then the 401 (exit 1)', async () => {
     const result = await runCli(['status'], {
-      env: { BUCKET_URL: server.url, BUCKET_KEY: 'bkt_not_a_key' },
+      env: cli.as('bkt_not_a_key'),
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^status:\s+healthy$/m);

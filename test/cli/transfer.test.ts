@@ -1,36 +1,28 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET_BIN, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { runCli } from './run.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
+import { cliServer, runCli } from './run.js';
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const TWENTY_MB = 20 * 1024 * 1024;
 
 describe('bucket put / get', () => {
-  let server: TestServer;
+  const cli = cliServer();
   let env: { BUCKET_URL: string; BUCKET_KEY: string };
-  let dir: string;
   let big: Buffer;
   let bigFile: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-    env = { BUCKET_URL: server.url, BUCKET_KEY: key };
-    dir = await mkdtemp(join(tmpdir(), 'bucket-cli-'));
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'ai_avatar' });
+    env = cli.as(key);
     big = randomBytes(TWENTY_MB);
-    bigFile = join(dir, 'big.ckpt');
+    bigFile = join(cli.dir, 'big.ckpt');
     await writeFile(bigFile, big);
-  });
-  afterAll(async () => {
-    await server?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('round-trips a 20 MB file with an equal SHA-256, to a file and to stdout', async () => {
@@ -43,7 +35,7 @@ describe('bucket put / get', () => {
       `created ai_avatar/model_checkpoint/avatar/v3.ckpt v1 sha256=${sha256(big)} size=${TWENTY_MB}`,
     );
 
-    const out = join(dir, 'downloaded.ckpt');
+    const out = join(cli.dir, 'downloaded.ckpt');
     const saved = await runCli(['get', 'ai_avatar/model_checkpoint/avatar/v3.ckpt', '-o', out], {
       env,
     });
@@ -51,7 +43,7 @@ describe('bucket put / get', () => {
     expect(saved.stdout).toContain(`saved ai_avatar/model_checkpoint/avatar/v3.ckpt v1 to ${out}`);
     expect(sha256(await readFile(out))).toBe(sha256(big));
     // The temporary download file was renamed into place, nothing left beside it.
-    expect((await readdir(dir)).sort()).toEqual(['big.ckpt', 'downloaded.ckpt']);
+    expect((await readdir(cli.dir)).sort()).toEqual(['big.ckpt', 'downloaded.ckpt']);
 
     const piped = await runCli(['get', 'ai_avatar/model_checkpoint/avatar/v3.ckpt'], { env });
     expect(piped.code).toBe(0);
@@ -60,7 +52,7 @@ describe('bucket put / get', () => {
   });
 
   it('uploads JSON from a file and from stdin, with application/json by default', async () => {
-    const file = join(dir, 'face.json');
+    const file = join(cli.dir, 'face.json');
     await writeFile(file, JSON.stringify({ eyes: 'green' }));
     const first = await runCli(['put', 'ai_avatar/avatar_config/face.json', file], { env });
     expect(first.code).toBe(0);
@@ -84,7 +76,7 @@ describe('bucket put / get', () => {
   });
 
   it('sends metadata and preconditions; --json prints the server answer', async () => {
-    const file = join(dir, 'persona.json');
+    const file = join(cli.dir, 'persona.json');
     await writeFile(file, JSON.stringify({ tone: 'warm' }));
     const target = 'ai_avatar/persona_config/tutor.json';
     const put = await runCli(
@@ -100,7 +92,7 @@ describe('bucket put / get', () => {
       version: 1,
       contentType: 'application/json',
     });
-    const head = await fetch(`${server.url}/v1/artifacts/${target}`, {
+    const head = await fetch(`${cli.server.url}/v1/artifacts/${target}`, {
       method: 'HEAD',
       headers: { authorization: `Bearer ${env.BUCKET_KEY}` },
     });
@@ -130,7 +122,7 @@ describe('bucket put / get', () => {
     expect(tooBig.stderr).toMatch(/^bucket: payload_too_large: .*\(request req_\w+\)$/m);
     expect(tooBig.stderr).toContain('reason: max_bytes:');
 
-    const out = join(dir, 'missing.bin');
+    const out = join(cli.dir, 'missing.bin');
     const missing = await runCli(['get', 'ai_avatar/model_checkpoint/nothing-here', '-o', out], {
       env,
     });
@@ -153,7 +145,7 @@ describe('bucket put / get', () => {
   it('draws no progress bar when stdout is not a terminal', async () => {
     const put = await runCli(['put', 'ai_avatar/model_checkpoint/piped.ckpt', bigFile], { env });
     expect(put.code).toBe(0);
-    const out = join(dir, 'piped.out');
+    const out = join(cli.dir, 'piped.out');
     const get = await runCli(['get', 'ai_avatar/model_checkpoint/piped.ckpt', '-o', out], { env });
     for (const result of [put, get]) {
       expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(1);
@@ -164,26 +156,22 @@ describe('bucket put / get', () => {
 
   it.skipIf(!hasScript)('draws a progress bar over 10 MB on a terminal', async () => {
     // `script` gives the command a pseudo-terminal; its output is what the user would see.
-    const onTerminal = (args: string) =>
-      spawnSync('script', ['-qec', `'${process.execPath}' '${BUCKET_BIN}' ${args}`, '/dev/null'], {
-        env: { ...process.env, ...env },
-        encoding: 'utf8',
-      });
-    const put = onTerminal(`put ai_avatar/model_checkpoint/tty.ckpt '${bigFile}'`);
-    expect(put.status).toBe(0);
+    const onTerminal = (args: string[]) => runCli(args, { env, terminal: true });
+    const put = await onTerminal(['put', 'ai_avatar/model_checkpoint/tty.ckpt', bigFile]);
+    expect(put.code).toBe(0);
     expect(put.stdout).toContain('100% | 20.0 MiB of 20.0 MiB');
     expect(put.stdout).toMatch(/created ai_avatar\/model_checkpoint\/tty\.ckpt v1/);
 
-    const out = join(dir, 'tty.out');
-    const get = onTerminal(`get ai_avatar/model_checkpoint/tty.ckpt -o '${out}'`);
-    expect(get.status).toBe(0);
+    const out = join(cli.dir, 'tty.out');
+    const get = await onTerminal(['get', 'ai_avatar/model_checkpoint/tty.ckpt', '-o', out]);
+    expect(get.code).toBe(0);
     expect(get.stdout).toContain('100% | 20.0 MiB of 20.0 MiB');
     expect(sha256(await readFile(out))).toBe(sha256(big));
 
-    const small = join(dir, 'small.bin');
+    const small = join(cli.dir, 'small.bin');
     await writeFile(small, randomBytes(1024));
-    const quiet = onTerminal(`put ai_avatar/model_checkpoint/small.bin '${small}'`);
-    expect(quiet.status).toBe(0);
+    const quiet = await onTerminal(['put', 'ai_avatar/model_checkpoint/small.bin', small]);
+    expect(quiet.code).toBe(0);
     expect(quiet.stdout).not.toContain('%');
   });
 });

@@ -20,10 +20,11 @@ import {
   eventually,
   holdWriteLock,
   putObserved,
-  sha256,
   temporariesOf,
 } from '../helpers/durability.js';
-import { client, createKey, startTestServer } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -32,7 +33,7 @@ afterAll(async () => {
 
 describe('a crash between blob write and metadata commit', () => {
   it('leaves no visible version, and the same content can be written again', async () => {
-    let server = await startTestServer();
+    let server = await startServerProcess();
     dirs.push(server.dataDir);
     const { dataDir } = server;
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
@@ -56,7 +57,7 @@ describe('a crash between blob write and metadata commit', () => {
     // Never acknowledged: cut off by the kill, or refused because the commit could not happen.
     expect(status === null || status >= 500, `status ${String(status)}`).toBe(true);
 
-    server = await startTestServer({ dataDir });
+    server = await startServerProcess({ dataDir });
     try {
       const api = client(server.url, key);
       expect((await api('GET', `${path}/versions`)).status).toBe(404);
@@ -80,7 +81,7 @@ describe('a crash between blob write and metadata commit', () => {
   });
 
   it('answers a metadata commit that cannot happen with an error and no version', async () => {
-    const server = await startTestServer();
+    const server = await startServerProcess();
     dirs.push(server.dataDir);
     try {
       const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
@@ -120,7 +121,7 @@ describe('a crash between blob write and metadata commit', () => {
   it('waits for a database write lock held briefly by another process instead of failing', async () => {
     // The lock timeout is 5 s (SQLite's busy_timeout, PostgreSQL's lock_timeout); a lock held for
     // 300 ms by another process (a storage-level command, a backup) delays the write, not fails it.
-    const server = await startTestServer();
+    const server = await startServerProcess();
     dirs.push(server.dataDir);
     try {
       const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });

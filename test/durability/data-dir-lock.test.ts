@@ -2,20 +2,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { client, startTestServer, type TestServer } from '../helpers/server.js';
+import { client } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 describe('the data directory lock', () => {
-  const servers: TestServer[] = [];
+  const servers: ServerProcess[] = [];
   afterAll(async () => {
     for (const server of servers.reverse()) await server.dispose();
   });
 
   it('refuses a second server on the same data directory, naming the running one', async () => {
-    const first = await startTestServer();
+    const first = await startServerProcess();
     servers.push(first);
     const pid = Number((await readFile(join(first.dataDir, 'bucket.pid'), 'utf8')).trim());
     expect(pid).toBe(first.process.pid);
-    await expect(startTestServer({ dataDir: first.dataDir })).rejects.toThrow(
+    await expect(startServerProcess({ dataDir: first.dataDir })).rejects.toThrow(
       new RegExp(`another Bucket \\(pid ${pid}\\) is running on`),
     );
     // The first one is untouched.
@@ -23,9 +24,9 @@ describe('the data directory lock', () => {
   });
 
   it('takes over the pid file of a server killed with SIGKILL', async () => {
-    const killed = await startTestServer();
+    const killed = await startServerProcess();
     await killed.kill('SIGKILL');
-    const restarted = await startTestServer({ dataDir: killed.dataDir });
+    const restarted = await startServerProcess({ dataDir: killed.dataDir });
     servers.push(killed, restarted);
     expect((await client(restarted.url)('GET', '/health')).status).toBe(200);
     const pid = Number((await readFile(join(killed.dataDir, 'bucket.pid'), 'utf8')).trim());

@@ -11,17 +11,23 @@ import {
   chunkedUpload,
   eventually,
   headersOnlyUpload,
-  sha256,
   receiving,
   startUpload,
   temporariesOf,
 } from '../helpers/durability.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { sha256 } from '../helpers/hash.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const MB = 1024 * 1024;
 
 /** The artifact has no version at all, and the product listing does not show it. */
-async function expectNothingStored(server: TestServer, key: string, product: string, path: string) {
+async function expectNothingStored(
+  server: ServerProcess,
+  key: string,
+  product: string,
+  path: string,
+) {
   const api = client(server.url, key);
   const versions = await api('GET', `/v1/artifacts/${path}/versions`);
   expect(versions.status, `${path}/versions`).toBe(404);
@@ -43,13 +49,13 @@ async function expectNothingStored(server: TestServer, key: string, product: str
   }
 }
 
-async function expectNoTemporaries(server: TestServer) {
+async function expectNoTemporaries(server: ServerProcess) {
   const empty = await eventually(async () => (await temporariesOf(server)).length === 0);
   expect(empty ? [] : await temporariesOf(server), 'temporaries left').toEqual([]);
 }
 
 /** The server still accepts and returns a write. */
-async function expectServing(server: TestServer, key: string, path: string) {
+async function expectServing(server: ServerProcess, key: string, path: string) {
   const api = client(server.url, key);
   const body = randomBytes(200_000);
   const put = await api('PUT', `/v1/artifacts/${path}`, {
@@ -62,13 +68,13 @@ async function expectServing(server: TestServer, key: string, path: string) {
 }
 
 describe('an interrupted upload leaves nothing', () => {
-  let server: TestServer;
+  let server: ServerProcess;
   let avatarKey: string;
   let gurukulKey: string;
   let assistantKey: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startServerProcess();
     avatarKey = (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key;
     gurukulKey = (await createKey(server, { kind: 'product', product: 'gurukul' })).key;
     assistantKey = (await createKey(server, { kind: 'product', product: 'ai_assistant' })).key;
@@ -269,7 +275,7 @@ describe('a server killed mid-upload', () => {
   });
 
   it('leaves no version and no temporary after the restart', async () => {
-    let server = await startTestServer();
+    let server = await startServerProcess();
     dirs.push(server.dataDir);
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
     const path = 'ai_avatar/model_checkpoint/killed/mid-upload.ckpt';
@@ -282,7 +288,7 @@ describe('a server killed mid-upload', () => {
     await server.kill('SIGKILL');
     upload.abandon();
 
-    server = await startTestServer({ dataDir: server.dataDir });
+    server = await startServerProcess({ dataDir: server.dataDir });
     try {
       expect(await temporariesOf(server)).toEqual([]);
       await expectNothingStored(server, key, 'ai_avatar', path);
@@ -297,7 +303,7 @@ describe('a completed upload leaves nothing behind either', () => {
   it('one that arrives whole, above the inline size, leaves no temporary', async () => {
     // A small inline size, and headers and body sent in one write: the body is already buffered
     // and ended when the server reads it, and its one chunk moves it to a blob writer.
-    const server = await startTestServer({ env: { BUCKET_INLINE_MAX_BYTES: '1024' } });
+    const server = await startServerProcess({ env: { BUCKET_INLINE_MAX_BYTES: '1024' } });
     try {
       const key = (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key;
       for (let n = 0; n < 10; n++) {

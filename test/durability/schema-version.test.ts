@@ -10,7 +10,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 /** The schema version and the number of stored versions of a server's metadata database. */
 interface SchemaAccess {
@@ -19,7 +20,7 @@ interface SchemaAccess {
   set(schema: number): Promise<void>;
 }
 
-function schemaOf(server: TestServer): SchemaAccess {
+function schemaOf(server: ServerProcess): SchemaAccess {
   const databaseUrl = server.backend?.env['BUCKET_DATABASE_URL'];
   if (databaseUrl === undefined) {
     const file = join(server.dataDir, 'bucket.db');
@@ -71,7 +72,7 @@ afterAll(async () => {
 
 describe('a database from a newer Bucket', () => {
   it('is refused at start, untouched, and opens again once the schema matches', async () => {
-    let server = await startTestServer();
+    let server = await startServerProcess();
     dirs.push(server.dataDir);
     const { dataDir } = server;
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
@@ -87,11 +88,11 @@ describe('a database from a newer Bucket', () => {
     const newer = schema.known + 1;
     await schema.set(newer);
 
-    await expect(startTestServer({ dataDir })).rejects.toThrow(/newer than this Bucket knows/);
+    await expect(startServerProcess({ dataDir })).rejects.toThrow(/newer than this Bucket knows/);
     expect(await schema.read()).toEqual({ schema: newer, versions: 1 });
 
     await schema.set(schema.known);
-    server = await startTestServer({ dataDir });
+    server = await startServerProcess({ dataDir });
     try {
       const read = await client(server.url, key)(
         'GET',

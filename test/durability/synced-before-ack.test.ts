@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCALE_OUT } from '../helpers/scaleout.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 /** `bucket serve` under `strace -f`, tracing socket reads, writes and syncs with file names. */
-async function startTraced(traceFile: string): Promise<TestServer> {
-  return startTestServer({
+async function startTraced(traceFile: string): Promise<ServerProcess> {
+  return startServerProcess({
     wrap: [
       'strace',
       '-f',
@@ -74,7 +75,7 @@ if (straceMissing && !SCALE_OUT) {
 describe.skipIf(SCALE_OUT || (straceMissing && process.env['CI'] !== 'true'))(
   'an answered write is on disk (embedded: WAL synced first)',
   () => {
-    let traced: TestServer;
+    let traced: ServerProcess;
     let traceDir: string;
     let traceFile: string;
     beforeAll(async () => {

@@ -3,7 +3,7 @@
  * the class allows D (core/basket_config); elsewhere it is refused with 403 and T3.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const BASKET = '/v1/artifacts/core/basket_config/baskets/nightly.json';
@@ -45,7 +45,7 @@ describe('delete and restore', () => {
     const versions = await core('GET', `${BASKET}/versions`);
     expect(versions.status).toBe(200);
     expect(versions.json.versions).toEqual([
-      expect.objectContaining({ version: 1, tombstone: false, sha256: sha256Hex(original) }),
+      expect.objectContaining({ version: 1, tombstone: false, sha256: sha256(original) }),
       expect.objectContaining({ version: 2, tombstone: true, size: 0, createdBy: coreKey.id }),
     ]);
     const old = await core('GET', `${BASKET}?version=1`);
@@ -67,7 +67,7 @@ describe('delete and restore', () => {
       class: 'basket_config',
       name: 'baskets/nightly.json',
       version: 3,
-      sha256: sha256Hex(original),
+      sha256: sha256(original),
       size: Buffer.byteLength(original),
       createdBy: coreKey.id,
     });

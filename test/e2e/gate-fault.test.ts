@@ -26,7 +26,7 @@ describe('a fault inside the gate', () => {
     first = await startTestServer();
     key = (await createKey(first, { kind: 'product', product: 'ai_avatar' })).key;
     expect((await client(first.url, key)('PUT', PATH, { body: { look: 'v1' } })).status).toBe(201);
-    await first.kill();
+    await first.stop();
   });
   afterAll(async () => first?.dispose());
 
@@ -50,7 +50,7 @@ describe('a fault inside the gate', () => {
       const ownerCall = await client(faulty.url, first.ownerKey)('GET', '/v1/keys');
       expect(ownerCall.status).toBe(503);
     } finally {
-      await faulty.kill();
+      await faulty.stop();
     }
     expect(await filesUnder(join(first.dataDir, 'blobs'))).toEqual(blobsBefore);
     const healthy = await startTestServer({
@@ -61,7 +61,7 @@ describe('a fault inside the gate', () => {
       const versions = await client(healthy.url, key)('GET', `${PATH}/versions`);
       expect(versions.json.versions.map((v: { version: number }) => v.version)).toEqual([1]);
     } finally {
-      await healthy.kill();
+      await healthy.stop();
     }
   });
 

@@ -7,16 +7,9 @@
 import fc from 'fast-check';
 import type { PrincipalKind } from '../../src/domain/principal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gateCaseArbitrary, type GateCase, type Op } from '../helpers/arbitraries.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  CLASS_OPERATIONS,
-  KINDS,
-  PRODUCT_IDS,
-  PRODUCTS,
-  REJECTED,
-} from '../helpers/spec-tables.js';
-
-type Op = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
+import { CLASS_OPERATIONS, PRODUCT_IDS, PRODUCTS, REJECTED } from '../helpers/spec-tables.js';
 
 const BINARY = new Set(['model_checkpoint']);
 /** A sample of the classes: every table class, some rejected and forbidden ones, an unknown one. */
@@ -28,15 +21,7 @@ const SAMPLED_CLASSES = [
   'write_operations',
   'unknown_class',
 ];
-const OPS: Op[] = ['CREATE', 'READ', 'UPDATE', 'DELETE'];
-
-interface Case {
-  readonly kind: PrincipalKind;
-  readonly own: string | null;
-  readonly target: string;
-  readonly classId: string;
-  readonly op: Op;
-}
+type Case = GateCase;
 
 type Expected = 403 | 404 | 'allow';
 
@@ -75,33 +60,11 @@ const ALLOWED_STATUSES: Record<Op, number[]> = {
   DELETE: [204, 404],
 };
 
-const caseArbitrary: fc.Arbitrary<Case> = fc
-  .constantFrom(...KINDS)
-  .chain((kind) =>
-    (kind === 'product' || kind === 'ai_agent'
-      ? fc.constantFrom(...PRODUCT_IDS)
-      : fc.constant(kind === 'core' ? 'core' : null)
-    ).map((own) => ({ kind, own })),
-  )
-  .chain(({ kind, own }) =>
-    fc
-      .oneof(
-        { weight: 3, arbitrary: fc.constant(own ?? 'core') },
-        { weight: 1, arbitrary: fc.constantFrom(...PRODUCT_IDS) },
-      )
-      .chain((target) =>
-        fc.record({
-          kind: fc.constant(kind),
-          own: fc.constant(own),
-          target: fc.constant(target),
-          classId: fc.oneof(
-            { weight: 3, arbitrary: fc.constantFrom(...(PRODUCTS[target]?.allowed ?? [])) },
-            { weight: 1, arbitrary: fc.constantFrom(...SAMPLED_CLASSES) },
-          ),
-          op: fc.constantFrom(...OPS),
-        }),
-      ),
-  );
+const caseArbitrary = gateCaseArbitrary({
+  targets: PRODUCT_IDS,
+  ownerlessTarget: 'core',
+  classes: SAMPLED_CLASSES,
+});
 
 describe('the gate matrix over HTTP', () => {
   let server: TestServer;

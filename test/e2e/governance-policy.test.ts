@@ -201,7 +201,7 @@ describe('governance policy API', () => {
   });
 
   it('keeps the versions and the live policy across a restart', async () => {
-    await server.kill();
+    await server.stop();
     const restarted = await startTestServer({ dataDir: server.dataDir });
     try {
       const api = client(restarted.url, server.ownerKey);
@@ -210,7 +210,7 @@ describe('governance policy API', () => {
       expect(live.json.document.classes.metadata.maxBytes).toBe(100);
       expect((await api('GET', '/v1/governance/policy/versions')).json.versions).toHaveLength(2);
     } finally {
-      await restarted.kill();
+      await restarted.stop();
     }
   });
 });

@@ -5,21 +5,17 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex, sleep } from '../helpers/http.js';
-import {
-  approvedIntegration,
-  client,
-  createKey,
-  startTestServer,
-  type TestServer,
-} from '../helpers/server.js';
+import { sleep } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
+import { approvedIntegration, client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const CONFIG = '/v1/artifacts/ai_avatar/avatar_config';
 const threatIds = (body: any): string[] =>
   (body?.error?.decision?.threats ?? []).map((t: { id: string }) => t.id);
 
 describe('keys', () => {
-  let server: TestServer;
+  let server: ServerProcess;
   let owner: ReturnType<typeof client>;
   const secrets: string[] = [];
 
@@ -39,7 +35,7 @@ describe('keys', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startServerProcess();
     owner = client(server.url, server.ownerKey);
   });
   afterAll(async () => server?.dispose());
@@ -85,7 +81,7 @@ describe('keys', () => {
     for (const secret of [...secrets, server.ownerKey]) {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(secret.slice(4));
-      expect(text).not.toContain(sha256Hex(secret));
+      expect(text).not.toContain(sha256(secret));
     }
     for (const key of list.json.keys) {
       expect(Object.keys(key)).not.toContain('key');
@@ -213,7 +209,7 @@ describe('keys', () => {
   });
 
   describe('after a restart', () => {
-    let restarted: TestServer;
+    let restarted: ServerProcess;
     let productSecret: string;
     let revokedSecret: string;
 
@@ -223,7 +219,7 @@ describe('keys', () => {
       revokedSecret = revoked.key;
       expect((await owner('DELETE', `/v1/keys/${revoked.id}`)).status).toBe(200);
       await server.kill('SIGTERM');
-      restarted = await startTestServer({ dataDir: server.dataDir });
+      restarted = await startServerProcess({ dataDir: server.dataDir });
     });
     afterAll(async () => restarted?.kill());
 
@@ -247,10 +243,10 @@ describe('keys', () => {
 
 describe('BUCKET_OWNER_KEY', () => {
   const ownerKey = 'bkt_supplied-by-the-operator-0123456789';
-  let server: TestServer;
+  let server: ServerProcess;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { BUCKET_OWNER_KEY: ownerKey } });
+    server = await startServerProcess({ env: { BUCKET_OWNER_KEY: ownerKey } });
   });
   afterAll(async () => server?.dispose());
 

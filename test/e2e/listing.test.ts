@@ -4,7 +4,8 @@
  * the page size is clamped to listPageMax.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapConcurrent, sha256Hex } from '../helpers/http.js';
+import { mapConcurrent } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { raiseRates } from '../helpers/limits.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -60,9 +61,7 @@ describe('listing a product', () => {
       expected.push({ class: 'artifact_manifest', name, body: JSON.stringify({ files: [name] }) });
     }
     // Written in shuffled order, 20 at a time: the listing order must not depend on write order.
-    const shuffled = [...expected].sort((a, b) =>
-      sha256Hex(a.name).localeCompare(sha256Hex(b.name)),
-    );
+    const shuffled = [...expected].sort((a, b) => sha256(a.name).localeCompare(sha256(b.name)));
     const statuses = await mapConcurrent(shuffled, 20, async (item) => {
       const put = await api('PUT', `/v1/artifacts/ai_assistant/${item.class}/${item.name}`, {
         body: item.body,
@@ -86,7 +85,7 @@ describe('listing a product', () => {
     const byKey = new Map(expected.map((item) => [`${item.class}/${item.name}`, item.body]));
     for (const item of items) {
       const body = byKey.get(`${item.class}/${item.name}`) as string;
-      expect(item).toMatchObject({ version: 1, sha256: sha256Hex(body), size: body.length });
+      expect(item).toMatchObject({ version: 1, sha256: sha256(body), size: body.length });
       expect(Date.parse(item.updatedAt)).not.toBeNaN();
     }
   });
@@ -143,7 +142,7 @@ describe('listing a product', () => {
     await avatar('PUT', path, { body: { v: 2 } });
     const page = await avatar('GET', '/v1/artifacts/ai_avatar');
     expect(page.json.items).toEqual([
-      expect.objectContaining({ name: 'listed.json', version: 2, sha256: sha256Hex('{"v":2}') }),
+      expect.objectContaining({ name: 'listed.json', version: 2, sha256: sha256('{"v":2}') }),
     ]);
     expect(page.json.nextCursor).toBeNull();
   });

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesUnder, generatedBytes, sha256Hex } from '../helpers/http.js';
+import { filesUnder, generatedBytes } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const CONFIG = '/v1/artifacts/ai_avatar/avatar_config';
@@ -87,18 +88,18 @@ describe('write preconditions', () => {
       body,
       headers: {
         'content-type': 'application/json',
-        'x-bucket-sha256': sha256Hex(body).toUpperCase(),
+        'x-bucket-sha256': sha256(body).toUpperCase(),
       },
     });
     expect(answer.status).toBe(201);
-    expect(answer.json.sha256).toBe(sha256Hex(body));
+    expect(answer.json.sha256).toBe(sha256(body));
   });
 
   it('refuses an x-bucket-sha256 mismatch with 400 (T7) and stores nothing', async () => {
     const path = `${CONFIG}/pre/sha-bad.json`;
     const answer = await api('PUT', path, {
       body: { claimed: 'wrong' },
-      headers: { 'x-bucket-sha256': sha256Hex('something else') },
+      headers: { 'x-bucket-sha256': sha256('something else') },
     });
     expect(answer.status).toBe(400);
     expect(answer.json.error.code).toBe('sha256_mismatch');
@@ -112,7 +113,7 @@ describe('write preconditions', () => {
     expect((await api('PUT', path, { body: { v: 1 } })).status).toBe(201);
     const answer = await api('PUT', path, {
       body: { v: 2 },
-      headers: { 'x-bucket-sha256': sha256Hex('{"v":1}') },
+      headers: { 'x-bucket-sha256': sha256('{"v":1}') },
     });
     expect(answer.status).toBe(400);
     expect((await versionsOf(path)).json.versions).toHaveLength(1);
@@ -130,7 +131,7 @@ describe('write preconditions', () => {
       body,
       headers: {
         'content-type': 'application/octet-stream',
-        'x-bucket-sha256': sha256Hex('not these bytes'),
+        'x-bucket-sha256': sha256('not these bytes'),
       },
     });
     expect(answer.status).toBe(400);

@@ -4,7 +4,8 @@
  * the same headers as GET, and If-None-Match → 304 — for inline and file-stored content.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatedBytes, sha256Hex } from '../helpers/http.js';
+import { generatedBytes } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 async function bytesOf(size: number, seed: number): Promise<Buffer> {
@@ -98,7 +99,7 @@ describe('reading artifacts', () => {
       };
 
       it('answers the range with 206 while the ETag still matches', async () => {
-        const ifRange = `"${sha256Hex(body())}"`;
+        const ifRange = `"${sha256(body())}"`;
         expectPart(await api('GET', path, { headers: { range, 'if-range': ifRange } }));
       });
 
@@ -107,7 +108,7 @@ describe('reading artifacts', () => {
         ['the weak form of the ETag', 'W/"<sha>"'],
         ['the ETag without its quotes', '<sha>'],
       ])('answers with 200 and the whole content for %s', async (_label, tag) => {
-        const ifRange = tag.replace('<sha>', sha256Hex(body()));
+        const ifRange = tag.replace('<sha>', sha256(body()));
         expectWhole(await api('GET', path, { headers: { range, 'if-range': ifRange } }));
       });
 
@@ -132,7 +133,7 @@ describe('reading artifacts', () => {
       const head = await api('HEAD', path);
       expect(head.status).toBe(200);
       expect(head.bytes.length).toBe(0);
-      const sha = sha256Hex(body());
+      const sha = sha256(body());
       expect(head.headers.get('etag')).toBe(`"${sha}"`);
       expect(head.headers.get('x-bucket-sha256')).toBe(sha);
       expect(head.headers.get('x-bucket-version')).toBe('1');
@@ -149,7 +150,7 @@ describe('reading artifacts', () => {
     });
 
     it('answers If-None-Match with the current ETag with 304 and no body', async () => {
-      const etag = `"${sha256Hex(body())}"`;
+      const etag = `"${sha256(body())}"`;
       const cached = await api('GET', path, { headers: { 'if-none-match': etag } });
       expect(cached.status).toBe(304);
       expect(cached.bytes.length).toBe(0);

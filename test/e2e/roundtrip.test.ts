@@ -3,14 +3,8 @@
  * the write answered — from an empty body to a 200 MB stream that neither side holds in memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  downloadHash,
-  generatedBytes,
-  hashing,
-  hashOf,
-  rawRequest,
-  sha256Hex,
-} from '../helpers/http.js';
+import { downloadHash, generatedBytes, hashing, hashOf, rawRequest } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { contentStored, storedSize } from '../helpers/durability.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -47,7 +41,7 @@ describe('artifact round trips', () => {
       class: 'model_checkpoint',
       name,
       version: 1,
-      sha256: sha256Hex(body),
+      sha256: sha256(body),
       size,
       contentType: 'application/octet-stream',
       createdBy: avatar.id,
@@ -59,8 +53,8 @@ describe('artifact round trips', () => {
     expect(get.status).toBe(200);
     expect(get.bytes.equals(body)).toBe(true);
     expect(get.headers.get('content-length')).toBe(String(size));
-    expect(get.headers.get('x-bucket-sha256')).toBe(sha256Hex(body));
-    expect(get.headers.get('etag')).toBe(`"${sha256Hex(body)}"`);
+    expect(get.headers.get('x-bucket-sha256')).toBe(sha256(body));
+    expect(get.headers.get('etag')).toBe(`"${sha256(body)}"`);
   });
 
   it('round-trips 10 MiB sent chunked (no Content-Length) and hashes it while streaming', async () => {
@@ -119,7 +113,7 @@ describe('artifact round trips', () => {
     });
     expect(put.status).toBe(201);
     expect(put.json).toMatchObject({
-      sha256: sha256Hex(document),
+      sha256: sha256(document),
       size: Buffer.byteLength(document),
       contentType: 'application/json; charset=utf-8',
     });
@@ -128,7 +122,7 @@ describe('artifact round trips', () => {
     expect(get.bytes.toString('utf8')).toBe(document);
     expect(get.headers.get('content-type')).toBe('application/json; charset=utf-8');
     // Small contents live in the database: no blob was stored.
-    expect(await contentStored(server, sha256Hex(document))).toBe(false);
+    expect(await contentStored(server, sha256(document))).toBe(false);
   });
 
   it('keeps a 100 KiB+ binary in a content-addressed file and round-trips it', async () => {
@@ -138,7 +132,7 @@ describe('artifact round trips', () => {
       chunk.copy(body, offset);
       offset += chunk.length;
     }
-    const sha = sha256Hex(body);
+    const sha = sha256(body);
     const put = await api('PUT', `${BASE}/rt/150KiB.bin`, {
       body,
       headers: { 'content-type': 'application/x-checkpoint' },

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { client, createKey } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 describe('a fresh server', () => {
-  let server: TestServer;
+  let server: ServerProcess;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startServerProcess();
   });
   afterAll(async () => server?.dispose());
 

@@ -4,7 +4,7 @@
  * is the replay of the stored content (an upload retried after its answer was lost).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../helpers/http.js';
+import { sha256 } from '../helpers/hash.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const CONFIG = '/v1/artifacts/ai_avatar/avatar_config/persona/main.json';
@@ -39,7 +39,7 @@ describe('versions', () => {
     list.json.versions.forEach((entry: any, index: number) => {
       expect(entry).toEqual({
         version: index + 1,
-        sha256: sha256Hex(bodies[index] as string),
+        sha256: sha256(bodies[index] as string),
         size: Buffer.byteLength(bodies[index] as string),
         createdAt: expect.any(String),
         createdBy: avatar.id,
@@ -54,7 +54,7 @@ describe('versions', () => {
       expect(get.status).toBe(200);
       expect(get.bytes.toString()).toBe(body);
       expect(get.headers.get('x-bucket-version')).toBe(String(index + 1));
-      expect(get.headers.get('etag')).toBe(`"${sha256Hex(body)}"`);
+      expect(get.headers.get('etag')).toBe(`"${sha256(body)}"`);
     }
     const latest = await api('GET', CONFIG);
     expect(latest.bytes.toString()).toBe(bodies[3]);
@@ -99,7 +99,7 @@ describe('versions', () => {
         .slice(1)
         .map((v: { sha256: string }) => v.sha256)
         .sort(),
-    ).toEqual(bodies.map((body) => sha256Hex(body)).sort());
+    ).toEqual(bodies.map((body) => sha256(body)).sort());
   });
 
   it('refuses a second write of a write-once model_checkpoint with 403 and T3, keeping the first', async () => {
@@ -127,7 +127,7 @@ describe('versions', () => {
     const weights = Buffer.from('weights whose answer was lost');
     const headers = {
       'content-type': 'application/octet-stream',
-      'x-bucket-sha256': sha256Hex(weights),
+      'x-bucket-sha256': sha256(weights),
     };
     expect((await retry('PUT', path, { body: weights, headers })).status).toBe(201);
 
@@ -159,7 +159,7 @@ describe('versions', () => {
     const other = Buffer.from('other weights');
     const overwrite = await retry('PUT', path, {
       body: other,
-      headers: { ...headers, 'x-bucket-sha256': sha256Hex(other) },
+      headers: { ...headers, 'x-bucket-sha256': sha256(other) },
     });
     expect(overwrite.status).toBe(403);
     expect(threatIds(overwrite.json)).toContain('T3');

@@ -1,9 +1,10 @@
 /** Writing and reading whole contents through a BlobStore, for the blob stores' tests. */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../src/storage/ports.js';
+import { sha256 } from './hash.js';
 
-export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+/** Re-exported for the blob stores' tests (test/unit/storage). */
+export { sha256 };
 
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

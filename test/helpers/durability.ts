@@ -2,12 +2,9 @@
  * Raw HTTP for the durability tests: uploads that stop half-way, chunked uploads without a
  * Content-Length, and writes whose acknowledgement is seen the instant its status line arrives.
  */
-import { createHash } from 'node:crypto';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-
-export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Files (and directories) currently in `<dataDir>/blobs/tmp`; [] when it does not exist. */
 export async function blobTemporaries(dataDir: string): Promise<string[]> {

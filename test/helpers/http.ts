@@ -251,8 +251,8 @@ export async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
-export const sha256Hex = (data: Buffer | string): string =>
-  createHash('sha256').update(data).digest('hex');
+/** For the tests that still import it by this name (test/unit/services); new code imports hash.ts. */
+export { sha256 as sha256Hex } from './hash.js';
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));

@@ -96,3 +96,27 @@ export async function savedBackendEnv(dataDir: string): Promise<Record<string, s
     return null;
   }
 }
+
+/**
+ * The backend a test server starts on: `options.backend`, else (scale-out runs) the one its data
+ * directory had, else a new one the server owns; null in the embedded run. Saved in the data
+ * directory, so that a restart finds the same stores.
+ */
+export async function backendFor(
+  dataDir: string,
+  options: { readonly dataDir?: string; readonly backend?: ScaleOutBackend },
+): Promise<{ backend: ScaleOutBackend | null; ownsBackend: boolean }> {
+  let backend: ScaleOutBackend | null = options.backend ?? null;
+  let ownsBackend = false;
+  if (SCALE_OUT && !backend) {
+    const saved = options.dataDir ? await savedBackendEnv(dataDir) : null;
+    if (saved) {
+      backend = { env: saved, dispose: async () => {} };
+    } else {
+      backend = await createScaleOutBackend();
+      ownsBackend = true;
+    }
+  }
+  if (backend) await saveBackend(dataDir, backend);
+  return { backend, ownsBackend };
+}

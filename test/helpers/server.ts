@@ -1,27 +1,22 @@
 /**
- * A real Bucket server process for end-to-end tests: `node bin/bucket.js serve` on a fresh data
- * directory and a free port. Needs the build (`npm run build`; `npm test` runs it first).
+ * A Bucket server for end-to-end tests, in the test process: `startServer` (what `bucket serve`
+ * runs) on a fresh data directory and a free port, spoken to over real HTTP. Tests whose point is
+ * the process itself (kill -9, the printed owner key, several nodes) start one with
+ * `startServerProcess` (./server-process.ts) instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-import {
-  createScaleOutBackend,
-  SCALE_OUT,
-  saveBackend,
-  savedBackendEnv,
-  type ScaleOutBackend,
-} from './scaleout.js';
-
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BUCKET_BIN = join(REPO_ROOT, 'bin', 'bucket.js');
+import type { BucketAdapters } from '../../src/bucket.js';
+import { configFromEnv } from '../../src/config.js';
+import { gateFaultFromEnv } from '../../src/gate/fault.js';
+import { startServer } from '../../src/server.js';
+import { backendFor, type ScaleOutBackend } from './scaleout.js';
 
 export interface ServerOptions {
-  /** Reuse a data directory (restart after a crash); a new temporary one otherwise. */
+  /** Reuse a data directory (restart after a stop); a new temporary one otherwise. */
   readonly dataDir?: string;
+  /** The server's environment over the test process's (SPEC §12 names, BUCKET_TEST_GATE_FAULT). */
   readonly env?: Record<string, string>;
   /**
    * The shared stores of a scale-out node (another node's, to start a second node of the same
@@ -29,12 +24,8 @@ export interface ServerOptions {
    * on a data directory, the backend it had.
    */
   readonly backend?: ScaleOutBackend;
-  /**
-   * A command the server runs under, e.g. `['strace', '-f', '-o', file]`: it is given
-   * `node bin/bucket.js serve` as its last arguments. Signals then go to the server itself (its
-   * pid from `<dataDir>/bucket.pid`), which the wrapper outlives by nothing.
-   */
-  readonly wrap?: readonly string[];
+  /** Options of createBucket no configuration sets (in-process servers only): a small window. */
+  readonly bucket?: Pick<BucketAdapters, 'auditScanWindow'>;
 }
 
 export interface TestServer {
@@ -42,103 +33,66 @@ export interface TestServer {
   /** The shared stores this node runs on (scale-out runs), else null. */
   readonly backend: ScaleOutBackend | null;
   readonly dataDir: string;
-  /** The owner key printed on first start, or read from `<dataDir>/owner.key`. */
+  /** The owner key generated on first start, or read from `<dataDir>/owner.key`. */
   readonly ownerKey: string;
-  readonly process: ChildProcess;
-  /** Everything the process printed so far. */
-  output(): string;
-  /** Sends `signal` and waits for the process to exit. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Stops the process and removes the data directory. */
+  /** Stops the server gracefully and keeps its data directory (to restart on it). */
+  stop(): Promise<void>;
+  /** Stops the server and removes the data directory (and a backend of its own). */
   dispose(): Promise<void>;
+}
+
+/** What every test server is started with, before the test's own `env`. */
+export function serverEnv(
+  dataDir: string,
+  backend: ScaleOutBackend | null,
+): Record<string, string> {
+  return {
+    ...backend?.env,
+    BUCKET_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BUCKET_LOG_LEVEL: 'warn',
+  };
 }
 
 export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bucket-test-')));
-  let backend: ScaleOutBackend | null = options.backend ?? null;
-  let ownsBackend = false;
-  if (SCALE_OUT && !backend) {
-    const saved = options.dataDir ? await savedBackendEnv(dataDir) : null;
-    if (saved) {
-      backend = { env: saved, dispose: async () => {} };
-    } else {
-      backend = await createScaleOutBackend();
-      ownsBackend = true;
-    }
+  const { backend, ownsBackend } = await backendFor(dataDir, options);
+  const env = {
+    ...process.env,
+    ...serverEnv(dataDir, backend),
+    // Request logs would interleave with the test output; the process helper keeps `warn`.
+    BUCKET_LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const cleanUp = async () => {
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (ownsBackend) await backend?.dispose();
+  };
+  let running: Awaited<ReturnType<typeof startServer>>;
+  try {
+    const gate = gateFaultFromEnv(env);
+    running = await startServer(configFromEnv(env), {
+      ...options.bucket,
+      ...(gate ? { gate } : {}),
+    });
+  } catch (error) {
+    await cleanUp();
+    throw error;
   }
-  if (backend) await saveBackend(dataDir, backend);
-  const [command, ...wrapArgs] = options.wrap ?? [];
-  const serve = [BUCKET_BIN, 'serve'];
-  const child = spawn(
-    command ?? process.execPath,
-    command ? [...wrapArgs, process.execPath, ...serve] : serve,
-    {
-      env: {
-        ...process.env,
-        ...backend?.env,
-        BUCKET_DATA_DIR: dataDir,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        BUCKET_LOG_LEVEL: 'warn',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
-    const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${command ?? 'the server'}: ${error.message}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  const printed = /owner key: (bkt_\S+)/.exec(output)?.[1];
-  const { readFile } = await import('node:fs/promises');
   const ownerKey =
     options.env?.['BUCKET_OWNER_KEY'] ??
-    printed ??
+    running.bucket.newOwnerKey ??
     (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();
-
-  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) {
-      if (options.wrap) {
-        const pid = Number((await readFile(join(dataDir, 'bucket.pid'), 'utf8')).trim());
-        process.kill(pid, signal);
-      } else {
-        child.kill(signal);
-      }
-    }
-    await exited;
-  };
   return {
-    url,
+    url: running.url,
     backend,
     dataDir,
     ownerKey,
-    process: child,
-    output: () => output,
-    kill,
+    stop: () => running.close(),
     async dispose() {
-      await kill('SIGTERM');
-      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
-      if (ownsBackend) await backend?.dispose();
+      await running.close();
+      await cleanUp();
     },
   };
 }
@@ -174,7 +128,10 @@ export function client(baseUrl: string, key?: string) {
 }
 
 /** Approved integrations created by `approvedIntegration`, per server and product. */
-const integrationsByServer = new WeakMap<TestServer, Map<string, Promise<string>>>();
+const integrationsByServer = new WeakMap<ServerAddress, Map<string, Promise<string>>>();
+
+/** What the key and integration helpers need of a server (in-process or a process). */
+export type ServerAddress = Pick<TestServer, 'url' | 'ownerKey'>;
 
 /** A data schema that passes the compliance check of validate-integration. */
 export const COMPLIANT_SCHEMA = {
@@ -187,7 +144,7 @@ export const COMPLIANT_SCHEMA = {
  * allows the product), created once per server and product; returns its id.
  */
 export function approvedIntegration(
-  server: TestServer,
+  server: ServerAddress,
   product: string,
   classes?: readonly string[],
 ): Promise<string> {
@@ -228,7 +185,7 @@ export function approvedIntegration(
  * ai_agent keys get an approved integration of their product unless one is named.
  */
 export async function createKey(
-  server: TestServer,
+  server: ServerAddress,
   body: {
     kind: string;
     product?: string;

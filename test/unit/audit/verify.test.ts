@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CompactRange, decompose } from '../../../src/audit/compact.js';
 import { canonicalBytes, type AuditEntry } from '../../../src/audit/entry.js';
@@ -20,10 +20,10 @@ import {
   type VerifyVersion,
 } from '../../../src/audit/verify.js';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
+import { sha256 } from '../../helpers/hash.js';
 
 const ORIGIN = 'bhiv-bucket/test';
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const EMPTY_SHA256 = sha256('');
 
 function newSigner(name = ORIGIN): NoteSigner {
   return createSigner(name, generateKeyPairSync('ed25519').privateKey);
