@@ -3,9 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Timed assertions (accepted rates within a tolerance) are not part of `npm test`: they run in
-    // `npm run test:slow` (vitest.slow.config.ts), where a busy machine is a known caveat.
-    exclude: ['test/slow/**', '**/node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
