@@ -81,3 +81,11 @@ export interface PolicyVersion {
 export function classAcceptsJsonOnly(rule: ClassRule): boolean {
   return rule.content === 'json' || rule.content === 'system';
 }
+
+/**
+ * The rule a policy record holds under `id` — an own member only: ids come from requests, and
+ * `__proto__`, `constructor` or `toString` must name nothing rather than Object.prototype's own.
+ */
+export function ruleOf<T>(rules: Readonly<Record<string, T>>, id: string): T | undefined {
+  return Object.hasOwn(rules, id) ? rules[id] : undefined;
+}

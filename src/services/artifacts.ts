@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../domain/artifact.js';
 import { threat, type Decision, type Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
+import { ruleOf } from '../domain/policy.js';
 import { crossedThresholds, storageLimitsOf } from '../domain/usage.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../domain/rates.js';
 import { gateContext, type Preconditions } from '../gate/context.js';
@@ -204,7 +205,7 @@ export class ArtifactService {
     headerOutcome: Authorized,
   ): Promise<WriteResult> {
     const key = { product: request.product, class: request.class, name: request.name };
-    const classRule = ctx.policy.document.classes[request.class];
+    const classRule = ruleOf(ctx.policy.document.classes, request.class);
     const media = mediaTypeOf(request.contentType);
     // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
     const inspect = media === JSON_MEDIA_TYPE;
@@ -512,7 +513,7 @@ export class ArtifactService {
       } else {
         const live = await this.restorable(key, head);
         if (live.storage === 'inline') inline = await this.metadata.readInline(key, live.version);
-        const classRule = ctx.policy.document.classes[key.class];
+        const classRule = ruleOf(ctx.policy.document.classes, key.class);
         version = {
           ...live,
           version: head.version + 1,

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
-import type { Operation } from '../../domain/policy.js';
+import { ruleOf, type Operation } from '../../domain/policy.js';
 import { PRODUCT_SCOPED_KINDS, type Principal } from '../../domain/principal.js';
 import type { Action, TargetState } from '../../gate/context.js';
 import { acceptedMediaTypes } from '../../gate/stages/content.js';
@@ -82,7 +82,7 @@ export const gateRoutes =
           integrationId: proposal.integrationId,
         };
         const policy = bucket.policies.current();
-        const classRule = policy.document.classes[proposal.artifactClass];
+        const classRule = ruleOf(policy.document.classes, proposal.artifactClass);
         const target: TargetState = {
           head:
             proposal.operationType === 'UPDATE' || proposal.operationType === 'DELETE'

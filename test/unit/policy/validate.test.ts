@@ -127,6 +127,16 @@ describe('policyErrors on broken documents', () => {
     ]);
   });
 
+  it('refuses a product admitting a class named like an Object.prototype member', () => {
+    const doc = defaultDocument();
+    doc.products.gurukul.allowedClasses.push('constructor');
+    const index = doc.products.gurukul.allowedClasses.length - 1;
+    expect(policyErrors(doc)).toContainEqual({
+      path: `/products/gurukul/allowedClasses/${index}`,
+      message: 'unknown class "constructor"',
+    });
+  });
+
   it('refuses a product admitting a class rejected everywhere or forbidden to it', () => {
     const doc = defaultDocument();
     doc.classes.payment_info = structuredClone(doc.classes.metadata);
