@@ -2,8 +2,32 @@
  * Errors a client can cause (SPEC §3): a 4xx in the error envelope, never a 500 or Fastify's own
  * body, and no error-level log line (issue 16, items 2 and 4).
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelope, startInProcess, type InProcessServer } from '../../helpers/in-process.js';
+
+/** Sends `bytes` on a fresh connection; resolves with everything the server wrote back. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The server closes after answering; a reset while we still write is expected.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.write(bytes);
+  });
+}
+
+/** Status and parsed JSON body of a raw HTTP/1.1 answer. */
+function parseAnswer(raw: string): { status: number; json: unknown } {
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  return { status, json: body === '' ? null : (JSON.parse(body) as unknown) };
+}
 
 describe('errors a client can cause', () => {
   let server: InProcessServer;
@@ -31,6 +55,34 @@ describe('errors a client can cause', () => {
       // The answer does not echo the whole path back.
       expect(answer.body.length).toBeLessThan(1000);
       expect(server.errorMessages().length).toBe(before);
+    });
+  });
+
+  describe('framing errors (item 4)', () => {
+    it.each([
+      [
+        'a bad chunk size',
+        'POST /v1/keys HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+        400,
+        'invalid_request',
+      ],
+      [
+        'Content-Length with Transfer-Encoding',
+        'POST /v1/keys HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        400,
+        'invalid_request',
+      ],
+      ['a NUL in the path', 'GET /v1/ke\0ys HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'invalid_request'],
+      [
+        'headers over 16 KB',
+        `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'headers_too_large',
+      ],
+    ])('%s: %i in the envelope', async (_what, request, status, code) => {
+      const answer = parseAnswer(await rawExchange(server.url, request));
+      expect(answer.status).toBe(status);
+      expect(answer.json).toEqual(envelope(code));
     });
   });
 });
