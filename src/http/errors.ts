@@ -65,7 +65,10 @@ export function sendError(
       : error instanceof DurabilityError
         ? new BucketError('storage_unavailable', ERRORS.storage_unavailable.message)
         : fromFastify(error as FastifyError);
-  if (!(error instanceof BucketError) && bucketError.status >= 500) {
+  if (bucketError.code === 'client_closed') {
+    // The client's doing, and nobody is left to read the answer: no failure of the Bucket.
+    request.log.debug({ reason: bucketError.message }, 'client closed the connection');
+  } else if (!(error instanceof BucketError) && bucketError.status >= 500) {
     request.log.error({ err: error }, 'unhandled error');
   }
   request.decision = bucketError.decision ?? request.decision;

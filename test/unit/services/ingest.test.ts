@@ -91,4 +91,28 @@ describe('ingest', () => {
     }
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
   });
+
+  it('aborts a writer still opening when its client hangs up, leaving no file behind', async () => {
+    // The writer opens only once the test says so: the client is gone by then.
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const slowBlobs = Object.assign(Object.create(blobs) as FileBlobStore, {
+      createWriter: async () => {
+        const writer = await blobs.createWriter();
+        await opened;
+        return writer;
+      },
+    });
+    const body = new PassThrough();
+    const receiving = ingest(body, slowBlobs, options);
+    body.write(Buffer.alloc(3000, 7));
+    await new Promise((resolve) => setImmediate(resolve));
+    body.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    const failure = receiving.catch((error: unknown) => error);
+    await new Promise((resolve) => setImmediate(resolve));
+    open();
+    const error = await failure;
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    expect(error).toMatchObject({ code: 'client_closed', status: 499 });
+  });
 });
