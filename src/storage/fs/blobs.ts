@@ -8,6 +8,7 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter, ByteRange } from '../ports.js';
+import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -98,7 +99,10 @@ class FileBlobWriter implements BlobWriter {
       await this.file.sync();
       await this.file.close();
       const finalPath = this.store.pathOf(sha256);
-      const created = await mkdir(join(finalPath, '..'), { recursive: true });
+      const created = await mkdir(join(finalPath, '..'), {
+        recursive: true,
+        mode: PRIVATE_DIR_MODE,
+      });
       // New shard directories must themselves be durable entries of their parents.
       if (created !== undefined) await this.store.syncShardParents(finalPath);
       // Same content already stored: the rename replaces it with identical bytes.
@@ -154,10 +158,11 @@ export class FileBlobStore implements BlobStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(this.contentDir, { recursive: true });
+    await makePrivateDir(this.root);
+    await makePrivateDir(this.contentDir);
     // Temporaries belong to uploads of a previous process: none of them was ever acknowledged.
     await rm(this.tempDir, { recursive: true, force: true });
-    await mkdir(this.tempDir, { recursive: true });
+    await makePrivateDir(this.tempDir);
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,4 @@
 /** The embedded metadata store: SQLite through better-sqlite3, in WAL mode. */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
@@ -24,6 +23,7 @@ import type {
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
 import { SchemaTooNewError } from '../errors.js';
+import { preparePrivateDatabase } from '../private-files.js';
 import { AuditTables } from './audit.js';
 import { GovernanceTables } from './governance.js';
 import { HeadCache } from './head-cache.js';
@@ -84,7 +84,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (this.readOnly) {
       this.db = SqliteMetadataStore.openReadonly(file);
     } else {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      if (file !== ':memory:') preparePrivateDatabase(file, dirname(file));
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode: a commit is written to the WAL but not synced, so it survives a crash
