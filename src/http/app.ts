@@ -15,6 +15,7 @@ import { BucketError } from '../domain/errors.js';
 import { assertGateBinding, authenticate, bindingOf, type GateBinding } from './auth.js';
 import { answerClientError } from './client-error.js';
 import { errorBody, sendError } from './errors.js';
+import { answerExpectContinue } from './expect-continue.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
 import { gateRoutes } from './routes/gate.js';
@@ -68,6 +69,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  answerExpectContinue(app);
   app.addHook(
     'onRequest',
     authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats),

@@ -37,6 +37,8 @@ export interface PutArtifactRequest extends RequestInfo, ArtifactKey {
   readonly preconditions: Preconditions;
   readonly sha256Claim: string | null;
   readonly body: Readable;
+  /** Called once the headers are accepted, just before the body is read (HTTP's 100 Continue). */
+  readonly beforeBody?: () => void;
 }
 
 export interface WriteResult {
@@ -210,6 +212,7 @@ export class ArtifactService {
     // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
     const inspect = media === JSON_MEDIA_TYPE;
     let received: Ingested;
+    request.beforeBody?.();
     try {
       received = await ingest(request.body, this.blobs, {
         limit: headerOutcome.bodyLimit ?? ctx.policy.document.limits.maxArtifactBytes,

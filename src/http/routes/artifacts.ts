@@ -10,6 +10,7 @@ import type { AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import type { WriteResult } from '../../services/artifacts.js';
+import { continueBody } from '../expect-continue.js';
 import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
@@ -195,6 +196,7 @@ export const artifactRoutes =
             },
             sha256Claim: sha256Claim?.trim().toLowerCase() ?? null,
             body: request.raw,
+            beforeBody: () => continueBody(request, reply),
           });
           return sendWrite(request, reply, result);
         } catch (error) {
