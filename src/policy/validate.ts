@@ -23,7 +23,9 @@ function crossReferenceErrors(doc: PolicyDocument): PolicyError[] {
   for (const [productId, product] of Object.entries(doc.products)) {
     product.allowedClasses.forEach((classId, i) => {
       const path = pointer('products', productId, 'allowedClasses', String(i));
-      if (!ruleOf(doc.classes, classId)) errors.push({ path, message: `unknown class "${classId}"` });
+      if (!ruleOf(doc.classes, classId)) {
+        errors.push({ path, message: `unknown class "${classId}"` });
+      }
       if (rejected.has(classId)) {
         errors.push({ path, message: `class "${classId}" is rejected everywhere` });
       }
