@@ -16,8 +16,9 @@ export interface ProposalVerdict {
 
 const CONTENT_POLICY_FIELDS = ['nsfw_policy', 'content_filter'];
 const RETENTION_FIELDS = ['retention_policy', 'deletion_strategy'];
+type ScaleLimit = 'maxArtifactBytes' | 'writesPerSecond' | 'readsPerSecond' | 'concurrentWrites';
 /** Numbers a data schema may declare, and the policy limit each must fit in. */
-const SCALE_FIELDS: readonly [string[], keyof PolicyDocument['limits']][] = [
+const SCALE_FIELDS: readonly [string[], ScaleLimit][] = [
   [['maxArtifactBytes', 'max_artifact_bytes', 'maxSize', 'max_size'], 'maxArtifactBytes'],
   [['writesPerSecond', 'writes_per_second'], 'writesPerSecond'],
   [['readsPerSecond', 'reads_per_second'], 'readsPerSecond'],

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../domain/artifact.js';
 import { threat, type Decision, type Threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
-import { ruleOf } from '../domain/policy.js';
+import { minUploadRateOf, productWriteSlots, ruleOf } from '../domain/policy.js';
 import { crossedThresholds, storageLimitsOf } from '../domain/usage.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../domain/rates.js';
 import { gateContext, type Preconditions } from '../gate/context.js';
@@ -122,7 +122,7 @@ export class ArtifactService {
 
   async put(request: PutArtifactRequest): Promise<WriteResult> {
     const rate = await this.chargeRate('write', request.product);
-    const slot = await this.acquireWriteSlot(rate);
+    const slot = await this.acquireWriteSlot(rate, request.product);
     try {
       return await this.putWithSlot(request, slot !== null, rate);
     } finally {
@@ -137,11 +137,16 @@ export class ArtifactService {
       .catch(limiterUnavailable);
   }
 
-  /** A write slot, unless the rate already refused the write (it then holds none). */
-  private async acquireWriteSlot(rate: RateVerdict) {
+  /**
+   * A write slot within the product's share of them (SPEC §2.3), unless the rate already refused
+   * the write (it then holds none).
+   */
+  private async acquireWriteSlot(rate: RateVerdict, product: string) {
     if (!rate.allowed) return null;
     const limits = this.policies.current().document.limits;
-    return this.limiter.tryAcquireWrite(limits.concurrentWrites).catch(limiterUnavailable);
+    return this.limiter
+      .tryAcquireWrite(limits.concurrentWrites, { product, max: productWriteSlots(limits) })
+      .catch(limiterUnavailable);
   }
 
   private async putWithSlot(
@@ -218,6 +223,7 @@ export class ArtifactService {
         limit: headerOutcome.bodyLimit ?? ctx.policy.document.limits.maxArtifactBytes,
         buffer: inspect,
         inlineMax: this.options.inlineMaxBytes,
+        minimumRate: { bytesPerSecond: minUploadRateOf(ctx.policy.document.limits) },
       });
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
@@ -462,7 +468,7 @@ export class ArtifactService {
   ): Promise<WriteResult> {
     const key = { product: request.product, class: request.class, name: request.name };
     const rate = await this.chargeRate('write', key.product);
-    const slot = await this.acquireWriteSlot(rate);
+    const slot = await this.acquireWriteSlot(rate, key.product);
     try {
       const ctx = this.authorizer.context(request, action, {
         product: key.product,

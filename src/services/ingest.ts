@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { BucketError } from '../domain/errors.js';
 import type { BlobStore, BlobWriter } from '../storage/ports.js';
+import { watchUploadRate, type MinimumRate } from './upload-rate.js';
 
 export interface IngestOptions {
   /** The most bytes the body may have. */
@@ -15,6 +16,8 @@ export interface IngestOptions {
   readonly buffer: boolean;
   /** Bodies up to this size stay in memory to be stored inline. */
   readonly inlineMax: number;
+  /** Bodies slower than this are cut with 408 (upload-rate.ts); absent: never. */
+  readonly minimumRate?: MinimumRate;
 }
 
 export interface Ingested {
@@ -61,7 +64,7 @@ export async function ingest(
     return opening;
   };
   try {
-    await consume(body, receive);
+    await consume(body, receive, options.minimumRate);
     const sha256 = hash.digest('hex');
     if (writer) return { size, sha256, bytes: null, writer };
     return { size, sha256, bytes: Buffer.concat(held, heldBytes), writer: null };
@@ -82,12 +85,15 @@ export async function ingest(
 function consume(
   body: Readable,
   receive: (chunk: Buffer) => Promise<void> | undefined,
+  minimumRate: MinimumRate = { bytesPerSecond: 0 },
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    const rate = watchUploadRate(minimumRate, fail);
     /** What the last chunk started (moving to a blob writer, a write): 'end' waits for it. */
     let inFlight: Promise<void> | undefined;
     const detach = () => {
+      rate.stop();
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onError);
@@ -101,6 +107,7 @@ function consume(
       reject(error);
     }
     function onData(chunk: Buffer) {
+      rate.received(chunk.length);
       let pending: Promise<void> | undefined;
       try {
         pending = receive(chunk);
@@ -109,10 +116,12 @@ function consume(
         return;
       }
       if (pending) {
+        rate.held();
         body.pause();
         inFlight = pending;
         pending.then(() => {
           if (inFlight === pending) inFlight = undefined;
+          rate.resumed();
           if (!settled) body.resume();
         }, fail);
       }

@@ -1,6 +1,6 @@
 /** Stage 6 — limits (SPEC §4.1, §2.3): size and write concurrency (T5). */
 import { threat } from '../../domain/decision.js';
-import { ruleOf } from '../../domain/policy.js';
+import { productWriteSlots, ruleOf } from '../../domain/policy.js';
 import { storageBreach, storageLimitsOf } from '../../domain/usage.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { rateDenial } from './rates.js';
@@ -40,10 +40,16 @@ export function limitsStage(ctx: GateContext): StageVerdict {
   }
   if (ctx.writeSlot === false) {
     const max = ctx.policy.document.limits.concurrentWrites;
+    const share = productWriteSlots(ctx.policy.document.limits);
     return deny(
       429,
       'rate_limited',
-      [{ rule: 'concurrent_writes', message: `${max} writes are already in flight` }],
+      [
+        {
+          rule: 'concurrent_writes',
+          message: `${max} writes are already in flight, or ${share} of this product's`,
+        },
+      ],
       [threat('T5', `concurrency limit of ${max} writes reached`)],
     );
   }

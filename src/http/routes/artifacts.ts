@@ -200,6 +200,10 @@ export const artifactRoutes =
           });
           return sendWrite(request, reply, result);
         } catch (error) {
+          // A client cut for its slowness does not get to send another request on the connection.
+          if (error instanceof BucketError && error.code === 'request_timeout') {
+            reply.header('connection', 'close');
+          }
           discardRest(request);
           throw error;
         }

@@ -34,6 +34,8 @@ describe('the shipped default policy', () => {
       maxArtifacts: 100_000_000,
       storageCapacityBytes: 1_000_000_000_000,
       listPageMax: 1000,
+      productWriteShare: 0.5,
+      minUploadBytesPerSecond: 1024,
     });
   });
 

@@ -115,4 +115,23 @@ describe('ingest', () => {
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
     expect(error).toMatchObject({ code: 'client_closed', status: 499 });
   });
+
+  it('cuts a body slower than the minimum rate with 408, and keeps one that is fast enough', async () => {
+    const minimumRate = { bytesPerSecond: 1000, windowMs: 100 };
+    const trickle = new PassThrough();
+    const timer = setInterval(() => trickle.write(Buffer.from('x')), 10);
+    try {
+      await expect(ingest(trickle, blobs, { ...options, minimumRate })).rejects.toMatchObject({
+        code: 'request_timeout',
+        status: 408,
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    const content = Buffer.alloc(3000, 5);
+    const received = await ingest(arrived([content]), blobs, { ...options, minimumRate });
+    expect(received.size).toBe(3000);
+    await received.writer?.abort();
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
 });
