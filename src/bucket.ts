@@ -21,6 +21,7 @@ import { ThreatService } from './services/threats.js';
 import { KeyService } from './services/keys.js';
 import { PolicyService } from './services/policies.js';
 import { lockDataDir, makeDataDir } from './storage/data-dir-lock.js';
+import { narrow, PRIVATE_DIR_MODE } from './storage/private-files.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
 import { blobStoreFor, limiterFor, metadataStoreFor } from './storage/factory.js';
 
@@ -76,6 +77,8 @@ export async function createBucket(
   adapters: BucketAdapters = {},
 ): Promise<Bucket> {
   await makeDataDir(config.dataDir);
+  // Created 0700; an older installation's wider folder is narrowed (docs/THREAT_MODEL.md).
+  await narrow(config.dataDir, PRIVATE_DIR_MODE);
   const lock = await lockDataDir(config.dataDir);
   let metadata: MetadataStore | undefined;
   let blobs: BlobStore;

@@ -68,7 +68,8 @@ async function readKeyFile(file: string): Promise<string | undefined> {
  * Returns false when another process won the race.
  */
 async function publishNewKey(file: string, pem: string): Promise<boolean> {
-  await mkdir(dirname(file), { recursive: true });
+  // A folder created for the key is the key's alone.
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx', 0o600);
   try {

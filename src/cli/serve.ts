@@ -5,6 +5,9 @@ import { startServer } from '../server.js';
 
 export async function serve(): Promise<void> {
   const config = configFromEnv();
+  // Whatever the server creates is its user's alone (docs/THREAT_MODEL.md): the stores give their
+  // files 0600 and folders 0700 explicitly, and the umask covers anything else it may write.
+  process.umask(0o077);
   const gate = gateFaultFromEnv(process.env);
   const server = await startServer(config, gate ? { gate } : {});
   if (server.bucket.newOwnerKey !== null) {

@@ -49,6 +49,24 @@ export interface Limits {
   readonly maxArtifacts: number;
   readonly storageCapacityBytes: number;
   readonly listPageMax: number;
+  /** One product's share of `concurrentWrites` (SPEC §2.3); default WRITE_SHARE_DEFAULT. */
+  readonly productWriteShare?: number;
+  /** Uploads slower than this on average over 10 s are cut (408); 0 never cuts. */
+  readonly minUploadBytesPerSecond?: number;
+}
+
+export const WRITE_SHARE_DEFAULT = 0.5;
+export const MIN_UPLOAD_BYTES_PER_SECOND_DEFAULT = 1024;
+
+/** The minimum upload rate in bytes per second (0: none). */
+export function minUploadRateOf(limits: Limits): number {
+  return limits.minUploadBytesPerSecond ?? MIN_UPLOAD_BYTES_PER_SECOND_DEFAULT;
+}
+
+/** The write slots one product may hold at once: its share of `concurrentWrites`, at least 1. */
+export function productWriteSlots(limits: Limits): number {
+  const share = limits.productWriteShare ?? WRITE_SHARE_DEFAULT;
+  return Math.max(1, Math.floor(share * limits.concurrentWrites));
 }
 
 /** SPEC §5 escalation: this many requests with a CRITICAL detection within the window suspend a key. */
@@ -80,4 +98,12 @@ export interface PolicyVersion {
 
 export function classAcceptsJsonOnly(rule: ClassRule): boolean {
   return rule.content === 'json' || rule.content === 'system';
+}
+
+/**
+ * The rule a policy record holds under `id` — an own member only: ids come from requests, and
+ * `__proto__`, `constructor` or `toString` must name nothing rather than Object.prototype's own.
+ */
+export function ruleOf<T>(rules: Readonly<Record<string, T>>, id: string): T | undefined {
+  return Object.hasOwn(rules, id) ? rules[id] : undefined;
 }

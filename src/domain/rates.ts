@@ -1,4 +1,5 @@
 /** Rate limits of artifact traffic (SPEC §2.3): which requests count, and what a verdict says. */
+import { ruleOf } from './policy.js';
 
 /** Artifact writes (PUT, DELETE, restore) or artifact reads (GET, HEAD, listings, versions). */
 export type RateKind = 'write' | 'read';
@@ -44,7 +45,7 @@ export function rateLimitsOf(
   kind: RateKind,
   product: string,
 ): RateLimits {
-  const rule = document.products[product];
+  const rule = ruleOf(document.products, product);
   return kind === 'write'
     ? {
         perSecond: document.limits.writesPerSecond,

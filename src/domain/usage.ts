@@ -3,7 +3,7 @@
  * Bucket's artifact count and storage capacity. Pure rules, shared by the gate's limits stage and
  * the commit transaction that re-checks them.
  */
-import type { PolicyDocument } from './policy.js';
+import { ruleOf, type PolicyDocument } from './policy.js';
 
 export interface ProductUsage {
   /** Logical bytes of every stored version (tombstones add none). */
@@ -81,7 +81,7 @@ export const STORAGE_THRESHOLDS = [
 const CAPACITY_REFUSAL = 0.99;
 
 export function storageLimitsOf(document: PolicyDocument, product: string): StorageLimits {
-  const rule = document.products[product];
+  const rule = ruleOf(document.products, product);
   const capacity = document.limits.storageCapacityBytes;
   return {
     // An unknown product never reaches a commit (the gate refuses it first).

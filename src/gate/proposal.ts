@@ -5,7 +5,7 @@
  */
 import { threat, type Reason, type Threat } from '../domain/decision.js';
 import { INTEGRATION_TYPES, type IntegrationProposal } from '../domain/integration.js';
-import type { PolicyDocument } from '../domain/policy.js';
+import { ruleOf, type PolicyDocument } from '../domain/policy.js';
 import { schemaThreats } from './proposal-scan.js';
 
 export interface ProposalVerdict {
@@ -16,8 +16,9 @@ export interface ProposalVerdict {
 
 const CONTENT_POLICY_FIELDS = ['nsfw_policy', 'content_filter'];
 const RETENTION_FIELDS = ['retention_policy', 'deletion_strategy'];
+type ScaleLimit = 'maxArtifactBytes' | 'writesPerSecond' | 'readsPerSecond' | 'concurrentWrites';
 /** Numbers a data schema may declare, and the policy limit each must fit in. */
-const SCALE_FIELDS: readonly [string[], keyof PolicyDocument['limits']][] = [
+const SCALE_FIELDS: readonly [string[], ScaleLimit][] = [
   [['maxArtifactBytes', 'max_artifact_bytes', 'maxSize', 'max_size'], 'maxArtifactBytes'],
   [['writesPerSecond', 'writes_per_second'], 'writesPerSecond'],
   [['readsPerSecond', 'reads_per_second'], 'readsPerSecond'],
@@ -75,7 +76,7 @@ function scaleCompatibility(
 
 function productSafety(proposal: IntegrationProposal, document: PolicyDocument, reasons: Reason[]) {
   const productId = proposal.productName;
-  const product = document.products[productId];
+  const product = ruleOf(document.products, productId);
   if (!product) {
     reasons.push({ rule: 'unknown_product', message: `no product "${productId}" in the policy` });
   }
@@ -90,7 +91,7 @@ function productSafety(proposal: IntegrationProposal, document: PolicyDocument, 
         rule: 'class_forbidden',
         message: `class "${classId}" is forbidden for product "${productId}"`,
       });
-    } else if (!document.classes[classId]) {
+    } else if (!ruleOf(document.classes, classId)) {
       reasons.push({ rule: 'unknown_class', message: `no class "${classId}" in the policy` });
     } else if (product && !product.allowedClasses.includes(classId)) {
       reasons.push({

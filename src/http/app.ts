@@ -1,5 +1,4 @@
 /** The Fastify application: plugins, authentication, error mapping, request logs and routes. */
-import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -8,7 +7,9 @@ import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
 import { assertGateBinding, authenticate, bindingOf, type GateBinding } from './auth.js';
+import { answerClientError } from './client-error.js';
 import { answerFor, errorBody, sendError } from './errors.js';
+import { answerExpectContinue } from './expect-continue.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
 import { gateRoutes } from './routes/gate.js';
@@ -19,20 +20,18 @@ import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
 import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
+import { nextRequestId } from './request.js';
 import { ErrorEnvelope } from './schemas.js';
 import './types.js';
 
 export type App = FastifyInstance;
-
-const requestIdPrefix = randomBytes(3).toString('hex');
-let requestCounter = 0;
 
 export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => `req_${requestIdPrefix}${(++requestCounter).toString(36)}`,
+    genReqId: nextRequestId,
     // Socket inactivity, not total duration: a 500 MB upload on a slow link must not time out.
     connectionTimeout: bucket.config.idleTimeoutSeconds * 1000,
     requestTimeout: 0,
@@ -40,6 +39,8 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     return503OnClosing: true,
     // Errors Fastify raises before routing (e.g. a malformed URL) get the envelope too.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    // …and so do requests the HTTP parser refuses before Fastify sees them.
+    clientErrorHandler: answerClientError(logger as FastifyBaseLogger),
     routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -62,6 +63,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  answerExpectContinue(app);
   app.addHook(
     'onRequest',
     authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats),

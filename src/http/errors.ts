@@ -8,11 +8,17 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   401: 'unauthenticated',
   403: 'forbidden',
   404: 'not_found',
+  408: 'request_timeout',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'headers_too_large',
   503: 'gate_unavailable',
 };
+
+/** Fastify errors whose message carries the whole URL: answered with the catalogue's message. */
+const URL_ECHOING = new Set(['FST_ERR_MAX_PARAM_LENGTH', 'FST_ERR_BAD_URL']);
 
 export function errorBody(
   requestId: string,
@@ -31,15 +37,21 @@ export function errorBody(
   };
 }
 
-/** Fastify's own errors (schema validation, parsers) mapped onto the catalogue. */
+/**
+ * Fastify's own errors (schema validation, parsers, routing) mapped onto the catalogue: whatever
+ * Fastify blames on the client stays a 4xx (SPEC §3), under its own code or `invalid_request`.
+ */
 function fromFastify(error: FastifyError): BucketError {
   const status = error.statusCode ?? 500;
   if (error.validation) {
     return new BucketError('invalid_request', error.message, { status: 400 });
   }
-  const code = CODE_BY_STATUS[status];
-  if (code && status < 500) return new BucketError(code, error.message, { status });
-  return new BucketError('internal_error', ERRORS.internal_error.message);
+  if (status < 400 || status >= 500) {
+    return new BucketError('internal_error', ERRORS.internal_error.message);
+  }
+  const code = CODE_BY_STATUS[status] ?? 'invalid_request';
+  const message = URL_ECHOING.has(error.code) ? ERRORS[code].message : error.message;
+  return new BucketError(code, message, { status });
 }
 
 /** The catalogue error a request answers with when it fails with `error`. */
@@ -57,7 +69,10 @@ export function sendError(
   reply: FastifyReply,
 ): FastifyReply {
   const bucketError = answerFor(error);
-  if (!(error instanceof BucketError) && bucketError.status >= 500) {
+  if (bucketError.code === 'client_closed') {
+    // The client's doing, and nobody is left to read the answer: no failure of the Bucket.
+    request.log.debug({ reason: bucketError.message }, 'client closed the connection');
+  } else if (!(error instanceof BucketError) && bucketError.status >= 500) {
     request.log.error({ err: error }, 'unhandled error');
   }
   request.decision = bucketError.decision ?? request.decision;

@@ -110,6 +110,9 @@ export const policySchema = {
         maxArtifacts: { type: 'integer', minimum: 1 },
         storageCapacityBytes: { type: 'integer', minimum: 1 },
         listPageMax: { type: 'integer', minimum: 1, maximum: 10000 },
+        // Optional (SPEC §2.3); absent: the defaults of domain/policy.ts.
+        productWriteShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        minUploadBytesPerSecond: { type: 'integer', minimum: 0 },
       },
     },
   },

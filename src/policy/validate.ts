@@ -1,6 +1,6 @@
 /** Validation of a policy document: the JSON Schema, then the cross-references between sections. */
 import { Ajv } from 'ajv';
-import type { PolicyDocument } from '../domain/policy.js';
+import { ruleOf, type PolicyDocument } from '../domain/policy.js';
 import { policySchema } from './schema.js';
 
 export interface PolicyError {
@@ -23,7 +23,9 @@ function crossReferenceErrors(doc: PolicyDocument): PolicyError[] {
   for (const [productId, product] of Object.entries(doc.products)) {
     product.allowedClasses.forEach((classId, i) => {
       const path = pointer('products', productId, 'allowedClasses', String(i));
-      if (!doc.classes[classId]) errors.push({ path, message: `unknown class "${classId}"` });
+      if (!ruleOf(doc.classes, classId)) {
+        errors.push({ path, message: `unknown class "${classId}"` });
+      }
       if (rejected.has(classId)) {
         errors.push({ path, message: `class "${classId}" is rejected everywhere` });
       }

@@ -5,7 +5,7 @@
  */
 import type { ArtifactVersion } from '../domain/artifact.js';
 import type { Decision } from '../domain/decision.js';
-import type { Operation, PolicyDocument } from '../domain/policy.js';
+import { ruleOf, type Operation, type PolicyDocument } from '../domain/policy.js';
 import { PRODUCT_SCOPED_KINDS, type Principal } from '../domain/principal.js';
 import { ACTION_FOR_OPERATION } from '../gate/actions.js';
 import type { TargetState } from '../gate/context.js';
@@ -80,7 +80,7 @@ export class GateInfoService {
       product,
       integrationId: dryRun.integrationId,
     };
-    const classRule = policies.current().document.classes[dryRun.artifactClass];
+    const classRule = ruleOf(policies.current().document.classes, dryRun.artifactClass);
     const target: TargetState = {
       head:
         dryRun.operationType === 'UPDATE' || dryRun.operationType === 'DELETE'

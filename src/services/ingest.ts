@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { BucketError } from '../domain/errors.js';
 import type { BlobStore, BlobWriter } from '../storage/ports.js';
+import { watchUploadRate, type MinimumRate } from './upload-rate.js';
 
 export interface IngestOptions {
   /** The most bytes the body may have. */
@@ -14,6 +16,8 @@ export interface IngestOptions {
   readonly buffer: boolean;
   /** Bodies up to this size stay in memory to be stored inline. */
   readonly inlineMax: number;
+  /** Bodies slower than this are cut with 408 (upload-rate.ts); absent: never. */
+  readonly minimumRate?: MinimumRate;
 }
 
 export interface Ingested {
@@ -42,6 +46,8 @@ export async function ingest(
   let heldBytes = 0;
   let size = 0;
   let writer: BlobWriter | null = null;
+  /** The move to a blob writer, while it runs (the writer does not exist until it is opened). */
+  let opening: Promise<void> | null = null;
   const receive = (chunk: Buffer): Promise<void> | undefined => {
     size += chunk.length;
     if (size > options.limit) throw new BodyTooLargeError(size);
@@ -50,18 +56,22 @@ export async function ingest(
     held.push(chunk);
     heldBytes += chunk.length;
     if (options.buffer || heldBytes <= options.inlineMax) return undefined;
-    return (async () => {
+    opening = (async () => {
       writer = await blobs.createWriter();
       for (const part of held.splice(0)) await writer.write(part);
       heldBytes = 0;
     })();
+    return opening;
   };
   try {
-    await consume(body, receive);
+    await consume(body, receive, options.minimumRate);
     const sha256 = hash.digest('hex');
     if (writer) return { size, sha256, bytes: null, writer };
     return { size, sha256, bytes: Buffer.concat(held, heldBytes), writer: null };
   } catch (error) {
+    // A client that hangs up while the writer is being opened fails the body first: the writer
+    // is aborted once it exists, or its file and open handle would stay behind for ever.
+    await (opening as Promise<void> | null)?.catch(() => undefined);
     await (writer as BlobWriter | null)?.abort();
     throw error;
   }
@@ -75,15 +85,18 @@ export async function ingest(
 function consume(
   body: Readable,
   receive: (chunk: Buffer) => Promise<void> | undefined,
+  minimumRate: MinimumRate = { bytesPerSecond: 0 },
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    const rate = watchUploadRate(minimumRate, fail);
     /** What the last chunk started (moving to a blob writer, a write): 'end' waits for it. */
     let inFlight: Promise<void> | undefined;
     const detach = () => {
+      rate.stop();
       body.off('data', onData);
       body.off('end', onEnd);
-      body.off('error', fail);
+      body.off('error', onError);
       body.off('close', onClose);
     };
     function fail(error: unknown) {
@@ -94,6 +107,7 @@ function consume(
       reject(error);
     }
     function onData(chunk: Buffer) {
+      rate.received(chunk.length);
       let pending: Promise<void> | undefined;
       try {
         pending = receive(chunk);
@@ -102,10 +116,12 @@ function consume(
         return;
       }
       if (pending) {
+        rate.held();
         body.pause();
         inFlight = pending;
         pending.then(() => {
           if (inFlight === pending) inFlight = undefined;
+          rate.resumed();
           if (!settled) body.resume();
         }, fail);
       }
@@ -123,19 +139,28 @@ function consume(
       else finish();
     }
     function onClose() {
-      if (!body.readableEnded) fail(new Error('the client closed the connection mid-body'));
+      if (!body.readableEnded) fail(clientClosed('mid-body'));
+    }
+    /** The body's stream fails only when its connection does ("aborted", a reset). */
+    function onError(error: Error) {
+      fail(clientClosed('mid-body', error));
     }
     body.on('data', onData);
     body.once('end', onEnd);
-    body.once('error', fail);
+    body.once('error', onError);
     body.once('close', onClose);
     // A request whose client went away while the service was still deciding on it (waiting for
     // the rate, the write slot or the target lookup) was destroyed already, and a stream that has
     // ended was read by someone else: no event of either will ever come, and waiting for one
     // would hold the request's write slot for ever.
     if (body.readableEnded) fail(new Error('the body was read before it was received'));
-    else if (body.destroyed) {
-      fail(new Error('the client closed the connection before its body was read'));
-    }
+    else if (body.destroyed) fail(clientClosed('before its body was read'));
   });
+}
+
+/** A client that went away: its own doing (499), not a failure of the Bucket. */
+function clientClosed(when: string, cause?: Error): BucketError {
+  const error = new BucketError('client_closed', `the client closed the connection ${when}`);
+  if (cause) error.cause = cause;
+  return error;
 }

@@ -9,6 +9,7 @@ import {
   type PrincipalKind,
 } from '../domain/principal.js';
 import type { IntegrationRecord } from '../domain/integration.js';
+import { ruleOf } from '../domain/policy.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
 
@@ -154,7 +155,7 @@ export class KeyService {
       if (product === null) {
         throw new BucketError('invalid_request', `a ${kind} key needs a product`);
       }
-      if (!products[product]) {
+      if (!ruleOf(products, product)) {
         throw new BucketError('invalid_request', `no product "${product}" in the policy`);
       }
     } else if (kind === 'core') {

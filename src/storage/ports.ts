@@ -292,12 +292,21 @@ export interface WriteSlot {
   release(): void;
 }
 
+/** A product's cap on the write slots it holds at once. */
+export interface ProductSlots {
+  readonly product: string;
+  readonly max: number;
+}
+
 export interface Limiter {
   readonly kind: string;
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** A write slot, or null when `max` writes are already in flight. */
-  tryAcquireWrite(max: number): Promise<WriteSlot | null>;
+  /**
+   * A write slot, or null when `max` writes are already in flight — or, given a product, when
+   * that product already holds its `product.max` of them (SPEC §2.3 `productWriteShare`).
+   */
+  tryAcquireWrite(max: number, product?: ProductSlots): Promise<WriteSlot | null>;
   writesInFlight(): Promise<number>;
   /**
    * Charges one artifact request to the rate of its kind (and to its product's share, if any);

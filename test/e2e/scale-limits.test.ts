@@ -180,7 +180,8 @@ describe('scale limits: rates and concurrency', () => {
   });
 
   it('holds the concurrency cap, bands it RED at the cap, and recovers after aborted uploads', async () => {
-    await setLimits({ concurrentWrites: 3 });
+    // The Bucket's cap, reached by one product: its share is the whole (productWriteShare 1).
+    await setLimits({ concurrentWrites: 3, productWriteShare: 1 });
     const uploads = [];
     for (let i = 0; i < 3; i++) {
       uploads.push(
@@ -220,7 +221,8 @@ describe('scale limits: rates and concurrency', () => {
   });
 
   it('releases a slot after every refused or failed write', async () => {
-    await setLimits({ concurrentWrites: 3 });
+    // The Bucket's cap, reached by one product: its share is the whole (productWriteShare 1).
+    await setLimits({ concurrentWrites: 3, productWriteShare: 1 });
     // Refusals that are no CRITICAL detection, so that escalation (SPEC §5) does not suspend the key.
     const failing = [
       // a hash claim that does not match: refused on the received body (T7, 400)

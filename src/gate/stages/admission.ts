@@ -3,12 +3,13 @@
  * artifact name is well-formed (before anything looks a target up by that name).
  */
 import { nameProblem } from '../../domain/artifact.js';
+import { ruleOf } from '../../domain/policy.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 
 export function admissionStage(ctx: GateContext): StageVerdict {
   if (ctx.product === null) return ALLOW;
   const document = ctx.policy.document;
-  const product = document.products[ctx.product];
+  const product = ruleOf(document.products, ctx.product);
   if (!product) {
     return deny('product_not_found', [
       { rule: 'unknown_product', message: `no product "${ctx.product}" in the policy` },
@@ -29,7 +30,7 @@ export function admissionStage(ctx: GateContext): StageVerdict {
       },
     ]);
   }
-  if (!document.classes[classId]) {
+  if (!ruleOf(document.classes, classId)) {
     return deny('class_not_found', [
       { rule: 'unknown_class', message: `no class "${classId}" in the policy` },
     ]);

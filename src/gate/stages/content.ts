@@ -5,7 +5,7 @@
  * (src/gate/detectors/). First denial wins; every threat found is reported.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { ClassRule } from '../../domain/policy.js';
+import { ruleOf, type ClassRule } from '../../domain/policy.js';
 import { threat, type Threat } from '../../domain/decision.js';
 import type { PrincipalKind } from '../../domain/principal.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
@@ -43,7 +43,7 @@ function schemaValidator(schema: Record<string, unknown>): ValidateFunction {
 
 export function contentStage(ctx: GateContext): StageVerdict {
   if (ctx.action !== 'artifact.write' || ctx.class === null) return ALLOW;
-  const rule = ctx.policy.document.classes[ctx.class];
+  const rule = ruleOf(ctx.policy.document.classes, ctx.class);
   if (!rule) return ALLOW;
   const media = mediaTypeOf(ctx.contentType);
   const accepted = acceptedMediaTypes(rule);

@@ -1,5 +1,6 @@
 /** Stage 6 — limits (SPEC §4.1, §2.3): size and write concurrency (T5). */
 import { threat } from '../../domain/decision.js';
+import { productWriteSlots, ruleOf } from '../../domain/policy.js';
 import { storageBreach, storageLimitsOf } from '../../domain/usage.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { rateDenial } from './rates.js';
@@ -8,7 +9,7 @@ import { rateDenial } from './rates.js';
 export function bodyLimitOf(ctx: GateContext): number | null {
   if (ctx.action !== 'artifact.write' || ctx.class === null) return null;
   const document = ctx.policy.document;
-  const classMax = document.classes[ctx.class]?.maxBytes ?? null;
+  const classMax = ruleOf(document.classes, ctx.class)?.maxBytes ?? null;
   const globalMax = document.limits.maxArtifactBytes;
   return classMax === null ? globalMax : Math.min(classMax, globalMax);
 }
@@ -38,9 +39,15 @@ export function limitsStage(ctx: GateContext): StageVerdict {
   }
   if (ctx.writeSlot === false) {
     const max = ctx.policy.document.limits.concurrentWrites;
+    const share = productWriteSlots(ctx.policy.document.limits);
     return deny(
       'rate_limited',
-      [{ rule: 'concurrent_writes', message: `${max} writes are already in flight` }],
+      [
+        {
+          rule: 'concurrent_writes',
+          message: `${max} writes are already in flight, or ${share} of this product's`,
+        },
+      ],
       [threat('T5', `concurrency limit of ${max} writes reached`)],
     );
   }

@@ -3,7 +3,7 @@
  * and READ only), read-only products and write preconditions, against the target's metadata.
  */
 import { threat } from '../../domain/decision.js';
-import type { Operation } from '../../domain/policy.js';
+import { ruleOf, type Operation } from '../../domain/policy.js';
 import { ACTIONS } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 
@@ -41,12 +41,12 @@ export function operationStage(ctx: GateContext): StageVerdict {
   if (operation === null || ctx.product === null) return ALLOW;
   const document = ctx.policy.document;
   const writes = operation !== 'READ';
-  if (writes && document.products[ctx.product]?.readOnly) {
+  if (writes && ruleOf(document.products, ctx.product)?.readOnly) {
     return deny('forbidden', [
       { rule: 'product_read_only', message: `product "${ctx.product}" is read-only` },
     ]);
   }
-  const classRule = ctx.class === null ? undefined : document.classes[ctx.class];
+  const classRule = ctx.class === null ? undefined : ruleOf(document.classes, ctx.class);
   if (!classRule) return { operation };
   if (ctx.principal.kind === 'ai_agent' && operation !== 'CREATE' && operation !== 'READ') {
     return deny(

@@ -11,54 +11,27 @@ import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { WriteResult } from '../../services/artifacts/index.js';
+import {
+  contentHeaders,
+  etagMatches,
+  etagOf,
+  lastModifiedOf,
+  nonNegativeInteger,
+  receiptHeaders,
+  singleHeader,
+  userMeta,
+} from '../artifact-headers.js';
+import { continueBody } from '../expect-continue.js';
 import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
 import { requestInfo } from '../request.js';
-
-const META_PREFIX = 'x-bucket-meta-';
-const META_MAX_BYTES = 8 * 1024;
 
 const ArtifactParams = Type.Object({
   product: Type.String({ maxLength: 64 }),
   class: Type.String({ maxLength: 64 }),
   '*': Type.String({ description: 'The artifact name (may contain /)' }),
 });
-
-function userMeta(request: FastifyRequest): Record<string, string> {
-  const meta: Record<string, string> = {};
-  let bytes = 0;
-  for (const [header, value] of Object.entries(request.headers)) {
-    if (!header.startsWith(META_PREFIX) || value === undefined) continue;
-    const key = header.slice(META_PREFIX.length);
-    const text = Array.isArray(value) ? value.join(', ') : value;
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(key)) {
-      throw new BucketError('invalid_metadata', `metadata key "${key}" must match [a-z0-9_-]+`);
-    }
-    bytes += key.length + Buffer.byteLength(text);
-    meta[key] = text;
-  }
-  if (bytes > META_MAX_BYTES) {
-    throw new BucketError(
-      'invalid_metadata',
-      `x-bucket-meta-* headers exceed ${META_MAX_BYTES} bytes`,
-    );
-  }
-  return meta;
-}
-
-function nonNegativeInteger(value: string | undefined, header: string): number | null {
-  if (value === undefined) return null;
-  if (!/^\d{1,15}$/.test(value.trim())) {
-    throw new BucketError('invalid_request', `${header} must be a non-negative integer`);
-  }
-  return Number(value.trim());
-}
-
-function singleHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** How long the unread remainder of a refused upload is drained before the socket is closed. */
 const DRAIN_MS = 5_000;
@@ -78,12 +51,6 @@ function discardRest(request: FastifyRequest): void {
   raw.resume();
 }
 
-/** The receipt of a write (SPEC §6), also in headers: a DELETE answers 204 without a body. */
-function receiptHeaders(reply: FastifyReply, receipt: AuditReceipt): void {
-  reply.header('x-bucket-audit-leaf-index', String(receipt.leafIndex));
-  reply.header('x-bucket-audit-leaf-hash', receipt.leafHash);
-}
-
 function writeAnswer(version: ArtifactVersion, receipt: AuditReceipt) {
   return {
     product: version.product,
@@ -98,27 +65,6 @@ function writeAnswer(version: ArtifactVersion, receipt: AuditReceipt) {
     retention: version.retention,
     audit: { leafIndex: receipt.leafIndex, leafHash: receipt.leafHash },
   };
-}
-
-const etagOf = (version: ArtifactVersion) => `"${version.sha256}"`;
-const lastModifiedOf = (version: ArtifactVersion) => new Date(version.createdAt).toUTCString();
-
-function contentHeaders(reply: FastifyReply, version: ArtifactVersion): void {
-  reply.header('etag', etagOf(version));
-  reply.header('x-bucket-version', String(version.version));
-  reply.header('x-bucket-sha256', version.sha256);
-  reply.header('content-type', version.contentType);
-  reply.header('last-modified', lastModifiedOf(version));
-  reply.header('accept-ranges', 'bytes');
-  for (const [key, value] of Object.entries(version.meta)) reply.header(META_PREFIX + key, value);
-}
-
-function etagMatches(header: string | undefined, sha256: string): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim().replace(/^W\//, '');
-    return trimmed === '*' || trimmed === `"${sha256}"`;
-  });
 }
 
 export const artifactRoutes =
@@ -195,9 +141,14 @@ export const artifactRoutes =
             },
             sha256Claim: sha256Claim ?? null,
             body: request.raw,
+            beforeBody: () => continueBody(request, reply),
           });
           return sendWrite(request, reply, result);
         } catch (error) {
+          // A client cut for its slowness does not get to send another request on the connection.
+          if (error instanceof BucketError && error.code === 'request_timeout') {
+            reply.header('connection', 'close');
+          }
           discardRest(request);
           throw error;
         }

@@ -6,6 +6,7 @@
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { Decision, Threat } from '../../domain/decision.js';
 import { BucketError } from '../../domain/errors.js';
+import { productWriteSlots } from '../../domain/policy.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../../domain/rates.js';
 import type { TargetState } from '../../gate/context.js';
 import type { AuditReceipt } from '../../audit/entry.js';
@@ -55,14 +56,20 @@ export function chargeRate(
     .catch(limiterUnavailable);
 }
 
-/** A write slot, unless the rate already refused the write (it then holds none). */
+/**
+ * A write slot within the product's share of them (SPEC §2.3), unless the rate already refused
+ * the write (it then holds none).
+ */
 export async function acquireWriteSlot(
   deps: ArtifactDeps,
   rate: RateVerdict,
+  product: string,
 ): Promise<WriteSlot | null> {
   if (!rate.allowed) return null;
   const limits = deps.policies.current().document.limits;
-  return deps.limiter.tryAcquireWrite(limits.concurrentWrites).catch(limiterUnavailable);
+  return deps.limiter
+    .tryAcquireWrite(limits.concurrentWrites, { product, max: productWriteSlots(limits) })
+    .catch(limiterUnavailable);
 }
 
 export async function loadTarget(deps: ArtifactDeps, key: ArtifactKey): Promise<TargetState> {

@@ -4,6 +4,7 @@
  */
 import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
+import { ruleOf } from '../../domain/policy.js';
 import { EMPTY_SHA256 } from '../../domain/sha256.js';
 import type { GateContext } from '../../gate/context.js';
 import type { GateOutcome } from '../../gate/decide.js';
@@ -37,7 +38,7 @@ async function changeTombstone(
 ): Promise<WriteResult> {
   const key = keyOf(request);
   const rate = await chargeRate(deps, 'write', key.product);
-  const slot = await acquireWriteSlot(deps, rate);
+  const slot = await acquireWriteSlot(deps, rate, key.product);
   try {
     const ctx = deps.authorizer.context(request, action, {
       product: key.product,
@@ -110,7 +111,7 @@ async function restoredVersion(
   const live = await restorable(deps, key, head);
   const inline =
     live.storage === 'inline' ? await deps.metadata.readInline(key, live.version) : null;
-  const classRule = ctx.policy.document.classes[key.class];
+  const classRule = ruleOf(ctx.policy.document.classes, key.class);
   const createdAt = new Date().toISOString();
   return {
     version: {

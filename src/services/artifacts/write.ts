@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { retentionFor, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
-import type { PolicyVersion } from '../../domain/policy.js';
+import { minUploadRateOf, ruleOf, type PolicyVersion } from '../../domain/policy.js';
 import {
   withTargetAndContent,
   type GateContext,
@@ -37,6 +37,8 @@ export interface PutArtifactRequest extends ArtifactRequest {
   readonly preconditions: Preconditions;
   readonly sha256Claim: string | null;
   readonly body: Readable;
+  /** Called once the headers are accepted, just before the body is read (HTTP's 100 Continue). */
+  readonly beforeBody?: () => void;
 }
 
 export async function putArtifact(
@@ -44,7 +46,7 @@ export async function putArtifact(
   request: PutArtifactRequest,
 ): Promise<WriteResult> {
   const rate = await chargeRate(deps, 'write', request.product);
-  const slot = await acquireWriteSlot(deps, rate);
+  const slot = await acquireWriteSlot(deps, rate, request.product);
   try {
     const key = keyOf(request);
     const usage = await deps.metadata.usageFacts(request.product);
@@ -86,12 +88,15 @@ async function receiveAndCommit(
 ): Promise<WriteResult> {
   // The gate inspects JSON bodies, so they are received whole (at most the class maximum).
   const inspect = mediaTypeOf(request.contentType) === JSON_MEDIA_TYPE;
+  const limits = ctx.policy.document.limits;
   let received: Ingested;
+  request.beforeBody?.();
   try {
     received = await ingest(request.body, deps.blobs, {
-      limit: header.bodyLimit ?? ctx.policy.document.limits.maxArtifactBytes,
+      limit: header.bodyLimit ?? limits.maxArtifactBytes,
       buffer: inspect,
       inlineMax: deps.options.inlineMaxBytes,
+      minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
     });
   } catch (error) {
     return refuseCutOff(deps, ctx, header, error);
@@ -163,7 +168,7 @@ function newVersion(
   received: Ingested,
   inline: boolean,
 ): ArtifactVersion {
-  const classRule = policy.document.classes[request.class];
+  const classRule = ruleOf(policy.document.classes, request.class);
   const createdAt = new Date().toISOString();
   return {
     product: request.product,

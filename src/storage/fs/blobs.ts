@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { BlobStore, BlobWriter, ByteRange } from '../ports.js';
+import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
 
 /** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
 const WRITE_BYTES = 1024 * 1024;
@@ -97,7 +98,10 @@ class FileBlobWriter implements BlobWriter {
       await this.file.sync();
       await this.file.close();
       const finalPath = this.store.pathOf(sha256);
-      const created = await mkdir(join(finalPath, '..'), { recursive: true });
+      const created = await mkdir(join(finalPath, '..'), {
+        recursive: true,
+        mode: PRIVATE_DIR_MODE,
+      });
       // New shard directories must themselves be durable entries of their parents.
       if (created !== undefined) await this.store.syncShardParents(finalPath);
       // Same content already stored: the rename replaces it with identical bytes.
@@ -153,10 +157,11 @@ export class FileBlobStore implements BlobStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(this.contentDir, { recursive: true });
+    await makePrivateDir(this.root);
+    await makePrivateDir(this.contentDir);
     // Temporaries belong to uploads of a previous process: none of them was ever acknowledged.
     await rm(this.tempDir, { recursive: true, force: true });
-    await mkdir(this.tempDir, { recursive: true });
+    await makePrivateDir(this.tempDir);
   }
 
   async ping(): Promise<void> {

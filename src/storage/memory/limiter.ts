@@ -1,7 +1,7 @@
 /** The in-process limiter of the embedded default: write slots counted in this process. */
 import type { AuthFailureVerdict, BruteForceRule } from '../../domain/threats.js';
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
-import type { Limiter, WriteSlot } from '../ports.js';
+import type { Limiter, ProductSlots, WriteSlot } from '../ports.js';
 import { MemoryRates } from './rates.js';
 
 /** Addresses tracked at most; the oldest are forgotten first, so a flood cannot exhaust memory. */
@@ -16,6 +16,8 @@ interface AddressFailures {
 export class MemoryLimiter implements Limiter {
   readonly kind = 'memory';
   private inFlight = 0;
+  /** Slots held per product (a product holding none has no entry). */
+  private readonly byProduct = new Map<string, number>();
   private readonly failures = new Map<string, AddressFailures>();
   private readonly rates: MemoryRates;
 
@@ -27,15 +29,22 @@ export class MemoryLimiter implements Limiter {
 
   async close(): Promise<void> {}
 
-  async tryAcquireWrite(max: number): Promise<WriteSlot | null> {
+  async tryAcquireWrite(max: number, product?: ProductSlots): Promise<WriteSlot | null> {
     if (this.inFlight >= max) return null;
+    const held = product ? (this.byProduct.get(product.product) ?? 0) : 0;
+    if (product && held >= product.max) return null;
     this.inFlight++;
+    if (product) this.byProduct.set(product.product, held + 1);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
         this.inFlight--;
+        if (!product) return;
+        const left = (this.byProduct.get(product.product) ?? 1) - 1;
+        if (left > 0) this.byProduct.set(product.product, left);
+        else this.byProduct.delete(product.product);
       },
     };
   }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { AuthFailureVerdict, BruteForceRule } from '../../domain/threats.js';
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../../domain/rates.js';
-import type { Limiter, WriteSlot } from '../ports.js';
+import type { Limiter, ProductSlots, WriteSlot } from '../ports.js';
 import { RedisRates } from './rates.js';
 import { ACQUIRE_SLOT, COUNT_SLOTS, RECORD_AUTH_FAILURE, REFRESH_SLOTS } from './scripts.js';
 
@@ -27,8 +27,8 @@ export class RedisLimiter implements Limiter {
   private readonly prefix: string;
   private readonly slotTtlMs: number;
   private readonly rates: RedisRates;
-  /** Ids of the slots this node holds, refreshed while held. */
-  private readonly held = new Set<string>();
+  /** Ids of the slots this node holds, refreshed while held, with their product's set if any. */
+  private readonly held = new Map<string, string | null>();
   private readonly refreshTimer: NodeJS.Timeout;
 
   constructor(
@@ -71,16 +71,27 @@ export class RedisLimiter implements Limiter {
     else this.redis.disconnect();
   }
 
-  async tryAcquireWrite(max: number): Promise<WriteSlot | null> {
+  /** The set of the slots `product` holds. */
+  private productSlotsKey(product: string): string {
+    return `${this.slotsKey}:${product}`;
+  }
+
+  async tryAcquireWrite(max: number, product?: ProductSlots): Promise<WriteSlot | null> {
     const id = randomUUID();
-    const acquired = await ACQUIRE_SLOT.run(this.redis, [this.slotsKey], [max, this.slotTtlMs, id]);
+    const productKey = product ? this.productSlotsKey(product.product) : null;
+    const acquired = await ACQUIRE_SLOT.run(
+      this.redis,
+      productKey === null ? [this.slotsKey] : [this.slotsKey, productKey],
+      [max, this.slotTtlMs, id, product?.max ?? 0],
+    );
     if (acquired !== 1) return null;
-    this.held.add(id);
+    this.held.set(id, productKey);
     return {
       release: () => {
         if (!this.held.delete(id)) return;
         // A release that does not reach Redis still ends with the slot's expiry.
         this.redis.zrem(this.slotsKey, id).catch(() => undefined);
+        if (productKey !== null) this.redis.zrem(productKey, id).catch(() => undefined);
       },
     };
   }
@@ -109,9 +120,15 @@ export class RedisLimiter implements Limiter {
 
   private async refreshSlots(): Promise<void> {
     if (this.held.size === 0) return;
+    const bySet = new Map<string, string[]>([[this.slotsKey, [...this.held.keys()]]]);
+    for (const [id, productKey] of this.held) {
+      if (productKey !== null) bySet.set(productKey, [...(bySet.get(productKey) ?? []), id]);
+    }
     // A failed refresh is retried on the next tick; the slot's ttl leaves two more of them.
-    await REFRESH_SLOTS.run(this.redis, [this.slotsKey], [this.slotTtlMs, ...this.held]).catch(
-      () => undefined,
+    await Promise.all(
+      [...bySet].map(([key, ids]) =>
+        REFRESH_SLOTS.run(this.redis, [key], [this.slotTtlMs, ...ids]).catch(() => undefined),
+      ),
     );
   }
 }

@@ -45,14 +45,18 @@ end
 return {consumed, ttl}`);
 
 /**
- * Write slots: a sorted set of slot ids scored by their expiry. KEYS[1] the set; ARGV max, ttl ms,
- * slot id. Expired slots (their node died) are dropped first. Answers 1 when acquired, else 0.
+ * Write slots: sorted sets of slot ids scored by their expiry. KEYS[1] the Bucket's set, KEYS[2]
+ * (optional) the product's; ARGV max, ttl ms, slot id, the product's max. Expired slots (their
+ * node died) are dropped first. Answers 1 when acquired (in both sets), else 0.
  */
 export const ACQUIRE_SLOT = new LuaScript(`${NOW_MS}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for k = 1, #KEYS do redis.call('ZREMRANGEBYSCORE', KEYS[k], '-inf', now) end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if #KEYS > 1 and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+for k = 1, #KEYS do
+  redis.call('ZADD', KEYS[k], now + tonumber(ARGV[2]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[k], ARGV[2])
+end
 return 1`);
 
 /** Extends the expiry of the live slots among ARGV[2..] to now + ARGV[1] ms. */

@@ -1,10 +1,10 @@
 /** The embedded metadata store: SQLite through better-sqlite3, in WAL mode. */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ComposedMetadataStore } from '../compose.js';
 import type { DurabilityStats, MetadataStore } from '../ports.js';
 import { SchemaTooNewError } from '../errors.js';
+import { preparePrivateDatabase } from '../private-files.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
 import { SqliteChanges } from './changes.js';
@@ -58,7 +58,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     if (this.readOnly) {
       this.db = SqliteMetadataStore.openReadonly(file);
     } else {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      if (file !== ':memory:') preparePrivateDatabase(file, dirname(file));
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode: a commit is written to the WAL but not synced, so it survives a crash

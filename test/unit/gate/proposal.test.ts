@@ -101,6 +101,41 @@ describe('schemaThreats', () => {
       }),
     ).toEqual([]);
   });
+
+  /** `inner` wrapped in `depth` levels of `{"n": …}`. */
+  const nested = (depth: number, inner: unknown): Record<string, unknown> => {
+    let value = inner;
+    for (let level = 0; level < depth; level++) value = { n: value };
+    return value as Record<string, unknown>;
+  };
+
+  it.each([
+    ['a password', { password: 'hunter2hunter2' }, 'T1'],
+    ['a connection string', 'postgres://u:p@db/x', 'T1'],
+    ['an AWS key id', 'AKIAABCDEFGHIJKLMNOP', 'T1'],
+    ['a schema mutation', 'collection_mutation', 'T2'],
+  ])('finds %s nested 40 levels deep', (_what, inner, id) => {
+    expect(schemaThreats(nested(40, inner)).map((t) => t.id)).toEqual([id]);
+  });
+
+  it.each([
+    ['a password', { password: 'hunter2hunter2' }],
+    ['a connection string', 'postgres://u:p@db/x'],
+    ['an AWS key id', 'AKIAABCDEFGHIJKLMNOP'],
+    ['nothing', 'harmless'],
+  ])('refuses a schema nested 70 levels deep, holding %s: not inspected whole', (_what, inner) => {
+    const verdict = evaluate({ dataSchema: { ...sound.dataSchema, deep: nested(70, inner) } });
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toContainEqual({
+      rule: 'data_schema',
+      message: expect.stringMatching(/cannot be inspected whole/),
+    });
+    expect(verdict.threats.map((t) => t.id)).toContain('T2');
+  });
+
+  it('refuses a schema nested 5,000 levels deep without overflowing', () => {
+    expect(evaluate({ dataSchema: nested(5000, {}) }).approved).toBe(false);
+  });
 });
 
 describe('integrationStage', () => {

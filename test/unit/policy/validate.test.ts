@@ -34,6 +34,8 @@ describe('the shipped default policy', () => {
       maxArtifacts: 100_000_000,
       storageCapacityBytes: 1_000_000_000_000,
       listPageMax: 1000,
+      productWriteShare: 0.5,
+      minUploadBytesPerSecond: 1024,
     });
   });
 
@@ -125,6 +127,16 @@ describe('policyErrors on broken documents', () => {
         message: 'unknown class "no_such_class"',
       },
     ]);
+  });
+
+  it('refuses a product admitting a class named like an Object.prototype member', () => {
+    const doc = defaultDocument();
+    doc.products.gurukul.allowedClasses.push('constructor');
+    const index = doc.products.gurukul.allowedClasses.length - 1;
+    expect(policyErrors(doc)).toContainEqual({
+      path: `/products/gurukul/allowedClasses/${index}`,
+      message: 'unknown class "constructor"',
+    });
   });
 
   it('refuses a product admitting a class rejected everywhere or forbidden to it', () => {

@@ -125,11 +125,12 @@ describe('writing', () => {
     ).rejects.toThrow();
     const entries = await rig.entries();
     expect(entries).toHaveLength(1);
+    // The client's doing (issue 16 item 7): recorded as its disconnect, not a Bucket failure.
     expect(entries[0]).toMatchObject({
       allow: false,
-      status: 500,
+      status: 499,
       operation: 'CREATE',
-      reasons: [{ rule: 'internal_error' }],
+      reasons: [{ rule: 'client_closed' }],
     });
     expect(
       await rig.store.getHead({ product: 'core', class: 'agent_spec', name: 'cut.json' }),

@@ -91,4 +91,47 @@ describe('ingest', () => {
     }
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
   });
+
+  it('aborts a writer still opening when its client hangs up, leaving no file behind', async () => {
+    // The writer opens only once the test says so: the client is gone by then.
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const slowBlobs = Object.assign(Object.create(blobs) as FileBlobStore, {
+      createWriter: async () => {
+        const writer = await blobs.createWriter();
+        await opened;
+        return writer;
+      },
+    });
+    const body = new PassThrough();
+    const receiving = ingest(body, slowBlobs, options);
+    body.write(Buffer.alloc(3000, 7));
+    await new Promise((resolve) => setImmediate(resolve));
+    body.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    const failure = receiving.catch((error: unknown) => error);
+    await new Promise((resolve) => setImmediate(resolve));
+    open();
+    const error = await failure;
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    expect(error).toMatchObject({ code: 'client_closed', status: 499 });
+  });
+
+  it('cuts a body slower than the minimum rate with 408, and keeps one that is fast enough', async () => {
+    const minimumRate = { bytesPerSecond: 1000, windowMs: 100 };
+    const trickle = new PassThrough();
+    const timer = setInterval(() => trickle.write(Buffer.from('x')), 10);
+    try {
+      await expect(ingest(trickle, blobs, { ...options, minimumRate })).rejects.toMatchObject({
+        code: 'request_timeout',
+        status: 408,
+      });
+    } finally {
+      clearInterval(timer);
+    }
+    const content = Buffer.alloc(3000, 5);
+    const received = await ingest(arrived([content]), blobs, { ...options, minimumRate });
+    expect(received.size).toBe(3000);
+    await received.writer?.abort();
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
 });

@@ -63,6 +63,24 @@ describe.each([
     expect(await limiter.tryAcquireWrite(2)).toBeNull();
   });
 
+  it.skipIf(skip)('caps the slots one product holds at its share', async () => {
+    const limiter = create();
+    const a = { product: 'a', max: 2 };
+    const held = [await limiter.tryAcquireWrite(10, a), await limiter.tryAcquireWrite(10, a)];
+    expect(held.every((slot) => slot !== null)).toBe(true);
+    // Product a holds its share; another product still writes.
+    expect(await limiter.tryAcquireWrite(10, a)).toBeNull();
+    const b = await limiter.tryAcquireWrite(10, { product: 'b', max: 2 });
+    expect(b).not.toBeNull();
+    expect(await limiter.writesInFlight()).toBe(3);
+    held[0]!.release();
+    held[0]!.release(); // idempotent for the product's count as well
+    expect(await limiter.tryAcquireWrite(10, a)).not.toBeNull();
+    expect(await limiter.tryAcquireWrite(10, a)).toBeNull();
+    // The Bucket's cap holds over every share.
+    expect(await limiter.tryAcquireWrite(3, { product: 'c', max: 2 })).toBeNull();
+  });
+
   it.skipIf(skip)('admits one window of points, then refuses until it reopens', async () => {
     const limiter = create();
     const verdicts = [];

@@ -1,0 +1,108 @@
+/**
+ * One slow client cannot take every write slot (SPEC §2.3; issue 16, item 6): a product holds at
+ * most `productWriteShare` of `concurrentWrites`, so another product still writes while it is at
+ * its share; and an upload slower than `minUploadBytesPerSecond` over 10 s is cut with 408,
+ * giving its slot back. (This test waits out one real 10 s window.)
+ */
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envelope, startInProcess, type InProcessServer } from '../../helpers/in-process.js';
+import { createKey } from '../../helpers/server.js';
+
+/** Starts an upload that sends its headers and one byte, then nothing; resolves with the answer. */
+function stalledUpload(url: string, key: string, name: string) {
+  const { hostname, port } = new URL(url);
+  let text = '';
+  let socket: Socket;
+  const answered = new Promise<string>((resolve) => {
+    socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `PUT /v1/artifacts/ai_avatar/model_checkpoint/${name} HTTP/1.1\r\nhost: x\r\n` +
+          `authorization: Bearer ${key}\r\ncontent-type: application/octet-stream\r\n` +
+          'content-length: 1048576\r\n\r\nx',
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (/\r\n\r\n\{[^]*\}$/.test(text)) resolve(text);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+  });
+  return { answered, close: () => socket.destroy() };
+}
+
+describe('slow uploads and the write slots', () => {
+  let server: InProcessServer;
+  let avatar: string;
+  let assistant: string;
+
+  beforeAll(async () => {
+    server = await startInProcess();
+    const owner = `Bearer ${server.ownerKey}`;
+    const current = await server.running.app.inject({
+      method: 'GET',
+      url: '/v1/governance/policy',
+      headers: { authorization: owner },
+    });
+    const document = current.json().document;
+    // 4 slots, 2 per product: two stalled uploads fill one product's share.
+    document.limits = { ...document.limits, concurrentWrites: 4, productWriteShare: 0.5 };
+    const updated = await server.running.app.inject({
+      method: 'PUT',
+      url: '/v1/governance/policy',
+      headers: { authorization: owner },
+      payload: { document, reason: 'small write slots for the test' },
+    });
+    expect(updated.statusCode).toBe(200);
+    avatar = (await createKey(server.asTestServer(), { kind: 'product', product: 'ai_avatar' }))
+      .key;
+    assistant = (
+      await createKey(server.asTestServer(), { kind: 'product', product: 'ai_assistant' })
+    ).key;
+  });
+  afterAll(async () => server?.dispose());
+
+  const put = (key: string, url: string, payload: string, contentType: string) =>
+    server.running.app.inject({
+      method: 'PUT',
+      url,
+      headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+      payload,
+    });
+  const avatarPut = (name: string) =>
+    put(avatar, `/v1/artifacts/ai_avatar/model_checkpoint/${name}`, 'bytes', 'text/plain');
+
+  it('holds a product to its share, then cuts its stalled uploads with 408', async () => {
+    const stalled = [
+      stalledUpload(server.url, avatar, 'slow-1.bin'),
+      stalledUpload(server.url, avatar, 'slow-2.bin'),
+    ];
+    await expect
+      .poll(() => server.running.bucket.limiter.writesInFlight(), { timeout: 10_000 })
+      .toBe(2);
+
+    const third = await avatarPut('third.bin');
+    expect(third.statusCode).toBe(429);
+    expect(third.json()).toEqual(envelope('rate_limited'));
+    const other = await put(
+      assistant,
+      '/v1/artifacts/ai_assistant/metadata/other.json',
+      '{"ok":true}',
+      'application/json',
+    );
+    expect(other.statusCode).toBe(201);
+
+    for (const upload of stalled) {
+      const answer = await upload.answered;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual(
+        envelope('request_timeout'),
+      );
+      upload.close();
+    }
+    await expect.poll(() => server.running.bucket.limiter.writesInFlight()).toBe(0);
+    expect((await avatarPut('after.bin')).statusCode).toBe(201);
+  });
+});
