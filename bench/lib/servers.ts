@@ -137,7 +137,9 @@ export const BENCH_RATE_LIMIT = 100_000_000;
 
 /**
  * Raises `writesPerSecond` and `readsPerSecond` through the policy API (SPEC §2.3 defaults are
- * 1,000 and 10,000 a second, which a 1 KiB PUT run would otherwise measure instead of the Bucket).
+ * 1,000 and 10,000 a second, which a 1 KiB PUT run would otherwise measure instead of the Bucket),
+ * and lets the bench's one product use every write slot (`productWriteShare` 0.5 would give its 50
+ * connections exactly its share, and refuse a write made while the last run's slots drain).
  */
 async function raiseRateLimits(url: string, ownerKey: string): Promise<void> {
   const headers = { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' };
@@ -149,6 +151,7 @@ async function raiseRateLimits(url: string, ownerKey: string): Promise<void> {
   };
   document.limits['writesPerSecond'] = BENCH_RATE_LIMIT;
   document.limits['readsPerSecond'] = BENCH_RATE_LIMIT;
+  document.limits['productWriteShare'] = 1;
   const response = await fetch(`${url}/v1/governance/policy`, {
     method: 'PUT',
     headers,
