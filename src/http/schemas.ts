@@ -51,7 +51,8 @@ export const ListItem = Type.Object({
   updatedAt: Type.String(),
 });
 
-export const KeyView = Type.Object({
+/** What every answer about a key says of it (never its secret, but in the answer creating it). */
+export const KEY_FIELDS = {
   id: Type.String(),
   kind: Type.String(),
   product: Type.Union([Type.String(), Type.Null()]),
@@ -59,6 +60,10 @@ export const KeyView = Type.Object({
   name: Type.String(),
   createdAt: Type.String(),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
+};
+
+export const KeyView = Type.Object({
+  ...KEY_FIELDS,
   revokedAt: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([
     Type.Literal('active'),

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import { keyStatus } from '../../services/keys.js';
-import { errorResponses, KeyView } from '../schemas.js';
+import { errorResponses, KEY_FIELDS, KeyView } from '../schemas.js';
 
 /** A key as the owner sees it; an active key suspended by escalation (SPEC §5) shows `suspended`. */
 function view(key: KeyRecord, suspended: (id: string) => boolean) {
@@ -34,14 +34,8 @@ const CreateKey = Type.Object(
 );
 
 const CreatedKey = Type.Object({
-  id: Type.String(),
+  ...KEY_FIELDS,
   key: Type.String({ description: 'The secret, shown only in this answer' }),
-  kind: Type.String(),
-  product: Type.Union([Type.String(), Type.Null()]),
-  integrationId: Type.Union([Type.String(), Type.Null()]),
-  name: Type.String(),
-  createdAt: Type.String(),
-  expiresAt: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const keyRoutes =
