@@ -2,7 +2,6 @@
  * What the CLI sends and how it treats odd answers, checked against a stand-in HTTP server that
  * records requests and answers whatever the test says.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import {
@@ -15,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run.js';
+import { sha256 } from '../helpers/hash.js';
 
 interface Recorded {
   readonly method: string;
@@ -94,7 +94,7 @@ describe('the CLI on the wire', () => {
       authorization: 'Bearer bkt_test_key',
       'content-length': '5',
       'content-type': 'application/octet-stream',
-      'x-bucket-sha256': createHash('sha256').update('hello').digest('hex'),
+      'x-bucket-sha256': sha256('hello'),
       'x-bucket-meta-source': 'cli',
       'if-none-match': '*',
       'x-bucket-if-version': '0',
@@ -124,7 +124,7 @@ describe('the CLI on the wire', () => {
           'content-type': 'application/octet-stream',
           'content-length': '5',
           'x-bucket-version': '1',
-          'x-bucket-sha256': createHash('sha256').update('other').digest('hex'),
+          'x-bucket-sha256': sha256('other'),
         })
         .end('hello');
     const downloads = await mkdtemp(join(dir, 'get-'));

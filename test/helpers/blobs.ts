@@ -3,9 +3,6 @@ import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../src/storage/ports.js';
 import { sha256 } from './hash.js';
 
-/** Re-exported for the blob stores' tests (test/unit/storage). */
-export { sha256 };
-
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);

@@ -252,7 +252,6 @@ export async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** For the tests that still import it by this name (test/unit/services); new code imports hash.ts. */
-export { sha256 as sha256Hex } from './hash.js';
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StageVerdict } from '../../../src/gate/context.js';
 import { admissionStage } from '../../../src/gate/stages/admission.js';
@@ -7,6 +6,7 @@ import { identityStage } from '../../../src/gate/stages/identity.js';
 import { bodyLimitOf, limitsStage } from '../../../src/gate/stages/limits.js';
 import { operationStage } from '../../../src/gate/stages/operation.js';
 import { defaultPolicyVersion, gateContext, headVersion, principal } from '../../helpers/gate.js';
+import { sha256 } from '../../helpers/hash.js';
 
 const threatIds = (verdict: StageVerdict) => (verdict.threats ?? []).map((t) => t.id);
 const rules = (verdict: StageVerdict) => (verdict.deny?.reasons ?? []).map((r) => r.rule);
@@ -363,7 +363,6 @@ describe('stage 4: operation', () => {
 });
 
 describe('stage 5: content', () => {
-  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
   const write = (classId: string, contentType: string | null, body?: string, claim?: string) => {
     const bytes = body === undefined ? undefined : Buffer.from(body);
     return contentStage(

@@ -1,5 +1,4 @@
 /** The detectors as the gate runs them: stage 1 on request fields, stage 5 on metadata and body. */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PrincipalKind } from '../../../src/domain/principal.js';
@@ -8,6 +7,7 @@ import { DETECTORS } from '../../../src/gate/detectors/index.js';
 import { contentStage } from '../../../src/gate/stages/content.js';
 import { identityStage } from '../../../src/gate/stages/identity.js';
 import { gateContext, principal } from '../../helpers/gate.js';
+import { sha256 } from '../../helpers/hash.js';
 
 const threatIds = (verdict: StageVerdict) => (verdict.threats ?? []).map((t) => t.id);
 const rules = (verdict: StageVerdict) => (verdict.deny?.reasons ?? []).map((r) => r.rule);
@@ -32,7 +32,7 @@ function write(
         ? {
             content: {
               size: bytes.length,
-              sha256: createHash('sha256').update(bytes).digest('hex'),
+              sha256: sha256(bytes),
               bytes,
             },
           }

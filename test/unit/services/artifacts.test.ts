@@ -2,7 +2,6 @@
  * The artifact use cases (services/artifacts/) in process, on the embedded store: what each
  * stores, what it answers, and what it leaves in the audit log (SPEC §3, §6).
  */
-import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BucketError } from '../../../src/domain/errors.js';
@@ -17,9 +16,9 @@ import {
   serviceRig,
   type ServiceRig,
 } from '../../helpers/service-rig.js';
+import { sha256 } from '../../helpers/hash.js';
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 async function refusal(promise: Promise<unknown>): Promise<BucketError> {
   try {

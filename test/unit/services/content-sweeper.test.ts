@@ -12,7 +12,7 @@ import { ContentSweeper } from '../../../src/services/content-sweeper.js';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { audited } from '../../helpers/audit.js';
-import { sha256Hex } from '../../helpers/http.js';
+import { sha256 } from '../../helpers/hash.js';
 
 const HOUR = 3_600_000;
 
@@ -33,7 +33,7 @@ describe('ContentSweeper', () => {
   });
 
   async function store(bytes: Buffer, ageMs = 0): Promise<string> {
-    const digest = sha256Hex(bytes);
+    const digest = sha256(bytes);
     const writer = await blobs.createWriter();
     await writer.write(bytes);
     await writer.commit(digest);

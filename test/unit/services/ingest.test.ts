@@ -3,7 +3,6 @@
  * in or had already arrived whole with its headers, the limit held either way, and a body whose
  * last chunk moves it to a blob writer received only once that writer holds it.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BodyTooLargeError, ingest } from '../../../src/services/ingest.js';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
+import { sha256 } from '../../helpers/hash.js';
 
 let dir: string;
 let blobs: FileBlobStore;
@@ -21,8 +21,6 @@ beforeEach(async () => {
   await blobs.init();
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** A body whose bytes have all arrived before it is read: buffered in the stream, and ended. */
 function arrived(chunks: Buffer[]): Readable {

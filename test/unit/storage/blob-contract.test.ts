@@ -12,7 +12,8 @@ import type { BlobStore } from '../../../src/storage/ports.js';
 import { S3BlobStore, STALE_TEMPORARY_MS } from '../../../src/storage/s3/blobs.js';
 import { parseS3Url } from '../../../src/storage/s3/url.js';
 import { startS3, type TestS3 } from '../../helpers/s3.js';
-import { putBytes as put, readAll, sha256 } from '../../helpers/blobs.js';
+import { putBytes as put, readAll } from '../../helpers/blobs.js';
+import { sha256 } from '../../helpers/hash.js';
 
 /**
  * A full collection, so that RSS samples measure what is live, not what the collector has yet to

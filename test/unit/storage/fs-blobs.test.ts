@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
-import { putBytes, readAll, sha256 } from '../../helpers/blobs.js';
+import { putBytes, readAll } from '../../helpers/blobs.js';
+import { sha256 } from '../../helpers/hash.js';
 
 let root: string;
 let store: FileBlobStore;
