@@ -82,6 +82,9 @@ export const ACTIONS = {
   // (access.ts auditScope); the export of the whole log is closed to ai_agent and core keys.
   'audit.read': readable(ALL),
   'audit.export': readable(['owner', 'executor', 'auditor', 'product']),
+  // A write method on /v1/audit: open to every kind so that stage 1 refuses it as what it is, an
+  // attempt on the append-only log (SPEC §5 T3), not as a missing right.
+  'audit.write': readable(ALL),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

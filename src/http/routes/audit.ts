@@ -233,4 +233,16 @@ export const auditRoutes =
         return reply.send(Readable.from(rest()));
       },
     );
+
+    // Any write to the audit log is a T3 detection (SPEC §5), not a 404: the gate refuses it
+    // (action `audit.write`, stage 1) before the body is read, so the handler never runs.
+    app.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/v1/audit/*',
+      config: { action: 'audit.write' },
+      schema: { hide: true },
+      handler: async () => {
+        throw new BucketError('forbidden', 'the audit log is written by the Bucket only');
+      },
+    });
   };
