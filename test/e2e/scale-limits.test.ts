@@ -324,6 +324,33 @@ describe('scale limits: rates and concurrency', () => {
     const writes = asProduct.json.limits.find((item: any) => item.name === 'writes_per_second');
     expect(writes.limit).toBe(1000);
     expect(writes.status).toBe('GREEN');
+    // Each limit of SPEC §7: the Bucket's for every reader, a product key's own product's only.
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'storage_capacity',
+        'artifacts',
+        'quota:ai_avatar',
+        'artifacts:ai_avatar',
+      ]),
+    );
+    expect(names).not.toContain('quota:gurukul');
+    const usage = (await owner('GET', '/governance/gate/scale-limits')).json.usage;
+    const byOwner = await scaleStatus();
+    expect(byOwner['quota:ai_avatar']).toMatchObject({
+      limit: defaults.products.ai_avatar.quotaBytes,
+      current: usage.products.ai_avatar.bytes,
+    });
+    expect(byOwner['artifacts:ai_avatar'].current).toBe(usage.products.ai_avatar.artifacts);
+    expect(byOwner['artifacts:ai_avatar'].current).toBeGreaterThanOrEqual(5);
+    expect(byOwner['artifacts:gurukul']).toMatchObject({ current: 0, status: 'GREEN' });
+    expect(byOwner['storage_capacity']).toMatchObject({
+      limit: defaults.limits.storageCapacityBytes,
+      current: usage.bytes,
+    });
+    expect(byOwner['artifacts']).toMatchObject({
+      limit: defaults.limits.maxArtifacts,
+      current: usage.artifacts,
+    });
     const limits = await owner('GET', '/governance/gate/scale-limits');
     expect(limits.status).toBe(200);
     expect(limits.json.usage).toMatchObject({
