@@ -110,6 +110,14 @@ describe('bucket audit verify', () => {
     const deniedEntries = await owner('GET', '/v1/audit/entries?decision=deny');
     facts.deniedIndex = deniedEntries.json.entries.at(-1).index;
 
+    // A policy change: its entry carries the version, its hash and the JSON Patch (SPEC §2).
+    const { document } = (await owner('GET', '/v1/governance/policy')).json;
+    document.classes.metadata.maxBytes = 8192;
+    const policy = await owner('PUT', '/v1/governance/policy', {
+      body: { document, reason: 'a smaller metadata maximum' },
+    });
+    expect(policy.status, policy.bytes.toString()).toBe(200);
+
     const checkpoint = await owner('GET', '/v1/audit/checkpoint');
     expect(checkpoint.status).toBe(200);
     facts.origin = checkpoint.json.origin;
