@@ -320,8 +320,34 @@ describe('the audit log', () => {
     );
     expect(foreign).toBeDefined();
     expect((await assistant('GET', `/v1/audit/entries/${foreign?.index}`)).status).toBe(404);
-    // The export is the whole log: only for keys that see everything.
-    expect((await assistant('GET', '/v1/audit/export')).status).toBe(403);
+    // Its export holds the same entries, each with its inclusion proof (SPEC §6).
+    const exported = await assistant('GET', '/v1/audit/export');
+    expect(exported.status).toBe(200);
+    const [header, ...rest] = exported.bytes
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const checkpoint = rest.pop();
+    expect(header).toMatchObject({ type: 'header', filter: { product: 'ai_assistant' } });
+    const root = Buffer.from(checkpoint.rootHash, 'hex');
+    for (const line of rest) {
+      const entry = JSON.parse(line.canonical);
+      expect(
+        entry.principal.product === 'ai_assistant' || entry.target.product === 'ai_assistant',
+      ).toBe(true);
+      expect(leafHashOf(line.canonical)).toBe(line.leafHash);
+      verifyInclusion(
+        line.index,
+        header.to,
+        Buffer.from(line.leafHash, 'hex'),
+        hexes(line.proof),
+        root,
+      );
+    }
+    const listed = (await entriesOf(assistant, 'limit=1000')).filter((e) => e.index < header.to);
+    expect(rest.map((line) => line.index)).toEqual(listed.map((e) => e.index));
+    expect(rest.length).toBeLessThan(header.to);
     const engine = client(
       server.url,
       (await createKey(server, { kind: 'product', product: 'workflow_engine' })).key,

@@ -4,7 +4,6 @@
  */
 import { threat } from '../../domain/decision.js';
 import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
-import { auditScope } from '../access.js';
 import { ACTIONS, type Action } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { denialReasons, scanRequest } from '../detectors/index.js';
@@ -57,19 +56,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
       'forbidden',
       [{ rule: 'action_access', message: `${principal.kind} keys may not perform ${action}` }],
       [...threats, ...found],
-    );
-  }
-  if (action === 'audit.export' && auditScope(principal) !== undefined) {
-    // An export is the whole log, to verify offline; a namespace key sees only its own entries.
-    return deny(
-      'forbidden',
-      [
-        {
-          rule: 'audit_scope',
-          message: `${principal.kind} keys read only their product's entries`,
-        },
-      ],
-      found,
     );
   }
   if (scoped && ctx.product !== null && ctx.product !== ownProduct) {
