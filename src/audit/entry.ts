@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 import type { Decision } from '../domain/decision.js';
+import type { JsonPatchOperation } from '../policy/diff.js';
 
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
@@ -18,6 +19,18 @@ export interface AuditDraft {
   readonly version?: number;
   /** Aggregated 429s: how many requests of this principal this entry stands for (SPEC §4.3). */
   readonly count?: number;
+  /** For an allowed policy change: the version it made (SPEC §2 "recorded with its diff"). */
+  readonly policy?: PolicyChangeRecord;
+}
+
+/**
+ * The policy version a change made, its canonical hash and the JSON Patch (RFC 6902) from the
+ * version before. A member of its own: the pinned `version` names an artifact version (SPEC §6).
+ */
+export interface PolicyChangeRecord {
+  readonly version: number;
+  readonly hash: string;
+  readonly patch: readonly JsonPatchOperation[];
 }
 
 export interface AuditEntry extends Decision {
@@ -28,6 +41,7 @@ export interface AuditEntry extends Decision {
   readonly size?: number;
   readonly version?: number;
   readonly count?: number;
+  readonly policy?: PolicyChangeRecord;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -58,6 +72,7 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.size !== undefined) entry.size = draft.size;
   if (draft.version !== undefined) entry.version = draft.version;
   if (draft.count !== undefined) entry.count = draft.count;
+  if (draft.policy !== undefined) entry.policy = draft.policy;
   return entry;
 }
 

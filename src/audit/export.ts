@@ -14,6 +14,13 @@ export interface ExportHeader {
   /** The hashes of decompose(0, from): the tree before the first entry exported. */
   readonly frontier: Buffer[];
   readonly origin: string;
+  /** A namespace key's export: only the entries concerning this product, each with its proof. */
+  readonly filter: { readonly product: string } | null;
+}
+
+/** An entry line; a filtered export's carries its inclusion proof against the checkpoint. */
+export interface ExportEntry extends VerifyEntry {
+  readonly proof: Buffer[] | null;
 }
 
 type ExportLine = Record<string, unknown>;
@@ -49,6 +56,8 @@ export function isCheckpointLine(line: ExportLine): boolean {
 export function exportHeader(line: ExportLine): ExportHeader | null {
   const { from, to, frontier, origin } = line;
   const hashes = Array.isArray(frontier) ? frontier.map(hashOf) : null;
+  const filter = line['filter'];
+  const product = isJsonObject(filter) ? filter['product'] : undefined;
   if (
     line['type'] !== 'header' ||
     !isSize(from) ||
@@ -56,20 +65,34 @@ export function exportHeader(line: ExportLine): ExportHeader | null {
     from > to ||
     typeof origin !== 'string' ||
     hashes === null ||
-    !hashes.every((hash) => hash !== undefined)
+    !hashes.every((hash) => hash !== undefined) ||
+    (filter !== undefined && typeof product !== 'string')
   ) {
     return null;
   }
-  return { from, to, origin, frontier: hashes };
+  const scope = typeof product === 'string' ? { product } : null;
+  return { from, to, origin, frontier: hashes, filter: scope };
 }
 
-export function exportEntry(line: ExportLine): VerifyEntry | null {
+export function exportEntry(line: ExportLine): ExportEntry | null {
   const { index, canonical } = line;
   const leafHash = hashOf(line['leafHash']);
-  if (line['type'] !== 'entry' || !isSize(index) || typeof canonical !== 'string' || !leafHash) {
+  const proof = Array.isArray(line['proof']) ? line['proof'].map(hashOf) : null;
+  if (
+    line['type'] !== 'entry' ||
+    !isSize(index) ||
+    typeof canonical !== 'string' ||
+    !leafHash ||
+    (line['proof'] !== undefined && (proof === null || proof.some((hash) => !hash)))
+  ) {
     return null;
   }
-  return { index, canonical: Buffer.from(canonical, 'utf8'), leafHash };
+  return {
+    index,
+    canonical: Buffer.from(canonical, 'utf8'),
+    leafHash,
+    proof: proof === null ? null : (proof as Buffer[]),
+  };
 }
 
 export function exportCheckpoint(line: ExportLine): VerifyCheckpoint | null {

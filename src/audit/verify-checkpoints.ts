@@ -83,31 +83,8 @@ export class CheckpointChecker {
     }
   }
 
-  /** The checkpoint's signed body, or null after reporting why it cannot be trusted. */
   private signedBody(checkpoint: VerifyCheckpoint) {
-    const { verifier } = this;
-    const at = `checkpoint at size ${checkpoint.size}`;
-    let text: string;
-    try {
-      text = openNote(checkpoint.note, verifier);
-    } catch (error) {
-      const detail = error instanceof NoteError ? error.message : String(error);
-      this.problems.add('checkpoint_signature', `${at}: bad signature (${detail})`);
-      return null;
-    }
-    try {
-      const body = parseCheckpointBody(text);
-      if (body.origin !== verifier.name) {
-        this.problems.add(
-          'checkpoint_origin',
-          `${at}: origin "${body.origin}" does not match the key name "${verifier.name}"`,
-        );
-      }
-      return body;
-    } catch (error) {
-      this.problems.add('checkpoint_malformed', `${at}: ${(error as Error).message}`);
-      return null;
-    }
+    return signedCheckpointBody(checkpoint, this.verifier, this.problems);
   }
 
   private check(checkpoint: VerifyCheckpoint, recomputed: Buffer): void {
@@ -130,5 +107,35 @@ export class CheckpointChecker {
       }
     }
     this.checked += 1;
+  }
+}
+
+/** The checkpoint's signed body, or null after reporting why it cannot be trusted. */
+export function signedCheckpointBody(
+  checkpoint: VerifyCheckpoint,
+  verifier: NoteVerifier,
+  problems: Problems,
+) {
+  const at = `checkpoint at size ${checkpoint.size}`;
+  let text: string;
+  try {
+    text = openNote(checkpoint.note, verifier);
+  } catch (error) {
+    const detail = error instanceof NoteError ? error.message : String(error);
+    problems.add('checkpoint_signature', `${at}: bad signature (${detail})`);
+    return null;
+  }
+  try {
+    const body = parseCheckpointBody(text);
+    if (body.origin !== verifier.name) {
+      problems.add(
+        'checkpoint_origin',
+        `${at}: origin "${body.origin}" does not match the key name "${verifier.name}"`,
+      );
+    }
+    return body;
+  } catch (error) {
+    problems.add('checkpoint_malformed', `${at}: ${(error as Error).message}`);
+    return null;
   }
 }

@@ -21,6 +21,8 @@ export type ProblemCode =
   | 'checkpoint_size'
   | 'checkpoint_root'
   | 'checkpoint_order'
+  | 'inclusion_proof'
+  | 'entry_outside_filter'
   | 'truncated'
   | 'content_mismatch'
   | 'content_unreadable'

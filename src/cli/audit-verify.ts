@@ -14,8 +14,10 @@ import {
   exportHeader,
   isCheckpointLine,
   parseExportLine,
+  type ExportEntry,
   type ExportHeader,
 } from '../audit/export.js';
+import { verifyFilteredExport } from '../audit/verify-filtered.js';
 import {
   encodeVerifierKey,
   NoteError,
@@ -28,7 +30,6 @@ import {
   verifyAuditLog,
   type ContentDigest,
   type VerifyCheckpoint,
-  type VerifyEntry,
   type VerifyProblem,
   type VerifyReport,
   type VerifyVersion,
@@ -181,15 +182,26 @@ export async function verifyExport(
   if (header.origin !== verifier.name) {
     malformed(`the export is of origin "${header.origin}", the key is "${verifier.name}"`);
   }
-  const report = await verifyAuditLog({
-    entries: exportEntries(file, malformed),
-    from: header.from,
-    frontier: header.frontier,
-    size: header.to,
-    checkpoints: checkpoint ? [checkpoint] : [],
-    verifier,
-    onProgress,
-  });
+  // A namespace key's export: its product's entries, each proven against the checkpoint.
+  const report = header.filter
+    ? await verifyFilteredExport({
+        entries: exportEntries(file, malformed),
+        from: header.from,
+        size: header.to,
+        product: header.filter.product,
+        checkpoint,
+        verifier,
+        onProgress,
+      })
+    : await verifyAuditLog({
+        entries: exportEntries(file, malformed),
+        from: header.from,
+        frontier: header.frontier,
+        size: header.to,
+        checkpoints: checkpoint ? [checkpoint] : [],
+        verifier,
+        onProgress,
+      });
   if (checkpoint && checkpoint.size !== header.to) {
     malformed(
       `the checkpoint is of size ${checkpoint.size}, the header says the export ends at ${header.to}`,
@@ -256,7 +268,7 @@ async function readFinalCheckpoint(
 async function* exportEntries(
   file: string,
   malformed: (message: string) => void,
-): AsyncIterable<VerifyEntry> {
+): AsyncIterable<ExportEntry> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let lineNumber = 0;
   let checkpointLine = 0;

@@ -57,7 +57,8 @@ export function rateLimitsOf(
 /**
  * Charges a request to its product's share (when it has one), then to the global rate — a request
  * its share refuses does not spend the global rate (SPEC §2.3). `charge` spends one point of a
- * window and answers the milliseconds until it reopens when it refuses, or null when it allows.
+ * window (or, for a dry run's peek, only looks whether one is left) and answers the milliseconds
+ * until it reopens when it refuses, or null when it allows.
  * Answers the refusal, or null when both allowed; adapters (memory, Redis) differ only in `charge`.
  */
 export async function chargeShareFirst(

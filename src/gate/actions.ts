@@ -78,10 +78,13 @@ export const ACTIONS = {
   'gate.validate_operation': governance(VALIDATORS, 'read'),
   'gate.read': governance(['owner', 'executor', 'auditor', 'product'], 'read'),
   'threats.read': governance(OVERSIGHT, 'read'),
-  // The audit log (SPEC §6): every key reads it, a namespace key only what concerns its product
-  // (access.ts auditScope); the export of the whole log is closed to ai_agent and core keys.
+  // The audit log (SPEC §6): every key reads it and exports it, a namespace key only what
+  // concerns its product (access.ts auditScope; its export carries each entry's inclusion proof).
   'audit.read': readable(ALL),
-  'audit.export': readable(['owner', 'executor', 'auditor', 'product']),
+  'audit.export': readable(ALL),
+  // A write method on /v1/audit: open to every kind so that stage 1 refuses it as what it is, an
+  // attempt on the append-only log (SPEC §5 T3), not as a missing right.
+  'audit.write': readable(ALL),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -1,7 +1,8 @@
 /**
  * The difference between two policy documents as JSON Pointer (RFC 6901) changes: what each new
  * policy version added, removed or replaced. Objects are compared member by member (in sorted
- * order, so the diff is deterministic), arrays element by element; anything else by value.
+ * order, so the diff is deterministic), arrays element by element; anything else by value. The
+ * same changes as a JSON Patch (RFC 6902) for the audit entry of a policy change.
  */
 
 export interface PolicyChange {
@@ -56,4 +57,21 @@ export function diffDocuments(from: unknown, to: unknown): PolicyChange[] {
   const changes: PolicyChange[] = [];
   diffInto(from, to, '', changes);
   return changes;
+}
+
+/** An RFC 6902 operation of the three a diff needs. */
+export type JsonPatchOperation =
+  | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string };
+
+/**
+ * The JSON Patch (RFC 6902) that turns `from` into `to`: the changes of `diffDocuments`, in their
+ * order (array elements removed from the end, then added at the end, so indices stay valid).
+ */
+export function jsonPatch(from: unknown, to: unknown): JsonPatchOperation[] {
+  return diffDocuments(from, to).map((change) =>
+    change.op === 'remove'
+      ? { op: 'remove', path: change.path }
+      : { op: change.op, path: change.path, value: change.to },
+  );
 }

@@ -274,18 +274,21 @@ export class AuditService {
   }
 
   /**
-   * JSON lines for offline verification: a header with the frontier before `from` (so the root
-   * can be recomputed from a partial export), the entries [from, to), and a checkpoint signed for
-   * exactly `to`.
+   * JSON lines for offline verification: a header, the entries [from, to) `principal` may see,
+   * and a checkpoint signed for exactly `to`. The whole log's export carries the frontier before
+   * `from` (so the root can be recomputed from a partial export); a namespace key's carries only
+   * its product's entries (SPEC §6), each with its inclusion proof against the checkpoint, and
+   * names that product in the header's `filter`.
    */
-  async *exportLines(from: number, to?: number): AsyncIterable<string> {
+  async *exportLines(principal: Principal, from: number, to?: number): AsyncIterable<string> {
     const size = await this.checkedSize(to);
     if (!Number.isSafeInteger(from) || from < 0 || from > size) {
       throw new BucketError('invalid_request', `from must be between 0 and ${size}, not ${from}`);
     }
+    const scope = auditScope(principal);
     const checkpoint = await this.checkpointFor(size);
-    const frontier = decompose(0, from);
-    const frontierHashes = await this.metadata.auditSubtrees(frontier);
+    const frontier =
+      scope === undefined ? await this.metadata.auditSubtrees(decompose(0, from)) : [];
     yield (
       JSON.stringify({
         type: 'header',
@@ -293,18 +296,25 @@ export class AuditService {
         origin: this.options.origin,
         from,
         to: size,
-        frontier: frontierHashes.map(hex),
+        frontier: frontier.map(hex),
+        ...(scope === undefined ? {} : { filter: { product: scope } }),
       }) + '\n'
     );
     for await (const entry of this.metadata.auditRange(from, size)) {
-      yield (
-        JSON.stringify({
-          type: 'entry',
-          index: entry.index,
-          canonical: entry.canonical.toString('utf8'),
-          leafHash: hex(entry.leafHash),
-        }) + '\n'
-      );
+      if (!visible(entry, scope)) continue;
+      const line = {
+        type: 'entry',
+        index: entry.index,
+        canonical: entry.canonical.toString('utf8'),
+        leafHash: hex(entry.leafHash),
+      };
+      if (scope === undefined) {
+        yield JSON.stringify(line) + '\n';
+        continue;
+      }
+      const plan = inclusionPlan(entry.index, size);
+      const proof = plan.assemble(await this.metadata.auditSubtrees(plan.nodes)).map(hex);
+      yield JSON.stringify({ ...line, proof }) + '\n';
     }
     yield JSON.stringify({ type: 'checkpoint', ...this.view(checkpoint) }) + '\n';
   }

@@ -12,6 +12,7 @@ import type { TargetState } from '../gate/context.js';
 import type { Gate } from '../gate/decide.js';
 import { acceptedMediaTypes } from '../gate/stages/content.js';
 import type { Limiter, MetadataStore } from '../storage/ports.js';
+import { peekLimits } from './artifacts/deps.js';
 import type { Authorizer, RequestInfo } from './authorize.js';
 import type { IntegrationService } from './integrations.js';
 import type { PolicyService } from './policies.js';
@@ -62,14 +63,20 @@ export class GateInfoService {
 
   /**
    * The real decision for `dryRun`, made as a product key of its integration, with no side
-   * effects: it records no threats and counts toward no suspension. A product key asks only for
-   * its own product (that check is decided and recorded like any other).
+   * effects: it records no threats and counts toward no suspension. It sees the facts the real
+   * request would — the usage, the rate's verdict, a free write slot — peeked, not spent or held.
+   * A product key asks only for its own product (that check is decided and recorded like any
+   * other), and another product's integration is to it what an unknown id is: it learns nothing
+   * of other products' integrations.
    */
   async validateOperation(request: RequestInfo, dryRun: OperationDryRun): Promise<Decision> {
     const { authorizer, integrations, policies } = this.deps;
-    const integration = integrations.lookup(dryRun.integrationId);
+    const scoped = PRODUCT_SCOPED_KINDS.has(request.principal.kind);
+    const found = integrations.lookup(dryRun.integrationId);
+    const integration =
+      found && (!scoped || found.product === request.principal.product) ? found : null;
     const product = integration?.product ?? dryRun.product ?? request.principal.product;
-    if (PRODUCT_SCOPED_KINDS.has(request.principal.kind)) {
+    if (scoped) {
       await authorizer.authorize(
         authorizer.context(request, 'gate.validate_operation', { product }),
       );
@@ -87,16 +94,30 @@ export class GateInfoService {
           ? existingHead(product ?? '', dryRun.artifactClass)
           : null,
     };
+    const targetProduct = dryRun.product ?? product;
+    const reads = dryRun.operationType === 'READ';
+    const limits =
+      targetProduct === null
+        ? null
+        : await peekLimits(this.deps, reads ? 'read' : 'write', targetProduct);
+    const writes = dryRun.operationType === 'CREATE' || dryRun.operationType === 'UPDATE';
     const ctx = authorizer.context(
       { requestId: request.requestId, principal },
       ACTION_FOR_OPERATION[dryRun.operationType],
       {
-        product: dryRun.product ?? product,
+        product: targetProduct,
         class: dryRun.artifactClass,
         contentType: (classRule && acceptedMediaTypes(classRule)?.[0]) ?? null,
         declaredSize: dryRun.dataSize,
-        writeSlot: true,
+        // As the real request: reads hold no write slot, and only writes of content use storage.
+        writeSlot: reads ? undefined : (limits?.writeSlot ?? true),
+        usage:
+          writes && targetProduct !== null
+            ? await this.deps.metadata.usageFacts(targetProduct)
+            : undefined,
+        rate: limits?.rate,
         target,
+        integration,
       },
     );
     // Decided by the gate directly, not the authorizer: nothing is observed or recorded.

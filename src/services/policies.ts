@@ -5,7 +5,7 @@
  */
 import { BucketError } from '../domain/errors.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
-import { diffDocuments, type PolicyChange } from '../policy/diff.js';
+import { diffDocuments, jsonPatch, type PolicyChange } from '../policy/diff.js';
 import { defaultPolicyVersion, policyHash } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
@@ -102,7 +102,7 @@ export class PolicyService {
       createdAt: new Date().toISOString(),
       createdBy: update.by,
     };
-    await this.metadata.insertPolicy(version, entry);
+    await this.metadata.insertPolicy(version, entry && withPolicyChange(entry, current, version));
     this.live = version;
     return { policy: version, changed: true };
   }
@@ -143,6 +143,32 @@ export class PolicyService {
       diff: previous ? diffDocuments(previous.document, policy.document) : [],
     };
   }
+}
+
+/**
+ * The change's allow entry with the version it makes, its hash and the JSON Patch from `previous`
+ * (SPEC §2: every change is recorded with its diff). The receipt the store sets on it is set on
+ * `entry`, which the request's answer reads.
+ */
+function withPolicyChange(
+  entry: ChangeEntry,
+  previous: PolicyVersion,
+  next: PolicyVersion,
+): ChangeEntry {
+  const policy = {
+    version: next.version,
+    hash: next.hash,
+    patch: jsonPatch(previous.document, next.document),
+  };
+  return {
+    draft: { ...entry.draft, policy },
+    get receipt() {
+      return entry.receipt;
+    },
+    set receipt(receipt) {
+      entry.receipt = receipt;
+    },
+  };
 }
 
 function describe(errors: readonly PolicyError[]): string {

@@ -1,24 +1,60 @@
-/** Live readings of the rates and the write concurrency against the live policy (SPEC §2.3, §7). */
+/**
+ * Live readings of every enforced limit against the live policy (SPEC §2.3, §7 scale-status): the
+ * rates, the write concurrency, the Bucket's storage capacity and artifact count, and each
+ * product's quota and artifact count.
+ */
+import type { Principal } from '../domain/principal.js';
+import { PRODUCT_SCOPED_KINDS } from '../domain/principal.js';
 import { reading, type ScaleReading } from '../domain/scale.js';
-import type { Limiter } from '../storage/ports.js';
+import type { ProductUsage } from '../domain/usage.js';
+import type { Limiter, MetadataStore } from '../storage/ports.js';
 import type { PolicyService } from './policies.js';
 
-/** Names of the readings this module owns; quota and capacity readings are added elsewhere. */
-export const RATE_READINGS = [
-  'writes_per_second',
-  'reads_per_second',
-  'concurrent_writes',
-] as const;
+const NO_USAGE: ProductUsage = { bytes: 0, artifacts: 0 };
 
-export async function rateReadings(
+/**
+ * Every reading `principal` may see: the Bucket's limits for all; the products' quotas and counts
+ * for every product, except that a product key sees only its own product's (the others' usage is
+ * theirs to know).
+ */
+export async function scaleReadings(
   policies: PolicyService,
   limiter: Limiter,
+  metadata: MetadataStore,
+  principal: Pick<Principal, 'kind' | 'product'>,
 ): Promise<ScaleReading[]> {
-  const limits = policies.current().document.limits;
-  const [rates, inFlight] = await Promise.all([limiter.rateUsage(), limiter.writesInFlight()]);
+  const { document } = policies.current();
+  const { limits } = document;
+  const [rates, inFlight, usage] = await Promise.all([
+    limiter.rateUsage(),
+    limiter.writesInFlight(),
+    metadata.usageByProduct(),
+  ]);
+  const total = Object.values(usage).reduce(
+    (sum, product) => ({
+      bytes: sum.bytes + product.bytes,
+      artifacts: sum.artifacts + product.artifacts,
+    }),
+    NO_USAGE,
+  );
+  const products = PRODUCT_SCOPED_KINDS.has(principal.kind)
+    ? [principal.product ?? ''].filter((id) => Object.hasOwn(document.products, id))
+    : Object.keys(document.products);
   return [
     reading('writes_per_second', rates.write, limits.writesPerSecond),
     reading('reads_per_second', rates.read, limits.readsPerSecond),
     reading('concurrent_writes', inFlight, limits.concurrentWrites),
+    reading('storage_capacity', total.bytes, limits.storageCapacityBytes),
+    reading('artifacts', total.artifacts, limits.maxArtifacts),
+    ...products.flatMap((id) => {
+      const rule = document.products[id];
+      const used = Object.hasOwn(usage, id) ? (usage[id] ?? NO_USAGE) : NO_USAGE;
+      return rule
+        ? [
+            reading(`quota:${id}`, used.bytes, rule.quotaBytes),
+            reading(`artifacts:${id}`, used.artifacts, rule.maxArtifacts),
+          ]
+        : [];
+    }),
   ];
 }

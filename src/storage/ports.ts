@@ -307,12 +307,16 @@ export interface Limiter {
    * that product already holds its `product.max` of them (SPEC §2.3 `productWriteShare`).
    */
   tryAcquireWrite(max: number, product?: ProductSlots): Promise<WriteSlot | null>;
+  /** Whether `tryAcquireWrite(max, product)` would succeed now; holds nothing (a dry run). */
+  writeSlotFree(max: number, product?: ProductSlots): Promise<boolean>;
   writesInFlight(): Promise<number>;
   /**
    * Charges one artifact request to the rate of its kind (and to its product's share, if any);
    * limits that differ from the previous call take effect at once (SPEC §2.3).
    */
   consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict>;
+  /** The verdict `consume` would give now, spending nothing and counting nothing (a dry run). */
+  peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict>;
   /** Requests of each kind accepted over the last second. */
   rateUsage(): Promise<RateUsage>;
   /**

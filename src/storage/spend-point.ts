@@ -1,4 +1,7 @@
-/** Spending a point in a rate-limiter-flexible limiter: shared by the memory and Redis limiters. */
+/**
+ * Spending a point in a rate-limiter-flexible limiter, or only looking whether one is left:
+ * shared by the memory and Redis limiters.
+ */
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
@@ -17,4 +20,14 @@ export async function spendPoint(
     if (error instanceof RateLimiterRes) return Math.max(1, error.msBeforeNext);
     throw error;
   }
+}
+
+/**
+ * What `spendPoint` would answer now, spending nothing: null when a point is left in `key`'s
+ * window, else the milliseconds until it reopens.
+ */
+export async function peekPoint(limiter: RateLimiterAbstract, key: string): Promise<number | null> {
+  const window = await limiter.get(key);
+  if (!window || window.consumedPoints < limiter.points) return null;
+  return Math.max(1, window.msBeforeNext);
 }

@@ -44,6 +44,7 @@ describe('bucket audit verify', () => {
   let dataDir: string;
   let work: string;
   let exportFile: string;
+  let productExportFile: string;
   let vkeyFile: string;
   const facts = {} as Facts;
   let copies = 0;
@@ -110,6 +111,14 @@ describe('bucket audit verify', () => {
     const deniedEntries = await owner('GET', '/v1/audit/entries?decision=deny');
     facts.deniedIndex = deniedEntries.json.entries.at(-1).index;
 
+    // A policy change: its entry carries the version, its hash and the JSON Patch (SPEC §2).
+    const { document } = (await owner('GET', '/v1/governance/policy')).json;
+    document.classes.metadata.maxBytes = 8192;
+    const policy = await owner('PUT', '/v1/governance/policy', {
+      body: { document, reason: 'a smaller metadata maximum' },
+    });
+    expect(policy.status, policy.bytes.toString()).toBe(200);
+
     const checkpoint = await owner('GET', '/v1/audit/checkpoint');
     expect(checkpoint.status).toBe(200);
     facts.origin = checkpoint.json.origin;
@@ -118,6 +127,10 @@ describe('bucket audit verify', () => {
     expect(exported.status).toBe(200);
     exportFile = join(work, 'audit.jsonl');
     await writeFile(exportFile, exported.bytes);
+    const ownExport = await avatar('GET', '/v1/audit/export');
+    expect(ownExport.status).toBe(200);
+    productExportFile = join(work, 'avatar.jsonl');
+    await writeFile(productExportFile, ownExport.bytes);
     const publicKey = await owner('GET', '/v1/audit/public-key');
     vkeyFile = join(work, 'audit.vkey');
     await writeFile(vkeyFile, `${publicKey.json.vkey}\n`);
@@ -342,6 +355,42 @@ describe('bucket audit verify', () => {
     ]);
     expect(inline.code).toBe(0);
     expect(JSON.parse(inline.stdout)).toMatchObject({ ok: true, checkpoints: 1, problems: [] });
+  });
+
+  it("verifies a product key's export: its entries, each proven against the checkpoint", async () => {
+    const verified = await runCli([
+      'audit',
+      'verify',
+      '--export',
+      productExportFile,
+      '--vkey',
+      vkeyFile,
+      '--json',
+    ]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    const report = JSON.parse(verified.stdout);
+    expect(report).toMatchObject({ ok: true, checkpoints: 1, problems: [] });
+    expect(report.entries).toBeGreaterThan(2);
+
+    // One entry swapped for one of another product's, with its own true leaf hash and proof.
+    const lines = (await readFile(productExportFile, 'utf8')).split('\n');
+    const foreign = (await readFile(exportFile, 'utf8'))
+      .split('\n')
+      .map((line) => (line ? JSON.parse(line) : {}))
+      .find((line) => {
+        if (line.type !== 'entry') return false;
+        const entry = JSON.parse(line.canonical);
+        return entry.principal.product === 'core' && entry.target.product === 'core';
+      });
+    expect(foreign).toBeDefined();
+    const swapped = { ...foreign, proof: JSON.parse(lines[1]!).proof };
+    lines[1] = JSON.stringify(swapped);
+    const file = join(work, 'avatar-edited.jsonl');
+    await writeFile(file, lines.join('\n'));
+    const result = await runCli(['audit', 'verify', '--export', file, '--vkey', vkeyFile]);
+    expectFailure(result, /concerns neither a principal nor a target of ai_avatar/);
+    expectFailure(result, /not included in the checkpoint's tree/);
   });
 
   it('finds one changed byte of an entry in an export', async () => {

@@ -53,11 +53,15 @@ describe('bucket status', () => {
 
     const asJson = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
     expect(asJson.health).toMatchObject({ status: 'healthy', version: VERSION });
-    expect(asJson.limits.map((limit: { name: string }) => limit.name)).toEqual([
+    const names = asJson.limits.map((limit: { name: string }) => limit.name);
+    expect(names.slice(0, 5)).toEqual([
       'writes_per_second',
       'reads_per_second',
       'concurrent_writes',
+      'storage_capacity',
+      'artifacts',
     ]);
+    expect(names).toEqual(expect.arrayContaining(['quota:gurukul', 'artifacts:gurukul']));
   });
 
   it('with a key that may not read the limits (ai_agent), shows the health and says so (exit 0)', async () => {

@@ -194,6 +194,34 @@ describe('the audit log', () => {
     expect(entry?.entry.sha256).toBeUndefined();
   });
 
+  it('refuses any write to the audit log as data loss (403, T3), the owner’s too', async () => {
+    const attempts = [
+      await owner('DELETE', '/v1/audit/entries/0'),
+      await owner('POST', '/v1/audit/entries', { body: '{}', headers: JSON_HEADERS }),
+      await owner('PUT', '/v1/artifacts/workflow_engine/audit_log/x.json', {
+        body: '{}',
+        headers: JSON_HEADERS,
+      }),
+    ];
+    for (const attempt of attempts) {
+      expect(attempt.status, attempt.bytes.toString()).toBe(403);
+      expect(attempt.json.error.decision.threats.map((t: { id: string }) => t.id)).toContain('T3');
+      const found = await entriesOf(owner, `decision=deny&threat=T3&limit=1000`);
+      expect(found.map((e) => e.entry.requestId)).toContain(attempt.headers.get('x-request-id'));
+    }
+    // The engine's key may read the log, never write it.
+    const engine = client(
+      server.url,
+      (await createKey(server, { kind: 'product', product: 'workflow_engine' })).key,
+    );
+    const byEngine = await engine('PUT', '/v1/artifacts/workflow_engine/audit_log/x.json', {
+      body: '{}',
+      headers: JSON_HEADERS,
+    });
+    expect(byEngine.status).toBe(403);
+    expect(byEngine.json.error.decision.threats.map((t: { id: string }) => t.id)).toContain('T3');
+  });
+
   it('audits reads too', async () => {
     const read = await assistant('GET', '/v1/artifacts/ai_assistant/metadata/receipt.json');
     expect(read.status).toBe(200);
@@ -292,8 +320,34 @@ describe('the audit log', () => {
     );
     expect(foreign).toBeDefined();
     expect((await assistant('GET', `/v1/audit/entries/${foreign?.index}`)).status).toBe(404);
-    // The export is the whole log: only for keys that see everything.
-    expect((await assistant('GET', '/v1/audit/export')).status).toBe(403);
+    // Its export holds the same entries, each with its inclusion proof (SPEC §6).
+    const exported = await assistant('GET', '/v1/audit/export');
+    expect(exported.status).toBe(200);
+    const [header, ...rest] = exported.bytes
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const checkpoint = rest.pop();
+    expect(header).toMatchObject({ type: 'header', filter: { product: 'ai_assistant' } });
+    const root = Buffer.from(checkpoint.rootHash, 'hex');
+    for (const line of rest) {
+      const entry = JSON.parse(line.canonical);
+      expect(
+        entry.principal.product === 'ai_assistant' || entry.target.product === 'ai_assistant',
+      ).toBe(true);
+      expect(leafHashOf(line.canonical)).toBe(line.leafHash);
+      verifyInclusion(
+        line.index,
+        header.to,
+        Buffer.from(line.leafHash, 'hex'),
+        hexes(line.proof),
+        root,
+      );
+    }
+    const listed = (await entriesOf(assistant, 'limit=1000')).filter((e) => e.index < header.to);
+    expect(rest.map((line) => line.index)).toEqual(listed.map((e) => e.index));
+    expect(rest.length).toBeLessThan(header.to);
     const engine = client(
       server.url,
       (await createKey(server, { kind: 'product', product: 'workflow_engine' })).key,

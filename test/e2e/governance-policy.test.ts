@@ -60,6 +60,24 @@ describe('governance policy API', () => {
     expect(after.json.error.decision.policyVersion).toBe(2);
     const live = await owner('GET', '/v1/governance/policy');
     expect(live.json).toMatchObject({ version: 2, hash: changed.json.hash });
+
+    // SPEC §2: the change is in the audit log with its diff — the version, its hash and the
+    // JSON Patch (RFC 6902) that turns the version before into it.
+    const { entries } = (await owner('GET', '/v1/audit/entries?principal=key_owner&limit=1000'))
+      .json;
+    const recorded = entries
+      .map(({ entry }: { entry: any }) => entry)
+      .filter((entry: any) => entry.requestId === changed.headers.get('x-request-id'));
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        allow: true,
+        policy: {
+          version: 2,
+          hash: changed.json.hash,
+          patch: [{ op: 'replace', path: '/classes/metadata/maxBytes', value: 100 }],
+        },
+      }),
+    ]);
   });
 
   it('makes no version of the live document: 200 with the live version and changed: false', async () => {

@@ -475,8 +475,19 @@ describe('integrations', () => {
         (await createKey(server, { kind: 'product', product: 'gurukul' })).key,
       );
       const other = await gurukul('POST', '/governance/gate/validate-operation', { body });
-      expect(other.status).toBe(403);
-      expect(other.json.error.code).toBe('forbidden');
+      const unknown = await gurukul('POST', '/governance/gate/validate-operation', {
+        body: { ...body, integrationId: 'never-proposed' },
+      });
+      // Another product's integration is to it what an unknown id is: it learns nothing of it.
+      for (const answer of [other, unknown]) {
+        expect(answer.status).toBe(403);
+        expect(answer.json.allowed).toBe(false);
+        expect(answer.json.decision.reasons.map((r: { rule: string }) => r.rule)).toEqual([
+          'integration_required',
+        ]);
+        expect(answer.json.decision.threats.map((t: { id: string }) => t.id)).toEqual(['T4']);
+        expect(answer.json.decision.target).toEqual({ ...unknown.json.decision.target });
+      }
     });
   });
 

@@ -46,6 +46,7 @@ describe('scale limits: rates and concurrency', () => {
   let owner: ReturnType<typeof client>;
   let avatar: ReturnType<typeof client>;
   let avatarKey: string;
+  let avatarIntegration: string;
   let defaults: any;
 
   /** Replaces the live policy: `limits` over the defaults, and optional per-product shares. */
@@ -65,6 +66,17 @@ describe('scale limits: rates and concurrency', () => {
       headers: { 'content-type': 'application/octet-stream' },
     });
 
+  /** `validate-operation` (SPEC §4.2) of a write of `dataSize` bytes through ai_avatar's integration. */
+  const dryRun = (operationType = 'CREATE', dataSize = 100) =>
+    owner('POST', '/governance/gate/validate-operation', {
+      body: {
+        integrationId: avatarIntegration,
+        operationType,
+        artifactClass: 'model_checkpoint',
+        dataSize,
+      },
+    });
+
   async function scaleStatus(as = owner): Promise<Record<string, any>> {
     const answer = await as('GET', '/v1/metrics/scale-status');
     expect(answer.status).toBe(200);
@@ -74,7 +86,9 @@ describe('scale limits: rates and concurrency', () => {
   beforeAll(async () => {
     server = await startTestServer();
     owner = client(server.url, server.ownerKey);
-    avatarKey = (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key;
+    const created = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    avatarKey = created.key;
+    avatarIntegration = created.integrationId ?? '';
     avatar = client(server.url, avatarKey);
     defaults = (await owner('GET', '/v1/governance/policy')).json.document;
   });
@@ -179,6 +193,39 @@ describe('scale limits: rates and concurrency', () => {
     await setLimits({ writesPerSecond: 1000 });
   });
 
+  it('gives validate-operation the rate verdict a write would get, spending none of it', async () => {
+    await setLimits({ writesPerSecond: 1000 }, { ai_avatar: { writesPerSecond: 2 } });
+    await sleep(1100); // a fresh window of 2 writes
+    for (let i = 0; i < 5; i++) expect((await dryRun()).status).toBe(200);
+    // The dry runs spent nothing: both writes of the window are left.
+    expect((await putSmall('peek/w-0')).status).toBe(201);
+    expect((await putSmall('peek/w-1')).status).toBe(201);
+    // The window is spent: the dry run is refused as the next write would be (a window that
+    // reopened in between lets both through, so the pair is tried until it meets a spent one).
+    let dry;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if ((await putSmall(`peek/spent-${attempt}`)).status !== 429) continue;
+      dry = await dryRun();
+      if (dry.status === 403) break;
+    }
+    expect(dry?.status).toBe(403);
+    expect(dry?.json.decision).toMatchObject({ allow: false, status: 429 });
+    expect(dry?.json.decision.reasons[0].rule).toBe('writes_per_second');
+    // Reads are charged to the read rate, which has room.
+    expect((await dryRun('READ', 0)).status).toBe(200);
+    await setLimits({ writesPerSecond: 1000 });
+  });
+
+  it('gives validate-operation the usage a write would be checked against (507)', async () => {
+    await setLimits({ storageCapacityBytes: 1000 });
+    const dry = await dryRun('CREATE', 2000);
+    expect(dry.status).toBe(403);
+    expect(dry.json.decision).toMatchObject({ allow: false, status: 507 });
+    expect(dry.json.decision.threats.map((t: { id: string }) => t.id)).toContain('T5');
+    expect((await dryRun('READ', 0)).status).toBe(200);
+    await setLimits({ storageCapacityBytes: defaults.limits.storageCapacityBytes });
+  });
+
   it('holds the concurrency cap, bands it RED at the cap, and recovers after aborted uploads', async () => {
     // The Bucket's cap, reached by one product: its share is the whole (productWriteShare 1).
     await setLimits({ concurrentWrites: 3, productWriteShare: 1 });
@@ -210,6 +257,12 @@ describe('scale limits: rates and concurrency', () => {
     const fourth = await putSmall('capped');
     expectRateLimited(fourth);
     expect(fourth.json.error.decision.reasons[0].rule).toBe('concurrent_writes');
+    // The dry run sees the cap as the write did, and holds no slot itself (SPEC §4.2).
+    const dry = await dryRun();
+    expect(dry.status).toBe(403);
+    expect(dry.json.decision).toMatchObject({ status: 429 });
+    expect(dry.json.decision.reasons[0].rule).toBe('concurrent_writes');
+    expect((await dryRun('READ', 0)).status).toBe(200);
 
     await Promise.all(uploads.map((upload) => upload.abandon()));
     expect(
@@ -271,6 +324,33 @@ describe('scale limits: rates and concurrency', () => {
     const writes = asProduct.json.limits.find((item: any) => item.name === 'writes_per_second');
     expect(writes.limit).toBe(1000);
     expect(writes.status).toBe('GREEN');
+    // Each limit of SPEC §7: the Bucket's for every reader, a product key's own product's only.
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'storage_capacity',
+        'artifacts',
+        'quota:ai_avatar',
+        'artifacts:ai_avatar',
+      ]),
+    );
+    expect(names).not.toContain('quota:gurukul');
+    const usage = (await owner('GET', '/governance/gate/scale-limits')).json.usage;
+    const byOwner = await scaleStatus();
+    expect(byOwner['quota:ai_avatar']).toMatchObject({
+      limit: defaults.products.ai_avatar.quotaBytes,
+      current: usage.products.ai_avatar.bytes,
+    });
+    expect(byOwner['artifacts:ai_avatar'].current).toBe(usage.products.ai_avatar.artifacts);
+    expect(byOwner['artifacts:ai_avatar'].current).toBeGreaterThanOrEqual(5);
+    expect(byOwner['artifacts:gurukul']).toMatchObject({ current: 0, status: 'GREEN' });
+    expect(byOwner['storage_capacity']).toMatchObject({
+      limit: defaults.limits.storageCapacityBytes,
+      current: usage.bytes,
+    });
+    expect(byOwner['artifacts']).toMatchObject({
+      limit: defaults.limits.maxArtifacts,
+      current: usage.artifacts,
+    });
     const limits = await owner('GET', '/governance/gate/scale-limits');
     expect(limits.status).toBe(200);
     expect(limits.json.usage).toMatchObject({

@@ -1,6 +1,6 @@
 /**
- * `bucket status`: the server's health (`GET /health`, no key needed) and, with a key, every rate
- * and concurrency limit with its live reading and band (`GET /v1/metrics/scale-status`, SPEC §7).
+ * `bucket status`: the server's health (`GET /health`, no key needed) and, with a key, every
+ * enforced limit with its live reading and band (`GET /v1/metrics/scale-status`, SPEC §7).
  */
 import type { Command } from 'commander';
 import { errorAnswer, ServerError, type BucketClient } from '../client.js';

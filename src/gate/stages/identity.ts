@@ -4,10 +4,27 @@
  */
 import { threat } from '../../domain/decision.js';
 import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
-import { auditScope } from '../access.js';
-import { ACTIONS } from '../actions.js';
+import { ACTIONS, type Action } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { denialReasons, scanRequest } from '../detectors/index.js';
+
+/** Actions that would change an artifact of their class (the virtual `audit_log` among them). */
+const ARTIFACT_CHANGES: ReadonlySet<Action> = new Set([
+  'artifact.write',
+  'artifact.delete',
+  'artifact.restore',
+]);
+
+/**
+ * Any write to the audit log (SPEC §5 T3): a write method on /v1/audit, or an artifact change of
+ * the virtual class `audit_log`, whoever asks — decided first, so that neither a missing right
+ * (the owner writes no artifacts) nor a read-only product hides the attempt.
+ */
+function auditLogWrite(ctx: GateContext): boolean {
+  return (
+    ctx.action === 'audit.write' || (ARTIFACT_CHANGES.has(ctx.action) && ctx.class === 'audit_log')
+  );
+}
 
 export function identityStage(ctx: GateContext): StageVerdict {
   const { principal, action } = ctx;
@@ -20,6 +37,14 @@ export function identityStage(ctx: GateContext): StageVerdict {
     headerNames: ctx.headerNames ?? [],
   });
   const found = findings.length === 0 ? [] : findings.flatMap((finding) => finding.threats);
+  if (auditLogWrite(ctx)) {
+    const where = ctx.product === null ? 'the audit log' : `${ctx.product}/audit_log`;
+    return deny(
+      'forbidden',
+      [{ rule: 'audit_log_append_only', message: 'the audit log is written by the Bucket only' }],
+      [threat('T3', `${principal.kind} key writing to ${where} (${action})`), ...found],
+    );
+  }
   const rule = ACTIONS[action];
   if (!rule.kinds.includes(principal.kind)) {
     // Any key reaching for governance it does not hold is circumvention: product and ai_agent
@@ -31,19 +56,6 @@ export function identityStage(ctx: GateContext): StageVerdict {
       'forbidden',
       [{ rule: 'action_access', message: `${principal.kind} keys may not perform ${action}` }],
       [...threats, ...found],
-    );
-  }
-  if (action === 'audit.export' && auditScope(principal) !== undefined) {
-    // An export is the whole log, to verify offline; a namespace key sees only its own entries.
-    return deny(
-      'forbidden',
-      [
-        {
-          rule: 'audit_scope',
-          message: `${principal.kind} keys read only their product's entries`,
-        },
-      ],
-      found,
     );
   }
   if (scoped && ctx.product !== null && ctx.product !== ownProduct) {

@@ -63,9 +63,7 @@ export function operationStage(ctx: GateContext): StageVerdict {
         ? [threat('T3', `overwrite of write-once ${ctx.class}/${ctx.name ?? ''}`)]
         : operation === 'DELETE'
           ? [threat('T3', `delete of ${ctx.class}/${ctx.name ?? ''}, which the class forbids`)]
-          : ctx.class === 'audit_log'
-            ? [threat('T3', 'write to the audit log')]
-            : [];
+          : [];
     return deny(
       'forbidden',
       [

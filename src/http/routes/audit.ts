@@ -212,12 +212,19 @@ export const auditRoutes =
         schema: {
           tags: ['audit'],
           summary: 'JSON lines for offline verification: header, entries [from, to), checkpoint',
+          description:
+            'A namespace key (other than the Workflow Engine’s) exports the entries it may see, ' +
+            'each with its inclusion proof against the checkpoint; the header names its ' +
+            '`filter`.',
           querystring: Type.Object({ from: Type.Optional(Index), to: Type.Optional(Index) }),
           response: { ...errorResponses(400, 401, 403) },
         },
       },
       async (request, reply) => {
-        const lines = bucket.audit.exportLines(request.query.from ?? 0, request.query.to);
+        const principal = request.principal;
+        if (!principal) throw new BucketError('unauthenticated');
+        const { from, to } = request.query;
+        const lines = bucket.audit.exportLines(principal, from ?? 0, to);
         const iterator = lines[Symbol.asyncIterator]();
         // The first line is produced before answering, so bad parameters get a 400, not a cut stream.
         const first = await iterator.next();
@@ -233,4 +240,16 @@ export const auditRoutes =
         return reply.send(Readable.from(rest()));
       },
     );
+
+    // Any write to the audit log is a T3 detection (SPEC §5), not a 404: the gate refuses it
+    // (action `audit.write`, stage 1) before the body is read, so the handler never runs.
+    app.route({
+      method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/v1/audit/*',
+      config: { action: 'audit.write' },
+      schema: { hide: true },
+      handler: async () => {
+        throw new BucketError('forbidden', 'the audit log is written by the Bucket only');
+      },
+    });
   };

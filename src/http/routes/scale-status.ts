@@ -1,12 +1,13 @@
 /**
- * `GET /v1/metrics/scale-status` (SPEC §7): every enforced rate and concurrency limit with its live
- * reading and band. Decided as `gate.read`, like `GET /governance/gate/scale-limits` (SPEC §4.2):
- * the same facts, so the same readers — owner, executor, auditor, and product keys.
+ * `GET /v1/metrics/scale-status` (SPEC §7): every enforced limit with its live reading and band.
+ * Decided as `gate.read`, like `GET /governance/gate/scale-limits` (SPEC §4.2): the same facts, so
+ * the same readers — owner, executor, auditor, and product keys (their own product's quota).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
-import { rateReadings } from '../../services/scale.js';
+import { BucketError } from '../../domain/errors.js';
+import { scaleReadings } from '../../services/scale.js';
 import { errorResponses } from '../schemas.js';
 
 const Reading = Type.Object({
@@ -30,14 +31,23 @@ export function scaleStatusRoutes(bucket: Bucket): FastifyPluginAsyncTypebox {
         config: { action: 'gate.read' },
         schema: {
           tags: ['governance'],
-          summary: 'Every rate and concurrency limit with its live reading and status band',
+          summary: 'Every enforced limit with its live reading and status band',
+          description:
+            'Rates, write concurrency, storage capacity and artifact count (`storage_capacity`, ' +
+            '`artifacts`), and per product `quota:<product>` and `artifacts:<product>` — a ' +
+            "product key sees only its own product's.",
           response: {
             200: Type.Object({ limits: Type.Array(Reading) }),
             ...errorResponses(401, 403),
           },
         },
       },
-      async () => ({ limits: await rateReadings(bucket.policies, bucket.limiter) }),
+      async (request) => {
+        const principal = request.principal;
+        if (!principal) throw new BucketError('unauthenticated');
+        const { policies, limiter, metadata } = bucket;
+        return { limits: await scaleReadings(policies, limiter, metadata, principal) };
+      },
     );
   };
 }

@@ -45,15 +45,36 @@ export interface WriteResult {
   readonly receipt: AuditReceipt;
 }
 
+/** What the limit facts are read from: the limiter and the live policy. */
+type LimitDeps = Pick<ArtifactDeps, 'limiter' | 'policies'>;
+
 /** Charges the request to its rate; the gate's limits stage decides on the verdict (T5). */
-export function chargeRate(
-  deps: ArtifactDeps,
-  kind: RateKind,
-  product: string,
-): Promise<RateVerdict> {
+export function chargeRate(deps: LimitDeps, kind: RateKind, product: string): Promise<RateVerdict> {
   return deps.limiter
     .consume(kind, product, rateLimitsOf(deps.policies.current().document, kind, product))
     .catch(limiterUnavailable);
+}
+
+/**
+ * The verdict `chargeRate` would give now, spending nothing, and whether `acquireWriteSlot` would
+ * find a slot, holding none: the facts of a dry run (`validate-operation`, SPEC §4.2), which must
+ * see the limits the real request would meet.
+ */
+export async function peekLimits(
+  deps: LimitDeps,
+  kind: RateKind,
+  product: string,
+): Promise<{ rate: RateVerdict; writeSlot: boolean }> {
+  const document = deps.policies.current().document;
+  const rate = await deps.limiter
+    .peek(kind, product, rateLimitsOf(document, kind, product))
+    .catch(limiterUnavailable);
+  if (!rate.allowed) return { rate, writeSlot: false };
+  const { limits } = document;
+  const writeSlot = await deps.limiter
+    .writeSlotFree(limits.concurrentWrites, { product, max: productWriteSlots(limits) })
+    .catch(limiterUnavailable);
+  return { rate, writeSlot };
 }
 
 /**
@@ -61,7 +82,7 @@ export function chargeRate(
  * the write (it then holds none).
  */
 export async function acquireWriteSlot(
-  deps: ArtifactDeps,
+  deps: LimitDeps,
   rate: RateVerdict,
   product: string,
 ): Promise<WriteSlot | null> {

@@ -49,12 +49,21 @@ export class MemoryLimiter implements Limiter {
     };
   }
 
+  async writeSlotFree(max: number, product?: ProductSlots): Promise<boolean> {
+    if (this.inFlight >= max) return false;
+    return !product || (this.byProduct.get(product.product) ?? 0) < product.max;
+  }
+
   async writesInFlight(): Promise<number> {
     return this.inFlight;
   }
 
   consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
     return this.rates.consume(kind, product, limits);
+  }
+
+  peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    return this.rates.peek(kind, product, limits);
   }
 
   rateUsage(): Promise<RateUsage> {

@@ -96,12 +96,24 @@ export class RedisLimiter implements Limiter {
     };
   }
 
+  async writeSlotFree(max: number, product?: ProductSlots): Promise<boolean> {
+    const [all, held] = await Promise.all([
+      this.writesInFlight(),
+      product ? COUNT_SLOTS.run(this.redis, [this.productSlotsKey(product.product)], []) : 0,
+    ]);
+    return all < max && (!product || Number(held) < product.max);
+  }
+
   async writesInFlight(): Promise<number> {
     return Number(await COUNT_SLOTS.run(this.redis, [this.slotsKey], []));
   }
 
   consume(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
     return this.rates.consume(kind, product, limits);
+  }
+
+  peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    return this.rates.peek(kind, product, limits);
   }
 
   rateUsage(): Promise<RateUsage> {

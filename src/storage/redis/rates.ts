@@ -14,7 +14,7 @@ import {
   type RateVerdict,
 } from '../../domain/rates.js';
 import { RateWindows } from '../../domain/rate-windows.js';
-import { spendPoint } from '../spend-point.js';
+import { peekPoint, spendPoint } from '../spend-point.js';
 import { ACCEPTED_LAST_SECOND, COUNT_ACCEPTED, INCREMENT_WINDOW } from './scripts.js';
 
 /**
@@ -82,6 +82,13 @@ export class RedisRates {
     this.accepted[kind] += 1;
     this.flushTimer ??= setTimeout(() => void this.flushAccepted(), ACCEPTED_FLUSH_MS).unref();
     return rateAllowed(kind, limits);
+  }
+
+  async peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
+      peekPoint(this.windows.limiter(scope, perSecond), key),
+    );
+    return refusal ?? rateAllowed(kind, limits);
   }
 
   /**

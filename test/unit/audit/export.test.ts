@@ -20,7 +20,23 @@ describe('audit export lines', () => {
     const header = exportHeader(
       line({ type: 'header', origin: 'o', from: 1, to: 3, frontier: [HASH] }),
     );
-    expect(header).toEqual({ from: 1, to: 3, origin: 'o', frontier: [Buffer.from(HASH, 'hex')] });
+    expect(header).toEqual({
+      from: 1,
+      to: 3,
+      origin: 'o',
+      frontier: [Buffer.from(HASH, 'hex')],
+      filter: null,
+    });
+    // A product key's export names its product (SPEC §6).
+    const filtered = line({
+      type: 'header',
+      origin: 'o',
+      from: 0,
+      to: 3,
+      frontier: [],
+      filter: { product: 'gurukul' },
+    });
+    expect(exportHeader(filtered)?.filter).toEqual({ product: 'gurukul' });
   });
 
   it.each([
@@ -30,6 +46,7 @@ describe('audit export lines', () => {
     ['a negative size', { from: -1 }],
     ['no origin', { origin: undefined }],
     ['another type', { type: 'entry' }],
+    ['a filter without a product', { filter: {} }],
   ])('refuses a header with %s', (_what, change) => {
     const valid = { type: 'header', origin: 'o', from: 1, to: 3, frontier: [HASH] };
     expect(exportHeader(line({ ...valid, ...change }))).toBeNull();
@@ -41,8 +58,13 @@ describe('audit export lines', () => {
       index: 2,
       canonical: Buffer.from('{"index":2}'),
       leafHash: Buffer.from(HASH, 'hex'),
+      proof: null,
     });
     expect(exportCheckpoint(entry)).toBeNull();
+    // A filtered export's entry carries its inclusion proof; a proof that is no hash list is refused.
+    expect(exportEntry({ ...entry, proof: [HASH] })?.proof).toEqual([Buffer.from(HASH, 'hex')]);
+    expect(exportEntry({ ...entry, proof: ['zz'] })).toBeNull();
+    expect(exportEntry({ ...entry, proof: HASH })).toBeNull();
 
     const checkpoint = line({ type: 'checkpoint', size: 3, note: 'n', rootHash: HASH });
     expect(isCheckpointLine(checkpoint)).toBe(true);

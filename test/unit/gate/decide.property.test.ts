@@ -45,6 +45,8 @@ function oracle(c: Case): Expected {
     ...(threat ? { threat } : {}),
   });
   const writes = c.op !== 'READ';
+  // SPEC §5 T3: any write to the audit log, whoever asks, before any right or lookup.
+  if (writes && c.classId === 'audit_log') return { status: 403, beforeLookup: true, threat: 'T3' };
   // SPEC §1: only namespace principals write; auditors and executors never read content.
   const mayUse = writes
     ? ['product', 'ai_agent', 'core'].includes(c.kind)

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffDocuments, type PolicyChange } from '../../../src/policy/diff.js';
+import {
+  diffDocuments,
+  jsonPatch,
+  type JsonPatchOperation,
+  type PolicyChange,
+} from '../../../src/policy/diff.js';
 import { loadDefaultPolicy } from '../../../src/policy/load.js';
 
 const clone = (value: unknown): unknown =>
@@ -93,6 +98,33 @@ describe('policy diff', () => {
         expect(apply(a, diffDocuments(a, b))).toEqual(b);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('is a JSON Patch (RFC 6902): add, remove and replace with RFC 6901 paths', () => {
+    expect(jsonPatch({ a: 1, b: [1, 2], 'c/~': 1 }, { a: 2, b: [1], d: null, 'c/~': 1 })).toEqual([
+      { op: 'replace', path: '/a', value: 2 },
+      { op: 'remove', path: '/b/1' },
+      { op: 'add', path: '/d', value: null },
+    ]);
+    expect(jsonPatch({ 'a/b~c': 1 }, { 'a/b~c': 2 })).toEqual([
+      { op: 'replace', path: '/a~1b~0c', value: 2 },
+    ]);
+    // Applied in order as RFC 6902 says, it turns any document into any other.
+    const asChanges = (patch: JsonPatchOperation[]): PolicyChange[] =>
+      patch.map((op) => (op.op === 'remove' ? op : { op: op.op, path: op.path, to: op.value }));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (from, to) => {
+        const a: unknown = JSON.parse(JSON.stringify(from));
+        const b: unknown = JSON.parse(JSON.stringify(to));
+        const patch = jsonPatch(a, b);
+        for (const op of patch)
+          expect(Object.keys(op).sort()).toEqual(
+            op.op === 'remove' ? ['op', 'path'] : ['op', 'path', 'value'],
+          );
+        expect(apply(a, asChanges(patch))).toEqual(b);
+      }),
+      { numRuns: 200 },
     );
   });
 });

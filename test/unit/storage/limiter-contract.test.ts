@@ -81,6 +81,41 @@ describe.each([
     expect(await limiter.tryAcquireWrite(3, { product: 'c', max: 2 })).toBeNull();
   });
 
+  it.skipIf(skip)('tells whether a write slot is free, holding none', async () => {
+    const limiter = create();
+    const a = { product: 'a', max: 1 };
+    expect(await limiter.writeSlotFree(2, a)).toBe(true);
+    expect(await limiter.writeSlotFree(2, a)).toBe(true);
+    expect(await limiter.writesInFlight()).toBe(0);
+    const held = await limiter.tryAcquireWrite(2, a);
+    expect(held).not.toBeNull();
+    // Product a holds its share; the Bucket has room for b.
+    expect(await limiter.writeSlotFree(2, a)).toBe(false);
+    expect(await limiter.writeSlotFree(2, { product: 'b', max: 1 })).toBe(true);
+    expect(await limiter.writeSlotFree(1)).toBe(false);
+    held!.release();
+    expect(await limiter.writeSlotFree(2, a)).toBe(true);
+  });
+
+  it.skipIf(skip)('peeks at the verdict a charge would get, spending nothing', async () => {
+    const limiter = create();
+    // 5/s: one window of 1 s holding 5 points; the product's share of 2/s: 2 points.
+    const limits = { perSecond: 5, productPerSecond: 2 };
+    for (let i = 0; i < 10; i++) {
+      expect(await limiter.peek('write', 'a', limits)).toMatchObject({ allowed: true });
+    }
+    expect(await limiter.rateUsage()).toEqual({ write: 0, read: 0 });
+    expect(await limiter.consume('write', 'a', limits)).toMatchObject({ allowed: true });
+    expect(await limiter.consume('write', 'a', limits)).toMatchObject({ allowed: true });
+    const peeked = await limiter.peek('write', 'a', limits);
+    expect(peeked).toMatchObject({ allowed: false, scope: 'product', limit: 2 });
+    expect(peeked.retryAfterMs).toBeGreaterThan(0);
+    expect(peeked.retryAfterMs).toBeLessThanOrEqual(1000);
+    // The global rate still has room for another product, and reads are a rate of their own.
+    expect(await limiter.peek('write', 'b', limits)).toMatchObject({ allowed: true });
+    expect(await limiter.peek('read', 'a', limits)).toMatchObject({ allowed: true });
+  });
+
   it.skipIf(skip)('admits one window of points, then refuses until it reopens', async () => {
     const limiter = create();
     const verdicts = [];
