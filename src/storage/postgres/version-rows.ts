@@ -13,6 +13,7 @@ import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { treeWriteCtes, type TreeAppend } from './audit.js';
+import { artifactEvent, limitWarnings } from '../../domain/events.js';
 import type { Queryable } from './connection.js';
 
 /** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$23). */
@@ -200,7 +201,12 @@ export class VersionRows {
     const before = this.usage.facts(v.product);
     const after = checkCommit(commit, head?.version ?? 0, before);
     if (isRefusal(after)) return after;
-    const receipt = tree.append(commit.audit, new Date().toISOString());
+    // Its events first, pointing at the entry appended next.
+    const time = new Date().toISOString();
+    const auditIndex = tree.nextIndex;
+    tree.appendEvents([artifactEvent(v, commit.audit.decision.operation)], time, auditIndex);
+    tree.appendEvents(limitWarnings(v.product, before, after, commit.limits), time, auditIndex);
+    const receipt = tree.append(commit.audit, time);
     this.rows.push(v, commit.inline);
     if (head) {
       head.version = v.version;
