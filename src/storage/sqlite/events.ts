@@ -9,6 +9,14 @@ import type { EventDraft, StoredEvent } from '../../domain/events.js';
 import type { EventQuery, EventStore } from '../ports.js';
 import { toEvent, type EventRow } from '../rows.js';
 
+interface PageParams {
+  since: number;
+  through: number;
+  type: string | null;
+  product: string | null;
+  limit: number;
+}
+
 export class EventTables {
   private last: number | null = null;
   private readonly statements;
@@ -21,10 +29,10 @@ export class EventTables {
           'VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       // A type prefix compared with substr (no LIKE: its wildcards are not a prefix's).
-      page: db.prepare<[number, number, string | null, string | null, number], EventRow>(
-        'SELECT * FROM events WHERE id > ?1 AND id <= ?2 ' +
-          'AND (?3 IS NULL OR substr(type, 1, length(?3)) = ?3) ' +
-          'AND (?4 IS NULL OR product = ?4) ORDER BY id LIMIT ?5',
+      page: db.prepare<[PageParams], EventRow>(
+        'SELECT * FROM events WHERE id > @since AND id <= @through ' +
+          'AND (@type IS NULL OR substr(type, 1, length(@type)) = @type) ' +
+          'AND (@product IS NULL OR product = @product) ORDER BY id LIMIT @limit',
       ),
     };
   }
@@ -56,7 +64,13 @@ export class EventTables {
 
   page(query: EventQuery, through: number): StoredEvent[] {
     return this.statements.page
-      .all(query.since, through, query.typePrefix ?? null, query.product ?? null, query.limit)
+      .all({
+        since: query.since,
+        through,
+        type: query.typePrefix ?? null,
+        product: query.product ?? null,
+        limit: query.limit,
+      })
       .map(toEvent);
   }
 }
