@@ -82,6 +82,9 @@ export const ACTIONS = {
   // (access.ts auditScope); the export of the whole log is closed to ai_agent and core keys.
   'audit.read': readable(ALL),
   'audit.export': readable(['owner', 'executor', 'auditor', 'product']),
+  // The event bus (SPEC §10): a product key reads its own product's events (access.ts
+  // eventScope); owner, executor and auditor keys read all.
+  'events.read': readable(['owner', 'executor', 'auditor', 'product']),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;
