@@ -11,7 +11,7 @@ import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../
 import { leafHash } from '../../audit/rfc6962.js';
 import type { AuditQuery, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
 import type { Queryable } from './connection.js';
-import { EventColumns, eventWriteCte } from './events.js';
+import { EventColumns, eventNotify, eventWriteCte } from './events.js';
 import type { EventDraft } from '../../domain/events.js';
 import type { PgWriter } from './writer.js';
 import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
@@ -77,6 +77,11 @@ export function treeWriteCtes(offset: number): string {
     `head_out AS (UPDATE audit_head SET size = ${p(16)}, edge = ${p(17)}, events = ${p(25)} ` +
     'WHERE id = 1)'
   );
+}
+
+/** The end of the statement of `treeWriteCtes(offset)`: wakes the nodes if it wrote events. */
+export function treeWriteTail(offset: number): string {
+  return eventNotify((n) => `$${offset + 17 + n}`);
 }
 
 /** Where a batch's appends stood, to undo those of a write that failed. */
@@ -206,7 +211,7 @@ export class TreeAppend {
     if (this.tree.size === this.startSize && this.events.length === 0) return;
     await client.query({
       name: 'write-audit-appends',
-      text: `WITH ${treeWriteCtes(0)} SELECT 1`,
+      text: `WITH ${treeWriteCtes(0)} ${treeWriteTail(0)}`,
       values: this.writeParams(),
     });
   }

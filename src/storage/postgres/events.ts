@@ -3,17 +3,21 @@
  * row (`audit_head.events`), which every writing transaction of every node locks first: a
  * transaction numbers its events from it, and the next one cannot read it before this one commits,
  * so cursors are consecutive in commit order and a reader never sees n+1 before n. `EventColumns`
- * collects a transaction's events for the tree's write statement; `PgEvents` is the EventStore
- * port.
+ * collects a transaction's events for the tree's write statement, which also NOTIFYs the other
+ * nodes (delivered at COMMIT); `PgEvents` is the EventStore port, LISTENing while it has watchers.
  */
+import pg from 'pg';
 import type { EventDraft, StoredEvent } from '../../domain/events.js';
 import type { EventQuery, EventStore } from '../ports.js';
 import { toEvent, type EventRow } from '../rows.js';
 import { notifyAll } from '../sqlite/events.js';
 import type { Queryable } from './connection.js';
 
-/** How often a node with subscribers looks for events other nodes committed. */
+/** The channel a transaction that wrote events notifies (SPEC §10: the database wakes the nodes). */
+export const EVENTS_CHANNEL = 'bucket_events';
+/** While the listening connection is down: how often to look for new events, and to reconnect. */
 const POLL_MS = 250;
+const RECONNECT_MS = 1000;
 
 /** The events of one write transaction, one array per column (inserted with unnest). */
 export class EventColumns {
@@ -76,6 +80,14 @@ export class EventColumns {
   }
 }
 
+/**
+ * The end of the statement that writes a transaction's events (numbered by `p` as in
+ * eventWriteCte): a NOTIFY when it wrote any, which PostgreSQL delivers only if it commits.
+ */
+export function eventNotify(p: (n: number) => string): string {
+  return `SELECT pg_notify('${EVENTS_CHANNEL}', '') WHERE cardinality(${p(1)}::bigint[]) > 0`;
+}
+
 /** The insert of EventColumns.params() (its first seven), numbered by `p`. */
 export function eventWriteCte(p: (n: number) => string): string {
   return (
@@ -86,16 +98,22 @@ export function eventWriteCte(p: (n: number) => string): string {
 }
 
 /**
- * The EventStore port: reads through whichever client the caller's snapshot designates; listeners
- * hear of this node's commits at once and of other nodes' within POLL_MS (polled only while some
- * listener exists).
+ * The EventStore port: reads through whichever client the caller's snapshot designates. Watchers
+ * hear of this node's commits at once, and of other nodes' through LISTEN on a connection of its
+ * own, open while some watcher exists; while that connection is down, by polling the newest
+ * cursor every POLL_MS, and reconnecting.
  */
 export class PgEvents implements EventStore {
   private readonly listeners = new Set<() => void>();
-  private poller: NodeJS.Timeout | null = null;
+  private listener: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private seen = 0;
 
-  constructor(private readonly db: () => Queryable) {}
+  constructor(
+    private readonly db: () => Queryable,
+    /** Where LISTEN connects (the store's database). */
+    private readonly url: string,
+  ) {}
 
   async events(query: EventQuery): Promise<StoredEvent[]> {
     const { rows } = await this.db().query<EventRow>({
@@ -117,15 +135,55 @@ export class PgEvents implements EventStore {
 
   watchEvents(listener: () => void): () => void {
     this.listeners.add(listener);
-    this.poller ??= setInterval(() => void this.poll(), POLL_MS);
-    this.poller.unref();
+    if (this.listeners.size === 1) this.startWatching();
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.poller) {
-        clearInterval(this.poller);
-        this.poller = null;
-      }
+      if (this.listeners.delete(listener) && this.listeners.size === 0) this.close();
     };
+  }
+
+  private startWatching(): void {
+    this.timer ??= setInterval(() => {
+      if (this.listener) return;
+      void this.poll();
+      this.reconnectSoon();
+    }, POLL_MS);
+    this.timer.unref();
+    void this.listen();
+  }
+
+  private lastAttempt = 0;
+
+  private reconnectSoon(): void {
+    if (Date.now() - this.lastAttempt >= RECONNECT_MS) void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.listener || this.listeners.size === 0) return;
+    this.lastAttempt = Date.now();
+    const client = new pg.Client({ connectionString: this.url });
+    const drop = () => {
+      if (this.listener === client) this.listener = null;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+    };
+    client.on('error', drop);
+    client.on('end', drop);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch {
+      // Polled meanwhile; the timer tries again.
+      drop();
+      return;
+    }
+    if (this.listeners.size === 0) {
+      drop();
+      return;
+    }
+    client.on('notification', () => notifyAll(this.listeners));
+    this.listener = client;
+    // Events committed before LISTEN took effect: look once.
+    void this.poll();
   }
 
   /** Told by the writer once a batch that wrote events has committed. */
@@ -145,8 +203,15 @@ export class PgEvents implements EventStore {
     }
   }
 
+  /** Stops watching: the timer and the listening connection. */
   close(): void {
-    if (this.poller) clearInterval(this.poller);
-    this.poller = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const client = this.listener;
+    this.listener = null;
+    if (client) {
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+    }
   }
 }

@@ -47,7 +47,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
     this.readers = new Readers(this.pool);
     const db = () => this.readers.current;
     // Told only once a batch has committed, when `artifacts` exists.
-    this.eventLog = new PgEvents(db);
+    this.eventLog = new PgEvents(db, url);
     this.writer = new PgWriter(
       this.pool,
       (usage) => artifacts.committed(usage),

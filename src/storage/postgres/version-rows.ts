@@ -12,7 +12,7 @@ import type { ArtifactVersion } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
-import { treeWriteCtes, type TreeAppend } from './audit.js';
+import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
 import { artifactEvent, limitWarnings } from '../../domain/events.js';
 import type { Queryable } from './connection.js';
 
@@ -34,7 +34,8 @@ const VERSION_CTES =
 const VERSION_PARAMS = 23;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
-const WRITE_SQL = `WITH ${VERSION_CTES}, ${treeWriteCtes(VERSION_PARAMS)} SELECT 1`;
+const WRITE_SQL =
+  `WITH ${VERSION_CTES}, ${treeWriteCtes(VERSION_PARAMS)} ` + treeWriteTail(VERSION_PARAMS);
 /** One write of an isolated batch, in its savepoint: the tree's appends are written at its end. */
 const WRITE_VERSIONS_SQL = `WITH ${VERSION_CTES} SELECT 1`;
 

@@ -299,3 +299,51 @@ describe.each(adapters)('EventStore contract: $name', (adapter) => {
     expect(await again.latestEventId()).toBe(2);
   });
 });
+
+const postgres = adapters.filter((adapter) => adapter.name === 'postgres');
+
+describe.each(postgres)('EventStore on nodes sharing a database: $name', (adapter) => {
+  let opened: OpenedStore;
+
+  beforeEach(async (context) => {
+    if (!adapter.available) context.skip();
+    opened = await adapter.open();
+  });
+
+  afterEach(async () => {
+    if (adapter.available) await opened.cleanup();
+  });
+
+  it('numbers both nodes’ concurrent commits consecutively', async () => {
+    const first = opened.store;
+    const second = await opened.reopen();
+    const writes = Array.from({ length: 30 }, (_, i) =>
+      (i % 2 === 0 ? first : second).commitVersion(
+        audited({
+          version: version({ name: `node-${i}`, version: 1 }),
+          expectedCurrentVersion: 0,
+          inline: Buffer.from('{}'),
+        }),
+      ),
+    );
+    expect((await Promise.all(writes)).every((result) => result.ok)).toBe(true);
+    for (const store of [first, second]) {
+      const events = await all(store);
+      expect(events.map((e) => e.id)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(new Set(events.map((e) => e.auditIndex)).size).toBe(30);
+    }
+  });
+
+  it('wakes a node’s watchers with another node’s commit', async () => {
+    const second = await opened.reopen();
+    const woken = new Promise<void>((resolve) => {
+      const stop = second.watchEvents(() => {
+        stop();
+        resolve();
+      });
+    });
+    await opened.store.insertKey(key('k1'));
+    await woken;
+    expect(await second.latestEventId()).toBe(1);
+  });
+});
