@@ -303,6 +303,16 @@ describe('the event bus', () => {
     resumed.close();
   });
 
+  it('counts the events written and the open streams in /metrics', async () => {
+    const stream = await SseReader.open(`${server.url}/v1/events/stream`, server.ownerKey);
+    await stream.next((frame) => frame.comment !== undefined);
+    const metrics = (await client(server.url)('GET', '/metrics')).bytes.toString();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('bucket_events_written_total')).toBe(await latest());
+    expect(value('bucket_event_stream_subscribers')).toBeGreaterThanOrEqual(1);
+    stream.close();
+  });
+
   it('streams a product key its own product’s events of the type asked for', async () => {
     const start = await latest();
     const stream = await SseReader.open(
