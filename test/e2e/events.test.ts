@@ -5,6 +5,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../helpers/http.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -311,6 +312,14 @@ describe('the event bus', () => {
     expect(value('bucket_events_written_total')).toBe(await latest());
     expect(value('bucket_event_stream_subscribers')).toBeGreaterThanOrEqual(1);
     stream.close();
+    // A client that goes ends its stream on the server: nothing keeps reading for it.
+    let open = 1;
+    while (open > 0) {
+      await sleep(20);
+      const scraped = (await client(server.url)('GET', '/metrics')).bytes.toString();
+      open = Number(/^bucket_event_stream_subscribers (\d+)$/m.exec(scraped)?.[1]);
+    }
+    expect(open).toBe(0);
   });
 
   it('streams a product key its own product’s events of the type asked for', async () => {
