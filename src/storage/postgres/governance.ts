@@ -95,7 +95,8 @@ export class PgGovernance implements GovernanceStore {
         entry,
         changed: (revoked) => revoked !== null,
         events: (revoked) =>
-          revoked
+          // An integration revoked earlier keeps its time (and had its event then).
+          revoked?.integration.revokedAt === at
             ? [
                 integrationEvent('revoked', revoked.integration),
                 ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),

@@ -67,7 +67,8 @@ export class PgKeys implements KeyStore {
       {
         entry,
         changed: (key) => key !== null,
-        events: (key) => (key ? [keyEvent('revoked', key)] : []),
+        // A key revoked earlier keeps its time (and had its event then).
+        events: (key) => (key?.revokedAt === at ? [keyEvent('revoked', key)] : []),
       },
     );
   }

@@ -121,7 +121,8 @@ export class SqliteGovernance implements GovernanceStore {
         entry,
         changed: (revoked) => revoked !== null,
         events: (revoked) =>
-          revoked
+          // An integration revoked earlier keeps its time (and had its event then).
+          revoked?.integration.revokedAt === at
             ? [
                 integrationEvent('revoked', revoked.integration),
                 ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),

@@ -58,7 +58,8 @@ export class SqliteKeys implements KeyStore {
       {
         entry,
         changed: (key) => key !== null,
-        events: (key) => (key ? [keyEvent('revoked', key)] : []),
+        // A key revoked earlier keeps its time (and had its event then).
+        events: (key) => (key?.revokedAt === at ? [keyEvent('revoked', key)] : []),
       },
     );
   }

@@ -142,10 +142,14 @@ describe.each(adapters)('EventStore contract: $name', (adapter) => {
     await store.suspendKey({ keyId: 'k1', suspendedAt: '2026-12-04', reason: 'again' });
     // The next change takes the next cursor: nothing was skipped.
     await store.insertKey(key('k2'));
+    // A key revoked again keeps its first revocation, and its one event.
+    await store.revokeKey('k2', '2026-12-04T18:10:00.000Z');
+    await store.revokeKey('k2', '2026-12-04T18:20:00.000Z');
     expect((await all(store)).map((e) => [e.id, e.type])).toEqual([
       [1, 'bucket.key.created'],
       [2, 'bucket.key.suspended'],
       [3, 'bucket.key.created'],
+      [4, 'bucket.key.revoked'],
     ]);
   });
 
