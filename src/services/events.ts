@@ -4,14 +4,12 @@
  * at once, others through the shared database), never fed from memory. A product key sees its own
  * product's events; owner, executor, auditor and workflow_engine keys see all.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { cloudEvent, type CloudEvent, type StoredEvent } from '../domain/events.js';
 import type { Principal } from '../domain/principal.js';
 import { eventScope } from '../gate/access.js';
 import type { EventStore } from '../storage/ports.js';
-
-/** Events a stream reads from the store at a time. */
-const STREAM_PAGE = 200;
+import { EventStreams } from './event-streams.js';
 
 export interface EventServiceOptions {
   /** `bhiv-bucket/<installation id>`. */
@@ -37,22 +35,18 @@ export interface EventPage {
   readonly nextCursor: string;
 }
 
-/** One Server-Sent Event (text/event-stream). */
-export function sseFrame(event: CloudEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
 export class EventService {
-  private readonly heartbeatMs: number;
-  private readonly maxBufferedBytes: number;
-  private readonly open = new Set<PassThrough>();
+  private readonly streams: EventStreams;
 
   constructor(
     private readonly store: EventStore,
     private readonly options: EventServiceOptions,
   ) {
-    this.heartbeatMs = options.heartbeatMs ?? 15_000;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.streams = new EventStreams(store, (event) => this.toCloud(event), {
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      onSubscribers: options.onSubscribers,
+    });
   }
 
   /**
@@ -97,73 +91,11 @@ export class EventService {
    * `maxBufferedBytes` wait for it (it resumes with Last-Event-ID).
    */
   stream(principal: Principal, query: { since: number; type?: string | undefined }): Readable {
-    const product = this.productFilter(principal, undefined);
-    const out = new PassThrough();
-    let cursor = query.since;
-    let pumping = false;
-    let again = false;
-    let closed = false;
-
-    const tooSlow = () => out.writableLength + out.readableLength > this.maxBufferedBytes;
-    const pump = async (): Promise<void> => {
-      if (pumping) {
-        again = true;
-        return;
-      }
-      pumping = true;
-      try {
-        do {
-          again = false;
-          for (;;) {
-            if (closed) return;
-            const page = await this.store.events({
-              since: cursor,
-              limit: STREAM_PAGE,
-              typePrefix: query.type,
-              product: product ?? undefined,
-            });
-            for (const event of page) {
-              if (closed) return;
-              out.write(sseFrame(this.toCloud(event)));
-              cursor = event.id;
-              if (tooSlow()) {
-                out.destroy();
-                return;
-              }
-            }
-            if (page.length < STREAM_PAGE) break;
-          }
-        } while (again);
-      } catch (error) {
-        out.destroy(error as Error);
-      } finally {
-        pumping = false;
-      }
-    };
-
-    const stopWatching = this.store.watchEvents(() => void pump());
-    const heartbeat = setInterval(() => {
-      out.write(': keep-alive\n\n');
-      if (tooSlow()) out.destroy();
-    }, this.heartbeatMs);
-    heartbeat.unref();
-    this.options.onSubscribers?.(1);
-    this.open.add(out);
-    out.once('close', () => {
-      closed = true;
-      this.open.delete(out);
-      stopWatching();
-      clearInterval(heartbeat);
-      this.options.onSubscribers?.(-1);
-    });
-    // Sent at once, so the client sees the stream open before the first event.
-    out.write(': stream of bucket events\n\n');
-    if (product !== null) void pump();
-    return out;
+    return this.streams.stream({ ...query, product: this.productFilter(principal, undefined) });
   }
 
   /** Ends every open stream (a server closing: clients resume elsewhere from their cursor). */
   close(): void {
-    for (const out of this.open) out.end();
+    this.streams.close();
   }
 }

@@ -121,6 +121,41 @@ describe('EventService', () => {
     expect(store.watching).toBe(0);
   });
 
+  it('gives each of many streams exactly its events, in order, while events keep coming', async () => {
+    const store = new MemoryEvents();
+    const types: EventType[] = ['bucket.key.created', 'bucket.artifact.created'];
+    const add = (n: number) =>
+      store.add(types[n % 2] as EventType, n % 3 === 0 ? 'gurukul' : 'ai_avatar');
+    for (let n = 0; n < 30; n++) add(n);
+    const service = new EventService(store, { source: 's' });
+    const queries = [
+      { principal: owner, since: 0, type: undefined },
+      { principal: owner, since: 25, type: undefined },
+      { principal: owner, since: 5, type: 'bucket.artifact.' },
+      { principal: avatar, since: 0, type: undefined },
+      { principal: avatar, since: 10, type: 'bucket.key.' },
+    ];
+    const expected = (q: (typeof queries)[number]) =>
+      store.rows
+        .filter(
+          (e) =>
+            e.id > q.since &&
+            (q.type === undefined || e.type.startsWith(q.type)) &&
+            (q.principal === owner || e.product === 'ai_avatar'),
+        )
+        .map((e) => e.id);
+    const streams = queries.map((q) => service.stream(q.principal, q));
+    // More events while the streams catch up and after they joined the tail.
+    for (let n = 30; n < 90; n++) {
+      add(n);
+      if (n % 7 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const [i, q] of queries.entries()) {
+      const want = expected(q);
+      expect(await ids(streams[i] as Readable, want.length), `stream ${i}`).toEqual(want);
+    }
+  });
+
   it('writes a comment line while idle', async () => {
     const service = new EventService(new MemoryEvents(), { source: 's', heartbeatMs: 10 });
     const stream = service.stream(owner, { since: 0 });
