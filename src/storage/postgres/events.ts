@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { EventDraft, StoredEvent } from '../../domain/events.js';
 import type { EventQuery, EventStore } from '../ports.js';
 import { toEvent, type EventRow } from '../rows.js';
-import { notifyAll } from '../sqlite/events.js';
+import { notifyAll } from '../listeners.js';
 import type { Queryable } from './connection.js';
 
 /** The channel a transaction that wrote events notifies (SPEC §10: the database wakes the nodes). */

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { EventDraft, StoredEvent } from '../../domain/events.js';
 import type { EventQuery, EventStore } from '../ports.js';
+import { notifyAll } from '../listeners.js';
 import { toEvent, type EventRow } from '../rows.js';
 
 interface PageParams {
@@ -72,17 +73,6 @@ export class EventTables {
         limit: query.limit,
       })
       .map(toEvent);
-  }
-}
-
-/** Calls every listener; one that throws does not keep the others from being called. */
-export function notifyAll(listeners: ReadonlySet<() => void>): void {
-  for (const listener of listeners) {
-    try {
-      listener();
-    } catch {
-      // A subscriber's failure is its own (SPEC §10): the others still hear of the events.
-    }
   }
 }
 
