@@ -16,6 +16,7 @@ import {
 } from './lib/servers.js';
 import type { Suite } from './lib/suite.js';
 import { audit } from './lib/suites/audit.js';
+import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
@@ -29,6 +30,7 @@ const SUITES: readonly Suite[] = [
   gateDecision,
   largeTransfer,
   audit,
+  events,
   scaleOut,
 ];
 

@@ -16,6 +16,8 @@ import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
 import { BucketMetrics } from './services/metrics.js';
+import { EventService } from './services/events.js';
+import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
 import { KeyService } from './services/keys.js';
@@ -37,6 +39,8 @@ export interface BucketAdapters {
    * tests make it small instead of writing a window's worth of requests; no configuration sets it.
    */
   readonly auditScanWindow?: number;
+  /** Between the comment lines of an idle event stream (default 15 s); tests make it short. */
+  readonly eventHeartbeatMs?: number;
 }
 
 export interface Bucket {
@@ -52,6 +56,8 @@ export interface Bucket {
   readonly integrations: IntegrationService;
   readonly threats: ThreatService;
   readonly audit: AuditService;
+  /** The event bus's readers: pages and streams (SPEC §10). */
+  readonly events: EventService;
   /** Removes contents no version records (a write refused after its blob was stored). */
   readonly sweeper: ContentSweeper;
   readonly stats: DecisionStats;
@@ -162,6 +168,11 @@ export async function createBucket(
       },
       ledger,
     );
+    const events = new EventService(metadata, {
+      source: eventSource(installationId),
+      heartbeatMs: adapters.eventHeartbeatMs,
+      onSubscribers: (delta) => metrics.observeStreamSubscribers(delta),
+    });
     const sweeper = new ContentSweeper(metadata, blobs);
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
@@ -191,6 +202,7 @@ export async function createBucket(
       integrations,
       threats,
       audit,
+      events,
       sweeper,
       stats,
       gateInfo,

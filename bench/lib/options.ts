@@ -26,6 +26,8 @@ export interface BenchProfile {
   readonly auditAppends: number;
   /** Entries in the log when proofs and verification are measured. */
   readonly auditLogSize: number;
+  /** Server-Sent Event subscribers that receive the burst of events. */
+  readonly eventSubscribers: number;
 }
 
 export interface BenchOptions {
@@ -49,6 +51,7 @@ const FULL: BenchProfile = {
   gateRounds: 3,
   auditAppends: 100_000,
   auditLogSize: 1_000_000,
+  eventSubscribers: 1000,
 };
 
 const QUICK: BenchProfile = {
@@ -61,6 +64,7 @@ const QUICK: BenchProfile = {
   gateRounds: 1,
   auditAppends: 30_000,
   auditLogSize: 100_000,
+  eventSubscribers: 200,
 };
 
 /** The suites' names, in table order (`--only` accepts these). */
@@ -70,14 +74,16 @@ export const SUITE_NAMES = [
   'gate decision',
   'large transfer',
   'audit log',
+  'event streams',
   'scale-out',
 ].join(', ');
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]
 
 Measures the Bucket beside a bare Fastify 5 server started in the same run.
-  --quick   2 s load runs, a 50 MB transfer and a 100k-entry audit log instead of 5 s,
-            200 MB and 1M entries, and the 1 KiB rates in one round instead of three
+  --quick   2 s load runs, a 50 MB transfer, a 100k-entry audit log and 200 event streams
+            instead of 5 s, 200 MB, 1M entries and 1,000 streams, and the 1 KiB rates in one
+            round instead of three
   --json    print one JSON document instead of the table (progress still goes to stderr)
   --only S  run only these suites (comma-separated, case-insensitive):
             ${SUITE_NAMES}

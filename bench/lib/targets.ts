@@ -19,3 +19,5 @@ export const AUDIT_APPEND_RATE: Target = { kind: 'at-least', value: 20_000 };
 export const AUDIT_PROOF_MS: Target = { kind: 'at-most', value: 1 };
 /** Full verification of 1M entries: at most 30 s. */
 export const AUDIT_VERIFY_SECONDS: Target = { kind: 'at-most', value: 30 };
+/** Issue 17: 1,000 SSE subscribers on one node get a burst of 1,000 events with p99 lag under 1 s. */
+export const EVENT_LAG_P99_MS: Target = { kind: 'below', value: 1000 };

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../config.js';
 import { registerAudit } from './commands/audit.js';
+import { registerEvents } from './commands/events.js';
 import { registerGet } from './commands/get.js';
 import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
@@ -55,6 +56,7 @@ registerTombstone(program);
 registerKeys(program);
 registerIntegrations(program);
 registerAudit(program);
+registerEvents(program);
 registerThreats(program);
 registerStatus(program);
 registerPolicy(program);

@@ -62,6 +62,8 @@ export interface StorageLimits {
   readonly totalMaxArtifacts: number;
   /** The stored bytes at which writes are refused: CRITICAL, 99 % of the capacity. */
   readonly totalMaxBytes: number;
+  /** The storage capacity its thresholds are ratios of (the commit's `limit.warning` events). */
+  readonly capacityBytes?: number;
 }
 
 export interface StorageBreach {
@@ -89,6 +91,7 @@ export function storageLimitsOf(document: PolicyDocument, product: string): Stor
     productMaxArtifacts: rule?.maxArtifacts ?? Number.MAX_SAFE_INTEGER,
     totalMaxArtifacts: document.limits.maxArtifacts,
     totalMaxBytes: Math.floor(capacity * CAPACITY_REFUSAL),
+    capacityBytes: capacity,
   };
 }
 

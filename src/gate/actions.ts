@@ -85,6 +85,9 @@ export const ACTIONS = {
   // A write method on /v1/audit: open to every kind so that stage 1 refuses it as what it is, an
   // attempt on the append-only log (SPEC §5 T3), not as a missing right.
   'audit.write': readable(ALL),
+  // The event bus (SPEC §10): a product key reads its own product's events (access.ts
+  // eventScope); owner, executor and auditor keys read all.
+  'events.read': readable(['owner', 'executor', 'auditor', 'product']),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -36,6 +36,7 @@ export class BucketMetrics {
   private readonly durationChildren = new Map<string, Map<string, HistogramChild>>();
   private readonly allowChild: CounterChild;
   private readonly threatChildren = new Map<string, CounterChild>();
+  private readonly subscribers: Gauge;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -120,6 +121,20 @@ export class BucketMetrics {
         this.set(await sources.metadata.auditSize());
       },
     });
+    new Counter({
+      name: 'bucket_events_written_total',
+      help: 'Events written by every node (SPEC §10): the newest event cursor',
+      registers,
+      async collect() {
+        this.reset();
+        this.inc(await sources.metadata.latestEventId());
+      },
+    });
+    this.subscribers = new Gauge({
+      name: 'bucket_event_stream_subscribers',
+      help: 'Clients of GET /v1/events/stream connected to this node',
+      registers,
+    });
     const durability = sources.metadata.durability?.bind(sources.metadata);
     if (durability) {
       new Counter({
@@ -187,6 +202,11 @@ export class BucketMetrics {
       if (WRITE_METHODS.has(method)) this.writes.inc();
       else this.reads.inc();
     }
+  }
+
+  /** An event stream opened (+1) or closed (−1). */
+  observeStreamSubscribers(delta: 1 | -1): void {
+    this.subscribers.inc(delta);
   }
 
   observeDecision(decision: Decision): void {

@@ -6,6 +6,7 @@
 import type {
   ArtifactStore,
   AuditStore,
+  EventStore,
   GovernanceStore,
   KeyStore,
   MetadataStore,
@@ -20,6 +21,7 @@ export interface MetadataParts {
   readonly artifacts: ArtifactStore;
   readonly governance: GovernanceStore;
   readonly audit: AuditStore;
+  readonly events: EventStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -31,7 +33,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
  * the compiler refuses a member left out.
  */
 function bindPorts(parts: MetadataParts): PortMembers {
-  const { keys, policies, artifacts, governance, audit } = parts;
+  const { keys, policies, artifacts, governance, audit, events } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -80,6 +82,10 @@ function bindPorts(parts: MetadataParts): PortMembers {
     insertCheckpoint: audit.insertCheckpoint.bind(audit),
     latestCheckpoint: audit.latestCheckpoint.bind(audit),
     checkpoints: audit.checkpoints.bind(audit),
+
+    events: events.events.bind(events),
+    latestEventId: events.latestEventId.bind(events),
+    watchEvents: events.watchEvents.bind(events),
   };
 }
 

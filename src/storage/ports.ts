@@ -15,6 +15,7 @@ import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../domain/rates.js';
 import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
 import type { SubtreeId } from '../audit/compact.js';
+import type { StoredEvent } from '../domain/events.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 
@@ -243,6 +244,35 @@ export interface GovernanceStore {
   listSuspensions(): Promise<KeySuspension[]>;
 }
 
+/** The filters of `GET /v1/events` (SPEC §10), in cursor order. */
+export interface EventQuery {
+  /** Exclusive lower bound on the cursor. */
+  readonly since: number;
+  readonly limit: number;
+  /** Only events whose type starts with it. */
+  readonly typePrefix?: string | undefined;
+  /** Only events whose `bucketproduct` is it. */
+  readonly product?: string | undefined;
+}
+
+/**
+ * The event outbox (SPEC §10). There is no append here: every change of the other ports writes its
+ * events in its own transaction (so an event exists iff its change committed), numbered under the
+ * lock that serializes audit appends — a reader never sees cursor n+1 before n.
+ */
+export interface EventStore {
+  /** Events after `query.since`, oldest first, of those committed (and durable). */
+  events(query: EventQuery): Promise<StoredEvent[]>;
+  /** The newest readable cursor; 0 when there is none. */
+  latestEventId(): Promise<number>;
+  /**
+   * Calls `listener` whenever events may have been committed (by this process at once, by other
+   * nodes within a moment); returns the function that stops it. Listeners are isolated from each
+   * other's failures.
+   */
+  watchEvents(listener: () => void): () => void;
+}
+
 /**
  * The metadata store: every concept's port over one database, so that an audit entry commits with
  * the change it records. Services may ask for the one port they use; adapters implement one file
@@ -250,7 +280,14 @@ export interface GovernanceStore {
  * as ports of their own.
  */
 export interface MetadataStore
-  extends StoreLifecycle, KeyStore, PolicyStore, ArtifactStore, GovernanceStore, AuditStore {}
+  extends
+    StoreLifecycle,
+    KeyStore,
+    PolicyStore,
+    ArtifactStore,
+    GovernanceStore,
+    AuditStore,
+    EventStore {}
 
 /** A content being written to the blob store: bytes go to a temporary place until `commit`. */
 export interface BlobWriter {

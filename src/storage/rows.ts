@@ -5,6 +5,7 @@
  */
 import type { ArtifactVersion, RetentionMode } from '../domain/artifact.js';
 import type { Severity, ThreatId } from '../domain/decision.js';
+import type { EventType, StoredEvent } from '../domain/events.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord, PrincipalKind } from '../domain/principal.js';
@@ -227,4 +228,26 @@ export interface CheckpointRow {
 
 export function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
   return { size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
+}
+
+export interface EventRow {
+  id: number;
+  time: string;
+  type: string;
+  subject: string;
+  product: string | null;
+  data: string;
+  audit_index: number | null;
+}
+
+export function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    time: row.time,
+    type: row.type as EventType,
+    subject: row.subject,
+    product: row.product,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    auditIndex: row.audit_index,
+  };
 }

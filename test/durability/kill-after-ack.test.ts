@@ -174,6 +174,19 @@ describe('kill -9 right after an acknowledged write', () => {
         expect(read.status).toBe(200);
         expect(sha256(read.bytes)).toBe(item.sha256);
       }
+      // SPEC §10: an event exists iff its change committed — one `created` per stored artifact
+      // (so per acknowledged write), none for a write a kill cut off, cursors without gaps.
+      const events = (await client(server.url, server.ownerKey)('GET', '/v1/events?limit=1000'))
+        .json.events as { id: string; type: string; subject: string }[];
+      expect(events.map((e) => Number(e.id))).toEqual(events.map((_, i) => i + 1));
+      const created = events
+        .filter((e) => e.type === 'bucket.artifact.created')
+        .map((e) => e.subject)
+        .sort();
+      const stored = listing.json.items
+        .map((item: { class: string; name: string }) => `ai_avatar/${item.class}/${item.name}`)
+        .sort();
+      expect(created).toEqual(stored);
       // The server still takes writes after five crashes.
       const after = await api('PUT', '/v1/artifacts/ai_avatar/avatar_config/after-crashes', {
         body: { ok: true },

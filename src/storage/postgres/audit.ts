@@ -11,6 +11,8 @@ import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../
 import { leafHash } from '../../audit/rfc6962.js';
 import type { AuditQuery, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
 import type { Queryable } from './connection.js';
+import { EventColumns, eventNotify, eventWriteCte } from './events.js';
+import type { EventDraft } from '../../domain/events.js';
 import type { PgWriter } from './writer.js';
 import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
 
@@ -71,8 +73,15 @@ export function treeWriteCtes(offset: number): string {
     `${p(9)}::text[], ${p(10)}::text[], ${p(11)}::bytea[], ${p(12)}::bytea[])), ` +
     'nodes_in AS (INSERT INTO audit_nodes (level, idx, hash) ' +
     `SELECT * FROM unnest(${p(13)}::int[], ${p(14)}::bigint[], ${p(15)}::bytea[])), ` +
-    `head_out AS (UPDATE audit_head SET size = ${p(16)}, edge = ${p(17)} WHERE id = 1)`
+    `${eventWriteCte((n) => p(17 + n))}, ` +
+    `head_out AS (UPDATE audit_head SET size = ${p(16)}, edge = ${p(17)}, events = ${p(25)} ` +
+    'WHERE id = 1)'
   );
+}
+
+/** The end of the statement of `treeWriteCtes(offset)`: wakes the nodes if it wrote events. */
+export function treeWriteTail(offset: number): string {
+  return eventNotify((n) => `$${offset + 17 + n}`);
 }
 
 /** Where a batch's appends stood, to undo those of a write that failed. */
@@ -80,11 +89,13 @@ export interface TreeMark {
   readonly tree: CompactRange;
   readonly entries: number;
   readonly nodes: number;
+  readonly events: number;
 }
 
 /**
- * The appends of one write transaction: the head row locked FOR UPDATE on `lock`, entries and
- * completed subtrees collected in memory, written with the new head by `flush` before COMMIT.
+ * The appends of one write transaction: the head row locked FOR UPDATE on `lock`, entries,
+ * completed subtrees and events (their cursors numbered from the head's) collected in memory,
+ * written with the new head by `flush` before COMMIT.
  */
 export class TreeAppend {
   private readonly entries = new EntryColumns();
@@ -94,9 +105,14 @@ export class TreeAppend {
     hash: [],
   };
   private readonly startSize: number;
+  private readonly events: EventColumns;
 
-  private constructor(private tree: CompactRange) {
+  private constructor(
+    private tree: CompactRange,
+    lastEvent: number,
+  ) {
     this.startSize = tree.size;
+    this.events = new EventColumns(lastEvent);
   }
 
   /**
@@ -105,21 +121,42 @@ export class TreeAppend {
    */
   static async begin(client: pg.PoolClient): Promise<TreeAppend> {
     const results = (await client.query(
-      'BEGIN; SELECT size, edge FROM audit_head WHERE id = 1 FOR UPDATE',
-    )) as unknown as pg.QueryResult<{ size: number; edge: Buffer[] }>[];
+      'BEGIN; SELECT size, edge, events FROM audit_head WHERE id = 1 FOR UPDATE',
+    )) as unknown as pg.QueryResult<{ size: number; edge: Buffer[]; events: number }>[];
     const head = results[1]?.rows[0];
     if (!head) throw new Error('the audit tree head is missing (audit_head)');
-    return new TreeAppend(CompactRange.fromHashes(head.size, head.edge));
+    return new TreeAppend(CompactRange.fromHashes(head.size, head.edge), head.events);
   }
 
   mark(): TreeMark {
-    return { tree: this.tree.clone(), entries: this.entries.length, nodes: this.nodes.idx.length };
+    return {
+      tree: this.tree.clone(),
+      entries: this.entries.length,
+      nodes: this.nodes.idx.length,
+      events: this.events.length,
+    };
   }
 
   restore(mark: TreeMark): void {
     this.tree = mark.tree;
     this.entries.truncate(mark.entries);
     for (const column of Object.values(this.nodes) as unknown[][]) column.length = mark.nodes;
+    this.events.truncate(mark.events);
+  }
+
+  /** The index the next append gets. */
+  get nextIndex(): number {
+    return this.tree.size;
+  }
+
+  /** Appends a change's events in memory, pointing at its entry (if it has one). */
+  appendEvents(drafts: readonly EventDraft[], time: string, auditIndex: number | null): void {
+    for (const draft of drafts) this.events.append(draft, time, auditIndex);
+  }
+
+  /** Whether the transaction wrote events (its commit wakes the streams). */
+  get wroteEvents(): boolean {
+    return this.events.length > 0;
   }
 
   /** Appends one entry in memory; throws before changing anything, or not at all. */
@@ -165,15 +202,16 @@ export class TreeAppend {
       this.nodes.hash,
       this.tree.size,
       this.tree.hashes(),
+      ...this.events.params(),
     ];
   }
 
   /** Writes the entries, the completed subtrees and the new head, in the locking transaction. */
   async flush(client: pg.PoolClient): Promise<void> {
-    if (this.tree.size === this.startSize) return;
+    if (this.tree.size === this.startSize && this.events.length === 0) return;
     await client.query({
       name: 'write-audit-appends',
-      text: `WITH ${treeWriteCtes(0)} SELECT 1`,
+      text: `WITH ${treeWriteCtes(0)} ${treeWriteTail(0)}`,
       values: this.writeParams(),
     });
   }

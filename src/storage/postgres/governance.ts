@@ -4,6 +4,13 @@
  * the same statement or transaction (change-stamp.ts).
  */
 import type pg from 'pg';
+import {
+  integrationEvent,
+  keyEvent,
+  keyReinstated,
+  keySuspended,
+  threatDetected,
+} from '../../domain/events.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
@@ -30,14 +37,17 @@ export class PgGovernance implements GovernanceStore {
   ) {}
 
   insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {
-    return this.writer.applyChange(entry, async (client) => {
-      await (client ?? this.pool).query(
-        BUMP +
-          'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
-          'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [...integrationValues(record)],
-      );
-    });
+    return this.writer.applyChange(
+      async (client) => {
+        await (client ?? this.pool).query(
+          BUMP +
+            'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, ' +
+            'approved_by, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [...integrationValues(record)],
+        );
+      },
+      { entry, events: () => [integrationEvent('approved', record)] },
+    );
   }
 
   async getIntegration(id: string): Promise<IntegrationRecord | null> {
@@ -80,31 +90,44 @@ export class PgGovernance implements GovernanceStore {
     };
     // In the group commit's transaction with an entry, else in one of its own.
     return this.writer.applyChange(
-      entry,
       (within) => (within ? revoke(within) : inTransaction(this.pool, revoke)),
-      (revoked) => revoked !== null,
+      {
+        entry,
+        changed: (revoked) => revoked !== null,
+        events: (revoked) =>
+          // An integration revoked earlier keeps its time (and had its event then).
+          revoked?.integration.revokedAt === at
+            ? [
+                integrationEvent('revoked', revoked.integration),
+                ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),
+              ]
+            : [],
+      },
     );
   }
 
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
     if (records.length === 0) return;
     const column = <T>(pick: (record: ThreatRecord) => T) => records.map(pick);
-    await this.pool.query(
-      'INSERT INTO threat_records (at, request_id, principal_id, principal_kind, product, ' +
-        'threat_id, severity, evidence, counted) SELECT * FROM unnest($1::text[], $2::text[], ' +
-        '$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[])',
-      [
-        column((r) => r.at),
-        column((r) => r.requestId),
-        column((r) => r.principalId),
-        column((r) => r.principalKind),
-        column((r) => r.product),
-        column((r) => r.threatId),
-        column((r) => r.severity),
-        column((r) => r.evidence),
-        column((r) => r.counted),
-      ],
-    );
+    const insert = (client?: pg.PoolClient) =>
+      (client ?? this.pool).query(
+        'INSERT INTO threat_records (at, request_id, principal_id, principal_kind, product, ' +
+          'threat_id, severity, evidence, counted) SELECT * FROM unnest($1::text[], $2::text[], ' +
+          '$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[])',
+        [
+          column((r) => r.at),
+          column((r) => r.requestId),
+          column((r) => r.principalId),
+          column((r) => r.principalKind),
+          column((r) => r.product),
+          column((r) => r.threatId),
+          column((r) => r.severity),
+          column((r) => r.evidence),
+          column((r) => r.counted),
+        ],
+      );
+    // In the group commit's transaction, which numbers the detections' events.
+    await this.writer.applyChange(insert, { events: () => records.map(threatDetected) });
   }
 
   async countCriticalRequests(principalId: string, since: string): Promise<number> {
@@ -134,26 +157,43 @@ export class PgGovernance implements GovernanceStore {
   }
 
   async suspendKey(suspension: KeySuspension): Promise<void> {
-    await this.pool.query(
-      BUMP +
-        'INSERT INTO key_suspensions (key_id, suspended_at, reason) VALUES ($1, $2, $3) ' +
-        'ON CONFLICT (key_id) DO NOTHING',
-      [suspension.keyId, suspension.suspendedAt, suspension.reason],
+    await this.writer.applyChange(
+      async (client) => {
+        const { rows } = await (client ?? this.pool).query<{ product: string | null }>(
+          BUMP +
+            'INSERT INTO key_suspensions (key_id, suspended_at, reason) VALUES ($1, $2, $3) ' +
+            'ON CONFLICT (key_id) DO NOTHING ' +
+            'RETURNING (SELECT product FROM keys WHERE id = key_id) AS product',
+          [suspension.keyId, suspension.suspendedAt, suspension.reason],
+        );
+        return rows[0] ?? null;
+      },
+      {
+        changed: (inserted) => inserted !== null,
+        events: (inserted) => (inserted ? [keySuspended(suspension, inserted.product)] : []),
+      },
     );
   }
 
   reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean> {
-    return this.writer.applyChange(
-      entry,
-      async (client) => {
-        const { rowCount } = await (client ?? this.pool).query(
-          BUMP + 'DELETE FROM key_suspensions WHERE key_id = $1',
-          [keyId],
-        );
-        return (rowCount ?? 0) > 0;
-      },
-      (lifted) => lifted,
-    );
+    return this.writer
+      .applyChange(
+        async (client) => {
+          const { rows } = await (client ?? this.pool).query<{ product: string | null }>(
+            BUMP +
+              'DELETE FROM key_suspensions WHERE key_id = $1 ' +
+              'RETURNING (SELECT product FROM keys WHERE id = key_id) AS product',
+            [keyId],
+          );
+          return rows[0] ?? null;
+        },
+        {
+          entry,
+          changed: (lifted) => lifted !== null,
+          events: (lifted) => (lifted ? [keyReinstated(keyId, lifted.product)] : []),
+        },
+      )
+      .then((lifted) => lifted !== null);
   }
 
   async listSuspensions(): Promise<KeySuspension[]> {

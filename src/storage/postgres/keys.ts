@@ -1,5 +1,6 @@
 /** The PostgreSQL store's keys (hashes only): the KeyStore port. */
 import type pg from 'pg';
+import { keyEvent } from '../../domain/events.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { ChangeEntry, KeyStore } from '../ports.js';
 import { toKey, type KeyRow } from '../rows.js';
@@ -16,24 +17,27 @@ export class PgKeys implements KeyStore {
   ) {}
 
   insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void> {
-    return this.writer.applyChange(entry, async (client) => {
-      await (client ?? this.pool).query(
-        BUMP +
-          'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, ' +
-          'expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [
-          key.id,
-          key.hash,
-          key.kind,
-          key.product,
-          key.integrationId,
-          key.name,
-          key.createdAt,
-          key.expiresAt,
-          key.revokedAt,
-        ],
-      );
-    });
+    return this.writer.applyChange(
+      async (client) => {
+        await (client ?? this.pool).query(
+          BUMP +
+            'INSERT INTO keys (id, hash, kind, product, integration_id, name, created_at, ' +
+            'expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+          [
+            key.id,
+            key.hash,
+            key.kind,
+            key.product,
+            key.integrationId,
+            key.name,
+            key.createdAt,
+            key.expiresAt,
+            key.revokedAt,
+          ],
+        );
+      },
+      { entry, events: () => [keyEvent('created', key)] },
+    );
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | null> {
@@ -53,7 +57,6 @@ export class PgKeys implements KeyStore {
 
   revokeKey(id: string, at: string, entry?: ChangeEntry): Promise<KeyRecord | null> {
     return this.writer.applyChange(
-      entry,
       async (client) => {
         const { rows } = await (client ?? this.pool).query<KeyRow>(
           BUMP + 'UPDATE keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
@@ -61,7 +64,12 @@ export class PgKeys implements KeyStore {
         );
         return rows[0] ? toKey(rows[0]) : null;
       },
-      (key) => key !== null,
+      {
+        entry,
+        changed: (key) => key !== null,
+        // A key revoked earlier keeps its time (and had its event then).
+        events: (key) => (key?.revokedAt === at ? [keyEvent('revoked', key)] : []),
+      },
     );
   }
 

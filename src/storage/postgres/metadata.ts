@@ -11,6 +11,7 @@ import { PgArtifacts } from './artifacts.js';
 import { PgAuditLog } from './audit.js';
 import { readChangeStamp } from './change-stamp.js';
 import { createPool, Readers, type Queryable } from './connection.js';
+import { PgEvents } from './events.js';
 import { PgGovernance } from './governance.js';
 import { PgKeys } from './keys.js';
 import { checkSchema, migrate } from './migrations.js';
@@ -25,6 +26,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
   private readonly readers: Readers;
   private readonly readOnly: boolean;
   private readonly writer: PgWriter;
+  private readonly eventLog: PgEvents;
 
   /**
    * `readonly: true` never creates or migrates anything (for `bucket audit verify` beside running
@@ -45,7 +47,12 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
     this.readers = new Readers(this.pool);
     const db = () => this.readers.current;
     // Told only once a batch has committed, when `artifacts` exists.
-    this.writer = new PgWriter(this.pool, (usage) => artifacts.committed(usage));
+    this.eventLog = new PgEvents(db, url);
+    this.writer = new PgWriter(
+      this.pool,
+      (usage) => artifacts.committed(usage),
+      () => this.eventLog.committed(),
+    );
     const artifacts = new PgArtifacts(this.pool, db, this.writer);
     this.composePorts({
       keys: new PgKeys(this.pool, db, this.writer),
@@ -53,6 +60,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       artifacts,
       governance: new PgGovernance(this.pool, db, this.writer),
       audit: new PgAuditLog(db, this.writer),
+      events: this.eventLog,
     });
   }
 
@@ -84,6 +92,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
   }
 
   async close(): Promise<void> {
+    this.eventLog.close();
     await this.writer.drain();
     await this.pool.end();
   }

@@ -150,6 +150,20 @@ export const MIGRATIONS: readonly string[] = [
     created_at text NOT NULL
   );
   `,
+  // 2: the event outbox (SPEC §10). The newest cursor sits in the audit tree's head row, which
+  // every writing transaction locks first, so cursors follow commit order across nodes.
+  `
+  CREATE TABLE events (
+    id bigint PRIMARY KEY,
+    time text NOT NULL,
+    type text NOT NULL,
+    subject text NOT NULL,
+    product text,
+    data text NOT NULL,
+    audit_index bigint
+  );
+  ALTER TABLE audit_head ADD COLUMN events bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

@@ -1,5 +1,6 @@
 /** The PostgreSQL store's policy versions: the PolicyStore port. */
 import type pg from 'pg';
+import { policyChanged } from '../../domain/events.js';
 import type { PolicyVersion } from '../../domain/policy.js';
 import type { ChangeEntry, PolicyStore } from '../ports.js';
 import { policyValues, toPolicy, type PolicyRow } from '../rows.js';
@@ -23,14 +24,17 @@ export class PgPolicies implements PolicyStore {
   }
 
   insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void> {
-    return this.writer.applyChange(entry, async (client) => {
-      await (client ?? this.pool).query(
-        BUMP +
-          'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
-          'VALUES ($1, $2, $3, $4, $5, $6)',
-        [...policyValues(policy)],
-      );
-    });
+    return this.writer.applyChange(
+      async (client) => {
+        await (client ?? this.pool).query(
+          BUMP +
+            'INSERT INTO policy_versions (version, hash, document, reason, created_at, created_by) ' +
+            'VALUES ($1, $2, $3, $4, $5, $6)',
+          [...policyValues(policy)],
+        );
+      },
+      { entry, events: () => [policyChanged(policy)] },
+    );
   }
 
   async listPolicies(): Promise<PolicyVersion[]> {

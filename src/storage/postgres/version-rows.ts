@@ -12,7 +12,8 @@ import type { ArtifactVersion } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
-import { treeWriteCtes, type TreeAppend } from './audit.js';
+import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
+import { artifactEvent, limitWarnings } from '../../domain/events.js';
 import type { Queryable } from './connection.js';
 
 /** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$23). */
@@ -33,7 +34,8 @@ const VERSION_CTES =
 const VERSION_PARAMS = 23;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
-const WRITE_SQL = `WITH ${VERSION_CTES}, ${treeWriteCtes(VERSION_PARAMS)} SELECT 1`;
+const WRITE_SQL =
+  `WITH ${VERSION_CTES}, ${treeWriteCtes(VERSION_PARAMS)} ` + treeWriteTail(VERSION_PARAMS);
 /** One write of an isolated batch, in its savepoint: the tree's appends are written at its end. */
 const WRITE_VERSIONS_SQL = `WITH ${VERSION_CTES} SELECT 1`;
 
@@ -200,7 +202,12 @@ export class VersionRows {
     const before = this.usage.facts(v.product);
     const after = checkCommit(commit, head?.version ?? 0, before);
     if (isRefusal(after)) return after;
-    const receipt = tree.append(commit.audit, new Date().toISOString());
+    // Its events first, pointing at the entry appended next.
+    const time = new Date().toISOString();
+    const auditIndex = tree.nextIndex;
+    tree.appendEvents([artifactEvent(v, commit.audit.decision.operation)], time, auditIndex);
+    tree.appendEvents(limitWarnings(v.product, before, after, commit.limits), time, auditIndex);
+    const receipt = tree.append(commit.audit, time);
     this.rows.push(v, commit.inline);
     if (head) {
       head.version = v.version;

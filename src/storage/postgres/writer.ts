@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { EventDraft } from '../../domain/events.js';
 import type { UsageCounters } from '../../domain/usage.js';
 import type { GroupCommit } from '../group-commit.js';
 import type { ChangeEntry, CommitResult, VersionCommit } from '../ports.js';
@@ -24,7 +25,8 @@ type WriteJob =
       readonly kind: 'change';
       readonly run: (client: pg.PoolClient) => Promise<unknown>;
       readonly changed: (result: unknown) => boolean;
-      readonly draft: AuditDraft;
+      readonly draft: AuditDraft | undefined;
+      readonly events: (result: unknown) => readonly EventDraft[];
     };
 interface ChangeOutcome {
   readonly result: unknown;
@@ -33,6 +35,16 @@ interface ChangeOutcome {
 type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
 
 const always = () => true;
+
+/** What a change appends beside itself, in its transaction (see applyChange). */
+export interface PgChangeOptions<T> {
+  /** The allow entry of the change (SPEC §6), appended after it. */
+  readonly entry?: ChangeEntry | undefined;
+  /** Whether the change found something to change; by default it did. */
+  readonly changed?: (result: T) => boolean;
+  /** The change's events (SPEC §10), pointing at its entry. */
+  readonly events?: (result: T) => readonly EventDraft[];
+}
 
 export class PgWriter {
   private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
@@ -44,6 +56,8 @@ export class PgWriter {
      * (a batch run isolated): the store's copy of the usage rows follows it.
      */
     private readonly onUsage: (usage: UsageCounters | null) => void,
+    /** Told once a batch that wrote events has committed. */
+    private readonly onEvents: () => void = () => {},
   ) {
     this.commits = pgGroupCommit(pool, (client, jobs, isolated) =>
       this.openBatch(client, jobs, isolated),
@@ -60,24 +74,26 @@ export class PgWriter {
   }
 
   /**
-   * Runs a governance change and its allow entry in a group-commit transaction (holding the audit
-   * tree head), the entry after the change in the same savepoint. A change that found nothing to
-   * change (`changed` false: an unknown id) appends nothing: its request fails instead. Without
-   * an entry, just runs the change on the pool.
+   * Runs a change with its allow entry and its events in a group-commit transaction (holding the
+   * audit tree head, which numbers both), the entry and the events after the change in the same
+   * savepoint. A change that found nothing to change (`changed` false: an unknown id) appends
+   * nothing: its request fails instead. With neither entry nor events, just runs the change on
+   * the pool.
    */
   async applyChange<T>(
-    entry: ChangeEntry | undefined,
     run: (client?: pg.PoolClient) => Promise<T>,
-    changed: (result: T) => boolean = always,
+    options: PgChangeOptions<T> = {},
   ): Promise<T> {
-    if (!entry) return run();
+    const { entry, changed = always, events } = options;
+    if (!entry && !events) return run();
     const outcome = (await this.commits.submit({
       kind: 'change',
       run,
       changed: (result) => changed(result as T),
-      draft: entry.draft,
+      draft: entry?.draft,
+      events: (result) => events?.(result as T) ?? [],
     })) as ChangeOutcome;
-    entry.receipt = outcome.receipt;
+    if (entry) entry.receipt = outcome.receipt;
     return outcome.result as T;
   }
 
@@ -116,6 +132,7 @@ export class PgWriter {
       committed: () => {
         const usage = rows.usageAfter();
         if (usage) this.onUsage(usage);
+        if (tree.wroteEvents) this.onEvents();
       },
     };
   }
@@ -132,9 +149,10 @@ export class PgWriter {
           if (job.kind === 'change') {
             return await inSavepoint(client, async () => {
               const result = await job.run(client);
-              const receipt = job.changed(result)
-                ? tree.append(job.draft, new Date().toISOString())
-                : null;
+              if (!job.changed(result)) return { result, receipt: null };
+              const time = new Date().toISOString();
+              const receipt = job.draft ? tree.append(job.draft, time) : null;
+              tree.appendEvents(job.events(result), time, receipt?.leafIndex ?? null);
               return { result, receipt };
             });
           }
@@ -146,7 +164,10 @@ export class PgWriter {
       },
       finish: () => tree.flush(client),
       // Usage may have changed without a copy of the result at hand: read it again when asked.
-      committed: () => this.onUsage(null),
+      committed: () => {
+        this.onUsage(null);
+        if (tree.wroteEvents) this.onEvents();
+      },
     };
   }
 

@@ -5,10 +5,26 @@
  */
 import type Database from 'better-sqlite3';
 import type { AuditReceipt } from '../../audit/entry.js';
+import type { EventDraft } from '../../domain/events.js';
 import type { ChangeEntry } from '../ports.js';
 import type { SqliteWriter } from './writer.js';
 
 const always = () => true;
+const none = () => [];
+
+/** What a change appends beside itself, in its transaction. */
+export interface ChangeOptions<T> {
+  /** The allow entry of the change (SPEC §6), appended after it. */
+  readonly entry?: ChangeEntry | undefined;
+  /** Whether the change found something to change; by default it did. */
+  readonly changed?: (result: T) => boolean;
+  /** The change's events (SPEC §10), appended after its entry and pointing at it. */
+  readonly events?: (result: T) => readonly EventDraft[];
+  /**
+   * Whether it moves the change stamp (governance state other caches follow); by default it does.
+   */
+  readonly stamp?: boolean;
+}
 
 export class SqliteChanges {
   // The coherence stamp (changeStamp) lives in settings: no schema change for a counter.
@@ -26,15 +42,22 @@ export class SqliteChanges {
 
   /**
    * Runs a governance change in one IMMEDIATE transaction with the move of the change stamp and,
-   * when given, its allow entry (SPEC §6) after it. A change that found nothing to change
-   * (`changed` false: an unknown id) moves nothing and appends nothing: its request fails, and
-   * records that failure instead. Resolves once the change is on disk.
+   * when given, its allow entry (SPEC §6) and its events (SPEC §10) after it. A change that found
+   * nothing to change (`changed` false: an unknown id) moves nothing and appends nothing: its
+   * request fails, and records that failure instead. Resolves once the change is on disk.
    */
-  async applyChange<T>(
-    change: () => T,
-    entry?: ChangeEntry,
-    changed: (result: T) => boolean = always,
-  ): Promise<T> {
+  async applyChange<T>(change: () => T, options: ChangeOptions<T> = {}): Promise<T> {
+    const result = this.inTransaction(change, options);
+    await this.writer.untilDurable();
+    return result;
+  }
+
+  /**
+   * The transaction of applyChange, without the wait for the disk: for writes nothing
+   * acknowledges, whose sync the next acknowledged write covers (the WAL is written in order).
+   */
+  inTransaction<T>(change: () => T, options: ChangeOptions<T>): T {
+    const { entry, changed = always, events = none, stamp = true } = options;
     let receipt: AuditReceipt | null = null;
     let result: T;
     try {
@@ -42,8 +65,9 @@ export class SqliteChanges {
         .transaction(() => {
           const outcome = change();
           if (changed(outcome)) {
-            this.bumpChangeStamp.run();
+            if (stamp) this.bumpChangeStamp.run();
             if (entry) receipt = this.writer.appendWithin(entry.draft);
+            this.writer.eventsWithin(events(outcome), receipt?.leafIndex ?? null);
           }
           return outcome;
         })
@@ -52,7 +76,6 @@ export class SqliteChanges {
       this.writer.afterRollback();
       throw error;
     }
-    await this.writer.untilDurable();
     if (entry) entry.receipt = receipt;
     return result;
   }

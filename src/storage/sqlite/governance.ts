@@ -4,6 +4,13 @@
  * the allow entry, the wait for the disk).
  */
 import type Database from 'better-sqlite3';
+import {
+  integrationEvent,
+  keyEvent,
+  keyReinstated,
+  keySuspended,
+  threatDetected,
+} from '../../domain/events.js';
 import type { IntegrationRecord } from '../../domain/integration.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { KeySuspension, ThreatRecord } from '../../domain/threats.js';
@@ -79,7 +86,7 @@ export class SqliteGovernance implements GovernanceStore {
   async insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void> {
     await this.changes.applyChange(
       () => this.statements.insertIntegration.run(...integrationValues(record)),
-      entry,
+      { entry, events: () => [integrationEvent('approved', record)] },
     );
   }
 
@@ -110,8 +117,18 @@ export class SqliteGovernance implements GovernanceStore {
           .filter((key): key is KeyRecord => key !== null);
         return { integration, revokedKeys };
       },
-      entry,
-      (revoked) => revoked !== null,
+      {
+        entry,
+        changed: (revoked) => revoked !== null,
+        events: (revoked) =>
+          // An integration revoked earlier keeps its time (and had its event then).
+          revoked?.integration.revokedAt === at
+            ? [
+                integrationEvent('revoked', revoked.integration),
+                ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),
+              ]
+            : [],
+      },
     );
   }
 
@@ -120,11 +137,15 @@ export class SqliteGovernance implements GovernanceStore {
    * appends its audit entry next, whose sync covers them (the WAL is written in order).
    */
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const record of records) {
-        this.statements.insertThreat.run({ ...record, counted: record.counted ? 1 : 0 });
-      }
-    })();
+    if (records.length === 0) return;
+    this.changes.inTransaction(
+      () => {
+        for (const record of records) {
+          this.statements.insertThreat.run({ ...record, counted: record.counted ? 1 : 0 });
+        }
+      },
+      { stamp: false, events: () => records.map(threatDetected) },
+    );
   }
 
   async countCriticalRequests(principalId: string, since: string): Promise<number> {
@@ -142,17 +163,23 @@ export class SqliteGovernance implements GovernanceStore {
   }
 
   async suspendKey(suspension: KeySuspension): Promise<void> {
-    await this.changes.applyChange(() =>
-      this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason),
+    await this.changes.applyChange(
+      () =>
+        this.statements.suspend.run(suspension.keyId, suspension.suspendedAt, suspension.reason)
+          .changes > 0,
+      {
+        events: () => [keySuspended(suspension, this.keyById(suspension.keyId)?.product ?? null)],
+        changed: (suspended) => suspended,
+      },
     );
   }
 
   async reinstateKey(keyId: string, entry?: ChangeEntry): Promise<boolean> {
-    return this.changes.applyChange(
-      () => this.statements.reinstate.run(keyId).changes > 0,
+    return this.changes.applyChange(() => this.statements.reinstate.run(keyId).changes > 0, {
       entry,
-      (lifted) => lifted,
-    );
+      changed: (lifted) => lifted,
+      events: () => [keyReinstated(keyId, this.keyById(keyId)?.product ?? null)],
+    });
   }
 
   async listSuspensions(): Promise<KeySuspension[]> {

@@ -1,5 +1,6 @@
 /** The embedded store's keys (hashes only): the KeyStore port. */
 import type Database from 'better-sqlite3';
+import { keyEvent } from '../../domain/events.js';
 import type { KeyRecord } from '../../domain/principal.js';
 import type { ChangeEntry, KeyStore } from '../ports.js';
 import { toKey, type KeyRow } from '../rows.js';
@@ -32,7 +33,10 @@ export class SqliteKeys implements KeyStore {
   }
 
   async insertKey(key: KeyRecord, entry?: ChangeEntry): Promise<void> {
-    await this.changes.applyChange(() => this.statements.insert.run(key), entry);
+    await this.changes.applyChange(() => this.statements.insert.run(key), {
+      entry,
+      events: () => [keyEvent('created', key)],
+    });
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | null> {
@@ -49,12 +53,15 @@ export class SqliteKeys implements KeyStore {
   }
 
   async revokeKey(id: string, at: string, entry?: ChangeEntry): Promise<KeyRecord | null> {
-    await this.changes.applyChange(
-      () => this.statements.revoke.run(at, id),
-      entry,
-      (run) => run.changes > 0,
+    return this.changes.applyChange(
+      () => (this.statements.revoke.run(at, id).changes > 0 ? this.byId(id) : null),
+      {
+        entry,
+        changed: (key) => key !== null,
+        // A key revoked earlier keeps its time (and had its event then).
+        events: (key) => (key?.revokedAt === at ? [keyEvent('revoked', key)] : []),
+      },
     );
-    return this.byId(id);
   }
 
   async setKeyHash(id: string, hash: string): Promise<void> {

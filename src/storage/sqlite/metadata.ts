@@ -8,6 +8,7 @@ import { preparePrivateDatabase } from '../private-files.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
 import { SqliteChanges } from './changes.js';
+import { SqliteEvents } from './events.js';
 import { SqliteGovernance } from './governance.js';
 import { HeadCache } from './head-cache.js';
 import { SqliteKeys } from './keys.js';
@@ -85,7 +86,13 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     const heads = new HeadCache();
     // Dropped inside the commit's transaction: whether it commits or rolls back, the next read of
     // that head comes from the database.
-    this.writer = new SqliteWriter(this.db, this.wal, (key) => heads.delete(key));
+    this.writer = new SqliteWriter(
+      this.db,
+      this.wal,
+      (key) => heads.delete(key),
+      () => events.durable(),
+    );
+    const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
     this.changes = new SqliteChanges(this.db, this.writer);
     const keys = new SqliteKeys(this.db, this.changes);
     this.composePorts({
@@ -94,6 +101,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       artifacts: new SqliteArtifacts(this.db, this.writer, heads, this.readOnly),
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
+      events,
     });
   }
 

@@ -138,4 +138,17 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX versions_sha256;
   CREATE INDEX versions_blob_sha256 ON versions (sha256) WHERE storage = 'blob';
   `,
+  // 5: the event outbox (SPEC §10): one row per event, written in its change's transaction; the
+  // id is the cursor (assigned by the single writer, consecutive from 1).
+  `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    product TEXT,
+    data TEXT NOT NULL,
+    audit_index INTEGER
+  ) STRICT;
+  `,
 ];

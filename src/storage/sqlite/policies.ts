@@ -1,5 +1,6 @@
 /** The embedded store's policy versions: the PolicyStore port. */
 import type Database from 'better-sqlite3';
+import { policyChanged } from '../../domain/events.js';
 import type { PolicyVersion } from '../../domain/policy.js';
 import type { ChangeEntry, PolicyStore } from '../ports.js';
 import { policyValues, toPolicy, type PolicyRow } from '../rows.js';
@@ -31,10 +32,10 @@ export class SqlitePolicies implements PolicyStore {
   }
 
   async insertPolicy(policy: PolicyVersion, entry?: ChangeEntry): Promise<void> {
-    await this.changes.applyChange(
-      () => this.statements.insert.run(...policyValues(policy)),
+    await this.changes.applyChange(() => this.statements.insert.run(...policyValues(policy)), {
       entry,
-    );
+      events: () => [policyChanged(policy)],
+    });
   }
 
   async listPolicies(): Promise<PolicyVersion[]> {

@@ -6,10 +6,12 @@ import type Database from 'better-sqlite3';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
+import { artifactEvent, limitWarnings, type EventDraft } from '../../domain/events.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
+import { EventTables } from './events.js';
 import type { GroupCommit } from '../group-commit.js';
 import { sqliteGroupCommit } from './group-commit.js';
 import type { WalSync } from './wal-sync.js';
@@ -34,6 +36,7 @@ export function loadUsage(db: Database.Database): UsageCounters {
 export class SqliteWriter {
   private readonly statements: ReturnType<SqliteWriter['prepare']>;
   private readonly audit: AuditTables;
+  readonly events: EventTables;
   private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
   /**
    * The usage counters, held in memory for the commit's re-check of the limits: the writer is the
@@ -43,6 +46,8 @@ export class SqliteWriter {
   private usage: UsageCounters | null = null;
   /** The audit log's size as of the last completed sync: what a checkpoint may sign. */
   private durableSize: number;
+  /** The newest event cursor as of the last completed sync: what readers may see. */
+  private durableEvent: number;
 
   constructor(
     private readonly db: Database.Database,
@@ -52,10 +57,14 @@ export class SqliteWriter {
      * whatever the store keeps of that artifact's head must then come from the database again.
      */
     private readonly onHeadMoving: (key: ArtifactKey) => void = () => {},
+    /** Called once events committed since the last call are on disk. */
+    private readonly onEventsDurable: () => void = () => {},
   ) {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
+    this.events = new EventTables(db);
     this.durableSize = this.audit.size;
+    this.durableEvent = this.events.lastId;
     this.commits = sqliteGroupCommit<WriteJob, WriteOutcome>(
       db,
       (job) =>
@@ -73,8 +82,18 @@ export class SqliteWriter {
    */
   async untilDurable(): Promise<void> {
     const size = this.audit.size;
+    const lastEvent = this.events.lastId;
     await this.wal.barrier();
     if (size > this.durableSize) this.durableSize = size;
+    if (lastEvent > this.durableEvent) {
+      this.durableEvent = lastEvent;
+      this.onEventsDurable();
+    }
+  }
+
+  /** The newest event cursor on disk. */
+  get durableEventId(): number {
+    return this.durableEvent;
   }
 
   /**
@@ -86,10 +105,18 @@ export class SqliteWriter {
     return this.audit.append(draft, new Date().toISOString());
   }
 
+  /** Appends events inside the caller's open transaction (see appendWithin). */
+  eventsWithin(drafts: readonly EventDraft[], auditIndex: number | null): void {
+    if (!this.db.inTransaction) throw new Error('eventsWithin needs an open transaction');
+    const time = new Date().toISOString();
+    for (const draft of drafts) this.events.append(draft, time, auditIndex);
+  }
+
   /** What this writer keeps in memory beside the database is reloaded from what committed. */
   afterRollback(): void {
     this.usage = null;
     this.audit.reload();
+    this.events.reload();
   }
 
   /**
@@ -145,8 +172,15 @@ export class SqliteWriter {
       v.size,
       after.product.artifacts - before.product.artifacts,
     );
+    // The change's events, pointing at the entry appended next (the single writer's next index).
+    const time = new Date().toISOString();
+    const auditIndex = this.audit.size;
+    this.events.append(artifactEvent(v, commit.audit.decision.operation), time, auditIndex);
+    for (const warning of limitWarnings(v.product, before, after, commit.limits)) {
+      this.events.append(warning, time, auditIndex);
+    }
     // Last: nothing after it can throw, so the tree's edge moves only with a committed version.
-    const receipt = this.audit.append(commit.audit, new Date().toISOString());
+    const receipt = this.audit.append(commit.audit, time);
     return { ok: true, usage: after, receipt };
   }
 }
