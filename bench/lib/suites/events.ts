@@ -68,17 +68,23 @@ export const events: Suite = {
   async run({ profile, bucket, log }) {
     const subscribers = profile.eventSubscribers;
     const { url } = bucket.server;
-    // `nextCursor` of a short page is the newest event: the streams start after it.
-    const page = (await fetch(`${url}/v1/events?limit=1000&since=0`, {
-      headers: { authorization: bucket.authorization },
-    }).then((answer) => answer.json())) as { nextCursor: string };
+    // The streams start after the newest event: the `nextCursor` of the first short page (after the
+    // other suites' writes, the log holds tens of thousands of events).
+    let newest = '0';
+    for (;;) {
+      const page = (await fetch(`${url}/v1/events?limit=1000&since=${newest}`, {
+        headers: { authorization: bucket.authorization },
+      }).then((answer) => answer.json())) as { events: unknown[]; nextCursor: string };
+      newest = page.nextCursor;
+      if (page.events.length < 1000) break;
+    }
     log(`event streams: ${subscribers} subscribers, a burst of ${EVENTS} events`);
     const lags: number[] = [];
     const streams = [];
     for (let i = 0; i < subscribers; i++) {
       streams.push(
         await subscribe(
-          `${url}/v1/events/stream?since=${page.nextCursor}`,
+          `${url}/v1/events/stream?since=${newest}`,
           bucket.authorization,
           EVENTS,
           lags,
