@@ -188,6 +188,21 @@ export function integrationEvent(
   };
 }
 
+/**
+ * The events of an integration's revocation made at `at`: the integration's and each of its keys'.
+ * An integration revoked earlier keeps its time, and had its events then: none.
+ */
+export function integrationRevocation(
+  revoked: { integration: IntegrationRecord; revokedKeys: readonly KeyRecord[] } | null,
+  at: string,
+): EventDraft[] {
+  if (revoked?.integration.revokedAt !== at) return [];
+  return [
+    integrationEvent('revoked', revoked.integration),
+    ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),
+  ];
+}
+
 export function policyChanged(policy: PolicyVersion): EventDraft {
   return {
     type: 'bucket.policy.changed',

@@ -3,6 +3,14 @@
  * shared by the memory and Redis limiters.
  */
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  chargeShareFirst,
+  rateAllowed,
+  type RateKind,
+  type RateLimits,
+  type RateVerdict,
+} from '../domain/rates.js';
+import type { RateWindows } from '../domain/rate-windows.js';
 
 /**
  * Spends one point of `key` (memory or Redis store): null when allowed, else the milliseconds
@@ -30,4 +38,20 @@ export async function peekPoint(limiter: RateLimiterAbstract, key: string): Prom
   const window = await limiter.get(key);
   if (!window || window.consumedPoints < limiter.points) return null;
   return Math.max(1, window.msBeforeNext);
+}
+
+/**
+ * The verdict `consume` would give now, in the same share-first order, spending nothing (the
+ * validate-operation dry run, SPEC §4.2): both limiters' `peek`.
+ */
+export async function peekRate(
+  windows: RateWindows<RateLimiterAbstract>,
+  kind: RateKind,
+  product: string | null,
+  limits: RateLimits,
+): Promise<RateVerdict> {
+  const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
+    peekPoint(windows.limiter(scope, perSecond), key),
+  );
+  return refusal ?? rateAllowed(kind, limits);
 }

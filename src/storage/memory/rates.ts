@@ -13,7 +13,7 @@ import {
   type RateVerdict,
 } from '../../domain/rates.js';
 import { RateWindows } from '../../domain/rate-windows.js';
-import { peekPoint, spendPoint } from '../spend-point.js';
+import { peekRate, spendPoint } from '../spend-point.js';
 
 /** Granularity of the "accepted over the last second" reading. */
 const USAGE_SLOT_MS = 100;
@@ -64,11 +64,8 @@ export class MemoryRates {
     return rateAllowed(kind, limits);
   }
 
-  async peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
-    const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
-      peekPoint(this.windows.limiter(scope, perSecond), key),
-    );
-    return refusal ?? rateAllowed(kind, limits);
+  peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    return peekRate(this.windows, kind, product, limits);
   }
 
   async usage(): Promise<RateUsage> {

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import {
   integrationEvent,
-  keyEvent,
+  integrationRevocation,
   keyReinstated,
   keySuspended,
   threatDetected,
@@ -94,14 +94,7 @@ export class PgGovernance implements GovernanceStore {
       {
         entry,
         changed: (revoked) => revoked !== null,
-        events: (revoked) =>
-          // An integration revoked earlier keeps its time (and had its event then).
-          revoked?.integration.revokedAt === at
-            ? [
-                integrationEvent('revoked', revoked.integration),
-                ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),
-              ]
-            : [],
+        events: (revoked) => integrationRevocation(revoked, at),
       },
     );
   }

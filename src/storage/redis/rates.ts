@@ -14,7 +14,7 @@ import {
   type RateVerdict,
 } from '../../domain/rates.js';
 import { RateWindows } from '../../domain/rate-windows.js';
-import { peekPoint, spendPoint } from '../spend-point.js';
+import { peekRate, spendPoint } from '../spend-point.js';
 import { ACCEPTED_LAST_SECOND, COUNT_ACCEPTED, INCREMENT_WINDOW } from './scripts.js';
 
 /**
@@ -84,11 +84,8 @@ export class RedisRates {
     return rateAllowed(kind, limits);
   }
 
-  async peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
-    const refusal = await chargeShareFirst(kind, product, limits, (scope, key, perSecond) =>
-      peekPoint(this.windows.limiter(scope, perSecond), key),
-    );
-    return refusal ?? rateAllowed(kind, limits);
+  peek(kind: RateKind, product: string | null, limits: RateLimits): Promise<RateVerdict> {
+    return peekRate(this.windows, kind, product, limits);
   }
 
   /**

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import {
   integrationEvent,
-  keyEvent,
+  integrationRevocation,
   keyReinstated,
   keySuspended,
   threatDetected,
@@ -120,14 +120,7 @@ export class SqliteGovernance implements GovernanceStore {
       {
         entry,
         changed: (revoked) => revoked !== null,
-        events: (revoked) =>
-          // An integration revoked earlier keeps its time (and had its event then).
-          revoked?.integration.revokedAt === at
-            ? [
-                integrationEvent('revoked', revoked.integration),
-                ...revoked.revokedKeys.map((key) => keyEvent('revoked', key)),
-              ]
-            : [],
+        events: (revoked) => integrationRevocation(revoked, at),
       },
     );
   }
