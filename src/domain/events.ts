@@ -8,7 +8,7 @@ import type { IntegrationRecord } from './integration.js';
 import type { PolicyVersion } from './policy.js';
 import type { KeyRecord } from './principal.js';
 import type { KeySuspension, ThreatRecord } from './threats.js';
-import { crossedThresholds, type StorageLimits, type UsageFacts } from './usage.js';
+import { crossedLevels, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
  * The event types a change emits today. Holds, modes, incidents, exceptions, runs and the
@@ -129,12 +129,18 @@ export function limitWarnings(
   limits: StorageLimits | undefined,
 ): EventDraft[] {
   if (!limits || limits.capacityBytes === undefined) return [];
-  return crossedThresholds(before, after, limits, limits.capacityBytes, product).map((message) => ({
-    type: 'bucket.limit.warning',
-    subject: product,
-    product,
-    data: { product, level: message.slice(0, message.indexOf(':')), message },
-  }));
+  // A level of the whole installation is no product's to see: such events carry no product.
+  return crossedLevels(before, after, limits, limits.capacityBytes, product).map(
+    ({ scope, message }) => {
+      const owner = scope === 'product' ? product : null;
+      return {
+        type: 'bucket.limit.warning',
+        subject: owner ?? 'total',
+        product: owner,
+        data: { product: owner, level: message.slice(0, message.indexOf(':')), message },
+      };
+    },
+  );
 }
 
 type KeyVerb = 'created' | 'revoked';

@@ -133,15 +133,16 @@ export function storageBreach(
  * Thresholds a commit crossed, from `before` to `after` (exact: the commit transaction reports
  * `after`, so exactly one commit crosses each level), as alert evidence.
  */
-export function crossedThresholds(
+export function crossedLevels(
   before: UsageFacts,
   after: UsageFacts,
   limits: StorageLimits,
   capacityBytes: number,
   product: string,
-): string[] {
-  const alerts: string[] = [];
+): CrossedLevel[] {
+  const alerts: CrossedLevel[] = [];
   const check = (
+    scope: CrossedLevel['scope'],
     what: string,
     levels: readonly { level: string; ratio: number }[],
     from: number,
@@ -152,13 +153,15 @@ export function crossedThresholds(
     for (const { level, ratio } of levels) {
       const mark = limit * ratio;
       if (from < mark && to >= mark) {
-        alerts.push(
-          `${level}: ${what} at ${to} of ${limit} (${Math.round(ratio * 100)} % crossed)`,
-        );
+        alerts.push({
+          scope,
+          message: `${level}: ${what} at ${to} of ${limit} (${Math.round(ratio * 100)} % crossed)`,
+        });
       }
     }
   };
   check(
+    'product',
     `${product} artifacts`,
     ARTIFACT_THRESHOLDS,
     before.product.artifacts,
@@ -166,6 +169,7 @@ export function crossedThresholds(
     limits.productMaxArtifacts,
   );
   check(
+    'total',
     'total artifacts',
     ARTIFACT_THRESHOLDS,
     before.total.artifacts,
@@ -173,6 +177,7 @@ export function crossedThresholds(
     limits.totalMaxArtifacts,
   );
   check(
+    'product',
     `${product} storage bytes`,
     STORAGE_THRESHOLDS,
     before.product.bytes,
@@ -180,6 +185,7 @@ export function crossedThresholds(
     limits.productQuotaBytes,
   );
   check(
+    'total',
     'total storage bytes',
     STORAGE_THRESHOLDS,
     before.total.bytes,
@@ -187,4 +193,20 @@ export function crossedThresholds(
     capacityBytes,
   );
   return alerts;
+}
+
+/** A level crossed, as a message: the product's own counters, or the whole installation's. */
+export interface CrossedLevel {
+  readonly scope: 'product' | 'total';
+  readonly message: string;
+}
+
+export function crossedThresholds(
+  before: UsageFacts,
+  after: UsageFacts,
+  limits: StorageLimits,
+  capacityBytes: number,
+  product: string,
+): string[] {
+  return crossedLevels(before, after, limits, capacityBytes, product).map((level) => level.message);
 }

@@ -68,7 +68,7 @@ export class EventStreams {
       closed: false,
     };
     const heartbeat = setInterval(() => {
-      if (out.destroyed) return;
+      if (out.destroyed || out.writableEnded) return;
       out.write(': keep-alive\n\n');
       if (this.tooSlow(sub)) out.destroy();
     }, this.options.heartbeatMs);
@@ -103,7 +103,7 @@ export class EventStreams {
 
   /** Hands `event` to `sub` (if its filters take it); false once the stream is gone. */
   private send(sub: Subscriber, event: StoredEvent, frame: () => string): boolean {
-    if (sub.closed || sub.out.destroyed) return false;
+    if (sub.closed || sub.out.destroyed || sub.out.writableEnded) return false;
     sub.scanned = event.id;
     if (!typeMatches(event.type, sub.type)) return true;
     if (sub.product !== undefined && event.product !== sub.product) return true;
@@ -118,6 +118,10 @@ export class EventStreams {
   /** Reads the stream's backlog with its filters, until it may join the live streams. */
   private async catchUp(sub: Subscriber): Promise<void> {
     try {
+      // A cursor beyond the newest event (another installation's, a database restored from a
+      // backup) starts from the newest: the stream must never wait for, nor move the shared tail
+      // to, an id the store has not given.
+      sub.scanned = Math.min(sub.scanned, await this.store.latestEventId());
       for (;;) {
         // Read first: every event up to it is visible to the query below.
         const latest = await this.store.latestEventId();
@@ -141,7 +145,9 @@ export class EventStreams {
           void this.tail();
           return;
         }
-        // The tail has passed it meanwhile: read on, to where the tail is.
+        // The tail has passed it meanwhile: read on, to where the tail is (yielding, so that a
+        // store answering at once never holds the event loop).
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       sub.out.destroy(error as Error);

@@ -121,6 +121,23 @@ describe('EventService', () => {
     expect(store.watching).toBe(0);
   });
 
+  it('starts a cursor beyond the newest event from the newest, and later streams still follow', async () => {
+    // A store answering at once, like SQLite: a stream that waited for an id the store never
+    // gave used to spin and hold the event loop.
+    const store = new MemoryEvents();
+    store.add('bucket.key.created', 'ai_avatar');
+    const service = new EventService(store, { source: 's' });
+    const far = service.stream(owner, { since: 999_999_999_999 });
+    const farReceived = ids(far, 1);
+    store.add('bucket.key.revoked', 'ai_avatar');
+    expect(await farReceived).toEqual([2]);
+    while (!far.closed) await new Promise((resolve) => setImmediate(resolve));
+    const next = service.stream(owner, { since: 0 });
+    const received = ids(next, 3);
+    store.add('bucket.policy.changed', null);
+    expect(await received).toEqual([1, 2, 3]);
+  });
+
   it('gives each of many streams exactly its events, in order, while events keep coming', async () => {
     const store = new MemoryEvents();
     const types: EventType[] = ['bucket.key.created', 'bucket.artifact.created'];

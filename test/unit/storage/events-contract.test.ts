@@ -228,6 +228,30 @@ describe.each(adapters)('EventStore contract: $name', (adapter) => {
     expect(warnings[0]).toMatchObject({ id: 3, product: 'gurukul', auditIndex: 1 });
   });
 
+  it("announces a level of the whole installation to no product's keys", async () => {
+    const limits = { ...ROOMY, totalMaxArtifacts: 2 };
+    for (const n of [1, 2]) {
+      const result = await store.commitVersion({
+        ...audited({
+          version: version({ name: `t${n}`, version: 1 }),
+          expectedCurrentVersion: 0,
+          inline: Buffer.from('{}'),
+        }),
+        limits,
+      });
+      expect(result).toMatchObject({ ok: true });
+    }
+    const warnings = await store.events({ since: 0, limit: 10, typePrefix: 'bucket.limit.' });
+    expect(warnings.map((e) => [e.data['level'], e.product, e.subject])).toEqual([
+      ['WARNING', null, 'total'],
+      ['CRITICAL', null, 'total'],
+    ]);
+    // A product key's view (its own product's events) holds none of them.
+    expect(
+      await store.events({ since: 0, limit: 10, product: 'gurukul', typePrefix: 'bucket.limit.' }),
+    ).toEqual([]);
+  });
+
   it('numbers concurrent commits consecutively, each event pointing at its own entry', async () => {
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
