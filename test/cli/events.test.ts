@@ -3,10 +3,57 @@
  * printing events as they commit.
  */
 import { spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BUCKET_BIN } from '../helpers/server-process.js';
 import { client, createKey } from '../helpers/server.js';
 import { cliServer, runCli } from './run.js';
+
+/** A TCP proxy to `target` whose open connections the test can cut, as a network drop would. */
+async function cuttableProxy(target: string) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((downstream) => {
+    const upstream = connect(Number(port), hostname);
+    for (const socket of [downstream, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+    }
+    downstream.pipe(upstream).pipe(downstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no proxy port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut: () => sockets.forEach((socket) => socket.destroy()),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Lines of a child's stream as they arrive; `until(n)` resolves once n have. */
+function lines(stream: NodeJS.ReadableStream) {
+  const seen: string[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let buffer = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    seen.push(...parts);
+    for (const waiter of waiters) if (seen.length >= waiter.count) waiter.resolve();
+  });
+  return {
+    seen,
+    until: (count: number) =>
+      new Promise<void>((resolve) => {
+        if (seen.length >= count) resolve();
+        else waiters.push({ count, resolve });
+      }),
+  };
+}
 
 describe('bucket events', () => {
   const cli = cliServer();
@@ -80,6 +127,43 @@ describe('bucket events', () => {
       expect(events.map((e) => Number(e.id))).toEqual(events.map((_, i) => Number(start) + 1 + i));
     } finally {
       child.kill();
+    }
+  });
+
+  it('--follow resumes after its connection is cut, with no event lost or repeated', async () => {
+    const start = JSON.parse(
+      (await runCli(['events', '--json', '--limit', '1000'], { env: cli.owner })).stdout,
+    ).nextCursor;
+    const proxy = await cuttableProxy(cli.server.url);
+    const child = spawn(
+      process.execPath,
+      [BUCKET_BIN, 'events', '--follow', '--json', '--since', start, '--type', 'bucket.artifact.'],
+      {
+        env: { ...process.env, ...cli.owner, BUCKET_URL: proxy.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      const out = lines(child.stdout);
+      const err = lines(child.stderr);
+      const gurukul = await createKey(cli.server, { kind: 'product', product: 'gurukul' });
+      const put = (name: string) =>
+        client(cli.server.url, gurukul.key)('PUT', `/v1/artifacts/gurukul/user_progress/${name}`, {
+          body: '{"lesson":1}',
+          headers: { 'content-type': 'application/json' },
+        });
+      await put('before-cut.json');
+      await out.until(1);
+      proxy.cut();
+      await err.until(1);
+      expect(err.seen[0]).toMatch(/^stream interrupted .*; resuming after event \d+$/);
+      await put('after-cut.json');
+      await out.until(2);
+      const names = out.seen.map((line) => JSON.parse(line).data.name);
+      expect(names).toEqual(['before-cut.json', 'after-cut.json']);
+    } finally {
+      child.kill();
+      await proxy.close();
     }
   });
 });

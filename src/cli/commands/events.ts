@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { CloudEvent } from '../../domain/events.js';
-import type { BucketClient } from '../client.js';
-import { formatTable, printJson, printLine } from '../output.js';
+import { ServerError, type BucketClient } from '../client.js';
+import { formatTable, note, printJson, printLine } from '../output.js';
 import {
   connect,
   examples,
@@ -79,16 +79,23 @@ async function* frames(response: IncomingMessage): AsyncIterable<CloudEvent> {
 async function follow(client: BucketClient, options: EventsOptions): Promise<never> {
   let cursor = options.since;
   for (;;) {
-    const response = await client.send('GET', '/v1/events/stream', {
-      query: { type: options.type },
-      headers: { 'last-event-id': String(cursor), accept: 'text/event-stream' },
-    });
-    for await (const event of frames(response)) {
-      cursor = Number(event.id);
-      if (options.json) printLine(JSON.stringify(event));
-      else printLine(row(event).join('  '));
+    try {
+      const response = await client.send('GET', '/v1/events/stream', {
+        query: { type: options.type },
+        headers: { 'last-event-id': String(cursor), accept: 'text/event-stream' },
+      });
+      for await (const event of frames(response)) {
+        cursor = Number(event.id);
+        if (options.json) printLine(JSON.stringify(event));
+        else printLine(row(event).join('  '));
+      }
+    } catch (error) {
+      // A refusal of this key or query is final; a connection refused or cut, a server
+      // restarting (5xx) or a stream dropped because this client fell behind is not.
+      if (error instanceof ServerError && error.status < 500) throw error;
+      note(`stream interrupted (${(error as Error).message}); resuming after event ${cursor}`);
     }
-    // The server closed the stream (a restart, or this client fell behind): resume after cursor.
+    // The stream ended or broke (a restart, or this client fell behind): resume after cursor.
     await sleep(RECONNECT_MS);
   }
 }

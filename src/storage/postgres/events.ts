@@ -152,13 +152,24 @@ export class PgEvents implements EventStore {
   }
 
   private lastAttempt = 0;
+  /** A LISTEN connection being opened: at most one at a time, however slow the database. */
+  private connecting = false;
 
   private reconnectSoon(): void {
     if (Date.now() - this.lastAttempt >= RECONNECT_MS) void this.listen();
   }
 
   private async listen(): Promise<void> {
-    if (this.listener || this.listeners.size === 0) return;
+    if (this.listener || this.connecting || this.listeners.size === 0) return;
+    this.connecting = true;
+    try {
+      await this.openListener();
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private async openListener(): Promise<void> {
     this.lastAttempt = Date.now();
     const client = new pg.Client({ connectionString: this.url });
     const drop = () => {
