@@ -27,6 +27,11 @@ export interface StreamQuery {
   readonly type?: string | undefined;
   /** Only this product's events; undefined for all; null for none (a principal that sees none). */
   readonly product: string | undefined | null;
+  /**
+   * Asked at every heartbeat: false (a key revoked, expired or suspended since the stream opened)
+   * ends the stream, so an open stream outlives its key's rights by one heartbeat at most.
+   */
+  readonly stillAllowed?: (() => Promise<boolean>) | undefined;
 }
 
 interface Subscriber {
@@ -71,6 +76,12 @@ export class EventStreams {
       if (out.destroyed || out.writableEnded) return;
       out.write(': keep-alive\n\n');
       if (this.tooSlow(sub)) out.destroy();
+      else if (query.stillAllowed) {
+        query.stillAllowed().then(
+          (allowed) => allowed || out.end(),
+          () => out.end(),
+        );
+      }
     }, this.options.heartbeatMs);
     heartbeat.unref();
     this.open.add(sub);

@@ -90,7 +90,14 @@ export class EventService {
    * new one as it commits, until the client goes. A client that does not read is disconnected once
    * `maxBufferedBytes` wait for it (it resumes with Last-Event-ID).
    */
-  stream(principal: Principal, query: { since: number; type?: string | undefined }): Readable {
+  stream(
+    principal: Principal,
+    query: {
+      since: number;
+      type?: string | undefined;
+      stillAllowed?: (() => Promise<boolean>) | undefined;
+    },
+  ): Readable {
     return this.streams.stream({ ...query, product: this.productFilter(principal, undefined) });
   }
 

@@ -108,7 +108,18 @@ export const eventRoutes =
         const principal = request.principal;
         if (!principal) throw new BucketError('unauthenticated');
         const since = resumeCursor(request.headers['last-event-id'], request.query.since);
-        const stream = bucket.events.stream(principal, { since, type: request.query.type });
+        const secret = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+        const stream = bucket.events.stream(principal, {
+          since,
+          type: request.query.type,
+          // The key as it stands now: revoked, expired or suspended since (a throw), it ends.
+          stillAllowed: async () => {
+            const now = secret === undefined ? null : await bucket.keys.authenticate(secret);
+            if (now === null) return false;
+            bucket.authorizer.assertNotSuspended(now);
+            return true;
+          },
+        });
         reply.header('content-type', 'text/event-stream; charset=utf-8');
         reply.header('cache-control', 'no-cache');
         // Proxies must pass frames on as they come (nginx buffers otherwise).

@@ -184,6 +184,24 @@ describe('EventService', () => {
     expect(text).toContain(': keep-alive\n\n');
   });
 
+  it('ends a stream at the heartbeat after its key loses the right to it', async () => {
+    const store = new MemoryEvents();
+    const service = new EventService(store, { source: 's', heartbeatMs: 10 });
+    let allowed = true;
+    const stream = service.stream(owner, { since: 0, stillAllowed: async () => allowed });
+    let text = '';
+    stream.on('data', (chunk) => (text += String(chunk)));
+    const ended = once(stream, 'end');
+    store.add('bucket.key.created', 'ai_avatar');
+    while (!text.includes('id: 1\n')) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Revoked (or suspended): the next heartbeat ends the stream, and nothing more is sent.
+    allowed = false;
+    await ended;
+    store.add('bucket.key.revoked', 'ai_avatar');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([1]);
+  });
+
   it('disconnects a client that does not read instead of buffering for it', async () => {
     const store = new MemoryEvents();
     let opened = 0;
