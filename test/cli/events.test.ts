@@ -3,34 +3,11 @@
  * printing events as they commit.
  */
 import { spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BUCKET_BIN } from '../helpers/server-process.js';
 import { client, createKey } from '../helpers/server.js';
+import { tcpProxy } from '../helpers/proxy.js';
 import { cliServer, runCli } from './run.js';
-
-/** A TCP proxy to `target` whose open connections the test can cut, as a network drop would. */
-async function cuttableProxy(target: string) {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<Socket>();
-  const server = createServer((downstream) => {
-    const upstream = connect(Number(port), hostname);
-    for (const socket of [downstream, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    downstream.pipe(upstream).pipe(downstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no proxy port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    cut: () => sockets.forEach((socket) => socket.destroy()),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Lines of a child's stream as they arrive; `until(n)` resolves once n have. */
 function lines(stream: NodeJS.ReadableStream) {
@@ -134,7 +111,7 @@ describe('bucket events', () => {
     const start = JSON.parse(
       (await runCli(['events', '--json', '--limit', '1000'], { env: cli.owner })).stdout,
     ).nextCursor;
-    const proxy = await cuttableProxy(cli.server.url);
+    const proxy = await tcpProxy(cli.server.url);
     const child = spawn(
       process.execPath,
       [BUCKET_BIN, 'events', '--follow', '--json', '--since', start, '--type', 'bucket.artifact.'],

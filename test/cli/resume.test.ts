@@ -7,65 +7,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET_BIN } from '../helpers/server-process.js';
 import { createKey } from '../helpers/server.js';
 import { sha256 } from '../helpers/hash.js';
 import { cliServer, runCli } from './run.js';
+import { tcpProxy } from '../helpers/proxy.js';
 
 const MiB = 1024 * 1024;
-
-/**
- * A TCP proxy to `target` that forwards both ways until it has passed `after` bytes from the
- * server to the client; then it destroys the connection (`cut`: a network cut in the middle of a
- * download) or forwards nothing more (`stall`: a download that hangs until it is stopped).
- */
-async function proxy(
-  target: string,
-  after: number,
-  then: 'cut' | 'stall',
-): Promise<{ url: string; close(): Promise<void> }> {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<Socket>();
-  const server = createServer((downstream) => {
-    const upstream = connect(Number(port), hostname);
-    for (const socket of [downstream, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    let passed = 0;
-    downstream.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      const room = Math.max(after - passed, 0);
-      passed += chunk.length;
-      if (room > chunk.length) {
-        downstream.write(chunk);
-        return;
-      }
-      if (room > 0) {
-        downstream.write(chunk.subarray(0, room), () => {
-          if (then === 'cut') downstream.destroy();
-        });
-      }
-      if (then === 'cut') upstream.destroy();
-    });
-    upstream.on('error', () => downstream.destroy());
-    downstream.on('error', () => upstream.destroy());
-    downstream.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /** Resolves once `path` has at least one byte, or `child` has exited. */
 async function firstBytesOf(path: string, child: ChildProcess): Promise<void> {
@@ -108,7 +58,7 @@ describe('bucket get -o continues a cut-off download', () => {
   it('keeps the bytes of a cut connection and continues from them', async () => {
     const { content, target, downloads, out, partial } = await checkpoint('cut.ckpt', 10 * MiB);
     const cutAfter = 3 * MiB;
-    const cutting = await proxy(cli.server.url, cutAfter, 'cut');
+    const cutting = await tcpProxy(cli.server.url, { after: cutAfter, then: 'cut' });
     try {
       const cut = await runCli(['get', target, '-o', out], {
         env: { ...env, BUCKET_URL: cutting.url },
@@ -145,7 +95,7 @@ describe('bucket get -o continues a cut-off download', () => {
       `stopped-${signal}.ckpt`,
       4 * MiB,
     );
-    const stalling = await proxy(cli.server.url, MiB, 'stall');
+    const stalling = await tcpProxy(cli.server.url, { after: MiB, then: 'stall' });
     try {
       const child = spawn(process.execPath, [BUCKET_BIN, 'get', target, '-o', out], {
         env: { ...process.env, ...env, BUCKET_URL: stalling.url },

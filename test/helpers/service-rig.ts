@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseEntry, type AuditEntry } from '../../src/audit/entry.js';
+import { BucketError } from '../../src/domain/errors.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { Gate } from '../../src/gate/decide.js';
 import { ArtifactService } from '../../src/services/artifacts/index.js';
@@ -142,4 +143,15 @@ export function put(
     body: Buffer.isBuffer(body) ? Readable.from([body]) : body,
     ...fields,
   };
+}
+
+/** The BucketError `promise` is refused with; any other outcome fails the test. */
+export async function refusal(promise: Promise<unknown>): Promise<BucketError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof BucketError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
 }

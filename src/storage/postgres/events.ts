@@ -52,31 +52,17 @@ export class EventColumns {
   }
 
   truncate(length: number): void {
-    for (const column of [
-      this.id,
-      this.time,
-      this.type,
-      this.subject,
-      this.product,
-      this.data,
-      this.auditIndex,
-    ]) {
-      column.length = length;
-    }
+    for (const column of this.columns()) column.length = length;
   }
 
   /** The parameters of `eventWriteCte`, then the new newest cursor. */
   params(): unknown[] {
-    return [
-      this.id,
-      this.time,
-      this.type,
-      this.subject,
-      this.product,
-      this.data,
-      this.auditIndex,
-      this.lastId,
-    ];
+    return [...this.columns(), this.lastId];
+  }
+
+  /** Every column, in the order of `eventWriteCte`'s parameters. */
+  private columns(): unknown[][] {
+    return [this.id, this.time, this.type, this.subject, this.product, this.data, this.auditIndex];
   }
 }
 

@@ -18,6 +18,7 @@ import {
   PRODUCTS,
   REJECTED,
 } from '../../helpers/spec-tables.js';
+import { askerArbitrary } from '../../helpers/arbitraries.js';
 
 type Op = 'CREATE' | 'READ' | 'UPDATE' | 'DELETE';
 
@@ -77,20 +78,11 @@ function oracle(c: Case): Expected {
   return late(200);
 }
 
-const ownArbitrary = fc
-  .constantFrom(...KINDS)
-  .chain((kind) =>
-    (kind === 'product' || kind === 'ai_agent'
-      ? fc.constantFrom(...PRODUCT_IDS)
-      : fc.constant(kind === 'core' ? 'core' : null)
-    ).map((own) => ({ kind, own })),
-  );
-
 /**
  * Cases biased toward the interesting corner: a key on its own product and a class that product
  * admits (a uniform draw would almost never combine an ai_agent, its own product and an UPDATE).
  */
-const caseArbitrary: fc.Arbitrary<Case> = ownArbitrary.chain(({ kind, own }) =>
+const caseArbitrary: fc.Arbitrary<Case> = askerArbitrary.chain(({ kind, own }) =>
   fc
     .oneof(
       { weight: 3, arbitrary: fc.constant(own ?? 'gurukul') },

@@ -4,7 +4,6 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BucketError } from '../../../src/domain/errors.js';
 import { EMPTY_SHA256 } from '../../../src/domain/sha256.js';
 import type { Principal } from '../../../src/domain/principal.js';
 import {
@@ -13,22 +12,13 @@ import {
   on,
   OWNER,
   put,
+  refusal,
   serviceRig,
   type ServiceRig,
 } from '../../helpers/service-rig.js';
 import { sha256 } from '../../helpers/hash.js';
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-
-async function refusal(promise: Promise<unknown>): Promise<BucketError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BucketError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 async function text(opened: Promise<NodeJS.ReadableStream | Buffer>): Promise<string> {
   const content = await opened;

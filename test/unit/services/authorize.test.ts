@@ -5,17 +5,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BucketError } from '../../../src/domain/errors.js';
 import type { RateVerdict } from '../../../src/domain/rates.js';
-import { AUDITOR, CORE, OWNER, serviceRig, type ServiceRig } from '../../helpers/service-rig.js';
-
-async function refusal(promise: Promise<unknown>): Promise<BucketError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BucketError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import {
+  AUDITOR,
+  CORE,
+  OWNER,
+  serviceRig,
+  type ServiceRig,
+  refusal,
+} from '../../helpers/service-rig.js';
 
 const REFUSED: RateVerdict = {
   kind: 'read',

@@ -1,26 +1,16 @@
 /** The live policy service on a real (in-memory) SQLite store: versions, validation, atomicity. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BucketError } from '../../../src/domain/errors.js';
 import type { PolicyDocument } from '../../../src/domain/policy.js';
 import { loadDefaultPolicy, policyHash } from '../../../src/policy/load.js';
 import { PolicyService } from '../../../src/services/policies.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { headVersion } from '../../helpers/gate.js';
 import { audited } from '../../helpers/audit.js';
+import { refusal } from '../../helpers/service-rig.js';
 
 function withMaxBatch(maxBatch: number): PolicyDocument {
   const document = structuredClone(loadDefaultPolicy());
   return { ...document, limits: { ...document.limits, maxBatch } };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<BucketError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BucketError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('PolicyService', () => {
