@@ -2,6 +2,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
 import {
+  keyFactsOf,
   PRINCIPAL_KINDS,
   principalOf,
   type KeyRecord,
@@ -11,6 +12,7 @@ import {
 import type { IntegrationRecord } from '../domain/integration.js';
 import { ruleOf } from '../domain/policy.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
+import { bootstrapEntry, withDraft } from './ledger.js';
 import type { PolicyService } from './policies.js';
 
 export const KEY_PREFIX = 'bkt_';
@@ -112,8 +114,14 @@ export class KeyService {
       expiresAt: null,
       revokedAt: null,
     } as const;
+    const entry = bootstrapEntry(
+      'keys.bootstrap',
+      this.policies.current().version,
+      'the owner key created at first start',
+      { key: keyFactsOf(record) },
+    );
     try {
-      await this.metadata.insertKey(record);
+      await this.metadata.insertKey(record, entry);
     } catch (error) {
       // Another node starting on the same new database bootstrapped first: its owner key stands,
       // unless this one was supplied by configuration (then it replaces the hash, as above).
@@ -192,7 +200,7 @@ export class KeyService {
       expiresAt,
       revokedAt: null,
     };
-    await this.metadata.insertKey(record, entry);
+    await this.metadata.insertKey(record, entry && withDraft(entry, { key: keyFactsOf(record) }));
     return { record, key };
   }
 
@@ -246,7 +254,12 @@ export class KeyService {
         );
       }
     }
-    const revoked = await this.metadata.revokeKey(id, new Date().toISOString(), entry);
+    const at = new Date().toISOString();
+    const revoked = await this.metadata.revokeKey(
+      id,
+      at,
+      entry && withDraft(entry, { key: { id, revokedAt: at } }),
+    );
     this.cache.delete(existing.hash);
     if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);
     return revoked;

@@ -164,6 +164,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE audit_head ADD COLUMN events bigint NOT NULL DEFAULT 0;
   `,
+  // 3: the salt of each version's facts hash, which its audit entry carries (SPEC §8,
+  // docs/decisions/0026); null for versions written before it, and once an erasure destroys it.
+  `
+  ALTER TABLE versions ADD COLUMN facts_salt bytea;
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

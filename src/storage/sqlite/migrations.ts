@@ -151,4 +151,9 @@ export const MIGRATIONS: readonly string[] = [
     audit_index INTEGER
   ) STRICT;
   `,
+  // 6: the salt of each version's facts hash, which its audit entry carries (SPEC §8,
+  // docs/decisions/0026); null for versions written before it, and once an erasure destroys it.
+  `
+  ALTER TABLE versions ADD COLUMN facts_salt BLOB;
+  `,
 ];
