@@ -65,9 +65,9 @@ export class KeyService {
     private readonly policies: PolicyService,
     /** The integrations as they stand now (product and ai_agent keys must name an approved one). */
     private readonly integrations: {
-      lookup(id: string | null): IntegrationRecord | null;
+      lookup(product: string | null, id: string | null): IntegrationRecord | null;
       /** Loads an integration another node approved, if this one does not know it yet. */
-      ensure?(id: string): Promise<void>;
+      ensure?(product: string, id: string): Promise<void>;
     } = {
       lookup: () => null,
     },
@@ -140,7 +140,9 @@ export class KeyService {
       record = await this.metadata.findKeyByHash(hash);
       if (!record) return null;
       // A key created on another node may name an integration approved there a moment ago.
-      if (record.integrationId !== null) await this.integrations.ensure?.(record.integrationId);
+      if (record.integrationId !== null && record.product !== null) {
+        await this.integrations.ensure?.(record.product, record.integrationId);
+      }
       this.cache.set(hash, record);
     }
     // The lookup is by hash; compare the whole hash in constant time all the same.
@@ -225,8 +227,8 @@ export class KeyService {
         `integrationId: a ${kind} key must name an approved integration of "${product ?? ''}"`,
       );
     }
-    const integration = this.integrations.lookup(integrationId);
-    if (!integration || integration.revokedAt !== null || integration.product !== product) {
+    const integration = this.integrations.lookup(product, integrationId);
+    if (!integration || integration.revokedAt !== null) {
       throw new BucketError(
         'invalid_request',
         `integrationId: "${integrationId}" is not an approved integration of "${product ?? ''}"`,

@@ -238,13 +238,15 @@ export interface ArtifactStore {
 /** Integrations (SPEC §4.2), threat records and key suspensions (SPEC §5). */
 export interface GovernanceStore {
   insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void>;
-  getIntegration(id: string): Promise<IntegrationRecord | null>;
+  /** An integration by its product and id: ids are scoped by product. */
+  getIntegration(product: string, id: string): Promise<IntegrationRecord | null>;
   listIntegrations(): Promise<IntegrationRecord[]>;
   /**
    * Atomically revokes the integration and every key bound to it; returns the integration and the
    * keys revoked by this call, or null when it does not exist.
    */
   revokeIntegration(
+    product: string,
     id: string,
     at: string,
     entry?: ChangeEntry,

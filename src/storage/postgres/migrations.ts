@@ -169,6 +169,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE versions ADD COLUMN facts_salt bytea;
   `,
+  // 4: integration ids are scoped by product (docs/decisions/0026): another product's id is, to a
+  // product key, an unknown one. The keys bound to an integration carry its product already.
+  `
+  ALTER TABLE integrations DROP CONSTRAINT integrations_pkey;
+  ALTER TABLE integrations ADD PRIMARY KEY (product, id);
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */
