@@ -225,7 +225,9 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       const unknown = entryOf('missing');
       expect(await store.revokeKey('missing', '2026-11-28', unknown)).toBeNull();
       expect(await store.reinstateKey('k1', unknown)).toBe(false);
-      expect(await store.revokeIntegration('gurukul', 'int_missing', '2026-11-28', unknown)).toBeNull();
+      expect(
+        await store.revokeIntegration('gurukul', 'int_missing', '2026-11-28', unknown),
+      ).toBeNull();
       expect(unknown.receipt).toBeNull();
       expect(await store.auditSize()).toBe(1);
       // Every kind of change takes its entry, in the order the changes commit.
