@@ -52,6 +52,7 @@ const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import
 // covered by the end-to-end suite here and by the storage contract suites.
 const SCALE_OUT_CLI = [
   'test/cli/audit-verify.test.ts',
+  'test/cli/audit-verify-facts.test.ts',
   'test/cli/audit-prove.test.ts',
   'test/cli/audit-entries.test.ts',
   'test/cli/status.test.ts',

@@ -152,7 +152,7 @@ export async function createBucket(
       gate,
       policies,
       {
-        integrationOf: (id) => integrations.lookup(id),
+        integrationOf: (product, id) => integrations.lookup(product, id),
         isSuspended: (principalId) => threats.isSuspended(principalId),
         observe(ctx, outcome) {
           stats.record(ctx.requestId, outcome.decision.allow);

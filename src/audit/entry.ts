@@ -3,11 +3,10 @@
  * RFC 8785 (JCS) canonical JSON whose exact bytes are the Merkle leaf.
  */
 import { randomUUID } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
+import { canonicalJson, canonicalJsonOf } from '../domain/canonical.js';
 import type { Decision } from '../domain/decision.js';
+import type { KeyFacts } from '../domain/principal.js';
 import type { JsonPatchOperation } from '../policy/diff.js';
-
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
 /** An entry before the log gives it an index and a time. */
 export interface AuditDraft {
@@ -17,10 +16,22 @@ export interface AuditDraft {
   readonly sha256?: string;
   readonly size?: number;
   readonly version?: number;
+  /**
+   * For an allowed artifact write: the salted hash of every recorded fact of the version it
+   * created (audit/version-facts.ts, SPEC §8).
+   */
+  readonly facts?: string;
   /** Aggregated 429s: how many requests of this principal this entry stands for (SPEC §4.3). */
   readonly count?: number;
   /** For an allowed policy change: the version it made (SPEC §2 "recorded with its diff"). */
   readonly policy?: PolicyChangeRecord;
+  /** For a key created (its facts) or revoked (its id): the key it changed. */
+  readonly key?: KeyFacts | KeyRevocation;
+}
+
+export interface KeyRevocation {
+  readonly id: string;
+  readonly revokedAt: string;
 }
 
 /**
@@ -40,8 +51,10 @@ export interface AuditEntry extends Decision {
   readonly sha256?: string;
   readonly size?: number;
   readonly version?: number;
+  readonly facts?: string;
   readonly count?: number;
   readonly policy?: PolicyChangeRecord;
+  readonly key?: KeyFacts | KeyRevocation;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -71,16 +84,16 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.sha256 !== undefined) entry.sha256 = draft.sha256;
   if (draft.size !== undefined) entry.size = draft.size;
   if (draft.version !== undefined) entry.version = draft.version;
+  if (draft.facts !== undefined) entry.facts = draft.facts;
   if (draft.count !== undefined) entry.count = draft.count;
   if (draft.policy !== undefined) entry.policy = draft.policy;
+  if (draft.key !== undefined) entry.key = draft.key;
   return entry;
 }
 
 /** The exact bytes of an entry: its RFC 8785 canonical JSON in UTF-8. */
 export function canonicalBytes(entry: AuditEntry): Buffer {
-  const text = canonicalize(entry);
-  if (text === undefined) throw new Error('an audit entry cannot be canonicalized');
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(canonicalJson(entry), 'utf8');
 }
 
 /**
@@ -126,7 +139,7 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
  */
 export function isCanonicalJson(value: unknown, text: string): boolean {
   if (keysSorted(value) && JSON.stringify(value) === text) return true;
-  return canonicalize(value) === text;
+  return canonicalJsonOf(value) === text;
 }
 
 function keysSorted(value: unknown): boolean {

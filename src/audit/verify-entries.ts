@@ -4,6 +4,7 @@
  * 8785 canonical JSON of an entry that names its own index.
  */
 import { CompactRange, decompose } from './compact.js';
+import type { EntryColumns } from './entry-columns.js';
 import { isCanonicalJson, isJsonObject } from './entry.js';
 import { HASH_SIZE, leafHash as leafHashOf } from './rfc6962.js';
 import type { Problems } from './verify-report.js';
@@ -13,6 +14,8 @@ export interface VerifyEntry {
   readonly canonical: Buffer;
   /** The leaf hash stored beside the bytes, when the source keeps one. */
   readonly leafHash?: Buffer;
+  /** The columns the store indexes the entry by, when the source is a store. */
+  readonly columns?: EntryColumns;
 }
 
 /** "entry 4 is" or "entries 4..9 are": the entries in [first, end). */

@@ -86,6 +86,8 @@ export async function verifyFilteredExport(source: FilteredSource): Promise<Veri
     checkpoints: body ? 1 : 0,
     checkpointsSkipped: 0,
     versions: 0,
+    policyVersions: 0,
+    keys: 0,
     problems: problems.list,
     problemCount: problems.count,
   };

@@ -14,6 +14,7 @@ export type ProblemCode =
   | 'entry_not_canonical'
   | 'entry_index_mismatch'
   | 'leaf_hash_mismatch'
+  | 'entry_column_mismatch'
   | 'frontier_invalid'
   | 'checkpoint_signature'
   | 'checkpoint_malformed'
@@ -28,6 +29,13 @@ export type ProblemCode =
   | 'content_unreadable'
   | 'version_unaudited'
   | 'version_mismatch'
+  | 'facts_mismatch'
+  | 'facts_salt_missing'
+  | 'policy_hash_mismatch'
+  | 'policy_mismatch'
+  | 'policy_unaudited'
+  | 'key_unaudited'
+  | 'key_mismatch'
   | 'claim_duplicate'
   | 'claim_unstored';
 
@@ -47,6 +55,9 @@ export interface VerifyReport {
   /** Checkpoints below `from` of a partial export, which its entries cannot check. */
   readonly checkpointsSkipped: number;
   readonly versions: number;
+  /** Policy versions and keys checked against their entries (a stored log only). */
+  readonly policyVersions: number;
+  readonly keys: number;
   /** The first `maxProblems` problems found. */
   readonly problems: VerifyProblem[];
   /** All problems found, including those left out of `problems`. */

@@ -1,16 +1,29 @@
 /**
  * Stored artifact versions checked against the audit log (SPEC §6): each version's content against
- * its recorded digest, and each version against the one allowed write entry that claims it.
+ * its recorded digest, and each version against the one allowed write entry that claims it — its
+ * digest and size in clear, every other recorded fact through the entry's salted facts hash.
  */
 import type { ArtifactVersion } from '../domain/artifact.js';
 import { EMPTY_SHA256 } from '../domain/sha256.js';
 import { isJsonObject } from './entry.js';
 import type { Problems } from './verify-report.js';
+import { factsHash } from './version-facts.js';
 
 export interface VerifyVersion {
   readonly version: ArtifactVersion;
   /** The bytes when the version is stored inline, else null. */
   readonly inline: Buffer | null;
+  /**
+   * The salt of the facts hash its entry carries (version-facts.ts); null for a version written
+   * before entries carried one (docs/decisions/0026), and once an erasure destroyed it.
+   */
+  readonly factsSalt: Buffer | null;
+  /**
+   * Set by the source when the version's content was erased or purged by an entry the log holds
+   * (SPEC §8): its salt is destroyed with it, and its facts hash can no longer be checked. The hook
+   * for the erasure (issue 18); nothing sets it yet, so a missing salt is always a finding.
+   */
+  readonly saltDestroyed?: boolean;
 }
 
 export interface ContentDigest {
@@ -34,6 +47,8 @@ interface Claim {
   readonly index: number;
   readonly sha256: unknown;
   readonly size: unknown;
+  /** The salted hash of the version's facts; undefined in entries written before 0026. */
+  readonly facts: unknown;
 }
 
 function versionLabel(v: VersionKey): string {
@@ -69,7 +84,12 @@ export class VersionClaims {
       );
       return;
     }
-    this.claims.set(key, { index, sha256: parsed['sha256'], size: parsed['size'] });
+    this.claims.set(key, {
+      index,
+      sha256: parsed['sha256'],
+      size: parsed['size'],
+      facts: parsed['facts'],
+    });
   }
 
   /**
@@ -101,6 +121,7 @@ export class VersionClaims {
             `(sha256 ${String(claimed.sha256)}, size ${String(claimed.size)})`,
         );
       }
+      checkFacts(stored, label, claimed, problems);
     }
     for (const [key, claimed] of this.claims) {
       const [product, cls, name, version] = JSON.parse(key) as unknown[];
@@ -110,6 +131,46 @@ export class VersionClaims {
       );
     }
     return count;
+  }
+}
+
+/**
+ * Every recorded fact of the version (content type, metadata, creator, retention…) against the
+ * salted hash its entry carries. An entry without one (written before 0026) goes with a version
+ * without a salt; a salt gone from a version whose entry has a hash is a finding, unless the
+ * source says an erasure destroyed it.
+ */
+function checkFacts(
+  stored: VerifyVersion,
+  label: string,
+  claimed: Claim,
+  problems: Problems,
+): void {
+  const { factsSalt } = stored;
+  if (claimed.facts === undefined) {
+    if (factsSalt !== null) {
+      problems.add(
+        'facts_mismatch',
+        `version ${label} has a facts salt, but audit entry ${claimed.index} commits to no facts`,
+      );
+    }
+    return;
+  }
+  if (factsSalt === null) {
+    if (stored.saltDestroyed) return;
+    problems.add(
+      'facts_salt_missing',
+      `version ${label}: the salt of its facts is gone, so audit entry ${claimed.index} cannot ` +
+        'vouch for its content type, metadata, creator or retention',
+    );
+    return;
+  }
+  if (factsHash(factsSalt, stored.version) !== claimed.facts) {
+    problems.add(
+      'facts_mismatch',
+      `version ${label}: its recorded facts (content type, metadata, creator, retention, …) ` +
+        `are not those audit entry ${claimed.index} committed to`,
+    );
   }
 }
 

@@ -1,13 +1,18 @@
 /**
  * Verification of an audit log (SPEC §6): recomputes the RFC 6962 tree from the entries' exact
  * bytes, checks every signed-note checkpoint against it, and matches stored artifact versions with
- * the entries that allowed them. Pure: entries, checkpoints and versions come from the caller, in
+ * the entries that allowed them (every recorded fact, through the salted facts hash), policy
+ * versions and keys with the entries that made them. Pure: entries, checkpoints and versions come from the caller, in
  * one pass, so a log of any length verifies in O(n) time and O(log n) memory for the tree.
  *
  * The checks live beside it: verify-entries.ts (positions, leaf hashes, entry bytes),
  * verify-checkpoints.ts (signed notes against the tree), verify-versions.ts (content and claims),
- * verify-report.ts (problem codes and the report).
+ * verify-governance.ts (policy versions, keys), entry-columns.ts (indexed columns against the
+ * bytes), verify-report.ts (problem codes and the report).
  */
+import type { PolicyVersion } from '../domain/policy.js';
+import type { KeyRecord } from '../domain/principal.js';
+import { checkEntryColumns } from './entry-columns.js';
 import type { NoteVerifier } from './note.js';
 import { CheckpointChecker, type VerifyCheckpoint } from './verify-checkpoints.js';
 import {
@@ -18,6 +23,7 @@ import {
   startingTree,
   type VerifyEntry,
 } from './verify-entries.js';
+import { GovernanceClaims } from './verify-governance.js';
 import { DEFAULT_MAX_PROBLEMS, Problems, type VerifyReport } from './verify-report.js';
 import { VersionClaims, type DigestOf, type VerifyVersion } from './verify-versions.js';
 
@@ -45,6 +51,9 @@ export interface VerifySource {
   readonly versions?: AsyncIterable<VerifyVersion> | Iterable<VerifyVersion>;
   /** The SHA-256 and length of a version's content (inline bytes or blob); rejects when missing. */
   readonly contentDigest?: DigestOf;
+  /** Stored policy versions, oldest first, and keys: each against the entry that made it. */
+  readonly policies?: readonly PolicyVersion[];
+  readonly keys?: readonly KeyRecord[];
   /** Called every few thousand entries and at the end, with entries read so far and the total. */
   readonly onProgress?: (done: number, total: number | undefined) => void;
   readonly maxProblems?: number;
@@ -57,6 +66,7 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
   const tree = startingTree(from, source.frontier ?? [], problems);
   const checkpoints = new CheckpointChecker(source.checkpoints, source.verifier, problems, from);
   const claims = source.versions ? new VersionClaims(problems) : null;
+  const governance = source.policies || source.keys ? new GovernanceClaims(problems) : null;
   const total = source.size === undefined ? undefined : source.size - from;
 
   await checkpoints.reach(tree);
@@ -66,7 +76,11 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
     expected = checkPosition(entry.index, expected, source.size, problems);
     const leafHash = checkLeafHash(entry, problems);
     const parsed = checkEntryBytes(entry, problems);
-    if (parsed && claims) claims.record(entry.index, parsed);
+    if (parsed) {
+      if (entry.columns) checkEntryColumns(entry.index, parsed, entry.columns, problems);
+      claims?.record(entry.index, parsed);
+      governance?.record(entry.index, parsed);
+    }
     tree.append(leafHash);
     entries += 1;
     await checkpoints.reach(tree);
@@ -80,6 +94,8 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
   if (source.versions && claims) {
     versions = await claims.match(source.versions, source.contentDigest);
   }
+  if (source.policies) governance?.matchPolicies(source.policies);
+  if (source.keys) governance?.matchKeys(source.keys);
   return {
     entries,
     treeSize: tree.size,
@@ -87,6 +103,8 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
     checkpoints: checkpoints.checked,
     checkpointsSkipped: checkpoints.skipped,
     versions,
+    policyVersions: source.policies?.length ?? 0,
+    keys: source.keys?.length ?? 0,
     problems: problems.list,
     problemCount: problems.count,
   };

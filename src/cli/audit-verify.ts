@@ -93,12 +93,14 @@ export async function verifyStorage(
       const report = await store.withReadSnapshot(async () => {
         const size = await store.auditSize();
         return verifyAuditLog({
-          entries: store.auditRange(0, size),
+          entries: store.auditRangeIndexed(0, size),
           size,
           checkpoints: store.checkpoints(),
           verifier: parseVerifierKey(vkey),
           versions: store.allVersions(),
           contentDigest: (stored) => digestOf(stored, blobs),
+          policies: await store.listPolicies(),
+          keys: await store.listKeys(),
           onProgress,
         });
       });

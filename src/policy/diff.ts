@@ -75,3 +75,65 @@ export function jsonPatch(from: unknown, to: unknown): JsonPatchOperation[] {
       : { op: change.op, path: change.path, value: change.to },
   );
 }
+
+/** The reference tokens of a JSON Pointer (RFC 6901 §3–4). */
+function pointerTokens(pointer: string): string[] {
+  if (pointer === '') return [];
+  if (!pointer.startsWith('/')) throw new Error(`"${pointer}" is not a JSON Pointer`);
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function cloneJson<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/**
+ * Applies a patch of the three operations `jsonPatch` makes (RFC 6902 §4.1–4.3) to a copy of
+ * `document`; throws when an operation does not apply (a path that does not exist).
+ */
+export function applyJsonPatch(document: unknown, patch: readonly JsonPatchOperation[]): unknown {
+  let root = cloneJson(document);
+  for (const operation of patch) {
+    const tokens = pointerTokens(operation.path);
+    const last = tokens.pop();
+    if (last === undefined) {
+      if (operation.op === 'remove') throw new Error('cannot remove the whole document');
+      root = cloneJson(operation.value);
+      continue;
+    }
+    let parent: unknown = root;
+    for (const token of tokens) {
+      if (!isObject(parent) && !Array.isArray(parent)) throw new Error(`no ${operation.path}`);
+      if (!Object.hasOwn(parent, token)) throw new Error(`no ${operation.path}`);
+      parent = (parent as Record<string, unknown>)[token];
+    }
+    applyAt(parent, last, operation);
+  }
+  return root;
+}
+
+function applyAt(parent: unknown, key: string, operation: JsonPatchOperation): void {
+  if (Array.isArray(parent)) {
+    const index = key === '-' ? parent.length : Number(key);
+    const bound = operation.op === 'add' ? parent.length : parent.length - 1;
+    if (!/^(0|[1-9][0-9]*)$/.test(key) && key !== '-') throw new Error(`bad index "${key}"`);
+    if (index > bound) throw new Error(`index ${key} out of range`);
+    if (operation.op === 'remove') parent.splice(index, 1);
+    else if (operation.op === 'add') parent.splice(index, 0, cloneJson(operation.value));
+    else parent[index] = cloneJson(operation.value);
+    return;
+  }
+  if (!isObject(parent)) throw new Error(`no parent for "${key}"`);
+  if (operation.op !== 'add' && !Object.hasOwn(parent, key)) throw new Error(`no member "${key}"`);
+  if (operation.op === 'remove') delete parent[key];
+  else
+    Object.defineProperty(parent, key, {
+      value: cloneJson(operation.value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+}

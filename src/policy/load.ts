@@ -1,8 +1,7 @@
-/** Loading the shipped default policy (YAML) and hashing policy documents. */
-import { createHash } from 'node:crypto';
+/** Loading the shipped default policy (YAML); its hash (domain/canonical.ts). */
 import { readFileSync } from 'node:fs';
-import canonicalizeModule from 'canonicalize';
 import { parse } from 'yaml';
+import { policyHash } from '../domain/canonical.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { policyErrors } from './validate.js';
 
@@ -30,22 +29,6 @@ export function parsePolicyYaml(text: string, source: string): PolicyDocument {
 
 export function loadDefaultPolicy(): PolicyDocument {
   return parsePolicyYaml(readFileSync(DEFAULT_POLICY_URL, 'utf8'), DEFAULT_POLICY_URL.pathname);
-}
-
-// The package is CommonJS whose typings declare an ES default export; at runtime the default
-// import is the function itself.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
-
-/** RFC 8785 (JCS) canonical JSON. */
-export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new Error('value cannot be canonicalized');
-  return text;
-}
-
-/** The policy hash: SHA-256 (hex) of the RFC 8785 canonical JSON of the document. */
-export function policyHash(document: PolicyDocument): string {
-  return createHash('sha256').update(canonicalJson(document)).digest('hex');
 }
 
 /** A document (the shipped default unless given) as policy version 1, the first one stored. */

@@ -21,7 +21,7 @@ import type { PolicyService } from './policies.js';
  * suspensions, and every outcome (decision counts, threat records, escalation).
  */
 export interface GateObserver {
-  integrationOf(id: string | null): IntegrationRecord | null;
+  integrationOf(product: string | null, id: string | null): IntegrationRecord | null;
   isSuspended(principalId: string): boolean;
   /** Returns a promise only when it has something to store (threats), so the common path stays sync. */
   observe(ctx: GateContext, outcome: GateOutcome): Promise<void> | undefined;
@@ -132,7 +132,10 @@ export class Authorizer {
       integration:
         fields.integration !== undefined
           ? fields.integration
-          : (this.observer?.integrationOf(request.principal.integrationId) ?? null),
+          : (this.observer?.integrationOf(
+              request.principal.product,
+              request.principal.integrationId,
+            ) ?? null),
     };
   }
 

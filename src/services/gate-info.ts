@@ -72,9 +72,14 @@ export class GateInfoService {
   async validateOperation(request: RequestInfo, dryRun: OperationDryRun): Promise<Decision> {
     const { authorizer, integrations, policies } = this.deps;
     const scoped = PRODUCT_SCOPED_KINDS.has(request.principal.kind);
-    const found = integrations.lookup(dryRun.integrationId);
-    const integration =
-      found && (!scoped || found.product === request.principal.product) ? found : null;
+    // Ids are scoped by product: a product key's lookup is in its own product, so another
+    // product's id is as unknown to it as an id nobody approved (docs/decisions/0026). The owner's
+    // and executor's name the one integration of that id, or the target product's when several
+    // products hold it.
+    const integration = scoped
+      ? integrations.lookup(request.principal.product, dryRun.integrationId)
+      : (integrations.only(dryRun.integrationId) ??
+        integrations.lookup(dryRun.product, dryRun.integrationId));
     const product = integration?.product ?? dryRun.product ?? request.principal.product;
     if (scoped) {
       await authorizer.authorize(

@@ -28,6 +28,14 @@ function sameProposal(record: IntegrationRecord, proposal: IntegrationProposal):
   );
 }
 
+/**
+ * An integration's key in memory: ids are scoped by product (docs/decisions/0026), so that another
+ * product's id is, to a product key, an unknown one. Product names never contain NUL.
+ */
+function keyOf(product: string, id: string): string {
+  return `${product}\u0000${id}`;
+}
+
 export class IntegrationService {
   private readonly byId = new Map<string, IntegrationRecord>();
   /** Changes this node made to `byId` since it started (see reload). */
@@ -41,7 +49,7 @@ export class IntegrationService {
   ) {}
 
   async init(): Promise<void> {
-    for (const record of await this.metadata.listIntegrations()) this.byId.set(record.id, record);
+    for (const record of await this.metadata.listIntegrations()) this.remember(record);
   }
 
   /**
@@ -54,21 +62,25 @@ export class IntegrationService {
     const records = await this.metadata.listIntegrations();
     if (seen !== this.localChanges) return;
     this.byId.clear();
-    for (const record of records) this.byId.set(record.id, record);
+    for (const record of records) this.remember(record);
+  }
+
+  private remember(record: IntegrationRecord): void {
+    this.byId.set(keyOf(record.product, record.id), record);
   }
 
   /** Loads one integration this node does not know yet (approved on another node). */
-  async ensure(id: string): Promise<void> {
-    if (this.byId.has(id)) return;
-    const record = await this.metadata.getIntegration(id);
+  async ensure(product: string, id: string): Promise<void> {
+    if (this.byId.has(keyOf(product, id))) return;
+    const record = await this.metadata.getIntegration(product, id);
     if (!record) return;
-    this.byId.set(record.id, record);
+    this.remember(record);
     this.localChanges += 1;
   }
 
-  /** The integration as it stands now, or null. */
-  lookup(id: string | null): IntegrationRecord | null {
-    return id === null ? null : (this.byId.get(id) ?? null);
+  /** The product's integration of that id as it stands now, or null (another product's too). */
+  lookup(product: string | null, id: string | null): IntegrationRecord | null {
+    return product === null || id === null ? null : (this.byId.get(keyOf(product, id)) ?? null);
   }
 
   activeCount(): number {
@@ -94,7 +106,7 @@ export class IntegrationService {
       checksPerformed: INTEGRATION_CHECKS,
     };
     if (!verdict.approved) return answer;
-    const existing = this.byId.get(proposal.integrationId);
+    const existing = this.lookup(proposal.productName, proposal.integrationId);
     if (existing) {
       if (existing.revokedAt === null && sameProposal(existing, proposal)) return answer;
       throw new BucketError(
@@ -118,14 +130,14 @@ export class IntegrationService {
       await this.metadata.insertIntegration(record, entry);
     } catch (error) {
       // A concurrent proposal under the same id was stored first: judge against it.
-      const stored = await this.metadata.getIntegration(record.id);
+      const stored = await this.metadata.getIntegration(record.product, record.id);
       if (!stored) throw error;
-      this.byId.set(stored.id, stored);
+      this.remember(stored);
       this.localChanges += 1;
       if (stored.revokedAt === null && sameProposal(stored, proposal)) return answer;
       throw new BucketError('conflict', `integration "${stored.id}" was just proposed differently`);
     }
-    this.byId.set(record.id, record);
+    this.remember(record);
     this.localChanges += 1;
     return answer;
   }
@@ -134,20 +146,55 @@ export class IntegrationService {
     return [...this.byId.values()];
   }
 
-  get(id: string): IntegrationRecord {
-    const record = this.byId.get(id);
+  /** The one integration of that id in any product, or null (none, or several products'). */
+  only(id: string): IntegrationRecord | null {
+    const found = this.list().filter((record) => record.id === id);
+    return found.length === 1 ? (found[0] ?? null) : null;
+  }
+
+  /**
+   * The integration of that id for the owner's routes: of `product` when given, else the only one
+   * of that id (409 when products share it: the caller names one).
+   */
+  get(id: string, product?: string): IntegrationRecord {
+    const found =
+      product === undefined
+        ? this.list().filter((record) => record.id === id)
+        : [this.lookup(product, id)].filter((record) => record !== null);
+    const [record] = found;
     if (!record) throw new BucketError('integration_not_found', `no integration "${id}"`);
+    if (found.length > 1) {
+      throw new BucketError(
+        'conflict',
+        `integration id "${id}" exists in products ${found.map((r) => r.product).join(', ')}: ` +
+          'name one with ?product=',
+      );
+    }
     return record;
+  }
+
+  /** `get`, after reading every integration again if this node does not know the id yet. */
+  private async resolve(id: string, product: string | undefined): Promise<IntegrationRecord> {
+    try {
+      return this.get(id, product);
+    } catch (error) {
+      if (!(error instanceof BucketError && error.code === 'integration_not_found')) throw error;
+      await this.reload();
+      return this.get(id, product);
+    }
   }
 
   /** Revokes the integration and its keys, effective for the next decision. */
   async revoke(
     id: string,
+    product: string | undefined,
     entry?: ChangeEntry,
   ): Promise<{ integration: IntegrationRecord; revokedKeys: string[] }> {
-    const result = await this.metadata.revokeIntegration(id, new Date().toISOString(), entry);
+    const { product: owner } = await this.resolve(id, product);
+    const at = new Date().toISOString();
+    const result = await this.metadata.revokeIntegration(owner, id, at, entry);
     if (!result) throw new BucketError('integration_not_found', `no integration "${id}"`);
-    this.byId.set(id, result.integration);
+    this.remember(result.integration);
     this.localChanges += 1;
     this.onKeysRevoked(result.revokedKeys);
     return {

@@ -2,6 +2,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
 import {
+  keyFactsOf,
   PRINCIPAL_KINDS,
   principalOf,
   type KeyRecord,
@@ -11,6 +12,7 @@ import {
 import type { IntegrationRecord } from '../domain/integration.js';
 import { ruleOf } from '../domain/policy.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
+import { bootstrapEntry, withDraft } from './ledger.js';
 import type { PolicyService } from './policies.js';
 
 export const KEY_PREFIX = 'bkt_';
@@ -63,9 +65,9 @@ export class KeyService {
     private readonly policies: PolicyService,
     /** The integrations as they stand now (product and ai_agent keys must name an approved one). */
     private readonly integrations: {
-      lookup(id: string | null): IntegrationRecord | null;
+      lookup(product: string | null, id: string | null): IntegrationRecord | null;
       /** Loads an integration another node approved, if this one does not know it yet. */
-      ensure?(id: string): Promise<void>;
+      ensure?(product: string, id: string): Promise<void>;
     } = {
       lookup: () => null,
     },
@@ -112,8 +114,14 @@ export class KeyService {
       expiresAt: null,
       revokedAt: null,
     } as const;
+    const entry = bootstrapEntry(
+      'keys.bootstrap',
+      this.policies.current().version,
+      'the owner key created at first start',
+      { key: keyFactsOf(record) },
+    );
     try {
-      await this.metadata.insertKey(record);
+      await this.metadata.insertKey(record, entry);
     } catch (error) {
       // Another node starting on the same new database bootstrapped first: its owner key stands,
       // unless this one was supplied by configuration (then it replaces the hash, as above).
@@ -132,7 +140,9 @@ export class KeyService {
       record = await this.metadata.findKeyByHash(hash);
       if (!record) return null;
       // A key created on another node may name an integration approved there a moment ago.
-      if (record.integrationId !== null) await this.integrations.ensure?.(record.integrationId);
+      if (record.integrationId !== null && record.product !== null) {
+        await this.integrations.ensure?.(record.product, record.integrationId);
+      }
       this.cache.set(hash, record);
     }
     // The lookup is by hash; compare the whole hash in constant time all the same.
@@ -192,7 +202,7 @@ export class KeyService {
       expiresAt,
       revokedAt: null,
     };
-    await this.metadata.insertKey(record, entry);
+    await this.metadata.insertKey(record, entry && withDraft(entry, { key: keyFactsOf(record) }));
     return { record, key };
   }
 
@@ -217,8 +227,8 @@ export class KeyService {
         `integrationId: a ${kind} key must name an approved integration of "${product ?? ''}"`,
       );
     }
-    const integration = this.integrations.lookup(integrationId);
-    if (!integration || integration.revokedAt !== null || integration.product !== product) {
+    const integration = this.integrations.lookup(product, integrationId);
+    if (!integration || integration.revokedAt !== null) {
       throw new BucketError(
         'invalid_request',
         `integrationId: "${integrationId}" is not an approved integration of "${product ?? ''}"`,
@@ -246,7 +256,12 @@ export class KeyService {
         );
       }
     }
-    const revoked = await this.metadata.revokeKey(id, new Date().toISOString(), entry);
+    const at = new Date().toISOString();
+    const revoked = await this.metadata.revokeKey(
+      id,
+      at,
+      entry && withDraft(entry, { key: { id, revokedAt: at } }),
+    );
     this.cache.delete(existing.hash);
     if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);
     return revoked;

@@ -5,6 +5,7 @@
  * append; a request that fails after it was allowed is recorded as the failure it is, never as a
  * success.
  */
+import { randomUUID } from 'node:crypto';
 import { failureOf, type AuditDraft, type AuditReceipt } from '../audit/entry.js';
 import { threat, type Decision } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
@@ -127,4 +128,55 @@ export class AuditLedger {
     await this.store.appendAudit(seconds.map(({ draft, count }) => ({ ...draft, count })));
     await this.options.onRateRefusals?.(seconds);
   }
+}
+
+/**
+ * A change's pending entry with more of what the change made (the policy version, the key): the
+ * receipt the store sets on the copy is set on `entry`, which the request's answer reads.
+ */
+export function withDraft(
+  entry: ChangeEntry,
+  more: Pick<AuditDraft, 'policy' | 'key'>,
+): ChangeEntry {
+  return {
+    draft: { ...entry.draft, ...more },
+    get receipt() {
+      return entry.receipt;
+    },
+    set receipt(receipt) {
+      entry.receipt = receipt;
+    },
+  };
+}
+
+/** Who the entries of the Bucket's own changes name: the Bucket itself, with an owner's rights. */
+export const SYSTEM_PRINCIPAL: Decision['principal'] = {
+  id: 'system',
+  kind: 'owner',
+  product: null,
+};
+
+/**
+ * The entry of a change the Bucket makes itself at its first start (the owner key, the shipped
+ * policy as version 1): allowed by no request, recorded like any change so that verification finds
+ * an entry for everything stored.
+ */
+export function bootstrapEntry(
+  operation: string,
+  policyVersion: number,
+  message: string,
+  more: Pick<AuditDraft, 'policy' | 'key'>,
+): ChangeEntry {
+  const decision: Decision = {
+    id: randomUUID(),
+    allow: true,
+    status: 201,
+    operation,
+    principal: SYSTEM_PRINCIPAL,
+    target: { product: null, class: null, name: null },
+    reasons: [{ rule: 'bootstrap', message }],
+    threats: [],
+    policyVersion,
+  };
+  return { draft: { decision, requestId: randomUUID(), ...more }, receipt: null };
 }

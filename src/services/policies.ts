@@ -6,9 +6,11 @@
 import { BucketError } from '../domain/errors.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { diffDocuments, jsonPatch, type PolicyChange } from '../policy/diff.js';
-import { defaultPolicyVersion, policyHash } from '../policy/load.js';
+import { policyHash } from '../domain/canonical.js';
+import { defaultPolicyVersion } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
+import { bootstrapEntry, withDraft } from './ledger.js';
 
 export interface PolicyUpdate {
   readonly document: unknown;
@@ -43,8 +45,15 @@ export class PolicyService {
   async init(): Promise<void> {
     let latest = await this.metadata.latestPolicy();
     if (!latest) {
+      const first = defaultPolicyVersion();
+      const entry = bootstrapEntry(
+        'policy.bootstrap',
+        first.version,
+        'the shipped default policy, stored as version 1 at first start',
+        { policy: { version: first.version, hash: first.hash, patch: [] } },
+      );
       try {
-        await this.metadata.insertPolicy(defaultPolicyVersion());
+        await this.metadata.insertPolicy(first, entry);
       } catch (error) {
         // Another node starting on the same new database stored version 1 first.
         if (!(await this.metadata.latestPolicy())) throw error;
@@ -102,7 +111,13 @@ export class PolicyService {
       createdAt: new Date().toISOString(),
       createdBy: update.by,
     };
-    await this.metadata.insertPolicy(version, entry && withPolicyChange(entry, current, version));
+    const policy = {
+      version: version.version,
+      hash,
+      patch: jsonPatch(current.document, document),
+    };
+    // SPEC §2: every change is recorded with its version, hash and diff.
+    await this.metadata.insertPolicy(version, entry && withDraft(entry, { policy }));
     this.live = version;
     return { policy: version, changed: true };
   }
@@ -143,32 +158,6 @@ export class PolicyService {
       diff: previous ? diffDocuments(previous.document, policy.document) : [],
     };
   }
-}
-
-/**
- * The change's allow entry with the version it makes, its hash and the JSON Patch from `previous`
- * (SPEC §2: every change is recorded with its diff). The receipt the store sets on it is set on
- * `entry`, which the request's answer reads.
- */
-function withPolicyChange(
-  entry: ChangeEntry,
-  previous: PolicyVersion,
-  next: PolicyVersion,
-): ChangeEntry {
-  const policy = {
-    version: next.version,
-    hash: next.hash,
-    patch: jsonPatch(previous.document, next.document),
-  };
-  return {
-    draft: { ...entry.draft, policy },
-    get receipt() {
-      return entry.receipt;
-    },
-    set receipt(receipt) {
-      entry.receipt = receipt;
-    },
-  };
 }
 
 function describe(errors: readonly PolicyError[]): string {

@@ -79,6 +79,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     auditEntry: audit.auditEntry.bind(audit),
     auditEntries: audit.auditEntries.bind(audit),
     auditRange: audit.auditRange.bind(audit),
+    auditRangeIndexed: audit.auditRangeIndexed.bind(audit),
     insertCheckpoint: audit.insertCheckpoint.bind(audit),
     latestCheckpoint: audit.latestCheckpoint.bind(audit),
     checkpoints: audit.checkpoints.bind(audit),

@@ -15,6 +15,7 @@ import type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js
 import type { RateKind, RateLimits, RateUsage, RateVerdict } from '../domain/rates.js';
 import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
 import type { SubtreeId } from '../audit/compact.js';
+import type { EntryColumns } from '../audit/entry-columns.js';
 import type { StoredEvent } from '../domain/events.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
@@ -34,6 +35,15 @@ export interface VersionForRead {
   readonly inline: Buffer | null;
 }
 
+/** A version as verification reads it (`allVersions`). */
+export interface StoredVersion extends VersionForRead {
+  /**
+   * The salt of the facts hash its allowing entry carries (audit/version-facts.ts); null for a
+   * version written before entries carried one, and once an erasure has destroyed it.
+   */
+  readonly factsSalt: Buffer | null;
+}
+
 /** A new version to commit, with the head version the gate decided against. */
 export interface VersionCommit {
   readonly version: ArtifactVersion;
@@ -41,6 +51,8 @@ export interface VersionCommit {
   readonly expectedCurrentVersion: number;
   /** The bytes when `version.storage === 'inline'`. */
   readonly inline: Buffer | null;
+  /** The salt of the version's facts hash in its audit entry (audit/version-facts.ts). */
+  readonly factsSalt: Buffer;
   /** When present, the commit is refused (`insufficient_storage`) if it would exceed them. */
   readonly limits?: StorageLimits;
   /** The decision that allowed the write: appended to the audit log in the same transaction. */
@@ -65,6 +77,11 @@ export interface StoredAuditEntry {
   readonly index: number;
   readonly canonical: Buffer;
   readonly leafHash: Buffer;
+}
+
+/** An entry with the columns it is indexed by (audit/entry-columns.ts), for verification. */
+export interface IndexedAuditEntry extends StoredAuditEntry {
+  readonly columns: EntryColumns;
 }
 
 /** The filters of `GET /v1/audit/entries` (SPEC §6), in index order. */
@@ -107,6 +124,8 @@ export interface AuditStore {
   auditEntries(query: AuditQuery): Promise<StoredAuditEntry[]>;
   /** Entries [from, to) in index order, read in pages. */
   auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry>;
+  /** The same with each entry's indexed columns, for verification. */
+  auditRangeIndexed(from: number, to: number): AsyncIterable<IndexedAuditEntry>;
   /** Stores a checkpoint; one per tree size (a second one for the same size is ignored). */
   insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
   latestCheckpoint(): Promise<StoredCheckpoint | null>;
@@ -212,20 +231,22 @@ export interface ArtifactStore {
   usageByProduct(): Promise<Record<string, ProductUsage>>;
   /** Whether any version keeps its content `sha256` in the blob store (not inline in its row). */
   isContentReferenced(sha256: string): Promise<boolean>;
-  /** Every stored artifact version with its inline bytes, for verification. */
-  allVersions(): AsyncIterable<VersionForRead>;
+  /** Every stored artifact version with its inline bytes and salt, for verification. */
+  allVersions(): AsyncIterable<StoredVersion>;
 }
 
 /** Integrations (SPEC §4.2), threat records and key suspensions (SPEC §5). */
 export interface GovernanceStore {
   insertIntegration(record: IntegrationRecord, entry?: ChangeEntry): Promise<void>;
-  getIntegration(id: string): Promise<IntegrationRecord | null>;
+  /** An integration by its product and id: ids are scoped by product. */
+  getIntegration(product: string, id: string): Promise<IntegrationRecord | null>;
   listIntegrations(): Promise<IntegrationRecord[]>;
   /**
    * Atomically revokes the integration and every key bound to it; returns the integration and the
    * keys revoked by this call, or null when it does not exist.
    */
   revokeIntegration(
+    product: string,
     id: string,
     at: string,
     entry?: ChangeEntry,

@@ -10,7 +10,13 @@ import type { IntegrationRecord } from '../domain/integration.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord, PrincipalKind } from '../domain/principal.js';
 import type { ThreatRecord } from '../domain/threats.js';
-import type { StoredAuditEntry, StoredCheckpoint, VersionForRead } from './ports.js';
+import type {
+  IndexedAuditEntry,
+  StoredAuditEntry,
+  StoredCheckpoint,
+  StoredVersion,
+  VersionForRead,
+} from './ports.js';
 
 /** SQLite stores booleans as 0/1; PostgreSQL as booleans. */
 type Flag = number | boolean;
@@ -48,11 +54,11 @@ export function policyValues(policy: PolicyVersion) {
 }
 
 /**
- * A version's values in VERSION_COLUMNS order, then its inline bytes, as the SQLite store inserts
- * them (the tombstone as 0 or 1). The PostgreSQL store inserts whole batches column by column
+ * A version's values in STORED_VERSION_COLUMNS order, as the SQLite store inserts them (the
+ * tombstone as 0 or 1). The PostgreSQL store inserts whole batches column by column
  * (postgres/version-rows.ts).
  */
-export function versionValues(v: ArtifactVersion, inline: Buffer | null) {
+export function versionValues(v: ArtifactVersion, inline: Buffer | null, factsSalt: Buffer) {
   return [
     v.product,
     v.class,
@@ -69,6 +75,7 @@ export function versionValues(v: ArtifactVersion, inline: Buffer | null) {
     v.tombstone ? 1 : 0,
     v.storage,
     inline,
+    factsSalt,
   ] as const;
 }
 
@@ -91,6 +98,12 @@ export interface VersionRow {
 
 export type ReadRow = VersionRow & { inline_content: Buffer | null };
 
+/** A version as verification reads it: with its bytes and the salt of its facts hash. */
+export type StoredRow = ReadRow & { facts_salt: Buffer | null };
+
+/** The columns of a StoredRow: a version's whole row, as inserted and as verification reads it. */
+export const STORED_VERSION_COLUMNS = `${VERSION_COLUMNS}, inline_content, facts_salt`;
+
 export function toVersion(row: VersionRow): ArtifactVersion {
   return {
     product: row.product,
@@ -111,6 +124,10 @@ export function toVersion(row: VersionRow): ArtifactVersion {
 
 export function toRead(row: ReadRow): VersionForRead {
   return { version: toVersion(row), inline: row.inline_content };
+}
+
+export function toStored(row: StoredRow): StoredVersion {
+  return { version: toVersion(row), inline: row.inline_content, factsSalt: row.facts_salt };
 }
 
 export interface KeyRow {
@@ -217,6 +234,42 @@ export interface EntryRow {
 
 export function toEntry(row: EntryRow): StoredAuditEntry {
   return { index: row.idx, canonical: row.canonical, leafHash: row.leaf_hash };
+}
+
+/** The columns of an IndexedEntryRow. */
+export const INDEXED_ENTRY_COLUMNS =
+  'idx, canonical, leaf_hash, time, allow, operation, principal_id, principal_product, ' +
+  'target_product, target_class, target_name, threats';
+
+export interface IndexedEntryRow extends EntryRow {
+  time: string;
+  allow: Flag;
+  operation: string;
+  principal_id: string;
+  principal_product: string | null;
+  target_product: string | null;
+  target_class: string | null;
+  target_name: string | null;
+  threats: string;
+}
+
+export function toIndexedEntry(row: IndexedEntryRow): IndexedAuditEntry {
+  return {
+    index: row.idx,
+    canonical: row.canonical,
+    leafHash: row.leaf_hash,
+    columns: {
+      time: row.time,
+      allow: flag(row.allow),
+      operation: row.operation,
+      principalId: row.principal_id,
+      principalProduct: row.principal_product,
+      targetProduct: row.target_product,
+      targetClass: row.target_class,
+      targetName: row.target_name,
+      threats: row.threats,
+    },
+  };
 }
 
 export interface CheckpointRow {

@@ -13,7 +13,8 @@ import { ed25519PublicKeyBytes, encodeVerifierKey } from '../../src/audit/note.j
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 import { sha256 } from '../helpers/hash.js';
-import { runCli, type CliResult } from './run.js';
+import { runCli } from './run.js';
+import { expectFailure } from './tamper.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -26,15 +27,6 @@ interface Facts {
   aV2Index: number;
   blobSha256: string;
   origin: string;
-}
-
-function expectFailure(result: CliResult, ...messages: (string | RegExp)[]): void {
-  expect(result.code, result.stdout + result.stderr).toBe(1);
-  expect(result.stdout).toContain('FAILED verification');
-  for (const message of messages) {
-    if (typeof message === 'string') expect(result.stderr).toContain(message);
-    else expect(result.stderr).toMatch(message);
-  }
 }
 
 // The tampering cases edit the embedded store's files (SQLite rows, blob files) directly; the

@@ -35,7 +35,7 @@ const HELP: Record<string, string[]> = {
     ...REMOTE_OPTIONS,
   ],
   'integrations list': REMOTE_OPTIONS,
-  'integrations revoke': ['<id>', ...REMOTE_OPTIONS],
+  'integrations revoke': ['<id>', '--product <product>', ...REMOTE_OPTIONS],
   keys: ['create', 'list', 'revoke', 'reinstate'],
   threats: ['--recent <n>', ...REMOTE_OPTIONS],
   status: ['healthy', ...REMOTE_OPTIONS],

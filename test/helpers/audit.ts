@@ -1,6 +1,7 @@
 /** Audit drafts for store-level tests: the decision that allowed a version commit. */
 import { randomUUID } from 'node:crypto';
 import type { AuditDraft } from '../../src/audit/entry.js';
+import { sealFacts } from '../../src/audit/version-facts.js';
 import type { ArtifactVersion } from '../../src/domain/artifact.js';
 import type { VersionCommit } from '../../src/storage/ports.js';
 
@@ -24,7 +25,12 @@ export function writeDraft(version: ArtifactVersion): AuditDraft {
   };
 }
 
-/** A commit with the audit entry of its (allowed) decision. */
-export function audited(commit: Omit<VersionCommit, 'audit'>): VersionCommit {
-  return { ...commit, audit: writeDraft(commit.version) };
+/** A commit with the audit entry of its (allowed) decision, which commits to its facts. */
+export function audited(commit: Omit<VersionCommit, 'audit' | 'factsSalt'>): VersionCommit {
+  const sealed = sealFacts(commit.version);
+  return {
+    ...commit,
+    factsSalt: sealed.salt,
+    audit: { ...writeDraft(commit.version), facts: sealed.facts },
+  };
 }

@@ -32,7 +32,9 @@ export interface ServiceRig {
   readonly artifacts: ArtifactService;
   /** The rate refusals the ledger reported, second by second. */
   readonly refusals: RateRefusalSecond[];
-  /** Every entry of the audit log, in index order. */
+  /** The index of the first entry the test makes (the store's bootstrap entries come before). */
+  readonly firstIndex: number;
+  /** Every entry the test made, in index order. */
   entries(): Promise<AuditEntry[]>;
   close(): Promise<void>;
 }
@@ -66,6 +68,8 @@ export async function serviceRig(): Promise<ServiceRig> {
   const limiter = new MemoryLimiter();
   const policies = new PolicyService(store);
   await policies.init();
+  // The store's own first entries (the shipped policy as version 1) come before the test's.
+  const firstIndex = await store.auditSize();
   const refusals: RateRefusalSecond[] = [];
   const ledger = new AuditLedger(store, {
     onRateRefusals: async (seconds) => void refusals.push(...seconds),
@@ -76,7 +80,7 @@ export async function serviceRig(): Promise<ServiceRig> {
     new Gate(),
     policies,
     {
-      integrationOf: (id) => integrations.lookup(id),
+      integrationOf: (product, id) => integrations.lookup(product, id),
       isSuspended: () => false,
       observe: () => undefined,
     },
@@ -95,9 +99,10 @@ export async function serviceRig(): Promise<ServiceRig> {
     authorizer,
     artifacts,
     refusals,
+    firstIndex,
     async entries() {
       const found: AuditEntry[] = [];
-      for await (const stored of store.auditRange(0, await store.auditSize())) {
+      for await (const stored of store.auditRange(firstIndex, await store.auditSize())) {
         found.push(parseEntry(stored.canonical));
       }
       return found;

@@ -66,6 +66,7 @@ function summary(report: VerifyReport, seconds: number): string[] {
     `root:        ${report.rootHash}`,
     `checkpoints: ${checkpoints}: signatures, roots and consistency`,
     `versions:    ${report.versions}: content digests and their audit entries`,
+    `governance:  ${report.policyVersions} policy versions, ${report.keys} keys: their audit entries`,
     `time:        ${seconds.toFixed(2)} s`,
   ];
 }
@@ -107,7 +108,9 @@ async function verify(options: VerifyOptions): Promise<void> {
     for (const line of summary(report, seconds)) printLine(`  ${line}`);
   }
   if (!ok) {
-    for (const problem of report.problems) note(`bucket: audit: ${problem.message}`);
+    for (const problem of report.problems) {
+      note(`bucket: audit: ${problem.code}: ${problem.message}`);
+    }
     const hidden = report.problemCount - report.problems.length;
     if (hidden > 0) note(`bucket: audit: … and ${hidden} more problems`);
     note(`bucket: audit verification failed: ${report.problemCount} problem(s)`);

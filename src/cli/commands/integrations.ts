@@ -129,11 +129,13 @@ async function list(options: RemoteOptions): Promise<void> {
   printLine(formatTable([['ID', 'PRODUCT', 'TYPE', 'STATUS', 'CLASSES', 'APPROVED'], ...rows]));
 }
 
-async function revoke(id: string, options: RemoteOptions): Promise<void> {
+async function revoke(id: string, options: RemoteOptions & { product?: string }): Promise<void> {
+  // Ids are scoped by product: --product names one when several products hold the id.
+  const query = options.product ? `?product=${encodeURIComponent(options.product)}` : '';
   const answer = await connect(options).json<{
     integration: IntegrationView;
     revokedKeys: string[];
-  }>('DELETE', `/v1/integrations/${encodeURIComponent(id)}`);
+  }>('DELETE', `/v1/integrations/${encodeURIComponent(id)}${query}`);
   if (options.json) return printJson(answer);
   const { integration, revokedKeys } = answer;
   printLine(
@@ -181,7 +183,8 @@ export function registerIntegrations(program: Command): void {
   const revokeCommand = integrations
     .command('revoke')
     .description('Revoke an integration; its keys stop working at once.')
-    .argument('<id>', 'the integration id');
+    .argument('<id>', 'the integration id')
+    .option('--product <product>', 'the product whose integration it is, when several hold the id');
   remoteOptions(revokeCommand)
     .addHelpText('after', examples('bucket integrations revoke avatar-trainer'))
     .action(revoke);

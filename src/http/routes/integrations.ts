@@ -46,6 +46,10 @@ function view(record: IntegrationRecord) {
 }
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+/** Ids are scoped by product: when products share an id, the owner names one. */
+const ProductQuery = Type.Object({
+  product: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+});
 
 export const integrationRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
@@ -119,10 +123,11 @@ export const integrationRoutes =
           tags: ['integrations'],
           summary: 'One integration',
           params: IdParams,
-          response: { 200: IntegrationView, ...errorResponses(401, 403, 404) },
+          querystring: ProductQuery,
+          response: { 200: IntegrationView, ...errorResponses(401, 403, 404, 409) },
         },
       },
-      async (request) => view(bucket.integrations.get(request.params.id)),
+      async (request) => view(bucket.integrations.get(request.params.id, request.query.product)),
     );
 
     app.delete(
@@ -133,18 +138,20 @@ export const integrationRoutes =
           tags: ['integrations'],
           summary: 'Revoke an integration and every key bound to it (owner); effective at once',
           params: IdParams,
+          querystring: ProductQuery,
           response: {
             200: Type.Object({
               integration: IntegrationView,
               revokedKeys: Type.Array(Type.String()),
             }),
-            ...errorResponses(401, 403, 404),
+            ...errorResponses(401, 403, 404, 409),
           },
         },
       },
       async (request) => {
         const revoked = await bucket.integrations.revoke(
           request.params.id,
+          request.query.product,
           request.allowedAction?.entry ?? undefined,
         );
         return { integration: view(revoked.integration), revokedKeys: revoked.revokedKeys };

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
-import type { KeyRecord } from '../../domain/principal.js';
+import { keyFactsOf, type KeyRecord } from '../../domain/principal.js';
 import { keyStatus } from '../../services/keys.js';
 import { errorResponses, KEY_FIELDS, KeyView } from '../schemas.js';
 
@@ -10,13 +10,7 @@ import { errorResponses, KEY_FIELDS, KeyView } from '../schemas.js';
 function view(key: KeyRecord, suspended: (id: string) => boolean) {
   const status = keyStatus(key, Date.now());
   return {
-    id: key.id,
-    kind: key.kind,
-    product: key.product,
-    integrationId: key.integrationId,
-    name: key.name,
-    createdAt: key.createdAt,
-    expiresAt: key.expiresAt,
+    ...keyFactsOf(key),
     revokedAt: key.revokedAt,
     status: status === 'active' && suspended(key.id) ? ('suspended' as const) : status,
   };

@@ -2,7 +2,8 @@
  * Committing a new version (a write, a tombstone, a restore) with the entry of the decision that
  * allowed it, in one transaction (SPEC §6), and the storage limits re-checked inside it.
  */
-import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { AuditReceipt } from '../../audit/entry.js';
+import { sealFacts } from '../../audit/version-facts.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { threat, type Decision } from '../../domain/decision.js';
 import { BucketError } from '../../domain/errors.js';
@@ -30,6 +31,7 @@ export async function commitWithinLimits(
     version: commit.version,
     expectedCurrentVersion: commit.expectedCurrentVersion,
     inline: commit.inline,
+    factsSalt: commit.factsSalt,
     audit: commit.audit,
     limits,
   });
@@ -60,22 +62,33 @@ export async function commitWithinLimits(
 }
 
 /**
- * The entry of an allowed change: its decision and the version it created (SPEC §6), with the
- * status the client receives (201 new artifact, 204 delete), which the gate, deciding before the
- * commit, records as 200.
+ * A new version to commit with the entry of the change that allowed it (SPEC §6): its decision,
+ * with the status the client receives (201 new artifact, 204 delete), which the gate, deciding
+ * before the commit, records as 200; the version it creates; and the salted hash of the version's
+ * recorded facts, under a salt of its own stored in its row (SPEC §8, audit/version-facts.ts).
  */
-export function auditDraft(
+export function versionCommit(
   request: RequestInfo,
   decision: Decision,
   version: ArtifactVersion,
   answered: number,
-): AuditDraft {
+  expectedCurrentVersion: number,
+  inline: Buffer | null,
+): Omit<VersionCommit, 'limits'> {
+  const sealed = sealFacts(version);
   return {
-    decision: decision.status === answered ? decision : { ...decision, status: answered },
-    requestId: request.requestId,
-    sha256: version.sha256,
-    size: version.size,
-    version: version.version,
+    version,
+    expectedCurrentVersion,
+    inline,
+    factsSalt: sealed.salt,
+    audit: {
+      decision: decision.status === answered ? decision : { ...decision, status: answered },
+      requestId: request.requestId,
+      sha256: version.sha256,
+      size: version.size,
+      version: version.version,
+      facts: sealed.facts,
+    },
   };
 }
 

@@ -8,7 +8,7 @@ import { ruleOf } from '../../domain/policy.js';
 import { EMPTY_SHA256 } from '../../domain/sha256.js';
 import type { GateContext } from '../../gate/context.js';
 import type { GateOutcome } from '../../gate/decide.js';
-import { auditDraft, commitWithinLimits, conflictError } from './commit.js';
+import { commitWithinLimits, conflictError, versionCommit } from './commit.js';
 import {
   acquireWriteSlot,
   chargeRate,
@@ -73,12 +73,12 @@ async function commitTombstoneChange(
     action === 'artifact.delete'
       ? { version: tombstoneOf(request, head), inline: null }
       : await restoredVersion(deps, request, ctx, head);
-  const result = await commitWithinLimits(deps, request, {
-    version: next.version,
-    expectedCurrentVersion: head.version,
-    inline: next.inline,
-    audit: auditDraft(request, decision, next.version, action === 'artifact.delete' ? 204 : 200),
-  });
+  const answered = action === 'artifact.delete' ? 204 : 200;
+  const result = await commitWithinLimits(
+    deps,
+    request,
+    versionCommit(request, decision, next.version, answered, head.version, next.inline),
+  );
   if (!result.ok) throw conflictError(next.version, result.current);
   return { created: false, version: next.version, decision, receipt: result.receipt };
 }

@@ -16,7 +16,7 @@ import {
 import type { GateOutcome } from '../../gate/decide.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../../gate/stages/content.js';
 import { BodyTooLargeError, ingest, type Ingested } from '../ingest.js';
-import { auditDraft, commitWithinLimits, conflictError } from './commit.js';
+import { commitWithinLimits, conflictError, versionCommit } from './commit.js';
 import {
   acquireWriteSlot,
   chargeRate,
@@ -123,12 +123,18 @@ async function receiveAndCommit(
         await storeBlob(deps, received);
         blobStored = true;
       }
-      const result = await commitWithinLimits(deps, request, {
-        version,
-        expectedCurrentVersion: head?.version ?? 0,
-        inline: inline ? received.bytes : null,
-        audit: auditDraft(request, body.decision, version, head === null ? 201 : 200),
-      });
+      const result = await commitWithinLimits(
+        deps,
+        request,
+        versionCommit(
+          request,
+          body.decision,
+          version,
+          head === null ? 201 : 200,
+          head?.version ?? 0,
+          inline ? received.bytes : null,
+        ),
+      );
       if (result.ok) {
         return {
           created: head === null,

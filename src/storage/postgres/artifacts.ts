@@ -10,10 +10,20 @@ import type {
   ArtifactStore,
   CommitResult,
   ListArtifactsQuery,
+  StoredVersion,
   VersionCommit,
   VersionForRead,
 } from '../ports.js';
-import { toRead, toVersion, VERSION_COLUMNS, type ReadRow, type VersionRow } from '../rows.js';
+import {
+  STORED_VERSION_COLUMNS,
+  toRead,
+  toStored,
+  toVersion,
+  VERSION_COLUMNS,
+  type ReadRow,
+  type StoredRow,
+  type VersionRow,
+} from '../rows.js';
 import type { Queryable } from './connection.js';
 import { readUsageRows } from './version-rows.js';
 import type { PgWriter } from './writer.js';
@@ -187,17 +197,17 @@ export class PgArtifacts implements ArtifactStore {
     return rows.length > 0;
   }
 
-  async *allVersions(): AsyncIterable<VersionForRead> {
+  async *allVersions(): AsyncIterable<StoredVersion> {
     let after: [string, string, string, number] = ['', '', '', 0];
     for (;;) {
-      const { rows } = await this.db.query<ReadRow>(
-        `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
+      const { rows } = await this.db.query<StoredRow>(
+        `SELECT ${STORED_VERSION_COLUMNS} FROM versions ` +
           'WHERE (product, class, name, version) > ($1, $2, $3, $4) ' +
           'ORDER BY product, class, name, version LIMIT 200',
         after,
       );
       if (rows.length === 0) return;
-      for (const row of rows) yield toRead(row);
+      for (const row of rows) yield toStored(row);
       const last = rows[rows.length - 1];
       if (!last) return;
       after = [last.product, last.class, last.name, last.version];

@@ -8,13 +8,28 @@
 import type pg from 'pg';
 import { CompactRange, type SubtreeId } from '../../audit/compact.js';
 import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../../audit/entry.js';
+import { entryColumns } from '../../audit/entry-columns.js';
 import { leafHash } from '../../audit/rfc6962.js';
-import type { AuditQuery, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
+import type {
+  AuditQuery,
+  AuditStore,
+  IndexedAuditEntry,
+  StoredAuditEntry,
+  StoredCheckpoint,
+} from '../ports.js';
 import type { Queryable } from './connection.js';
 import { EventColumns, eventNotify, eventWriteCte } from './events.js';
 import type { EventDraft } from '../../domain/events.js';
 import type { PgWriter } from './writer.js';
-import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
+import {
+  INDEXED_ENTRY_COLUMNS,
+  toCheckpoint,
+  toEntry,
+  toIndexedEntry,
+  type CheckpointRow,
+  type EntryRow,
+  type IndexedEntryRow,
+} from '../rows.js';
 
 const PAGE = 1000;
 
@@ -162,22 +177,21 @@ export class TreeAppend {
   /** Appends one entry in memory; throws before changing anything, or not at all. */
   append(draft: AuditDraft, time: string): AuditReceipt {
     const index = this.tree.size;
-    const canonical = canonicalBytes(entryOf(draft, index, time));
+    const entry = entryOf(draft, index, time);
+    const canonical = canonicalBytes(entry);
     const leaf = leafHash(canonical);
-    const { decision } = draft;
+    const c = entryColumns(entry);
     const e = this.entries;
     e.idx.push(index);
-    e.time.push(time);
-    e.allow.push(decision.allow);
-    e.operation.push(decision.operation);
-    e.principalId.push(decision.principal.id);
-    e.principalProduct.push(decision.principal.product);
-    e.targetProduct.push(decision.target.product);
-    e.targetClass.push(decision.target.class);
-    e.targetName.push(decision.target.name);
-    e.threats.push(
-      decision.threats.length === 0 ? '' : ` ${decision.threats.map((t) => t.id).join(' ')} `,
-    );
+    e.time.push(c.time);
+    e.allow.push(c.allow);
+    e.operation.push(c.operation);
+    e.principalId.push(c.principalId);
+    e.principalProduct.push(c.principalProduct);
+    e.targetProduct.push(c.targetProduct);
+    e.targetClass.push(c.targetClass);
+    e.targetName.push(c.targetName);
+    e.threats.push(c.threats);
     e.canonical.push(canonical);
     e.leafHash.push(leaf);
     // Cannot throw with a 32-byte leaf hash below 2^53 leaves.
@@ -301,15 +315,33 @@ export class PgAuditLog implements AuditStore {
     return rows.map(toEntry);
   }
 
-  async *auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+  auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+    return this.pages<EntryRow, StoredAuditEntry>('idx, canonical, leaf_hash', from, to, toEntry);
+  }
+
+  auditRangeIndexed(from: number, to: number): AsyncIterable<IndexedAuditEntry> {
+    return this.pages<IndexedEntryRow, IndexedAuditEntry>(
+      INDEXED_ENTRY_COLUMNS,
+      from,
+      to,
+      toIndexedEntry,
+    );
+  }
+
+  /** Entries [from, to) with `columns`, a page at a time, converted. */
+  private async *pages<R extends { idx: number }, T>(
+    columns: string,
+    from: number,
+    to: number,
+    convert: (row: R) => T,
+  ): AsyncIterable<T> {
     for (let next = from; next < to;) {
-      const { rows } = await this.db().query<EntryRow>(
-        'SELECT idx, canonical, leaf_hash FROM audit_entries WHERE idx >= $1 AND idx < $2 ' +
-          'ORDER BY idx LIMIT $3',
+      const { rows } = await this.db().query<R>(
+        `SELECT ${columns} FROM audit_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3`,
         [next, to, PAGE],
       );
       if (rows.length === 0) return;
-      for (const row of rows) yield toEntry(row);
+      for (const row of rows) yield convert(row);
       next = (rows[rows.length - 1]?.idx ?? to) + 1;
     }
   }

@@ -50,10 +50,10 @@ export class PgGovernance implements GovernanceStore {
     );
   }
 
-  async getIntegration(id: string): Promise<IntegrationRecord | null> {
+  async getIntegration(product: string, id: string): Promise<IntegrationRecord | null> {
     const { rows } = await this.db().query<IntegrationRow>(
-      'SELECT * FROM integrations WHERE id = $1',
-      [id],
+      'SELECT * FROM integrations WHERE product = $1 AND id = $2',
+      [product, id],
     );
     return rows[0] ? toIntegration(rows[0]) : null;
   }
@@ -66,14 +66,16 @@ export class PgGovernance implements GovernanceStore {
   }
 
   revokeIntegration(
+    product: string,
     id: string,
     at: string,
     entry?: ChangeEntry,
   ): Promise<{ integration: IntegrationRecord; revokedKeys: KeyRecord[] } | null> {
     const revoke = async (client: pg.PoolClient) => {
       const found = await client.query<IntegrationRow>(
-        'UPDATE integrations SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2 RETURNING *',
-        [at, id],
+        'UPDATE integrations SET revoked_at = coalesce(revoked_at, $1) ' +
+          'WHERE product = $2 AND id = $3 RETURNING *',
+        [at, product, id],
       );
       const row = found.rows[0];
       if (!row) return null;
@@ -81,9 +83,9 @@ export class PgGovernance implements GovernanceStore {
       // stamp, the order of every other change, so that two changes cannot deadlock.
       const keys = await client.query<KeyRow>(
         'WITH bump AS (UPDATE change_stamp SET value = value + 1 WHERE id = 1), ' +
-          'revoked AS (UPDATE keys SET revoked_at = $1 WHERE integration_id = $2 ' +
+          'revoked AS (UPDATE keys SET revoked_at = $1 WHERE product = $2 AND integration_id = $3 ' +
           'AND revoked_at IS NULL RETURNING *) SELECT * FROM revoked ORDER BY created_at, id',
-        [at, id],
+        [at, product, id],
       );
       const revokedKeys = keys.rows.map(toKey);
       return { integration: toIntegration(row), revokedKeys };

@@ -164,6 +164,17 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE audit_head ADD COLUMN events bigint NOT NULL DEFAULT 0;
   `,
+  // 3: the salt of each version's facts hash, which its audit entry carries (SPEC §8,
+  // docs/decisions/0026); null for versions written before it, and once an erasure destroys it.
+  `
+  ALTER TABLE versions ADD COLUMN facts_salt bytea;
+  `,
+  // 4: integration ids are scoped by product (docs/decisions/0026): another product's id is, to a
+  // product key, an unknown one. The keys bound to an integration carry its product already.
+  `
+  ALTER TABLE integrations DROP CONSTRAINT integrations_pkey;
+  ALTER TABLE integrations ADD PRIMARY KEY (product, id);
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

@@ -16,22 +16,23 @@ import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
 import { artifactEvent, limitWarnings } from '../../domain/events.js';
 import type { Queryable } from './connection.js';
 
-/** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$23). */
+/** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$24). */
 const VERSION_CTES =
   'versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
   'content_type, meta, created_at, created_by, retention_mode, retention_until, tombstone, ' +
-  'storage, inline_content) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], ' +
-  '$5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], ' +
-  '$12::text[], $13::boolean[], $14::text[], $15::bytea[])), ' +
+  'storage, inline_content, facts_salt) SELECT * FROM unnest($1::text[], $2::text[], ' +
+  '$3::text[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], ' +
+  '$10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::bytea[], ' +
+  '$16::bytea[])), ' +
   'heads_in AS (INSERT INTO artifacts (product, class, name, head_version, tombstone) ' +
-  'SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::int[], $20::boolean[]) ' +
+  'SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::int[], $21::boolean[]) ' +
   'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
   'tombstone = excluded.tombstone), ' +
   'usage_in AS (INSERT INTO product_usage (product, bytes, artifacts) ' +
-  'SELECT * FROM unnest($21::text[], $22::bigint[], $23::bigint[]) ' +
+  'SELECT * FROM unnest($22::text[], $23::bigint[], $24::bigint[]) ' +
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
   'artifacts = product_usage.artifacts + excluded.artifacts)';
-const VERSION_PARAMS = 23;
+const VERSION_PARAMS = 24;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
 const WRITE_SQL =
@@ -39,7 +40,7 @@ const WRITE_SQL =
 /** One write of an isolated batch, in its savepoint: the tree's appends are written at its end. */
 const WRITE_VERSIONS_SQL = `WITH ${VERSION_CTES} SELECT 1`;
 
-/** The new rows of `versions`, one array per column (VERSION_COLUMNS order, then the bytes). */
+/** The new rows of `versions`, one array per column (STORED_VERSION_COLUMNS order). */
 class VersionColumns {
   readonly product: string[] = [];
   readonly class: string[] = [];
@@ -56,8 +57,9 @@ class VersionColumns {
   readonly tombstone: boolean[] = [];
   readonly storage: string[] = [];
   readonly inline: (Buffer | null)[] = [];
+  readonly factsSalt: Buffer[] = [];
 
-  push(v: ArtifactVersion, inline: Buffer | null): void {
+  push(v: ArtifactVersion, inline: Buffer | null, factsSalt: Buffer): void {
     this.product.push(v.product);
     this.class.push(v.class);
     this.name.push(v.name);
@@ -73,6 +75,7 @@ class VersionColumns {
     this.tombstone.push(v.tombstone);
     this.storage.push(v.storage);
     this.inline.push(inline);
+    this.factsSalt.push(factsSalt);
   }
 
   params(): unknown[] {
@@ -92,6 +95,7 @@ class VersionColumns {
       this.tombstone,
       this.storage,
       this.inline,
+      this.factsSalt,
     ];
   }
 }
@@ -208,7 +212,7 @@ export class VersionRows {
     tree.appendEvents([artifactEvent(v, commit.audit.decision.operation)], time, auditIndex);
     tree.appendEvents(limitWarnings(v.product, before, after, commit.limits), time, auditIndex);
     const receipt = tree.append(commit.audit, time);
-    this.rows.push(v, commit.inline);
+    this.rows.push(v, commit.inline, commit.factsSalt);
     if (head) {
       head.version = v.version;
       head.tombstone = v.tombstone;

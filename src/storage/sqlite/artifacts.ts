@@ -10,10 +10,19 @@ import type {
   ArtifactStore,
   CommitResult,
   ListArtifactsQuery,
+  StoredVersion,
   VersionCommit,
   VersionForRead,
 } from '../ports.js';
-import { toVersion, VERSION_COLUMNS, type ReadRow, type VersionRow } from '../rows.js';
+import {
+  STORED_VERSION_COLUMNS,
+  toStored,
+  toVersion,
+  VERSION_COLUMNS,
+  type ReadRow,
+  type StoredRow,
+  type VersionRow,
+} from '../rows.js';
 import type { HeadCache } from './head-cache.js';
 import { loadUsage, type SqliteWriter } from './writer.js';
 
@@ -164,9 +173,9 @@ export class SqliteArtifacts implements ArtifactStore {
     return this.statements.contentReferenced.get(sha256) !== undefined;
   }
 
-  async *allVersions(): AsyncIterable<VersionForRead> {
-    const page = this.db.prepare<[string, string, string, number, number], ReadRow>(
-      `SELECT ${VERSION_COLUMNS}, inline_content FROM versions ` +
+  async *allVersions(): AsyncIterable<StoredVersion> {
+    const page = this.db.prepare<[string, string, string, number, number], StoredRow>(
+      `SELECT ${STORED_VERSION_COLUMNS} FROM versions ` +
         'WHERE (product, class, name, version) > (?, ?, ?, ?) ' +
         'ORDER BY product, class, name, version LIMIT ?',
     );
@@ -174,7 +183,7 @@ export class SqliteArtifacts implements ArtifactStore {
     for (;;) {
       const rows = page.all(...after, 200);
       if (rows.length === 0) return;
-      for (const row of rows) yield { version: toVersion(row), inline: row.inline_content };
+      for (const row of rows) yield toStored(row);
       const last = rows[rows.length - 1];
       if (!last) return;
       after = [last.product, last.class, last.name, last.version];

@@ -6,9 +6,24 @@
 import type Database from 'better-sqlite3';
 import { CompactRange, decompose, type SubtreeId } from '../../audit/compact.js';
 import { canonicalBytes, entryOf, type AuditDraft, type AuditReceipt } from '../../audit/entry.js';
+import { entryColumns } from '../../audit/entry-columns.js';
 import { leafHash } from '../../audit/rfc6962.js';
-import type { AuditQuery, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../ports.js';
-import { toEntry, toCheckpoint, type EntryRow, type CheckpointRow } from '../rows.js';
+import type {
+  AuditQuery,
+  AuditStore,
+  IndexedAuditEntry,
+  StoredAuditEntry,
+  StoredCheckpoint,
+} from '../ports.js';
+import {
+  INDEXED_ENTRY_COLUMNS,
+  toCheckpoint,
+  toEntry,
+  toIndexedEntry,
+  type CheckpointRow,
+  type EntryRow,
+  type IndexedEntryRow,
+} from '../rows.js';
 import type { SqliteChanges } from './changes.js';
 import type { SqliteWriter } from './writer.js';
 
@@ -54,6 +69,10 @@ export class AuditTables {
         'SELECT idx, canonical, leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ' +
           'ORDER BY idx LIMIT ?',
       ),
+      rangeIndexed: db.prepare<[number, number, number], IndexedEntryRow>(
+        `SELECT ${INDEXED_ENTRY_COLUMNS} FROM audit_entries WHERE idx >= ? AND idx < ? ` +
+          'ORDER BY idx LIMIT ?',
+      ),
       insertCheckpoint: db.prepare(
         'INSERT OR IGNORE INTO audit_checkpoints (size, root_hash, note, created_at) VALUES (?, ?, ?, ?)',
       ),
@@ -87,18 +106,18 @@ export class AuditTables {
     const entry = entryOf(draft, index, time);
     const canonical = canonicalBytes(entry);
     const leaf = leafHash(canonical);
-    const { decision } = draft;
+    const c = entryColumns(entry);
     this.statements.insertEntry.run(
       index,
-      time,
-      decision.allow ? 1 : 0,
-      decision.operation,
-      decision.principal.id,
-      decision.principal.product,
-      decision.target.product,
-      decision.target.class,
-      decision.target.name,
-      decision.threats.length === 0 ? '' : ` ${decision.threats.map((t) => t.id).join(' ')} `,
+      c.time,
+      c.allow ? 1 : 0,
+      c.operation,
+      c.principalId,
+      c.principalProduct,
+      c.targetProduct,
+      c.targetClass,
+      c.targetName,
+      c.threats,
       canonical,
       leaf,
     );
@@ -175,13 +194,12 @@ export class AuditTables {
     return (statement.all(params) as EntryRow[]).map(toEntry);
   }
 
-  async *range(from: number, to: number): AsyncIterable<StoredAuditEntry> {
-    for (let next = from; next < to;) {
-      const rows = this.statements.range.all(next, to, PAGE);
-      if (rows.length === 0) return;
-      for (const row of rows) yield toEntry(row);
-      next = (rows[rows.length - 1]?.idx ?? to) + 1;
-    }
+  range(from: number, to: number): AsyncIterable<StoredAuditEntry> {
+    return pages(this.statements.range, from, to, toEntry);
+  }
+
+  rangeIndexed(from: number, to: number): AsyncIterable<IndexedAuditEntry> {
+    return pages(this.statements.rangeIndexed, from, to, toIndexedEntry);
   }
 
   insertCheckpoint(checkpoint: StoredCheckpoint): void {
@@ -205,6 +223,21 @@ export class AuditTables {
       for (const row of rows) yield toCheckpoint(row);
       after = rows[rows.length - 1]?.size ?? Number.MAX_SAFE_INTEGER;
     }
+  }
+}
+
+/** Rows [from, to) of a range statement, a page at a time, converted. */
+async function* pages<R extends { idx: number }, T>(
+  statement: Database.Statement<[number, number, number], R>,
+  from: number,
+  to: number,
+  convert: (row: R) => T,
+): AsyncIterable<T> {
+  for (let next = from; next < to;) {
+    const rows = statement.all(next, to, PAGE);
+    if (rows.length === 0) return;
+    for (const row of rows) yield convert(row);
+    next = (rows[rows.length - 1]?.idx ?? to) + 1;
   }
 }
 
@@ -244,6 +277,10 @@ export class SqliteAuditLog implements AuditStore {
 
   auditRange(from: number, to: number): AsyncIterable<StoredAuditEntry> {
     return this.tables.range(from, to);
+  }
+
+  auditRangeIndexed(from: number, to: number): AsyncIterable<IndexedAuditEntry> {
+    return this.tables.rangeIndexed(from, to);
   }
 
   async insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {

@@ -44,18 +44,21 @@ export class SqliteGovernance implements GovernanceStore {
         'INSERT INTO integrations (id, type, product, classes, data_schema, approved_at, approved_by, revoked_at) ' +
           'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      integration: db.prepare<[string], IntegrationRow>('SELECT * FROM integrations WHERE id = ?'),
+      integration: db.prepare<[string, string], IntegrationRow>(
+        'SELECT * FROM integrations WHERE product = ? AND id = ?',
+      ),
       integrations: db.prepare<[], IntegrationRow>(
         'SELECT * FROM integrations ORDER BY approved_at, id',
       ),
       revokeIntegration: db.prepare(
-        'UPDATE integrations SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?',
+        'UPDATE integrations SET revoked_at = coalesce(revoked_at, ?) WHERE product = ? AND id = ?',
       ),
-      activeKeysOf: db.prepare<[string], { id: string }>(
-        'SELECT id FROM keys WHERE integration_id = ? AND revoked_at IS NULL',
+      activeKeysOf: db.prepare<[string, string], { id: string }>(
+        'SELECT id FROM keys WHERE product = ? AND integration_id = ? AND revoked_at IS NULL',
       ),
       revokeKeysOf: db.prepare(
-        'UPDATE keys SET revoked_at = ? WHERE integration_id = ? AND revoked_at IS NULL',
+        'UPDATE keys SET revoked_at = ? WHERE product = ? AND integration_id = ? ' +
+          'AND revoked_at IS NULL',
       ),
       insertThreat: db.prepare(
         'INSERT INTO threat_records (at, request_id, principal_id, principal_kind, product, threat_id, ' +
@@ -90,12 +93,12 @@ export class SqliteGovernance implements GovernanceStore {
     );
   }
 
-  async getIntegration(id: string): Promise<IntegrationRecord | null> {
-    return this.integration(id);
+  async getIntegration(product: string, id: string): Promise<IntegrationRecord | null> {
+    return this.integration(product, id);
   }
 
-  private integration(id: string): IntegrationRecord | null {
-    const row = this.statements.integration.get(id);
+  private integration(product: string, id: string): IntegrationRecord | null {
+    const row = this.statements.integration.get(product, id);
     return row ? toIntegration(row) : null;
   }
 
@@ -103,14 +106,14 @@ export class SqliteGovernance implements GovernanceStore {
     return this.statements.integrations.all().map(toIntegration);
   }
 
-  async revokeIntegration(id: string, at: string, entry?: ChangeEntry) {
+  async revokeIntegration(product: string, id: string, at: string, entry?: ChangeEntry) {
     return this.changes.applyChange(
       () => {
-        if (!this.statements.integration.get(id)) return null;
-        this.statements.revokeIntegration.run(at, id);
-        const keyIds = this.statements.activeKeysOf.all(id).map((row) => row.id);
-        this.statements.revokeKeysOf.run(at, id);
-        const integration = this.integration(id);
+        if (!this.statements.integration.get(product, id)) return null;
+        this.statements.revokeIntegration.run(at, product, id);
+        const keyIds = this.statements.activeKeysOf.all(product, id).map((row) => row.id);
+        this.statements.revokeKeysOf.run(at, product, id);
+        const integration = this.integration(product, id);
         if (!integration) return null;
         const revokedKeys = keyIds
           .map((keyId) => this.keyById(keyId))

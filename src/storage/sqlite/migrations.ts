@@ -151,4 +151,29 @@ export const MIGRATIONS: readonly string[] = [
     audit_index INTEGER
   ) STRICT;
   `,
+  // 6: the salt of each version's facts hash, which its audit entry carries (SPEC §8,
+  // docs/decisions/0026); null for versions written before it, and once an erasure destroys it.
+  `
+  ALTER TABLE versions ADD COLUMN facts_salt BLOB;
+  `,
+  // 7: integration ids are scoped by product (docs/decisions/0026): another product's id is, to a
+  // product key, an unknown one. The keys bound to an integration carry its product already.
+  `
+  CREATE TABLE integrations_by_product (
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    product TEXT NOT NULL,
+    classes TEXT NOT NULL,
+    data_schema TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    revoked_at TEXT,
+    PRIMARY KEY (product, id)
+  ) STRICT;
+  INSERT INTO integrations_by_product
+    SELECT id, type, product, classes, data_schema, approved_at, approved_by, revoked_at
+    FROM integrations;
+  DROP TABLE integrations;
+  ALTER TABLE integrations_by_product RENAME TO integrations;
+  `,
 ];

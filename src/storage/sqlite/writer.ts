@@ -9,7 +9,7 @@ import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { artifactEvent, limitWarnings, type EventDraft } from '../../domain/events.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
-import { VERSION_COLUMNS, versionValues } from '../rows.js';
+import { STORED_VERSION_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { EventTables } from './events.js';
 import type { GroupCommit } from '../group-commit.js';
@@ -134,8 +134,8 @@ export class SqliteWriter {
         'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
       ),
       insertVersion: db.prepare(
-        `INSERT INTO versions (${VERSION_COLUMNS}, inline_content) VALUES ` +
-          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO versions (${STORED_VERSION_COLUMNS}) VALUES ` +
+          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertHead: db.prepare(
         'INSERT INTO artifacts (product, class, name, head_version, tombstone) VALUES (?, ?, ?, ?, ?) ' +
@@ -165,7 +165,7 @@ export class SqliteWriter {
     if (isRefusal(after)) return after;
     // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
     this.usage.commit(v.product, after);
-    this.statements.insertVersion.run(...versionValues(v, commit.inline));
+    this.statements.insertVersion.run(...versionValues(v, commit.inline, commit.factsSalt));
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
     this.statements.addUsage.run(
       v.product,

@@ -11,6 +11,7 @@ import {
   type NoteSigner,
 } from '../../../src/audit/note.js';
 import { leafHash } from '../../../src/audit/rfc6962.js';
+import { sealFacts } from '../../../src/audit/version-facts.js';
 import {
   verifyAuditLog,
   type ProblemCode,
@@ -105,8 +106,10 @@ function buildLog(size = 20, checkpointSizes = [0, 5, 8, 13, 20]): Log {
     if (index % 4 === 0) {
       const version = index / 4 + 1;
       const bytes = Buffer.from(JSON.stringify({ lesson: version }));
-      entry = entryAt(index, { name: 'a.json', version, bytes });
-      versions.push({ version: versionOf('a.json', version, bytes), inline: bytes });
+      const stored = versionOf('a.json', version, bytes);
+      const sealed = sealFacts(stored);
+      entry = { ...entryAt(index, { name: 'a.json', version, bytes }), facts: sealed.facts };
+      versions.push({ version: stored, inline: bytes, factsSalt: sealed.salt });
     } else {
       entry = entryAt(index);
     }
@@ -386,11 +389,13 @@ describe('verifyAuditLog', () => {
     const stored = log.versions[2] as VerifyVersion;
     const other = log.versions[0] as VerifyVersion;
     log.versions[2] = {
+      ...stored,
       version: { ...stored.version, sha256: other.version.sha256 },
       inline: other.inline,
     };
     const problems = await problemsOf(sourceOf(log));
-    expect(codes(problems)).toEqual(['version_mismatch']);
+    // The digest is one of the facts too.
+    expect(codes(problems)).toEqual(['facts_mismatch', 'version_mismatch']);
     expect(problems[0]?.message).toMatch(
       /^version gurukul\/educational_content\/a\.json v3 \(sha256 [0-9a-f]{64}, size \d+\) does not match audit entry 8 /,
     );
@@ -414,11 +419,12 @@ describe('verifyAuditLog', () => {
     const log = buildLog(8, []);
     const stored = log.versions[1] as VerifyVersion;
     const good = { ...stored.version, tombstone: true, storage: 'none' as const };
-    log.versions[1] = { version: { ...good, sha256: EMPTY_SHA256, size: 0 }, inline: null };
+    const tombstoneOf = (version: ArtifactVersion) => ({ ...stored, version, inline: null });
+    log.versions[1] = tombstoneOf({ ...good, sha256: EMPTY_SHA256, size: 0 });
     const tombstone = await problemsOf(sourceOf(log));
     // A well-formed tombstone: only its audit entry (which recorded v2's content) disagrees.
-    expect(codes(tombstone)).toEqual(['version_mismatch']);
-    log.versions[1] = { version: good, inline: null };
+    expect(codes(tombstone)).toEqual(['facts_mismatch', 'version_mismatch']);
+    log.versions[1] = tombstoneOf(good);
     const bad = await problemsOf(sourceOf(log));
     expect(bad.map((p) => p.code)).toContain('content_mismatch');
     expect(bad.find((p) => p.code === 'content_mismatch')?.message).toMatch(

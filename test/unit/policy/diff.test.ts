@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  applyJsonPatch,
   diffDocuments,
   jsonPatch,
   type JsonPatchOperation,
@@ -8,48 +9,14 @@ import {
 } from '../../../src/policy/diff.js';
 import { loadDefaultPolicy } from '../../../src/policy/load.js';
 
-const clone = (value: unknown): unknown =>
-  value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-
-/** Sets an own member, even one named __proto__. */
-function set(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-}
-
-/** Applies changes in order (the inverse the diff promises), for the round-trip property. */
+/** The changes of a diff as the patch they amount to, applied by applyJsonPatch (RFC 6902). */
 function apply(document: unknown, changes: PolicyChange[]): unknown {
-  let root = clone(document);
-  for (const change of changes) {
-    if (change.path === '') {
-      root = clone(change.to);
-      continue;
-    }
-    const segments = change.path
-      .slice(1)
-      .split('/')
-      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const last = segments.pop() as string;
-    let parent = root as Record<string, unknown>;
-    for (const segment of segments) {
-      parent = Object.getOwnPropertyDescriptor(parent, segment)?.value as Record<string, unknown>;
-    }
-    if (Array.isArray(parent)) {
-      const index = Number(last);
-      if (change.op === 'remove') parent.splice(index, 1);
-      else if (change.op === 'add') parent.splice(index, 0, clone(change.to));
-      else parent[index] = clone(change.to);
-    } else if (change.op === 'remove') {
-      delete parent[last];
-    } else {
-      set(parent, last, clone(change.to));
-    }
-  }
-  return root;
+  const patch = changes.map((change): JsonPatchOperation =>
+    change.op === 'remove'
+      ? { op: 'remove', path: change.path }
+      : { op: change.op, path: change.path, value: change.to },
+  );
+  return applyJsonPatch(document, patch);
 }
 
 describe('policy diff', () => {
@@ -123,8 +90,24 @@ describe('policy diff', () => {
             op.op === 'remove' ? ['op', 'path'] : ['op', 'path', 'value'],
           );
         expect(apply(a, asChanges(patch))).toEqual(b);
+        expect(applyJsonPatch(a, patch)).toEqual(b);
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('refuses a patch that does not apply: a missing member or index, a bad pointer', () => {
+    expect(() => applyJsonPatch({ a: 1 }, [{ op: 'remove', path: '/b' }])).toThrow('no member');
+    expect(() => applyJsonPatch({ a: [1] }, [{ op: 'replace', path: '/a/3', value: 2 }])).toThrow(
+      'out of range',
+    );
+    expect(() => applyJsonPatch({ a: 1 }, [{ op: 'add', path: '/x/y', value: 2 }])).toThrow();
+    expect(() => applyJsonPatch({}, [{ op: 'add', path: 'a', value: 2 }])).toThrow('JSON Pointer');
+    // The document given is never changed.
+    const document = { a: { b: 1 } };
+    expect(applyJsonPatch(document, [{ op: 'replace', path: '/a/b', value: 2 }])).toEqual({
+      a: { b: 2 },
+    });
+    expect(document).toEqual({ a: { b: 1 } });
   });
 });

@@ -7,8 +7,8 @@ import {
   InvalidPolicyError,
   loadDefaultPolicy,
   parsePolicyYaml,
-  policyHash,
 } from '../../../src/policy/load.js';
+import { policyHash } from '../../../src/domain/canonical.js';
 import { policyErrors } from '../../../src/policy/validate.js';
 
 /** A deep, mutable copy of the shipped default policy. */

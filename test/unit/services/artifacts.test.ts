@@ -42,14 +42,14 @@ describe('writing', () => {
       created: true,
       version: { version: 1, sha256: sha256(first), size: first.length, storage: 'inline' },
       decision: { allow: true, operation: 'CREATE' },
-      receipt: { leafIndex: 0 },
+      receipt: { leafIndex: rig.firstIndex },
     });
     const updated = await rig.artifacts.put(put(CORE, 'agent_spec', 'a.json', json({ spec: 2 })));
     expect(updated).toMatchObject({
       created: false,
       version: { version: 2 },
       decision: { operation: 'UPDATE' },
-      receipt: { leafIndex: 1 },
+      receipt: { leafIndex: rig.firstIndex + 1 },
     });
     // One entry per write: the body-phase decision, with the version it created.
     const entries = await rig.entries();

@@ -111,12 +111,12 @@ describe('a reload overtaken by a change of this node', () => {
     const held = withHeldRead('listIntegrations');
     const integrations = new IntegrationService(held.gated, policies);
     await integrations.init();
-    expect(integrations.lookup('int_1')?.revokedAt).toBeNull();
+    expect(integrations.lookup('ai_avatar', 'int_1')?.revokedAt).toBeNull();
     held.hold();
     const reloading = integrations.reload(); // reads "int_1 active", answer held back
-    await integrations.revoke('int_1');
+    await integrations.revoke('int_1', 'ai_avatar');
     held.release();
     await reloading;
-    expect(integrations.lookup('int_1')?.revokedAt).not.toBeNull();
+    expect(integrations.lookup('ai_avatar', 'int_1')?.revokedAt).not.toBeNull();
   });
 });

@@ -30,7 +30,7 @@ afterEach(async () => rig.close());
 describe('AuditLedger', () => {
   it('records a decision before it resolves, with its receipt', async () => {
     const receipt = await rig.ledger.record({ decision: allowed, requestId: 'req_1' });
-    expect(receipt).toMatchObject({ leafIndex: 0 });
+    expect(receipt).toMatchObject({ leafIndex: rig.firstIndex });
     expect((await rig.entries())[0]).toMatchObject({ id: 'd_allowed', requestId: 'req_1' });
   });
 
@@ -51,7 +51,7 @@ describe('AuditLedger', () => {
       },
       pending,
     );
-    expect(pending.receipt).toMatchObject({ leafIndex: 0 });
+    expect(pending.receipt).toMatchObject({ leafIndex: rig.firstIndex });
     expect(await rig.store.getKey('key_new')).not.toBeNull();
     expect((await rig.entries()).map((e) => e.id)).toEqual(['d_allowed']);
   });

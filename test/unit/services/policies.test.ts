@@ -1,7 +1,8 @@
 /** The live policy service on a real (in-memory) SQLite store: versions, validation, atomicity. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../../src/domain/policy.js';
-import { loadDefaultPolicy, policyHash } from '../../../src/policy/load.js';
+import { policyHash } from '../../../src/domain/canonical.js';
+import { loadDefaultPolicy } from '../../../src/policy/load.js';
 import { PolicyService } from '../../../src/services/policies.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { headVersion } from '../../helpers/gate.js';

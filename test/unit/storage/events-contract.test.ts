@@ -101,7 +101,12 @@ describe.each(adapters)('EventStore contract: $name', (adapter) => {
     await store.insertKey({ ...key('k2'), integrationId: 'int_1' });
     await store.suspendKey({ keyId: 'k2', suspendedAt: '2026-12-04T18:02:00.000Z', reason: 'T1' });
     await store.reinstateKey('k2', entry.reinstate);
-    await store.revokeIntegration('int_1', '2026-12-04T18:03:00.000Z', entry['revoke-int']);
+    await store.revokeIntegration(
+      'gurukul',
+      'int_1',
+      '2026-12-04T18:03:00.000Z',
+      entry['revoke-int'],
+    );
 
     const events = await all(store);
     expect(events.map((e) => [e.id, e.type, e.subject, e.product])).toEqual([
@@ -137,7 +142,7 @@ describe.each(adapters)('EventStore contract: $name', (adapter) => {
     await expect(store.insertKey(key('k1'), ownerEntry('again'))).rejects.toThrow();
     expect(await store.revokeKey('missing', '2026-12-04', ownerEntry('missing'))).toBeNull();
     expect(await store.reinstateKey('k1', ownerEntry('not-suspended'))).toBe(false);
-    expect(await store.revokeIntegration('int_missing', '2026-12-04')).toBeNull();
+    expect(await store.revokeIntegration('gurukul', 'int_missing', '2026-12-04')).toBeNull();
     await store.suspendKey({ keyId: 'k1', suspendedAt: '2026-12-04', reason: 'T1' });
     await store.suspendKey({ keyId: 'k1', suspendedAt: '2026-12-04', reason: 'again' });
     // The next change takes the next cursor: nothing was skipped.

@@ -145,18 +145,18 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       await store.insertKey(key('k1', { integrationId: 'int_1' }));
       await store.insertKey(key('k2', { integrationId: 'int_1', revokedAt: '2026-11-27' }));
       await store.insertKey(key('k3'));
-      expect(await store.getIntegration('int_1')).toEqual(integration);
+      expect(await store.getIntegration('gurukul', 'int_1')).toEqual(integration);
       expect(await store.listIntegrations()).toEqual([integration]);
-      const revoked = await store.revokeIntegration('int_1', '2026-11-28T00:00:00.000Z');
+      const revoked = await store.revokeIntegration('gurukul', 'int_1', '2026-11-28T00:00:00.000Z');
       expect(revoked?.integration.revokedAt).toBe('2026-11-28T00:00:00.000Z');
       expect(revoked?.revokedKeys.map((k) => [k.id, k.revokedAt])).toEqual([
         ['k1', '2026-11-28T00:00:00.000Z'],
       ]);
       expect((await store.getKey('k3'))?.revokedAt).toBeNull();
-      const again = await store.revokeIntegration('int_1', '2026-11-29T00:00:00.000Z');
+      const again = await store.revokeIntegration('gurukul', 'int_1', '2026-11-29T00:00:00.000Z');
       expect(again?.integration.revokedAt).toBe('2026-11-28T00:00:00.000Z');
       expect(again?.revokedKeys).toEqual([]);
-      expect(await store.revokeIntegration('missing', '2026-11-28')).toBeNull();
+      expect(await store.revokeIntegration('gurukul', 'missing', '2026-11-28')).toBeNull();
     });
 
     it('records threats and counts critical requests, newest first', async () => {
@@ -225,7 +225,9 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       const unknown = entryOf('missing');
       expect(await store.revokeKey('missing', '2026-11-28', unknown)).toBeNull();
       expect(await store.reinstateKey('k1', unknown)).toBe(false);
-      expect(await store.revokeIntegration('int_missing', '2026-11-28', unknown)).toBeNull();
+      expect(
+        await store.revokeIntegration('gurukul', 'int_missing', '2026-11-28', unknown),
+      ).toBeNull();
       expect(unknown.receipt).toBeNull();
       expect(await store.auditSize()).toBe(1);
       // Every kind of change takes its entry, in the order the changes commit.
@@ -234,7 +236,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       await store.insertPolicy(defaultPolicyVersion(), entries[1]);
       await store.insertIntegration(integration('int_1'), entries[2]);
       expect(
-        (await store.revokeIntegration('int_1', '2026-11-28', entries[3]))?.integration,
+        (await store.revokeIntegration('gurukul', 'int_1', '2026-11-28', entries[3]))?.integration,
       ).toMatchObject({ id: 'int_1', revokedAt: '2026-11-28' });
       expect(entries.map((entry) => entry.receipt?.leafIndex)).toEqual([1, 2, 3, 4]);
       await store.suspendKey({ keyId: 'k1', suspendedAt: '2026-11-28', reason: 'T1' });
@@ -267,7 +269,7 @@ describe.each(adapters)('MetadataStore contract: $name', (adapter) => {
       await changed();
       await store.insertIntegration(integration('int_1'));
       await changed();
-      await store.revokeIntegration('int_1', '2026-11-28');
+      await store.revokeIntegration('gurukul', 'int_1', '2026-11-28');
       await changed();
       await store.suspendKey({ keyId: 'k1', suspendedAt: '2026-11-28', reason: 'T1' });
       await changed();
