@@ -21,6 +21,24 @@ export interface AuditDraft {
   readonly count?: number;
   /** For an allowed policy change: the version it made (SPEC §2 "recorded with its diff"). */
   readonly policy?: PolicyChangeRecord;
+  /** For an allowed governance change of SPEC §8: what it changed (a hold, a retention). */
+  readonly governance?: GovernanceChangeRecord;
+  /** For a purge: the version whose content it removed (SPEC §8, checked by verification). */
+  readonly purge?: PurgeClaim;
+}
+
+/** What a hold or retention change did: its case reference, scope, reason, values. */
+export type GovernanceChangeRecord = Readonly<Record<string, unknown>>;
+
+/**
+ * The version a purge removed the content of. A member of its own: the pinned `version` names the
+ * version an allowed write created, and verification matches it as such (SPEC §6).
+ */
+export interface PurgeClaim {
+  readonly version: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly reason: string;
 }
 
 /**
@@ -42,6 +60,8 @@ export interface AuditEntry extends Decision {
   readonly version?: number;
   readonly count?: number;
   readonly policy?: PolicyChangeRecord;
+  readonly governance?: GovernanceChangeRecord;
+  readonly purge?: PurgeClaim;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -73,6 +93,8 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.version !== undefined) entry.version = draft.version;
   if (draft.count !== undefined) entry.count = draft.count;
   if (draft.policy !== undefined) entry.policy = draft.policy;
+  if (draft.governance !== undefined) entry.governance = draft.governance;
+  if (draft.purge !== undefined) entry.purge = draft.purge;
   return entry;
 }
 

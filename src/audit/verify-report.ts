@@ -29,7 +29,9 @@ export type ProblemCode =
   | 'version_unaudited'
   | 'version_mismatch'
   | 'claim_duplicate'
-  | 'claim_unstored';
+  | 'claim_unstored'
+  | 'purge_unaudited'
+  | 'purge_unapplied';
 
 export interface VerifyProblem {
   readonly code: ProblemCode;

@@ -47,13 +47,22 @@ function claimKey(v: VersionKey): string {
 /** The versions allowed write entries claim, matched with the versions stored. */
 export class VersionClaims {
   private readonly claims = new Map<string, Claim>();
+  /** The purges the log records (SPEC §8), by the version whose content each removed. */
+  private readonly purges = new Map<string, Claim>();
 
   constructor(private readonly problems: Problems) {}
 
-  /** Records what an entry says it created, when it is an allowed write. */
+  /** Records what an entry says it created, when it is an allowed write, or purged. */
   record(index: number, parsed: Record<string, unknown>): void {
-    if (parsed['allow'] !== true || parsed['version'] === undefined) return;
+    if (parsed['allow'] !== true) return;
     const target = isJsonObject(parsed['target']) ? parsed['target'] : {};
+    const purge = parsed['purge'];
+    if (isJsonObject(purge)) {
+      const purged = { ...target, version: purge['version'] } as VersionKey;
+      this.purges.set(claimKey(purged), { index, sha256: purge['sha256'], size: purge['size'] });
+      return;
+    }
+    if (parsed['version'] === undefined) return;
     const claimed = {
       product: target['product'],
       class: target['class'],
@@ -84,10 +93,14 @@ export class VersionClaims {
     let count = 0;
     for await (const stored of versions) {
       count += 1;
-      await checkContent(stored, contentDigest, problems);
       const { version } = stored;
       const label = versionLabel(version);
       const key = claimKey(version);
+      if (this.purgeChecked(version, key, label)) {
+        // Its content is gone by a recorded purge: nothing to hash.
+      } else {
+        await checkContent(stored, contentDigest, problems);
+      }
       const claimed = this.claims.get(key);
       if (!claimed) {
         problems.add('version_unaudited', `version ${label} has no audit entry`);
@@ -102,6 +115,14 @@ export class VersionClaims {
         );
       }
     }
+    for (const [key, purge] of this.purges) {
+      const [product, cls, name, version] = JSON.parse(key) as unknown[];
+      problems.add(
+        'purge_unapplied',
+        `audit entry ${purge.index} records the purge of ${versionLabel({ product, class: cls, name, version })}, ` +
+          'whose version row is not marked purged',
+      );
+    }
     for (const [key, claimed] of this.claims) {
       const [product, cls, name, version] = JSON.parse(key) as unknown[];
       problems.add(
@@ -110,6 +131,35 @@ export class VersionClaims {
       );
     }
     return count;
+  }
+
+  /**
+   * Whether the version is marked purged: its content is then gone, which verification accepts
+   * only with the purge entry that removed it (SPEC §8) — the one the row points at, for the
+   * content the version recorded.
+   */
+  private purgeChecked(version: ArtifactVersion, key: string, label: string): boolean {
+    const purged = version.purged;
+    if (!purged) return false;
+    const entry = this.purges.get(key);
+    this.purges.delete(key);
+    if (!entry) {
+      this.problems.add(
+        'purge_unaudited',
+        `version ${label} is marked purged but no audit entry records its purge: its content is gone`,
+      );
+    } else if (
+      entry.index !== purged.auditIndex ||
+      entry.sha256 !== version.sha256 ||
+      entry.size !== version.size
+    ) {
+      this.problems.add(
+        'purge_unaudited',
+        `version ${label} is marked purged by audit entry ${purged.auditIndex}, but entry ` +
+          `${entry.index} records the purge of another content`,
+      );
+    }
+    return true;
   }
 }
 

@@ -133,6 +133,7 @@ export class Authorizer {
         fields.integration !== undefined
           ? fields.integration
           : (this.observer?.integrationOf(request.principal.integrationId) ?? null),
+      retentionChange: fields.retentionChange,
     };
   }
 

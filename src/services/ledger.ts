@@ -128,3 +128,22 @@ export class AuditLedger {
     await this.options.onRateRefusals?.(seconds);
   }
 }
+
+/**
+ * A change's allow entry with members that say what it changed (a policy's diff, a hold's case
+ * reference). The receipt the store sets on it is set on `entry`, which the request's answer reads.
+ */
+export function withEntryMembers(
+  entry: ChangeEntry,
+  members: Pick<AuditDraft, 'policy' | 'governance' | 'purge'>,
+): ChangeEntry {
+  return {
+    draft: { ...entry.draft, ...members },
+    get receipt() {
+      return entry.receipt;
+    },
+    set receipt(receipt) {
+      entry.receipt = receipt;
+    },
+  };
+}

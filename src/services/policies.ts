@@ -8,6 +8,7 @@ import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { diffDocuments, jsonPatch, type PolicyChange } from '../policy/diff.js';
 import { defaultPolicyVersion, policyHash } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
+import { withEntryMembers } from './ledger.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 
 export interface PolicyUpdate {
@@ -147,8 +148,7 @@ export class PolicyService {
 
 /**
  * The change's allow entry with the version it makes, its hash and the JSON Patch from `previous`
- * (SPEC §2: every change is recorded with its diff). The receipt the store sets on it is set on
- * `entry`, which the request's answer reads.
+ * (SPEC §2: every change is recorded with its diff).
  */
 function withPolicyChange(
   entry: ChangeEntry,
@@ -160,15 +160,7 @@ function withPolicyChange(
     hash: next.hash,
     patch: jsonPatch(previous.document, next.document),
   };
-  return {
-    draft: { ...entry.draft, policy },
-    get receipt() {
-      return entry.receipt;
-    },
-    set receipt(receipt) {
-      entry.receipt = receipt;
-    },
-  };
+  return withEntryMembers(entry, { policy });
 }
 
 function describe(errors: readonly PolicyError[]): string {
