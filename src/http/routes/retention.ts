@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bucket } from '../../bucket.js';
 import { BucketError } from '../../domain/errors.js';
+import { ACTIONS } from '../../gate/actions.js';
 import { requestInfo } from '../request.js';
 
 const MAX_BODY = 16 * 1024;
@@ -69,9 +70,15 @@ export async function putRetention(
   reply: FastifyReply,
   params: { product: string; class: string; '*': string },
 ) {
-  const body = retentionBody(await readJson(request));
+  const info = requestInfo(request);
+  // SPEC §4.1: a caller not allowed on the route at all gets its 403 before any 400 about the
+  // body — the gate decides it (stage 1, with its threats) on a body it never reads.
+  const allowed = ACTIONS['artifact.retention'].kinds.includes(info.principal.kind);
+  const body = allowed
+    ? retentionBody(await readJson(request))
+    : { version: undefined, until: null, reason: '' };
   const result = await bucket.artifacts.retention({
-    ...requestInfo(request),
+    ...info,
     product: params.product,
     class: params.class,
     name: params['*'].slice(0, -RETENTION_SUFFIX.length),
