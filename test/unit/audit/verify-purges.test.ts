@@ -1,0 +1,72 @@
+/**
+ * Verification of purged versions (SPEC §8): a version whose content was purged is accepted only
+ * with the purge entry that removed it; a version marked purged without one, or a purge entry
+ * whose version is not marked purged, is reported.
+ */
+import { describe, expect, it } from 'vitest';
+import { Problems } from '../../../src/audit/verify-report.js';
+import { VersionClaims, type VerifyVersion } from '../../../src/audit/verify-versions.js';
+import { version } from '../../helpers/versions.js';
+
+const target = { product: 'gurukul', class: 'user_progress', name: 'p.json' };
+const v1 = version({ name: 'p.json', version: 1 });
+
+function writeEntry() {
+  return { allow: true, target, version: 1, sha256: v1.sha256, size: v1.size };
+}
+
+function purgeEntry(sha256 = v1.sha256) {
+  return {
+    allow: true,
+    target,
+    purge: { version: 1, sha256, size: v1.size, reason: 'superseded' },
+  };
+}
+
+const purged = (auditIndex: number): VerifyVersion => ({
+  version: {
+    ...v1,
+    storage: 'none',
+    purged: { at: '2028-01-01', reason: 'superseded', auditIndex },
+  },
+  inline: null,
+});
+
+async function check(entries: Record<string, unknown>[], stored: VerifyVersion) {
+  const problems = new Problems(10);
+  const claims = new VersionClaims(problems);
+  entries.forEach((entry, index) => claims.record(index, entry));
+  const unreadable = async () => {
+    throw new Error('gone');
+  };
+  await claims.match([stored], unreadable);
+  return problems.list.map((p) => p.code);
+}
+
+describe('verification of purged versions', () => {
+  it('accepts a purged version with its purge entry, reading no content', async () => {
+    expect(await check([writeEntry(), purgeEntry()], purged(1))).toEqual([]);
+  });
+
+  it('reports a version marked purged without a purge entry', async () => {
+    expect(await check([writeEntry()], purged(1))).toEqual(['purge_unaudited']);
+  });
+
+  it('reports a purge entry for another content or another index', async () => {
+    expect(await check([writeEntry(), purgeEntry('f'.repeat(64))], purged(1))).toEqual([
+      'purge_unaudited',
+    ]);
+    expect(await check([writeEntry(), purgeEntry()], purged(5))).toEqual(['purge_unaudited']);
+  });
+
+  it('reports content gone without a purge (the version is not marked purged)', async () => {
+    expect(await check([writeEntry()], { version: v1, inline: null })).toEqual([
+      'content_unreadable',
+    ]);
+  });
+
+  it('reports a purge entry whose version still claims its content', async () => {
+    const codes = await check([writeEntry(), purgeEntry()], { version: v1, inline: null });
+    expect(codes).toContain('purge_unapplied');
+  });
+});
