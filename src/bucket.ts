@@ -49,6 +49,8 @@ export interface BucketAdapters {
    * (ms since the epoch): tests move it instead of sleeping; no configuration sets it.
    */
   readonly now?: () => number;
+  /** Between scheduled retention sweeps, instead of the configured minutes; tests make it short. */
+  readonly retentionSweepIntervalMs?: number;
 }
 
 export interface Bucket {
@@ -210,7 +212,7 @@ export async function createBucket(
     });
     const retentionSweep = new RetentionSweep(metadata, blobs, policies, holds, {
       now,
-      intervalMs: config.retentionSweepIntervalMs,
+      intervalMs: adapters.retentionSweepIntervalMs ?? config.retentionSweepIntervalMs,
       scheduledDecision: async () => {
         const requestId = `retention-sweep-${randomUUID()}`;
         const ctx = authorizer.context({ requestId, principal: SCHEDULER }, 'retention.sweep');

@@ -65,10 +65,13 @@ export function holdCovers(hold: LegalHold, target: HoldTarget): boolean {
 export class ActiveHolds {
   private readonly byProduct = new Map<string, LegalHold[]>();
   private readonly bySubject = new Map<string, LegalHold[]>();
+  /** How many holds are active. */
+  readonly size: number = 0;
 
   constructor(holds: readonly LegalHold[]) {
     for (const hold of holds) {
       if (hold.liftedAt !== null) continue;
+      this.size += 1;
       const [index, key] =
         'subject' in hold.scope
           ? [this.bySubject, hold.scope.subject]
@@ -77,13 +80,6 @@ export class ActiveHolds {
       if (list) list.push(hold);
       else index.set(key, [hold]);
     }
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const list of this.byProduct.values()) n += list.length;
-    for (const list of this.bySubject.values()) n += list.length;
-    return n;
   }
 
   /** The active holds covering the target (none, usually: two map lookups). */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/config.js';
 import { blobStoreFor } from '../../src/storage/factory.js';
 import { runCli } from '../cli/run.js';
+import { eventually } from '../helpers/durability.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -121,8 +122,8 @@ describe('retention: changes, the sweep, purges and the restore window', () => {
     });
     const unpin = await setRetention(path, { until: '2099-01-01T00:00:00Z', reason: 'x' });
     expect(unpin.json.error.code).toBe('compliance_retention');
-    const versions = (await owner('GET', `${path}/versions`)).json.versions;
-    expect(versions[0].retention).toEqual({ mode: 'compliance', until: null });
+    const again = await setRetention(path, { until: null, reason: 'still' });
+    expect(again.json.previous).toEqual({ mode: 'compliance', until: null });
 
     const governed = note('governed.json');
     await put(core, governed, { g: 1 });
@@ -167,8 +168,11 @@ describe('retention: changes, the sweep, purges and the restore window', () => {
     const product = await setRetention(path, { until: null, reason: 'r' }, core);
     expect(product.status).toBe(403);
     expect(threatIds(product.json)).toContain('T4');
-    const versions = (await owner('GET', `${path}/versions`)).json.versions;
-    expect(versions[0].retention.until).toBe('2028-01-01T00:00:00.000Z');
+    const unchanged = await setRetention(path, { until: '2028-01-01T00:00:00Z', reason: 'same' });
+    expect(unchanged.json.previous).toEqual({
+      mode: 'governance',
+      until: '2028-01-01T00:00:00.000Z',
+    });
   });
 
   it('sweeps only what SPEC §8 allows, condition by condition', async () => {
@@ -322,5 +326,38 @@ describe('retention: changes, the sweep, purges and the restore window', () => {
     const broken = await runCli(['audit', 'verify'], { env });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('vanishing.json v1');
+  });
+});
+
+describe('the scheduled retention sweep', () => {
+  let server: TestServer;
+  let clock = Date.parse('2027-01-01T00:00:00.000Z');
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      bucket: { now: () => clock, retentionSweepIntervalMs: 50 },
+    });
+  });
+  afterAll(async () => server?.dispose());
+
+  it('purges what is due without being asked, as the Bucket itself, audited', async () => {
+    const gurukul = client(
+      server.url,
+      (await createKey(server, { kind: 'product', product: 'gurukul' })).key,
+    );
+    const path = '/v1/artifacts/gurukul/user_progress/scheduled.json';
+    const written = await gurukul('PUT', path, { body: '{"s":1}', headers: JSON_HEADERS });
+    expect(written.status).toBe(201);
+    expect((await gurukul('GET', path)).status).toBe(200);
+    clock += 400 * DAY;
+    const purged = await eventually(async () => (await gurukul('GET', path)).status === 410);
+    expect(purged).toBe(true);
+    const owner = client(server.url, server.ownerKey);
+    const versions = (await owner('GET', `${path}/versions`)).json.versions;
+    const entry = (await owner('GET', `/v1/audit/entries/${versions[0].purged.auditIndex}`)).json;
+    expect(entry.entry).toMatchObject({
+      operation: 'PURGE',
+      principal: { id: 'bucket:retention-sweep', kind: 'executor' },
+    });
   });
 });

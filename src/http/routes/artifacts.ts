@@ -97,16 +97,18 @@ export const artifactRoutes =
         config: { gatedByService: true },
         schema: {
           tags: ['artifacts'],
-          summary:
-            'Write a new version (the body is the content, streamed); …/{name}/retention changes ' +
-            "a version's retention (owner, SPEC §8)",
+          summary: 'Write a new version (the body is the content, streamed)',
           description:
             'Headers: Content-Type (JSON classes require application/json), x-bucket-meta-* ' +
             '(≤ 8 KiB), x-bucket-sha256 (verified), If-None-Match: * (412 if the name exists), ' +
-            'x-bucket-if-version (409 unless the current version is n).',
+            'x-bucket-if-version (409 unless the current version is n). ' +
+            "PUT …/{name}/retention (owner, SPEC §8) changes a version's retention instead: body " +
+            '{"until": ISO-8601 | null, "reason", "version"?}, answer 200 {product, class, name, ' +
+            'version, retention, previous}; shortening compliance retention is 403 ' +
+            'compliance_retention (T3).',
           params: ArtifactParams,
           response: {
-            200: Type.Any({ description: 'The version written, or its new retention' }),
+            200: WriteAnswer,
             201: WriteAnswer,
             ...errorResponses(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 429, 503, 507),
           },
@@ -245,7 +247,6 @@ export const artifactRoutes =
               createdAt: v.createdAt,
               createdBy: v.createdBy,
               tombstone: v.tombstone,
-              retention: v.retention,
               ...(v.purged ? { purged: v.purged } : {}),
             })),
           });

@@ -85,7 +85,8 @@ export async function putRetention(
     ...body,
   });
   const { version } = result;
-  return reply.code(200).send({
+  // The route's 200 schema is the write answer's; this sub-resource answers its own shape.
+  return reply.code(200).serializer(JSON.stringify).send({
     product: version.product,
     class: version.class,
     name: version.name,
