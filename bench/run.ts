@@ -20,6 +20,7 @@ import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
+import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 
@@ -30,6 +31,7 @@ const SUITES: readonly Suite[] = [
   gateDecision,
   largeTransfer,
   audit,
+  retention,
   events,
   scaleOut,
 ];

@@ -1,8 +1,9 @@
 /** `createBucket(config)`: wires the storage ports to adapters and the services to the gate. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BucketConfig } from './config.js';
+import type { Principal } from './domain/principal.js';
 import { Gate, type GateOptions } from './gate/decide.js';
 import { createSigner } from './audit/note.js';
 import { loadSigningKey } from './audit/signing-key.js';
@@ -12,6 +13,8 @@ import { AuditLedger } from './services/ledger.js';
 import { Coherence } from './services/coherence.js';
 import { GateInfoService } from './services/gate-info.js';
 import { ContentSweeper } from './services/content-sweeper.js';
+import { HoldService } from './services/holds.js';
+import { RetentionSweep } from './services/retention-sweep.js';
 import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
@@ -41,6 +44,13 @@ export interface BucketAdapters {
   readonly auditScanWindow?: number;
   /** Between the comment lines of an idle event stream (default 15 s); tests make it short. */
   readonly eventHeartbeatMs?: number;
+  /**
+   * The clock of versions' times, retention, the restore window, holds and the retention sweep
+   * (ms since the epoch): tests move it instead of sleeping; no configuration sets it.
+   */
+  readonly now?: () => number;
+  /** Between scheduled retention sweeps, instead of the configured minutes; tests make it short. */
+  readonly retentionSweepIntervalMs?: number;
 }
 
 export interface Bucket {
@@ -60,6 +70,10 @@ export interface Bucket {
   readonly events: EventService;
   /** Removes contents no version records (a write refused after its blob was stored). */
   readonly sweeper: ContentSweeper;
+  /** Legal holds (SPEC §8), checked from memory on every read and tombstone. */
+  readonly holds: HoldService;
+  /** The retention sweep (SPEC §8): scheduled, and on demand. */
+  readonly retentionSweep: RetentionSweep;
   readonly stats: DecisionStats;
   /** The seed's gate endpoints: the dry run, limits, rules and status (SPEC §4.2). */
   readonly gateInfo: GateInfoService;
@@ -69,6 +83,17 @@ export interface Bucket {
   readonly newOwnerKey: string | null;
   close(): Promise<void>;
 }
+
+/**
+ * Who the scheduled retention sweep acts as: the Bucket itself, with an executor's rights (SPEC
+ * §1: executors run retention sweeps). No key has this id.
+ */
+const SCHEDULER: Principal = {
+  id: 'bucket:retention-sweep',
+  kind: 'executor',
+  product: null,
+  integrationId: null,
+};
 
 /** Writes the owner key next to the data, readable by its owner only, never half-written. */
 async function writeOwnerKeyFile(dataDir: string, key: string): Promise<void> {
@@ -107,6 +132,9 @@ export async function createBucket(
     );
     const policies = new PolicyService(metadata);
     await policies.init();
+    const now = adapters.now ?? Date.now;
+    const holds = new HoldService(metadata, policies, now);
+    await holds.init();
     const integrations = new IntegrationService(metadata, policies, (revoked) =>
       keys.forget(revoked),
     );
@@ -143,6 +171,7 @@ export async function createBucket(
           await policies.reload();
           await integrations.reload();
           await threats.reload();
+          await holds.reload();
           keys.forgetAll();
         })
       : null;
@@ -178,6 +207,18 @@ export async function createBucket(
       inlineMaxBytes: config.inlineMaxBytes,
       alert: (request, found) =>
         threats.recordUncounted(request.requestId, request.principal, found),
+      holds,
+      now,
+    });
+    const retentionSweep = new RetentionSweep(metadata, blobs, policies, holds, {
+      now,
+      intervalMs: adapters.retentionSweepIntervalMs ?? config.retentionSweepIntervalMs,
+      scheduledDecision: async () => {
+        const requestId = `retention-sweep-${randomUUID()}`;
+        const ctx = authorizer.context({ requestId, principal: SCHEDULER }, 'retention.sweep');
+        const { decision } = await authorizer.authorize(ctx);
+        return { decision, requestId };
+      },
     });
     const gateInfo = new GateInfoService({
       gate,
@@ -204,6 +245,8 @@ export async function createBucket(
       audit,
       events,
       sweeper,
+      holds,
+      retentionSweep,
       stats,
       gateInfo,
       metrics,
@@ -212,6 +255,7 @@ export async function createBucket(
       async close() {
         coherence?.stop();
         await sweeper.stop();
+        await retentionSweep.stop();
         await ledger.close().catch(() => {
           // As below: the aggregated 429s of the last second are lost with a failed store.
         });

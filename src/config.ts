@@ -27,6 +27,8 @@ export interface BucketConfig {
   readonly blobUrl: string | undefined;
   /** `BUCKET_REDIS_URL=redis://…[?keyPrefix=…]`: rates, write slots, brute-force counters. */
   readonly redisUrl: string | undefined;
+  /** `BUCKET_RETENTION_SWEEP_MINUTES`: between scheduled retention sweeps (SPEC §8), default 60. */
+  readonly retentionSweepIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -110,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     databaseUrl,
     blobUrl,
     redisUrl,
+    retentionSweepIntervalMs: integer(env, 'BUCKET_RETENTION_SWEEP_MINUTES', 60, 1) * 60_000,
   };
 }
 

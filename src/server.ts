@@ -37,6 +37,11 @@ export async function startServer(
       logger.warn({ err: result.message }, 'orphan content sweep failed');
     else logger.info(result, 'orphan contents removed');
   });
+  // The retention sweep (SPEC §8) every BUCKET_RETENTION_SWEEP_MINUTES; one node at a time.
+  bucket.retentionSweep.start((report) => {
+    if (report instanceof Error) logger.warn({ err: report.message }, 'retention sweep failed');
+    else logger.info({ purged: report.purged.length, kept: report.kept }, 'retention sweep');
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

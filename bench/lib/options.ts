@@ -74,6 +74,7 @@ export const SUITE_NAMES = [
   'gate decision',
   'large transfer',
   'audit log',
+  'retention sweep',
   'event streams',
   'scale-out',
 ].join(', ');

@@ -21,3 +21,5 @@ export const AUDIT_PROOF_MS: Target = { kind: 'at-most', value: 1 };
 export const AUDIT_VERIFY_SECONDS: Target = { kind: 'at-most', value: 30 };
 /** Issue 17: 1,000 SSE subscribers on one node get a burst of 1,000 events with p99 lag under 1 s. */
 export const EVENT_LAG_P99_MS: Target = { kind: 'below', value: 1000 };
+/** Issue 18: a retention sweep over 1,000,000 versions, none of them due, in under 60 s. */
+export const RETENTION_SWEEP_SECONDS: Target = { kind: 'below', value: 60 };

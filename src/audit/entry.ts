@@ -27,6 +27,24 @@ export interface AuditDraft {
   readonly policy?: PolicyChangeRecord;
   /** For a key created (its facts) or revoked (its id): the key it changed. */
   readonly key?: KeyFacts | KeyRevocation;
+  /** For an allowed governance change of SPEC §8: what it changed (a hold, a retention). */
+  readonly governance?: GovernanceChangeRecord;
+  /** For a purge: the version whose content it removed (SPEC §8, checked by verification). */
+  readonly purge?: PurgeClaim;
+}
+
+/** What a hold or retention change did: its case reference, scope, reason, values. */
+export type GovernanceChangeRecord = Readonly<Record<string, unknown>>;
+
+/**
+ * The version a purge removed the content of. A member of its own: the pinned `version` names the
+ * version an allowed write created, and verification matches it as such (SPEC §6).
+ */
+export interface PurgeClaim {
+  readonly version: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly reason: string;
 }
 
 export interface KeyRevocation {
@@ -55,6 +73,8 @@ export interface AuditEntry extends Decision {
   readonly count?: number;
   readonly policy?: PolicyChangeRecord;
   readonly key?: KeyFacts | KeyRevocation;
+  readonly governance?: GovernanceChangeRecord;
+  readonly purge?: PurgeClaim;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -88,6 +108,8 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.count !== undefined) entry.count = draft.count;
   if (draft.policy !== undefined) entry.policy = draft.policy;
   if (draft.key !== undefined) entry.key = draft.key;
+  if (draft.governance !== undefined) entry.governance = draft.governance;
+  if (draft.purge !== undefined) entry.purge = draft.purge;
   return entry;
 }
 

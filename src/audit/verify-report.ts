@@ -31,13 +31,16 @@ export type ProblemCode =
   | 'version_mismatch'
   | 'facts_mismatch'
   | 'facts_salt_missing'
+  | 'retention_unaudited'
   | 'policy_hash_mismatch'
   | 'policy_mismatch'
   | 'policy_unaudited'
   | 'key_unaudited'
   | 'key_mismatch'
   | 'claim_duplicate'
-  | 'claim_unstored';
+  | 'claim_unstored'
+  | 'purge_unaudited'
+  | 'purge_unapplied';
 
 export interface VerifyProblem {
   readonly code: ProblemCode;

@@ -51,6 +51,18 @@ interface Claim {
   readonly facts: unknown;
 }
 
+/** A retention change an allowed entry records (SPEC §8): the version's retention before and after. */
+interface RetentionAmendment {
+  readonly index: number;
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+function sameRetention(a: unknown, b: unknown): boolean {
+  if (!isJsonObject(a) || !isJsonObject(b)) return false;
+  return a['mode'] === b['mode'] && a['until'] === b['until'];
+}
+
 function versionLabel(v: VersionKey): string {
   return `${String(v.product)}/${String(v.class)}/${String(v.name)} v${String(v.version)}`;
 }
@@ -62,13 +74,38 @@ function claimKey(v: VersionKey): string {
 /** The versions allowed write entries claim, matched with the versions stored. */
 export class VersionClaims {
   private readonly claims = new Map<string, Claim>();
+  /** The purges the log records (SPEC §8), by the version whose content each removed. */
+  private readonly purges = new Map<string, Claim>();
+  /** The audited retention changes, by version, in log order. */
+  private readonly amendments = new Map<string, RetentionAmendment[]>();
 
   constructor(private readonly problems: Problems) {}
 
-  /** Records what an entry says it created, when it is an allowed write. */
+  /** Records what an entry says it created, when it is an allowed write, or purged. */
   record(index: number, parsed: Record<string, unknown>): void {
-    if (parsed['allow'] !== true || parsed['version'] === undefined) return;
+    if (parsed['allow'] !== true) return;
     const target = isJsonObject(parsed['target']) ? parsed['target'] : {};
+    const purge = parsed['purge'];
+    if (isJsonObject(purge)) {
+      const purged = { ...target, version: purge['version'] } as VersionKey;
+      this.purges.set(claimKey(purged), {
+        index,
+        sha256: purge['sha256'],
+        size: purge['size'],
+        facts: undefined,
+      });
+      return;
+    }
+    const governance = parsed['governance'];
+    if (isJsonObject(governance) && isJsonObject(governance['retention'])) {
+      const change = governance['retention'];
+      const key = claimKey({ ...target, version: change['version'] } as VersionKey);
+      const list = this.amendments.get(key) ?? [];
+      list.push({ index, from: change['from'], to: change['to'] });
+      this.amendments.set(key, list);
+      return;
+    }
+    if (parsed['version'] === undefined) return;
     const claimed = {
       product: target['product'],
       class: target['class'],
@@ -104,10 +141,14 @@ export class VersionClaims {
     let count = 0;
     for await (const stored of versions) {
       count += 1;
-      await checkContent(stored, contentDigest, problems);
       const { version } = stored;
       const label = versionLabel(version);
       const key = claimKey(version);
+      if (this.purgeChecked(version, key, label)) {
+        // Its content is gone by a recorded purge: nothing to hash.
+      } else {
+        await checkContent(stored, contentDigest, problems);
+      }
       const claimed = this.claims.get(key);
       if (!claimed) {
         problems.add('version_unaudited', `version ${label} has no audit entry`);
@@ -121,7 +162,15 @@ export class VersionClaims {
             `(sha256 ${String(claimed.sha256)}, size ${String(claimed.size)})`,
         );
       }
-      checkFacts(stored, label, claimed, problems);
+      checkFacts(this.asWritten(stored, key, label), label, claimed, problems);
+    }
+    for (const [key, purge] of this.purges) {
+      const [product, cls, name, version] = JSON.parse(key) as unknown[];
+      problems.add(
+        'purge_unapplied',
+        `audit entry ${purge.index} records the purge of ${versionLabel({ product, class: cls, name, version })}, ` +
+          'whose version row is not marked purged',
+      );
     }
     for (const [key, claimed] of this.claims) {
       const [product, cls, name, version] = JSON.parse(key) as unknown[];
@@ -131,6 +180,69 @@ export class VersionClaims {
       );
     }
     return count;
+  }
+
+  /**
+   * The version as its write recorded it: a retention changed since (SPEC §8) is vouched for by
+   * the chain of entries that changed it — each starting where the one before ended, the last
+   * ending at the stored retention — and the write's facts hash by the retention the first began
+   * from.
+   */
+  private asWritten(stored: VerifyVersion, key: string, label: string): VerifyVersion {
+    const changes = this.amendments.get(key);
+    if (!changes) return stored;
+    this.amendments.delete(key);
+    let previous: RetentionAmendment | undefined;
+    for (const change of changes) {
+      if (previous && !sameRetention(previous.to, change.from)) {
+        this.problems.add(
+          'retention_unaudited',
+          `version ${label}: audit entry ${change.index} changes its retention from another ` +
+            `value than entry ${previous.index} set`,
+        );
+      }
+      previous = change;
+    }
+    const last = changes[changes.length - 1];
+    if (last && !sameRetention(last.to, stored.version.retention)) {
+      this.problems.add(
+        'retention_unaudited',
+        `version ${label}: its retention is not the one audit entry ${last.index} set`,
+      );
+    }
+    const first = changes[0]?.from;
+    if (!isJsonObject(first)) return stored;
+    const retention = first as unknown as ArtifactVersion['retention'];
+    return { ...stored, version: { ...stored.version, retention } };
+  }
+
+  /**
+   * Whether the version is marked purged: its content is then gone, which verification accepts
+   * only with the purge entry that removed it (SPEC §8) — the one the row points at, for the
+   * content the version recorded.
+   */
+  private purgeChecked(version: ArtifactVersion, key: string, label: string): boolean {
+    const purged = version.purged;
+    if (!purged) return false;
+    const entry = this.purges.get(key);
+    this.purges.delete(key);
+    if (!entry) {
+      this.problems.add(
+        'purge_unaudited',
+        `version ${label} is marked purged but no audit entry records its purge: its content is gone`,
+      );
+    } else if (
+      entry.index !== purged.auditIndex ||
+      entry.sha256 !== version.sha256 ||
+      entry.size !== version.size
+    ) {
+      this.problems.add(
+        'purge_unaudited',
+        `version ${label} is marked purged by audit entry ${purged.auditIndex}, but entry ` +
+          `${entry.index} records the purge of another content`,
+      );
+    }
+    return true;
   }
 }
 

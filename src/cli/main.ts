@@ -4,11 +4,13 @@ import { VERSION } from '../config.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEvents } from './commands/events.js';
 import { registerGet } from './commands/get.js';
+import { registerHolds } from './commands/holds.js';
 import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
+import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { registerThreats } from './commands/threats.js';
 import { registerTombstone } from './commands/tombstone.js';
@@ -60,6 +62,8 @@ registerEvents(program);
 registerThreats(program);
 registerStatus(program);
 registerPolicy(program);
+registerHolds(program);
+registerRetention(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

@@ -1,5 +1,6 @@
 /** Artifacts and versions (SPEC §3): pure rules, no I/O. */
 import type { RetentionRule } from './policy.js';
+import type { PurgeRecord } from './retention.js';
 
 export type RetentionMode = 'compliance' | 'governance' | 'none';
 
@@ -24,6 +25,8 @@ export interface ArtifactVersion {
   readonly tombstone: boolean;
   /** Where the bytes are: inline in the metadata store, or in the blob store. */
   readonly storage: 'inline' | 'blob' | 'none';
+  /** Set once the retention sweep removed the content (SPEC §8); the row stays. */
+  readonly purged?: PurgeRecord;
 }
 
 export interface ArtifactKey {
@@ -33,7 +36,7 @@ export interface ArtifactKey {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~/-]{0,511}$/;
-const RESERVED_LAST_SEGMENTS = new Set(['versions', 'restore']);
+const RESERVED_LAST_SEGMENTS = new Set(['versions', 'restore', 'retention']);
 
 /** Why a name is invalid, or null when it is valid (SPEC §2.2 artifact names). */
 export function nameProblem(name: string): string | null {

@@ -22,6 +22,11 @@ export const ERRORS = {
   unauthenticated: { status: 401, message: 'A valid API key is required.' },
   forbidden: { status: 403, message: 'Denied by governance.' },
   principal_suspended: { status: 403, message: 'This key is suspended.' },
+  legal_hold: { status: 403, message: 'A legal hold covers the artifact.' },
+  compliance_retention: {
+    status: 403,
+    message: 'Compliance-mode retention is never shortened or removed.',
+  },
   not_found: { status: 404, message: 'Not found.' },
   artifact_not_found: { status: 404, message: 'No such artifact.' },
   version_not_found: { status: 404, message: 'No such version.' },
@@ -31,9 +36,19 @@ export const ERRORS = {
   key_not_found: { status: 404, message: 'No such key.' },
   policy_version_not_found: { status: 404, message: 'No such policy version.' },
   integration_not_found: { status: 404, message: 'No such integration.' },
+  hold_not_found: { status: 404, message: 'No such legal hold.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   version_conflict: { status: 409, message: 'The current version is not the expected one.' },
   not_restorable: { status: 409, message: 'The artifact has no restorable tombstone.' },
+  restore_window_closed: {
+    status: 409,
+    message: 'The artifact was tombstoned more than 90 days ago; it can no longer be restored.',
+  },
+  sweep_running: { status: 409, message: 'A retention sweep is already running.' },
+  content_purged: {
+    status: 410,
+    message: 'The content of this version was purged when its retention ended.',
+  },
   policy_in_use: {
     status: 409,
     message: 'The policy removes a product or class that still has stored artifacts.',

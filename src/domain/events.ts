@@ -4,21 +4,26 @@
  * `time` and `auditindex` there; the source is added when an event is read.
  */
 import type { ArtifactVersion } from './artifact.js';
+import type { LegalHold } from './holds.js';
 import type { IntegrationRecord } from './integration.js';
 import type { PolicyVersion } from './policy.js';
 import type { KeyRecord } from './principal.js';
+import type { PurgeReason } from './retention.js';
 import type { KeySuspension, ThreatRecord } from './threats.js';
 import { crossedLevels, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
- * The event types a change emits today. Holds, modes, incidents, exceptions, runs and the
- * purged/erased artifact events join this list with the changes that emit them.
+ * The event types a change emits today. Modes, incidents, exceptions, runs and the erased
+ * artifact event join this list with the changes that emit them.
  */
 export const EVENT_TYPES = [
   'bucket.artifact.created',
   'bucket.artifact.versioned',
   'bucket.artifact.tombstoned',
   'bucket.artifact.restored',
+  'bucket.artifact.purged',
+  'bucket.hold.placed',
+  'bucket.hold.lifted',
   'bucket.key.created',
   'bucket.key.revoked',
   'bucket.key.suspended',
@@ -89,6 +94,18 @@ export function typeMatches(type: string, prefix: string | undefined): boolean {
   return prefix === undefined || type.startsWith(prefix);
 }
 
+/** Which version an artifact event is about, and its content's digest and size. */
+function versionFacts(version: ArtifactVersion) {
+  return {
+    product: version.product,
+    class: version.class,
+    name: version.name,
+    version: version.version,
+    sha256: version.sha256,
+    size: version.size,
+  };
+}
+
 /**
  * The event of a version commit. `operation` is the allowing decision's: a restore is a DELETE
  * (the class operation it undoes) that commits a live version.
@@ -106,12 +123,7 @@ export function artifactEvent(version: ArtifactVersion, operation: string): Even
     subject: `${version.product}/${version.class}/${version.name}`,
     product: version.product,
     data: {
-      product: version.product,
-      class: version.class,
-      name: version.name,
-      version: version.version,
-      sha256: version.sha256,
-      size: version.size,
+      ...versionFacts(version),
       contentType: version.contentType,
       createdBy: version.createdBy,
     },
@@ -236,6 +248,35 @@ export function threatDetected(record: ThreatRecord): EventDraft {
       principalKind: record.principalKind,
       requestId: record.requestId,
       counted: record.counted,
+    },
+  };
+}
+
+/** A version's content removed by the retention sweep (SPEC §8); its row and entries stay. */
+export function artifactPurged(version: ArtifactVersion, reason: PurgeReason): EventDraft {
+  return {
+    type: 'bucket.artifact.purged',
+    subject: `${version.product}/${version.class}/${version.name}`,
+    product: version.product,
+    data: { ...versionFacts(version), reason },
+  };
+}
+
+/**
+ * A legal hold placed or lifted. A product-scoped hold is its product's to see; a subject hold
+ * names no product (the subject may have versions in several).
+ */
+export function holdEvent(verb: 'placed' | 'lifted', hold: LegalHold): EventDraft {
+  return {
+    type: `bucket.hold.${verb}`,
+    subject: hold.id,
+    product: 'product' in hold.scope ? hold.scope.product : null,
+    data: {
+      id: hold.id,
+      scope: hold.scope,
+      caseRef: hold.caseRef,
+      placedBy: hold.placedBy,
+      ...(verb === 'lifted' ? { liftedAt: hold.liftedAt, liftedBy: hold.liftedBy } : {}),
     },
   };
 }

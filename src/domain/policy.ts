@@ -13,6 +13,11 @@ export interface RetentionRule {
   readonly mode: 'compliance' | 'governance' | 'none';
   /** ISO-8601 duration (`P1Y`, `P7Y`), or null for permanent. */
   readonly period: string | null;
+  /**
+   * SPEC §8: the current version's content is purged too once its retention ends — data that must
+   * not outlive its period. Absent: false (only superseded or long-tombstoned versions are).
+   */
+  readonly expire?: boolean;
 }
 
 export interface ClassRule {

@@ -61,6 +61,14 @@ export const ACTIONS = {
   'artifact.head': artifact(ALL, 'READ', 'read'),
   'artifact.versions': artifact(ALL, 'READ', 'read'),
   'artifact.list': artifact(ALL, 'READ', 'read'),
+  // SPEC §8: the owner changes a version's retention; stage 4 refuses shortening compliance.
+  'artifact.retention': {
+    kinds: OWNER,
+    governance: true,
+    effect: 'change',
+    needsTarget: true,
+    classOperation: null,
+  },
   'keys.create': governance(OWNER, 'change'),
   'keys.list': governance(OWNER, 'read'),
   'keys.revoke': governance(OWNER, 'change'),
@@ -78,6 +86,13 @@ export const ACTIONS = {
   'gate.validate_operation': governance(VALIDATORS, 'read'),
   'gate.read': governance(['owner', 'executor', 'auditor', 'product'], 'read'),
   'threats.read': governance(OVERSIGHT, 'read'),
+  // Legal holds (SPEC §8): the owner places and lifts them; owner, executor and auditor read them.
+  'holds.place': governance(OWNER, 'change'),
+  'holds.lift': governance(OWNER, 'change'),
+  'holds.read': governance(OVERSIGHT, 'read'),
+  // The retention sweep (SPEC §8): each purge is an entry of its own, so the sweep's decision is
+  // recorded as it is made.
+  'retention.sweep': governance(['owner', 'executor'], 'read'),
   // The audit log (SPEC §6): every key reads it and exports it, a namespace key only what
   // concerns its product (access.ts auditScope; its export carries each entry's inclusion proof).
   'audit.read': readable(ALL),

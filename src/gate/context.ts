@@ -1,5 +1,6 @@
 /** What the gate decides on: the request context every route builds (SPEC §4.1). */
 import type { ArtifactVersion } from '../domain/artifact.js';
+import type { LegalHold } from '../domain/holds.js';
 import type { Reason, Threat } from '../domain/decision.js';
 import { ERRORS, type ErrorCode } from '../domain/errors.js';
 import type { IntegrationRecord } from '../domain/integration.js';
@@ -12,6 +13,15 @@ import type { Action } from './actions.js';
 /** What stage 4 knows of the target after stages 1–3 allowed looking it up. */
 export interface TargetState {
   readonly head: ArtifactVersion | null;
+  /** The active legal holds covering the target's current version (SPEC §8), when looked up. */
+  readonly holds?: readonly LegalHold[];
+  /** The version a retention change addresses, when it is not the head. */
+  readonly version?: ArtifactVersion | null;
+}
+
+/** What a retention change asks for (SPEC §8): the new end, null for permanent. */
+export interface RetentionChange {
+  readonly until: string | null;
 }
 
 export interface Preconditions {
@@ -65,6 +75,8 @@ export interface GateContext {
    * names none or it does not exist); stage 2 decides on it.
    */
   readonly integration?: IntegrationRecord | null;
+  /** The retention a change of it asks for (`artifact.retention`). */
+  readonly retentionChange?: RetentionChange;
 }
 
 /**
@@ -100,6 +112,7 @@ export function withTargetAndContent(
     usage: c.usage,
     rate: c.rate,
     integration: c.integration,
+    retentionChange: c.retentionChange,
   };
 }
 

@@ -12,6 +12,7 @@ import { answerFor, errorBody, sendError } from './errors.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
+import { holdRoutes } from './routes/holds.js';
 import { eventRoutes } from './routes/events.js';
 import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
@@ -144,5 +145,6 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(scaleStatusRoutes(bucket));
   await app.register(auditRoutes(bucket));
   await app.register(eventRoutes(bucket));
+  await app.register(holdRoutes(bucket));
   return app;
 }

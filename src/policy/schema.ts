@@ -71,6 +71,7 @@ export const policySchema = {
                   { type: 'null' },
                 ],
               },
+              expire: { type: 'boolean' },
             },
           },
           piiFree: { type: 'boolean' },

@@ -136,6 +136,7 @@ export class Authorizer {
               request.principal.product,
               request.principal.integrationId,
             ) ?? null),
+      retentionChange: fields.retentionChange,
     };
   }
 

@@ -12,7 +12,7 @@ import {
 import type { IntegrationRecord } from '../domain/integration.js';
 import { ruleOf } from '../domain/policy.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
-import { bootstrapEntry, withDraft } from './ledger.js';
+import { bootstrapEntry, withEntryMembers } from './ledger.js';
 import type { PolicyService } from './policies.js';
 
 export const KEY_PREFIX = 'bkt_';
@@ -202,7 +202,10 @@ export class KeyService {
       expiresAt,
       revokedAt: null,
     };
-    await this.metadata.insertKey(record, entry && withDraft(entry, { key: keyFactsOf(record) }));
+    await this.metadata.insertKey(
+      record,
+      entry && withEntryMembers(entry, { key: keyFactsOf(record) }),
+    );
     return { record, key };
   }
 
@@ -260,7 +263,7 @@ export class KeyService {
     const revoked = await this.metadata.revokeKey(
       id,
       at,
-      entry && withDraft(entry, { key: { id, revokedAt: at } }),
+      entry && withEntryMembers(entry, { key: { id, revokedAt: at } }),
     );
     this.cache.delete(existing.hash);
     if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);

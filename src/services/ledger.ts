@@ -131,15 +131,16 @@ export class AuditLedger {
 }
 
 /**
- * A change's pending entry with more of what the change made (the policy version, the key): the
- * receipt the store sets on the copy is set on `entry`, which the request's answer reads.
+ * A change's allow entry with members that say what it changed (a policy's diff, a key's facts, a
+ * hold's case reference). The receipt the store sets on it is set on `entry`, which the request's
+ * answer reads.
  */
-export function withDraft(
+export function withEntryMembers(
   entry: ChangeEntry,
-  more: Pick<AuditDraft, 'policy' | 'key'>,
+  members: Pick<AuditDraft, 'policy' | 'key' | 'governance' | 'purge'>,
 ): ChangeEntry {
   return {
-    draft: { ...entry.draft, ...more },
+    draft: { ...entry.draft, ...members },
     get receipt() {
       return entry.receipt;
     },

@@ -10,7 +10,7 @@ import { policyHash } from '../domain/canonical.js';
 import { defaultPolicyVersion } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
-import { bootstrapEntry, withDraft } from './ledger.js';
+import { bootstrapEntry, withEntryMembers } from './ledger.js';
 
 export interface PolicyUpdate {
   readonly document: unknown;
@@ -117,7 +117,7 @@ export class PolicyService {
       patch: jsonPatch(current.document, document),
     };
     // SPEC §2: every change is recorded with its version, hash and diff.
-    await this.metadata.insertPolicy(version, entry && withDraft(entry, { policy }));
+    await this.metadata.insertPolicy(version, entry && withEntryMembers(entry, { policy }));
     this.live = version;
     return { policy: version, changed: true };
   }

@@ -11,6 +11,7 @@ import type {
   KeyStore,
   MetadataStore,
   PolicyStore,
+  RetentionStore,
   StoreLifecycle,
 } from './ports.js';
 
@@ -22,6 +23,7 @@ export interface MetadataParts {
   readonly governance: GovernanceStore;
   readonly audit: AuditStore;
   readonly events: EventStore;
+  readonly retention: RetentionStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -33,7 +35,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
  * the compiler refuses a member left out.
  */
 function bindPorts(parts: MetadataParts): PortMembers {
-  const { keys, policies, artifacts, governance, audit, events } = parts;
+  const { keys, policies, artifacts, governance, audit, events, retention } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -87,6 +89,14 @@ function bindPorts(parts: MetadataParts): PortMembers {
     events: events.events.bind(events),
     latestEventId: events.latestEventId.bind(events),
     watchEvents: events.watchEvents.bind(events),
+
+    insertHold: retention.insertHold.bind(retention),
+    liftHold: retention.liftHold.bind(retention),
+    listHolds: retention.listHolds.bind(retention),
+    setRetention: retention.setRetention.bind(retention),
+    retentionDue: retention.retentionDue.bind(retention),
+    purgeVersion: retention.purgeVersion.bind(retention),
+    exclusively: retention.exclusively.bind(retention),
   };
 }
 

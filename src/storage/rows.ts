@@ -6,7 +6,9 @@
 import type { ArtifactVersion, RetentionMode } from '../domain/artifact.js';
 import type { Severity, ThreatId } from '../domain/decision.js';
 import type { EventType, StoredEvent } from '../domain/events.js';
+import type { HoldScope, LegalHold } from '../domain/holds.js';
 import type { IntegrationRecord } from '../domain/integration.js';
+import type { PurgeReason, PurgeRecord } from '../domain/retention.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord, PrincipalKind } from '../domain/principal.js';
 import type { ThreatRecord } from '../domain/threats.js';
@@ -22,10 +24,19 @@ import type {
 type Flag = number | boolean;
 const flag = (value: Flag): boolean => value === true || value === 1;
 
-/** The columns of a version, in the order both adapters select them. */
-export const VERSION_COLUMNS =
+/** The recorded facts of a version, as its write sets them. */
+const RECORDED_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
   'retention_mode, retention_until, tombstone, storage';
+
+/** The columns a new version is inserted with (`versionValues` order). */
+export const VERSION_INSERT_COLUMNS = `${RECORDED_COLUMNS}, inline_content, facts_salt`;
+
+/**
+ * The columns of a version, in the order both adapters select them: those its write sets, then
+ * its purge (SPEC §8), set only by the retention sweep.
+ */
+export const VERSION_COLUMNS = `${RECORDED_COLUMNS}, purged_at, purge_reason, purge_audit_index`;
 
 /** An integration's values in the column order both adapters insert. */
 export function integrationValues(record: IntegrationRecord) {
@@ -54,7 +65,7 @@ export function policyValues(policy: PolicyVersion) {
 }
 
 /**
- * A version's values in STORED_VERSION_COLUMNS order, as the SQLite store inserts them (the
+ * A version's values in VERSION_INSERT_COLUMNS order, as the SQLite store inserts them (the
  * tombstone as 0 or 1). The PostgreSQL store inserts whole batches column by column
  * (postgres/version-rows.ts).
  */
@@ -94,6 +105,9 @@ export interface VersionRow {
   retention_until: string | null;
   tombstone: Flag;
   storage: string;
+  purged_at: string | null;
+  purge_reason: string | null;
+  purge_audit_index: number | null;
 }
 
 export type ReadRow = VersionRow & { inline_content: Buffer | null };
@@ -101,7 +115,7 @@ export type ReadRow = VersionRow & { inline_content: Buffer | null };
 /** A version as verification reads it: with its bytes and the salt of its facts hash. */
 export type StoredRow = ReadRow & { facts_salt: Buffer | null };
 
-/** The columns of a StoredRow: a version's whole row, as inserted and as verification reads it. */
+/** The columns of a StoredRow: a version's whole row, as verification reads it. */
 export const STORED_VERSION_COLUMNS = `${VERSION_COLUMNS}, inline_content, facts_salt`;
 
 export function toVersion(row: VersionRow): ArtifactVersion {
@@ -119,7 +133,58 @@ export function toVersion(row: VersionRow): ArtifactVersion {
     retention: { mode: row.retention_mode as RetentionMode, until: row.retention_until },
     tombstone: flag(row.tombstone),
     storage: row.storage as ArtifactVersion['storage'],
+    ...(row.purged_at === null ? {} : { purged: purgeOf(row) }),
   };
+}
+
+function purgeOf(row: VersionRow): PurgeRecord {
+  return {
+    at: row.purged_at ?? '',
+    reason: row.purge_reason as PurgeReason,
+    auditIndex: Number(row.purge_audit_index),
+  };
+}
+
+/** A legal hold's row (both adapters). */
+export interface HoldRow {
+  id: string;
+  scope: string;
+  case_ref: string;
+  reason: string;
+  placed_at: string;
+  placed_by: string;
+  lifted_at: string | null;
+  lifted_by: string | null;
+  lift_reason: string | null;
+}
+
+export function toHold(row: HoldRow): LegalHold {
+  return {
+    id: row.id,
+    scope: JSON.parse(row.scope) as HoldScope,
+    caseRef: row.case_ref,
+    reason: row.reason,
+    placedAt: row.placed_at,
+    placedBy: row.placed_by,
+    liftedAt: row.lifted_at,
+    liftedBy: row.lifted_by,
+    liftReason: row.lift_reason,
+  };
+}
+
+/** A hold's values in the column order both adapters insert. */
+export function holdValues(hold: LegalHold) {
+  return [
+    hold.id,
+    JSON.stringify(hold.scope),
+    hold.caseRef,
+    hold.reason,
+    hold.placedAt,
+    hold.placedBy,
+    hold.liftedAt,
+    hold.liftedBy,
+    hold.liftReason,
+  ] as const;
 }
 
 export function toRead(row: ReadRow): VersionForRead {

@@ -25,7 +25,10 @@ export interface ServerOptions {
    */
   readonly backend?: ScaleOutBackend;
   /** Options of createBucket no configuration sets (in-process servers only): a small window. */
-  readonly bucket?: Pick<BucketAdapters, 'auditScanWindow' | 'eventHeartbeatMs'>;
+  readonly bucket?: Pick<
+    BucketAdapters,
+    'auditScanWindow' | 'eventHeartbeatMs' | 'now' | 'retentionSweepIntervalMs'
+  >;
 }
 
 export interface TestServer {

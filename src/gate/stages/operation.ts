@@ -1,11 +1,13 @@
 /**
  * Stage 4 — operation (SPEC §4.1): the class × operation table, the actor kind (ai_agent: CREATE
- * and READ only), read-only products and write preconditions, against the target's metadata.
+ * and READ only), read-only products and write preconditions, then retention and legal holds
+ * (retention.ts), against the target's metadata.
  */
 import { threat } from '../../domain/decision.js';
 import { ruleOf, type Operation } from '../../domain/policy.js';
 import { ACTIONS } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
+import { retentionVerdict } from './retention.js';
 
 /** The class operation an artifact action amounts to (restore undoes a DELETE and needs D). */
 export function classOperationOf(ctx: GateContext): Operation | null {
@@ -37,6 +39,13 @@ function unchangedReplay(ctx: GateContext, operation: Operation): StageVerdict |
 }
 
 export function operationStage(ctx: GateContext): StageVerdict {
+  const verdict = classOperationStage(ctx);
+  if (verdict.deny) return verdict;
+  return retentionVerdict(ctx) ?? verdict;
+}
+
+/** The class × operation table, the actor kind, read-only products and preconditions. */
+function classOperationStage(ctx: GateContext): StageVerdict {
   const operation = classOperationOf(ctx);
   if (operation === null || ctx.product === null) return ALLOW;
   const document = ctx.policy.document;

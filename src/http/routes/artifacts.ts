@@ -26,6 +26,7 @@ import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
 import { errorResponses, ListItem, WriteAnswer } from '../schemas.js';
 import { requestInfo } from '../request.js';
+import { putRetention, RETENTION_SUFFIX } from './retention.js';
 
 const ArtifactParams = Type.Object({
   product: Type.String({ maxLength: 64 }),
@@ -100,16 +101,23 @@ export const artifactRoutes =
           description:
             'Headers: Content-Type (JSON classes require application/json), x-bucket-meta-* ' +
             '(≤ 8 KiB), x-bucket-sha256 (verified), If-None-Match: * (412 if the name exists), ' +
-            'x-bucket-if-version (409 unless the current version is n).',
+            'x-bucket-if-version (409 unless the current version is n). ' +
+            "PUT …/{name}/retention (owner, SPEC §8) changes a version's retention instead: body " +
+            '{"until": ISO-8601 | null, "reason", "version"?}, answer 200 {product, class, name, ' +
+            'version, retention, previous}; shortening compliance retention is 403 ' +
+            'compliance_retention (T3).',
           params: ArtifactParams,
           response: {
             200: WriteAnswer,
             201: WriteAnswer,
-            ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503, 507),
+            ...errorResponses(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 429, 503, 507),
           },
         },
       },
       async (request, reply) => {
+        if (request.params['*'].endsWith(RETENTION_SUFFIX)) {
+          return putRetention(bucket, request, reply, request.params);
+        }
         const ifNoneMatch = singleHeader(request, 'if-none-match');
         if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
           throw new BucketError('invalid_request', 'PUT supports only If-None-Match: *');
@@ -177,6 +185,7 @@ export const artifactRoutes =
       });
       const { version } = read;
       contentHeaders(reply, version);
+      if (read.legalHold) reply.header('x-bucket-legal-hold', 'on');
       if (etagMatches(singleHeader(request, 'if-none-match'), version.sha256)) {
         return reply.code(304).send();
       }
@@ -219,7 +228,7 @@ export const artifactRoutes =
           querystring: VersionQuery,
           response: {
             200: Type.Any({ description: 'The content, or the versions list for …/versions' }),
-            ...errorResponses(400, 401, 403, 404, 416, 429),
+            ...errorResponses(400, 401, 403, 404, 410, 416, 429),
           },
         },
       },
@@ -238,6 +247,7 @@ export const artifactRoutes =
               createdAt: v.createdAt,
               createdBy: v.createdBy,
               tombstone: v.tombstone,
+              ...(v.purged ? { purged: v.purged } : {}),
             })),
           });
         }

@@ -5,6 +5,7 @@
  */
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { Decision, Threat } from '../../domain/decision.js';
+import type { LegalHold } from '../../domain/holds.js';
 import { BucketError } from '../../domain/errors.js';
 import { productWriteSlots } from '../../domain/policy.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../../domain/rates.js';
@@ -22,6 +23,10 @@ export interface ArtifactServiceOptions {
    * commit refused by the in-transaction re-check of the storage limits.
    */
   readonly alert?: (request: RequestInfo, threats: Threat[]) => Promise<void>;
+  /** The active legal holds covering a version (SPEC §8); none when absent. */
+  readonly holds?: { covering(version: ArtifactVersion): readonly LegalHold[] };
+  /** The clock of versions' times, retention and the restore window (tests set it). */
+  readonly now?: () => number;
 }
 
 export interface ArtifactDeps {
@@ -93,8 +98,19 @@ export async function acquireWriteSlot(
     .catch(limiterUnavailable);
 }
 
+/** The target's head, and the legal holds covering it (stage 4 refuses a tombstone under one). */
 export async function loadTarget(deps: ArtifactDeps, key: ArtifactKey): Promise<TargetState> {
-  return { head: await deps.metadata.getHead(key) };
+  const head = await deps.metadata.getHead(key);
+  return { head, holds: head ? heldBy(deps, head) : [] };
+}
+
+export function heldBy(deps: ArtifactDeps, version: ArtifactVersion): readonly LegalHold[] {
+  return deps.options.holds?.covering(version) ?? [];
+}
+
+/** Now, as an ISO-8601 instant, by the service's clock. */
+export function nowIso(deps: ArtifactDeps): string {
+  return new Date(deps.options.now?.() ?? Date.now()).toISOString();
 }
 
 export function keyOf(request: ArtifactKey): ArtifactKey {

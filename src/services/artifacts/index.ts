@@ -1,6 +1,6 @@
 /**
  * Artifact use cases (SPEC §3), one per file: write.ts, read.ts (content, versions), list.ts,
- * tombstone.ts (delete, restore). Each is decided by the gate before it touches storage. This
+ * tombstone.ts (delete, restore), retention.ts (a version's retention changed). Each is decided by the gate before it touches storage. This
  * facade is what the routes and `createBucket` see.
  */
 import type { BlobStore, Limiter, MetadataStore } from '../../storage/ports.js';
@@ -9,6 +9,7 @@ import type { PolicyService } from '../policies.js';
 import type { ArtifactDeps, ArtifactRequest, ArtifactServiceOptions, WriteResult } from './deps.js';
 import { listArtifacts, type ListRequest, type ListResult } from './list.js';
 import { listVersions, readArtifact, type ReadRequest, type ReadResult } from './read.js';
+import { changeRetention, type RetentionChangeRequest } from './retention.js';
 import { deleteArtifact, restoreArtifact } from './tombstone.js';
 import { putArtifact, type PutArtifactRequest } from './write.js';
 
@@ -16,6 +17,7 @@ export type { ArtifactServiceOptions, WriteResult } from './deps.js';
 export type { ListRequest, ListResult } from './list.js';
 export type { ReadRequest, ReadResult } from './read.js';
 export type { PutArtifactRequest } from './write.js';
+export type { RetentionChangeRequest, RetentionChangeResult } from './retention.js';
 
 export class ArtifactService {
   private readonly deps: ArtifactDeps;
@@ -53,5 +55,10 @@ export class ArtifactService {
 
   restore(request: ArtifactRequest): Promise<WriteResult> {
     return restoreArtifact(this.deps, request);
+  }
+
+  /** SPEC §8: the owner's change of a version's retention. */
+  retention(request: RetentionChangeRequest) {
+    return changeRetention(this.deps, request);
   }
 }

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import type { ByteRange } from '../../storage/ports.js';
-import { chargeRate, keyOf, type ArtifactDeps, type ArtifactRequest } from './deps.js';
+import { chargeRate, heldBy, keyOf, type ArtifactDeps, type ArtifactRequest } from './deps.js';
 
 export interface ReadRequest extends ArtifactRequest {
   readonly version?: number | undefined;
@@ -13,6 +13,8 @@ export interface ReadRequest extends ArtifactRequest {
 
 export interface ReadResult {
   readonly version: ArtifactVersion;
+  /** Whether a legal hold covers the version (SPEC §8: `x-bucket-legal-hold: on`). */
+  readonly legalHold: boolean;
   /** Opens the content, or the inclusive byte range of it. */
   open(range?: ByteRange): Promise<Readable | Buffer>;
 }
@@ -41,8 +43,16 @@ export async function readArtifact(deps: ArtifactDeps, request: ReadRequest): Pr
       `${request.name} is deleted (version ${version.version}); restore it or ask for an earlier version`,
     );
   }
+  if (version.purged) {
+    throw new BucketError(
+      'content_purged',
+      `the content of ${request.name} version ${version.version} was purged at ` +
+        `${version.purged.at} (${version.purged.reason}; audit entry ${version.purged.auditIndex})`,
+    );
+  }
   return {
     version,
+    legalHold: heldBy(deps, version).length > 0,
     open: async (range) => {
       if (version.storage === 'inline') {
         const bytes = inline ?? Buffer.alloc(0);

@@ -5,6 +5,7 @@
 import { retentionFor, type ArtifactKey, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { ruleOf } from '../../domain/policy.js';
+import { RESTORE_WINDOW_MS } from '../../domain/retention.js';
 import { EMPTY_SHA256 } from '../../domain/sha256.js';
 import type { GateContext } from '../../gate/context.js';
 import type { GateOutcome } from '../../gate/decide.js';
@@ -14,12 +15,11 @@ import {
   chargeRate,
   keyOf,
   loadTarget,
+  nowIso,
   type ArtifactDeps,
   type ArtifactRequest,
   type WriteResult,
 } from './deps.js';
-
-const RESTORE_WINDOW_MS = 90 * 24 * 60 * 60 * 1000;
 
 type TombstoneAction = 'artifact.delete' | 'artifact.restore';
 
@@ -71,7 +71,7 @@ async function commitTombstoneChange(
   }
   const next =
     action === 'artifact.delete'
-      ? { version: tombstoneOf(request, head), inline: null }
+      ? { version: tombstoneOf(request, head, nowIso(deps)), inline: null }
       : await restoredVersion(deps, request, ctx, head);
   const answered = action === 'artifact.delete' ? 204 : 200;
   const result = await commitWithinLimits(
@@ -84,16 +84,22 @@ async function commitTombstoneChange(
 }
 
 /** The tombstone after `head`: the empty content, no metadata. */
-function tombstoneOf(request: ArtifactRequest, head: ArtifactVersion): ArtifactVersion {
+function tombstoneOf(
+  request: ArtifactRequest,
+  head: ArtifactVersion,
+  createdAt: string,
+): ArtifactVersion {
   if (head.tombstone)
     throw new BucketError('artifact_deleted', `${request.name} is already deleted`);
+  // A purge record belongs to the version it removed, not to the tombstone after it.
+  const { purged: _purged, ...live } = head;
   return {
-    ...head,
+    ...live,
     version: head.version + 1,
     sha256: EMPTY_SHA256,
     size: 0,
     meta: {},
-    createdAt: new Date().toISOString(),
+    createdAt,
     createdBy: request.principal.id,
     tombstone: true,
     storage: 'none',
@@ -112,7 +118,7 @@ async function restoredVersion(
   const inline =
     live.storage === 'inline' ? await deps.metadata.readInline(key, live.version) : null;
   const classRule = ruleOf(ctx.policy.document.classes, key.class);
-  const createdAt = new Date().toISOString();
+  const createdAt = nowIso(deps);
   return {
     version: {
       ...live,
@@ -134,11 +140,21 @@ async function restorable(
   if (!head.tombstone) {
     throw new BucketError('not_restorable', `${key.name} is not deleted`);
   }
-  if (Date.now() - Date.parse(head.createdAt) > RESTORE_WINDOW_MS) {
-    throw new BucketError('not_restorable', `${key.name} was deleted more than 90 days ago`);
+  const now = deps.options.now?.() ?? Date.now();
+  if (now - Date.parse(head.createdAt) > RESTORE_WINDOW_MS) {
+    throw new BucketError(
+      'restore_window_closed',
+      `${key.name} was deleted at ${head.createdAt}, more than 90 days ago`,
+    );
   }
   const versions = await deps.metadata.listVersions(key);
   const live = versions.reverse().find((v) => !v.tombstone);
   if (!live) throw new BucketError('not_restorable', `${key.name} has no version to restore`);
+  if (live.purged) {
+    throw new BucketError(
+      'content_purged',
+      `the content of ${key.name} version ${live.version} was purged at ${live.purged.at}`,
+    );
+  }
   return live;
 }

@@ -22,6 +22,7 @@ import {
   chargeRate,
   keyOf,
   loadTarget,
+  nowIso,
   type ArtifactDeps,
   type ArtifactRequest,
   type WriteResult,
@@ -118,7 +119,7 @@ async function receiveAndCommit(
         header,
       );
       const head = target.head;
-      const version = newVersion(request, ctx.policy, head, received, inline);
+      const version = newVersion(request, ctx.policy, head, received, inline, nowIso(deps));
       if (!inline && !blobStored) {
         await storeBlob(deps, received);
         blobStored = true;
@@ -173,9 +174,9 @@ function newVersion(
   head: ArtifactVersion | null,
   received: Ingested,
   inline: boolean,
+  createdAt: string,
 ): ArtifactVersion {
   const classRule = ruleOf(policy.document.classes, request.class);
-  const createdAt = new Date().toISOString();
   return {
     product: request.product,
     class: request.class,

@@ -175,6 +175,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE integrations DROP CONSTRAINT integrations_pkey;
   ALTER TABLE integrations ADD PRIMARY KEY (product, id);
   `,
+  // 5: legal holds (SPEC §8): every hold ever placed, lifted ones kept (history).
+  `
+  CREATE TABLE legal_holds (
+    id text COLLATE "C" PRIMARY KEY,
+    scope text NOT NULL,
+    case_ref text NOT NULL,
+    reason text NOT NULL,
+    placed_at text COLLATE "C" NOT NULL,
+    placed_by text NOT NULL,
+    lifted_at text COLLATE "C",
+    lifted_by text,
+    lift_reason text
+  );
+  `,
+  // 6: purges (SPEC §8) on the version rows, and the retention sweep's index: versions whose
+  // content is still stored, by the end of their retention (permanent ones are not in it).
+  `
+  ALTER TABLE versions ADD COLUMN purged_at text COLLATE "C";
+  ALTER TABLE versions ADD COLUMN purge_reason text;
+  ALTER TABLE versions ADD COLUMN purge_audit_index bigint;
+  CREATE INDEX versions_retention_due ON versions (retention_until, product, class, name, version)
+    WHERE storage <> 'none' AND retention_until IS NOT NULL;
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

@@ -40,7 +40,7 @@ const WRITE_SQL =
 /** One write of an isolated batch, in its savepoint: the tree's appends are written at its end. */
 const WRITE_VERSIONS_SQL = `WITH ${VERSION_CTES} SELECT 1`;
 
-/** The new rows of `versions`, one array per column (STORED_VERSION_COLUMNS order). */
+/** The new rows of `versions`, one array per column (VERSION_INSERT_COLUMNS order). */
 class VersionColumns {
   readonly product: string[] = [];
   readonly class: string[] = [];

@@ -27,6 +27,9 @@ type WriteJob =
       readonly changed: (result: unknown) => boolean;
       readonly draft: AuditDraft | undefined;
       readonly events: (result: unknown) => readonly EventDraft[];
+      readonly afterEntry:
+        | ((client: pg.PoolClient, result: unknown, receipt: AuditReceipt) => Promise<void>)
+        | undefined;
     };
 interface ChangeOutcome {
   readonly result: unknown;
@@ -44,6 +47,8 @@ export interface PgChangeOptions<T> {
   readonly changed?: (result: T) => boolean;
   /** The change's events (SPEC §10), pointing at its entry. */
   readonly events?: (result: T) => readonly EventDraft[];
+  /** Runs in the savepoint once the entry is appended: a change that records where it sits. */
+  readonly afterEntry?: (client: pg.PoolClient, result: T, receipt: AuditReceipt) => Promise<void>;
 }
 
 export class PgWriter {
@@ -84,7 +89,7 @@ export class PgWriter {
     run: (client?: pg.PoolClient) => Promise<T>,
     options: PgChangeOptions<T> = {},
   ): Promise<T> {
-    const { entry, changed = always, events } = options;
+    const { entry, changed = always, events, afterEntry } = options;
     if (!entry && !events) return run();
     const outcome = (await this.commits.submit({
       kind: 'change',
@@ -92,6 +97,9 @@ export class PgWriter {
       changed: (result) => changed(result as T),
       draft: entry?.draft,
       events: (result) => events?.(result as T) ?? [],
+      afterEntry: afterEntry
+        ? (client, result, receipt) => afterEntry(client, result as T, receipt)
+        : undefined,
     })) as ChangeOutcome;
     if (entry) entry.receipt = outcome.receipt;
     return outcome.result as T;
@@ -152,6 +160,7 @@ export class PgWriter {
               if (!job.changed(result)) return { result, receipt: null };
               const time = new Date().toISOString();
               const receipt = job.draft ? tree.append(job.draft, time) : null;
+              if (receipt && job.afterEntry) await job.afterEntry(client, result, receipt);
               tree.appendEvents(job.events(result), time, receipt?.leafIndex ?? null);
               return { result, receipt };
             });

@@ -24,6 +24,8 @@ export interface ChangeOptions<T> {
    * Whether it moves the change stamp (governance state other caches follow); by default it does.
    */
   readonly stamp?: boolean;
+  /** Runs in the transaction once the entry is appended: a change that records where it sits. */
+  readonly afterEntry?: (result: T, receipt: AuditReceipt) => void;
 }
 
 export class SqliteChanges {
@@ -57,7 +59,7 @@ export class SqliteChanges {
    * acknowledges, whose sync the next acknowledged write covers (the WAL is written in order).
    */
   inTransaction<T>(change: () => T, options: ChangeOptions<T>): T {
-    const { entry, changed = always, events = none, stamp = true } = options;
+    const { entry, changed = always, events = none, stamp = true, afterEntry } = options;
     let receipt: AuditReceipt | null = null;
     let result: T;
     try {
@@ -67,6 +69,7 @@ export class SqliteChanges {
           if (changed(outcome)) {
             if (stamp) this.bumpChangeStamp.run();
             if (entry) receipt = this.writer.appendWithin(entry.draft);
+            if (receipt && afterEntry) afterEntry(outcome, receipt);
             this.writer.eventsWithin(events(outcome), receipt?.leafIndex ?? null);
           }
           return outcome;

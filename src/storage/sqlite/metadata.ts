@@ -8,6 +8,7 @@ import { preparePrivateDatabase } from '../private-files.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
 import { SqliteChanges } from './changes.js';
+import { SqliteRetention } from './retention.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGovernance } from './governance.js';
 import { HeadCache } from './head-cache.js';
@@ -102,6 +103,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
+      retention: new SqliteRetention(this.db, this.changes, heads),
     });
   }
 

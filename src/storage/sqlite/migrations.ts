@@ -176,4 +176,27 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE integrations;
   ALTER TABLE integrations_by_product RENAME TO integrations;
   `,
+  // 8: legal holds (SPEC §8): every hold ever placed, lifted ones kept (history).
+  `
+  CREATE TABLE legal_holds (
+    id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    case_ref TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    placed_at TEXT NOT NULL,
+    placed_by TEXT NOT NULL,
+    lifted_at TEXT,
+    lifted_by TEXT,
+    lift_reason TEXT
+  ) STRICT;
+  `,
+  // 9: purges (SPEC §8) on the version rows, and the retention sweep's index: versions whose
+  // content is still stored, by the end of their retention (permanent ones are not in it).
+  `
+  ALTER TABLE versions ADD COLUMN purged_at TEXT;
+  ALTER TABLE versions ADD COLUMN purge_reason TEXT;
+  ALTER TABLE versions ADD COLUMN purge_audit_index INTEGER;
+  CREATE INDEX versions_retention_due ON versions (retention_until, product, class, name, version)
+    WHERE storage <> 'none' AND retention_until IS NOT NULL;
+  `,
 ];

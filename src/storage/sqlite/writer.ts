@@ -9,7 +9,7 @@ import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { artifactEvent, limitWarnings, type EventDraft } from '../../domain/events.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
-import { STORED_VERSION_COLUMNS, versionValues } from '../rows.js';
+import { VERSION_INSERT_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { EventTables } from './events.js';
 import type { GroupCommit } from '../group-commit.js';
@@ -134,7 +134,7 @@ export class SqliteWriter {
         'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
       ),
       insertVersion: db.prepare(
-        `INSERT INTO versions (${STORED_VERSION_COLUMNS}) VALUES ` +
+        `INSERT INTO versions (${VERSION_INSERT_COLUMNS}) VALUES ` +
           '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertHead: db.prepare(
