@@ -21,6 +21,23 @@ export interface AuditDraft {
   readonly count?: number;
   /** For an allowed policy change: the version it made (SPEC §2 "recorded with its diff"). */
   readonly policy?: PolicyChangeRecord;
+  /** For a mode switch: the mode it switched to (SPEC §9 "its entry names the new mode"). */
+  readonly mode?: ModeChangeRecord;
+  /** For an incident opened or resolved: which one (SPEC §9). */
+  readonly incident?: IncidentRecord;
+}
+
+export interface ModeChangeRecord {
+  readonly mode: string;
+  readonly previous: string;
+  readonly reason: string;
+  readonly incidentId: string | null;
+}
+
+export interface IncidentRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly status: 'open' | 'resolved';
 }
 
 /**
@@ -42,6 +59,8 @@ export interface AuditEntry extends Decision {
   readonly version?: number;
   readonly count?: number;
   readonly policy?: PolicyChangeRecord;
+  readonly mode?: ModeChangeRecord;
+  readonly incident?: IncidentRecord;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -73,6 +92,8 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.version !== undefined) entry.version = draft.version;
   if (draft.count !== undefined) entry.count = draft.count;
   if (draft.policy !== undefined) entry.policy = draft.policy;
+  if (draft.mode !== undefined) entry.mode = draft.mode;
+  if (draft.incident !== undefined) entry.incident = draft.incident;
   return entry;
 }
 

@@ -11,8 +11,8 @@ import type { KeySuspension, ThreatRecord } from './threats.js';
 import { crossedLevels, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
- * The event types a change emits today. Holds, modes, incidents, exceptions, runs and the
- * purged/erased artifact events join this list with the changes that emit them.
+ * The event types a change emits today. Holds, exceptions, runs and the purged/erased artifact
+ * events join this list with the changes that emit them (modes and incidents: domain/modes.ts).
  */
 export const EVENT_TYPES = [
   'bucket.artifact.created',
@@ -28,6 +28,9 @@ export const EVENT_TYPES = [
   'bucket.policy.changed',
   'bucket.threat.detected',
   'bucket.limit.warning',
+  'bucket.mode.changed',
+  'bucket.incident.opened',
+  'bucket.incident.resolved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

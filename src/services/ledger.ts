@@ -10,6 +10,25 @@ import { threat, type Decision } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import type { AuditStore, ChangeEntry } from '../storage/ports.js';
 
+/**
+ * `entry` with more members on its draft (a policy change's version, a mode switch's mode): the
+ * receipt the store sets on the copy is set on `entry`, which the request's answer reads.
+ */
+export function entryWith(
+  entry: ChangeEntry,
+  members: Pick<AuditDraft, 'policy' | 'mode' | 'incident'>,
+): ChangeEntry {
+  return {
+    draft: { ...entry.draft, ...members },
+    get receipt() {
+      return entry.receipt;
+    },
+    set receipt(receipt) {
+      entry.receipt = receipt;
+    },
+  };
+}
+
 /** The 429s of one principal in one second: the first refusal's draft and how many there were. */
 export interface RateRefusalSecond {
   readonly draft: AuditDraft;
@@ -74,7 +93,8 @@ export class AuditLedger {
             error.code,
             error.message,
             // A commit refused by the storage limits' re-check is T5 (SPEC §2.3).
-            error.code === 'insufficient_storage' ? [threat('T5', error.message)] : [],
+            error.threats ??
+              (error.code === 'insufficient_storage' ? [threat('T5', error.message)] : []),
           )
         : failureOf(allowed, 500, 'internal_error', 'the request failed after it was allowed');
     try {

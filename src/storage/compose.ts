@@ -10,6 +10,7 @@ import type {
   GovernanceStore,
   KeyStore,
   MetadataStore,
+  ModeStore,
   PolicyStore,
   StoreLifecycle,
 } from './ports.js';
@@ -22,6 +23,7 @@ export interface MetadataParts {
   readonly governance: GovernanceStore;
   readonly audit: AuditStore;
   readonly events: EventStore;
+  readonly modes: ModeStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -33,7 +35,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
  * the compiler refuses a member left out.
  */
 function bindPorts(parts: MetadataParts): PortMembers {
-  const { keys, policies, artifacts, governance, audit, events } = parts;
+  const { keys, policies, artifacts, governance, audit, events, modes } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -86,6 +88,12 @@ function bindPorts(parts: MetadataParts): PortMembers {
     events: events.events.bind(events),
     latestEventId: events.latestEventId.bind(events),
     watchEvents: events.watchEvents.bind(events),
+
+    currentMode: modes.currentMode.bind(modes),
+    setMode: modes.setMode.bind(modes),
+    openIncident: modes.openIncident.bind(modes),
+    resolveIncident: modes.resolveIncident.bind(modes),
+    listIncidents: modes.listIncidents.bind(modes),
   };
 }
 

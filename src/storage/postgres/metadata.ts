@@ -15,6 +15,7 @@ import { PgEvents } from './events.js';
 import { PgGovernance } from './governance.js';
 import { PgKeys } from './keys.js';
 import { checkSchema, migrate } from './migrations.js';
+import { PgModes } from './modes.js';
 import { PgPolicies } from './policies.js';
 import { PgWriter } from './writer.js';
 
@@ -61,6 +62,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       governance: new PgGovernance(this.pool, db, this.writer),
       audit: new PgAuditLog(db, this.writer),
       events: this.eventLog,
+      modes: new PgModes(db, this.writer),
     });
   }
 

@@ -13,6 +13,7 @@ import { SqliteGovernance } from './governance.js';
 import { HeadCache } from './head-cache.js';
 import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteModes } from './modes.js';
 import { SqlitePolicies } from './policies.js';
 import { WalSync } from './wal-sync.js';
 import { SqliteWriter } from './writer.js';
@@ -102,6 +103,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
+      modes: new SqliteModes(this.db, this.changes),
     });
   }
 
