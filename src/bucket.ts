@@ -147,9 +147,7 @@ export async function createBucket(
     });
     await audit.init();
     const modes = new ModeService(metadata);
-    await modes.init(
-      await metadata.setSettingOnce('installed_at', policies.current().createdAt),
-    );
+    await modes.init(await metadata.setSettingOnce('installed_at', policies.current().createdAt));
     const incidents = new IncidentService(metadata, modes, () => policies.current().version);
     const gateHealth = new GateHealth(incidents);
     // Nodes sharing a metadata store see each other's governance changes (issue 6).

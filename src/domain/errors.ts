@@ -60,11 +60,13 @@ export const ERRORS = {
   gate_unavailable: { status: 503, message: 'The governance gate is unavailable.' },
   bucket_read_only: {
     status: 503,
-    message: 'The Bucket is in read_only mode: reads work, writes are refused until the owner returns it to normal.',
+    message:
+      'The Bucket is in read_only mode: reads work, writes are refused until the owner returns it to normal.',
   },
   bucket_halted: {
     status: 503,
-    message: 'The Bucket is halted: only health, metrics, the mode and incident routes and audit reads answer.',
+    message:
+      'The Bucket is halted: only health, metrics, the mode and incident routes and audit reads answer.',
   },
   storage_unavailable: {
     status: 503,

@@ -31,10 +31,11 @@ export interface ActionRule {
    */
   readonly mode: ModeClass;
   /**
-   * Decided by the fixed owner-only stage alone (gate/stages/owner.ts), never by the policy's
-   * stages: the owner's off-switch works when the policy or the gate does not (SPEC §9).
+   * Decided by the fixed stage alone (gate/stages/fixed.ts: `kinds`, nothing of the policy), never
+   * by the policy's stages: the owner's off-switch works when the policy or the gate does not
+   * (SPEC §9). Open in every mode.
    */
-  readonly fixedOwnerOnly?: true;
+  readonly fixed?: true;
 }
 
 const ALL: readonly PrincipalKind[] = PRINCIPAL_KINDS;
@@ -52,7 +53,14 @@ function artifact(
   effect: ActionRule['effect'],
 ): ActionRule {
   const mode = effect === 'change' ? 'write' : 'read';
-  return { kinds, governance: false, effect, needsTarget: effect === 'change', classOperation, mode };
+  return {
+    kinds,
+    governance: false,
+    effect,
+    needsTarget: effect === 'change',
+    classOperation,
+    mode,
+  };
 }
 
 function governance(
@@ -64,12 +72,19 @@ function governance(
 }
 
 function readable(kinds: readonly PrincipalKind[], mode: ModeClass = 'read'): ActionRule {
-  return { kinds, governance: false, effect: 'read', needsTarget: false, classOperation: null, mode };
+  return {
+    kinds,
+    governance: false,
+    effect: 'read',
+    needsTarget: false,
+    classOperation: null,
+    mode,
+  };
 }
 
-/** An owner's change decided by the fixed owner-only stage, open in every mode (SPEC §9). */
-function ownerSwitch(): ActionRule {
-  return { ...governance(OWNER, 'change', 'always'), fixedOwnerOnly: true };
+/** Decided by the fixed stage, open in every mode (SPEC §9): the off-switch and what it needs. */
+function fixed(rule: ActionRule): ActionRule {
+  return { ...rule, mode: 'always', fixed: true };
 }
 
 export const ACTIONS = {
@@ -110,12 +125,12 @@ export const ACTIONS = {
   // The event bus (SPEC §10): a product key reads its own product's events (access.ts
   // eventScope); owner, executor and auditor keys read all.
   'events.read': readable(['owner', 'executor', 'auditor', 'product']),
-  // Modes and incidents (SPEC §9): open in every mode; the switch and the resolution are the
-  // owner's alone, decided without the policy.
-  'mode.read': readable(ALL, 'always'),
-  'mode.set': ownerSwitch(),
-  'incidents.list': governance(OVERSIGHT, 'read', 'always'),
-  'incidents.resolve': ownerSwitch(),
+  // Modes and incidents (SPEC §9): open in every mode and decided without the policy; the switch
+  // and the resolution are the owner's alone.
+  'mode.read': fixed(readable(ALL)),
+  'mode.set': fixed(governance(OWNER, 'change')),
+  'incidents.list': fixed(governance(OVERSIGHT, 'read')),
+  'incidents.resolve': fixed(governance(OWNER, 'change')),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

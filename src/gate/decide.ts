@@ -2,8 +2,9 @@
  * The governance gate: one `decide(context)` for every route (SPEC §4.1). The mode (SPEC §9), then
  * six stages, each a small pure function, run in order; the first denial wins, and every threat
  * found is reported. An exception anywhere in the gate is a denial (fail closed, 503
- * `gate_unavailable`). The owner's off-switch (`fixedOwnerOnly` actions) is decided by one fixed
- * stage that reads no policy, so it works when the policy or the other stages do not.
+ * `gate_unavailable`). The owner's off-switch and the mode and incident reads (`fixed` actions) are
+ * decided by one fixed stage that reads no policy, so they work when the policy or the other
+ * stages do not.
  */
 import { randomUUID } from 'node:crypto';
 import type { Decision, Reason, Threat } from '../domain/decision.js';
@@ -23,7 +24,7 @@ import { integrationStage } from './stages/integration.js';
 import { bodyLimitOf, limitsStage } from './stages/limits.js';
 import { modeStage } from './stages/mode.js';
 import { classOperationOf, operationStage } from './stages/operation.js';
-import { ownerOnlyStage } from './stages/owner.js';
+import { fixedStage } from './stages/fixed.js';
 
 export type Stage = (ctx: GateContext) => StageVerdict;
 
@@ -158,7 +159,7 @@ export class Gate {
    * The outcome carries what the body phase of the same request needs (HeaderVerdict).
    */
   async decide(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
-    if (ACTIONS[ctx.action].fixedOwnerOnly) return this.decideFixed(ctx);
+    if (ACTIONS[ctx.action].fixed) return this.decideFixed(ctx);
     // The context decided on: `ctx`, then, once looked up, a copy of it with the target.
     let decided = ctx;
     try {
@@ -202,11 +203,11 @@ export class Gate {
   }
 
   /**
-   * The fixed owner-only stage alone (SPEC §9): no test fault, no policy, no lookup — nothing of
-   * what may be broken when the owner needs the off-switch.
+   * The fixed stage alone (SPEC §9): no test fault, no policy, no lookup — nothing of what may be
+   * broken when the owner needs the off-switch.
    */
   private decideFixed(ctx: GateContext): GateOutcome {
-    const verdict = ownerOnlyStage(ctx);
+    const verdict = fixedStage(ctx);
     const denial = verdict.deny;
     const threats = verdict.threats ?? [];
     return {

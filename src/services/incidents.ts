@@ -108,7 +108,10 @@ export class IncidentService {
     const found = (await this.metadata.listIncidents()).find((incident) => incident.id === id);
     if (!found) throw new BucketError('incident_not_found', `no incident ${id}`);
     if (found.status === 'resolved') {
-      throw new BucketError('incident_resolved', `incident ${id} was resolved at ${found.resolvedAt}`);
+      throw new BucketError(
+        'incident_resolved',
+        `incident ${id} was resolved at ${found.resolvedAt}`,
+      );
     }
     const record = { id, kind: found.kind, status: 'resolved' as const };
     const result = await this.metadata.resolveIncident(
