@@ -7,6 +7,7 @@ import { registerGet } from './commands/get.js';
 import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
+import { registerModes } from './commands/modes.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
 import { registerStatus } from './commands/status.js';
@@ -60,6 +61,7 @@ registerEvents(program);
 registerThreats(program);
 registerStatus(program);
 registerPolicy(program);
+registerModes(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);
