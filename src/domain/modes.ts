@@ -106,3 +106,11 @@ export function incidentEvent(incident: Incident): EventDraft {
     },
   };
 }
+
+/** The events of an incident's opening: its own, and the switch it made, if any. */
+export function incidentOpenedEvents(
+  incident: Incident,
+  change: { readonly state: ModeState; readonly previous: Mode } | null,
+): EventDraft[] {
+  return [incidentEvent(incident), ...(change ? [modeChanged(change.state, change.previous)] : [])];
+}

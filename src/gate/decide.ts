@@ -208,22 +208,7 @@ export class Gate {
    */
   private decideFixed(ctx: GateContext): GateOutcome {
     const verdict = fixedStage(ctx);
-    const denial = verdict.deny;
-    const threats = verdict.threats ?? [];
-    return {
-      decision: this.decisionRecord(
-        ctx,
-        !denial,
-        denial?.status ?? 200,
-        denial?.reasons ?? [],
-        threats,
-        null,
-      ),
-      code: denial?.code ?? null,
-      bodyLimit: null,
-      target: undefined,
-      earlyThreats: NO_THREATS,
-    };
+    return this.outcome(ctx, verdict, verdict.threats ?? [], null, NO_THREATS);
   }
 
   private run(

@@ -4,10 +4,8 @@
  * follow it; it survives a restart; and on a shared backend every node follows a switch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3, type TestS3 } from '../helpers/s3.js';
-import { createScaleOutBackend, type ScaleOutBackend } from '../helpers/scaleout.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
-import { serviceAvailable } from '../helpers/services.js';
+import { twoNodes, twoNodesAvailable } from '../helpers/two-nodes.js';
 
 const PATH = '/v1/artifacts/ai_avatar/avatar_config/modes/m.json';
 
@@ -141,28 +139,11 @@ describe('the mode', () => {
   });
 });
 
-const scaleOut = (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
-
-describe.runIf(scaleOut)('the mode on two nodes', () => {
-  let s3: TestS3;
-  let backend: ScaleOutBackend;
-  let nodeA: InProcessTestServer;
-  let nodeB: InProcessTestServer;
-
-  beforeAll(async () => {
-    s3 = await startS3();
-    backend = await createScaleOutBackend(s3.endpoint);
-    nodeA = await startTestServer({ backend });
-    nodeB = await startTestServer({ backend, env: { BUCKET_OWNER_KEY: nodeA.ownerKey } });
-  });
-  afterAll(async () => {
-    await nodeA?.dispose();
-    await nodeB?.dispose();
-    await backend?.dispose();
-    await s3?.stop();
-  });
+describe.runIf(await twoNodesAvailable())('the mode on two nodes', () => {
+  const nodes = twoNodes();
 
   it('applies a switch made on one node on the other within a second', async () => {
+    const { nodeA, nodeB } = nodes;
     const { key } = await createKey(nodeA, { kind: 'product', product: 'ai_avatar' });
     const onB = client(nodeB.url, key);
     expect((await onB('PUT', PATH, { body: { a: 1 } })).status).toBe(201);

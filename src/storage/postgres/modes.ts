@@ -4,7 +4,12 @@
  * reloads the mode within one coherence poll (services/coherence.ts).
  */
 import type pg from 'pg';
-import { incidentEvent, modeChanged, type Incident } from '../../domain/modes.js';
+import {
+  incidentEvent,
+  incidentOpenedEvents,
+  modeChanged,
+  type Incident,
+} from '../../domain/modes.js';
 import type { ChangeEntry, ModeStore, ModeSwitch } from '../ports.js';
 import {
   incidentValues,
@@ -64,10 +69,7 @@ export class PgModes implements ModeStore {
       },
       {
         entry,
-        events: () => [
-          incidentEvent(incident),
-          ...(change ? [modeChanged(change.state, change.previous)] : []),
-        ],
+        events: () => incidentOpenedEvents(incident, change),
       },
     );
   }

@@ -3,7 +3,12 @@
  * SqliteChanges (the change stamp, the entry, the events, the wait for the disk).
  */
 import type Database from 'better-sqlite3';
-import { incidentEvent, modeChanged, type Incident } from '../../domain/modes.js';
+import {
+  incidentEvent,
+  incidentOpenedEvents,
+  modeChanged,
+  type Incident,
+} from '../../domain/modes.js';
 import type { ChangeEntry, ModeStore, ModeSwitch } from '../ports.js';
 import {
   incidentValues,
@@ -69,10 +74,7 @@ export class SqliteModes implements ModeStore {
       },
       {
         entry,
-        events: () => [
-          incidentEvent(incident),
-          ...(change ? [modeChanged(change.state, change.previous)] : []),
-        ],
+        events: () => incidentOpenedEvents(incident, change),
       },
     );
   }

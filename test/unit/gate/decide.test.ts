@@ -199,10 +199,10 @@ describe('Gate.decide', () => {
     });
     expect(withClaim.decision.threats.map((t) => t.id)).toEqual(['T4', 'T7']);
 
-    // A context built afresh runs every stage.
+    // A context built afresh runs every stage: the mode and the six of SPEC §4.1.
     stages.length = 0;
     await gate.decide(avatarWrite(), noTarget);
-    expect(stages).toHaveLength(6);
+    expect(stages).toHaveLength(7);
   });
 
   it('turns a fault in any stage into a 503 gate_unavailable denial (fail closed)', async () => {
