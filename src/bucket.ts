@@ -196,6 +196,17 @@ export async function createBucket(
       inlineMaxBytes: config.inlineMaxBytes,
       alert: (request, found) =>
         threats.recordUncounted(request.requestId, request.principal, found),
+      // One incident per content while it is open; the first switches the Bucket to read_only.
+      onIntegrityFailure: (failure) =>
+        void incidents
+          .openUnlessOpen(
+            'integrity',
+            { ...failure },
+            {
+              same: (open) => open.evidence['sha256'] === failure.sha256,
+            },
+          )
+          .catch(() => undefined),
     });
     const gateInfo = new GateInfoService({
       gate,

@@ -58,6 +58,11 @@ export const ERRORS = {
   client_closed: { status: 499, message: 'The client closed the connection.' },
   internal_error: { status: 500, message: 'Internal error.' },
   gate_unavailable: { status: 503, message: 'The governance gate is unavailable.' },
+  integrity_failure: {
+    status: 503,
+    message:
+      'The content no longer matches its recorded SHA-256, or is missing: it is not served, and the Bucket is read_only until the owner has checked it.',
+  },
   bucket_read_only: {
     status: 503,
     message:

@@ -85,15 +85,19 @@ export class IncidentService {
     });
   }
 
-  /** Opens an incident of `kind` unless one of that kind is open already (null then). */
+  /**
+   * Opens an incident of `kind` unless one of that kind is open already about the same thing
+   * (`same`: any open one of the kind by default); null then.
+   */
   async openUnlessOpen(
     kind: IncidentKind,
     evidence: Record<string, unknown>,
-    options: OpenOptions = {},
+    options: OpenOptions & { readonly same?: (open: Incident) => boolean } = {},
   ): Promise<Incident | null> {
+    const { same = () => true, ...openOptions } = options;
     const open = await this.metadata.listIncidents('open');
-    if (open.some((incident) => incident.kind === kind)) return null;
-    return this.open(kind, evidence, options);
+    if (open.some((incident) => incident.kind === kind && same(incident))) return null;
+    return this.open(kind, evidence, openOptions);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { AuditReceipt } from '../../audit/entry.js';
 import type { BlobStore, Limiter, MetadataStore, WriteSlot } from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
+import type { IntegrityReporter } from './integrity.js';
 
 export interface ArtifactServiceOptions {
   /** Contents up to this size are kept inline in the metadata store. */
@@ -22,6 +23,8 @@ export interface ArtifactServiceOptions {
    * commit refused by the in-transaction re-check of the storage limits.
    */
   readonly alert?: (request: RequestInfo, threats: Threat[]) => Promise<void>;
+  /** Told of a content that failed its check on read (SPEC §9: an integrity incident). */
+  readonly onIntegrityFailure?: IntegrityReporter;
 }
 
 export interface ArtifactDeps {
