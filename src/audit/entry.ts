@@ -31,6 +31,10 @@ export interface AuditDraft {
   readonly governance?: GovernanceChangeRecord;
   /** For a purge: the version whose content it removed (SPEC §8, checked by verification). */
   readonly purge?: PurgeClaim;
+  /** For a mode switch: the mode it switched to (SPEC §9 "its entry names the new mode"). */
+  readonly mode?: ModeChangeRecord;
+  /** For an incident opened or resolved: which one (SPEC §9). */
+  readonly incident?: IncidentRecord;
 }
 
 /** What a hold or retention change did: its case reference, scope, reason, values. */
@@ -50,6 +54,19 @@ export interface PurgeClaim {
 export interface KeyRevocation {
   readonly id: string;
   readonly revokedAt: string;
+}
+
+export interface ModeChangeRecord {
+  readonly mode: string;
+  readonly previous: string;
+  readonly reason: string;
+  readonly incidentId: string | null;
+}
+
+export interface IncidentRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly status: 'open' | 'resolved';
 }
 
 /**
@@ -75,6 +92,8 @@ export interface AuditEntry extends Decision {
   readonly key?: KeyFacts | KeyRevocation;
   readonly governance?: GovernanceChangeRecord;
   readonly purge?: PurgeClaim;
+  readonly mode?: ModeChangeRecord;
+  readonly incident?: IncidentRecord;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -110,6 +129,8 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.key !== undefined) entry.key = draft.key;
   if (draft.governance !== undefined) entry.governance = draft.governance;
   if (draft.purge !== undefined) entry.purge = draft.purge;
+  if (draft.mode !== undefined) entry.mode = draft.mode;
+  if (draft.incident !== undefined) entry.incident = draft.incident;
   return entry;
 }
 

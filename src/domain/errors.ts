@@ -2,7 +2,7 @@
  * The error catalogue: every error the Bucket answers with has a stable snake_case code, an HTTP
  * status and a message. Errors are created here and mapped to HTTP in one place (src/http/errors.ts).
  */
-import type { Decision } from './decision.js';
+import type { Decision, Threat } from './decision.js';
 
 export interface ErrorSpec {
   readonly status: number;
@@ -21,6 +21,10 @@ export const ERRORS = {
   invalid_range: { status: 416, message: 'The requested range cannot be satisfied.' },
   unauthenticated: { status: 401, message: 'A valid API key is required.' },
   forbidden: { status: 403, message: 'Denied by governance.' },
+  policy_floor: {
+    status: 403,
+    message: 'The policy would relax a floor no policy version may relax (SPEC §9).',
+  },
   principal_suspended: { status: 403, message: 'This key is suspended.' },
   legal_hold: { status: 403, message: 'A legal hold covers the artifact.' },
   compliance_retention: {
@@ -37,8 +41,10 @@ export const ERRORS = {
   policy_version_not_found: { status: 404, message: 'No such policy version.' },
   integration_not_found: { status: 404, message: 'No such integration.' },
   hold_not_found: { status: 404, message: 'No such legal hold.' },
+  incident_not_found: { status: 404, message: 'No such incident.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   version_conflict: { status: 409, message: 'The current version is not the expected one.' },
+  incident_resolved: { status: 409, message: 'The incident is already resolved.' },
   not_restorable: { status: 409, message: 'The artifact has no restorable tombstone.' },
   restore_window_closed: {
     status: 409,
@@ -67,6 +73,21 @@ export const ERRORS = {
   client_closed: { status: 499, message: 'The client closed the connection.' },
   internal_error: { status: 500, message: 'Internal error.' },
   gate_unavailable: { status: 503, message: 'The governance gate is unavailable.' },
+  integrity_failure: {
+    status: 503,
+    message:
+      'The content no longer matches its recorded SHA-256, or is missing: it is not served, and the Bucket is read_only until the owner has checked it.',
+  },
+  bucket_read_only: {
+    status: 503,
+    message:
+      'The Bucket is in read_only mode: reads work, writes are refused until the owner returns it to normal.',
+  },
+  bucket_halted: {
+    status: 503,
+    message:
+      'The Bucket is halted: only health, metrics, the mode and incident routes and audit reads answer.',
+  },
   storage_unavailable: {
     status: 503,
     message:
@@ -84,6 +105,8 @@ export class BucketError extends Error {
   readonly decision: Decision | undefined;
   readonly details: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
+  /** Threats found after the request was allowed (a policy breaking a floor: T4). */
+  readonly threats: Threat[] | undefined;
 
   constructor(
     code: ErrorCode,
@@ -93,6 +116,7 @@ export class BucketError extends Error {
       details?: Record<string, unknown>;
       headers?: Record<string, string>;
       status?: number;
+      threats?: Threat[];
     } = {},
   ) {
     super(message ?? ERRORS[code].message);
@@ -102,6 +126,7 @@ export class BucketError extends Error {
     this.decision = options.decision;
     this.details = options.details;
     this.headers = options.headers;
+    this.threats = options.threats;
   }
 }
 

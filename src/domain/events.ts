@@ -13,8 +13,8 @@ import type { KeySuspension, ThreatRecord } from './threats.js';
 import { crossedLevels, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
- * The event types a change emits today. Modes, incidents, exceptions, runs and the erased
- * artifact event join this list with the changes that emit them.
+ * The event types a change emits today. Exceptions, runs and the erased artifact event join this
+ * list with the changes that emit them (modes and incidents: domain/modes.ts).
  */
 export const EVENT_TYPES = [
   'bucket.artifact.created',
@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
   'bucket.policy.changed',
   'bucket.threat.detected',
   'bucket.limit.warning',
+  'bucket.mode.changed',
+  'bucket.incident.opened',
+  'bucket.incident.resolved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,9 +1,10 @@
 /**
  * Every gated action, in one table: who may use it (SPEC §1), whether it is governance (SPEC
  * §4.2, §5 T4), whether it changes stored state (SPEC §6: its allow entry goes in the change's own
- * transaction), whether stage 4 needs its target, and the class operation it amounts to. Adding an
- * action is one row here.
+ * transaction), whether stage 4 needs its target, the class operation it amounts to, and how it
+ * fares in each mode (SPEC §9). Adding an action is one row here.
  */
+import type { ModeClass } from '../domain/modes.js';
 import type { Operation } from '../domain/policy.js';
 import { PRINCIPAL_KINDS, type PrincipalKind } from '../domain/principal.js';
 
@@ -24,6 +25,17 @@ export interface ActionRule {
    * resolved against the target. Null for actions on no artifact class.
    */
   readonly classOperation: Operation | 'CREATE|UPDATE' | null;
+  /**
+   * What the Bucket's mode does to it (domain/modes.ts `modeRefusal`): `write` is refused in
+   * read_only and halted, `read` and `governance` in halted only, `always` never.
+   */
+  readonly mode: ModeClass;
+  /**
+   * Decided by the fixed stage alone (gate/stages/fixed.ts: `kinds`, nothing of the policy), never
+   * by the policy's stages: the owner's off-switch works when the policy or the gate does not
+   * (SPEC §9). Open in every mode.
+   */
+  readonly fixed?: true;
 }
 
 const ALL: readonly PrincipalKind[] = PRINCIPAL_KINDS;
@@ -34,20 +46,45 @@ const VALIDATORS: readonly PrincipalKind[] = ['owner', 'executor', 'product'];
 const OVERSIGHT: readonly PrincipalKind[] = ['owner', 'executor', 'auditor'];
 const OWNER: readonly PrincipalKind[] = ['owner'];
 
+/** An artifact action: a change is a `write` for the modes, anything else a `read`. */
 function artifact(
   kinds: readonly PrincipalKind[],
   classOperation: ActionRule['classOperation'],
   effect: ActionRule['effect'],
 ): ActionRule {
-  return { kinds, governance: false, effect, needsTarget: effect === 'change', classOperation };
+  const mode = effect === 'change' ? 'write' : 'read';
+  return {
+    kinds,
+    governance: false,
+    effect,
+    needsTarget: effect === 'change',
+    classOperation,
+    mode,
+  };
 }
 
-function governance(kinds: readonly PrincipalKind[], effect: ActionRule['effect']): ActionRule {
-  return { kinds, governance: true, effect, needsTarget: false, classOperation: null };
+function governance(
+  kinds: readonly PrincipalKind[],
+  effect: ActionRule['effect'],
+  mode: ModeClass = 'governance',
+): ActionRule {
+  return { kinds, governance: true, effect, needsTarget: false, classOperation: null, mode };
 }
 
-function readable(kinds: readonly PrincipalKind[]): ActionRule {
-  return { kinds, governance: false, effect: 'read', needsTarget: false, classOperation: null };
+function readable(kinds: readonly PrincipalKind[], mode: ModeClass = 'read'): ActionRule {
+  return {
+    kinds,
+    governance: false,
+    effect: 'read',
+    needsTarget: false,
+    classOperation: null,
+    mode,
+  };
+}
+
+/** Decided by the fixed stage, open in every mode (SPEC §9): the off-switch and what it needs. */
+function fixed(rule: ActionRule): ActionRule {
+  return { ...rule, mode: 'always', fixed: true };
 }
 
 export const ACTIONS = {
@@ -68,7 +105,8 @@ export const ACTIONS = {
     effect: 'change',
     needsTarget: true,
     classOperation: null,
-  },
+    mode: 'write',
+  } as ActionRule,
   'keys.create': governance(OWNER, 'change'),
   'keys.list': governance(OWNER, 'read'),
   'keys.revoke': governance(OWNER, 'change'),
@@ -92,17 +130,23 @@ export const ACTIONS = {
   'holds.read': governance(OVERSIGHT, 'read'),
   // The retention sweep (SPEC §8): each purge is an entry of its own, so the sweep's decision is
   // recorded as it is made.
-  'retention.sweep': governance(['owner', 'executor'], 'read'),
+  'retention.sweep': governance(['owner', 'executor'], 'read', 'write'),
   // The audit log (SPEC §6): every key reads it and exports it, a namespace key only what
   // concerns its product (access.ts auditScope; its export carries each entry's inclusion proof).
-  'audit.read': readable(ALL),
-  'audit.export': readable(ALL),
+  'audit.read': readable(ALL, 'always'),
+  'audit.export': readable(ALL, 'always'),
   // A write method on /v1/audit: open to every kind so that stage 1 refuses it as what it is, an
   // attempt on the append-only log (SPEC §5 T3), not as a missing right.
   'audit.write': readable(ALL),
   // The event bus (SPEC §10): a product key reads its own product's events (access.ts
   // eventScope); owner, executor and auditor keys read all.
   'events.read': readable(['owner', 'executor', 'auditor', 'product']),
+  // Modes and incidents (SPEC §9): open in every mode and decided without the policy; the switch
+  // and the resolution are the owner's alone.
+  'mode.read': fixed(readable(ALL)),
+  'mode.set': fixed(governance(OWNER, 'change')),
+  'incidents.list': fixed(governance(OVERSIGHT, 'read')),
+  'incidents.resolve': fixed(governance(OWNER, 'change')),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

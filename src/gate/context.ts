@@ -4,6 +4,7 @@ import type { LegalHold } from '../domain/holds.js';
 import type { Reason, Threat } from '../domain/decision.js';
 import { ERRORS, type ErrorCode } from '../domain/errors.js';
 import type { IntegrationRecord } from '../domain/integration.js';
+import type { Mode } from '../domain/modes.js';
 import type { Operation, PolicyVersion } from '../domain/policy.js';
 import type { Principal } from '../domain/principal.js';
 import type { UsageFacts } from '../domain/usage.js';
@@ -44,6 +45,8 @@ export interface GateContext {
   readonly principal: Principal;
   readonly action: Action;
   readonly policy: PolicyVersion;
+  /** The Bucket's mode as this node knows it when the request is decided (SPEC §9). */
+  readonly mode: Mode;
   readonly product: string | null;
   readonly class: string | null;
   readonly name: string | null;
@@ -96,6 +99,7 @@ export function withTargetAndContent(
     principal: c.principal,
     action: c.action,
     policy: c.policy,
+    mode: c.mode,
     product: c.product,
     class: c.class,
     name: c.name,

@@ -1,7 +1,10 @@
 /**
- * The governance gate: one `decide(context)` for every route (SPEC §4.1). Six stages, each a small
- * pure function, run in order; the first denial wins, and every threat found is reported. An
- * exception anywhere in the gate is a denial (fail closed, 503 `gate_unavailable`).
+ * The governance gate: one `decide(context)` for every route (SPEC §4.1). The mode (SPEC §9), then
+ * six stages, each a small pure function, run in order; the first denial wins, and every threat
+ * found is reported. An exception anywhere in the gate is a denial (fail closed, 503
+ * `gate_unavailable`). The owner's off-switch and the mode and incident reads (`fixed` actions) are
+ * decided by one fixed stage that reads no policy, so they work when the policy or the other
+ * stages do not.
  */
 import { randomUUID } from 'node:crypto';
 import type { Decision, Reason, Threat } from '../domain/decision.js';
@@ -19,12 +22,15 @@ import { contentStage } from './stages/content.js';
 import { identityStage } from './stages/identity.js';
 import { integrationStage } from './stages/integration.js';
 import { bodyLimitOf, limitsStage } from './stages/limits.js';
+import { modeStage } from './stages/mode.js';
 import { classOperationOf, operationStage } from './stages/operation.js';
+import { fixedStage } from './stages/fixed.js';
 
 export type Stage = (ctx: GateContext) => StageVerdict;
 
 /** The pipeline in SPEC order. Stages before the lookup must not depend on the target. */
 export const STAGES_BEFORE_LOOKUP: readonly [string, Stage][] = [
+  ['mode', modeStage],
   ['identity', identityStage],
   ['integration', integrationStage],
   ['admission', admissionStage],
@@ -34,6 +40,8 @@ export const STAGES_AFTER_LOOKUP: readonly [string, Stage][] = [
   ['content', contentStage],
   ['limits', limitsStage],
 ];
+/** The body phase of a write: the mode again (it may have changed during the upload), then 4–6. */
+const STAGES_OF_BODY: readonly [string, Stage][] = [['mode', modeStage], ...STAGES_AFTER_LOOKUP];
 
 /**
  * What the header phase of a request established, which its body phase decides from: the target
@@ -151,6 +159,7 @@ export class Gate {
    * The outcome carries what the body phase of the same request needs (HeaderVerdict).
    */
   async decide(ctx: GateContext, loadTarget?: TargetLoader): Promise<GateOutcome> {
+    if (ACTIONS[ctx.action].fixed) return this.decideFixed(ctx);
     // The context decided on: `ctx`, then, once looked up, a copy of it with the target.
     let decided = ctx;
     try {
@@ -176,7 +185,7 @@ export class Gate {
     try {
       const threats: Threat[] = [];
       threats.push(...header.earlyThreats);
-      return this.decideAfterLookup(ctx, threats, header.earlyThreats);
+      return this.decideAfterLookup(ctx, threats, header.earlyThreats, STAGES_OF_BODY);
     } catch (error) {
       return this.failClosed(ctx, error);
     }
@@ -186,10 +195,20 @@ export class Gate {
     ctx: GateContext,
     threats: Threat[],
     earlyThreats: readonly Threat[],
+    stages: readonly [string, Stage][] = STAGES_AFTER_LOOKUP,
   ): GateOutcome {
     let operation: Operation | null = null;
-    const late = this.run(STAGES_AFTER_LOOKUP, ctx, threats, (op) => (operation = op));
+    const late = this.run(stages, ctx, threats, (op) => (operation = op));
     return this.outcome(ctx, late, threats, operation, earlyThreats);
+  }
+
+  /**
+   * The fixed stage alone (SPEC §9): no test fault, no policy, no lookup — nothing of what may be
+   * broken when the owner needs the off-switch.
+   */
+  private decideFixed(ctx: GateContext): GateOutcome {
+    const verdict = fixedStage(ctx);
+    return this.outcome(ctx, verdict, verdict.threats ?? [], null, NO_THREATS);
   }
 
   private run(

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Bucket } from '../bucket.js';
 import { VERSION } from '../config.js';
+import { isBucketError } from '../domain/errors.js';
 import { assertGateBinding, authenticate, bindingOf, type GateBinding } from './auth.js';
 import { answerClientError } from './client-error.js';
 import { answerFor, errorBody, sendError } from './errors.js';
@@ -18,6 +19,7 @@ import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { modeRoutes } from './routes/modes.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
 import { policyRoutes } from './routes/policy.js';
@@ -121,7 +123,14 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   app.setErrorHandler(async (error, request, reply) => {
     // A route allowed for its action that then failed (a key that does not exist, a policy that
     // does not validate) has its failure recorded as it is answered, instead of its pending entry.
-    await request.allowedAction?.fail(answerFor(error));
+    const answer = answerFor(error);
+    await request.allowedAction?.fail(answer);
+    // Threats found after the allow (a policy breaking a floor) are detections like any other.
+    if (isBucketError(answer) && answer.threats && request.principal) {
+      await bucket.threats
+        .recordUncounted(request.id, request.principal, answer.threats)
+        .catch(() => undefined);
+    }
     return sendError(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -146,5 +155,6 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(auditRoutes(bucket));
   await app.register(eventRoutes(bucket));
   await app.register(holdRoutes(bucket));
+  await app.register(modeRoutes(bucket));
   return app;
 }

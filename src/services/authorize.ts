@@ -12,6 +12,7 @@ import { ACTIONS, type Action } from '../gate/actions.js';
 import type { GateContext, Preconditions } from '../gate/context.js';
 import type { Gate, GateOutcome, HeaderVerdict, TargetLoader } from '../gate/decide.js';
 import type { IntegrationRecord } from '../domain/integration.js';
+import type { Mode } from '../domain/modes.js';
 import type { ChangeEntry } from '../storage/ports.js';
 import type { AuditLedger } from './ledger.js';
 import type { PolicyService } from './policies.js';
@@ -39,6 +40,7 @@ export type ContextFields = Partial<
 >;
 
 const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+const NORMAL = (): Mode => 'normal';
 const NO_PRECONDITIONS: Preconditions = Object.freeze({ ifNoneMatch: false, ifVersion: null });
 
 /**
@@ -89,6 +91,8 @@ export class Authorizer {
     private readonly observer?: GateObserver,
     /** Where decisions are recorded: absent only in gate-only tests. */
     private readonly ledger?: AuditLedger,
+    /** The Bucket's mode as this node knows it (in memory: services/modes.ts). */
+    private readonly mode: () => Mode = NORMAL,
   ) {}
 
   /** SPEC §5: a suspended key is refused before anything of its request is decided. */
@@ -114,6 +118,7 @@ export class Authorizer {
       principal: request.principal,
       action,
       policy: this.policies.current(),
+      mode: this.mode(),
       product: fields.product ?? null,
       class: fields.class ?? null,
       name: fields.name ?? null,
@@ -168,8 +173,11 @@ export class Authorizer {
    * header context with the target and the received content. Recorded like `authorizeChange`.
    */
   async authorizeBody(ctx: GateContext, header: HeaderVerdict): Promise<GateOutcome> {
-    const outcome = this.gate.decideBody(ctx, header);
-    const concluding = this.conclude(ctx, outcome, false);
+    // The mode may have changed while the body arrived: the body phase decides on the current one.
+    const mode = this.mode();
+    const current = ctx.mode === mode ? ctx : { ...ctx, mode };
+    const outcome = this.gate.decideBody(current, header);
+    const concluding = this.conclude(current, outcome, false);
     if (concluding) await concluding;
     return outcome;
   }

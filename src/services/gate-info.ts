@@ -16,6 +16,8 @@ import { peekLimits } from './artifacts/deps.js';
 import type { Authorizer, RequestInfo } from './authorize.js';
 import type { IntegrationService } from './integrations.js';
 import type { PolicyService } from './policies.js';
+import type { GateHealth } from './gate-health.js';
+import type { ModeService } from './modes.js';
 import type { DecisionStats } from './stats.js';
 import type { ThreatService } from './threats.js';
 
@@ -37,6 +39,8 @@ export interface GateInfoDeps {
   readonly limiter: Limiter;
   readonly stats: DecisionStats;
   readonly threats: ThreatService;
+  readonly modes: ModeService;
+  readonly gateHealth: GateHealth;
 }
 
 /** A stand-in head for the dry run of UPDATE and DELETE: the name exists, live. */
@@ -184,12 +188,16 @@ export class GateInfoService {
     };
   }
 
-  /** Live gate status and counts. */
+  /**
+   * Live gate status and counts: `halted` with the Bucket, `degraded` while a decision failed
+   * closed within the last 60 s, else `active` (SPEC §9).
+   */
   async status() {
-    const { policies, integrations, stats, threats } = this.deps;
+    const { policies, integrations, stats, threats, modes, gateHealth } = this.deps;
+    const mode = modes.mode();
     return {
-      status: 'active',
-      mode: 'normal',
+      status: gateHealth.status(mode),
+      mode,
       policyVersion: policies.current().version,
       approvedIntegrations: integrations.activeCount(),
       decisionsLastHour: stats.lastHour(),

@@ -75,7 +75,8 @@ export class AuditLedger {
             error.code,
             error.message,
             // A commit refused by the storage limits' re-check is T5 (SPEC §2.3).
-            error.code === 'insufficient_storage' ? [threat('T5', error.message)] : [],
+            error.threats ??
+              (error.code === 'insufficient_storage' ? [threat('T5', error.message)] : []),
           )
         : failureOf(allowed, 500, 'internal_error', 'the request failed after it was allowed');
     try {
@@ -132,12 +133,12 @@ export class AuditLedger {
 
 /**
  * A change's allow entry with members that say what it changed (a policy's diff, a key's facts, a
- * hold's case reference). The receipt the store sets on it is set on `entry`, which the request's
+ * hold's case reference, a mode switch's mode). The receipt the store sets on it is set on `entry`, which the request's
  * answer reads.
  */
 export function withEntryMembers(
   entry: ChangeEntry,
-  members: Pick<AuditDraft, 'policy' | 'key' | 'governance' | 'purge'>,
+  members: Pick<AuditDraft, 'policy' | 'key' | 'governance' | 'purge' | 'mode' | 'incident'>,
 ): ChangeEntry {
   return {
     draft: { ...entry.draft, ...members },

@@ -3,10 +3,12 @@
  * it through the API (SPEC §2), each change a new stored version that takes effect on the very
  * next request.
  */
+import { threat } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import { diffDocuments, jsonPatch, type PolicyChange } from '../policy/diff.js';
 import { policyHash } from '../domain/canonical.js';
+import { floorBreaches } from '../policy/floors.js';
 import { defaultPolicyVersion } from '../policy/load.js';
 import { policyErrors, type PolicyError } from '../policy/validate.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
@@ -77,7 +79,8 @@ export class PolicyService {
 
   /**
    * Validates and stores `update.document` as the next version, then makes it live in one step.
-   * Refuses (400 `invalid_policy`) a document that fails the schema or its cross-references, and
+   * Refuses (400 `invalid_policy`) a document that fails the schema or its cross-references,
+   * (403 `policy_floor`, T4) one that relaxes a floor of SPEC §9 (policy/floors.ts), and
    * (409 `policy_in_use`) one that removes a product or class with stored artifacts. The live
    * document again (the same canonical hash) changes nothing: no version is stored, and the
    * answer is the live version with `changed: false`.
@@ -94,6 +97,14 @@ export class PolicyService {
       throw new BucketError('invalid_policy', describe(errors), { details: { errors } });
     }
     const document = update.document as PolicyDocument;
+    const breaches = floorBreaches(document);
+    if (breaches.length > 0) {
+      const message = describe(breaches);
+      throw new BucketError('policy_floor', message, {
+        details: { floors: breaches },
+        threats: [threat('T4', `a policy version relaxing a floor: ${message}`)],
+      });
+    }
     // "The live document" is the latest version on any node, not this node's last reload.
     await this.reload();
     const current = this.current();
@@ -160,7 +171,7 @@ export class PolicyService {
   }
 }
 
-function describe(errors: readonly PolicyError[]): string {
+function describe(errors: readonly Pick<PolicyError, 'path' | 'message'>[]): string {
   const shown = errors.slice(0, 5).map((error) => `${error.path || '/'}: ${error.message}`);
   const more = errors.length > 5 ? `; and ${errors.length - 5} more` : '';
   return `${shown.join('; ')}${more}`;

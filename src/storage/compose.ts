@@ -10,6 +10,7 @@ import type {
   GovernanceStore,
   KeyStore,
   MetadataStore,
+  ModeStore,
   PolicyStore,
   RetentionStore,
   StoreLifecycle,
@@ -24,6 +25,7 @@ export interface MetadataParts {
   readonly audit: AuditStore;
   readonly events: EventStore;
   readonly retention: RetentionStore;
+  readonly modes: ModeStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -35,7 +37,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
  * the compiler refuses a member left out.
  */
 function bindPorts(parts: MetadataParts): PortMembers {
-  const { keys, policies, artifacts, governance, audit, events, retention } = parts;
+  const { keys, policies, artifacts, governance, audit, events, retention, modes } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -97,6 +99,11 @@ function bindPorts(parts: MetadataParts): PortMembers {
     retentionDue: retention.retentionDue.bind(retention),
     purgeVersion: retention.purgeVersion.bind(retention),
     exclusively: retention.exclusively.bind(retention),
+    currentMode: modes.currentMode.bind(modes),
+    setMode: modes.setMode.bind(modes),
+    openIncident: modes.openIncident.bind(modes),
+    resolveIncident: modes.resolveIncident.bind(modes),
+    listIncidents: modes.listIncidents.bind(modes),
   };
 }
 

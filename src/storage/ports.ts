@@ -19,6 +19,7 @@ import type { AuditDraft, AuditReceipt } from '../audit/entry.js';
 import type { SubtreeId } from '../audit/compact.js';
 import type { EntryColumns } from '../audit/entry-columns.js';
 import type { StoredEvent } from '../domain/events.js';
+import type { Incident, Mode, ModeState } from '../domain/modes.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
 
@@ -328,6 +329,39 @@ export interface RetentionStore {
   exclusively<T>(lease: string, fn: () => Promise<T>): Promise<T | null>;
 }
 
+/** A switch of the mode: the state it makes and the mode it leaves (SPEC §9). */
+export interface ModeSwitch {
+  readonly state: ModeState;
+  readonly previous: Mode;
+}
+
+/**
+ * The Bucket's mode and its incidents (SPEC §9). Every change moves the change stamp (other nodes
+ * reload the mode), appends its entry when given one and its events, in one transaction.
+ */
+export interface ModeStore {
+  /** The stored mode, or null when the Bucket was never switched (it runs in `normal`). */
+  currentMode(): Promise<ModeState | null>;
+  /** Stores a switch, with `bucket.mode.changed`. */
+  setMode(change: ModeSwitch, entry?: ChangeEntry): Promise<void>;
+  /**
+   * Stores a new open incident and, when given, the switch its opening makes, with
+   * `bucket.incident.opened` (and `bucket.mode.changed`).
+   */
+  openIncident(incident: Incident, change: ModeSwitch | null, entry?: ChangeEntry): Promise<void>;
+  /**
+   * Resolves an open incident, with `bucket.incident.resolved`. Null when there is no such
+   * incident; `resolvedNow` false (nothing changed, nothing appended) when it was resolved already.
+   */
+  resolveIncident(
+    id: string,
+    resolution: { at: string; by: string; resolution: string },
+    entry?: ChangeEntry,
+  ): Promise<{ incident: Incident; resolvedNow: boolean } | null>;
+  /** Incidents, the newest first; only those of `status` when given. */
+  listIncidents(status?: Incident['status']): Promise<Incident[]>;
+}
+
 /** The filters of `GET /v1/events` (SPEC §10), in cursor order. */
 export interface EventQuery {
   /** Exclusive lower bound on the cursor. */
@@ -372,7 +406,8 @@ export interface MetadataStore
     GovernanceStore,
     AuditStore,
     EventStore,
-    RetentionStore {}
+    RetentionStore,
+    ModeStore {}
 
 /** A content being written to the blob store: bytes go to a temporary place until `commit`. */
 export interface BlobWriter {

@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
 import { BUCKET_BIN } from '../helpers/server-process.js';
-import { startTestServer, type ServerOptions, type TestServer } from '../helpers/server.js';
+import {
+  startTestServer,
+  type InProcessTestServer,
+  type ServerOptions,
+} from '../helpers/server.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -70,7 +74,7 @@ export type CliEnv = { BUCKET_URL: string; BUCKET_KEY: string };
 
 export interface CliServer {
   /** The server the commands talk to: one per test file, in the test process. */
-  readonly server: TestServer;
+  readonly server: InProcessTestServer;
   /** BUCKET_URL and the owner key. */
   readonly owner: CliEnv;
   /** A scratch directory for the file's inputs and downloads, removed afterwards. */
@@ -84,7 +88,7 @@ export interface CliServer {
  * its owner's environment and a scratch directory. Its members are there once the hook has run.
  */
 export function cliServer(options: ServerOptions = {}): CliServer {
-  let started: { server: TestServer; dir: string } | null = null;
+  let started: { server: InProcessTestServer; dir: string } | null = null;
   beforeAll(async () => {
     const server = await startTestServer(options);
     started = { server, dir: await mkdtemp(join(tmpdir(), 'bucket-cli-')) };

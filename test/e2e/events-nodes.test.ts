@@ -3,13 +3,9 @@
  * concurrent changes as one gap-free sequence, and a stream on one node receives the other's
  * events as they commit (the database wakes it), in cursor order.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3, type TestS3 } from '../helpers/s3.js';
-import { createScaleOutBackend, type ScaleOutBackend } from '../helpers/scaleout.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { serviceAvailable } from '../helpers/services.js';
-
-const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
+import { describe, expect, it } from 'vitest';
+import { client, createKey, type TestServer } from '../helpers/server.js';
+import { twoNodes, twoNodesAvailable } from '../helpers/two-nodes.js';
 
 /** The `id`s of the Server-Sent Events read from `response` until `count` have arrived. */
 async function streamedIds(response: Response, count: number): Promise<number[]> {
@@ -30,26 +26,11 @@ async function streamedIds(response: Response, count: number): Promise<number[]>
   return ids;
 }
 
-describe.runIf(available)('the event bus on two nodes', () => {
-  let s3: TestS3;
-  let backend: ScaleOutBackend;
-  let nodeA: TestServer;
-  let nodeB: TestServer;
-
-  beforeAll(async () => {
-    s3 = await startS3();
-    backend = await createScaleOutBackend(s3.endpoint);
-    nodeA = await startTestServer({ backend });
-    nodeB = await startTestServer({ backend, env: { BUCKET_OWNER_KEY: nodeA.ownerKey } });
-  });
-  afterAll(async () => {
-    await nodeA?.dispose();
-    await nodeB?.dispose();
-    await backend?.dispose();
-    await s3?.stop();
-  });
+describe.runIf(await twoNodesAvailable())('the event bus on two nodes', () => {
+  const nodes = twoNodes();
 
   it('numbers concurrent writes on both nodes gap-free, and streams them on either', async () => {
+    const { nodeA, nodeB } = nodes;
     const { key } = await createKey(nodeA, { kind: 'product', product: 'ai_assistant' });
     const owner = (node: TestServer) => client(node.url, nodeA.ownerKey);
     const start = Number((await owner(nodeA)('GET', '/v1/events?limit=1000')).json.nextCursor);

@@ -55,6 +55,7 @@ export function gateContext(
     integration: integrationFor(fields.principal, (fields.policy ?? SHARED_POLICY).document),
     requestId: 'req_test',
     policy: SHARED_POLICY,
+    mode: 'normal',
     product: null,
     class: null,
     name: null,

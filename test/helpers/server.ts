@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BucketAdapters } from '../../src/bucket.js';
 import { configFromEnv } from '../../src/config.js';
 import { gateFaultFromEnv } from '../../src/gate/fault.js';
-import { startServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server.js';
 import { backendFor, type ScaleOutBackend } from './scaleout.js';
 
 export interface ServerOptions {
@@ -58,7 +58,13 @@ export function serverEnv(
   };
 }
 
-export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+/** A server in this process: its Bucket and app are at hand (internal APIs, route bindings). */
+export interface InProcessTestServer extends TestServer {
+  readonly bucket: RunningServer['bucket'];
+  readonly app: RunningServer['app'];
+}
+
+export async function startTestServer(options: ServerOptions = {}): Promise<InProcessTestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bucket-test-')));
   const { backend, ownsBackend } = await backendFor(dataDir, options);
   const env = {
@@ -72,7 +78,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     if (ownsBackend) await backend?.dispose();
   };
-  let running: Awaited<ReturnType<typeof startServer>>;
+  let running: RunningServer;
   try {
     const gate = gateFaultFromEnv(env);
     running = await startServer(configFromEnv(env), {
@@ -92,6 +98,8 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     backend,
     dataDir,
     ownerKey,
+    bucket: running.bucket,
+    app: running.app,
     stop: () => running.close(),
     async dispose() {
       await running.close();

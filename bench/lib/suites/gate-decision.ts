@@ -63,6 +63,7 @@ function writeContext(n: number): GateContext {
     principal: PRINCIPAL,
     action: 'artifact.write',
     policy: POLICY,
+    mode: 'normal',
     product: BENCH_PRODUCT,
     class: BENCH_CLASS,
     name: `bench/decide/${n}.bin`,

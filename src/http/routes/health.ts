@@ -1,8 +1,10 @@
-/** `GET /health` (no key): live readings of the gate, the policy and each backend. */
+/** `GET /health` (no key): live readings of the mode, the gate, the policy and each backend. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import { VERSION } from '../../config.js';
+import type { Mode } from '../../domain/modes.js';
+import type { GateStatus } from '../../services/gate-health.js';
 
 const Backend = Type.Object({
   kind: Type.String(),
@@ -59,6 +61,20 @@ async function probe(kind: string, ping: () => Promise<void>) {
   }
 }
 
+/**
+ * SPEC §9: `halted`, or no metadata (the gate cannot decide anything) → unhealthy; `read_only`,
+ * a gate that failed closed within 60 s, or a failing blob store or limiter → degraded.
+ */
+function healthOf(
+  mode: Mode,
+  gate: GateStatus,
+  backends: Record<'metadata' | 'blobs' | 'limiter', { ok: boolean }>,
+): 'healthy' | 'degraded' | 'unhealthy' {
+  if (mode === 'halted' || !backends.metadata.ok) return 'unhealthy';
+  if (mode === 'read_only' || gate !== 'active') return 'degraded';
+  return backends.blobs.ok && backends.limiter.ok ? 'healthy' : 'degraded';
+}
+
 export const healthRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -80,18 +96,13 @@ export const healthRoutes =
           probe(bucket.limiter.kind, () => bucket.limiter.ping()),
           auditReading(bucket),
         ]);
-        // Without metadata the gate cannot decide anything; without blobs large contents fail.
-        const status = !metadata.ok ? 'unhealthy' : blobs.ok && limiter.ok ? 'healthy' : 'degraded';
+        const mode = bucket.modes.mode();
+        const gate = bucket.gateHealth.status(mode);
+        const status = healthOf(mode, gate, { metadata, blobs, limiter });
         return reply.code(status === 'unhealthy' ? 503 : 200).send({
           status,
           version: VERSION,
-          governance: {
-            // Every request passes the gate (there is no way to turn it off); modes (SPEC §9)
-            // arrive with their issue, until then the Bucket only runs in `normal`.
-            gate: 'active',
-            policyVersion: bucket.policies.current().version,
-            mode: 'normal',
-          },
+          governance: { gate, policyVersion: bucket.policies.current().version, mode },
           backends: { metadata, blobs, limiter },
           audit,
         });

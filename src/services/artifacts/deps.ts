@@ -14,6 +14,7 @@ import type { AuditReceipt } from '../../audit/entry.js';
 import type { BlobStore, Limiter, MetadataStore, WriteSlot } from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
+import type { IntegrityReporter } from './integrity.js';
 
 export interface ArtifactServiceOptions {
   /** Contents up to this size are kept inline in the metadata store. */
@@ -27,6 +28,8 @@ export interface ArtifactServiceOptions {
   readonly holds?: { covering(version: ArtifactVersion): readonly LegalHold[] };
   /** The clock of versions' times, retention and the restore window (tests set it). */
   readonly now?: () => number;
+  /** Told of a content that failed its check on read (SPEC §9: an integrity incident). */
+  readonly onIntegrityFailure?: IntegrityReporter;
 }
 
 export interface ArtifactDeps {

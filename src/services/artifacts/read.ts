@@ -4,6 +4,7 @@ import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import type { ByteRange } from '../../storage/ports.js';
 import { chargeRate, heldBy, keyOf, type ArtifactDeps, type ArtifactRequest } from './deps.js';
+import { inlineProblem, integrityError, integrityFailure, verifiedStream } from './integrity.js';
 
 export interface ReadRequest extends ArtifactRequest {
   readonly version?: number | undefined;
@@ -53,14 +54,41 @@ export async function readArtifact(deps: ArtifactDeps, request: ReadRequest): Pr
   return {
     version,
     legalHold: heldBy(deps, version).length > 0,
-    open: async (range) => {
-      if (version.storage === 'inline') {
-        const bytes = inline ?? Buffer.alloc(0);
-        return range ? bytes.subarray(range.start, range.end + 1) : bytes;
-      }
-      return deps.blobs.read(version.sha256, range);
-    },
+    open: (range) => openContent(deps, version, inline, range),
   };
+}
+
+/**
+ * The content, or the inclusive byte range of it. A whole content is checked against its recorded
+ * SHA-256 as it is served (SPEC §9 integrity on read; Range reads are the scrub's); a missing blob
+ * is an integrity failure, whatever the range.
+ */
+async function openContent(
+  deps: ArtifactDeps,
+  version: ArtifactVersion,
+  inline: Buffer | null,
+  range: ByteRange | undefined,
+): Promise<Readable | Buffer> {
+  const report = deps.options.onIntegrityFailure ?? (() => undefined);
+  if (version.storage === 'inline') {
+    const bytes = inline ?? Buffer.alloc(0);
+    if (range) return bytes.subarray(range.start, range.end + 1);
+    const failure = inlineProblem(version, bytes);
+    if (!failure) return bytes;
+    report(failure);
+    throw integrityError(failure);
+  }
+  let stream: Readable;
+  try {
+    stream = await deps.blobs.read(version.sha256, range);
+  } catch (error) {
+    // A store that does not answer is not a missing content: only a content it lacks is.
+    if (await deps.blobs.exists(version.sha256).catch(() => true)) throw error;
+    const failure = integrityFailure(version, 'missing');
+    report(failure);
+    throw integrityError(failure);
+  }
+  return range ? stream : verifiedStream(stream, version, report);
 }
 
 /** Every version of an artifact, tombstones included, oldest first. */

@@ -15,6 +15,7 @@ import { PgEvents } from './events.js';
 import { PgGovernance } from './governance.js';
 import { PgKeys } from './keys.js';
 import { checkSchema, migrate } from './migrations.js';
+import { PgModes } from './modes.js';
 import { PgPolicies } from './policies.js';
 import { PgRetention } from './retention.js';
 import { PgWriter } from './writer.js';
@@ -63,6 +64,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       audit: new PgAuditLog(db, this.writer),
       events: this.eventLog,
       retention: new PgRetention(this.pool, db, this.writer),
+      modes: new PgModes(db, this.writer),
     });
   }
 

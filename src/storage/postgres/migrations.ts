@@ -198,6 +198,28 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX versions_retention_due ON versions (retention_until, product, class, name, version)
     WHERE storage <> 'none' AND retention_until IS NOT NULL;
   `,
+  // 7: the mode (one row; none until the first switch: \`normal\`) and incidents (SPEC §9).
+  `
+  CREATE TABLE bucket_mode (
+    id int PRIMARY KEY CHECK (id = 1),
+    mode text NOT NULL,
+    since text NOT NULL,
+    reason text NOT NULL,
+    by_id text NOT NULL,
+    incident_id text
+  );
+  CREATE TABLE incidents (
+    id text COLLATE "C" PRIMARY KEY,
+    kind text NOT NULL,
+    status text COLLATE "C" NOT NULL,
+    detected_at text COLLATE "C" NOT NULL,
+    evidence text NOT NULL,
+    resolved_at text,
+    resolved_by text,
+    resolution text
+  );
+  CREATE INDEX incidents_status ON incidents (status, detected_at);
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

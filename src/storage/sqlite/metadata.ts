@@ -14,6 +14,7 @@ import { SqliteGovernance } from './governance.js';
 import { HeadCache } from './head-cache.js';
 import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteModes } from './modes.js';
 import { SqlitePolicies } from './policies.js';
 import { WalSync } from './wal-sync.js';
 import { SqliteWriter } from './writer.js';
@@ -104,6 +105,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
       retention: new SqliteRetention(this.db, this.changes, heads),
+      modes: new SqliteModes(this.db, this.changes),
     });
   }
 

@@ -199,4 +199,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX versions_retention_due ON versions (retention_until, product, class, name, version)
     WHERE storage <> 'none' AND retention_until IS NOT NULL;
   `,
+  // 10: the mode (one row; none until the first switch: \`normal\`) and incidents (SPEC §9).
+  `
+  CREATE TABLE bucket_mode (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    mode TEXT NOT NULL,
+    since TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    by_id TEXT NOT NULL,
+    incident_id TEXT
+  ) STRICT;
+  CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    resolved_at TEXT,
+    resolved_by TEXT,
+    resolution TEXT
+  ) STRICT;
+  CREATE INDEX incidents_status ON incidents (status, detected_at);
+  `,
 ];

@@ -61,7 +61,7 @@ export class SqliteRetention implements RetentionStore {
         },
         VersionRow
       >(
-        // The row-value comparison follows the index's order (migration 7), so each page is a
+        // The row-value comparison follows the index's order (migration 9), so each page is a
         // range scan that starts where the last one ended.
         `SELECT ${VERSION_COLUMNS} FROM versions INDEXED BY versions_retention_due ` +
           "WHERE storage <> 'none' AND retention_until IS NOT NULL AND retention_until <= @now " +

@@ -164,7 +164,7 @@ describe('Gate.decide', () => {
     expect(stale).toMatchObject({ code: 'version_conflict', decision: { status: 409 } });
   });
 
-  it('decides the body phase of an allowed request from stage 4, keeping the threats of 1–3', async () => {
+  it('decides the body phase of an allowed request from the mode and stage 4, keeping the threats of 1–3', async () => {
     const stages: string[] = [];
     const gate = new Gate({ beforeStage: (stage) => void stages.push(stage) });
     const header = avatarWrite({ declaredSize: 2 });
@@ -179,7 +179,8 @@ describe('Gate.decide', () => {
     const content = { size: 2, sha256: '0'.repeat(64), bytes: Buffer.from('{}') };
     stages.length = 0;
     const second = gate.decideBody(withTargetAndContent(header, first.target, content), first);
-    expect(stages).toEqual(STAGES_AFTER_LOOKUP.map(([name]) => name));
+    // The mode again (it may have changed while the body arrived), then stages 4–6.
+    expect(stages).toEqual(['mode', ...STAGES_AFTER_LOOKUP.map(([name]) => name)]);
     // The same decision as one that runs every stage again.
     const fresh = await new Gate().decide(
       avatarWrite({ declaredSize: 2, target: first.target, content }),
@@ -198,10 +199,10 @@ describe('Gate.decide', () => {
     });
     expect(withClaim.decision.threats.map((t) => t.id)).toEqual(['T4', 'T7']);
 
-    // A context built afresh runs every stage.
+    // A context built afresh runs every stage: the mode and the six of SPEC §4.1.
     stages.length = 0;
     await gate.decide(avatarWrite(), noTarget);
-    expect(stages).toHaveLength(6);
+    expect(stages).toHaveLength(7);
   });
 
   it('turns a fault in any stage into a 503 gate_unavailable denial (fail closed)', async () => {

@@ -3,6 +3,9 @@
  * gate, as a product key of the integration, and leaves nothing in the audit log; a product key
  * may ask only about its own product.
  */
+import { GateHealth } from '../../../src/services/gate-health.js';
+import { IncidentService } from '../../../src/services/incidents.js';
+import { ModeService } from '../../../src/services/modes.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BucketError } from '../../../src/domain/errors.js';
 import type { Principal } from '../../../src/domain/principal.js';
@@ -46,6 +49,9 @@ beforeEach(async () => {
   await rig.integrations.init();
   const threats = new ThreatService(rig.store, rig.policies);
   await threats.init();
+  const modes = new ModeService(rig.store);
+  await modes.init('2026-01-01T00:00:00.000Z');
+  const incidents = new IncidentService(rig.store, modes, () => 1);
   service = new GateInfoService({
     gate: new Gate(),
     authorizer: rig.authorizer,
@@ -55,6 +61,8 @@ beforeEach(async () => {
     limiter: rig.limiter,
     stats: new DecisionStats(),
     threats,
+    modes,
+    gateHealth: new GateHealth(incidents),
   });
 });
 afterEach(async () => rig.close());
