@@ -80,7 +80,10 @@ export class ModeService {
     const previous = this.current().mode;
     const state = stateOf(request);
     const record = { mode: state.mode, previous, reason: state.reason, incidentId: null };
-    await this.metadata.setMode({ state, previous }, entry && withEntryMembers(entry, { mode: record }));
+    await this.metadata.setMode(
+      { state, previous },
+      entry && withEntryMembers(entry, { mode: record }),
+    );
     this.state = state;
     return state;
   }
