@@ -17,6 +17,11 @@ import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
 import { BucketMetrics } from './services/metrics.js';
 import { EventService } from './services/events.js';
+import { WebhookService } from './services/webhooks.js';
+import { WebhookDispatcher } from './services/webhook-dispatch.js';
+import type { Resolver } from './services/egress.js';
+import { RETRY_SCHEDULE, type RetrySchedule } from './domain/webhooks.js';
+import { checkMasterKey, loadMasterKey } from './storage/master-key.js';
 import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
@@ -41,6 +46,18 @@ export interface BucketAdapters {
   readonly auditScanWindow?: number;
   /** Between the comment lines of an idle event stream (default 15 s); tests make it short. */
   readonly eventHeartbeatMs?: number;
+  /**
+   * Webhook delivery timing (SPEC §10 defaults: retries from 1 s, at most 1 h apart, for 24 h;
+   * a poll every second, a 10 s limit per delivery) and name resolution: tests shorten the
+   * schedule instead of waiting hours, and resolve names of their own; no configuration sets it.
+   */
+  readonly webhooks?: {
+    readonly retry?: Partial<RetrySchedule>;
+    readonly pollMs?: number;
+    readonly leaseMs?: number;
+    readonly timeoutMs?: number;
+    readonly resolver?: Resolver;
+  };
 }
 
 export interface Bucket {
@@ -58,6 +75,8 @@ export interface Bucket {
   readonly audit: AuditService;
   /** The event bus's readers: pages and streams (SPEC §10). */
   readonly events: EventService;
+  /** Webhooks (SPEC §10): subscriptions and their delivery log; the dispatcher delivers. */
+  readonly webhooks: WebhookService;
   /** Removes contents no version records (a write refused after its blob was stored). */
   readonly sweeper: ContentSweeper;
   readonly stats: DecisionStats;
@@ -105,6 +124,10 @@ export async function createBucket(
       'installation_id',
       randomBytes(8).toString('hex'),
     );
+    // The key-encryption key (SPEC §8, §12): a node given another one refuses to start.
+    const masterKeyFile = config.masterKeyFile ?? join(config.dataDir, 'master.key');
+    const masterKey = await loadMasterKey(masterKeyFile);
+    await checkMasterKey(masterKey, masterKeyFile, metadata);
     const policies = new PolicyService(metadata);
     await policies.init();
     const integrations = new IntegrationService(metadata, policies, (revoked) =>
@@ -173,6 +196,19 @@ export async function createBucket(
       heartbeatMs: adapters.eventHeartbeatMs,
       onSubscribers: (delta) => metrics.observeStreamSubscribers(delta),
     });
+    const webhooks = new WebhookService(metadata, masterKey, policies, () => dispatcher.changed());
+    const dispatcher = new WebhookDispatcher(metadata, {
+      source: eventSource(installationId),
+      retry: { ...RETRY_SCHEDULE, ...adapters.webhooks?.retry },
+      egressAllow: () => policies.current().document.egress?.allow ?? [],
+      secretOf: (webhook) => webhooks.secretOf(webhook),
+      pollMs: adapters.webhooks?.pollMs,
+      leaseMs: adapters.webhooks?.leaseMs,
+      timeoutMs: adapters.webhooks?.timeoutMs,
+      resolver: adapters.webhooks?.resolver,
+      observe: (outcome, lag) => metrics.observeWebhookDelivery(outcome, lag),
+    });
+    await dispatcher.start();
     const sweeper = new ContentSweeper(metadata, blobs);
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
@@ -203,6 +239,7 @@ export async function createBucket(
       threats,
       audit,
       events,
+      webhooks,
       sweeper,
       stats,
       gateInfo,
@@ -211,6 +248,7 @@ export async function createBucket(
       newOwnerKey,
       async close() {
         coherence?.stop();
+        await dispatcher.close();
         await sweeper.stop();
         await ledger.close().catch(() => {
           // As below: the aggregated 429s of the last second are lost with a failed store.

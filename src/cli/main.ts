@@ -12,6 +12,7 @@ import { registerPut } from './commands/put.js';
 import { registerStatus } from './commands/status.js';
 import { registerThreats } from './commands/threats.js';
 import { registerTombstone } from './commands/tombstone.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { reportError } from './output.js';
 
@@ -57,6 +58,7 @@ registerKeys(program);
 registerIntegrations(program);
 registerAudit(program);
 registerEvents(program);
+registerWebhooks(program);
 registerThreats(program);
 registerStatus(program);
 registerPolicy(program);

@@ -88,6 +88,11 @@ export const ACTIONS = {
   // The event bus (SPEC §10): a product key reads its own product's events (access.ts
   // eventScope); owner, executor and auditor keys read all.
   'events.read': readable(['owner', 'executor', 'auditor', 'product']),
+  // Webhooks (SPEC §10): the owner's; a subscription reaches out of the Bucket (SPEC §11).
+  'webhooks.create': governance(OWNER, 'change'),
+  'webhooks.list': governance(OWNER, 'read'),
+  'webhooks.delete': governance(OWNER, 'change'),
+  'webhooks.deliveries': governance(OWNER, 'read'),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -19,6 +19,7 @@ import { integrationRoutes } from './routes/integrations.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
 import { nextRequestId } from './request.js';
@@ -144,5 +145,6 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(scaleStatusRoutes(bucket));
   await app.register(auditRoutes(bucket));
   await app.register(eventRoutes(bucket));
+  await app.register(webhookRoutes(bucket));
   return app;
 }

@@ -12,6 +12,7 @@ import type {
   MetadataStore,
   PolicyStore,
   StoreLifecycle,
+  WebhookStore,
 } from './ports.js';
 
 /** The part of a metadata store each port is served by. */
@@ -22,6 +23,7 @@ export interface MetadataParts {
   readonly governance: GovernanceStore;
   readonly audit: AuditStore;
   readonly events: EventStore;
+  readonly webhooks: WebhookStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -33,7 +35,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
  * the compiler refuses a member left out.
  */
 function bindPorts(parts: MetadataParts): PortMembers {
-  const { keys, policies, artifacts, governance, audit, events } = parts;
+  const { keys, policies, artifacts, governance, audit, events, webhooks } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -86,6 +88,17 @@ function bindPorts(parts: MetadataParts): PortMembers {
     events: events.events.bind(events),
     latestEventId: events.latestEventId.bind(events),
     watchEvents: events.watchEvents.bind(events),
+
+    insertWebhook: webhooks.insertWebhook.bind(webhooks),
+    getWebhook: webhooks.getWebhook.bind(webhooks),
+    listWebhooks: webhooks.listWebhooks.bind(webhooks),
+    deleteWebhook: webhooks.deleteWebhook.bind(webhooks),
+    claimWebhooks: webhooks.claimWebhooks.bind(webhooks),
+    advanceWebhook: webhooks.advanceWebhook.bind(webhooks),
+    recordAttempt: webhooks.recordAttempt.bind(webhooks),
+    disableWebhook: webhooks.disableWebhook.bind(webhooks),
+    releaseWebhook: webhooks.releaseWebhook.bind(webhooks),
+    webhookDeliveries: webhooks.webhookDeliveries.bind(webhooks),
   };
 }
 

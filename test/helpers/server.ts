@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BucketAdapters } from '../../src/bucket.js';
+import type { Bucket, BucketAdapters } from '../../src/bucket.js';
 import { configFromEnv } from '../../src/config.js';
 import { gateFaultFromEnv } from '../../src/gate/fault.js';
 import { startServer } from '../../src/server.js';
@@ -25,7 +25,7 @@ export interface ServerOptions {
    */
   readonly backend?: ScaleOutBackend;
   /** Options of createBucket no configuration sets (in-process servers only): a small window. */
-  readonly bucket?: Pick<BucketAdapters, 'auditScanWindow' | 'eventHeartbeatMs'>;
+  readonly bucket?: Pick<BucketAdapters, 'auditScanWindow' | 'eventHeartbeatMs' | 'webhooks'>;
 }
 
 export interface TestServer {
@@ -55,7 +55,12 @@ export function serverEnv(
   };
 }
 
-export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+/** A server in the test process: its Bucket is at hand (what a test must reach inside). */
+export interface InProcessTestServer extends TestServer {
+  readonly bucket: Bucket;
+}
+
+export async function startTestServer(options: ServerOptions = {}): Promise<InProcessTestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bucket-test-')));
   const { backend, ownsBackend } = await backendFor(dataDir, options);
   const env = {
@@ -88,6 +93,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     url: running.url,
     backend,
     dataDir,
+    bucket: running.bucket,
     ownerKey,
     stop: () => running.close(),
     async dispose() {

@@ -16,6 +16,7 @@ import { PgGovernance } from './governance.js';
 import { PgKeys } from './keys.js';
 import { checkSchema, migrate } from './migrations.js';
 import { PgPolicies } from './policies.js';
+import { PgWebhooks } from './webhooks.js';
 import { PgWriter } from './writer.js';
 
 export class PostgresMetadataStore extends ComposedMetadataStore implements MetadataStore {
@@ -61,6 +62,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       governance: new PgGovernance(this.pool, db, this.writer),
       audit: new PgAuditLog(db, this.writer),
       events: this.eventLog,
+      webhooks: new PgWebhooks(this.pool, db, this.writer),
     });
   }
 

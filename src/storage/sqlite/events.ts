@@ -33,7 +33,14 @@ export class EventTables {
       page: db.prepare<[PageParams], EventRow>(
         'SELECT * FROM events WHERE id > @since AND id <= @through ' +
           'AND (@type IS NULL OR substr(type, 1, length(@type)) = @type) ' +
-          'AND (@product IS NULL OR product = @product) ORDER BY id LIMIT @limit',
+          'ORDER BY id LIMIT @limit',
+      ),
+      // One product's events (every read of a product key) through events_by_product: a rare
+      // product on a long history costs its own rows, not a scan of everyone's.
+      productPage: db.prepare<[PageParams], EventRow>(
+        'SELECT * FROM events WHERE product = @product AND id > @since AND id <= @through ' +
+          'AND (@type IS NULL OR substr(type, 1, length(@type)) = @type) ' +
+          'ORDER BY id LIMIT @limit',
       ),
     };
   }
@@ -64,7 +71,9 @@ export class EventTables {
   }
 
   page(query: EventQuery, through: number): StoredEvent[] {
-    return this.statements.page
+    const statement =
+      query.product === undefined ? this.statements.page : this.statements.productPage;
+    return statement
       .all({
         since: query.since,
         through,

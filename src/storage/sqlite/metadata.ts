@@ -14,6 +14,7 @@ import { HeadCache } from './head-cache.js';
 import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqlitePolicies } from './policies.js';
+import { SqliteWebhooks } from './webhooks.js';
 import { WalSync } from './wal-sync.js';
 import { SqliteWriter } from './writer.js';
 
@@ -102,6 +103,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
+      webhooks: new SqliteWebhooks(this.db, this.changes),
     });
   }
 
