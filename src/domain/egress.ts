@@ -86,6 +86,8 @@ export function parseEgressEntry(text: string): EgressEntry | { error: string } 
     portText = bracketed[2];
   } else if (isIP(text) === 6) {
     host = text;
+  } else if (/[[\]]/.test(text)) {
+    return { error: 'brackets hold an IPv6 literal only' };
   } else {
     const colon = text.lastIndexOf(':');
     host = colon < 0 ? text : text.slice(0, colon);

@@ -8,7 +8,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sleep } from '../helpers/http.js';
+import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
@@ -285,5 +288,64 @@ describe('webhook delivery state lives in the database', () => {
       const { rm } = await import('node:fs/promises');
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('webhook targets and secrets', () => {
+  let server: InProcessTestServer;
+  let owner: Api;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    // The shipped policy: egress.allow is empty.
+    server = await startTestServer({ bucket: { webhooks: FAST } });
+    owner = client(server.url, server.ownerKey);
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await server?.dispose();
+    await receiver?.close();
+  });
+
+  it('refuses at connect time a host name that resolves to the loopback', async () => {
+    const webhook = await subscribe(owner, `http://localhost:${receiver.port}/hook`);
+    await createKey(server, { kind: 'auditor' });
+    const log = await until(
+      () => deliveries(owner, webhook.id),
+      (rows) => rows.length >= 2,
+    );
+    expect(log[0]).toMatchObject({ status: null, error: expect.stringMatching(/egress refused/) });
+    expect(receiver.received).toHaveLength(0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/bucket_webhook_deliveries_total\{outcome="refused"\} [1-9]/);
+
+    // Once the policy names the host, the same webhook delivers the event it was retrying.
+    await allowLoopback(owner, ['localhost']);
+    await receiver.waitFor(1);
+    expect(JSON.parse(receiver.received[0]?.body ?? '{}').type).toBe('bucket.key.created');
+    const after = await until(
+      async () => (await fetch(`${server.url}/metrics`)).text(),
+      (text) => /bucket_webhook_delivery_lag_seconds_count [1-9]/.test(text),
+    );
+    expect(after).toMatch(/bucket_webhook_deliveries_total\{outcome="delivered"\} [1-9]/);
+    expect(after).toMatch(/bucket_webhook_delivery_lag_seconds_count [1-9]/);
+    expect((await owner('DELETE', `/v1/webhooks/${webhook.id}`)).status).toBe(200);
+  });
+
+  it.skipIf(SCALE_OUT)('keeps secrets out of the database in clear', async () => {
+    const created = await subscribe(owner, 'https://hooks.example.com/at-rest', ['bucket.']);
+    const secretBytes = created.secret.slice('whsec_'.length);
+    const raw = Buffer.from(secretBytes, 'base64');
+    // Every byte the embedded store wrote: the database, its WAL, anything beside them.
+    const files = (await readdir(server.dataDir)).filter((name) => name.startsWith('bucket.db'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const name of files) {
+      const bytes = await readFile(join(server.dataDir, name));
+      expect(bytes.includes(Buffer.from(created.secret)), name).toBe(false);
+      expect(bytes.includes(Buffer.from(secretBytes)), name).toBe(false);
+      expect(bytes.includes(raw), name).toBe(false);
+    }
+    const audit = (await owner('GET', '/v1/audit/entries?limit=1000')).bytes.toString();
+    expect(audit).not.toContain(secretBytes);
   });
 });
