@@ -56,7 +56,11 @@ describe('bucket webhooks', () => {
     expect(created.code, created.stderr).toBe(0);
     const { id } = JSON.parse(created.stdout);
     await createKey(cli.server, { kind: 'auditor' });
-    let log = { stdout: '', code: 0, stderr: '' };
+    let log: { stdout: string; code: number | null; stderr: string } = {
+      stdout: '',
+      code: 0,
+      stderr: '',
+    };
     for (let i = 0; i < 100 && !/egress refused/.test(log.stdout); i++) {
       log = await runCli(['webhooks', 'deliveries', id], { env: cli.owner });
       await new Promise((resolve) => setTimeout(resolve, 50));

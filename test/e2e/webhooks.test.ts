@@ -77,23 +77,30 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms 
   }
 }
 
-describe('webhooks', () => {
-  let server: InProcessTestServer;
-  let owner: Api;
-  let receiver: Receiver;
-
+/**
+ * A server with the fast schedule and a receiver, registered as beforeAll/afterAll; `allow` is the
+ * policy's egress.allow (none: the shipped policy). Members are there once the hook has run.
+ */
+function webhookRig(allow: string[] | null) {
+  const rig = {} as { server: InProcessTestServer; owner: Api; receiver: Receiver };
   beforeAll(async () => {
-    server = await startTestServer({ bucket: { webhooks: FAST } });
-    owner = client(server.url, server.ownerKey);
-    receiver = await startReceiver();
-    await allowLoopback(owner, ['127.0.0.1']);
+    rig.server = await startTestServer({ bucket: { webhooks: FAST } });
+    rig.owner = client(rig.server.url, rig.server.ownerKey);
+    rig.receiver = await startReceiver();
+    if (allow) await allowLoopback(rig.owner, allow);
   });
   afterAll(async () => {
-    await server?.dispose();
-    await receiver?.close();
+    await rig.server?.dispose();
+    await rig.receiver?.close();
   });
+  return rig;
+}
+
+describe('webhooks', () => {
+  const rig = webhookRig(['127.0.0.1']);
 
   it('delivers each event once, signed, in cursor order, and logs every attempt', async () => {
+    const { server, owner, receiver } = rig;
     receiver.received.length = 0;
     receiver.script = () => 204;
     const webhook = await subscribe(owner, `${receiver.url}/hook`);
@@ -131,6 +138,7 @@ describe('webhooks', () => {
   });
 
   it('retries a failing event with backoff and holds the later ones back until it succeeds', async () => {
+    const { server, owner, receiver } = rig;
     receiver.received.length = 0;
     receiver.script = (n) => (n <= 2 ? 500 : 200);
     const webhook = await subscribe(owner, `${receiver.url}/retry`);
@@ -154,6 +162,7 @@ describe('webhooks', () => {
   });
 
   it('disables a webhook whose event fails for the whole retry window, and says so', async () => {
+    const { server, owner, receiver } = rig;
     receiver.received.length = 0;
     receiver.script = () => 503;
     const webhook = await subscribe(owner, `${receiver.url}/down`);
@@ -177,6 +186,7 @@ describe('webhooks', () => {
   });
 
   it('does not follow redirects', async () => {
+    const { server, owner, receiver } = rig;
     receiver.received.length = 0;
     receiver.script = (_n, request) =>
       request.path === '/moved' ? { status: 307, headers: { location: '/elsewhere' } } : 200;
@@ -192,6 +202,7 @@ describe('webhooks', () => {
   });
 
   it('keeps delivering when another subscriber of the events throws', async () => {
+    const { server, owner, receiver } = rig;
     receiver.received.length = 0;
     receiver.script = () => 200;
     const stop = server.bucket.metadata.watchEvents(() => {
@@ -208,6 +219,7 @@ describe('webhooks', () => {
   });
 
   it('is for the owner only, announces creation and deletion, and refuses bad input', async () => {
+    const { server, owner, receiver } = rig;
     const auditor = await createKey(server, { kind: 'auditor' });
     const asAuditor = client(server.url, auditor.key);
     expect((await asAuditor('GET', '/v1/webhooks')).status).toBe(403);
@@ -292,22 +304,11 @@ describe('webhook delivery state lives in the database', () => {
 });
 
 describe('webhook targets and secrets', () => {
-  let server: InProcessTestServer;
-  let owner: Api;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    // The shipped policy: egress.allow is empty.
-    server = await startTestServer({ bucket: { webhooks: FAST } });
-    owner = client(server.url, server.ownerKey);
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await server?.dispose();
-    await receiver?.close();
-  });
+  // The shipped policy: egress.allow is empty.
+  const rig = webhookRig(null);
 
   it('refuses at connect time a host name that resolves to the loopback', async () => {
+    const { server, owner, receiver } = rig;
     const webhook = await subscribe(owner, `http://localhost:${receiver.port}/hook`);
     await createKey(server, { kind: 'auditor' });
     const log = await until(
@@ -333,6 +334,7 @@ describe('webhook targets and secrets', () => {
   });
 
   it.skipIf(SCALE_OUT)('keeps secrets out of the database in clear', async () => {
+    const { server, owner } = rig;
     const created = await subscribe(owner, 'https://hooks.example.com/at-rest', ['bucket.']);
     const secretBytes = created.secret.slice('whsec_'.length);
     const raw = Buffer.from(secretBytes, 'base64');

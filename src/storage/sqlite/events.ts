@@ -22,7 +22,11 @@ export class EventTables {
   private last: number | null = null;
   private readonly statements;
 
-  constructor(db: Database.Database) {
+  /** `outbox` false writes no rows: the bench's "without" (SqliteStoreOptions.outbox). */
+  constructor(
+    db: Database.Database,
+    private readonly outbox = true,
+  ) {
     this.statements = {
       last: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM events'),
       insert: db.prepare(
@@ -53,6 +57,7 @@ export class EventTables {
 
   /** Appends inside the caller's open transaction; after its rollback, call reload(). */
   append(draft: EventDraft, time: string, auditIndex: number | null): void {
+    if (!this.outbox) return;
     const id = this.lastId + 1;
     this.statements.insert.run(
       id,

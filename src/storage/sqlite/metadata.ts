@@ -28,6 +28,12 @@ export interface SqliteStoreOptions {
    * database's WAL file (wal-sync.ts). Tests pass one whose syncs they delay or fail.
    */
   readonly wal?: (walFile: string) => WalSync;
+  /**
+   * False writes no event rows: the "without" of the bench's outbox comparison
+   * (bench/no-outbox-server.ts). No configuration sets it; a Bucket without its outbox breaks
+   * SPEC §10.
+   */
+  readonly outbox?: boolean;
 }
 
 /**
@@ -92,6 +98,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       this.wal,
       (key) => heads.delete(key),
       () => events.durable(),
+      options.outbox ?? true,
     );
     const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
     this.changes = new SqliteChanges(this.db, this.writer);
