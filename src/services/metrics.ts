@@ -153,6 +153,24 @@ export class BucketMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400],
       registers,
     });
+    new Gauge({
+      name: 'bucket_webhook_backlog_events',
+      help: "Events after each active webhook's cursor, when scraped: how far its deliveries lag",
+      labelNames: ['webhook'],
+      registers,
+      async collect() {
+        const [latest, webhooks] = await Promise.all([
+          sources.metadata.latestEventId(),
+          sources.metadata.listWebhooks(),
+        ]);
+        this.reset();
+        for (const webhook of webhooks) {
+          if (webhook.disabledAt === null) {
+            this.labels(webhook.id).set(Math.max(0, latest - webhook.cursor));
+          }
+        }
+      },
+    });
     const durability = sources.metadata.durability?.bind(sources.metadata);
     if (durability) {
       new Counter({

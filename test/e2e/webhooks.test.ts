@@ -330,6 +330,7 @@ describe('webhook targets and secrets', () => {
     );
     expect(after).toMatch(/bucket_webhook_deliveries_total\{outcome="delivered"\} [1-9]/);
     expect(after).toMatch(/bucket_webhook_delivery_lag_seconds_count [1-9]/);
+    expect(after).toContain(`bucket_webhook_backlog_events{webhook="${webhook.id}"}`);
     expect((await owner('DELETE', `/v1/webhooks/${webhook.id}`)).status).toBe(200);
   });
 
