@@ -12,6 +12,7 @@ import { bodyLimitOf } from '../src/gate/stages/limits.js';
 import { ACTIONS } from '../src/gate/actions.js';
 import { classOperationOf } from '../src/gate/stages/operation.js';
 import { startServer } from '../src/server.js';
+import { serveUntilSignal } from './lib/bench-server.js';
 
 /**
  * Allows everything with a decision record of the real shape and the real body limit. It still
@@ -60,16 +61,4 @@ function allowed(ctx: GateContext): GateOutcome {
 
 const config = configFromEnv(process.env);
 const server = await startServer(config, { gateInstance: new NoopGate() });
-if (server.bucket.newOwnerKey !== null) {
-  process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);
-}
-process.stdout.write(`Bucket (no-op gate, bench only) listening on ${server.url}\n`);
-
-const stop = () => {
-  server.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+serveUntilSignal(server, 'no-op gate');

@@ -18,7 +18,7 @@ import type { Suite } from './lib/suite.js';
 import { audit } from './lib/suites/audit.js';
 import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
-import { gateOverhead } from './lib/suites/gate-overhead.js';
+import { gateOverhead, outboxOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
 import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
@@ -28,6 +28,7 @@ import { smallRequests } from './lib/suites/small-requests.js';
 const SUITES: readonly Suite[] = [
   smallRequests,
   gateOverhead,
+  outboxOverhead,
   gateDecision,
   largeTransfer,
   audit,

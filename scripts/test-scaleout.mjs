@@ -46,6 +46,10 @@ const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import
 // Redis key prefix of its own (test/helpers/scaleout.ts), and the accepted-rate measurements that
 // once needed a quiet machine are in `npm run test:timed`.
 //
+// The webhook suites (test/e2e/webhooks.test.ts, webhooks-nodes.test.ts) run here with the rest of
+// test/e2e: deliveries, leases and the restart on PostgreSQL; the WebhookStore contract suite runs
+// on both stores in the embedded pass already.
+//
 // Of the CLI suite, only the commands that reach the stores themselves run again here (`audit
 // verify` reads PostgreSQL and S3; `audit prove`, `audit entries` and `status` show what the
 // backends say). The others speak HTTP only: what the server does on the shared backends is

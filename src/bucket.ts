@@ -23,6 +23,11 @@ import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
 import { BucketMetrics } from './services/metrics.js';
 import { EventService } from './services/events.js';
+import { WebhookService } from './services/webhooks.js';
+import { WebhookDispatcher } from './services/webhook-dispatch.js';
+import type { Resolver } from './services/egress.js';
+import { RETRY_SCHEDULE, type RetrySchedule } from './domain/webhooks.js';
+import { checkMasterKey, loadMasterKey } from './storage/master-key.js';
 import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
@@ -54,6 +59,18 @@ export interface BucketAdapters {
   readonly now?: () => number;
   /** Between scheduled retention sweeps, instead of the configured minutes; tests make it short. */
   readonly retentionSweepIntervalMs?: number;
+  /**
+   * Webhook delivery timing (SPEC §10 defaults: retries from 1 s, at most 1 h apart, for 24 h;
+   * a poll every second, a 10 s limit per delivery) and name resolution: tests shorten the
+   * schedule instead of waiting hours, and resolve names of their own; no configuration sets it.
+   */
+  readonly webhooks?: {
+    readonly retry?: Partial<RetrySchedule>;
+    readonly pollMs?: number;
+    readonly leaseMs?: number;
+    readonly timeoutMs?: number;
+    readonly resolver?: Resolver;
+  };
 }
 
 export interface Bucket {
@@ -71,6 +88,8 @@ export interface Bucket {
   readonly audit: AuditService;
   /** The event bus's readers: pages and streams (SPEC §10). */
   readonly events: EventService;
+  /** Webhooks (SPEC §10): subscriptions and their delivery log; the dispatcher delivers. */
+  readonly webhooks: WebhookService;
   /** Removes contents no version records (a write refused after its blob was stored). */
   readonly sweeper: ContentSweeper;
   /** Legal holds (SPEC §8), checked from memory on every read and tombstone. */
@@ -139,6 +158,10 @@ export async function createBucket(
       'installation_id',
       randomBytes(8).toString('hex'),
     );
+    // The key-encryption key (SPEC §8, §12): a node given another one refuses to start.
+    const masterKeyFile = config.masterKeyFile ?? join(config.dataDir, 'master.key');
+    const masterKey = await loadMasterKey(masterKeyFile);
+    await checkMasterKey(masterKey, masterKeyFile, metadata);
     const policies = new PolicyService(metadata);
     await policies.init();
     const now = adapters.now ?? Date.now;
@@ -220,6 +243,19 @@ export async function createBucket(
       heartbeatMs: adapters.eventHeartbeatMs,
       onSubscribers: (delta) => metrics.observeStreamSubscribers(delta),
     });
+    const webhooks = new WebhookService(metadata, masterKey, policies, () => dispatcher.changed());
+    const dispatcher = new WebhookDispatcher(metadata, {
+      source: eventSource(installationId),
+      retry: { ...RETRY_SCHEDULE, ...adapters.webhooks?.retry },
+      egressAllow: () => policies.current().document.egress?.allow ?? [],
+      secretOf: (webhook) => webhooks.secretOf(webhook),
+      pollMs: adapters.webhooks?.pollMs,
+      leaseMs: adapters.webhooks?.leaseMs,
+      timeoutMs: adapters.webhooks?.timeoutMs,
+      resolver: adapters.webhooks?.resolver,
+      observe: (outcome, lag) => metrics.observeWebhookDelivery(outcome, lag),
+    });
+    await dispatcher.start();
     const sweeper = new ContentSweeper(metadata, blobs);
     const artifacts = new ArtifactService(metadata, blobs, limiter, policies, authorizer, {
       inlineMaxBytes: config.inlineMaxBytes,
@@ -275,6 +311,7 @@ export async function createBucket(
       threats,
       audit,
       events,
+      webhooks,
       sweeper,
       holds,
       retentionSweep,
@@ -288,6 +325,7 @@ export async function createBucket(
       newOwnerKey,
       async close() {
         coherence?.stop();
+        await dispatcher.close();
         await sweeper.stop();
         await retentionSweep.stop();
         await ledger.close().catch(() => {

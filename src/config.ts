@@ -21,6 +21,8 @@ export interface BucketConfig {
   readonly auditKeyFile: string | undefined;
   /** `BUCKET_AUDIT_ORIGIN`: the checkpoint origin; default `bhiv-bucket/<installation id>`. */
   readonly auditOrigin: string | undefined;
+  /** `BUCKET_MASTER_KEY_FILE`: the key-encryption key; default `<dataDir>/master.key`. */
+  readonly masterKeyFile: string | undefined;
   /** `BUCKET_DATABASE_URL=postgres://…`: metadata, audit and events in PostgreSQL (scale-out). */
   readonly databaseUrl: string | undefined;
   /** `BUCKET_BLOB_URL=s3://<bucket>?endpoint=…&region=…&forcePathStyle=true`: contents in S3. */
@@ -99,6 +101,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     );
   }
   const auditKeyFile = env['BUCKET_AUDIT_KEY_FILE'];
+  const masterKeyFile = env['BUCKET_MASTER_KEY_FILE'];
   return {
     dataDir: resolve(env['BUCKET_DATA_DIR'] || './data'),
     host: env['HOST'] || '127.0.0.1',
@@ -109,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     idleTimeoutSeconds: integer(env, 'BUCKET_IDLE_TIMEOUT_S', 120, 1),
     auditKeyFile: auditKeyFile ? resolve(auditKeyFile) : undefined,
     auditOrigin,
+    masterKeyFile: masterKeyFile ? resolve(masterKeyFile) : undefined,
     databaseUrl,
     blobUrl,
     redisUrl,

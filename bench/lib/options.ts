@@ -71,6 +71,7 @@ const QUICK: BenchProfile = {
 export const SUITE_NAMES = [
   '1 KiB requests',
   'gate overhead',
+  'outbox overhead',
   'gate decision',
   'large transfer',
   'audit log',

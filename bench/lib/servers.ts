@@ -61,6 +61,18 @@ export async function startNoopGateBucket(): Promise<BucketUnderTest> {
   ]);
 }
 
+/**
+ * The Bucket without its event outbox (bench/no-outbox-server.ts), set up like `startBucket`:
+ * the "without" of the outbox's cost.
+ */
+export async function startNoOutboxBucket(): Promise<BucketUnderTest> {
+  return startBucketProcess('Bucket (no outbox)', [
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'bench', 'no-outbox-server.ts'),
+  ]);
+}
+
 /** Buckets not disposed yet, so that an interrupted run can still remove their data directories. */
 const running = new Set<() => Promise<void>>();
 

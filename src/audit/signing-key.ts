@@ -2,9 +2,9 @@
  * The audit checkpoint signing key (SPEC §6, §12): an Ed25519 private key in a PEM PKCS#8 file,
  * `BUCKET_AUDIT_KEY_FILE` or `<dataDir>/audit-signing.pem`, generated with mode 0600 on first start.
  */
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { publishPrivateFile } from '../storage/private-files.js';
 import { ed25519PublicKeyBytes } from './note.js';
 
 export class SigningKeyError extends Error {
@@ -62,34 +62,15 @@ async function readKeyFile(file: string): Promise<string | undefined> {
   }
 }
 
-/**
- * Writes a fresh key to a private temp file, then hard-links it into place: `link` fails when
- * the target exists, so a racing process never overwrites a key and nobody reads half a file.
- * Returns false when another process won the race.
- */
+/** Publishes a new key file (private-files.ts); false when another process won the race. */
 async function publishNewKey(file: string, pem: string): Promise<boolean> {
-  // A folder created for the key is the key's alone.
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
   try {
-    await handle.chmod(0o600); // the umask could only narrow the mode, but be explicit
-    await handle.writeFile(pem, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temp, file);
-    return true;
+    return await publishPrivateFile(file, pem);
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
     throw new SigningKeyError(
       `The audit signing key ${file} could not be created (${errorCode(error) ?? 'error'}). ` +
         `Create it yourself and set BUCKET_AUDIT_KEY_FILE. ${NEXT_STEP}`,
     );
-  } finally {
-    await unlink(temp).catch(() => undefined);
   }
 }
 

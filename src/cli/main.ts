@@ -15,6 +15,7 @@ import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { registerThreats } from './commands/threats.js';
 import { registerTombstone } from './commands/tombstone.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { reportError } from './output.js';
 
@@ -60,6 +61,7 @@ registerKeys(program);
 registerIntegrations(program);
 registerAudit(program);
 registerEvents(program);
+registerWebhooks(program);
 registerThreats(program);
 registerStatus(program);
 registerPolicy(program);

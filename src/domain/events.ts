@@ -10,6 +10,7 @@ import type { PolicyVersion } from './policy.js';
 import type { KeyRecord } from './principal.js';
 import type { PurgeReason } from './retention.js';
 import type { KeySuspension, ThreatRecord } from './threats.js';
+import type { WebhookRecord } from './webhooks.js';
 import { crossedLevels, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
@@ -36,6 +37,9 @@ export const EVENT_TYPES = [
   'bucket.mode.changed',
   'bucket.incident.opened',
   'bucket.incident.resolved',
+  'bucket.webhook.created',
+  'bucket.webhook.deleted',
+  'bucket.webhook.disabled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -282,4 +286,33 @@ export function holdEvent(verb: 'placed' | 'lifted', hold: LegalHold): EventDraf
       ...(verb === 'lifted' ? { liftedAt: hold.liftedAt, liftedBy: hold.liftedBy } : {}),
     },
   };
+}
+
+/**
+ * A webhook created, deleted, or disabled after its retry window. Its secret never, nor its URL's
+ * path and query (some receivers carry a token there): the origin it points at.
+ */
+export function webhookEvent(
+  verb: 'created' | 'deleted' | 'disabled',
+  webhook: WebhookRecord,
+  reason?: string,
+): EventDraft {
+  return {
+    type: `bucket.webhook.${verb}`,
+    subject: webhook.id,
+    product: null,
+    data: {
+      id: webhook.id,
+      target: new URL(webhook.url).origin,
+      types: webhook.types,
+      product: webhook.product,
+      ...(reason !== undefined ? { reason } : {}),
+    },
+  };
+}
+
+/** The events of a webhook change that found `webhook` (none when it found nothing). */
+export function webhookEventsOf(verb: 'deleted' | 'disabled', reason?: string) {
+  return (webhook: WebhookRecord | null): EventDraft[] =>
+    webhook ? [webhookEvent(verb, webhook, reason)] : [];
 }

@@ -89,6 +89,11 @@ export interface PolicyDocument {
   readonly limits: Limits;
   /** Optional: when CRITICAL detections suspend a key (SPEC §5); defaults in ESCALATION_DEFAULTS. */
   readonly escalation?: EscalationRule;
+  /**
+   * Optional (SPEC §11): the addresses outgoing requests (webhooks, http agents) may reach though
+   * they are not globally routable; absent means none (domain/egress.ts).
+   */
+  readonly egress?: { readonly allow: readonly string[] };
 }
 
 /** A policy document as stored: versioned and hashed. */

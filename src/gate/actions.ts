@@ -147,6 +147,11 @@ export const ACTIONS = {
   'mode.set': fixed(governance(OWNER, 'change')),
   'incidents.list': fixed(governance(OVERSIGHT, 'read')),
   'incidents.resolve': fixed(governance(OWNER, 'change')),
+  // Webhooks (SPEC §10): the owner's; a subscription reaches out of the Bucket (SPEC §11).
+  'webhooks.create': governance(OWNER, 'change'),
+  'webhooks.list': governance(OWNER, 'read'),
+  'webhooks.delete': governance(OWNER, 'change'),
+  'webhooks.deliveries': governance(OWNER, 'read'),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -22,6 +22,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { modeRoutes } from './routes/modes.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
 import { nextRequestId } from './request.js';
@@ -156,5 +157,6 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(eventRoutes(bucket));
   await app.register(holdRoutes(bucket));
   await app.register(modeRoutes(bucket));
+  await app.register(webhookRoutes(bucket));
   return app;
 }

@@ -89,6 +89,21 @@ export const policySchema = {
         windowSeconds: { type: 'integer', minimum: 1 },
       },
     },
+    // Optional (SPEC §11): host names, IP literals or host:port that egress may reach though
+    // they are loopback, private or link-local; each entry is checked in validate.ts.
+    egress: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['allow'],
+      properties: {
+        allow: {
+          type: 'array',
+          maxItems: 1000,
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1, maxLength: 262 },
+        },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

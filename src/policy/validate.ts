@@ -1,5 +1,6 @@
 /** Validation of a policy document: the JSON Schema, then the cross-references between sections. */
 import { Ajv } from 'ajv';
+import { parseEgressEntry } from '../domain/egress.js';
 import { ruleOf, type PolicyDocument } from '../domain/policy.js';
 import { policySchema } from './schema.js';
 
@@ -52,6 +53,12 @@ function crossReferenceErrors(doc: PolicyDocument): PolicyError[] {
       });
     }
   }
+  doc.egress?.allow.forEach((text, i) => {
+    const entry = parseEgressEntry(text);
+    if ('error' in entry) {
+      errors.push({ path: pointer('egress', 'allow', String(i)), message: entry.error });
+    }
+  });
   return errors;
 }
 

@@ -37,6 +37,8 @@ export class BucketMetrics {
   private readonly allowChild: CounterChild;
   private readonly threatChildren = new Map<string, CounterChild>();
   private readonly subscribers: Gauge;
+  private readonly webhookDeliveries: Counter<'outcome'>;
+  private readonly webhookLag: Histogram;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -135,6 +137,40 @@ export class BucketMetrics {
       help: 'Clients of GET /v1/events/stream connected to this node',
       registers,
     });
+    this.webhookDeliveries = new Counter({
+      name: 'bucket_webhook_deliveries_total',
+      help:
+        'Webhook delivery attempts made by this node, by outcome: delivered (2xx), failed (an ' +
+        'answer other than 2xx, a timeout or a connection error), refused (the egress rules)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['delivered', 'failed', 'refused'])
+      this.webhookDeliveries.labels(outcome);
+    this.webhookLag = new Histogram({
+      name: 'bucket_webhook_delivery_lag_seconds',
+      help: "From an event's commit to its delivery's 2xx, in seconds (retries included)",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400],
+      registers,
+    });
+    new Gauge({
+      name: 'bucket_webhook_backlog_events',
+      help: "Events after each active webhook's cursor, when scraped: how far its deliveries lag",
+      labelNames: ['webhook'],
+      registers,
+      async collect() {
+        const [latest, webhooks] = await Promise.all([
+          sources.metadata.latestEventId(),
+          sources.metadata.listWebhooks(),
+        ]);
+        this.reset();
+        for (const webhook of webhooks) {
+          if (webhook.disabledAt === null) {
+            this.labels(webhook.id).set(Math.max(0, latest - webhook.cursor));
+          }
+        }
+      },
+    });
     const durability = sources.metadata.durability?.bind(sources.metadata);
     if (durability) {
       new Counter({
@@ -207,6 +243,12 @@ export class BucketMetrics {
   /** An event stream opened (+1) or closed (−1). */
   observeStreamSubscribers(delta: 1 | -1): void {
     this.subscribers.inc(delta);
+  }
+
+  /** A webhook delivery attempt; its lag when it delivered. */
+  observeWebhookDelivery(outcome: 'delivered' | 'failed' | 'refused', lagSeconds: number | null) {
+    this.webhookDeliveries.labels(outcome).inc();
+    if (lagSeconds !== null) this.webhookLag.observe(lagSeconds);
   }
 
   observeDecision(decision: Decision): void {

@@ -14,6 +14,7 @@ import type {
   PolicyStore,
   RetentionStore,
   StoreLifecycle,
+  WebhookStore,
 } from './ports.js';
 
 /** The part of a metadata store each port is served by. */
@@ -26,6 +27,7 @@ export interface MetadataParts {
   readonly events: EventStore;
   readonly retention: RetentionStore;
   readonly modes: ModeStore;
+  readonly webhooks: WebhookStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -37,7 +39,8 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
  * the compiler refuses a member left out.
  */
 function bindPorts(parts: MetadataParts): PortMembers {
-  const { keys, policies, artifacts, governance, audit, events, retention, modes } = parts;
+  const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
+    parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -104,6 +107,16 @@ function bindPorts(parts: MetadataParts): PortMembers {
     openIncident: modes.openIncident.bind(modes),
     resolveIncident: modes.resolveIncident.bind(modes),
     listIncidents: modes.listIncidents.bind(modes),
+    insertWebhook: webhooks.insertWebhook.bind(webhooks),
+    getWebhook: webhooks.getWebhook.bind(webhooks),
+    listWebhooks: webhooks.listWebhooks.bind(webhooks),
+    deleteWebhook: webhooks.deleteWebhook.bind(webhooks),
+    claimWebhooks: webhooks.claimWebhooks.bind(webhooks),
+    advanceWebhook: webhooks.advanceWebhook.bind(webhooks),
+    recordAttempt: webhooks.recordAttempt.bind(webhooks),
+    disableWebhook: webhooks.disableWebhook.bind(webhooks),
+    releaseWebhook: webhooks.releaseWebhook.bind(webhooks),
+    webhookDeliveries: webhooks.webhookDeliveries.bind(webhooks),
   };
 }
 

@@ -4,8 +4,10 @@
  * (docs/THREAT_MODEL.md). The modes are given explicitly, whatever the process umask lets
  * through, and what an older installation created wider is narrowed when it is opened.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, link, mkdir, open, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -41,5 +43,33 @@ export function preparePrivateDatabase(file: string, folder: string): void {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'EPERM') throw error;
     }
+  }
+}
+
+/**
+ * Publishes a new secret file (a key) at `file`, 0600, never half-written and never overwriting:
+ * the bytes go to a private temp file, synced, then hard-linked into place — `link` fails when the
+ * target exists, so a racing process never replaces a key and nobody reads half a file. A folder
+ * created for it is 0700. Returns false when another process won the race (read its file).
+ */
+export async function publishPrivateFile(file: string, bytes: string | Buffer): Promise<boolean> {
+  await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await handle.chmod(PRIVATE_FILE_MODE); // the umask could only narrow the mode, but be explicit
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
   }
 }

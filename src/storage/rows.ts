@@ -20,6 +20,7 @@ import type {
   StoredVersion,
   VersionForRead,
 } from './ports.js';
+import type { DeliveryAttempt, WebhookRecord } from '../domain/webhooks.js';
 
 /** SQLite stores booleans as 0/1; PostgreSQL as booleans. */
 type Flag = number | boolean;
@@ -428,4 +429,78 @@ export function incidentValues(incident: Incident) {
     incident.detectedAt,
     JSON.stringify(incident.evidence),
   ] as const;
+}
+
+export interface WebhookRow {
+  id: string;
+  url: string;
+  types: string;
+  product: string | null;
+  secret: string;
+  created_at: string;
+  created_by: string;
+  cursor: number;
+  next_attempt_at: number;
+  failures: number;
+  failing_since: number | null;
+  disabled_at: string | null;
+}
+
+export function toWebhook(row: WebhookRow): WebhookRecord {
+  return {
+    id: row.id,
+    url: row.url,
+    types: JSON.parse(row.types) as string[],
+    product: row.product,
+    secret: row.secret,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    cursor: row.cursor,
+    nextAttemptAt: row.next_attempt_at,
+    failures: row.failures,
+    failingSince: row.failing_since,
+    disabledAt: row.disabled_at,
+  };
+}
+
+/** A new webhook's row, in the column order of both stores' inserts. */
+export function webhookRow(record: WebhookRecord): unknown[] {
+  return [
+    record.id,
+    record.url,
+    JSON.stringify(record.types),
+    record.product,
+    record.secret,
+    record.createdAt,
+    record.createdBy,
+    record.cursor,
+    record.nextAttemptAt,
+    record.failures,
+    record.failingSince,
+    record.disabledAt,
+  ];
+}
+
+export interface DeliveryRow {
+  id: number;
+  webhook_id: string;
+  event_id: number;
+  attempt: number;
+  at: string;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export function toDelivery(row: DeliveryRow): DeliveryAttempt {
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    attempt: row.attempt,
+    at: row.at,
+    status: row.status,
+    error: row.error,
+    durationMs: row.duration_ms,
+  };
 }

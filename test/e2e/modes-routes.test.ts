@@ -48,6 +48,10 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'mode.set': 'always',
   'incidents.list': 'always',
   'incidents.resolve': 'always',
+  'webhooks.create': 'governance',
+  'webhooks.list': 'governance',
+  'webhooks.delete': 'governance',
+  'webhooks.deliveries': 'governance',
 };
 
 function refusal(mode: Mode, expected: Expected): string | null {
@@ -170,6 +174,17 @@ const PROBES: Record<string, Probe[]> = {
   'DELETE /v1/audit/*': [owner('audit.write', '/v1/audit/entries/0')],
   'GET /v1/events': [owner('events.read', '/v1/events')],
   'GET /v1/events/stream': [owner('events.read', '/v1/events/stream')],
+  'POST /v1/webhooks': [
+    owner('webhooks.create', '/v1/webhooks', () => ({
+      url: 'https://hooks.example.com/probe',
+      types: ['bucket.mode.'],
+    })),
+  ],
+  'GET /v1/webhooks': [owner('webhooks.list', '/v1/webhooks')],
+  'DELETE /v1/webhooks/:id': [owner('webhooks.delete', '/v1/webhooks/wh_missing')],
+  'GET /v1/webhooks/:id/deliveries': [
+    owner('webhooks.deliveries', '/v1/webhooks/wh_missing/deliveries'),
+  ],
   'GET /v1/governance/mode': [owner('mode.read', '/v1/governance/mode')],
   'POST /v1/governance/mode': [
     owner('mode.set', '/v1/governance/mode', (mode) => ({ mode, reason: 'probe' })),

@@ -62,6 +62,8 @@ export async function createScaleOutBackend(s3Endpoint?: string): Promise<ScaleO
     BUCKET_BLOB_URL: `s3://${bucket}?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1&forcePathStyle=true`,
     BUCKET_REDIS_URL: redisUrl.toString(),
     BUCKET_AUDIT_KEY_FILE: keyFile,
+    // Every node is given the same key-encryption key (SPEC §8); the first start creates it.
+    BUCKET_MASTER_KEY_FILE: join(keyDir, 'master.key'),
     ...S3RVER_ENV,
   };
   return {

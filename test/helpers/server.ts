@@ -27,7 +27,7 @@ export interface ServerOptions {
   /** Options of createBucket no configuration sets (in-process servers only): a small window. */
   readonly bucket?: Pick<
     BucketAdapters,
-    'auditScanWindow' | 'eventHeartbeatMs' | 'now' | 'retentionSweepIntervalMs'
+    'auditScanWindow' | 'eventHeartbeatMs' | 'now' | 'retentionSweepIntervalMs' | 'webhooks'
   >;
 }
 

@@ -18,6 +18,7 @@ import { checkSchema, migrate } from './migrations.js';
 import { PgModes } from './modes.js';
 import { PgPolicies } from './policies.js';
 import { PgRetention } from './retention.js';
+import { PgWebhooks } from './webhooks.js';
 import { PgWriter } from './writer.js';
 
 export class PostgresMetadataStore extends ComposedMetadataStore implements MetadataStore {
@@ -65,6 +66,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       events: this.eventLog,
       retention: new PgRetention(this.pool, db, this.writer),
       modes: new PgModes(db, this.writer),
+      webhooks: new PgWebhooks(this.pool, db, this.writer),
     });
   }
 

@@ -220,6 +220,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX incidents_status ON incidents (status, detected_at);
   `,
+  // 8: webhooks (SPEC §10) with their delivery state and lease, their delivery log, and an index
+  // for the events a product key reads (its product's, in cursor order).
+  `
+  CREATE TABLE webhooks (
+    id text COLLATE "C" PRIMARY KEY,
+    url text NOT NULL,
+    types text NOT NULL,
+    product text COLLATE "C",
+    secret text NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    created_by text NOT NULL,
+    cursor bigint NOT NULL,
+    next_attempt_at bigint NOT NULL,
+    failures integer NOT NULL,
+    failing_since bigint,
+    disabled_at text,
+    lease_owner text,
+    lease_until bigint
+  );
+  CREATE TABLE webhook_deliveries (
+    id bigserial PRIMARY KEY,
+    webhook_id text COLLATE "C" NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    at text NOT NULL,
+    status integer,
+    error text,
+    duration_ms integer NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+  CREATE INDEX events_by_product ON events (product, id) WHERE product IS NOT NULL;
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

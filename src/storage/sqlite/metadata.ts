@@ -16,6 +16,7 @@ import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteModes } from './modes.js';
 import { SqlitePolicies } from './policies.js';
+import { SqliteWebhooks } from './webhooks.js';
 import { WalSync } from './wal-sync.js';
 import { SqliteWriter } from './writer.js';
 
@@ -29,6 +30,12 @@ export interface SqliteStoreOptions {
    * database's WAL file (wal-sync.ts). Tests pass one whose syncs they delay or fail.
    */
   readonly wal?: (walFile: string) => WalSync;
+  /**
+   * False writes no event rows: the "without" of the bench's outbox comparison
+   * (bench/no-outbox-server.ts). No configuration sets it; a Bucket without its outbox breaks
+   * SPEC §10.
+   */
+  readonly outbox?: boolean;
 }
 
 /**
@@ -93,6 +100,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       this.wal,
       (key) => heads.delete(key),
       () => events.durable(),
+      options.outbox ?? true,
     );
     const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
     this.changes = new SqliteChanges(this.db, this.writer);
@@ -106,6 +114,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       events,
       retention: new SqliteRetention(this.db, this.changes, heads),
       modes: new SqliteModes(this.db, this.changes),
+      webhooks: new SqliteWebhooks(this.db, this.changes),
     });
   }
 

@@ -221,4 +221,37 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX incidents_status ON incidents (status, detected_at);
   `,
+  // 11: webhooks (SPEC §10) with their delivery state (the cursor, the next attempt, the failures
+  // and the lease of the node delivering them) and their delivery log; and an index for the
+  // events a product key reads (its product's, in cursor order).
+  `
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    types TEXT NOT NULL,
+    product TEXT,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    failing_since INTEGER,
+    disabled_at TEXT,
+    lease_owner TEXT,
+    lease_until INTEGER
+  ) STRICT;
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    duration_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+  CREATE INDEX events_by_product ON events (product, id) WHERE product IS NOT NULL;
+  `,
 ];

@@ -59,10 +59,12 @@ export class SqliteWriter {
     private readonly onHeadMoving: (key: ArtifactKey) => void = () => {},
     /** Called once events committed since the last call are on disk. */
     private readonly onEventsDurable: () => void = () => {},
+    /** False only in the bench's outbox comparison (SqliteStoreOptions.outbox). */
+    outbox = true,
   ) {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
-    this.events = new EventTables(db);
+    this.events = new EventTables(db, outbox);
     this.durableSize = this.audit.size;
     this.durableEvent = this.events.lastId;
     this.commits = sqliteGroupCommit<WriteJob, WriteOutcome>(
