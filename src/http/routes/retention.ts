@@ -86,7 +86,7 @@ export async function putRetention(
   });
   const { version } = result;
   // The route's 200 schema is the write answer's; this sub-resource answers its own shape.
-  return reply.code(200).serializer(JSON.stringify).send({
+  return reply.code(200).type('application/json; charset=utf-8').serializer(JSON.stringify).send({
     product: version.product,
     class: version.class,
     name: version.name,
