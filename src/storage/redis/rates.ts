@@ -93,6 +93,9 @@ export class RedisRates {
    * added yet (another node's arrive within ACCEPTED_FLUSH_MS).
    */
   async usage(): Promise<RateUsage> {
+    // A flush in flight has taken this node's counts out of `accepted` and may not have reached
+    // Redis yet (its script can be retried after ours when Redis lacks it): wait for it to land.
+    await this.flushing;
     const totals = (await ACCEPTED_LAST_SECOND.run(
       this.redis,
       [this.acceptedPrefix('write'), this.acceptedPrefix('read')],
