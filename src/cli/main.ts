@@ -13,6 +13,7 @@ import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
 import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
+import { registerSubjects } from './commands/subjects.js';
 import { registerThreats } from './commands/threats.js';
 import { registerTombstone } from './commands/tombstone.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -67,6 +68,7 @@ registerStatus(program);
 registerPolicy(program);
 registerHolds(program);
 registerRetention(program);
+registerSubjects(program);
 registerModes(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -27,6 +27,11 @@ export interface ArtifactVersion {
   readonly storage: 'inline' | 'blob' | 'none';
   /** Set once the retention sweep removed the content (SPEC §8); the row stays. */
   readonly purged?: PurgeRecord;
+  /**
+   * The data subject the write named (`x-bucket-meta-subject`, SPEC §8), held in the version's
+   * own indexed column; absent when it named none.
+   */
+  readonly subject?: string;
 }
 
 export interface ArtifactKey {

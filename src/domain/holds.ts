@@ -33,11 +33,11 @@ export interface HoldTarget {
 }
 
 /**
- * A version's data subject. Until versions carry a subject column of their own (issue 18's
- * subject work), it is the `x-bucket-meta-subject` the write named, recorded in its metadata.
+ * A version's data subject: its subject column (the index the export and subject holds read), set
+ * from the `x-bucket-meta-subject` the write named.
  */
-export function subjectOf(version: Pick<ArtifactVersion, 'meta'>): string | null {
-  return version.meta['subject'] ?? null;
+export function subjectOf(version: Pick<ArtifactVersion, 'subject'>): string | null {
+  return version.subject ?? null;
 }
 
 export function holdTargetOf(version: ArtifactVersion): HoldTarget {

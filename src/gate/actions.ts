@@ -128,6 +128,9 @@ export const ACTIONS = {
   'holds.place': governance(OWNER, 'change'),
   'holds.lift': governance(OWNER, 'change'),
   'holds.read': governance(OVERSIGHT, 'read'),
+  // A data subject's access export (SPEC §8 DSAR, GDPR Art. 15): owner and auditor; the lines
+  // carry content only for the kinds that read content (`readsContent`).
+  'subjects.export': governance(['owner', 'auditor'], 'read', 'read'),
   // The retention sweep (SPEC §8): each purge is an entry of its own, so the sweep's decision is
   // recorded as it is made.
   'retention.sweep': governance(['owner', 'executor'], 'read', 'write'),
@@ -155,6 +158,11 @@ export const ACTIONS = {
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;
+
+/** Whether a principal kind may read artifact content (SPEC §1: auditors and executors never). */
+export function readsContent(kind: PrincipalKind): boolean {
+  return CONTENT_READERS.includes(kind);
+}
 
 /** Every action's name, in table order. */
 export const ACTION_NAMES = Object.keys(ACTIONS) as readonly Action[];

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditReceipt } from '../audit/entry.js';
 import type { ArtifactVersion } from '../domain/artifact.js';
 import { BucketError } from '../domain/errors.js';
+import { isSubjectId, SUBJECT_META_KEY } from '../domain/subjects.js';
 
 const META_PREFIX = 'x-bucket-meta-';
 const META_MAX_BYTES = 8 * 1024;
@@ -19,6 +20,12 @@ export function userMeta(request: FastifyRequest): Record<string, string> {
     const text = Array.isArray(value) ? value.join(', ') : value;
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(key)) {
       throw new BucketError('invalid_metadata', `metadata key "${key}" must match [a-z0-9_-]+`);
+    }
+    if (key === SUBJECT_META_KEY && !isSubjectId(text)) {
+      throw new BucketError(
+        'invalid_metadata',
+        'x-bucket-meta-subject must be 1–128 characters of A-Z a-z 0-9 . _ : @ -',
+      );
     }
     bytes += key.length + Buffer.byteLength(text);
     meta[key] = text;

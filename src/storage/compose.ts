@@ -67,6 +67,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     usageByProduct: artifacts.usageByProduct.bind(artifacts),
     isContentReferenced: artifacts.isContentReferenced.bind(artifacts),
     allVersions: artifacts.allVersions.bind(artifacts),
+    subjectVersions: artifacts.subjectVersions.bind(artifacts),
 
     insertIntegration: governance.insertIntegration.bind(governance),
     getIntegration: governance.getIntegration.bind(governance),

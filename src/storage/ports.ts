@@ -3,6 +3,7 @@
  * postgres, s3, redis) implement them. Every method is asynchronous so that network-backed
  * adapters drop in without touching services or routes.
  */
+import type { SubjectVersion } from '../domain/subjects.js';
 import type { Readable } from 'node:stream';
 import type { ArtifactKey, ArtifactVersion, Retention } from '../domain/artifact.js';
 import type { LegalHold } from '../domain/holds.js';
@@ -237,6 +238,11 @@ export interface ArtifactStore {
   isContentReferenced(sha256: string): Promise<boolean>;
   /** Every stored artifact version with its inline bytes and salt, for verification. */
   allVersions(): AsyncIterable<StoredVersion>;
+  /**
+   * Every version of a data subject still holding content (no tombstone, no purge), a page at a
+   * time from the subject index, in (product, class, name, version) order (SPEC §8 DSAR).
+   */
+  subjectVersions(subject: string): AsyncIterable<SubjectVersion>;
 }
 
 /** Integrations (SPEC §4.2), threat records and key suspensions (SPEC §5). */

@@ -9,6 +9,7 @@ import type { EventType, StoredEvent } from '../domain/events.js';
 import type { HoldScope, LegalHold } from '../domain/holds.js';
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { PurgeReason, PurgeRecord } from '../domain/retention.js';
+import type { SubjectVersion } from '../domain/subjects.js';
 import type { Incident, IncidentKind, Mode, ModeState } from '../domain/modes.js';
 import type { PolicyDocument, PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord, PrincipalKind } from '../domain/principal.js';
@@ -29,10 +30,14 @@ const flag = (value: Flag): boolean => value === true || value === 1;
 /** The recorded facts of a version, as its write sets them. */
 const RECORDED_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
-  'retention_mode, retention_until, tombstone, storage';
+  'retention_mode, retention_until, tombstone, storage, subject';
 
-/** The columns a new version is inserted with (`versionValues` order). */
-export const VERSION_INSERT_COLUMNS = `${RECORDED_COLUMNS}, inline_content, facts_salt`;
+/**
+ * The columns a new version is inserted with (`versionValues` order): its facts, its bytes when
+ * inline, its facts salt and the leaf index of the entry that allowed it (SPEC §8 DSAR
+ * `auditIndex`).
+ */
+export const VERSION_INSERT_COLUMNS = `${RECORDED_COLUMNS}, inline_content, facts_salt, audit_index`;
 
 /**
  * The columns of a version, in the order both adapters select them: those its write sets, then
@@ -71,7 +76,12 @@ export function policyValues(policy: PolicyVersion) {
  * tombstone as 0 or 1). The PostgreSQL store inserts whole batches column by column
  * (postgres/version-rows.ts).
  */
-export function versionValues(v: ArtifactVersion, inline: Buffer | null, factsSalt: Buffer) {
+export function versionValues(
+  v: ArtifactVersion,
+  inline: Buffer | null,
+  factsSalt: Buffer,
+  auditIndex: number,
+) {
   return [
     v.product,
     v.class,
@@ -87,8 +97,10 @@ export function versionValues(v: ArtifactVersion, inline: Buffer | null, factsSa
     v.retention.until,
     v.tombstone ? 1 : 0,
     v.storage,
+    v.subject ?? null,
     inline,
     factsSalt,
+    auditIndex,
   ] as const;
 }
 
@@ -107,6 +119,7 @@ export interface VersionRow {
   retention_until: string | null;
   tombstone: Flag;
   storage: string;
+  subject: string | null;
   purged_at: string | null;
   purge_reason: string | null;
   purge_audit_index: number | null;
@@ -136,6 +149,17 @@ export function toVersion(row: VersionRow): ArtifactVersion {
     tombstone: flag(row.tombstone),
     storage: row.storage as ArtifactVersion['storage'],
     ...(row.purged_at === null ? {} : { purged: purgeOf(row) }),
+    ...(row.subject === null ? {} : { subject: row.subject }),
+  };
+}
+
+/** A version as the subject index gives it (SPEC §8 DSAR), with its write's leaf index. */
+export type SubjectRow = VersionRow & { audit_index: number | null };
+
+export function toSubjectVersion(row: SubjectRow): SubjectVersion {
+  return {
+    version: toVersion(row),
+    auditIndex: row.audit_index === null ? null : Number(row.audit_index),
   };
 }
 

@@ -40,6 +40,7 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'holds.lift': 'governance',
   'holds.read': 'governance',
   'retention.sweep': 'write',
+  'subjects.export': 'read',
   'audit.read': 'always',
   'audit.export': 'always',
   'audit.write': 'read',
@@ -156,6 +157,9 @@ const PROBES: Record<string, Probe[]> = {
   ],
   'POST /v1/governance/retention/sweep': [
     owner('retention.sweep', '/v1/governance/retention/sweep', () => ({ dryRun: true })),
+  ],
+  'GET /v1/governance/subjects/:subject/export': [
+    owner('subjects.export', '/v1/governance/subjects/user:probe/export'),
   ],
   'GET /v1/audit/entries': [owner('audit.read', '/v1/audit/entries?limit=2')],
   'GET /v1/audit/entries/:index': [owner('audit.read', '/v1/audit/entries/0')],

@@ -8,11 +8,9 @@ import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import { BucketError } from '../../domain/errors.js';
 import { holdView } from '../../domain/holds.js';
+import { SUBJECT_PATTERN } from '../../domain/subjects.js';
 import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
-
-/** SPEC §8: a data subject id. */
-export const SUBJECT_PATTERN = '^[A-Za-z0-9._:@-]{1,128}$';
 
 const Scope = Type.Union([
   Type.Object(

@@ -1,8 +1,10 @@
 /**
  * Artifact use cases (SPEC §3), one per file: write.ts, read.ts (content, versions), list.ts,
- * tombstone.ts (delete, restore), retention.ts (a version's retention changed). Each is decided by the gate before it touches storage. This
+ * tombstone.ts (delete, restore), retention.ts (a version's retention changed), subject-export.ts
+ * (a data subject's DSAR export). Each is decided by the gate before it touches storage. This
  * facade is what the routes and `createBucket` see.
  */
+import type { Principal } from '../../domain/principal.js';
 import type { BlobStore, Limiter, MetadataStore } from '../../storage/ports.js';
 import type { Authorizer } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
@@ -10,6 +12,7 @@ import type { ArtifactDeps, ArtifactRequest, ArtifactServiceOptions, WriteResult
 import { listArtifacts, type ListRequest, type ListResult } from './list.js';
 import { listVersions, readArtifact, type ReadRequest, type ReadResult } from './read.js';
 import { changeRetention, type RetentionChangeRequest } from './retention.js';
+import { subjectExportLines } from './subject-export.js';
 import { deleteArtifact, restoreArtifact } from './tombstone.js';
 import { putArtifact, type PutArtifactRequest } from './write.js';
 
@@ -60,5 +63,10 @@ export class ArtifactService {
   /** SPEC §8: the owner's change of a version's retention. */
   retention(request: RetentionChangeRequest) {
     return changeRetention(this.deps, request);
+  }
+
+  /** SPEC §8 DSAR: a data subject's export, line by line (the route's action decided it). */
+  exportSubject(subject: string, principal: Principal): AsyncIterable<string> {
+    return subjectExportLines(this.deps, subject, principal);
   }
 }

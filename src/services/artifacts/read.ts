@@ -63,7 +63,7 @@ export async function readArtifact(deps: ArtifactDeps, request: ReadRequest): Pr
  * SHA-256 as it is served (SPEC §9 integrity on read; Range reads are the scrub's); a missing blob
  * is an integrity failure, whatever the range.
  */
-async function openContent(
+export async function openContent(
   deps: ArtifactDeps,
   version: ArtifactVersion,
   inline: Buffer | null,

@@ -91,8 +91,9 @@ function tombstoneOf(
 ): ArtifactVersion {
   if (head.tombstone)
     throw new BucketError('artifact_deleted', `${request.name} is already deleted`);
-  // A purge record belongs to the version it removed, not to the tombstone after it.
-  const { purged: _purged, ...live } = head;
+  // A purge record belongs to the version it removed, not to the tombstone after it; a tombstone
+  // holds no content of a subject.
+  const { purged: _purged, subject: _subject, ...live } = head;
   return {
     ...live,
     version: head.version + 1,

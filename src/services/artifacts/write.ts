@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { retentionFor, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
+import { SUBJECT_META_KEY } from '../../domain/subjects.js';
 import { minUploadRateOf, ruleOf, type PolicyVersion } from '../../domain/policy.js';
 import {
   withTargetAndContent,
@@ -177,6 +178,7 @@ function newVersion(
   createdAt: string,
 ): ArtifactVersion {
   const classRule = ruleOf(policy.document.classes, request.class);
+  const subject = request.meta[SUBJECT_META_KEY];
   return {
     product: request.product,
     class: request.class,
@@ -191,6 +193,7 @@ function newVersion(
     retention: retentionFor(classRule?.retention ?? { mode: 'none', period: null }, createdAt),
     tombstone: false,
     storage: inline ? 'inline' : 'blob',
+    ...(subject === undefined ? {} : { subject }),
   };
 }
 

@@ -3,6 +3,7 @@
  * ArtifactStore port. Commits go through the writer's group commit (writer.ts), which applies the
  * commit rule (domain/commit.ts) to a whole batch under the audit tree head's lock.
  */
+import type { SubjectVersion } from '../../domain/subjects.js';
 import type pg from 'pg';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { ProductUsage, UsageCounters, UsageFacts } from '../../domain/usage.js';
@@ -16,6 +17,8 @@ import type {
 } from '../ports.js';
 import {
   STORED_VERSION_COLUMNS,
+  toSubjectVersion,
+  type SubjectRow,
   toRead,
   toStored,
   toVersion,
@@ -27,6 +30,9 @@ import {
 import type { Queryable } from './connection.js';
 import { readUsageRows } from './version-rows.js';
 import type { PgWriter } from './writer.js';
+
+/** Versions of a subject read a page at a time (SPEC §8 DSAR: never the whole set at once). */
+const SUBJECT_PAGE = 200;
 
 /** How old the copy of the usage rows that usageFacts answers from may be. */
 const USAGE_COPY_MS = 250;
@@ -210,6 +216,23 @@ export class PgArtifacts implements ArtifactStore {
       for (const row of rows) yield toStored(row);
       const last = rows[rows.length - 1];
       if (!last) return;
+      after = [last.product, last.class, last.name, last.version];
+    }
+  }
+
+  async *subjectVersions(subject: string): AsyncIterable<SubjectVersion> {
+    let after: [string, string, string, number] = ['', '', '', 0];
+    for (;;) {
+      const { rows } = await this.db.query<SubjectRow>(
+        `SELECT ${VERSION_COLUMNS}, audit_index FROM versions ` +
+          'WHERE subject = $1 AND (product, class, name, version) > ($2, $3, $4, $5) ' +
+          'AND NOT tombstone AND purged_at IS NULL ' +
+          'ORDER BY product, class, name, version LIMIT $6',
+        [subject, ...after, SUBJECT_PAGE],
+      );
+      for (const row of rows) yield toSubjectVersion(row);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < SUBJECT_PAGE) return;
       after = [last.product, last.class, last.name, last.version];
     }
   }

@@ -252,6 +252,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
   CREATE INDEX events_by_product ON events (product, id) WHERE product IS NOT NULL;
   `,
+  // 9: data subjects (SPEC §8): each version's subject in a column of its own (from the
+  // `x-bucket-meta-subject` its write named, kept in `meta` too), indexed for the subject's export
+  // and erasure in the order the export pages through; and the leaf index of the entry that
+  // allowed each version (the export's `auditIndex`; unknown, NULL, for versions stored before).
+  `
+  ALTER TABLE versions ADD COLUMN subject text COLLATE "C";
+  ALTER TABLE versions ADD COLUMN audit_index bigint;
+  UPDATE versions SET subject = meta::jsonb ->> 'subject' WHERE meta::jsonb ? 'subject';
+  CREATE INDEX versions_subject ON versions (subject, product, class, name, version)
+    WHERE subject IS NOT NULL;
+  `,
 ];
 
 /** Any constant shared by every node: the advisory lock that serializes migrations. */

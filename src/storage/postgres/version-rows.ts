@@ -16,23 +16,23 @@ import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
 import { artifactEvent, limitWarnings } from '../../domain/events.js';
 import type { Queryable } from './connection.js';
 
-/** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$24). */
+/** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$26). */
 const VERSION_CTES =
   'versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
   'content_type, meta, created_at, created_by, retention_mode, retention_until, tombstone, ' +
-  'storage, inline_content, facts_salt) SELECT * FROM unnest($1::text[], $2::text[], ' +
-  '$3::text[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], ' +
-  '$10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::bytea[], ' +
-  '$16::bytea[])), ' +
+  'storage, subject, inline_content, facts_salt, audit_index) SELECT * FROM unnest($1::text[], ' +
+  '$2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[], ' +
+  '$9::text[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], ' +
+  '$15::text[], $16::bytea[], $17::bytea[], $18::bigint[])), ' +
   'heads_in AS (INSERT INTO artifacts (product, class, name, head_version, tombstone) ' +
-  'SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::int[], $21::boolean[]) ' +
+  'SELECT * FROM unnest($19::text[], $20::text[], $21::text[], $22::int[], $23::boolean[]) ' +
   'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
   'tombstone = excluded.tombstone), ' +
   'usage_in AS (INSERT INTO product_usage (product, bytes, artifacts) ' +
-  'SELECT * FROM unnest($22::text[], $23::bigint[], $24::bigint[]) ' +
+  'SELECT * FROM unnest($24::text[], $25::bigint[], $26::bigint[]) ' +
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
   'artifacts = product_usage.artifacts + excluded.artifacts)';
-const VERSION_PARAMS = 24;
+const VERSION_PARAMS = 26;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
 const WRITE_SQL =
@@ -56,10 +56,12 @@ class VersionColumns {
   readonly retentionUntil: (string | null)[] = [];
   readonly tombstone: boolean[] = [];
   readonly storage: string[] = [];
+  readonly subject: (string | null)[] = [];
   readonly inline: (Buffer | null)[] = [];
   readonly factsSalt: Buffer[] = [];
+  readonly auditIndex: number[] = [];
 
-  push(v: ArtifactVersion, inline: Buffer | null, factsSalt: Buffer): void {
+  push(v: ArtifactVersion, inline: Buffer | null, factsSalt: Buffer, auditIndex: number): void {
     this.product.push(v.product);
     this.class.push(v.class);
     this.name.push(v.name);
@@ -74,8 +76,10 @@ class VersionColumns {
     this.retentionUntil.push(v.retention.until);
     this.tombstone.push(v.tombstone);
     this.storage.push(v.storage);
+    this.subject.push(v.subject ?? null);
     this.inline.push(inline);
     this.factsSalt.push(factsSalt);
+    this.auditIndex.push(auditIndex);
   }
 
   params(): unknown[] {
@@ -94,8 +98,10 @@ class VersionColumns {
       this.retentionUntil,
       this.tombstone,
       this.storage,
+      this.subject,
       this.inline,
       this.factsSalt,
+      this.auditIndex,
     ];
   }
 }
@@ -212,7 +218,7 @@ export class VersionRows {
     tree.appendEvents([artifactEvent(v, commit.audit.decision.operation)], time, auditIndex);
     tree.appendEvents(limitWarnings(v.product, before, after, commit.limits), time, auditIndex);
     const receipt = tree.append(commit.audit, time);
-    this.rows.push(v, commit.inline, commit.factsSalt);
+    this.rows.push(v, commit.inline, commit.factsSalt, auditIndex);
     if (head) {
       head.version = v.version;
       head.tombstone = v.tombstone;

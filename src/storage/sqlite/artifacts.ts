@@ -3,6 +3,7 @@
  * the usage counters — the ArtifactStore port. Commits go through the writer's group commit
  * (writer.ts), which applies the commit rule (domain/commit.ts).
  */
+import type { SubjectVersion } from '../../domain/subjects.js';
 import type Database from 'better-sqlite3';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { ProductUsage, UsageCounters, UsageFacts } from '../../domain/usage.js';
@@ -16,6 +17,8 @@ import type {
 } from '../ports.js';
 import {
   STORED_VERSION_COLUMNS,
+  toSubjectVersion,
+  type SubjectRow,
   toStored,
   toVersion,
   VERSION_COLUMNS,
@@ -25,6 +28,9 @@ import {
 } from '../rows.js';
 import type { HeadCache } from './head-cache.js';
 import { loadUsage, type SqliteWriter } from './writer.js';
+
+/** Versions of a subject read a page at a time (SPEC §8 DSAR: never the whole set at once). */
+const SUBJECT_PAGE = 200;
 
 export class SqliteArtifacts implements ArtifactStore {
   private readonly statements;
@@ -186,6 +192,23 @@ export class SqliteArtifacts implements ArtifactStore {
       for (const row of rows) yield toStored(row);
       const last = rows[rows.length - 1];
       if (!last) return;
+      after = [last.product, last.class, last.name, last.version];
+    }
+  }
+
+  async *subjectVersions(subject: string): AsyncIterable<SubjectVersion> {
+    const page = this.db.prepare<[string, string, string, string, number, number], SubjectRow>(
+      `SELECT ${VERSION_COLUMNS}, audit_index FROM versions INDEXED BY versions_subject ` +
+        'WHERE subject = ? AND (product, class, name, version) > (?, ?, ?, ?) ' +
+        'AND tombstone = 0 AND purged_at IS NULL ' +
+        'ORDER BY product, class, name, version LIMIT ?',
+    );
+    let after: [string, string, string, number] = ['', '', '', 0];
+    for (;;) {
+      const rows = page.all(subject, ...after, SUBJECT_PAGE);
+      for (const row of rows) yield toSubjectVersion(row);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < SUBJECT_PAGE) return;
       after = [last.product, last.class, last.name, last.version];
     }
   }

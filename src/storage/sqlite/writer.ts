@@ -137,7 +137,7 @@ export class SqliteWriter {
       ),
       insertVersion: db.prepare(
         `INSERT INTO versions (${VERSION_INSERT_COLUMNS}) VALUES ` +
-          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertHead: db.prepare(
         'INSERT INTO artifacts (product, class, name, head_version, tombstone) VALUES (?, ?, ?, ?, ?) ' +
@@ -167,16 +167,19 @@ export class SqliteWriter {
     if (isRefusal(after)) return after;
     // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
     this.usage.commit(v.product, after);
-    this.statements.insertVersion.run(...versionValues(v, commit.inline, commit.factsSalt));
+    // The entry appended last gets the single writer's next index: the version's and its events'.
+    const auditIndex = this.audit.size;
+    this.statements.insertVersion.run(
+      ...versionValues(v, commit.inline, commit.factsSalt, auditIndex),
+    );
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
     this.statements.addUsage.run(
       v.product,
       v.size,
       after.product.artifacts - before.product.artifacts,
     );
-    // The change's events, pointing at the entry appended next (the single writer's next index).
+    // The change's events, pointing at the entry appended next.
     const time = new Date().toISOString();
-    const auditIndex = this.audit.size;
     this.events.append(artifactEvent(v, commit.audit.decision.operation), time, auditIndex);
     for (const warning of limitWarnings(v.product, before, after, commit.limits)) {
       this.events.append(warning, time, auditIndex);

@@ -1,0 +1,75 @@
+/**
+ * `bucket subjects export` (SPEC §8 DSAR) against a real server, as a user runs it: the export
+ * to stdout and to a file (0600, the subject's personal data), the summary on stderr, content for
+ * the owner only, and its help.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { client, createKey } from '../helpers/server.js';
+import { cliServer, runCli } from './run.js';
+
+describe('bucket subjects export', () => {
+  const cli = cliServer();
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function written(subject: string): Promise<void> {
+    const { key } = await createKey(cli.server, { kind: 'core' });
+    const core = client(cli.server.url, key);
+    for (const n of [1, 2]) {
+      const put = await core('PUT', '/v1/artifacts/core/basket_config/cli/subject.json', {
+        body: JSON.stringify({ strategy: 'x', n }),
+        headers: { 'content-type': 'application/json', 'x-bucket-meta-subject': subject },
+      });
+      expect(put.status).toBeLessThan(300);
+    }
+  }
+
+  it('streams the export to stdout with the summary on stderr', async () => {
+    await written('user:cli-1');
+    const run = await runCli(['subjects', 'export', 'user:cli-1'], { env: cli.owner });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.version ?? 'summary')).toEqual([1, 2, 'summary']);
+    expect(lines[1].json).toEqual({ strategy: 'x', n: 2 });
+    expect(lines[2].summary).toMatchObject({ versions: 2, products: ['core'] });
+    expect(run.stderr).toMatch(/subject user:cli-1: 2 version\(s\), \d+ bytes, products: core/);
+  });
+
+  it('writes to a 0600 file with --out; an auditor’s export carries no content', async () => {
+    await written('user:cli-2');
+    const dir = await mkdtemp(join(tmpdir(), 'bucket-dsar-'));
+    dirs.push(dir);
+    const out = join(dir, 'dsar.ndjson');
+    const owned = await runCli(['subjects', 'export', 'user:cli-2', '--out', out], {
+      env: cli.owner,
+    });
+    expect(owned.code, owned.stderr).toBe(0);
+    expect(owned.stdout).toBe('');
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    expect(await readFile(out, 'utf8')).toContain('"json":{"strategy":"x","n":1}');
+
+    const { key } = await createKey(cli.server, { kind: 'auditor' });
+    const audited = await runCli(['subjects', 'export', 'user:cli-2'], { env: cli.as(key) });
+    expect(audited.code, audited.stderr).toBe(0);
+    expect(audited.stdout).not.toMatch(/"json"|"base64"/);
+    expect(audited.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('fails with the server’s refusal and explains itself in --help', async () => {
+    const refused = await runCli(['subjects', 'export', 'has space'], { env: cli.owner });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/400|invalid|pattern/i);
+    const help = await runCli(['subjects', 'export', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--out <file>/);
+    expect(help.stdout).toMatch(/Art\. 15/);
+  });
+});
