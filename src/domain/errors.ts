@@ -21,7 +21,7 @@ export const ERRORS = {
   invalid_webhook: { status: 400, message: 'The webhook is not valid.' },
   invalid_exception: {
     status: 400,
-    message: 'The exception\'s patch does not apply, or makes an invalid policy or breaks a floor.',
+    message: "The exception's patch does not apply, or makes an invalid policy or breaks a floor.",
   },
   invalid_range: { status: 416, message: 'The requested range cannot be satisfied.' },
   unauthenticated: { status: 401, message: 'A valid API key is required.' },

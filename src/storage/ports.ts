@@ -532,4 +532,3 @@ export interface Limiter {
    */
   recordAuthFailure(address: string, rule: BruteForceRule): Promise<AuthFailureVerdict>;
 }
-
