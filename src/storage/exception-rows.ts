@@ -1,6 +1,7 @@
 /** Rows of policy exceptions (SPEC §9) as both stores hold them. */
 import type { PolicyException } from '../domain/exceptions.js';
 import type { JsonPatchOperation } from '../policy/diff.js';
+import type { ExceptionDecision } from './exception-port.js';
 
 export interface ExceptionRow {
   id: string;
@@ -71,4 +72,18 @@ export function toException(row: ExceptionRow): PolicyException {
     revertVersion: row.revert_version === null ? null : Number(row.revert_version),
     expiredAt: row.expired_at,
   };
+}
+
+/** The decision's UPDATE parameters, the id last (both stores' statements take this order). */
+export function decisionValues(id: string, decision: ExceptionDecision) {
+  return [
+    decision.status,
+    decision.by,
+    decision.at,
+    decision.reason,
+    decision.policy?.version ?? null,
+    decision.expiresAt,
+    decision.revertPatch === null ? null : JSON.stringify(decision.revertPatch),
+    id,
+  ] as const;
 }

@@ -8,6 +8,7 @@ import { decisionEvents, type PolicyException } from '../../domain/exceptions.js
 import type { PolicyVersion } from '../../domain/policy.js';
 import type { ExceptionDecision, ExceptionStore } from '../exception-port.js';
 import {
+  decisionValues,
   EXCEPTION_COLUMNS,
   exceptionValues,
   toException,
@@ -68,16 +69,7 @@ export class PgExceptions implements ExceptionStore {
             'UPDATE policy_exceptions SET status = $1, decided_by = $2, decided_at = $3, ' +
             'reason = $4, policy_version = $5, expires_at = $6, revert_patch = $7 ' +
             "WHERE id = $8 AND status = 'pending' RETURNING *",
-          [
-            decision.status,
-            decision.by,
-            decision.at,
-            decision.reason,
-            decision.policy?.version ?? null,
-            decision.expiresAt,
-            decision.revertPatch === null ? null : JSON.stringify(decision.revertPatch),
-            id,
-          ],
+          [...decisionValues(id, decision)],
         );
         if (!rows[0]) return null;
         if (decision.policy) await db.query(INSERT_POLICY, [...policyValues(decision.policy)]);

@@ -8,6 +8,7 @@ import { decisionEvents, exceptionEvent, type PolicyException } from '../../doma
 import type { PolicyVersion } from '../../domain/policy.js';
 import type { ExceptionDecision, ExceptionStore } from '../exception-port.js';
 import {
+  decisionValues,
   EXCEPTION_COLUMNS,
   exceptionValues,
   toException,
@@ -75,16 +76,7 @@ export class SqliteExceptions implements ExceptionStore {
   decideException(id: string, decision: ExceptionDecision, entry?: ChangeEntry) {
     return this.changes.applyChange(
       () => {
-        const changed = this.statements.decide.run(
-          decision.status,
-          decision.by,
-          decision.at,
-          decision.reason,
-          decision.policy?.version ?? null,
-          decision.expiresAt,
-          decision.revertPatch === null ? null : JSON.stringify(decision.revertPatch),
-          id,
-        ).changes;
+        const changed = this.statements.decide.run(...decisionValues(id, decision)).changes;
         if (changed === 0) return null;
         if (decision.policy) this.statements.insertPolicy.run(...policyValues(decision.policy));
         const row = this.statements.byId.get(id);
