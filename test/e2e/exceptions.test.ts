@@ -5,6 +5,7 @@
  * by exactly one of two nodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run.js';
 import { twoNodes, twoNodesAvailable } from '../helpers/two-nodes.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
 
@@ -174,6 +175,14 @@ describe('policy exceptions', () => {
       (e: { id: string }) => e.id === id,
     );
     expect(expired).toMatchObject({ status: 'expired', revertVersion: null });
+  });
+
+  it('leaves an audit log that verifies: every version made or reverted has its entry', async () => {
+    const result = await runCli(['audit', 'verify', '--json'], {
+      env: { ...server.backend?.env, BUCKET_DATA_DIR: server.dataDir },
+    });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, problems: [] });
   });
 });
 
