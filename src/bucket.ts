@@ -13,6 +13,7 @@ import { AuditLedger } from './services/ledger.js';
 import { Coherence } from './services/coherence.js';
 import { GateInfoService } from './services/gate-info.js';
 import { GateHealth } from './services/gate-health.js';
+import { ExceptionService } from './services/exceptions.js';
 import { IncidentService } from './services/incidents.js';
 import { ModeService } from './services/modes.js';
 import { ContentSweeper } from './services/content-sweeper.js';
@@ -59,6 +60,8 @@ export interface BucketAdapters {
   readonly now?: () => number;
   /** Between scheduled retention sweeps, instead of the configured minutes; tests make it short. */
   readonly retentionSweepIntervalMs?: number;
+  /** How often expired exceptions are looked for (default 1000 ms). */
+  readonly exceptionPollMs?: number;
   /**
    * Webhook delivery timing (SPEC §10 defaults: retries from 1 s, at most 1 h apart, for 24 h;
    * a poll every second, a 10 s limit per delivery) and name resolution: tests shorten the
@@ -103,6 +106,8 @@ export interface Bucket {
   readonly modes: ModeService;
   /** Incidents (SPEC §9): `open(kind, evidence, {mode})` for the mechanisms that find failures. */
   readonly incidents: IncidentService;
+  /** Policy exceptions (SPEC §9): requested, approved, reverted by the Bucket at expiry. */
+  readonly exceptions: ExceptionService;
   /** Fail-closed decisions of the last 60 s: the gate's status, `gate_failure` incidents. */
   readonly gateHealth: GateHealth;
   readonly metrics: BucketMetrics;
@@ -285,6 +290,11 @@ export async function createBucket(
         return { decision, requestId };
       },
     });
+    const exceptions = new ExceptionService(metadata, policies, {
+      now,
+      pollMs: adapters.exceptionPollMs,
+    });
+    await exceptions.start();
     const gateInfo = new GateInfoService({
       gate,
       authorizer,
@@ -319,6 +329,7 @@ export async function createBucket(
       gateInfo,
       modes,
       incidents,
+      exceptions,
       gateHealth,
       metrics,
       installationId,
@@ -328,6 +339,7 @@ export async function createBucket(
         await dispatcher.close();
         await sweeper.stop();
         await retentionSweep.stop();
+        await exceptions.stop();
         await ledger.close().catch(() => {
           // As below: the aggregated 429s of the last second are lost with a failed store.
         });

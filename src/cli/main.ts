@@ -8,6 +8,7 @@ import { registerHolds } from './commands/holds.js';
 import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
+import { registerExceptions } from './commands/exceptions.js';
 import { registerModes } from './commands/modes.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
@@ -70,6 +71,7 @@ registerHolds(program);
 registerRetention(program);
 registerSubjects(program);
 registerModes(program);
+registerExceptions(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

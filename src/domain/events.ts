@@ -40,6 +40,10 @@ export const EVENT_TYPES = [
   'bucket.webhook.created',
   'bucket.webhook.deleted',
   'bucket.webhook.disabled',
+  'bucket.exception.requested',
+  'bucket.exception.approved',
+  'bucket.exception.rejected',
+  'bucket.exception.expired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

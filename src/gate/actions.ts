@@ -155,6 +155,12 @@ export const ACTIONS = {
   'webhooks.list': governance(OWNER, 'read'),
   'webhooks.delete': governance(OWNER, 'change'),
   'webhooks.deliveries': governance(OWNER, 'read'),
+  // Exceptions (SPEC §9): a product key requests for its own product and reads its own; only
+  // the owner decides.
+  'exceptions.request': governance(['owner', 'product'], 'change'),
+  'exceptions.list': governance(['owner', 'executor', 'auditor', 'product'], 'read'),
+  'exceptions.approve': governance(OWNER, 'change'),
+  'exceptions.reject': governance(OWNER, 'change'),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

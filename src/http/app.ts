@@ -20,6 +20,7 @@ import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { exceptionRoutes } from './routes/exceptions.js';
 import { modeRoutes } from './routes/modes.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
@@ -159,6 +160,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(holdRoutes(bucket));
   await app.register(subjectRoutes(bucket));
   await app.register(modeRoutes(bucket));
+  await app.register(exceptionRoutes(bucket));
   await app.register(webhookRoutes(bucket));
   return app;
 }

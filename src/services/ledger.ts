@@ -159,15 +159,16 @@ export const SYSTEM_PRINCIPAL: Decision['principal'] = {
 };
 
 /**
- * The entry of a change the Bucket makes itself at its first start (the owner key, the shipped
- * policy as version 1): allowed by no request, recorded like any change so that verification finds
- * an entry for everything stored.
+ * The entry of a change the Bucket makes itself (at its first start: the owner key, the shipped
+ * policy as version 1; later: an exception's expiry, rule `exception_expiry`): allowed by no
+ * request, recorded like any change so that verification finds an entry for everything stored.
  */
 export function bootstrapEntry(
   operation: string,
   policyVersion: number,
   message: string,
-  more: Pick<AuditDraft, 'policy' | 'key'>,
+  more: Pick<AuditDraft, 'policy' | 'key' | 'governance'>,
+  rule = 'bootstrap',
 ): ChangeEntry {
   const decision: Decision = {
     id: randomUUID(),
@@ -176,7 +177,7 @@ export function bootstrapEntry(
     operation,
     principal: SYSTEM_PRINCIPAL,
     target: { product: null, class: null, name: null },
-    reasons: [{ rule: 'bootstrap', message }],
+    reasons: [{ rule, message }],
     threats: [],
     policyVersion,
   };

@@ -29,6 +29,9 @@ export interface PolicyVersionWithDiff {
   readonly diff: PolicyChange[];
 }
 
+/** Stores a new version with its entry (which carries the version, hash and patch). */
+export type PolicyStoreStep = (version: PolicyVersion, entry?: ChangeEntry) => Promise<void>;
+
 export interface PolicyUpdateResult {
   /** The live version: the new one, or the current one when the document was already live. */
   readonly policy: PolicyVersion;
@@ -86,12 +89,34 @@ export class PolicyService {
    * answer is the live version with `changed: false`.
    */
   update(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyUpdateResult> {
-    const next = this.updates.then(() => this.apply(update, entry));
+    return this.change(() => update, entry);
+  }
+
+  /**
+   * As `update`, with the document made from the live version inside the queue (an exception's
+   * patch applies to the live document), and stored by `store` when given (a change that stores
+   * the version with something of its own in one transaction: services/exceptions.ts).
+   */
+  change(
+    make: (live: PolicyVersion) => PolicyUpdate,
+    entry?: ChangeEntry,
+    store?: PolicyStoreStep,
+  ): Promise<PolicyUpdateResult> {
+    const next = this.updates.then(async () => {
+      // "The live document" is the latest version on any node, not this node's last reload.
+      await this.reload();
+      return this.apply(make(this.current()), entry, store);
+    });
     this.updates = next.catch(() => undefined);
     return next;
   }
 
-  private async apply(update: PolicyUpdate, entry?: ChangeEntry): Promise<PolicyUpdateResult> {
+  private async apply(
+    update: PolicyUpdate,
+    entry: ChangeEntry | undefined,
+    store: PolicyStoreStep = (version, withPolicy) =>
+      this.metadata.insertPolicy(version, withPolicy),
+  ): Promise<PolicyUpdateResult> {
     const errors = policyErrors(update.document);
     if (errors.length > 0) {
       throw new BucketError('invalid_policy', describe(errors), { details: { errors } });
@@ -105,8 +130,6 @@ export class PolicyService {
         threats: [threat('T4', `a policy version relaxing a floor: ${message}`)],
       });
     }
-    // "The live document" is the latest version on any node, not this node's last reload.
-    await this.reload();
     const current = this.current();
     const hash = policyHash(document);
     if (hash === current.hash) return { policy: current, changed: false };
@@ -128,7 +151,7 @@ export class PolicyService {
       patch: jsonPatch(current.document, document),
     };
     // SPEC §2: every change is recorded with its version, hash and diff.
-    await this.metadata.insertPolicy(version, entry && withEntryMembers(entry, { policy }));
+    await store(version, entry && withEntryMembers(entry, { policy }));
     this.live = version;
     return { policy: version, changed: true };
   }
@@ -171,7 +194,7 @@ export class PolicyService {
   }
 }
 
-function describe(errors: readonly Pick<PolicyError, 'path' | 'message'>[]): string {
+export function describe(errors: readonly Pick<PolicyError, 'path' | 'message'>[]): string {
   const shown = errors.slice(0, 5).map((error) => `${error.path || '/'}: ${error.message}`);
   const more = errors.length > 5 ? `; and ${errors.length - 5} more` : '';
   return `${shown.join('; ')}${more}`;

@@ -16,6 +16,7 @@ import type {
   StoreLifecycle,
   WebhookStore,
 } from './ports.js';
+import type { ExceptionStore } from './exception-port.js';
 
 /** The part of a metadata store each port is served by. */
 export interface MetadataParts {
@@ -28,6 +29,7 @@ export interface MetadataParts {
   readonly retention: RetentionStore;
   readonly modes: ModeStore;
   readonly webhooks: WebhookStore;
+  readonly exceptions: ExceptionStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -41,6 +43,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
+  const { exceptions } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -108,6 +111,13 @@ function bindPorts(parts: MetadataParts): PortMembers {
     openIncident: modes.openIncident.bind(modes),
     resolveIncident: modes.resolveIncident.bind(modes),
     listIncidents: modes.listIncidents.bind(modes),
+
+    insertException: exceptions.insertException.bind(exceptions),
+    getException: exceptions.getException.bind(exceptions),
+    listExceptions: exceptions.listExceptions.bind(exceptions),
+    decideException: exceptions.decideException.bind(exceptions),
+    dueExceptions: exceptions.dueExceptions.bind(exceptions),
+    expireException: exceptions.expireException.bind(exceptions),
     insertWebhook: webhooks.insertWebhook.bind(webhooks),
     getWebhook: webhooks.getWebhook.bind(webhooks),
     listWebhooks: webhooks.listWebhooks.bind(webhooks),

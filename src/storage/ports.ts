@@ -21,6 +21,7 @@ import type { SubtreeId } from '../audit/compact.js';
 import type { EntryColumns } from '../audit/entry-columns.js';
 import type { StoredEvent } from '../domain/events.js';
 import type { Incident, Mode, ModeState } from '../domain/modes.js';
+import type { ExceptionStore } from './exception-port.js';
 import type { DeliveryAttempt, DeliveryProgress, WebhookRecord } from '../domain/webhooks.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
@@ -461,7 +462,8 @@ export interface MetadataStore
     EventStore,
     RetentionStore,
     ModeStore,
-    WebhookStore {}
+    WebhookStore,
+    ExceptionStore {}
 
 /** A content being written to the blob store: bytes go to a temporary place until `commit`. */
 export interface BlobWriter {

@@ -53,6 +53,10 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'webhooks.list': 'governance',
   'webhooks.delete': 'governance',
   'webhooks.deliveries': 'governance',
+  'exceptions.request': 'governance',
+  'exceptions.list': 'governance',
+  'exceptions.approve': 'governance',
+  'exceptions.reject': 'governance',
 };
 
 function refusal(mode: Mode, expected: Expected): string | null {
@@ -188,6 +192,25 @@ const PROBES: Record<string, Probe[]> = {
   'DELETE /v1/webhooks/:id': [owner('webhooks.delete', '/v1/webhooks/wh_missing')],
   'GET /v1/webhooks/:id/deliveries': [
     owner('webhooks.deliveries', '/v1/webhooks/wh_missing/deliveries'),
+  ],
+  'POST /v1/governance/exceptions': [
+    owner('exceptions.request', '/v1/governance/exceptions', () => ({
+      title: 'probe',
+      justification: 'probe',
+      patch: [{ op: 'test', path: '/version', value: 1 }],
+      durationMinutes: 1,
+    })),
+  ],
+  'GET /v1/governance/exceptions': [owner('exceptions.list', '/v1/governance/exceptions')],
+  'POST /v1/governance/exceptions/:id/approve': [
+    owner('exceptions.approve', '/v1/governance/exceptions/ex_missing/approve', () => ({
+      reason: 'probe',
+    })),
+  ],
+  'POST /v1/governance/exceptions/:id/reject': [
+    owner('exceptions.reject', '/v1/governance/exceptions/ex_missing/reject', () => ({
+      reason: 'probe',
+    })),
   ],
   'GET /v1/governance/mode': [owner('mode.read', '/v1/governance/mode')],
   'POST /v1/governance/mode': [

@@ -27,7 +27,12 @@ export interface ServerOptions {
   /** Options of createBucket no configuration sets (in-process servers only): a small window. */
   readonly bucket?: Pick<
     BucketAdapters,
-    'auditScanWindow' | 'eventHeartbeatMs' | 'now' | 'retentionSweepIntervalMs' | 'webhooks'
+    | 'auditScanWindow'
+    | 'eventHeartbeatMs'
+    | 'now'
+    | 'retentionSweepIntervalMs'
+    | 'webhooks'
+    | 'exceptionPollMs'
   >;
 }
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startS3, type TestS3 } from './s3.js';
 import { createScaleOutBackend, type ScaleOutBackend } from './scaleout.js';
-import { startTestServer, type InProcessTestServer } from './server.js';
+import { startTestServer, type InProcessTestServer, type ServerOptions } from './server.js';
 import { serviceAvailable } from './services.js';
 
 /** Whether PostgreSQL and Redis answer: the tests of two nodes run only then. */
@@ -19,15 +19,20 @@ export interface TwoNodes {
   readonly nodeB: InProcessTestServer;
 }
 
-export function twoNodes(): TwoNodes {
+/** `bucket`: options both nodes are created with (a shared test clock). */
+export function twoNodes(bucket?: ServerOptions['bucket']): TwoNodes {
   let s3: TestS3 | undefined;
   let backend: ScaleOutBackend | undefined;
   let nodes: { nodeA: InProcessTestServer; nodeB: InProcessTestServer } | undefined;
   beforeAll(async () => {
     s3 = await startS3();
     backend = await createScaleOutBackend(s3.endpoint);
-    const nodeA = await startTestServer({ backend });
-    const nodeB = await startTestServer({ backend, env: { BUCKET_OWNER_KEY: nodeA.ownerKey } });
+    const nodeA = await startTestServer({ backend, ...(bucket ? { bucket } : {}) });
+    const nodeB = await startTestServer({
+      backend,
+      env: { BUCKET_OWNER_KEY: nodeA.ownerKey },
+      ...(bucket ? { bucket } : {}),
+    });
     nodes = { nodeA, nodeB };
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { ComposedMetadataStore } from '../compose.js';
 import type { MetadataStore } from '../ports.js';
+import { PgExceptions } from './exceptions.js';
 import { PgArtifacts } from './artifacts.js';
 import { PgAuditLog } from './audit.js';
 import { readChangeStamp } from './change-stamp.js';
@@ -67,6 +68,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       retention: new PgRetention(this.pool, db, this.writer),
       modes: new PgModes(db, this.writer),
       webhooks: new PgWebhooks(this.pool, db, this.writer),
+      exceptions: new PgExceptions(db, this.writer),
     });
   }
 

@@ -5,6 +5,7 @@ import { ComposedMetadataStore } from '../compose.js';
 import type { DurabilityStats, MetadataStore } from '../ports.js';
 import { SchemaTooNewError } from '../errors.js';
 import { preparePrivateDatabase } from '../private-files.js';
+import { SqliteExceptions } from './exceptions.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
 import { SqliteChanges } from './changes.js';
@@ -115,6 +116,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       retention: new SqliteRetention(this.db, this.changes, heads),
       modes: new SqliteModes(this.db, this.changes),
       webhooks: new SqliteWebhooks(this.db, this.changes),
+      exceptions: new SqliteExceptions(this.db, this.changes),
     });
   }
 

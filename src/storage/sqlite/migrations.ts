@@ -266,4 +266,27 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX versions_subject ON versions (subject, product, class, name, version)
     WHERE subject IS NOT NULL;
   `,
+  // 13: policy exceptions (SPEC §9): a time-boxed policy change, its approval and its expiry.
+  `
+  CREATE TABLE policy_exceptions (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    title TEXT NOT NULL,
+    justification TEXT NOT NULL,
+    patch TEXT NOT NULL,
+    duration_minutes INTEGER NOT NULL,
+    product TEXT,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    reason TEXT,
+    policy_version INTEGER,
+    expires_at TEXT,
+    revert_patch TEXT,
+    revert_version INTEGER,
+    expired_at TEXT
+  ) STRICT;
+  CREATE INDEX policy_exceptions_due ON policy_exceptions (expires_at) WHERE status = 'approved';
+  `,
 ];
