@@ -7,6 +7,7 @@ import type {
   ArtifactStore,
   AuditStore,
   EventStore,
+  ExceptionStore,
   GovernanceStore,
   KeyStore,
   MetadataStore,
@@ -16,7 +17,6 @@ import type {
   StoreLifecycle,
   WebhookStore,
 } from './ports.js';
-import type { ExceptionStore } from './exception-port.js';
 
 /** The part of a metadata store each port is served by. */
 export interface MetadataParts {

@@ -1,4 +1,5 @@
 /** Building gate contexts for unit tests of the gate stages and `Gate.decide`, without a server. */
+import type { StageVerdict } from '../../src/gate/context.js';
 import type { ArtifactVersion } from '../../src/domain/artifact.js';
 import type { PolicyDocument, PolicyVersion } from '../../src/domain/policy.js';
 import type { Principal, PrincipalKind } from '../../src/domain/principal.js';
@@ -94,3 +95,9 @@ export function headVersion(
     storage: tombstone ? 'none' : 'inline',
   };
 }
+
+/** The threat ids a stage's verdict carries. */
+export const threatIds = (verdict: StageVerdict) => (verdict.threats ?? []).map((t) => t.id);
+
+/** The rules a stage's refusal names. */
+export const rules = (verdict: StageVerdict) => (verdict.deny?.reasons ?? []).map((r) => r.rule);

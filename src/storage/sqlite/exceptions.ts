@@ -6,14 +6,14 @@
 import type Database from 'better-sqlite3';
 import { decisionEvents, exceptionEvent, type PolicyException } from '../../domain/exceptions.js';
 import type { PolicyVersion } from '../../domain/policy.js';
-import type { ExceptionDecision, ExceptionStore } from '../exception-port.js';
+import type { ExceptionDecision, ExceptionStore } from '../ports.js';
 import {
   decisionValues,
   EXCEPTION_COLUMNS,
   exceptionValues,
   toException,
   type ExceptionRow,
-} from '../exception-rows.js';
+} from '../rows/exceptions.js';
 import type { ChangeEntry } from '../ports.js';
 import { policyValues } from '../rows.js';
 import type { SqliteChanges } from './changes.js';

@@ -1,156 +1,27 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+/**
+ * The audit log verifier (audit/verify.ts) on logs built in memory: entries (edited, deleted,
+ * swapped, not canonical), checkpoints (altered, foreign, truncated behind), partial exports and
+ * many problems. Versions against their entries: verify-versions.test.ts.
+ */
 import { describe, expect, it } from 'vitest';
 import { CompactRange, decompose } from '../../../src/audit/compact.js';
-import { canonicalBytes, type AuditEntry } from '../../../src/audit/entry.js';
-import {
-  checkpointBody,
-  createSigner,
-  parseVerifierKey,
-  encodeVerifierKey,
-  signNote,
-  type NoteSigner,
-} from '../../../src/audit/note.js';
 import { leafHash } from '../../../src/audit/rfc6962.js';
-import { sealFacts } from '../../../src/audit/version-facts.js';
 import {
   verifyAuditLog,
-  type ProblemCode,
   type VerifyCheckpoint,
   type VerifyEntry,
-  type VerifySource,
-  type VerifyVersion,
 } from '../../../src/audit/verify.js';
-import type { ArtifactVersion } from '../../../src/domain/artifact.js';
-import { sha256 } from '../../helpers/hash.js';
-
-const ORIGIN = 'bhiv-bucket/test';
-const EMPTY_SHA256 = sha256('');
-
-function newSigner(name = ORIGIN): NoteSigner {
-  return createSigner(name, generateKeyPairSync('ed25519').privateKey);
-}
-
-function verifierOf(signer: NoteSigner) {
-  return parseVerifierKey(encodeVerifierKey(signer.name, signer.publicKey));
-}
-
-function entryAt(index: number, write?: { name: string; version: number; bytes: Buffer }) {
-  const entry: AuditEntry = {
-    id: randomUUID(),
-    allow: write !== undefined || index % 3 !== 2,
-    status: write ? 201 : index % 3 === 2 ? 403 : 200,
-    operation: write ? (write.version === 1 ? 'CREATE' : 'UPDATE') : 'READ',
-    principal: { id: 'key-1', kind: 'product', product: 'gurukul' },
-    target: { product: 'gurukul', class: 'educational_content', name: write?.name ?? 'read.json' },
-    reasons: [],
-    threats: [],
-    policyVersion: 1,
-    index,
-    time: new Date(Date.UTC(2026, 0, 1, 0, 0, index)).toISOString(),
-    requestId: randomUUID(),
-    ...(write
-      ? { sha256: sha256(write.bytes), size: write.bytes.length, version: write.version }
-      : {}),
-  };
-  return entry;
-}
-
-function versionOf(name: string, version: number, bytes: Buffer): ArtifactVersion {
-  return {
-    product: 'gurukul',
-    class: 'educational_content',
-    name,
-    version,
-    sha256: sha256(bytes),
-    size: bytes.length,
-    contentType: 'application/json',
-    meta: {},
-    createdAt: '2026-01-01T00:00:00.000Z',
-    createdBy: 'key-1',
-    retention: { mode: 'none', until: null },
-    tombstone: false,
-    storage: 'inline',
-  };
-}
-
-interface Log {
-  entries: VerifyEntry[];
-  checkpoints: VerifyCheckpoint[];
-  versions: VerifyVersion[];
-  signer: NoteSigner;
-}
-
-function signedCheckpoint(signer: NoteSigner, size: number, root: Buffer, origin = signer.name) {
-  const note = signNote(checkpointBody({ origin, size, rootHash: root }), signer);
-  return { size, note, rootHash: root };
-}
-
-/**
- * A log of `size` entries: every fourth one an allowed write of a.json (versions 1, 2, …) with its
- * stored version, checkpoints at `checkpointSizes`.
- */
-function buildLog(size = 20, checkpointSizes = [0, 5, 8, 13, 20]): Log {
-  const signer = newSigner();
-  const entries: VerifyEntry[] = [];
-  const versions: VerifyVersion[] = [];
-  const checkpoints: VerifyCheckpoint[] = [];
-  const tree = CompactRange.empty();
-  const checkpointAt = () => {
-    if (checkpointSizes.includes(tree.size)) {
-      checkpoints.push(signedCheckpoint(signer, tree.size, tree.root()));
-    }
-  };
-  checkpointAt();
-  for (let index = 0; index < size; index++) {
-    let entry: AuditEntry;
-    if (index % 4 === 0) {
-      const version = index / 4 + 1;
-      const bytes = Buffer.from(JSON.stringify({ lesson: version }));
-      const stored = versionOf('a.json', version, bytes);
-      const sealed = sealFacts(stored);
-      entry = { ...entryAt(index, { name: 'a.json', version, bytes }), facts: sealed.facts };
-      versions.push({ version: stored, inline: bytes, factsSalt: sealed.salt });
-    } else {
-      entry = entryAt(index);
-    }
-    const canonical = canonicalBytes(entry);
-    entries.push({ index, canonical, leafHash: leafHash(canonical) });
-    tree.append(leafHash(canonical));
-    checkpointAt();
-  }
-  return { entries, checkpoints, versions, signer };
-}
-
-function sourceOf(log: Log, overrides: Partial<VerifySource> = {}): VerifySource {
-  return {
-    entries: log.entries,
-    size: log.entries.length,
-    checkpoints: log.checkpoints,
-    verifier: verifierOf(log.signer),
-    versions: log.versions,
-    contentDigest: async (stored) => ({
-      sha256: sha256(stored.inline ?? Buffer.alloc(0)),
-      size: stored.inline?.length ?? 0,
-    }),
-    ...overrides,
-  };
-}
-
-async function problemsOf(source: VerifySource) {
-  const report = await verifyAuditLog(source);
-  return report.problems;
-}
-
-function codes(problems: { code: ProblemCode }[]): ProblemCode[] {
-  return [...new Set(problems.map((problem) => problem.code))].sort();
-}
-
-/** Replaces the first occurrence of `from` in the bytes by `to` (same length). */
-function edit(bytes: Buffer, from: string, to: string): Buffer {
-  const text = bytes.toString('utf8');
-  expect(text).toContain(from);
-  return Buffer.from(text.replace(from, to), 'utf8');
-}
+import {
+  ORIGIN,
+  buildLog,
+  codes,
+  edit,
+  newSigner,
+  problemsOf,
+  signedCheckpoint,
+  sourceOf,
+  verifierOf,
+} from '../../helpers/audit-log.js';
 
 describe('verifyAuditLog', () => {
   it('finds nothing wrong in a clean log and reports what it checked', async () => {
@@ -335,101 +206,6 @@ describe('verifyAuditLog', () => {
         message: 'checkpoint at size 5: comes after the one at size 20 (sizes must grow)',
       },
     ]);
-  });
-
-  it('names a version whose content does not hash to its recorded sha256', async () => {
-    const log = buildLog();
-    const stored = log.versions[1] as VerifyVersion;
-    log.versions[1] = { ...stored, inline: edit(stored.inline as Buffer, '2', '7') };
-    const problems = await problemsOf(sourceOf(log));
-    expect(problems).toEqual([
-      {
-        code: 'content_mismatch',
-        message:
-          'version gurukul/educational_content/a.json v2: content does not hash to its recorded sha256',
-      },
-    ]);
-  });
-
-  it('names a version whose content cannot be read', async () => {
-    const log = buildLog();
-    const problems = await problemsOf(
-      sourceOf(log, {
-        contentDigest: async () => {
-          throw new Error('no such blob');
-        },
-      }),
-    );
-    expect(problems[0]).toEqual({
-      code: 'content_unreadable',
-      message: 'version gurukul/educational_content/a.json v1: content unreadable (no such blob)',
-    });
-  });
-
-  it('names a renamed version: no audit entry for it, and an entry claiming a missing version', async () => {
-    const log = buildLog();
-    const stored = log.versions[2] as VerifyVersion;
-    log.versions[2] = { ...stored, version: { ...stored.version, name: 'b.json' } };
-    const problems = await problemsOf(sourceOf(log));
-    expect(problems).toEqual([
-      {
-        code: 'version_unaudited',
-        message: 'version gurukul/educational_content/b.json v3 has no audit entry',
-      },
-      {
-        code: 'claim_unstored',
-        message:
-          'audit entry 8 claims version gurukul/educational_content/a.json v3 which is not stored',
-      },
-    ]);
-  });
-
-  it('names a version pointed at other content', async () => {
-    const log = buildLog();
-    const stored = log.versions[2] as VerifyVersion;
-    const other = log.versions[0] as VerifyVersion;
-    log.versions[2] = {
-      ...stored,
-      version: { ...stored.version, sha256: other.version.sha256 },
-      inline: other.inline,
-    };
-    const problems = await problemsOf(sourceOf(log));
-    // The digest is one of the facts too.
-    expect(codes(problems)).toEqual(['facts_mismatch', 'version_mismatch']);
-    expect(problems[0]?.message).toMatch(
-      /^version gurukul\/educational_content\/a\.json v3 \(sha256 [0-9a-f]{64}, size \d+\) does not match audit entry 8 /,
-    );
-  });
-
-  it('names two allowed entries claiming one version', async () => {
-    const log = buildLog(8, []);
-    const entry = JSON.parse((log.entries[4] as VerifyEntry).canonical.toString()) as AuditEntry;
-    const duplicate = canonicalBytes({ ...entry, index: 5, version: 1 });
-    log.entries[5] = { index: 5, canonical: duplicate };
-    const problems = await problemsOf(sourceOf(log));
-    expect(problems).toEqual([
-      {
-        code: 'claim_duplicate',
-        message: 'audit entries 0 and 5 both claim version gurukul/educational_content/a.json v1',
-      },
-    ]);
-  });
-
-  it('checks that a tombstone records the empty content', async () => {
-    const log = buildLog(8, []);
-    const stored = log.versions[1] as VerifyVersion;
-    const good = { ...stored.version, tombstone: true, storage: 'none' as const };
-    const tombstoneOf = (version: ArtifactVersion) => ({ ...stored, version, inline: null });
-    log.versions[1] = tombstoneOf({ ...good, sha256: EMPTY_SHA256, size: 0 });
-    const tombstone = await problemsOf(sourceOf(log));
-    // A well-formed tombstone: only its audit entry (which recorded v2's content) disagrees.
-    expect(codes(tombstone)).toEqual(['facts_mismatch', 'version_mismatch']);
-    log.versions[1] = tombstoneOf(good);
-    const bad = await problemsOf(sourceOf(log));
-    expect(bad.map((p) => p.code)).toContain('content_mismatch');
-    expect(bad.find((p) => p.code === 'content_mismatch')?.message).toMatch(
-      /^version gurukul\/educational_content\/a\.json v2: a tombstone must record the empty content/,
-    );
   });
 
   it('verifies a partial export from its frontier, and names a wrong frontier', async () => {

@@ -1,8 +1,8 @@
 /** The port of policy exceptions (SPEC §9), part of the MetadataStore (ports.ts). */
-import type { PolicyException } from '../domain/exceptions.js';
-import type { PolicyVersion } from '../domain/policy.js';
-import type { JsonPatchOperation } from '../policy/diff.js';
-import type { ChangeEntry } from './ports.js';
+import type { PolicyException } from '../../domain/exceptions.js';
+import type { PolicyVersion } from '../../domain/policy.js';
+import type { JsonPatchOperation } from '../../policy/diff.js';
+import type { ChangeEntry } from './change-entry.js';
 
 /** An exception's decision (SPEC §9): approval makes a policy version in the same transaction. */
 export interface ExceptionDecision {

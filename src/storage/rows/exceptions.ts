@@ -1,7 +1,7 @@
 /** Rows of policy exceptions (SPEC §9) as both stores hold them. */
-import type { PolicyException } from '../domain/exceptions.js';
-import type { JsonPatchOperation } from '../policy/diff.js';
-import type { ExceptionDecision } from './exception-port.js';
+import type { PolicyException } from '../../domain/exceptions.js';
+import type { JsonPatchOperation } from '../../policy/diff.js';
+import type { ExceptionDecision } from '../ports/exceptions.js';
 
 export interface ExceptionRow {
   id: string;

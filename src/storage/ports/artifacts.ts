@@ -1,0 +1,85 @@
+/** The ArtifactStore port: heads, versions, inline contents, usage counters (the commit rule). */
+import type { SubjectVersion } from '../../domain/subjects.js';
+import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
+import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
+import type { CommitRefusal } from '../../domain/commit.js';
+import type { ProductUsage, StorageLimits, UsageFacts } from '../../domain/usage.js';
+
+export interface ListArtifactsQuery {
+  readonly product: string;
+  readonly class?: string | undefined;
+  readonly prefix?: string | undefined;
+  /** Exclusive lower bound in (class, name) order, from a cursor. */
+  readonly after?: { class: string; name: string } | undefined;
+  readonly limit: number;
+}
+
+export interface VersionForRead {
+  readonly version: ArtifactVersion;
+  /** The bytes when the version is stored inline, else null. */
+  readonly inline: Buffer | null;
+}
+
+/** A version as verification reads it (`allVersions`). */
+export interface StoredVersion extends VersionForRead {
+  /**
+   * The salt of the facts hash its allowing entry carries (audit/version-facts.ts); null for a
+   * version written before entries carried one, and once an erasure has destroyed it.
+   */
+  readonly factsSalt: Buffer | null;
+}
+
+/** A new version to commit, with the head version the gate decided against. */
+export interface VersionCommit {
+  readonly version: ArtifactVersion;
+  /** The current head version the decision was made against; 0 when the name did not exist. */
+  readonly expectedCurrentVersion: number;
+  /** The bytes when `version.storage === 'inline'`. */
+  readonly inline: Buffer | null;
+  /** The salt of the version's facts hash in its audit entry (audit/version-facts.ts). */
+  readonly factsSalt: Buffer;
+  /** When present, the commit is refused (`insufficient_storage`) if it would exceed them. */
+  readonly limits?: StorageLimits;
+  /** The decision that allowed the write: appended to the audit log in the same transaction. */
+  readonly audit: AuditDraft;
+}
+
+export type CommitResult = { ok: true; usage?: UsageFacts; receipt: AuditReceipt } | CommitRefusal;
+
+/** Artifacts: heads, versions, inline contents and the usage counters they move. */
+export interface ArtifactStore {
+  /** Whether any artifact (tombstoned ones included) is stored for the product, or of the class. */
+  hasArtifacts(where: { product: string } | { class: string }): Promise<boolean>;
+  /** The newest version of an artifact (a tombstone included), or null. */
+  getHead(key: ArtifactKey): Promise<ArtifactVersion | null>;
+  getVersion(key: ArtifactKey, version: number): Promise<ArtifactVersion | null>;
+  /** The bytes of an inline version. */
+  readInline(key: ArtifactKey, version: number): Promise<Buffer | null>;
+  /**
+   * A version (the head when `version` is undefined) with its inline bytes in one round trip —
+   * the read path of small contents.
+   */
+  getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null>;
+  listVersions(key: ArtifactKey): Promise<ArtifactVersion[]>;
+  /** Heads of live (not tombstoned) artifacts in (class, name) order. */
+  listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]>;
+  /**
+   * Atomically, with the commit rule (domain/commit.ts): checks the head and the storage limits,
+   * appends the version, moves the head, updates usage counters, appends its audit entry.
+   */
+  commitVersion(commit: VersionCommit): Promise<CommitResult>;
+  usage(product: string): Promise<ProductUsage>;
+  /** The product's usage and the Bucket's total, from the counters (never a scan of versions). */
+  usageFacts(product: string): Promise<UsageFacts>;
+  /** Usage of every product with stored artifacts (the metrics gauges). */
+  usageByProduct(): Promise<Record<string, ProductUsage>>;
+  /** Whether any version keeps its content `sha256` in the blob store (not inline in its row). */
+  isContentReferenced(sha256: string): Promise<boolean>;
+  /** Every stored artifact version with its inline bytes and salt, for verification. */
+  allVersions(): AsyncIterable<StoredVersion>;
+  /**
+   * Every version of a data subject still holding content (no tombstone, no purge), a page at a
+   * time from the subject index, in (product, class, name, version) order (SPEC §8 DSAR).
+   */
+  subjectVersions(subject: string): AsyncIterable<SubjectVersion>;
+}

@@ -1,0 +1,37 @@
+/** The BlobStore port: contents by SHA-256, written through a temporary place. */
+import type { Readable } from 'node:stream';
+
+/** A content being written to the blob store: bytes go to a temporary place until `commit`. */
+export interface BlobWriter {
+  write(chunk: Buffer): Promise<void>;
+  /** Makes the bytes durable and addressable as `sha256`. */
+  commit(sha256: string): Promise<void>;
+  /** Discards everything written; safe to call more than once and after a failed commit. */
+  abort(): Promise<void>;
+}
+
+export interface ByteRange {
+  /** Inclusive first byte. */
+  readonly start: number;
+  /** Inclusive last byte. */
+  readonly end: number;
+}
+
+export interface BlobStore {
+  readonly kind: string;
+  /** Prepares the store and removes temporaries left by an interrupted process. */
+  init(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  createWriter(): Promise<BlobWriter>;
+  /** Streams a content (or part of it); rejects when it does not exist. */
+  read(sha256: string, range?: ByteRange): Promise<Readable>;
+  exists(sha256: string): Promise<boolean>;
+  /** Stored contents last written before `before` (ms since the epoch), with that time. */
+  contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }>;
+  /**
+   * Deletes a stored content if it is still last-modified before `before` — a write storing the
+   * same bytes meanwhile renews it, and keeps it. Answers whether it was deleted.
+   */
+  removeIfOlder(sha256: string, before: number): Promise<boolean>;
+}

@@ -1,0 +1,132 @@
+/** Artifact versions' rows: their columns, values and conversion to records (both adapters). */
+import type { ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
+import type { PurgeReason, PurgeRecord } from '../../domain/retention.js';
+import type { SubjectVersion } from '../../domain/subjects.js';
+import type { StoredVersion, VersionForRead } from '../ports/artifacts.js';
+import { flag, type Flag } from './flag.js';
+
+/** The recorded facts of a version, as its write sets them. */
+const RECORDED_COLUMNS =
+  'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
+  'retention_mode, retention_until, tombstone, storage, subject';
+
+/**
+ * The columns a new version is inserted with (`versionValues` order): its facts, its bytes when
+ * inline, its facts salt and the leaf index of the entry that allowed it (SPEC §8 DSAR
+ * `auditIndex`).
+ */
+export const VERSION_INSERT_COLUMNS = `${RECORDED_COLUMNS}, inline_content, facts_salt, audit_index`;
+
+/**
+ * The columns of a version, in the order both adapters select them: those its write sets, then
+ * its purge (SPEC §8), set only by the retention sweep.
+ */
+export const VERSION_COLUMNS = `${RECORDED_COLUMNS}, purged_at, purge_reason, purge_audit_index`;
+
+/**
+ * A version's values in VERSION_INSERT_COLUMNS order, as the SQLite store inserts them (the
+ * tombstone as 0 or 1). The PostgreSQL store inserts whole batches column by column
+ * (postgres/version-rows.ts).
+ */
+export function versionValues(
+  v: ArtifactVersion,
+  inline: Buffer | null,
+  factsSalt: Buffer,
+  auditIndex: number,
+) {
+  return [
+    v.product,
+    v.class,
+    v.name,
+    v.version,
+    v.sha256,
+    v.size,
+    v.contentType,
+    JSON.stringify(v.meta),
+    v.createdAt,
+    v.createdBy,
+    v.retention.mode,
+    v.retention.until,
+    v.tombstone ? 1 : 0,
+    v.storage,
+    v.subject ?? null,
+    inline,
+    factsSalt,
+    auditIndex,
+  ] as const;
+}
+
+export interface VersionRow {
+  product: string;
+  class: string;
+  name: string;
+  version: number;
+  sha256: string;
+  size: number;
+  content_type: string;
+  meta: string;
+  created_at: string;
+  created_by: string;
+  retention_mode: string;
+  retention_until: string | null;
+  tombstone: Flag;
+  storage: string;
+  subject: string | null;
+  purged_at: string | null;
+  purge_reason: string | null;
+  purge_audit_index: number | null;
+}
+
+export type ReadRow = VersionRow & { inline_content: Buffer | null };
+
+/** A version as verification reads it: with its bytes and the salt of its facts hash. */
+export type StoredRow = ReadRow & { facts_salt: Buffer | null };
+
+/** The columns of a StoredRow: a version's whole row, as verification reads it. */
+export const STORED_VERSION_COLUMNS = `${VERSION_COLUMNS}, inline_content, facts_salt`;
+
+export function toVersion(row: VersionRow): ArtifactVersion {
+  return {
+    product: row.product,
+    class: row.class,
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    size: row.size,
+    contentType: row.content_type,
+    meta: JSON.parse(row.meta) as Record<string, string>,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    retention: { mode: row.retention_mode as RetentionMode, until: row.retention_until },
+    tombstone: flag(row.tombstone),
+    storage: row.storage as ArtifactVersion['storage'],
+    ...(row.purged_at === null ? {} : { purged: purgeOf(row) }),
+    ...(row.subject === null ? {} : { subject: row.subject }),
+  };
+}
+
+/** A version as the subject index gives it (SPEC §8 DSAR), with its write's leaf index. */
+export type SubjectRow = VersionRow & { audit_index: number | null };
+
+export function toSubjectVersion(row: SubjectRow): SubjectVersion {
+  return {
+    version: toVersion(row),
+    auditIndex: row.audit_index === null ? null : Number(row.audit_index),
+  };
+}
+
+function purgeOf(row: VersionRow): PurgeRecord {
+  return {
+    at: row.purged_at ?? '',
+    reason: row.purge_reason as PurgeReason,
+    auditIndex: Number(row.purge_audit_index),
+  };
+}
+
+export function toRead(row: ReadRow): VersionForRead {
+  return { version: toVersion(row), inline: row.inline_content };
+}
+
+export function toStored(row: StoredRow): StoredVersion {
+  return { version: toVersion(row), inline: row.inline_content, factsSalt: row.facts_salt };
+}
