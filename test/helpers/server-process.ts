@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { backendFor } from './scaleout.js';
 import { serverEnv, type ServerOptions, type TestServer } from './server.js';
 
+/** How long a server process may take to say it listens. */
+const START_TIMEOUT_MS = 60_000;
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BUCKET_BIN = join(REPO_ROOT, 'bin', 'bucket.js');
 
@@ -51,7 +53,11 @@ export async function startServerProcess(options: ProcessOptions = {}): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    // About 1.5 s on an idle 2-core machine; a busy one (CI beside other work) has taken over 20.
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in ${START_TIMEOUT_MS} ms:\n${output}`)),
+      START_TIMEOUT_MS,
+    );
     const check = () => {
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1]) {
