@@ -3,7 +3,7 @@
  * its own transaction — an event exists iff its change committed —, cursors are consecutive from 1
  * in commit order, and each event points at the audit entry of its change.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseEntry, type AuditDraft } from '../../../src/audit/entry.js';
 import type { StoredEvent } from '../../../src/domain/events.js';
 import type { KeyRecord } from '../../../src/domain/principal.js';
@@ -11,6 +11,7 @@ import type { ThreatRecord } from '../../../src/domain/threats.js';
 import { defaultPolicyVersion } from '../../../src/policy/load.js';
 import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
 import { audited, writeDraft } from '../../helpers/audit.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 import { commitNext, version } from '../../helpers/versions.js';
 
@@ -69,14 +70,9 @@ describe.each(adapters)('EventStore contract: $name', (adapter) => {
   let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    opened = each;
+    store = each.store;
   });
 
   it('writes one event per governance change, pointing at its allow entry', async () => {
@@ -338,13 +334,8 @@ const postgres = adapters.filter((adapter) => adapter.name === 'postgres');
 describe.each(postgres)('EventStore on nodes sharing a database: $name', (adapter) => {
   let opened: OpenedStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    opened = each;
   });
 
   it('numbers both nodes’ concurrent commits consecutively', async () => {

@@ -4,10 +4,11 @@
  * and moves the change stamp (other nodes reload), and resolving twice changes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseEntry, type AuditDraft } from '../../../src/audit/entry.js';
 import type { Incident, ModeState } from '../../../src/domain/modes.js';
 import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 
 const adapters = await metadataAdapters();
@@ -56,14 +57,9 @@ describe.each(adapters)('ModeStore contract: $name', (adapter) => {
   let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    opened = each;
+    store = each.store;
   });
 
   it('stores a switch with its entry and event, moves the stamp, and keeps it on reopening', async () => {

@@ -4,12 +4,13 @@
  * index in order; purges that keep the row, drop the inline bytes and the blob reference, and
  * record their entry and event in one transaction; one lease holder at a time.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseEntry } from '../../../src/audit/entry.js';
 import type { LegalHold } from '../../../src/domain/holds.js';
 import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
 import { writeDraft } from '../../helpers/audit.js';
-import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
+import { metadataAdapters } from '../../helpers/metadata-adapters.js';
 import { commitNext, version } from '../../helpers/versions.js';
 
 const adapters = await metadataAdapters();
@@ -47,17 +48,10 @@ function purgeEntry(name: string, v: number): ChangeEntry {
 const key = (name: string) => ({ product: 'gurukul', class: 'user_progress', name });
 
 describe.each(adapters)('RetentionStore contract: $name', (adapter) => {
-  let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    store = each.store;
   });
 
   it('keeps holds with their history, moves the change stamp, and writes their events', async () => {

@@ -4,11 +4,12 @@
  * share a webhook; a lease runs out; a writer without it changes nothing), the delivery log, and
  * the state a reopened store continues from.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyEvent } from '../../../src/domain/events.js';
 import type { KeyRecord } from '../../../src/domain/principal.js';
 import type { WebhookRecord } from '../../../src/domain/webhooks.js';
 import type { MetadataStore } from '../../../src/storage/ports.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 
 const adapters = await metadataAdapters();
@@ -56,14 +57,9 @@ describe.each(adapters)('WebhookStore contract: $name', (adapter) => {
   let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    opened = each;
+    store = each.store;
   });
 
   it('stores webhooks with their created and deleted events, never the secret in an event', async () => {
