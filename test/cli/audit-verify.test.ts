@@ -1,10 +1,9 @@
-/* eslint-disable max-lines -- 409 lines: to split (exports vs. the data directory) with its set-up. */
 /**
  * `bucket audit verify` against a real server's data directory (SPEC §6 Verification): a clean log
  * verifies, also while the server runs; each kind of tampering, done on a copy of the stopped
  * server's data, is found with exit 1 and a message naming it; an export verifies offline.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519PublicKeyBytes, encodeVerifierKey } from '../../src/audit/note.js';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
-import { sha256 } from '../helpers/hash.js';
+import { writeAuditHistory, type AuditFixture } from './audit-fixture.js';
 import { runCli } from './run.js';
 import { expectFailure } from './tamper.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-interface Facts {
+interface Facts extends Omit<AuditFixture, 'exportFile' | 'productExportFile' | 'vkeyFile'> {
   /** Tree size after the setup (the server's last checkpoint covers all of it). */
   size: number;
-  /** The entry of the denied write, and of the first and second version of a.json. */
-  deniedIndex: number;
-  aV1Index: number;
-  aV2Index: number;
-  blobSha256: string;
-  origin: string;
 }
 
 // The tampering cases edit the embedded store's files (SQLite rows, blob files) directly; the
@@ -63,70 +56,9 @@ describe('bucket audit verify', () => {
     work = await mkdtemp(join(tmpdir(), 'bucket-audit-verify-'));
     server = await startTestServer();
     dataDir = server.dataDir;
-    const owner = client(server.url, server.ownerKey);
-    const assistant = client(
-      server.url,
-      (await createKey(server, { kind: 'product', product: 'ai_assistant' })).key,
-    );
-    const avatar = client(
-      server.url,
-      (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key,
-    );
-    // Core's basket_config is the class that allows DELETE.
-    const core = client(server.url, (await createKey(server, { kind: 'core' })).key);
-
-    const a = '/v1/artifacts/ai_avatar/avatar_config/a.json';
-    const v1 = await avatar('PUT', a, { body: '{"v":1}', headers: JSON_HEADERS });
-    expect(v1.status, v1.bytes.toString()).toBe(201);
-    facts.aV1Index = v1.json.audit.leafIndex;
-    const v2 = await avatar('PUT', a, { body: '{"v":2}', headers: JSON_HEADERS });
-    expect(v2.status, v2.bytes.toString()).toBe(200);
-    facts.aV2Index = v2.json.audit.leafIndex;
-    expect((await avatar('GET', a)).status).toBe(200);
-
-    const big = randomBytes(100 * 1024);
-    facts.blobSha256 = sha256(big);
-    const blob = await avatar('PUT', '/v1/artifacts/ai_avatar/model_checkpoint/big.ckpt', {
-      body: big,
-      headers: { 'content-type': 'application/octet-stream' },
-    });
-    expect(blob.status, blob.bytes.toString()).toBe(201);
-
-    const basket = '/v1/artifacts/core/basket_config/gone.json';
-    expect((await core('PUT', basket, { body: '{}', headers: JSON_HEADERS })).status).toBe(201);
-    expect((await core('DELETE', basket)).status).toBe(204);
-
-    const denied = await assistant('PUT', '/v1/artifacts/ai_avatar/metadata/x.json', {
-      body: '{}',
-      headers: JSON_HEADERS,
-    });
-    expect(denied.status).toBe(403);
-    const deniedEntries = await owner('GET', '/v1/audit/entries?decision=deny');
-    facts.deniedIndex = deniedEntries.json.entries.at(-1).index;
-
-    // A policy change: its entry carries the version, its hash and the JSON Patch (SPEC §2).
-    const { document } = (await owner('GET', '/v1/governance/policy')).json;
-    document.classes.metadata.maxBytes = 8192;
-    const policy = await owner('PUT', '/v1/governance/policy', {
-      body: { document, reason: 'a smaller metadata maximum' },
-    });
-    expect(policy.status, policy.bytes.toString()).toBe(200);
-
-    const checkpoint = await owner('GET', '/v1/audit/checkpoint');
-    expect(checkpoint.status).toBe(200);
-    facts.origin = checkpoint.json.origin;
-
-    const exported = await owner('GET', '/v1/audit/export');
-    expect(exported.status).toBe(200);
-    exportFile = join(work, 'audit.jsonl');
-    await writeFile(exportFile, exported.bytes);
-    const ownExport = await avatar('GET', '/v1/audit/export');
-    expect(ownExport.status).toBe(200);
-    productExportFile = join(work, 'avatar.jsonl');
-    await writeFile(productExportFile, ownExport.bytes);
-    const publicKey = await owner('GET', '/v1/audit/public-key');
-    vkeyFile = join(work, 'audit.vkey');
-    await writeFile(vkeyFile, `${publicKey.json.vkey}\n`);
+    const written = await writeAuditHistory(server, work);
+    Object.assign(facts, written);
+    ({ exportFile, productExportFile, vkeyFile } = written);
   });
   afterAll(async () => {
     await server?.dispose();
