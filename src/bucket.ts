@@ -203,8 +203,8 @@ export async function createBucket(
     });
     await audit.init();
     const modes = new ModeService(metadata);
-    await modes.init(await metadata.setSettingOnce('installed_at', policies.current().createdAt));
-    const incidents = new IncidentService(metadata, modes, () => policies.current().version);
+    await modes.init(await metadata.setSettingOnce('installed_at', new Date().toISOString()));
+    const incidents = new IncidentService(metadata, modes, () => policies.versionNumber());
     const gateHealth = new GateHealth(incidents);
     // Nodes sharing a metadata store see each other's governance changes (issue 6).
     const coherence = metadata.sharedByNodes
@@ -218,7 +218,9 @@ export async function createBucket(
         })
       : null;
     await coherence?.start();
-    const gate = adapters.gateInstance ?? new Gate(adapters.gate);
+    const gate =
+      adapters.gateInstance ??
+      new Gate({ ...adapters.gate, policyProblem: () => policies.problem() });
     const authorizer = new Authorizer(
       gate,
       policies,

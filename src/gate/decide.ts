@@ -139,6 +139,11 @@ export interface GateOptions {
   readonly beforeStage?: (stage: string, ctx: GateContext) => void;
   /** How long the target lookup may take (TARGET_LOOKUP_TIMEOUT_MS unless a test sets it). */
   readonly targetLookupTimeoutMs?: number;
+  /**
+   * Why the live policy cannot be decided on (a row edited by hand, services/policies.ts), or
+   * null: every decision but the fixed stage's then fails closed.
+   */
+  readonly policyProblem?: () => string | null;
 }
 
 export class Gate {
@@ -163,6 +168,7 @@ export class Gate {
     // The context decided on: `ctx`, then, once looked up, a copy of it with the target.
     let decided = ctx;
     try {
+      this.refuseUnusablePolicy();
       const threats: Threat[] = [];
       const early = this.run(STAGES_BEFORE_LOOKUP, ctx, threats);
       if (early.deny) return this.outcome(ctx, early, threats, null, NO_THREATS);
@@ -183,6 +189,7 @@ export class Gate {
    */
   decideBody(ctx: GateContext, header: HeaderVerdict): GateOutcome {
     try {
+      this.refuseUnusablePolicy();
       const threats: Threat[] = [];
       threats.push(...header.earlyThreats);
       return this.decideAfterLookup(ctx, threats, header.earlyThreats, STAGES_OF_BODY);
@@ -249,6 +256,11 @@ export class Gate {
       target: ctx.target,
       earlyThreats,
     };
+  }
+
+  private refuseUnusablePolicy(): void {
+    const problem = this.options.policyProblem?.() ?? null;
+    if (problem !== null) throw new Error(problem);
   }
 
   private failClosed(ctx: GateContext, error: unknown): GateOutcome {

@@ -117,7 +117,7 @@ export class Authorizer {
       requestId: request.requestId,
       principal: request.principal,
       action,
-      policy: this.policies.current(),
+      policy: this.policies.unchecked(),
       mode: this.mode(),
       product: fields.product ?? null,
       class: fields.class ?? null,

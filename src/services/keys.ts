@@ -116,7 +116,7 @@ export class KeyService {
     } as const;
     const entry = bootstrapEntry(
       'keys.bootstrap',
-      this.policies.current().version,
+      this.policies.versionNumber(),
       'the owner key created at first start',
       { key: keyFactsOf(record) },
     );

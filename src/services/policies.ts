@@ -41,6 +41,8 @@ export interface PolicyUpdateResult {
 
 export class PolicyService {
   private live: PolicyVersion | null = null;
+  /** Why the live version cannot be used (a row edited by hand), or null: see `adopt`. */
+  private unusable: string | null = null;
   /** Updates run one at a time, so that version numbers never race. */
   private updates: Promise<unknown> = Promise.resolve();
 
@@ -66,18 +68,66 @@ export class PolicyService {
       latest = await this.metadata.latestPolicy();
       if (!latest) throw new Error('the default policy was not stored');
     }
-    this.live = latest;
+    this.adopt(latest);
   }
 
   /** Takes the latest stored version, which another node may have written (coherence). */
   async reload(): Promise<void> {
     const latest = await this.metadata.latestPolicy();
-    if (latest && (!this.live || latest.version > this.live.version)) this.live = latest;
+    if (latest && (!this.live || latest.version > this.live.version)) this.adopt(latest);
   }
 
+  /**
+   * The live version. A stored version that fails the schema or its own hash (a row edited in the
+   * database, never a version made through the API) is not used: everything that needs the policy
+   * fails closed with 503 `gate_unavailable` — the gate's stages as a fail-closed decision, the
+   * services around it likewise — never a 500 from a half-read document. The owner's off-switch
+   * does not read the policy (gate/stages/fixed.ts).
+   */
   current(): PolicyVersion {
+    const live = this.unchecked();
+    const problem = this.problem();
+    if (problem !== null) throw new BucketError('gate_unavailable', problem);
+    return live;
+  }
+
+  /**
+   * The live version even when it is unusable: what a gate context carries. The gate refuses to
+   * decide on it (fail closed, audited) while `problem()` names one (gate/decide.ts).
+   */
+  unchecked(): PolicyVersion {
     if (!this.live) throw new Error('policy not loaded');
     return this.live;
+  }
+
+  /** Why the live version cannot be used, as an answer's message; null when it can. */
+  problem(): string | null {
+    if (this.unusable === null) return null;
+    return (
+      `the stored policy version ${this.versionNumber()} is unusable (${this.unusable}); ` +
+      'nothing was done: restore the policy row (bucket audit verify names the change)'
+    );
+  }
+
+  /** The live version's number, also when it is unusable (health, incidents' entries). */
+  versionNumber(): number {
+    return this.live?.version ?? 0;
+  }
+
+  /** Whether the live version can be used (health reports the gate degraded otherwise). */
+  usable(): boolean {
+    return this.live !== null && this.unusable === null;
+  }
+
+  private adopt(version: PolicyVersion): void {
+    const errors = policyErrors(version.document);
+    this.unusable =
+      errors.length > 0
+        ? `it fails the policy schema: ${describe(errors)}`
+        : policyHash(version.document) !== version.hash
+          ? 'its document does not match its recorded hash'
+          : null;
+    this.live = version;
   }
 
   /**
@@ -152,7 +202,7 @@ export class PolicyService {
     };
     // SPEC §2: every change is recorded with its version, hash and diff.
     await store(version, entry && withEntryMembers(entry, { policy }));
-    this.live = version;
+    this.adopt(version);
     return { policy: version, changed: true };
   }
 

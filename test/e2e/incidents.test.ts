@@ -194,14 +194,40 @@ describe('the fixed stage', () => {
       createdBy: 'nobody',
     });
     await server.bucket.policies.reload();
-    // What reads the policy fails: the gate's stages (fail closed) and the artifact service.
-    const refused = await api('GET', '/v1/artifacts/ai_avatar/avatar_config/a.json');
-    expect(refused.status).toBeGreaterThanOrEqual(500);
-    const halted = await api('POST', '/v1/governance/mode', {
+    // Everything that needs the policy fails closed, in the envelope, never a 500.
+    for (const [method, path] of [
+      ['GET', '/v1/artifacts/ai_avatar/avatar_config/a.json'],
+      ['PUT', '/v1/artifacts/ai_avatar/avatar_config/b.json'],
+      ['GET', '/v1/artifacts/ai_avatar?limit=5'],
+      ['GET', '/v1/governance/policy'],
+      ['GET', '/governance/gate/status'],
+    ] as const) {
+      const refused = await api(method, path, method === 'PUT' ? { body: { a: 1 } } : {});
+      expect(refused.status, `${method} ${path}`).toBe(503);
+      expect(refused.json.error.code).toBe('gate_unavailable');
+      expect(refused.json.error.message).toContain('policy version 2 is unusable');
+    }
+    const health = await api('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.json.governance).toMatchObject({ gate: 'degraded', policyVersion: 2 });
+    // The gate's refusals are fail-closed decisions (audit reads fail closed too, so: its health).
+    expect(server.bucket.gateHealth.status('normal')).toBe('degraded');
+
+    // A restart on the broken row starts (the owner must be able to stop it) and still refuses.
+    await server.stop();
+    server = await startTestServer({
+      dataDir: server.dataDir,
+      backend: server.backend ?? undefined,
+    });
+    const again = client(server.url, server.ownerKey);
+    const put = await again('PUT', '/v1/artifacts/ai_avatar/avatar_config/c.json', { body: {} });
+    expect(put.status).toBe(503);
+    expect(put.json.error.code).toBe('gate_unavailable');
+    const halted = await again('POST', '/v1/governance/mode', {
       body: { mode: 'halted', reason: 'the policy is broken' },
     });
     expect(halted.status).toBe(200);
-    expect((await api('GET', '/v1/governance/mode')).json.mode).toBe('halted');
+    expect((await again('GET', '/v1/governance/mode')).json.mode).toBe('halted');
   });
 });
 

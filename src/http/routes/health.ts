@@ -97,12 +97,14 @@ export const healthRoutes =
           auditReading(bucket),
         ]);
         const mode = bucket.modes.mode();
-        const gate = bucket.gateHealth.status(mode);
+        // A stored policy that cannot be used makes every decision fail closed (services/policies.ts).
+        const live = bucket.gateHealth.status(mode);
+        const gate = live === 'active' && !bucket.policies.usable() ? 'degraded' : live;
         const status = healthOf(mode, gate, { metadata, blobs, limiter });
         return reply.code(status === 'unhealthy' ? 503 : 200).send({
           status,
           version: VERSION,
-          governance: { gate, policyVersion: bucket.policies.current().version, mode },
+          governance: { gate, policyVersion: bucket.policies.versionNumber(), mode },
           backends: { metadata, blobs, limiter },
           audit,
         });
