@@ -247,8 +247,14 @@ export async function createBucket(
     );
     const events = new EventService(metadata, {
       source: eventSource(installationId),
-      heartbeatMs: adapters.eventHeartbeatMs,
+      // A heartbeat well within the idle timeout, or an idle stream would be cut by it.
+      heartbeatMs:
+        adapters.eventHeartbeatMs ?? Math.min(15_000, (config.idleTimeoutSeconds * 1000) / 2),
       onSubscribers: (delta) => metrics.observeStreamSubscribers(delta),
+    });
+    // Halted answers nothing but the pinned exceptions (SPEC §9): open streams end at once.
+    modes.onChange((state) => {
+      if (state.mode === 'halted') events.close();
     });
     const webhooks = new WebhookService(metadata, masterKey, policies, () => dispatcher.changed());
     const dispatcher = new WebhookDispatcher(metadata, {

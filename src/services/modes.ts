@@ -20,6 +20,7 @@ export class ModeService {
   private installedAt = new Date(0).toISOString();
   /** Switches run one at a time, so that each names the mode it really left. */
   private switches: Promise<unknown> = Promise.resolve();
+  private readonly listeners: ((state: ModeState) => void)[] = [];
 
   constructor(private readonly metadata: Pick<MetadataStore, 'currentMode' | 'setMode'>) {}
 
@@ -31,7 +32,15 @@ export class ModeService {
 
   /** Takes the stored mode, which another node may have switched (coherence). */
   async reload(): Promise<void> {
-    this.state = (await this.metadata.currentMode()) ?? initialMode(this.installedAt);
+    this.adopt((await this.metadata.currentMode()) ?? initialMode(this.installedAt));
+  }
+
+  /**
+   * Calls `listener` with the new state whenever this node's mode changes: its own switches, an
+   * incident's, and another node's once reloaded.
+   */
+  onChange(listener: (state: ModeState) => void): void {
+    this.listeners.push(listener);
   }
 
   /** The mode as this node knows it: in memory, no I/O. */
@@ -71,7 +80,7 @@ export class ModeService {
 
   /** Makes a switch its store has committed (an incident's) the live mode. */
   committed(change: ModeSwitch): void {
-    this.state = change.state;
+    this.adopt(change.state);
   }
 
   private async apply(request: ModeRequest, entry?: ChangeEntry): Promise<ModeState> {
@@ -84,8 +93,16 @@ export class ModeService {
       { state, previous },
       entry && withEntryMembers(entry, { mode: record }),
     );
-    this.state = state;
+    this.adopt(state);
     return state;
+  }
+
+  private adopt(state: ModeState): void {
+    const before = this.state?.mode;
+    this.state = state;
+    if (before !== undefined && before !== state.mode) {
+      for (const listener of this.listeners) listener(state);
+    }
   }
 }
 

@@ -3,10 +3,10 @@
  * gap-free cursor and the index of its audit entry; pages and Server-Sent Event streams (resumed
  * with Last-Event-ID without gaps or duplicates); who sees which events.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../helpers/http.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { SseReader } from '../helpers/sse.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const CLOUD_EVENT_MEMBERS = [
@@ -23,93 +23,6 @@ const CLOUD_EVENT_MEMBERS = [
 ].sort();
 
 type Api = ReturnType<typeof client>;
-interface Frame {
-  id?: string;
-  event?: string;
-  data?: string;
-  comment?: string;
-}
-
-/** A Server-Sent Events client that hands out frames as they arrive. */
-class SseReader {
-  private buffer = '';
-  private readonly frames: Frame[] = [];
-  private waiting: (() => void) | null = null;
-  ended = false;
-
-  constructor(private readonly response: IncomingMessage) {
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      let end: number;
-      while ((end = this.buffer.indexOf('\n\n')) >= 0) {
-        const block = this.buffer.slice(0, end);
-        this.buffer = this.buffer.slice(end + 2);
-        const frame: Frame = {};
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) frame.comment = line.slice(1).trim();
-          else {
-            const colon = line.indexOf(':');
-            const field = line.slice(0, colon) as 'id' | 'event' | 'data';
-            frame[field] = line.slice(colon + 1).trimStart();
-          }
-        }
-        this.frames.push(frame);
-      }
-      this.waiting?.();
-    });
-    response.on('close', () => {
-      this.ended = true;
-      this.waiting?.();
-    });
-  }
-
-  static open(url: string, key: string, headers: Record<string, string> = {}): Promise<SseReader> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(url, { headers: { authorization: `Bearer ${key}`, ...headers } });
-      req.on('response', (response) => resolve(new SseReader(response)));
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  get status(): number {
-    return this.response.statusCode ?? 0;
-  }
-
-  get contentType(): string {
-    return String(this.response.headers['content-type']);
-  }
-
-  /** The next frame that `accept`s, waiting for it (the test's timeout bounds the wait). */
-  async next(accept: (frame: Frame) => boolean = (frame) => frame.id !== undefined) {
-    for (;;) {
-      const index = this.frames.findIndex(accept);
-      if (index >= 0) return this.frames.splice(index, 1)[0] as Frame;
-      if (this.ended) throw new Error('the stream ended');
-      await new Promise<void>((resolve) => (this.waiting = resolve));
-    }
-  }
-
-  /** The next `count` events, in order. */
-  async events(count: number): Promise<{ id: number; type: string; event: any }[]> {
-    const found = [];
-    for (let i = 0; i < count; i++) {
-      const frame = await this.next();
-      found.push({
-        id: Number(frame.id),
-        type: String(frame.event),
-        event: JSON.parse(frame.data ?? ''),
-      });
-    }
-    return found;
-  }
-
-  close(): void {
-    this.response.destroy();
-  }
-}
-
 describe('the event bus', () => {
   let server: TestServer;
   let owner: Api;
