@@ -1,4 +1,5 @@
 /** Threat records, escalation to suspension (SPEC §5) and the live decision counts (SPEC §4.2). */
+import { policyHash } from '../../../src/domain/canonical.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { threat, type Decision, type Threat } from '../../../src/domain/decision.js';
 import type { PrincipalKind } from '../../../src/domain/principal.js';
@@ -95,10 +96,15 @@ describe('ThreatService', () => {
   it('follows the escalation section of the live policy', async () => {
     const current = policies.current();
     // A policy version with escalation after one CRITICAL request (stored as the next version).
+    const document = {
+      ...current.document,
+      escalation: { criticalRequests: 1, windowSeconds: 60 },
+    };
     await store.insertPolicy({
       ...current,
       version: current.version + 1,
-      document: { ...current.document, escalation: { criticalRequests: 1, windowSeconds: 60 } },
+      hash: policyHash(document),
+      document,
     });
     const strict = new PolicyService(store);
     await strict.init();
