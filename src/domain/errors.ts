@@ -81,6 +81,11 @@ export const ERRORS = {
   client_closed: { status: 499, message: 'The client closed the connection.' },
   internal_error: { status: 500, message: 'Internal error.' },
   gate_unavailable: { status: 503, message: 'The governance gate is unavailable.' },
+  overloaded: {
+    status: 503,
+    message:
+      'The server is overloaded (its event-loop delay is over the latency limit); retry later.',
+  },
   integrity_failure: {
     status: 503,
     message:

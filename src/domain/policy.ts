@@ -58,10 +58,18 @@ export interface Limits {
   readonly productWriteShare?: number;
   /** Uploads slower than this on average over 10 s are cut (408); 0 never cuts. */
   readonly minUploadBytesPerSecond?: number;
+  /** SPEC §15: artifact work is shed (503 `overloaded`) while the event-loop delay is above it. */
+  readonly maxEventLoopDelayMs?: number;
 }
 
 export const WRITE_SHARE_DEFAULT = 0.5;
 export const MIN_UPLOAD_BYTES_PER_SECOND_DEFAULT = 1024;
+export const MAX_EVENT_LOOP_DELAY_MS_DEFAULT = 200;
+
+/** The latency limit in milliseconds (a policy stored before it existed: the default). */
+export function maxEventLoopDelayOf(limits: Limits): number {
+  return limits.maxEventLoopDelayMs ?? MAX_EVENT_LOOP_DELAY_MS_DEFAULT;
+}
 
 /** The minimum upload rate in bytes per second (0: none). */
 export function minUploadRateOf(limits: Limits): number {

@@ -28,6 +28,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
 import { nextRequestId } from './request.js';
+import { shedWhenLate } from './shed.js';
 import { ErrorEnvelope } from './schemas.js';
 import './types.js';
 
@@ -70,6 +71,8 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  // Before anything else is done for it, a request may be shed (SPEC §15 latency limit).
+  app.addHook('onRequest', shedWhenLate(bucket));
   answerExpectContinue(app);
   app.addHook(
     'onRequest',

@@ -24,6 +24,11 @@ declare module 'fastify' {
     /** The gate decides this action for the route before anything else (and before parsing). */
     action?: Action;
     /**
+     * Shed before any work while the event-loop delay is over the latency limit (SPEC §15,
+     * http/shed.ts): the artifact routes (and batch and S3 data routes).
+     */
+    shed?: boolean;
+    /**
      * The status of the route's successful answer when it is not 200 (201 for a created key): a
      * change's allow entry records the status its client received.
      */

@@ -129,6 +129,7 @@ export const policySchema = {
         // Optional (SPEC §2.3); absent: the defaults of domain/policy.ts.
         productWriteShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         minUploadBytesPerSecond: { type: 'integer', minimum: 0 },
+        maxEventLoopDelayMs: { type: 'integer', minimum: 1 },
       },
     },
   },

@@ -4,10 +4,12 @@
  * product's quota and artifact count.
  */
 import type { Principal } from '../domain/principal.js';
+import { maxEventLoopDelayOf } from '../domain/policy.js';
 import { PRODUCT_SCOPED_KINDS } from '../domain/principal.js';
 import { reading, type ScaleReading } from '../domain/scale.js';
 import type { ProductUsage } from '../domain/usage.js';
 import type { Limiter, MetadataStore } from '../storage/ports.js';
+import type { EventLoopDelay } from './event-loop.js';
 import type { PolicyService } from './policies.js';
 
 const NO_USAGE: ProductUsage = { bytes: 0, artifacts: 0 };
@@ -22,6 +24,7 @@ export async function scaleReadings(
   limiter: Limiter,
   metadata: MetadataStore,
   principal: Pick<Principal, 'kind' | 'product'>,
+  eventLoop: Pick<EventLoopDelay, 'p99'>,
 ): Promise<ScaleReading[]> {
   const { document } = policies.current();
   const { limits } = document;
@@ -46,6 +49,8 @@ export async function scaleReadings(
     reading('concurrent_writes', inFlight, limits.concurrentWrites),
     reading('storage_capacity', total.bytes, limits.storageCapacityBytes),
     reading('artifacts', total.artifacts, limits.maxArtifacts),
+    // SPEC §15: this node's p99 event-loop delay against the latency limit.
+    reading('latency', Math.round(eventLoop.p99() * 100) / 100, maxEventLoopDelayOf(limits)),
     ...products.flatMap((id) => {
       const rule = document.products[id];
       const used = Object.hasOwn(usage, id) ? (usage[id] ?? NO_USAGE) : NO_USAGE;

@@ -94,7 +94,7 @@ export const artifactRoutes =
     app.put(
       '/v1/artifacts/:product/:class/*',
       {
-        config: { gatedByService: true },
+        config: { gatedByService: true, shed: true },
         schema: {
           tags: ['artifacts'],
           summary: 'Write a new version (the body is the content, streamed)',
@@ -215,7 +215,7 @@ export const artifactRoutes =
       '/v1/artifacts/:product/:class/*',
       {
         exposeHeadRoute: false,
-        config: { gatedByService: true },
+        config: { gatedByService: true, shed: true },
         schema: {
           tags: ['artifacts'],
           summary: 'Read the content (Range supported); a name ending in /versions lists versions',
@@ -258,7 +258,7 @@ export const artifactRoutes =
     app.head(
       '/v1/artifacts/:product/:class/*',
       {
-        config: { gatedByService: true },
+        config: { gatedByService: true, shed: true },
         schema: {
           tags: ['artifacts'],
           summary: 'The headers of a read, without the content',
@@ -272,7 +272,7 @@ export const artifactRoutes =
     app.delete(
       '/v1/artifacts/:product/:class/*',
       {
-        config: { gatedByService: true },
+        config: { gatedByService: true, shed: true },
         schema: {
           tags: ['artifacts'],
           summary: 'Tombstone the artifact (only classes that allow DELETE)',
@@ -292,7 +292,7 @@ export const artifactRoutes =
     app.post(
       '/v1/artifacts/:product/:class/*',
       {
-        config: { gatedByService: true },
+        config: { gatedByService: true, shed: true },
         schema: {
           tags: ['artifacts'],
           summary: 'POST …/{name}/restore: undo a tombstone within 90 days',
@@ -316,7 +316,7 @@ export const artifactRoutes =
     app.get(
       '/v1/artifacts/:product',
       {
-        config: { gatedByService: true },
+        config: { gatedByService: true, shed: true },
         schema: {
           tags: ['artifacts'],
           summary: 'List the live artifacts of a product, in (class, name) order',

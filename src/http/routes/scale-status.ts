@@ -34,7 +34,8 @@ export function scaleStatusRoutes(bucket: Bucket): FastifyPluginAsyncTypebox {
           summary: 'Every enforced limit with its live reading and status band',
           description:
             'Rates, write concurrency, storage capacity and artifact count (`storage_capacity`, ' +
-            '`artifacts`), and per product `quota:<product>` and `artifacts:<product>` — a ' +
+            '`artifacts`), the p99 event-loop delay against the latency limit (`latency`, ' +
+            'ms), and per product `quota:<product>` and `artifacts:<product>` — a ' +
             "product key sees only its own product's.",
           response: {
             200: Type.Object({ limits: Type.Array(Reading) }),
@@ -45,8 +46,10 @@ export function scaleStatusRoutes(bucket: Bucket): FastifyPluginAsyncTypebox {
       async (request) => {
         const principal = request.principal;
         if (!principal) throw new BucketError('unauthenticated');
-        const { policies, limiter, metadata } = bucket;
-        return { limits: await scaleReadings(policies, limiter, metadata, principal) };
+        const { policies, limiter, metadata, eventLoop } = bucket;
+        return {
+          limits: await scaleReadings(policies, limiter, metadata, principal, eventLoop),
+        };
       },
     );
   };

@@ -36,6 +36,7 @@ describe('the shipped default policy', () => {
       listPageMax: 1000,
       productWriteShare: 0.5,
       minUploadBytesPerSecond: 1024,
+      maxEventLoopDelayMs: 200,
     });
   });
 

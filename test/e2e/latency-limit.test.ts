@@ -1,0 +1,120 @@
+/**
+ * The latency limit (SPEC §15): while the event-loop delay is over `limits.maxEventLoopDelayMs`,
+ * artifact requests are answered 503 `overloaded` with `Retry-After` before anything is done;
+ * health, metrics, the mode, incidents, the policy and the audit log still answer. The delay is
+ * forced here (a test reading), not produced by blocking the loop.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+
+const PATH = '/v1/artifacts/ai_avatar/avatar_config/latency/a.json';
+
+describe('the latency limit', () => {
+  let server: TestServer;
+  let delayMs = 0;
+  let product: ReturnType<typeof client>;
+  let owner: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    server = await startTestServer({ bucket: { eventLoopDelayMs: () => delayMs } });
+    owner = client(server.url, server.ownerKey);
+    product = client(
+      server.url,
+      (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key,
+    );
+  });
+  afterAll(async () => server?.dispose());
+
+  it('sheds artifact requests while the delay is over 200 ms, storing nothing', async () => {
+    expect((await product('PUT', PATH, { body: { v: 1 } })).status).toBe(201);
+    const entriesBefore = (await owner('GET', '/v1/audit/checkpoint')).json.size;
+    delayMs = 250;
+    const requests = [
+      product('PUT', PATH, { body: { v: 2 } }),
+      product('PUT', `${PATH}.new`, { body: { v: 1 } }),
+      product('GET', PATH),
+      product('HEAD', PATH),
+      product('GET', `${PATH}/versions`),
+      product('GET', '/v1/artifacts/ai_avatar?limit=10'),
+      product('DELETE', PATH),
+    ];
+    for (const answer of await Promise.all(requests)) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      if (answer.bytes.length > 0) {
+        expect(answer.json.error.code).toBe('overloaded');
+        expect(answer.json.error.message).toContain('250 ms, over its limit of 200 ms');
+      }
+    }
+    delayMs = 0;
+    // Nothing was done: no version, no new name, no audit entry.
+    expect((await product('GET', PATH)).json).toEqual({ v: 1 });
+    expect((await product('GET', `${PATH}.new`)).status).toBe(404);
+    const entriesAfter = (await owner('GET', '/v1/audit/checkpoint')).json.size;
+    // The only entries since: the first checkpoint read and the two reads just made.
+    expect(entriesAfter - entriesBefore).toBe(3);
+  });
+
+  it('never sheds health, metrics, the mode, incidents, the policy or the audit log', async () => {
+    delayMs = 10_000;
+    try {
+      for (const [api, path] of [
+        [owner, '/health'],
+        [owner, '/metrics'],
+        [owner, '/v1/governance/mode'],
+        [owner, '/v1/governance/incidents'],
+        [owner, '/v1/governance/policy'],
+        [owner, '/v1/audit/checkpoint'],
+        [owner, '/governance/gate/status'],
+        [product, '/v1/events?limit=1'],
+      ] as const) {
+        const answer = await api('GET', path);
+        expect(answer.status, path).toBe(200);
+      }
+      const halted = await owner('POST', '/v1/governance/mode', {
+        body: { mode: 'read_only', reason: 'overloaded, checking' },
+      });
+      expect(halted.status).toBe(200);
+      const normal = await owner('POST', '/v1/governance/mode', {
+        body: { mode: 'normal', reason: 'checked' },
+      });
+      expect(normal.status).toBe(200);
+    } finally {
+      delayMs = 0;
+    }
+  });
+
+  it('follows the live policy, and shows the latency in scale-status', async () => {
+    delayMs = 250;
+    try {
+      const { document } = (await owner('GET', '/v1/governance/policy')).json;
+      expect(document.limits.maxEventLoopDelayMs).toBe(200);
+      document.limits.maxEventLoopDelayMs = 1000;
+      const changed = await owner('PUT', '/v1/governance/policy', {
+        body: { document, reason: 'a slower disk' },
+      });
+      expect(changed.status, changed.bytes.toString()).toBe(200);
+      expect((await product('GET', PATH)).status).toBe(200);
+      const { limits } = (await owner('GET', '/v1/metrics/scale-status')).json;
+      expect(limits).toContainEqual({
+        name: 'latency',
+        limit: 1000,
+        current: 250,
+        ratio: 0.25,
+        status: 'GREEN',
+      });
+    } finally {
+      delayMs = 0;
+    }
+  });
+
+  it('refuses a latency limit below 1 ms', async () => {
+    const { document } = (await owner('GET', '/v1/governance/policy')).json;
+    document.limits.maxEventLoopDelayMs = 0;
+    const refused = await owner('PUT', '/v1/governance/policy', {
+      body: { document, reason: 'no limit' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('invalid_policy');
+  });
+});

@@ -1,0 +1,35 @@
+/** The event-loop delay monitor (SPEC §15): a blocked loop shows, a free one does not. */
+import { describe, expect, it } from 'vitest';
+import { EventLoopMonitor } from '../../../src/services/event-loop.js';
+import { sleep } from '../../helpers/http.js';
+
+function block(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Busy: nothing else runs meanwhile.
+  }
+}
+
+describe('EventLoopMonitor', () => {
+  it('reads a loop that lags 100 ms at every turn as delayed, then as free again', async () => {
+    const monitor = new EventLoopMonitor();
+    try {
+      await sleep(600);
+      expect(monitor.current()).toBeLessThan(50);
+      // A second of turns that each keep the loop 100 ms: every timer runs about 100 ms late.
+      const until = Date.now() + 1000;
+      while (Date.now() < until) {
+        block(100);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(monitor.current()).toBeGreaterThan(50);
+      expect(monitor.p99()).toBeGreaterThan(50);
+      await sleep(800);
+      expect(monitor.current()).toBeLessThan(50);
+      // The p99 remembers the lag for its window.
+      expect(monitor.p99()).toBeGreaterThan(50);
+    } finally {
+      monitor.stop();
+    }
+  });
+});
