@@ -2,6 +2,7 @@
 import { configFromEnv } from '../config.js';
 import { gateFaultFromEnv } from '../gate/fault.js';
 import { startServer } from '../server.js';
+import { eventLoopDelayFromEnv } from '../services/event-loop.js';
 
 export async function serve(): Promise<void> {
   const config = configFromEnv();
@@ -9,7 +10,11 @@ export async function serve(): Promise<void> {
   // files 0600 and folders 0700 explicitly, and the umask covers anything else it may write.
   process.umask(0o077);
   const gate = gateFaultFromEnv(process.env);
-  const server = await startServer(config, gate ? { gate } : {});
+  const eventLoopDelayMs = eventLoopDelayFromEnv(process.env);
+  const server = await startServer(config, {
+    ...(gate ? { gate } : {}),
+    ...(eventLoopDelayMs ? { eventLoopDelayMs } : {}),
+  });
   if (server.bucket.newOwnerKey !== null) {
     // Printed once, on the first start; it is also in <dataDir>/owner.key (mode 0600).
     process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);

@@ -11,6 +11,15 @@ export interface ErrorSpec {
 
 export const ERRORS = {
   invalid_request: { status: 400, message: 'The request is malformed.' },
+  batch_too_large: {
+    status: 400,
+    message: 'The batch has more items than limits.maxBatch, or more than 64 MiB.',
+  },
+  invalid_batch_item: { status: 400, message: 'The batch item is not a valid put or delete.' },
+  batch_aborted: {
+    status: 409,
+    message: 'An atomic batch item was not written because another item of the batch failed.',
+  },
   invalid_name: { status: 400, message: 'The artifact name is not valid.' },
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
   json_not_object: { status: 400, message: 'The body must be a JSON object.' },

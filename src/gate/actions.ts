@@ -98,6 +98,16 @@ export const ACTIONS = {
   'artifact.head': artifact(ALL, 'READ', 'read'),
   'artifact.versions': artifact(ALL, 'READ', 'read'),
   'artifact.list': artifact(ALL, 'READ', 'read'),
+  // SPEC §15: a batch of writes, decided as a whole (who may send one, the mode) before its body
+  // is read; each item is then decided on its own as the write or delete it is.
+  'artifact.batch': {
+    kinds: NAMESPACE_WRITERS,
+    governance: false,
+    effect: 'change',
+    needsTarget: false,
+    classOperation: null,
+    mode: 'write',
+  } as ActionRule,
   // SPEC §8: the owner changes a version's retention; stage 4 refuses shortening compliance.
   'artifact.retention': {
     kinds: OWNER,

@@ -13,6 +13,7 @@ import { answerFor, errorBody, sendError } from './errors.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
+import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { eventRoutes } from './routes/events.js';
@@ -154,6 +155,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(keyRoutes(bucket));
   await app.register(policyRoutes(bucket));
   await app.register(artifactRoutes(bucket));
+  await app.register(batchRoutes(bucket));
   await app.register(integrationRoutes(bucket));
   await app.register(gateRoutes(bucket));
   await app.register(threatRoutes(bucket));

@@ -12,19 +12,32 @@ const META_PREFIX = 'x-bucket-meta-';
 const META_MAX_BYTES = 8 * 1024;
 
 export function userMeta(request: FastifyRequest): Record<string, string> {
-  const meta: Record<string, string> = {};
-  let bytes = 0;
+  const pairs: [string, string][] = [];
   for (const [header, value] of Object.entries(request.headers)) {
     if (!header.startsWith(META_PREFIX) || value === undefined) continue;
-    const key = header.slice(META_PREFIX.length);
-    const text = Array.isArray(value) ? value.join(', ') : value;
+    pairs.push([header.slice(META_PREFIX.length), Array.isArray(value) ? value.join(', ') : value]);
+  }
+  return checkedMeta(pairs, 'x-bucket-meta-');
+}
+
+/**
+ * User metadata checked as SPEC §3 says: lowercase keys of `[a-z0-9_-]`, a valid subject id, at
+ * most 8 KiB in all. `prefix` names where the keys came from in the error messages.
+ */
+export function checkedMeta(
+  pairs: Iterable<readonly [string, string]>,
+  prefix = '',
+): Record<string, string> {
+  const meta: Record<string, string> = {};
+  let bytes = 0;
+  for (const [key, text] of pairs) {
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(key)) {
       throw new BucketError('invalid_metadata', `metadata key "${key}" must match [a-z0-9_-]+`);
     }
     if (key === SUBJECT_META_KEY && !isSubjectId(text)) {
       throw new BucketError(
         'invalid_metadata',
-        'x-bucket-meta-subject must be 1–128 characters of A-Z a-z 0-9 . _ : @ -',
+        `${prefix}subject must be 1–128 characters of A-Z a-z 0-9 . _ : @ -`,
       );
     }
     bytes += key.length + Buffer.byteLength(text);
@@ -33,10 +46,27 @@ export function userMeta(request: FastifyRequest): Record<string, string> {
   if (bytes > META_MAX_BYTES) {
     throw new BucketError(
       'invalid_metadata',
-      `x-bucket-meta-* headers exceed ${META_MAX_BYTES} bytes`,
+      `${prefix}* metadata exceeds ${META_MAX_BYTES} bytes`,
     );
   }
   return meta;
+}
+
+/** The PUT answer of SPEC §3 (a batch item's `artifact` too). */
+export function writeAnswer(version: ArtifactVersion, receipt: AuditReceipt) {
+  return {
+    product: version.product,
+    class: version.class,
+    name: version.name,
+    version: version.version,
+    sha256: version.sha256,
+    size: version.size,
+    contentType: version.contentType,
+    createdAt: version.createdAt,
+    createdBy: version.createdBy,
+    retention: version.retention,
+    audit: { leafIndex: receipt.leafIndex, leafHash: receipt.leafHash },
+  };
 }
 
 export function nonNegativeInteger(value: string | undefined, header: string): number | null {

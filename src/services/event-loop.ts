@@ -29,6 +29,8 @@ export class EventLoopMonitor implements EventLoopDelay {
   private delayMs = 0;
   private previousP99Ms = 0;
   private windowStarted = Date.now();
+  /** The first interval measures the start itself (module loading, the app's schemas): skipped. */
+  private started = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
@@ -56,7 +58,8 @@ export class EventLoopMonitor implements EventLoopDelay {
     // A loop blocked for a while runs this timer first when it frees (timers before I/O), so the
     // requests that queued meanwhile meet the delay they queued behind.
     const mean = this.interval.count > 0 ? this.interval.mean / 1e6 : RESOLUTION_MS;
-    this.delayMs = Math.max(0, mean - RESOLUTION_MS);
+    this.delayMs = this.started ? Math.max(0, mean - RESOLUTION_MS) : 0;
+    this.started = true;
     this.interval.reset();
     if (Date.now() - this.windowStarted >= WINDOW_MS) {
       this.previousP99Ms = percentileMs(this.window, 99);
@@ -64,6 +67,26 @@ export class EventLoopMonitor implements EventLoopDelay {
       this.windowStarted = Date.now();
     }
   }
+}
+
+export const EVENT_LOOP_DELAY_ENV = 'BUCKET_TEST_EVENT_LOOP_DELAY_MS';
+
+/**
+ * A test-only fixed reading: `BUCKET_TEST_EVENT_LOOP_DELAY_MS=<ms>` (with NODE_ENV=test, else
+ * refused), so that tests on a loaded machine do not shed by accident and tests of shedding
+ * need not block a loop.
+ */
+export function eventLoopDelayFromEnv(env: NodeJS.ProcessEnv): (() => number) | undefined {
+  const value = env[EVENT_LOOP_DELAY_ENV];
+  if (value === undefined || value === '') return undefined;
+  if (env['NODE_ENV'] !== 'test') {
+    throw new Error(`${EVENT_LOOP_DELAY_ENV} is a test hook and needs NODE_ENV=test`);
+  }
+  const delay = Number(value);
+  if (!Number.isFinite(delay) || delay < 0) {
+    throw new Error(`${EVENT_LOOP_DELAY_ENV} must be a number of milliseconds, not "${value}"`);
+  }
+  return () => delay;
 }
 
 /** A fixed reading (tests: shedding forced without blocking the loop). */

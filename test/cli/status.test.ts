@@ -108,7 +108,11 @@ describe('bucket status on a Bucket whose stores fail', () => {
     metadata = failable(new SqliteMetadataStore(join(dataDir, 'bucket.db')));
     blobs = failable(new FileBlobStore(join(dataDir, 'blobs')));
     const config = configFromEnv({ BUCKET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
-    server = await startServer(config, { metadata, blobs }, createLogger('silent'));
+    server = await startServer(
+      config,
+      { metadata, blobs, eventLoopDelayMs: () => 0 },
+      createLogger('silent'),
+    );
   });
   afterAll(async () => {
     await server?.close();

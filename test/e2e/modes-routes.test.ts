@@ -22,6 +22,7 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'artifact.versions': 'read',
   'artifact.list': 'read',
   'artifact.retention': 'write',
+  'artifact.batch': 'write',
   'keys.create': 'governance',
   'keys.list': 'governance',
   'keys.revoke': 'governance',
@@ -105,6 +106,15 @@ const PROBES: Record<string, Probe[]> = {
     { action: 'artifact.restore', key: 'core', path: `${BASKET}/restore` },
   ],
   'GET /v1/artifacts/:product': [owner('artifact.list', '/v1/artifacts/ai_avatar')],
+  // A one-line batch (sent as application/json, which a batch refuses with 415 in normal mode).
+  'POST /v1/batch': [
+    {
+      action: 'artifact.batch',
+      key: 'product',
+      path: '/v1/batch',
+      body: () => ({ op: 'put', product: 'ai_avatar', class: 'avatar_config', name: 'm/b.json' }),
+    },
+  ],
   'POST /v1/keys': [owner('keys.create', '/v1/keys', () => ({ kind: 'auditor', name: 'probe' }))],
   'GET /v1/keys': [owner('keys.list', '/v1/keys')],
   'DELETE /v1/keys/:id': [owner('keys.revoke', '/v1/keys/key_missing')],

@@ -76,7 +76,11 @@ describe('health and metrics', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    server = await startServer(config, { metadata, blobs, limiter }, createLogger('silent'));
+    server = await startServer(
+      config,
+      { metadata, blobs, limiter, eventLoopDelayMs: () => 0 },
+      createLogger('silent'),
+    );
     const ownerKey = server.bucket.newOwnerKey;
     if (!ownerKey) throw new Error('no owner key');
     anonymous = client(server.url);

@@ -47,7 +47,8 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
   });
   const logger = pino({ level: 'debug', base: null }, sink);
   const config = configFromEnv({ BUCKET_DATA_DIR: dataDir, PORT: '0', ...env });
-  const running = await startServer(config, {}, logger);
+  // The loop is the test runner's: no shedding unless a test asks (SPEC §15).
+  const running = await startServer(config, { eventLoopDelayMs: () => 0 }, logger);
   const ownerKey = (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();
   const asServer = { url: running.url, ownerKey, dataDir } as TestServer;
   return {

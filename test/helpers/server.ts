@@ -11,6 +11,7 @@ import type { BucketAdapters } from '../../src/bucket.js';
 import { configFromEnv } from '../../src/config.js';
 import { gateFaultFromEnv } from '../../src/gate/fault.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { EVENT_LOOP_DELAY_ENV, eventLoopDelayFromEnv } from '../../src/services/event-loop.js';
 import { backendFor, type ScaleOutBackend } from './scaleout.js';
 
 export interface ServerOptions {
@@ -61,6 +62,9 @@ export function serverEnv(
     PORT: '0',
     HOST: '127.0.0.1',
     BUCKET_LOG_LEVEL: 'warn',
+    // A test server's loop is shared with the test runner (in-process) or with a loaded machine:
+    // shedding (SPEC §15) is off unless a test sets the reading (test/e2e/latency-limit.test.ts).
+    [EVENT_LOOP_DELAY_ENV]: '0',
   };
 }
 
@@ -88,6 +92,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<InPr
   try {
     const gate = gateFaultFromEnv(env);
     running = await startServer(configFromEnv(env), {
+      eventLoopDelayMs: eventLoopDelayFromEnv(env),
       ...options.bucket,
       ...(gate ? { gate } : {}),
     });

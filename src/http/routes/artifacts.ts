@@ -6,8 +6,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
-import type { AuditReceipt } from '../../audit/entry.js';
-import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { WriteResult } from '../../services/artifacts/index.js';
@@ -20,6 +18,7 @@ import {
   receiptHeaders,
   singleHeader,
   userMeta,
+  writeAnswer,
 } from '../artifact-headers.js';
 import { continueBody } from '../expect-continue.js';
 import { ifRangeHolds } from '../if-range.js';
@@ -50,22 +49,6 @@ function discardRest(request: FastifyRequest): void {
   raw.once('end', () => clearTimeout(timer));
   raw.once('close', () => clearTimeout(timer));
   raw.resume();
-}
-
-function writeAnswer(version: ArtifactVersion, receipt: AuditReceipt) {
-  return {
-    product: version.product,
-    class: version.class,
-    name: version.name,
-    version: version.version,
-    sha256: version.sha256,
-    size: version.size,
-    contentType: version.contentType,
-    createdAt: version.createdAt,
-    createdBy: version.createdBy,
-    retention: version.retention,
-    audit: { leafIndex: receipt.leafIndex, leafHash: receipt.leafHash },
-  };
 }
 
 export const artifactRoutes =

@@ -3,6 +3,7 @@
  * (which records every decision, SPEC §6); and the steps they share before their decision — charging the rate, taking a write
  * slot, looking the target up.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { Decision, Threat } from '../../domain/decision.js';
 import type { LegalHold } from '../../domain/holds.js';
@@ -41,8 +42,15 @@ export interface ArtifactDeps {
   readonly options: ArtifactServiceOptions;
 }
 
-/** A request on one artifact. */
-export type ArtifactRequest = RequestInfo & ArtifactKey;
+/**
+ * A request on one artifact. `batch` is set for the items of a batch (SPEC §15): `slot`, whether
+ * the batch holds a write slot (a batch takes one; the item takes none of its own), and
+ * `paceUntil`, until when (ms) the item waits for the write rate rather than being refused by it.
+ */
+export type ArtifactRequest = RequestInfo &
+  ArtifactKey & { readonly batch?: { readonly slot: boolean; readonly paceUntil: number } };
+
+const HELD: WriteSlot = { release: () => undefined };
 
 /** What a write, a tombstone or a restore answers. */
 export interface WriteResult {
@@ -56,11 +64,30 @@ export interface WriteResult {
 /** What the limit facts are read from: the limiter and the live policy. */
 type LimitDeps = Pick<ArtifactDeps, 'limiter' | 'policies'>;
 
-/** Charges the request to its rate; the gate's limits stage decides on the verdict (T5). */
-export function chargeRate(deps: LimitDeps, kind: RateKind, product: string): Promise<RateVerdict> {
-  return deps.limiter
-    .consume(kind, product, rateLimitsOf(deps.policies.current().document, kind, product))
-    .catch(limiterUnavailable);
+/**
+ * Charges the request to its rate; the gate's limits stage decides on the verdict (T5). Until
+ * `paceUntil` (a batch's item) a refusal is waited out — a dry look first, so that waiting spends
+ * nothing — and the charge tried again: a batch goes at the rate rather than failing past it.
+ */
+export async function chargeRate(
+  deps: LimitDeps,
+  kind: RateKind,
+  product: string,
+  paceUntil = 0,
+): Promise<RateVerdict> {
+  const limits = rateLimitsOf(deps.policies.current().document, kind, product);
+  for (;;) {
+    const verdict = await deps.limiter.consume(kind, product, limits).catch(limiterUnavailable);
+    if (verdict.allowed) return verdict;
+    let wait = verdict.retryAfterMs;
+    while (Date.now() + wait <= paceUntil) {
+      await sleep(Math.max(1, wait));
+      const next = await deps.limiter.peek(kind, product, limits).catch(limiterUnavailable);
+      if (next.allowed) break;
+      wait = next.retryAfterMs;
+    }
+    if (Date.now() + wait > paceUntil) return verdict;
+  }
 }
 
 /**
@@ -93,8 +120,16 @@ export async function acquireWriteSlot(
   deps: LimitDeps,
   rate: RateVerdict,
   product: string,
+  batch?: ArtifactRequest['batch'],
 ): Promise<WriteSlot | null> {
   if (!rate.allowed) return null;
+  // A batch's item: the batch holds the slot (released by the batch), or found none.
+  if (batch !== undefined) return batch.slot ? HELD : null;
+  return acquireBatchSlot(deps, product);
+}
+
+/** A write slot within the product's share, or null when none is free (a batch takes one). */
+export function acquireBatchSlot(deps: LimitDeps, product: string): Promise<WriteSlot | null> {
   const limits = deps.policies.current().document.limits;
   return deps.limiter
     .tryAcquireWrite(limits.concurrentWrites, { product, max: productWriteSlots(limits) })

@@ -1,17 +1,19 @@
 /**
  * Artifact use cases (SPEC §3), one per file: write.ts, read.ts (content, versions), list.ts,
+ * batch.ts (SPEC §15 batches of writes and deletes),
  * tombstone.ts (delete, restore), retention.ts (a version's retention changed), subject-export.ts
  * (a data subject's DSAR export). Each is decided by the gate before it touches storage. This
  * facade is what the routes and `createBucket` see.
  */
 import type { Principal } from '../../domain/principal.js';
 import type { BlobStore, Limiter, MetadataStore } from '../../storage/ports.js';
-import type { Authorizer } from '../authorize.js';
+import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
 import type { ArtifactDeps, ArtifactRequest, ArtifactServiceOptions, WriteResult } from './deps.js';
 import { listArtifacts, type ListRequest, type ListResult } from './list.js';
 import { listVersions, readArtifact, type ReadRequest, type ReadResult } from './read.js';
 import { changeRetention, type RetentionChangeRequest } from './retention.js';
+import { runBatch, type BatchItem, type BatchOutcome } from './batch.js';
 import { subjectExportLines } from './subject-export.js';
 import { deleteArtifact, restoreArtifact } from './tombstone.js';
 import { putArtifact, type PutArtifactRequest } from './write.js';
@@ -20,6 +22,7 @@ export type { ArtifactServiceOptions, WriteResult } from './deps.js';
 export type { ListRequest, ListResult } from './list.js';
 export type { ReadRequest, ReadResult } from './read.js';
 export type { PutArtifactRequest } from './write.js';
+export type { BatchItem, BatchOutcome } from './batch.js';
 export type { RetentionChangeRequest, RetentionChangeResult } from './retention.js';
 
 export class ArtifactService {
@@ -58,6 +61,11 @@ export class ArtifactService {
 
   restore(request: ArtifactRequest): Promise<WriteResult> {
     return restoreArtifact(this.deps, request);
+  }
+
+  /** SPEC §15: the items of a batch, each decided and committed as its own write or delete. */
+  batch(request: RequestInfo, items: readonly (BatchItem | Error)[]): Promise<BatchOutcome[]> {
+    return runBatch(this.deps, request, items);
   }
 
   /** SPEC §8: the owner's change of a version's retention. */

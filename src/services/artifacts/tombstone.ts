@@ -37,8 +37,8 @@ async function changeTombstone(
   action: TombstoneAction,
 ): Promise<WriteResult> {
   const key = keyOf(request);
-  const rate = await chargeRate(deps, 'write', key.product);
-  const slot = await acquireWriteSlot(deps, rate, key.product);
+  const rate = await chargeRate(deps, 'write', key.product, request.batch?.paceUntil);
+  const slot = await acquireWriteSlot(deps, rate, key.product, request.batch);
   try {
     const ctx = deps.authorizer.context(request, action, {
       product: key.product,

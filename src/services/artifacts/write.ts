@@ -47,8 +47,8 @@ export async function putArtifact(
   deps: ArtifactDeps,
   request: PutArtifactRequest,
 ): Promise<WriteResult> {
-  const rate = await chargeRate(deps, 'write', request.product);
-  const slot = await acquireWriteSlot(deps, rate, request.product);
+  const rate = await chargeRate(deps, 'write', request.product, request.batch?.paceUntil);
+  const slot = await acquireWriteSlot(deps, rate, request.product, request.batch);
   try {
     const key = keyOf(request);
     const usage = await deps.metadata.usageFacts(request.product);

@@ -40,7 +40,10 @@ describe('a WAL sync that fails', () => {
       },
     });
     await metadata.init();
-    bucket = await createBucket(configFromEnv({ BUCKET_DATA_DIR: dataDir }), { metadata });
+    bucket = await createBucket(configFromEnv({ BUCKET_DATA_DIR: dataDir }), {
+      metadata,
+      eventLoopDelayMs: () => 0,
+    });
     app = await buildApp(bucket, createLogger('silent'));
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const ownerKey = (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();

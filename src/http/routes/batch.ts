@@ -1,0 +1,100 @@
+/**
+ * `POST /v1/batch` (SPEC §15): NDJSON in, one result per item out. The batch as a whole is decided
+ * first (`artifact.batch`: who may send one, the mode) before its body is read; then every item
+ * is decided, versioned, audited and announced as its own write or delete (services/artifacts/
+ * batch.ts).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Bucket } from '../../bucket.js';
+import { BucketError } from '../../domain/errors.js';
+import { mediaTypeOf } from '../../gate/stages/content.js';
+import type { BatchOutcome } from '../../services/artifacts/index.js';
+import { writeAnswer } from '../artifact-headers.js';
+import { BATCH_MAX_BYTES, batchItems, readBatchBody } from '../batch-items.js';
+import { answerFor, errorBody } from '../errors.js';
+import { requestInfo } from '../request.js';
+import { errorResponses, WriteAnswer } from '../schemas.js';
+
+const NDJSON = 'application/x-ndjson';
+
+const ItemResult = Type.Object({
+  index: Type.Integer(),
+  status: Type.Integer(),
+  artifact: Type.Optional(WriteAnswer),
+  error: Type.Optional(Type.Any({ description: 'The error object of SPEC §3' })),
+});
+
+const BatchAnswer = Type.Object({
+  items: Type.Array(ItemResult),
+  summary: Type.Object({ succeeded: Type.Integer(), failed: Type.Integer() }),
+});
+
+export const batchRoutes =
+  (bucket: Bucket): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    // The body is read by the handler, counted as it arrives (at most 64 MiB).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+    app.post(
+      '/v1/batch',
+      {
+        config: { action: 'artifact.batch', shed: true },
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Write and delete many artifacts in one request (NDJSON, one item per line)',
+          description:
+            'Content-Type: application/x-ndjson. Each line is {"op":"put","product","class",' +
+            '"name","contentType"?,"json"?|"base64"?,"meta"?,"sha256"?,"ifNoneMatch"?:"*",' +
+            '"ifVersion"?} or {"op":"delete","product","class","name"}. At most limits.maxBatch ' +
+            `items (500) and ${BATCH_MAX_BYTES / 1024 / 1024} MiB, else 400 batch_too_large and ` +
+            'nothing is written. Each item is its own decision, version, audit entry and event, ' +
+            'and counts as one write; the batch takes one write slot. Answer 200 with a result ' +
+            'per item (status, the PUT answer or the error object).',
+          querystring: Type.Object({ atomic: Type.Optional(Type.Boolean()) }),
+          response: {
+            200: BatchAnswer,
+            ...errorResponses(400, 401, 403, 409, 415, 429, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const media = mediaTypeOf(request.headers['content-type'] ?? null);
+        if (media !== NDJSON) {
+          throw new BucketError('unsupported_media_type', `a batch is ${NDJSON}, one item a line`);
+        }
+        const body = await readBatchBody(request.raw);
+        const { maxBatch } = bucket.policies.current().document.limits;
+        const items = batchItems(body, maxBatch);
+        const outcomes = await bucket.artifacts.batch(requestInfo(request), items);
+        const results = outcomes.map((outcome) => itemResult(request.id, outcome));
+        const failed = results.filter((result) => result.error !== undefined).length;
+        return reply.code(200).send({
+          items: results,
+          summary: { succeeded: results.length - failed, failed },
+        });
+      },
+    );
+  };
+
+function itemResult(batchId: string, outcome: BatchOutcome) {
+  if (outcome.ok) {
+    const { result } = outcome;
+    const status = result.version.tombstone ? 204 : result.created ? 201 : 200;
+    return {
+      index: outcome.index,
+      status,
+      artifact: writeAnswer(result.version, result.receipt),
+    };
+  }
+  const error = answerFor(outcome.error);
+  return {
+    index: outcome.index,
+    status: error.status,
+    error: errorBody(`${batchId}.${outcome.index}`, error.code, error.message, {
+      decision: error.decision,
+      details: error.details,
+    }).error,
+  };
+}
