@@ -65,6 +65,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     listVersions: artifacts.listVersions.bind(artifacts),
     listArtifacts: artifacts.listArtifacts.bind(artifacts),
     commitVersion: artifacts.commitVersion.bind(artifacts),
+    commitVersionsAtomically: artifacts.commitVersionsAtomically.bind(artifacts),
     usage: artifacts.usage.bind(artifacts),
     usageFacts: artifacts.usageFacts.bind(artifacts),
     usageByProduct: artifacts.usageByProduct.bind(artifacts),

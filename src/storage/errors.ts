@@ -1,4 +1,5 @@
 /** Errors every metadata adapter raises the same way. */
+import type { CommitRefusal } from '../domain/commit.js';
 
 /** The database was migrated by a newer Bucket: starting on it could corrupt what it wrote. */
 export class SchemaTooNewError extends Error {
@@ -24,5 +25,15 @@ export class DurabilityError extends Error {
       { cause },
     );
     this.name = 'DurabilityError';
+  }
+}
+
+/** Thrown inside an atomic commit's transaction to roll all of it back (both stores). */
+export class AtomicRefusal extends Error {
+  constructor(
+    readonly index: number,
+    readonly refusal: CommitRefusal,
+  ) {
+    super(`commit ${index} of an atomic batch was refused`);
   }
 }

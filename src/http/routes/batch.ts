@@ -51,11 +51,14 @@ export const batchRoutes =
             `items (500) and ${BATCH_MAX_BYTES / 1024 / 1024} MiB, else 400 batch_too_large and ` +
             'nothing is written. Each item is its own decision, version, audit entry and event, ' +
             'and counts as one write; the batch takes one write slot. Answer 200 with a result ' +
-            'per item (status, the PUT answer or the error object).',
+            'per item (status, the PUT answer or the error object). ?atomic=true: all items or ' +
+            'none — each name at most once; after any failure nothing is written, the other ' +
+            'items fail with batch_aborted and the answer is 409 with the same body.',
           querystring: Type.Object({ atomic: Type.Optional(Type.Boolean()) }),
           response: {
             200: BatchAnswer,
-            ...errorResponses(400, 401, 403, 409, 415, 429, 503),
+            409: Type.Union([BatchAnswer, Type.Ref('ErrorEnvelope')]),
+            ...errorResponses(400, 401, 403, 415, 429, 503),
           },
         },
       },
@@ -67,10 +70,12 @@ export const batchRoutes =
         const body = await readBatchBody(request.raw);
         const { maxBatch } = bucket.policies.current().document.limits;
         const items = batchItems(body, maxBatch);
-        const outcomes = await bucket.artifacts.batch(requestInfo(request), items);
+        const atomic = request.query.atomic === true;
+        const outcomes = await bucket.artifacts.batch(requestInfo(request), items, atomic);
         const results = outcomes.map((outcome) => itemResult(request.id, outcome));
         const failed = results.filter((result) => result.error !== undefined).length;
-        return reply.code(200).send({
+        // SPEC §15: an atomic batch with a failure wrote nothing and answers 409, same body.
+        return reply.code(atomic && failed > 0 ? 409 : 200).send({
           items: results,
           summary: { succeeded: results.length - failed, failed },
         });

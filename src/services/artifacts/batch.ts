@@ -6,16 +6,19 @@
  * order; items on different names run at once. Every item is charged to the write rate; an item
  * the rate refuses waits for it, up to PACE_MS after the batch began, before it is refused (so a
  * batch of 500 goes through a rate of 1,000/s, whose windows hold 100 each, in about half a
- * second). Items on different names may commit in any order.
+ * second). Items on different names may commit in any order. An atomic batch (each name at most
+ * once) commits all of its items in one transaction, or none (atomic-batch.ts).
  */
 import { Readable } from 'node:stream';
 import type { ArtifactKey } from '../../domain/artifact.js';
 import type { Preconditions } from '../../gate/context.js';
 import type { RequestInfo } from '../authorize.js';
+import { BucketError } from '../../domain/errors.js';
+import { AtomicBatchCommit, aborted } from './atomic-batch.js';
 import {
   acquireBatchSlot,
   type ArtifactDeps,
-  type ArtifactRequest,
+  type BatchItemContext,
   type WriteResult,
 } from './deps.js';
 import { deleteArtifact } from './tombstone.js';
@@ -53,20 +56,49 @@ export async function runBatch(
   deps: ArtifactDeps,
   request: RequestInfo,
   items: readonly (BatchItem | Error)[],
+  atomic = false,
 ): Promise<BatchOutcome[]> {
+  if (atomic) {
+    const unread = items.findIndex((item) => item instanceof Error);
+    // An atomic batch with a line that is not an item runs nothing: that line fails, as all do.
+    if (unread >= 0) {
+      return items.map((item, index) =>
+        index === unread
+          ? { index, ok: false, error: item }
+          : { index, ok: false, error: aborted() },
+      );
+    }
+    const names = new Set(items.map((item) => nameOf(item as BatchItem)));
+    if (names.size < items.length) {
+      throw new BucketError(
+        'invalid_request',
+        'an atomic batch names each artifact at most once (send versions of one name in order ' +
+          'in a batch without atomic=true)',
+      );
+    }
+  }
   const first = items.find((item): item is BatchItem => !(item instanceof Error));
   const slot = first ? await acquireBatchSlot(deps, first.product) : null;
-  const batch = { slot: slot !== null, paceUntil: Date.now() + PACE_MS };
+  const together = atomic ? new AtomicBatchCommit(deps.metadata, items.length) : null;
+  const paceUntil = Date.now() + PACE_MS;
   try {
     const chains = new Map<string, Promise<unknown>>();
     const outcomes = items.map((item, index): Promise<BatchOutcome> => {
       if (item instanceof Error) return Promise.resolve({ index, ok: false, error: item });
-      const name = JSON.stringify([item.product, item.class, item.name]);
+      const batch: BatchItemContext = {
+        slot: slot !== null,
+        paceUntil,
+        ...(together ? { atomic: (commit) => together.commit(index, commit) } : {}),
+      };
+      const name = nameOf(item);
       const after = chains.get(name) ?? Promise.resolve();
       const outcome = after.then(() =>
         runItem(deps, request, item, index, batch).then(
           (result): BatchOutcome => ({ index, ok: true, result }),
-          (error: unknown): BatchOutcome => ({ index, ok: false, error }),
+          (error: unknown): BatchOutcome => {
+            together?.itemFailed(index);
+            return { index, ok: false, error };
+          },
         ),
       );
       chains.set(name, outcome);
@@ -78,12 +110,16 @@ export async function runBatch(
   }
 }
 
+function nameOf(item: BatchItem): string {
+  return JSON.stringify([item.product, item.class, item.name]);
+}
+
 function runItem(
   deps: ArtifactDeps,
   request: RequestInfo,
   item: BatchItem,
   index: number,
-  batch: NonNullable<ArtifactRequest['batch']>,
+  batch: BatchItemContext,
 ): Promise<WriteResult> {
   // Each item's entry names the batch's request and the item's place in it.
   const common = {

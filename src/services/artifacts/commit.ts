@@ -10,7 +10,7 @@ import { BucketError } from '../../domain/errors.js';
 import { crossedThresholds, storageLimitsOf } from '../../domain/usage.js';
 import type { VersionCommit } from '../../storage/ports.js';
 import type { RequestInfo } from '../authorize.js';
-import type { ArtifactDeps } from './deps.js';
+import type { ArtifactDeps, ArtifactRequest } from './deps.js';
 
 export type CommitOutcome = { ok: true; receipt: AuditReceipt } | { ok: false; current: number };
 
@@ -21,12 +21,14 @@ export type CommitOutcome = { ok: true; receipt: AuditReceipt } | { ok: false; c
  */
 export async function commitWithinLimits(
   deps: ArtifactDeps,
-  request: RequestInfo,
+  request: RequestInfo & Pick<ArtifactRequest, 'batch'>,
   commit: Omit<VersionCommit, 'limits'>,
 ): Promise<CommitOutcome> {
   const document = deps.policies.current().document;
   const product = commit.version.product;
   const limits = storageLimitsOf(document, product);
+  // An atomic batch's item commits with all the others, or not at all (atomic-batch.ts).
+  if (request.batch?.atomic) return request.batch.atomic({ ...commit, limits });
   const result = await deps.metadata.commitVersion({
     version: commit.version,
     expectedCurrentVersion: commit.expectedCurrentVersion,

@@ -12,9 +12,16 @@ import { productWriteSlots } from '../../domain/policy.js';
 import { rateLimitsOf, type RateKind, type RateVerdict } from '../../domain/rates.js';
 import type { TargetState } from '../../gate/context.js';
 import type { AuditReceipt } from '../../audit/entry.js';
-import type { BlobStore, Limiter, MetadataStore, WriteSlot } from '../../storage/ports.js';
+import type {
+  BlobStore,
+  Limiter,
+  MetadataStore,
+  VersionCommit,
+  WriteSlot,
+} from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
+import type { CommitOutcome } from './commit.js';
 import type { IntegrityReporter } from './integrity.js';
 
 export interface ArtifactServiceOptions {
@@ -43,12 +50,19 @@ export interface ArtifactDeps {
 }
 
 /**
- * A request on one artifact. `batch` is set for the items of a batch (SPEC §15): `slot`, whether
- * the batch holds a write slot (a batch takes one; the item takes none of its own), and
- * `paceUntil`, until when (ms) the item waits for the write rate rather than being refused by it.
+ * What an item of a batch (SPEC §15) brings to its write: `slot`, whether the batch holds a write
+ * slot (a batch takes one; the item takes none of its own); `paceUntil`, until when (ms) the item
+ * waits for the write rate rather than being refused by it; `atomic`, in an atomic batch, where
+ * the item hands its commit instead of committing (services/artifacts/atomic-batch.ts).
  */
-export type ArtifactRequest = RequestInfo &
-  ArtifactKey & { readonly batch?: { readonly slot: boolean; readonly paceUntil: number } };
+export interface BatchItemContext {
+  readonly slot: boolean;
+  readonly paceUntil: number;
+  readonly atomic?: (commit: VersionCommit) => Promise<CommitOutcome>;
+}
+
+/** A request on one artifact; `batch` when it is an item of a batch. */
+export type ArtifactRequest = RequestInfo & ArtifactKey & { readonly batch?: BatchItemContext };
 
 const HELD: WriteSlot = { release: () => undefined };
 

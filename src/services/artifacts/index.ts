@@ -64,8 +64,12 @@ export class ArtifactService {
   }
 
   /** SPEC §15: the items of a batch, each decided and committed as its own write or delete. */
-  batch(request: RequestInfo, items: readonly (BatchItem | Error)[]): Promise<BatchOutcome[]> {
-    return runBatch(this.deps, request, items);
+  batch(
+    request: RequestInfo,
+    items: readonly (BatchItem | Error)[],
+    atomic = false,
+  ): Promise<BatchOutcome[]> {
+    return runBatch(this.deps, request, items, atomic);
   }
 
   /** SPEC §8: the owner's change of a version's retention. */

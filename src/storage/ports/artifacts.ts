@@ -45,6 +45,12 @@ export interface VersionCommit {
 }
 
 export type CommitResult = { ok: true; usage?: UsageFacts; receipt: AuditReceipt } | CommitRefusal;
+export type CommitDone = Extract<CommitResult, { ok: true }>;
+
+/** All the commits of an atomic batch, or the first that was refused (nothing was committed). */
+export type AtomicCommitResult =
+  | { readonly ok: true; readonly results: readonly CommitDone[] }
+  | { readonly ok: false; readonly index: number; readonly refusal: CommitRefusal };
 
 /** Artifacts: heads, versions, inline contents and the usage counters they move. */
 export interface ArtifactStore {
@@ -68,6 +74,11 @@ export interface ArtifactStore {
    * appends the version, moves the head, updates usage counters, appends its audit entry.
    */
   commitVersion(commit: VersionCommit): Promise<CommitResult>;
+  /**
+   * Commits every version with its entry in one transaction, in order, or none of them (SPEC §15
+   * atomic batches): the first refusal rolls all of them back.
+   */
+  commitVersionsAtomically(commits: readonly VersionCommit[]): Promise<AtomicCommitResult>;
   usage(product: string): Promise<ProductUsage>;
   /** The product's usage and the Bucket's total, from the counters (never a scan of versions). */
   usageFacts(product: string): Promise<UsageFacts>;

@@ -9,6 +9,7 @@ import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { ProductUsage, UsageCounters, UsageFacts } from '../../domain/usage.js';
 import type {
   ArtifactStore,
+  AtomicCommitResult,
   CommitResult,
   ListArtifactsQuery,
   StoredVersion,
@@ -157,6 +158,10 @@ export class PgArtifacts implements ArtifactStore {
 
   commitVersion(commit: VersionCommit): Promise<CommitResult> {
     return this.writer.commitVersion(commit);
+  }
+
+  commitVersionsAtomically(commits: readonly VersionCommit[]): Promise<AtomicCommitResult> {
+    return this.writer.commitVersionsAtomically(commits);
   }
 
   async usage(product: string): Promise<ProductUsage> {

@@ -9,7 +9,14 @@ import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { EventDraft } from '../../domain/events.js';
 import type { UsageCounters } from '../../domain/usage.js';
 import type { GroupCommit } from '../group-commit.js';
-import type { ChangeEntry, CommitResult, VersionCommit } from '../ports.js';
+import { AtomicRefusal } from '../errors.js';
+import type {
+  AtomicCommitResult,
+  ChangeEntry,
+  CommitDone,
+  CommitResult,
+  VersionCommit,
+} from '../ports.js';
 import { TreeAppend } from './audit.js';
 import { inSavepoint, pgGroupCommit, type Batch } from './group-commit.js';
 import { VersionRows } from './version-rows.js';
@@ -20,6 +27,7 @@ import { VersionRows } from './version-rows.js';
  */
 type WriteJob =
   | { readonly kind: 'version'; readonly commit: VersionCommit }
+  | { readonly kind: 'versions'; readonly commits: readonly VersionCommit[] }
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
   | {
       readonly kind: 'change';
@@ -35,7 +43,7 @@ interface ChangeOutcome {
   readonly result: unknown;
   readonly receipt: AuditReceipt | null;
 }
-type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
+type WriteOutcome = CommitResult | CommitResult[] | AuditReceipt[] | ChangeOutcome;
 
 const always = () => true;
 
@@ -71,6 +79,17 @@ export class PgWriter {
 
   commitVersion(commit: VersionCommit): Promise<CommitResult> {
     return this.commits.submit({ kind: 'version', commit }) as Promise<CommitResult>;
+  }
+
+  /** An atomic batch's commits in one savepoint of a transaction: all of them, or none. */
+  async commitVersionsAtomically(commits: readonly VersionCommit[]): Promise<AtomicCommitResult> {
+    try {
+      const results = (await this.commits.submit({ kind: 'versions', commits })) as CommitResult[];
+      return { ok: true, results: results.filter((result): result is CommitDone => result.ok) };
+    } catch (error) {
+      if (!(error instanceof AtomicRefusal)) throw error;
+      return { ok: false, index: error.index, refusal: error.refusal };
+    }
   }
 
   async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditReceipt[]> {
@@ -122,7 +141,8 @@ export class PgWriter {
     isolated: boolean,
   ): Promise<Batch<WriteJob, WriteOutcome>> {
     const tree = await TreeAppend.begin(client);
-    if (isolated || jobs.some((job) => job.kind === 'change')) {
+    // A change, and an atomic batch's commits, each need a savepoint of their own.
+    if (isolated || jobs.some((job) => job.kind === 'change' || job.kind === 'versions')) {
       return this.isolatedBatch(client, tree);
     }
     const commits = jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : []));
@@ -134,7 +154,7 @@ export class PgWriter {
           return Promise.resolve(job.drafts.map((draft) => tree.append(draft, time)));
         }
         if (job.kind === 'version') return Promise.resolve(rows.commit(tree, job.commit));
-        return Promise.reject(new Error('a governance change in a batch written as a whole'));
+        return Promise.reject(new Error(`a ${job.kind} job in a batch written as a whole`));
       },
       finish: () => rows.write(client, tree),
       committed: () => {
@@ -165,6 +185,11 @@ export class PgWriter {
               return { result, receipt };
             });
           }
+          if (job.kind === 'versions') {
+            return await inSavepoint(client, () =>
+              this.commitAtomically(client, tree, job.commits),
+            );
+          }
           return await inSavepoint(client, () => this.commitIsolated(client, tree, job.commit));
         } catch (error) {
           tree.restore(mark);
@@ -178,6 +203,22 @@ export class PgWriter {
         if (tree.wroteEvents) this.onEvents();
       },
     };
+  }
+
+  /** An atomic batch's commits, checked in order; the first refusal throws (the savepoint rolls back). */
+  private async commitAtomically(
+    client: pg.PoolClient,
+    tree: TreeAppend,
+    commits: readonly VersionCommit[],
+  ): Promise<CommitResult[]> {
+    const rows = await VersionRows.read(client, commits);
+    const results = commits.map((commit, index) => {
+      const result = rows.commit(tree, commit);
+      if (!result.ok) throw new AtomicRefusal(index, result);
+      return result;
+    });
+    await rows.writeVersions(client);
+    return results;
   }
 
   /**

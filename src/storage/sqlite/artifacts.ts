@@ -7,8 +7,11 @@ import type { SubjectVersion } from '../../domain/subjects.js';
 import type Database from 'better-sqlite3';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { ProductUsage, UsageCounters, UsageFacts } from '../../domain/usage.js';
+import { AtomicRefusal } from '../errors.js';
 import type {
   ArtifactStore,
+  AtomicCommitResult,
+  CommitDone,
   CommitResult,
   ListArtifactsQuery,
   StoredVersion,
@@ -157,6 +160,24 @@ export class SqliteArtifacts implements ArtifactStore {
       this.usageCounters.commit(commit.version.product, result.usage);
     }
     return result;
+  }
+
+  async commitVersionsAtomically(commits: readonly VersionCommit[]): Promise<AtomicCommitResult> {
+    let results: CommitResult[];
+    try {
+      results = (await this.writer.submit({ kind: 'versions', commits })) as CommitResult[];
+    } catch (error) {
+      if (!(error instanceof AtomicRefusal)) throw error;
+      return { ok: false, index: error.index, refusal: error.refusal };
+    }
+    const done = results.filter((result): result is CommitDone => result.ok);
+    for (const [index, result] of done.entries()) {
+      const product = commits[index]?.version.product;
+      if (result.usage && this.usageCounters && product) {
+        this.usageCounters.commit(product, result.usage);
+      }
+    }
+    return { ok: true, results: done };
   }
 
   async usage(product: string): Promise<ProductUsage> {

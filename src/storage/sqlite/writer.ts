@@ -8,6 +8,7 @@ import type { ArtifactKey } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { artifactEvent, limitWarnings, type EventDraft } from '../../domain/events.js';
 import { UsageCounters } from '../../domain/usage.js';
+import { AtomicRefusal } from '../errors.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { VERSION_INSERT_COLUMNS, versionValues } from '../rows.js';
 import { AuditTables } from './audit.js';
@@ -19,8 +20,9 @@ import type { WalSync } from './wal-sync.js';
 /** What one group-commit job does: commit a version (with its audit entry) or append entries. */
 export type WriteJob =
   | { readonly kind: 'version'; readonly commit: VersionCommit }
+  | { readonly kind: 'versions'; readonly commits: readonly VersionCommit[] }
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
-export type WriteOutcome = CommitResult | AuditReceipt[];
+export type WriteOutcome = CommitResult | CommitResult[] | AuditReceipt[];
 
 /** The usage counters as committed in product_usage (one row per product, never a scan). */
 export function loadUsage(db: Database.Database): UsageCounters {
@@ -72,7 +74,9 @@ export class SqliteWriter {
       (job) =>
         job.kind === 'version'
           ? this.applyCommit(job.commit)
-          : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
+          : job.kind === 'versions'
+            ? this.applyAtomically(job.commits)
+            : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
       () => this.afterRollback(),
       { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.syncInProgress },
     );
@@ -154,6 +158,18 @@ export class SqliteWriter {
 
   submit(job: WriteJob): Promise<WriteOutcome> {
     return this.commits.submit(job);
+  }
+
+  /**
+   * An atomic batch's commits, in order; the first refusal throws, which rolls back the job's
+   * transaction or savepoint — every version of it — and reloads what is held in memory.
+   */
+  private applyAtomically(commits: readonly VersionCommit[]): CommitResult[] {
+    return commits.map((commit, index) => {
+      const result = this.applyCommit(commit);
+      if (!result.ok) throw new AtomicRefusal(index, result);
+      return result;
+    });
   }
 
   /** One version commit; runs inside a group-commit transaction (see group-commit.ts). */
