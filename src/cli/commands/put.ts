@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import type { Static } from 'typebox';
 import type { WriteAnswer as WriteAnswerSchema } from '../../http/schemas.js';
 import { readJson, responseHeader, ServerError, type BucketClient } from '../client.js';
@@ -12,22 +12,23 @@ import { UsageError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { startProgress } from '../progress.js';
 import {
-  artifactArgument,
   artifactPath,
   collect,
   connect,
   examples,
   formatVersion,
   nonNegativeInteger,
+  parseArtifactRef,
   remoteOptions,
   type ArtifactRef,
-  type RemoteOptions,
 } from '../remote.js';
 import { sha256OfFile, tap } from '../streams.js';
+import { DEFAULT_BATCH_SIZE, putBatch, type BatchOptions } from './batch.js';
 
 const META_PREFIX = 'x-bucket-meta-';
 
-interface PutOptions extends RemoteOptions {
+interface PutOptions extends BatchOptions {
+  readonly batch?: string;
   readonly contentType?: string;
   readonly meta?: readonly string[];
   readonly ifNoneMatch?: boolean;
@@ -128,6 +129,26 @@ async function unchangedCurrent(
   };
 }
 
+async function putCommand(
+  ref: ArtifactRef | undefined,
+  file: string | undefined,
+  options: PutOptions,
+): Promise<void> {
+  if (options.batch !== undefined) {
+    if (ref !== undefined) {
+      throw new UsageError('--batch takes its items from the file: give no <artifact> or <file>');
+    }
+    return putBatch(options.batch, options);
+  }
+  if (options.atomic || options.batchSize !== undefined) {
+    throw new UsageError('--atomic and --batch-size go with --batch FILE.ndjson');
+  }
+  if (ref === undefined || file === undefined) {
+    throw new UsageError('put needs <artifact> and <file> (or --batch FILE.ndjson)');
+  }
+  return put(ref, file, options);
+}
+
 async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise<void> {
   const headers: OutgoingHttpHeaders = {
     'content-type': options.contentType ?? defaultContentType(file === '-' ? ref.name : file),
@@ -185,8 +206,12 @@ export function registerPut(program: Command): void {
         'current version already holds (same SHA-256, type and metadata) is not sent again, so ' +
         'an upload whose answer was lost can simply be run again.',
     )
-    .addArgument(artifactArgument())
-    .argument('<file>', 'the file to upload, or - to read stdin')
+    .addArgument(
+      new Argument('[artifact]', 'the artifact: <product>/<class>/<name>').argParser(
+        parseArtifactRef,
+      ),
+    )
+    .argument('[file]', 'the file to upload, or - to read stdin')
     .option(
       '--content-type <type>',
       'the content type (default: application/json for *.json, else application/octet-stream)',
@@ -206,6 +231,17 @@ export function registerPut(program: Command): void {
       '--force',
       'write a new version even when the current one already holds the same content, type ' +
         'and metadata (by default such a put uploads nothing and reports that version)',
+    )
+    .option(
+      '--batch <file.ndjson>',
+      'write and delete many artifacts: one item a line, {"op":"put","product","class",' +
+        '"name","json"|"base64","contentType"?,"meta"?} or {"op":"delete",…} (- for stdin)',
+    )
+    .option('--atomic', 'with --batch: all items or none, in one atomic batch')
+    .option(
+      '--batch-size <n>',
+      `with --batch: items per request (default ${DEFAULT_BATCH_SIZE}, the server's maxBatch)`,
+      nonNegativeInteger,
     );
   remoteOptions(command)
     .addHelpText(
@@ -215,7 +251,9 @@ export function registerPut(program: Command): void {
         'bucket put ai_assistant/metadata/run/42.json run.json --if-none-match',
         'bucket put ai_avatar/persona_config/tutor.json persona.json --if-version 2 --meta source=studio',
         'generate-report | bucket put gurukul/educational_content/week1.md - --content-type text/markdown',
+        'bucket put --batch progress.ndjson',
+        'bucket put --batch release.ndjson --atomic',
       ),
     )
-    .action(put);
+    .action(putCommand);
 }
