@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BucketConfig } from './config.js';
+import { VERSION, type BucketConfig } from './config.js';
 import type { Principal } from './domain/principal.js';
 import { Gate, type GateOptions } from './gate/decide.js';
 import { createSigner } from './audit/note.js';
@@ -19,6 +19,9 @@ import { ModeService } from './services/modes.js';
 import { ContentSweeper } from './services/content-sweeper.js';
 import { HoldService } from './services/holds.js';
 import { RetentionSweep } from './services/retention-sweep.js';
+import { ScrubService } from './services/scrub.js';
+import { DriftService } from './services/drift.js';
+import type { ThrottleOptions } from './services/throttle.js';
 import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
@@ -60,6 +63,13 @@ export interface BucketAdapters {
   readonly now?: () => number;
   /** Between scheduled retention sweeps, instead of the configured minutes; tests make it short. */
   readonly retentionSweepIntervalMs?: number;
+  /** Between scheduled scrubs, instead of the configured hours; and the scrub's throttle. */
+  readonly scrubIntervalMs?: number;
+  readonly scrubThrottle?: ThrottleOptions;
+  /** Between drift checks (default 60 s). */
+  readonly driftIntervalMs?: number;
+  /** The code version drift baselines record (default the package's): tests play an upgrade. */
+  readonly codeVersion?: string;
   /** How often expired exceptions are looked for (default 1000 ms). */
   readonly exceptionPollMs?: number;
   /**
@@ -108,6 +118,10 @@ export interface Bucket {
   readonly incidents: IncidentService;
   /** Policy exceptions (SPEC §9): requested, approved, reverted by the Bucket at expiry. */
   readonly exceptions: ExceptionService;
+  /** The integrity scrub (SPEC §9): on demand and scheduled; `lastPassed()` for certification. */
+  readonly scrub: ScrubService;
+  /** Drift (SPEC §9): the signed baseline, checked every 60 s; started once routes exist. */
+  readonly drift: DriftService;
   /** Fail-closed decisions of the last 60 s: the gate's status, `gate_failure` incidents. */
   readonly gateHealth: GateHealth;
   readonly metrics: BucketMetrics;
@@ -196,9 +210,10 @@ export async function createBucket(
     const ledger = new AuditLedger(metadata, {
       onRateRefusals: (refusals) => rateRefusals.observe(refusals),
     });
+    const signer = createSigner(origin, signingKey.privateKey);
     const audit = new AuditService(metadata, {
       origin,
-      signer: createSigner(origin, signingKey.privateKey),
+      signer,
       scanWindow: adapters.auditScanWindow,
     });
     await audit.init();
@@ -295,6 +310,25 @@ export async function createBucket(
       pollMs: adapters.exceptionPollMs,
     });
     await exceptions.start();
+    const drift = new DriftService(metadata, audit, policies, incidents, {
+      signer,
+      codeVersion: adapters.codeVersion ?? VERSION,
+      now,
+      intervalMs: adapters.driftIntervalMs,
+    });
+    const scrub = new ScrubService(metadata, incidents, {
+      now,
+      intervalMs: adapters.scrubIntervalMs ?? config.scrubIntervalMs,
+      throttle: adapters.scrubThrottle,
+      verifier: signer,
+      openContent: (stored, report) => artifacts.openWhole(stored, report),
+      checkpoint: async () => {
+        const view = await audit.checkpoint();
+        return { size: view.size, rootHash: view.rootHash };
+      },
+      drift: () => drift.drifted(),
+    });
+    await scrub.init();
     const gateInfo = new GateInfoService({
       gate,
       authorizer,
@@ -330,6 +364,8 @@ export async function createBucket(
       modes,
       incidents,
       exceptions,
+      scrub,
+      drift,
       gateHealth,
       metrics,
       installationId,
@@ -340,6 +376,8 @@ export async function createBucket(
         await sweeper.stop();
         await retentionSweep.stop();
         await exceptions.stop();
+        drift.stop();
+        await scrub.stop();
         await ledger.close().catch(() => {
           // As below: the aggregated 429s of the last second are lost with a failed store.
         });
