@@ -216,20 +216,25 @@ export class ScrubService {
       });
       checkpoint = problems.length === 0 ? target : null;
     } catch (error) {
-      problems = this.aborter.signal.aborted
-        ? [ABANDONED]
-        : [{ code: 'scrub_error', message: (error as Error).message }];
+      problems = [{ code: 'scrub_error', message: (error as Error).message }];
+    }
+    // Stopped midway, whatever the checks made of the interruption: not a finding.
+    if (this.aborter.signal.aborted) {
+      problems = [ABANDONED];
+      checkpoint = null;
     }
     await saving;
-    update({
+    // The incidents first: a scrub read as failed has already switched the Bucket to read_only.
+    await this.openIncidents(record, problems);
+    const finished: ScrubRecord = {
       ...record,
       status: problems.length === 0 ? 'passed' : 'failed',
       problems,
       finishedAt: this.iso(),
       checkpoint,
-    });
-    await this.metadata.saveScrub(record).catch(() => undefined);
-    await this.openIncidents(record, problems);
+    };
+    await this.metadata.saveScrub(finished).catch(() => undefined);
+    update(finished);
   }
 
   /** The incidents of a failed scrub: `audit` for the log, `integrity` for contents and versions. */

@@ -40,7 +40,7 @@ export class Throttle {
     const busy = performance.now() - this.busySince;
     const pause = busy * (1 / this.share - 1);
     if (pause >= 1) {
-      await sleep(pause);
+      await sleep(pause, undefined, { signal: this.signal });
       this.restedMs += pause;
     }
     this.busySince = performance.now();
@@ -55,7 +55,7 @@ export class Throttle {
     const ahead = due - (performance.now() - this.bytesStarted);
     if (ahead >= 1) {
       // Time spent waiting on the cap is rest, not work: the duty cycle does not count it.
-      await sleep(ahead);
+      await sleep(ahead, undefined, { signal: this.signal });
       this.restedMs += ahead;
       this.busySince += ahead;
     }

@@ -33,6 +33,10 @@ export interface ServerOptions {
     | 'retentionSweepIntervalMs'
     | 'webhooks'
     | 'exceptionPollMs'
+    | 'scrubIntervalMs'
+    | 'scrubThrottle'
+    | 'driftIntervalMs'
+    | 'codeVersion'
   >;
 }
 
