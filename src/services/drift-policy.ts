@@ -67,10 +67,13 @@ export class PolicyDrift {
       }
       indexes.push(index);
     }
+    const first = baseline.policyVersion + 1;
     return finding(
       true,
-      `policy versions ${baseline.policyVersion + 1}–${latest.version} were made through the ` +
-        `API (audit entries ${indexes.join(', ')})`,
+      first === latest.version
+        ? `policy version ${first} was made through the API (audit entry ${indexes.join('')})`
+        : `policy versions ${first}–${latest.version} were made through the API ` +
+            `(audit entries ${indexes.join(', ')})`,
     );
   }
 
