@@ -139,6 +139,11 @@ export class DriftService {
     return report;
   }
 
+  /** The status now (certification G6: `clean` or `explained` passes), checking. */
+  async status(): Promise<DriftStatus> {
+    return (await this.check()).status;
+  }
+
   /** The components that drifted (for the scrub), checking now. */
   async drifted(): Promise<string[]> {
     if (!this.routes) return [];
