@@ -168,6 +168,12 @@ describe('policy exceptions', () => {
       .entries as { entry: { operation: string; governance?: { exceptionId?: string } } }[];
     const expiry = entries.find((e) => e.entry.operation === 'exception.expire');
     expect(expiry?.entry.governance?.exceptionId).toBe(id);
+    // Both versions were made by mechanisms of the Bucket: drift finds their entries.
+    const drift = (await owner('GET', '/v1/governance/drift')).json;
+    expect(drift.status).not.toBe('drifted');
+    expect(drift.checks.find((c: { component: string }) => c.component === 'policy')).toMatchObject(
+      { explained: true },
+    );
   });
 
   it('keeps what the owner changed since at the same path (the later change stands)', async () => {
