@@ -135,17 +135,21 @@ export class ScrubService {
         let finished!: () => void;
         this.current = { record, done: new Promise((end) => (finished = end)) };
         resolve(record);
-        try {
-          await this.run(record);
-        } finally {
-          finished();
-          this.current = null;
-        }
+        // The outcome is written once the lease is released: whoever reads it can start the next.
+        const conclude = await this.run(record);
+        return async () => {
+          try {
+            await conclude();
+          } finally {
+            finished();
+            this.current = null;
+          }
+        };
       });
-      leased.then((result) => {
-        if (result === null) {
+      leased.then(async (conclude) => {
+        if (conclude === null) {
           reject(new BucketError('scrub_running', 'a scrub is running; follow it or retry later'));
-        }
+        } else await conclude?.();
       }, reject);
     });
   }
@@ -171,7 +175,8 @@ export class ScrubService {
     return this.metadata.latestScrub();
   }
 
-  private async run(started: ScrubRecord): Promise<void> {
+  /** Runs the checks; answers what writes the outcome (the incidents, then the record). */
+  private async run(started: ScrubRecord): Promise<() => Promise<void>> {
     let record = started;
     let saved = Date.now();
     let saving: Promise<void> = Promise.resolve();
@@ -224,17 +229,21 @@ export class ScrubService {
       checkpoint = null;
     }
     await saving;
-    // The incidents first: a scrub read as failed has already switched the Bucket to read_only.
-    await this.openIncidents(record, problems);
-    const finished: ScrubRecord = {
-      ...record,
-      status: problems.length === 0 ? 'passed' : 'failed',
-      problems,
-      finishedAt: this.iso(),
-      checkpoint,
+    const found = problems;
+    const verified = checkpoint;
+    return async () => {
+      // The incidents first: a scrub read as failed has already switched the Bucket to read_only.
+      await this.openIncidents(record, found);
+      const finished: ScrubRecord = {
+        ...record,
+        status: found.length === 0 ? 'passed' : 'failed',
+        problems: found,
+        finishedAt: this.iso(),
+        checkpoint: verified,
+      };
+      await this.metadata.saveScrub(finished).catch(() => undefined);
+      update(finished);
     };
-    await this.metadata.saveScrub(finished).catch(() => undefined);
-    update(finished);
   }
 
   /** The incidents of a failed scrub: `audit` for the log, `integrity` for contents and versions. */
