@@ -123,6 +123,23 @@ describe('drift', () => {
     server = await startTestServer();
     await liveSql(server, 'ALTER TABLE versions ADD COLUMN note TEXT');
     await expectDrifted(server, 'database_schema');
+    // A scrub runs the drift checks too, and fails on them (drift has its own incident).
+    const owner = client(server.url, server.ownerKey);
+    const started = await owner('POST', '/v1/governance/scrub');
+    expect(started.status).toBe(202);
+    let scrub = started.json;
+    while (scrub.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      scrub = (await owner('GET', `/v1/governance/scrub/${started.json.id}`)).json;
+    }
+    expect(scrub.status).toBe('failed');
+    expect(scrub.problems).toEqual([
+      { code: 'drift', message: expect.stringContaining('database_schema') },
+    ]);
+    const kinds = (await owner('GET', '/v1/governance/incidents?status=open')).json.incidents.map(
+      (incident: { kind: string }) => incident.kind,
+    );
+    expect(kinds).toEqual(['drift']);
   });
 
   it('finds an index added by hand, by its periodic check', async () => {
