@@ -22,6 +22,7 @@ import { gateOverhead, outboxOverhead } from './lib/suites/gate-overhead.js';
 import { largeTransfer } from './lib/suites/large-transfer.js';
 import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
+import { scrub } from './lib/suites/scrub.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 
 /** In table order. */
@@ -35,6 +36,7 @@ const SUITES: readonly Suite[] = [
   retention,
   events,
   scaleOut,
+  scrub,
 ];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */

@@ -2,9 +2,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BucketConfig } from './config.js';
+import { VERSION, type BucketConfig } from './config.js';
 import type { Principal } from './domain/principal.js';
-import { Gate, type GateOptions } from './gate/decide.js';
+import { Gate } from './gate/decide.js';
 import { createSigner } from './audit/note.js';
 import { loadSigningKey } from './audit/signing-key.js';
 import { ArtifactService } from './services/artifacts/index.js';
@@ -20,6 +20,8 @@ import { ModeService } from './services/modes.js';
 import { ContentSweeper } from './services/content-sweeper.js';
 import { HoldService } from './services/holds.js';
 import { RetentionSweep } from './services/retention-sweep.js';
+import { ScrubService } from './services/scrub.js';
+import { DriftService } from './services/drift.js';
 import { RateRefusals } from './services/rate-refusals.js';
 import { Authorizer } from './services/authorize.js';
 import { IntegrationService } from './services/integrations.js';
@@ -27,8 +29,7 @@ import { BucketMetrics } from './services/metrics.js';
 import { EventService } from './services/events.js';
 import { WebhookService } from './services/webhooks.js';
 import { WebhookDispatcher } from './services/webhook-dispatch.js';
-import type { Resolver } from './services/egress.js';
-import { RETRY_SCHEDULE, type RetrySchedule } from './domain/webhooks.js';
+import { RETRY_SCHEDULE } from './domain/webhooks.js';
 import { checkMasterKey, loadMasterKey } from './storage/master-key.js';
 import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
@@ -39,45 +40,9 @@ import { lockDataDir, makeDataDir } from './storage/data-dir-lock.js';
 import { narrow, PRIVATE_DIR_MODE } from './storage/private-files.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
 import { blobStoreFor, limiterFor, metadataStoreFor } from './storage/factory.js';
+import type { BucketAdapters } from './bucket-adapters.js';
 
-export interface BucketAdapters {
-  readonly metadata?: MetadataStore;
-  readonly blobs?: BlobStore;
-  readonly limiter?: Limiter;
-  readonly gate?: GateOptions;
-  /** A ready gate instead of `new Gate(gate)` (the bench's no-op gate); no configuration sets it. */
-  readonly gateInstance?: Gate;
-  /**
-   * Entries an audit query without an indexed filter reads at most (default AUDIT_SCAN_WINDOW):
-   * tests make it small instead of writing a window's worth of requests; no configuration sets it.
-   */
-  readonly auditScanWindow?: number;
-  /** Between the comment lines of an idle event stream (default 15 s); tests make it short. */
-  readonly eventHeartbeatMs?: number;
-  /**
-   * The clock of versions' times, retention, the restore window, holds and the retention sweep
-   * (ms since the epoch): tests move it instead of sleeping; no configuration sets it.
-   */
-  readonly now?: () => number;
-  /** Between scheduled retention sweeps, instead of the configured minutes; tests make it short. */
-  readonly retentionSweepIntervalMs?: number;
-  /** How often expired exceptions are looked for (default 1000 ms). */
-  readonly exceptionPollMs?: number;
-  /** The event-loop delay in ms instead of measuring it (tests force shedding, SPEC §15). */
-  readonly eventLoopDelayMs?: () => number;
-  /**
-   * Webhook delivery timing (SPEC §10 defaults: retries from 1 s, at most 1 h apart, for 24 h;
-   * a poll every second, a 10 s limit per delivery) and name resolution: tests shorten the
-   * schedule instead of waiting hours, and resolve names of their own; no configuration sets it.
-   */
-  readonly webhooks?: {
-    readonly retry?: Partial<RetrySchedule>;
-    readonly pollMs?: number;
-    readonly leaseMs?: number;
-    readonly timeoutMs?: number;
-    readonly resolver?: Resolver;
-  };
-}
+export type { BucketAdapters } from './bucket-adapters.js';
 
 export interface Bucket {
   readonly config: BucketConfig;
@@ -111,6 +76,10 @@ export interface Bucket {
   readonly incidents: IncidentService;
   /** Policy exceptions (SPEC §9): requested, approved, reverted by the Bucket at expiry. */
   readonly exceptions: ExceptionService;
+  /** The integrity scrub (SPEC §9): on demand and scheduled; `lastPassed()` for certification. */
+  readonly scrub: ScrubService;
+  /** Drift (SPEC §9): the signed baseline, checked every 60 s; started once routes exist. */
+  readonly drift: DriftService;
   /** Fail-closed decisions of the last 60 s: the gate's status, `gate_failure` incidents. */
   readonly gateHealth: GateHealth;
   /** This process's event-loop delay: the latency limit (SPEC §15, http/shed.ts). */
@@ -201,9 +170,10 @@ export async function createBucket(
     const ledger = new AuditLedger(metadata, {
       onRateRefusals: (refusals) => rateRefusals.observe(refusals),
     });
+    const signer = createSigner(origin, signingKey.privateKey);
     const audit = new AuditService(metadata, {
       origin,
-      signer: createSigner(origin, signingKey.privateKey),
+      signer,
       scanWindow: adapters.auditScanWindow,
     });
     await audit.init();
@@ -308,6 +278,25 @@ export async function createBucket(
       pollMs: adapters.exceptionPollMs,
     });
     await exceptions.start();
+    const drift = new DriftService(metadata, audit, policies, incidents, {
+      signer,
+      codeVersion: adapters.codeVersion ?? VERSION,
+      now,
+      intervalMs: adapters.driftIntervalMs,
+    });
+    const scrub = new ScrubService(metadata, incidents, {
+      now,
+      intervalMs: adapters.scrubIntervalMs ?? config.scrubIntervalMs,
+      throttle: adapters.scrubThrottle,
+      verifier: signer,
+      openContent: (stored, report) => artifacts.openWhole(stored, report),
+      checkpoint: async () => {
+        const view = await audit.checkpoint();
+        return { size: view.size, rootHash: view.rootHash };
+      },
+      drift: () => drift.drifted(),
+    });
+    await scrub.init();
     const gateInfo = new GateInfoService({
       gate,
       authorizer,
@@ -346,6 +335,8 @@ export async function createBucket(
       modes,
       incidents,
       exceptions,
+      scrub,
+      drift,
       gateHealth,
       eventLoop,
       metrics,
@@ -358,6 +349,8 @@ export async function createBucket(
         await sweeper.stop();
         await retentionSweep.stop();
         await exceptions.stop();
+        drift.stop();
+        await scrub.stop();
         await ledger.close().catch(() => {
           // As below: the aggregated 429s of the last second are lost with a failed store.
         });

@@ -31,6 +31,8 @@ export interface BucketConfig {
   readonly redisUrl: string | undefined;
   /** `BUCKET_RETENTION_SWEEP_MINUTES`: between scheduled retention sweeps (SPEC §8), default 60. */
   readonly retentionSweepIntervalMs: number;
+  /** `BUCKET_SCRUB_HOURS`: between scheduled integrity scrubs (SPEC §9), default 24. */
+  readonly scrubIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -117,6 +119,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     blobUrl,
     redisUrl,
     retentionSweepIntervalMs: integer(env, 'BUCKET_RETENTION_SWEEP_MINUTES', 60, 1) * 60_000,
+    scrubIntervalMs: integer(env, 'BUCKET_SCRUB_HOURS', 24, 1) * 3_600_000,
   };
 }
 

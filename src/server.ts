@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { createBucket, type Bucket, type BucketAdapters } from './bucket.js';
 import type { BucketConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
+import { routeTable } from './http/auth.js';
 
 export interface RunningServer {
   readonly bucket: Bucket;
@@ -26,6 +27,10 @@ export async function startServer(
   let app: App;
   try {
     app = await buildApp(bucket, logger);
+    await app.ready();
+    // Drift (SPEC §9): the baseline needs the route table, known once every route is registered.
+    const drift = await bucket.drift.start(routeTable(app.gateBindings));
+    if (drift.status === 'drifted') logger.error({ drift: drift.checks }, 'drift detected');
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await bucket.close();
@@ -41,6 +46,11 @@ export async function startServer(
   bucket.retentionSweep.start((report) => {
     if (report instanceof Error) logger.warn({ err: report.message }, 'retention sweep failed');
     else logger.info({ purged: report.purged.length, kept: report.kept }, 'retention sweep');
+  });
+  // The integrity scrub (SPEC §9) every BUCKET_SCRUB_HOURS; one node at a time.
+  bucket.scrub.start((outcome) => {
+    if (outcome instanceof Error) logger.warn({ err: outcome.message }, 'scrub failed to run');
+    else logger.info({ id: outcome.id }, 'scheduled scrub started');
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

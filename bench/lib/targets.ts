@@ -25,3 +25,6 @@ export const AUDIT_VERIFY_SECONDS: Target = { kind: 'at-most', value: 30 };
 export const EVENT_LAG_P99_MS: Target = { kind: 'below', value: 1000 };
 /** Issue 18: a retention sweep over 1,000,000 versions, none of them due, in under 60 s. */
 export const RETENTION_SWEEP_SECONDS: Target = { kind: 'below', value: 60 };
+
+/** Issue 19: the foreground 1 KiB rates while a scrub runs, against the same Bucket idle. */
+export const SCRUB_FOREGROUND: Target = { kind: 'ratio-at-least', ratio: 0.8 };

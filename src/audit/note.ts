@@ -309,7 +309,7 @@ function parseSignatureLine(line: string): SignatureLine {
   return { name, keyId: blob.subarray(0, KEY_ID_BYTES), signature: blob.subarray(KEY_ID_BYTES) };
 }
 
-function verifierKeyObject(verifier: NoteVerifier): KeyObject {
+export function verifierKeyObject(verifier: NoteVerifier): KeyObject {
   return createPublicKey({
     key: { kty: 'OKP', crv: 'Ed25519', x: verifier.publicKey.toString('base64url') },
     format: 'jwk',

@@ -10,6 +10,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerExceptions } from './commands/exceptions.js';
 import { registerModes } from './commands/modes.js';
+import { registerIntegrity } from './commands/integrity.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
 import { registerRetention } from './commands/retention.js';
@@ -72,6 +73,7 @@ registerRetention(program);
 registerSubjects(program);
 registerModes(program);
 registerExceptions(program);
+registerIntegrity(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

@@ -68,6 +68,8 @@ export const ERRORS = {
     message: 'The artifact was tombstoned more than 90 days ago; it can no longer be restored.',
   },
   sweep_running: { status: 409, message: 'A retention sweep is already running.' },
+  scrub_not_found: { status: 404, message: 'No such scrub.' },
+  scrub_running: { status: 409, message: 'A scrub is already running.' },
   content_purged: {
     status: 410,
     message: 'The content of this version was purged when its retention ended.',

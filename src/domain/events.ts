@@ -44,6 +44,7 @@ export const EVENT_TYPES = [
   'bucket.exception.approved',
   'bucket.exception.rejected',
   'bucket.exception.expired',
+  'bucket.drift.baseline_recorded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -160,6 +160,11 @@ export const ACTIONS = {
   'mode.set': fixed(governance(OWNER, 'change')),
   'incidents.list': fixed(governance(OVERSIGHT, 'read')),
   'incidents.resolve': fixed(governance(OWNER, 'change')),
+  // The integrity scrub and drift (SPEC §9): owner and executor start a scrub, oversight reads
+  // scrubs and drift. A scrub only reads what it checks, so read_only lets it run; halted not.
+  'scrub.start': governance(['owner', 'executor'], 'read'),
+  'scrub.read': governance(OVERSIGHT, 'read'),
+  'drift.read': governance(OVERSIGHT, 'read'),
   // Webhooks (SPEC §10): the owner's; a subscription reaches out of the Bucket (SPEC §11).
   'webhooks.create': governance(OWNER, 'change'),
   'webhooks.list': governance(OWNER, 'read'),

@@ -15,6 +15,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
+import { integrityRoutes } from './routes/integrity.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { eventRoutes } from './routes/events.js';
 import { gateRoutes } from './routes/gate.js';
@@ -166,6 +167,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(subjectRoutes(bucket));
   await app.register(modeRoutes(bucket));
   await app.register(exceptionRoutes(bucket));
+  await app.register(integrityRoutes(bucket));
   await app.register(webhookRoutes(bucket));
   return app;
 }

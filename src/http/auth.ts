@@ -4,6 +4,8 @@
  */
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { threat } from '../domain/decision.js';
+import type { RouteBinding } from '../domain/drift.js';
+import { ACTIONS, type Action } from '../gate/actions.js';
 import { BucketError } from '../domain/errors.js';
 import { BRUTE_FORCE } from '../domain/threats.js';
 import type { Authorizer } from '../services/authorize.js';
@@ -45,6 +47,17 @@ export function bindingOf(route: RouteOptions): GateBinding {
     binding: config.public ? 'public' : config.action !== undefined ? 'action' : 'service',
     action: config.action ?? null,
   };
+}
+
+/** The route table drift compares (SPEC §9): each route's binding with its action's rule. */
+export function routeTable(bindings: readonly GateBinding[]): RouteBinding[] {
+  return bindings.map((binding) => ({
+    ...binding,
+    rule:
+      binding.action !== null && Object.hasOwn(ACTIONS, binding.action)
+        ? ACTIONS[binding.action as Action]
+        : null,
+  }));
 }
 
 /**

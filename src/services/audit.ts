@@ -201,7 +201,7 @@ export class AuditService {
   }
 
   /** The index of the first entry timestamped at or after `time` (`size` when there is none). */
-  private async firstIndexAt(time: string, size: number): Promise<number> {
+  async firstIndexAt(time: string, size: number): Promise<number> {
     let low = 0;
     let high = size;
     while (low < high) {

@@ -29,6 +29,12 @@ export interface PolicyVersionWithDiff {
   readonly diff: PolicyChange[];
 }
 
+/** What marks a policy version an approved exception made (SPEC §9). */
+export interface ExceptionMark {
+  readonly exceptionId: string;
+  readonly expiresAt: string | null;
+}
+
 /** Stores a new version with its entry (which carries the version, hash and patch). */
 export type PolicyStoreStep = (version: PolicyVersion, entry?: ChangeEntry) => Promise<void>;
 
@@ -230,6 +236,22 @@ export class PolicyService {
 
   async versions(): Promise<PolicyVersion[]> {
     return this.metadata.listPolicies();
+  }
+
+  /**
+   * The versions an approved exception made (SPEC §9: marked with its `exceptionId` and
+   * `expiresAt`), by version number.
+   */
+  async exceptionMarks(): Promise<Map<number, ExceptionMark>> {
+    const marks = new Map<number, ExceptionMark>();
+    for (const exception of await this.metadata.listExceptions()) {
+      if (exception.policyVersion === null) continue;
+      marks.set(exception.policyVersion, {
+        exceptionId: exception.id,
+        expiresAt: exception.expiresAt,
+      });
+    }
+    return marks;
   }
 
   async version(n: number): Promise<PolicyVersionWithDiff> {

@@ -9,6 +9,7 @@ import type {
   EventStore,
   ExceptionStore,
   GovernanceStore,
+  IntegrityStore,
   KeyStore,
   MetadataStore,
   ModeStore,
@@ -30,6 +31,7 @@ export interface MetadataParts {
   readonly modes: ModeStore;
   readonly webhooks: WebhookStore;
   readonly exceptions: ExceptionStore;
+  readonly integrity: IntegrityStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -43,7 +45,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
-  const { exceptions } = parts;
+  const { exceptions, integrity } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -119,6 +121,15 @@ function bindPorts(parts: MetadataParts): PortMembers {
     decideException: exceptions.decideException.bind(exceptions),
     dueExceptions: exceptions.dueExceptions.bind(exceptions),
     expireException: exceptions.expireException.bind(exceptions),
+    insertScrub: integrity.insertScrub.bind(integrity),
+    saveScrub: integrity.saveScrub.bind(integrity),
+    getScrub: integrity.getScrub.bind(integrity),
+    latestScrub: integrity.latestScrub.bind(integrity),
+    abandonScrubs: integrity.abandonScrubs.bind(integrity),
+    latestBaseline: integrity.latestBaseline.bind(integrity),
+    insertBaseline: integrity.insertBaseline.bind(integrity),
+    schemaDefinitions: integrity.schemaDefinitions.bind(integrity),
+    schemaStamp: integrity.schemaStamp.bind(integrity),
     insertWebhook: webhooks.insertWebhook.bind(webhooks),
     getWebhook: webhooks.getWebhook.bind(webhooks),
     listWebhooks: webhooks.listWebhooks.bind(webhooks),

@@ -9,6 +9,7 @@ import type { AuditStore } from './ports/audit.js';
 import type { EventStore } from './ports/events.js';
 import type { ExceptionStore } from './ports/exceptions.js';
 import type { GovernanceStore } from './ports/governance.js';
+import type { IntegrityStore } from './ports/integrity.js';
 import type { KeyStore } from './ports/keys.js';
 import type { StoreLifecycle } from './ports/lifecycle.js';
 import type { ModeStore } from './ports/modes.js';
@@ -24,6 +25,7 @@ export type * from './ports/change-entry.js';
 export type * from './ports/events.js';
 export type * from './ports/exceptions.js';
 export type * from './ports/governance.js';
+export type * from './ports/integrity.js';
 export type * from './ports/keys.js';
 export type * from './ports/lifecycle.js';
 export type * from './ports/limiter.js';
@@ -50,4 +52,5 @@ export interface MetadataStore
     RetentionStore,
     ModeStore,
     WebhookStore,
-    ExceptionStore {}
+    ExceptionStore,
+    IntegrityStore {}

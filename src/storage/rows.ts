@@ -10,3 +10,4 @@ export * from './rows/modes.js';
 export * from './rows/retention.js';
 export * from './rows/versions.js';
 export * from './rows/exceptions.js';
+export * from './rows/integrity.js';

@@ -145,6 +145,15 @@ describe('policy exceptions', () => {
       policyVersion: during.version,
       expiresAt: new Date(clock + 30 * MINUTE).toISOString(),
     });
+    // The version it made is marked as the exception's in the policy history (SPEC §9).
+    const mark = { exceptionId: id, expiresAt: new Date(clock + 30 * MINUTE).toISOString() };
+    const marked = await owner('GET', `/v1/governance/policy/versions/${during.version}`);
+    expect(marked.json).toMatchObject(mark);
+    const history = (await owner('GET', '/v1/governance/policy/versions')).json.versions;
+    expect(history.find((v: { version: number }) => v.version === during.version)).toMatchObject(
+      mark,
+    );
+    expect(history[0]).toMatchObject({ version: 1, exceptionId: null, expiresAt: null });
     clock += 29 * MINUTE;
     expect(await server.bucket.exceptions.expireDue()).toBe(0);
     clock += MINUTE;
@@ -159,6 +168,12 @@ describe('policy exceptions', () => {
       .entries as { entry: { operation: string; governance?: { exceptionId?: string } } }[];
     const expiry = entries.find((e) => e.entry.operation === 'exception.expire');
     expect(expiry?.entry.governance?.exceptionId).toBe(id);
+    // Both versions were made by mechanisms of the Bucket: drift finds their entries.
+    const drift = (await owner('GET', '/v1/governance/drift')).json;
+    expect(drift.status).not.toBe('drifted');
+    expect(drift.checks.find((c: { component: string }) => c.component === 'policy')).toMatchObject(
+      { explained: true },
+    );
   });
 
   it('keeps what the owner changed since at the same path (the later change stands)', async () => {

@@ -187,6 +187,8 @@ describe('governance policy API', () => {
         reason: 'default policy',
         createdAt: expect.any(String),
         createdBy: 'system',
+        exceptionId: null,
+        expiresAt: null,
       },
       {
         version: 2,
@@ -194,6 +196,8 @@ describe('governance policy API', () => {
         reason: 'smaller metadata records',
         createdAt: expect.any(String),
         createdBy: ownerId,
+        exceptionId: null,
+        expiresAt: null,
       },
     ]);
 

@@ -58,6 +58,9 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'exceptions.list': 'governance',
   'exceptions.approve': 'governance',
   'exceptions.reject': 'governance',
+  'scrub.start': 'governance',
+  'scrub.read': 'governance',
+  'drift.read': 'governance',
 };
 
 function refusal(mode: Mode, expected: Expected): string | null {
@@ -222,6 +225,9 @@ const PROBES: Record<string, Probe[]> = {
       reason: 'probe',
     })),
   ],
+  'POST /v1/governance/scrub': [owner('scrub.start', '/v1/governance/scrub')],
+  'GET /v1/governance/scrub/:id': [owner('scrub.read', '/v1/governance/scrub/scr_missing')],
+  'GET /v1/governance/drift': [owner('drift.read', '/v1/governance/drift')],
   'GET /v1/governance/mode': [owner('mode.read', '/v1/governance/mode')],
   'POST /v1/governance/mode': [
     owner('mode.set', '/v1/governance/mode', (mode) => ({ mode, reason: 'probe' })),

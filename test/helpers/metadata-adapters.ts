@@ -22,6 +22,8 @@ export interface OpenedStore {
   reopen(): Promise<MetadataStore>;
   /** Marks the stored schema as one version newer than this code knows. */
   makeSchemaNewer(): Promise<void>;
+  /** Runs a statement on the storage from outside the store, as an operator would. */
+  exec(sql: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -37,7 +39,11 @@ export interface MetadataAdapter {
  */
 async function reopenable(
   make: () => MetadataStore,
-  backend: { makeSchemaNewer(): Promise<void>; remove(): Promise<void> },
+  backend: {
+    makeSchemaNewer(): Promise<void>;
+    exec(sql: string): Promise<void>;
+    remove(): Promise<void>;
+  },
 ): Promise<OpenedStore> {
   const opened: MetadataStore[] = [];
   const reopen = async () => {
@@ -50,6 +56,7 @@ async function reopenable(
     store: await reopen(),
     reopen,
     makeSchemaNewer: () => backend.makeSchemaNewer(),
+    exec: (sql) => backend.exec(sql),
     async cleanup() {
       for (const store of opened) await store.close();
       await backend.remove();
@@ -66,6 +73,14 @@ async function openSqlite(): Promise<OpenedStore> {
       db.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`);
       db.close();
     },
+    async exec(sql) {
+      const db = new Database(file);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
     remove: () => rm(dir, { recursive: true, force: true }),
   });
 }
@@ -78,6 +93,15 @@ async function openPostgres(): Promise<OpenedStore> {
       await client.connect();
       try {
         await client.query('UPDATE schema_version SET version = $1', [PG_MIGRATIONS.length + 1]);
+      } finally {
+        await client.end();
+      }
+    },
+    async exec(sql) {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query(sql);
       } finally {
         await client.end();
       }

@@ -35,6 +35,10 @@ export interface ServerOptions {
     | 'webhooks'
     | 'exceptionPollMs'
     | 'eventLoopDelayMs'
+    | 'scrubIntervalMs'
+    | 'scrubThrottle'
+    | 'driftIntervalMs'
+    | 'codeVersion'
   >;
 }
 

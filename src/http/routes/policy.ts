@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import type { PolicyVersion } from '../../domain/policy.js';
+import type { ExceptionMark } from '../../services/policies.js';
 import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
 
@@ -30,6 +31,12 @@ const VersionSummary = Type.Object({
   reason: Type.String(),
   createdAt: Type.String(),
   createdBy: Type.String({ description: 'The key id that made the change, or "system"' }),
+  exceptionId: Type.Union([Type.String(), Type.Null()], {
+    description: 'The approved exception that made this version (SPEC §9), or null',
+  }),
+  expiresAt: Type.Union([Type.String(), Type.Null()], {
+    description: "When the Bucket reverts the exception's version, or null",
+  }),
 });
 
 const PolicyChange = Type.Object({
@@ -53,12 +60,14 @@ const live = (policy: PolicyVersion) => ({
   document: policy.document,
 });
 
-const summary = (policy: PolicyVersion) => ({
+const summary = (policy: PolicyVersion, marks: ReadonlyMap<number, ExceptionMark>) => ({
   version: policy.version,
   hash: policy.hash,
   reason: policy.reason,
   createdAt: policy.createdAt,
   createdBy: policy.createdBy,
+  exceptionId: marks.get(policy.version)?.exceptionId ?? null,
+  expiresAt: marks.get(policy.version)?.expiresAt ?? null,
 });
 
 export const policyRoutes =
@@ -120,7 +129,10 @@ export const policyRoutes =
           },
         },
       },
-      async () => ({ versions: (await bucket.policies.versions()).map(summary) }),
+      async () => {
+        const marks = await bucket.policies.exceptionMarks();
+        return { versions: (await bucket.policies.versions()).map((v) => summary(v, marks)) };
+      },
     );
 
     app.get(
@@ -145,7 +157,7 @@ export const policyRoutes =
       async (request) => {
         const found = await bucket.policies.version(request.params.n);
         return {
-          ...summary(found.policy),
+          ...summary(found.policy, await bucket.policies.exceptionMarks()),
           document: found.policy.document,
           previousVersion: found.previousVersion,
           diff: found.diff,

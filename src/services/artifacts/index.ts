@@ -5,13 +5,21 @@
  * (a data subject's DSAR export). Each is decided by the gate before it touches storage. This
  * facade is what the routes and `createBucket` see.
  */
+import type { Readable } from 'node:stream';
 import type { Principal } from '../../domain/principal.js';
-import type { BlobStore, Limiter, MetadataStore } from '../../storage/ports.js';
+import type { BlobStore, Limiter, MetadataStore, StoredVersion } from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
 import type { ArtifactDeps, ArtifactRequest, ArtifactServiceOptions, WriteResult } from './deps.js';
 import { listArtifacts, type ListRequest, type ListResult } from './list.js';
-import { listVersions, readArtifact, type ReadRequest, type ReadResult } from './read.js';
+import type { IntegrityReporter } from './integrity.js';
+import {
+  listVersions,
+  openContent,
+  readArtifact,
+  type ReadRequest,
+  type ReadResult,
+} from './read.js';
 import { changeRetention, type RetentionChangeRequest } from './retention.js';
 import { runBatch, type BatchItem, type BatchOutcome } from './batch.js';
 import { subjectExportLines } from './subject-export.js';
@@ -80,5 +88,14 @@ export class ArtifactService {
   /** SPEC §8 DSAR: a data subject's export, line by line (the route's action decided it). */
   exportSubject(subject: string, principal: Principal): AsyncIterable<string> {
     return subjectExportLines(this.deps, subject, principal);
+  }
+
+  /**
+   * A stored version's whole content exactly as a read serves it (re-hashed as it goes), for the
+   * scrub (SPEC §9): its failures go to `report` instead of the read path's incident.
+   */
+  openWhole(stored: StoredVersion, report: IntegrityReporter): Promise<Readable | Buffer> {
+    const deps = { ...this.deps, options: { ...this.deps.options, onIntegrityFailure: report } };
+    return openContent(deps, stored.version, stored.inline, undefined);
   }
 }

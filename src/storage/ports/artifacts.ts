@@ -27,6 +27,11 @@ export interface StoredVersion extends VersionForRead {
    * version written before entries carried one, and once an erasure has destroyed it.
    */
   readonly factsSalt: Buffer | null;
+  /**
+   * The leaf index of the entry that allowed it (null for versions stored before migration 12):
+   * a scrub leaves versions committed after the entries it read for the next one.
+   */
+  readonly auditIndex?: number | null;
 }
 
 /** A new version to commit, with the head version the gate decided against. */

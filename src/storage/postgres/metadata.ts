@@ -14,6 +14,7 @@ import { readChangeStamp } from './change-stamp.js';
 import { createPool, Readers, type Queryable } from './connection.js';
 import { PgEvents } from './events.js';
 import { PgGovernance } from './governance.js';
+import { PgIntegrity } from './integrity.js';
 import { PgKeys } from './keys.js';
 import { checkSchema, migrate } from './migrations.js';
 import { PgModes } from './modes.js';
@@ -69,6 +70,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       modes: new PgModes(db, this.writer),
       webhooks: new PgWebhooks(this.pool, db, this.writer),
       exceptions: new PgExceptions(db, this.writer),
+      integrity: new PgIntegrity(db, this.writer),
     });
   }
 

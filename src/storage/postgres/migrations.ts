@@ -286,6 +286,28 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX policy_exceptions_due ON policy_exceptions (expires_at) WHERE status = 'approved';
   `,
+  // 11: reserved for the subject-encryption branch (renumbered when the branches merge).
+  `SELECT 1`,
+  // 12: scrubs and signed drift baselines (SPEC §9), as in SQLite's migration 15.
+  `
+  CREATE TABLE scrubs (
+    id text PRIMARY KEY,
+    status text NOT NULL,
+    started_at text NOT NULL,
+    finished_at text,
+    started_by text NOT NULL,
+    checked text NOT NULL,
+    problems text NOT NULL,
+    checkpoint_size bigint,
+    checkpoint_root text
+  );
+  CREATE INDEX scrubs_by_start ON scrubs (started_at);
+  CREATE TABLE drift_baselines (
+    sequence int PRIMARY KEY,
+    document text NOT NULL,
+    signature text NOT NULL
+  );
+  `,
 ];
 /** Any constant shared by every node: the advisory lock that serializes migrations. */
 const MIGRATION_LOCK = 0x6275636b6574; // "bucket"

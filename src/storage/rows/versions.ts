@@ -80,10 +80,10 @@ export interface VersionRow {
 export type ReadRow = VersionRow & { inline_content: Buffer | null };
 
 /** A version as verification reads it: with its bytes and the salt of its facts hash. */
-export type StoredRow = ReadRow & { facts_salt: Buffer | null };
+export type StoredRow = ReadRow & { facts_salt: Buffer | null; audit_index: number | null };
 
 /** The columns of a StoredRow: a version's whole row, as verification reads it. */
-export const STORED_VERSION_COLUMNS = `${VERSION_COLUMNS}, inline_content, facts_salt`;
+export const STORED_VERSION_COLUMNS = `${VERSION_COLUMNS}, inline_content, facts_salt, audit_index`;
 
 export function toVersion(row: VersionRow): ArtifactVersion {
   return {
@@ -128,5 +128,10 @@ export function toRead(row: ReadRow): VersionForRead {
 }
 
 export function toStored(row: StoredRow): StoredVersion {
-  return { version: toVersion(row), inline: row.inline_content, factsSalt: row.facts_salt };
+  return {
+    version: toVersion(row),
+    inline: row.inline_content,
+    factsSalt: row.facts_salt,
+    auditIndex: row.audit_index === null ? null : Number(row.audit_index),
+  };
 }

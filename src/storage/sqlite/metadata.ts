@@ -13,6 +13,7 @@ import { SqliteRetention } from './retention.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGovernance } from './governance.js';
 import { HeadCache } from './head-cache.js';
+import { SqliteIntegrity } from './integrity.js';
 import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteModes } from './modes.js';
@@ -117,6 +118,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       modes: new SqliteModes(this.db, this.changes),
       webhooks: new SqliteWebhooks(this.db, this.changes),
       exceptions: new SqliteExceptions(this.db, this.changes),
+      integrity: new SqliteIntegrity(this.db, this.changes),
     });
   }
 

@@ -289,4 +289,27 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX policy_exceptions_due ON policy_exceptions (expires_at) WHERE status = 'approved';
   `,
+  // 14: reserved for the subject-encryption branch (renumbered when the branches merge).
+  `SELECT 1;`,
+  // 15: scrubs (SPEC §9: the state GET /v1/governance/scrub/{id} answers on any node, the last
+  // scrubbed checkpoint) and signed drift baselines (one per first start or upgrade).
+  `
+  CREATE TABLE scrubs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    started_by TEXT NOT NULL,
+    checked TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    checkpoint_size INTEGER,
+    checkpoint_root TEXT
+  ) STRICT;
+  CREATE INDEX scrubs_by_start ON scrubs (started_at);
+  CREATE TABLE drift_baselines (
+    sequence INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    signature TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
