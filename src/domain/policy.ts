@@ -58,6 +58,10 @@ export interface Limits {
   readonly productWriteShare?: number;
   /** Uploads slower than this on average over 10 s are cut (408); 0 never cuts. */
   readonly minUploadBytesPerSecond?: number;
+  /** Runs of Core executing at once per Bucket (SPEC §11); default 8. */
+  readonly concurrentRuns?: number;
+  /** Runs waiting `queued` at most; more are refused with 429 (SPEC §11); default 1,000. */
+  readonly queuedRuns?: number;
 }
 
 export const WRITE_SHARE_DEFAULT = 0.5;

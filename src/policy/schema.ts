@@ -129,6 +129,9 @@ export const policySchema = {
         // Optional (SPEC §2.3); absent: the defaults of domain/policy.ts.
         productWriteShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         minUploadBytesPerSecond: { type: 'integer', minimum: 0 },
+        // Optional (SPEC §11); absent: 8 and 1,000 (src/core/runs.ts).
+        concurrentRuns: { type: 'integer', minimum: 1, maximum: 1000 },
+        queuedRuns: { type: 'integer', minimum: 0, maximum: 1000000 },
       },
     },
   },

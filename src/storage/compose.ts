@@ -14,6 +14,7 @@ import type {
   ModeStore,
   PolicyStore,
   RetentionStore,
+  RunStore,
   StoreLifecycle,
   WebhookStore,
 } from './ports.js';
@@ -30,6 +31,7 @@ export interface MetadataParts {
   readonly modes: ModeStore;
   readonly webhooks: WebhookStore;
   readonly exceptions: ExceptionStore;
+  readonly runs: RunStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -43,7 +45,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
-  const { exceptions } = parts;
+  const { exceptions, runs } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -128,6 +130,15 @@ function bindPorts(parts: MetadataParts): PortMembers {
     disableWebhook: webhooks.disableWebhook.bind(webhooks),
     releaseWebhook: webhooks.releaseWebhook.bind(webhooks),
     webhookDeliveries: webhooks.webhookDeliveries.bind(webhooks),
+
+    insertRun: runs.insertRun.bind(runs),
+    getRun: runs.getRun.bind(runs),
+    listRuns: runs.listRuns.bind(runs),
+    claimRuns: runs.claimRuns.bind(runs),
+    saveRun: runs.saveRun.bind(runs),
+    renewRuns: runs.renewRuns.bind(runs),
+    requestCancel: runs.requestCancel.bind(runs),
+    releaseRuns: runs.releaseRuns.bind(runs),
   };
 }
 

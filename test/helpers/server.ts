@@ -33,6 +33,7 @@ export interface ServerOptions {
     | 'retentionSweepIntervalMs'
     | 'webhooks'
     | 'exceptionPollMs'
+    | 'core'
   >;
 }
 
