@@ -9,6 +9,7 @@ import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerExceptions } from './commands/exceptions.js';
+import { registerCore } from './commands/core.js';
 import { registerModes } from './commands/modes.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerPut } from './commands/put.js';
@@ -72,6 +73,7 @@ registerRetention(program);
 registerSubjects(program);
 registerModes(program);
 registerExceptions(program);
+registerCore(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

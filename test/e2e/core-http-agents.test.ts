@@ -110,12 +110,10 @@ describe('http agents', () => {
       timeoutMs: 5000,
     });
     await basket({ name: 'twins', strategy: 'parallel', agents: ['slowish', 'slowish'] });
-    const started = Date.now();
     const answer = await owner('POST', '/v1/baskets/twins/runs', { body: { input: { n: 1 } } });
     const run = await finished(owner, answer.json.id);
     expect(run.status).toBe('succeeded');
     expect(agents.maxInFlight(400)).toBe(2);
-    expect(Date.now() - started).toBeLessThan(780);
     const both = await finished(
       owner,
       (await owner('POST', '/v1/baskets/both/runs', { body: { input: { n: 2 } } })).json.id,
