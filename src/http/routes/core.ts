@@ -61,37 +61,40 @@ export const coreRoutes =
   async (app) => {
     const { core } = bucket;
 
-    app.get(
-      '/v1/agents',
-      {
-        config: { action: 'agents.list' },
-        schema: {
-          tags: ['core'],
-          summary: 'The agents: built-in and registered http agents (any key)',
-          response: {
-            200: Type.Object({ agents: Type.Array(AgentView) }),
-            ...errorResponses(401, 403),
+    // The seed's paths (SPEC §11) answer the same lists.
+    for (const prefix of ['/v1', ''] as const) {
+      const seed = prefix === '' ? ' (the seed’s path)' : '';
+      app.get(
+        `${prefix}/agents`,
+        {
+          config: { action: 'agents.list' },
+          schema: {
+            tags: ['core'],
+            summary: `The agents: built-in and registered http agents (any key)${seed}`,
+            response: {
+              200: Type.Object({ agents: Type.Array(AgentView) }),
+              ...errorResponses(401, 403),
+            },
           },
         },
-      },
-      async () => ({ agents: (await core.catalog.agents()).map(agentInfo) }),
-    );
-
-    app.get(
-      '/v1/baskets',
-      {
-        config: { action: 'baskets.list' },
-        schema: {
-          tags: ['core'],
-          summary: 'The baskets: shipped and basket_config artifacts (any key)',
-          response: {
-            200: Type.Object({ baskets: Type.Array(BasketView) }),
-            ...errorResponses(401, 403),
+        async () => ({ agents: (await core.catalog.agents()).map(agentInfo) }),
+      );
+      app.get(
+        `${prefix}/baskets`,
+        {
+          config: { action: 'baskets.list' },
+          schema: {
+            tags: ['core'],
+            summary: `The baskets: shipped and basket_config artifacts (any key)${seed}`,
+            response: {
+              200: Type.Object({ baskets: Type.Array(BasketView) }),
+              ...errorResponses(401, 403),
+            },
           },
         },
-      },
-      async () => ({ baskets: (await core.catalog.baskets()).map(basketView) }),
-    );
+        async () => ({ baskets: (await core.catalog.baskets()).map(basketView) }),
+      );
+    }
 
     app.get(
       '/v1/baskets/:name',

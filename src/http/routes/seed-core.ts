@@ -1,17 +1,16 @@
 /**
- * The seed's Core routes (SPEC §11, pinned paths) for clients written against it: the same lists,
- * and a run started and waited for (up to its timeout) — 200 with the run when it succeeded, 422
- * with the run when it failed, timed out or was cancelled, 202 with the run when the wait ended
- * first; never a 200 around an error, as the seed answered.
+ * The seed's run routes (SPEC §11, pinned paths; its GET /agents and /baskets are in core.ts)
+ * for clients written against it: a run started and waited for (up to its timeout) — 200 with
+ * the run when it succeeded, 422 with the run when it failed, timed out or was cancelled, 202
+ * with the run when the wait ended first; never a 200 around an error, as the seed answered.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
-import { agentInfo } from '../../core/catalog.js';
 import { runView, type RunRecord } from '../../domain/runs.js';
 import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
-import { AgentView, BasketView, basketView, RunView } from './core.js';
+import { RunView } from './core.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 
@@ -19,38 +18,6 @@ export const seedCoreRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { core } = bucket;
-
-    app.get(
-      '/agents',
-      {
-        config: { action: 'agents.list' },
-        schema: {
-          tags: ['core'],
-          summary: 'The agents (the seed’s path; the same list as /v1/agents)',
-          response: {
-            200: Type.Object({ agents: Type.Array(AgentView) }),
-            ...errorResponses(401, 403),
-          },
-        },
-      },
-      async () => ({ agents: (await core.catalog.agents()).map(agentInfo) }),
-    );
-
-    app.get(
-      '/baskets',
-      {
-        config: { action: 'baskets.list' },
-        schema: {
-          tags: ['core'],
-          summary: 'The baskets (the seed’s path; the same list as /v1/baskets)',
-          response: {
-            200: Type.Object({ baskets: Type.Array(BasketView) }),
-            ...errorResponses(401, 403),
-          },
-        },
-      },
-      async () => ({ baskets: (await core.catalog.baskets()).map(basketView) }),
-    );
 
     const answer = (run: RunRecord | null, started: RunRecord) => {
       const shown = run ?? started;
