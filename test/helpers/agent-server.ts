@@ -69,6 +69,8 @@ export async function startAgentServer(): Promise<AgentServer> {
           held.push({ response, body, key });
           return;
         default:
+          // The law agent's service: `/<type>-query`.
+          if (url.pathname.endsWith('-query')) return answer(response, 200, echo(body, key));
           return answer(response, 404, {});
       }
     });
