@@ -38,12 +38,21 @@ export interface ExecutionDeps {
   readonly egressAllow: () => readonly string[];
   readonly endpoints: Readonly<Record<string, string>>;
   readonly resolver?: Resolver | undefined;
+  /** Whether the Bucket's mode lets runs go on (`normal`); otherwise a run pauses. */
+  readonly running: () => boolean;
 }
 
 /** The execution stopped without an outcome to save (the node stops, or lost the lease). */
 export class ExecutionStopped extends Error {}
 
-const STOP_REASONS = new Set(['shutdown', 'lease_lost']);
+/**
+ * Reasons that stop an execution without saving anything more: the node stops, it lost the
+ * lease, or the mode refuses writes (`paused`: the run stays `running`, its lease runs out, and a
+ * node takes it up again once the Bucket is back to `normal`).
+ */
+const STOP_REASONS = new Set(['shutdown', 'lease_lost', 'paused']);
+/** The codes of a write the Bucket's mode refused (SPEC §9). */
+const MODE_REFUSALS = new Set(['bucket_read_only', 'bucket_halted']);
 
 export class RunExecution {
   private run: RunRecord;
@@ -170,6 +179,10 @@ export class RunExecution {
     input: unknown,
   ): Promise<{ ok: true; output: unknown } | { ok: false; status: RunStatus }> {
     const agentName = (this.run.steps[index] as RunStep).agent;
+    if (!this.deps.running()) {
+      this.abort.abort('paused');
+      throw new ExecutionStopped();
+    }
     await this.update(
       this.setStep(index, { status: 'running', startedAt: this.iso(), finishedAt: null }),
     );
@@ -198,6 +211,10 @@ export class RunExecution {
         throw new ExecutionStopped();
       }
       const failure = error as { code?: string; message?: string };
+      if (MODE_REFUSALS.has(failure.code ?? '')) {
+        this.abort.abort('paused');
+        throw new ExecutionStopped();
+      }
       const stepError: RunError = {
         code: failure.code ?? 'agent_error',
         message: failure.message ?? String(error),
@@ -252,7 +269,11 @@ export class RunExecution {
       };
       record = await this.deps
         .store('execution_record', recordArtifactName(this.run.id), summary)
-        .catch(() => null);
+        .catch((error: { code?: string }) => {
+          if (!MODE_REFUSALS.has(error.code ?? '')) return null;
+          this.abort.abort('paused');
+          throw new ExecutionStopped();
+        });
     }
     return this.update(
       (run) => ({ ...run, status, output, error, steps, finishedAt, record }),

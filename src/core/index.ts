@@ -112,6 +112,7 @@ export function createCore(
       egressAllow: () => policies.current().document.egress?.allow ?? [],
       endpoints: options.endpoints ?? {},
       resolver: options.resolver,
+      running: options.running,
     },
     {
       concurrentRuns: () => limits().concurrentRuns ?? RUNS_DEFAULTS.concurrentRuns,

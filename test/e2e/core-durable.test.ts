@@ -16,7 +16,7 @@ describe('core durability and the gate', () => {
   let clock = Date.parse('2027-01-10T09:00:00.000Z');
   let owner: Api;
   let coreSecret: string;
-  const options = () => ({ bucket: { now: () => clock, core: { pollMs: 50 } } });
+  const options = () => ({ bucket: { now: () => clock, core: { pollMs: 50, leaseMs: 600 } } });
 
   beforeAll(async () => {
     agents = await startAgentServer();
@@ -63,6 +63,23 @@ describe('core durability and the gate', () => {
     expect(run.error).toMatchObject({ code: 'run_timeout' });
     expect(run.steps[0].status).toBe('timed_out');
     expect(agents.calls).toHaveLength(1);
+  });
+
+  it('pauses a run while the Bucket is read_only and finishes it once normal', async () => {
+    const started = await owner('POST', '/v1/baskets/held/runs', { body: { input: {} } });
+    const before = agents.calls.length;
+    await agents.waitForCalls(before + 1);
+    const set = (mode: string) =>
+      owner('POST', '/v1/governance/mode', { body: { mode, reason: 'test' } });
+    expect((await set('read_only')).status).toBe(200);
+    agents.release();
+    // The step's output cannot be stored: the run waits, neither failed nor finished.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await owner('GET', `/v1/runs/${started.json.id}`)).json.status).toBe('running');
+    expect((await set('normal')).status).toBe(200);
+    const run = await finished(owner, started.json.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.steps[0].artifact.version).toBe(1);
   });
 
   it('fails a step whose output the gate refuses, without suspending Core', async () => {
