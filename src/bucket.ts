@@ -316,6 +316,7 @@ export async function createBucket(
       pollMs: adapters.core?.pollMs,
       leaseMs: adapters.core?.leaseMs,
       resolver: adapters.core?.resolver,
+      observeStart: (waitMs) => metrics.observeRunStart(waitMs),
     });
     await core.engine.start();
     const gateInfo = new GateInfoService({

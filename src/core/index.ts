@@ -52,6 +52,8 @@ export interface CoreOptions {
   readonly pollMs?: number | undefined;
   readonly leaseMs?: number | undefined;
   readonly resolver?: Resolver | undefined;
+  /** Told of each run's queue wait (ms) as it starts on this node. */
+  readonly observeStart?: ((waitMs: number) => void) | undefined;
 }
 
 export interface Core {
@@ -119,6 +121,7 @@ export function createCore(
       running: options.running,
       pollMs: options.pollMs,
       leaseMs: options.leaseMs,
+      observeStart: options.observeStart,
     },
   );
   const runs = new RunService(metadata, catalog, engine, {

@@ -94,6 +94,8 @@ describe('core runs', () => {
       'bucket.run.succeeded',
     ]);
     expect(JSON.stringify(mine)).not.toContain('Increase savings');
+    const metrics = (await owner('GET', '/metrics')).bytes.toString();
+    expect(metrics).toMatch(/^bucket_run_queue_wait_seconds_count [1-9]/m);
   });
 
   it('runs vehicle_care in parallel: every agent gets the input, the output is by agent', async () => {
