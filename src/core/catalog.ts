@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactVersion } from '../domain/artifact.js';
+import { BucketError } from '../domain/errors.js';
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
 import { BUILTIN_AGENTS } from './agents/index.js';
 import type { BuiltinAgent, JsonSchema } from './agents/types.js';
@@ -217,7 +218,15 @@ export class Catalog {
       class: 'basket_config',
       name: `${name}.json`,
     });
-    const stored = head ? Catalog.basketOf(await this.json(head), head.name) : null;
+    const content = head && !head.tombstone ? await this.json(head) : undefined;
+    const stored = head && content !== undefined ? Catalog.basketOf(content, head.name) : null;
+    if (!stored && content !== undefined && content !== null) {
+      const problem = schemaErrors(BASKET_SCHEMA, content) ?? 'its name is not its file name';
+      throw new BucketError(
+        'invalid_run',
+        `basket_config ${head?.name ?? ''} is invalid: ${problem}`,
+      );
+    }
     return stored ?? SHIPPED_BASKETS.find((basket) => basket.name === name) ?? null;
   }
 

@@ -150,6 +150,13 @@ describe('core runs', () => {
     expect(basket.status).toBe(200);
     // Without transactions the cash-flow defaults apply (total 1500).
     expect(basket.json.output).toEqual({ recommendations: ['Increase savings'] });
+    const invalid = await coreKey('PUT', '/v1/artifacts/core/basket_config/broken.json', {
+      body: { name: 'broken', strategy: 'sideways', agents: [] },
+    });
+    expect(invalid.status).toBe(201);
+    const refused = await owner('POST', '/v1/baskets/broken/runs', { body: { input: {} } });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toMatch(/basket_config broken.json is invalid: .*strategy/);
     const unknown = await owner('POST', '/run-basket', { body: { basket_name: 'nope' } });
     expect(unknown.status).toBe(404);
     expect(unknown.json.error.code).toBe('basket_not_found');
