@@ -212,21 +212,30 @@ export class Catalog {
     return [...shipped, ...stored.values()];
   }
 
+  /**
+   * The artifact `<name>.json` of `cls`, parsed: null when there is none (or it is tombstoned or
+   * unreadable); a stored one that does not parse is refused with its schema errors (400).
+   */
+  private async stored<T>(
+    cls: 'basket_config' | 'agent_spec',
+    name: string,
+    parse: (content: unknown, fileName: string) => T | null,
+    schema: JsonSchema,
+  ): Promise<T | null> {
+    const fileName = `${name}.json`;
+    const head = await this.metadata.getHead({ product: 'core', class: cls, name: fileName });
+    const content = await this.json(head);
+    if (content === null) return null;
+    const parsed = parse(content, fileName);
+    if (parsed !== null) return parsed;
+    const problem =
+      schemaErrors(schema, content) ??
+      'its name is not its file name, or its schemas do not compile';
+    throw new BucketError('invalid_run', `${cls} ${fileName} is invalid: ${problem}`);
+  }
+
   async basket(name: string): Promise<BasketConfig | null> {
-    const head = await this.metadata.getHead({
-      product: 'core',
-      class: 'basket_config',
-      name: `${name}.json`,
-    });
-    const content = head && !head.tombstone ? await this.json(head) : undefined;
-    const stored = head && content !== undefined ? Catalog.basketOf(content, head.name) : null;
-    if (!stored && content !== undefined && content !== null) {
-      const problem = schemaErrors(BASKET_SCHEMA, content) ?? 'its name is not its file name';
-      throw new BucketError(
-        'invalid_run',
-        `basket_config ${head?.name ?? ''} is invalid: ${problem}`,
-      );
-    }
+    const stored = await this.stored('basket_config', name, Catalog.basketOf, BASKET_SCHEMA);
     return stored ?? SHIPPED_BASKETS.find((basket) => basket.name === name) ?? null;
   }
 
@@ -246,12 +255,7 @@ export class Catalog {
   async agent(name: string): Promise<ResolvedAgent | null> {
     const builtin = BUILTIN_AGENTS.get(name);
     if (builtin) return { kind: 'builtin', agent: builtin };
-    const head = await this.metadata.getHead({
-      product: 'core',
-      class: 'agent_spec',
-      name: `${name}.json`,
-    });
-    const spec = head ? Catalog.specOf(await this.json(head), head.name) : null;
+    const spec = await this.stored('agent_spec', name, Catalog.specOf, AGENT_SPEC_SCHEMA);
     return spec ? { kind: 'http', spec } : null;
   }
 }

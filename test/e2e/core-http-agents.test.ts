@@ -81,6 +81,16 @@ describe('http agents', () => {
     expect(run.output).toEqual({ ok: true, got: { q: 'hello' }, key: `${run.id}:1` });
   });
 
+  it('refuses a run of an invalid agent_spec, naming what is wrong', async () => {
+    const spec = { ...agentSpec('broken', `${agents.url}/echo`), endpoint: 'ftp://x' };
+    await coreKey('PUT', '/v1/artifacts/core/agent_spec/broken.json', { body: spec });
+    const answer = await owner('POST', '/v1/agents/broken/runs', { body: { input: {} } });
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.message).toMatch(/agent_spec broken.json is invalid: \/endpoint/);
+    const listed = (await owner('GET', '/v1/agents')).json.agents;
+    expect(listed.some((a: { name: string }) => a.name === 'broken')).toBe(false);
+  });
+
   it('fails on an error answer, a non-conforming answer and a redirect', async () => {
     const failing = await runAgent('failing');
     expect(failing.status).toBe('failed');
