@@ -64,6 +64,13 @@ describe('core permissions', () => {
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.some((run: { id: string }) => run.id === ownerRun.json.id)).toBe(false);
     expect((await avatar('GET', '/v1/runs')).json.runs).toEqual([]);
+    // Its runs' events are its product's; the owner's run's events are Core's.
+    const events = (await gurukul('GET', '/v1/events?type=bucket.run.&limit=1000')).json.events;
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e: { bucketproduct: string }) => e.bucketproduct === 'gurukul')).toBe(
+      true,
+    );
+    expect(events.some((e: { subject: string }) => e.subject === ownerRun.json.id)).toBe(false);
     expect((await avatar('POST', `/v1/runs/${ownerRun.json.id}/cancel`)).status).toBe(404);
     const all = (await executor('GET', '/v1/runs')).json.runs;
     expect(all.some((run: { id: string }) => run.id === ownerRun.json.id)).toBe(true);
