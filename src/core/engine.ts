@@ -139,11 +139,6 @@ export class RunEngine {
     this.active.get(id)?.abort.abort('cancelled');
   }
 
-  /** Runs executing on this node. */
-  get activeCount(): number {
-    return this.active.size;
-  }
-
   /** Stops: interrupts the executions (nothing more saved) and gives the leases back. */
   async close(): Promise<void> {
     this.stopped = true;
