@@ -119,19 +119,22 @@ export class SqliteRuns implements RunStore {
 
   async saveRun(run: RunRecord, owner: string, events: readonly EventDraft[]): Promise<boolean> {
     const values = runValues(run);
-    return this.changes.applyChange(
-      () =>
-        this.statements.save.run(
-          run.status,
-          run.startedAt,
-          run.finishedAt,
-          run.deadline,
-          values[11],
-          run.id,
-          owner,
-        ).changes > 0,
-      { stamp: false, changed: (saved) => saved, events: () => events },
-    );
+    const save = () =>
+      this.statements.save.run(
+        run.status,
+        run.startedAt,
+        run.finishedAt,
+        run.deadline,
+        values[11],
+        run.id,
+        owner,
+      ).changes > 0;
+    const options = { stamp: false, changed: (saved: boolean) => saved, events: () => events };
+    // A transition without an event (a step marked running) is not waited for on disk: lost in
+    // a crash, the step is found queued instead, and runs the same way. The WAL is written in
+    // order, so the next transition's sync covers it.
+    if (events.length === 0) return this.changes.inTransaction(save, options);
+    return this.changes.applyChange(save, options);
   }
 
   async renewRuns(owner: string, ids: readonly string[], leaseUntil: number): Promise<RunLease[]> {
