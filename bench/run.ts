@@ -16,6 +16,7 @@ import {
 } from './lib/servers.js';
 import type { Suite } from './lib/suite.js';
 import { audit } from './lib/suites/audit.js';
+import { coreRuns } from './lib/suites/core-runs.js';
 import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead, outboxOverhead } from './lib/suites/gate-overhead.js';
@@ -35,6 +36,7 @@ const SUITES: readonly Suite[] = [
   audit,
   retention,
   events,
+  coreRuns,
   scaleOut,
   scrub,
 ];

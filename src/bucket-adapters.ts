@@ -53,4 +53,14 @@ export interface BucketAdapters {
     readonly timeoutMs?: number;
     readonly resolver?: Resolver;
   };
+  /**
+   * Core's run engine (SPEC §11): the remote built-ins' endpoints (default: the seed's variables),
+   * how often it looks for runs, its lease, name resolution; tests shorten and replace them.
+   */
+  readonly core?: {
+    readonly endpoints?: Readonly<Record<string, string>>;
+    readonly pollMs?: number;
+    readonly leaseMs?: number;
+    readonly resolver?: Resolver;
+  };
 }

@@ -9,6 +9,7 @@ import { registerIntegrations } from './commands/integrations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerExceptions } from './commands/exceptions.js';
+import { registerCore } from './commands/core.js';
 import { registerModes } from './commands/modes.js';
 import { registerIntegrity } from './commands/integrity.js';
 import { registerPolicy } from './commands/policy.js';
@@ -74,6 +75,7 @@ registerSubjects(program);
 registerModes(program);
 registerExceptions(program);
 registerIntegrity(program);
+registerCore(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

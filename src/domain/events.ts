@@ -14,8 +14,8 @@ import type { WebhookRecord } from './webhooks.js';
 import { crossedLevels, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
- * The event types a change emits today. Exceptions, runs and the erased artifact event join this
- * list with the changes that emit them (modes and incidents: domain/modes.ts).
+ * The event types a change emits today. The erased artifact event joins this list with the change
+ * that emits it (modes and incidents: domain/modes.ts; runs: domain/runs.ts).
  */
 export const EVENT_TYPES = [
   'bucket.artifact.created',
@@ -45,6 +45,14 @@ export const EVENT_TYPES = [
   'bucket.exception.rejected',
   'bucket.exception.expired',
   'bucket.drift.baseline_recorded',
+  'bucket.run.queued',
+  'bucket.run.started',
+  'bucket.run.step.succeeded',
+  'bucket.run.step.failed',
+  'bucket.run.succeeded',
+  'bucket.run.failed',
+  'bucket.run.cancelled',
+  'bucket.run.timed_out',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

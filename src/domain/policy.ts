@@ -60,6 +60,10 @@ export interface Limits {
   readonly minUploadBytesPerSecond?: number;
   /** SPEC §15: artifact work is shed (503 `overloaded`) while the event-loop delay is above it. */
   readonly maxEventLoopDelayMs?: number;
+  /** Runs of Core executing at once per Bucket (SPEC §11); default 8. */
+  readonly concurrentRuns?: number;
+  /** Runs waiting `queued` at most; more are refused with 429 (SPEC §11); default 1,000. */
+  readonly queuedRuns?: number;
 }
 
 export const WRITE_SHARE_DEFAULT = 0.5;

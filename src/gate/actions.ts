@@ -45,6 +45,7 @@ const CONTENT_READERS: readonly PrincipalKind[] = ['owner', 'product', 'ai_agent
 const VALIDATORS: readonly PrincipalKind[] = ['owner', 'executor', 'product'];
 const OVERSIGHT: readonly PrincipalKind[] = ['owner', 'executor', 'auditor'];
 const OWNER: readonly PrincipalKind[] = ['owner'];
+const RUNNERS: readonly PrincipalKind[] = ['owner', 'executor', 'core', 'product'];
 
 /** An artifact action: a change is a `write` for the modes, anything else a `read`. */
 function artifact(
@@ -176,6 +177,14 @@ export const ACTIONS = {
   'exceptions.list': governance(['owner', 'executor', 'auditor', 'product'], 'read'),
   'exceptions.approve': governance(OWNER, 'change'),
   'exceptions.reject': governance(OWNER, 'change'),
+  // Core (SPEC §11): every key lists the agents and baskets; owner, executor, core and product
+  // keys run (a product key only baskets listing its product, and sees only its own runs:
+  // src/core/runs.ts). Starting and cancelling are writes: refused in read_only and halted.
+  'agents.list': readable(ALL),
+  'baskets.list': readable(ALL),
+  'runs.start': { ...readable(RUNNERS, 'write'), effect: 'change' } as ActionRule,
+  'runs.read': readable(RUNNERS),
+  'runs.cancel': { ...readable(RUNNERS, 'write'), effect: 'change' } as ActionRule,
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -27,6 +27,8 @@ import { modeRoutes } from './routes/modes.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { coreRoutes } from './routes/core.js';
+import { seedCoreRoutes } from './routes/seed-core.js';
 import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
 import { nextRequestId } from './request.js';
@@ -169,5 +171,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(exceptionRoutes(bucket));
   await app.register(integrityRoutes(bucket));
   await app.register(webhookRoutes(bucket));
+  await app.register(coreRoutes(bucket));
+  await app.register(seedCoreRoutes(bucket));
   return app;
 }

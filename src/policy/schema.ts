@@ -130,6 +130,9 @@ export const policySchema = {
         productWriteShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         minUploadBytesPerSecond: { type: 'integer', minimum: 0 },
         maxEventLoopDelayMs: { type: 'integer', minimum: 1 },
+        // Optional (SPEC §11); absent: 8 and 1,000 (src/core/runs.ts).
+        concurrentRuns: { type: 'integer', minimum: 1, maximum: 1000 },
+        queuedRuns: { type: 'integer', minimum: 0, maximum: 1000000 },
       },
     },
   },

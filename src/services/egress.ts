@@ -110,10 +110,56 @@ function target(urlText: string): URL {
  * followed. Rejects with EgressRefused, or the connection's error, or a timeout.
  */
 export async function postOut(post: OutgoingPost): Promise<OutgoingAnswer> {
-  const url = target(post.url);
+  const answer = await exchangeOut({ ...post, method: 'POST', maxAnswerBytes: 0 });
+  return { status: answer.status };
+}
+
+export interface OutgoingRequest extends Omit<OutgoingPost, 'body'> {
+  readonly method: 'GET' | 'POST';
+  readonly body?: string | undefined;
+  /** The answer's body is read up to this many bytes (0: not read); more is an error. */
+  readonly maxAnswerBytes: number;
+  readonly userAgent?: string | undefined;
+}
+
+export interface OutgoingExchange extends OutgoingAnswer {
+  /** The answer's body, as far as `maxAnswerBytes` asked for it. */
+  readonly body: Buffer;
+}
+
+/** The answer's body, at most `max` bytes (0: none read, the answer dropped). */
+function readAnswer(response: IncomingMessage, max: number): Promise<Buffer> {
+  if (max === 0) {
+    response.destroy();
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        response.destroy();
+        reject(new Error(`the answer is larger than ${max} bytes`));
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    response.once('end', () => resolve(Buffer.concat(chunks)));
+    response.once('error', reject);
+    response.once('aborted', () => reject(new Error('the answer was cut off')));
+  });
+}
+
+/**
+ * One request under the egress rules (http agents, SPEC §11): the same checks as `postOut`,
+ * with the method given and the answer's body read within `maxAnswerBytes` and the timeout.
+ */
+export async function exchangeOut(out: OutgoingRequest): Promise<OutgoingExchange> {
+  const url = target(out.url);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const host = normalHost(url.hostname);
-  const entries = egressEntries(post.allow);
+  const entries = egressEntries(out.allow);
   // An IP literal is connected to as it is (no lookup runs): check it here.
   if (isIP(host) !== 0 && !egressAllows(entries, host, port, host)) {
     throw new EgressRefused(
@@ -121,34 +167,37 @@ export async function postOut(post: OutgoingPost): Promise<OutgoingAnswer> {
     );
   }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const timeoutMs = post.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = out.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = post.signal ? AbortSignal.any([timeout, post.signal]) : timeout;
-  return new Promise<OutgoingAnswer>((resolve, reject) => {
+  const signal = out.signal ? AbortSignal.any([timeout, out.signal]) : timeout;
+  const body = out.body ?? '';
+  return new Promise<OutgoingExchange>((resolve, reject) => {
+    const fail = (error: unknown) =>
+      reject(timeout.aborted ? new Error(`no answer within ${timeoutMs} ms`) : error);
     const request = send(url, {
-      method: 'POST',
+      method: out.method,
       headers: {
-        ...post.headers,
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(post.body)),
-        'user-agent': 'bhiv-bucket-webhooks',
+        ...out.headers,
+        ...(out.body === undefined
+          ? {}
+          : {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(body)),
+            }),
+        'user-agent': out.userAgent ?? 'bhiv-bucket-webhooks',
       },
       agent: false,
-      lookup: checkedLookup(entries, port, post.resolver ?? systemResolver),
+      lookup: checkedLookup(entries, port, out.resolver ?? systemResolver),
       signal,
     });
     request.once('response', (response: IncomingMessage) => {
-      resolve({ status: response.statusCode ?? 0 });
-      // Only the status matters: the answer's body is dropped, however large.
-      response.destroy();
+      const status = response.statusCode ?? 0;
+      readAnswer(response, out.maxAnswerBytes).then(
+        (answer) => resolve({ status, body: answer }),
+        fail,
+      );
     });
-    request.once('error', (error) => {
-      if (timeout.aborted) {
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      } else {
-        reject(error);
-      }
-    });
-    request.end(post.body);
+    request.once('error', fail);
+    request.end(out.body);
   });
 }

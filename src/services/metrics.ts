@@ -39,6 +39,7 @@ export class BucketMetrics {
   private readonly subscribers: Gauge;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookLag: Histogram;
+  private readonly runQueueWait: Histogram;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -153,6 +154,12 @@ export class BucketMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400],
       registers,
     });
+    this.runQueueWait = new Histogram({
+      name: 'bucket_run_queue_wait_seconds',
+      help: "From a Core run's creation to its start on this node, in seconds (SPEC §11)",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
     new Gauge({
       name: 'bucket_webhook_backlog_events',
       help: "Events after each active webhook's cursor, when scraped: how far its deliveries lag",
@@ -249,6 +256,11 @@ export class BucketMetrics {
   observeWebhookDelivery(outcome: 'delivered' | 'failed' | 'refused', lagSeconds: number | null) {
     this.webhookDeliveries.labels(outcome).inc();
     if (lagSeconds !== null) this.webhookLag.observe(lagSeconds);
+  }
+
+  /** A Core run started on this node after waiting `waitMs` in the queue. */
+  observeRunStart(waitMs: number): void {
+    this.runQueueWait.observe(waitMs / 1000);
   }
 
   observeDecision(decision: Decision): void {

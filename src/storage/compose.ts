@@ -15,6 +15,7 @@ import type {
   ModeStore,
   PolicyStore,
   RetentionStore,
+  RunStore,
   StoreLifecycle,
   WebhookStore,
 } from './ports.js';
@@ -32,6 +33,7 @@ export interface MetadataParts {
   readonly webhooks: WebhookStore;
   readonly exceptions: ExceptionStore;
   readonly integrity: IntegrityStore;
+  readonly runs: RunStore;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -45,7 +47,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
-  const { exceptions, integrity } = parts;
+  const { exceptions, integrity, runs } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -140,6 +142,15 @@ function bindPorts(parts: MetadataParts): PortMembers {
     disableWebhook: webhooks.disableWebhook.bind(webhooks),
     releaseWebhook: webhooks.releaseWebhook.bind(webhooks),
     webhookDeliveries: webhooks.webhookDeliveries.bind(webhooks),
+
+    insertRun: runs.insertRun.bind(runs),
+    getRun: runs.getRun.bind(runs),
+    listRuns: runs.listRuns.bind(runs),
+    claimRuns: runs.claimRuns.bind(runs),
+    saveRun: runs.saveRun.bind(runs),
+    renewRuns: runs.renewRuns.bind(runs),
+    requestCancel: runs.requestCancel.bind(runs),
+    releaseRuns: runs.releaseRuns.bind(runs),
   };
 }
 

@@ -15,6 +15,7 @@ import type { StoreLifecycle } from './ports/lifecycle.js';
 import type { ModeStore } from './ports/modes.js';
 import type { PolicyStore } from './ports/policies.js';
 import type { RetentionStore } from './ports/retention.js';
+import type { RunStore } from './ports/runs.js';
 import type { WebhookStore } from './ports/webhooks.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
@@ -32,6 +33,7 @@ export type * from './ports/limiter.js';
 export type * from './ports/modes.js';
 export type * from './ports/policies.js';
 export type * from './ports/retention.js';
+export type * from './ports/runs.js';
 export type * from './ports/webhooks.js';
 
 /**
@@ -53,4 +55,5 @@ export interface MetadataStore
     ModeStore,
     WebhookStore,
     ExceptionStore,
-    IntegrityStore {}
+    IntegrityStore,
+    RunStore {}

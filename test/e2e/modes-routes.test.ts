@@ -61,6 +61,11 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'scrub.start': 'governance',
   'scrub.read': 'governance',
   'drift.read': 'governance',
+  'agents.list': 'read',
+  'baskets.list': 'read',
+  'runs.start': 'write',
+  'runs.read': 'read',
+  'runs.cancel': 'write',
 };
 
 function refusal(mode: Mode, expected: Expected): string | null {
@@ -228,6 +233,29 @@ const PROBES: Record<string, Probe[]> = {
   'POST /v1/governance/scrub': [owner('scrub.start', '/v1/governance/scrub')],
   'GET /v1/governance/scrub/:id': [owner('scrub.read', '/v1/governance/scrub/scr_missing')],
   'GET /v1/governance/drift': [owner('drift.read', '/v1/governance/drift')],
+  'GET /v1/agents': [owner('agents.list', '/v1/agents')],
+  'GET /agents': [owner('agents.list', '/agents')],
+  'GET /v1/baskets': [owner('baskets.list', '/v1/baskets')],
+  'GET /baskets': [owner('baskets.list', '/baskets')],
+  'GET /v1/baskets/:name': [owner('baskets.list', '/v1/baskets/finance_daily_check')],
+  'POST /v1/baskets/:name/runs': [
+    owner('runs.start', '/v1/baskets/finance_daily_check/runs', () => ({ input: {} })),
+  ],
+  'POST /v1/agents/:name/runs': [
+    owner('runs.start', '/v1/agents/sanskrit_parser/runs', () => ({ input: { text: 'a b' } })),
+  ],
+  'POST /run-basket': [
+    owner('runs.start', '/run-basket', () => ({ basket_name: 'finance_daily_check' })),
+  ],
+  'POST /run-agent': [
+    owner('runs.start', '/run-agent', () => ({
+      agent_name: 'vedic_quiz_agent',
+      input_data: { question: 'q' },
+    })),
+  ],
+  'GET /v1/runs': [owner('runs.read', '/v1/runs')],
+  'GET /v1/runs/:id': [owner('runs.read', '/v1/runs/run_missing')],
+  'POST /v1/runs/:id/cancel': [owner('runs.cancel', '/v1/runs/run_missing/cancel')],
   'GET /v1/governance/mode': [owner('mode.read', '/v1/governance/mode')],
   'POST /v1/governance/mode': [
     owner('mode.set', '/v1/governance/mode', (mode) => ({ mode, reason: 'probe' })),

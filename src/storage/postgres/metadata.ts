@@ -20,6 +20,7 @@ import { checkSchema, migrate } from './migrations.js';
 import { PgModes } from './modes.js';
 import { PgPolicies } from './policies.js';
 import { PgRetention } from './retention.js';
+import { PgRuns } from './runs.js';
 import { PgWebhooks } from './webhooks.js';
 import { PgWriter } from './writer.js';
 
@@ -71,6 +72,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       webhooks: new PgWebhooks(this.pool, db, this.writer),
       exceptions: new PgExceptions(db, this.writer),
       integrity: new PgIntegrity(db, this.writer),
+      runs: new PgRuns(this.pool, db, this.writer),
     });
   }
 

@@ -308,6 +308,29 @@ export const MIGRATIONS: readonly string[] = [
     signature text NOT NULL
   );
   `,
+  // 13: Core's runs (SPEC §11): indexed columns, the lease of the node executing it, and a JSON
+  // body (plan, input, output, error, steps, record) written whole at every transition.
+  `
+  CREATE TABLE runs (
+    id text COLLATE "C" PRIMARY KEY,
+    status text NOT NULL,
+    kind text NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    product text COLLATE "C",
+    requested_by text NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    started_at text,
+    finished_at text,
+    deadline bigint,
+    cancel_requested int NOT NULL,
+    body text NOT NULL,
+    lease_owner text,
+    lease_until bigint
+  );
+  CREATE INDEX runs_queue ON runs (status, created_at, id);
+  CREATE INDEX runs_listing ON runs (created_at, id);
+  CREATE INDEX runs_by_name ON runs (kind, name, created_at);
+  `,
 ];
 /** Any constant shared by every node: the advisory lock that serializes migrations. */
 const MIGRATION_LOCK = 0x6275636b6574; // "bucket"

@@ -5,6 +5,7 @@ import { ComposedMetadataStore } from '../compose.js';
 import type { DurabilityStats, MetadataStore } from '../ports.js';
 import { SchemaTooNewError } from '../errors.js';
 import { preparePrivateDatabase } from '../private-files.js';
+import { SqliteRuns } from './runs.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
@@ -119,6 +120,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       webhooks: new SqliteWebhooks(this.db, this.changes),
       exceptions: new SqliteExceptions(this.db, this.changes),
       integrity: new SqliteIntegrity(this.db, this.changes),
+      runs: new SqliteRuns(this.db, this.changes),
     });
   }
 

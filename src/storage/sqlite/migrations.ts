@@ -312,4 +312,27 @@ export const MIGRATIONS: readonly string[] = [
     signature TEXT NOT NULL
   ) STRICT;
   `,
+  // 16: Core's runs (SPEC §11): indexed columns, the lease of the node executing it, and a JSON
+  // body (plan, input, output, error, steps, record) written whole at every transition.
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    product TEXT,
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    deadline INTEGER,
+    cancel_requested INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER
+  ) STRICT;
+  CREATE INDEX runs_queue ON runs (status, created_at, id);
+  CREATE INDEX runs_listing ON runs (created_at, id);
+  CREATE INDEX runs_by_name ON runs (kind, name, created_at);
+  `,
 ];

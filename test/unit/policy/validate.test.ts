@@ -37,6 +37,8 @@ describe('the shipped default policy', () => {
       productWriteShare: 0.5,
       minUploadBytesPerSecond: 1024,
       maxEventLoopDelayMs: 200,
+      concurrentRuns: 8,
+      queuedRuns: 1000,
     });
   });
 

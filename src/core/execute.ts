@@ -1,0 +1,296 @@
+/**
+ * The execution of one run by the node holding its lease (SPEC §11): started, then each step —
+ * in order (sequential: each output the next input) or all at once (parallel: each gets the run's
+ * input) — persisted as it starts and as it ends, its output stored as an `agent_output` artifact;
+ * then the run's `execution_record` and its final status. Every state is saved before the next
+ * step begins, so a run taken over after a crash continues from its first unfinished step (a step
+ * found `running` is run again: built-ins are deterministic, http agents get the same idempotency
+ * key). The node stopping or losing the lease stops the execution without saving anything more.
+ */
+import type { EventDraft } from '../domain/events.js';
+import {
+  finishEvent,
+  recordArtifactName,
+  runEvent,
+  stepArtifactName,
+  type ArtifactRef,
+  type RunError,
+  type RunRecord,
+  type RunStatus,
+  type RunStep,
+} from '../domain/runs.js';
+import type { Resolver } from '../services/egress.js';
+import type { MetadataStore } from '../storage/ports.js';
+import { AgentFailure } from './agents/types.js';
+import type { Catalog } from './catalog.js';
+import { invokeAgent } from './invoke.js';
+
+export interface ExecutionDeps {
+  readonly metadata: MetadataStore;
+  readonly catalog: Catalog;
+  /** Stores a run's artifact as the Bucket's `core` principal (through the gate); its reference. */
+  readonly store: (
+    cls: 'agent_output' | 'execution_record',
+    name: string,
+    content: unknown,
+  ) => Promise<ArtifactRef>;
+  readonly now: () => number;
+  readonly egressAllow: () => readonly string[];
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly resolver?: Resolver | undefined;
+  /** Whether the Bucket's mode lets runs go on (`normal`); otherwise a run pauses. */
+  readonly running: () => boolean;
+}
+
+/** The execution stopped without an outcome to save (the node stops, or lost the lease). */
+export class ExecutionStopped extends Error {}
+
+/**
+ * Reasons that stop an execution without saving anything more: the node stops, it lost the
+ * lease, or the mode refuses writes (`paused`: the run stays `running`, its lease runs out, and a
+ * node takes it up again once the Bucket is back to `normal`).
+ */
+const STOP_REASONS = new Set(['shutdown', 'lease_lost', 'paused']);
+/** The codes of a write the Bucket's mode refused (SPEC §9). */
+const MODE_REFUSALS = new Set(['bucket_read_only', 'bucket_halted']);
+
+export class RunExecution {
+  private run: RunRecord;
+  private saving: Promise<unknown> = Promise.resolve();
+  private deadlineTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    run: RunRecord,
+    private readonly owner: string,
+    private readonly abort: AbortController,
+    private readonly deps: ExecutionDeps,
+  ) {
+    this.run = run;
+  }
+
+  private iso(): string {
+    return new Date(this.deps.now()).toISOString();
+  }
+
+  /** Saves the state `change` makes of the latest one, one save at a time (parallel steps). */
+  private update(
+    change: (run: RunRecord) => RunRecord,
+    events: (run: RunRecord) => EventDraft[] = () => [],
+  ) {
+    const next = this.saving.then(async () => {
+      if (STOP_REASONS.has(String(this.abort.signal.reason))) throw new ExecutionStopped();
+      const changed = change(this.run);
+      if (!(await this.deps.metadata.saveRun(changed, this.owner, events(changed)))) {
+        this.abort.abort('lease_lost');
+        throw new ExecutionStopped();
+      }
+      this.run = changed;
+      return changed;
+    });
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  private setStep(index: number, step: Partial<RunStep>) {
+    return (run: RunRecord): RunRecord => ({
+      ...run,
+      steps: run.steps.map((current, i) => (i === index ? { ...current, ...step } : current)),
+    });
+  }
+
+  async execute(): Promise<RunRecord> {
+    try {
+      if (this.run.status === 'queued') {
+        if (this.run.cancelRequested) return await this.finish('cancelled', null, null);
+        const startedAt = this.deps.now();
+        await this.update(
+          (run) => ({
+            ...run,
+            status: 'running',
+            startedAt: new Date(startedAt).toISOString(),
+            deadline: startedAt + run.plan.timeoutMs,
+          }),
+          (run) => [runEvent(run, 'started')],
+        );
+      }
+      const deadline = this.run.deadline ?? this.deps.now();
+      if (this.deps.now() >= deadline) {
+        return await this.finish('timed_out', null, {
+          code: 'run_timeout',
+          message: "the run's overall time limit passed",
+        });
+      }
+      if (this.run.cancelRequested) return await this.finish('cancelled', null, null);
+      this.deadlineTimer = setTimeout(
+        () => this.abort.abort('timed_out'),
+        deadline - this.deps.now(),
+      );
+      return await (this.run.plan.strategy === 'parallel' ? this.parallel() : this.sequential());
+    } finally {
+      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    }
+  }
+
+  private async sequential(): Promise<RunRecord> {
+    let input: unknown = this.run.input;
+    for (let index = 0; index < this.run.steps.length; index++) {
+      const step = this.run.steps[index] as RunStep;
+      if (step.status === 'succeeded') {
+        input = step.output;
+        continue;
+      }
+      const outcome = await this.step(index, input);
+      if (!outcome.ok) return this.finishAfterStep(index, outcome.status);
+      input = outcome.output;
+    }
+    return this.finish('succeeded', input, null);
+  }
+
+  private async parallel(): Promise<RunRecord> {
+    const outcomes = await Promise.all(
+      this.run.steps.map((step, index) =>
+        step.status === 'succeeded'
+          ? { ok: true as const, output: step.output }
+          : this.step(index, this.run.input),
+      ),
+    );
+    const failed = outcomes.findIndex((outcome) => !outcome.ok);
+    const failure = outcomes[failed];
+    if (failure && !failure.ok) return this.finishAfterStep(failed, failure.status);
+    const output: Record<string, unknown> = {};
+    this.run.steps.forEach((step, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) output[step.agent] = outcome.output;
+    });
+    return this.finish('succeeded', output, null);
+  }
+
+  private finishAfterStep(index: number, status: RunStatus): Promise<RunRecord> {
+    const step = this.run.steps[index] as RunStep;
+    const error = step.error ?? { code: 'step_failed', message: 'the step failed' };
+    return this.finish(status, null, {
+      code: error.code,
+      message: `step ${index + 1} (${step.agent}): ${error.message}`,
+    });
+  }
+
+  private async step(
+    index: number,
+    input: unknown,
+  ): Promise<{ ok: true; output: unknown } | { ok: false; status: RunStatus }> {
+    const agentName = (this.run.steps[index] as RunStep).agent;
+    if (!this.deps.running()) {
+      this.abort.abort('paused');
+      throw new ExecutionStopped();
+    }
+    await this.update(
+      this.setStep(index, { status: 'running', startedAt: this.iso(), finishedAt: null }),
+    );
+    try {
+      const resolved = await this.deps.catalog.agent(agentName);
+      if (!resolved) throw new AgentFailure('agent_not_found', `no agent "${agentName}"`);
+      const remaining = (this.run.deadline ?? Infinity) - this.deps.now();
+      const output = await invokeAgent(resolved, input, {
+        runId: this.run.id,
+        step: index + 1,
+        today: todayOf(input, this.deps.now()),
+        timeoutMs: Math.min(this.run.plan.stepTimeoutMs, Math.max(1, remaining)),
+        signal: this.abort.signal,
+        egressAllow: this.deps.egressAllow(),
+        endpoints: this.deps.endpoints,
+        resolver: this.deps.resolver,
+      });
+      const artifact = await this.storeOutput(index, agentName, output);
+      await this.update(
+        this.setStep(index, { status: 'succeeded', finishedAt: this.iso(), output, artifact }),
+        (run) => [runEvent(run, 'step.succeeded', index)],
+      );
+      return { ok: true, output };
+    } catch (error) {
+      if (error instanceof ExecutionStopped || STOP_REASONS.has(String(this.abort.signal.reason))) {
+        throw new ExecutionStopped();
+      }
+      const failure = error as { code?: string; message?: string };
+      if (MODE_REFUSALS.has(failure.code ?? '')) {
+        this.abort.abort('paused');
+        throw new ExecutionStopped();
+      }
+      const stepError: RunError = {
+        code: failure.code ?? 'agent_error',
+        message: failure.message ?? String(error),
+      };
+      const status = stepStatus(stepError.code);
+      await this.update(
+        this.setStep(index, { status, finishedAt: this.iso(), error: stepError }),
+        (run) => [runEvent(run, 'step.failed', index)],
+      );
+      return { ok: false, status };
+    }
+  }
+
+  /** The step's output artifact; one stored before a crash is the step's, not written again. */
+  private async storeOutput(index: number, agent: string, output: unknown): Promise<ArtifactRef> {
+    const name = stepArtifactName(this.run.id, index, agent);
+    const head = await this.deps.metadata.getHead({ product: 'core', class: 'agent_output', name });
+    if (head)
+      return { product: 'core', class: 'agent_output', name, version: head.version, audit: null };
+    return this.deps.store('agent_output', name, output);
+  }
+
+  private async finish(
+    status: RunStatus,
+    output: unknown,
+    error: RunError | null,
+  ): Promise<RunRecord> {
+    const finishedAt = this.iso();
+    // Steps never reached or cut short take the run's outcome (cancelled, timed_out).
+    const settle = (step: RunStep): RunStep =>
+      step.status === 'queued' || step.status === 'running'
+        ? {
+            ...step,
+            status: status === 'succeeded' ? 'failed' : status === 'failed' ? 'cancelled' : status,
+            finishedAt: step.startedAt ? finishedAt : null,
+          }
+        : step;
+    const steps = this.run.steps.map(settle);
+    let record: ArtifactRef | null = null;
+    if (this.run.startedAt !== null) {
+      const summary = {
+        id: this.run.id,
+        [this.run.plan.kind]: this.run.plan.name,
+        strategy: this.run.plan.strategy,
+        status,
+        ...(error ? { error } : {}),
+        requestedBy: this.run.requestedBy,
+        createdAt: this.run.createdAt,
+        startedAt: this.run.startedAt,
+        finishedAt,
+        steps: steps.map(({ output: _output, ...rest }) => rest),
+      };
+      record = await this.deps
+        .store('execution_record', recordArtifactName(this.run.id), summary)
+        .catch((error: { code?: string }) => {
+          if (!MODE_REFUSALS.has(error.code ?? '')) return null;
+          this.abort.abort('paused');
+          throw new ExecutionStopped();
+        });
+    }
+    return this.update(
+      (run) => ({ ...run, status, output, error, steps, finishedAt, record }),
+      (run) => [finishEvent(run)],
+    );
+  }
+}
+
+function stepStatus(code: string): RunStatus {
+  if (code === 'cancelled') return 'cancelled';
+  if (code === 'step_timeout' || code === 'run_timeout') return 'timed_out';
+  return 'failed';
+}
+
+/** The step's `today`: its input's own (SPEC §11), else the current date by the Bucket's clock. */
+function todayOf(input: unknown, now: number): string {
+  const given = (input as { today?: unknown } | null)?.today;
+  if (typeof given === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(given)) return given;
+  return new Date(now).toISOString().slice(0, 10);
+}
