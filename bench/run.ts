@@ -16,6 +16,7 @@ import {
 } from './lib/servers.js';
 import type { Suite } from './lib/suite.js';
 import { audit } from './lib/suites/audit.js';
+import { batch } from './lib/suites/batch.js';
 import { coreRuns } from './lib/suites/core-runs.js';
 import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
@@ -29,6 +30,7 @@ import { smallRequests } from './lib/suites/small-requests.js';
 /** In table order. */
 const SUITES: readonly Suite[] = [
   smallRequests,
+  batch,
   gateOverhead,
   outboxOverhead,
   gateDecision,

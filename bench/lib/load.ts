@@ -4,7 +4,7 @@ import { cpuSeconds } from './proc.js';
 
 export interface LoadSpec {
   readonly baseUrl: string;
-  readonly method: 'GET' | 'PUT';
+  readonly method: 'GET' | 'PUT' | 'POST';
   /** The path of the n-th request (n counts from 0 across all connections of this run). */
   readonly path: (n: number) => string;
   /** The body of the n-th request, if any. */

@@ -70,6 +70,7 @@ const QUICK: BenchProfile = {
 /** The suites' names, in table order (`--only` accepts these). */
 export const SUITE_NAMES = [
   '1 KiB requests',
+  'batch',
   'gate overhead',
   'outbox overhead',
   'gate decision',
@@ -77,7 +78,9 @@ export const SUITE_NAMES = [
   'audit log',
   'retention sweep',
   'event streams',
+  'core runs',
   'scale-out',
+  'scrub',
 ].join(', ');
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]

@@ -28,3 +28,6 @@ export const RETENTION_SWEEP_SECONDS: Target = { kind: 'below', value: 60 };
 
 /** Issue 19: the foreground 1 KiB rates while a scrub runs, against the same Bucket idle. */
 export const SCRUB_FOREGROUND: Target = { kind: 'ratio-at-least', ratio: 0.8 };
+
+/** Issue 21: governed batch items (50 × 1 KiB a batch) per second, against bare PUT requests. */
+export const BATCH_ITEMS_RATE: Target = { kind: 'ratio-at-least', ratio: 1.5 };
