@@ -6,8 +6,10 @@ const REMOTE_OPTIONS = ['--url <url>', '--key <key>', '--json'];
 
 const HELP: Record<string, string[]> = {
   put: [
-    '<artifact>',
-    '<file>',
+    '[artifact]',
+    '[file]',
+    '--batch',
+    '--atomic',
     '--content-type',
     '--meta',
     '--if-none-match',
@@ -113,7 +115,7 @@ describe('bucket usage', () => {
         ['put', 'ai_avatar/model_checkpoint/x', '/nonexistent/file'],
         /cannot read \/nonexistent\/file/,
       ],
-      [['put', 'ai_avatar/model_checkpoint/x'], /missing required argument 'file'/],
+      [['put', 'ai_avatar/model_checkpoint/x'], /put needs <artifact> and <file>/],
       [
         ['put', 'ai_avatar/model_checkpoint/x', '-', '--meta', 'novalue'],
         /--meta "novalue": expected key=value/,

@@ -55,6 +55,7 @@ describe('http agents', () => {
     await register('redirecting', '/redirect');
     await register('slow', '/slow?ms=2000', 300);
     await register('slowish', '/slow?ms=400');
+    await register('slower', '/slow?ms=1500');
     await register('hanging', '/hang');
   });
   afterAll(async () => {
@@ -140,9 +141,10 @@ describe('http agents', () => {
     await basket({
       name: 'too_long',
       strategy: 'sequential',
-      agents: ['slowish', 'slowish', 'slowish'],
+      // A second of margin for the first step on a loaded machine; the second cannot fit.
+      agents: ['slower', 'slower', 'slower'],
       stepTimeoutMs: 5000,
-      timeoutMs: 600,
+      timeoutMs: 2500,
     });
     const run = await finished(
       owner,
