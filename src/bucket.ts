@@ -29,6 +29,7 @@ import { WebhookDispatcher } from './services/webhook-dispatch.js';
 import type { Resolver } from './services/egress.js';
 import { RETRY_SCHEDULE, type RetrySchedule } from './domain/webhooks.js';
 import { checkMasterKey, loadMasterKey } from './storage/master-key.js';
+import { SubjectKeys } from './services/subject-keys.js';
 import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
@@ -268,6 +269,7 @@ export async function createBucket(
         threats.recordUncounted(request.requestId, request.principal, found),
       holds,
       now,
+      subjectKeys: new SubjectKeys(metadata, masterKey),
       // One incident per content while it is open; the first switches the Bucket to read_only.
       onIntegrityFailure: (failure) =>
         void incidents

@@ -32,6 +32,17 @@ export interface ArtifactVersion {
    * own indexed column; absent when it named none.
    */
   readonly subject?: string;
+  /**
+   * Set when the content is sealed under its subject's key (SPEC §8, domain/sealed-segments.ts):
+   * the key's id and the content's own id (its blob's address).
+   */
+  readonly sealed?: SealedRef;
+}
+
+/** Which subject key seals a content, and the content's id (64 hex digits). */
+export interface SealedRef {
+  readonly keyId: string;
+  readonly contentId: string;
 }
 
 export interface ArtifactKey {

@@ -50,6 +50,7 @@ export const ERRORS = {
   exception_not_found: { status: 404, message: 'No such exception.' },
   exception_decided: { status: 409, message: 'The exception is no longer pending.' },
   webhook_not_found: { status: 404, message: 'No such webhook.' },
+  erasure_not_found: { status: 404, message: 'No such erasure.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   version_conflict: { status: 409, message: 'The current version is not the expected one.' },
   incident_resolved: { status: 409, message: 'The incident is already resolved.' },

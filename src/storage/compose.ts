@@ -15,6 +15,7 @@ import type {
   PolicyStore,
   RetentionStore,
   StoreLifecycle,
+  SubjectStore,
   WebhookStore,
 } from './ports.js';
 
@@ -27,6 +28,7 @@ export interface MetadataParts {
   readonly audit: AuditStore;
   readonly events: EventStore;
   readonly retention: RetentionStore;
+  readonly subjects: SubjectStore;
   readonly modes: ModeStore;
   readonly webhooks: WebhookStore;
   readonly exceptions: ExceptionStore;
@@ -43,7 +45,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
-  const { exceptions } = parts;
+  const { exceptions, subjects } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -106,6 +108,10 @@ function bindPorts(parts: MetadataParts): PortMembers {
     retentionDue: retention.retentionDue.bind(retention),
     purgeVersion: retention.purgeVersion.bind(retention),
     exclusively: retention.exclusively.bind(retention),
+    liveSubjectKey: subjects.liveSubjectKey.bind(subjects),
+    subjectKey: subjects.subjectKey.bind(subjects),
+    eraseSubject: subjects.eraseSubject.bind(subjects),
+    getErasure: subjects.getErasure.bind(subjects),
     currentMode: modes.currentMode.bind(modes),
     setMode: modes.setMode.bind(modes),
     openIncident: modes.openIncident.bind(modes),

@@ -14,6 +14,7 @@ import type { StoreLifecycle } from './ports/lifecycle.js';
 import type { ModeStore } from './ports/modes.js';
 import type { PolicyStore } from './ports/policies.js';
 import type { RetentionStore } from './ports/retention.js';
+import type { SubjectStore } from './ports/subjects.js';
 import type { WebhookStore } from './ports/webhooks.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
@@ -30,6 +31,7 @@ export type * from './ports/limiter.js';
 export type * from './ports/modes.js';
 export type * from './ports/policies.js';
 export type * from './ports/retention.js';
+export type * from './ports/subjects.js';
 export type * from './ports/webhooks.js';
 
 /**
@@ -48,6 +50,7 @@ export interface MetadataStore
     AuditStore,
     EventStore,
     RetentionStore,
+    SubjectStore,
     ModeStore,
     WebhookStore,
     ExceptionStore {}

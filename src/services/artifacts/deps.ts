@@ -14,6 +14,7 @@ import type { AuditReceipt } from '../../audit/entry.js';
 import type { BlobStore, Limiter, MetadataStore, WriteSlot } from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
+import type { SubjectKeys } from '../subject-keys.js';
 import type { IntegrityReporter } from './integrity.js';
 
 export interface ArtifactServiceOptions {
@@ -30,6 +31,8 @@ export interface ArtifactServiceOptions {
   readonly now?: () => number;
   /** Told of a content that failed its check on read (SPEC §9: an integrity incident). */
   readonly onIntegrityFailure?: IntegrityReporter;
+  /** The seals of subject-bound contents (SPEC §8 encryption at rest). */
+  readonly subjectKeys: SubjectKeys;
 }
 
 export interface ArtifactDeps {

@@ -22,6 +22,10 @@ type WriteJob =
   | { readonly kind: 'version'; readonly commit: VersionCommit }
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
   | {
+      readonly kind: 'logged';
+      readonly run: (client: pg.PoolClient, log: ChangeLog) => Promise<unknown>;
+    }
+  | {
       readonly kind: 'change';
       readonly run: (client: pg.PoolClient) => Promise<unknown>;
       readonly changed: (result: unknown) => boolean;
@@ -38,6 +42,15 @@ interface ChangeOutcome {
 type WriteOutcome = CommitResult | AuditReceipt[] | ChangeOutcome;
 
 const always = () => true;
+
+/**
+ * The audit log and the outbox as a change that appends several entries sees them (an erasure: an
+ * entry per version, then its own): appended to the batch's tree, written at its end.
+ */
+export interface ChangeLog {
+  append(draft: AuditDraft): AuditReceipt;
+  events(drafts: readonly EventDraft[], auditIndex: number | null): void;
+}
 
 /** What a change appends beside itself, in its transaction (see applyChange). */
 export interface PgChangeOptions<T> {
@@ -105,6 +118,14 @@ export class PgWriter {
     return outcome.result as T;
   }
 
+  /**
+   * Runs a change that appends its own entries and events (`log`), in a savepoint of a
+   * group-commit transaction holding the audit tree head: serialized with every version commit.
+   */
+  async applyLogged<T>(run: (client: pg.PoolClient, log: ChangeLog) => Promise<T>): Promise<T> {
+    return (await this.commits.submit({ kind: 'logged', run })) as T;
+  }
+
   /** Resolves once every write submitted so far has settled. */
   drain(): Promise<void> {
     return this.commits.drain();
@@ -122,7 +143,7 @@ export class PgWriter {
     isolated: boolean,
   ): Promise<Batch<WriteJob, WriteOutcome>> {
     const tree = await TreeAppend.begin(client);
-    if (isolated || jobs.some((job) => job.kind === 'change')) {
+    if (isolated || jobs.some((job) => job.kind === 'change' || job.kind === 'logged')) {
       return this.isolatedBatch(client, tree);
     }
     const commits = jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : []));
@@ -153,6 +174,14 @@ export class PgWriter {
           if (job.kind === 'audit') {
             const time = new Date().toISOString();
             return job.drafts.map((draft) => tree.append(draft, time));
+          }
+          if (job.kind === 'logged') {
+            const time = new Date().toISOString();
+            const log: ChangeLog = {
+              append: (draft) => tree.append(draft, time),
+              events: (drafts, auditIndex) => tree.appendEvents(drafts, time, auditIndex),
+            };
+            return (await inSavepoint(client, () => job.run(client, log))) as WriteOutcome;
           }
           if (job.kind === 'change') {
             return await inSavepoint(client, async () => {
