@@ -30,6 +30,7 @@ import type { Resolver } from './services/egress.js';
 import { RETRY_SCHEDULE, type RetrySchedule } from './domain/webhooks.js';
 import { checkMasterKey, loadMasterKey } from './storage/master-key.js';
 import { SubjectKeys } from './services/subject-keys.js';
+import { ErasureService } from './services/erasure.js';
 import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
@@ -100,6 +101,7 @@ export interface Bucket {
   readonly holds: HoldService;
   /** The retention sweep (SPEC §8): scheduled, and on demand. */
   readonly retentionSweep: RetentionSweep;
+  readonly erasures: ErasureService;
   readonly stats: DecisionStats;
   /** The seed's gate endpoints: the dry run, limits, rules and status (SPEC §4.2). */
   readonly gateInfo: GateInfoService;
@@ -292,6 +294,10 @@ export async function createBucket(
         return { decision, requestId };
       },
     });
+    const erasures = new ErasureService(metadata, blobs, holds, {
+      now,
+      alert: (requestId, principal, found) => threats.recordUncounted(requestId, principal, found),
+    });
     const exceptions = new ExceptionService(metadata, policies, {
       now,
       pollMs: adapters.exceptionPollMs,
@@ -327,6 +333,7 @@ export async function createBucket(
       sweeper,
       holds,
       retentionSweep,
+      erasures,
       stats,
       gateInfo,
       modes,

@@ -49,8 +49,8 @@ export interface ErasureFindings {
   readonly reason: string;
   readonly requestedAt: string;
   readonly completedAt: string;
-  readonly erased: readonly ErasedVersion[];
-  readonly withheld: readonly WithheldVersion[];
+  readonly erased: ErasedVersion[];
+  readonly withheld: WithheldVersion[];
   readonly keyDestroyed: boolean;
 }
 
@@ -82,8 +82,8 @@ export function erasureReportHash(report: ErasureFindings): string {
  */
 export function erasureFindings(
   request: Pick<ErasureFindings, 'id' | 'subject' | 'reason' | 'requestedAt'> & { at: string },
-  erased: readonly ErasedVersion[],
-  withheld: readonly WithheldVersion[],
+  erased: ErasedVersion[],
+  withheld: WithheldVersion[],
 ): ErasureFindings {
   return {
     id: request.id,

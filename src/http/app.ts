@@ -15,6 +15,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
 import { holdRoutes } from './routes/holds.js';
 import { subjectRoutes } from './routes/subjects.js';
+import { erasureRoutes } from './routes/erasures.js';
 import { eventRoutes } from './routes/events.js';
 import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
@@ -159,6 +160,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(eventRoutes(bucket));
   await app.register(holdRoutes(bucket));
   await app.register(subjectRoutes(bucket));
+  await app.register(erasureRoutes(bucket));
   await app.register(modeRoutes(bucket));
   await app.register(exceptionRoutes(bucket));
   await app.register(webhookRoutes(bucket));
