@@ -23,6 +23,7 @@ import { largeTransfer } from './lib/suites/large-transfer.js';
 import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
 import { smallRequests } from './lib/suites/small-requests.js';
+import { subjectErasure, subjectTransfer } from './lib/suites/subjects.js';
 
 /** In table order. */
 const SUITES: readonly Suite[] = [
@@ -33,6 +34,8 @@ const SUITES: readonly Suite[] = [
   largeTransfer,
   audit,
   retention,
+  subjectTransfer,
+  subjectErasure,
   events,
   scaleOut,
 ];

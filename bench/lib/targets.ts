@@ -25,3 +25,7 @@ export const AUDIT_VERIFY_SECONDS: Target = { kind: 'at-most', value: 30 };
 export const EVENT_LAG_P99_MS: Target = { kind: 'below', value: 1000 };
 /** Issue 18: a retention sweep over 1,000,000 versions, none of them due, in under 60 s. */
 export const RETENTION_SWEEP_SECONDS: Target = { kind: 'below', value: 60 };
+/** Issue 18: subject-bound (sealed) 200 MB transfers at 70 % or more of the plain rates, same run. */
+export const SEALED_TRANSFER_RATIO: Target = { kind: 'at-least', value: 70 };
+/** Issue 18: the erasure of a subject with 10,000 versions in under 10 s. */
+export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };
