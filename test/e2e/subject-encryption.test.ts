@@ -186,3 +186,39 @@ describe('subject-bound contents are encrypted at rest', () => {
     );
   });
 });
+
+describe('the retention sweep and sealed contents', () => {
+  let server: InProcessTestServer;
+  let clock = Date.parse('2027-01-01T00:00:00.000Z');
+
+  beforeAll(async () => {
+    server = await startTestServer({ bucket: { now: () => clock } });
+  });
+  afterAll(async () => server?.dispose());
+
+  it('purges a sealed blob when its retention ends, removing the blob by its content id', async () => {
+    const core = client(server.url, (await createKey(server, { kind: 'core' })).key);
+    const path = '/v1/artifacts/core/agent_output/enc/expiring.json';
+    const body = JSON.stringify({ text: 'x'.repeat(100_000) });
+    const put = await core('PUT', path, {
+      body,
+      headers: { 'content-type': 'application/json', 'x-bucket-meta-subject': 'subj:sweep' },
+    });
+    expect(put.status).toBe(201);
+    const stored = await server.bucket.metadata.getVersion(
+      { product: 'core', class: 'agent_output', name: 'enc/expiring.json' },
+      1,
+    );
+    const contentId = stored?.sealed?.contentId ?? '';
+    expect(await server.bucket.blobs.exists(contentId)).toBe(true);
+    clock += 2 * 366 * 24 * 60 * 60 * 1000;
+    const owner = client(server.url, server.ownerKey);
+    const sweep = await owner('POST', '/v1/governance/retention/sweep', {
+      body: { dryRun: false },
+    });
+    expect(sweep.status).toBe(200);
+    expect(sweep.json.purged.map((p: { name: string }) => p.name)).toContain('enc/expiring.json');
+    expect((await core('GET', path)).status).toBe(410);
+    expect(await server.bucket.blobs.exists(contentId)).toBe(false);
+  });
+});

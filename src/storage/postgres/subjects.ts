@@ -5,6 +5,7 @@
  * same lock. The erased versions are updated by one statement, whatever their number.
  */
 import type pg from 'pg';
+import { blobAddress } from '../../domain/artifact.js';
 import {
   erasedOf,
   erasureFindings,
@@ -101,7 +102,7 @@ async function erase(
     numbers.version.push(version.version);
     numbers.idx.push(receipt.leafIndex);
     erased.push(erasedOf(version));
-    if (version.storage === 'blob') blobs.push(version.sealed?.contentId ?? version.sha256);
+    if (version.storage === 'blob') blobs.push(blobAddress(version));
   }
   if (erased.length > 0) {
     await client.query(ERASE_SQL, [

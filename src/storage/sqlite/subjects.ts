@@ -6,7 +6,7 @@
  * live in its own transaction: no version commits under a key an erasure destroyed.
  */
 import type Database from 'better-sqlite3';
-import type { ArtifactVersion } from '../../domain/artifact.js';
+import { blobAddress, type ArtifactVersion } from '../../domain/artifact.js';
 import {
   erasedOf,
   erasureFindings,
@@ -97,7 +97,7 @@ export class SqliteSubjects implements SubjectStore {
           this.heads.delete(version);
           this.writer.eventsWithin([artifactErased(version, request.id)], receipt.leafIndex);
           erased.push(erasedOf(version));
-          if (version.storage === 'blob') blobs.push(version.sealed?.contentId ?? version.sha256);
+          if (version.storage === 'blob') blobs.push(blobAddress(version));
         }
         const findings = erasureFindings(request, erased, withheld);
         if (findings.keyDestroyed)
