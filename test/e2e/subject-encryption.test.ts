@@ -137,6 +137,20 @@ describe('subject-bound contents are encrypted at rest', () => {
     expect(await server.bucket.blobs.exists(sha256(body))).toBe(false);
   });
 
+  it('tombstones and restores a sealed content, which reads back whole', async () => {
+    const path = '/v1/artifacts/core/basket_config/enc/basket.json';
+    const body = JSON.stringify({ strategy: marker });
+    const headers = { 'content-type': 'application/json', 'x-bucket-meta-subject': 'subj:enc-1' };
+    expect((await core('PUT', path, { body, headers })).status).toBe(201);
+    expect((await core('DELETE', path)).status).toBe(204);
+    expect((await core('GET', path)).status).toBe(404);
+    expect((await core('POST', `${path}/restore`)).status).toBeLessThan(300);
+    const read = await core('GET', path);
+    expect(read.status).toBe(200);
+    expect(read.bytes.toString()).toBe(body);
+    expect(read.headers.get('x-bucket-version')).toBe('3');
+  });
+
   it('refuses a sealed blob altered at rest: no byte of the altered segment is served', async () => {
     const version = await server.bucket.metadata.getVersion(
       { product: 'ai_avatar', class: 'model_checkpoint', name: 'enc/weights.bin' },
