@@ -112,6 +112,7 @@ export async function verifyStorage(
           contentDigest: (stored) => digestOf(stored, blobs, subjectKeys),
           policies: await store.listPolicies(),
           keys: await store.listKeys(),
+          erasures: await store.listErasures(),
           onProgress,
         });
       });

@@ -112,6 +112,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     subjectKey: subjects.subjectKey.bind(subjects),
     eraseSubject: subjects.eraseSubject.bind(subjects),
     getErasure: subjects.getErasure.bind(subjects),
+    listErasures: subjects.listErasures.bind(subjects),
     currentMode: modes.currentMode.bind(modes),
     setMode: modes.setMode.bind(modes),
     openIncident: modes.openIncident.bind(modes),

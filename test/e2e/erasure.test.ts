@@ -7,7 +7,10 @@
  * a content disappears without an entry); read_only, bad input and who may erase.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run.js';
 import { whereStored } from '../helpers/raw-stores.js';
@@ -269,8 +272,32 @@ describe('erasure of a data subject', () => {
     expect(
       await server.bucket.blobs.removeIfOlder(model?.sealed?.contentId ?? '', Date.now() + 60_000),
     ).toBe(true);
+    // And an erasure report rewritten past the Bucket: it no longer hashes to its entry's hash.
+    await rewriteReports(server, '"subj:A"', '"subj:Z"');
     const broken = await runCli(['audit', 'verify'], { env });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('erase/model.bin v1');
+    expect(broken.stderr).toContain('erasure_mismatch');
   });
 });
+
+/** Replaces `from` by `to` in every stored erasure report, in the server's database. */
+async function rewriteReports(server: InProcessTestServer, from: string, to: string) {
+  const url = server.backend?.env['BUCKET_DATABASE_URL'];
+  if (url) {
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query('UPDATE erasures SET report = replace(report, $1, $2)', [from, to]);
+    } finally {
+      await db.end();
+    }
+    return;
+  }
+  const db = new Database(join(server.dataDir, 'bucket.db'));
+  try {
+    db.prepare('UPDATE erasures SET report = replace(report, ?, ?)').run(from, to);
+  } finally {
+    db.close();
+  }
+}

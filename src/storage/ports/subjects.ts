@@ -47,4 +47,6 @@ export interface SubjectStore {
    */
   eraseSubject(request: ErasureRequest): Promise<ErasureOutcome>;
   getErasure(id: string): Promise<ErasureReport | null>;
+  /** Every erasure's report, oldest first (verification). */
+  listErasures(): Promise<ErasureReport[]>;
 }

@@ -70,6 +70,13 @@ export class PgSubjects implements SubjectStore {
     );
     return rows[0] ? (JSON.parse(rows[0].report) as ErasureReport) : null;
   }
+
+  async listErasures(): Promise<ErasureReport[]> {
+    const { rows } = await this.db().query<{ report: string }>(
+      'SELECT report FROM erasures ORDER BY audit_index',
+    );
+    return rows.map((row) => JSON.parse(row.report) as ErasureReport);
+  }
 }
 
 async function erase(

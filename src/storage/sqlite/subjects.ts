@@ -64,6 +64,9 @@ export class SqliteSubjects implements SubjectStore {
           'VALUES (?, ?, ?, ?, ?)',
       ),
       erasure: db.prepare<[string], { report: string }>('SELECT report FROM erasures WHERE id = ?'),
+      erasures: db.prepare<[], { report: string }>(
+        'SELECT report FROM erasures ORDER BY audit_index',
+      ),
     };
   }
 
@@ -124,6 +127,10 @@ export class SqliteSubjects implements SubjectStore {
   async getErasure(id: string): Promise<ErasureReport | null> {
     const row = this.statements.erasure.get(id);
     return row ? (JSON.parse(row.report) as ErasureReport) : null;
+  }
+
+  async listErasures(): Promise<ErasureReport[]> {
+    return this.statements.erasures.all().map((row) => JSON.parse(row.report) as ErasureReport);
   }
 }
 
