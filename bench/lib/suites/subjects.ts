@@ -16,7 +16,8 @@ import { MiB } from '../options.js';
 import type { Row } from '../report.js';
 import { artifactPath } from '../servers.js';
 import type { Suite } from '../suite.js';
-import { ERASURE_SECONDS, SEALED_TRANSFER_RATIO } from '../targets.js';
+import { watchPeak } from '../proc.js';
+import { ERASURE_SECONDS, SEALED_TRANSFER_RATIO, TRANSFER_PEAK_RSS } from '../targets.js';
 import { download, upload, type TransferResult } from '../transfer.js';
 
 const SEALED_BYTES = 200 * MiB;
@@ -34,14 +35,18 @@ export const subjectTransfer: Suite = {
     const plain = { up: [] as number[], down: [] as number[] };
     const sealed = { up: [] as number[], down: [] as number[] };
     const problems: string[] = [];
+    let sealedPeak = 0;
     for (const round of [1, 2]) {
       for (const variant of ['plain', 'sealed'] as const) {
         const path = artifactPath(`bench/subject/${variant}-${round}-${randomUUID()}.bin`);
         const headers =
           variant === 'sealed' ? { ...auth, 'x-bucket-meta-subject': 'bench:subject-1' } : auth;
         log(`${SEALED_BYTES / MiB} MB upload and download, ${variant} (round ${round})`);
+        const peak = await watchPeak(bucket.server.pid);
         const up = await upload(bucket.server.url + path, SEALED_BYTES, headers);
         const down = await download(bucket.server.url + path, auth);
+        const rss = await peak.stop();
+        if (variant === 'sealed' && rss !== null) sealedPeak = Math.max(sealedPeak, rss);
         if (up.status !== 201 || down.bytes !== SEALED_BYTES) {
           problems.push(`${variant}: upload ${up.status}, download ${down.bytes} bytes`);
         }
@@ -65,6 +70,7 @@ export const subjectTransfer: Suite = {
       row('Upload 200 MB, no subject', mean(plain.up), 'MB/s'),
       row('Download 200 MB, subject-bound (sealed)', mean(sealed.down), 'MB/s'),
       row('Download 200 MB, no subject', mean(plain.down), 'MB/s'),
+      row('Peak RSS, sealed 200 MB up + down', sealedPeak / MiB, 'MB', TRANSFER_PEAK_RSS),
       row('Sealed ÷ plain upload rate', ratio(sealed.up, plain.up), '%', SEALED_TRANSFER_RATIO),
       row(
         'Sealed ÷ plain download rate',
