@@ -76,6 +76,8 @@ export const SUITE_NAMES = [
   'large transfer',
   'audit log',
   'retention sweep',
+  'subject transfer',
+  'subject erasure',
   'event streams',
   'scale-out',
 ].join(', ');
