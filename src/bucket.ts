@@ -294,7 +294,7 @@ export async function createBucket(
         return { decision, requestId };
       },
     });
-    const erasures = new ErasureService(metadata, blobs, holds, {
+    const erasures = new ErasureService(metadata, blobs, {
       now,
       alert: (requestId, principal, found) => threats.recordUncounted(requestId, principal, found),
     });

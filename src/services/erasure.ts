@@ -18,9 +18,9 @@ import {
   type ErasureReport,
 } from '../domain/erasure.js';
 import { BucketError } from '../domain/errors.js';
+import { ActiveHolds, holdTargetOf } from '../domain/holds.js';
 import type { Principal } from '../domain/principal.js';
 import type { BlobStore, ChangeEntry, MetadataStore } from '../storage/ports.js';
-import type { HoldService } from './holds.js';
 import { withEntryMembers } from './ledger.js';
 
 export interface EraseRequest {
@@ -50,7 +50,6 @@ export class ErasureService {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly blobs: BlobStore,
-    private readonly holds: HoldService,
     private readonly options: ErasureServiceOptions,
   ) {}
 
@@ -58,8 +57,6 @@ export class ErasureService {
     const id = `erasure_${randomUUID()}`;
     const now = this.options.now();
     const at = new Date(now).toISOString();
-    // Holds placed on another node since the last coherence poll count too.
-    await this.holds.reload();
     const blobCutoff = Date.now();
     const { report, blobs } = await this.metadata.eraseSubject({
       id,
@@ -67,7 +64,13 @@ export class ErasureService {
       reason: request.reason,
       requestedAt: at,
       at,
-      withheld: (version) => withheldReason(version, this.holds.covering(version).length > 0, now),
+      // The holds in force as the erasure's transaction reads them: one placed on any node just
+      // before counts (hold changes and erasures are ordered by the same lock).
+      withheld: (holds) => {
+        const active = new ActiveHolds(holds);
+        return (version) =>
+          withheldReason(version, active.covering(holdTargetOf(version)).length > 0, now);
+      },
       versionEntry: (version) => versionEntry(version, id, allowed),
       entry: allowed.entry,
       sealEntry: (findings) => sealEntry(findings, allowed.entry),

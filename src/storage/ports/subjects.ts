@@ -1,6 +1,7 @@
 /** The SubjectStore port: data subjects' keys and their erasures (SPEC §8, Art. 17). */
 import type { AuditDraft } from '../../audit/entry.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
+import type { LegalHold } from '../../domain/holds.js';
 import type {
   ErasureFindings,
   ErasureReport,
@@ -17,8 +18,13 @@ export interface ErasureRequest {
   readonly requestedAt: string;
   /** When the erased versions are marked purged, and the report's `completedAt`. */
   readonly at: string;
-  /** Why a live version of the subject is kept (a hold, compliance retention), or null. */
-  readonly withheld: (version: ArtifactVersion) => WithheldReason | null;
+  /**
+   * Given the legal holds in force (read inside the erasure's transaction, which every hold's
+   * change is ordered with), why a live version of the subject is kept, or null.
+   */
+  readonly withheld: (
+    holds: readonly LegalHold[],
+  ) => (version: ArtifactVersion) => WithheldReason | null;
   /** The entry of one version's erasure (a `purge` member, reason `erasure`). */
   readonly versionEntry: (version: ArtifactVersion) => AuditDraft;
   /** The erasure's own allow entry, given the findings (it carries the report's hash). */

@@ -17,9 +17,11 @@ import {
 import { artifactErased } from '../../domain/events.js';
 import type { ErasureOutcome, ErasureRequest, SubjectStore } from '../ports.js';
 import {
+  toHold,
   toSubjectKey,
   toVersion,
   VERSION_COLUMNS,
+  type HoldRow,
   type SubjectKeyRow,
   type VersionRow,
 } from '../rows.js';
@@ -89,6 +91,8 @@ async function erase(
       'AND purged_at IS NULL ORDER BY product, class, name, version',
     [request.subject],
   );
+  const holds = await client.query<HoldRow>('SELECT * FROM legal_holds WHERE lifted_at IS NULL');
+  const withheldReason = request.withheld(holds.rows.map(toHold));
   const erased: ErasedVersion[] = [];
   const withheld: WithheldVersion[] = [];
   const blobs: string[] = [];
@@ -96,7 +100,7 @@ async function erase(
   const numbers = { version: [] as number[], idx: [] as number[] };
   for (const row of rows) {
     const version = toVersion(row);
-    const reason = request.withheld(version);
+    const reason = withheldReason(version);
     if (reason) {
       withheld.push(withheldOf(version, reason));
       continue;

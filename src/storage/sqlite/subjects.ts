@@ -18,9 +18,11 @@ import {
 import { artifactErased } from '../../domain/events.js';
 import type { ErasureOutcome, ErasureRequest, SubjectStore } from '../ports.js';
 import {
+  toHold,
   toSubjectKey,
   toVersion,
   VERSION_COLUMNS,
+  type HoldRow,
   type SubjectKeyRow,
   type VersionRow,
 } from '../rows.js';
@@ -63,6 +65,7 @@ export class SqliteSubjects implements SubjectStore {
         'INSERT INTO erasures (id, subject, report, requested_at, audit_index) ' +
           'VALUES (?, ?, ?, ?, ?)',
       ),
+      holds: db.prepare<[], HoldRow>('SELECT * FROM legal_holds WHERE lifted_at IS NULL'),
       erasure: db.prepare<[string], { report: string }>('SELECT report FROM erasures WHERE id = ?'),
       erasures: db.prepare<[], { report: string }>(
         'SELECT report FROM erasures ORDER BY audit_index',
@@ -88,9 +91,10 @@ export class SqliteSubjects implements SubjectStore {
         const erased: ErasedVersion[] = [];
         const withheld: WithheldVersion[] = [];
         const blobs: string[] = [];
+        const withheldReason = request.withheld(statements.holds.all().map(toHold));
         for (const row of statements.live.all(request.subject)) {
           const version = toVersion(row);
-          const reason = request.withheld(version);
+          const reason = withheldReason(version);
           if (reason) {
             withheld.push(withheldOf(version, reason));
             continue;

@@ -63,7 +63,7 @@ function erasure(
     reason: 'test',
     requestedAt: '2026-12-04T21:00:00.000Z',
     at: '2026-12-04T21:00:00.000Z',
-    withheld,
+    withheld: () => withheld,
     versionEntry: (v): AuditDraft => {
       const { version: _v, sha256: _s, size: _z, ...rest } = writeDraft(v);
       return {
@@ -160,6 +160,31 @@ describe.each(adapters)('SubjectStore contract: $name', (adapter) => {
       expect(stored.factsSalt).toBeNull();
       expect(stored.saltDestroyed).toBe(true);
     }
+  });
+
+  it('reads the holds in force inside its own transaction', async () => {
+    await commit(store, sealed('h1', 's:h', 'sk_h'), newKey('sk_h', 's:h'));
+    await store.insertHold({
+      id: 'hold_1',
+      scope: { subject: 's:h' },
+      caseRef: 'CASE-1',
+      reason: 'litigation',
+      placedAt: '2026-12-04T20:30:00.000Z',
+      placedBy: 'owner',
+      liftedAt: null,
+      liftedBy: null,
+      liftReason: null,
+    });
+    const seen: string[] = [];
+    const outcome = await store.eraseSubject({
+      ...erasure('s:h'),
+      withheld: (holds) => {
+        seen.push(...holds.map((hold) => hold.id));
+        return () => (holds.length > 0 ? 'legal_hold' : null);
+      },
+    });
+    expect(seen).toEqual(['hold_1']);
+    expect(outcome.report).toMatchObject({ erased: [], keyDestroyed: false });
   });
 
   it('refuses a version under a key an erasure destroyed, whatever the order', async () => {
