@@ -1,8 +1,8 @@
 /**
  * Data subjects on two nodes (SPEC §8: "in scale-out every node is given the same key-encryption
  * key"): a content sealed on one node reads back on the other, whole and by Range; an erasure on
- * the other makes it 410 on both, and a write on the first under the destroyed key is refused
- * rather than committed unreadable.
+ * the other makes the erased content 410 on the first, and the subject's next write there gets a
+ * new key (a write racing the erasure: test/unit/storage/subjects-contract.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { client, createKey } from '../helpers/server.js';
