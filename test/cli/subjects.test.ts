@@ -110,6 +110,13 @@ describe('bucket subjects erase', () => {
       erased: [],
       keyDestroyed: true,
     });
+    const { id } = JSON.parse(again.stdout) as { id: string };
+    const shown = await runCli(['subjects', 'erasure', id, '--json'], { env: cli.owner });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toEqual(JSON.parse(again.stdout));
+    const missing = await runCli(['subjects', 'erasure', 'erasure_none'], { env: cli.owner });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/404|erasure_not_found/);
   });
 
   it('needs --reason, names refusals, and explains itself in --help', async () => {

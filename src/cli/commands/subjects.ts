@@ -77,6 +77,18 @@ async function erase(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ subject, reason: options.reason }),
   });
+  printReport(report, options);
+}
+
+async function showErasure(id: string, options: RemoteOptions): Promise<void> {
+  const report = await connect(options).json<ErasureReport>(
+    'GET',
+    `/v1/governance/erasures/${encodeURIComponent(id)}`,
+  );
+  printReport(report, options);
+}
+
+function printReport(report: ErasureReport, options: RemoteOptions): void {
   if (options.json) return printJson(report);
   printLine(
     `erasure ${report.id} of subject ${report.subject}: ${report.erased.length} version(s) ` +
@@ -139,4 +151,12 @@ export function registerSubjects(program: Command): void {
       ),
     )
     .action(erase);
+
+  const erasureCommand = subjects
+    .command('erasure')
+    .description("Print an erasure's report again (owner, executor, auditor).")
+    .argument('<id>', 'the erasure id (erasure_…, from `bucket subjects erase`)');
+  remoteOptions(erasureCommand)
+    .addHelpText('after', examples('bucket subjects erasure erasure_5b1… --json'))
+    .action(showErasure);
 }
