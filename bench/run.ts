@@ -26,6 +26,7 @@ import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
 import { scrub } from './lib/suites/scrub.js';
 import { smallRequests } from './lib/suites/small-requests.js';
+import { subjectErasure, subjectTransfer } from './lib/suites/subjects.js';
 
 /** In table order. */
 const SUITES: readonly Suite[] = [
@@ -37,6 +38,8 @@ const SUITES: readonly Suite[] = [
   largeTransfer,
   audit,
   retention,
+  subjectTransfer,
+  subjectErasure,
   events,
   coreRuns,
   scaleOut,

@@ -32,6 +32,8 @@ import { WebhookDispatcher } from './services/webhook-dispatch.js';
 import { RETRY_SCHEDULE } from './domain/webhooks.js';
 import { checkMasterKey, loadMasterKey } from './storage/master-key.js';
 import { agentEndpointsFrom, CORE_PRINCIPAL, createCore, type Core } from './core/index.js';
+import { SubjectKeys } from './services/subject-keys.js';
+import { ErasureService } from './services/erasure.js';
 import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
@@ -68,6 +70,7 @@ export interface Bucket {
   readonly holds: HoldService;
   /** The retention sweep (SPEC §8): scheduled, and on demand. */
   readonly retentionSweep: RetentionSweep;
+  readonly erasures: ErasureService;
   readonly stats: DecisionStats;
   /** The seed's gate endpoints: the dry run, limits, rules and status (SPEC §4.2). */
   readonly gateInfo: GateInfoService;
@@ -255,6 +258,7 @@ export async function createBucket(
         threats.recordUncounted(request.requestId, request.principal, found),
       holds,
       now,
+      subjectKeys: new SubjectKeys(metadata, masterKey),
       // One incident per content while it is open; the first switches the Bucket to read_only.
       onIntegrityFailure: (failure) =>
         void incidents
@@ -276,6 +280,10 @@ export async function createBucket(
         const { decision } = await authorizer.authorize(ctx);
         return { decision, requestId };
       },
+    });
+    const erasures = new ErasureService(metadata, blobs, {
+      now,
+      alert: (requestId, principal, found) => threats.recordUncounted(requestId, principal, found),
     });
     const exceptions = new ExceptionService(metadata, policies, {
       now,
@@ -344,6 +352,7 @@ export async function createBucket(
       sweeper,
       holds,
       retentionSweep,
+      erasures,
       stats,
       gateInfo,
       modes,

@@ -77,6 +77,8 @@ export const SUITE_NAMES = [
   'large transfer',
   'audit log',
   'retention sweep',
+  'subject transfer',
+  'subject erasure',
   'event streams',
   'core runs',
   'scale-out',

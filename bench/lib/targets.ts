@@ -31,3 +31,7 @@ export const SCRUB_FOREGROUND: Target = { kind: 'ratio-at-least', ratio: 0.8 };
 
 /** Issue 21: governed batch items (50 × 1 KiB a batch) per second, against bare PUT requests. */
 export const BATCH_ITEMS_RATE: Target = { kind: 'ratio-at-least', ratio: 1.5 };
+/** Issue 18: subject-bound (sealed) 200 MB transfers at 70 % or more of the plain rates, same run. */
+export const SEALED_TRANSFER_RATIO: Target = { kind: 'at-least', value: 70 };
+/** Issue 18: the erasure of a subject with 10,000 versions in under 10 s. */
+export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };

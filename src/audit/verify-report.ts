@@ -40,7 +40,10 @@ export type ProblemCode =
   | 'claim_duplicate'
   | 'claim_unstored'
   | 'purge_unaudited'
-  | 'purge_unapplied';
+  | 'purge_unapplied'
+  | 'erasure_unaudited'
+  | 'erasure_mismatch'
+  | 'erasure_unstored';
 
 export interface VerifyProblem {
   readonly code: ProblemCode;

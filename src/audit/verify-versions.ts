@@ -19,9 +19,10 @@ export interface VerifyVersion {
    */
   readonly factsSalt: Buffer | null;
   /**
-   * Set by the source when the version's content was erased or purged by an entry the log holds
-   * (SPEC §8): its salt is destroyed with it, and its facts hash can no longer be checked. The hook
-   * for the erasure (issue 18); nothing sets it yet, so a missing salt is always a finding.
+   * Set by the source when the version was erased (SPEC §8: marked purged with reason `erasure`):
+   * its salt was destroyed with its content, so its facts hash can no longer be checked. The purge
+   * itself is still checked against the entry the row points at (`purgeChecked`): a salt gone
+   * without that entry is a finding.
    */
   readonly saltDestroyed?: boolean;
 }

@@ -7,7 +7,7 @@
  *
  * The checks live beside it: verify-entries.ts (positions, leaf hashes, entry bytes),
  * verify-checkpoints.ts (signed notes against the tree), verify-versions.ts (content and claims),
- * verify-governance.ts (policy versions, keys), entry-columns.ts (indexed columns against the
+ * verify-governance.ts (policy versions, keys), verify-erasures.ts (erasure reports), entry-columns.ts (indexed columns against the
  * bytes), verify-report.ts (problem codes and the report).
  */
 import type { PolicyVersion } from '../domain/policy.js';
@@ -23,6 +23,8 @@ import {
   startingTree,
   type VerifyEntry,
 } from './verify-entries.js';
+import type { ErasureReport } from '../domain/erasure.js';
+import { ErasureClaims } from './verify-erasures.js';
 import { GovernanceClaims } from './verify-governance.js';
 import { DEFAULT_MAX_PROBLEMS, Problems, type VerifyReport } from './verify-report.js';
 import { VersionClaims, type DigestOf, type VerifyVersion } from './verify-versions.js';
@@ -54,6 +56,8 @@ export interface VerifySource {
   /** Stored policy versions, oldest first, and keys: each against the entry that made it. */
   readonly policies?: readonly PolicyVersion[];
   readonly keys?: readonly KeyRecord[];
+  /** Stored erasure reports (SPEC §8): each against the entry carrying its hash. */
+  readonly erasures?: readonly ErasureReport[];
   /** Called every few thousand entries and at the end, with entries read so far and the total. */
   readonly onProgress?: (done: number, total: number | undefined) => void;
   readonly maxProblems?: number;
@@ -67,6 +71,7 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
   const checkpoints = new CheckpointChecker(source.checkpoints, source.verifier, problems, from);
   const claims = source.versions ? new VersionClaims(problems) : null;
   const governance = source.policies || source.keys ? new GovernanceClaims(problems) : null;
+  const erasures = source.erasures ? new ErasureClaims(problems) : null;
   const total = source.size === undefined ? undefined : source.size - from;
 
   await checkpoints.reach(tree);
@@ -80,6 +85,7 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
       if (entry.columns) checkEntryColumns(entry.index, parsed, entry.columns, problems);
       claims?.record(entry.index, parsed);
       governance?.record(entry.index, parsed);
+      erasures?.record(entry.index, parsed);
     }
     tree.append(leafHash);
     entries += 1;
@@ -96,6 +102,7 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
   }
   if (source.policies) governance?.matchPolicies(source.policies);
   if (source.keys) governance?.matchKeys(source.keys);
+  if (source.erasures) erasures?.match(source.erasures);
   return {
     entries,
     treeSize: tree.size,

@@ -36,7 +36,10 @@ import {
 } from '../audit/verify.js';
 import { ConfigError, configFromEnv } from '../config.js';
 import { blobStoreFor, metadataStoreFor } from '../storage/factory.js';
+import { readMasterKey } from '../storage/master-key.js';
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
+import { openBytes, readSealedBlob } from '../storage/sealed.js';
+import { SubjectKeys } from '../services/subject-keys.js';
 import { CliError, UsageError } from './errors.js';
 
 export type OnProgress = (done: number, total: number | undefined) => void;
@@ -89,6 +92,14 @@ export async function verifyStorage(
     // Blobs are content-addressed and never rewritten: read without init(), which would remove
     // the temporaries of uploads a running server has in progress.
     const blobs = await blobStoreFor(config);
+    // Sealed contents (SPEC §8) are hashed as their plaintext: the key-encryption key is read,
+    // never created, and is needed only when some version is sealed.
+    const masterKeyFile = config.masterKeyFile ?? join(dataDir, 'master.key');
+    const subjectKeys = async () => {
+      const masterKey = await readMasterKey(masterKeyFile);
+      if (!masterKey) throw new Error(`the key-encryption key ${masterKeyFile} is missing`);
+      return new SubjectKeys(store, masterKey);
+    };
     try {
       const report = await store.withReadSnapshot(async () => {
         const size = await store.auditSize();
@@ -98,9 +109,10 @@ export async function verifyStorage(
           checkpoints: store.checkpoints(),
           verifier: parseVerifierKey(vkey),
           versions: store.allVersions(),
-          contentDigest: (stored) => digestOf(stored, blobs),
+          contentDigest: (stored) => digestOf(stored, blobs, subjectKeys),
           policies: await store.listPolicies(),
           keys: await store.listKeys(),
+          erasures: await store.listErasures(),
           onProgress,
         });
       });
@@ -113,10 +125,25 @@ export async function verifyStorage(
   }
 }
 
-async function digestOf(stored: VerifyVersion, blobs: BlobStore): Promise<ContentDigest> {
+async function digestOf(
+  stored: VerifyVersion,
+  blobs: BlobStore,
+  subjectKeys: () => Promise<SubjectKeys>,
+): Promise<ContentDigest> {
   const hash = createHash('sha256');
   let size = 0;
-  if (stored.version.storage === 'inline') {
+  const { sealed } = stored.version;
+  if (sealed && stored.version.storage !== 'none') {
+    const seal = await (await subjectKeys()).forRead({ ...stored.version, sealed });
+    const plain =
+      stored.version.storage === 'inline'
+        ? openBytes(seal, stored.version.size, stored.inline ?? Buffer.alloc(0))
+        : await readSealedBlob(blobs, seal, stored.version.size);
+    for await (const chunk of (Buffer.isBuffer(plain) ? [plain] : plain) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  } else if (stored.version.storage === 'inline') {
     if (stored.inline === null) throw new Error('its inline bytes are missing');
     hash.update(stored.inline);
     size = stored.inline.length;

@@ -32,6 +32,25 @@ export interface ArtifactVersion {
    * own indexed column; absent when it named none.
    */
   readonly subject?: string;
+  /**
+   * Set when the content is sealed under its subject's key (SPEC §8, domain/sealed-segments.ts):
+   * the key's id and the content's own id (its blob's address).
+   */
+  readonly sealed?: SealedRef;
+}
+
+/**
+ * Where a blob-stored version's bytes are in the blob store: its SHA-256, or a sealed content's
+ * own id (SPEC §8: never shared, never found by the plaintext's digest).
+ */
+export function blobAddress(version: Pick<ArtifactVersion, 'sha256' | 'sealed'>): string {
+  return version.sealed?.contentId ?? version.sha256;
+}
+
+/** Which subject key seals a content, and the content's id (64 hex digits). */
+export interface SealedRef {
+  readonly keyId: string;
+  readonly contentId: string;
 }
 
 export interface ArtifactKey {

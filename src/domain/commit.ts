@@ -6,9 +6,13 @@
  */
 import { storageBreach, type StorageLimits, type UsageFacts } from './usage.js';
 
-/** Why a version may not commit: its head moved, or it would pass a storage limit. */
+/**
+ * Why a version may not commit: its head moved, it would pass a storage limit, or its content is
+ * sealed under a subject key an erasure destroyed meanwhile (SPEC §8).
+ */
 export type CommitRefusal =
   | { readonly ok: false; readonly reason: 'version_conflict'; readonly current: number }
+  | { readonly ok: false; readonly reason: 'subject_erased'; readonly keyId: string }
   | {
       readonly ok: false;
       readonly reason: 'insufficient_storage';

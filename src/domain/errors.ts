@@ -66,6 +66,7 @@ export const ERRORS = {
   agent_not_found: { status: 404, message: 'No such agent.' },
   basket_not_found: { status: 404, message: 'No such basket.' },
   run_not_found: { status: 404, message: 'No such run.' },
+  erasure_not_found: { status: 404, message: 'No such erasure.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   version_conflict: { status: 409, message: 'The current version is not the expected one.' },
   incident_resolved: { status: 409, message: 'The incident is already resolved.' },

@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'bucket.artifact.tombstoned',
   'bucket.artifact.restored',
   'bucket.artifact.purged',
+  'bucket.artifact.erased',
   'bucket.hold.placed',
   'bucket.hold.lifted',
   'bucket.key.created',
@@ -279,6 +280,19 @@ export function artifactPurged(version: ArtifactVersion, reason: PurgeReason): E
     subject: `${version.product}/${version.class}/${version.name}`,
     product: version.product,
     data: { ...versionFacts(version), reason },
+  };
+}
+
+/**
+ * A version's content erased for its data subject (SPEC §8 Art. 17): which version, and the
+ * erasure that removed it — not the subject, whose id the event bus does not spread.
+ */
+export function artifactErased(version: ArtifactVersion, erasureId: string): EventDraft {
+  return {
+    type: 'bucket.artifact.erased',
+    subject: `${version.product}/${version.class}/${version.name}`,
+    product: version.product,
+    data: { ...versionFacts(version), erasureId },
   };
 }
 

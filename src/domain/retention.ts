@@ -31,7 +31,7 @@ export function shortens(current: Retention, until: string | null): boolean {
 }
 
 /** The recorded reason a version's content was purged (its `…/versions` entry and its event). */
-export type PurgeReason = 'superseded' | 'tombstone_expired' | 'retention_expired';
+export type PurgeReason = 'superseded' | 'tombstone_expired' | 'retention_expired' | 'erasure';
 
 /** What was recorded when a version's content was purged (SPEC §8 `purged`). */
 export interface PurgeRecord {

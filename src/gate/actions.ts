@@ -142,6 +142,11 @@ export const ACTIONS = {
   // A data subject's access export (SPEC §8 DSAR, GDPR Art. 15): owner and auditor; the lines
   // carry content only for the kinds that read content (`readsContent`).
   'subjects.export': governance(['owner', 'auditor'], 'read', 'read'),
+  // Erasure of a data subject (SPEC §8 Art. 17): the owner's, refused in read_only like the
+  // sweep; each erased version gets an entry of its own beside the erasure's. Its report is
+  // read again by the owner, executor and auditor.
+  'erasures.create': governance(OWNER, 'change', 'write'),
+  'erasures.read': governance(OVERSIGHT, 'read'),
   // The retention sweep (SPEC §8): each purge is an entry of its own, so the sweep's decision is
   // recorded as it is made.
   'retention.sweep': governance(['owner', 'executor'], 'read', 'write'),

@@ -17,6 +17,7 @@ import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
 import { integrityRoutes } from './routes/integrity.js';
 import { subjectRoutes } from './routes/subjects.js';
+import { erasureRoutes } from './routes/erasures.js';
 import { eventRoutes } from './routes/events.js';
 import { gateRoutes } from './routes/gate.js';
 import { healthRoutes } from './routes/health.js';
@@ -167,6 +168,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(eventRoutes(bucket));
   await app.register(holdRoutes(bucket));
   await app.register(subjectRoutes(bucket));
+  await app.register(erasureRoutes(bucket));
   await app.register(modeRoutes(bucket));
   await app.register(exceptionRoutes(bucket));
   await app.register(integrityRoutes(bucket));

@@ -114,7 +114,12 @@ export function authenticate(
     authorizer.assertNotSuspended(principal);
     // Decided before the body is parsed or validated: a caller not allowed gets 403, never 400.
     if (config.action !== undefined) {
-      const allowed = await authorizer.action(requestInfo(request), config.action, config.answers);
+      const allowed = await authorizer.action(
+        requestInfo(request),
+        config.action,
+        config.answers,
+        config.entryOf?.(request),
+      );
       request.decision = allowed.decision;
       request.allowedAction = allowed;
     }

@@ -33,6 +33,11 @@ declare module 'fastify' {
      * change's allow entry records the status its client received.
      */
     answers?: number;
+    /**
+     * What the entry of the route's allowed decision records beside it (a `governance` member):
+     * for a read, what was read of whom (SPEC §8: the subject of an access export).
+     */
+    entryOf?: (request: FastifyRequest) => Readonly<Record<string, unknown>>;
     /** The route's service decides with the full artifact context (it knows the target). */
     gatedByService?: boolean;
   }

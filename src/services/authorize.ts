@@ -14,6 +14,7 @@ import type { Gate, GateOutcome, HeaderVerdict, TargetLoader } from '../gate/dec
 import type { IntegrationRecord } from '../domain/integration.js';
 import type { Mode } from '../domain/modes.js';
 import type { ChangeEntry } from '../storage/ports.js';
+import type { GovernanceChangeRecord } from '../audit/entry.js';
 import type { AuditLedger } from './ledger.js';
 import type { PolicyService } from './policies.js';
 
@@ -201,11 +202,16 @@ export class Authorizer {
    * recorded and thrown. The allow of a change is left pending, its entry recording `answers`,
    * the status its client receives when it is not 200; any other allow is recorded now.
    */
-  async action(request: RequestInfo, action: Action, answers?: number): Promise<AllowedAction> {
+  async action(
+    request: RequestInfo,
+    action: Action,
+    answers?: number,
+    governance?: GovernanceChangeRecord,
+  ): Promise<AllowedAction> {
     const ctx = this.context(request, action);
     const outcome = await this.gate.decide(ctx);
     const change = ACTIONS[action].effect === 'change';
-    const concluding = this.conclude(ctx, outcome, !change);
+    const concluding = this.conclude(ctx, outcome, !change, governance);
     if (concluding) await concluding;
     const { decision } = outcome;
     const entry =
@@ -227,11 +233,12 @@ export class Authorizer {
     ctx: GateContext,
     outcome: GateOutcome,
     recordAllow: boolean,
+    governance?: GovernanceChangeRecord,
   ): Promise<void> | undefined {
     const stored = this.observer?.observe(ctx, outcome);
     const recording = this.ledger !== undefined && (!outcome.decision.allow || recordAllow);
     if (stored === undefined && !recording && outcome.decision.allow) return undefined;
-    return this.concludeAfter(ctx, outcome, stored, recording);
+    return this.concludeAfter(ctx, outcome, stored, recording, governance);
   }
 
   private async concludeAfter(
@@ -239,10 +246,17 @@ export class Authorizer {
     outcome: GateOutcome,
     stored: Promise<void> | undefined,
     recording: boolean,
+    governance?: GovernanceChangeRecord,
   ): Promise<void> {
     if (stored) await stored;
     const { decision } = outcome;
-    if (recording) await this.ledger?.record({ decision, requestId: ctx.requestId });
+    if (recording) {
+      await this.ledger?.record({
+        decision,
+        requestId: ctx.requestId,
+        ...(governance === undefined ? {} : { governance }),
+      });
+    }
     if (!decision.allow) throw denialError(outcome, retryAfterOf(ctx, outcome));
   }
 }

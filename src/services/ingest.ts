@@ -1,12 +1,14 @@
 /**
  * Receiving a body: hash and count it as it streams, stop as soon as it passes its limit, and keep
  * it either in memory (small contents, or contents the gate must inspect) or in a blob writer —
- * never a whole large body in memory.
+ * never a whole large body in memory. The hash and size are the plaintext's; a subject-bound
+ * content reaches the blob store sealed (SPEC §8).
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { BucketError } from '../domain/errors.js';
 import type { BlobStore, BlobWriter } from '../storage/ports.js';
+import { sealingWriter, type ContentSeal } from '../storage/sealed.js';
 import { watchUploadRate, type MinimumRate } from './upload-rate.js';
 
 export interface IngestOptions {
@@ -18,6 +20,8 @@ export interface IngestOptions {
   readonly inlineMax: number;
   /** Bodies slower than this are cut with 408 (upload-rate.ts); absent: never. */
   readonly minimumRate?: MinimumRate;
+  /** A subject-bound content: what goes to the blob store is sealed (storage/sealed.ts). */
+  readonly seal?: ContentSeal | undefined;
 }
 
 export interface Ingested {
@@ -57,7 +61,7 @@ export async function ingest(
     heldBytes += chunk.length;
     if (options.buffer || heldBytes <= options.inlineMax) return undefined;
     opening = (async () => {
-      writer = await blobs.createWriter();
+      writer = await openWriter(blobs, options.seal);
       for (const part of held.splice(0)) await writer.write(part);
       heldBytes = 0;
     })();
@@ -75,6 +79,12 @@ export async function ingest(
     await (writer as BlobWriter | null)?.abort();
     throw error;
   }
+}
+
+/** A blob writer, sealing what it is given when the content is subject-bound. */
+export async function openWriter(blobs: BlobStore, seal: ContentSeal | undefined) {
+  const writer = await blobs.createWriter();
+  return seal ? sealingWriter(writer, seal) : writer;
 }
 
 /**

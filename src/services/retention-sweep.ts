@@ -8,7 +8,7 @@
  * other version references is removed after the purge committed.
  */
 import { randomUUID } from 'node:crypto';
-import type { ArtifactKey, ArtifactVersion } from '../domain/artifact.js';
+import { blobAddress, type ArtifactKey, type ArtifactVersion } from '../domain/artifact.js';
 import type { Decision } from '../domain/decision.js';
 import { BucketError } from '../domain/errors.js';
 import { ruleOf } from '../domain/policy.js';
@@ -202,9 +202,10 @@ export class RetentionSweep {
     };
     const purged = await this.metadata.purgeVersion(key, version.version, { at, reason }, entry);
     if (!purged) return false;
-    if (version.storage === 'blob' && !(await this.metadata.isContentReferenced(version.sha256))) {
+    const address = blobAddress(version);
+    if (version.storage === 'blob' && !(await this.metadata.isContentReferenced(address))) {
       // A write that stored the same bytes since the sweep began renewed the file: it stays.
-      await this.blobs.removeIfOlder(version.sha256, blobCutoff);
+      await this.blobs.removeIfOlder(address, blobCutoff);
     }
     return true;
   }

@@ -17,6 +17,7 @@ import type {
   RetentionStore,
   RunStore,
   StoreLifecycle,
+  SubjectStore,
   WebhookStore,
 } from './ports.js';
 
@@ -29,6 +30,7 @@ export interface MetadataParts {
   readonly audit: AuditStore;
   readonly events: EventStore;
   readonly retention: RetentionStore;
+  readonly subjects: SubjectStore;
   readonly modes: ModeStore;
   readonly webhooks: WebhookStore;
   readonly exceptions: ExceptionStore;
@@ -47,7 +49,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
-  const { exceptions, integrity, runs } = parts;
+  const { exceptions, integrity, runs, subjects } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -111,6 +113,11 @@ function bindPorts(parts: MetadataParts): PortMembers {
     retentionDue: retention.retentionDue.bind(retention),
     purgeVersion: retention.purgeVersion.bind(retention),
     exclusively: retention.exclusively.bind(retention),
+    liveSubjectKey: subjects.liveSubjectKey.bind(subjects),
+    subjectKey: subjects.subjectKey.bind(subjects),
+    eraseSubject: subjects.eraseSubject.bind(subjects),
+    getErasure: subjects.getErasure.bind(subjects),
+    listErasures: subjects.listErasures.bind(subjects),
     currentMode: modes.currentMode.bind(modes),
     setMode: modes.setMode.bind(modes),
     openIncident: modes.openIncident.bind(modes),

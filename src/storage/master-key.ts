@@ -96,6 +96,12 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
   return bytes;
 }
 
+/** The key-encryption key in `file`, or undefined when there is none (never creates one). */
+export async function readMasterKey(file: string): Promise<MasterKey | undefined> {
+  const bytes = await readKeyFile(file);
+  return bytes ? new MasterKey(bytes) : undefined;
+}
+
 /**
  * Loads the key-encryption key from `file`, creating it (32 random bytes, 0600, atomically) when
  * it does not exist; racing creators end with one key.

@@ -16,6 +16,7 @@ import type { ModeStore } from './ports/modes.js';
 import type { PolicyStore } from './ports/policies.js';
 import type { RetentionStore } from './ports/retention.js';
 import type { RunStore } from './ports/runs.js';
+import type { SubjectStore } from './ports/subjects.js';
 import type { WebhookStore } from './ports/webhooks.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
@@ -34,6 +35,7 @@ export type * from './ports/modes.js';
 export type * from './ports/policies.js';
 export type * from './ports/retention.js';
 export type * from './ports/runs.js';
+export type * from './ports/subjects.js';
 export type * from './ports/webhooks.js';
 
 /**
@@ -52,6 +54,7 @@ export interface MetadataStore
     AuditStore,
     EventStore,
     RetentionStore,
+    SubjectStore,
     ModeStore,
     WebhookStore,
     ExceptionStore,

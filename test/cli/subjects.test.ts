@@ -1,7 +1,7 @@
 /**
  * `bucket subjects export` (SPEC §8 DSAR) against a real server, as a user runs it: the export
  * to stdout and to a file (0600, the subject's personal data), the summary on stderr, content for
- * the owner only, and its help.
+ * the owner only, and its help; `bucket subjects erase` (Art. 17): the report, as text or JSON.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,5 +71,67 @@ describe('bucket subjects export', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--out <file>/);
     expect(help.stdout).toMatch(/Art\. 15/);
+  });
+});
+
+describe('bucket subjects erase', () => {
+  const cli = cliServer();
+
+  it('erases a subject and prints the report, or it as JSON', async () => {
+    const { key } = await createKey(cli.server, { kind: 'product', product: 'gurukul' });
+    const gurukul = client(cli.server.url, key);
+    for (const name of ['a', 'b']) {
+      const put = await gurukul('PUT', `/v1/artifacts/gurukul/user_progress/cli/${name}.json`, {
+        body: JSON.stringify({ name }),
+        headers: { 'content-type': 'application/json', 'x-bucket-meta-subject': 'user:cli-9' },
+      });
+      expect(put.status).toBe(201);
+    }
+    const run = await runCli(['subjects', 'erase', 'user:cli-9', '--reason', 'Art. 17 #9'], {
+      env: cli.owner,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /erasure erasure_\S+ of subject user:cli-9: 2 version\(s\) erased, 0 withheld; key destroyed/,
+    );
+    expect(run.stdout).toContain('gurukul/user_progress/cli/a.json v1');
+    const read = await gurukul('GET', '/v1/artifacts/gurukul/user_progress/cli/a.json');
+    expect(read.status).toBe(410);
+
+    const again = await runCli(
+      ['subjects', 'erase', 'user:cli-9', '--reason', 'repeat', '--json'],
+      {
+        env: cli.owner,
+      },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      subject: 'user:cli-9',
+      erased: [],
+      keyDestroyed: true,
+    });
+    const { id } = JSON.parse(again.stdout) as { id: string };
+    const shown = await runCli(['subjects', 'erasure', id, '--json'], { env: cli.owner });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toEqual(JSON.parse(again.stdout));
+    const missing = await runCli(['subjects', 'erasure', 'erasure_none'], { env: cli.owner });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/404|erasure_not_found/);
+  });
+
+  it('needs --reason, names refusals, and explains itself in --help', async () => {
+    const missing = await runCli(['subjects', 'erase', 'user:cli-9'], { env: cli.owner });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/--reason/);
+    const { key } = await createKey(cli.server, { kind: 'auditor' });
+    const refused = await runCli(['subjects', 'erase', 'user:x', '--reason', 'r'], {
+      env: cli.as(key),
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/403|forbidden/i);
+    const help = await runCli(['subjects', 'erase', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Art\. 17/);
+    expect(help.stdout).toMatch(/--json/);
   });
 });

@@ -42,6 +42,9 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'holds.read': 'governance',
   'retention.sweep': 'write',
   'subjects.export': 'read',
+  // SPEC §9: erasures are refused in read_only, like sweeps.
+  'erasures.create': 'write',
+  'erasures.read': 'governance',
   'audit.read': 'always',
   'audit.export': 'always',
   'audit.write': 'read',
@@ -182,6 +185,15 @@ const PROBES: Record<string, Probe[]> = {
   ],
   'GET /v1/governance/subjects/:subject/export': [
     owner('subjects.export', '/v1/governance/subjects/user:probe/export'),
+  ],
+  'POST /v1/governance/erasures': [
+    owner('erasures.create', '/v1/governance/erasures', () => ({
+      subject: 'user:probe',
+      reason: 'probe',
+    })),
+  ],
+  'GET /v1/governance/erasures/:id': [
+    owner('erasures.read', '/v1/governance/erasures/erasure_missing'),
   ],
   'GET /v1/audit/entries': [owner('audit.read', '/v1/audit/entries?limit=2')],
   'GET /v1/audit/entries/:index': [owner('audit.read', '/v1/audit/entries/0')],

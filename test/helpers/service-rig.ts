@@ -19,6 +19,9 @@ import { PolicyService } from '../../src/services/policies.js';
 import { FileBlobStore } from '../../src/storage/fs/blobs.js';
 import { MemoryLimiter } from '../../src/storage/memory/limiter.js';
 import { SqliteMetadataStore } from '../../src/storage/sqlite/metadata.js';
+import { randomBytes } from 'node:crypto';
+import { SubjectKeys } from '../../src/services/subject-keys.js';
+import { MasterKey } from '../../src/storage/master-key.js';
 
 export interface ServiceRig {
   readonly store: SqliteMetadataStore;
@@ -88,6 +91,7 @@ export async function serviceRig(): Promise<ServiceRig> {
   );
   const artifacts = new ArtifactService(store, blobs, limiter, policies, authorizer, {
     inlineMaxBytes: 64 * 1024,
+    subjectKeys: new SubjectKeys(store, new MasterKey(randomBytes(32))),
   });
   return {
     store,

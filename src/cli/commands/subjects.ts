@@ -2,7 +2,8 @@
  * `bucket subjects export SUBJECT [--out FILE]`: a data subject's access export (SPEC §8 DSAR,
  * GDPR Art. 15), NDJSON streamed to stdout or to a file (mode 0600: it holds the subject's
  * personal data). An export without its summary line was cut short: the command fails and removes
- * the file it was writing.
+ * the file it was writing. `bucket subjects erase SUBJECT --reason R`: its erasure (Art. 17), the
+ * report printed (or `--json`).
  */
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { PRIVATE_FILE_MODE } from '../../storage/private-files.js';
 import { CliError } from '../errors.js';
-import { note } from '../output.js';
+import type { ErasureReport } from '../../domain/erasure.js';
+import { formatTable, note, printJson, printLine } from '../output.js';
 import { connect, examples, remoteOptions, type RemoteOptions } from '../remote.js';
 
 interface ExportOptions extends RemoteOptions {
@@ -67,6 +69,47 @@ async function exportSubject(subject: string, options: ExportOptions): Promise<v
   }
 }
 
+async function erase(
+  subject: string,
+  options: RemoteOptions & { readonly reason: string },
+): Promise<void> {
+  const report = await connect(options).json<ErasureReport>('POST', '/v1/governance/erasures', {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ subject, reason: options.reason }),
+  });
+  printReport(report, options);
+}
+
+async function showErasure(id: string, options: RemoteOptions): Promise<void> {
+  const report = await connect(options).json<ErasureReport>(
+    'GET',
+    `/v1/governance/erasures/${encodeURIComponent(id)}`,
+  );
+  printReport(report, options);
+}
+
+function printReport(report: ErasureReport, options: RemoteOptions): void {
+  if (options.json) return printJson(report);
+  printLine(
+    `erasure ${report.id} of subject ${report.subject}: ${report.erased.length} version(s) ` +
+      `erased, ${report.withheld.length} withheld; key ` +
+      (report.keyDestroyed ? 'destroyed' : 'kept (something is withheld)') +
+      `; audit entry ${report.audit.leafIndex}`,
+  );
+  const place = (v: { product: string; class: string; name: string; version: number }) =>
+    `${v.product}/${v.class}/${v.name} v${v.version}`;
+  if (report.erased.length > 0) {
+    printLine(
+      formatTable([['ERASED', 'SHA256'], ...report.erased.map((v) => [place(v), v.sha256])]),
+    );
+  }
+  if (report.withheld.length > 0) {
+    printLine(
+      formatTable([['WITHHELD', 'REASON'], ...report.withheld.map((v) => [place(v), v.reason])]),
+    );
+  }
+}
+
 export function registerSubjects(program: Command): void {
   const subjects = program
     .command('subjects')
@@ -89,4 +132,31 @@ export function registerSubjects(program: Command): void {
       ),
     )
     .action(exportSubject);
+
+  const eraseCommand = subjects
+    .command('erase')
+    .description(
+      'Erase a data subject (GDPR Art. 17, owner): every version of the subject not under a ' +
+        'legal hold or an unexpired compliance retention loses its content; its key is ' +
+        'destroyed when nothing is withheld. Prints the report (its hash is in the audit log).',
+    )
+    .argument('<subject>', 'the subject id the writes named in x-bucket-meta-subject')
+    .requiredOption('--reason <text>', 'why, e.g. the request reference (recorded in the report)');
+  remoteOptions(eraseCommand)
+    .addHelpText(
+      'after',
+      examples(
+        'bucket subjects erase user:4711 --reason "Art. 17 request 2027-031"',
+        'bucket subjects erase user:4711 --reason "Art. 17 request 2027-031" --json > report.json',
+      ),
+    )
+    .action(erase);
+
+  const erasureCommand = subjects
+    .command('erasure')
+    .description("Print an erasure's report again (owner, executor, auditor).")
+    .argument('<id>', 'the erasure id (erasure_…, from `bucket subjects erase`)');
+  remoteOptions(erasureCommand)
+    .addHelpText('after', examples('bucket subjects erasure erasure_5b1… --json'))
+    .action(showErasure);
 }

@@ -16,7 +16,13 @@ export const subjectRoutes =
     app.get(
       '/v1/governance/subjects/:subject/export',
       {
-        config: { action: 'subjects.export' },
+        config: {
+          action: 'subjects.export',
+          // The export's entry names whose data was read (SPEC §8; a review note of 0031).
+          entryOf: (request) => ({
+            subjectExport: { subject: (request.params as { subject?: string }).subject ?? null },
+          }),
+        },
         schema: {
           tags: ['governance'],
           summary: "A data subject's access export (owner, auditor): NDJSON, streamed",

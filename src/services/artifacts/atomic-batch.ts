@@ -85,6 +85,13 @@ function refusalError(refusal: CommitRefusal, commit: VersionCommit): BucketErro
   if (refusal.reason === 'insufficient_storage') {
     return new BucketError('insufficient_storage', refusal.message);
   }
+  if (refusal.reason === 'subject_erased') {
+    return new BucketError(
+      'conflict',
+      `the data subject of ${commit.version.name} was erased while this batch was in flight; ` +
+        'send the batch again',
+    );
+  }
   return new BucketError(
     'version_conflict',
     `a concurrent write moved ${commit.version.name} to version ${refusal.current}; retry the batch`,

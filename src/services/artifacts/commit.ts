@@ -34,6 +34,7 @@ export async function commitWithinLimits(
     expectedCurrentVersion: commit.expectedCurrentVersion,
     inline: commit.inline,
     factsSalt: commit.factsSalt,
+    newSubjectKey: commit.newSubjectKey,
     audit: commit.audit,
     limits,
   });
@@ -41,6 +42,13 @@ export async function commitWithinLimits(
   if (!result.ok && result.reason === 'insufficient_storage') {
     await alert?.(request, [threat('T5', result.message)]);
     throw new BucketError('insufficient_storage', result.message);
+  }
+  if (!result.ok && result.reason === 'subject_erased') {
+    throw new BucketError(
+      'conflict',
+      `the data subject of ${commit.version.name} was erased while this write was in flight ` +
+        '(its key is destroyed); send the write again',
+    );
   }
   if (!result.ok) return result;
   if (result.usage && alert) {

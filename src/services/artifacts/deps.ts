@@ -22,6 +22,7 @@ import type {
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
 import type { CommitOutcome } from './commit.js';
+import type { SubjectKeys } from '../subject-keys.js';
 import type { IntegrityReporter } from './integrity.js';
 
 export interface ArtifactServiceOptions {
@@ -38,6 +39,8 @@ export interface ArtifactServiceOptions {
   readonly now?: () => number;
   /** Told of a content that failed its check on read (SPEC §9: an integrity incident). */
   readonly onIntegrityFailure?: IntegrityReporter;
+  /** The seals of subject-bound contents (SPEC §8 encryption at rest). */
+  readonly subjectKeys: SubjectKeys;
 }
 
 export interface ArtifactDeps {

@@ -10,7 +10,8 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 
-export type IntegrityProblem = 'digest_mismatch' | 'size_mismatch' | 'missing';
+/** `seal_broken`: a sealed content's segments do not open (altered, moved, cut: SPEC §8). */
+export type IntegrityProblem = 'digest_mismatch' | 'size_mismatch' | 'missing' | 'seal_broken';
 
 /** What an integrity incident records of a failure: metadata only, never content. */
 export interface IntegrityFailure {
@@ -52,7 +53,9 @@ export function integrityError(failure: IntegrityFailure): BucketError {
     `${failure.product}/${failure.class}/${failure.name} v${failure.version}: ` +
       (failure.problem === 'missing'
         ? 'its content is missing from the blob store'
-        : 'its content no longer hashes to its recorded sha256') +
+        : failure.problem === 'seal_broken'
+          ? 'its sealed content does not open (altered or cut)'
+          : 'its content no longer hashes to its recorded sha256') +
       '; it is not served, and the Bucket is read_only until the owner has checked it',
   );
 }

@@ -1,10 +1,18 @@
 /** Reading an artifact (SPEC §3 GET and HEAD) and listing its versions, each decided first. */
 import type { Readable } from 'node:stream';
-import type { ArtifactVersion } from '../../domain/artifact.js';
+import type { ArtifactVersion, SealedRef } from '../../domain/artifact.js';
+import { SegmentError } from '../../domain/sealed-segments.js';
+import { openBytes, readSealedBlob } from '../../storage/sealed.js';
 import { BucketError } from '../../domain/errors.js';
 import type { ByteRange } from '../../storage/ports.js';
 import { chargeRate, heldBy, keyOf, type ArtifactDeps, type ArtifactRequest } from './deps.js';
-import { inlineProblem, integrityError, integrityFailure, verifiedStream } from './integrity.js';
+import {
+  inlineProblem,
+  integrityError,
+  integrityFailure,
+  verifiedStream,
+  type IntegrityProblem,
+} from './integrity.js';
 
 export interface ReadRequest extends ArtifactRequest {
   readonly version?: number | undefined;
@@ -70,6 +78,8 @@ export async function openContent(
   range: ByteRange | undefined,
 ): Promise<Readable | Buffer> {
   const report = deps.options.onIntegrityFailure ?? (() => undefined);
+  if (version.sealed)
+    return openSealed(deps, { ...version, sealed: version.sealed }, inline, range);
   if (version.storage === 'inline') {
     const bytes = inline ?? Buffer.alloc(0);
     if (range) return bytes.subarray(range.start, range.end + 1);
@@ -89,6 +99,73 @@ export async function openContent(
     throw integrityError(failure);
   }
   return range ? stream : verifiedStream(stream, version, report);
+}
+
+/**
+ * A subject-bound content (SPEC §8), opened with its subject's key: inline bytes whole, a blob as
+ * it streams, a range by the segments it touches. Segments that do not open are an integrity
+ * failure like a digest that does not match; no byte of such a segment is served.
+ */
+async function openSealed(
+  deps: ArtifactDeps,
+  version: ArtifactVersion & { sealed: SealedRef },
+  inline: Buffer | null,
+  range: ByteRange | undefined,
+): Promise<Readable | Buffer> {
+  const report = deps.options.onIntegrityFailure ?? (() => undefined);
+  const fail = (problem: IntegrityProblem) => {
+    const failure = integrityFailure(version, problem);
+    report(failure);
+    return integrityError(failure);
+  };
+  const seal = await deps.options.subjectKeys.forRead(version);
+  if (version.storage === 'inline') {
+    let plain: Buffer;
+    try {
+      plain = openBytes(seal, version.size, inline ?? Buffer.alloc(0));
+    } catch (error) {
+      if (error instanceof SegmentError) throw fail('seal_broken');
+      throw error;
+    }
+    if (range) return plain.subarray(range.start, range.end + 1);
+    const failure = inlineProblem(version, plain);
+    if (!failure) return plain;
+    report(failure);
+    throw integrityError(failure);
+  }
+  let stream: Readable;
+  try {
+    stream = await readSealedBlob(deps.blobs, seal, version.size, range);
+  } catch (error) {
+    if (await deps.blobs.exists(version.sealed.contentId).catch(() => true)) throw error;
+    throw fail('missing');
+  }
+  try {
+    // The first segment opened before any header: a refusal then is an answer, not a cut.
+    await firstBytes(stream);
+  } catch (error) {
+    if (error instanceof SegmentError) throw fail('seal_broken');
+    throw error;
+  }
+  stream.once('error', (error) => {
+    if (error instanceof SegmentError) fail('seal_broken');
+  });
+  return range ? stream : verifiedStream(stream, version, report);
+}
+
+/** Resolves once `stream` has bytes to give (or has ended); rejects if it fails first. */
+function firstBytes(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      stream.off('readable', onReadable);
+      stream.off('error', settle);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReadable = () => settle();
+    stream.once('readable', onReadable);
+    stream.once('error', settle);
+  });
 }
 
 /** Every version of an artifact, tombstones included, oldest first. */

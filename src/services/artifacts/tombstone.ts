@@ -93,7 +93,7 @@ function tombstoneOf(
     throw new BucketError('artifact_deleted', `${request.name} is already deleted`);
   // A purge record belongs to the version it removed, not to the tombstone after it; a tombstone
   // holds no content of a subject.
-  const { purged: _purged, subject: _subject, ...live } = head;
+  const { purged: _purged, subject: _subject, sealed: _sealed, ...live } = head;
   return {
     ...live,
     version: head.version + 1,

@@ -16,7 +16,8 @@ import {
 } from '../../gate/context.js';
 import type { GateOutcome } from '../../gate/decide.js';
 import { JSON_MEDIA_TYPE, mediaTypeOf } from '../../gate/stages/content.js';
-import { BodyTooLargeError, ingest, type Ingested } from '../ingest.js';
+import { sealBytes, type ContentSeal } from '../../storage/sealed.js';
+import { BodyTooLargeError, ingest, openWriter, type Ingested } from '../ingest.js';
 import { commitWithinLimits, conflictError, versionCommit } from './commit.js';
 import {
   acquireWriteSlot,
@@ -92,6 +93,10 @@ async function receiveAndCommit(
   const inspect = mediaTypeOf(request.contentType) === JSON_MEDIA_TYPE;
   const limits = ctx.policy.document.limits;
   let received: Ingested;
+  const subject = request.meta[SUBJECT_META_KEY];
+  // SPEC §8: a subject-bound content is sealed under its subject's key before it is stored.
+  const sealing =
+    subject === undefined ? null : await deps.options.subjectKeys.forWrite(subject, nowIso(deps));
   request.beforeBody?.();
   try {
     received = await ingest(request.body, deps.blobs, {
@@ -99,6 +104,7 @@ async function receiveAndCommit(
       buffer: inspect,
       inlineMax: deps.options.inlineMaxBytes,
       minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
+      seal: sealing?.seal,
     });
   } catch (error) {
     return refuseCutOff(deps, ctx, header, error);
@@ -122,21 +128,22 @@ async function receiveAndCommit(
       const head = target.head;
       const version = newVersion(request, ctx.policy, head, received, inline, nowIso(deps));
       if (!inline && !blobStored) {
-        await storeBlob(deps, received);
+        await storeBlob(deps, received, sealing?.seal);
         blobStored = true;
       }
-      const result = await commitWithinLimits(
-        deps,
+      const bytes = inline ? received.bytes : null;
+      const commit = versionCommit(
         request,
-        versionCommit(
-          request,
-          body.decision,
-          version,
-          head === null ? 201 : 200,
-          head?.version ?? 0,
-          inline ? received.bytes : null,
-        ),
+        body.decision,
+        sealing ? { ...version, sealed: sealing.ref } : version,
+        head === null ? 201 : 200,
+        head?.version ?? 0,
+        bytes && sealing ? sealBytes(sealing.seal, bytes) : bytes,
       );
+      const result = await commitWithinLimits(deps, request, {
+        ...commit,
+        newSubjectKey: sealing?.newKey,
+      });
       if (result.ok) {
         return {
           created: head === null,
@@ -197,14 +204,21 @@ function newVersion(
   };
 }
 
-/** Makes the received bytes durable in the blob store under their SHA-256. */
-async function storeBlob(deps: ArtifactDeps, received: Ingested): Promise<void> {
+/**
+ * Makes the received bytes durable in the blob store: under their SHA-256, or sealed under their
+ * content id when subject-bound.
+ */
+async function storeBlob(
+  deps: ArtifactDeps,
+  received: Ingested,
+  seal: ContentSeal | undefined,
+): Promise<void> {
   if (received.writer) {
     await received.writer.commit(received.sha256);
     return;
   }
   // Buffered for inspection but too large to keep inline.
-  const writer = await deps.blobs.createWriter();
+  const writer = await openWriter(deps.blobs, seal);
   try {
     await writer.write(received.bytes ?? Buffer.alloc(0));
     await writer.commit(received.sha256);

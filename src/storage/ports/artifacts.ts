@@ -3,6 +3,7 @@ import type { SubjectVersion } from '../../domain/subjects.js';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { CommitRefusal } from '../../domain/commit.js';
+import type { NewSubjectKey } from '../../domain/erasure.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../../domain/usage.js';
 
 export interface ListArtifactsQuery {
@@ -32,6 +33,8 @@ export interface StoredVersion extends VersionForRead {
    * a scrub leaves versions committed after the entries it read for the next one.
    */
   readonly auditIndex?: number | null;
+  /** Whether an erasure destroyed the salt with the content (SPEC §8; its purge entry checked). */
+  readonly saltDestroyed: boolean;
 }
 
 /** A new version to commit, with the head version the gate decided against. */
@@ -43,6 +46,12 @@ export interface VersionCommit {
   readonly inline: Buffer | null;
   /** The salt of the version's facts hash in its audit entry (audit/version-facts.ts). */
   readonly factsSalt: Buffer;
+  /**
+   * The subject key that seals the content, when the subject had none: stored with the version in
+   * its transaction. Absent for a sealed version whose key exists: the commit is then refused
+   * (`subject_erased`) unless that key is still live.
+   */
+  readonly newSubjectKey?: NewSubjectKey | undefined;
   /** When present, the commit is refused (`insufficient_storage`) if it would exceed them. */
   readonly limits?: StorageLimits;
   /** The decision that allowed the write: appended to the audit log in the same transaction. */
@@ -89,8 +98,11 @@ export interface ArtifactStore {
   usageFacts(product: string): Promise<UsageFacts>;
   /** Usage of every product with stored artifacts (the metrics gauges). */
   usageByProduct(): Promise<Record<string, ProductUsage>>;
-  /** Whether any version keeps its content `sha256` in the blob store (not inline in its row). */
-  isContentReferenced(sha256: string): Promise<boolean>;
+  /**
+   * Whether any version keeps its content at this blob address: a plaintext content's `sha256`,
+   * or a sealed content's id (SPEC §8).
+   */
+  isContentReferenced(address: string): Promise<boolean>;
   /** Every stored artifact version with its inline bytes and salt, for verification. */
   allVersions(): AsyncIterable<StoredVersion>;
   /**

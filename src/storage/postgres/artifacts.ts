@@ -200,10 +200,11 @@ export class PgArtifacts implements ArtifactStore {
     );
   }
 
-  async isContentReferenced(sha256: string): Promise<boolean> {
+  async isContentReferenced(address: string): Promise<boolean> {
     const { rows } = await this.db.query(
-      "SELECT 1 FROM versions WHERE sha256 = $1 AND storage = 'blob' LIMIT 1",
-      [sha256],
+      "SELECT 1 FROM versions WHERE storage = 'blob' AND ((sha256 = $1 AND content_id IS NULL) " +
+        'OR content_id = $1) LIMIT 1',
+      [address],
     );
     return rows.length > 0;
   }

@@ -21,6 +21,7 @@ import { PgModes } from './modes.js';
 import { PgPolicies } from './policies.js';
 import { PgRetention } from './retention.js';
 import { PgRuns } from './runs.js';
+import { PgSubjects } from './subjects.js';
 import { PgWebhooks } from './webhooks.js';
 import { PgWriter } from './writer.js';
 
@@ -68,6 +69,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       audit: new PgAuditLog(db, this.writer),
       events: this.eventLog,
       retention: new PgRetention(this.pool, db, this.writer),
+      subjects: new PgSubjects(db, this.writer),
       modes: new PgModes(db, this.writer),
       webhooks: new PgWebhooks(this.pool, db, this.writer),
       exceptions: new PgExceptions(db, this.writer),

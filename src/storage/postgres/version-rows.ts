@@ -11,19 +11,24 @@ import type pg from 'pg';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { UsageCounters } from '../../domain/usage.js';
+import type { NewSubjectKey } from '../../domain/erasure.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
 import { artifactEvent, limitWarnings } from '../../domain/events.js';
 import type { Queryable } from './connection.js';
 
-/** Common table expressions writing the versions, the moved heads and the usage deltas ($1–$26). */
+/**
+ * Common table expressions writing the versions, the moved heads and the usage deltas ($1–$28;
+ * the sealed columns, added last, are $27 and $28).
+ */
 const VERSION_CTES =
   'versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
   'content_type, meta, created_at, created_by, retention_mode, retention_until, tombstone, ' +
-  'storage, subject, inline_content, facts_salt, audit_index) SELECT * FROM unnest($1::text[], ' +
+  'storage, subject, inline_content, facts_salt, audit_index, sealed_key, content_id) ' +
+  'SELECT * FROM unnest($1::text[], ' +
   '$2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[], ' +
   '$9::text[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], ' +
-  '$15::text[], $16::bytea[], $17::bytea[], $18::bigint[])), ' +
+  '$15::text[], $16::bytea[], $17::bytea[], $18::bigint[], $27::text[], $28::text[])), ' +
   'heads_in AS (INSERT INTO artifacts (product, class, name, head_version, tombstone) ' +
   'SELECT * FROM unnest($19::text[], $20::text[], $21::text[], $22::int[], $23::boolean[]) ' +
   'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
@@ -32,7 +37,7 @@ const VERSION_CTES =
   'SELECT * FROM unnest($24::text[], $25::bigint[], $26::bigint[]) ' +
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
   'artifacts = product_usage.artifacts + excluded.artifacts)';
-const VERSION_PARAMS = 26;
+const VERSION_PARAMS = 28;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
 const WRITE_SQL =
@@ -60,6 +65,8 @@ class VersionColumns {
   readonly inline: (Buffer | null)[] = [];
   readonly factsSalt: Buffer[] = [];
   readonly auditIndex: number[] = [];
+  readonly sealedKey: (string | null)[] = [];
+  readonly contentId: (string | null)[] = [];
 
   push(v: ArtifactVersion, inline: Buffer | null, factsSalt: Buffer, auditIndex: number): void {
     this.product.push(v.product);
@@ -80,6 +87,8 @@ class VersionColumns {
     this.inline.push(inline);
     this.factsSalt.push(factsSalt);
     this.auditIndex.push(auditIndex);
+    this.sealedKey.push(v.sealed?.keyId ?? null);
+    this.contentId.push(v.sealed?.contentId ?? null);
   }
 
   params(): unknown[] {
@@ -103,6 +112,11 @@ class VersionColumns {
       this.factsSalt,
       this.auditIndex,
     ];
+  }
+
+  /** $27 and $28, after the heads' and usage's parameters. */
+  sealedParams(): unknown[] {
+    return [this.sealedKey, this.contentId];
   }
 }
 
@@ -134,16 +148,39 @@ export class VersionRows {
   private readonly rows = new VersionColumns();
   /** What each product's usage row gains in this batch. */
   private readonly added = new Map<string, ProductUsage>();
+  /** The subject keys first used by this batch's versions (SPEC §8), stored with them. */
+  private readonly newKeys: NewSubjectKey[] = [];
 
   private constructor(
     private readonly heads: Map<string, Head>,
     /** Every product's usage as read under the lock; null for a batch without versions. */
     private readonly usage: UsageCounters | null,
+    /** The live ones of the existing subject keys the batch's sealed versions use. */
+    private readonly liveKeys: ReadonlySet<string> = new Set(),
   ) {}
 
   /** A batch of audit appends only: nothing to read, only the tree's appends to write. */
   static none(): VersionRows {
     return new VersionRows(new Map(), null);
+  }
+
+  /**
+   * Which of the subject keys the commits' sealed contents use are live, read under the tree
+   * head's lock: an erasure, which destroys keys under the same lock, is before or after the batch.
+   */
+  private static async liveKeysOf(
+    client: pg.PoolClient,
+    commits: readonly VersionCommit[],
+  ): Promise<Set<string>> {
+    const ids = commits.flatMap((c) =>
+      c.version.sealed && !c.newSubjectKey ? [c.version.sealed.keyId] : [],
+    );
+    if (ids.length === 0) return new Set();
+    const { rows } = await client.query<{ id: string }>(
+      'SELECT id FROM subject_keys WHERE id = ANY($1::text[]) AND destroyed_at IS NULL',
+      [ids],
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   /**
@@ -196,7 +233,7 @@ export class VersionRows {
         });
       }
     }
-    return new VersionRows(heads, new UsageCounters(usage));
+    return new VersionRows(heads, new UsageCounters(usage), await this.liveKeysOf(client, commits));
   }
 
   /**
@@ -212,6 +249,10 @@ export class VersionRows {
     const before = this.usage.facts(v.product);
     const after = checkCommit(commit, head?.version ?? 0, before);
     if (isRefusal(after)) return after;
+    if (v.sealed && !commit.newSubjectKey && !this.liveKeys.has(v.sealed.keyId)) {
+      return { ok: false, reason: 'subject_erased', keyId: v.sealed.keyId };
+    }
+    if (commit.newSubjectKey) this.newKeys.push(commit.newSubjectKey);
     // Its events first, pointing at the entry appended next.
     const time = new Date().toISOString();
     const auditIndex = tree.nextIndex;
@@ -244,6 +285,7 @@ export class VersionRows {
 
   /** Writes the batch's versions, moved heads and usage, and the tree's appends, in one statement. */
   async write(client: pg.PoolClient, tree: TreeAppend): Promise<void> {
+    await this.writeKeys(client);
     await client.query({
       name: 'write-batch',
       text: WRITE_SQL,
@@ -253,11 +295,27 @@ export class VersionRows {
 
   /** Writes the versions, moved heads and usage alone (the tree's appends are written later). */
   async writeVersions(client: pg.PoolClient): Promise<void> {
+    await this.writeKeys(client);
     await client.query({
       name: 'write-versions',
       text: WRITE_VERSIONS_SQL,
       values: this.versionParams(),
     });
+  }
+
+  /** The subject keys first used by the batch (rarely any: a subject's first sealed write). */
+  private async writeKeys(client: pg.PoolClient): Promise<void> {
+    if (this.newKeys.length === 0) return;
+    await client.query(
+      'INSERT INTO subject_keys (id, subject, wrapped, created_at) ' +
+        'SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])',
+      [
+        this.newKeys.map((k) => k.id),
+        this.newKeys.map((k) => k.subject),
+        this.newKeys.map((k) => k.wrapped),
+        this.newKeys.map((k) => k.createdAt),
+      ],
+    );
   }
 
   /** The parameters of VERSION_CTES. */
@@ -274,6 +332,7 @@ export class VersionRows {
       usage.map(([product]) => product),
       usage.map(([, u]) => u.bytes),
       usage.map(([, u]) => u.artifacts),
+      ...this.rows.sealedParams(),
     ];
   }
 

@@ -30,6 +30,10 @@ type WriteJob =
   | { readonly kind: 'versions'; readonly commits: readonly VersionCommit[] }
   | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
   | {
+      readonly kind: 'logged';
+      readonly run: (client: pg.PoolClient, log: ChangeLog) => Promise<unknown>;
+    }
+  | {
       readonly kind: 'change';
       readonly run: (client: pg.PoolClient) => Promise<unknown>;
       readonly changed: (result: unknown) => boolean;
@@ -46,6 +50,15 @@ interface ChangeOutcome {
 type WriteOutcome = CommitResult | CommitResult[] | AuditReceipt[] | ChangeOutcome;
 
 const always = () => true;
+
+/**
+ * The audit log and the outbox as a change that appends several entries sees them (an erasure: an
+ * entry per version, then its own): appended to the batch's tree, written at its end.
+ */
+export interface ChangeLog {
+  append(draft: AuditDraft): AuditReceipt;
+  events(drafts: readonly EventDraft[], auditIndex: number | null): void;
+}
 
 /** What a change appends beside itself, in its transaction (see applyChange). */
 export interface PgChangeOptions<T> {
@@ -124,6 +137,14 @@ export class PgWriter {
     return outcome.result as T;
   }
 
+  /**
+   * Runs a change that appends its own entries and events (`log`), in a savepoint of a
+   * group-commit transaction holding the audit tree head: serialized with every version commit.
+   */
+  async applyLogged<T>(run: (client: pg.PoolClient, log: ChangeLog) => Promise<T>): Promise<T> {
+    return (await this.commits.submit({ kind: 'logged', run })) as T;
+  }
+
   /** Resolves once every write submitted so far has settled. */
   drain(): Promise<void> {
     return this.commits.drain();
@@ -141,8 +162,11 @@ export class PgWriter {
     isolated: boolean,
   ): Promise<Batch<WriteJob, WriteOutcome>> {
     const tree = await TreeAppend.begin(client);
-    // A change, and an atomic batch's commits, each need a savepoint of their own.
-    if (isolated || jobs.some((job) => job.kind === 'change' || job.kind === 'versions')) {
+    // A change, an atomic batch's commits and a logged job each need a savepoint of their own.
+    if (
+      isolated ||
+      jobs.some((job) => job.kind === 'change' || job.kind === 'versions' || job.kind === 'logged')
+    ) {
       return this.isolatedBatch(client, tree);
     }
     const commits = jobs.flatMap((job) => (job.kind === 'version' ? [job.commit] : []));
@@ -173,6 +197,14 @@ export class PgWriter {
           if (job.kind === 'audit') {
             const time = new Date().toISOString();
             return job.drafts.map((draft) => tree.append(draft, time));
+          }
+          if (job.kind === 'logged') {
+            const time = new Date().toISOString();
+            const log: ChangeLog = {
+              append: (draft) => tree.append(draft, time),
+              events: (drafts, auditIndex) => tree.appendEvents(drafts, time, auditIndex),
+            };
+            return (await inSavepoint(client, () => job.run(client, log))) as WriteOutcome;
           }
           if (job.kind === 'change') {
             return await inSavepoint(client, async () => {

@@ -1,6 +1,7 @@
 /** Artifact versions' rows: their columns, values and conversion to records (both adapters). */
 import type { ArtifactVersion, RetentionMode } from '../../domain/artifact.js';
 import type { PurgeReason, PurgeRecord } from '../../domain/retention.js';
+import type { SubjectKeyRecord } from '../../domain/erasure.js';
 import type { SubjectVersion } from '../../domain/subjects.js';
 import type { StoredVersion, VersionForRead } from '../ports/artifacts.js';
 import { flag, type Flag } from './flag.js';
@@ -10,18 +11,21 @@ const RECORDED_COLUMNS =
   'product, class, name, version, sha256, size, content_type, meta, created_at, created_by, ' +
   'retention_mode, retention_until, tombstone, storage, subject';
 
+/** Where a sealed content's key and id are (SPEC §8 encryption at rest; null when plaintext). */
+const SEALED_COLUMNS = 'sealed_key, content_id';
+
 /**
  * The columns a new version is inserted with (`versionValues` order): its facts, its bytes when
  * inline, its facts salt and the leaf index of the entry that allowed it (SPEC §8 DSAR
  * `auditIndex`).
  */
-export const VERSION_INSERT_COLUMNS = `${RECORDED_COLUMNS}, inline_content, facts_salt, audit_index`;
+export const VERSION_INSERT_COLUMNS = `${RECORDED_COLUMNS}, inline_content, facts_salt, audit_index, ${SEALED_COLUMNS}`;
 
 /**
  * The columns of a version, in the order both adapters select them: those its write sets, then
  * its purge (SPEC §8), set only by the retention sweep.
  */
-export const VERSION_COLUMNS = `${RECORDED_COLUMNS}, purged_at, purge_reason, purge_audit_index`;
+export const VERSION_COLUMNS = `${RECORDED_COLUMNS}, purged_at, purge_reason, purge_audit_index, ${SEALED_COLUMNS}`;
 
 /**
  * A version's values in VERSION_INSERT_COLUMNS order, as the SQLite store inserts them (the
@@ -53,6 +57,8 @@ export function versionValues(
     inline,
     factsSalt,
     auditIndex,
+    v.sealed?.keyId ?? null,
+    v.sealed?.contentId ?? null,
   ] as const;
 }
 
@@ -75,6 +81,8 @@ export interface VersionRow {
   purged_at: string | null;
   purge_reason: string | null;
   purge_audit_index: number | null;
+  sealed_key: string | null;
+  content_id: string | null;
 }
 
 export type ReadRow = VersionRow & { inline_content: Buffer | null };
@@ -102,6 +110,9 @@ export function toVersion(row: VersionRow): ArtifactVersion {
     storage: row.storage as ArtifactVersion['storage'],
     ...(row.purged_at === null ? {} : { purged: purgeOf(row) }),
     ...(row.subject === null ? {} : { subject: row.subject }),
+    ...(row.sealed_key === null || row.content_id === null
+      ? {}
+      : { sealed: { keyId: row.sealed_key, contentId: row.content_id } }),
   };
 }
 
@@ -128,10 +139,31 @@ export function toRead(row: ReadRow): VersionForRead {
 }
 
 export function toStored(row: StoredRow): StoredVersion {
+  const version = toVersion(row);
   return {
-    version: toVersion(row),
+    version,
     inline: row.inline_content,
     factsSalt: row.facts_salt,
     auditIndex: row.audit_index === null ? null : Number(row.audit_index),
+    saltDestroyed: version.purged?.reason === 'erasure',
+  };
+}
+
+/** A subject key's row (migrations: SQLite 14, PostgreSQL 11). */
+export interface SubjectKeyRow {
+  id: string;
+  subject: string;
+  wrapped: string | null;
+  created_at: string;
+  destroyed_at: string | null;
+}
+
+export function toSubjectKey(row: SubjectKeyRow): SubjectKeyRecord {
+  return {
+    id: row.id,
+    subject: row.subject,
+    wrapped: row.wrapped,
+    createdAt: row.created_at,
+    destroyedAt: row.destroyed_at,
   };
 }

@@ -61,7 +61,11 @@ export class SqliteArtifacts implements ArtifactStore {
       ),
       contentReferenced: db.prepare<[string], { found: number }>(
         // storage = 'blob' lets SQLite use the partial index (migration 4).
-        "SELECT 1 AS found FROM versions WHERE sha256 = ? AND storage = 'blob' LIMIT 1",
+        "SELECT 1 AS found FROM versions WHERE sha256 = ? AND storage = 'blob' " +
+          'AND content_id IS NULL LIMIT 1',
+      ),
+      sealedReferenced: db.prepare<[string], { found: number }>(
+        "SELECT 1 AS found FROM versions WHERE content_id = ? AND storage = 'blob' LIMIT 1",
       ),
       version: db.prepare<[string, string, string, number], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?`,
@@ -196,8 +200,11 @@ export class SqliteArtifacts implements ArtifactStore {
     return this.usageCounters ?? loadUsage(this.db);
   }
 
-  async isContentReferenced(sha256: string): Promise<boolean> {
-    return this.statements.contentReferenced.get(sha256) !== undefined;
+  async isContentReferenced(address: string): Promise<boolean> {
+    return (
+      this.statements.contentReferenced.get(address) !== undefined ||
+      this.statements.sealedReferenced.get(address) !== undefined
+    );
   }
 
   async *allVersions(): AsyncIterable<StoredVersion> {

@@ -11,6 +11,7 @@ import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
 import { SqliteChanges } from './changes.js';
 import { SqliteRetention } from './retention.js';
+import { SqliteSubjects } from './subjects.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGovernance } from './governance.js';
 import { HeadCache } from './head-cache.js';
@@ -116,6 +117,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
       retention: new SqliteRetention(this.db, this.changes, heads),
+      subjects: new SqliteSubjects(this.db, this.changes, this.writer, heads),
       modes: new SqliteModes(this.db, this.changes),
       webhooks: new SqliteWebhooks(this.db, this.changes),
       exceptions: new SqliteExceptions(this.db, this.changes),

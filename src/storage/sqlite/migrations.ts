@@ -289,8 +289,31 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX policy_exceptions_due ON policy_exceptions (expires_at) WHERE status = 'approved';
   `,
-  // 14: reserved for the subject-encryption branch (renumbered when the branches merge).
-  `SELECT 1;`,
+  // 14: subject keys and erasures (SPEC §8, docs/decisions/0033). Each subject's data keys,
+  // wrapped by the key-encryption key, destroyed (the wrapped key removed) by an erasure; each
+  // sealed version's key and content id (its blob's address); every erasure's report.
+  `
+  CREATE TABLE subject_keys (
+    id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    wrapped TEXT,
+    created_at TEXT NOT NULL,
+    destroyed_at TEXT,
+    erasure_id TEXT
+  ) STRICT;
+  CREATE INDEX subject_keys_live ON subject_keys (subject, created_at, id)
+    WHERE destroyed_at IS NULL;
+  ALTER TABLE versions ADD COLUMN sealed_key TEXT;
+  ALTER TABLE versions ADD COLUMN content_id TEXT;
+  CREATE INDEX versions_content_id ON versions (content_id) WHERE content_id IS NOT NULL;
+  CREATE TABLE erasures (
+    id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    report TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    audit_index INTEGER NOT NULL
+  ) STRICT;
+  `,
   // 15: scrubs (SPEC §9: the state GET /v1/governance/scrub/{id} answers on any node, the last
   // scrubbed checkpoint) and signed drift baselines (one per first start or upgrade).
   `

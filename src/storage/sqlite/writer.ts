@@ -141,12 +141,18 @@ export class SqliteWriter {
       ),
       insertVersion: db.prepare(
         `INSERT INTO versions (${VERSION_INSERT_COLUMNS}) VALUES ` +
-          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertHead: db.prepare(
         'INSERT INTO artifacts (product, class, name, head_version, tombstone) VALUES (?, ?, ?, ?, ?) ' +
           'ON CONFLICT (product, class, name) DO UPDATE SET head_version = excluded.head_version, ' +
           'tombstone = excluded.tombstone',
+      ),
+      liveKey: db.prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM subject_keys WHERE id = ? AND destroyed_at IS NULL',
+      ),
+      insertKey: db.prepare(
+        'INSERT INTO subject_keys (id, subject, wrapped, created_at) VALUES (?, ?, ?, ?)',
       ),
       addUsage: db.prepare(
         'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
@@ -181,6 +187,11 @@ export class SqliteWriter {
     const before = this.usage.facts(v.product);
     const after = checkCommit(commit, current, before);
     if (isRefusal(after)) return after;
+    const key = commit.newSubjectKey;
+    if (v.sealed && !key && this.statements.liveKey.get(v.sealed.keyId) === undefined) {
+      return { ok: false, reason: 'subject_erased', keyId: v.sealed.keyId };
+    }
+    if (key) this.statements.insertKey.run(key.id, key.subject, key.wrapped, key.createdAt);
     // Moved before the statements: if one throws, the savepoint's rollback drops the counters.
     this.usage.commit(v.product, after);
     // The entry appended last gets the single writer's next index: the version's and its events'.
