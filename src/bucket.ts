@@ -10,6 +10,7 @@ import { loadSigningKey } from './audit/signing-key.js';
 import { ArtifactService } from './services/artifacts/index.js';
 import { AuditService } from './services/audit.js';
 import { AuditLedger } from './services/ledger.js';
+import { CertificationService } from './services/certification/index.js';
 import { Coherence } from './services/coherence.js';
 import { GateInfoService } from './services/gate-info.js';
 import { GateHealth } from './services/gate-health.js';
@@ -82,6 +83,8 @@ export interface Bucket {
   readonly drift: DriftService;
   /** Fail-closed decisions of the last 60 s: the gate's status, `gate_failure` incidents. */
   readonly gateHealth: GateHealth;
+  /** The live certification (SPEC §9): every check computed, cached for 10 s. */
+  readonly certification: CertificationService;
   /** This process's event-loop delay: the latency limit (SPEC §15, http/shed.ts). */
   readonly eventLoop: EventLoopDelay;
   readonly metrics: BucketMetrics;
@@ -309,6 +312,10 @@ export async function createBucket(
       modes,
       gateHealth,
     });
+    const certification = new CertificationService({
+      ...{ metadata, gate, authorizer, policies, audit, ledger, incidents, scrub, drift },
+      ...{ exceptions, gateHealth, gateInfo, now },
+    });
     const eventLoop = adapters.eventLoopDelayMs
       ? fixedDelay(adapters.eventLoopDelayMs)
       : new EventLoopMonitor();
@@ -338,6 +345,7 @@ export async function createBucket(
       scrub,
       drift,
       gateHealth,
+      certification,
       eventLoop,
       metrics,
       installationId,

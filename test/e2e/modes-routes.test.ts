@@ -61,6 +61,7 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'scrub.start': 'governance',
   'scrub.read': 'governance',
   'drift.read': 'governance',
+  'certification.read': 'read',
 };
 
 function refusal(mode: Mode, expected: Expected): string | null {
@@ -228,6 +229,9 @@ const PROBES: Record<string, Probe[]> = {
   'POST /v1/governance/scrub': [owner('scrub.start', '/v1/governance/scrub')],
   'GET /v1/governance/scrub/:id': [owner('scrub.read', '/v1/governance/scrub/scr_missing')],
   'GET /v1/governance/drift': [owner('drift.read', '/v1/governance/drift')],
+  'GET /v1/governance/certification': [
+    { action: 'certification.read', key: 'product', path: '/v1/governance/certification' },
+  ],
   'GET /v1/governance/mode': [owner('mode.read', '/v1/governance/mode')],
   'POST /v1/governance/mode': [
     owner('mode.set', '/v1/governance/mode', (mode) => ({ mode, reason: 'probe' })),

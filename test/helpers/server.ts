@@ -39,6 +39,7 @@ export interface ServerOptions {
     | 'scrubThrottle'
     | 'driftIntervalMs'
     | 'codeVersion'
+    | 'gate'
   >;
 }
 
