@@ -76,7 +76,8 @@ export function guaranteeChecks(deps: GuaranteeDeps): CheckDefinition[] {
           // The stored subtrees of the scrubbed prefix must still fold to the root it verified.
           extends_ = (await deps.audit.root(scrubbed.size)).toString('hex') === scrubbed.rootHash;
         }
-        const ageMs = latest ? inputs.now - Date.parse(latest.createdAt) : null;
+        // Checkpoints are stamped with the wall clock, whatever clock the Bucket's versions use.
+        const ageMs = latest ? Date.now() - Date.parse(latest.createdAt) : null;
         const idle = latest !== null && latest.size === inputs.auditSize;
         const fresh = ageMs !== null && ageMs < CHECKPOINT_MAX_AGE_MS;
         return {

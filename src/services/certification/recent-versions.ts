@@ -33,6 +33,7 @@ export function isBuiltInPrincipal(id: string): boolean {
 }
 
 const MAX_LISTED = 20;
+const RETENTION_MODES: ReadonlySet<unknown> = new Set(['compliance', 'governance', 'none']);
 
 function push(list: string[], label: string): void {
   if (list.length < MAX_LISTED) list.push(label);
@@ -78,7 +79,7 @@ export async function recentVersions(
     if (!keyIds.has(stored.createdBy) && !isBuiltInPrincipal(stored.createdBy)) {
       push(unknownCreators, `${label} by ${stored.createdBy}`);
     }
-    if (!stored.retention || typeof stored.retention.mode !== 'string') {
+    if (!RETENTION_MODES.has(stored.retention?.mode)) {
       push(withoutRetention, label);
     }
   }
