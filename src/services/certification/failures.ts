@@ -1,6 +1,7 @@
 /** Certification F1–F6 (SPEC §9 failure scenarios): each mechanism armed, seen live. */
 import type { DriftService } from '../drift.js';
 import type { GateHealth } from '../gate-health.js';
+import type { ScrubService } from '../scrub.js';
 import { brief, deniedBy, probeHead, reports } from './probe.js';
 import { EXECUTOR_FORBIDDEN } from './refusals.js';
 import { incidentsOf, type CheckDefinition } from './types.js';
@@ -8,6 +9,7 @@ import { incidentsOf, type CheckDefinition } from './types.js';
 export interface FailureDeps {
   readonly drift: DriftService;
   readonly gateHealth: GateHealth;
+  readonly scrub: ScrubService;
 }
 
 export function failureChecks(deps: FailureDeps): CheckDefinition[] {
@@ -74,15 +76,19 @@ export function failureChecks(deps: FailureDeps): CheckDefinition[] {
       async run() {
         const report = deps.drift.lastReport();
         const armed = report !== null && report.baseline.signatureValid;
+        const scheduled = deps.drift.scheduled;
         return {
-          pass: armed && report.checks.length === 4,
-          evidence: report
-            ? {
-                baselineSignatureValid: report.baseline.signatureValid,
-                checkedAt: report.checkedAt,
-                components: report.checks.map((check) => check.component),
-              }
-            : { checked: false },
+          pass: armed && report.checks.length === 4 && scheduled,
+          evidence: {
+            scheduled,
+            ...(report
+              ? {
+                  baselineSignatureValid: report.baseline.signatureValid,
+                  checkedAt: report.checkedAt,
+                  components: report.checks.map((check) => check.component),
+                }
+              : { checked: false }),
+          },
         };
       },
     },
@@ -92,9 +98,11 @@ export function failureChecks(deps: FailureDeps): CheckDefinition[] {
       async run(inputs) {
         const latest = inputs.latestScrub;
         const passed = inputs.lastPassedScrub;
+        const scheduled = deps.scrub.scheduled;
         return {
-          pass: passed !== null && latest?.status !== 'failed',
+          pass: passed !== null && latest?.status !== 'failed' && scheduled,
           evidence: {
+            scheduled,
             lastScrub: latest ? { id: latest.id, status: latest.status } : null,
             lastPassedAt: passed?.finishedAt ?? null,
           },
