@@ -16,6 +16,7 @@ import {
 } from './lib/servers.js';
 import type { Suite } from './lib/suite.js';
 import { audit } from './lib/suites/audit.js';
+import { certification } from './lib/suites/certification.js';
 import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead, outboxOverhead } from './lib/suites/gate-overhead.js';
@@ -37,6 +38,7 @@ const SUITES: readonly Suite[] = [
   events,
   scaleOut,
   scrub,
+  certification,
 ];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */

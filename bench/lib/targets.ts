@@ -28,3 +28,6 @@ export const RETENTION_SWEEP_SECONDS: Target = { kind: 'below', value: 60 };
 
 /** Issue 19: the foreground 1 KiB rates while a scrub runs, against the same Bucket idle. */
 export const SCRUB_FOREGROUND: Target = { kind: 'ratio-at-least', ratio: 0.8 };
+
+/** Issue 19: `GET /v1/governance/certification` computed afresh, p99 with 1,000,000 versions. */
+export const CERTIFICATION_P99_MS: Target = { kind: 'below', value: 200 };
