@@ -1,9 +1,9 @@
 /** Certification G1–G7 (SPEC §9): the seven guarantees, from live state and dry runs. */
-import { parseEntry } from '../../audit/entry.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import type { AuditService } from '../audit.js';
 import type { DriftService } from '../drift.js';
+import type { PolicyDrift } from '../drift-policy.js';
 import type { PolicyService } from '../policies.js';
 import { brief, deniedBy, probeHead, reports } from './probe.js';
 import { incidentsOf, type CheckDefinition, type CheckInputs } from './types.js';
@@ -13,12 +13,12 @@ export interface GuaranteeDeps {
   readonly audit: AuditService;
   readonly drift: DriftService;
   readonly policies: PolicyService;
+  /** Finds (and remembers) the audit entry of each policy version. */
+  readonly policyEntries: PolicyDrift;
 }
 
 /** A checkpoint at most this old, or none needed (the log idle), passes G2. */
 const CHECKPOINT_MAX_AGE_MS = 2_000;
-/** How far around a policy version's time its audit entry is looked for. */
-const POLICY_ENTRY_WINDOW = 500;
 
 const PROBE_HOLD: LegalHold = {
   id: 'certification-probe',
@@ -169,7 +169,7 @@ export function guaranteeChecks(deps: GuaranteeDeps): CheckDefinition[] {
         } catch (error) {
           drift = `unchecked: ${(error as Error).message}`;
         }
-        const unaudited = await unauditedPolicyVersions(deps, inputs);
+        const unaudited = await unauditedPolicyVersions(deps);
         return {
           pass:
             (drift === 'clean' || drift === 'explained') &&
@@ -213,22 +213,11 @@ function scrubEvidence(inputs: CheckInputs) {
     : { passed: null };
 }
 
-/** Policy versions whose change entry the log does not hold (each looked up near its time). */
-async function unauditedPolicyVersions(deps: GuaranteeDeps, inputs: CheckInputs) {
+/** Policy versions no allowed audit entry records as stored (drift-policy.ts finds them). */
+async function unauditedPolicyVersions(deps: GuaranteeDeps): Promise<number[]> {
   const missing: number[] = [];
   for (const version of await deps.policies.versions()) {
-    const earlier = new Date(Date.parse(version.createdAt) - 1_000).toISOString();
-    const first = await deps.audit.firstIndexAt(earlier, inputs.auditSize);
-    let found = false;
-    const last = Math.min(inputs.auditSize, first + POLICY_ENTRY_WINDOW);
-    for await (const stored of deps.metadata.auditRange(first, last)) {
-      const entry = parseEntry(stored.canonical);
-      if (entry.allow && entry.policy?.version === version.version) {
-        found = entry.policy.hash === version.hash;
-        break;
-      }
-    }
-    if (!found) missing.push(version.version);
+    if ((await deps.policyEntries.vouchedEntry(version)) === null) missing.push(version.version);
   }
   return missing;
 }

@@ -12,6 +12,7 @@ import type { MetadataStore } from '../../storage/ports.js';
 import type { AuditService } from '../audit.js';
 import type { Authorizer } from '../authorize.js';
 import type { DriftService } from '../drift.js';
+import { PolicyDrift } from '../drift-policy.js';
 import type { ExceptionService } from '../exceptions.js';
 import type { GateHealth } from '../gate-health.js';
 import type { GateInfoService } from '../gate-info.js';
@@ -58,7 +59,7 @@ export class CertificationService {
   constructor(private readonly deps: CertificationDeps) {
     this.prober = new Prober(deps.gate, deps.authorizer, deps.policies);
     this.checks = [
-      ...guaranteeChecks(deps),
+      ...guaranteeChecks({ ...deps, policyEntries: new PolicyDrift(deps.metadata, deps.audit) }),
       ...refusalChecks(deps.exceptions),
       ...detectorChecks(),
       ...failureChecks(deps),
