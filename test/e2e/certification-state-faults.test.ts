@@ -2,7 +2,8 @@
  * Certification checks that read stored state (SPEC §9), on either backend: a version row
  * rewritten, renumbered, given an unknown creator or no retention, the audit tree's stored nodes
  * changed, an exception left running past its time box, a route bound to no gate — each fails
- * exactly its own check; put back, the Bucket is certified again.
+ * exactly its own check; put back, the Bucket is certified again. A product key sees the evidence
+ * that would name artifacts as counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certify, failing, scrubToEnd } from '../helpers/certification.js';
@@ -16,6 +17,7 @@ describe('stored state tampered after the last scrub', () => {
   let server: InProcessTestServer;
   let clock = Date.parse('2027-03-01T10:00:00.000Z');
   let keyId = '';
+  let productKey = '';
   let sha256 = '';
 
   beforeAll(async () => {
@@ -29,6 +31,7 @@ describe('stored state tampered after the last scrub', () => {
     });
     const created = await createKey(server, { kind: 'product', product: 'ai_avatar' });
     keyId = created.id;
+    productKey = created.key;
     const api = client(server.url, created.key);
     const first = await api('PUT', '/v1/artifacts/ai_avatar/avatar_config/cert/a.json', {
       body: { look: 'calm' },
@@ -58,6 +61,9 @@ describe('stored state tampered after the last scrub', () => {
     expect(answer.checks[0]?.evidence.rewritten).toEqual([
       'ai_avatar/avatar_config/cert/b.json v2',
     ]);
+    // Products are isolated: a product key sees how many, not which artifacts.
+    const scoped = await certify(server, productKey);
+    expect(scoped.checks[0]?.evidence.rewritten).toBe(1);
     await liveSql(server, `UPDATE versions SET sha256 = ? ${WHERE} AND version = 2`, [sha256]);
     expect(failing(await certify(server))).toEqual([]);
   });

@@ -5,6 +5,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
+import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
+import { forScopedKey } from '../../services/certification/redact.js';
+import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
 
 const Check = Type.Object({
@@ -38,10 +41,16 @@ export const certificationRoutes =
             'Each check is computed from live state or a dry run through the real gate (as a ' +
             'synthetic principal: no threats recorded, no suspension counted); `certified` only ' +
             'when every check passes. One summary audit entry per computation; a result is ' +
-            'reused for up to 10 s.',
+            'reused for up to 10 s. Product, ai_agent and core keys see evidence that would ' +
+            'name artifacts or exceptions as counts.',
           response: { 200: CertificationView, ...errorResponses(401, 403) },
         },
       },
-      async () => bucket.certification.certify(app.gateBindings),
+      async (request) => {
+        const result = await bucket.certification.certify(app.gateBindings);
+        // Products are isolated (SPEC §3): a scoped key sees counts, not other products' names.
+        const { principal } = requestInfo(request);
+        return PRODUCT_SCOPED_KINDS.has(principal.kind) ? forScopedKey(result) : result;
+      },
     );
   };

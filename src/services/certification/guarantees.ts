@@ -78,13 +78,19 @@ export function guaranteeChecks(deps: GuaranteeDeps): CheckDefinition[] {
         }
         // Checkpoints are stamped with the wall clock, whatever clock the Bucket's versions use.
         const ageMs = latest ? Date.now() - Date.parse(latest.createdAt) : null;
+        // The latest checkpoint's root is the one the stored tree folds to at its size.
+        const latestHolds =
+          latest !== null &&
+          latest.size <= inputs.auditSize &&
+          (await deps.audit.root(latest.size)).equals(latest.rootHash);
         const idle = latest !== null && latest.size === inputs.auditSize;
         const fresh = ageMs !== null && ageMs < CHECKPOINT_MAX_AGE_MS;
         return {
-          pass: extends_ && (fresh || idle) && incidents.clear,
+          pass: extends_ && latestHolds && (fresh || idle) && incidents.clear,
           evidence: {
             scrubCheckpoint: scrubbed,
             logExtendsScrubCheckpoint: extends_,
+            latestCheckpointHolds: latestHolds,
             latestCheckpoint: latest ? { size: latest.size, createdAt: latest.createdAt } : null,
             checkpointAgeMs: ageMs,
             logIdle: idle,

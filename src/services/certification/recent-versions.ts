@@ -8,7 +8,7 @@ import { isJsonObject } from '../../audit/entry.js';
 import type { MetadataStore } from '../../storage/ports.js';
 
 /** The most entries of the log's tail one computation reads. */
-export const RECENT_ENTRY_LIMIT = 20_000;
+export const RECENT_ENTRY_LIMIT = 10_000;
 
 export interface RecentVersions {
   /** The first entry read (the last passed scrub's checkpoint size, or 0). */
