@@ -314,7 +314,7 @@ export async function createBucket(
     });
     const certification = new CertificationService({
       ...{ metadata, gate, authorizer, policies, audit, ledger, incidents, scrub, drift },
-      ...{ exceptions, gateHealth, gateInfo, now },
+      ...{ exceptions, gateHealth, gateInfo, now, verifier: signer },
     });
     const eventLoop = adapters.eventLoopDelayMs
       ? fixedDelay(adapters.eventLoopDelayMs)

@@ -136,6 +136,29 @@ describe('stored state tampered after the last scrub', () => {
     expect(failing(await certify(server))).toEqual([]);
   });
 
+  it('G2 fails when an audit entry written since the last scrub is changed', async () => {
+    // An entry the latest checkpoint covers.
+    const { size } = await server.bucket.audit.checkpoint();
+    const stored = await server.bucket.metadata.auditEntry(size - 1);
+    if (!stored) throw new Error('no entry');
+    const changed = Buffer.from(
+      stored.canonical.toString('utf8').replace('"allow":true', '"allow":false'),
+    );
+    expect(changed.equals(stored.canonical)).toBe(false);
+    await liveSql(server, 'UPDATE audit_entries SET canonical = ? WHERE idx = ?', [
+      changed,
+      size - 1,
+    ]);
+    const answer = await certify(server);
+    expect(failing(answer)).toEqual(['G2']);
+    expect(answer.checks.find((c) => c.id === 'G2')?.evidence.tailSinceScrub.verified).toBe(false);
+    await liveSql(server, 'UPDATE audit_entries SET canonical = ? WHERE idx = ?', [
+      stored.canonical,
+      size - 1,
+    ]);
+    expect(failing(await certify(server))).toEqual([]);
+  });
+
   it('G2 fails when the audit tree no longer folds to the root the scrub verified', async () => {
     await liveSql(server, 'UPDATE audit_nodes SET hash = ? WHERE idx = 0', [Buffer.alloc(32, 7)]);
     const answer = await certify(server);

@@ -1,15 +1,19 @@
 /** Certification G1–G7 (SPEC §9): the seven guarantees, from live state and dry runs. */
+import type { NoteVerifier } from '../../audit/note.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { MetadataStore } from '../../storage/ports.js';
 import type { AuditService } from '../audit.js';
 import type { DriftService } from '../drift.js';
 import type { PolicyDrift } from '../drift-policy.js';
 import type { PolicyService } from '../policies.js';
+import { verifyTail } from './audit-tail.js';
 import { brief, deniedBy, probeHead, reports } from './probe.js';
 import { incidentsOf, type CheckDefinition, type CheckInputs } from './types.js';
 
 export interface GuaranteeDeps {
   readonly metadata: MetadataStore;
+  /** Checks checkpoint signatures (the audit signing key's verifier). */
+  readonly verifier: NoteVerifier;
   readonly audit: AuditService;
   readonly drift: DriftService;
   readonly policies: PolicyService;
@@ -85,12 +89,22 @@ export function guaranteeChecks(deps: GuaranteeDeps): CheckDefinition[] {
           (await deps.audit.root(latest.size)).equals(latest.rootHash);
         const idle = latest !== null && latest.size === inputs.auditSize;
         const fresh = ageMs !== null && ageMs < CHECKPOINT_MAX_AGE_MS;
+        const tail =
+          scrubbed && latest
+            ? await verifyTail(deps.metadata, deps.verifier, scrubbed, latest)
+            : null;
         return {
-          pass: extends_ && latestHolds && (fresh || idle) && incidents.clear,
+          pass:
+            extends_ &&
+            latestHolds &&
+            tail?.verified !== false &&
+            (fresh || idle) &&
+            incidents.clear,
           evidence: {
             scrubCheckpoint: scrubbed,
             logExtendsScrubCheckpoint: extends_,
             latestCheckpointHolds: latestHolds,
+            tailSinceScrub: tail,
             latestCheckpoint: latest ? { size: latest.size, createdAt: latest.createdAt } : null,
             checkpointAgeMs: ageMs,
             logIdle: idle,

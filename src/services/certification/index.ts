@@ -5,6 +5,7 @@
  * callers share one computation (docs/decisions/0041).
  */
 import { randomUUID } from 'node:crypto';
+import type { NoteVerifier } from '../../audit/note.js';
 import type { Decision } from '../../domain/decision.js';
 import type { Gate } from '../../gate/decide.js';
 import type { GateBinding } from '../../http/auth.js';
@@ -36,6 +37,8 @@ export const CERTIFICATION_CACHE_MS = 10_000;
 
 export interface CertificationDeps {
   readonly metadata: MetadataStore;
+  /** The audit signing key's verifier: checkpoint signatures (G2). */
+  readonly verifier: NoteVerifier;
   readonly gate: Gate;
   readonly authorizer: Authorizer;
   readonly policies: PolicyService;
