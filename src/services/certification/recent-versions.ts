@@ -55,7 +55,12 @@ export async function recentVersions(
   for await (const entry of metadata.auditRangeIndexed(start, to)) {
     entries += 1;
     if (!entry.columns.allow || entry.columns.operation === 'READ') continue;
-    const parsed: unknown = JSON.parse(entry.canonical.toString('utf8'));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(entry.canonical.toString('utf8'));
+    } catch {
+      continue; // bytes that are no entry: G2's finding (audit-tail.ts), not a crash here
+    }
     if (!isJsonObject(parsed) || typeof parsed['version'] !== 'number') continue;
     if (parsed['purge'] !== undefined || parsed['governance'] !== undefined) continue;
     const target = isJsonObject(parsed['target']) ? parsed['target'] : {};
