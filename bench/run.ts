@@ -18,6 +18,7 @@ import type { Suite } from './lib/suite.js';
 import { audit } from './lib/suites/audit.js';
 import { batch } from './lib/suites/batch.js';
 import { coreRuns } from './lib/suites/core-runs.js';
+import { certification } from './lib/suites/certification.js';
 import { events } from './lib/suites/events.js';
 import { gateDecision } from './lib/suites/gate-decision.js';
 import { gateOverhead, outboxOverhead } from './lib/suites/gate-overhead.js';
@@ -44,6 +45,7 @@ const SUITES: readonly Suite[] = [
   coreRuns,
   scaleOut,
   scrub,
+  certification,
 ];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */

@@ -83,6 +83,7 @@ export const SUITE_NAMES = [
   'core runs',
   'scale-out',
   'scrub',
+  'certification',
 ].join(', ');
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]

@@ -35,3 +35,5 @@ export const BATCH_ITEMS_RATE: Target = { kind: 'ratio-at-least', ratio: 1.5 };
 export const SEALED_TRANSFER_RATIO: Target = { kind: 'at-least', value: 70 };
 /** Issue 18: the erasure of a subject with 10,000 versions in under 10 s. */
 export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };
+/** Issue 19: `GET /v1/governance/certification` computed afresh, p99 with 1,000,000 versions. */
+export const CERTIFICATION_P99_MS: Target = { kind: 'below', value: 200 };

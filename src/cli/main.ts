@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../config.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCertify } from './commands/certify.js';
 import { registerEvents } from './commands/events.js';
 import { registerGet } from './commands/get.js';
 import { registerHolds } from './commands/holds.js';
@@ -76,6 +77,7 @@ registerModes(program);
 registerExceptions(program);
 registerIntegrity(program);
 registerCore(program);
+registerCertify(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error, jsonOutput);

@@ -171,6 +171,8 @@ export const ACTIONS = {
   'scrub.start': governance(['owner', 'executor'], 'read'),
   'scrub.read': governance(OVERSIGHT, 'read'),
   'drift.read': governance(OVERSIGHT, 'read'),
+  // The live certification (SPEC §9): open to every key, like the mode; refused in halted.
+  'certification.read': readable(ALL),
   // Webhooks (SPEC §10): the owner's; a subscription reaches out of the Bucket (SPEC §11).
   'webhooks.create': governance(OWNER, 'change'),
   'webhooks.list': governance(OWNER, 'read'),

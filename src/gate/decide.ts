@@ -137,6 +137,11 @@ interface Deadline {
 export interface GateOptions {
   /** Test hook: called before each stage; throwing from it simulates a fault in that stage. */
   readonly beforeStage?: (stage: string, ctx: GateContext) => void;
+  /**
+   * Test hook: rewrites a stage's verdict — a rule or detector switched off, so that the
+   * certification's tests see the check of that mechanism fail. No configuration sets it.
+   */
+  readonly alterVerdict?: (stage: string, verdict: StageVerdict, ctx: GateContext) => StageVerdict;
   /** How long the target lookup may take (TARGET_LOOKUP_TIMEOUT_MS unless a test sets it). */
   readonly targetLookupTimeoutMs?: number;
   /**
@@ -226,7 +231,8 @@ export class Gate {
   ): StageVerdict {
     for (const [name, stage] of stages) {
       this.options.beforeStage?.(name, ctx);
-      const verdict = stage(ctx);
+      const found = stage(ctx);
+      const verdict = this.options.alterVerdict?.(name, found, ctx) ?? found;
       if (verdict.threats) threats.push(...verdict.threats);
       if (verdict.operation) onOperation?.(verdict.operation);
       if (verdict.deny) return verdict;

@@ -13,6 +13,7 @@ import { answerFor, errorBody, sendError } from './errors.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
+import { certificationRoutes } from './routes/certification.js';
 import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
 import { integrityRoutes } from './routes/integrity.js';
@@ -172,6 +173,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(modeRoutes(bucket));
   await app.register(exceptionRoutes(bucket));
   await app.register(integrityRoutes(bucket));
+  await app.register(certificationRoutes(bucket));
   await app.register(webhookRoutes(bucket));
   await app.register(coreRoutes(bucket));
   await app.register(seedCoreRoutes(bucket));

@@ -56,8 +56,7 @@ export class PolicyDrift {
     if (latest.version === baseline.policyVersion) return finding(true, null);
     const indexes: number[] = [];
     for (const version of versions.filter((v) => v.version > baseline.policyVersion)) {
-      const computed = policyHash(version.document);
-      const index = computed === version.hash ? await this.entryOf(version, computed) : null;
+      const index = await this.vouchedEntry(version);
       if (index === null) {
         return finding(
           false,
@@ -75,6 +74,15 @@ export class PolicyDrift {
         : `policy versions ${first}–${latest.version} were made through the API ` +
             `(audit entries ${indexes.join(', ')})`,
     );
+  }
+
+  /**
+   * The allowed entry recording `version` as stored (its document hashing to its hash), or null
+   * (drift, and certification G6 for every version).
+   */
+  async vouchedEntry(version: PolicyVersion): Promise<number | null> {
+    const computed = policyHash(version.document);
+    return computed === version.hash ? this.entryOf(version, computed) : null;
   }
 
   /** The allowed entry recording `version` with `hash`, or null; found once, then remembered. */

@@ -75,6 +75,11 @@ export class DriftService {
     return report;
   }
 
+  /** Whether the check every 60 s is armed (certification F4). */
+  get scheduled(): boolean {
+    return this.timer !== null;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { blobAddress, type ArtifactKey, type ArtifactVersion } from '../domain/artifact.js';
 import type { Decision } from '../domain/decision.js';
+import type { Principal } from '../domain/principal.js';
 import { BucketError } from '../domain/errors.js';
 import { ruleOf } from '../domain/policy.js';
 import { purgeReason, type PurgeFacts, type PurgeReason } from '../domain/retention.js';
@@ -45,6 +46,17 @@ export interface RetentionSweepOptions {
 }
 
 type SweepListener = (report: SweepReport | Error) => void;
+
+/**
+ * Who the scheduled retention sweep acts as: the Bucket itself, with an executor's rights (SPEC
+ * §1: executors run retention sweeps). No key has this id.
+ */
+export const RETENTION_SCHEDULER: Principal = {
+  id: 'bucket:retention-sweep',
+  kind: 'executor',
+  product: null,
+  integrationId: null,
+};
 
 export class RetentionSweep {
   private timer: NodeJS.Timeout | null = null;

@@ -99,6 +99,11 @@ export class ScrubService {
     this.timer.unref();
   }
 
+  /** Whether scheduled scrubs are armed (certification F5). */
+  get scheduled(): boolean {
+    return this.timer !== null;
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { chmod, link, mkdir, open, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -72,4 +72,12 @@ export async function publishPrivateFile(file: string, bytes: string | Buffer): 
   } finally {
     await unlink(temp).catch(() => undefined);
   }
+}
+
+/** Writes the owner key next to the data, readable by its owner only, never half-written. */
+export async function writeOwnerKeyFile(dataDir: string, key: string): Promise<void> {
+  const target = join(dataDir, 'owner.key');
+  const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, key + '\n', { mode: 0o600, flag: 'wx' });
+  await rename(temp, target);
 }

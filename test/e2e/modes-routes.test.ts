@@ -69,6 +69,7 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'runs.start': 'write',
   'runs.read': 'read',
   'runs.cancel': 'write',
+  'certification.read': 'read',
 };
 
 function refusal(mode: Mode, expected: Expected): string | null {
@@ -268,6 +269,9 @@ const PROBES: Record<string, Probe[]> = {
   'GET /v1/runs': [owner('runs.read', '/v1/runs')],
   'GET /v1/runs/:id': [owner('runs.read', '/v1/runs/run_missing')],
   'POST /v1/runs/:id/cancel': [owner('runs.cancel', '/v1/runs/run_missing/cancel')],
+  'GET /v1/governance/certification': [
+    { action: 'certification.read', key: 'product', path: '/v1/governance/certification' },
+  ],
   'GET /v1/governance/mode': [owner('mode.read', '/v1/governance/mode')],
   'POST /v1/governance/mode': [
     owner('mode.set', '/v1/governance/mode', (mode) => ({ mode, reason: 'probe' })),

@@ -40,6 +40,7 @@ export interface ServerOptions {
     | 'driftIntervalMs'
     | 'codeVersion'
     | 'core'
+    | 'gate'
   >;
 }
 

@@ -34,7 +34,7 @@ const decision: Decision = {
 };
 
 /** Fills the versions table directly (no audit entries: the sweep reads versions only). */
-function fill(file: string, count: number, until: (n: number) => string | null): void {
+export function fill(file: string, count: number, until: (n: number) => string | null): void {
   const db = new Database(file);
   try {
     const insert = db.prepare(
