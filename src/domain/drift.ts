@@ -102,7 +102,7 @@ export function classSchemasDigest(document: PolicyDocument): string {
   const schemas: Record<string, unknown> = {};
   // A document edited by hand may have lost its classes: that is drift, never a crash.
   const classes: PolicyDocument['classes'] =
-    typeof document.classes === 'object' && document.classes !== null ? document.classes : {};
+    typeof document?.classes === 'object' && document.classes !== null ? document.classes : {};
   for (const id of Object.keys(classes).sort()) {
     schemas[id] = classes[id]?.schema ?? null;
   }

@@ -14,6 +14,9 @@ import { checkedMeta } from './artifact-headers.js';
 /** SPEC §15: a batch body is at most 64 MiB. */
 export const BATCH_MAX_BYTES = 64 * 1024 * 1024;
 
+/** What a header value may hold (the metadata and content type are answered as headers). */
+const HEADER_TEXT = '^[\\t\\x20-\\x7e]*$';
+
 const KEY = {
   product: { type: 'string', minLength: 1, maxLength: 64 },
   class: { type: 'string', minLength: 1, maxLength: 64 },
@@ -29,10 +32,11 @@ const ITEM_SCHEMA = {
       properties: {
         op: { const: 'put' },
         ...KEY,
-        contentType: { type: 'string', minLength: 1, maxLength: 256 },
+        // Both go into answer headers: printable ASCII only, as a PUT's headers are.
+        contentType: { type: 'string', minLength: 1, maxLength: 256, pattern: HEADER_TEXT },
         json: {},
         base64: { type: 'string' },
-        meta: { type: 'object', additionalProperties: { type: 'string' } },
+        meta: { type: 'object', additionalProperties: { type: 'string', pattern: HEADER_TEXT } },
         sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
         ifNoneMatch: { const: '*' },
         ifVersion: { type: 'integer', minimum: 0 },
@@ -63,18 +67,32 @@ interface PutLine {
   ifVersion?: number;
 }
 
-/** The body, whole (at most BATCH_MAX_BYTES: a batch is counted before any item runs). */
-export async function readBatchBody(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BATCH_MAX_BYTES) {
-      throw new BucketError('batch_too_large', `a batch is at most ${BATCH_MAX_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+/**
+ * The body, whole (at most BATCH_MAX_BYTES: a batch is counted before any item runs). Past the
+ * limit the stream is paused, not destroyed (that would reset the socket before the answer): the
+ * caller answers 400 and drains the rest (discard.ts).
+ */
+export function readBatchBody(body: Readable, declared: number | null): Promise<Buffer> {
+  const tooLarge = () =>
+    new BucketError('batch_too_large', `a batch is at most ${BATCH_MAX_BYTES} bytes`, {
+      headers: { connection: 'close' },
+    });
+  if (declared !== null && declared > BATCH_MAX_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= BATCH_MAX_BYTES) return void chunks.push(chunk);
+      body.off('data', onData);
+      body.pause();
+      reject(tooLarge());
+    };
+    body.on('data', onData);
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
+    body.once('error', reject);
+    body.once('aborted', () => reject(new BucketError('client_closed')));
+  });
 }
 
 /** Every non-empty line as an item, or the error it fails with; more than `maxBatch` → 400. */

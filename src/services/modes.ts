@@ -101,7 +101,14 @@ export class ModeService {
     const before = this.state?.mode;
     this.state = state;
     if (before !== undefined && before !== state.mode) {
-      for (const listener of this.listeners) listener(state);
+      // The switch has happened (committed): a listener's failure must not undo its answer.
+      for (const listener of this.listeners) {
+        try {
+          listener(state);
+        } catch {
+          // Listeners only tidy up (streams ended); the next switch tries again.
+        }
+      }
     }
   }
 }

@@ -215,4 +215,23 @@ describe('POST /v1/batch', () => {
       await owner('PUT', '/v1/governance/policy', { body: { document, reason: 'back' } });
     }
   });
+
+  it('refuses header-unsafe metadata and content types, and a body over 64 MiB at once', async () => {
+    const unsafe = await batch(assistant, [
+      put('batch/euro.json', {}, { meta: { price: '5 €' } }),
+      put('batch/nl.json', {}, { meta: { note: 'a\nb' } }),
+      put('batch/type.json', {}, { contentType: 'application/json\r\nx-evil: 1' }),
+    ]);
+    expect(unsafe.status).toBe(200);
+    expect(unsafe.json.items.map((item: any) => item.error?.code)).toEqual([
+      'invalid_batch_item',
+      'invalid_batch_item',
+      'invalid_batch_item',
+    ]);
+
+    const huge = Buffer.alloc(64 * 1024 * 1024 + 1, 0x0a);
+    const refused = await assistant('POST', '/v1/batch', { body: huge, headers: NDJSON });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('batch_too_large');
+  });
 });

@@ -20,6 +20,7 @@ import {
   userMeta,
   writeAnswer,
 } from '../artifact-headers.js';
+import { discardRest } from '../discard.js';
 import { continueBody } from '../expect-continue.js';
 import { ifRangeHolds } from '../if-range.js';
 import { parseRange } from '../range.js';
@@ -32,24 +33,6 @@ const ArtifactParams = Type.Object({
   class: Type.String({ maxLength: 64 }),
   '*': Type.String({ description: 'The artifact name (may contain /)' }),
 });
-
-/** How long the unread remainder of a refused upload is drained before the socket is closed. */
-const DRAIN_MS = 5_000;
-
-/**
- * After an early answer (413 mid-stream, a denial before the body), the client may still be
- * sending. Closing at once would reset the connection before it reads the answer (RFC 9112
- * §9.6), so the rest is read and discarded, and the socket closed if that takes too long.
- */
-function discardRest(request: FastifyRequest): void {
-  const raw = request.raw;
-  if (raw.complete || raw.destroyed) return;
-  const timer = setTimeout(() => raw.socket?.destroy(), DRAIN_MS);
-  timer.unref();
-  raw.once('end', () => clearTimeout(timer));
-  raw.once('close', () => clearTimeout(timer));
-  raw.resume();
-}
 
 export const artifactRoutes =
   (bucket: Bucket): FastifyPluginAsyncTypebox =>

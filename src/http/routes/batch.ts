@@ -5,6 +5,7 @@
  * batch.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
 import { BucketError } from '../../domain/errors.js';
@@ -13,6 +14,8 @@ import type { BatchOutcome } from '../../services/artifacts/index.js';
 import { writeAnswer } from '../artifact-headers.js';
 import { BATCH_MAX_BYTES, batchItems, readBatchBody } from '../batch-items.js';
 import { answerFor, errorBody } from '../errors.js';
+import { discardRest } from '../discard.js';
+import { continueBody } from '../expect-continue.js';
 import { requestInfo } from '../request.js';
 import { errorResponses, WriteAnswer } from '../schemas.js';
 
@@ -67,11 +70,35 @@ export const batchRoutes =
         if (media !== NDJSON) {
           throw new BucketError('unsupported_media_type', `a batch is ${NDJSON}, one item a line`);
         }
-        const body = await readBatchBody(request.raw);
-        const { maxBatch } = bucket.policies.current().document.limits;
-        const items = batchItems(body, maxBatch);
+        const info = requestInfo(request);
+        // The slot first, as a single write takes it before its body: no slot, nothing is read.
+        const slot = await bucket.artifacts.batchSlot(info.principal.product ?? 'core');
+        if (slot === null) {
+          discardRest(request);
+          throw new BucketError(
+            'rate_limited',
+            "no write slot is free for a batch (limits.concurrentWrites, or this product's " +
+              'share of them); nothing was read or written: retry after Retry-After',
+            { headers: { 'retry-after': '1' } },
+          );
+        }
+        let outcomes: BatchOutcome[];
         const atomic = request.query.atomic === true;
-        const outcomes = await bucket.artifacts.batch(requestInfo(request), items, atomic);
+        try {
+          continueBody(request, reply);
+          let body: Buffer;
+          try {
+            body = await readBatchBody(request.raw, declaredLength(request));
+          } catch (error) {
+            discardRest(request);
+            throw error;
+          }
+          const { maxBatch } = bucket.policies.current().document.limits;
+          const items = batchItems(body, maxBatch);
+          outcomes = await bucket.artifacts.batch(info, items, atomic);
+        } finally {
+          slot.release();
+        }
         const results = outcomes.map((outcome) => itemResult(request.id, outcome));
         const failed = results.filter((result) => result.error !== undefined).length;
         // SPEC §15: an atomic batch with a failure wrote nothing and answers 409, same body.
@@ -82,6 +109,12 @@ export const batchRoutes =
       },
     );
   };
+
+function declaredLength(request: FastifyRequest): number | null {
+  const header = request.headers['content-length'];
+  const length = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : null;
+}
 
 function itemResult(batchId: string, outcome: BatchOutcome) {
   if (outcome.ok) {

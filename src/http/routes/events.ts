@@ -114,6 +114,8 @@ export const eventRoutes =
           type: request.query.type,
           // The key as it stands now: revoked, expired or suspended since (a throw), it ends.
           stillAllowed: async () => {
+            // A stream opened as the Bucket was being halted ends at its first heartbeat.
+            if (bucket.modes.mode() === 'halted') return false;
             const now = secret === undefined ? null : await bucket.keys.authenticate(secret);
             if (now === null) return false;
             bucket.authorizer.assertNotSuspended(now);

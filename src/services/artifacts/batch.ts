@@ -15,12 +15,7 @@ import type { Preconditions } from '../../gate/context.js';
 import type { RequestInfo } from '../authorize.js';
 import { BucketError } from '../../domain/errors.js';
 import { AtomicBatchCommit, aborted } from './atomic-batch.js';
-import {
-  acquireBatchSlot,
-  type ArtifactDeps,
-  type BatchItemContext,
-  type WriteResult,
-} from './deps.js';
+import { type ArtifactDeps, type BatchItemContext, type WriteResult } from './deps.js';
 import { deleteArtifact } from './tombstone.js';
 
 /** How long a batch's items may wait for the write rate before they are refused by it. */
@@ -48,15 +43,16 @@ export type BatchOutcome =
   | { readonly index: number; readonly ok: false; readonly error: unknown };
 
 /**
- * Runs every item (an `Error` in `items` is an item that could not be read: it fails as it is).
- * The batch's write slot is taken for the product of its first item; without a free one every
- * item is refused by its own decision (429 `concurrent_writes`), as a single write would be.
+ * Runs every item (an `Error` in `items` is an item that could not be read: it fails as it is)
+ * under the batch's write slot, which the caller holds: taken before reading the body (a batch
+ * without a free slot is refused before its body is read, as a single write would be) and
+ * released once this settles.
  */
 export async function runBatch(
   deps: ArtifactDeps,
   request: RequestInfo,
   items: readonly (BatchItem | Error)[],
-  atomic = false,
+  atomic: boolean,
 ): Promise<BatchOutcome[]> {
   if (atomic) {
     const unread = items.findIndex((item) => item instanceof Error);
@@ -77,37 +73,34 @@ export async function runBatch(
       );
     }
   }
-  const first = items.find((item): item is BatchItem => !(item instanceof Error));
-  const slot = first ? await acquireBatchSlot(deps, first.product) : null;
   const together = atomic ? new AtomicBatchCommit(deps.metadata, items.length) : null;
   const paceUntil = Date.now() + PACE_MS;
-  try {
-    const chains = new Map<string, Promise<unknown>>();
-    const outcomes = items.map((item, index): Promise<BatchOutcome> => {
-      if (item instanceof Error) return Promise.resolve({ index, ok: false, error: item });
-      const batch: BatchItemContext = {
-        slot: slot !== null,
-        paceUntil,
-        ...(together ? { atomic: (commit) => together.commit(index, commit) } : {}),
-      };
-      const name = nameOf(item);
-      const after = chains.get(name) ?? Promise.resolve();
-      const outcome = after.then(() =>
-        runItem(deps, request, item, index, batch).then(
-          (result): BatchOutcome => ({ index, ok: true, result }),
-          (error: unknown): BatchOutcome => {
-            together?.itemFailed(index);
-            return { index, ok: false, error };
-          },
-        ),
-      );
-      chains.set(name, outcome);
-      return outcome;
-    });
-    return await Promise.all(outcomes);
-  } finally {
-    slot?.release();
-  }
+  const own = request.principal.product;
+  const chains = new Map<string, Promise<unknown>>();
+  const outcomes = items.map((item, index): Promise<BatchOutcome> => {
+    if (item instanceof Error) return Promise.resolve({ index, ok: false, error: item });
+    const batch: BatchItemContext = {
+      slot: true,
+      // Only a key's own product's items wait for the rate: waiting on another product's
+      // rate, for an item the gate then refuses, would spend that product's rate for nothing.
+      paceUntil: own === null || item.product === own ? paceUntil : 0,
+      ...(together ? { atomic: (commit) => together.commit(index, commit) } : {}),
+    };
+    const name = nameOf(item);
+    const after = chains.get(name) ?? Promise.resolve();
+    const outcome = after.then(() =>
+      runItem(deps, request, item, index, batch).then(
+        (result): BatchOutcome => ({ index, ok: true, result }),
+        (error: unknown): BatchOutcome => {
+          together?.itemFailed(index);
+          return { index, ok: false, error };
+        },
+      ),
+    );
+    chains.set(name, outcome);
+    return outcome;
+  });
+  return Promise.all(outcomes);
 }
 
 function nameOf(item: BatchItem): string {

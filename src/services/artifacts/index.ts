@@ -7,7 +7,13 @@
  */
 import type { Readable } from 'node:stream';
 import type { Principal } from '../../domain/principal.js';
-import type { BlobStore, Limiter, MetadataStore, StoredVersion } from '../../storage/ports.js';
+import type {
+  BlobStore,
+  Limiter,
+  MetadataStore,
+  StoredVersion,
+  WriteSlot,
+} from '../../storage/ports.js';
 import type { Authorizer, RequestInfo } from '../authorize.js';
 import type { PolicyService } from '../policies.js';
 import type { ArtifactDeps, ArtifactRequest, ArtifactServiceOptions, WriteResult } from './deps.js';
@@ -22,6 +28,7 @@ import {
 } from './read.js';
 import { changeRetention, type RetentionChangeRequest } from './retention.js';
 import { runBatch, type BatchItem, type BatchOutcome } from './batch.js';
+import { acquireBatchSlot } from './deps.js';
 import { subjectExportLines } from './subject-export.js';
 import { deleteArtifact, restoreArtifact } from './tombstone.js';
 import { putArtifact, type PutArtifactRequest } from './write.js';
@@ -75,9 +82,14 @@ export class ArtifactService {
   batch(
     request: RequestInfo,
     items: readonly (BatchItem | Error)[],
-    atomic = false,
+    atomic: boolean,
   ): Promise<BatchOutcome[]> {
     return runBatch(this.deps, request, items, atomic);
+  }
+
+  /** A write slot for a batch of `product`'s key (SPEC §15: one per batch), or null. */
+  batchSlot(product: string): Promise<WriteSlot | null> {
+    return acquireBatchSlot(this.deps, product);
   }
 
   /** SPEC §8: the owner's change of a version's retention. */

@@ -57,11 +57,23 @@ export function toPolicy(row: PolicyRow): PolicyVersion {
   return {
     version: row.version,
     hash: row.hash,
-    document: JSON.parse(row.document) as PolicyDocument,
+    document: parsedDocument(row.document),
     reason: row.reason,
     createdAt: row.created_at,
     createdBy: row.created_by,
   };
+}
+
+/**
+ * A stored policy document. Text that is not JSON (a row edited by hand) reads as null: the policy
+ * service then marks the version unusable and fails closed, rather than the Bucket not starting.
+ */
+function parsedDocument(text: string): PolicyDocument {
+  try {
+    return JSON.parse(text) as PolicyDocument;
+  } catch {
+    return null as unknown as PolicyDocument;
+  }
 }
 
 /** An integration's values in the column order both adapters insert. */

@@ -1,0 +1,20 @@
+/** The unread rest of a request answered early: drained for a while, then the socket closed. */
+import type { FastifyRequest } from 'fastify';
+
+/** How long the unread remainder of a refused upload is drained before the socket is closed. */
+const DRAIN_MS = 5_000;
+
+/**
+ * After an early answer (413 mid-stream, a denial before the body), the client may still be
+ * sending. Closing at once would reset the connection before it reads the answer (RFC 9112
+ * §9.6), so the rest is read and discarded, and the socket closed if that takes too long.
+ */
+export function discardRest(request: FastifyRequest): void {
+  const raw = request.raw;
+  if (raw.complete || raw.destroyed) return;
+  const timer = setTimeout(() => raw.socket?.destroy(), DRAIN_MS);
+  timer.unref();
+  raw.once('end', () => clearTimeout(timer));
+  raw.once('close', () => clearTimeout(timer));
+  raw.resume();
+}
