@@ -54,7 +54,7 @@ export class IncidentService {
     };
     const target = options.mode === undefined ? defaultMode(kind) : options.mode;
     return this.modes.serialize(async () => {
-      await this.modes.reload();
+      await this.modes.load();
       const change =
         target === null
           ? null

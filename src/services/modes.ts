@@ -31,7 +31,14 @@ export class ModeService {
   }
 
   /** Takes the stored mode, which another node may have switched (coherence). */
-  async reload(): Promise<void> {
+  reload(): Promise<void> {
+    // In the switches' queue: a reload whose read began before a switch of this node committed
+    // would otherwise put the older mode back after it.
+    return this.serialize(() => this.load());
+  }
+
+  /** Takes the stored mode; only from a change already in the switches' queue (`serialize`). */
+  async load(): Promise<void> {
     this.adopt((await this.metadata.currentMode()) ?? initialMode(this.installedAt));
   }
 
@@ -85,7 +92,7 @@ export class ModeService {
 
   private async apply(request: ModeRequest, entry?: ChangeEntry): Promise<ModeState> {
     // "The mode it leaves" is the stored one, which another node may have switched meanwhile.
-    await this.reload();
+    await this.load();
     const previous = this.current().mode;
     const state = stateOf(request);
     const record = { mode: state.mode, previous, reason: state.reason, incidentId: null };
