@@ -5,11 +5,12 @@
  * changes when an index is added by hand, and not otherwise.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseEntry } from '../../../src/audit/entry.js';
 import { schemaDigest, type DriftBaseline } from '../../../src/domain/drift.js';
 import { ABANDONED, type ScrubRecord } from '../../../src/domain/scrub.js';
 import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
 import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 
 const adapters = await metadataAdapters();
@@ -68,14 +69,9 @@ describe.each(adapters)('IntegrityStore contract: $name', (adapter) => {
   let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    opened = each;
+    store = each.store;
   });
 
   it('keeps scrubs across reopening, finds the newest, and fails the running ones', async () => {

@@ -4,10 +4,11 @@
  * most `maxActive` at once across nodes, running runs with an expired lease taken first; state
  * saved with its events only by the lease holder; cancel; listing with filters and a cursor.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runEvent, type RunRecord } from '../../../src/domain/runs.js';
 import type { MetadataStore } from '../../../src/storage/ports.js';
-import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
+import { metadataAdapters } from '../../helpers/metadata-adapters.js';
 
 const adapters = await metadataAdapters();
 
@@ -51,17 +52,10 @@ const claim = (owner: string, now: number, limit = 10, maxActive = 10) => ({
 });
 
 describe.each(adapters)('RunStore contract: $name', (adapter) => {
-  let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    store = each.store;
   });
 
   it('stores a run with its queued event, up to the queue limit', async () => {

@@ -5,13 +5,14 @@
  * an event each, destroys the keys only when nothing is withheld, stores its report; and no
  * version commits under a key an erasure destroyed, however the two race.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditDraft } from '../../../src/audit/entry.js';
 import type { ArtifactVersion } from '../../../src/domain/artifact.js';
 import type { NewSubjectKey } from '../../../src/domain/erasure.js';
 import type { ChangeEntry, ErasureRequest, MetadataStore } from '../../../src/storage/ports.js';
 import { audited, writeDraft } from '../../helpers/audit.js';
-import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
+import { openEachTest } from '../../helpers/metadata-contract.js';
+import { metadataAdapters } from '../../helpers/metadata-adapters.js';
 import { version } from '../../helpers/versions.js';
 
 const adapters = await metadataAdapters();
@@ -77,17 +78,10 @@ function erasure(
 }
 
 describe.each(adapters)('SubjectStore contract: $name', (adapter) => {
-  let opened: OpenedStore;
   let store: MetadataStore;
 
-  beforeEach(async (context) => {
-    if (!adapter.available) context.skip();
-    opened = await adapter.open();
-    store = opened.store;
-  });
-
-  afterEach(async () => {
-    if (adapter.available) await opened.cleanup();
+  openEachTest(adapter, (each) => {
+    store = each.store;
   });
 
   it("stores a subject's first key with its first sealed version, in one transaction", async () => {
