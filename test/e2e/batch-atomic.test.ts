@@ -4,18 +4,10 @@
  * 409 `batch_aborted` — nothing is written (no version, no event), and the answer is 409.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NDJSON, put } from '../helpers/batch.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 type Api = ReturnType<typeof client>;
-const NDJSON = { 'content-type': 'application/x-ndjson' };
-const put = (name: string, json: unknown, extra: Record<string, unknown> = {}) => ({
-  op: 'put',
-  product: 'ai_assistant',
-  class: 'metadata',
-  name,
-  json,
-  ...extra,
-});
 
 describe('POST /v1/batch?atomic=true', () => {
   let server: TestServer;

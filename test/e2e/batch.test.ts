@@ -5,19 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyInclusion } from '../../src/audit/proof.js';
+import { NDJSON, ndjson, put } from '../helpers/batch.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 type Api = ReturnType<typeof client>;
-const NDJSON = { 'content-type': 'application/x-ndjson' };
-const ndjson = (items: readonly unknown[]) => items.map((item) => JSON.stringify(item)).join('\n');
-const put = (name: string, json: unknown, extra: Record<string, unknown> = {}) => ({
-  op: 'put',
-  product: 'ai_assistant',
-  class: 'metadata',
-  name,
-  json,
-  ...extra,
-});
 
 describe('POST /v1/batch', () => {
   let server: TestServer;
