@@ -88,10 +88,7 @@ export class ScrubService {
           (record) => {
             if (record) void this.current?.done.then(() => onScrub?.(record));
           },
-          (error: unknown) => {
-            if (error instanceof BucketError && error.code === 'scrub_running') return;
-            onScrub?.(error as Error);
-          },
+          (error: unknown) => onScrub?.(error as Error),
         );
       },
       Math.min(every, 60 * 60 * 1000),
@@ -114,7 +111,7 @@ export class ScrubService {
   /**
    * Starts a scrub in the background and answers its record (`running`) once stored. A scrub
    * running on any node answers 409 `scrub_running`; a scheduled one is skipped (null) while the
-   * last scrub is younger than the interval.
+   * last scrub is younger than the interval or another is running.
    */
   begin(by: string, options: { scheduled?: boolean } = {}): Promise<ScrubRecord | null> {
     return new Promise((resolve, reject) => {
@@ -152,7 +149,9 @@ export class ScrubService {
         };
       });
       leased.then(async (conclude) => {
-        if (conclude === null) {
+        // A scheduled look that finds a scrub running (on any node) has nothing to start.
+        if (conclude === null && options.scheduled) resolve(null);
+        else if (conclude === null) {
           reject(new BucketError('scrub_running', 'a scrub is running; follow it or retry later'));
         } else await conclude?.();
       }, reject);

@@ -54,8 +54,10 @@ describe.runIf(await twoNodesAvailable())('the scrub on two nodes', () => {
     expect(a.status).toBe('clean');
     expect(b.status).toBe('clean');
     // The scrub above is younger than the 24 h interval: a scheduled look on either node starts none.
+    const last = await nodeA.bucket.scrub.latest();
     for (const node of [nodeA, nodeB]) {
       expect(await node.bucket.scrub.begin('system', { scheduled: true })).toBeNull();
     }
+    expect((await nodeB.bucket.scrub.latest())?.id).toBe(last?.id);
   });
 });
