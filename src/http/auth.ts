@@ -12,6 +12,7 @@ import type { Authorizer } from '../services/authorize.js';
 import type { KeyService } from '../services/keys.js';
 import type { ThreatService } from '../services/threats.js';
 import type { Limiter } from '../storage/ports.js';
+import type { BatchReader } from './batch-items.js';
 import { requestInfo } from './request.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -36,6 +37,8 @@ export interface GateBinding {
   readonly url: string;
   readonly binding: 'public' | 'action' | 'service';
   readonly action: string | null;
+  /** A batch route's item reader (certification L4 feeds it one item over the limit). */
+  readonly batchItems?: BatchReader;
 }
 
 export function bindingOf(route: RouteOptions): GateBinding {
@@ -46,6 +49,7 @@ export function bindingOf(route: RouteOptions): GateBinding {
     url: route.url,
     binding: config.public ? 'public' : config.action !== undefined ? 'action' : 'service',
     action: config.action ?? null,
+    ...(config.batchItems ? { batchItems: config.batchItems } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Decision } from '../domain/decision.js';
 import type { Principal } from '../domain/principal.js';
 import type { Action } from '../gate/actions.js';
 import type { AllowedAction } from '../services/authorize.js';
+import type { BatchReader } from './batch-items.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +41,11 @@ declare module 'fastify' {
     entryOf?: (request: FastifyRequest) => Readonly<Record<string, unknown>>;
     /** The route's service decides with the full artifact context (it knows the target). */
     gatedByService?: boolean;
+    /**
+     * A batch route's item reader, which the route itself uses and which refuses more than
+     * `maxBatch` items: certification L4 checks every batch endpoint with it (SPEC §9).
+     */
+    batchItems?: BatchReader;
   }
 }
 

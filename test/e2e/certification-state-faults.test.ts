@@ -114,6 +114,31 @@ describe('stored state tampered after the last scrub', () => {
     ]);
   });
 
+  it('L4 fails when a batch endpoint reads past limits.maxBatch', async () => {
+    server.bucket.certification.invalidate();
+    const batch = server.app.gateBindings.find((route) => route.action === 'artifact.batch');
+    expect(batch?.batchItems).toBeDefined();
+    // The same endpoint with its count check gone: every line an item, however many.
+    const unbounded = {
+      ...batch!,
+      url: '/v1/batch-unbounded',
+      batchItems: (body: Buffer) =>
+        body
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map(() => new Error('not read')),
+    };
+    const answer = await server.bucket.certification.certify([
+      ...server.app.gateBindings,
+      unbounded,
+    ]);
+    expect(answer.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['L4']);
+    expect(answer.checks.find((c) => c.id === 'L4')?.evidence['notEnforced']).toEqual([
+      'POST /v1/batch-unbounded',
+    ]);
+  });
+
   it('R1 fails while an approved exception outlives its time box', async () => {
     const owner = client(server.url, server.ownerKey);
     const asked = await owner('POST', '/v1/governance/exceptions', {
