@@ -4,7 +4,7 @@
  * target is a finding, not a test failure. How to read it: docs/PERFORMANCE.md.
  */
 import { cpus } from 'node:os';
-import { MiB, parseOptions, USAGE, UsageError, type BenchOptions } from './lib/options.js';
+import { MiB, parseOptions, usage, UsageError, type BenchOptions } from './lib/options.js';
 import type { ServerProcess } from './lib/processes.js';
 import { watchOthers, type ProcessTracker } from './lib/proc.js';
 import { describeTarget, evaluate, failures, formatTable, type Row } from './lib/report.js';
@@ -14,39 +14,9 @@ import {
   startBucket,
   type BucketUnderTest,
 } from './lib/servers.js';
-import type { Suite } from './lib/suite.js';
-import { audit } from './lib/suites/audit.js';
-import { batch } from './lib/suites/batch.js';
-import { coreRuns } from './lib/suites/core-runs.js';
-import { certification } from './lib/suites/certification.js';
-import { events } from './lib/suites/events.js';
-import { gateDecision } from './lib/suites/gate-decision.js';
-import { gateOverhead, outboxOverhead } from './lib/suites/gate-overhead.js';
-import { largeTransfer } from './lib/suites/large-transfer.js';
-import { retention } from './lib/suites/retention.js';
-import { scaleOut } from './lib/suites/scale-out.js';
-import { scrub } from './lib/suites/scrub.js';
-import { smallRequests } from './lib/suites/small-requests.js';
-import { subjectErasure, subjectTransfer } from './lib/suites/subjects.js';
+import { SUITES } from './lib/suites/index.js';
 
-/** In table order. */
-const SUITES: readonly Suite[] = [
-  smallRequests,
-  batch,
-  gateOverhead,
-  outboxOverhead,
-  gateDecision,
-  largeTransfer,
-  audit,
-  retention,
-  subjectTransfer,
-  subjectErasure,
-  events,
-  coreRuns,
-  scaleOut,
-  scrub,
-  certification,
-];
+const SUITE_NAMES = SUITES.map((suite) => suite.name);
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */
 const OTHERS_WARNING = 0.1;
@@ -96,15 +66,15 @@ async function runSuites(
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
-    options = parseOptions(process.argv.slice(2));
+    options = parseOptions(process.argv.slice(2), SUITE_NAMES);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.stderr.write(`${error.message}\n${usage(SUITE_NAMES)}\n`);
     process.exitCode = 2;
     return;
   }
   if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage(SUITE_NAMES)}\n`);
     return;
   }
   log(describeRun(options));

@@ -68,25 +68,11 @@ const QUICK: BenchProfile = {
 };
 
 /** The suites' names, in table order (`--only` accepts these). */
-export const SUITE_NAMES = [
-  '1 KiB requests',
-  'batch',
-  'gate overhead',
-  'outbox overhead',
-  'gate decision',
-  'large transfer',
-  'audit log',
-  'retention sweep',
-  'subject transfer',
-  'subject erasure',
-  'event streams',
-  'core runs',
-  'scale-out',
-  'scrub',
-  'certification',
-].join(', ');
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]
+/** `--help`, naming the suites (bench/lib/suites/index.ts). */
+export const usage = (
+  suites: readonly string[],
+): string => `Usage: npm run bench -- [--quick] [--json] [--only SUITES]
 
 Measures the Bucket beside a bare Fastify 5 server started in the same run.
   --quick   2 s load runs, a 50 MB transfer, a 100k-entry audit log and 200 event streams
@@ -94,13 +80,13 @@ Measures the Bucket beside a bare Fastify 5 server started in the same run.
             round instead of three
   --json    print one JSON document instead of the table (progress still goes to stderr)
   --only S  run only these suites (comma-separated, case-insensitive):
-            ${SUITE_NAMES}
+            ${suites.join(', ')}
   --help    this text
 See docs/PERFORMANCE.md for how to read the figures.`;
 
 export class UsageError extends Error {}
 
-export function parseOptions(argv: readonly string[]): BenchOptions {
+export function parseOptions(argv: readonly string[], suites: readonly string[]): BenchOptions {
   let json = false;
   let quick = false;
   let help = false;
@@ -112,7 +98,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       if (value === undefined || value.trim() === '')
         throw new UsageError('--only needs suite names');
       only = value.split(',').map((name) => name.trim().toLowerCase());
-      const known = SUITE_NAMES.toLowerCase().split(', ');
+      const known = suites.map((name) => name.toLowerCase());
       const unknown = only.filter((name) => !known.includes(name));
       if (unknown.length) throw new UsageError(`unknown suite "${unknown.join('", "')}"`);
     } else if (argument === '--json') json = true;

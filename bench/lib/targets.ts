@@ -37,3 +37,5 @@ export const SEALED_TRANSFER_RATIO: Target = { kind: 'at-least', value: 70 };
 export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };
 /** Issue 19: `GET /v1/governance/certification` computed afresh, p99 with 1,000,000 versions. */
 export const CERTIFICATION_P99_MS: Target = { kind: 'below', value: 200 };
+/** Issue 19: a re-hashed whole read at 95 % or more of the same read unchecked, same run. */
+export const INTEGRITY_READ_RATIO: Target = { kind: 'at-least', value: 95 };

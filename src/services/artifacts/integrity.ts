@@ -68,37 +68,47 @@ export function inlineProblem(version: ArtifactVersion, bytes: Buffer): Integrit
 }
 
 /**
- * `source` re-hashed as it passes, its last chunk held back until the whole has been checked:
+ * `source` re-hashed as it passes (or, given `digest`, checked against the digest of the bytes the
+ * store hashed as it read them), its last chunk held back until the whole has been checked:
  * intact, it ends as the source did; otherwise it fails without that chunk.
  */
 export function verifiedStream(
   source: Readable,
   version: ArtifactVersion,
   report: IntegrityReporter,
+  digest?: Promise<string>,
 ): Readable {
-  const hash = createHash('sha256');
+  const hash = digest ? null : createHash('sha256');
   let size = 0;
   let held: Buffer | null = null;
+  const check = (found: string, done: TransformCallback) => {
+    if (found === version.sha256 && size === version.size) return done(null, held ?? undefined);
+    const failure = integrityFailure(
+      version,
+      found === version.sha256 ? 'size_mismatch' : 'digest_mismatch',
+      found,
+    );
+    report(failure);
+    done(integrityError(failure));
+  };
   const verifier = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      hash.update(chunk);
+      hash?.update(chunk);
       size += chunk.length;
       const previous = held;
       held = chunk;
       done(null, previous ?? undefined);
     },
     flush(done: TransformCallback) {
-      const found = hash.digest('hex');
-      if (found === version.sha256 && size === version.size) return done(null, held ?? undefined);
-      const failure = integrityFailure(
-        version,
-        found === version.sha256 ? 'size_mismatch' : 'digest_mismatch',
-        found,
+      if (hash) return check(hash.digest('hex'), done);
+      digest?.then(
+        (found) => check(found, done),
+        (error: Error) => done(error),
       );
-      report(failure);
-      done(integrityError(failure));
     },
   });
   source.on('error', (error) => verifier.destroy(error));
+  // An answer cut short (the client went away) stops the read behind it.
+  verifier.once('close', () => source.destroy());
   return source.pipe(verifier);
 }

@@ -1,10 +1,10 @@
 /** Reading an artifact (SPEC §3 GET and HEAD) and listing its versions, each decided first. */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ArtifactVersion, SealedRef } from '../../domain/artifact.js';
 import { SegmentError } from '../../domain/sealed-segments.js';
 import { openBytes, readSealedBlob } from '../../storage/sealed.js';
 import { BucketError } from '../../domain/errors.js';
-import type { ByteRange } from '../../storage/ports.js';
+import type { ByteRange, HashedRead } from '../../storage/ports.js';
 import { chargeRate, heldBy, keyOf, type ArtifactDeps, type ArtifactRequest } from './deps.js';
 import {
   inlineProblem,
@@ -88,9 +88,13 @@ export async function openContent(
     report(failure);
     throw integrityError(failure);
   }
-  let stream: Readable;
+  let read: HashedRead | Readable;
   try {
-    stream = await deps.blobs.read(version.sha256, range);
+    // A whole content hashed as it is read, off the event loop where the store can.
+    read =
+      !range && deps.blobs.readHashed
+        ? await deps.blobs.readHashed(version.sha256)
+        : await deps.blobs.read(version.sha256, range);
   } catch (error) {
     // A store that does not answer is not a missing content: only a content it lacks is.
     if (await deps.blobs.exists(version.sha256).catch(() => true)) throw error;
@@ -98,7 +102,8 @@ export async function openContent(
     report(failure);
     throw integrityError(failure);
   }
-  return range ? stream : verifiedStream(stream, version, report);
+  if (read instanceof Readable) return range ? read : verifiedStream(read, version, report);
+  return verifiedStream(read.stream, version, report, read.digest);
 }
 
 /**

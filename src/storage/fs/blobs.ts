@@ -8,8 +8,9 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../../domain/sha256.js';
-import type { BlobStore, BlobWriter, ByteRange } from '../ports.js';
+import type { BlobStore, BlobWriter, ByteRange, HashedRead } from '../ports.js';
 import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
+import { hashingReader } from './hashed-read.js';
 
 /** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
 const WRITE_BYTES = 1024 * 1024;
@@ -204,6 +205,13 @@ export class FileBlobStore implements BlobStore {
       highWaterMark: 256 * 1024,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  async readHashed(sha256: string): Promise<HashedRead> {
+    const path = this.pathOf(sha256);
+    // A missing content rejects here, as read() does, instead of failing mid-response.
+    await stat(path);
+    return hashingReader.read(path);
   }
 
   async exists(sha256: string): Promise<boolean> {

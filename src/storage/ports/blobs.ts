@@ -17,6 +17,13 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/** A whole read whose bytes were hashed as they were read (off the event loop, where it can be). */
+export interface HashedRead {
+  readonly stream: Readable;
+  /** The SHA-256 (hex) of all the bytes the stream gave, once it has ended; rejects on failure. */
+  readonly digest: Promise<string>;
+}
+
 export interface BlobStore {
   readonly kind: string;
   /** Prepares the store and removes temporaries left by an interrupted process. */
@@ -26,6 +33,11 @@ export interface BlobStore {
   createWriter(): Promise<BlobWriter>;
   /** Streams a content (or part of it); rejects when it does not exist. */
   read(sha256: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Streams a whole content hashed as it is read, for integrity on read (SPEC §9); rejects when
+   * it does not exist. A store without it is hashed by the reader, on the event loop.
+   */
+  readHashed?(sha256: string): Promise<HashedRead>;
   exists(sha256: string): Promise<boolean>;
   /** Stored contents last written before `before` (ms since the epoch), with that time. */
   contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }>;

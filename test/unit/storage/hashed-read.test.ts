@@ -1,0 +1,102 @@
+/**
+ * Whole blob reads hashed off the event loop (storage/fs/hashed-read.ts): the stream gives every
+ * byte of the file and the digest is the SHA-256 of exactly those bytes; a missing content is
+ * refused before any stream exists; a read stopped midway closes its file in the worker; many
+ * reads at once each get their own bytes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
+import { hashingReader } from '../../../src/storage/fs/hashed-read.js';
+import { sha256 } from '../../helpers/hash.js';
+
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Open descriptors of this process pointing into `dir`. */
+async function openIn(dir: string): Promise<number> {
+  const { readlink } = await import('node:fs/promises');
+  let count = 0;
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(dir)) count += 1;
+  }
+  return count;
+}
+
+describe('whole reads hashed in a worker', () => {
+  let dir: string;
+  let store: FileBlobStore;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bucket-hashed-'));
+    store = new FileBlobStore(dir);
+    await store.init();
+  });
+  afterAll(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function stored(bytes: Buffer): Promise<string> {
+    const digest = sha256(bytes);
+    const writer = await store.createWriter();
+    await writer.write(bytes);
+    await writer.commit(digest);
+    return digest;
+  }
+
+  it('streams every byte, and the digest of exactly those bytes', async () => {
+    for (const size of [0, 1, 256 * 1024, 256 * 1024 + 1, 3 * 1024 * 1024 + 17]) {
+      const bytes = randomBytes(size);
+      const digest = await stored(bytes);
+      const read = await store.readHashed(digest);
+      const got = await collect(read.stream);
+      expect(got.equals(bytes), `size ${size}`).toBe(true);
+      expect(await read.digest).toBe(digest);
+    }
+  });
+
+  it('hashes what it read, not what the name says: a changed file answers its own digest', async () => {
+    const bytes = randomBytes(600 * 1024);
+    const path = join(dir, 'changed.bin');
+    await writeFile(path, bytes);
+    bytes[300_000] ^= 0xff;
+    const read = hashingReader.read(path);
+    const got = await collect(read.stream);
+    expect(await read.digest).toBe(createHash('sha256').update(got).digest('hex'));
+    expect(await read.digest).not.toBe(sha256(bytes));
+  });
+
+  it('refuses a missing content before there is a stream', async () => {
+    await expect(store.readHashed('0'.repeat(64))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('closes the file in the worker when the read is stopped midway', async () => {
+    const digest = await stored(randomBytes(8 * 1024 * 1024));
+    const read = await store.readHashed(digest);
+    const first = await new Promise<Buffer>((resolve) => read.stream.once('data', resolve));
+    expect(first.length).toBeGreaterThan(0);
+    read.stream.destroy();
+    await expect(read.digest).rejects.toThrow();
+    for (let attempt = 0; attempt < 100 && (await openIn(dir)) > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await openIn(dir)).toBe(0);
+  });
+
+  it('keeps many reads at once apart', async () => {
+    const contents = Array.from({ length: 12 }, (_, i) => randomBytes(200 * 1024 + i * 4099));
+    const digests = await Promise.all(contents.map(stored));
+    const reads = await Promise.all(digests.map((digest) => store.readHashed(digest)));
+    const got = await Promise.all(reads.map((read) => collect(read.stream)));
+    got.forEach((bytes, i) => expect(bytes.equals(contents[i] as Buffer)).toBe(true));
+    expect(await Promise.all(reads.map((read) => read.digest))).toEqual(digests);
+  });
+});
