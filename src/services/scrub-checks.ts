@@ -7,7 +7,6 @@
  * - every version against the allowed entry that claims it, and its content re-hashed as the read
  *   path serves it (inline bytes, blobs, and whatever the read path decrypts).
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { decompose, foldSubtrees } from '../audit/compact.js';
 import type { NoteVerifier } from '../audit/note.js';
@@ -29,7 +28,10 @@ export interface ScrubSource {
   readonly metadata: MetadataStore;
   readonly verifier: NoteVerifier;
   readonly throttle: Throttle;
-  /** A version's whole content as the read path serves it; failures go to `report`, not incidents. */
+  /**
+   * A version's whole content as the read path serves it, verified against the version's recorded
+   * SHA-256 and size (a read that does not match fails); failures go to `report`, not incidents.
+   */
   readonly openContent: (
     stored: StoredVersion,
     report: (failure: IntegrityFailure) => void,
@@ -140,8 +142,10 @@ export async function checkVersions(source: ScrubSource, size: number): Promise<
 
 /**
  * The SHA-256 and length of what the read path serves for `stored`, read at the throttle's pace.
- * A content the read path refuses as corrupt answers the digest it found (a mismatch); a missing
- * one rejects (`content_unreadable`).
+ * The read path verifies every whole read against the version's recorded digest and size
+ * (artifacts/integrity.ts): a read that ends intact served exactly those, so they are not hashed
+ * a second time here. A content it refuses as corrupt answers the digest it found (a mismatch); a
+ * missing one rejects (`content_unreadable`).
  */
 async function contentDigest(source: ScrubSource, stored: StoredVersion): Promise<ContentDigest> {
   let failure: IntegrityFailure | null = null;
@@ -155,6 +159,7 @@ async function contentDigest(source: ScrubSource, stored: StoredVersion): Promis
     }
     return { sha256: found.found ?? 'unknown', size: stored.version.size };
   };
+  const intact = { sha256: stored.version.sha256, size: stored.version.size };
   let opened: Readable | Buffer;
   try {
     opened = await source.openContent(stored, report);
@@ -162,21 +167,17 @@ async function contentDigest(source: ScrubSource, stored: StoredVersion): Promis
     if (failure) return mismatch();
     throw error;
   }
-  const hash = createHash('sha256');
   if (Buffer.isBuffer(opened)) {
     await source.throttle.read(opened.length);
-    return { sha256: hash.update(opened).digest('hex'), size: opened.length };
+    return intact;
   }
-  let size = 0;
   try {
     for await (const chunk of opened as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
       await source.throttle.read(chunk.length);
     }
   } catch (error) {
     if (failure) return mismatch();
     throw error;
   }
-  return { sha256: hash.digest('hex'), size };
+  return intact;
 }
