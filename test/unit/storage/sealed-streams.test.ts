@@ -19,6 +19,8 @@ import { contentSeal, readSealedBlob, sealingWriter } from '../../../src/storage
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 const MiB = 1024 * 1024;
+/** The RSS growth allowed while 160 MB pass through: far less than the content. */
+const BOUND = 64 * MiB;
 /** Written in chunks of this size: segment boundaries fall inside chunks. */
 const CHUNK = 64 * 1024 + 7;
 
@@ -82,8 +84,9 @@ describe('sealed contents in the blob store', () => {
         )
       ).size,
     ).toBe(sealedSize(size));
-    // A buffered content would grow the process by 160 MB at least.
-    expect(growth).toBeLessThan(48 * MiB);
+    // A buffered content would grow the process by 160 MB at least; garbage not yet collected
+    // on a loaded machine (the whole suite runs beside it) makes up most of what is allowed here.
+    expect(growth).toBeLessThan(BOUND);
   });
 
   it('opens it as it streams, in bounded memory, to the same digest', async () => {
@@ -97,7 +100,7 @@ describe('sealed contents in the blob store', () => {
     });
     expect(length).toBe(size);
     expect(hash.digest('hex')).toBe(digest);
-    expect(growth).toBeLessThan(48 * MiB);
+    expect(growth).toBeLessThan(BOUND);
   });
 
   it('reads only the sealed bytes of the segments a range touches', async () => {
