@@ -51,6 +51,8 @@ export class ExecutionStopped extends Error {}
  * node takes it up again once the Bucket is back to `normal`).
  */
 const STOP_REASONS = new Set(['shutdown', 'lease_lost', 'paused']);
+/** Why the other steps of a parallel run stop when one fails (invoke.ts: `cancelled`). */
+export const SIBLING_FAILED = 'sibling_failed';
 /** The codes of a write the Bucket's mode refused (SPEC §9). */
 const MODE_REFUSALS = new Set(['bucket_read_only', 'bucket_halted']);
 
@@ -147,16 +149,26 @@ export class RunExecution {
   }
 
   private async parallel(): Promise<RunRecord> {
+    // The first step to fail fails the run: the others still running are cut short (cancelled),
+    // instead of the run waiting for their answers to throw them away.
+    const siblings = new AbortController();
+    const signal = AbortSignal.any([this.abort.signal, siblings.signal]);
+    let failed: { index: number; status: RunStatus } | null = null;
     const outcomes = await Promise.all(
       this.run.steps.map((step, index) =>
         step.status === 'succeeded'
           ? { ok: true as const, output: step.output }
-          : this.step(index, this.run.input),
+          : this.step(index, this.run.input, signal).then((outcome) => {
+              if (!outcome.ok && !failed) {
+                failed = { index, status: outcome.status };
+                siblings.abort(SIBLING_FAILED);
+              }
+              return outcome;
+            }),
       ),
     );
-    const failed = outcomes.findIndex((outcome) => !outcome.ok);
-    const failure = outcomes[failed];
-    if (failure && !failure.ok) return this.finishAfterStep(failed, failure.status);
+    const first = failed as { index: number; status: RunStatus } | null;
+    if (first) return this.finishAfterStep(first.index, first.status);
     const output: Record<string, unknown> = {};
     this.run.steps.forEach((step, index) => {
       const outcome = outcomes[index];
@@ -177,6 +189,7 @@ export class RunExecution {
   private async step(
     index: number,
     input: unknown,
+    signal: AbortSignal = this.abort.signal,
   ): Promise<{ ok: true; output: unknown } | { ok: false; status: RunStatus }> {
     const agentName = (this.run.steps[index] as RunStep).agent;
     if (!this.deps.running()) {
@@ -195,7 +208,7 @@ export class RunExecution {
         step: index + 1,
         today: todayOf(input, this.deps.now()),
         timeoutMs: Math.min(this.run.plan.stepTimeoutMs, Math.max(1, remaining)),
-        signal: this.abort.signal,
+        signal,
         egressAllow: this.deps.egressAllow(),
         endpoints: this.deps.endpoints,
         resolver: this.deps.resolver,

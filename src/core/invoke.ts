@@ -24,7 +24,10 @@ export interface InvokeOptions {
   readonly step: number;
   readonly today: string;
   readonly timeoutMs: number;
-  /** Aborted with the reason the step must stop: 'cancelled', 'timed_out', or the node's own. */
+  /**
+   * Aborted with the reason the step must stop: 'cancelled', 'timed_out', 'sibling_failed' (a
+   * parallel step that failed first), or the node's own.
+   */
   readonly signal: AbortSignal;
   readonly egressAllow: readonly string[];
   /** Endpoints configured for the remote-calling built-ins, by agent name. */
@@ -43,6 +46,9 @@ function describeFailure(error: unknown, timeoutMs: number, signal: AbortSignal)
   if (signal.aborted) {
     const reason = String(signal.reason);
     if (reason === 'cancelled') return new AgentFailure('cancelled', 'the run was cancelled');
+    if (reason === 'sibling_failed') {
+      return new AgentFailure('cancelled', 'another step of this parallel run failed first');
+    }
     if (reason === 'timed_out') {
       return new AgentFailure('run_timeout', "the run's overall time limit passed");
     }

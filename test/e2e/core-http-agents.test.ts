@@ -159,6 +159,23 @@ describe('http agents', () => {
     ]);
   });
 
+  it('fails a parallel run at its first failing step, cutting the others short', async () => {
+    await basket({ name: 'doomed', strategy: 'parallel', agents: ['hanging', 'failing'] });
+    const started = await owner('POST', '/v1/baskets/doomed/runs', { body: { input: {} } });
+    const run = await finished(owner, started.json.id);
+    expect(run.status).toBe('failed');
+    expect(run.error.message).toMatch(/^step 2 \(failing\)/);
+    // Without waiting for the hanging agent, which would answer only at its time limit.
+    expect(run.steps.map((step: { status: string }) => step.status)).toEqual([
+      'cancelled',
+      'failed',
+    ]);
+    expect(run.steps[0].error).toEqual({
+      code: 'cancelled',
+      message: 'another step of this parallel run failed first',
+    });
+  });
+
   it('cancels a running run: 202, then cancelled with its step', async () => {
     const started = await owner('POST', '/v1/agents/hanging/runs', { body: { input: {} } });
     const before = agents.calls.length;
