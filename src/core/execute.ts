@@ -9,6 +9,7 @@
  */
 import type { EventDraft } from '../domain/events.js';
 import {
+  executionRecord,
   finishEvent,
   recordArtifactName,
   runEvent,
@@ -266,28 +267,15 @@ export class RunExecution {
           }
         : step;
     const steps = this.run.steps.map(settle);
-    let record: ArtifactRef | null = null;
-    if (this.run.startedAt !== null) {
-      const summary = {
-        id: this.run.id,
-        [this.run.plan.kind]: this.run.plan.name,
-        strategy: this.run.plan.strategy,
-        status,
-        ...(error ? { error } : {}),
-        requestedBy: this.run.requestedBy,
-        createdAt: this.run.createdAt,
-        startedAt: this.run.startedAt,
-        finishedAt,
-        steps: steps.map(({ output: _output, ...rest }) => rest),
-      };
-      record = await this.deps
-        .store('execution_record', recordArtifactName(this.run.id), summary)
-        .catch((error: { code?: string }) => {
-          if (!MODE_REFUSALS.has(error.code ?? '')) return null;
-          this.abort.abort('paused');
-          throw new ExecutionStopped();
-        });
-    }
+    // Every finished run has its record, a run cancelled before it started included.
+    const summary = executionRecord({ ...this.run, status, error, steps, finishedAt });
+    const record = await this.deps
+      .store('execution_record', recordArtifactName(this.run.id), summary)
+      .catch((error: { code?: string }): ArtifactRef | null => {
+        if (!MODE_REFUSALS.has(error.code ?? '')) return null;
+        this.abort.abort('paused');
+        throw new ExecutionStopped();
+      });
     return this.update(
       (run) => ({ ...run, status, output, error, steps, finishedAt, record }),
       (run) => [finishEvent(run)],

@@ -127,6 +127,7 @@ export function createCore(
   const runs = new RunService(metadata, catalog, engine, {
     now: options.now,
     queuedRuns: () => limits().queuedRuns ?? RUNS_DEFAULTS.queuedRuns,
+    store,
   });
   return { catalog, engine, runs };
 }

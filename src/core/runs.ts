@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import {
+  executionRecord,
   isFinished,
+  recordArtifactName,
   type RunFilter,
   type RunPlan,
   type RunRecord,
@@ -18,6 +20,7 @@ import {
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { Catalog, ResolvedAgent } from './catalog.js';
 import type { RunEngine } from './engine.js';
+import type { ExecutionDeps } from './execute.js';
 import { schemaErrors } from './schemas.js';
 
 export const RUNS_DEFAULTS = { concurrentRuns: 8, queuedRuns: 1000 } as const;
@@ -65,6 +68,8 @@ export class RunService {
     private readonly options: {
       readonly now: () => number;
       readonly queuedRuns: () => number;
+      /** Stores a run's artifact as the Bucket's `core` principal (execute.ts `store`). */
+      readonly store: ExecutionDeps['store'];
     },
   ) {}
 
@@ -217,7 +222,24 @@ export class RunService {
     );
     if (!run) throw new BucketError('run_not_found', `no run ${id}`);
     this.engine.cancelled(id);
+    // Cancelled while queued (no node executes it): its record is stored here.
+    if (run.status === 'cancelled' && run.record === null) return this.recorded(run);
     return run;
+  }
+
+  /** The run with its `execution_record` stored and attached; as it was when that fails. */
+  private async recorded(run: RunRecord): Promise<RunRecord> {
+    try {
+      const record = await this.options.store(
+        'execution_record',
+        recordArtifactName(run.id),
+        executionRecord(run),
+      );
+      return (await this.metadata.attachRecord(run.id, record)) ?? run;
+    } catch {
+      // The cancel stands (it is committed, with its event); the record is what is missing.
+      return run;
+    }
   }
 
   /** The run once finished, or as it stands when `ms` have passed. */

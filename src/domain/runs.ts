@@ -150,3 +150,22 @@ export function stepArtifactName(runId: string, index: number, agent: string): s
 export function recordArtifactName(runId: string): string {
   return `runs/${runId}.json`;
 }
+
+/**
+ * The content of a finished run's `execution_record` artifact: what ran, how it ended, each
+ * step's status and artifact (outputs are in their own artifacts).
+ */
+export function executionRecord(run: RunRecord): Record<string, unknown> {
+  return {
+    id: run.id,
+    [run.plan.kind]: run.plan.name,
+    strategy: run.plan.strategy,
+    status: run.status,
+    ...(run.error ? { error: run.error } : {}),
+    requestedBy: run.requestedBy,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    steps: run.steps.map(({ output: _output, ...rest }) => rest),
+  };
+}

@@ -157,6 +157,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     saveRun: runs.saveRun.bind(runs),
     renewRuns: runs.renewRuns.bind(runs),
     requestCancel: runs.requestCancel.bind(runs),
+    attachRecord: runs.attachRecord.bind(runs),
     releaseRuns: runs.releaseRuns.bind(runs),
   };
 }

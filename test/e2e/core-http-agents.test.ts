@@ -189,4 +189,49 @@ describe('http agents', () => {
     expect(events.some((e: { subject: string }) => e.subject === run.id)).toBe(true);
     expect((await owner('POST', '/v1/runs/nope/cancel')).status).toBe(404);
   });
+
+  it('cancels a queued run at once, with its execution record', async () => {
+    const setConcurrentRuns = async (concurrentRuns: number) => {
+      const policy = (await owner('GET', '/v1/governance/policy')).json;
+      const limits = { ...policy.document.limits, concurrentRuns };
+      const document = { ...policy.document, limits };
+      const put = await owner('PUT', '/v1/governance/policy', {
+        body: { document, reason: 'test' },
+      });
+      expect(put.status).toBe(200);
+    };
+    await setConcurrentRuns(1);
+    try {
+      const before = agents.calls.length;
+      const holding = await owner('POST', '/v1/agents/hanging/runs', { body: { input: {} } });
+      await agents.waitForCalls(before + 1);
+      // The only worker slot is taken: this one stays queued.
+      const queued = await owner('POST', '/v1/agents/echo/runs', { body: { input: {} } });
+      expect((await owner('GET', `/v1/runs/${queued.json.id}`)).json.status).toBe('queued');
+      const cancel = await owner('POST', `/v1/runs/${queued.json.id}/cancel`);
+      expect(cancel.status).toBe(202);
+      expect(cancel.json).toMatchObject({
+        status: 'cancelled',
+        startedAt: null,
+        record: { class: 'execution_record', version: 1 },
+      });
+      const record = await owner(
+        'GET',
+        `/v1/artifacts/core/execution_record/runs/${queued.json.id}.json`,
+      );
+      expect(record.status).toBe(200);
+      expect(record.json).toMatchObject({
+        id: queued.json.id,
+        status: 'cancelled',
+        startedAt: null,
+      });
+      expect((await owner('GET', `/v1/runs/${queued.json.id}`)).json.record).toEqual(
+        cancel.json.record,
+      );
+      expect((await owner('POST', `/v1/runs/${holding.json.id}/cancel`)).status).toBe(202);
+      expect((await finished(owner, holding.json.id)).status).toBe('cancelled');
+    } finally {
+      await setConcurrentRuns(8);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 /** The RunStore port (SPEC §11): Core's runs, their leases and their transitions' events. */
 import type { EventDraft } from '../../domain/events.js';
-import type { RunFilter, RunRecord } from '../../domain/runs.js';
+import type { ArtifactRef, RunFilter, RunRecord } from '../../domain/runs.js';
 import type { ChangeEntry } from './change-entry.js';
 
 /** A node's claim of runs to execute (`RunStore.claimRuns`); times in ms. */
@@ -49,6 +49,11 @@ export interface RunStore {
    * lease holder acts on. Null for an unknown id; a finished run is returned unchanged.
    */
   requestCancel(id: string, at: string, entry?: ChangeEntry): Promise<RunRecord | null>;
+  /**
+   * Sets the `execution_record` of a finished run that has none (a run cancelled while queued,
+   * whose record is stored after the cancel): the run as it then is, or null for an unknown id.
+   */
+  attachRecord(id: string, record: ArtifactRef): Promise<RunRecord | null>;
   /** Gives `owner`'s leases back (the node stops); every lease when `owner` is null. */
   releaseRuns(owner: string | null): Promise<void>;
 }

@@ -6,7 +6,13 @@
  */
 import type pg from 'pg';
 import type { EventDraft } from '../../domain/events.js';
-import { isFinished, runEvent, type RunFilter, type RunRecord } from '../../domain/runs.js';
+import {
+  isFinished,
+  runEvent,
+  type ArtifactRef,
+  type RunFilter,
+  type RunRecord,
+} from '../../domain/runs.js';
 import type { ChangeEntry, RunClaim, RunLease, RunStore } from '../ports.js';
 import { RUN_COLUMNS, runValues, toRun, type RunRow } from '../rows/runs.js';
 import type { Queryable } from './connection.js';
@@ -159,6 +165,30 @@ export class PgRuns implements RunStore {
           run && cancelledNow && isFinished(run.status) ? [runEvent(run, 'cancelled')] : [],
       },
     );
+  }
+
+  async attachRecord(id: string, record: ArtifactRef): Promise<RunRecord | null> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<RunRow>('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [
+        id,
+      ]);
+      const run = rows[0] ? toRun(rows[0]) : null;
+      if (!run || !isFinished(run.status) || run.record !== null) {
+        await client.query('COMMIT');
+        return run;
+      }
+      const attached = { ...run, record };
+      await client.query('UPDATE runs SET body = $1 WHERE id = $2', [runValues(attached)[11], id]);
+      await client.query('COMMIT');
+      return attached;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async releaseRuns(owner: string | null): Promise<void> {

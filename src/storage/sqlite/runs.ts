@@ -6,7 +6,13 @@
  */
 import type Database from 'better-sqlite3';
 import type { EventDraft } from '../../domain/events.js';
-import { isFinished, runEvent, type RunFilter, type RunRecord } from '../../domain/runs.js';
+import {
+  isFinished,
+  runEvent,
+  type ArtifactRef,
+  type RunFilter,
+  type RunRecord,
+} from '../../domain/runs.js';
 import type { ChangeEntry, RunClaim, RunLease, RunStore } from '../ports.js';
 import { RUN_COLUMNS, runValues, toRun, type RunRow } from '../rows/runs.js';
 import type { SqliteChanges } from './changes.js';
@@ -28,6 +34,7 @@ export class SqliteRuns implements RunStore {
         "SELECT count(*) AS n FROM runs WHERE status = 'queued'",
       ),
       byId: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+      setBody: db.prepare<[string, string]>('UPDATE runs SET body = ? WHERE id = ?'),
       active: db.prepare<{ now: number }, { n: number }>(
         `SELECT count(*) AS n FROM runs WHERE ${ACTIVE}`,
       ),
@@ -166,6 +173,18 @@ export class SqliteRuns implements RunStore {
           run && cancelledNow && isFinished(run.status) ? [runEvent(run, 'cancelled')] : [],
       },
     );
+  }
+
+  async attachRecord(id: string, record: ArtifactRef): Promise<RunRecord | null> {
+    return this.changes.writeDurably(() => {
+      const row = this.statements.byId.get(id);
+      if (!row) return null;
+      const run = toRun(row);
+      if (!isFinished(run.status) || run.record !== null) return run;
+      const attached = { ...run, record };
+      this.statements.setBody.run(runValues(attached)[11], id);
+      return attached;
+    });
   }
 
   async releaseRuns(owner: string | null): Promise<void> {

@@ -126,6 +126,28 @@ describe.each(adapters)('RunStore contract: $name', (adapter) => {
     expect(types.filter((t) => t === 'bucket.run.cancelled')).toHaveLength(1);
   });
 
+  it('attaches a record to a finished run that has none, and to nothing else', async () => {
+    const ref = {
+      product: 'core',
+      class: 'execution_record',
+      name: 'runs/r1.json',
+      version: 1,
+      audit: null,
+    };
+    await store.insertRun(run('r1'), 10);
+    await store.insertRun(run('r2'), 10);
+    // Not finished: left as it is.
+    expect(await store.attachRecord('r1', ref)).toMatchObject({ status: 'queued', record: null });
+    await store.requestCancel('r1', '2026-12-04T20:01:00.000Z');
+    expect(await store.attachRecord('r1', ref)).toMatchObject({ status: 'cancelled', record: ref });
+    expect((await store.getRun('r1'))?.record).toEqual(ref);
+    // Once set, a record is never replaced.
+    const other = { ...ref, version: 2 };
+    expect((await store.attachRecord('r1', other))?.record).toEqual(ref);
+    expect((await store.getRun('r2'))?.record).toBeNull();
+    expect(await store.attachRecord('missing', ref)).toBeNull();
+  });
+
   it('lists the newest first, filtered, from a cursor position', async () => {
     await store.insertRun(run('r1'), 10);
     await store.insertRun(run('r2', { product: 'gurukul' }), 10);
