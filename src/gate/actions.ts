@@ -31,9 +31,9 @@ export interface ActionRule {
    */
   readonly mode: ModeClass;
   /**
-   * Decided by the fixed stage alone (gate/stages/fixed.ts: `kinds`, nothing of the policy), never
-   * by the policy's stages: the owner's off-switch works when the policy or the gate does not
-   * (SPEC §9). Open in every mode.
+   * Decided by the mode stage and the fixed stage alone (gate/stages/fixed.ts: `kinds`, nothing of
+   * the policy), never by the policy's stages: the owner's off-switch works when the policy or the
+   * gate does not (SPEC §9). The off-switch and what it needs are open in every mode (`fixed()`).
    */
   readonly fixed?: true;
 }
@@ -123,6 +123,9 @@ export const ACTIONS = {
   'keys.revoke': governance(OWNER, 'change'),
   'keys.reinstate': governance(OWNER, 'change'),
   'policy.update': governance(OWNER, 'change'),
+  // The repair of an unusable live version (decision 0050): the owner's alone, decided by the
+  // fixed stage (no policy needed), refused in halted like any governance change.
+  'policy.restore': { ...governance(OWNER, 'change'), fixed: true },
   // Like the live policy, its history is readable by every key (SPEC §4.2: governance GETs).
   'policy.versions': readable(ALL),
   'policy.read': readable(ALL),

@@ -219,7 +219,9 @@ export class Gate {
    * broken when the owner needs the off-switch.
    */
   private decideFixed(ctx: GateContext): GateOutcome {
-    const verdict = fixedStage(ctx);
+    // The mode first (a fixed action of the `always` class passes it in every mode).
+    const mode = modeStage(ctx);
+    const verdict = mode.deny ? mode : fixedStage(ctx);
     return this.outcome(ctx, verdict, verdict.threats ?? [], null, NO_THREATS);
   }
 

@@ -111,7 +111,8 @@ export class PolicyService {
     if (this.unusable === null) return null;
     return (
       `the stored policy version ${this.versionNumber()} is unusable (${this.unusable}); ` +
-      'nothing was done: restore the policy row (bucket audit verify names the change)'
+      'nothing was done: the owner restores a usable version (POST ' +
+      '/v1/governance/policy/restore, `bucket policy restore N`)'
     );
   }
 
@@ -126,14 +127,45 @@ export class PolicyService {
   }
 
   private adopt(version: PolicyVersion): void {
-    const errors = policyErrors(version.document);
-    this.unusable =
-      errors.length > 0
-        ? `it fails the policy schema: ${describe(errors)}`
-        : policyHash(version.document) !== version.hash
-          ? 'its document does not match its recorded hash'
-          : null;
+    this.unusable = unusableBecause(version);
     this.live = version;
+  }
+
+  /**
+   * Makes stored version `n` live again as the next version (owner; decided by the fixed stage, so
+   * that it also works while the live version is unusable: the repair of decision 0040). The
+   * version restored must itself be usable and pass today's floors and in-use checks, as any
+   * update does; its entry records `restoredFrom`.
+   */
+  restore(n: number, reason: string, by: string, entry?: ChangeEntry): Promise<PolicyUpdateResult> {
+    const next = this.updates.then(async () => {
+      await this.reload();
+      const found = await this.metadata.getPolicy(n);
+      if (!found) throw new BucketError('policy_version_not_found', `no policy version ${n}`);
+      const problem = unusableBecause(found);
+      if (problem !== null) {
+        throw new BucketError(
+          'invalid_policy',
+          `policy version ${n} cannot be restored: ${problem}; restore an earlier version`,
+        );
+      }
+      const restoredEntry =
+        entry &&
+        withEntryMembers(entry, { governance: { ...entry.draft.governance, restoredFrom: n } });
+      return this.apply({ document: found.document, reason, by }, restoredEntry);
+    });
+    this.updates = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The live document when it is usable, else the newest stored version that is. */
+  private async lastUsableDocument(): Promise<PolicyDocument | null> {
+    if (this.usable()) return this.current().document;
+    const versions = await this.metadata.listPolicies();
+    const usable = versions
+      .filter((version) => unusableBecause(version) === null)
+      .sort((a, b) => b.version - a.version)[0];
+    return usable?.document ?? null;
   }
 
   /**
@@ -186,10 +218,13 @@ export class PolicyService {
         threats: [threat('T4', `a policy version relaxing a floor: ${message}`)],
       });
     }
-    const current = this.current();
+    // Unchecked: a restore replaces an unusable live version (an update never gets here then:
+    // the gate refuses it first).
+    const current = this.unchecked();
     const hash = policyHash(document);
-    if (hash === current.hash) return { policy: current, changed: false };
-    const inUse = await this.removedButStored(current.document, document);
+    if (hash === current.hash && this.usable()) return { policy: current, changed: false };
+    const from = await this.lastUsableDocument();
+    const inUse = from ? await this.removedButStored(from, document) : [];
     if (inUse.length > 0) {
       throw new BucketError('policy_in_use', describe(inUse), { details: { errors: inUse } });
     }
@@ -264,6 +299,16 @@ export class PolicyService {
       diff: previous ? diffDocuments(previous.document, policy.document) : [],
     };
   }
+}
+
+/** Why a stored version cannot be decided on (schema, hash), or null when it can. */
+function unusableBecause(version: PolicyVersion): string | null {
+  const errors = policyErrors(version.document);
+  if (errors.length > 0) return `it fails the policy schema: ${describe(errors)}`;
+  if (policyHash(version.document) !== version.hash) {
+    return 'its document does not match its recorded hash';
+  }
+  return null;
 }
 
 export function describe(errors: readonly Pick<PolicyError, 'path' | 'message'>[]): string {

@@ -214,7 +214,30 @@ describe('bucket policy', () => {
     expect(unknown.stderr).toMatch(/^bucket: policy_version_not_found: no policy version 9999/m);
   });
 
-  it.each(['show', 'versions', 'diff', 'set'])(
+  it('restore makes an earlier version live again as the next version', async () => {
+    const before = await livePolicy();
+    const restored = await runCli(['policy', 'restore', '1', '--reason', 'back to the start'], {
+      env: cli.owner,
+    });
+    expect(restored.code, restored.stderr).toBe(0);
+    const now = await livePolicy();
+    expect(now.version).toBe(before.version + 1);
+    expect(restored.stdout).toContain(`policy v${now.version} is live: the document of v1`);
+    const first = await client(cli.server.url, cli.server.ownerKey)(
+      'GET',
+      '/v1/governance/policy/versions/1',
+    );
+    expect(now.document).toEqual(first.json.document);
+    const again = await runCli(['policy', 'restore', '1', '--reason', 'again'], { env: cli.owner });
+    expect(again.stdout).toContain(`unchanged: policy v${now.version} already holds`);
+    const unknown = await runCli(['policy', 'restore', '9999', '--reason', 'x'], {
+      env: cli.owner,
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^bucket: policy_version_not_found: /m);
+  });
+
+  it.each(['show', 'versions', 'diff', 'set', 'restore'])(
     'policy %s --help describes it with examples',
     async (name) => {
       const help = await runCli(['policy', name, '--help']);

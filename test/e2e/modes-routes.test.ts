@@ -28,6 +28,7 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'keys.revoke': 'governance',
   'keys.reinstate': 'governance',
   'policy.update': 'governance',
+  'policy.restore': 'governance',
   'policy.versions': 'read',
   'policy.read': 'read',
   'integrations.validate': 'governance',
@@ -135,6 +136,12 @@ const PROBES: Record<string, Probe[]> = {
   'PUT /v1/governance/policy': [
     owner('policy.update', '/v1/governance/policy', () => ({
       document: liveDocument,
+      reason: 'probe',
+    })),
+  ],
+  'POST /v1/governance/policy/restore': [
+    owner('policy.restore', '/v1/governance/policy/restore', () => ({
+      version: 1,
       reason: 'probe',
     })),
   ],

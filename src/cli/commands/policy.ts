@@ -1,5 +1,5 @@
 /**
- * `bucket policy show|versions|diff|set`: the one versioned policy document that holds every
+ * `bucket policy show|versions|diff|set|restore`: the one versioned policy document that holds every
  * governance rule (SPEC §2). Every key may read it and its history; only the owner replaces it.
  */
 import { readFile } from 'node:fs/promises';
@@ -203,6 +203,21 @@ async function set(file: string, options: SetOptions): Promise<void> {
   await printSummary(client, updated.version);
 }
 
+async function restore(n: number, options: SetOptions): Promise<void> {
+  const client = connect(options);
+  const restored = await client.json<PolicyUpdateAnswer>('POST', '/v1/governance/policy/restore', {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ version: n, reason: options.reason }),
+  });
+  if (options.json) return printJson(restored);
+  if (!restored.changed) {
+    printLine(`unchanged: policy v${restored.version} already holds the document of v${n}`);
+    return;
+  }
+  printLine(`policy v${restored.version} is live: the document of v${n} (sha256 ${restored.hash})`);
+  await printSummary(client, restored.version);
+}
+
 /** What the new version changed, from the server's diff; the change stands even if this fails. */
 async function printSummary(client: BucketClient, version: number): Promise<void> {
   let found: VersionDetail;
@@ -293,4 +308,25 @@ export function registerPolicy(program: Command): void {
       ),
     )
     .action(set);
+
+  const restoreCommand = policy
+    .command('restore')
+    .summary('make an earlier version live again (owner; works while the policy is unusable)')
+    .description(
+      'Make stored version N live again as the next version (owner key). Decided by the fixed ' +
+        'owner-only rule, so it repairs a live version that is unusable (a row edited by hand, ' +
+        'which every other request refuses with 503 gate_unavailable). Version N must itself be ' +
+        'valid and relax no floor; refused while halted (switch to read_only first).',
+    )
+    .argument('<n>', 'the policy version to restore', positiveInteger)
+    .requiredOption('--reason <text>', 'why, kept with the new version (1–1000 characters)');
+  remoteOptions(restoreCommand)
+    .addHelpText(
+      'after',
+      examples(
+        'bucket policy versions',
+        'bucket policy restore 3 --reason "v5 was edited by hand in the database"',
+      ),
+    )
+    .action(restore);
 }

@@ -1,6 +1,6 @@
 /**
- * The policy API (SPEC §2): the live document, its replacement by the owner, and its history with
- * a diff per version.
+ * The policy API (SPEC §2): the live document, its replacement by the owner, its history with a
+ * diff per version, and the owner's restore of a stored version (the repair of an unusable one).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -110,6 +110,41 @@ export const policyRoutes =
             reason: request.body.reason,
             by: requestInfo(request).principal.id,
           },
+          request.allowedAction?.entry ?? undefined,
+        );
+        return { ...live(policy), changed };
+      },
+    );
+
+    app.post(
+      '/v1/governance/policy/restore',
+      {
+        config: { action: 'policy.restore' },
+        schema: {
+          tags: ['governance'],
+          summary: 'Make a stored policy version live again, as the next version (owner)',
+          description:
+            'Decided by the fixed owner-only rule, not by the policy: it repairs a live version ' +
+            'that is unusable (a row edited by hand: 503 gate_unavailable everywhere else). The ' +
+            'version restored must itself validate and match its hash (else 400 invalid_policy), ' +
+            'relax no floor (403 policy_floor) and drop no product or class still in use (409 ' +
+            'policy_in_use). Refused while halted: switch to read_only first. Restoring the live ' +
+            'document of a usable version makes no version (changed: false).',
+          body: Type.Object(
+            {
+              version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+              reason: Type.String({ minLength: 1, maxLength: 1000 }),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: PolicyUpdateAnswer, ...errorResponses(400, 401, 403, 404, 409, 503) },
+        },
+      },
+      async (request) => {
+        const { policy, changed } = await bucket.policies.restore(
+          request.body.version,
+          request.body.reason,
+          requestInfo(request).principal.id,
           request.allowedAction?.entry ?? undefined,
         );
         return { ...live(policy), changed };

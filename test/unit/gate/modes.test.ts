@@ -50,6 +50,7 @@ describe('the fixed stage', () => {
       'incidents.resolve',
       'mode.read',
       'incidents.list',
+      'policy.restore',
     ] as const) {
       const owner = await failing.decide(gateContext({ principal: principal('owner'), action }));
       expect(owner.decision.allow, action).toBe(true);
