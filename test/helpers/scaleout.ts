@@ -8,8 +8,6 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import { S3RVER_ENV } from './s3.js';
 import { POSTGRES_ADMIN_URL, REDIS_URL } from './services.js';
 
@@ -33,6 +31,12 @@ export async function createScaleOutBackend(s3Endpoint?: string): Promise<ScaleO
   if (!endpoint) {
     throw new Error('the scale-out backend needs an s3rver (test/setup/scaleout.ts or startS3)');
   }
+  // Imported here, not at the top: every test file imports this module through server.ts, and
+  // the embedded run would load the AWS SDK and pg for nothing.
+  const [{ default: pg }, { CreateBucketCommand, S3Client }] = await Promise.all([
+    import('pg'),
+    import('@aws-sdk/client-s3'),
+  ]);
   const name = `${run}_${randomBytes(5).toString('hex')}`;
   const database = `bucket_test_${name}`;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
-import pg from 'pg';
 
 export const POSTGRES_ADMIN_URL =
   process.env['BUCKET_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -44,6 +43,8 @@ export async function serviceAvailable(service: 'postgres' | 'redis'): Promise<b
 /** A fresh, empty database of its own; `drop` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `bucket_test_${randomBytes(6).toString('hex')}`;
+  // Imported here: this module is loaded by every test file, most of which never need pg.
+  const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
   try {
