@@ -27,11 +27,13 @@ import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
 import { scrub } from './lib/suites/scrub.js';
 import { smallRequests } from './lib/suites/small-requests.js';
+import { workers } from './lib/suites/workers.js';
 import { subjectErasure, subjectTransfer } from './lib/suites/subjects.js';
 
 /** In table order. */
 const SUITES: readonly Suite[] = [
   smallRequests,
+  workers,
   batch,
   gateOverhead,
   outboxOverhead,

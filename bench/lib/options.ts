@@ -70,6 +70,7 @@ const QUICK: BenchProfile = {
 /** The suites' names, in table order (`--only` accepts these). */
 export const SUITE_NAMES = [
   '1 KiB requests',
+  'workers',
   'batch',
   'gate overhead',
   'outbox overhead',

@@ -58,6 +58,11 @@ export class HeadCache {
     this.entries.delete(id);
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -22,6 +22,8 @@ import { SqliteModes } from './modes.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { WalSync } from './wal-sync.js';
+import { DataVersion } from './data-version.js';
+import { BUSY_TIMEOUT_MS } from './group-commit.js';
 import { SqliteWriter } from './writer.js';
 
 export { SchemaTooNewError };
@@ -40,6 +42,13 @@ export interface SqliteStoreOptions {
    * SPEC §10.
    */
   readonly outbox?: boolean;
+  /**
+   * Other processes (the workers of one embedded Bucket, issue 21) write the same database: what
+   * this store keeps in memory (the tree's edge, the usage counters, the head cache) is read again
+   * whenever one of them committed, and the group commit waits for the write lock off the event
+   * loop.
+   */
+  readonly shared?: boolean;
 }
 
 /**
@@ -48,8 +57,12 @@ export interface SqliteStoreOptions {
  */
 export class SqliteMetadataStore extends ComposedMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
-  /** The process holding the data directory's lock is the database's only writer. */
-  readonly sharedByNodes = false;
+  /**
+   * Alone, the process holding the data directory's lock is the database's only writer; as one
+   * of its workers (`shared`), others write it too.
+   */
+  readonly sharedByNodes: boolean;
+  private readonly dataVersion: DataVersion;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
   private readonly writer: SqliteWriter;
@@ -69,6 +82,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   ) {
     super();
     this.readOnly = options.readonly === true;
+    this.sharedByNodes = options.shared === true && !this.readOnly;
     if (this.readOnly) {
       this.db = SqliteMetadataStore.openReadonly(file);
     } else {
@@ -82,7 +96,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
     }
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     try {
       if (this.readOnly) this.checkSchemaVersion();
       else this.migrate();
@@ -91,6 +105,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       throw error;
     }
     this.statements = this.prepare();
+    this.dataVersion = new DataVersion(this.db);
     this.auditTables = new AuditTables(this.db);
     this.wal =
       file === ':memory:' || this.readOnly
@@ -105,6 +120,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       (key) => heads.delete(key),
       () => events.durable(),
       options.outbox ?? true,
+      this.sharedByNodes ? this.dataVersion.watch() : null,
     );
     const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
     this.changes = new SqliteChanges(this.db, this.writer);
@@ -112,7 +128,10 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     this.composePorts({
       keys,
       policies: new SqlitePolicies(this.db, this.changes),
-      artifacts: new SqliteArtifacts(this.db, this.writer, heads, this.readOnly),
+      artifacts: new SqliteArtifacts(this.db, this.writer, heads, {
+        readOnly: this.readOnly,
+        othersCommitted: this.sharedByNodes ? this.dataVersion.watch() : null,
+      }),
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
@@ -217,6 +236,10 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   async setSettingOnce(key: string, value: string): Promise<string> {
     await this.changes.writeDurably(() => this.statements.insertSetting.run(key, value));
     return this.statements.getSetting.get(key)?.value ?? value;
+  }
+
+  watchOtherWriters(): () => boolean {
+    return this.sharedByNodes ? this.dataVersion.watch() : () => false;
   }
 
   async changeStamp(): Promise<string> {
