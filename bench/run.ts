@@ -28,12 +28,14 @@ import { scaleOut } from './lib/suites/scale-out.js';
 import { scrub } from './lib/suites/scrub.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 import { workers } from './lib/suites/workers.js';
+import { overload } from './lib/suites/overload.js';
 import { subjectErasure, subjectTransfer } from './lib/suites/subjects.js';
 
 /** In table order. */
 const SUITES: readonly Suite[] = [
   smallRequests,
   workers,
+  overload,
   batch,
   gateOverhead,
   outboxOverhead,

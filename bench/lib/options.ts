@@ -71,6 +71,7 @@ const QUICK: BenchProfile = {
 export const SUITE_NAMES = [
   '1 KiB requests',
   'workers',
+  'overload',
   'batch',
   'gate overhead',
   'outbox overhead',

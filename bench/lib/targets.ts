@@ -37,3 +37,7 @@ export const SEALED_TRANSFER_RATIO: Target = { kind: 'at-least', value: 70 };
 export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };
 /** Issue 19: `GET /v1/governance/certification` computed afresh, p99 with 1,000,000 versions. */
 export const CERTIFICATION_P99_MS: Target = { kind: 'below', value: 200 };
+/** Issue 21 / SPEC §15: served answers' p99 under 2 × maxEventLoopDelayMs (200 ms) at 3× load. */
+export const OVERLOAD_SERVED_P99_MS: Target = { kind: 'below', value: 400 };
+/** …and no request left waiting unanswered. */
+export const OVERLOAD_UNANSWERED: Target = { kind: 'at-most', value: 0 };
