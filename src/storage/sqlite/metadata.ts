@@ -28,6 +28,9 @@ import { SqliteWriter } from './writer.js';
 
 export { SchemaTooNewError };
 
+/** How often a shared store looks for other processes' commits to follow. */
+const FOLLOW_MS = 100;
+
 export interface SqliteStoreOptions {
   /** Open an existing database without ever writing to it (see the constructor). */
   readonly readonly?: boolean;
@@ -70,6 +73,8 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   private readonly wal: WalSync;
   private readonly auditTables: AuditTables;
   private readonly readOnly: boolean;
+  /** Shared: follows the other processes' commits (their events, their entries). */
+  private follower: NodeJS.Timeout | null = null;
 
   /**
    * `readonly: true` opens an existing database without ever writing to it (for `bucket audit
@@ -212,6 +217,25 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     // What the WAL holds from an earlier process may not be on disk yet (it survived that
     // process, not necessarily the machine): the first checkpoint must not sign it unsynced.
     if (!this.readOnly) await this.writer.untilDurable();
+    if (this.sharedByNodes) this.followOthers();
+  }
+
+  /**
+   * Shared: every FOLLOW_MS, when another process committed, what memory holds of the tables is
+   * dropped and a sync makes their commits this process's durable state too — so that event
+   * streams served here see the events written there (SPEC §10), and checkpoints sign their
+   * entries, without waiting for a commit of this process.
+   */
+  private followOthers(): void {
+    const moved = this.dataVersion.watch();
+    this.follower = setInterval(() => {
+      if (!moved() || !this.db.open) return;
+      this.writer.afterRollback();
+      this.writer.untilDurable().catch(() => {
+        // A failed sync is final and reported by ping() (/health).
+      });
+    }, FOLLOW_MS);
+    this.follower.unref();
   }
 
   async ping(): Promise<void> {
@@ -225,6 +249,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   }
 
   async close(): Promise<void> {
+    if (this.follower) clearInterval(this.follower);
     await this.wal.close();
     if (this.db.open) this.db.close();
   }

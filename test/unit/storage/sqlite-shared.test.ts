@@ -72,6 +72,23 @@ describe('SqliteMetadataStore shared by two processes', () => {
     await expectOneTree(b, 3);
   });
 
+  it("streams the other process's events without a commit of its own", async () => {
+    const [a, b] = await twoStores();
+    const before = await b.latestEventId();
+    await commitNext(a, version({ name: 'e', version: 1 }));
+    let notified = false;
+    const stop = b.watchEvents(() => (notified = true));
+    const until = Date.now() + 2000;
+    while ((await b.latestEventId()) === before && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stop();
+    expect(await b.latestEventId()).toBeGreaterThan(before);
+    expect(notified).toBe(true);
+    const events = await b.events({ since: before, limit: 10 });
+    expect(events.map((event) => event.subject)).toContainEqual(expect.stringContaining('e'));
+  });
+
   it("tells the other store's watch, and only it, that something was committed", async () => {
     const [a, b] = await twoStores();
     const watchA = a.watchOtherWriters();
