@@ -1,0 +1,77 @@
+/**
+ * Issue 21: the workers' limiter (src/cluster/limiter.ts) — every worker's calls answered by the
+ * primary's one limiter, so slots and rates are counted once for the whole Bucket, and a worker
+ * that exits leaves no slot taken. The IPC channel is played by two in-memory message queues;
+ * BUCKET_WORKERS is read by the configuration.
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { IpcLimiter, LimiterHost } from '../../../src/cluster/limiter.js';
+import { ConfigError, configFromEnv } from '../../../src/config.js';
+import { MemoryLimiter } from '../../../src/storage/memory/limiter.js';
+
+/** A worker's channel to `host`, as worker `id`: messages cross asynchronously, as over IPC. */
+function channelTo(host: LimiterHost, id: number) {
+  const worker = new EventEmitter();
+  return Object.assign(worker, {
+    send(message: unknown): boolean {
+      const copy = JSON.parse(JSON.stringify(message)) as unknown;
+      setImmediate(
+        () =>
+          void host.handle(id, copy, (answer) =>
+            setImmediate(() => worker.emit('message', JSON.parse(JSON.stringify(answer)))),
+          ),
+      );
+      return true;
+    },
+  });
+}
+
+describe('the workers’ limiter', () => {
+  it('counts write slots once across workers and frees those of a worker that exited', async () => {
+    const host = new LimiterHost(new MemoryLimiter());
+    const a = new IpcLimiter(channelTo(host, 1));
+    const b = new IpcLimiter(channelTo(host, 2));
+    const first = await a.tryAcquireWrite(2);
+    const second = await a.tryAcquireWrite(2);
+    expect(first).not.toBeNull();
+    expect(second).not.toBeNull();
+    expect(await b.tryAcquireWrite(2)).toBeNull();
+    expect(await b.writesInFlight()).toBe(2);
+    first?.release();
+    const third = await b.tryAcquireWrite(2);
+    expect(third).not.toBeNull();
+    host.forget(1); // worker 1 died holding `second`
+    expect(await b.writesInFlight()).toBe(1);
+    third?.release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await a.writesInFlight()).toBe(0);
+  });
+
+  it('charges both workers’ requests to one rate', async () => {
+    const host = new LimiterHost(new MemoryLimiter());
+    const a = new IpcLimiter(channelTo(host, 1));
+    const b = new IpcLimiter(channelTo(host, 2));
+    const limits = { perSecond: 10, productPerSecond: null };
+    const verdicts = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).consume('read', 'p', limits)),
+    );
+    expect(verdicts.filter((v) => v.allowed)).toHaveLength(10);
+    expect((await a.rateUsage()).read).toBe(10);
+  });
+});
+
+describe('BUCKET_WORKERS', () => {
+  it('defaults to 1 and takes a whole number of processes', () => {
+    expect(configFromEnv({}).workers).toBe(1);
+    expect(configFromEnv({ BUCKET_WORKERS: '4' }).workers).toBe(4);
+    expect(() => configFromEnv({ BUCKET_WORKERS: '0' })).toThrow(ConfigError);
+    expect(() => configFromEnv({ BUCKET_WORKERS: 'two' })).toThrow(/BUCKET_WORKERS/);
+  });
+
+  it('is refused beside the scale-out backends, which run nodes instead', () => {
+    expect(() =>
+      configFromEnv({ BUCKET_WORKERS: '2', BUCKET_REDIS_URL: 'redis://127.0.0.1:6379' }),
+    ).toThrow(/more nodes/);
+  });
+});
