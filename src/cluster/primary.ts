@@ -36,7 +36,7 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
   await makeDataDir(config.dataDir);
   await narrow(config.dataDir, PRIVATE_DIR_MODE);
   const lock = await lockDataDir(config.dataDir);
-  const limiter = new LimiterHost(new MemoryLimiter());
+  const limiter = new LimiterHost(new MemoryLimiter(), config.workers);
   const workers = new Set<Worker>();
   let stopping = false;
   const restarts: number[] = [];

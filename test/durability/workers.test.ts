@@ -116,6 +116,11 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
     // past its retries answers 409 version_conflict, as it does in one process.
     const done = writes.filter((w) => w.status === 200 || w.status === 201);
     const conflicts = writes.filter((w) => w.status === 409);
+    expect(
+      writes
+        .filter((w) => w.status !== 200 && w.status !== 201 && w.status !== 409)
+        .map((w) => [w.status, w.json]),
+    ).toEqual([]);
     expect(done.length + conflicts.length).toBe(40);
     expect(conflicts.every((w) => w.json.error.code === 'version_conflict')).toBe(true);
     expect(writes.filter((w) => w.status === 201)).toHaveLength(1);

@@ -45,6 +45,8 @@ export class SqliteArtifacts implements ArtifactStore {
    */
   private readonly usageCounters: UsageCounters | null;
   private readonly othersCommitted: (() => boolean) | null;
+  private readonly headsStamp: () => string;
+  private lastHeadsStamp: string;
 
   constructor(
     private readonly db: Database.Database,
@@ -54,9 +56,13 @@ export class SqliteArtifacts implements ArtifactStore {
       readonly readOnly: boolean;
       /** Other processes write the database too (issue 21): true once after each of their commits. */
       readonly othersCommitted: (() => boolean) | null;
+      /** Moves of heads so far, by any process (shared stores count them). */
+      readonly headsStamp: () => string;
     },
   ) {
     this.othersCommitted = options.othersCommitted;
+    this.headsStamp = options.headsStamp;
+    this.lastHeadsStamp = this.othersCommitted ? this.headsStamp() : '';
     // Shared with other processes, like read-only, the counters are read where they are needed.
     this.usageCounters = options.readOnly || this.othersCommitted ? null : loadUsage(db);
     this.statements = {
@@ -108,8 +114,14 @@ export class SqliteArtifacts implements ArtifactStore {
 
   /** The head with its inline bytes, from the cache or (then cached) from the database. */
   private readHead(key: ArtifactKey): VersionForRead | null {
-    // Another process may have moved any head: the cache starts again from the database.
-    if (this.othersCommitted?.()) this.heads.clear();
+    // Another process committed: if it moved any head, the cache starts again from the database.
+    if (this.othersCommitted?.()) {
+      const stamp = this.headsStamp();
+      if (stamp !== this.lastHeadsStamp) {
+        this.heads.clear();
+        this.lastHeadsStamp = stamp;
+      }
+    }
     const cached = this.heads.get(key);
     if (cached) return cached;
     const row = this.statements.headForRead.get(key.product, key.class, key.name);

@@ -14,7 +14,7 @@ import { SqliteRetention } from './retention.js';
 import { SqliteSubjects } from './subjects.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGovernance } from './governance.js';
-import { HeadCache } from './head-cache.js';
+import { DEFAULT_HEAD_CACHE, HeadCache } from './head-cache.js';
 import { SqliteIntegrity } from './integrity.js';
 import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
@@ -116,13 +116,20 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       file === ':memory:' || this.readOnly
         ? WalSync.none()
         : (options.wal ?? WalSync.forFile)(`${file}-wal`);
-    const heads = new HeadCache();
+    // Shared, every move of a head is counted (heads_stamp) for the other processes' caches.
+    const bumpHeads = this.sharedByNodes
+      ? this.db.prepare(
+          "INSERT INTO settings (key, value) VALUES ('heads_stamp', '1') ON CONFLICT (key) " +
+            'DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)',
+        )
+      : null;
+    const heads = new HeadCache(DEFAULT_HEAD_CACHE, () => bumpHeads?.run());
     // Dropped inside the commit's transaction: whether it commits or rolls back, the next read of
     // that head comes from the database.
     this.writer = new SqliteWriter(
       this.db,
       this.wal,
-      (key) => heads.delete(key),
+      (key) => heads.moved(key),
       () => events.durable(),
       options.outbox ?? true,
       this.sharedByNodes ? this.dataVersion.watch() : null,
@@ -136,6 +143,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       artifacts: new SqliteArtifacts(this.db, this.writer, heads, {
         readOnly: this.readOnly,
         othersCommitted: this.sharedByNodes ? this.dataVersion.watch() : null,
+        headsStamp: () => this.statements.getSetting.get('heads_stamp')?.value ?? '0',
       }),
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),

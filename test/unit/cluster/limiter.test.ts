@@ -29,7 +29,7 @@ function channelTo(host: LimiterHost, id: number) {
 
 describe('the workers’ limiter', () => {
   it('counts write slots once across workers and frees those of a worker that exited', async () => {
-    const host = new LimiterHost(new MemoryLimiter());
+    const host = new LimiterHost(new MemoryLimiter(), 2);
     const a = new IpcLimiter(channelTo(host, 1));
     const b = new IpcLimiter(channelTo(host, 2));
     const first = await a.tryAcquireWrite(2);
@@ -49,7 +49,7 @@ describe('the workers’ limiter', () => {
   });
 
   it('charges both workers’ requests to one rate', async () => {
-    const host = new LimiterHost(new MemoryLimiter());
+    const host = new LimiterHost(new MemoryLimiter(), 2);
     const a = new IpcLimiter(channelTo(host, 1));
     const b = new IpcLimiter(channelTo(host, 2));
     const limits = { perSecond: 10, productPerSecond: null };
@@ -58,6 +58,50 @@ describe('the workers’ limiter', () => {
     );
     expect(verdicts.filter((v) => v.allowed)).toHaveLength(10);
     expect((await a.rateUsage()).read).toBe(10);
+  });
+});
+
+describe('leased rate points', () => {
+  it('hold a larger rate within a lease per worker, with one message per lease', async () => {
+    const host = new LimiterHost(new MemoryLimiter(), 2);
+    let messages = 0;
+    const counted = (id: number) => {
+      const channel = channelTo(host, id);
+      const send = channel.send.bind(channel);
+      return Object.assign(channel, {
+        send: (message: unknown) => {
+          messages += 1;
+          return send(message);
+        },
+      });
+    };
+    const a = new IpcLimiter(counted(1));
+    const b = new IpcLimiter(counted(2));
+    // 1,000 a second: windows of 100 ms and 100 points; leases of 12 (a quarter, two workers).
+    const limits = { perSecond: 1000, productPerSecond: null };
+    const verdicts = [];
+    for (let i = 0; i < 12; i++) {
+      verdicts.push(
+        ...(await Promise.all([a.consume('write', 'p', limits), b.consume('write', 'p', limits)])),
+      );
+    }
+    expect(verdicts.every((v) => v.allowed)).toBe(true);
+    // One lease each: two messages for 24 requests.
+    expect(messages).toBe(2);
+    // The primary counted the leased points as accepted.
+    expect((await a.rateUsage()).write).toBe(24);
+  });
+
+  it('asks one lease at a time: concurrent requests wait for it instead of wasting points', async () => {
+    const host = new LimiterHost(new MemoryLimiter(), 2);
+    const a = new IpcLimiter(channelTo(host, 1));
+    const limits = { perSecond: 1000, productPerSecond: null };
+    // 60 at once on one worker: 5 leases of 12, each asked after the last ran out.
+    const verdicts = await Promise.all(
+      Array.from({ length: 60 }, () => a.consume('write', null, limits)),
+    );
+    expect(verdicts.every((v) => v.allowed)).toBe(true);
+    expect((await a.rateUsage()).write).toBe(60);
   });
 });
 
