@@ -10,6 +10,11 @@ import type { ThrottleOptions } from './services/throttle.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
 
 export interface BucketAdapters {
+  /**
+   * The process id of the primary that holds the data directory's lock: this Bucket is one of its
+   * workers (issue 21, src/cluster/), and takes no lock of its own.
+   */
+  readonly primaryPid?: number;
   readonly metadata?: MetadataStore;
   readonly blobs?: BlobStore;
   readonly limiter?: Limiter;

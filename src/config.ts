@@ -33,6 +33,11 @@ export interface BucketConfig {
   readonly retentionSweepIntervalMs: number;
   /** `BUCKET_SCRUB_HOURS`: between scheduled integrity scrubs (SPEC §9), default 24. */
   readonly scrubIntervalMs: number;
+  /**
+   * `BUCKET_WORKERS`: server processes over the one data directory (issue 21, decision 0046),
+   * default 1; embedded only (scale-out runs more nodes instead).
+   */
+  readonly workers: number;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +107,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
       `BUCKET_AUDIT_ORIGIN must be a signed-note key name (no spaces, no "+"), not "${auditOrigin}"`,
     );
   }
+  const workers = integer(env, 'BUCKET_WORKERS', 1, 1);
+  if (workers > 1 && (databaseUrl !== undefined || redisUrl !== undefined)) {
+    throw new ConfigError(
+      'BUCKET_WORKERS is for the embedded configuration; a scale-out Bucket runs more nodes ' +
+        'instead (unset BUCKET_WORKERS or set it to 1)',
+    );
+  }
   const auditKeyFile = env['BUCKET_AUDIT_KEY_FILE'];
   const masterKeyFile = env['BUCKET_MASTER_KEY_FILE'];
   return {
@@ -120,6 +132,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     redisUrl,
     retentionSweepIntervalMs: integer(env, 'BUCKET_RETENTION_SWEEP_MINUTES', 60, 1) * 60_000,
     scrubIntervalMs: integer(env, 'BUCKET_SCRUB_HOURS', 24, 1) * 3_600_000,
+    workers,
   };
 }
 

@@ -67,8 +67,6 @@ const QUICK: BenchProfile = {
   eventSubscribers: 200,
 };
 
-/** The suites' names, in table order (`--only` accepts these). */
-
 /** `--help`, naming the suites (bench/lib/suites/index.ts). */
 export const usage = (
   suites: readonly string[],

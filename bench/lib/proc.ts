@@ -1,5 +1,5 @@
 /** Another process's resident memory and CPU time, read from Linux `/proc/<pid>/` (see proc(5)). */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 
 /** A `kB` field of `/proc/<pid>/status` (VmRSS, VmHWM, …) in bytes, or null when unreadable. */
 export async function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number | null> {
@@ -62,6 +62,28 @@ const USER_HZ = 100;
  * Resolution 10 ms: fine over a run of seconds.
  */
 export async function cpuSeconds(pid: number): Promise<number | null> {
+  const own = await ownCpuSeconds(pid);
+  if (own === null) return null;
+  // A Bucket with BUCKET_WORKERS > 1 is a primary and its workers: all of them are counted.
+  let total = own;
+  for (const child of await childrenOf(pid)) total += (await cpuSeconds(child)) ?? 0;
+  return total;
+}
+
+/** The live child processes of `pid` (from every thread's children list). */
+async function childrenOf(pid: number): Promise<number[]> {
+  try {
+    const tasks = await readdir(`/proc/${pid}/task`);
+    const lists = await Promise.all(
+      tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '')),
+    );
+    return lists.flatMap((list) => list.split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+async function ownCpuSeconds(pid: number): Promise<number | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
@@ -108,14 +130,16 @@ export async function watchOthers(ourPids: readonly number[]): Promise<OthersWat
   const baselines = new Map<number, number>();
   /** CPU seconds of processes of ours no longer tracked. */
   let retired = 0;
+  // The bench's own process without its children: the servers it started are tracked apart.
+  const ourCpu = (pid: number) => (pid === process.pid ? ownCpuSeconds(pid) : cpuSeconds(pid));
   const track = async (pid: number) => {
-    baselines.set(pid, (await cpuSeconds(pid)) ?? 0);
+    baselines.set(pid, (await ourCpu(pid)) ?? 0);
   };
   const untrack = async (pid: number) => {
     const baseline = baselines.get(pid);
     if (baseline === undefined) return;
     baselines.delete(pid);
-    retired += ((await cpuSeconds(pid)) ?? baseline) - baseline;
+    retired += ((await ourCpu(pid)) ?? baseline) - baseline;
   };
   const machineBefore = await machineJiffies();
   for (const pid of ourPids) await track(pid);
@@ -126,7 +150,7 @@ export async function watchOthers(ourPids: readonly number[]): Promise<OthersWat
       const machineAfter = await machineJiffies();
       let oursUsed = retired;
       for (const [pid, baseline] of baselines) {
-        oursUsed += ((await cpuSeconds(pid)) ?? baseline) - baseline;
+        oursUsed += ((await ourCpu(pid)) ?? baseline) - baseline;
       }
       if (machineBefore === null || machineAfter === null) return null;
       const total = machineAfter.total - machineBefore.total;

@@ -41,6 +41,15 @@ export async function startBucket(
   return startBucketProcess('Bucket', [...nodeFlags(), bin, 'serve']);
 }
 
+/** `bucket serve` with BUCKET_WORKERS (issue 21): a primary and `workers` worker processes. */
+export async function startWorkersBucket(workers: number): Promise<BucketUnderTest> {
+  return startBucketProcess(
+    `Bucket (${workers} workers)`,
+    [...nodeFlags(), join(REPO_ROOT, 'bin', 'bucket.js'), 'serve'],
+    { BUCKET_WORKERS: String(workers) },
+  );
+}
+
 /**
  * `BENCH_BUCKET_NODE_FLAGS`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node flags for the
  * Bucket's process, to profile it under the bench's load (docs/PERFORMANCE.md).

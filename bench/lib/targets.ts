@@ -39,3 +39,7 @@ export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };
 export const CERTIFICATION_P99_MS: Target = { kind: 'below', value: 200 };
 /** Issue 19: a re-hashed whole read at 95 % or more of the same read unchecked, same run. */
 export const INTEGRITY_READ_RATIO: Target = { kind: 'at-least', value: 95 };
+/** Issue 21 / SPEC §15: served answers' p99 under 2 × maxEventLoopDelayMs (200 ms) at 3× load. */
+export const OVERLOAD_SERVED_P99_MS: Target = { kind: 'below', value: 400 };
+/** …and no request left waiting unanswered. */
+export const OVERLOAD_UNANSWERED: Target = { kind: 'at-most', value: 0 };

@@ -1,27 +1,39 @@
 /** `bucket serve`: run the Bucket on the configured storage until SIGINT/SIGTERM. */
+import cluster from 'node:cluster';
+import { join } from 'node:path';
+import { PRIMARY_PID_VARIABLE, runPrimary, type WorkerReady } from '../cluster/primary.js';
+import { IpcLimiter } from '../cluster/limiter.js';
 import { configFromEnv } from '../config.js';
 import { gateFaultFromEnv } from '../gate/fault.js';
 import { startServer } from '../server.js';
 import { eventLoopDelayFromEnv } from '../services/event-loop.js';
+import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
 
 export async function serve(): Promise<void> {
   const config = configFromEnv();
   // Whatever the server creates is its user's alone (docs/THREAT_MODEL.md): the stores give their
   // files 0600 and folders 0700 explicitly, and the umask covers anything else it may write.
   process.umask(0o077);
+  // BUCKET_WORKERS > 1: this process holds the lock and the limiter; its workers serve.
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  const primaryPid = cluster.isWorker ? Number(process.env[PRIMARY_PID_VARIABLE]) : undefined;
   const gate = gateFaultFromEnv(process.env);
   const eventLoopDelayMs = eventLoopDelayFromEnv(process.env);
   const server = await startServer(config, {
     ...(gate ? { gate } : {}),
     ...(eventLoopDelayMs ? { eventLoopDelayMs } : {}),
+    ...(primaryPid !== undefined
+      ? {
+          primaryPid,
+          metadata: new SqliteMetadataStore(join(config.dataDir, 'bucket.db'), { shared: true }),
+          limiter: new IpcLimiter(),
+        }
+      : {}),
   });
-  if (server.bucket.newOwnerKey !== null) {
-    // Printed once, on the first start; it is also in <dataDir>/owner.key (mode 0600).
-    process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);
-  }
-  process.stdout.write(`BHIV Bucket listening on ${server.url} (data: ${config.dataDir})\n`);
   const stop = (signal: string) => {
-    process.stdout.write(`${signal}: finishing in-flight requests, then stopping\n`);
+    if (primaryPid === undefined) {
+      process.stdout.write(`${signal}: finishing in-flight requests, then stopping\n`);
+    }
     const forced = setTimeout(() => process.exit(1), 30_000);
     forced.unref();
     server.close().then(
@@ -34,4 +46,20 @@ export async function serve(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  if (primaryPid !== undefined) {
+    // The primary prints for all of its workers; a worker whose primary is gone stops.
+    process.once('disconnect', () => stop('primary gone'));
+    const ready: WorkerReady = {
+      bucket: 'ready',
+      url: server.url,
+      newOwnerKey: server.bucket.newOwnerKey,
+    };
+    process.send?.(ready);
+    return;
+  }
+  if (server.bucket.newOwnerKey !== null) {
+    // Printed once, on the first start; it is also in <dataDir>/owner.key (mode 0600).
+    process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);
+  }
+  process.stdout.write(`BHIV Bucket listening on ${server.url} (data: ${config.dataDir})\n`);
 }

@@ -82,7 +82,9 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   answerExpectContinue(app);
   app.addHook(
     'onRequest',
-    authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats),
+    authenticate(bucket.keys, bucket.authorizer, bucket.limiter, bucket.threats, () =>
+      bucket.freshen(),
+    ),
   );
   // A governance change whose store did not append its allow entry changed nothing (a rejected
   // or repeated proposal, a key that was not suspended): the decision is recorded before the

@@ -101,10 +101,14 @@ export function authenticate(
   authorizer: Authorizer,
   limiter: Limiter,
   threats: ThreatService,
+  /** Bucket.freshen: another process's governance changes, loaded before this request's. */
+  freshen: () => Promise<void> | undefined = () => undefined,
 ) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const config = request.routeOptions.config;
     if (config.public) return;
+    const fresh = freshen();
+    if (fresh) await fresh;
     const header = request.headers.authorization;
     const match = header === undefined ? null : BEARER.exec(header);
     if (!match?.[1]) {

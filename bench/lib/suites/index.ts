@@ -12,11 +12,15 @@ import { largeTransfer } from './large-transfer.js';
 import { retention } from './retention.js';
 import { scaleOut } from './scale-out.js';
 import { scrub } from './scrub.js';
+import { overload } from './overload.js';
 import { smallRequests } from './small-requests.js';
 import { subjectErasure, subjectTransfer } from './subjects.js';
+import { workers } from './workers.js';
 
 export const SUITES: readonly Suite[] = [
   smallRequests,
+  workers,
+  overload,
   batch,
   gateOverhead,
   outboxOverhead,

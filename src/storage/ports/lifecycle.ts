@@ -16,6 +16,12 @@ export interface StoreLifecycle {
    * this process writes (the embedded one, behind the data directory's lock) needs no polling.
    */
   readonly sharedByNodes: boolean;
+  /**
+   * Where the store can tell cheaply, without a round trip, that another process committed (the
+   * embedded store's worker processes, issue 21): a watch answering true once after each such
+   * commit. Caches then check `changeStamp()` before a request instead of at the next poll.
+   */
+  watchOtherWriters?(): () => boolean;
   /** Applies migrations; refuses a database newer than this code knows. */
   init(): Promise<void>;
   /**

@@ -44,14 +44,27 @@ export class SqliteArtifacts implements ArtifactStore {
    * uses the writer's own counters, inside its transaction.
    */
   private readonly usageCounters: UsageCounters | null;
+  private readonly othersCommitted: (() => boolean) | null;
+  private readonly headsStamp: () => string;
+  private lastHeadsStamp: string;
 
   constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteWriter,
     private readonly heads: HeadCache,
-    readOnly: boolean,
+    options: {
+      readonly readOnly: boolean;
+      /** Other processes write the database too (issue 21): true once after each of their commits. */
+      readonly othersCommitted: (() => boolean) | null;
+      /** Moves of heads so far, by any process (shared stores count them). */
+      readonly headsStamp: () => string;
+    },
   ) {
-    this.usageCounters = readOnly ? null : loadUsage(db);
+    this.othersCommitted = options.othersCommitted;
+    this.headsStamp = options.headsStamp;
+    this.lastHeadsStamp = this.othersCommitted ? this.headsStamp() : '';
+    // Shared with other processes, like read-only, the counters are read where they are needed.
+    this.usageCounters = options.readOnly || this.othersCommitted ? null : loadUsage(db);
     this.statements = {
       anyOfProduct: db.prepare<[string], { found: number }>(
         'SELECT 1 AS found FROM artifacts WHERE product = ? LIMIT 1',
@@ -101,6 +114,14 @@ export class SqliteArtifacts implements ArtifactStore {
 
   /** The head with its inline bytes, from the cache or (then cached) from the database. */
   private readHead(key: ArtifactKey): VersionForRead | null {
+    // Another process committed: if it moved any head, the cache starts again from the database.
+    if (this.othersCommitted?.()) {
+      const stamp = this.headsStamp();
+      if (stamp !== this.lastHeadsStamp) {
+        this.heads.clear();
+        this.lastHeadsStamp = stamp;
+      }
+    }
     const cached = this.heads.get(key);
     if (cached) return cached;
     const row = this.statements.headForRead.get(key.product, key.class, key.name);

@@ -23,7 +23,20 @@ export class HeadCache {
   private readonly entries = new Map<string, VersionForRead>();
   private bytes = 0;
 
-  constructor(private readonly limits: HeadCacheLimits = DEFAULT_HEAD_CACHE) {}
+  constructor(
+    private readonly limits: HeadCacheLimits = DEFAULT_HEAD_CACHE,
+    /**
+     * Called, inside the transaction, whenever a head or its version's row moves (`moved`): a
+     * store shared with other processes counts it where they can see it (issue 21).
+     */
+    private readonly onMove: () => void = () => {},
+  ) {}
+
+  /** The head of `key` (or its version's row) moves in the open transaction. */
+  moved(key: ArtifactKey): void {
+    this.onMove();
+    this.delete(key);
+  }
 
   get(key: ArtifactKey): VersionForRead | undefined {
     const id = keyOf(key);
@@ -56,6 +69,11 @@ export class HeadCache {
     if (!found) return;
     this.bytes -= found.inline?.length ?? 0;
     this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
   }
 
   get size(): number {

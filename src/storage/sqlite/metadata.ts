@@ -14,7 +14,7 @@ import { SqliteRetention } from './retention.js';
 import { SqliteSubjects } from './subjects.js';
 import { SqliteEvents } from './events.js';
 import { SqliteGovernance } from './governance.js';
-import { HeadCache } from './head-cache.js';
+import { DEFAULT_HEAD_CACHE, HeadCache } from './head-cache.js';
 import { SqliteIntegrity } from './integrity.js';
 import { SqliteKeys } from './keys.js';
 import { MIGRATIONS } from './migrations.js';
@@ -22,9 +22,14 @@ import { SqliteModes } from './modes.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { WalSync } from './wal-sync.js';
+import { DataVersion } from './data-version.js';
+import { BUSY_TIMEOUT_MS } from './group-commit.js';
 import { SqliteWriter } from './writer.js';
 
 export { SchemaTooNewError };
+
+/** How often a shared store looks for other processes' commits to follow. */
+const FOLLOW_MS = 100;
 
 export interface SqliteStoreOptions {
   /** Open an existing database without ever writing to it (see the constructor). */
@@ -40,6 +45,13 @@ export interface SqliteStoreOptions {
    * SPEC §10.
    */
   readonly outbox?: boolean;
+  /**
+   * Other processes (the workers of one embedded Bucket, issue 21) write the same database: what
+   * this store keeps in memory (the tree's edge, the usage counters, the head cache) is read again
+   * whenever one of them committed, and the group commit waits for the write lock off the event
+   * loop.
+   */
+  readonly shared?: boolean;
 }
 
 /**
@@ -48,8 +60,12 @@ export interface SqliteStoreOptions {
  */
 export class SqliteMetadataStore extends ComposedMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
-  /** The process holding the data directory's lock is the database's only writer. */
-  readonly sharedByNodes = false;
+  /**
+   * Alone, the process holding the data directory's lock is the database's only writer; as one
+   * of its workers (`shared`), others write it too.
+   */
+  readonly sharedByNodes: boolean;
+  private readonly dataVersion: DataVersion;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteMetadataStore['prepare']>;
   private readonly writer: SqliteWriter;
@@ -57,6 +73,8 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   private readonly wal: WalSync;
   private readonly auditTables: AuditTables;
   private readonly readOnly: boolean;
+  /** Shared: follows the other processes' commits (their events, their entries). */
+  private follower: NodeJS.Timeout | null = null;
 
   /**
    * `readonly: true` opens an existing database without ever writing to it (for `bucket audit
@@ -69,6 +87,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   ) {
     super();
     this.readOnly = options.readonly === true;
+    this.sharedByNodes = options.shared === true && !this.readOnly;
     if (this.readOnly) {
       this.db = SqliteMetadataStore.openReadonly(file);
     } else {
@@ -82,7 +101,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
     }
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     try {
       if (this.readOnly) this.checkSchemaVersion();
       else this.migrate();
@@ -91,20 +110,29 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       throw error;
     }
     this.statements = this.prepare();
+    this.dataVersion = new DataVersion(this.db);
     this.auditTables = new AuditTables(this.db);
     this.wal =
       file === ':memory:' || this.readOnly
         ? WalSync.none()
         : (options.wal ?? WalSync.forFile)(`${file}-wal`);
-    const heads = new HeadCache();
+    // Shared, every move of a head is counted (heads_stamp) for the other processes' caches.
+    const bumpHeads = this.sharedByNodes
+      ? this.db.prepare(
+          "INSERT INTO settings (key, value) VALUES ('heads_stamp', '1') ON CONFLICT (key) " +
+            'DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)',
+        )
+      : null;
+    const heads = new HeadCache(DEFAULT_HEAD_CACHE, () => bumpHeads?.run());
     // Dropped inside the commit's transaction: whether it commits or rolls back, the next read of
     // that head comes from the database.
     this.writer = new SqliteWriter(
       this.db,
       this.wal,
-      (key) => heads.delete(key),
+      (key) => heads.moved(key),
       () => events.durable(),
       options.outbox ?? true,
+      this.sharedByNodes ? this.dataVersion.watch() : null,
     );
     const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
     this.changes = new SqliteChanges(this.db, this.writer);
@@ -112,7 +140,11 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     this.composePorts({
       keys,
       policies: new SqlitePolicies(this.db, this.changes),
-      artifacts: new SqliteArtifacts(this.db, this.writer, heads, this.readOnly),
+      artifacts: new SqliteArtifacts(this.db, this.writer, heads, {
+        readOnly: this.readOnly,
+        othersCommitted: this.sharedByNodes ? this.dataVersion.watch() : null,
+        headsStamp: () => this.statements.getSetting.get('heads_stamp')?.value ?? '0',
+      }),
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
@@ -193,6 +225,25 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     // What the WAL holds from an earlier process may not be on disk yet (it survived that
     // process, not necessarily the machine): the first checkpoint must not sign it unsynced.
     if (!this.readOnly) await this.writer.untilDurable();
+    if (this.sharedByNodes) this.followOthers();
+  }
+
+  /**
+   * Shared: every FOLLOW_MS, when another process committed, what memory holds of the tables is
+   * dropped and a sync makes their commits this process's durable state too — so that event
+   * streams served here see the events written there (SPEC §10), and checkpoints sign their
+   * entries, without waiting for a commit of this process.
+   */
+  private followOthers(): void {
+    const moved = this.dataVersion.watch();
+    this.follower = setInterval(() => {
+      if (!moved() || !this.db.open) return;
+      this.writer.afterRollback();
+      this.writer.untilDurable().catch(() => {
+        // A failed sync is final and reported by ping() (/health).
+      });
+    }, FOLLOW_MS);
+    this.follower.unref();
   }
 
   async ping(): Promise<void> {
@@ -206,6 +257,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   }
 
   async close(): Promise<void> {
+    if (this.follower) clearInterval(this.follower);
     await this.wal.close();
     if (this.db.open) this.db.close();
   }
@@ -217,6 +269,10 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   async setSettingOnce(key: string, value: string): Promise<string> {
     await this.changes.writeDurably(() => this.statements.insertSetting.run(key, value));
     return this.statements.getSetting.get(key)?.value ?? value;
+  }
+
+  watchOtherWriters(): () => boolean {
+    return this.sharedByNodes ? this.dataVersion.watch() : () => false;
   }
 
   async changeStamp(): Promise<string> {

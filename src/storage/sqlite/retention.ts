@@ -110,7 +110,7 @@ export class SqliteRetention implements RetentionStore {
           retention.until,
           ...versionParams(key, version),
         );
-        this.heads.delete(key);
+        this.heads.moved(key);
         return row ? toVersion(row) : null;
       },
       { entry, changed: (found) => found !== null, stamp: false },
@@ -140,7 +140,7 @@ export class SqliteRetention implements RetentionStore {
             purge.reason,
             ...versionParams(key, version),
           );
-          this.heads.delete(key);
+          this.heads.moved(key);
           return row ? toVersion(row) : null;
         },
         {

@@ -101,7 +101,7 @@ export class SqliteSubjects implements SubjectStore {
           }
           const receipt = this.writer.appendWithin(request.versionEntry(version));
           statements.erase.run(request.at, receipt.leafIndex, ...versionParams(version));
-          this.heads.delete(version);
+          this.heads.moved(version);
           this.writer.eventsWithin([artifactErased(version, request.id)], receipt.leafIndex);
           erased.push(erasedOf(version));
           if (version.storage === 'blob') blobs.push(blobAddress(version));

@@ -102,13 +102,15 @@ export class SqliteWebhooks implements WebhookStore {
 
   async recordAttempt(id: string, owner: string, record: AttemptRecord): Promise<boolean> {
     return this.changes.writeDurably(() =>
-      this.db.transaction(() => {
-        if (this.statements.progress.run({ id, owner, ...record.progress }).changes === 0) {
-          return false;
-        }
-        this.statements.attempt.run({ id, ...record.attempt });
-        return true;
-      })(),
+      this.db
+        .transaction(() => {
+          if (this.statements.progress.run({ id, owner, ...record.progress }).changes === 0) {
+            return false;
+          }
+          this.statements.attempt.run({ id, ...record.attempt });
+          return true;
+        })
+        .immediate(),
     );
   }
 

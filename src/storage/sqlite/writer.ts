@@ -63,6 +63,12 @@ export class SqliteWriter {
     private readonly onEventsDurable: () => void = () => {},
     /** False only in the bench's outbox comparison (SqliteStoreOptions.outbox). */
     outbox = true,
+    /**
+     * Other processes write the same database (issue 21): answers true once after any of them
+     * committed, and the state kept in memory (the tree's edge, the usage counters, the event
+     * cursor) is then read again inside the transaction, under the write lock.
+     */
+    private readonly othersCommitted: (() => boolean) | null = null,
   ) {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
@@ -71,15 +77,21 @@ export class SqliteWriter {
     this.durableEvent = this.events.lastId;
     this.commits = sqliteGroupCommit<WriteJob, WriteOutcome>(
       db,
-      (job) =>
-        job.kind === 'version'
-          ? this.applyCommit(job.commit)
-          : job.kind === 'versions'
-            ? this.applyAtomically(job.commits)
-            : job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString())),
+      (job) => {
+        this.fresh();
+        if (job.kind === 'version') return this.applyCommit(job.commit);
+        if (job.kind === 'versions') return this.applyAtomically(job.commits);
+        return job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString()));
+      },
       () => this.afterRollback(),
       { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.syncInProgress },
+      othersCommitted !== null,
     );
+  }
+
+  /** Inside a write transaction: drops what memory holds if another process committed. */
+  private fresh(): void {
+    if (this.othersCommitted?.()) this.afterRollback();
   }
 
   /**
@@ -108,12 +120,14 @@ export class SqliteWriter {
    */
   appendWithin(draft: AuditDraft): AuditReceipt {
     if (!this.db.inTransaction) throw new Error('appendWithin needs an open transaction');
+    this.fresh();
     return this.audit.append(draft, new Date().toISOString());
   }
 
   /** Appends events inside the caller's open transaction (see appendWithin). */
   eventsWithin(drafts: readonly EventDraft[], auditIndex: number | null): void {
     if (!this.db.inTransaction) throw new Error('eventsWithin needs an open transaction');
+    this.fresh();
     const time = new Date().toISOString();
     for (const draft of drafts) this.events.append(draft, time, auditIndex);
   }

@@ -1,0 +1,216 @@
+/**
+ * Issue 21: `BUCKET_WORKERS=2` — a primary and two worker processes over one data directory and
+ * one SQLite database (decision 0046). Every request here goes over a connection of its own, which
+ * the cluster hands to the workers in turn, so consecutive requests reach both processes.
+ */
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { access, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setLimits } from '../helpers/limits.js';
+import { SCALE_OUT } from '../helpers/scaleout.js';
+import { client, createKey } from '../helpers/server.js';
+import { BUCKET_BIN, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+const run = promisify(execFile);
+
+interface Answer {
+  readonly status: number;
+  readonly json: any;
+}
+
+/** One request on a new connection (no keep-alive): the cluster gives it to the next worker. */
+function fresh(
+  server: ServerProcess,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Answer> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      server.url + path,
+      {
+        method,
+        agent: false,
+        headers: {
+          authorization: `Bearer ${key}`,
+          connection: 'close',
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: any = null;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    // A connection handed to a worker as it was killed is cut, never left hanging.
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer in 15 s')));
+    req.end(payload);
+  });
+}
+
+/** The worker processes of the primary `pid`. */
+async function workersOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  return text.split(' ').filter(Boolean).map(Number);
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not true within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function verifyLog(dataDir: string): Promise<string> {
+  const { stdout } = await run(process.execPath, [
+    BUCKET_BIN,
+    'audit',
+    'verify',
+    '--data-dir',
+    dataDir,
+  ]);
+  return stdout;
+}
+
+const servers: ServerProcess[] = [];
+afterAll(async () => {
+  for (const server of servers) await server.dispose();
+});
+
+async function startWorkers(): Promise<ServerProcess> {
+  const server = await startServerProcess({ env: { BUCKET_WORKERS: '2' } });
+  servers.push(server);
+  return server;
+}
+
+// Workers are the embedded configuration's (a scale-out Bucket runs more nodes instead).
+describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
+  it('serves concurrent writes of one artifact from both workers: one version each, one log', async () => {
+    const server = await startWorkers();
+    expect(server.output()).toContain('2 worker processes');
+    expect(await workersOf(server.process.pid ?? 0)).toHaveLength(2);
+    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const path = '/v1/artifacts/ai_avatar/avatar_config/shared/one.json';
+    const writes = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => fresh(server, key, 'PUT', path, { n })),
+    );
+    // One creates the artifact (201), others add a version (200); a write that lost the race
+    // past its retries answers 409 version_conflict, as it does in one process.
+    const done = writes.filter((w) => w.status === 200 || w.status === 201);
+    const conflicts = writes.filter((w) => w.status === 409);
+    expect(
+      writes
+        .filter((w) => w.status !== 200 && w.status !== 201 && w.status !== 409)
+        .map((w) => [w.status, w.json]),
+    ).toEqual([]);
+    expect(done.length + conflicts.length).toBe(40);
+    expect(conflicts.every((w) => w.json.error.code === 'version_conflict')).toBe(true);
+    expect(writes.filter((w) => w.status === 201)).toHaveLength(1);
+    expect(done.length).toBeGreaterThanOrEqual(20);
+    const versions = done.map((w) => w.json.version as number).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: done.length }, (_, i) => i + 1));
+    const leaves = new Set(done.map((w) => w.json.audit.leafIndex as number));
+    expect(leaves.size).toBe(done.length);
+    // Every process reads the head the other wrote.
+    for (let i = 0; i < 4; i++) {
+      const read = await fresh(server, key, 'GET', `${path}/versions`);
+      expect(read.json.versions).toHaveLength(done.length);
+    }
+    await server.stop();
+    expect(server.process.exitCode).toBe(0);
+    await expect(access(join(server.dataDir, 'bucket.pid'))).rejects.toThrow();
+    expect(await verifyLog(server.dataDir)).toMatch(/ok|verified/i);
+  });
+
+  it('refuses a key revoked through one worker on the other at once', async () => {
+    const server = await startWorkers();
+    const { key, id } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const path = '/v1/artifacts/ai_avatar/avatar_config/revoked/one.json';
+    // Both workers have authenticated the key (and cached it).
+    for (let i = 0; i < 4; i++) {
+      expect([200, 201]).toContain((await fresh(server, key, 'PUT', path, { i })).status);
+    }
+    const revoked = await fresh(server, server.ownerKey, 'DELETE', `/v1/keys/${id}`);
+    expect(revoked.status).toBe(200);
+    const after = await Promise.all(
+      Array.from({ length: 6 }, () => fresh(server, key, 'GET', path)),
+    );
+    expect(after.map((a) => a.status)).toEqual(after.map(() => 401));
+  });
+
+  it('keeps the read rate global across the workers', async () => {
+    const server = await startWorkers();
+    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const path = '/v1/artifacts/ai_avatar/avatar_config/rated/one.json';
+    expect((await fresh(server, key, 'PUT', path, { rated: true })).status).toBe(201);
+    await setLimits(server, { readsPerSecond: 10 });
+    const started = Date.now();
+    const reads = await Promise.all(
+      Array.from({ length: 30 }, () => fresh(server, key, 'GET', path)),
+    );
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    const ok = reads.filter((r) => r.status === 200).length;
+    expect(reads.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    // One window of 10 a second for the whole Bucket; per process it would be 10 each.
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThanOrEqual(10 * seconds);
+    if (seconds === 1) expect(ok).toBeLessThanOrEqual(10);
+  }, 60_000);
+
+  it('starts another worker when one is killed under load, with nothing acknowledged lost', async () => {
+    const server = await startWorkers();
+    const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const [victim] = await workersOf(server.process.pid ?? 0);
+    const acknowledged: { path: string; version: number; n: number }[] = [];
+    let n = 0;
+    let killed = false;
+    const writer = async () => {
+      while (n < 200) {
+        const mine = n++;
+        const path = `/v1/artifacts/ai_avatar/avatar_config/kill/${mine % 10}.json`;
+        if (mine === 60 && victim !== undefined) {
+          process.kill(victim, 'SIGKILL');
+          killed = true;
+        }
+        const answer = await fresh(server, key, 'PUT', path, { mine }).catch(() => null);
+        if (answer?.status === 200 || answer?.status === 201)
+          acknowledged.push({ path, version: answer.json.version, n: mine });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, writer));
+    expect(killed).toBe(true);
+    expect(acknowledged.length).toBeGreaterThan(100);
+    await waitFor(async () => {
+      const now = await workersOf(server.process.pid ?? 0);
+      return now.length === 2 && !now.includes(victim ?? -1);
+    }, 30_000);
+    expect(server.output()).toContain('starting another');
+    const api = client(server.url, key);
+    for (const write of acknowledged) {
+      const read = await api('GET', `${write.path}?version=${write.version}`);
+      expect(read.status).toBe(200);
+      expect(read.json).toEqual({ mine: write.n });
+    }
+    await server.stop();
+    expect(await verifyLog(server.dataDir)).toMatch(/ok|verified/i);
+    await rm(server.dataDir, { recursive: true, force: true });
+  }, 180_000);
+});
