@@ -41,7 +41,7 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
-function subtle(): SubtleCrypto {
+function subtle(): typeof globalThis.crypto.subtle {
   if (!globalThis.crypto?.subtle) {
     throw new VerifyError('this page has no WebCrypto: open the console over HTTPS or localhost');
   }
