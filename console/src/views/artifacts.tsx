@@ -1,5 +1,5 @@
 /** Artifacts (SPEC §14): product → class → names, then one artifact's versions and actions. */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, query } from '../api';
 import type { Identity } from '../identity';
 import { livePolicy } from '../policy-data';
@@ -23,14 +23,13 @@ export function ArtifactsView(props: { identity: Identity }) {
   const products = Object.keys(policy.value?.document.products ?? {}).filter(
     (id) => identity.product === null || id === identity.product,
   );
-  const [product, setProduct] = useState(identity.product ?? '');
+  const [chosen, setProduct] = useState(identity.product ?? '');
+  // Until one is chosen, the first product the key sees (no effect: a choice made meanwhile stays).
+  const product = chosen || products[0] || '';
   const [cls, setCls] = useState('');
   const [prefix, setPrefix] = useState('');
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [open, setOpen] = useState<{ cls: string; name: string } | null>(null);
-  useEffect(() => {
-    if (product === '' && products[0]) setProduct(products[0]);
-  }, [products.join()]);
   const listing = useLoad(
     product === ''
       ? null

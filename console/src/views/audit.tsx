@@ -163,8 +163,9 @@ export function AuditView(_props: { identity: Identity }) {
               />
             </div>
             <p class="muted">
-              Pin the verifier key you trust (from `bucket audit public-key` on the server, or your
-              records); the console never takes it from the page it verifies.
+              Paste the verifier key (vkey) you trust: from your records, or the Bucket’s
+              /v1/audit/public-key read once over a channel you trust. Every check runs here against
+              it; nothing the server answers now replaces it.
             </p>
             <button type="button" onClick={verify} disabled={verifying || vkey.trim() === ''}>
               Verify
