@@ -1,12 +1,17 @@
 /** Small pieces every view shares: headings, error and status lines, the "not available" note. */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError } from './api';
 
+/** A view: its heading takes the focus when it opens, so a screen reader announces where it is. */
 export function View(props: { title: string; children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [props.title]);
   return (
     <section aria-labelledby="view-title">
-      <h1 id="view-title">{props.title}</h1>
+      <h1 id="view-title" tabIndex={-1} ref={heading}>
+        {props.title}
+      </h1>
       {props.children}
     </section>
   );

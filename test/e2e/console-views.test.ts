@@ -116,6 +116,32 @@ describe.skipIf(missing !== null)('web console views', () => {
     await signInPage.context().close();
   });
 
+  it('is usable by keyboard: sign in with Enter, open a view from the navigation', async () => {
+    const { page } = await openPage(chromium.browser);
+    await page.goto(`${server.url}/console/`);
+    await page.getByLabel('Key', { exact: true }).focus();
+    await page.keyboard.type(keys['auditor']!.key);
+    await page.keyboard.press('Enter');
+    const audit = page.getByRole('navigation').getByRole('link', { name: 'Audit', exact: true });
+    await audit.focus();
+    await page.keyboard.press('Enter');
+    const heading = page.getByRole('heading', { level: 1, name: 'Audit' });
+    await heading.waitFor();
+    // The view's heading takes the focus; Tab goes on to the view's first field.
+    await expect
+      .poll(() => heading.evaluate((h) => h === (h as any).ownerDocument.activeElement))
+      .toBe(true);
+    await page.keyboard.press('Tab');
+    await expect
+      .poll(() =>
+        page
+          .getByLabel('Artifact', { exact: true })
+          .evaluate((e) => e === (e as any).ownerDocument.activeElement),
+      )
+      .toBe(true);
+    await page.context().close();
+  });
+
   it('keeps the key for the tab only: a reload stays signed in, signing out forgets it', async () => {
     const { page } = await openPage(chromium.browser);
     await signIn(page, server.url, keys['auditor']!.key, 'audit');

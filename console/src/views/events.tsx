@@ -86,7 +86,7 @@ export function EventsView(props: { identity: Identity }) {
             />
           </div>
           <button type="submit">Apply filter</button>
-          <button type="button" onClick={() => setLive(!live)} aria-pressed={!live}>
+          <button type="button" onClick={() => setLive(!live)}>
             {live ? 'Pause' : 'Resume'}
           </button>
         </form>
