@@ -161,6 +161,28 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await page.context().close();
   });
 
+  it('shows a halted Bucket as halted, and the owner switches it back', async () => {
+    const owner = client(server.url, server.ownerKey);
+    const halted = await owner('POST', '/v1/governance/mode', {
+      body: { mode: 'halted', reason: 'console test: halted' },
+    });
+    expect(halted.status).toBe(200);
+    const { page, problems } = await openPage(chromium.browser);
+    // Sign-in needs only what a halted Bucket still answers (the mode, the audit log).
+    await signIn(page, server.url, server.ownerKey);
+    await page.locator('.mode', { hasText: 'halted' }).waitFor();
+    await page.getByText('unhealthy', { exact: true }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await openView(page, 'Governance');
+    await page.getByLabel('New mode').selectOption('normal');
+    await page.getByLabel('Mode reason').fill('console test: resumed');
+    await page.getByRole('button', { name: 'Switch mode' }).click();
+    await page.getByText(/The Bucket is normal/).waitFor();
+    expect((await owner('GET', '/v1/governance/mode')).json.mode).toBe('normal');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('starts a basket run, follows its steps live and opens their outputs', async () => {
     const { page, problems } = await openPage(chromium.browser);
     await signIn(page, server.url, server.ownerKey, 'runs');
