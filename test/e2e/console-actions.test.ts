@@ -199,4 +199,42 @@ describe.skipIf(missing !== null)('web console actions', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+  it('requests an exception with a product key, approves it as the owner, erases a subject', async () => {
+    const product = await openPage(chromium.browser);
+    await signIn(product.page, server.url, productKey, 'governance');
+    await product.page.getByLabel('Title').fill('launch quota');
+    await product.page.getByLabel('Duration (minutes)').fill('30');
+    await product.page.getByLabel('Justification').fill('the launch week needs room');
+    await product.page
+      .getByLabel('Patch (RFC 6902 JSON)')
+      .fill('[{"op":"replace","path":"/products/ai_avatar/quotaBytes","value":429496729600}]');
+    await product.page.getByRole('button', { name: 'Request exception' }).click();
+    await product.page.getByText(/pending launch quota \(ai_avatar\)/).waitFor();
+    expect(await product.page.getByRole('button', { name: 'Approve launch quota' }).count()).toBe(
+      0,
+    );
+    expect(await seriousViolations(product.page)).toEqual([]);
+    await product.page.context().close();
+
+    const { page, problems } = await openPage(chromium.browser);
+    await signIn(page, server.url, server.ownerKey, 'governance');
+    await page.getByLabel('Decision reason').fill('approved for the launch');
+    await page.getByRole('button', { name: 'Approve launch quota' }).click();
+    await page.getByText(/approved launch quota \(ai_avatar\)/).waitFor();
+    const policy = await client(server.url, server.ownerKey)('GET', '/v1/governance/policy');
+    expect(policy.json.document.products.ai_avatar.quotaBytes).toBe(429496729600);
+
+    await page.getByLabel('Data subject').fill('user-42');
+    await page.getByLabel('Erasure reason').fill('GDPR Art. 17 request');
+    await page.getByRole('button', { name: 'Erase subject' }).click();
+    const report = page.getByRole('region', { name: 'Erasure report' });
+    await expect.poll(() => report.textContent()).toContain('"keyDestroyed": true');
+    const id = /"id": "([^"]+)"/.exec((await report.textContent()) ?? '')?.[1] ?? '';
+    await page.getByLabel('Erasure id').fill(id);
+    await page.getByRole('button', { name: 'Show report' }).click();
+    await expect.poll(() => report.textContent()).toContain('"subject": "user-42"');
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });
