@@ -237,4 +237,25 @@ describe.skipIf(missing !== null)('web console actions', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+  it('creates a key shown once, which signs in, and revokes it', async () => {
+    const { page, problems } = await openPage(chromium.browser);
+    await signIn(page, server.url, server.ownerKey, 'keys');
+    await page.getByLabel('Kind').selectOption('auditor');
+    await page.getByLabel('Key name').fill('console auditor');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByText(/New key \(shown once, copy it now\)/);
+    const secret = (await shown.locator('code').textContent()) ?? '';
+    expect(secret).toMatch(/^bkt_/);
+    const other = await openPage(chromium.browser);
+    await signIn(other.page, server.url, secret);
+    await expect.poll(() => other.page.locator('.who').textContent()).toContain('auditor');
+    await other.page.context().close();
+    await page.getByRole('button', { name: 'Revoke console auditor' }).click();
+    await page.getByRole('row', { name: /console auditor .* revoked/ }).waitFor();
+    const refused = await client(server.url, secret)('GET', '/v1/governance/mode');
+    expect(refused.status).toBe(401);
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });
