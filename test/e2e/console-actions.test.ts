@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   browserMissing,
+  eventually,
   openPage,
   openView,
   seriousViolations,
@@ -45,18 +46,16 @@ describe.skipIf(missing !== null)('web console actions', () => {
     const text = await editor.inputValue();
     await editor.fill(`${text}}`);
     await page.getByRole('button', { name: 'Review changes' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Invalid: not JSON');
+    await eventually(() => page.getByRole('alert').textContent()).toContain('Invalid: not JSON');
     // Tombstones for avatar configurations: DELETE joins the class's operations.
     const document = JSON.parse(text);
     document.classes.avatar_config.operations.push('DELETE');
     await editor.fill(JSON.stringify(document, null, 2));
     await page.getByRole('button', { name: 'Review changes' }).click();
     const changes = page.getByRole('list', { name: 'Changes to apply' });
-    await expect
-      .poll(() => changes.textContent())
-      .toContain(
-        '~ /classes/avatar_config/operations: ["CREATE","READ","UPDATE"] → ["CREATE","READ","UPDATE","DELETE"]',
-      );
+    await eventually(() => changes.textContent()).toContain(
+      '~ /classes/avatar_config/operations: ["CREATE","READ","UPDATE"] → ["CREATE","READ","UPDATE","DELETE"]',
+    );
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByLabel('Reason', { exact: true }).fill('console test: tombstones for avatars');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -192,9 +191,9 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await page.getByText(/Step 1 cashflow_analyzer: succeeded/).waitFor();
     await page.getByText(/Step 2 goal_recommender: succeeded/).waitFor();
     await page.getByRole('button', { name: 'Open output of goal_recommender' }).click();
-    await expect
-      .poll(() => page.getByRole('region', { name: /^Output runs\// }).textContent())
-      .toContain('Increase savings');
+    await eventually(() =>
+      page.getByRole('region', { name: /^Output runs\// }).textContent(),
+    ).toContain('Increase savings');
     expect(await seriousViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.context().close();
@@ -228,11 +227,11 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await page.getByLabel('Erasure reason').fill('GDPR Art. 17 request');
     await page.getByRole('button', { name: 'Erase subject' }).click();
     const report = page.getByRole('region', { name: 'Erasure report' });
-    await expect.poll(() => report.textContent()).toContain('"keyDestroyed": true');
+    await eventually(() => report.textContent()).toContain('"keyDestroyed": true');
     const id = /"id": "([^"]+)"/.exec((await report.textContent()) ?? '')?.[1] ?? '';
     await page.getByLabel('Erasure id').fill(id);
     await page.getByRole('button', { name: 'Show report' }).click();
-    await expect.poll(() => report.textContent()).toContain('"subject": "user-42"');
+    await eventually(() => report.textContent()).toContain('"subject": "user-42"');
     expect(await seriousViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.context().close();
@@ -248,7 +247,7 @@ describe.skipIf(missing !== null)('web console actions', () => {
     expect(secret).toMatch(/^bkt_/);
     const other = await openPage(chromium.browser);
     await signIn(other.page, server.url, secret);
-    await expect.poll(() => other.page.locator('.who').textContent()).toContain('auditor');
+    await eventually(() => other.page.locator('.who').textContent()).toContain('auditor');
     await other.page.context().close();
     await page.getByRole('button', { name: 'Revoke console auditor' }).click();
     await page.getByRole('row', { name: /console auditor .* revoked/ }).waitFor();

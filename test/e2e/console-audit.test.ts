@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeVerifierKey, ed25519PublicKeyBytes } from '../../src/audit/note.js';
 import {
   browserMissing,
+  eventually,
   openPage,
   seriousViolations,
   signIn,
@@ -50,9 +51,9 @@ describe.skipIf(missing !== null)('web console audit explorer and events', () =>
   /** Waits until the signed checkpoint covers `index`. */
   async function checkpointCovers(index: number): Promise<void> {
     const owner = client(server.url, server.ownerKey);
-    await expect
-      .poll(async () => (await owner('GET', '/v1/audit/checkpoint')).json.size, { timeout: 5000 })
-      .toBeGreaterThan(index);
+    await eventually(
+      async () => (await owner('GET', '/v1/audit/checkpoint')).json.size,
+    ).toBeGreaterThan(index);
   }
 
   /** Selects the write's entry in the audit view (filtered to its artifact), verifies it with `key`. */
@@ -170,16 +171,16 @@ describe.skipIf(missing !== null)('web console audit explorer and events', () =>
   it('tails the event bus live over the stream', async () => {
     const { page, problems } = await openPage(chromium.browser);
     await signIn(page, server.url, server.ownerKey, 'events');
-    await expect.poll(() => page.getByTestId('stream-status').textContent()).toBe('live');
+    await eventually(() => page.getByTestId('stream-status').textContent()).toBe('live');
     const log = page.getByRole('log', { name: 'Events' });
     await write();
-    await expect
-      .poll(() => log.textContent(), { timeout: 5000 })
-      .toMatch(new RegExp(`bucket\\.artifact\\.\\S+.*notes/n${written}\\.json`));
+    await eventually(() => log.textContent()).toMatch(
+      new RegExp(`bucket\\.artifact\\.\\S+.*notes/n${written}\\.json`),
+    );
     // Filtering by type restarts the tail from the start of the bus, for that type only.
     await page.getByLabel('Type prefix').fill('bucket.policy.');
     await page.getByRole('button', { name: 'Apply filter' }).click();
-    await expect.poll(() => log.textContent()).not.toContain('bucket.artifact.');
+    await eventually(() => log.textContent()).not.toContain('bucket.artifact.');
     expect(await seriousViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.context().close();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   browserMissing,
+  eventually,
   expectKeyOnlyInSession,
   openPage,
   openView,
@@ -56,7 +57,7 @@ describe.skipIf(missing !== null)('web console views', () => {
     await page.goto(`${server.url}/console/`);
     await page.getByLabel('Key', { exact: true }).fill('bkt_not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('401');
+    await eventually(() => page.getByRole('alert').textContent()).toContain('401');
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     await page.context().close();
   });
@@ -67,7 +68,7 @@ describe.skipIf(missing !== null)('web console views', () => {
       const { page, problems } = await openPage(chromium.browser);
       const { key, id } = keys[kind]!;
       await signIn(page, server.url, key);
-      await expect.poll(() => page.locator('.who').textContent()).toContain(`Signed in: ${kind}`);
+      await eventually(() => page.locator('.who').textContent()).toContain(`Signed in: ${kind}`);
       const nav = page.getByRole('navigation');
       for (const name of VIEWS) {
         await expect(nav.getByRole('link', { name, exact: true }).count()).resolves.toBe(1);
@@ -95,10 +96,10 @@ describe.skipIf(missing !== null)('web console views', () => {
       const products = page.getByLabel('Product', { exact: true }).locator('option');
       if (kind === 'product' || kind === 'ai_agent' || kind === 'core') {
         const own = kind === 'core' ? 'core' : 'ai_avatar';
-        await expect.poll(() => products.allTextContents()).toEqual([own]);
+        await eventually(() => products.allTextContents()).toEqual([own]);
         await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
       } else {
-        await expect.poll(() => products.count()).toBeGreaterThan(1);
+        await eventually(() => products.count()).toBeGreaterThan(1);
         await page.getByText('Uploads are made with a product or ai_agent key').waitFor();
       }
       const violations: string[] = [];
@@ -154,17 +155,15 @@ describe.skipIf(missing !== null)('web console views', () => {
     const heading = page.getByRole('heading', { level: 1, name: 'Audit' });
     await heading.waitFor();
     // The view's heading takes the focus; Tab goes on to the view's first field.
-    await expect
-      .poll(() => heading.evaluate((h) => h === (h as any).ownerDocument.activeElement))
-      .toBe(true);
+    await eventually(() =>
+      heading.evaluate((h) => h === (h as any).ownerDocument.activeElement),
+    ).toBe(true);
     await page.keyboard.press('Tab');
-    await expect
-      .poll(() =>
-        page
-          .getByLabel('Artifact', { exact: true })
-          .evaluate((e) => e === (e as any).ownerDocument.activeElement),
-      )
-      .toBe(true);
+    await eventually(() =>
+      page
+        .getByLabel('Artifact', { exact: true })
+        .evaluate((e) => e === (e as any).ownerDocument.activeElement),
+    ).toBe(true);
     await page.context().close();
   });
 

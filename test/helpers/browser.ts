@@ -51,7 +51,8 @@ let axeSource: string | null = null;
  */
 export async function seriousViolations(page: Page): Promise<string[]> {
   axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(axeSource);
+  // Once per document: the console changes views without reloading.
+  if (await page.evaluate("typeof axe === 'undefined'")) await page.evaluate(axeSource);
   // A string, evaluated in the page: the test's own TypeScript knows no DOM.
   const violations: { id: string; impact: string; nodes: string[] }[] = await page.evaluate(`
     axe.run(document).then((results) =>
@@ -64,6 +65,14 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.nodes.join(', ')}`);
+}
+
+/**
+ * `expect.poll` with a timeout for a browser on a busy 2-core host (its default is 1 s, and one
+ * locator call may take longer than that while other suites run).
+ */
+export function eventually<T>(read: () => T | Promise<T>, timeout = 15_000) {
+  return expect.poll(read, { timeout, interval: 100 });
 }
 
 /** What a signed-in page kept: the key must be in sessionStorage only (SPEC §14). */
