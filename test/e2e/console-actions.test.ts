@@ -156,6 +156,9 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await page.getByLabel('Mode reason').fill('console test done');
     await page.getByRole('button', { name: 'Switch mode' }).click();
     await page.getByText(/The Bucket is normal/).waitFor();
+    await page.getByLabel('Reason for lifting').fill('case settled');
+    await page.getByRole('button', { name: 'Lift CASE-7' }).click();
+    await page.getByText(/CASE-7: .*\(lifted /).waitFor();
     expect(problems).toEqual([]);
     await page.context().close();
   });
