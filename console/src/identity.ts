@@ -2,7 +2,7 @@
  * Who the key is. The public API has no "who am I" route, but every decision is an audit entry
  * (SPEC §6) that names its principal, and every key may read the entries about itself: the
  * console reads the mode (open to every key in every mode), then finds that request's own entry
- * by its `x-request-id`.
+ * by its `x-request-id`, among the entries after the latest checkpoint.
  */
 import { api, call } from './api';
 import type { PrincipalKind } from '../../src/domain/principal';
@@ -21,15 +21,16 @@ interface EntryPage {
 const PAGES = 20;
 
 export async function whoAmI(): Promise<Identity> {
-  const since = new Date(Date.now() - 10 * 60_000).toISOString();
+  // Every entry after the latest checkpoint is newer than it: the search starts there, whatever
+  // this computer's clock says.
+  const { size } = await api<{ size: number }>('/v1/audit/checkpoint');
   const answer = await call('/v1/governance/mode');
   const requestId = answer.headers.get('x-request-id');
   if (!requestId) throw new Error('the Bucket sent no request id');
-  let cursor: string | null = null;
+  let cursor: string | null = size > 0 ? String(size - 1) : null;
   for (let page = 0; page < PAGES; page++) {
     const params = new URLSearchParams({ limit: '1000' });
-    if (cursor === null) params.set('since', since);
-    else params.set('cursor', cursor);
+    if (cursor !== null) params.set('cursor', cursor);
     const found: EntryPage = await api<EntryPage>(`/v1/audit/entries?${params.toString()}`);
     const mine = found.entries.find((listed) => listed.entry.requestId === requestId);
     if (mine?.entry.principal) return mine.entry.principal;
