@@ -47,6 +47,14 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await editor.fill(`${text}}`);
     await page.getByRole('button', { name: 'Review changes' }).click();
     await eventually(() => page.getByRole('alert').textContent()).toContain('Invalid: not JSON');
+    // What only the Bucket's JSON Schema knows is refused on apply, naming the JSON path.
+    const invalid = JSON.parse(text);
+    invalid.limits.maxBatch = 'many';
+    await editor.fill(JSON.stringify(invalid, null, 2));
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByLabel('Reason', { exact: true }).fill('an invalid change');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await eventually(() => page.getByRole('alert').textContent()).toMatch(/400 .*limits.*maxBatch/);
     // Tombstones for avatar configurations: DELETE joins the class's operations.
     const document = JSON.parse(text);
     document.classes.avatar_config.operations.push('DELETE');
