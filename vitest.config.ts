@@ -10,7 +10,8 @@ export default defineConfig({
     // one fork per core but one, which is a single fork on a 2-core machine. Four overlap the waits.
     maxWorkers: 4,
     minWorkers: 1,
-    // The scale-out run's s3rver and clean-up; a no-op in the embedded run.
-    globalSetup: ['test/setup/scaleout.ts'],
+    // The scale-out run's s3rver and clean-up (a no-op in the embedded run); the console's build
+    // when it is missing or stale (SPEC §14 browser tests).
+    globalSetup: ['test/setup/scaleout.ts', 'test/setup/console.ts'],
   },
 });

@@ -14,6 +14,7 @@ import { answerExpectContinue } from './expect-continue.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { auditRoutes } from './routes/audit.js';
 import { certificationRoutes } from './routes/certification.js';
+import { consoleRoutes } from './routes/console.js';
 import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
 import { integrityRoutes } from './routes/integrity.js';
@@ -179,5 +180,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(webhookRoutes(bucket));
   await app.register(coreRoutes(bucket));
   await app.register(seedCoreRoutes(bucket));
+  // The web console's static files (SPEC §14): a client of the routes above, with no key.
+  await app.register(consoleRoutes());
   return app;
 }

@@ -20,7 +20,7 @@ declare module 'fastify' {
     allowedAction: AllowedAction | null;
   }
   interface FastifyContextConfig {
-    /** Routes that need no key (SPEC §1): /health, /metrics, /openapi.json, /docs. */
+    /** Routes that need no key (SPEC §1, §14): /health, /metrics, /openapi.json, /docs, /console. */
     public?: boolean;
     /** The gate decides this action for the route before anything else (and before parsing). */
     action?: Action;

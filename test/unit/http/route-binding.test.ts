@@ -15,8 +15,14 @@ import { buildApp, type App } from '../../../src/http/app.js';
 import { assertGateBinding } from '../../../src/http/auth.js';
 import { createLogger } from '../../../src/server.js';
 
-/** The only routes that need no key (SPEC §1). */
-const PUBLIC = [/^\/health$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+/** The only routes that need no key (SPEC §1, and the console's static files, §14). */
+const PUBLIC = [
+  /^\/health$/,
+  /^\/metrics$/,
+  /^\/openapi\.json$/,
+  /^\/docs(\/|$)/,
+  /^\/console(\/|$)/,
+];
 
 describe('route binding', () => {
   let dataDir: string;
