@@ -9,69 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mode } from '../../src/domain/modes.js';
 import { ACTION_NAMES, ACTIONS, type Action } from '../../src/gate/actions.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
-
-type Expected = 'write' | 'read' | 'governance' | 'always';
-
-/** SPEC §9, action by action: what each mode does to it. */
-const SPEC_CLASS: Record<Action, Expected> = {
-  'artifact.write': 'write',
-  'artifact.delete': 'write',
-  'artifact.restore': 'write',
-  'artifact.read': 'read',
-  'artifact.head': 'read',
-  'artifact.versions': 'read',
-  'artifact.list': 'read',
-  'artifact.retention': 'write',
-  'artifact.batch': 'write',
-  'keys.create': 'governance',
-  'keys.list': 'governance',
-  'keys.revoke': 'governance',
-  'keys.reinstate': 'governance',
-  'policy.update': 'governance',
-  'policy.restore': 'governance',
-  'policy.versions': 'read',
-  'policy.read': 'read',
-  'integrations.validate': 'governance',
-  'integrations.list': 'governance',
-  'integrations.read': 'governance',
-  'integrations.revoke': 'governance',
-  'gate.validate_operation': 'governance',
-  'gate.read': 'governance',
-  'threats.read': 'governance',
-  'holds.place': 'governance',
-  'holds.lift': 'governance',
-  'holds.read': 'governance',
-  'retention.sweep': 'write',
-  'subjects.export': 'read',
-  // SPEC §9: erasures are refused in read_only, like sweeps.
-  'erasures.create': 'write',
-  'erasures.read': 'governance',
-  'audit.read': 'always',
-  'audit.export': 'always',
-  'audit.write': 'read',
-  'events.read': 'read',
-  'mode.read': 'always',
-  'mode.set': 'always',
-  'incidents.list': 'always',
-  'incidents.resolve': 'always',
-  'webhooks.create': 'governance',
-  'webhooks.list': 'governance',
-  'webhooks.delete': 'governance',
-  'webhooks.deliveries': 'governance',
-  'exceptions.request': 'governance',
-  'exceptions.list': 'governance',
-  'exceptions.approve': 'governance',
-  'exceptions.reject': 'governance',
-  'scrub.start': 'governance',
-  'scrub.read': 'governance',
-  'drift.read': 'governance',
-  'agents.list': 'read',
-  'baskets.list': 'read',
-  'runs.start': 'write',
-  'runs.read': 'read',
-  'runs.cancel': 'write',
-  'certification.read': 'read',
-};
+import { SPEC_CLASS, type Expected } from '../helpers/spec-modes.js';
 
 function refusal(mode: Mode, expected: Expected): string | null {
   if (mode === 'normal' || expected === 'always') return null;
