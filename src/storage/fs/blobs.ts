@@ -160,9 +160,15 @@ export class FileBlobStore implements BlobStore {
   async init(): Promise<void> {
     await makePrivateDir(this.root);
     await makePrivateDir(this.contentDir);
-    // Temporaries belong to uploads of a previous process: none of them was ever acknowledged.
-    await rm(this.tempDir, { recursive: true, force: true });
     await makePrivateDir(this.tempDir);
+    // Temporaries of a process that is gone (or of this one, starting again) belong to uploads
+    // never acknowledged. Another live process's are its uploads in flight: with worker
+    // processes over one data directory (decision 0046), a worker starting must not cut them.
+    for (const name of await readdir(this.tempDir)) {
+      const owner = Number(name.split('-', 1)[0]);
+      if (Number.isSafeInteger(owner) && owner !== process.pid && processAlive(owner)) continue;
+      await rm(join(this.tempDir, name), { recursive: true, force: true });
+    }
   }
 
   async ping(): Promise<void> {
@@ -192,7 +198,8 @@ export class FileBlobStore implements BlobStore {
   }
 
   async createWriter(): Promise<BlobWriter> {
-    const tempPath = join(this.tempDir, randomUUID());
+    // Named by the process that writes it (init() above tells whose it is).
+    const tempPath = join(this.tempDir, `${process.pid}-${randomUUID()}`);
     const file = await open(tempPath, 'wx', 0o600);
     return new FileBlobWriter(this, file, tempPath);
   }
@@ -251,5 +258,15 @@ async function listDirectory(path: string): Promise<string[]> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
+  }
+}
+
+/** Whether a process with this id exists (EPERM: it does, as another user's). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,20 @@ describe('FileBlobStore', () => {
     expect(await restarted.exists(kept)).toBe(true);
     expect((await readAll(await restarted.read(kept))).toString()).toBe('kept');
     await abandoned.abort();
+  });
+
+  it("keeps a live process's temporaries on init: a worker starting cuts no other's upload", async () => {
+    // The parent process (the test runner) stands for another live worker; a finished child's
+    // id for a worker that died.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    await writeFile(join(root, 'tmp', `${process.ppid}-in-flight`), 'another worker uploading');
+    await writeFile(join(root, 'tmp', `${dead}-abandoned`), 'a dead worker upload');
+    const own = await store.createWriter();
+    await own.write(Buffer.from('this process, starting again'));
+    const restarted = new FileBlobStore(root);
+    await restarted.init();
+    expect(await temporaries()).toEqual([`${process.ppid}-in-flight`]);
+    await own.abort();
   });
 
   it('reads inclusive byte ranges', async () => {
