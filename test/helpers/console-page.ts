@@ -22,7 +22,8 @@ export function launchChromium(): Promise<Browser> {
 export async function openPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  // Generous: the whole suite runs beside it on two cores.
+  page.setDefaultTimeout(40_000);
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) {
