@@ -27,6 +27,11 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'keys.list': 'governance',
   'keys.revoke': 'governance',
   'keys.reinstate': 'governance',
+  's3credentials.create': 'governance',
+  's3credentials.list': 'governance',
+  's3credentials.revoke': 'governance',
+  's3.buckets': 'read',
+  's3.multipart': 'write',
   'policy.update': 'governance',
   'policy.versions': 'read',
   'policy.read': 'read',
@@ -131,6 +136,15 @@ const PROBES: Record<string, Probe[]> = {
   'GET /v1/keys': [owner('keys.list', '/v1/keys')],
   'DELETE /v1/keys/:id': [owner('keys.revoke', '/v1/keys/key_missing')],
   'POST /v1/keys/:id/reinstate': [owner('keys.reinstate', '/v1/keys/key_missing/reinstate')],
+  'POST /v1/keys/:id/s3-credentials': [
+    owner('s3credentials.create', '/v1/keys/key_missing/s3-credentials'),
+  ],
+  'GET /v1/keys/:id/s3-credentials': [
+    owner('s3credentials.list', '/v1/keys/key_missing/s3-credentials'),
+  ],
+  'DELETE /v1/keys/:id/s3-credentials/:accessKeyId': [
+    owner('s3credentials.revoke', '/v1/keys/key_missing/s3-credentials/BKTMISSING0000000000'),
+  ],
   'GET /v1/governance/policy': [owner('policy.read', '/v1/governance/policy')],
   'PUT /v1/governance/policy': [
     owner('policy.update', '/v1/governance/policy', () => ({
