@@ -9,6 +9,9 @@ import { answerFor } from '../http/errors.js';
 import { BodyTooLargeError } from '../services/ingest.js';
 
 export class S3Error extends Error {
+  /** Raised while a body streams, it refuses the content (services/ingest.ts `refusesBody`). */
+  readonly refusesBody = true;
+
   constructor(
     readonly code: string,
     message: string,

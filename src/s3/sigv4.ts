@@ -199,7 +199,10 @@ export function signatureClaims(request: SignedRequest, now: number): SignatureC
     signedHeaders = request.query['X-Amz-SignedHeaders'] ?? '';
     signature = request.query['X-Amz-Signature'] ?? '';
     longDate = request.query['X-Amz-Date'] ?? '';
-    payloadValue = request.query['X-Amz-Content-Sha256'] ?? 'UNSIGNED-PAYLOAD';
+    payloadValue =
+      request.query['X-Amz-Content-Sha256'] ??
+      request.query['x-amz-content-sha256'] ??
+      'UNSIGNED-PAYLOAD';
   }
   if (!/^[0-9a-f]{64}$/.test(signature) || signedHeaders === '') {
     throw malformed('The Authorization is missing its Credential, SignedHeaders or Signature.');
