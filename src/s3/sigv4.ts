@@ -158,6 +158,12 @@ function payloadModeOf(value: string | undefined): PayloadMode {
 export function signatureClaims(request: SignedRequest, now: number): SignatureClaims | null {
   const authorization = header(request, 'authorization');
   const presigned = request.query['X-Amz-Algorithm'] !== undefined;
+  if (authorization === undefined && request.query['AWSAccessKeyId'] !== undefined) {
+    throw new S3Error(
+      'InvalidRequest',
+      'Signature Version 2 presigned URLs are not supported: presign with SigV4 (s3v4).',
+    );
+  }
   if (authorization === undefined && !presigned) return null;
   let credential: string;
   let signedHeaders: string;

@@ -1,4 +1,6 @@
 /** S3 clients of a test server's S3 door (SPEC §13): a key of a product, its credential, a client. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { client, createKey, type InProcessTestServer } from './server.js';
 
@@ -53,3 +55,23 @@ export async function s3Principal(
 
 /** A server with its S3 door on a free port. */
 export const S3_ENV = { BUCKET_S3_PORT: '0' } as const;
+
+/**
+ * A real S3 client of the system (Debian's awscli, rclone, python3-boto3): its command, or null
+ * when it is missing — except under CI=true, where a missing client fails the suite (`.ci/run`
+ * installs them).
+ */
+export function systemClient(name: 'aws' | 'rclone' | 'boto3'): string | null {
+  const command = name === 'boto3' ? '/usr/bin/python3' : `/usr/bin/${name}`;
+  let ok = existsSync(command);
+  if (ok && name === 'boto3') {
+    ok = spawnSync(command, ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0;
+  }
+  if (ok) return command;
+  if (process.env['CI'] === 'true') {
+    throw new Error(
+      `${name} is missing (CI=true: not skipping); apt-get install awscli rclone python3-boto3`,
+    );
+  }
+  return null;
+}
