@@ -122,15 +122,11 @@ export const ACTIONS = {
   'keys.list': governance(OWNER, 'read'),
   'keys.revoke': governance(OWNER, 'change'),
   'keys.reinstate': governance(OWNER, 'change'),
-  // S3 credentials of keys (SPEC §13): the owner's, like the keys they act as.
-  's3credentials.create': governance(OWNER, 'change'),
-  's3credentials.list': governance(OWNER, 'read'),
-  's3credentials.revoke': governance(OWNER, 'change'),
-  // The S3 door (SPEC §13, src/s3/): the buckets a key may see (ListBuckets), and a multipart
-  // upload's steps before its completion (create, part, abort) — decided on their target like the
-  // write they lead to, so a write-once name refuses the upload before its parts are sent; the
-  // completion is one governed artifact.write.
-  's3.buckets': readable(ALL),
+  // The S3 door (SPEC §13, src/s3/; its credentials are key administration, `keys.*`, and its
+  // ListBuckets a read of the policy's products, `policy.read`): a multipart upload's steps
+  // before its completion (create, part, abort), decided on their target like the write they
+  // lead to, so a write-once name refuses the upload before its parts are sent; the completion
+  // is one governed artifact.write.
   's3.multipart': {
     kinds: NAMESPACE_WRITERS,
     governance: false,

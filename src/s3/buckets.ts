@@ -11,7 +11,8 @@ import { S3Error } from './errors.js';
 export async function listBuckets(ctx: S3Context) {
   const { bucket, principal } = ctx;
   const authorizer = bucket.authorizer;
-  await authorizer.authorize(authorizer.context(requestInfoOf(ctx), 's3.buckets'));
+  // The buckets are the policy's products: a read of the policy, open to every key.
+  await authorizer.authorize(authorizer.context(requestInfoOf(ctx), 'policy.read'));
   const products = Object.keys(bucket.policies.current().document.products).sort();
   const visible =
     principal.product === null ? products : products.filter((id) => id === principal.product);

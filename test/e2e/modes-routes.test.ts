@@ -27,10 +27,6 @@ const SPEC_CLASS: Record<Action, Expected> = {
   'keys.list': 'governance',
   'keys.revoke': 'governance',
   'keys.reinstate': 'governance',
-  's3credentials.create': 'governance',
-  's3credentials.list': 'governance',
-  's3credentials.revoke': 'governance',
-  's3.buckets': 'read',
   's3.multipart': 'write',
   'policy.update': 'governance',
   'policy.versions': 'read',
@@ -93,7 +89,7 @@ interface Probe {
 }
 
 const ARTIFACT = '/v1/artifacts/ai_avatar/avatar_config/modes/a.json';
-const BASKET = '/v1/artifacts/core/basket_config/modes/b.json';
+const [BASKET, S3] = ['/v1/artifacts/core/basket_config/modes/b.json', '/v1/keys/k/s3-credentials'];
 let integrationId = '';
 let liveDocument: unknown = null;
 let written = 0;
@@ -136,15 +132,9 @@ const PROBES: Record<string, Probe[]> = {
   'GET /v1/keys': [owner('keys.list', '/v1/keys')],
   'DELETE /v1/keys/:id': [owner('keys.revoke', '/v1/keys/key_missing')],
   'POST /v1/keys/:id/reinstate': [owner('keys.reinstate', '/v1/keys/key_missing/reinstate')],
-  'POST /v1/keys/:id/s3-credentials': [
-    owner('s3credentials.create', '/v1/keys/key_missing/s3-credentials'),
-  ],
-  'GET /v1/keys/:id/s3-credentials': [
-    owner('s3credentials.list', '/v1/keys/key_missing/s3-credentials'),
-  ],
-  'DELETE /v1/keys/:id/s3-credentials/:accessKeyId': [
-    owner('s3credentials.revoke', '/v1/keys/key_missing/s3-credentials/BKTMISSING0000000000'),
-  ],
+  'POST /v1/keys/:id/s3-credentials': [owner('keys.create', S3)],
+  'GET /v1/keys/:id/s3-credentials': [owner('keys.list', S3)],
+  'DELETE /v1/keys/:id/s3-credentials/:accessKeyId': [owner('keys.revoke', `${S3}/A`)],
   'GET /v1/governance/policy': [owner('policy.read', '/v1/governance/policy')],
   'PUT /v1/governance/policy': [
     owner('policy.update', '/v1/governance/policy', () => ({

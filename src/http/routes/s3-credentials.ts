@@ -1,6 +1,7 @@
 /**
  * S3 credentials of keys (SPEC §13, owner): create (the secret shown once), list (access key ids
- * only), revoke. The S3 door (src/s3/) verifies SigV4 signatures with them.
+ * only), revoke — key administration, decided as the `keys.*` actions. The S3 door (src/s3/)
+ * verifies SigV4 signatures with them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -22,7 +23,7 @@ export const s3CredentialRoutes =
     app.post(
       '/v1/keys/:id/s3-credentials',
       {
-        config: { action: 's3credentials.create', answers: 201 },
+        config: { action: 'keys.create', answers: 201 },
         schema: {
           tags: ['keys'],
           summary: 'Create an S3 credential for a key (owner); the secret is shown once',
@@ -55,7 +56,7 @@ export const s3CredentialRoutes =
     app.get(
       '/v1/keys/:id/s3-credentials',
       {
-        config: { action: 's3credentials.list' },
+        config: { action: 'keys.list' },
         schema: {
           tags: ['keys'],
           summary: "List a key's S3 credentials (owner); never returns secrets",
@@ -72,7 +73,7 @@ export const s3CredentialRoutes =
     app.delete(
       '/v1/keys/:id/s3-credentials/:accessKeyId',
       {
-        config: { action: 's3credentials.revoke' },
+        config: { action: 'keys.revoke' },
         schema: {
           tags: ['keys'],
           summary: 'Revoke an S3 credential (owner); effective at once',
