@@ -26,6 +26,7 @@ import { largeTransfer } from './lib/suites/large-transfer.js';
 import { retention } from './lib/suites/retention.js';
 import { scaleOut } from './lib/suites/scale-out.js';
 import { scrub } from './lib/suites/scrub.js';
+import { s3Door } from './lib/suites/s3.js';
 import { smallRequests } from './lib/suites/small-requests.js';
 import { subjectErasure, subjectTransfer } from './lib/suites/subjects.js';
 
@@ -46,6 +47,7 @@ const SUITES: readonly Suite[] = [
   scaleOut,
   scrub,
   certification,
+  s3Door,
 ];
 
 /** The share of the machine's CPU other processes may take before the figures are flagged. */

@@ -84,6 +84,7 @@ export const SUITE_NAMES = [
   'scale-out',
   'scrub',
   'certification',
+  's3',
 ].join(', ');
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--json] [--only SUITES]

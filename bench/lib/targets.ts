@@ -37,3 +37,7 @@ export const SEALED_TRANSFER_RATIO: Target = { kind: 'at-least', value: 70 };
 export const ERASURE_SECONDS: Target = { kind: 'below', value: 10 };
 /** Issue 19: `GET /v1/governance/certification` computed afresh, p99 with 1,000,000 versions. */
 export const CERTIFICATION_P99_MS: Target = { kind: 'below', value: 200 };
+/** Issue 22: the S3 door's 1 KiB PutObject/GetObject rates beside the native API's, same run. */
+export const S3_RATE: Target = { kind: 'ratio-at-least', ratio: 0.8 };
+/** Issue 22: `aws s3 cp` up and down beside the native streamed transfer, same run. */
+export const S3_TRANSFER: Target = { kind: 'ratio-at-least', ratio: 0.8 };
