@@ -3,12 +3,14 @@
  * verified), and the mapping of SPEC §13: bucket = product id, key = `<class>/<name>`,
  * `x-amz-meta-*` ↔ `x-bucket-meta-*`, versionId = the version number.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bucket } from '../bucket.js';
 import type { ArtifactVersion } from '../domain/artifact.js';
 import type { Principal } from '../domain/principal.js';
 import { checkedMeta } from '../http/artifact-headers.js';
+import { continueBody } from '../http/expect-continue.js';
 import type { RequestInfo } from '../services/authorize.js';
 import { decodeChunked } from './chunked.js';
 import { checksumAlgorithmOf, UploadDigests, type ChecksumAlgorithm } from './checksums.js';
@@ -179,6 +181,7 @@ export function versionIdOf(ctx: S3Context): number | undefined {
 /** Reads a small XML request body (at most `max` bytes). */
 export async function readSmallBody(ctx: S3Context, max = 1024 * 1024): Promise<string> {
   const { body } = uploadBody(ctx);
+  continueBody(ctx.request, ctx.reply);
   const pieces: Buffer[] = [];
   let size = 0;
   for await (const piece of body as AsyncIterable<Buffer>) {
@@ -186,5 +189,14 @@ export async function readSmallBody(ctx: S3Context, max = 1024 * 1024): Promise<
     if (size > max) throw new S3Error('MaxMessageLengthExceeded', 'The request body is too large.');
     pieces.push(piece);
   }
-  return Buffer.concat(pieces).toString('utf8');
+  const bytes = Buffer.concat(pieces);
+  // A signed payload hash covers the body: a body that does not match it was altered.
+  const signed = signedSha256(ctx);
+  if (signed !== null && createHash('sha256').update(bytes).digest('hex') !== signed) {
+    throw new S3Error(
+      'XAmzContentSHA256Mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
+  }
+  return bytes.toString('utf8');
 }
