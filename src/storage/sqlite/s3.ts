@@ -175,10 +175,13 @@ export class SqliteS3 implements S3Store {
     );
   }
 
+  /**
+   * Not waited for on disk: the next acknowledged write's sync covers it (the WAL is written in
+   * order). A crash before that loses only the row, and the version answers its SHA-256 ETag
+   * (decision record 0043) — instead of every S3 write waiting for a second sync.
+   */
   async setS3Etag(ref: S3VersionRef, etag: string): Promise<void> {
-    await this.changes.writeDurably(() =>
-      this.statements.setEtag.run(ref.product, ref.class, ref.name, ref.version, etag),
-    );
+    this.statements.setEtag.run(ref.product, ref.class, ref.name, ref.version, etag);
   }
 
   async getS3Etag(ref: S3VersionRef): Promise<string | null> {
