@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
 import { client, startTestServer, type InProcessTestServer } from '../../helpers/server.js';
+import { sweepStaleUploads } from '../../../src/s3/multipart.js';
 
 const MiB = 1024 * 1024;
 
@@ -242,6 +243,33 @@ describe('S3 listings and multipart uploads', () => {
         UploadId: created.UploadId,
       }),
     );
+    expect(await server.bucket.blobs.exists(sha)).toBe(false);
+    await expect(
+      avatar.s3.send(
+        new ListPartsCommand({ Bucket: 'ai_avatar', Key: key, UploadId: created.UploadId }),
+      ),
+    ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+
+  it('removes uploads abandoned for 24 hours, with their parts', async () => {
+    const avatar = await s3Principal(server, 'product', 'ai_avatar');
+    const key = 'model_checkpoint/abandoned.ckpt';
+    const created = await avatar.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key }),
+    );
+    const body = Buffer.alloc(32 * 1024, 9);
+    await avatar.s3.send(
+      new UploadPartCommand({
+        Bucket: 'ai_avatar',
+        Key: key,
+        UploadId: created.UploadId,
+        PartNumber: 1,
+        Body: body,
+      }),
+    );
+    const sha = createHash('sha256').update(body).digest('hex');
+    expect(await sweepStaleUploads(server.bucket, Date.now() + 23 * 3600_000)).toBe(0);
+    expect(await sweepStaleUploads(server.bucket, Date.now() + 25 * 3600_000)).toBe(1);
     expect(await server.bucket.blobs.exists(sha)).toBe(false);
     await expect(
       avatar.s3.send(
