@@ -6,7 +6,12 @@
  * latency shedding. Errors are S3's XML (errors.ts). Its one route is `gatedByService`.
  */
 import type { Logger } from 'pino';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Bucket } from '../bucket.js';
 import { threat } from '../domain/decision.js';
 import { maxEventLoopDelayOf } from '../domain/policy.js';
@@ -125,6 +130,24 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
     connectionTimeout: bucket.config.idleTimeoutSeconds * 1000,
     requestTimeout: 0,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL) are S3 errors too.
+    frameworkErrors: (error, request, reply) => {
+      (reply as FastifyReply)
+        .code(400)
+        .type('application/xml')
+        .send(
+          xmlDocument(
+            'Error',
+            {
+              Code: 'InvalidURI',
+              Message: "Couldn't parse the specified URI.",
+              RequestId: request.id,
+            },
+            false,
+          ),
+        );
+      void error;
+    },
     clientErrorHandler: answerClientError(logger as FastifyBaseLogger),
     routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
   });
@@ -188,14 +211,19 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
       ),
     );
   });
+  // Every path is routed: only another method (OPTIONS, PATCH…) gets here.
   app.setNotFoundHandler((request, reply) =>
     reply
-      .code(404)
+      .code(501)
       .type('application/xml')
       .send(
         xmlDocument(
           'Error',
-          { Code: 'NoSuchKey', Message: 'No such resource.', RequestId: request.id },
+          {
+            Code: 'NotImplemented',
+            Message: `${request.method} is not implemented by the Bucket's S3 door.`,
+            RequestId: request.id,
+          },
           false,
         ),
       ),

@@ -206,5 +206,8 @@ describe('S3 door authentication', () => {
     });
     expect(acl.status).toBe(501);
     expect(codeOf(acl.text)).toBe('NotImplemented');
+    const options = await fetch(`${base}/ai_avatar`, { method: 'OPTIONS' });
+    expect(options.status).toBe(501);
+    expect(codeOf(await options.text())).toBe('NotImplemented');
   });
 });
