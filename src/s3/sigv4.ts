@@ -108,6 +108,9 @@ export interface SignedRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
+/** Headers a client may send unsigned: the payload hash states what the signature covers. */
+const UNSIGNED_ALLOWED = new Set(['x-amz-content-sha256']);
+
 const LONG_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 function dateOf(longDate: string): Date {
@@ -220,6 +223,18 @@ export function signatureClaims(request: SignedRequest, now: number): SignatureC
   }
   const signed = new Set(signedHeaders.toLowerCase().split(';'));
   if (!signed.has('host')) throw malformed('The signed headers must include host.');
+  // As S3: every x-amz-* header sent must be signed, so none can be added to a signed request
+  // (a presigned URL's holder adding metadata, a data subject, a checksum of their own).
+  const unsigned = Object.keys(request.headers).filter(
+    (name) => name.startsWith('x-amz-') && !signed.has(name) && !UNSIGNED_ALLOWED.has(name),
+  );
+  if (unsigned.length > 0) {
+    throw new S3Error(
+      'AccessDenied',
+      `There were headers present in the request which were not signed: ${unsigned.join(', ')}.`,
+      403,
+    );
+  }
   if (presigned) checkExpiry(request, date.getTime(), now);
   else if (Math.abs(now - date.getTime()) > MAX_SKEW_MS) {
     throw new S3Error(

@@ -37,6 +37,13 @@ describe('S3 door authentication', () => {
       path: '/ai_avatar/model_checkpoint/presigned.ckpt',
       expiresIn: 600,
     });
+    const smuggled = await fetch(put, {
+      method: 'PUT',
+      body: 'presigned bytes',
+      headers: { 'x-amz-meta-subject': 'user:someone' },
+    });
+    expect(smuggled.status).toBe(403);
+    expect(await smuggled.text()).toMatch(/not signed: x-amz-meta-subject/);
     const stored = await fetch(put, { method: 'PUT', body: 'presigned bytes' });
     expect(stored.status).toBe(200);
     const get = await presignedUrl(base, avatar.credential, {
