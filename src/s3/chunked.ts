@@ -10,8 +10,11 @@ import { S3Error } from './errors.js';
 import { Checksum, checkChecksum, checksumAlgorithmOf } from './checksums.js';
 import { chunkSignatureMatches, type ChunkSigner } from './sigv4.js';
 
-/** A chunk's data is held until its signature verified: bounded. */
-export const MAX_SIGNED_CHUNK = 16 * 1024 * 1024;
+/**
+ * A chunk's data is held until its signature verified: bounded (the SDKs sign 64–128 KiB chunks),
+ * and held by at most as many uploads as there are write slots.
+ */
+export const MAX_SIGNED_CHUNK = 4 * 1024 * 1024;
 const MAX_LINE = 4096;
 const MAX_TRAILER_LINES = 16;
 
@@ -100,7 +103,7 @@ function chunkHeader(line: string, signed: boolean): { size: number; signature: 
     if (name?.trim() === 'chunk-signature') signature = value.trim();
   }
   if (signed && signature === '') throw badSignature();
-  if (signed && size > MAX_SIGNED_CHUNK) throw badChunk('a signed chunk is over 16 MiB');
+  if (signed && size > MAX_SIGNED_CHUNK) throw badChunk('a signed chunk is over 4 MiB');
   return { size, signature };
 }
 

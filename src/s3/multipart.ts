@@ -11,7 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { minUploadRateOf } from '../domain/policy.js';
 import { continueBody } from '../http/expect-continue.js';
-import { ingest, openWriter } from '../services/ingest.js';
+import { ingest, openWriter, type Ingested } from '../services/ingest.js';
+import type { UploadDigests } from './checksums.js';
 import type { BlobStore, MetadataStore, S3PartRecord, S3UploadRecord } from '../storage/ports.js';
 import {
   declaredSizeOf,
@@ -117,16 +118,30 @@ export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
   const size = declaredSizeOf(ctx);
   const outcome = await decideStep(ctx, target, upload, size);
   ctx.request.decision = outcome.decision;
+  let digests: UploadDigests;
   const { bucket } = ctx;
   const limits = bucket.policies.current().document.limits;
-  const { body, digests } = uploadBody(ctx);
-  continueBody(ctx.request, ctx.reply);
-  const received = await ingest(body, bucket.blobs, {
-    limit: outcome.bodyLimit ?? limits.maxArtifactBytes,
-    buffer: false,
-    inlineMax: 0,
-    minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
-  });
+  // A part takes a write slot while it streams, like a write: concurrency stays bounded.
+  const slot = await bucket.artifacts.batchSlot(target.product);
+  if (!slot) {
+    throw new S3Error('SlowDown', 'Every write slot is taken; retry shortly.', 503, {
+      'retry-after': '1',
+    });
+  }
+  let received: Ingested;
+  try {
+    const { body, digests: partDigests } = uploadBody(ctx);
+    digests = partDigests;
+    continueBody(ctx.request, ctx.reply);
+    received = await ingest(body, bucket.blobs, {
+      limit: outcome.bodyLimit ?? limits.maxArtifactBytes,
+      buffer: false,
+      inlineMax: 0,
+      minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
+    });
+  } finally {
+    slot.release();
+  }
   const writer = received.writer ?? (await openWriter(bucket.blobs, undefined));
   try {
     if (!received.writer) await writer.write(received.bytes ?? Buffer.alloc(0));
