@@ -136,4 +136,25 @@ describe('S3 door governance', () => {
     const added = (await indices()).filter((index) => !before.has(index));
     expect(added).toHaveLength(1);
   });
+
+  it('sheds S3 requests with SlowDown while the event-loop delay is over its limit', async () => {
+    let delayMs = 0;
+    const late = await startTestServer({
+      env: S3_ENV,
+      bucket: { eventLoopDelayMs: () => delayMs },
+    });
+    try {
+      const principal = await s3Principal(late, 'product', 'ai_avatar');
+      const list = () =>
+        sendSigned(late.s3Url ?? '', principal.credential, { method: 'GET', path: '/ai_avatar' });
+      expect((await list()).status).toBe(200);
+      delayMs = 500;
+      const shed = await list();
+      expect(shed.status).toBe(503);
+      expect(codeOf(shed.text)).toBe('SlowDown');
+      expect(shed.headers.get('retry-after')).toBe('1');
+    } finally {
+      await late.dispose();
+    }
+  });
 });
