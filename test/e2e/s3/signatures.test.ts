@@ -217,4 +217,16 @@ describe('S3 door authentication', () => {
     expect(options.status).toBe(501);
     expect(codeOf(await options.text())).toBe('NotImplemented');
   });
+
+  it('counts failing signatures toward the brute-force limit; valid ones still pass', async () => {
+    const wrong = { ...avatar.credential, secretAccessKey: 'y'.repeat(40) };
+    const codes: (string | undefined)[] = [];
+    for (let attempt = 0; attempt < 22; attempt++) {
+      const answer = await sendSigned(base, wrong, { method: 'GET', path: '/ai_avatar' });
+      codes.push(codeOf(answer.text));
+    }
+    expect(codes.at(-1)).toBe('SlowDown');
+    const valid = await sendSigned(base, avatar.credential, { method: 'GET', path: '/ai_avatar' });
+    expect(valid.status).toBe(200);
+  });
 });
