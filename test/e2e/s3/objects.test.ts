@@ -100,6 +100,20 @@ describe('S3 objects', () => {
       avatar.s3.send(new GetObjectCommand({ Bucket: 'ai_avatar', Key: key, IfMatch: '"nope"' })),
     );
     expect(failed.$metadata.httpStatusCode).toBe(412);
+    const unchanged = await failure(
+      avatar.s3.send(
+        new GetObjectCommand({
+          Bucket: 'ai_avatar',
+          Key: key,
+          IfModifiedSince: new Date(Date.now() + 60_000),
+        }),
+      ),
+    );
+    expect(unchanged.$metadata.httpStatusCode).toBe(304);
+    const matched = await avatar.s3.send(
+      new GetObjectCommand({ Bucket: 'ai_avatar', Key: key, IfMatch: put.ETag }),
+    );
+    expect(matched.ETag).toBe(put.ETag);
     await avatar.s3.send(
       new PutObjectCommand({
         Bucket: 'ai_avatar',
