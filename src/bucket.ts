@@ -37,6 +37,7 @@ import { eventSource } from './domain/events.js';
 import { DecisionStats } from './services/stats.js';
 import { ThreatService } from './services/threats.js';
 import { KeyService } from './services/keys.js';
+import { S3CredentialService } from './services/s3-credentials.js';
 import { PolicyService } from './services/policies.js';
 import { lockDataDir, makeDataDir, sharePrimaryLock } from './storage/data-dir-lock.js';
 import { narrow, PRIVATE_DIR_MODE, writeOwnerKeyFile } from './storage/private-files.js';
@@ -55,6 +56,8 @@ export interface Bucket {
   readonly authorizer: Authorizer;
   readonly policies: PolicyService;
   readonly keys: KeyService;
+  /** S3 credentials of keys (SPEC §13), secrets wrapped by the key-encryption key. */
+  readonly s3Credentials: S3CredentialService;
   readonly artifacts: ArtifactService;
   readonly integrations: IntegrationService;
   readonly threats: ThreatService;
@@ -341,6 +344,7 @@ export async function createBucket(
       authorizer,
       policies,
       keys,
+      s3Credentials: new S3CredentialService(metadata, masterKey, now),
       artifacts,
       integrations,
       threats,

@@ -9,6 +9,8 @@ export interface BucketConfig {
   readonly host: string;
   /** `PORT`, default 8080 (0 picks a free port). */
   readonly port: number;
+  /** `BUCKET_S3_PORT`: the S3 front door's port on `HOST` (SPEC §13); null (unset) keeps it off. */
+  readonly s3Port: number | null;
   /** `BUCKET_OWNER_KEY`: the owner key, instead of a generated one. */
   readonly ownerKey: string | undefined;
   /** `BUCKET_LOG_LEVEL`, default info (`silent` turns request logs off). */
@@ -120,6 +122,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     dataDir: resolve(env['BUCKET_DATA_DIR'] || './data'),
     host: env['HOST'] || '127.0.0.1',
     port: integer(env, 'PORT', 8080, 0),
+    s3Port: env['BUCKET_S3_PORT'] ? integer(env, 'BUCKET_S3_PORT', 0, 0) : null,
     ownerKey: ownerKey || undefined,
     logLevel: env['BUCKET_LOG_LEVEL'] || 'info',
     inlineMaxBytes: integer(env, 'BUCKET_INLINE_MAX_BYTES', 64 * 1024, 0),

@@ -4,11 +4,14 @@ import { createBucket, type Bucket, type BucketAdapters } from './bucket.js';
 import type { BucketConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
 import { routeTable } from './http/auth.js';
+import { startS3Door, type S3Door } from './s3/door.js';
 
 export interface RunningServer {
   readonly bucket: Bucket;
   readonly app: App;
   readonly url: string;
+  /** The S3 front door's URL (SPEC §13), or null when BUCKET_S3_PORT is unset. */
+  readonly s3Url: string | null;
   /** Stops accepting requests, lets in-flight ones finish, then closes the stores. */
   close(): Promise<void>;
 }
@@ -25,6 +28,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const bucket = await createBucket(config, adapters);
   let app: App;
+  let s3: S3Door | null = null;
   try {
     app = await buildApp(bucket, logger);
     await app.ready();
@@ -32,7 +36,9 @@ export async function startServer(
     const drift = await bucket.drift.start(routeTable(app.gateBindings));
     if (drift.status === 'drifted') logger.error({ drift: drift.checks }, 'drift detected');
     await app.listen({ host: config.host, port: config.port });
+    if (config.s3Port !== null) s3 = await startS3Door(bucket, logger, config.host, config.s3Port);
   } catch (error) {
+    await s3?.close();
     await bucket.close();
     throw error;
   }
@@ -60,8 +66,10 @@ export async function startServer(
     bucket,
     app,
     url: `http://${host}:${port}`,
+    s3Url: s3?.url ?? null,
     close() {
       closing ??= (async () => {
+        await s3?.close();
         await app.close();
         await bucket.close();
       })();

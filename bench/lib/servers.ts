@@ -14,10 +14,19 @@ const HOST = '127.0.0.1';
 export const BENCH_PRODUCT = 'ai_avatar';
 export const BENCH_CLASS = 'model_checkpoint';
 
+/** The S3 front door of a Bucket under test, and an S3 credential of its product key. */
+export interface S3UnderTest {
+  readonly url: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 export interface BucketUnderTest {
   readonly server: ServerProcess;
   /** `Authorization` value of a product key for BENCH_PRODUCT. */
   readonly authorization: string;
+  /** Its S3 door (SPEC §13) with a credential of the product key; null for a joining node. */
+  readonly s3: S3UnderTest | null;
   /** Stops the server and removes its data directory. */
   dispose(): Promise<void>;
 }
@@ -120,7 +129,14 @@ async function startBucketProcess(
     server = await spawnServer({
       name,
       args,
-      env: { ...env, BUCKET_DATA_DIR: dataDir, PORT: '0', HOST, BUCKET_LOG_LEVEL: 'warn' },
+      env: {
+        BUCKET_S3_PORT: '0',
+        ...env,
+        BUCKET_DATA_DIR: dataDir,
+        PORT: '0',
+        HOST,
+        BUCKET_LOG_LEVEL: 'warn',
+      },
       cwd: REPO_ROOT,
     });
   } catch (error) {
@@ -138,7 +154,7 @@ async function startBucketProcess(
   };
   running.add(dispose);
   if (joiningAuthorization !== undefined) {
-    return { server, authorization: joiningAuthorization, dispose };
+    return { server, authorization: joiningAuthorization, s3: null, dispose };
   }
   try {
     const ownerKey = /owner key: (bkt_\S+)/.exec(server.output())?.[1];
@@ -146,7 +162,9 @@ async function startBucketProcess(
       throw new Error(`${name} printed no owner key:\n${server.output()}`);
     await raiseRateLimits(server.url, ownerKey);
     const productKey = await createProductKey(server.url, ownerKey);
-    return { server, authorization: `Bearer ${productKey}`, dispose };
+    const s3Url = /S3 front door at (http:\/\/\S+)/.exec(server.output())?.[1];
+    const s3 = s3Url ? await s3Credential(server.url, ownerKey, productKey.id, s3Url) : null;
+    return { server, authorization: `Bearer ${productKey.key}`, s3, dispose };
   } catch (error) {
     await dispose();
     throw error;
@@ -202,7 +220,10 @@ async function approveIntegration(url: string, ownerKey: string): Promise<string
   return integrationId;
 }
 
-async function createProductKey(url: string, ownerKey: string): Promise<string> {
+async function createProductKey(
+  url: string,
+  ownerKey: string,
+): Promise<{ key: string; id: string }> {
   const integrationId = await approveIntegration(url, ownerKey);
   const response = await fetch(`${url}/v1/keys`, {
     method: 'POST',
@@ -211,9 +232,28 @@ async function createProductKey(url: string, ownerKey: string): Promise<string> 
   });
   const text = await response.text();
   if (response.status !== 201) throw new Error(`key creation: ${response.status} ${text}`);
-  const { key } = JSON.parse(text) as { key?: unknown };
-  if (typeof key !== 'string') throw new Error(`key creation answered no key: ${text}`);
-  return key;
+  const { key, id } = JSON.parse(text) as { key?: unknown; id?: unknown };
+  if (typeof key !== 'string' || typeof id !== 'string') {
+    throw new Error(`key creation answered no key: ${text}`);
+  }
+  return { key, id };
+}
+
+/** An S3 credential of the product key `keyId` (SPEC §13), for the S3 door at `s3Url`. */
+async function s3Credential(
+  url: string,
+  ownerKey: string,
+  keyId: string,
+  s3Url: string,
+): Promise<S3UnderTest> {
+  const response = await fetch(`${url}/v1/keys/${keyId}/s3-credentials`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ownerKey}` },
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`S3 credential: ${response.status} ${text}`);
+  const { accessKeyId, secretAccessKey } = JSON.parse(text) as S3UnderTest;
+  return { url: s3Url, accessKeyId, secretAccessKey };
 }
 
 /** The path of an artifact of the bench class, or the same path on the bare server. */

@@ -43,3 +43,7 @@ export const INTEGRITY_READ_RATIO: Target = { kind: 'at-least', value: 95 };
 export const OVERLOAD_SERVED_P99_MS: Target = { kind: 'below', value: 400 };
 /** …and no request left waiting unanswered. */
 export const OVERLOAD_UNANSWERED: Target = { kind: 'at-most', value: 0 };
+/** Issue 22: the S3 door's 1 KiB PutObject/GetObject rates beside the native API's, same run. */
+export const S3_RATE: Target = { kind: 'ratio-at-least', ratio: 0.8 };
+/** Issue 22: `aws s3 cp` up and down beside the native streamed transfer, same run. */
+export const S3_TRANSFER: Target = { kind: 'ratio-at-least', ratio: 0.8 };

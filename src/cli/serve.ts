@@ -62,4 +62,5 @@ export async function serve(): Promise<void> {
     process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);
   }
   process.stdout.write(`BHIV Bucket listening on ${server.url} (data: ${config.dataDir})\n`);
+  if (server.s3Url !== null) process.stdout.write(`S3 front door at ${server.s3Url}\n`);
 }

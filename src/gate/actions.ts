@@ -122,6 +122,19 @@ export const ACTIONS = {
   'keys.list': governance(OWNER, 'read'),
   'keys.revoke': governance(OWNER, 'change'),
   'keys.reinstate': governance(OWNER, 'change'),
+  // The S3 door (SPEC §13, src/s3/; its credentials are key administration, `keys.*`, and its
+  // ListBuckets a read of the policy's products, `policy.read`): a multipart upload's steps
+  // before its completion (create, part, abort), decided on their target like the write they
+  // lead to, so a write-once name refuses the upload before its parts are sent; the completion
+  // is one governed artifact.write.
+  's3.multipart': {
+    kinds: NAMESPACE_WRITERS,
+    governance: false,
+    effect: 'read',
+    needsTarget: true,
+    classOperation: 'CREATE|UPDATE',
+    mode: 'write',
+  } as ActionRule,
   'policy.update': governance(OWNER, 'change'),
   // The repair of an unusable live version (decision 0050): the owner's alone, decided by the
   // fixed stage (no policy needed), refused in halted like any governance change.

@@ -29,6 +29,7 @@ import { exceptionRoutes } from './routes/exceptions.js';
 import { modeRoutes } from './routes/modes.js';
 import { threatRoutes } from './routes/threats.js';
 import { keyRoutes } from './routes/keys.js';
+import { s3CredentialRoutes } from './routes/s3-credentials.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { coreRoutes } from './routes/core.js';
 import { seedCoreRoutes } from './routes/seed-core.js';
@@ -161,6 +162,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   await app.register(metricsRoutes(bucket));
   await app.register(healthRoutes(bucket));
   await app.register(keyRoutes(bucket));
+  await app.register(s3CredentialRoutes(bucket));
   await app.register(policyRoutes(bucket));
   await app.register(artifactRoutes(bucket));
   await app.register(batchRoutes(bucket));

@@ -151,9 +151,12 @@ function consume(
     function onClose() {
       if (!body.readableEnded) fail(clientClosed('mid-body'));
     }
-    /** The body's stream fails only when its connection does ("aborted", a reset). */
+    /**
+     * The body's stream fails when its connection does ("aborted", a reset), or when what
+     * produces it refuses the content (a decoded body whose checksum or signature fails).
+     */
     function onError(error: Error) {
-      fail(clientClosed('mid-body', error));
+      fail(refusesBody(error) ? error : clientClosed('mid-body', error));
     }
     body.on('data', onData);
     body.once('end', onEnd);
@@ -166,6 +169,14 @@ function consume(
     if (body.readableEnded) fail(new Error('the body was read before it was received'));
     else if (body.destroyed) fail(clientClosed('before its body was read'));
   });
+}
+
+/**
+ * An error a body's producer raises to refuse the content it decodes (the S3 door's failed
+ * chunk signature or checksum): answered as itself, not as a client that went away.
+ */
+export function refusesBody(error: unknown): boolean {
+  return (error as { refusesBody?: unknown } | null)?.refusesBody === true;
 }
 
 /** A client that went away: its own doing (499), not a failure of the Bucket. */

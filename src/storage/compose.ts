@@ -16,6 +16,7 @@ import type {
   PolicyStore,
   RetentionStore,
   RunStore,
+  S3Store,
   StoreLifecycle,
   SubjectStore,
   WebhookStore,
@@ -36,6 +37,7 @@ export interface MetadataParts {
   readonly exceptions: ExceptionStore;
   readonly integrity: IntegrityStore;
   readonly runs: RunStore;
+  readonly s3: S3Store;
 }
 
 /** Every member of a metadata store that a part serves: all but its lifecycle. */
@@ -49,7 +51,7 @@ export type PortMembers = Omit<MetadataStore, keyof StoreLifecycle>;
 function bindPorts(parts: MetadataParts): PortMembers {
   const { keys, policies, artifacts, governance, audit, events, retention, modes, webhooks } =
     parts;
-  const { exceptions, integrity, runs, subjects } = parts;
+  const { exceptions, integrity, runs, subjects, s3 } = parts;
   return {
     insertKey: keys.insertKey.bind(keys),
     findKeyByHash: keys.findKeyByHash.bind(keys),
@@ -159,6 +161,20 @@ function bindPorts(parts: MetadataParts): PortMembers {
     requestCancel: runs.requestCancel.bind(runs),
     attachRecord: runs.attachRecord.bind(runs),
     releaseRuns: runs.releaseRuns.bind(runs),
+
+    insertS3Credential: s3.insertS3Credential.bind(s3),
+    getS3Credential: s3.getS3Credential.bind(s3),
+    listS3Credentials: s3.listS3Credentials.bind(s3),
+    revokeS3Credential: s3.revokeS3Credential.bind(s3),
+    setS3Etag: s3.setS3Etag.bind(s3),
+    getS3Etag: s3.getS3Etag.bind(s3),
+    insertS3Upload: s3.insertS3Upload.bind(s3),
+    getS3Upload: s3.getS3Upload.bind(s3),
+    listS3Uploads: s3.listS3Uploads.bind(s3),
+    putS3Part: s3.putS3Part.bind(s3),
+    listS3Parts: s3.listS3Parts.bind(s3),
+    deleteS3Upload: s3.deleteS3Upload.bind(s3),
+    staleS3Uploads: s3.staleS3Uploads.bind(s3),
   };
 }
 

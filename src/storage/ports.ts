@@ -17,6 +17,7 @@ import type { PolicyStore } from './ports/policies.js';
 import type { RetentionStore } from './ports/retention.js';
 import type { RunStore } from './ports/runs.js';
 import type { SubjectStore } from './ports/subjects.js';
+import type { S3Store } from './ports/s3.js';
 import type { WebhookStore } from './ports/webhooks.js';
 
 export type { ProductUsage, StorageLimits, UsageFacts } from '../domain/usage.js';
@@ -36,6 +37,7 @@ export type * from './ports/policies.js';
 export type * from './ports/retention.js';
 export type * from './ports/runs.js';
 export type * from './ports/subjects.js';
+export type * from './ports/s3.js';
 export type * from './ports/webhooks.js';
 
 /**
@@ -59,4 +61,5 @@ export interface MetadataStore
     WebhookStore,
     ExceptionStore,
     IntegrityStore,
-    RunStore {}
+    RunStore,
+    S3Store {}

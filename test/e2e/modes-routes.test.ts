@@ -28,6 +28,7 @@ interface Probe {
 
 const ARTIFACT = '/v1/artifacts/ai_avatar/avatar_config/modes/a.json';
 const BASKET = '/v1/artifacts/core/basket_config/modes/b.json';
+const S3 = '/v1/keys/k/s3-credentials';
 let integrationId = '';
 let liveDocument: unknown = null;
 let written = 0;
@@ -70,6 +71,9 @@ const PROBES: Record<string, Probe[]> = {
   'GET /v1/keys': [owner('keys.list', '/v1/keys')],
   'DELETE /v1/keys/:id': [owner('keys.revoke', '/v1/keys/key_missing')],
   'POST /v1/keys/:id/reinstate': [owner('keys.reinstate', '/v1/keys/key_missing/reinstate')],
+  'POST /v1/keys/:id/s3-credentials': [owner('keys.create', S3)],
+  'GET /v1/keys/:id/s3-credentials': [owner('keys.list', S3)],
+  'DELETE /v1/keys/:id/s3-credentials/:accessKeyId': [owner('keys.revoke', `${S3}/A`)],
   'GET /v1/governance/policy': [owner('policy.read', '/v1/governance/policy')],
   'PUT /v1/governance/policy': [
     owner('policy.update', '/v1/governance/policy', () => ({

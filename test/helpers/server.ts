@@ -76,6 +76,8 @@ export function serverEnv(
 
 /** A server in this process: its Bucket and app are at hand (internal APIs, route bindings). */
 export interface InProcessTestServer extends TestServer {
+  /** The S3 front door's URL when the test set BUCKET_S3_PORT (e.g. '0'), else null. */
+  readonly s3Url: string | null;
   readonly bucket: RunningServer['bucket'];
   readonly app: RunningServer['app'];
 }
@@ -112,6 +114,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<InPr
     (await readFile(join(dataDir, 'owner.key'), 'utf8')).trim();
   return {
     url: running.url,
+    s3Url: running.s3Url,
     backend,
     dataDir,
     ownerKey,

@@ -22,6 +22,7 @@ export const SPEC_CLASS: Record<Action, Expected> = {
   'keys.list': 'governance',
   'keys.revoke': 'governance',
   'keys.reinstate': 'governance',
+  's3.multipart': 'write',
   'policy.update': 'governance',
   'policy.restore': 'governance',
   'policy.versions': 'read',

@@ -11,6 +11,7 @@ import { integrity } from './integrity.js';
 import { largeTransfer } from './large-transfer.js';
 import { retention } from './retention.js';
 import { scaleOut } from './scale-out.js';
+import { s3Door } from './s3.js';
 import { scrub } from './scrub.js';
 import { overload } from './overload.js';
 import { smallRequests } from './small-requests.js';
@@ -36,4 +37,5 @@ export const SUITES: readonly Suite[] = [
   scaleOut,
   scrub,
   certification,
+  s3Door,
 ];

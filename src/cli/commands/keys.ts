@@ -8,6 +8,7 @@ import { PRINCIPAL_KINDS } from '../../domain/principal.js';
 import type { KeyView as KeyViewSchema } from '../../http/schemas.js';
 import { formatTable, note, printJson, printLine } from '../output.js';
 import { connect, examples, isoTime, remoteOptions, type RemoteOptions } from '../remote.js';
+import { registerS3Credentials } from './s3-credentials.js';
 
 interface CreatedKey {
   readonly id: string;
@@ -95,7 +96,9 @@ async function reinstate(id: string, options: RemoteOptions): Promise<void> {
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('Manage API keys (owner key required): create, list, revoke, reinstate.');
+    .description(
+      'Manage API keys (owner key required): create, list, revoke, reinstate, s3-credentials.',
+    );
 
   const createCommand = keys
     .command('create')
@@ -144,4 +147,5 @@ export function registerKeys(program: Command): void {
   remoteOptions(reinstateCommand)
     .addHelpText('after', examples('bucket threats', 'bucket keys reinstate key_0123456789abcdef'))
     .action(reinstate);
+  registerS3Credentials(keys);
 }

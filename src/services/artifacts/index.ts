@@ -29,6 +29,7 @@ import {
 import { changeRetention, type RetentionChangeRequest } from './retention.js';
 import { runBatch, type BatchItem, type BatchOutcome } from './batch.js';
 import { acquireBatchSlot } from './deps.js';
+import { authorizeListing, authorizeUploadStep, type UploadStepRequest } from './s3-decisions.js';
 import { subjectExportLines } from './subject-export.js';
 import { deleteArtifact, restoreArtifact } from './tombstone.js';
 import { putArtifact, type PutArtifactRequest } from './write.js';
@@ -38,6 +39,7 @@ export type { ListRequest, ListResult } from './list.js';
 export type { ReadRequest, ReadResult } from './read.js';
 export type { PutArtifactRequest } from './write.js';
 export type { BatchItem, BatchOutcome } from './batch.js';
+export type { UploadStepRequest } from './s3-decisions.js';
 export type { RetentionChangeRequest, RetentionChangeResult } from './retention.js';
 
 export class ArtifactService {
@@ -68,6 +70,16 @@ export class ArtifactService {
 
   list(request: ListRequest): Promise<ListResult> {
     return listArtifacts(this.deps, request);
+  }
+
+  /** The S3 door's listing decision (it pages through the store itself): a read, decided. */
+  authorizeListing(request: RequestInfo & { product: string; class?: string }): Promise<void> {
+    return authorizeListing(this.deps, request);
+  }
+
+  /** The S3 door's multipart steps before completion, decided on their target. */
+  authorizeUploadStep(request: UploadStepRequest) {
+    return authorizeUploadStep(this.deps, request);
   }
 
   delete(request: ArtifactRequest): Promise<WriteResult> {

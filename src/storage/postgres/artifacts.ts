@@ -203,7 +203,7 @@ export class PgArtifacts implements ArtifactStore {
   async isContentReferenced(address: string): Promise<boolean> {
     const { rows } = await this.db.query(
       "SELECT 1 FROM versions WHERE storage = 'blob' AND ((sha256 = $1 AND content_id IS NULL) " +
-        'OR content_id = $1) LIMIT 1',
+        'OR content_id = $1) UNION ALL SELECT 1 FROM s3_parts WHERE sha256 = $1 LIMIT 1',
       [address],
     );
     return rows.length > 0;

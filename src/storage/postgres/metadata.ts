@@ -21,6 +21,7 @@ import { PgModes } from './modes.js';
 import { PgPolicies } from './policies.js';
 import { PgRetention } from './retention.js';
 import { PgRuns } from './runs.js';
+import { PgS3 } from './s3.js';
 import { PgSubjects } from './subjects.js';
 import { PgWebhooks } from './webhooks.js';
 import { PgWriter } from './writer.js';
@@ -75,6 +76,7 @@ export class PostgresMetadataStore extends ComposedMetadataStore implements Meta
       exceptions: new PgExceptions(db, this.writer),
       integrity: new PgIntegrity(db, this.writer),
       runs: new PgRuns(this.pool, db, this.writer),
+      s3: new PgS3(this.pool, db, this.writer),
     });
   }
 

@@ -80,6 +80,10 @@ export class SqliteArtifacts implements ArtifactStore {
       sealedReferenced: db.prepare<[string], { found: number }>(
         "SELECT 1 AS found FROM versions WHERE content_id = ? AND storage = 'blob' LIMIT 1",
       ),
+      // A part of an open S3 multipart upload (SPEC §13) keeps its blob too.
+      partReferenced: db.prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM s3_parts WHERE sha256 = ? LIMIT 1',
+      ),
       version: db.prepare<[string, string, string, number], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? AND version = ?`,
       ),
@@ -224,7 +228,8 @@ export class SqliteArtifacts implements ArtifactStore {
   async isContentReferenced(address: string): Promise<boolean> {
     return (
       this.statements.contentReferenced.get(address) !== undefined ||
-      this.statements.sealedReferenced.get(address) !== undefined
+      this.statements.sealedReferenced.get(address) !== undefined ||
+      this.statements.partReferenced.get(address) !== undefined
     );
   }
 

@@ -6,6 +6,7 @@ import type { DurabilityStats, MetadataStore } from '../ports.js';
 import { SchemaTooNewError } from '../errors.js';
 import { preparePrivateDatabase } from '../private-files.js';
 import { SqliteRuns } from './runs.js';
+import { SqliteS3 } from './s3.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqliteArtifacts } from './artifacts.js';
 import { AuditTables, SqliteAuditLog } from './audit.js';
@@ -155,6 +156,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       exceptions: new SqliteExceptions(this.db, this.changes),
       integrity: new SqliteIntegrity(this.db, this.changes),
       runs: new SqliteRuns(this.db, this.changes),
+      s3: new SqliteS3(this.db, this.changes),
     });
   }
 

@@ -1,4 +1,6 @@
 /** Versioned schema of the embedded metadata store. Append new migrations; never edit old ones. */
+import { S3_MIGRATIONS } from './migrations-s3.js';
+
 export const MIGRATIONS: readonly string[] = [
   // 1: settings, keys, policy versions, artifacts (heads), versions, per-product usage.
   `
@@ -358,4 +360,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_listing ON runs (created_at, id);
   CREATE INDEX runs_by_name ON runs (kind, name, created_at);
   `,
+  // 17: the S3 front door (migrations-s3.ts).
+  ...S3_MIGRATIONS,
 ];

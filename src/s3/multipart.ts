@@ -1,0 +1,334 @@
+/**
+ * Multipart uploads (SPEC §13, decision record 0044). Each step is decided by the gate on its
+ * target (`s3.multipart`, so a write-once name refuses the upload at its start); parts are
+ * blob-store temporaries (content-addressed, referenced by their part rows so that the orphan
+ * sweep keeps them), at most 10,000 of them, each at most the artifact size limit. The completion
+ * is one governed write — the parts streamed in order into the artifact service: one version, one
+ * audit entry — with the ETag `"<md5 of the part md5s>-<parts>"`. Aborted, completed and
+ * abandoned (24 h) uploads have their rows deleted and their part blobs removed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { minUploadRateOf } from '../domain/policy.js';
+import { continueBody } from '../http/expect-continue.js';
+import { ingest, openWriter, type Ingested } from '../services/ingest.js';
+import type { UploadDigests } from './checksums.js';
+import type { BlobStore, MetadataStore, S3PartRecord, S3UploadRecord } from '../storage/ports.js';
+import {
+  declaredSizeOf,
+  header,
+  readSmallBody,
+  requestInfoOf,
+  sendXml,
+  uploadBody,
+  userMetaOf,
+  type ObjectTarget,
+  type S3Context,
+} from './context.js';
+import { S3Error } from './errors.js';
+import { childrenNamed, childText, parseXml } from './xml.js';
+
+export const MAX_PARTS = 10_000;
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
+/** Open uploads per product at most: what an abandoned-upload flood can hold. */
+export const MAX_OPEN_UPLOADS = 1000;
+
+const noSuchUpload = () =>
+  new S3Error(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    404,
+  );
+
+/** The upload of the request, checked against its target and its creator. */
+async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3UploadRecord> {
+  const id = ctx.query['uploadId'] ?? '';
+  const upload = /^[0-9a-f]{32}$/.test(id) ? await ctx.bucket.metadata.getS3Upload(id) : null;
+  if (
+    !upload ||
+    upload.product !== target.product ||
+    upload.class !== target.class ||
+    upload.name !== target.name ||
+    upload.principalId !== ctx.principal.id
+  ) {
+    throw noSuchUpload();
+  }
+  return upload;
+}
+
+function decideStep(
+  ctx: S3Context,
+  target: ObjectTarget,
+  upload: S3UploadRecord | null,
+  size: number | null,
+) {
+  return ctx.bucket.artifacts.authorizeUploadStep({
+    ...requestInfoOf(ctx),
+    ...target,
+    contentType: upload ? upload.contentType : (header(ctx, 'content-type') ?? null),
+    meta: upload ? upload.meta : userMetaOf(ctx),
+    declaredSize: size,
+  });
+}
+
+export async function createUpload(ctx: S3Context, target: ObjectTarget) {
+  const outcome = await decideStep(ctx, target, null, null);
+  ctx.request.decision = outcome.decision;
+  const open = await ctx.bucket.metadata.listS3Uploads(target.product, MAX_OPEN_UPLOADS);
+  if (open.length >= MAX_OPEN_UPLOADS) {
+    throw new S3Error(
+      'SlowDown',
+      `${MAX_OPEN_UPLOADS} multipart uploads are open in this bucket; complete or abort some.`,
+      503,
+      { 'retry-after': '60' },
+    );
+  }
+  const upload: S3UploadRecord = {
+    uploadId: randomBytes(16).toString('hex'),
+    ...target,
+    principalId: ctx.principal.id,
+    contentType: header(ctx, 'content-type') ?? null,
+    meta: userMetaOf(ctx),
+    createdAt: new Date().toISOString(),
+  };
+  await ctx.bucket.metadata.insertS3Upload(upload);
+  return sendXml(ctx, 'InitiateMultipartUploadResult', {
+    Bucket: target.product,
+    Key: `${target.class}/${target.name}`,
+    UploadId: upload.uploadId,
+  });
+}
+
+function partNumberOf(ctx: S3Context): number {
+  const text = ctx.query['partNumber'] ?? '';
+  const number = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  if (number < 1 || number > MAX_PARTS) {
+    throw new S3Error(
+      'InvalidArgument',
+      `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive.`,
+    );
+  }
+  return number;
+}
+
+export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
+  const partNumber = partNumberOf(ctx);
+  const upload = await uploadOf(ctx, target);
+  const size = declaredSizeOf(ctx);
+  const outcome = await decideStep(ctx, target, upload, size);
+  ctx.request.decision = outcome.decision;
+  let digests: UploadDigests;
+  const { bucket } = ctx;
+  const limits = bucket.policies.current().document.limits;
+  // A part takes a write slot while it streams, like a write: concurrency stays bounded.
+  const slot = await bucket.artifacts.batchSlot(target.product);
+  if (!slot) {
+    throw new S3Error('SlowDown', 'Every write slot is taken; retry shortly.', 503, {
+      'retry-after': '1',
+    });
+  }
+  let received: Ingested;
+  try {
+    const { body, digests: partDigests } = uploadBody(ctx);
+    digests = partDigests;
+    continueBody(ctx.request, ctx.reply);
+    received = await ingest(body, bucket.blobs, {
+      limit: outcome.bodyLimit ?? limits.maxArtifactBytes,
+      buffer: false,
+      inlineMax: 0,
+      minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
+    });
+  } finally {
+    slot.release();
+  }
+  const writer = received.writer ?? (await openWriter(bucket.blobs, undefined));
+  try {
+    if (!received.writer) await writer.write(received.bytes ?? Buffer.alloc(0));
+    await writer.commit(received.sha256);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const md5 = digests.md5Of;
+  const part: S3PartRecord = {
+    uploadId: upload.uploadId,
+    partNumber,
+    size: received.size,
+    md5,
+    sha256: received.sha256,
+    createdAt: new Date().toISOString(),
+  };
+  const replaced = await bucket.metadata.putS3Part(part);
+  if (replaced && replaced.sha256 !== part.sha256) await removePartBlobs(bucket, [replaced]);
+  ctx.reply.header('etag', `"${md5}"`);
+  ctx.reply.header('x-bucket-sha256', received.sha256);
+  return ctx.reply.code(200).send();
+}
+
+/** The parts named by a CompleteMultipartUpload body, in their order, checked. */
+function partsToComplete(text: string, stored: readonly S3PartRecord[]): S3PartRecord[] {
+  const document = parseXml(text);
+  if (document.name !== 'CompleteMultipartUpload') {
+    throw new S3Error('MalformedXML', 'The root element must be CompleteMultipartUpload.');
+  }
+  const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
+  const chosen: S3PartRecord[] = [];
+  let previous = 0;
+  for (const element of childrenNamed(document, 'Part')) {
+    const number = Number(childText(element, 'PartNumber'));
+    if (!Number.isInteger(number) || number <= previous) {
+      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order.');
+    }
+    previous = number;
+    const part = byNumber.get(number);
+    const etag = (childText(element, 'ETag') ?? '').replace(/"/g, '');
+    if (!part || (etag !== '' && etag !== part.md5)) {
+      throw new S3Error(
+        'InvalidPart',
+        `Part ${number} was not uploaded, or its ETag does not match.`,
+      );
+    }
+    chosen.push(part);
+  }
+  if (chosen.length === 0) throw new S3Error('MalformedXML', 'Name at least one part.');
+  chosen.forEach((part, index) => {
+    if (index < chosen.length - 1 && part.size < MIN_PART_BYTES) {
+      throw new S3Error(
+        'EntityTooSmall',
+        `Part ${part.partNumber} is smaller than 5 MiB and not the last.`,
+      );
+    }
+  });
+  return chosen;
+}
+
+/** The parts' bytes, one after the other, as the completion's body. */
+function concatenated(blobs: BlobStore, parts: readonly S3PartRecord[]): Readable {
+  async function* read(): AsyncGenerator<Buffer> {
+    for (const part of parts) {
+      for await (const piece of await blobs.read(part.sha256)) yield piece as Buffer;
+    }
+  }
+  return Readable.from(read(), { objectMode: false });
+}
+
+export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
+  const upload = await uploadOf(ctx, target);
+  const { bucket } = ctx;
+  const parts = partsToComplete(
+    await readSmallBody(ctx),
+    await bucket.metadata.listS3Parts(upload.uploadId),
+  );
+  const size = parts.reduce((sum, part) => sum + part.size, 0);
+  const result = await bucket.artifacts.put({
+    ...requestInfoOf(ctx),
+    ...target,
+    contentType: upload.contentType,
+    declaredSize: size,
+    meta: upload.meta,
+    preconditions: { ifNoneMatch: false, ifVersion: null },
+    sha256Claim: null,
+    body: concatenated(bucket.blobs, parts),
+  });
+  ctx.request.decision = result.decision;
+  const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
+  await bucket.metadata.setS3Etag(result.version, etag);
+  await discard(bucket, upload.uploadId);
+  ctx.reply.header('x-amz-version-id', String(result.version.version));
+  ctx.reply.header('x-bucket-sha256', result.version.sha256);
+  ctx.reply.header('x-bucket-audit-leaf-index', String(result.receipt.leafIndex));
+  return sendXml(ctx, 'CompleteMultipartUploadResult', {
+    Location: `/${target.product}/${target.class}/${target.name}`,
+    Bucket: target.product,
+    Key: `${target.class}/${target.name}`,
+    ETag: etag,
+  });
+}
+
+export async function abortUpload(ctx: S3Context, target: ObjectTarget) {
+  const upload = await uploadOf(ctx, target);
+  const outcome = await decideStep(ctx, target, upload, null);
+  ctx.request.decision = outcome.decision;
+  await discard(ctx.bucket, upload.uploadId);
+  return ctx.reply.code(204).send();
+}
+
+export async function listParts(ctx: S3Context, target: ObjectTarget) {
+  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product: target.product });
+  const upload = await uploadOf(ctx, target);
+  const marker = Number(ctx.query['part-number-marker'] ?? 0) || 0;
+  const max = Math.min(Number(ctx.query['max-parts'] ?? 1000) || 1000, 1000);
+  const all = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
+    (part) => part.partNumber > marker,
+  );
+  const page = all.slice(0, max);
+  return sendXml(ctx, 'ListPartsResult', {
+    Bucket: target.product,
+    Key: `${target.class}/${target.name}`,
+    UploadId: upload.uploadId,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]?.partNumber : undefined,
+    MaxParts: max,
+    IsTruncated: all.length > page.length,
+    Part: page.map((part) => ({
+      PartNumber: part.partNumber,
+      LastModified: part.createdAt,
+      ETag: `"${part.md5}"`,
+      Size: part.size,
+    })),
+  });
+}
+
+export async function listUploads(ctx: S3Context, product: string) {
+  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product });
+  const prefix = ctx.query['prefix'] ?? '';
+  const uploads = (await ctx.bucket.metadata.listS3Uploads(product, MAX_OPEN_UPLOADS)).filter(
+    (upload) => `${upload.class}/${upload.name}`.startsWith(prefix),
+  );
+  return sendXml(ctx, 'ListMultipartUploadsResult', {
+    Bucket: product,
+    Prefix: prefix,
+    MaxUploads: MAX_OPEN_UPLOADS,
+    IsTruncated: false,
+    Upload: uploads.map((upload) => ({
+      Key: `${upload.class}/${upload.name}`,
+      UploadId: upload.uploadId,
+      Initiated: upload.createdAt,
+      StorageClass: 'STANDARD',
+    })),
+  });
+}
+
+type Stores = { readonly metadata: MetadataStore; readonly blobs: BlobStore };
+
+/**
+ * Removes part blobs no version and no other part references. Only a blob not written again since
+ * its part was (last-modified no later than the part's row): a write storing the same bytes
+ * meanwhile renews it and keeps it, as in the orphan sweep (services/content-sweeper.ts).
+ */
+async function removePartBlobs(stores: Stores, parts: readonly S3PartRecord[]): Promise<void> {
+  for (const part of parts) {
+    if (await stores.metadata.isContentReferenced(part.sha256)) continue;
+    await stores.blobs
+      .removeIfOlder(part.sha256, Date.parse(part.createdAt) + 1)
+      .catch(() => false);
+  }
+}
+
+async function discard(stores: Stores, uploadId: string): Promise<void> {
+  await removePartBlobs(stores, await stores.metadata.deleteS3Upload(uploadId));
+}
+
+/** Removes uploads older than 24 h with their parts; answers how many. */
+export async function sweepStaleUploads(stores: Stores, now = Date.now()): Promise<number> {
+  const before = new Date(now - UPLOAD_LIFETIME_MS).toISOString();
+  let removed = 0;
+  for (;;) {
+    const stale = await stores.metadata.staleS3Uploads(before, 100);
+    for (const upload of stale) await discard(stores, upload.uploadId);
+    removed += stale.length;
+    if (stale.length < 100) return removed;
+  }
+}

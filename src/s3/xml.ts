@@ -1,0 +1,105 @@
+/**
+ * S3's XML (SPEC §13): answers are written from plain trees, request bodies
+ * (CompleteMultipartUpload, DeleteObjects) read with a small, bounded parser that knows only
+ * elements and text — no attributes are needed, no entities beyond the five predefined and
+ * numeric ones, no DTD (a body declaring one is refused: no entity expansion).
+ */
+import { S3Error } from './errors.js';
+
+export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+export type XmlValue = string | number | boolean | null | undefined | XmlNode | XmlNode[];
+export interface XmlNode {
+  readonly [name: string]: XmlValue | XmlValue[];
+}
+
+export function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function render(name: string, value: XmlValue | XmlValue[], out: string[]): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) render(name, item, out);
+    return;
+  }
+  if (typeof value === 'object') {
+    out.push(`<${name}>`);
+    for (const [child, childValue] of Object.entries(value)) render(child, childValue, out);
+    out.push(`</${name}>`);
+    return;
+  }
+  out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
+}
+
+/** `<?xml …?><root xmlns="…">…</root>` of a tree; arrays repeat their element. */
+export function xmlDocument(root: string, body: XmlNode, namespace = true): string {
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
+  out.push(namespace ? `<${root} xmlns="${S3_NAMESPACE}">` : `<${root}>`);
+  for (const [name, value] of Object.entries(body)) render(name, value, out);
+  out.push(`</${root}>`);
+  return out.join('');
+}
+
+/** A parsed element: its children by name (in order) and its text. */
+export interface XmlElement {
+  readonly name: string;
+  readonly children: XmlElement[];
+  text: string;
+}
+
+function unescape(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_all, entity: string) => {
+    if (entity.startsWith('#x')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
+    if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
+    return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[entity] ?? '';
+  });
+}
+
+const MALFORMED = () => new S3Error('MalformedXML', 'The XML you provided was not well-formed.');
+
+/** Parses a small XML document (a request body) into elements; throws MalformedXML. */
+export function parseXml(text: string): XmlElement {
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw MALFORMED();
+  const tokens = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|<\?[^>]*\?>|<!--[\s\S]*?-->|([^<]+)/g;
+  const root: XmlElement = { name: '#document', children: [], text: '' };
+  const stack: XmlElement[] = [root];
+  let consumed = 0;
+  for (const match of text.matchAll(tokens)) {
+    if (match.index !== consumed) throw MALFORMED();
+    consumed = match.index + match[0].length;
+    const [, closing, rawName, selfClosing, chars] = match;
+    const top = stack[stack.length - 1] as XmlElement;
+    if (chars !== undefined) {
+      top.text += unescape(chars);
+      continue;
+    }
+    if (rawName === undefined) continue; // a declaration or a comment
+    const name = rawName.replace(/^.*:/, '');
+    if (closing) {
+      if (top.name !== name || stack.length === 1) throw MALFORMED();
+      stack.pop();
+      continue;
+    }
+    const element: XmlElement = { name, children: [], text: '' };
+    top.children.push(element);
+    if (!selfClosing) stack.push(element);
+  }
+  if (consumed !== text.length || stack.length !== 1) throw MALFORMED();
+  const [document] = root.children.filter(Boolean);
+  if (!document || root.children.length !== 1) throw MALFORMED();
+  return document;
+}
+
+export function childrenNamed(element: XmlElement, name: string): XmlElement[] {
+  return element.children.filter((child) => child.name === name);
+}
+
+export function childText(element: XmlElement, name: string): string | undefined {
+  return childrenNamed(element, name)[0]?.text.trim();
+}

@@ -1,0 +1,175 @@
+/**
+ * The PostgreSQL store's S3 front door tables (migration 14, SPEC §13): credentials, ETags,
+ * multipart uploads and parts — the S3Store port, with the same results as the embedded store.
+ */
+import type pg from 'pg';
+import type {
+  ChangeEntry,
+  S3CredentialRecord,
+  S3PartRecord,
+  S3Store,
+  S3UploadRecord,
+  S3VersionRef,
+} from '../ports.js';
+import {
+  toS3Credential,
+  toS3Part,
+  toS3Upload,
+  type S3CredentialRow,
+  type S3PartRow,
+  type S3UploadRow,
+} from '../sqlite/s3.js';
+import { BUMP } from './change-stamp.js';
+import type { Queryable } from './connection.js';
+import type { PgWriter } from './writer.js';
+
+export class PgS3 implements S3Store {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: () => Queryable,
+    private readonly writer: PgWriter,
+  ) {}
+
+  insertS3Credential(record: S3CredentialRecord, entry?: ChangeEntry): Promise<void> {
+    return this.writer.applyChange(
+      async (client) => {
+        await (client ?? this.pool).query(
+          BUMP +
+            'INSERT INTO s3_credentials (access_key_id, key_id, secret, created_at, revoked_at) ' +
+            'VALUES ($1, $2, $3, $4, $5)',
+          [
+            record.accessKeyId,
+            record.keyId,
+            record.wrappedSecret,
+            record.createdAt,
+            record.revokedAt,
+          ],
+        );
+      },
+      { entry },
+    );
+  }
+
+  async getS3Credential(accessKeyId: string): Promise<S3CredentialRecord | null> {
+    const { rows } = await this.db().query<S3CredentialRow>(
+      'SELECT * FROM s3_credentials WHERE access_key_id = $1',
+      [accessKeyId],
+    );
+    return rows[0] ? toS3Credential(rows[0]) : null;
+  }
+
+  async listS3Credentials(keyId: string): Promise<S3CredentialRecord[]> {
+    const { rows } = await this.db().query<S3CredentialRow>(
+      'SELECT * FROM s3_credentials WHERE key_id = $1 ORDER BY created_at, access_key_id',
+      [keyId],
+    );
+    return rows.map(toS3Credential);
+  }
+
+  revokeS3Credential(
+    keyId: string,
+    accessKeyId: string,
+    at: string,
+    entry?: ChangeEntry,
+  ): Promise<S3CredentialRecord | null> {
+    return this.writer.applyChange(
+      async (client) => {
+        const { rows } = await (client ?? this.pool).query<S3CredentialRow>(
+          BUMP +
+            'UPDATE s3_credentials SET revoked_at = coalesce(revoked_at, $1) ' +
+            'WHERE key_id = $2 AND access_key_id = $3 RETURNING *',
+          [at, keyId, accessKeyId],
+        );
+        return rows[0] ? toS3Credential(rows[0]) : null;
+      },
+      { entry, changed: (found) => found !== null },
+    );
+  }
+
+  async setS3Etag(ref: S3VersionRef, etag: string): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO s3_etags (product, class, name, version, etag) VALUES ($1, $2, $3, $4, $5) ' +
+        'ON CONFLICT (product, class, name, version) DO UPDATE SET etag = EXCLUDED.etag',
+      [ref.product, ref.class, ref.name, ref.version, etag],
+    );
+  }
+
+  async getS3Etag(ref: S3VersionRef): Promise<string | null> {
+    const { rows } = await this.db().query<{ etag: string }>(
+      'SELECT etag FROM s3_etags WHERE product = $1 AND class = $2 AND name = $3 AND version = $4',
+      [ref.product, ref.class, ref.name, ref.version],
+    );
+    return rows[0]?.etag ?? null;
+  }
+
+  async insertS3Upload(record: S3UploadRecord): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO s3_uploads (upload_id, product, class, name, principal_id, content_type, ' +
+        'meta, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        record.uploadId,
+        record.product,
+        record.class,
+        record.name,
+        record.principalId,
+        record.contentType,
+        JSON.stringify(record.meta),
+        record.createdAt,
+      ],
+    );
+  }
+
+  async getS3Upload(uploadId: string): Promise<S3UploadRecord | null> {
+    const { rows } = await this.db().query<S3UploadRow>(
+      'SELECT * FROM s3_uploads WHERE upload_id = $1',
+      [uploadId],
+    );
+    return rows[0] ? toS3Upload(rows[0]) : null;
+  }
+
+  async listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]> {
+    const { rows } = await this.db().query<S3UploadRow>(
+      'SELECT * FROM s3_uploads WHERE product = $1 ' +
+        'ORDER BY class, name, created_at, upload_id LIMIT $2',
+      [product, limit],
+    );
+    return rows.map(toS3Upload);
+  }
+
+  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null> {
+    const { rows } = await this.pool.query<S3PartRow>(
+      'WITH previous AS (SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2), ' +
+        'stored AS (INSERT INTO s3_parts (upload_id, part_number, size, md5, sha256, created_at) ' +
+        'VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (upload_id, part_number) DO UPDATE SET ' +
+        'size = EXCLUDED.size, md5 = EXCLUDED.md5, sha256 = EXCLUDED.sha256, ' +
+        'created_at = EXCLUDED.created_at) SELECT * FROM previous',
+      [part.uploadId, part.partNumber, part.size, part.md5, part.sha256, part.createdAt],
+    );
+    return rows[0] ? toS3Part(rows[0]) : null;
+  }
+
+  async listS3Parts(uploadId: string): Promise<S3PartRecord[]> {
+    const { rows } = await this.db().query<S3PartRow>(
+      'SELECT * FROM s3_parts WHERE upload_id = $1 ORDER BY part_number',
+      [uploadId],
+    );
+    return rows.map(toS3Part);
+  }
+
+  async deleteS3Upload(uploadId: string): Promise<S3PartRecord[]> {
+    const { rows } = await this.pool.query<S3PartRow>(
+      'WITH upload AS (DELETE FROM s3_uploads WHERE upload_id = $1) ' +
+        'DELETE FROM s3_parts WHERE upload_id = $1 RETURNING *',
+      [uploadId],
+    );
+    return rows.map(toS3Part).sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async staleS3Uploads(before: string, limit: number): Promise<S3UploadRecord[]> {
+    const { rows } = await this.db().query<S3UploadRow>(
+      'SELECT * FROM s3_uploads WHERE created_at < $1 ORDER BY created_at LIMIT $2',
+      [before, limit],
+    );
+    return rows.map(toS3Upload);
+  }
+}
