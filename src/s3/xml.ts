@@ -53,20 +53,37 @@ export interface XmlElement {
   text: string;
 }
 
+const MALFORMED = () => new S3Error('MalformedXML', 'The XML you provided was not well-formed.');
+
+/** A character reference's code point, when XML allows it (a Char: no surrogates, ≤ U+10FFFF). */
+function character(code: number): string {
+  const allowed =
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff);
+  if (!allowed) throw MALFORMED();
+  return String.fromCodePoint(code);
+}
+
 function unescape(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_all, entity: string) => {
-    if (entity.startsWith('#x')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
-    if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
+    if (entity.startsWith('#x')) return character(parseInt(entity.slice(2), 16));
+    if (entity.startsWith('#')) return character(parseInt(entity.slice(1), 10));
     return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[entity] ?? '';
   });
 }
 
-const MALFORMED = () => new S3Error('MalformedXML', 'The XML you provided was not well-formed.');
-
 /** Parses a small XML document (a request body) into elements; throws MalformedXML. */
 export function parseXml(text: string): XmlElement {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw MALFORMED();
-  const tokens = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|<\?[^>]*\?>|<!--[\s\S]*?-->|([^<]+)/g;
+  // Sticky: each token must start where the last ended (no scan ahead), and the name and the
+  // attributes cannot share characters (an attribute part starts with white space), so a long
+  // unterminated tag is refused in linear time.
+  const tokens =
+    /<(\/?)([A-Za-z_][\w.:-]*)(?:\s[^>]*?)?(\/?)>|<\?[^>]*\?>|<!--[\s\S]*?-->|([^<]+)/gy;
   const root: XmlElement = { name: '#document', children: [], text: '' };
   const stack: XmlElement[] = [root];
   let consumed = 0;
@@ -91,6 +108,7 @@ export function parseXml(text: string): XmlElement {
     if (!selfClosing) stack.push(element);
   }
   if (consumed !== text.length || stack.length !== 1) throw MALFORMED();
+  if (root.text.trim() !== '') throw MALFORMED(); // text outside the root element
   const [document] = root.children.filter(Boolean);
   if (!document || root.children.length !== 1) throw MALFORMED();
   return document;
