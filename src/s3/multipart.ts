@@ -20,6 +20,7 @@ import {
   readSmallBody,
   requestInfoOf,
   sendXml,
+  signedSha256,
   uploadBody,
   userMetaOf,
   type ObjectTarget,
@@ -144,6 +145,14 @@ export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
   }
   const writer = received.writer ?? (await openWriter(bucket.blobs, undefined));
   try {
+    // A signed payload hash binds the part's bytes, as it does a PutObject's.
+    const signed = signedSha256(ctx);
+    if (signed !== null && signed !== received.sha256) {
+      throw new S3Error(
+        'XAmzContentSHA256Mismatch',
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      );
+    }
     if (!received.writer) await writer.write(received.bytes ?? Buffer.alloc(0));
     await writer.commit(received.sha256);
   } catch (error) {
@@ -160,6 +169,11 @@ export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
     createdAt: new Date().toISOString(),
   };
   const replaced = await bucket.metadata.putS3Part(part);
+  if (replaced === 'no_upload') {
+    // Completed, aborted or swept while this part arrived: nothing keeps its blob.
+    await removePartBlobs(bucket, [part]);
+    throw noSuchUpload();
+  }
   if (replaced && replaced.sha256 !== part.sha256) await removePartBlobs(bucket, [replaced]);
   ctx.reply.header('etag', `"${md5}"`);
   ctx.reply.header('x-bucket-sha256', received.sha256);

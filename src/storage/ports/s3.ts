@@ -68,8 +68,12 @@ export interface S3Store {
   getS3Upload(uploadId: string): Promise<S3UploadRecord | null>;
   /** A product's open uploads in (class, name, created) order, at most `limit`. */
   listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]>;
-  /** Stores (or replaces) a part; answers the part it replaced, if any. */
-  putS3Part(part: S3PartRecord): Promise<S3PartRecord | null>;
+  /**
+   * Stores (or replaces) a part of an upload that still exists, in one transaction with that
+   * check: answers the part it replaced (or null), or `'no_upload'` (nothing stored) when the
+   * upload was completed, aborted or swept meanwhile.
+   */
+  putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'>;
   listS3Parts(uploadId: string): Promise<S3PartRecord[]>;
   /** Deletes an upload and its parts; answers the parts it had. */
   deleteS3Upload(uploadId: string): Promise<S3PartRecord[]>;

@@ -136,16 +136,36 @@ export class PgS3 implements S3Store {
     return rows.map(toS3Upload);
   }
 
-  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null> {
-    const { rows } = await this.pool.query<S3PartRow>(
-      'WITH previous AS (SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2), ' +
-        'stored AS (INSERT INTO s3_parts (upload_id, part_number, size, md5, sha256, created_at) ' +
-        'VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (upload_id, part_number) DO UPDATE SET ' +
-        'size = EXCLUDED.size, md5 = EXCLUDED.md5, sha256 = EXCLUDED.sha256, ' +
-        'created_at = EXCLUDED.created_at) SELECT * FROM previous',
-      [part.uploadId, part.partNumber, part.size, part.md5, part.sha256, part.createdAt],
-    );
-    return rows[0] ? toS3Part(rows[0]) : null;
+  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {
+    // The upload row is locked for share: an abort or a completion (which delete it) waits for
+    // this part, or this part finds the upload gone and stores nothing.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const upload = await client.query(
+        'SELECT 1 FROM s3_uploads WHERE upload_id = $1 FOR SHARE',
+        [part.uploadId],
+      );
+      if (upload.rowCount === 0) {
+        await client.query('ROLLBACK');
+        return 'no_upload';
+      }
+      const { rows } = await client.query<S3PartRow>(
+        'WITH previous AS (SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2), ' +
+          'stored AS (INSERT INTO s3_parts (upload_id, part_number, size, md5, sha256, created_at) ' +
+          'VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (upload_id, part_number) DO UPDATE SET ' +
+          'size = EXCLUDED.size, md5 = EXCLUDED.md5, sha256 = EXCLUDED.sha256, ' +
+          'created_at = EXCLUDED.created_at) SELECT * FROM previous',
+        [part.uploadId, part.partNumber, part.size, part.md5, part.sha256, part.createdAt],
+      );
+      await client.query('COMMIT');
+      return rows[0] ? toS3Part(rows[0]) : null;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async listS3Parts(uploadId: string): Promise<S3PartRecord[]> {

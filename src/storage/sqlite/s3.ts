@@ -212,9 +212,10 @@ export class SqliteS3 implements S3Store {
     return this.statements.uploads.all(product, limit).map(toS3Upload);
   }
 
-  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null> {
+  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {
     return this.changes.writeDurably(() =>
-      this.db.transaction(() => {
+      this.db.transaction((): S3PartRecord | null | 'no_upload' => {
+        if (!this.statements.upload.get(part.uploadId)) return 'no_upload';
         const previous = this.statements.part.get(part.uploadId, part.partNumber);
         this.statements.putPart.run(
           part.uploadId,

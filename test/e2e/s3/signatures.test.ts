@@ -6,6 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
 import {
@@ -155,6 +160,47 @@ describe('S3 door authentication', () => {
     });
     expect(sha.status).toBe(400);
     expect(codeOf(sha.text)).toBe('XAmzContentSHA256Mismatch');
+  });
+
+  it("binds an UploadPart's bytes to its signed SHA-256, and stores no part of a gone upload", async () => {
+    const { UploadId } = await avatar.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: 'model_checkpoint/parts.ckpt' }),
+    );
+    const part = await sendSigned(base, avatar.credential, {
+      method: 'PUT',
+      path: '/ai_avatar/model_checkpoint/parts.ckpt',
+      query: { partNumber: '1', uploadId: UploadId ?? '' },
+      payload: sha256Hex('other bytes'),
+      body: Buffer.from('these bytes'),
+    });
+    expect(part.status).toBe(400);
+    expect(codeOf(part.text)).toBe('XAmzContentSHA256Mismatch');
+    const listed = await avatar.s3.send(
+      new ListPartsCommand({
+        Bucket: 'ai_avatar',
+        Key: 'model_checkpoint/parts.ckpt',
+        UploadId: UploadId ?? '',
+      }),
+    );
+    expect(listed.Parts ?? []).toEqual([]);
+    // A part that arrives after its upload was aborted (or completed) is not recorded.
+    await avatar.s3.send(
+      new AbortMultipartUploadCommand({
+        Bucket: 'ai_avatar',
+        Key: 'model_checkpoint/parts.ckpt',
+        UploadId: UploadId ?? '',
+      }),
+    );
+    const late = await server.bucket.metadata.putS3Part({
+      uploadId: UploadId ?? '',
+      partNumber: 2,
+      size: 1,
+      md5: createHash('md5').update('x').digest('hex'),
+      sha256: sha256Hex('x'),
+      createdAt: new Date().toISOString(),
+    });
+    expect(late).toBe('no_upload');
+    expect(await server.bucket.metadata.listS3Parts(UploadId ?? '')).toEqual([]);
   });
 
   it('refuses bad signatures, clock skew, unknown and revoked credentials', async () => {
