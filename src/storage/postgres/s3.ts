@@ -142,10 +142,9 @@ export class PgS3 implements S3Store {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const upload = await client.query(
-        'SELECT 1 FROM s3_uploads WHERE upload_id = $1 FOR SHARE',
-        [part.uploadId],
-      );
+      const upload = await client.query('SELECT 1 FROM s3_uploads WHERE upload_id = $1 FOR SHARE', [
+        part.uploadId,
+      ]);
       if (upload.rowCount === 0) {
         await client.query('ROLLBACK');
         return 'no_upload';
