@@ -47,7 +47,17 @@ function ChangeList(props: { changes: Change[]; label: string }) {
   );
 }
 
-function Editor(props: { live: LivePolicy; onApplied: () => void }) {
+/**
+ * The editor; `result` lives in the view: applying makes a new live version, which remounts the
+ * editor (keyed by version), and the confirmation must survive that.
+ */
+function Editor(props: {
+  live: LivePolicy;
+  result: string | null;
+  setResult: (result: string | null) => void;
+  onApplied: () => void;
+}) {
+  const { result, setResult } = props;
   const [text, setText] = useState(JSON.stringify(props.live.document, null, 2));
   const [review, setReview] = useState<{
     document: Record<string, unknown>;
@@ -55,7 +65,6 @@ function Editor(props: { live: LivePolicy; onApplied: () => void }) {
   } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [reason, setReason] = useState('');
-  const [result, setResult] = useState<string | null>(null);
   const check = () => {
     setResult(null);
     const checked = validate(text);
@@ -134,6 +143,7 @@ export function PolicyView(props: { identity: Identity }) {
     [],
   );
   const [shown, setShown] = useState<number | null>(null);
+  const [result, setResult] = useState<string | null>(null);
   const version = useLoad(
     shown === null
       ? null
@@ -159,7 +169,13 @@ export function PolicyView(props: { identity: Identity }) {
         </Panel>
       )}
       {live.value && can(props.identity, 'policy.update') ? (
-        <Editor key={live.value.version} live={live.value} onApplied={reloadAll} />
+        <Editor
+          key={live.value.version}
+          live={live.value}
+          result={result}
+          setResult={setResult}
+          onApplied={reloadAll}
+        />
       ) : (
         <Note>Only the owner key edits the policy.</Note>
       )}
