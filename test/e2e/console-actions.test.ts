@@ -247,7 +247,7 @@ describe.skipIf(missing !== null)('web console actions', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
-  it('creates a key shown once, which signs in, and revokes it', async () => {
+  it('creates a key shown once, which signs in, gets S3 credentials, and revokes it', async () => {
     const { page, problems } = await openPage(chromium.browser);
     await signIn(page, server.url, server.ownerKey, 'keys');
     await page.getByLabel('Kind').selectOption('auditor');
@@ -260,6 +260,18 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await signIn(other.page, server.url, secret);
     await eventually(() => other.page.locator('.who').textContent()).toContain('auditor');
     await other.page.context().close();
+    // Its S3 credentials (SPEC §13): created with the secret shown once, listed, revoked.
+    await page.getByRole('button', { name: 'S3 credentials of console auditor' }).click();
+    await page.getByRole('button', { name: 'Create S3 credentials for console auditor' }).click();
+    const created = page.getByText(/shown once: copy it now/);
+    const [accessKeyId = '', secretAccessKey = ''] = await created
+      .locator('code')
+      .allTextContents();
+    expect(accessKeyId).toMatch(/^[A-Z0-9]{20}$/);
+    expect(secretAccessKey).toHaveLength(40);
+    await page.getByText(`S3 access keys: ${accessKeyId}`).waitFor();
+    await page.getByRole('button', { name: `Revoke S3 credential ${accessKeyId}` }).click();
+    await page.getByText('S3 access keys: none').waitFor();
     await page.getByRole('button', { name: 'Revoke console auditor' }).click();
     await page.getByRole('row', { name: /console auditor .* revoked/ }).waitFor();
     const refused = await client(server.url, secret)('GET', '/v1/governance/mode');

@@ -1,8 +1,9 @@
 /** Keys, integrations and S3 credentials (SPEC §1, §4.2, §13), each for the kinds that may. */
 import { useState } from 'preact/hooks';
-import { api, describeError, type ApiError } from '../api';
+import { api, describeError } from '../api';
 import type { Identity } from '../identity';
 import { can } from '../rights';
+import { S3Credentials } from './s3-credentials';
 import { ErrorText, Note, Panel, useLoad, View, when } from '../ui';
 
 interface KeyView {
@@ -107,29 +108,6 @@ function CreateKey(props: { onCreated: () => void }) {
   );
 }
 
-function S3Credentials(props: { keyId: string }) {
-  const creds = useLoad(
-    () =>
-      api<{ credentials?: { accessKeyId: string }[] }>(
-        `/v1/keys/${encodeURIComponent(props.keyId)}/s3-credentials`,
-      ),
-    [props.keyId],
-  );
-  if ((creds.error as ApiError | null)?.status === 404)
-    return <Note>S3 credentials: not available on this server.</Note>;
-  return (
-    <div>
-      <ErrorText error={creds.error} />
-      {creds.value && (
-        <Note>
-          S3 access keys:{' '}
-          {(creds.value.credentials ?? []).map((c) => c.accessKeyId).join(', ') || 'none'}
-        </Note>
-      )}
-    </div>
-  );
-}
-
 export function KeysView(props: { identity: Identity }) {
   const { identity } = props;
   const keys = useLoad(
@@ -224,7 +202,12 @@ export function KeysView(props: { identity: Identity }) {
             </tbody>
           </table>
         )}
-        {s3For && <S3Credentials keyId={s3For} />}
+        {s3For && (
+          <S3Credentials
+            keyId={s3For}
+            keyName={keys.value?.keys.find((k) => k.id === s3For)?.name ?? s3For}
+          />
+        )}
         {can(identity, 'keys.create') && <CreateKey onCreated={keys.reload} />}
       </Panel>
       <Panel title="Integrations">
