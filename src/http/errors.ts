@@ -3,6 +3,14 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BucketError, ERRORS, type ErrorCode } from '../domain/errors.js';
 import { DurabilityError } from '../storage/errors.js';
 
+/** The Bucket's own headers about a content (its version, digest, metadata, legal hold). */
+const CONTENT_HEADER_PREFIXES = [
+  'x-bucket-version',
+  'x-bucket-sha256',
+  'x-bucket-meta-',
+  'x-bucket-legal-hold',
+];
+
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
   401: 'unauthenticated',
@@ -63,6 +71,32 @@ export function answerFor(error: unknown): BucketError {
       : fromFastify(error as FastifyError);
 }
 
+/** Headers that describe a content: an error answer sent in its place must not carry them. */
+const REPRESENTATION = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'content-disposition',
+  'content-encoding',
+  'etag',
+  'last-modified',
+  'accept-ranges',
+];
+
+/**
+ * Forgets the headers a read set for the content it was about to send (its type, length, digest,
+ * metadata): a read that fails before its first byte (a content that no longer hashes to its
+ * digest, a store that stops answering) is answered with an error body, not with a content's
+ * headers around it.
+ */
+export function dropRepresentation(reply: FastifyReply, ownPrefixes: readonly string[]): void {
+  for (const name of Object.keys(reply.getHeaders())) {
+    const lower = name.toLowerCase();
+    if (REPRESENTATION.includes(lower) || ownPrefixes.some((prefix) => lower.startsWith(prefix)))
+      reply.removeHeader(name);
+  }
+}
+
 export function sendError(
   error: unknown,
   request: FastifyRequest,
@@ -76,6 +110,7 @@ export function sendError(
     request.log.error({ err: error }, 'unhandled error');
   }
   request.decision = bucketError.decision ?? request.decision;
+  if (!reply.sent) dropRepresentation(reply, CONTENT_HEADER_PREFIXES);
   if (bucketError.headers) reply.headers(bucketError.headers);
   return reply.code(bucketError.status).send(
     errorBody(request.id, bucketError.code, bucketError.message, {

@@ -19,6 +19,7 @@ import { BRUTE_FORCE } from '../domain/threats.js';
 import { assertGateBinding, bindingOf, type GateBinding } from '../http/auth.js';
 import { answerClientError } from '../http/client-error.js';
 import { discardRest } from '../http/discard.js';
+import { dropRepresentation } from '../http/errors.js';
 import { answerExpectContinue } from '../http/expect-continue.js';
 import { nextRequestId } from '../http/request.js';
 import '../http/types.js';
@@ -195,6 +196,12 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
       reply.header('connection', 'close');
       discardRest(request);
     }
+    dropRepresentation(reply, [
+      'x-amz-meta-',
+      'x-amz-version-id',
+      'x-amz-checksum-',
+      'x-amz-object-lock-',
+    ]);
     reply.headers(answer.headers);
     reply.code(answer.status).type('application/xml');
     if (request.method === 'HEAD') return reply.send();

@@ -13,7 +13,11 @@ import { client, createKey, startTestServer, type InProcessTestServer } from '..
 
 const BLOB = '/v1/artifacts/ai_avatar/model_checkpoint/integrity/big.ckpt';
 const INLINE = '/v1/artifacts/ai_avatar/avatar_config/integrity/small.json';
-const CONTENT = Buffer.from(Array.from({ length: 300 * 1024 }, (_, i) => i % 251));
+/** Larger than one chunk of any blob store's read: the first bytes go out before the digest is known. */
+const CONTENT = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, i) => i % 251));
+/** Within one chunk of the file blob store's hashed read (1 MiB). */
+const SMALL_BLOB = '/v1/artifacts/ai_avatar/model_checkpoint/integrity/small.ckpt';
+const SMALL_CONTENT = Buffer.from(Array.from({ length: 300 * 1024 }, (_, i) => (i * 7) % 253));
 
 describe('integrity on read', () => {
   let server: InProcessTestServer;
@@ -29,6 +33,11 @@ describe('integrity on read', () => {
     });
     expect(big.status).toBe(201);
     expect((await api('PUT', INLINE, { body: { look: 'calm' } })).status).toBe(201);
+    const small = await api('PUT', SMALL_BLOB, {
+      body: SMALL_CONTENT,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(small.status).toBe(201);
   });
   afterAll(async () => server?.dispose());
 
@@ -93,6 +102,37 @@ describe('integrity on read', () => {
     const again = await client(server.url, key)('GET', BLOB);
     expect(again.status).toBe(200);
     expect(sha256(again.bytes)).toBe(digest);
+  });
+
+  it('refuses a small blob with a flipped byte in the error envelope, never 500 or whole', async () => {
+    const digest = sha256(SMALL_CONTENT);
+    const flipped = Buffer.from(SMALL_CONTENT);
+    flipped[4321] = (flipped[4321] as number) ^ 0x80;
+    await overwriteBlob(server, flipped, digest);
+
+    const response = await fetch(server.url + SMALL_BLOB, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const received = await response
+      .arrayBuffer()
+      .then((bytes) => Buffer.from(bytes))
+      .catch(() => null);
+    if (!server.backend) {
+      // The file blob store hashes a whole read before its first byte goes out when the content
+      // fits one chunk: the answer is the error itself, without the content's headers.
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(response.headers.get('x-bucket-sha256')).toBeNull();
+      expect(JSON.parse(String(received)).error.code).toBe('integrity_failure');
+    } else if (response.status === 200) {
+      expect(received?.length ?? -1).not.toBe(SMALL_CONTENT.length);
+    } else {
+      expect(response.status).toBe(503);
+    }
+    const incident = await incidentAbout(digest);
+    expect(incident.evidence).toMatchObject({ problem: 'digest_mismatch', storage: 'blob' });
+    await overwriteBlob(server, SMALL_CONTENT, digest);
+    await recover(incident.id);
   });
 
   it('refuses a missing blob with 503 integrity_failure before any byte, never 500', async () => {

@@ -91,6 +91,24 @@ describe('whole reads hashed in a worker', () => {
     expect(await openIn(dir)).toBe(0);
   });
 
+  it('finishes a long read taken slowly, holding only a few chunks ahead of its consumer', async () => {
+    const bytes = randomBytes(24 * 1024 * 1024 + 3);
+    const digest = await stored(bytes);
+    const read = await store.readHashed(digest);
+    const chunks: Buffer[] = [];
+    let mostBuffered = 0;
+    for await (const chunk of read.stream) {
+      chunks.push(chunk as Buffer);
+      mostBuffered = Math.max(mostBuffered, read.stream.readableLength);
+      // A slow client: the worker must wait for it, and must carry on once it asks again.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    expect(await read.digest).toBe(digest);
+    // Never the whole file in memory: at most the worker's window of 1 MiB chunks.
+    expect(mostBuffered).toBeLessThanOrEqual(5 * 1024 * 1024);
+  });
+
   it('keeps many reads at once apart', async () => {
     const contents = Array.from({ length: 12 }, (_, i) => randomBytes(200 * 1024 + i * 4099));
     const digests = await Promise.all(contents.map(stored));
