@@ -7,6 +7,7 @@
  * may sweep one object store.
  */
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
+import { startPeriodic, type Periodic } from './periodic.js';
 
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 export const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -29,7 +30,7 @@ export interface ContentSweeperOptions {
 }
 
 export class ContentSweeper {
-  private timer: NodeJS.Timeout | null = null;
+  private schedule: Periodic | null = null;
   private running: Promise<SweepResult> | null = null;
   /**
    * The cutoff of the last sweep: a content older than it was looked at already, so later sweeps
@@ -54,20 +55,12 @@ export class ContentSweeper {
         (error: unknown) => onSweep?.(error as Error),
       );
     };
-    this.timer = setTimeout(
-      () => {
-        tick();
-        this.timer = setInterval(tick, every);
-        this.timer.unref();
-      },
-      Math.min(FIRST_SWEEP_DELAY_MS, every),
-    );
-    this.timer.unref();
+    this.schedule = startPeriodic(tick, { firstMs: FIRST_SWEEP_DELAY_MS, everyMs: every });
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.schedule?.stop();
+    this.schedule = null;
     await this.running?.catch(() => undefined);
   }
 

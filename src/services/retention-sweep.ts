@@ -12,13 +12,16 @@ import { blobAddress, type ArtifactKey, type ArtifactVersion } from '../domain/a
 import type { Decision } from '../domain/decision.js';
 import type { Principal } from '../domain/principal.js';
 import { BucketError } from '../domain/errors.js';
+import { ActiveHolds, holdTargetOf, type LegalHold } from '../domain/holds.js';
 import { ruleOf } from '../domain/policy.js';
 import { purgeReason, type PurgeFacts, type PurgeReason } from '../domain/retention.js';
 import type { BlobStore, DueCursor, MetadataStore } from '../storage/ports.js';
 import type { HoldService } from './holds.js';
 import type { PolicyService } from './policies.js';
+import { startPeriodic, type Periodic } from './periodic.js';
 
 export const RETENTION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+const FIRST_SWEEP_DELAY_MS = 60 * 1000;
 const PAGE = 500;
 const LEASE = 'bucket.retention.sweep';
 
@@ -59,7 +62,7 @@ export const RETENTION_SCHEDULER: Principal = {
 };
 
 export class RetentionSweep {
-  private timer: NodeJS.Timeout | null = null;
+  private schedule: Periodic | null = null;
   private running: Promise<unknown> | null = null;
 
   constructor(
@@ -73,7 +76,7 @@ export class RetentionSweep {
   /** Sweeps every interval; `onSweep` hears of sweeps that purged something, or failed. */
   start(onSweep?: SweepListener): void {
     const every = this.options.intervalMs ?? RETENTION_SWEEP_INTERVAL_MS;
-    this.timer = setInterval(() => {
+    const tick = () => {
       const run = this.options
         .scheduledDecision()
         .then(({ decision, requestId }) => this.sweep({ dryRun: false, decision, requestId }))
@@ -88,13 +91,14 @@ export class RetentionSweep {
           },
         );
       this.running = run;
-    }, every);
-    this.timer.unref();
+    };
+    // First a minute after the start: a node restarted more often than the interval still sweeps.
+    this.schedule = startPeriodic(tick, { firstMs: FIRST_SWEEP_DELAY_MS, everyMs: every });
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.schedule?.stop();
+    this.schedule = null;
     await this.running?.catch(() => undefined);
   }
 
@@ -212,7 +216,16 @@ export class RetentionSweep {
       },
       receipt: null,
     };
-    const purged = await this.metadata.purgeVersion(key, version.version, { at, reason }, entry);
+    // The purge's transaction re-reads the holds in force: one placed on any node since this
+    // sweep's reload keeps the version.
+    const held = (holds: readonly LegalHold[]) =>
+      new ActiveHolds(holds).covering(holdTargetOf(version)).length > 0;
+    const purged = await this.metadata.purgeVersion(
+      key,
+      version.version,
+      { at, reason, held },
+      entry,
+    );
     if (!purged) return false;
     const address = blobAddress(version);
     if (version.storage === 'blob' && !(await this.metadata.isContentReferenced(address))) {

@@ -124,6 +124,15 @@ describe('retention: changes, the sweep, purges and the restore window', () => {
     expect(unpin.json.error.code).toBe('compliance_retention');
     const again = await setRetention(path, { until: null, reason: 'still' });
     expect(again.json.previous).toEqual({ mode: 'compliance', until: null });
+    // A version that does not exist is not judged by the head's retention: 404, no threat.
+    const missing = await setRetention(path, {
+      version: 99,
+      until: '2027-01-01T00:00:00Z',
+      reason: 'typo',
+    });
+    expect(missing.status, missing.bytes.toString()).toBe(404);
+    expect(missing.json.error.code).toBe('version_not_found');
+    expect(threatIds(missing.json)).not.toContain('T3');
 
     const governed = note('governed.json');
     await put(core, governed, { g: 1 });

@@ -23,7 +23,9 @@ export function retentionVerdict(ctx: GateContext): StageVerdict | null {
     );
   }
   if (ctx.action === 'artifact.retention' && ctx.retentionChange) {
-    const version = ctx.target?.version ?? ctx.target?.head;
+    // The version the change names (its loader gives the head when it names none): a version
+    // that does not exist is the route's 404, not the head's retention.
+    const version = ctx.target?.version;
     if (!version) return null;
     const { until } = ctx.retentionChange;
     if (retentionChangeRefusal(version.retention, until) === null) return null;

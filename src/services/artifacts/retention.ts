@@ -79,8 +79,21 @@ export async function changeRetention(
         },
         receipt: null,
       };
-      const changed = await deps.metadata.setRetention(key, version.version, next, entry);
-      if (!changed) throw new BucketError('version_not_found', `no version ${version.version}`);
+      const changed = await deps.metadata.setRetention(
+        key,
+        version.version,
+        { previous, next },
+        entry,
+      );
+      if (!changed) {
+        // Decided on a retention another change has replaced since: judged again, it might be
+        // refused (a compliance end shortened by two changes at once).
+        throw new BucketError(
+          'conflict',
+          `the retention of version ${version.version} of ${key.name} changed while this ` +
+            'change was decided; read it again and retry',
+        );
+      }
       return { version: changed, previous };
     })(),
   );

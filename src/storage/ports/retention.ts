@@ -31,13 +31,14 @@ export interface RetentionStore {
   /** Every hold ever placed (lifted ones too), oldest first. */
   listHolds(): Promise<LegalHold[]>;
   /**
-   * Sets one version's retention; returns the version as it now stands, or null when it does not
-   * exist.
+   * Sets one version's retention, only while it is still `previous` (the retention the change was
+   * decided on: two changes at once cannot both be judged against the same old end); returns the
+   * version as it now stands, or null when it does not exist or its retention changed meanwhile.
    */
   setRetention(
     key: ArtifactKey,
     version: number,
-    retention: Retention,
+    change: { readonly previous: Retention; readonly next: Retention },
     entry?: ChangeEntry,
   ): Promise<ArtifactVersion | null>;
   /**
@@ -49,13 +50,19 @@ export interface RetentionStore {
   /**
    * Removes a version's content from the metadata store (inline bytes; a blob is the caller's to
    * remove once no version references it) and records the purge, with its entry and its event in
-   * the same transaction; the version row stays. Returns the purged version, or null when it was
-   * purged (or is gone) meanwhile.
+   * the same transaction; the version row stays. The purge's own transaction re-checks what the
+   * sweep decided on: the version's retention still ended at `at` (not lengthened meanwhile), and
+   * no legal hold in force as that transaction reads them (placed on any node) covers it (`held`).
+   * Returns the purged version, or null when it was purged, lengthened or held meanwhile.
    */
   purgeVersion(
     key: ArtifactKey,
     version: number,
-    purge: { readonly at: string; readonly reason: PurgeReason },
+    purge: {
+      readonly at: string;
+      readonly reason: PurgeReason;
+      readonly held: (holds: readonly LegalHold[]) => boolean;
+    },
     entry: ChangeEntry,
   ): Promise<ArtifactVersion | null>;
   /**

@@ -69,15 +69,22 @@ export class PgRetention implements RetentionStore {
   setRetention(
     key: ArtifactKey,
     version: number,
-    retention: Retention,
+    change: { readonly previous: Retention; readonly next: Retention },
     entry?: ChangeEntry,
   ): Promise<ArtifactVersion | null> {
     return this.writer.applyChange(
       async (client) => {
         const { rows } = await (client ?? this.pool).query<VersionRow>(
           'UPDATE versions SET retention_mode = $1, retention_until = $2 ' +
-            `WHERE ${VERSION_WHERE} RETURNING ${VERSION_COLUMNS}`,
-          [retention.mode, retention.until, ...versionParams(key, version)],
+            `WHERE ${VERSION_WHERE} AND retention_mode = $7 ` +
+            `AND retention_until IS NOT DISTINCT FROM $8 RETURNING ${VERSION_COLUMNS}`,
+          [
+            change.next.mode,
+            change.next.until,
+            ...versionParams(key, version),
+            change.previous.mode,
+            change.previous.until,
+          ],
         );
         return rows[0] ? toVersion(rows[0]) : null;
       },
@@ -106,15 +113,23 @@ export class PgRetention implements RetentionStore {
   async purgeVersion(
     key: ArtifactKey,
     version: number,
-    purge: { readonly at: string; readonly reason: PurgeReason },
+    purge: {
+      readonly at: string;
+      readonly reason: PurgeReason;
+      readonly held: (holds: readonly LegalHold[]) => boolean;
+    },
     entry: ChangeEntry,
   ): Promise<ArtifactVersion | null> {
     const purged = await this.writer.applyChange(
       async (client) => {
-        const { rows } = await (client ?? this.pool).query<VersionRow>(
+        const db = client ?? this.pool;
+        const active = await db.query<HoldRow>('SELECT * FROM legal_holds WHERE lifted_at IS NULL');
+        if (purge.held(active.rows.map(toHold))) return null;
+        const { rows } = await db.query<VersionRow>(
           "UPDATE versions SET storage = 'none', inline_content = NULL, purged_at = $1, " +
             `purge_reason = $2 WHERE ${VERSION_WHERE} AND storage <> 'none' ` +
-            `AND purged_at IS NULL RETURNING ${VERSION_COLUMNS}`,
+            'AND purged_at IS NULL AND retention_until IS NOT NULL AND retention_until <= $1 ' +
+            `RETURNING ${VERSION_COLUMNS}`,
           [purge.at, purge.reason, ...versionParams(key, version)],
         );
         return rows[0] ? toVersion(rows[0]) : null;

@@ -36,14 +36,20 @@ export class SqliteRetention implements RetentionStore {
           'WHERE id = ? AND lifted_at IS NULL RETURNING *',
       ),
       holds: db.prepare<[], HoldRow>('SELECT * FROM legal_holds ORDER BY placed_at, id'),
-      setRetention: db.prepare<[string, string | null, ...VersionParams], VersionRow>(
+      setRetention: db.prepare<
+        [string, string | null, ...VersionParams, string, string | null],
+        VersionRow
+      >(
         'UPDATE versions SET retention_mode = ?, retention_until = ? ' +
-          `WHERE product = ? AND class = ? AND name = ? AND version = ? RETURNING ${VERSION_COLUMNS}`,
+          'WHERE product = ? AND class = ? AND name = ? AND version = ? ' +
+          `AND retention_mode = ? AND retention_until IS ? RETURNING ${VERSION_COLUMNS}`,
       ),
-      purge: db.prepare<[string, string, ...VersionParams], VersionRow>(
+      activeHolds: db.prepare<[], HoldRow>('SELECT * FROM legal_holds WHERE lifted_at IS NULL'),
+      purge: db.prepare<[string, string, ...VersionParams, string], VersionRow>(
         "UPDATE versions SET storage = 'none', inline_content = NULL, purged_at = ?, " +
           'purge_reason = ? WHERE product = ? AND class = ? AND name = ? AND version = ? ' +
-          `AND storage <> 'none' AND purged_at IS NULL RETURNING ${VERSION_COLUMNS}`,
+          "AND storage <> 'none' AND purged_at IS NULL " +
+          `AND retention_until IS NOT NULL AND retention_until <= ? RETURNING ${VERSION_COLUMNS}`,
       ),
       purgeIndex: db.prepare<[number, ...VersionParams]>(
         'UPDATE versions SET purge_audit_index = ? ' +
@@ -100,15 +106,17 @@ export class SqliteRetention implements RetentionStore {
   setRetention(
     key: ArtifactKey,
     version: number,
-    retention: Retention,
+    change: { readonly previous: Retention; readonly next: Retention },
     entry?: ChangeEntry,
   ): Promise<ArtifactVersion | null> {
     return this.changes.applyChange(
       () => {
         const row = this.statements.setRetention.get(
-          retention.mode,
-          retention.until,
+          change.next.mode,
+          change.next.until,
           ...versionParams(key, version),
+          change.previous.mode,
+          change.previous.until,
         );
         this.heads.moved(key);
         return row ? toVersion(row) : null;
@@ -129,16 +137,22 @@ export class SqliteRetention implements RetentionStore {
   purgeVersion(
     key: ArtifactKey,
     version: number,
-    purge: { readonly at: string; readonly reason: PurgeReason },
+    purge: {
+      readonly at: string;
+      readonly reason: PurgeReason;
+      readonly held: (holds: readonly LegalHold[]) => boolean;
+    },
     entry: ChangeEntry,
   ): Promise<ArtifactVersion | null> {
     return this.changes
       .applyChange(
         () => {
+          if (purge.held(this.statements.activeHolds.all().map(toHold))) return null;
           const row = this.statements.purge.get(
             purge.at,
             purge.reason,
             ...versionParams(key, version),
+            purge.at,
           );
           this.heads.moved(key);
           return row ? toVersion(row) : null;

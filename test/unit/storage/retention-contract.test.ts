@@ -90,12 +90,86 @@ describe.each(adapters)('RetentionStore contract: $name', (adapter) => {
 
   it('changes a version’s retention, and reads it back on every read path', async () => {
     await commitNext(store, version({ name: 'r.json', version: 1 }));
+    const previous = version({ name: 'r.json', version: 1 }).retention;
     const retention = { mode: 'governance' as const, until: '2030-01-01T00:00:00.000Z' };
-    const changed = await store.setRetention(key('r.json'), 1, retention, entry('ret'));
+    const changed = await store.setRetention(
+      key('r.json'),
+      1,
+      { previous, next: retention },
+      entry('ret'),
+    );
     expect(changed?.retention).toEqual(retention);
     expect((await store.getHead(key('r.json')))?.retention).toEqual(retention);
     expect((await store.getForRead(key('r.json')))?.version.retention).toEqual(retention);
-    expect(await store.setRetention(key('r.json'), 7, retention)).toBeNull();
+    expect(await store.setRetention(key('r.json'), 7, { previous, next: retention })).toBeNull();
+  });
+
+  it('changes a retention only from the one it was decided on, appending nothing otherwise', async () => {
+    await commitNext(store, version({ name: 'cas.json', version: 1 }));
+    const previous = version({ name: 'cas.json', version: 1 }).retention;
+    const later = { mode: 'governance' as const, until: '2031-01-01T00:00:00.000Z' };
+    const earlier = { mode: 'governance' as const, until: '2029-01-01T00:00:00.000Z' };
+    // Two changes decided on the same old end: the first commits, the second finds it moved.
+    expect(await store.setRetention(key('cas.json'), 1, { previous, next: later })).not.toBeNull();
+    const size = await store.auditSize();
+    const stale = await store.setRetention(
+      key('cas.json'),
+      1,
+      { previous, next: earlier },
+      entry('stale'),
+    );
+    expect(stale).toBeNull();
+    expect(await store.auditSize()).toBe(size);
+    expect((await store.getHead(key('cas.json')))?.retention).toEqual(later);
+    // A permanent retention (no end) is matched as such.
+    const permanent = { mode: 'governance' as const, until: null };
+    await store.setRetention(key('cas.json'), 1, { previous: later, next: permanent });
+    expect(
+      await store.setRetention(key('cas.json'), 1, { previous: permanent, next: later }),
+    ).not.toBeNull();
+  });
+
+  it('purges nothing whose retention was lengthened or that a hold in force covers', async () => {
+    await commitNext(store, version({ name: 'kept', version: 1 }));
+    const at = '2028-01-01T00:00:00.000Z';
+    const previous = version({ name: 'kept', version: 1 }).retention;
+    const lengthened = { mode: 'governance' as const, until: '2029-06-01T00:00:00.000Z' };
+    await store.setRetention(key('kept'), 1, { previous, next: lengthened });
+    const size = await store.auditSize();
+    const never = () => false;
+    const lengthenedPurge = await store.purgeVersion(
+      key('kept'),
+      1,
+      { at, reason: 'retention_expired', held: never },
+      purgeEntry('kept', 1),
+    );
+    expect(lengthenedPurge).toBeNull();
+    expect(await store.auditSize()).toBe(size);
+
+    await commitNext(store, version({ name: 'held', version: 1 }));
+    await store.insertHold(hold('h3', { product: 'gurukul' }));
+    await store.insertHold(hold('h4', { product: 'gurukul' }));
+    await store.liftHold('h4', { at, by: 'owner', reason: 'closed' });
+    let seen: string[] = [];
+    const before = await store.auditSize();
+    const heldPurge = await store.purgeVersion(
+      key('held'),
+      1,
+      {
+        at,
+        reason: 'retention_expired',
+        held: (holds) => {
+          seen = holds.map((h) => h.id);
+          return holds.length > 0;
+        },
+      },
+      purgeEntry('held', 1),
+    );
+    expect(heldPurge).toBeNull();
+    // The holds in force as the purge's own transaction read them: the lifted one is not.
+    expect(seen).toEqual(['h3']);
+    expect(await store.auditSize()).toBe(before);
+    expect((await store.getForRead(key('held'), 1))?.version.storage).not.toBe('none');
   });
 
   it('pages through the versions whose retention ended, in index order, skipping the rest', async () => {
@@ -148,7 +222,7 @@ describe.each(adapters)('RetentionStore contract: $name', (adapter) => {
     const purged = await store.purgeVersion(
       key('p'),
       1,
-      { at: '2028-01-01T00:00:00.000Z', reason: 'superseded' },
+      { at: '2028-01-01T00:00:00.000Z', reason: 'superseded', held: () => false },
       purge,
     );
     expect(purged?.purged).toEqual({
@@ -177,7 +251,12 @@ describe.each(adapters)('RetentionStore contract: $name', (adapter) => {
     // Purged once: a second purge finds nothing and appends nothing.
     const size = await store.auditSize();
     expect(
-      await store.purgeVersion(key('p'), 1, { at: 'x', reason: 'superseded' }, purgeEntry('p', 1)),
+      await store.purgeVersion(
+        key('p'),
+        1,
+        { at: 'x', reason: 'superseded', held: () => false },
+        purgeEntry('p', 1),
+      ),
     ).toBeNull();
     expect(await store.auditSize()).toBe(size);
     expect(await store.retentionDue('2099-01-01T00:00:00.000Z', null, 10)).toEqual([
@@ -188,7 +267,7 @@ describe.each(adapters)('RetentionStore contract: $name', (adapter) => {
     await store.purgeVersion(
       key('blob'),
       1,
-      { at: 'y', reason: 'superseded' },
+      { at: 'y', reason: 'superseded', held: () => false },
       purgeEntry('blob', 1),
     );
     expect(await store.isContentReferenced('ab'.repeat(32))).toBe(false);
