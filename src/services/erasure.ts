@@ -23,6 +23,9 @@ import type { Principal } from '../domain/principal.js';
 import type { BlobStore, ChangeEntry, MetadataStore } from '../storage/ports.js';
 import { withEntryMembers } from './ledger.js';
 
+/** Blob removals in flight at once after an erasure. */
+const BLOB_REMOVALS = 16;
+
 export interface EraseRequest {
   readonly subject: string;
   readonly reason: string;
@@ -75,12 +78,17 @@ export class ErasureService {
       entry: allowed.entry,
       sealEntry: (findings) => sealEntry(findings, allowed.entry),
     });
-    for (const address of new Set(blobs)) {
-      // Best effort: a blob still referenced (a plaintext copy elsewhere) stays; one left behind
-      // by a crash here is sealed under a destroyed key, and the orphan sweeper removes it.
-      if (await this.metadata.isContentReferenced(address)) continue;
-      await this.blobs.removeIfOlder(address, blobCutoff).catch(() => false);
-    }
+    // Best effort, BLOB_REMOVALS at a time (an object store answers each in a round trip): a
+    // blob still referenced (a plaintext copy elsewhere) stays; one left behind by a crash here is
+    // sealed under a destroyed key, and the orphan sweeper removes it.
+    const pending = [...new Set(blobs)];
+    const remover = async () => {
+      for (let address = pending.pop(); address !== undefined; address = pending.pop()) {
+        if (await this.metadata.isContentReferenced(address).catch(() => true)) continue;
+        await this.blobs.removeIfOlder(address, blobCutoff).catch(() => false);
+      }
+    };
+    await Promise.all(Array.from({ length: BLOB_REMOVALS }, remover));
     if (report.withheld.length > 0) {
       const reasons = [...new Set(report.withheld.map((w) => w.reason))].join(', ');
       await this.options.alert?.(allowed.requestId, allowed.principal, [

@@ -21,6 +21,8 @@ import { ERASURE_SECONDS, SEALED_TRANSFER_RATIO, TRANSFER_PEAK_RSS } from '../ta
 import { download, upload, type TransferResult } from '../transfer.js';
 
 const ERASED_VERSIONS = 10_000;
+/** Versions of the erasure row whose contents are each a blob (removed after the erasure). */
+const ERASED_BLOB_VERSIONS = 2_000;
 
 const rate = (result: TransferResult) =>
   result.seconds > 0 && result.status < 300 ? result.bytes / MiB / result.seconds : 0;
@@ -84,85 +86,100 @@ export const subjectTransfer: Suite = {
   },
 };
 
+/**
+ * `count` versions of one subject written (inline, or each its own blob when `inlineMax` is 0),
+ * then the erasure of that subject, timed from the call to its report (blob removals included).
+ */
+async function timedErasure(
+  log: (line: string) => void,
+  count: number,
+  inlineMax: number,
+): Promise<{ seconds: number; erased: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-bench-erasure-'));
+  const bucket = await createBucket(
+    configFromEnv({
+      BUCKET_DATA_DIR: dir,
+      BUCKET_LOG_LEVEL: 'silent',
+      BUCKET_INLINE_MAX_BYTES: String(inlineMax),
+    }),
+  );
+  try {
+    const owner = { id: 'bench', kind: 'owner' as const, product: null, integrationId: null };
+    const principal = { ...owner, id: 'key_owner' };
+    const writer = {
+      id: 'bench-writer',
+      kind: 'core' as const,
+      product: 'core',
+      integrationId: null,
+    };
+    log(`writing ${count} versions of one subject${inlineMax === 0 ? ', each a blob' : ''}`);
+    const write = async (n: number): Promise<void> => {
+      for (;;) {
+        try {
+          await bucket.artifacts.put({
+            requestId: `bench-${n}`,
+            principal: writer,
+            product: 'core',
+            class: 'agent_output',
+            name: `bench/erase/${n}.json`,
+            contentType: 'application/json',
+            declaredSize: null,
+            meta: { subject: 'bench:erased' },
+            preconditions: { ifNoneMatch: false, ifVersion: null },
+            sha256Claim: null,
+            body: Readable.from([Buffer.from(`{"n":${n}}`)]),
+          });
+          return;
+        } catch (error) {
+          // The shipped policy's write rate (1,000/s): wait for the next window.
+          if ((error as { code?: string }).code !== 'rate_limited') throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
+    };
+    // 40 at a time: under the product's share of concurrent writes (half of 100, shipped).
+    for (let n = 0; n < count; n += 40) {
+      await Promise.all(Array.from({ length: Math.min(40, count - n) }, (_, i) => write(n + i)));
+    }
+    const allowed: AllowedAction = await bucket.authorizer.action(
+      { requestId: 'bench-erasure', principal },
+      'erasures.create',
+      201,
+    );
+    log(`erasing ${count} versions`);
+    const started = process.hrtime.bigint();
+    const report = await bucket.erasures.erase(
+      { subject: 'bench:erased', reason: 'bench' },
+      { decision: allowed.decision, entry: allowed.entry!, requestId: 'bench-erasure', principal },
+    );
+    return {
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      erased: report.erased.length,
+    };
+  } finally {
+    await bucket.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export const subjectErasure: Suite = {
   name: 'subject erasure',
   async run({ log }) {
-    const dir = await mkdtemp(join(tmpdir(), 'bucket-bench-erasure-'));
-    const bucket = await createBucket(
-      configFromEnv({ BUCKET_DATA_DIR: dir, BUCKET_LOG_LEVEL: 'silent' }),
-    );
-    try {
-      const owner = { id: 'bench', kind: 'owner' as const, product: null, integrationId: null };
-      const principal = { ...owner, id: 'key_owner' };
-      const writer = {
-        id: 'bench-writer',
-        kind: 'core' as const,
-        product: 'core',
-        integrationId: null,
-      };
-      log(`writing ${ERASED_VERSIONS} versions of one subject`);
-      const write = async (n: number): Promise<void> => {
-        for (;;) {
-          try {
-            await bucket.artifacts.put({
-              requestId: `bench-${n}`,
-              principal: writer,
-              product: 'core',
-              class: 'agent_output',
-              name: `bench/erase/${n}.json`,
-              contentType: 'application/json',
-              declaredSize: null,
-              meta: { subject: 'bench:erased' },
-              preconditions: { ifNoneMatch: false, ifVersion: null },
-              sha256Claim: null,
-              body: Readable.from([Buffer.from(`{"n":${n}}`)]),
-            });
-            return;
-          } catch (error) {
-            // The shipped policy's write rate (1,000/s): wait for the next window.
-            if ((error as { code?: string }).code !== 'rate_limited') throw error;
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-          }
-        }
-      };
-      // 40 at a time: under the product's share of concurrent writes (half of 100, shipped).
-      for (let n = 0; n < ERASED_VERSIONS; n += 40) {
-        await Promise.all(
-          Array.from({ length: Math.min(40, ERASED_VERSIONS - n) }, (_, i) => write(n + i)),
-        );
-      }
-      const allowed: AllowedAction = await bucket.authorizer.action(
-        { requestId: 'bench-erasure', principal },
-        'erasures.create',
-        201,
-      );
-      log(`erasing ${ERASED_VERSIONS} versions`);
-      const started = process.hrtime.bigint();
-      const report = await bucket.erasures.erase(
-        { subject: 'bench:erased', reason: 'bench' },
-        {
-          decision: allowed.decision,
-          entry: allowed.entry!,
-          requestId: 'bench-erasure',
-          principal,
-        },
-      );
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      return [
-        {
-          name: `Erasure of a subject with ${ERASED_VERSIONS.toLocaleString('en')} versions`,
-          unit: 's',
-          bucket: seconds,
-          bare: null,
-          target: ERASURE_SECONDS,
-          ...(report.erased.length === ERASED_VERSIONS
-            ? {}
-            : { note: `erased ${report.erased.length} of ${ERASED_VERSIONS}` }),
-        },
-      ];
-    } finally {
-      await bucket.close();
-      await rm(dir, { recursive: true, force: true });
+    const rows: Row[] = [];
+    for (const [count, inlineMax, label] of [
+      [ERASED_VERSIONS, 64 * 1024, 'versions'],
+      [ERASED_BLOB_VERSIONS, 0, 'versions, each a blob'],
+    ] as const) {
+      const { seconds, erased } = await timedErasure(log, count, inlineMax);
+      rows.push({
+        name: `Erasure of a subject with ${count.toLocaleString('en')} ${label}`,
+        unit: 's',
+        bucket: seconds,
+        bare: null,
+        ...(inlineMax > 0 ? { target: ERASURE_SECONDS } : {}),
+        ...(erased === count ? {} : { note: `erased ${erased} of ${count}` }),
+      });
     }
+    return rows;
   },
 };

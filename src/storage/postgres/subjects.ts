@@ -125,6 +125,21 @@ async function erase(
       numbers.idx,
     ]);
   }
+  // Versions the sweep purged before: no content left, but their metadata and facts salt.
+  const purgedBefore = await client.query<VersionRow>(
+    `SELECT ${VERSION_COLUMNS} FROM versions WHERE subject = $1 AND purged_at IS NOT NULL ` +
+      "AND purge_reason <> 'erasure' AND (facts_salt IS NOT NULL OR meta <> '{}')",
+    [request.subject],
+  );
+  for (const row of purgedBefore.rows) {
+    const version = toVersion(row);
+    if (withheldReason(version)) continue;
+    await client.query(
+      "UPDATE versions SET facts_salt = NULL, meta = '{}' " +
+        'WHERE product = $1 AND class = $2 AND name = $3 AND version = $4',
+      [version.product, version.class, version.name, version.version],
+    );
+  }
   const findings = erasureFindings(request, erased, withheld);
   if (findings.keyDestroyed) {
     await client.query(

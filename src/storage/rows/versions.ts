@@ -88,10 +88,22 @@ export interface VersionRow {
 export type ReadRow = VersionRow & { inline_content: Buffer | null };
 
 /** A version as verification reads it: with its bytes and the salt of its facts hash. */
-export type StoredRow = ReadRow & { facts_salt: Buffer | null; audit_index: number | null };
+export type StoredRow = ReadRow & {
+  facts_salt: Buffer | null;
+  audit_index: number | null;
+  /** Purged before its subject's erasure, which then destroyed its salt (both dialects' truth). */
+  subject_erased: boolean | number | null;
+};
 
-/** The columns of a StoredRow: a version's whole row, as verification reads it. */
-export const STORED_VERSION_COLUMNS = `${VERSION_COLUMNS}, inline_content, facts_salt, audit_index`;
+/**
+ * The columns of a StoredRow: a version's whole row, as verification reads it. A version the sweep
+ * purged before its subject was erased lost its salt to that erasure: the erasure record vouches.
+ */
+export const STORED_VERSION_COLUMNS =
+  `${VERSION_COLUMNS}, inline_content, facts_salt, audit_index, ` +
+  '(purged_at IS NOT NULL AND facts_salt IS NULL AND subject IS NOT NULL AND EXISTS (' +
+  'SELECT 1 FROM erasures WHERE erasures.subject = versions.subject ' +
+  'AND erasures.audit_index > COALESCE(versions.purge_audit_index, -1))) AS subject_erased';
 
 export function toVersion(row: VersionRow): ArtifactVersion {
   return {
@@ -145,7 +157,7 @@ export function toStored(row: StoredRow): StoredVersion {
     inline: row.inline_content,
     factsSalt: row.facts_salt,
     auditIndex: row.audit_index === null ? null : Number(row.audit_index),
-    saltDestroyed: version.purged?.reason === 'erasure',
+    saltDestroyed: version.purged?.reason === 'erasure' || Boolean(row.subject_erased),
   };
 }
 

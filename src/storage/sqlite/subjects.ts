@@ -57,6 +57,16 @@ export class SqliteSubjects implements SubjectStore {
           "meta = '{}', purged_at = ?, purge_reason = 'erasure', purge_audit_index = ? " +
           'WHERE product = ? AND class = ? AND name = ? AND version = ?',
       ),
+      // Versions the sweep purged before: no content left, but their metadata and facts salt.
+      purgedBefore: db.prepare<[string], VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM versions INDEXED BY versions_subject ` +
+          "WHERE subject = ? AND purged_at IS NOT NULL AND purge_reason <> 'erasure' " +
+          "AND (facts_salt IS NOT NULL OR meta <> '{}')",
+      ),
+      clearPurged: db.prepare<VersionParams>(
+        "UPDATE versions SET facts_salt = NULL, meta = '{}' " +
+          'WHERE product = ? AND class = ? AND name = ? AND version = ?',
+      ),
       destroyKeys: db.prepare<[string, string, string]>(
         'UPDATE subject_keys SET wrapped = NULL, destroyed_at = ?, erasure_id = ? ' +
           'WHERE subject = ? AND destroyed_at IS NULL',
@@ -105,6 +115,12 @@ export class SqliteSubjects implements SubjectStore {
           this.writer.eventsWithin([artifactErased(version, request.id)], receipt.leafIndex);
           erased.push(erasedOf(version));
           if (version.storage === 'blob') blobs.push(blobAddress(version));
+        }
+        for (const row of statements.purgedBefore.all(request.subject)) {
+          const version = toVersion(row);
+          if (withheldReason(version)) continue;
+          statements.clearPurged.run(...versionParams(version));
+          this.heads.moved(version);
         }
         const findings = erasureFindings(request, erased, withheld);
         if (findings.keyDestroyed)

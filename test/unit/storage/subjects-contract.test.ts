@@ -156,6 +156,45 @@ describe.each(adapters)('SubjectStore contract: $name', (adapter) => {
     }
   });
 
+  it('clears the metadata and salt of versions the sweep purged before, unless withheld', async () => {
+    await commit(store, sealed('p1', 's:p', 'sk_p'), newKey('sk_p', 's:p'));
+    await commit(store, sealed('p2', 's:p', 'sk_p'));
+    const at = '2028-01-01T00:00:00.000Z';
+    for (const name of ['p1', 'p2']) {
+      const key = { product: 'gurukul', class: 'user_progress', name };
+      const draft = writeDraft(version({ name, version: 1 }));
+      const { version: _v, sha256: _s, size: _z, ...rest } = draft;
+      const purged = await store.purgeVersion(
+        key,
+        1,
+        { at, reason: 'retention_expired', held: () => false },
+        {
+          draft: {
+            ...rest,
+            purge: { version: 1, sha256: '', size: 0, reason: 'retention_expired' },
+          },
+          receipt: null,
+        },
+      );
+      expect(purged?.meta).toEqual({ subject: 's:p' });
+    }
+    await store.eraseSubject(erasure('s:p', (v) => (v.name === 'p2' ? 'legal_hold' : null)));
+    const seen = new Map<string, { meta: unknown; salt: boolean; destroyed: boolean }>();
+    for await (const stored of store.allVersions()) {
+      if (stored.version.subject !== 's:p') continue;
+      seen.set(stored.version.name, {
+        meta: stored.version.meta,
+        salt: stored.factsSalt !== null,
+        destroyed: stored.saltDestroyed,
+      });
+    }
+    // Purged by the sweep, then erased: nothing of the subject's metadata or facts salt stays, and
+    // the erasure vouches for the missing salt.
+    expect(seen.get('p1')).toEqual({ meta: {}, salt: false, destroyed: true });
+    // Withheld by a hold: kept as it was.
+    expect(seen.get('p2')).toMatchObject({ meta: { subject: 's:p' }, destroyed: false });
+  });
+
   it('reads the holds in force inside its own transaction', async () => {
     await commit(store, sealed('h1', 's:h', 'sk_h'), newKey('sk_h', 's:h'));
     await store.insertHold({
