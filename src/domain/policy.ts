@@ -30,6 +30,8 @@ export interface ClassRule {
   readonly retention: RetentionRule;
   /** True where content must carry no personal data (SPEC §5 T6). */
   readonly piiFree?: boolean;
+  /** True where the policy grants auditor keys this class's content (SPEC §1); absent: no. */
+  readonly auditorContent?: boolean;
 }
 
 export interface ProductRule {

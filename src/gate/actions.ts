@@ -95,7 +95,8 @@ export const ACTIONS = {
   // a DELETE, so the class must allow D.
   'artifact.restore': artifact(['owner', ...NAMESPACE_WRITERS], 'DELETE', 'change'),
   // Auditors and executors read metadata, never content (SPEC §1).
-  'artifact.read': artifact(CONTENT_READERS, 'READ', 'read'),
+  // Auditors too, where the policy grants them a class's content (stage 1 refuses the rest).
+  'artifact.read': artifact([...CONTENT_READERS, 'auditor'], 'READ', 'read'),
   'artifact.head': artifact(ALL, 'READ', 'read'),
   'artifact.versions': artifact(ALL, 'READ', 'read'),
   'artifact.list': artifact(ALL, 'READ', 'read'),
@@ -212,9 +213,12 @@ export const ACTIONS = {
 
 export type Action = keyof typeof ACTIONS;
 
-/** Whether a principal kind may read artifact content (SPEC §1: auditors and executors never). */
-export function readsContent(kind: PrincipalKind): boolean {
-  return CONTENT_READERS.includes(kind);
+/**
+ * Whether a principal kind may read artifact content (SPEC §1): executors never, auditors only of a
+ * class whose rule grants it (`auditorContent`; without a rule, never).
+ */
+export function readsContent(kind: PrincipalKind, rule?: { auditorContent?: boolean }): boolean {
+  return CONTENT_READERS.includes(kind) || (kind === 'auditor' && rule?.auditorContent === true);
 }
 
 /** Every action's name, in table order. */

@@ -16,7 +16,10 @@ export interface TargetState {
   readonly head: ArtifactVersion | null;
   /** The active legal holds covering the target's current version (SPEC §8), when looked up. */
   readonly holds?: readonly LegalHold[];
-  /** The version a retention change addresses, when it is not the head. */
+  /**
+   * The version a retention change addresses: absent for the head, null when the version it names
+   * does not exist.
+   */
   readonly version?: ArtifactVersion | null;
 }
 

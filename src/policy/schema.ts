@@ -75,6 +75,9 @@ export const policySchema = {
             },
           },
           piiFree: { type: 'boolean' },
+          // Optional (SPEC §1, §8): auditor keys read this class's content (and DSAR lines carry
+          // it); absent or false, auditors read metadata only.
+          auditorContent: { type: 'boolean' },
         },
       },
     },

@@ -4,7 +4,8 @@
  */
 import { threat } from '../../domain/decision.js';
 import { PRODUCT_SCOPED_KINDS } from '../../domain/principal.js';
-import { ACTIONS, type Action } from '../actions.js';
+import { ruleOf } from '../../domain/policy.js';
+import { ACTIONS, readsContent, type Action } from '../actions.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { denialReasons, scanRequest } from '../detectors/index.js';
 
@@ -24,6 +25,11 @@ function auditLogWrite(ctx: GateContext): boolean {
   return (
     ctx.action === 'audit.write' || (ARTIFACT_CHANGES.has(ctx.action) && ctx.class === 'audit_log')
   );
+}
+
+/** The rule of the class the request names, in the policy the gate decides with. */
+function classRuleOf(ctx: GateContext) {
+  return ctx.class === null ? undefined : ruleOf(ctx.policy.document.classes, ctx.class);
 }
 
 export function identityStage(ctx: GateContext): StageVerdict {
@@ -56,6 +62,20 @@ export function identityStage(ctx: GateContext): StageVerdict {
       'forbidden',
       [{ rule: 'action_access', message: `${principal.kind} keys may not perform ${action}` }],
       [...threats, ...found],
+    );
+  }
+  if (action === 'artifact.read' && !readsContent(principal.kind, classRuleOf(ctx))) {
+    return deny(
+      'forbidden',
+      [
+        {
+          rule: 'action_access',
+          message:
+            `${principal.kind} keys read no content of class "${ctx.class ?? ''}" ` +
+            '(the policy grants auditors the content of a class with auditorContent: true)',
+        },
+      ],
+      found,
     );
   }
   if (scoped && ctx.product !== null && ctx.product !== ownProduct) {

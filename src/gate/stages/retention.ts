@@ -23,9 +23,9 @@ export function retentionVerdict(ctx: GateContext): StageVerdict | null {
     );
   }
   if (ctx.action === 'artifact.retention' && ctx.retentionChange) {
-    // The version the change names (its loader gives the head when it names none): a version
-    // that does not exist is the route's 404, not the head's retention.
-    const version = ctx.target?.version;
+    // The version the change names, the head when it names none (`version` absent); a named
+    // version that does not exist (`version: null`) is the route's 404, not the head's retention.
+    const version = ctx.target?.version === undefined ? ctx.target?.head : ctx.target.version;
     if (!version) return null;
     const { until } = ctx.retentionChange;
     if (retentionChangeRefusal(version.retention, until) === null) return null;

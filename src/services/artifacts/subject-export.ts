@@ -4,9 +4,11 @@
  * included, since the Bucket still holds them — then a summary line. Read a page at a time from the
  * subject index and written as it is read: a large content is base64-encoded as it streams, so
  * memory stays bounded whatever the number or size of the versions. The route's action
- * (`subjects.export`) decided the request; content goes only to the kinds that read content.
+ * (`subjects.export`) decided the request; content goes only to the kinds that read content, and to
+ * auditors for the classes whose policy rule grants it (`auditorContent`).
  */
 import type { Readable } from 'node:stream';
+import { ruleOf } from '../../domain/policy.js';
 import type { Principal } from '../../domain/principal.js';
 import { ExportSummary, exportLineOf, type SubjectVersion } from '../../domain/subjects.js';
 import { readsContent } from '../../gate/actions.js';
@@ -22,13 +24,14 @@ export async function* subjectExportLines(
   subject: string,
   principal: Principal,
 ): AsyncIterable<string> {
-  const withContent = readsContent(principal.kind);
+  // The policy of the export's start: an auditor gets the content of the classes it grants them.
+  const classes = deps.policies.current().document.classes;
   const summary = new ExportSummary();
   for await (const found of deps.metadata.subjectVersions(subject)) {
     const line = exportLineOf(found);
     summary.add(line);
     const text = JSON.stringify(line);
-    if (!withContent) {
+    if (!readsContent(principal.kind, ruleOf(classes, found.version.class))) {
       yield `${text}\n`;
       continue;
     }
