@@ -138,6 +138,43 @@ describe('erasure of a data subject', () => {
     expect(lifted.status).toBe(200);
   });
 
+  it('withholds what a product or a class hold covers, and only that', async () => {
+    for (const [subject, scope, withheld, erased] of [
+      ['subj:C', { product: 'gurukul' }, 'progress', 'output'],
+      ['subj:D', { product: 'core', class: 'agent_output' }, 'output', 'progress'],
+    ] as const) {
+      const tag = subject.slice(-1);
+      await put(
+        gurukul,
+        `/v1/artifacts/gurukul/user_progress/erase/${tag}-progress.json`,
+        '{}',
+        subject,
+      );
+      await put(core, `/v1/artifacts/core/agent_output/erase/${tag}-output.json`, '{}', subject);
+      const hold = await owner('POST', '/v1/governance/holds', {
+        body: { scope, caseRef: 'CASE-SCOPE', reason: 'scope' },
+      });
+      expect(hold.status, hold.bytes.toString()).toBe(201);
+      try {
+        const answer = await erase(subject);
+        expect(answer.status, answer.bytes.toString()).toBe(201);
+        const names = (list: { name: string }[]) => list.map((v) => v.name);
+        expect(names(answer.json.withheld)).toEqual([`erase/${tag}-${withheld}.json`]);
+        expect(names(answer.json.erased)).toEqual([`erase/${tag}-${erased}.json`]);
+        expect(answer.json.keyDestroyed).toBe(false);
+      } finally {
+        const lifted = await owner('DELETE', `/v1/governance/holds/${hold.json.id}?reason=done`);
+        expect(lifted.status).toBe(200);
+      }
+      // Nothing held any more: the rest goes, and the key with it.
+      const last = await erase(subject);
+      expect(last.json.erased.map((e: { name: string }) => e.name)).toEqual([
+        `erase/${tag}-${withheld}.json`,
+      ]);
+      expect(last.json.keyDestroyed).toBe(true);
+    }
+  });
+
   it('without a hold erases every version, destroys the key, and answers 410 after', async () => {
     const output = await server.bucket.metadata.getVersion(
       { product: 'core', class: 'agent_output', name: 'erase/output.json' },

@@ -2,13 +2,12 @@
  * Retention (SPEC §8) with a controllable clock (createBucket's `now`), never sleeps: retention
  * changes (governance vs compliance), the sweep's conditions one by one, 410 for purged contents,
  * the versions listing, the 90-day restore window, and `bucket audit verify` after purges — and
- * failing when a content disappears without a purge entry.
+ * failing when a content disappears without a purge entry. The scheduled sweep: retention-scheduled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/config.js';
 import { blobStoreFor } from '../../src/storage/factory.js';
 import { runCli } from '../cli/run.js';
-import { eventually } from '../helpers/durability.js';
 import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -282,6 +281,50 @@ describe('retention: changes, the sweep, purges and the restore window', () => {
     expect(names((await sweep(false)).purged)).toEqual(['draft_note/held/one.json@1:superseded']);
   });
 
+  it('keeps from the sweep what a product or a class hold covers, and permanent versions always', async () => {
+    at(1000);
+    await put(core, note('product-held.json'), { v: 1 });
+    await put(core, note('product-held.json'), { v: 2 });
+    await put(gurukul, '/v1/artifacts/gurukul/user_progress/class-held.json', { p: 1 });
+    await put(avatar, '/v1/artifacts/ai_avatar/avatar_config/superseded-forever.json', { a: 1 });
+    await put(avatar, '/v1/artifacts/ai_avatar/avatar_config/superseded-forever.json', { a: 2 });
+    const holds = [];
+    for (const scope of [{ product: 'core' }, { product: 'gurukul', class: 'user_progress' }]) {
+      const placed = await owner('POST', '/v1/governance/holds', {
+        body: { scope, caseRef: 'CASE-SCOPES', reason: 'scopes' },
+      });
+      expect(placed.status, placed.bytes.toString()).toBe(201);
+      holds.push(placed.json.id as string);
+    }
+    // Years later: the superseded draft and the expired progress record are due, but held; the
+    // superseded avatar_config is permanent (compliance, no end) and never due.
+    at(1000 + 3 * 366);
+    const kept = names((await sweep(false)).purged);
+    for (const name of [
+      'draft_note/product-held.json@1',
+      'user_progress/class-held.json@1',
+      'avatar_config/superseded-forever.json@1',
+    ]) {
+      expect(
+        kept.some((n) => n.startsWith(name)),
+        name,
+      ).toBe(false);
+    }
+    for (const id of holds) {
+      expect((await owner('DELETE', `/v1/governance/holds/${id}?reason=closed`)).status).toBe(200);
+    }
+    const freed = names((await sweep(false)).purged);
+    expect(freed).toEqual(
+      expect.arrayContaining([
+        'draft_note/product-held.json@1:superseded',
+        'user_progress/class-held.json@1:retention_expired',
+      ]),
+    );
+    expect(freed.some((n) => n.startsWith('avatar_config/superseded-forever.json'))).toBe(false);
+    const forever = '/v1/artifacts/ai_avatar/avatar_config/superseded-forever.json?version=1';
+    expect((await avatar('GET', forever)).status).toBe(200);
+  });
+
   it('purges a version whose governance retention was shortened into the past', async () => {
     at(400);
     const path = '/v1/artifacts/gurukul/user_progress/shortened.json';
@@ -335,38 +378,5 @@ describe('retention: changes, the sweep, purges and the restore window', () => {
     const broken = await runCli(['audit', 'verify'], { env });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('vanishing.json v1');
-  });
-});
-
-describe('the scheduled retention sweep', () => {
-  let server: TestServer;
-  let clock = Date.parse('2027-01-01T00:00:00.000Z');
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      bucket: { now: () => clock, retentionSweepIntervalMs: 50 },
-    });
-  });
-  afterAll(async () => server?.dispose());
-
-  it('purges what is due without being asked, as the Bucket itself, audited', async () => {
-    const gurukul = client(
-      server.url,
-      (await createKey(server, { kind: 'product', product: 'gurukul' })).key,
-    );
-    const path = '/v1/artifacts/gurukul/user_progress/scheduled.json';
-    const written = await gurukul('PUT', path, { body: '{"s":1}', headers: JSON_HEADERS });
-    expect(written.status).toBe(201);
-    expect((await gurukul('GET', path)).status).toBe(200);
-    clock += 400 * DAY;
-    const purged = await eventually(async () => (await gurukul('GET', path)).status === 410);
-    expect(purged).toBe(true);
-    const owner = client(server.url, server.ownerKey);
-    const versions = (await owner('GET', `${path}/versions`)).json.versions;
-    const entry = (await owner('GET', `/v1/audit/entries/${versions[0].purged.auditIndex}`)).json;
-    expect(entry.entry).toMatchObject({
-      operation: 'PURGE',
-      principal: { id: 'bucket:retention-sweep', kind: 'executor' },
-    });
   });
 });
