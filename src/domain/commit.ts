@@ -4,15 +4,18 @@
  * stores call it, the embedded one per write under the SQLite lock, the PostgreSQL one per write of
  * a batch checked in memory under the audit tree head's lock.
  */
+import type { LegalHold } from './holds.js';
 import { storageBreach, type StorageLimits, type UsageFacts } from './usage.js';
 
 /**
- * Why a version may not commit: its head moved, it would pass a storage limit, or its content is
- * sealed under a subject key an erasure destroyed meanwhile (SPEC §8).
+ * Why a version may not commit: its head moved, it would pass a storage limit, its content is
+ * sealed under a subject key an erasure destroyed meanwhile, or it is a tombstone that a legal hold
+ * in force when it commits covers (SPEC §8: placed on any node since the gate's decision).
  */
 export type CommitRefusal =
   | { readonly ok: false; readonly reason: 'version_conflict'; readonly current: number }
   | { readonly ok: false; readonly reason: 'subject_erased'; readonly keyId: string }
+  | { readonly ok: false; readonly reason: 'legal_hold'; readonly holds: readonly LegalHold[] }
   | {
       readonly ok: false;
       readonly reason: 'insufficient_storage';

@@ -1,7 +1,8 @@
 /**
  * Legal holds across nodes (SPEC §8, issue 6's coherence): a hold placed on one node applies on
  * the other within a second — its reads carry `x-bucket-legal-hold: on` and its tombstones are
- * refused — and lifting it there frees the artifact everywhere.
+ * refused — and lifting it there frees the artifact everywhere; a tombstone on the other node is
+ * refused at once, before that node has heard of the hold (its commit reads the holds in force).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/durability.js';
@@ -61,5 +62,26 @@ describe.runIf(available)('legal holds on two nodes', () => {
       client(nodeA.url, key)('HEAD', PATH).then((a) => !a.headers.has('x-bucket-legal-hold'));
     expect(await eventually(free, 1000)).toBe(true);
     expect((await client(nodeA.url, key)('DELETE', PATH)).status).toBe(204);
+  });
+
+  it('refuses a tombstone on B at once after a hold on A, before B has heard of it', async () => {
+    const { key } = await createKey(nodeA, { kind: 'core' });
+    const path = '/v1/artifacts/core/basket_config/nodes/at-once.json';
+    const written = await client(nodeA.url, key)('PUT', path, {
+      body: '{"strategy":"y"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(written.status).toBe(201);
+    const placed = await client(nodeA.url, nodeA.ownerKey)('POST', '/v1/governance/holds', {
+      body: { scope: { product: 'core', prefix: 'nodes/at-once' }, caseRef: 'N-2', reason: 'r' },
+    });
+    expect(placed.status).toBe(201);
+    // No wait for B's coherence poll: its gate still allows, the commit reads the hold.
+    const refused = await client(nodeB.url, key)('DELETE', path);
+    expect(refused.status, refused.bytes.toString()).toBe(403);
+    expect(refused.json.error.code).toBe('legal_hold');
+    expect(refused.bytes.toString()).toContain('N-2');
+    const head = await client(nodeA.url, key)('GET', path);
+    expect(head.status).toBe(200);
   });
 });

@@ -8,7 +8,7 @@
 import { BucketError } from '../../domain/errors.js';
 import type { CommitRefusal } from '../../domain/commit.js';
 import type { MetadataStore, VersionCommit } from '../../storage/ports.js';
-import type { CommitOutcome } from './commit.js';
+import { heldError, type CommitOutcome } from './commit.js';
 
 interface Waiting {
   readonly commit: VersionCommit;
@@ -85,6 +85,7 @@ function refusalError(refusal: CommitRefusal, commit: VersionCommit): BucketErro
   if (refusal.reason === 'insufficient_storage') {
     return new BucketError('insufficient_storage', refusal.message);
   }
+  if (refusal.reason === 'legal_hold') return heldError(commit.version, refusal.holds);
   if (refusal.reason === 'subject_erased') {
     return new BucketError(
       'conflict',

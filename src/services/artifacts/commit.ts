@@ -7,6 +7,7 @@ import { sealFacts } from '../../audit/version-facts.js';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { threat, type Decision } from '../../domain/decision.js';
 import { BucketError } from '../../domain/errors.js';
+import type { LegalHold } from '../../domain/holds.js';
 import { crossedThresholds, storageLimitsOf } from '../../domain/usage.js';
 import type { VersionCommit } from '../../storage/ports.js';
 import type { RequestInfo } from '../authorize.js';
@@ -35,6 +36,7 @@ export async function commitWithinLimits(
     inline: commit.inline,
     factsSalt: commit.factsSalt,
     newSubjectKey: commit.newSubjectKey,
+    unlessHeld: commit.unlessHeld,
     audit: commit.audit,
     limits,
   });
@@ -43,6 +45,7 @@ export async function commitWithinLimits(
     await alert?.(request, [threat('T5', result.message)]);
     throw new BucketError('insufficient_storage', result.message);
   }
+  if (!result.ok && result.reason === 'legal_hold') throw heldError(commit.version, result.holds);
   if (!result.ok && result.reason === 'subject_erased') {
     throw new BucketError(
       'conflict',
@@ -100,6 +103,18 @@ export function versionCommit(
       facts: sealed.facts,
     },
   };
+}
+
+/**
+ * A tombstone a legal hold placed since its decision covers (on any node): refused as stage 4
+ * refuses it, 403 `legal_hold` with its T3, though it was allowed a moment before.
+ */
+export function heldError(version: ArtifactVersion, holds: readonly LegalHold[]): BucketError {
+  const cases = holds.map((hold) => `${hold.id} (case ${hold.caseRef})`).join(', ');
+  const label = `${version.class}/${version.name}`;
+  return new BucketError('legal_hold', `legal hold ${cases} covers ${label}`, {
+    threats: [threat('T3', `tombstone of ${label} under legal hold`)],
+  });
 }
 
 export function conflictError(version: ArtifactVersion, current: number): BucketError {

@@ -20,6 +20,7 @@ import {
   type ArtifactRequest,
   type WriteResult,
 } from './deps.js';
+import { ActiveHolds, holdTargetOf, type LegalHold } from '../../domain/holds.js';
 
 type TombstoneAction = 'artifact.delete' | 'artifact.restore';
 
@@ -74,11 +75,20 @@ async function commitTombstoneChange(
       ? { version: tombstoneOf(request, head, nowIso(deps)), inline: null }
       : await restoredVersion(deps, request, ctx, head);
   const answered = action === 'artifact.delete' ? 204 : 200;
-  const result = await commitWithinLimits(
-    deps,
+  const commit = versionCommit(
     request,
-    versionCommit(request, decision, next.version, answered, head.version, next.inline),
+    decision,
+    next.version,
+    answered,
+    head.version,
+    next.inline,
   );
+  // A hold placed on any node since the decision is read again where the tombstone commits.
+  const unlessHeld =
+    action === 'artifact.delete'
+      ? (holds: readonly LegalHold[]) => new ActiveHolds(holds).covering(holdTargetOf(head))
+      : undefined;
+  const result = await commitWithinLimits(deps, request, { ...commit, unlessHeld });
   if (!result.ok) throw conflictError(next.version, result.current);
   return { created: false, version: next.version, decision, receipt: result.receipt };
 }

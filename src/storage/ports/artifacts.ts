@@ -1,4 +1,5 @@
 /** The ArtifactStore port: heads, versions, inline contents, usage counters (the commit rule). */
+import type { LegalHold } from '../../domain/holds.js';
 import type { SubjectVersion } from '../../domain/subjects.js';
 import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
@@ -54,6 +55,12 @@ export interface VersionCommit {
   readonly newSubjectKey?: NewSubjectKey | undefined;
   /** When present, the commit is refused (`insufficient_storage`) if it would exceed them. */
   readonly limits?: StorageLimits;
+  /**
+   * When present (tombstones), the legal holds in force as the commit's transaction reads them are
+   * passed to it, and the commit is refused (`legal_hold`) when it returns any: the holds that
+   * cover the artifact.
+   */
+  readonly unlessHeld?: ((holds: readonly LegalHold[]) => readonly LegalHold[]) | undefined;
   /** The decision that allowed the write: appended to the audit log in the same transaction. */
   readonly audit: AuditDraft;
 }

@@ -12,6 +12,8 @@ import type { ArtifactVersion } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { UsageCounters } from '../../domain/usage.js';
 import type { NewSubjectKey } from '../../domain/erasure.js';
+import type { LegalHold } from '../../domain/holds.js';
+import { toHold, type HoldRow } from '../rows.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
 import { artifactEvent, limitWarnings } from '../../domain/events.js';
@@ -157,6 +159,8 @@ export class VersionRows {
     private readonly usage: UsageCounters | null,
     /** The live ones of the existing subject keys the batch's sealed versions use. */
     private readonly liveKeys: ReadonlySet<string> = new Set(),
+    /** The legal holds in force, read under the lock when a commit of the batch asks for them. */
+    private readonly holds: readonly LegalHold[] = [],
   ) {}
 
   /** A batch of audit appends only: nothing to read, only the tree's appends to write. */
@@ -181,6 +185,21 @@ export class VersionRows {
       [ids],
     );
     return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * The legal holds in force, when a commit of the batch is refused under them (tombstones), read
+   * under the tree head's lock: hold changes take the same lock, so a hold is before or after.
+   */
+  private static async holdsFor(
+    client: pg.PoolClient,
+    commits: readonly VersionCommit[],
+  ): Promise<LegalHold[]> {
+    if (!commits.some((c) => c.unlessHeld)) return [];
+    const { rows } = await client.query<HoldRow>(
+      'SELECT * FROM legal_holds WHERE lifted_at IS NULL',
+    );
+    return rows.map(toHold);
   }
 
   /**
@@ -233,7 +252,12 @@ export class VersionRows {
         });
       }
     }
-    return new VersionRows(heads, new UsageCounters(usage), await this.liveKeysOf(client, commits));
+    return new VersionRows(
+      heads,
+      new UsageCounters(usage),
+      await this.liveKeysOf(client, commits),
+      await this.holdsFor(client, commits),
+    );
   }
 
   /**
@@ -251,6 +275,10 @@ export class VersionRows {
     if (isRefusal(after)) return after;
     if (v.sealed && !commit.newSubjectKey && !this.liveKeys.has(v.sealed.keyId)) {
       return { ok: false, reason: 'subject_erased', keyId: v.sealed.keyId };
+    }
+    if (commit.unlessHeld) {
+      const holds = commit.unlessHeld(this.holds);
+      if (holds.length > 0) return { ok: false, reason: 'legal_hold', holds };
     }
     if (commit.newSubjectKey) this.newKeys.push(commit.newSubjectKey);
     // Its events first, pointing at the entry appended next.

@@ -10,7 +10,7 @@ import { artifactEvent, limitWarnings, type EventDraft } from '../../domain/even
 import { UsageCounters } from '../../domain/usage.js';
 import { AtomicRefusal } from '../errors.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
-import { VERSION_INSERT_COLUMNS, versionValues } from '../rows.js';
+import { toHold, VERSION_INSERT_COLUMNS, versionValues, type HoldRow } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { EventTables } from './events.js';
 import type { GroupCommit } from '../group-commit.js';
@@ -150,6 +150,7 @@ export class SqliteWriter {
   private prepare() {
     const db = this.db;
     return {
+      activeHolds: db.prepare<[], HoldRow>('SELECT * FROM legal_holds WHERE lifted_at IS NULL'),
       headVersion: db.prepare<[string, string, string], { head_version: number }>(
         'SELECT head_version FROM artifacts WHERE product = ? AND class = ? AND name = ?',
       ),
@@ -201,6 +202,10 @@ export class SqliteWriter {
     const before = this.usage.facts(v.product);
     const after = checkCommit(commit, current, before);
     if (isRefusal(after)) return after;
+    if (commit.unlessHeld) {
+      const holds = commit.unlessHeld(this.statements.activeHolds.all().map(toHold));
+      if (holds.length > 0) return { ok: false, reason: 'legal_hold', holds };
+    }
     const key = commit.newSubjectKey;
     if (v.sealed && !key && this.statements.liveKey.get(v.sealed.keyId) === undefined) {
       return { ok: false, reason: 'subject_erased', keyId: v.sealed.keyId };

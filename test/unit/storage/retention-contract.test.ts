@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEntry } from '../../../src/audit/entry.js';
 import type { LegalHold } from '../../../src/domain/holds.js';
 import type { ChangeEntry, MetadataStore } from '../../../src/storage/ports.js';
-import { writeDraft } from '../../helpers/audit.js';
+import { audited, writeDraft } from '../../helpers/audit.js';
 import { openEachTest } from '../../helpers/metadata-contract.js';
 import { metadataAdapters } from '../../helpers/metadata-adapters.js';
 import { commitNext, version } from '../../helpers/versions.js';
@@ -86,6 +86,32 @@ describe.each(adapters)('RetentionStore contract: $name', (adapter) => {
       ['bucket.hold.placed', 'h22', null],
       ['bucket.hold.lifted', 'h1', lifted.receipt?.leafIndex],
     ]);
+  });
+
+  it('refuses a commit under the holds its transaction reads, appending nothing', async () => {
+    await commitNext(store, version({ name: 'tomb.json', version: 1 }));
+    await store.insertHold(hold('h7', { product: 'gurukul', prefix: 'tomb' }));
+    await store.insertHold(hold('h8', { product: 'ai_avatar' }));
+    const size = await store.auditSize();
+    const tombstone = version({ name: 'tomb.json', version: 2, tombstone: true, size: 0 });
+    let seen: string[] = [];
+    const refused = await store.commitVersion({
+      ...audited({ version: tombstone, expectedCurrentVersion: 1, inline: null }),
+      unlessHeld: (holds) => {
+        seen = holds.map((h) => h.id).sort();
+        return holds.filter((h) => h.id === 'h7');
+      },
+    });
+    expect(refused).toMatchObject({ ok: false, reason: 'legal_hold', holds: [{ id: 'h7' }] });
+    expect(seen).toEqual(['h7', 'h8']);
+    expect(await store.auditSize()).toBe(size);
+    expect((await store.getHead(key('tomb.json')))?.version).toBe(1);
+    const allowed = await store.commitVersion({
+      ...audited({ version: tombstone, expectedCurrentVersion: 1, inline: null }),
+      unlessHeld: () => [],
+    });
+    expect(allowed).toMatchObject({ ok: true });
+    expect((await store.getHead(key('tomb.json')))?.tombstone).toBe(true);
   });
 
   it('changes a version’s retention, and reads it back on every read path', async () => {
