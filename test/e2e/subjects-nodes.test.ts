@@ -4,8 +4,12 @@
  * the other makes the erased content 410 on the first, and the subject's next write there gets a
  * new key (a write racing the erasure: test/unit/storage/subjects-contract.test.ts).
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { client, createKey } from '../helpers/server.js';
+import { client, createKey, startTestServer } from '../helpers/server.js';
 import { twoNodes, twoNodesAvailable } from '../helpers/two-nodes.js';
 
 const available = await twoNodesAvailable();
@@ -43,5 +47,21 @@ describe.runIf(available)('sealed subject contents on two nodes', () => {
     const again = '/v1/artifacts/gurukul/user_progress/nodes/p2.json';
     expect((await gurukulA('PUT', again, { body: '{"p":2}', headers })).status).toBe(201);
     expect((await client(nodeB.url, key)('GET', again)).json).toEqual({ p: 2 });
+  });
+
+  it('refuses to start a node given another key-encryption key, naming the setting', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bucket-kek-'));
+    try {
+      const other = join(dir, 'other.key');
+      await writeFile(other, randomBytes(32), { mode: 0o600 });
+      const refused = await startTestServer({
+        backend: nodes.backend,
+        env: { BUCKET_OWNER_KEY: nodes.nodeA.ownerKey, BUCKET_MASTER_KEY_FILE: other },
+      }).catch((thrown: unknown) => thrown);
+      expect(refused).toBeInstanceOf(Error);
+      expect(String((refused as Error).message)).toMatch(/BUCKET_MASTER_KEY_FILE/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

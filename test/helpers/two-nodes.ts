@@ -17,6 +17,8 @@ export interface TwoNodes {
   readonly nodeA: InProcessTestServer;
   /** Started with node A's owner key. */
   readonly nodeB: InProcessTestServer;
+  /** The database, Redis and object store they share: for a third node. */
+  readonly backend: ScaleOutBackend;
 }
 
 /** `bucket`: options both nodes are created with (a shared test clock). */
@@ -51,6 +53,10 @@ export function twoNodes(bucket?: ServerOptions['bucket']): TwoNodes {
     },
     get nodeB() {
       return get().nodeB;
+    },
+    get backend() {
+      get();
+      return backend as ScaleOutBackend;
     },
   };
 }
