@@ -13,19 +13,21 @@ import { holdValues, toHold, toVersion, VERSION_COLUMNS, type HoldRow } from '..
 import type { VersionRow } from '../rows.js';
 import type { SqliteChanges } from './changes.js';
 import type { HeadCache } from './head-cache.js';
+import { SqliteLeases } from './leases.js';
 
 type VersionParams = [string, string, string, number];
 
 export class SqliteRetention implements RetentionStore {
   private readonly statements;
-  /** The leases held by this process: the only process on its data directory. */
-  private readonly leases = new Set<string>();
+  /** One sweep or scrub at a time among the processes sharing the data directory. */
+  private readonly leases: SqliteLeases;
 
   constructor(
     db: Database.Database,
     private readonly changes: SqliteChanges,
     private readonly heads: HeadCache,
   ) {
+    this.leases = new SqliteLeases(db);
     this.statements = {
       insertHold: db.prepare(
         'INSERT INTO legal_holds (id, scope, case_ref, reason, placed_at, placed_by, lifted_at, ' +
@@ -177,14 +179,8 @@ export class SqliteRetention implements RetentionStore {
       );
   }
 
-  async exclusively<T>(lease: string, fn: () => Promise<T>): Promise<T | null> {
-    if (this.leases.has(lease)) return null;
-    this.leases.add(lease);
-    try {
-      return await fn();
-    } finally {
-      this.leases.delete(lease);
-    }
+  exclusively<T>(lease: string, fn: () => Promise<T>): Promise<T | null> {
+    return this.leases.exclusively(lease, fn);
   }
 }
 

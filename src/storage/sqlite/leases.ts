@@ -1,0 +1,97 @@
+/**
+ * Leases among the processes sharing one data directory (the `BUCKET_WORKERS` processes, decision
+ * 0046): one retention sweep or scrub at a time, as PostgreSQL's advisory locks do across nodes.
+ * A lease is a row of `settings` (`lease:<name>` → `{pid, until, token}`), taken in an IMMEDIATE
+ * transaction when it is free: absent, expired, or held by a process that no longer exists (one
+ * killed mid-run). Its holder renews it while it runs and deletes it when done; a holder that
+ * stops renewing loses it after TTL_MS.
+ */
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+
+const TTL_MS = 60_000;
+const RENEW_MS = 15_000;
+
+interface LeaseValue {
+  readonly pid: number;
+  readonly until: number;
+  readonly token: string;
+}
+
+/** Whether a process of this machine is running (a data directory is local: SQLite's own rule). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function parse(value: string): LeaseValue | null {
+  try {
+    const parsed = JSON.parse(value) as Partial<LeaseValue>;
+    return typeof parsed.pid === 'number' &&
+      typeof parsed.until === 'number' &&
+      typeof parsed.token === 'string'
+      ? (parsed as LeaseValue)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export class SqliteLeases {
+  private readonly statements;
+  private readonly take: (key: string, token: string) => boolean;
+
+  constructor(
+    db: Database.Database,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.statements = {
+      read: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+      write: db.prepare<[string, string]>(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      renew: db.prepare<[number, string, string]>(
+        "UPDATE settings SET value = json_set(value, '$.until', ?) " +
+          "WHERE key = ? AND json_extract(value, '$.token') = ?",
+      ),
+      release: db.prepare<[string, string]>(
+        "DELETE FROM settings WHERE key = ? AND json_extract(value, '$.token') = ?",
+      ),
+    };
+    const take = db.transaction((key: string, token: string): boolean => {
+      const row = this.statements.read.get(key);
+      const held = row ? parse(row.value) : null;
+      if (held && held.until > this.now() && running(held.pid)) return false;
+      const value: LeaseValue = { pid: process.pid, until: this.now() + TTL_MS, token };
+      this.statements.write.run(key, JSON.stringify(value));
+      return true;
+    });
+    this.take = (key, token) => take.immediate(key, token);
+  }
+
+  /** Runs `fn` holding the lease `name`; null at once when another holder (any process) has it. */
+  async exclusively<T>(name: string, fn: () => Promise<T>): Promise<T | null> {
+    const key = `lease:${name}`;
+    const token = randomUUID();
+    if (!this.take(key, token)) return null;
+    const renewal = setInterval(() => {
+      try {
+        this.statements.renew.run(this.now() + TTL_MS, key, token);
+      } catch {
+        // A busy database: the next renewal tries again, well within the TTL.
+      }
+    }, RENEW_MS);
+    renewal.unref();
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renewal);
+      this.statements.release.run(key, token);
+    }
+  }
+}
