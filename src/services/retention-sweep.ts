@@ -175,10 +175,20 @@ export class RetentionSweep {
   /** What SPEC §8's conditions need to know of a due version's artifact. */
   private async artifactFacts(version: ArtifactVersion): Promise<Omit<PurgeFacts, 'held'>> {
     const key: ArtifactKey = { product: version.product, class: version.class, name: version.name };
+    const classRule = ruleOf(this.policies.current().document.classes, version.class);
+    // A head that is no tombstone is the current version: one (cached) head read, not the whole
+    // history — the common case of current versions kept past their retention, every sweep.
+    const latest = await this.metadata.getHead(key);
+    if (latest && !latest.tombstone) {
+      return {
+        currentVersion: latest.version,
+        tombstonedAt: null,
+        classExpires: classRule?.retention.expire === true,
+      };
+    }
     const versions = await this.metadata.listVersions(key);
     const head = versions[versions.length - 1];
     const current = [...versions].reverse().find((v) => !v.tombstone);
-    const classRule = ruleOf(this.policies.current().document.classes, version.class);
     return {
       currentVersion: current?.version ?? version.version,
       tombstonedAt: head?.tombstone ? head.createdAt : null,
