@@ -72,6 +72,32 @@ function claimKey(v: VersionKey): string {
   return JSON.stringify([v.product, v.class, v.name, v.version]);
 }
 
+/**
+ * Claims held in memory in one pass at most (~350 bytes each): more versions than this are
+ * matched in several passes over the log, each holding the claims of one share of the versions.
+ */
+export const CLAIMS_PER_PASS = 500_000;
+
+/** How many passes match `versions` versions within CLAIMS_PER_PASS claims each. */
+export function passesFor(versions: number): number {
+  return Math.max(1, Math.ceil(versions / CLAIMS_PER_PASS));
+}
+
+/** One share of the versions: those whose key hashes to `index` of `of` (FNV-1a). */
+export interface Partition {
+  readonly index: number;
+  readonly of: number;
+}
+
+function shareOf(key: string, of: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % of;
+}
+
 /** The versions allowed write entries claim, matched with the versions stored. */
 export class VersionClaims {
   private readonly claims = new Map<string, Claim>();
@@ -80,7 +106,15 @@ export class VersionClaims {
   /** The audited retention changes, by version, in log order. */
   private readonly amendments = new Map<string, RetentionAmendment[]>();
 
-  constructor(private readonly problems: Problems) {}
+  constructor(
+    private readonly problems: Problems,
+    /** The share of the versions this pass matches; all of them when absent. */
+    private readonly partition: Partition = { index: 0, of: 1 },
+  ) {}
+
+  private mine(key: string): boolean {
+    return this.partition.of === 1 || shareOf(key, this.partition.of) === this.partition.index;
+  }
 
   /** Records what an entry says it created, when it is an allowed write, or purged. */
   record(index: number, parsed: Record<string, unknown>): void {
@@ -89,6 +123,7 @@ export class VersionClaims {
     const purge = parsed['purge'];
     if (isJsonObject(purge)) {
       const purged = { ...target, version: purge['version'] } as VersionKey;
+      if (!this.mine(claimKey(purged))) return;
       this.purges.set(claimKey(purged), {
         index,
         sha256: purge['sha256'],
@@ -101,6 +136,7 @@ export class VersionClaims {
     if (isJsonObject(governance) && isJsonObject(governance['retention'])) {
       const change = governance['retention'];
       const key = claimKey({ ...target, version: change['version'] } as VersionKey);
+      if (!this.mine(key)) return;
       const list = this.amendments.get(key) ?? [];
       list.push({ index, from: change['from'], to: change['to'] });
       this.amendments.set(key, list);
@@ -114,6 +150,7 @@ export class VersionClaims {
       version: parsed['version'],
     };
     const key = claimKey(claimed);
+    if (!this.mine(key)) return;
     const earlier = this.claims.get(key);
     if (earlier) {
       this.problems.add(
@@ -141,10 +178,12 @@ export class VersionClaims {
     const { problems } = this;
     let count = 0;
     for await (const stored of versions) {
-      count += 1;
       const { version } = stored;
-      const label = versionLabel(version);
       const key = claimKey(version);
+      // Another pass's share: matched (and its content read) there.
+      if (!this.mine(key)) continue;
+      count += 1;
+      const label = versionLabel(version);
       if (this.purgeChecked(version, key, label)) {
         // Its content is gone by a recorded purge: nothing to hash.
       } else {

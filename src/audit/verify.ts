@@ -3,7 +3,9 @@
  * bytes, checks every signed-note checkpoint against it, and matches stored artifact versions with
  * the entries that allowed them (every recorded fact, through the salted facts hash), policy
  * versions and keys with the entries that made them. Pure: entries, checkpoints and versions come from the caller, in
- * one pass, so a log of any length verifies in O(n) time and O(log n) memory for the tree.
+ * one pass, so a log of any length verifies in O(n) time and O(log n) memory for the tree; the
+ * claims of stored versions are held a share at a time (`versionPasses`: one more reading of the
+ * entries per CLAIMS_PER_PASS versions).
  *
  * The checks live beside it: verify-entries.ts (positions, leaf hashes, entry bytes),
  * verify-checkpoints.ts (signed notes against the tree), verify-versions.ts (content and claims),
@@ -12,6 +14,7 @@
  */
 import type { PolicyVersion } from '../domain/policy.js';
 import type { KeyRecord } from '../domain/principal.js';
+import { isJsonObject } from './entry.js';
 import { checkEntryColumns } from './entry-columns.js';
 import type { NoteVerifier } from './note.js';
 import { CheckpointChecker, type VerifyCheckpoint } from './verify-checkpoints.js';
@@ -34,6 +37,7 @@ export type { VerifyEntry } from './verify-entries.js';
 export { DEFAULT_MAX_PROBLEMS } from './verify-report.js';
 export type { ProblemCode, VerifyProblem, VerifyReport } from './verify-report.js';
 export type { ContentDigest, VerifyVersion } from './verify-versions.js';
+export { passesFor } from './verify-versions.js';
 
 const PROGRESS_EVERY = 4096;
 
@@ -53,6 +57,12 @@ export interface VerifySource {
   readonly versions?: AsyncIterable<VerifyVersion> | Iterable<VerifyVersion>;
   /** The SHA-256 and length of a version's content (inline bytes or blob); rejects when missing. */
   readonly contentDigest?: DigestOf;
+  /**
+   * For more versions than one pass holds the claims of (`passesFor`): the versions are matched in
+   * `passes` shares — the first with this reading of the log and `versions`, each other one
+   * reading the entries and the versions again — so memory stays bounded whatever their number.
+   */
+  readonly versionPasses?: VersionPasses;
   /** Stored policy versions, oldest first, and keys: each against the entry that made it. */
   readonly policies?: readonly PolicyVersion[];
   readonly keys?: readonly KeyRecord[];
@@ -63,13 +73,40 @@ export interface VerifySource {
   readonly maxProblems?: number;
 }
 
+export interface VersionPasses {
+  readonly passes: number;
+  entries(): AsyncIterable<VerifyEntry>;
+  versions(): AsyncIterable<VerifyVersion>;
+}
+
+/** The claims of one more share of the versions, from the entries read again, matched. */
+export async function matchShare(
+  problems: Problems,
+  share: { readonly index: number; readonly of: number },
+  again: VersionPasses,
+  contentDigest: DigestOf | undefined,
+): Promise<number> {
+  const claims = new VersionClaims(problems, share);
+  for await (const entry of again.entries()) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(entry.canonical.toString('utf8'));
+    } catch {
+      continue; // entry_malformed: found by the first pass
+    }
+    if (isJsonObject(parsed)) claims.record(entry.index, parsed);
+  }
+  return claims.match(again.versions(), contentDigest);
+}
+
 /** Verifies one log; never throws on what it reads, every finding is a problem in the report. */
 export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport> {
   const problems = new Problems(source.maxProblems ?? DEFAULT_MAX_PROBLEMS);
   const from = source.from ?? 0;
   const tree = startingTree(from, source.frontier ?? [], problems);
   const checkpoints = new CheckpointChecker(source.checkpoints, source.verifier, problems, from);
-  const claims = source.versions ? new VersionClaims(problems) : null;
+  const passes = source.versionPasses?.passes ?? 1;
+  const claims = source.versions ? new VersionClaims(problems, { index: 0, of: passes }) : null;
   const governance = source.policies || source.keys ? new GovernanceClaims(problems) : null;
   const erasures = source.erasures ? new ErasureClaims(problems) : null;
   const total = source.size === undefined ? undefined : source.size - from;
@@ -99,6 +136,10 @@ export async function verifyAuditLog(source: VerifySource): Promise<VerifyReport
   let versions = 0;
   if (source.versions && claims) {
     versions = await claims.match(source.versions, source.contentDigest);
+    for (let index = 1; index < passes && source.versionPasses; index++) {
+      const share = { index, of: passes };
+      versions += await matchShare(problems, share, source.versionPasses, source.contentDigest);
+    }
   }
   if (source.policies) governance?.matchPolicies(source.policies);
   if (source.keys) governance?.matchKeys(source.keys);

@@ -10,10 +10,9 @@
 import type { Readable } from 'node:stream';
 import { decompose, foldSubtrees } from '../audit/compact.js';
 import type { NoteVerifier } from '../audit/note.js';
-import { verifyAuditLog, type VerifyProblem } from '../audit/verify.js';
+import { matchShare, verifyAuditLog, type VerifyProblem } from '../audit/verify.js';
 import { Problems } from '../audit/verify-report.js';
-import { VersionClaims, type ContentDigest } from '../audit/verify-versions.js';
-import { isJsonObject } from '../audit/entry.js';
+import { passesFor, type ContentDigest } from '../audit/verify-versions.js';
 import type { ScrubCheckpoint } from '../domain/scrub.js';
 import type { MetadataStore, StoredCheckpoint, StoredVersion } from '../storage/ports.js';
 import type { IntegrityFailure } from './artifacts/integrity.js';
@@ -103,19 +102,13 @@ export interface VersionResult {
 export async function checkVersions(source: ScrubSource, size: number): Promise<VersionResult> {
   const { metadata, throttle } = source;
   const problems = new Problems(MAX_PROBLEMS);
-  const claims = new VersionClaims(problems);
-  for await (const entry of throttle.paced(metadata.auditRangeIndexed(0, size), ENTRY_CHUNK)) {
-    // Reads and denials claim nothing. A column edited to hide a claim only makes a problem
-    // (`version_unaudited`); the log check reads the columns against the bytes.
-    if (!entry.columns.allow || entry.columns.operation === 'READ') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(entry.canonical.toString('utf8'));
-    } catch {
-      continue; // entry_malformed: the log check's finding
+  // Reads and denials claim nothing. A column edited to hide a claim only makes a problem
+  // (`version_unaudited`); the log check reads the columns against the bytes.
+  const claiming = async function* () {
+    for await (const entry of throttle.paced(metadata.auditRangeIndexed(0, size), ENTRY_CHUNK)) {
+      if (entry.columns.allow && entry.columns.operation !== 'READ') yield entry;
     }
-    if (isJsonObject(parsed)) claims.record(entry.index, parsed);
-  }
+  };
   let contents = 0;
   let versions = 0;
   const digest = async (stored: StoredVersion): Promise<ContentDigest> => {
@@ -129,14 +122,22 @@ export async function checkVersions(source: ScrubSource, size: number): Promise<
       const committed = (stored.auditIndex ?? -1) < size;
       const purgedLater = stored.version.purged && stored.version.purged.auditIndex >= size;
       if (!committed || purgedLater) continue;
-      versions += 1;
-      source.progress({ versions });
       yield stored;
     }
   };
-  await claims.match(throttle.paced(settled(), VERSION_CHUNK), (stored) =>
-    digest(stored as StoredVersion),
-  );
+  // The versions in shares of at most CLAIMS_PER_PASS claims each: memory stays bounded.
+  const passes = passesFor(await metadata.countVersions());
+  const again = {
+    passes,
+    entries: claiming,
+    versions: () => throttle.paced(settled(), VERSION_CHUNK),
+  };
+  for (let index = 0; index < passes; index++) {
+    versions += await matchShare(problems, { index, of: passes }, again, (stored) =>
+      digest(stored as StoredVersion),
+    );
+    source.progress({ versions });
+  }
   return { problems: problems.list, versions, contents };
 }
 

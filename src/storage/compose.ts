@@ -79,6 +79,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     usageByProduct: artifacts.usageByProduct.bind(artifacts),
     isContentReferenced: artifacts.isContentReferenced.bind(artifacts),
     allVersions: artifacts.allVersions.bind(artifacts),
+    countVersions: artifacts.countVersions.bind(artifacts),
     subjectVersions: artifacts.subjectVersions.bind(artifacts),
 
     insertIntegration: governance.insertIntegration.bind(governance),

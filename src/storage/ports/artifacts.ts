@@ -111,6 +111,8 @@ export interface ArtifactStore {
    */
   isContentReferenced(address: string): Promise<boolean>;
   /** Every stored artifact version with its inline bytes and salt, for verification. */
+  /** How many version rows are stored (tombstones and purged ones included). */
+  countVersions(): Promise<number>;
   allVersions(): AsyncIterable<StoredVersion>;
   /**
    * Every version of a data subject still holding content (no tombstone, no purge), a page at a

@@ -209,6 +209,11 @@ export class PgArtifacts implements ArtifactStore {
     return rows.length > 0;
   }
 
+  async countVersions(): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM versions');
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async *allVersions(): AsyncIterable<StoredVersion> {
     let after: [string, string, string, number] = ['', '', '', 0];
     for (;;) {

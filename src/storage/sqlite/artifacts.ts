@@ -233,6 +233,11 @@ export class SqliteArtifacts implements ArtifactStore {
     );
   }
 
+  async countVersions(): Promise<number> {
+    const row = this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM versions').get();
+    return row?.n ?? 0;
+  }
+
   async *allVersions(): AsyncIterable<StoredVersion> {
     const page = this.db.prepare<[string, string, string, number, number], StoredRow>(
       `SELECT ${STORED_VERSION_COLUMNS} FROM versions ` +
