@@ -89,11 +89,17 @@ const REPRESENTATION = [
  * digest, a store that stops answering) is answered with an error body, not with a content's
  * headers around it.
  */
-export function dropRepresentation(reply: FastifyReply, ownPrefixes: readonly string[]): void {
+export function dropRepresentation(
+  reply: FastifyReply,
+  doorPrefixes: readonly string[] = [],
+): void {
   for (const name of Object.keys(reply.getHeaders())) {
     const lower = name.toLowerCase();
-    if (REPRESENTATION.includes(lower) || ownPrefixes.some((prefix) => lower.startsWith(prefix)))
-      reply.removeHeader(name);
+    const content =
+      REPRESENTATION.includes(lower) ||
+      CONTENT_HEADER_PREFIXES.some((prefix) => lower.startsWith(prefix)) ||
+      doorPrefixes.some((prefix) => lower.startsWith(prefix));
+    if (content) reply.removeHeader(name);
   }
 }
 
@@ -110,7 +116,7 @@ export function sendError(
     request.log.error({ err: error }, 'unhandled error');
   }
   request.decision = bucketError.decision ?? request.decision;
-  if (!reply.sent) dropRepresentation(reply, CONTENT_HEADER_PREFIXES);
+  if (!reply.sent) dropRepresentation(reply);
   if (bucketError.headers) reply.headers(bucketError.headers);
   return reply.code(bucketError.status).send(
     errorBody(request.id, bucketError.code, bucketError.message, {
