@@ -113,4 +113,37 @@ describe('SqliteMetadataStore shared by two processes', () => {
     clearInterval(ticking);
     expect(receipt?.leafIndex).toBe(0);
   });
+
+  it('makes governance changes, leases and settings wait for the lock off the event loop too', async () => {
+    const [a, b] = await twoStores();
+    const lockHolder = (b as unknown as { db: import('better-sqlite3').Database }).db;
+    lockHolder.exec('BEGIN IMMEDIATE');
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 5);
+    let settled = 0;
+    const writes = [
+      a.insertKey({
+        id: 'key_locked',
+        hash: 'cd'.repeat(32),
+        kind: 'auditor',
+        product: null,
+        integrationId: null,
+        name: 'made once the lock is free',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: null,
+        revokedAt: null,
+      }),
+      a.claimRuns({ owner: 'worker-a', now: 1, leaseUntil: 2, limit: 1, maxActive: 1 }),
+      a.setSettingOnce('locked', 'yes'),
+    ].map((write) => write.then(() => settled++));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The loop ran on while all three waited; none could write.
+    expect(ticks).toBeGreaterThan(5);
+    expect(settled).toBe(0);
+    lockHolder.exec('COMMIT');
+    await Promise.all(writes);
+    clearInterval(ticking);
+    expect((await b.getKey('key_locked'))?.name).toBe('made once the lock is free');
+    expect(await b.getSetting('locked')).toBe('yes');
+  });
 });
