@@ -12,21 +12,11 @@ import { MemoryLimiter } from '../storage/memory/limiter.js';
 import { lockDataDir, makeDataDir } from '../storage/data-dir-lock.js';
 import { narrow, PRIVATE_DIR_MODE } from '../storage/private-files.js';
 import { LimiterHost } from './limiter.js';
-
-/** What a worker says once it listens. */
-export interface WorkerReady {
-  readonly bucket: 'ready';
-  readonly url: string;
-  readonly newOwnerKey: string | null;
-}
-
-/** The variable that tells a process it is a worker, and whose lock it shares. */
-export const PRIMARY_PID_VARIABLE = 'BUCKET_PRIMARY_PID';
+import { PRIMARY_PID_VARIABLE, STOP_TIMEOUT_MS, type WorkerReady } from './worker.js';
 
 /** Restarts within RESTART_WINDOW_MS above which the primary gives up (a worker that cannot start). */
 const MAX_RESTARTS = 10;
 const RESTART_WINDOW_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
 
 function isReady(message: unknown): message is WorkerReady {
   return (message as { bucket?: unknown } | null)?.bucket === 'ready';
@@ -53,7 +43,8 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
           return;
         }
         void limiter.handle(worker.id, message, (answer) => {
-          if (worker.isConnected()) worker.send(answer);
+          // A worker gone meanwhile gets no answer; the error goes to the callback, not a crash.
+          if (worker.isConnected()) worker.send(answer, undefined, undefined, () => {});
         });
       });
       worker.on('exit', (code, signal) => {

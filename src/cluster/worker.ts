@@ -1,0 +1,83 @@
+/**
+ * A worker process of `bucket serve` with `BUCKET_WORKERS` > 1 (issue 21, decisions 0046, 0054):
+ * a whole Bucket on the shared database, its rates and write slots the primary's (./limiter.ts).
+ * It tells the primary once it listens. It stops gracefully — no new requests, the ones in flight
+ * answered, the stores closed — when the primary asks (SIGTERM) and, at once, when the primary is
+ * gone (its IPC channel's `disconnect`: the primary died, kill -9 included).
+ */
+import cluster from 'node:cluster';
+import { join } from 'node:path';
+import type { BucketAdapters } from '../bucket-adapters.js';
+import type { BucketConfig } from '../config.js';
+import { startServer, type RunningServer } from '../server.js';
+import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
+import { IpcLimiter } from './limiter.js';
+
+/** What a worker says once it listens. */
+export interface WorkerReady {
+  readonly bucket: 'ready';
+  readonly url: string;
+  readonly newOwnerKey: string | null;
+}
+
+/** The variable that tells a process it is a worker, and whose lock it shares. */
+export const PRIMARY_PID_VARIABLE = 'BUCKET_PRIMARY_PID';
+
+/** How long a stop may take before the process exits anyway (a request that never ends). */
+export const STOP_TIMEOUT_MS = 30_000;
+
+const PRIMARY_GONE = 'primary gone';
+
+/** One line on stderr, naming this worker: with its primary gone, no one else reports. */
+function say(line: string): void {
+  process.stderr.write(`worker ${process.pid}: ${line}\n`);
+}
+
+export async function runWorker(config: BucketConfig, adapters: BucketAdapters): Promise<void> {
+  // Node's cluster makes a worker whose channel closes unexpectedly exit at once (code 0): the
+  // requests in flight cut, the stores left open. Marked as expected, the disconnect is ours to
+  // handle below.
+  if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
+  // A stderr whose reader is gone must not turn a graceful stop into a crash.
+  process.stderr.on('error', () => {});
+  let server: RunningServer | null = null;
+  let stopping: string | null = null;
+
+  const close = async (running: RunningServer) => {
+    const gone = stopping === PRIMARY_GONE;
+    if (gone) say('the primary process is gone; finishing in-flight requests, then stopping');
+    const forced = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
+    forced.unref();
+    try {
+      await running.close();
+    } catch (error) {
+      say(`error while stopping: ${(error as Error).message}`);
+      process.exit(1);
+    }
+    if (gone) say('stopped');
+    process.exit(0);
+  };
+  const stop = (reason: string) => {
+    if (stopping !== null) return;
+    stopping = reason;
+    // Still starting: it stops as soon as it has started.
+    if (server) void close(server);
+  };
+  process.once('disconnect', () => stop(PRIMARY_GONE));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+
+  server = await startServer(config, {
+    ...adapters,
+    primaryPid: Number(process.env[PRIMARY_PID_VARIABLE]),
+    metadata: new SqliteMetadataStore(join(config.dataDir, 'bucket.db'), { shared: true }),
+    limiter: new IpcLimiter(),
+  });
+  if (stopping !== null) return close(server);
+  const ready: WorkerReady = {
+    bucket: 'ready',
+    url: server.url,
+    newOwnerKey: server.bucket.newOwnerKey,
+  };
+  process.send?.(ready);
+}
