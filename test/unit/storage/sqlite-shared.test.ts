@@ -44,6 +44,30 @@ async function expectOneTree(store: SqliteMetadataStore, size: number): Promise<
   expect(recomputed.root().equals(stored.root())).toBe(true);
 }
 
+/** Takes the database's write lock on `store`'s connection, as another process's write would. */
+function holdWriteLock(store: SqliteMetadataStore): { release(): void } {
+  const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
+  db.exec('BEGIN IMMEDIATE');
+  return { release: () => db.exec('COMMIT') };
+}
+
+/**
+ * What `writes` have come to once the event loop has run a timer: each still `waiting` for the
+ * lock, or `failed` — as a write that waited in SQLite's busy handler would have, the loop and
+ * the timer held for its 5 s.
+ */
+async function afterATimer(writes: readonly Promise<unknown>[]): Promise<string[]> {
+  const states = writes.map(() => 'waiting');
+  writes.forEach((write, i) =>
+    write.then(
+      () => (states[i] = 'done'),
+      () => (states[i] = 'failed'),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return states;
+}
+
 describe('SqliteMetadataStore shared by two processes', () => {
   it('appends to one tree from both, each append after the other', async () => {
     const [a, b] = await twoStores();
@@ -101,26 +125,17 @@ describe('SqliteMetadataStore shared by two processes', () => {
 
   it('waits for a write lock the other connection holds without blocking the event loop', async () => {
     const [a, b] = await twoStores();
-    const lockHolder = (b as unknown as { db: import('better-sqlite3').Database }).db;
-    lockHolder.exec('BEGIN IMMEDIATE');
-    let ticks = 0;
-    const ticking = setInterval(() => ticks++, 5);
+    const lock = holdWriteLock(b);
     const append = a.appendAudit([writeDraft(version({ name: 'l', version: 1 }))]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(ticks).toBeGreaterThan(5);
-    lockHolder.exec('COMMIT');
+    expect(await afterATimer([append])).toEqual(['waiting']);
+    lock.release();
     const [receipt] = await append;
-    clearInterval(ticking);
     expect(receipt?.leafIndex).toBe(0);
   });
 
   it('makes governance changes, leases and settings wait for the lock off the event loop too', async () => {
     const [a, b] = await twoStores();
-    const lockHolder = (b as unknown as { db: import('better-sqlite3').Database }).db;
-    lockHolder.exec('BEGIN IMMEDIATE');
-    let ticks = 0;
-    const ticking = setInterval(() => ticks++, 5);
-    let settled = 0;
+    const lock = holdWriteLock(b);
     const writes = [
       a.insertKey({
         id: 'key_locked',
@@ -135,14 +150,10 @@ describe('SqliteMetadataStore shared by two processes', () => {
       }),
       a.claimRuns({ owner: 'worker-a', now: 1, leaseUntil: 2, limit: 1, maxActive: 1 }),
       a.setSettingOnce('locked', 'yes'),
-    ].map((write) => write.then(() => settled++));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // The loop ran on while all three waited; none could write.
-    expect(ticks).toBeGreaterThan(5);
-    expect(settled).toBe(0);
-    lockHolder.exec('COMMIT');
+    ];
+    expect(await afterATimer(writes)).toEqual(['waiting', 'waiting', 'waiting']);
+    lock.release();
     await Promise.all(writes);
-    clearInterval(ticking);
     expect((await b.getKey('key_locked'))?.name).toBe('made once the lock is free');
     expect(await b.getSetting('locked')).toBe('yes');
   });
