@@ -90,8 +90,13 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   const stop = (reason: string) => {
     if (stopping !== null) return;
     stopping = reason;
-    // Still starting: it stops as soon as it has started.
-    if (server) void close(server);
+    if (server) return void close(server);
+    // Still starting, nothing in flight: without a primary it would never listen (the port is
+    // the primary's), so it goes now; asked to stop, it stops as soon as it has started.
+    if (reason === PRIMARY_GONE) {
+      say('the primary process is gone before this worker listened; exiting');
+      process.exit(1);
+    }
   };
   process.once('disconnect', () => stop(PRIMARY_GONE));
   process.once('SIGINT', () => stop('SIGINT'));
