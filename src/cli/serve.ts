@@ -1,13 +1,11 @@
 /** `bucket serve`: run the Bucket on the configured storage until SIGINT/SIGTERM. */
 import cluster from 'node:cluster';
-import { join } from 'node:path';
-import { PRIMARY_PID_VARIABLE, runPrimary, type WorkerReady } from '../cluster/primary.js';
-import { IpcLimiter } from '../cluster/limiter.js';
+import { runPrimary } from '../cluster/primary.js';
+import { runWorker, STOP_TIMEOUT_MS } from '../cluster/worker.js';
 import { configFromEnv } from '../config.js';
 import { gateFaultFromEnv } from '../gate/fault.js';
 import { startServer } from '../server.js';
 import { eventLoopDelayFromEnv } from '../services/event-loop.js';
-import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
 
 export async function serve(): Promise<void> {
   const config = configFromEnv();
@@ -16,25 +14,15 @@ export async function serve(): Promise<void> {
   process.umask(0o077);
   // BUCKET_WORKERS > 1: this process holds the lock and the limiter; its workers serve.
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
-  const primaryPid = cluster.isWorker ? Number(process.env[PRIMARY_PID_VARIABLE]) : undefined;
   const gate = gateFaultFromEnv(process.env);
   const eventLoopDelayMs = eventLoopDelayFromEnv(process.env);
-  const server = await startServer(config, {
-    ...(gate ? { gate } : {}),
-    ...(eventLoopDelayMs ? { eventLoopDelayMs } : {}),
-    ...(primaryPid !== undefined
-      ? {
-          primaryPid,
-          metadata: new SqliteMetadataStore(join(config.dataDir, 'bucket.db'), { shared: true }),
-          limiter: new IpcLimiter(),
-        }
-      : {}),
-  });
+  const hooks = { ...(gate ? { gate } : {}), ...(eventLoopDelayMs ? { eventLoopDelayMs } : {}) };
+  // The primary prints for all of its workers.
+  if (cluster.isWorker) return runWorker(config, hooks);
+  const server = await startServer(config, hooks);
   const stop = (signal: string) => {
-    if (primaryPid === undefined) {
-      process.stdout.write(`${signal}: finishing in-flight requests, then stopping\n`);
-    }
-    const forced = setTimeout(() => process.exit(1), 30_000);
+    process.stdout.write(`${signal}: finishing in-flight requests, then stopping\n`);
+    const forced = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
     forced.unref();
     server.close().then(
       () => process.exit(0),
@@ -46,17 +34,6 @@ export async function serve(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  if (primaryPid !== undefined) {
-    // The primary prints for all of its workers; a worker whose primary is gone stops.
-    process.once('disconnect', () => stop('primary gone'));
-    const ready: WorkerReady = {
-      bucket: 'ready',
-      url: server.url,
-      newOwnerKey: server.bucket.newOwnerKey,
-    };
-    process.send?.(ready);
-    return;
-  }
   if (server.bucket.newOwnerKey !== null) {
     // Printed once, on the first start; it is also in <dataDir>/owner.key (mode 0600).
     process.stdout.write(`owner key: ${server.bucket.newOwnerKey}\n`);

@@ -58,9 +58,19 @@ export interface LimiterReplies {
 
 /** What a worker's process object offers: `process` itself in a cluster worker. */
 export interface Channel {
-  send?(message: unknown): boolean;
+  /** Errors (a channel closed) go to `callback`, never to an 'error' event. */
+  send?(
+    message: unknown,
+    sendHandle: undefined,
+    options: undefined,
+    callback: (error: Error | null) => void,
+  ): boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
 }
+
+/** Why every call fails once the primary is gone (its process died, the channel closed). */
+const NO_PRIMARY = 'the primary process is gone';
 
 /** A slot's id travels instead of the slot: the primary keeps the slot itself. */
 type SlotId = number;
@@ -86,22 +96,37 @@ export class IpcLimiter implements Limiter {
   private queue: Call[] = [];
   private readonly leases = new Map<string, Held>();
   private readonly asking = new Map<string, Promise<Lease>>();
+  /** Set once the channel to the primary closed: every call fails from then on. */
+  private gone = false;
 
   constructor(
-    private readonly channel: Channel = process,
+    private readonly channel: Channel = process as Channel,
     private readonly now: () => number = Date.now,
   ) {
     channel.on('message', (message) => {
       if (!isReplies(message)) return;
-      for (const reply of message.replies) {
-        const settle = this.waiting.get(reply.id);
-        this.waiting.delete(reply.id);
-        settle?.(reply);
-      }
+      for (const reply of message.replies) this.settle(reply);
+    });
+    // The calls waiting for an answer will get none: they fail now (the gate then fails closed,
+    // 503), instead of holding their requests until a forced exit.
+    channel.on('disconnect', () => {
+      this.gone = true;
+      this.fail([...this.waiting.keys()]);
     });
   }
 
+  private settle(reply: Reply): void {
+    const settle = this.waiting.get(reply.id);
+    this.waiting.delete(reply.id);
+    settle?.(reply);
+  }
+
+  private fail(ids: readonly number[]): void {
+    for (const id of ids) this.settle({ id, error: NO_PRIMARY });
+  }
+
   private call<T>(method: string, args: readonly unknown[]): Promise<T> {
+    if (this.gone) return Promise.reject(new Error(`limiter: ${NO_PRIMARY}`));
     return new Promise<T>((resolve, reject) => {
       const id = this.nextId++;
       this.waiting.set(id, (reply) => {
@@ -121,10 +146,14 @@ export class IpcLimiter implements Limiter {
     const calls = this.queue;
     this.queue = [];
     if (calls.length === 0) return;
+    const ids = calls.map((call) => call.id);
+    const send = this.channel.send?.bind(this.channel);
+    if (this.gone || !send) return this.fail(ids);
     const message: LimiterCalls = { bucket: 'limiter', calls };
-    if (this.channel.send?.(message) === undefined) {
-      for (const call of calls) this.waiting.get(call.id)?.({ id: call.id, error: 'no primary' });
-    }
+    // A channel that closed meanwhile answers through the callback (ERR_IPC_CHANNEL_CLOSED).
+    send(message, undefined, undefined, (error) => {
+      if (error) this.fail(ids);
+    });
   }
 
   async ping(): Promise<void> {

@@ -1,10 +1,12 @@
 /**
- * `bucket serve` with `BUCKET_WORKERS` > 1 (issue 21, decision 0046): the primary process holds
- * the data directory's lock and the limiter (./limiter.ts), and runs that many worker processes
- * (node:cluster) that share the port and open the one SQLite database, each a whole Bucket. The
- * first worker starts alone (it migrates the database and makes the owner key), the others after
- * it listens. A worker that dies is started again; SIGINT/SIGTERM stop every worker gracefully,
- * then the primary.
+ * `bucket serve` with `BUCKET_WORKERS` > 1 (issue 21, decisions 0046, 0054): the primary process
+ * holds the data directory's lock and the limiter (./limiter.ts), and runs that many worker
+ * processes (node:cluster, ./worker.ts) that share the port and open the one SQLite database, each
+ * a whole Bucket. The first worker starts alone (it migrates the database and makes the owner
+ * key), the others after it listens. A worker that dies is started again — one that dies before
+ * it listens after a growing pause, and after MAX_EARLY_DEATHS of those in a row the primary
+ * stops everything and exits 1, naming the last cause. SIGINT/SIGTERM stop every worker
+ * gracefully, then the primary.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { BucketConfig } from '../config.js';
@@ -12,25 +14,28 @@ import { MemoryLimiter } from '../storage/memory/limiter.js';
 import { lockDataDir, makeDataDir } from '../storage/data-dir-lock.js';
 import { narrow, PRIVATE_DIR_MODE } from '../storage/private-files.js';
 import { LimiterHost } from './limiter.js';
-
-/** What a worker says once it listens. */
-export interface WorkerReady {
-  readonly bucket: 'ready';
-  readonly url: string;
-  readonly newOwnerKey: string | null;
-}
-
-/** The variable that tells a process it is a worker, and whose lock it shares. */
-export const PRIMARY_PID_VARIABLE = 'BUCKET_PRIMARY_PID';
+import {
+  PRIMARY_PID_VARIABLE,
+  STOP_TIMEOUT_MS,
+  type WorkerFailed,
+  type WorkerReady,
+} from './worker.js';
 
 /** Restarts within RESTART_WINDOW_MS above which the primary gives up (a worker that cannot start). */
 const MAX_RESTARTS = 10;
 const RESTART_WINDOW_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
+/** Workers dead before they listened, one after another, at which the primary gives up. */
+export const MAX_EARLY_DEATHS = 5;
+/** The pause before starting another after an early death, doubled at each one in a row. */
+const FIRST_PAUSE_MS = 100;
+const MAX_PAUSE_MS = 2000;
 
-function isReady(message: unknown): message is WorkerReady {
-  return (message as { bucket?: unknown } | null)?.bucket === 'ready';
+function said<T extends { bucket: string }>(message: unknown, what: T['bucket']): message is T {
+  return (message as { bucket?: unknown } | null)?.bucket === what;
 }
+
+/** Why workers are no longer started: too many died before they listened, or the primary stops. */
+class NotStarted extends Error {}
 
 export async function runPrimary(config: BucketConfig, out = process.stdout): Promise<void> {
   await makeDataDir(config.dataDir);
@@ -40,30 +45,65 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
   const workers = new Set<Worker>();
   let stopping = false;
   const restarts: number[] = [];
+  /** Workers dead before they listened since one last did. */
+  let earlyDeaths = 0;
 
-  const fork = (): Promise<WorkerReady> => {
-    const worker = cluster.fork({ [PRIMARY_PID_VARIABLE]: String(process.pid) });
-    workers.add(worker);
-    return new Promise<WorkerReady>((resolve, reject) => {
-      let ready = false;
-      worker.on('message', (message: unknown) => {
-        if (isReady(message)) {
-          ready = true;
-          resolve(message);
-          return;
-        }
-        void limiter.handle(worker.id, message, (answer) => {
-          if (worker.isConnected()) worker.send(answer);
+  /** One worker listening: started again (after a pause) for as long as one dies before. */
+  const start = (): Promise<WorkerReady> =>
+    new Promise<WorkerReady>((resolve, reject) => {
+      const attempt = () => {
+        if (stopping) return reject(new NotStarted('stopping'));
+        const worker = cluster.fork({ [PRIMARY_PID_VARIABLE]: String(process.pid) });
+        workers.add(worker);
+        let ready = false;
+        let failure: string | null = null;
+        worker.on('message', (message: unknown) => {
+          if (said<WorkerReady>(message, 'ready')) {
+            ready = true;
+            earlyDeaths = 0;
+            return resolve(message);
+          }
+          if (said<WorkerFailed>(message, 'failed')) {
+            failure = message.reason;
+            return;
+          }
+          void limiter.handle(worker.id, message, (answer) => {
+            // A worker gone meanwhile gets no answer; the error goes to the callback, not a crash.
+            if (worker.isConnected()) worker.send(answer, undefined, undefined, () => {});
+          });
         });
-      });
-      worker.on('exit', (code, signal) => {
-        workers.delete(worker);
-        limiter.forget(worker.id);
-        if (!ready) reject(new Error(`a worker exited before it listened (${signal ?? code})`));
-        if (stopping) return;
-        if (ready) restart(code, signal);
-      });
+        worker.on('exit', (code, signal) => {
+          workers.delete(worker);
+          limiter.forget(worker.id);
+          if (stopping) {
+            if (!ready) reject(new NotStarted('stopping'));
+            return;
+          }
+          if (ready) return restart(code, signal);
+          earlyDeaths += 1;
+          const cause = `${failure ?? 'it gave no reason'} (${signal ?? `exit code ${code}`})`;
+          if (earlyDeaths >= MAX_EARLY_DEATHS) {
+            return reject(
+              new NotStarted(
+                `workers keep dying before they listen (${earlyDeaths} in a row); the last: ` +
+                  `${cause}; stopping`,
+              ),
+            );
+          }
+          const pause = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (earlyDeaths - 1));
+          process.stderr.write(
+            `a worker exited before it listened: ${cause}; starting another in ${pause} ms\n`,
+          );
+          setTimeout(attempt, pause);
+        });
+      };
+      attempt();
     });
+
+  const giveUp = (error: unknown) => {
+    if (stopping) return;
+    process.stderr.write(`${(error as Error).message}\n`);
+    void stop('gave up', 1);
   };
 
   const restart = (code: number | null, signal: string | null) => {
@@ -71,21 +111,18 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
     restarts.push(now);
     while ((restarts[0] ?? now) < now - RESTART_WINDOW_MS) restarts.shift();
     if (restarts.length > MAX_RESTARTS) {
-      process.stderr.write(`workers keep dying (${MAX_RESTARTS} restarts in a minute); stopping\n`);
-      void stop('restarts', 1);
+      giveUp(new Error(`workers keep dying (${MAX_RESTARTS} restarts in a minute); stopping`));
       return;
     }
     process.stderr.write(`a worker exited (${signal ?? `code ${code}`}); starting another\n`);
-    fork().catch((error: Error) => process.stderr.write(`${error.message}\n`));
+    start().catch(giveUp);
   };
 
   let stopped: Promise<void> | null = null;
   const stop = (reason: string, exitCode = 0): Promise<void> => {
     stopped ??= (async () => {
       stopping = true;
-      if (reason !== 'restarts') {
-        out.write(`${reason}: finishing in-flight requests, then stopping\n`);
-      }
+      if (exitCode === 0) out.write(`${reason}: finishing in-flight requests, then stopping\n`);
       const forced = setTimeout(() => {
         for (const worker of workers) worker.process.kill('SIGKILL');
       }, STOP_TIMEOUT_MS);
@@ -110,15 +147,14 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    const first = await fork();
+    const first = await start();
     if (first.newOwnerKey !== null) out.write(`owner key: ${first.newOwnerKey}\n`);
-    await Promise.all(Array.from({ length: config.workers - 1 }, fork));
+    await Promise.all(Array.from({ length: config.workers - 1 }, start));
     out.write(
       `BHIV Bucket listening on ${first.url} (data: ${config.dataDir}, ` +
         `${config.workers} worker processes)\n`,
     );
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    await stop('start failed', 1);
+    giveUp(error);
   }
 }

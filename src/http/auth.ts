@@ -8,6 +8,7 @@ import type { RouteBinding } from '../domain/drift.js';
 import { ACTIONS, type Action } from '../gate/actions.js';
 import { BucketError } from '../domain/errors.js';
 import { BRUTE_FORCE } from '../domain/threats.js';
+import { limiterUnavailable } from '../services/artifacts/deps.js';
 import type { Authorizer } from '../services/authorize.js';
 import type { KeyService } from '../services/keys.js';
 import type { ThreatService } from '../services/threats.js';
@@ -73,7 +74,10 @@ async function refuseFailingKey(
   limiter: Limiter,
   threats: ThreatService,
 ): Promise<never> {
-  const verdict = await limiter.recordAuthFailure(request.ip, BRUTE_FORCE);
+  // Unable to count the failure (the limiter does not answer), the cooldown cannot be decided.
+  const verdict = await limiter
+    .recordAuthFailure(request.ip, BRUTE_FORCE)
+    .catch(limiterUnavailable);
   if (verdict.tripped) {
     await threats.recordAnonymous(
       request.id,

@@ -3,92 +3,14 @@
  * one SQLite database (decision 0046). Every request here goes over a connection of its own, which
  * the cluster hands to the workers in turn, so consecutive requests reach both processes.
  */
-import { execFile } from 'node:child_process';
-import { request } from 'node:http';
-import { access, readFile, rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setLimits } from '../helpers/limits.js';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey } from '../helpers/server.js';
-import { BUCKET_BIN, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-
-const run = promisify(execFile);
-
-interface Answer {
-  readonly status: number;
-  readonly json: any;
-}
-
-/** One request on a new connection (no keep-alive): the cluster gives it to the next worker. */
-function fresh(
-  server: ServerProcess,
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Answer> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      server.url + path,
-      {
-        method,
-        agent: false,
-        headers: {
-          authorization: `Bearer ${key}`,
-          connection: 'close',
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: any = null;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = text;
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    // A connection handed to a worker as it was killed is cut, never left hanging.
-    req.setTimeout(15_000, () => req.destroy(new Error('no answer in 15 s')));
-    req.end(payload);
-  });
-}
-
-/** The worker processes of the primary `pid`. */
-async function workersOf(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  return text.split(' ').filter(Boolean).map(Number);
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`not true within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function verifyLog(dataDir: string): Promise<string> {
-  const { stdout } = await run(process.execPath, [
-    BUCKET_BIN,
-    'audit',
-    'verify',
-    '--data-dir',
-    dataDir,
-  ]);
-  return stdout;
-}
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { fresh, verifyLog, waitFor, workersOf } from '../helpers/workers.js';
 
 const servers: ServerProcess[] = [];
 afterAll(async () => {

@@ -176,10 +176,11 @@ export function keyOf(request: ArtifactKey): ArtifactKey {
  * The limiter (rates, write slots: Redis in a scale-out) not answering: the gate cannot decide
  * the limits stage, so it fails closed with 503, as for any failure inside the gate.
  */
-function limiterUnavailable(): never {
+export function limiterUnavailable(): never {
   // The backend's own error stays out of the answer: it may name internal hosts.
   throw new BucketError(
     'gate_unavailable',
-    'the limiter (rates, write slots) does not answer; nothing was stored, retry later',
+    'the limiter (rates, write slots, failed authentications) does not answer; nothing was ' +
+      'stored, retry later',
   );
 }

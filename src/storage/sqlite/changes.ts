@@ -1,13 +1,16 @@
 /**
  * How the embedded store's own writes (outside the group commit) are made: governance changes,
  * each with the change stamp and its allow entry in one IMMEDIATE transaction, and single writes;
- * both resolve only once on disk (wal-sync.ts).
+ * both resolve only once on disk (wal-sync.ts). When other processes write the database too (the
+ * workers of issue 21), every one of them waits for the write lock off the event loop
+ * (write-lock.ts), as the group commit does.
  */
 import type Database from 'better-sqlite3';
 import type { AuditReceipt } from '../../audit/entry.js';
 import type { EventDraft } from '../../domain/events.js';
 import type { ChangeEntry } from '../ports.js';
 import type { SqliteWriter } from './writer.js';
+import { writeLockOf } from './write-lock.js';
 
 const always = () => true;
 const none = () => [];
@@ -31,11 +34,15 @@ export interface ChangeOptions<T> {
 export class SqliteChanges {
   // The coherence stamp (changeStamp) lives in settings: no schema change for a counter.
   private readonly bumpChangeStamp: Database.Statement;
+  private readonly lock: ReturnType<typeof writeLockOf>;
 
   constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteWriter,
+    /** Other processes write the database too (SqliteStoreOptions.shared). */
+    shared = false,
   ) {
+    this.lock = writeLockOf(db, shared);
     this.bumpChangeStamp = db.prepare(
       "INSERT INTO settings (key, value) VALUES ('change_stamp', '1') ON CONFLICT (key) " +
         'DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)',
@@ -49,7 +56,7 @@ export class SqliteChanges {
    * request fails, and records that failure instead. Resolves once the change is on disk.
    */
   async applyChange<T>(change: () => T, options: ChangeOptions<T> = {}): Promise<T> {
-    const result = this.inTransaction(change, options);
+    const result = await this.inTransaction(change, options);
     await this.writer.untilDurable();
     return result;
   }
@@ -58,7 +65,11 @@ export class SqliteChanges {
    * The transaction of applyChange, without the wait for the disk: for writes nothing
    * acknowledges, whose sync the next acknowledged write covers (the WAL is written in order).
    */
-  inTransaction<T>(change: () => T, options: ChangeOptions<T>): T {
+  async inTransaction<T>(change: () => T, options: ChangeOptions<T>): Promise<T> {
+    return this.lock(() => this.transaction(change, options));
+  }
+
+  private transaction<T>(change: () => T, options: ChangeOptions<T>): T {
     const { entry, changed = always, events = none, stamp = true, afterEntry } = options;
     let receipt: AuditReceipt | null = null;
     let result: T;
@@ -85,8 +96,17 @@ export class SqliteChanges {
 
   /** Runs a write of its own (outside the group commit) and resolves once it is on disk. */
   async writeDurably<T>(write: () => T): Promise<T> {
-    const result = write();
+    const result = await this.write(write);
     await this.writer.untilDurable();
     return result;
+  }
+
+  /**
+   * Runs a write of its own (one statement, or a transaction of the caller's), not waited for on
+   * disk: a lease, a cursor, a row whose loss in a crash the next acknowledged write's sync or
+   * the next start makes good. Synchronous when this process is the database's only writer.
+   */
+  async write<T>(write: () => T): Promise<T> {
+    return this.lock(write);
   }
 }

@@ -134,7 +134,7 @@ export class SqliteGovernance implements GovernanceStore {
    */
   async insertThreatRecords(records: readonly ThreatRecord[]): Promise<void> {
     if (records.length === 0) return;
-    this.changes.inTransaction(
+    await this.changes.inTransaction(
       () => {
         for (const record of records) {
           this.statements.insertThreat.run({ ...record, counted: record.counted ? 1 : 0 });

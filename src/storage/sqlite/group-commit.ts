@@ -10,10 +10,11 @@
  *
  * When other processes write the same database (`nonBlocking`, issue 21), a batch that finds the
  * write lock taken does not wait in SQLite's busy handler, which sleeps on the event loop: it
- * gives the loop back and tries again a moment later.
+ * gives the loop back and tries again a moment later (write-lock.ts).
  */
 import type Database from 'better-sqlite3';
 import { GroupCommit, WritesFailed, type Outcome } from '../group-commit.js';
+import { isBusy, writeLockOf } from './write-lock.js';
 
 /** How a committer's batches reach the disk (wal-sync.ts). */
 export interface Durability {
@@ -21,42 +22,6 @@ export interface Durability {
   untilDurable(): Promise<void>;
   /** The sync in progress (settles when it ends, whatever its outcome), or null. */
   syncInProgress(): Promise<unknown> | null;
-}
-
-/** How long a batch keeps trying for the write lock another process holds. */
-const LOCK_WAIT_MS = 5000;
-/** The connection's busy timeout otherwise (metadata.ts sets it at opening). */
-export const BUSY_TIMEOUT_MS = 5000;
-
-/** Whether SQLite refused for a lock another connection holds. */
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
-/**
- * Runs `transaction` with the connection's busy handler off, retrying off the event loop while
- * another process holds the write lock; `afterRollback` runs before every retry.
- */
-async function withoutBlocking<T>(
-  db: Database.Database,
-  transaction: () => T,
-  afterRollback?: () => void,
-): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    // Set as the pragma is compiled: a prepared statement would set it once, not each time.
-    db.pragma('busy_timeout = 0');
-    try {
-      return transaction();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() - started > LOCK_WAIT_MS) throw error;
-      afterRollback?.();
-    } finally {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
-    await new Promise((resolve) => (attempt < 3 ? setImmediate(resolve) : setTimeout(resolve, 1)));
-  }
 }
 
 /** A group commit of `apply` on the connection `db`, in IMMEDIATE transactions. */
@@ -68,8 +33,8 @@ export function sqliteGroupCommit<I, O>(
   /** Other processes write the database too: wait for its lock off the event loop. */
   nonBlocking = false,
 ): GroupCommit<I, O> {
-  const run = <T>(transaction: () => T): T | Promise<T> =>
-    nonBlocking ? withoutBlocking(db, transaction, afterRollback) : transaction();
+  const lock = writeLockOf(db, nonBlocking);
+  const run = <T>(transaction: () => T): T | Promise<T> => lock(transaction, afterRollback);
   /** Every write applied directly: any throw rolls the whole batch back. */
   const batch = db.transaction((items: readonly I[]) => items.map(apply));
   // Called inside the batch, a better-sqlite3 transaction function becomes a savepoint.

@@ -24,7 +24,7 @@ import { SqlitePolicies } from './policies.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { WalSync } from './wal-sync.js';
 import { DataVersion } from './data-version.js';
-import { BUSY_TIMEOUT_MS } from './group-commit.js';
+import { BUSY_TIMEOUT_MS } from './write-lock.js';
 import { SqliteWriter } from './writer.js';
 
 export { SchemaTooNewError };
@@ -136,7 +136,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       this.sharedByNodes ? this.dataVersion.watch() : null,
     );
     const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
-    this.changes = new SqliteChanges(this.db, this.writer);
+    this.changes = new SqliteChanges(this.db, this.writer, this.sharedByNodes);
     const keys = new SqliteKeys(this.db, this.changes);
     this.composePorts({
       keys,

@@ -114,16 +114,16 @@ export class SqliteRuns implements RunStore {
 
   async claimRuns(claim: RunClaim): Promise<RunRecord[]> {
     // Not waited for: a lease lost with the process is released at the next start.
-    return this.db
-      .transaction(() => {
-        const active = this.statements.active.get({ now: claim.now })?.n ?? 0;
-        const limit = Math.min(claim.limit, claim.maxActive - active);
-        if (limit <= 0) return [];
-        return this.statements.claim
-          .all({ owner: claim.owner, now: claim.now, leaseUntil: claim.leaseUntil, limit })
-          .map(toRun);
-      })
-      .immediate(); // read, then written: no other process's commit may come between
+    const claimed = this.db.transaction(() => {
+      const active = this.statements.active.get({ now: claim.now })?.n ?? 0;
+      const limit = Math.min(claim.limit, claim.maxActive - active);
+      if (limit <= 0) return [];
+      return this.statements.claim
+        .all({ owner: claim.owner, now: claim.now, leaseUntil: claim.leaseUntil, limit })
+        .map(toRun);
+    });
+    // Read, then written: no other process's commit may come between.
+    return this.changes.write(() => claimed.immediate());
   }
 
   async saveRun(run: RunRecord, owner: string, events: readonly EventDraft[]): Promise<boolean> {
@@ -147,14 +147,13 @@ export class SqliteRuns implements RunStore {
   }
 
   async renewRuns(owner: string, ids: readonly string[], leaseUntil: number): Promise<RunLease[]> {
-    return this.db
-      .transaction(() =>
-        ids.flatMap((id) => {
-          const row = this.statements.renew.get(leaseUntil, id, owner);
-          return row ? [{ id: row.id, cancelRequested: row.cancel_requested === 1 }] : [];
-        }),
-      )
-      .immediate();
+    const renewed = this.db.transaction(() =>
+      ids.flatMap((id) => {
+        const row = this.statements.renew.get(leaseUntil, id, owner);
+        return row ? [{ id: row.id, cancelRequested: row.cancel_requested === 1 }] : [];
+      }),
+    );
+    return this.changes.write(() => renewed.immediate());
   }
 
   async requestCancel(id: string, at: string, entry?: ChangeEntry): Promise<RunRecord | null> {

@@ -181,7 +181,9 @@ export class SqliteS3 implements S3Store {
    * (decision record 0043) — instead of every S3 write waiting for a second sync.
    */
   async setS3Etag(ref: S3VersionRef, etag: string): Promise<void> {
-    this.statements.setEtag.run(ref.product, ref.class, ref.name, ref.version, etag);
+    await this.changes.write(() =>
+      this.statements.setEtag.run(ref.product, ref.class, ref.name, ref.version, etag),
+    );
   }
 
   async getS3Etag(ref: S3VersionRef): Promise<string | null> {

@@ -92,12 +92,15 @@ export class SqliteWebhooks implements WebhookStore {
   async claimWebhooks(claim: WebhookClaim): Promise<WebhookRecord[]> {
     // Not waited for: a lease lost with the process is no one else's to honour (this process is
     // the only writer), and the next acknowledged write's sync covers it.
-    return this.statements.claim.all(claim).map(toWebhook);
+    return (await this.changes.write(() => this.statements.claim.all(claim))).map(toWebhook);
   }
 
   async advanceWebhook(id: string, owner: string, progress: DeliveryProgress): Promise<boolean> {
     // Not waited for: passing events it does not want again after a crash changes nothing.
-    return this.statements.progress.run({ id, owner, ...progress }).changes > 0;
+    const advanced = await this.changes.write(() =>
+      this.statements.progress.run({ id, owner, ...progress }),
+    );
+    return advanced.changes > 0;
   }
 
   async recordAttempt(id: string, owner: string, record: AttemptRecord): Promise<boolean> {
@@ -131,7 +134,7 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async releaseWebhook(id: string, owner: string): Promise<void> {
-    this.statements.release.run({ id, owner });
+    await this.changes.write(() => this.statements.release.run({ id, owner }));
   }
 
   async webhookDeliveries(id: string, after: number, limit: number): Promise<DeliveryAttempt[]> {

@@ -1,31 +1,16 @@
 /**
  * Issue 21: the workers' limiter (src/cluster/limiter.ts) — every worker's calls answered by the
  * primary's one limiter, so slots and rates are counted once for the whole Bucket, and a worker
- * that exits leaves no slot taken. The IPC channel is played by two in-memory message queues;
- * BUCKET_WORKERS is read by the configuration.
+ * that exits leaves no slot taken, and a worker whose primary is gone fails every call at once.
+ * The IPC channel is played in memory (test/helpers/ipc-channel.ts); BUCKET_WORKERS is read by
+ * the configuration.
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { IpcLimiter, LimiterHost } from '../../../src/cluster/limiter.js';
 import { ConfigError, configFromEnv } from '../../../src/config.js';
+import { BRUTE_FORCE } from '../../../src/domain/threats.js';
 import { MemoryLimiter } from '../../../src/storage/memory/limiter.js';
-
-/** A worker's channel to `host`, as worker `id`: messages cross asynchronously, as over IPC. */
-function channelTo(host: LimiterHost, id: number) {
-  const worker = new EventEmitter();
-  return Object.assign(worker, {
-    send(message: unknown): boolean {
-      const copy = JSON.parse(JSON.stringify(message)) as unknown;
-      setImmediate(
-        () =>
-          void host.handle(id, copy, (answer) =>
-            setImmediate(() => worker.emit('message', JSON.parse(JSON.stringify(answer)))),
-          ),
-      );
-      return true;
-    },
-  });
-}
+import { channelTo } from '../../helpers/ipc-channel.js';
 
 describe('the workers’ limiter', () => {
   it('counts write slots once across workers and frees those of a worker that exited', async () => {
@@ -102,6 +87,29 @@ describe('leased rate points', () => {
     );
     expect(verdicts.every((v) => v.allowed)).toBe(true);
     expect((await a.rateUsage()).write).toBe(60);
+  });
+});
+
+describe('a worker whose primary is gone', () => {
+  const limits = { perSecond: 1000, productPerSecond: null };
+
+  it('fails the calls waiting for an answer at once, and every call after', async () => {
+    const channel = channelTo(new LimiterHost(new MemoryLimiter(), 2), 1);
+    const limiter = new IpcLimiter(channel);
+    channel.silence(); // dying: it answers nothing more
+    const waiting = [limiter.tryAcquireWrite(2), limiter.consume('write', 'p', limits)];
+    await new Promise((resolve) => setImmediate(resolve)); // sent, never to be answered
+    channel.disconnect();
+    for (const call of waiting) await expect(call).rejects.toThrow(/primary process is gone/);
+    await expect(limiter.consume('read', 'p', limits)).rejects.toThrow(/primary process is gone/);
+    await expect(limiter.recordAuthFailure('127.0.0.1', BRUTE_FORCE)).rejects.toThrow(/gone/);
+  });
+
+  it('fails a call whose message the closed channel refused', async () => {
+    const channel = channelTo(new LimiterHost(new MemoryLimiter(), 2), 1);
+    const limiter = new IpcLimiter(channel);
+    channel.cut();
+    await expect(limiter.writesInFlight()).rejects.toThrow(/primary process is gone/);
   });
 });
 

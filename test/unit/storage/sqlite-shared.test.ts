@@ -44,6 +44,30 @@ async function expectOneTree(store: SqliteMetadataStore, size: number): Promise<
   expect(recomputed.root().equals(stored.root())).toBe(true);
 }
 
+/** Takes the database's write lock on `store`'s connection, as another process's write would. */
+function holdWriteLock(store: SqliteMetadataStore): { release(): void } {
+  const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
+  db.exec('BEGIN IMMEDIATE');
+  return { release: () => db.exec('COMMIT') };
+}
+
+/**
+ * What `writes` have come to once the event loop has run a timer: each still `waiting` for the
+ * lock, or `failed` — as a write that waited in SQLite's busy handler would have, the loop and
+ * the timer held for its 5 s.
+ */
+async function afterATimer(writes: readonly Promise<unknown>[]): Promise<string[]> {
+  const states = writes.map(() => 'waiting');
+  writes.forEach((write, i) =>
+    write.then(
+      () => (states[i] = 'done'),
+      () => (states[i] = 'failed'),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return states;
+}
+
 describe('SqliteMetadataStore shared by two processes', () => {
   it('appends to one tree from both, each append after the other', async () => {
     const [a, b] = await twoStores();
@@ -101,16 +125,36 @@ describe('SqliteMetadataStore shared by two processes', () => {
 
   it('waits for a write lock the other connection holds without blocking the event loop', async () => {
     const [a, b] = await twoStores();
-    const lockHolder = (b as unknown as { db: import('better-sqlite3').Database }).db;
-    lockHolder.exec('BEGIN IMMEDIATE');
-    let ticks = 0;
-    const ticking = setInterval(() => ticks++, 5);
+    const lock = holdWriteLock(b);
     const append = a.appendAudit([writeDraft(version({ name: 'l', version: 1 }))]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(ticks).toBeGreaterThan(5);
-    lockHolder.exec('COMMIT');
+    expect(await afterATimer([append])).toEqual(['waiting']);
+    lock.release();
     const [receipt] = await append;
-    clearInterval(ticking);
     expect(receipt?.leafIndex).toBe(0);
+  });
+
+  it('makes governance changes, leases and settings wait for the lock off the event loop too', async () => {
+    const [a, b] = await twoStores();
+    const lock = holdWriteLock(b);
+    const writes = [
+      a.insertKey({
+        id: 'key_locked',
+        hash: 'cd'.repeat(32),
+        kind: 'auditor',
+        product: null,
+        integrationId: null,
+        name: 'made once the lock is free',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: null,
+        revokedAt: null,
+      }),
+      a.claimRuns({ owner: 'worker-a', now: 1, leaseUntil: 2, limit: 1, maxActive: 1 }),
+      a.setSettingOnce('locked', 'yes'),
+    ];
+    expect(await afterATimer(writes)).toEqual(['waiting', 'waiting', 'waiting']);
+    lock.release();
+    await Promise.all(writes);
+    expect((await b.getKey('key_locked'))?.name).toBe('made once the lock is free');
+    expect(await b.getSetting('locked')).toBe('yes');
   });
 });
