@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { writeLockOf } from './write-lock.js';
 
 const TTL_MS = 60_000;
 const RENEW_MS = 15_000;
@@ -43,12 +44,16 @@ function parse(value: string): LeaseValue | null {
 
 export class SqliteLeases {
   private readonly statements;
-  private readonly take: (key: string, token: string) => boolean;
+  private readonly take: (key: string, token: string) => Promise<boolean>;
+  /** Through the write lock, off the event loop, where other processes write (write-lock.ts). */
+  private readonly write: <T>(write: () => T) => T | Promise<T>;
 
   constructor(
     db: Database.Database,
+    shared = false,
     private readonly now: () => number = Date.now,
   ) {
+    this.write = writeLockOf(db, shared);
     this.statements = {
       read: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       write: db.prepare<[string, string]>(
@@ -71,27 +76,26 @@ export class SqliteLeases {
       this.statements.write.run(key, JSON.stringify(value));
       return true;
     });
-    this.take = (key, token) => take.immediate(key, token);
+    this.take = async (key, token) => this.write(() => take.immediate(key, token));
   }
 
   /** Runs `fn` holding the lease `name`; null at once when another holder (any process) has it. */
   async exclusively<T>(name: string, fn: () => Promise<T>): Promise<T | null> {
     const key = `lease:${name}`;
     const token = randomUUID();
-    if (!this.take(key, token)) return null;
+    if (!(await this.take(key, token))) return null;
     const renewal = setInterval(() => {
-      try {
-        this.statements.renew.run(this.now() + TTL_MS, key, token);
-      } catch {
-        // A busy database: the next renewal tries again, well within the TTL.
-      }
+      // A busy database: the next renewal tries again, well within the TTL.
+      void Promise.resolve()
+        .then(() => this.write(() => this.statements.renew.run(this.now() + TTL_MS, key, token)))
+        .catch(() => undefined);
     }, RENEW_MS);
     renewal.unref();
     try {
       return await fn();
     } finally {
       clearInterval(renewal);
-      this.statements.release.run(key, token);
+      await this.write(() => this.statements.release.run(key, token));
     }
   }
 }

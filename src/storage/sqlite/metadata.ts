@@ -149,7 +149,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
-      retention: new SqliteRetention(this.db, this.changes, heads),
+      retention: new SqliteRetention(this.db, this.changes, heads, this.sharedByNodes),
       subjects: new SqliteSubjects(this.db, this.changes, this.writer, heads),
       modes: new SqliteModes(this.db, this.changes),
       webhooks: new SqliteWebhooks(this.db, this.changes),

@@ -26,8 +26,9 @@ export class SqliteRetention implements RetentionStore {
     db: Database.Database,
     private readonly changes: SqliteChanges,
     private readonly heads: HeadCache,
+    shared = false,
   ) {
-    this.leases = new SqliteLeases(db);
+    this.leases = new SqliteLeases(db, shared);
     this.statements = {
       insertHold: db.prepare(
         'INSERT INTO legal_holds (id, scope, case_ref, reason, placed_at, placed_by, lifted_at, ' +
