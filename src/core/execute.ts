@@ -12,10 +12,13 @@ import {
   executionRecord,
   finishEvent,
   recordArtifactName,
+  recordedOutcome,
   runEvent,
+  runOutput,
   stepArtifactName,
   type ArtifactRef,
   type RunError,
+  type RunOutcome,
   type RunRecord,
   type RunStatus,
   type RunStep,
@@ -25,10 +28,13 @@ import type { MetadataStore } from '../storage/ports.js';
 import { AgentFailure } from './agents/types.js';
 import type { Catalog } from './catalog.js';
 import { invokeAgent } from './invoke.js';
+import type { CoreStore } from './stored.js';
 
 export interface ExecutionDeps {
   readonly metadata: MetadataStore;
   readonly catalog: Catalog;
+  /** Reads of the run's own artifacts (a record stored before a crash). */
+  readonly contents: CoreStore;
   /** Stores a run's artifact as the Bucket's `core` principal (through the gate); its reference. */
   readonly store: (
     cls: 'agent_output' | 'execution_record',
@@ -266,20 +272,45 @@ export class RunExecution {
             finishedAt: step.startedAt ? finishedAt : null,
           }
         : step;
-    const steps = this.run.steps.map(settle);
-    // Every finished run has its record, a run cancelled before it started included.
-    const summary = executionRecord({ ...this.run, status, error, steps, finishedAt });
-    const record = await this.deps
-      .store('execution_record', recordArtifactName(this.run.id), summary)
-      .catch((error: { code?: string }): ArtifactRef | null => {
-        if (!MODE_REFUSALS.has(error.code ?? '')) return null;
-        this.abort.abort('paused');
-        throw new ExecutionStopped();
-      });
+    let outcome: RunOutcome = { status, error, finishedAt, steps: this.run.steps.map(settle) };
+    let result = output;
+    let record: ArtifactRef | null;
+    const stored = await this.storedRecord();
+    if (stored) {
+      // Stored before a crash or a lost lease, then the final state was not saved: the record
+      // stands (execution_record has no UPDATE; writing it again would be refused as T3).
+      const recorded = recordedOutcome(stored.content, this.run.steps);
+      if (recorded && recorded.status !== status) {
+        result = recorded.status === 'succeeded' ? runOutput(this.run.plan, recorded.steps) : null;
+        outcome = recorded;
+      } else if (recorded) {
+        outcome = { ...recorded, error };
+      }
+      record = stored.ref;
+    } else {
+      // Every finished run has its record, a run cancelled before it started included.
+      const summary = executionRecord({ ...this.run, ...outcome });
+      record = await this.deps
+        .store('execution_record', recordArtifactName(this.run.id), summary)
+        .catch((error: { code?: string }): ArtifactRef | null => {
+          if (!MODE_REFUSALS.has(error.code ?? '')) return null;
+          this.abort.abort('paused');
+          throw new ExecutionStopped();
+        });
+    }
     return this.update(
-      (run) => ({ ...run, status, output, error, steps, finishedAt, record }),
+      (run) => ({ ...run, ...outcome, output: result, record }),
       (run) => [finishEvent(run)],
     );
+  }
+
+  /** The run's execution_record if one is stored already: its reference and its content. */
+  private async storedRecord(): Promise<{ ref: ArtifactRef; content: unknown } | null> {
+    const name = recordArtifactName(this.run.id);
+    const head = await this.deps.contents.head('execution_record', name);
+    if (!head) return null;
+    const ref = { product: 'core', class: 'execution_record', name, version: head.version };
+    return { ref: { ...ref, audit: null }, content: await this.deps.contents.json(head) };
   }
 }
 

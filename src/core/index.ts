@@ -16,6 +16,7 @@ import type { BlobStore, MetadataStore } from '../storage/ports.js';
 import { Catalog } from './catalog.js';
 import { RunEngine } from './engine.js';
 import { RunService, RUNS_DEFAULTS } from './runs.js';
+import { CoreStore } from './stored.js';
 
 /** The Bucket's own principal for Core's writes (SPEC §11); no key has this id. */
 export const CORE_PRINCIPAL: Principal = {
@@ -69,7 +70,8 @@ export function createCore(
   policies: PolicyService,
   options: CoreOptions,
 ): Core {
-  const catalog = new Catalog(metadata, blobs);
+  const contents = new CoreStore(metadata, blobs);
+  const catalog = new Catalog(metadata, contents);
   const limits = () => policies.current().document.limits;
   const store = async (cls: string, name: string, content: unknown): Promise<ArtifactRef> => {
     const bytes = Buffer.from(JSON.stringify(content));
@@ -109,6 +111,7 @@ export function createCore(
     {
       metadata,
       catalog,
+      contents,
       store,
       now: options.now,
       egressAllow: () => policies.current().document.egress?.allow ?? [],
