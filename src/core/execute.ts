@@ -5,12 +5,15 @@
  * then the run's `execution_record` and its final status. Every state is saved before the next
  * step begins, so a run taken over after a crash continues from its first unfinished step (a step
  * found `running` is run again: built-ins are deterministic, http agents get the same idempotency
- * key). The node stopping or losing the lease stops the execution without saving anything more.
+ * key; one found failed, timed out or cancelled ends the run so, and a record found stored is the
+ * run's outcome). The node stopping or losing the lease stops the execution without saving
+ * anything more.
  */
 import type { EventDraft } from '../domain/events.js';
 import {
   executionRecord,
   finishEvent,
+  isFinished,
   recordArtifactName,
   recordedOutcome,
   runEvent,
@@ -148,6 +151,8 @@ export class RunExecution {
         input = step.output;
         continue;
       }
+      // Ended before a crash or a lost lease (its outcome saved, the run's not): the run ends so.
+      if (isFinished(step.status)) return this.finishAfterStep(index, step.status);
       const outcome = await this.step(index, input);
       if (!outcome.ok) return this.finishAfterStep(index, outcome.status);
       input = outcome.output;
@@ -158,6 +163,9 @@ export class RunExecution {
   private async parallel(): Promise<RunRecord> {
     // The first step to fail fails the run: the others still running are cut short (cancelled),
     // instead of the run waiting for their answers to throw them away.
+    const ended = firstUnsuccessful(this.run.steps);
+    if (ended !== null)
+      return this.finishAfterStep(ended, (this.run.steps[ended] as RunStep).status);
     const siblings = new AbortController();
     const signal = AbortSignal.any([this.abort.signal, siblings.signal]);
     let failed: { index: number; status: RunStatus } | null = null;
@@ -312,6 +320,21 @@ export class RunExecution {
     const ref = { product: 'core', class: 'execution_record', name, version: head.version };
     return { ref: { ...ref, audit: null }, content: await this.deps.contents.json(head) };
   }
+}
+
+/**
+ * The step of a parallel run found ended without success when the run is taken up again (a crash
+ * or a lost lease after its failure was saved): the one that failed first — failed or timed out
+ * before any cut short as `cancelled` — or null when every ended step succeeded.
+ */
+function firstUnsuccessful(steps: readonly RunStep[]): number | null {
+  const rank = (step: RunStep) => `${step.status === 'cancelled' ? 1 : 0}${step.finishedAt ?? ''}`;
+  let found: number | null = null;
+  steps.forEach((step, index) => {
+    if (step.status === 'succeeded' || !isFinished(step.status)) return;
+    if (found === null || rank(step) < rank(steps[found] as RunStep)) found = index;
+  });
+  return found;
 }
 
 function stepStatus(code: string): RunStatus {

@@ -110,4 +110,25 @@ describe('a run whose final save was lost', () => {
     const record = await core('GET', `/v1/artifacts/core/execution_record/runs/${id}.json`);
     expect(record.json).toMatchObject({ status: 'succeeded', finishedAt: run.finishedAt });
   });
+
+  it('does not run a failed step again, in a sequential or a parallel basket', async () => {
+    for (const strategy of ['sequential', 'parallel']) {
+      const name = `failing_${strategy}`;
+      const basket = { name, strategy, agents: ['failer', 'holder'], timeoutMs: 60_000 };
+      const put = await core('PUT', `/v1/artifacts/core/basket_config/${name}.json`, {
+        body: basket,
+      });
+      expect(put.status).toBe(201);
+      const id = await startLosing(`/v1/baskets/${name}/runs`, {});
+      const run = await finished(owner, id);
+      expect(run.status).toBe('failed');
+      expect(run.error.message).toBe('step 1 (failer): the agent answered HTTP 500');
+      expect(run.steps[0]).toMatchObject({ status: 'failed', error: { code: 'agent_http_error' } });
+      expect(run.steps[1].status).toBe('cancelled');
+      expect(agents.calls.filter((call) => call.key === `${id}:1`)).toHaveLength(1);
+      const held = agents.calls.filter((call) => call.key === `${id}:2`);
+      expect(held).toHaveLength(strategy === 'parallel' ? 1 : 0);
+      expect(run.record).toMatchObject({ version: 1 });
+    }
+  });
 });
