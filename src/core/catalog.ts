@@ -6,6 +6,7 @@
  * configuration: the request that lists or runs them is the one the gate decides.
  */
 import type { ArtifactVersion } from '../domain/artifact.js';
+import { MAX_BASKET_AGENTS } from '../domain/run-record.js';
 import { BucketError } from '../domain/errors.js';
 import type { MetadataStore } from '../storage/ports.js';
 import { BUILTIN_AGENTS } from './agents/index.js';
@@ -64,7 +65,7 @@ export const BASKET_SCHEMA: JsonSchema = {
     name: { type: 'string', pattern: NAME_PATTERN },
     description: { type: 'string', maxLength: 2000 },
     strategy: { enum: ['sequential', 'parallel'] },
-    agents: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } },
+    agents: { type: 'array', minItems: 1, maxItems: MAX_BASKET_AGENTS, items: { type: 'string' } },
     products: { type: 'array', items: { type: 'string' } },
     stepTimeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },

@@ -10,18 +10,16 @@
  * anything more.
  */
 import type { EventDraft } from '../domain/events.js';
+import { executionRecord, recordedOutcome, type RunOutcome } from '../domain/run-record.js';
 import {
-  executionRecord,
   finishEvent,
   isFinished,
   recordArtifactName,
-  recordedOutcome,
   runEvent,
   runOutput,
   stepArtifactName,
   type ArtifactRef,
   type RunError,
-  type RunOutcome,
   type RunRecord,
   type RunStatus,
   type RunStep,

@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
+import { executionRecord } from '../domain/run-record.js';
 import {
-  executionRecord,
   isFinished,
   recordArtifactName,
   type RunFilter,

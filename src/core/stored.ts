@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactVersion } from '../domain/artifact.js';
+import { EXECUTION_RECORD_MAX_BYTES } from '../domain/run-record.js';
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
 
 /** The largest contents Core reads, per class (the class maxima of SPEC §2.2). */
@@ -14,7 +15,7 @@ export const CORE_CLASS_MAX_BYTES = {
   agent_spec: 1024 * 1024,
   basket_config: 1024 * 1024,
   agent_output: 10 * 1024 * 1024,
-  execution_record: 10 * 1024,
+  execution_record: EXECUTION_RECORD_MAX_BYTES,
 } as const;
 
 export type CoreClass = keyof typeof CORE_CLASS_MAX_BYTES;

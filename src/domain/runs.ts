@@ -151,72 +151,10 @@ export function recordArtifactName(runId: string): string {
   return `runs/${runId}.json`;
 }
 
-/**
- * The content of a finished run's `execution_record` artifact: what ran, how it ended, each
- * step's status and artifact (outputs are in their own artifacts).
- */
-export function executionRecord(run: RunRecord): Record<string, unknown> {
-  return {
-    id: run.id,
-    [run.plan.kind]: run.plan.name,
-    strategy: run.plan.strategy,
-    status: run.status,
-    ...(run.error ? { error: run.error } : {}),
-    requestedBy: run.requestedBy,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt,
-    steps: run.steps.map(({ output: _output, ...rest }) => rest),
-  };
-}
-
 /** A succeeded run's output from its steps': the last one's (sequential), or each by agent. */
 export function runOutput(plan: RunPlan, steps: readonly RunStep[]): unknown {
   if (plan.strategy === 'sequential') return steps.at(-1)?.output ?? null;
   const output: Record<string, unknown> = {};
   for (const step of steps) output[step.agent] = step.output;
   return output;
-}
-
-/** How a run ended: what its final state and its execution_record both say. */
-export interface RunOutcome {
-  readonly status: RunStatus;
-  readonly error: RunError | null;
-  readonly finishedAt: string;
-  readonly steps: readonly RunStep[];
-}
-
-/**
- * The outcome an execution_record stored for the run says (SPEC §11), over `steps` as the run
- * holds them (outputs, artifacts and full error messages stay the run's); null when the content
- * is not such a record. The record is stored before the run's final state is saved: when the save
- * was lost (a crash, a lost lease), the record stands — it cannot be written again.
- */
-export function recordedOutcome(content: unknown, steps: readonly RunStep[]): RunOutcome | null {
-  const record = content as Partial<Record<'status' | 'finishedAt' | 'error' | 'steps', unknown>>;
-  if (typeof record !== 'object' || record === null) return null;
-  const { status, finishedAt, error } = record;
-  const recorded = record.steps as Partial<RunStep>[] | undefined;
-  if (!RUN_STATUSES.includes(status as RunStatus) || !isFinished(status as RunStatus)) return null;
-  if (typeof finishedAt !== 'string' || !Array.isArray(recorded)) return null;
-  if (recorded.length !== steps.length) return null;
-  if (recorded.some((step, i) => step?.agent !== steps[i]?.agent)) return null;
-  return {
-    status: status as RunStatus,
-    error: (error as RunError | undefined) ?? null,
-    finishedAt,
-    steps: steps.map((step, i) => {
-      const { status: stepStatus, startedAt, finishedAt: ended, error: stepError } = recorded[i]!;
-      const settled: RunStep = {
-        ...step,
-        status: RUN_STATUSES.includes(stepStatus as RunStatus)
-          ? (stepStatus as RunStatus)
-          : step.status,
-        startedAt: startedAt ?? step.startedAt,
-        finishedAt: ended ?? step.finishedAt,
-      };
-      const kept = step.error ?? stepError;
-      return kept ? { ...settled, error: kept } : settled;
-    }),
-  };
 }

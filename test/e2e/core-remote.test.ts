@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../helpers/agent-server.js';
-import { finished } from '../helpers/runs.js';
+import { allowLoopback, finished } from '../helpers/runs.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
 
 type Api = ReturnType<typeof client>;
@@ -37,11 +37,7 @@ async function startRemote(endpoints: (url: string) => Record<string, string>): 
       expect(started.status).toBe(202);
       return finished(owner, started.json.id);
     },
-    async allowLoopback() {
-      const policy = (await owner('GET', '/v1/governance/policy')).json;
-      const document = { ...policy.document, egress: { allow: ['127.0.0.1'] } };
-      await owner('PUT', '/v1/governance/policy', { body: { document, reason: 'loopback' } });
-    },
+    allowLoopback: () => allowLoopback(owner),
     async dispose() {
       await server.dispose();
       await agents.close();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDraft } from '../../src/domain/events.js';
 import type { RunRecord } from '../../src/domain/runs.js';
 import { agentSpec, startAgentServer, type AgentServer } from '../helpers/agent-server.js';
-import { finished } from '../helpers/runs.js';
+import { allowLoopback, finished } from '../helpers/runs.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
 
 type Api = ReturnType<typeof client>;
@@ -32,9 +32,7 @@ describe('a run whose final save was lost', () => {
     server = await startTestServer({ bucket: { core: { pollMs: 50, leaseMs: 600 } } });
     owner = client(server.url, server.ownerKey);
     core = client(server.url, (await createKey(server, { kind: 'core' })).key);
-    const policy = (await owner('GET', '/v1/governance/policy')).json;
-    const document = { ...policy.document, egress: { allow: ['127.0.0.1'] } };
-    await owner('PUT', '/v1/governance/policy', { body: { document, reason: 'loopback' } });
+    await allowLoopback(owner);
     for (const [name, path] of [
       ['failer', '/fail'],
       ['holder', '/hang'],
