@@ -10,7 +10,6 @@ import { BucketError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import { executionRecord } from '../domain/run-record.js';
 import {
-  isFinished,
   recordArtifactName,
   type RunFilter,
   type RunPlan,
@@ -22,12 +21,12 @@ import type { Catalog, ResolvedAgent } from './catalog.js';
 import type { RunEngine } from './engine.js';
 import type { ExecutionDeps } from './execute.js';
 import { schemaErrors } from './schemas.js';
+import { RunWaits } from './waits.js';
 
 export const RUNS_DEFAULTS = { concurrentRuns: 8, queuedRuns: 1000 } as const;
 
 /** An agent run's time limits: the agent's own, and a little more for the run. */
 const AGENT_RUN_SLACK_MS = 5000;
-const WAIT_POLL_MS = 25;
 
 export interface RunTarget {
   readonly kind: 'basket' | 'agent';
@@ -61,6 +60,8 @@ function decodeCursor(cursor: string): RunFilter['before'] {
 }
 
 export class RunService {
+  private readonly waits: RunWaits;
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly catalog: Catalog,
@@ -71,7 +72,9 @@ export class RunService {
       /** Stores a run's artifact as the Bucket's `core` principal (execute.ts `store`). */
       readonly store: ExecutionDeps['store'];
     },
-  ) {}
+  ) {
+    this.waits = new RunWaits(metadata);
+  }
 
   private async planOf(
     target: RunTarget,
@@ -242,15 +245,16 @@ export class RunService {
     }
   }
 
-  /** The run once finished, or as it stands when `ms` have passed. */
-  async wait(id: string, ms: number): Promise<RunRecord | null> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const run = await this.metadata.getRun(id);
-      if (!run || isFinished(run.status) || Date.now() >= until) return run;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(WAIT_POLL_MS, until - Date.now())),
-      );
-    }
+  /**
+   * The run once finished, or as it stands when `ms` have passed, `signal` aborts (the client went
+   * away) or the waits are closed (the server stops).
+   */
+  wait(id: string, ms: number, signal?: AbortSignal): Promise<RunRecord | null> {
+    return this.waits.wait(id, ms, signal);
+  }
+
+  /** Ends every wait now, and every later one at once (the server stops). */
+  closeWaits(): void {
+    this.waits.close();
   }
 }
