@@ -48,6 +48,11 @@ export interface ExecutionDeps {
   readonly resolver?: Resolver | undefined;
   /** Whether the Bucket's mode lets runs go on (`normal`); otherwise a run pauses. */
   readonly running: () => boolean;
+  /**
+   * Told of each succeeded step's overhead in ms (the bench): its two saves, its artifact and
+   * event, timed with hrtime — not the agent's own time.
+   */
+  readonly observeStep?: ((ms: number) => void) | undefined;
 }
 
 /** The execution stopped without an outcome to save (the node stops, or lost the lease). */
@@ -209,6 +214,7 @@ export class RunExecution {
       this.abort.abort('paused');
       throw new ExecutionStopped();
     }
+    const began = process.hrtime.bigint();
     await this.update(
       this.setStep(index, { status: 'running', startedAt: this.iso(), finishedAt: null }),
     );
@@ -216,6 +222,7 @@ export class RunExecution {
       const resolved = await this.deps.catalog.agent(agentName);
       if (!resolved) throw new AgentFailure('agent_not_found', `no agent "${agentName}"`);
       const remaining = (this.run.deadline ?? Infinity) - this.deps.now();
+      const calling = process.hrtime.bigint();
       const output = await invokeAgent(resolved, input, {
         runId: this.run.id,
         step: index + 1,
@@ -226,11 +233,13 @@ export class RunExecution {
         endpoints: this.deps.endpoints,
         resolver: this.deps.resolver,
       });
+      const agentNs = process.hrtime.bigint() - calling;
       const artifact = await this.storeOutput(index, agentName, output);
       await this.update(
         this.setStep(index, { status: 'succeeded', finishedAt: this.iso(), output, artifact }),
         (run) => [runEvent(run, 'step.succeeded', index)],
       );
+      this.deps.observeStep?.(Number(process.hrtime.bigint() - began - agentNs) / 1e6);
       return { ok: true, output };
     } catch (error) {
       if (error instanceof ExecutionStopped || STOP_REASONS.has(String(this.abort.signal.reason))) {

@@ -15,6 +15,7 @@ import type { PolicyService } from '../services/policies.js';
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
 import { Catalog } from './catalog.js';
 import { RunEngine } from './engine.js';
+import type { ExecutionDeps } from './execute.js';
 import { RunService, RUNS_DEFAULTS } from './runs.js';
 import { CoreStore } from './stored.js';
 
@@ -55,6 +56,7 @@ export interface CoreOptions {
   readonly resolver?: Resolver | undefined;
   /** Told of each run's queue wait (ms) as it starts on this node. */
   readonly observeStart?: ((waitMs: number) => void) | undefined;
+  readonly observeStep?: ExecutionDeps['observeStep'];
 }
 
 export interface Core {
@@ -118,6 +120,7 @@ export function createCore(
       endpoints: options.endpoints ?? {},
       resolver: options.resolver,
       running: options.running,
+      observeStep: options.observeStep,
     },
     {
       concurrentRuns: () => limits().concurrentRuns ?? RUNS_DEFAULTS.concurrentRuns,
