@@ -16,7 +16,6 @@ import {
   isFinished,
   recordArtifactName,
   runEvent,
-  runOutput,
   stepArtifactName,
   type ArtifactRef,
   type RunError,
@@ -116,7 +115,7 @@ export class RunExecution {
   async execute(): Promise<RunRecord> {
     try {
       if (this.run.status === 'queued') {
-        if (this.run.cancelRequested) return await this.finish('cancelled', null, null);
+        if (this.run.cancelRequested) return await this.finish('cancelled', null);
         const startedAt = this.deps.now();
         await this.update(
           (run) => ({
@@ -130,12 +129,12 @@ export class RunExecution {
       }
       const deadline = this.run.deadline ?? this.deps.now();
       if (this.deps.now() >= deadline) {
-        return await this.finish('timed_out', null, {
+        return await this.finish('timed_out', {
           code: 'run_timeout',
           message: "the run's overall time limit passed",
         });
       }
-      if (this.run.cancelRequested) return await this.finish('cancelled', null, null);
+      if (this.run.cancelRequested) return await this.finish('cancelled', null);
       this.deadlineTimer = setTimeout(
         () => this.abort.abort('timed_out'),
         deadline - this.deps.now(),
@@ -148,19 +147,29 @@ export class RunExecution {
 
   private async sequential(): Promise<RunRecord> {
     let input: unknown = this.run.input;
+    // A step that succeeded before this execution: its output, the next input, is in its artifact.
+    let readFrom: number | null = null;
     for (let index = 0; index < this.run.steps.length; index++) {
       const step = this.run.steps[index] as RunStep;
       if (step.status === 'succeeded') {
-        input = step.output;
+        readFrom = index;
         continue;
       }
       // Ended before a crash or a lost lease (its outcome saved, the run's not): the run ends so.
       if (isFinished(step.status)) return this.finishAfterStep(index, step.status);
+      if (readFrom !== null) {
+        const read = await this.deps.contents.output(
+          (this.run.steps[readFrom] as RunStep).artifact,
+        );
+        if (!('output' in read)) return this.finishUnreadable(readFrom, read.unavailable);
+        input = read.output;
+        readFrom = null;
+      }
       const outcome = await this.step(index, input);
       if (!outcome.ok) return this.finishAfterStep(index, outcome.status);
       input = outcome.output;
     }
-    return this.finish('succeeded', input, null);
+    return this.finish('succeeded', null);
   }
 
   private async parallel(): Promise<RunRecord> {
@@ -172,33 +181,36 @@ export class RunExecution {
     const siblings = new AbortController();
     const signal = AbortSignal.any([this.abort.signal, siblings.signal]);
     let failed: { index: number; status: RunStatus } | null = null;
-    const outcomes = await Promise.all(
+    await Promise.all(
       this.run.steps.map((step, index) =>
         step.status === 'succeeded'
-          ? { ok: true as const, output: step.output }
+          ? null
           : this.step(index, this.run.input, signal).then((outcome) => {
               if (!outcome.ok && !failed) {
                 failed = { index, status: outcome.status };
                 siblings.abort(SIBLING_FAILED);
               }
-              return outcome;
             }),
       ),
     );
     const first = failed as { index: number; status: RunStatus } | null;
     if (first) return this.finishAfterStep(first.index, first.status);
-    const output: Record<string, unknown> = {};
-    this.run.steps.forEach((step, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) output[step.agent] = outcome.output;
+    return this.finish('succeeded', null);
+  }
+
+  /** A resumed run whose next input, a step's stored output, cannot be read any more. */
+  private finishUnreadable(index: number, why: string): Promise<RunRecord> {
+    const step = this.run.steps[index] as RunStep;
+    return this.finish('failed', {
+      code: 'output_unavailable',
+      message: `step ${index + 1} (${step.agent}): its output, the next step's input, is ${why}`,
     });
-    return this.finish('succeeded', output, null);
   }
 
   private finishAfterStep(index: number, status: RunStatus): Promise<RunRecord> {
     const step = this.run.steps[index] as RunStep;
     const error = step.error ?? { code: 'step_failed', message: 'the step failed' };
-    return this.finish(status, null, {
+    return this.finish(status, {
       code: error.code,
       message: `step ${index + 1} (${step.agent}): ${error.message}`,
     });
@@ -236,7 +248,7 @@ export class RunExecution {
       const agentNs = process.hrtime.bigint() - calling;
       const artifact = await this.storeOutput(index, agentName, output);
       await this.update(
-        this.setStep(index, { status: 'succeeded', finishedAt: this.iso(), output, artifact }),
+        this.setStep(index, { status: 'succeeded', finishedAt: this.iso(), artifact }),
         (run) => [runEvent(run, 'step.succeeded', index)],
       );
       this.deps.observeStep?.(Number(process.hrtime.bigint() - began - agentNs) / 1e6);
@@ -272,11 +284,7 @@ export class RunExecution {
     return this.deps.store('agent_output', name, output);
   }
 
-  private async finish(
-    status: RunStatus,
-    output: unknown,
-    error: RunError | null,
-  ): Promise<RunRecord> {
+  private async finish(status: RunStatus, error: RunError | null): Promise<RunRecord> {
     const finishedAt = this.iso();
     // Steps never reached or cut short take the run's outcome (cancelled, timed_out).
     const settle = (step: RunStep): RunStep =>
@@ -288,19 +296,14 @@ export class RunExecution {
           }
         : step;
     let outcome: RunOutcome = { status, error, finishedAt, steps: this.run.steps.map(settle) };
-    let result = output;
     let record: ArtifactRef | null;
     const stored = await this.storedRecord();
     if (stored) {
       // Stored before a crash or a lost lease, then the final state was not saved: the record
       // stands (execution_record has no UPDATE; writing it again would be refused as T3).
       const recorded = recordedOutcome(stored.content, this.run.steps);
-      if (recorded && recorded.status !== status) {
-        result = recorded.status === 'succeeded' ? runOutput(this.run.plan, recorded.steps) : null;
-        outcome = recorded;
-      } else if (recorded) {
-        outcome = { ...recorded, error };
-      }
+      // The same outcome keeps its whole error message (the record's may be shortened).
+      if (recorded) outcome = recorded.status === status ? { ...recorded, error } : recorded;
       record = stored.ref;
     } else {
       // Every finished run has its record, a run cancelled before it started included.
@@ -314,7 +317,7 @@ export class RunExecution {
         });
     }
     return this.update(
-      (run) => ({ ...run, ...outcome, output: result, record }),
+      (run) => ({ ...run, ...outcome, record }),
       (run) => [finishEvent(run)],
     );
   }

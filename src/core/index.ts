@@ -134,6 +134,7 @@ export function createCore(
     now: options.now,
     queuedRuns: () => limits().queuedRuns ?? RUNS_DEFAULTS.queuedRuns,
     store,
+    contents,
   });
   return { catalog, engine, runs };
 }

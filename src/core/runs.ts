@@ -11,6 +11,7 @@ import type { Principal } from '../domain/principal.js';
 import { executionRecord } from '../domain/run-record.js';
 import {
   recordArtifactName,
+  runView,
   type RunFilter,
   type RunPlan,
   type RunRecord,
@@ -21,6 +22,7 @@ import type { Catalog, ResolvedAgent } from './catalog.js';
 import type { RunEngine } from './engine.js';
 import type { ExecutionDeps } from './execute.js';
 import { schemaErrors } from './schemas.js';
+import type { CoreStore } from './stored.js';
 import { RunWaits } from './waits.js';
 
 export const RUNS_DEFAULTS = { concurrentRuns: 8, queuedRuns: 1000 } as const;
@@ -71,6 +73,8 @@ export class RunService {
       readonly queuedRuns: () => number;
       /** Stores a run's artifact as the Bucket's `core` principal (execute.ts `store`). */
       readonly store: ExecutionDeps['store'];
+      /** Reads the steps' outputs (their `agent_output` artifacts). */
+      readonly contents: CoreStore;
     },
   ) {
     this.waits = new RunWaits(metadata);
@@ -153,7 +157,6 @@ export class RunService {
       plan,
       status: 'queued',
       input,
-      output: null,
       error: null,
       steps: plan.agents.map((agent) => ({
         agent,
@@ -191,6 +194,19 @@ export class RunService {
       throw new BucketError('run_not_found', `no run ${id}`);
     }
     return run;
+  }
+
+  /**
+   * The run as the API shows it, with each succeeded step's output read through its
+   * `agent_output` artifact (the run's row holds none; docs/decisions/0057).
+   */
+  async view(run: RunRecord): Promise<ReturnType<typeof runView>> {
+    const outputs = await Promise.all(
+      run.steps.map((step) =>
+        step.status === 'succeeded' ? this.options.contents.output(step.artifact) : null,
+      ),
+    );
+    return runView(run, outputs);
   }
 
   async list(

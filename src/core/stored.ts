@@ -2,11 +2,13 @@
  * Core's reads of its own artifacts in the `core` namespace (SPEC §11): basket configs, agent
  * specs, step outputs and execution records, read from the store directly as the Bucket's own
  * data — the request that shows them is the one the gate decides. A content is returned only when
- * it is intact (its SHA-256 checked) and within the class's size; anything else reads as null.
+ * it is intact (its SHA-256 checked) and within the class's size; anything else reads as null, or,
+ * for a step's output, as the reason it cannot be read (purged, erased, missing, unreadable).
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactVersion } from '../domain/artifact.js';
+import type { ArtifactRef, StepOutput } from '../domain/runs.js';
 import { EXECUTION_RECORD_MAX_BYTES } from '../domain/run-record.js';
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
 
@@ -63,5 +65,18 @@ export class CoreStore {
     } catch {
       return null;
     }
+  }
+
+  /** A step's output through its `agent_output` artifact (the version the step stored). */
+  async output(ref: Pick<ArtifactRef, 'name' | 'version'> | undefined): Promise<StepOutput> {
+    if (!ref) return { unavailable: 'missing' };
+    const key = { product: 'core', class: 'agent_output', name: ref.name };
+    const version = await this.metadata.getVersion(key, ref.version);
+    if (!version || version.tombstone) return { unavailable: 'missing' };
+    if (version.purged) {
+      return { unavailable: version.purged.reason === 'erasure' ? 'erased' : 'purged' };
+    }
+    const content = await this.json(version);
+    return content === null ? { unavailable: 'unreadable' } : { output: content };
   }
 }

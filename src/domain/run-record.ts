@@ -38,7 +38,7 @@ function recordOf(run: RunRecord, chars: number): Record<string, unknown> {
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
-    steps: run.steps.map(({ output: _output, error, ...rest }) =>
+    steps: run.steps.map(({ error, ...rest }) =>
       error ? { ...rest, error: clipped(error, chars) } : rest,
     ),
   };
@@ -63,7 +63,7 @@ export interface RunOutcome {
 
 /**
  * The outcome an execution_record stored for the run says, over `steps` as the run holds them
- * (outputs, artifacts and whole error messages stay the run's); null when the content is not such
+ * (artifacts and whole error messages stay the run's); null when the content is not such
  * a record. The record is stored before the run's final state is saved: when the save was lost (a
  * crash, a lost lease), the record stands — it cannot be written again.
  */

@@ -10,7 +10,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
-import { runView, type RunRecord } from '../../domain/runs.js';
+import type { RunRecord } from '../../domain/runs.js';
 import { requestInfo } from '../request.js';
 import { errorResponses } from '../schemas.js';
 import { RunView } from './core.js';
@@ -41,12 +41,9 @@ export const seedCoreRoutes =
       done();
     });
 
-    const answer = (run: RunRecord | null, started: RunRecord) => {
-      const shown = run ?? started;
-      if (shown.status === 'succeeded') return { status: 200 as const, body: runView(shown) };
-      if (shown.status === 'queued' || shown.status === 'running')
-        return { status: 202 as const, body: runView(shown) };
-      return { status: 422 as const, body: runView(shown) };
+    const statusOf = (run: RunRecord) => {
+      if (run.status === 'succeeded') return 200 as const;
+      return run.status === 'queued' || run.status === 'running' ? (202 as const) : (422 as const);
     };
 
     for (const kind of ['agent', 'basket'] as const) {
@@ -88,10 +85,11 @@ export const seedCoreRoutes =
           const waitMs = Math.min(started.plan.timeoutMs, waitCapMs);
           const finished = await core.runs.wait(started.id, waitMs, gone.signal);
           reply.raw.off('close', onClose);
-          const { status, body: shown } = answer(finished, started);
+          const shown = finished ?? started;
+          const status = statusOf(shown);
           if (status === 202) reply.header('location', `/v1/runs/${started.id}`);
           if (closing) reply.header('connection', 'close');
-          return reply.code(status).send(shown);
+          return reply.code(status).send(await core.runs.view(shown));
         },
       );
     }

@@ -31,7 +31,6 @@ function run(steps: RunStep[], error: RunRecord['error']): RunRecord {
     },
     status: error ? 'failed' : 'succeeded',
     input: {},
-    output: null,
     error,
     steps,
     product: 'gurukul',
