@@ -5,6 +5,7 @@
  */
 import type { Gate, GateOptions } from './gate/decide.js';
 import type { RetrySchedule } from './domain/webhooks.js';
+import type { ExecutionDeps } from './core/execute.js';
 import type { Resolver } from './services/egress.js';
 import type { ThrottleOptions } from './services/throttle.js';
 import type { BlobStore, Limiter, MetadataStore } from './storage/ports.js';
@@ -60,12 +61,14 @@ export interface BucketAdapters {
   };
   /**
    * Core's run engine (SPEC §11): the remote built-ins' endpoints (default: the seed's variables),
-   * how often it looks for runs, its lease, name resolution; tests shorten and replace them.
+   * how often it looks for runs, its lease, name resolution; tests shorten and replace them. The
+   * bench is told of each succeeded step's overhead (`observeStep`).
    */
   readonly core?: {
     readonly endpoints?: Readonly<Record<string, string>>;
     readonly pollMs?: number;
     readonly leaseMs?: number;
     readonly resolver?: Resolver;
+    readonly observeStep?: ExecutionDeps['observeStep'];
   };
 }

@@ -313,6 +313,7 @@ export async function createBucket(
       pollMs: adapters.core?.pollMs,
       leaseMs: adapters.core?.leaseMs,
       resolver: adapters.core?.resolver,
+      observeStep: adapters.core?.observeStep,
       observeStart: (waitMs) => metrics.observeRunStart(waitMs),
     });
     await core.engine.start();

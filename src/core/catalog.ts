@@ -5,14 +5,14 @@
  * name cannot be taken). Artifacts are read from the store directly, as the Bucket's own
  * configuration: the request that lists or runs them is the one the gate decides.
  */
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { ArtifactVersion } from '../domain/artifact.js';
+import { MAX_BASKET_AGENTS } from '../domain/run-record.js';
 import { BucketError } from '../domain/errors.js';
-import type { BlobStore, MetadataStore } from '../storage/ports.js';
+import type { MetadataStore } from '../storage/ports.js';
 import { BUILTIN_AGENTS } from './agents/index.js';
 import type { BuiltinAgent, JsonSchema } from './agents/types.js';
 import { schemaErrors, schemaProblem } from './schemas.js';
+import type { CoreStore } from './stored.js';
 
 export interface BasketConfig {
   readonly name: string;
@@ -65,7 +65,7 @@ export const BASKET_SCHEMA: JsonSchema = {
     name: { type: 'string', pattern: NAME_PATTERN },
     description: { type: 'string', maxLength: 2000 },
     strategy: { enum: ['sequential', 'parallel'] },
-    agents: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } },
+    agents: { type: 'array', minItems: 1, maxItems: MAX_BASKET_AGENTS, items: { type: 'string' } },
     products: { type: 'array', items: { type: 'string' } },
     stepTimeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
@@ -110,45 +110,14 @@ export const SHIPPED_BASKETS: readonly BasketConfig[] = [
   },
 ];
 
-/** The most bytes of one basket or agent spec read (the class maximum, SPEC §2.2). */
-const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Artifacts listed per page when every basket or agent spec is read. */
 const PAGE = 500;
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_CONFIG_BYTES) throw new Error('too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 export class Catalog {
   constructor(
     private readonly metadata: MetadataStore,
-    private readonly blobs: BlobStore,
+    private readonly contents: CoreStore,
   ) {}
-
-  /** A version's JSON content, intact (its SHA-256 checked), or null. */
-  private async json(version: ArtifactVersion | null): Promise<unknown> {
-    if (!version || version.tombstone || version.storage === 'none') return null;
-    try {
-      const key = { product: version.product, class: version.class, name: version.name };
-      const bytes =
-        version.storage === 'inline'
-          ? await this.metadata.readInline(key, version.version)
-          : await collect(await this.blobs.read(version.sha256));
-      if (!bytes || createHash('sha256').update(bytes).digest('hex') !== version.sha256) {
-        return null;
-      }
-      return JSON.parse(bytes.toString('utf8')) as unknown;
-    } catch {
-      return null;
-    }
-  }
 
   private async heads(cls: string): Promise<ArtifactVersion[]> {
     const all: ArtifactVersion[] = [];
@@ -205,7 +174,7 @@ export class Catalog {
   async baskets(): Promise<BasketConfig[]> {
     const stored = new Map<string, BasketConfig>();
     for (const head of await this.heads('basket_config')) {
-      const basket = Catalog.basketOf(await this.json(head), head.name);
+      const basket = Catalog.basketOf(await this.contents.json(head), head.name);
       if (basket) stored.set(basket.name, basket);
     }
     const shipped = SHIPPED_BASKETS.filter((basket) => !stored.has(basket.name));
@@ -224,7 +193,7 @@ export class Catalog {
   ): Promise<T | null> {
     const fileName = `${name}.json`;
     const head = await this.metadata.getHead({ product: 'core', class: cls, name: fileName });
-    const content = await this.json(head);
+    const content = await this.contents.json(head);
     if (content === null) return null;
     const parsed = parse(content, fileName);
     if (parsed !== null) return parsed;
@@ -246,7 +215,7 @@ export class Catalog {
     }));
     const specs: ResolvedAgent[] = [];
     for (const head of await this.heads('agent_spec')) {
-      const spec = Catalog.specOf(await this.json(head), head.name);
+      const spec = Catalog.specOf(await this.contents.json(head), head.name);
       if (spec) specs.push({ kind: 'http', spec });
     }
     return [...builtins, ...specs];

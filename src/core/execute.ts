@@ -5,12 +5,15 @@
  * then the run's `execution_record` and its final status. Every state is saved before the next
  * step begins, so a run taken over after a crash continues from its first unfinished step (a step
  * found `running` is run again: built-ins are deterministic, http agents get the same idempotency
- * key). The node stopping or losing the lease stops the execution without saving anything more.
+ * key; one found failed, timed out or cancelled ends the run so, and a record found stored is the
+ * run's outcome). The node stopping or losing the lease stops the execution without saving
+ * anything more.
  */
 import type { EventDraft } from '../domain/events.js';
+import { executionRecord, recordedOutcome, type RunOutcome } from '../domain/run-record.js';
 import {
-  executionRecord,
   finishEvent,
+  isFinished,
   recordArtifactName,
   runEvent,
   stepArtifactName,
@@ -25,10 +28,13 @@ import type { MetadataStore } from '../storage/ports.js';
 import { AgentFailure } from './agents/types.js';
 import type { Catalog } from './catalog.js';
 import { invokeAgent } from './invoke.js';
+import type { CoreStore } from './stored.js';
 
 export interface ExecutionDeps {
   readonly metadata: MetadataStore;
   readonly catalog: Catalog;
+  /** Reads of the run's own artifacts (a record stored before a crash). */
+  readonly contents: CoreStore;
   /** Stores a run's artifact as the Bucket's `core` principal (through the gate); its reference. */
   readonly store: (
     cls: 'agent_output' | 'execution_record',
@@ -41,6 +47,11 @@ export interface ExecutionDeps {
   readonly resolver?: Resolver | undefined;
   /** Whether the Bucket's mode lets runs go on (`normal`); otherwise a run pauses. */
   readonly running: () => boolean;
+  /**
+   * Told of each succeeded step's overhead in ms (the bench): its two saves, its artifact and
+   * event, timed with hrtime — not the agent's own time.
+   */
+  readonly observeStep?: ((ms: number) => void) | undefined;
 }
 
 /** The execution stopped without an outcome to save (the node stops, or lost the lease). */
@@ -104,7 +115,7 @@ export class RunExecution {
   async execute(): Promise<RunRecord> {
     try {
       if (this.run.status === 'queued') {
-        if (this.run.cancelRequested) return await this.finish('cancelled', null, null);
+        if (this.run.cancelRequested) return await this.finish('cancelled', null);
         const startedAt = this.deps.now();
         await this.update(
           (run) => ({
@@ -118,12 +129,12 @@ export class RunExecution {
       }
       const deadline = this.run.deadline ?? this.deps.now();
       if (this.deps.now() >= deadline) {
-        return await this.finish('timed_out', null, {
+        return await this.finish('timed_out', {
           code: 'run_timeout',
           message: "the run's overall time limit passed",
         });
       }
-      if (this.run.cancelRequested) return await this.finish('cancelled', null, null);
+      if (this.run.cancelRequested) return await this.finish('cancelled', null);
       this.deadlineTimer = setTimeout(
         () => this.abort.abort('timed_out'),
         deadline - this.deps.now(),
@@ -136,52 +147,70 @@ export class RunExecution {
 
   private async sequential(): Promise<RunRecord> {
     let input: unknown = this.run.input;
+    // A step that succeeded before this execution: its output, the next input, is in its artifact.
+    let readFrom: number | null = null;
     for (let index = 0; index < this.run.steps.length; index++) {
       const step = this.run.steps[index] as RunStep;
       if (step.status === 'succeeded') {
-        input = step.output;
+        readFrom = index;
         continue;
+      }
+      // Ended before a crash or a lost lease (its outcome saved, the run's not): the run ends so.
+      if (isFinished(step.status)) return this.finishAfterStep(index, step.status);
+      if (readFrom !== null) {
+        const read = await this.deps.contents.output(
+          (this.run.steps[readFrom] as RunStep).artifact,
+        );
+        if (!('output' in read)) return this.finishUnreadable(readFrom, read.unavailable);
+        input = read.output;
+        readFrom = null;
       }
       const outcome = await this.step(index, input);
       if (!outcome.ok) return this.finishAfterStep(index, outcome.status);
       input = outcome.output;
     }
-    return this.finish('succeeded', input, null);
+    return this.finish('succeeded', null);
   }
 
   private async parallel(): Promise<RunRecord> {
     // The first step to fail fails the run: the others still running are cut short (cancelled),
     // instead of the run waiting for their answers to throw them away.
+    const ended = firstUnsuccessful(this.run.steps);
+    if (ended !== null)
+      return this.finishAfterStep(ended, (this.run.steps[ended] as RunStep).status);
     const siblings = new AbortController();
     const signal = AbortSignal.any([this.abort.signal, siblings.signal]);
     let failed: { index: number; status: RunStatus } | null = null;
-    const outcomes = await Promise.all(
+    await Promise.all(
       this.run.steps.map((step, index) =>
         step.status === 'succeeded'
-          ? { ok: true as const, output: step.output }
+          ? null
           : this.step(index, this.run.input, signal).then((outcome) => {
               if (!outcome.ok && !failed) {
                 failed = { index, status: outcome.status };
                 siblings.abort(SIBLING_FAILED);
               }
-              return outcome;
             }),
       ),
     );
     const first = failed as { index: number; status: RunStatus } | null;
     if (first) return this.finishAfterStep(first.index, first.status);
-    const output: Record<string, unknown> = {};
-    this.run.steps.forEach((step, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) output[step.agent] = outcome.output;
+    return this.finish('succeeded', null);
+  }
+
+  /** A resumed run whose next input, a step's stored output, cannot be read any more. */
+  private finishUnreadable(index: number, why: string): Promise<RunRecord> {
+    const step = this.run.steps[index] as RunStep;
+    return this.finish('failed', {
+      code: 'output_unavailable',
+      message: `step ${index + 1} (${step.agent}): its output, the next step's input, is ${why}`,
     });
-    return this.finish('succeeded', output, null);
   }
 
   private finishAfterStep(index: number, status: RunStatus): Promise<RunRecord> {
     const step = this.run.steps[index] as RunStep;
     const error = step.error ?? { code: 'step_failed', message: 'the step failed' };
-    return this.finish(status, null, {
+    return this.finish(status, {
       code: error.code,
       message: `step ${index + 1} (${step.agent}): ${error.message}`,
     });
@@ -197,6 +226,7 @@ export class RunExecution {
       this.abort.abort('paused');
       throw new ExecutionStopped();
     }
+    const began = process.hrtime.bigint();
     await this.update(
       this.setStep(index, { status: 'running', startedAt: this.iso(), finishedAt: null }),
     );
@@ -204,6 +234,7 @@ export class RunExecution {
       const resolved = await this.deps.catalog.agent(agentName);
       if (!resolved) throw new AgentFailure('agent_not_found', `no agent "${agentName}"`);
       const remaining = (this.run.deadline ?? Infinity) - this.deps.now();
+      const calling = process.hrtime.bigint();
       const output = await invokeAgent(resolved, input, {
         runId: this.run.id,
         step: index + 1,
@@ -214,11 +245,13 @@ export class RunExecution {
         endpoints: this.deps.endpoints,
         resolver: this.deps.resolver,
       });
+      const agentNs = process.hrtime.bigint() - calling;
       const artifact = await this.storeOutput(index, agentName, output);
       await this.update(
-        this.setStep(index, { status: 'succeeded', finishedAt: this.iso(), output, artifact }),
+        this.setStep(index, { status: 'succeeded', finishedAt: this.iso(), artifact }),
         (run) => [runEvent(run, 'step.succeeded', index)],
       );
+      this.deps.observeStep?.(Number(process.hrtime.bigint() - began - agentNs) / 1e6);
       return { ok: true, output };
     } catch (error) {
       if (error instanceof ExecutionStopped || STOP_REASONS.has(String(this.abort.signal.reason))) {
@@ -251,11 +284,7 @@ export class RunExecution {
     return this.deps.store('agent_output', name, output);
   }
 
-  private async finish(
-    status: RunStatus,
-    output: unknown,
-    error: RunError | null,
-  ): Promise<RunRecord> {
+  private async finish(status: RunStatus, error: RunError | null): Promise<RunRecord> {
     const finishedAt = this.iso();
     // Steps never reached or cut short take the run's outcome (cancelled, timed_out).
     const settle = (step: RunStep): RunStep =>
@@ -266,21 +295,56 @@ export class RunExecution {
             finishedAt: step.startedAt ? finishedAt : null,
           }
         : step;
-    const steps = this.run.steps.map(settle);
-    // Every finished run has its record, a run cancelled before it started included.
-    const summary = executionRecord({ ...this.run, status, error, steps, finishedAt });
-    const record = await this.deps
-      .store('execution_record', recordArtifactName(this.run.id), summary)
-      .catch((error: { code?: string }): ArtifactRef | null => {
-        if (!MODE_REFUSALS.has(error.code ?? '')) return null;
-        this.abort.abort('paused');
-        throw new ExecutionStopped();
-      });
+    let outcome: RunOutcome = { status, error, finishedAt, steps: this.run.steps.map(settle) };
+    let record: ArtifactRef | null;
+    const stored = await this.storedRecord();
+    if (stored) {
+      // Stored before a crash or a lost lease, then the final state was not saved: the record
+      // stands (execution_record has no UPDATE; writing it again would be refused as T3).
+      const recorded = recordedOutcome(stored.content, this.run.steps);
+      // The same outcome keeps its whole error message (the record's may be shortened).
+      if (recorded) outcome = recorded.status === status ? { ...recorded, error } : recorded;
+      record = stored.ref;
+    } else {
+      // Every finished run has its record, a run cancelled before it started included.
+      const summary = executionRecord({ ...this.run, ...outcome });
+      record = await this.deps
+        .store('execution_record', recordArtifactName(this.run.id), summary)
+        .catch((error: { code?: string }): ArtifactRef | null => {
+          if (!MODE_REFUSALS.has(error.code ?? '')) return null;
+          this.abort.abort('paused');
+          throw new ExecutionStopped();
+        });
+    }
     return this.update(
-      (run) => ({ ...run, status, output, error, steps, finishedAt, record }),
+      (run) => ({ ...run, ...outcome, record }),
       (run) => [finishEvent(run)],
     );
   }
+
+  /** The run's execution_record if one is stored already: its reference and its content. */
+  private async storedRecord(): Promise<{ ref: ArtifactRef; content: unknown } | null> {
+    const name = recordArtifactName(this.run.id);
+    const head = await this.deps.contents.head('execution_record', name);
+    if (!head) return null;
+    const ref = { product: 'core', class: 'execution_record', name, version: head.version };
+    return { ref: { ...ref, audit: null }, content: await this.deps.contents.json(head) };
+  }
+}
+
+/**
+ * The step of a parallel run found ended without success when the run is taken up again (a crash
+ * or a lost lease after its failure was saved): the one that failed first — failed or timed out
+ * before any cut short as `cancelled` — or null when every ended step succeeded.
+ */
+function firstUnsuccessful(steps: readonly RunStep[]): number | null {
+  const rank = (step: RunStep) => `${step.status === 'cancelled' ? 1 : 0}${step.finishedAt ?? ''}`;
+  let found: number | null = null;
+  steps.forEach((step, index) => {
+    if (step.status === 'succeeded' || !isFinished(step.status)) return;
+    if (found === null || rank(step) < rank(steps[found] as RunStep)) found = index;
+  });
+  return found;
 }
 
 function stepStatus(code: string): RunStatus {

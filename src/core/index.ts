@@ -15,7 +15,9 @@ import type { PolicyService } from '../services/policies.js';
 import type { BlobStore, MetadataStore } from '../storage/ports.js';
 import { Catalog } from './catalog.js';
 import { RunEngine } from './engine.js';
+import type { ExecutionDeps } from './execute.js';
 import { RunService, RUNS_DEFAULTS } from './runs.js';
+import { CoreStore } from './stored.js';
 
 /** The Bucket's own principal for Core's writes (SPEC §11); no key has this id. */
 export const CORE_PRINCIPAL: Principal = {
@@ -54,6 +56,7 @@ export interface CoreOptions {
   readonly resolver?: Resolver | undefined;
   /** Told of each run's queue wait (ms) as it starts on this node. */
   readonly observeStart?: ((waitMs: number) => void) | undefined;
+  readonly observeStep?: ExecutionDeps['observeStep'];
 }
 
 export interface Core {
@@ -69,7 +72,8 @@ export function createCore(
   policies: PolicyService,
   options: CoreOptions,
 ): Core {
-  const catalog = new Catalog(metadata, blobs);
+  const contents = new CoreStore(metadata, blobs);
+  const catalog = new Catalog(metadata, contents);
   const limits = () => policies.current().document.limits;
   const store = async (cls: string, name: string, content: unknown): Promise<ArtifactRef> => {
     const bytes = Buffer.from(JSON.stringify(content));
@@ -109,12 +113,14 @@ export function createCore(
     {
       metadata,
       catalog,
+      contents,
       store,
       now: options.now,
       egressAllow: () => policies.current().document.egress?.allow ?? [],
       endpoints: options.endpoints ?? {},
       resolver: options.resolver,
       running: options.running,
+      observeStep: options.observeStep,
     },
     {
       concurrentRuns: () => limits().concurrentRuns ?? RUNS_DEFAULTS.concurrentRuns,
@@ -128,6 +134,7 @@ export function createCore(
     now: options.now,
     queuedRuns: () => limits().queuedRuns ?? RUNS_DEFAULTS.queuedRuns,
     store,
+    contents,
   });
   return { catalog, engine, runs };
 }

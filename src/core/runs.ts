@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
+import { executionRecord } from '../domain/run-record.js';
 import {
-  executionRecord,
-  isFinished,
   recordArtifactName,
+  runView,
   type RunFilter,
   type RunPlan,
   type RunRecord,
@@ -22,12 +22,13 @@ import type { Catalog, ResolvedAgent } from './catalog.js';
 import type { RunEngine } from './engine.js';
 import type { ExecutionDeps } from './execute.js';
 import { schemaErrors } from './schemas.js';
+import type { CoreStore } from './stored.js';
+import { RunWaits } from './waits.js';
 
 export const RUNS_DEFAULTS = { concurrentRuns: 8, queuedRuns: 1000 } as const;
 
 /** An agent run's time limits: the agent's own, and a little more for the run. */
 const AGENT_RUN_SLACK_MS = 5000;
-const WAIT_POLL_MS = 25;
 
 export interface RunTarget {
   readonly kind: 'basket' | 'agent';
@@ -61,6 +62,8 @@ function decodeCursor(cursor: string): RunFilter['before'] {
 }
 
 export class RunService {
+  private readonly waits: RunWaits;
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly catalog: Catalog,
@@ -70,8 +73,12 @@ export class RunService {
       readonly queuedRuns: () => number;
       /** Stores a run's artifact as the Bucket's `core` principal (execute.ts `store`). */
       readonly store: ExecutionDeps['store'];
+      /** Reads the steps' outputs (their `agent_output` artifacts). */
+      readonly contents: CoreStore;
     },
-  ) {}
+  ) {
+    this.waits = new RunWaits(metadata);
+  }
 
   private async planOf(
     target: RunTarget,
@@ -150,7 +157,6 @@ export class RunService {
       plan,
       status: 'queued',
       input,
-      output: null,
       error: null,
       steps: plan.agents.map((agent) => ({
         agent,
@@ -188,6 +194,19 @@ export class RunService {
       throw new BucketError('run_not_found', `no run ${id}`);
     }
     return run;
+  }
+
+  /**
+   * The run as the API shows it, with each succeeded step's output read through its
+   * `agent_output` artifact (the run's row holds none; docs/decisions/0057).
+   */
+  async view(run: RunRecord): Promise<ReturnType<typeof runView>> {
+    const outputs = await Promise.all(
+      run.steps.map((step) =>
+        step.status === 'succeeded' ? this.options.contents.output(step.artifact) : null,
+      ),
+    );
+    return runView(run, outputs);
   }
 
   async list(
@@ -242,15 +261,16 @@ export class RunService {
     }
   }
 
-  /** The run once finished, or as it stands when `ms` have passed. */
-  async wait(id: string, ms: number): Promise<RunRecord | null> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const run = await this.metadata.getRun(id);
-      if (!run || isFinished(run.status) || Date.now() >= until) return run;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(WAIT_POLL_MS, until - Date.now())),
-      );
-    }
+  /**
+   * The run once finished, or as it stands when `ms` have passed, `signal` aborts (the client went
+   * away) or the waits are closed (the server stops).
+   */
+  wait(id: string, ms: number, signal?: AbortSignal): Promise<RunRecord | null> {
+    return this.waits.wait(id, ms, signal);
+  }
+
+  /** Ends every wait now, and every later one at once (the server stops). */
+  closeWaits(): void {
+    this.waits.close();
   }
 }

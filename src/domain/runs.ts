@@ -40,8 +40,8 @@ export interface RunStep {
   readonly status: RunStatus;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
-  readonly output?: unknown;
   readonly error?: RunError;
+  /** A succeeded step's output, stored as an `agent_output` artifact (never in the run's row). */
   readonly artifact?: ArtifactRef;
 }
 
@@ -60,7 +60,6 @@ export interface RunRecord {
   readonly plan: RunPlan;
   readonly status: RunStatus;
   readonly input: unknown;
-  readonly output: unknown;
   readonly error: RunError | null;
   readonly steps: readonly RunStep[];
   /** The requesting key's product (a product key's runs are its own), or null. */
@@ -109,17 +108,38 @@ export function finishEvent(run: RunRecord): EventDraft {
   return runEvent(run, run.status as RunVerb);
 }
 
-/** The API's view of a run (SPEC §11 pinned fields). */
-export function runView(run: RunRecord) {
+/**
+ * A step's output as a run's view shows it, read through its `agent_output` artifact — or why it
+ * cannot be: the retention sweep purged it, an erasure destroyed it, it is missing or damaged.
+ */
+export type StepOutput =
+  | { readonly output: unknown }
+  | { readonly unavailable: 'purged' | 'erased' | 'missing' | 'unreadable' };
+
+/**
+ * The API's view of a run (SPEC §11 pinned fields). With the steps' outputs (`GET /v1/runs/{id}`)
+ * each succeeded step shows its `output` (or `outputUnavailable` and why), and a succeeded run its
+ * own `output` (the last step's, or each step's by agent) when every one it is made of is there;
+ * without them (a listing, a run just queued) it is the run's summary.
+ */
+export function runView(run: RunRecord, outputs?: readonly (StepOutput | null)[]) {
+  const steps = run.steps.map((step, index) => {
+    const read = outputs?.[index];
+    if (!read) return step;
+    return 'output' in read
+      ? { ...step, output: read.output }
+      : { ...step, outputUnavailable: read.unavailable };
+  });
+  const output = outputs && run.status === 'succeeded' ? runOutput(run.plan, outputs) : null;
   return {
     id: run.id,
     [run.plan.kind]: run.plan.name,
     status: run.status,
     strategy: run.plan.strategy,
     input: run.input,
-    ...(run.output !== null && run.output !== undefined ? { output: run.output } : {}),
+    ...(output ?? {}),
     ...(run.error ? { error: run.error } : {}),
-    steps: run.steps,
+    steps,
     requestedBy: run.requestedBy,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
@@ -128,6 +148,30 @@ export function runView(run: RunRecord) {
     cancelRequested: run.cancelRequested,
     record: run.record,
   };
+}
+
+/**
+ * A succeeded run's output from its steps' (SPEC §11): the last one's (sequential), or each one's
+ * by agent (parallel); `outputUnavailable` when one of them cannot be read.
+ */
+function runOutput(
+  plan: RunPlan,
+  outputs: readonly (StepOutput | null)[],
+): { output: unknown } | { outputUnavailable: string } {
+  const needed = plan.strategy === 'sequential' ? outputs.slice(-1) : outputs;
+  const missing = needed.find((read) => !read || !('output' in read));
+  if (missing !== undefined) {
+    return {
+      outputUnavailable: missing && 'unavailable' in missing ? missing.unavailable : 'missing',
+    };
+  }
+  const read = needed as readonly { output: unknown }[];
+  if (plan.strategy === 'sequential') return { output: read[0]?.output };
+  const output: Record<string, unknown> = {};
+  plan.agents.forEach((agent, index) => {
+    output[agent] = read[index]?.output;
+  });
+  return { output };
 }
 
 /** A page of runs, the newest first (`GET /v1/runs`). */
@@ -149,23 +193,4 @@ export function stepArtifactName(runId: string, index: number, agent: string): s
 
 export function recordArtifactName(runId: string): string {
   return `runs/${runId}.json`;
-}
-
-/**
- * The content of a finished run's `execution_record` artifact: what ran, how it ended, each
- * step's status and artifact (outputs are in their own artifacts).
- */
-export function executionRecord(run: RunRecord): Record<string, unknown> {
-  return {
-    id: run.id,
-    [run.plan.kind]: run.plan.name,
-    strategy: run.plan.strategy,
-    status: run.status,
-    ...(run.error ? { error: run.error } : {}),
-    requestedBy: run.requestedBy,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt,
-    steps: run.steps.map(({ output: _output, ...rest }) => rest),
-  };
 }

@@ -1,7 +1,8 @@
 /**
  * `bucket agents`, `bucket baskets list|show|run --follow`, `bucket runs show|list|cancel`
  * (SPEC §11) against a real server: a basket run followed to its end, a failing run exiting 1
- * with its failing step, and clear errors for what does not exist.
+ * with its failing step, runs listed page by page with `--cursor`, and clear errors for what does
+ * not exist.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -84,5 +85,36 @@ describe('bucket agents, baskets and runs', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain('2. sanskrit_parser: failed');
     expect(failing.stderr).toMatch(/run \S+ failed: invalid_input: step 2 \(sanskrit_parser\)/);
+  });
+
+  it('lists runs page by page: the next cursor printed, --cursor continuing', async () => {
+    for (let i = 0; i < 3; i++) {
+      const run = await runCli(['baskets', 'run', 'finance_daily_check', '--follow'], {
+        env: cli.owner,
+      });
+      expect(run.code).toBe(0);
+    }
+    const basket = ['--basket', 'finance_daily_check'];
+    const first = await runCli(['runs', 'list', ...basket, '--limit', '2'], { env: cli.owner });
+    expect(first.code).toBe(0);
+    const firstIds = [...first.stdout.matchAll(/^(\S+)\s+finance_daily_check/gm)].map((m) => m[1]);
+    expect(firstIds).toHaveLength(2);
+    const cursor = /--cursor '([^']+)'/.exec(first.stderr)?.[1];
+    expect(cursor).toBeDefined();
+    const json = await runCli(['runs', 'list', ...basket, '--limit', '2', '--json'], {
+      env: cli.owner,
+    });
+    expect(JSON.parse(json.stdout).nextCursor).toBe(cursor);
+    const next = await runCli(
+      ['runs', 'list', ...basket, '--limit', '2', '--cursor', cursor ?? ''],
+      { env: cli.owner },
+    );
+    expect(next.code).toBe(0);
+    const nextIds = [...next.stdout.matchAll(/^(\S+)\s+finance_daily_check/gm)].map((m) => m[1]);
+    expect(nextIds.length).toBeGreaterThan(0);
+    expect(nextIds.some((id) => firstIds.includes(id))).toBe(false);
+    const bad = await runCli(['runs', 'list', '--cursor', 'zzz'], { env: cli.owner });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('invalid_cursor');
   });
 });

@@ -1,7 +1,10 @@
 /**
  * An http agent on the loopback for Core's tests: `/echo` answers `{ok, got, key}`, `/fail` 500,
  * `/bad` an answer its schema refuses, `/redirect` 302, `/slow?ms=` after a while (counting how
- * many calls are in flight at once), `/hang` only when the test releases it.
+ * many calls are in flight at once), `/hang` only when the test releases it. It also stands in
+ * for the services of the remote built-ins: the finance service (`/finance/transactions` GET and
+ * POST, `/finance/reports`), Gurukul's `/trend` and `/anomaly`, the law agent's `/<type>-query`;
+ * those answer after `serviceDelayMs`.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,10 +20,33 @@ export interface AgentServer {
   readonly calls: AgentCall[];
   /** The most `/slow?ms=<ms>` calls in flight at once. */
   readonly maxInFlight: (ms: number) => number;
+  /** How long the remote built-ins' services take to answer (default 0). */
+  serviceDelayMs: number;
   /** Answers every held `/hang` call (and later ones at once). */
   release(): void;
   waitForCalls(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The answer of a remote built-in's service to `method path`, or null for another path. */
+function serviceAnswer(method: string, path: string, body: unknown, key: string | undefined) {
+  if (path === '/finance/transactions' && method === 'GET') {
+    return { transactions: [{ id: 7, amount: 250, description: 'Refund', type: 'income' }] };
+  }
+  if (path === '/finance/transactions' && method === 'POST') {
+    return { id: 8, ...(body as object), key };
+  }
+  if (path === '/finance/reports' && method === 'GET') return { report: 'net 250' };
+  if (path === '/trend') {
+    const trends = [{ student_id: 's9', subject: 'sanskrit', predicted_trend: 'rising' }];
+    return { success: true, trends, got: body, key };
+  }
+  if (path === '/anomaly') {
+    return { success: true, anomaly_report: '1 anomaly in audio', anomalies: [{ audio: 2 }] };
+  }
+  // The law agent's service.
+  if (path.endsWith('-query')) return { ok: true, got: body, key };
+  return null;
 }
 
 export async function startAgentServer(): Promise<AgentServer> {
@@ -68,18 +94,20 @@ export async function startAgentServer(): Promise<AgentServer> {
           if (released) return answer(response, 200, echo(body, key));
           held.push({ response, body, key });
           return;
-        default:
-          // The law agent's service: `/<type>-query`.
-          if (url.pathname.endsWith('-query')) return answer(response, 200, echo(body, key));
-          return answer(response, 404, {});
+        default: {
+          const service = serviceAnswer(request.method ?? 'GET', url.pathname, body, key);
+          if (service === null) return answer(response, 404, {});
+          setTimeout(() => answer(response, 200, service), agentServer.serviceDelayMs);
+        }
       }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return {
+  const agentServer: AgentServer = {
     url: `http://127.0.0.1:${port}`,
     calls,
+    serviceDelayMs: 0,
     maxInFlight: (ms) => maxInFlight.get(String(ms)) ?? 0,
     release() {
       released = true;
@@ -98,6 +126,7 @@ export async function startAgentServer(): Promise<AgentServer> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return agentServer;
 }
 
 /** An agent_spec of the agent server's `path` (output: an object with `ok`). */

@@ -178,6 +178,7 @@ interface ListOptions extends RemoteOptions {
   readonly agent?: string;
   readonly status?: string;
   readonly limit?: number;
+  readonly cursor?: string;
 }
 
 async function listRuns(options: ListOptions): Promise<void> {
@@ -186,14 +187,20 @@ async function listRuns(options: ListOptions): Promise<void> {
   if (options.agent) query.set('agent', options.agent);
   if (options.status) query.set('status', options.status);
   query.set('limit', String(options.limit ?? 20));
+  if (options.cursor) query.set('cursor', options.cursor);
   const answer = await connect(options).json<{ runs: RunView[]; nextCursor: string | null }>(
     'GET',
     `/v1/runs?${query.toString()}`,
   );
   if (options.json) return printJson(answer);
-  if (answer.runs.length === 0) return printLine('no runs');
-  const rows = answer.runs.map((r) => [r.id, r.basket ?? r.agent ?? '?', r.status, r.createdAt]);
-  printLine(formatTable([['ID', 'BASKET/AGENT', 'STATUS', 'CREATED'], ...rows]));
+  if (answer.runs.length === 0) printLine('no runs');
+  else {
+    const rows = answer.runs.map((r) => [r.id, r.basket ?? r.agent ?? '?', r.status, r.createdAt]);
+    printLine(formatTable([['ID', 'BASKET/AGENT', 'STATUS', 'CREATED'], ...rows]));
+  }
+  if (answer.nextCursor !== null) {
+    note(`more runs: repeat with --cursor '${answer.nextCursor}'`);
+  }
 }
 
 async function cancelRun(id: string, options: RemoteOptions): Promise<void> {
@@ -245,9 +252,16 @@ export function registerCore(program: Command): void {
       .option('--basket <name>', 'only this basket')
       .option('--agent <name>', 'only runs of this single agent')
       .option('--status <status>', 'queued, running, succeeded, failed, cancelled or timed_out')
-      .option('--limit <n>', 'at most n runs (default 20)', positiveInteger),
+      .option('--limit <n>', 'at most n runs (default 20)', positiveInteger)
+      .option('--cursor <cursor>', 'continue a listing where a previous page stopped'),
   )
-    .addHelpText('after', examples('bucket runs list --basket finance_daily_check --status failed'))
+    .addHelpText(
+      'after',
+      examples(
+        'bucket runs list --basket finance_daily_check --status failed',
+        "bucket runs list --cursor 'WyIyMDI2LTEy…'",
+      ),
+    )
     .action(listRuns);
   remoteOptions(runs.command('cancel <id>').description('Cancel a queued or running run.'))
     .addHelpText('after', examples('bucket runs cancel 3f0c…'))

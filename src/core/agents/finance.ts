@@ -3,13 +3,7 @@
  * amounts, goal_recommender turns the total into one recommendation, financial_coordinator reads
  * or adds transactions through its configured service, else answers its offline mock.
  */
-import {
-  AgentFailure,
-  objectAnswer,
-  type BuiltinAgent,
-  type JsonObject,
-  type RemoteCaller,
-} from './types.js';
+import { objectAnswer, type BuiltinAgent, type JsonObject, type RemoteCaller } from './types.js';
 
 /** The seed's built-in amounts when the list is missing or empty (1500 / 2500 / −1000). */
 const DEFAULT_AMOUNTS = [2000, -800, -200, 500];
@@ -163,12 +157,7 @@ export const financialCoordinator: BuiltinAgent = {
     },
   },
   async run(input, ctx) {
-    if (!ctx.remote) return coordinateOffline(input);
-    try {
-      return await coordinateRemotely(ctx.remote, input);
-    } catch (error) {
-      if (error instanceof AgentFailure) throw error;
-      throw new AgentFailure('agent_http_error', (error as Error).message);
-    }
+    // A remote failure keeps its cause (invoke.ts names it: egress_refused, step_timeout, …).
+    return ctx.remote ? coordinateRemotely(ctx.remote, input) : coordinateOffline(input);
   },
 };

@@ -149,7 +149,10 @@ export const coreRoutes =
         config: { action: 'runs.read' },
         schema: {
           tags: ['core'],
-          summary: 'Runs, the newest first (a product key: its own)',
+          summary: 'Runs, the newest first (a product key: its own), without outputs',
+          description:
+            'Each run as its summary: statuses, times, errors, artifact references. Its steps’ ' +
+            'outputs are in GET /v1/runs/{id} (read through their agent_output artifacts).',
           querystring: Listing,
           response: {
             200: Type.Object({
@@ -166,7 +169,7 @@ export const coreRoutes =
           { basket, agent, status: status as RunStatus | undefined, cursor, limit: limit ?? 100 },
           requestInfo(request).principal,
         );
-        return { runs: page.runs.map(runView), nextCursor: page.nextCursor };
+        return { runs: page.runs.map((run) => runView(run)), nextCursor: page.nextCursor };
       },
     );
 
@@ -182,7 +185,7 @@ export const coreRoutes =
         },
       },
       async (request) =>
-        runView(await core.runs.get(request.params.id, requestInfo(request).principal)),
+        core.runs.view(await core.runs.get(request.params.id, requestInfo(request).principal)),
     );
 
     app.post(
@@ -202,7 +205,7 @@ export const coreRoutes =
           requestInfo(request).principal,
           request.allowedAction?.entry ?? undefined,
         );
-        return reply.code(202).send(runView(run));
+        return reply.code(202).send(await core.runs.view(run));
       },
     );
   };

@@ -3,6 +3,8 @@
  * never edit old ones. Every text column that is compared or ordered uses the "C" collation: byte
  * order, as in SQLite, whatever the database's default collation.
  */
+import { RUN_OUTPUTS_MIGRATION } from './migration-runs.js';
+
 export const MIGRATIONS: readonly string[] = [
   // 1: everything the embedded store has after its migration 3, plus the shared audit tree head
   // and the coherence stamp.
@@ -392,4 +394,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX s3_parts_by_content ON s3_parts (sha256);
   `,
+  '', // 15: reserved for another branch of this session (the lead renumbers at merge).
+  // 16: the runs' rows keep no outputs (migration-runs.ts).
+  RUN_OUTPUTS_MIGRATION,
 ];

@@ -1,5 +1,9 @@
-/** Rows of Core's runs (SPEC §11) as both stores hold them: indexed columns and a JSON body. */
-import type { RunRecord, RunStatus } from '../../domain/runs.js';
+/**
+ * Rows of Core's runs (SPEC §11) as both stores hold them: indexed columns and a JSON body. A row
+ * holds no output: steps refer to their `agent_output` artifacts (docs/decisions/0057), and
+ * outputs left in rows written before are dropped when read.
+ */
+import type { RunRecord, RunStatus, RunStep } from '../../domain/runs.js';
 import { flag } from './flag.js';
 
 export interface RunRow {
@@ -17,8 +21,14 @@ export interface RunRow {
   body: string;
 }
 
-/** What the columns do not hold: the plan, input, output, error, steps and record. */
-type RunBody = Pick<RunRecord, 'plan' | 'input' | 'output' | 'error' | 'steps' | 'record'>;
+/** What the columns do not hold: the plan, input, error, steps and record. */
+type RunBody = Pick<RunRecord, 'plan' | 'input' | 'error' | 'steps' | 'record'>;
+
+/** The step without an output (one a row written before 0057 holds, or one given by mistake). */
+function withoutOutput(step: RunStep): RunStep {
+  const { output: _output, ...kept } = step as RunStep & { output?: unknown };
+  return kept;
+}
 
 export const RUN_COLUMNS =
   'id, status, kind, name, product, requested_by, created_at, started_at, finished_at, ' +
@@ -28,9 +38,8 @@ export function runValues(run: RunRecord) {
   const body: RunBody = {
     plan: run.plan,
     input: run.input,
-    output: run.output,
     error: run.error,
-    steps: run.steps,
+    steps: run.steps.map(withoutOutput),
     record: run.record,
   };
   return [
@@ -50,7 +59,7 @@ export function runValues(run: RunRecord) {
 }
 
 export function toRun(row: RunRow): RunRecord {
-  const body = JSON.parse(row.body) as RunBody;
+  const { plan, input, error, steps, record } = JSON.parse(row.body) as RunBody;
   return {
     id: row.id,
     status: row.status as RunStatus,
@@ -61,6 +70,10 @@ export function toRun(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     deadline: row.deadline === null ? null : Number(row.deadline),
     cancelRequested: flag(row.cancel_requested),
-    ...body,
+    plan,
+    input,
+    error,
+    steps: steps.map(withoutOutput),
+    record,
   };
 }

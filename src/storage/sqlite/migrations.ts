@@ -1,6 +1,18 @@
 /** Versioned schema of the embedded metadata store. Append new migrations; never edit old ones. */
 import { S3_MIGRATIONS } from './migrations-s3.js';
 
+/**
+ * Migration 19: a run's row keeps references to its steps' agent_output artifacts, not their
+ * outputs (docs/decisions/0057): the outputs rows written before hold are removed — the run's own
+ * and each step's (baskets had at most 50 steps). Nothing else in the body changes.
+ */
+export const RUN_OUTPUTS_MIGRATION = `
+  UPDATE runs SET body = json_remove(body, '$.output', ${Array.from(
+    { length: 50 },
+    (_, i) => `'$.steps[${i}].output'`,
+  ).join(', ')});
+  `;
+
 export const MIGRATIONS: readonly string[] = [
   // 1: settings, keys, policy versions, artifacts (heads), versions, per-product usage.
   `
@@ -362,4 +374,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 17: the S3 front door (migrations-s3.ts).
   ...S3_MIGRATIONS,
+  // 18: reserved for another branch of this session (the lead renumbers at merge).
+  '',
+  // 19: the runs' rows keep no outputs (RUN_OUTPUTS_MIGRATION above).
+  RUN_OUTPUTS_MIGRATION,
 ];

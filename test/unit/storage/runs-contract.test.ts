@@ -7,8 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { runEvent, type RunRecord } from '../../../src/domain/runs.js';
 import type { MetadataStore } from '../../../src/storage/ports.js';
+import { RUN_OUTPUTS_MIGRATION as PG_RUN_OUTPUTS } from '../../../src/storage/postgres/migration-runs.js';
+import { RUN_OUTPUTS_MIGRATION as SQLITE_RUN_OUTPUTS } from '../../../src/storage/sqlite/migrations.js';
 import { openEachTest } from '../../helpers/metadata-contract.js';
-import { metadataAdapters } from '../../helpers/metadata-adapters.js';
+import { metadataAdapters, type OpenedStore } from '../../helpers/metadata-adapters.js';
 
 const adapters = await metadataAdapters();
 
@@ -25,7 +27,6 @@ function run(id: string, fields: Partial<RunRecord> = {}): RunRecord {
     },
     status: 'queued',
     input: { transactions: [] },
-    output: null,
     error: null,
     steps: [
       { agent: 'cashflow_analyzer', status: 'queued', startedAt: null, finishedAt: null },
@@ -54,8 +55,11 @@ const claim = (owner: string, now: number, limit = 10, maxActive = 10) => ({
 describe.each(adapters)('RunStore contract: $name', (adapter) => {
   let store: MetadataStore;
 
+  let opened: OpenedStore;
+
   openEachTest(adapter, (each) => {
     store = each.store;
+    opened = each;
   });
 
   it('stores a run with its queued event, up to the queue limit', async () => {
@@ -166,5 +170,42 @@ describe.each(adapters)('RunStore contract: $name', (adapter) => {
     });
     expect(after.map((r) => r.id)).toEqual(['r2']);
     expect(await store.listRuns({ status: 'running', limit: 10 })).toEqual([]);
+  });
+
+  it('keeps no output in a run’s row; its migration removes those rows written before held', async () => {
+    const withOutputs = (id: string) => ({
+      ...run(id),
+      output: { recommendations: ['Increase savings'] },
+      steps: run(id).steps.map((step) => ({ ...step, output: { analysis: { total: 1 } } })),
+    });
+    const holdsOutputs = async (id: string) => {
+      // The row's body as stored, seen from outside the store: outputs mark the run failed.
+      await opened.exec(
+        `UPDATE runs SET status = 'failed' WHERE id = '${id}' AND body LIKE '%"output"%'`,
+      );
+      const found = (await store.getRun(id))?.status === 'failed';
+      await opened.exec(`UPDATE runs SET status = 'queued' WHERE id = '${id}'`);
+      return found;
+    };
+    await store.insertRun(withOutputs('r1'), 10);
+    expect(await holdsOutputs('r1')).toBe(false);
+    const [claimed] = await store.claimRuns(claim('node-a', 10));
+    expect(await store.saveRun({ ...withOutputs('r1'), status: 'running' }, 'node-a', [])).toBe(
+      true,
+    );
+    expect(claimed?.id).toBe('r1');
+    expect(await holdsOutputs('r1')).toBe(false);
+
+    // Rows written before held outputs: they are dropped when read, and removed by the migration.
+    for (const id of ['r2', 'r3']) {
+      await store.insertRun(run(id), 10);
+      const body = JSON.stringify({ ...withOutputs(id), id: undefined }).replaceAll("'", "''");
+      await opened.exec(`UPDATE runs SET body = '${body}' WHERE id = '${id}'`);
+    }
+    expect(await holdsOutputs('r2')).toBe(true);
+    expect(await store.getRun('r2')).toEqual(run('r2'));
+    await opened.exec(adapter.name === 'postgres' ? PG_RUN_OUTPUTS : SQLITE_RUN_OUTPUTS);
+    expect(await holdsOutputs('r3')).toBe(false);
+    expect(await store.getRun('r3')).toEqual(run('r3'));
   });
 });
