@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { minUploadRateOf } from '../domain/policy.js';
 import { continueBody } from '../http/expect-continue.js';
+import type { WriteResult } from '../services/artifacts/index.js';
 import { ingest, openWriter, type Ingested } from '../services/ingest.js';
 import type { UploadDigests } from './checksums.js';
 import type { BlobStore, MetadataStore, S3PartRecord, S3UploadRecord } from '../storage/ports.js';
@@ -92,6 +93,7 @@ export async function createUpload(ctx: S3Context, target: ObjectTarget) {
     contentType: header(ctx, 'content-type') ?? null,
     meta: userMetaOf(ctx),
     createdAt: new Date().toISOString(),
+    claimedAt: null,
   };
   await ctx.bucket.metadata.insertS3Upload(upload);
   return sendXml(ctx, 'InitiateMultipartUploadResult', {
@@ -227,24 +229,39 @@ function concatenated(blobs: BlobStore, parts: readonly S3PartRecord[]): Readabl
   return Readable.from(read(), { objectMode: false });
 }
 
+/**
+ * CompleteMultipartUpload: the upload is claimed first, atomically, so that of two completions
+ * racing one commits and the other answers NoSuchUpload having stored nothing; a part arriving
+ * meanwhile is refused. A completion that fails gives its claim up: the client may try again.
+ */
 export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
   const upload = await uploadOf(ctx, target);
   const { bucket } = ctx;
-  const parts = partsToComplete(
-    await readSmallBody(ctx),
-    await bucket.metadata.listS3Parts(upload.uploadId),
-  );
-  const size = parts.reduce((sum, part) => sum + part.size, 0);
-  const result = await bucket.artifacts.put({
-    ...requestInfoOf(ctx),
-    ...target,
-    contentType: upload.contentType,
-    declaredSize: size,
-    meta: upload.meta,
-    preconditions: { ifNoneMatch: false, ifVersion: null },
-    sha256Claim: null,
-    body: concatenated(bucket.blobs, parts),
-  });
+  const text = await readSmallBody(ctx);
+  const stored = await bucket.metadata.claimS3Upload(upload.uploadId, new Date().toISOString());
+  if (!stored) throw noSuchUpload();
+  let parts: S3PartRecord[];
+  let result: WriteResult;
+  try {
+    parts = partsToComplete(text, stored);
+    const size = parts.reduce((sum, part) => sum + part.size, 0);
+    result = await bucket.artifacts.put({
+      ...requestInfoOf(ctx),
+      ...target,
+      contentType: upload.contentType,
+      declaredSize: size,
+      meta: upload.meta,
+      preconditions: { ifNoneMatch: false, ifVersion: null },
+      sha256Claim: null,
+      body: concatenated(bucket.blobs, parts),
+    });
+  } catch (error) {
+    await bucket.metadata.releaseS3Upload(upload.uploadId).catch((failure: Error) => {
+      // The upload stays claimed until the 24 h sweep removes it.
+      ctx.request.log.warn({ err: failure.message }, 'multipart claim not released');
+    });
+    throw error;
+  }
   ctx.request.decision = result.decision;
   const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
@@ -265,7 +282,8 @@ export async function abortUpload(ctx: S3Context, target: ObjectTarget) {
   const upload = await uploadOf(ctx, target);
   const outcome = await decideStep(ctx, target, upload, null);
   ctx.request.decision = outcome.decision;
-  await discard(ctx.bucket, upload.uploadId);
+  // A completion holding the upload wins: it is no longer there to abort.
+  if (!(await discard(ctx.bucket, upload.uploadId, true))) throw noSuchUpload();
   return ctx.reply.code(204).send();
 }
 
@@ -331,8 +349,11 @@ async function removePartBlobs(stores: Stores, parts: readonly S3PartRecord[]): 
   }
 }
 
-async function discard(stores: Stores, uploadId: string): Promise<void> {
-  await removePartBlobs(stores, await stores.metadata.deleteS3Upload(uploadId));
+/** Deletes an upload and removes its parts' blobs; false when there was none to delete. */
+async function discard(stores: Stores, uploadId: string, unlessClaimed = false): Promise<boolean> {
+  const parts = await stores.metadata.deleteS3Upload(uploadId, unlessClaimed);
+  if (parts) await removePartBlobs(stores, parts);
+  return parts !== null;
 }
 
 /** Removes uploads older than 24 h with their parts; answers how many. */

@@ -26,6 +26,8 @@ export interface S3UploadRecord {
   readonly contentType: string | null;
   readonly meta: Readonly<Record<string, string>>;
   readonly createdAt: string;
+  /** When a completion claimed it (it then takes no part, no abort, no other completion). */
+  readonly claimedAt: string | null;
 }
 
 export interface S3PartRecord {
@@ -69,14 +71,26 @@ export interface S3Store {
   /** A product's open uploads in (class, name, created) order, at most `limit`. */
   listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]>;
   /**
-   * Stores (or replaces) a part of an upload that still exists, in one transaction with that
-   * check: answers the part it replaced (or null), or `'no_upload'` (nothing stored) when the
-   * upload was completed, aborted or swept meanwhile.
+   * Stores (or replaces) a part of an upload that still exists and is not claimed, in one
+   * transaction with that check: answers the part it replaced (or null), or `'no_upload'`
+   * (nothing stored) when the upload was completed, claimed, aborted or swept meanwhile.
    */
   putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'>;
   listS3Parts(uploadId: string): Promise<S3PartRecord[]>;
-  /** Deletes an upload and its parts; answers the parts it had. */
-  deleteS3Upload(uploadId: string): Promise<S3PartRecord[]>;
-  /** Uploads created before `before` (ISO-8601): abandoned, to be removed. */
+  /**
+   * Claims an open upload for its completion, atomically: answers its parts, or null when it is
+   * gone or another completion holds it. A claimed upload takes no part and no abort.
+   */
+  claimS3Upload(uploadId: string, at: string): Promise<S3PartRecord[] | null>;
+  /** Gives up a claim (its completion failed): the upload is open again. */
+  releaseS3Upload(uploadId: string): Promise<void>;
+  /**
+   * Deletes an upload and its parts; answers the parts it had, or null when there was no such
+   * upload — or, with `unlessClaimed`, when a completion holds it (nothing deleted).
+   */
+  deleteS3Upload(uploadId: string, unlessClaimed?: boolean): Promise<S3PartRecord[] | null>;
+  /**
+   * Uploads created before `before` (ISO-8601), unless claimed since: abandoned, to be removed.
+   */
   staleS3Uploads(before: string, limit: number): Promise<S3UploadRecord[]>;
 }

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store's S3 front door tables (migration 14, SPEC §13): credentials, ETags,
+ * The PostgreSQL store's S3 front door tables (migrations 14 and 15, SPEC §13): credentials, ETags,
  * multipart uploads and parts — the S3Store port, with the same results as the embedded store.
  */
 import type pg from 'pg';
@@ -20,7 +20,7 @@ import {
   type S3UploadRow,
 } from '../sqlite/s3.js';
 import { BUMP } from './change-stamp.js';
-import type { Queryable } from './connection.js';
+import { inTransaction, type Queryable } from './connection.js';
 import type { PgWriter } from './writer.js';
 
 export class PgS3 implements S3Store {
@@ -105,7 +105,7 @@ export class PgS3 implements S3Store {
   async insertS3Upload(record: S3UploadRecord): Promise<void> {
     await this.pool.query(
       'INSERT INTO s3_uploads (upload_id, product, class, name, principal_id, content_type, ' +
-        'meta, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        'meta, created_at, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)',
       [
         record.uploadId,
         record.product,
@@ -137,18 +137,14 @@ export class PgS3 implements S3Store {
   }
 
   async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {
-    // The upload row is locked for share: an abort or a completion (which delete it) waits for
-    // this part, or this part finds the upload gone and stores nothing.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const upload = await client.query('SELECT 1 FROM s3_uploads WHERE upload_id = $1 FOR SHARE', [
-        part.uploadId,
-      ]);
-      if (upload.rowCount === 0) {
-        await client.query('ROLLBACK');
-        return 'no_upload';
-      }
+    // The upload row is locked for share: a claim, an abort or a sweep waits for this part, or
+    // this part finds the upload gone or claimed and stores nothing.
+    return inTransaction(this.pool, async (client) => {
+      const upload = await client.query(
+        'SELECT 1 FROM s3_uploads WHERE upload_id = $1 AND claimed_at IS NULL FOR SHARE',
+        [part.uploadId],
+      );
+      if (upload.rowCount === 0) return 'no_upload';
       const { rows } = await client.query<S3PartRow>(
         'WITH previous AS (SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2), ' +
           'stored AS (INSERT INTO s3_parts (upload_id, part_number, size, md5, sha256, created_at) ' +
@@ -157,14 +153,8 @@ export class PgS3 implements S3Store {
           'created_at = EXCLUDED.created_at) SELECT * FROM previous',
         [part.uploadId, part.partNumber, part.size, part.md5, part.sha256, part.createdAt],
       );
-      await client.query('COMMIT');
       return rows[0] ? toS3Part(rows[0]) : null;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async listS3Parts(uploadId: string): Promise<S3PartRecord[]> {
@@ -175,18 +165,48 @@ export class PgS3 implements S3Store {
     return rows.map(toS3Part);
   }
 
-  async deleteS3Upload(uploadId: string): Promise<S3PartRecord[]> {
-    const { rows } = await this.pool.query<S3PartRow>(
-      'WITH upload AS (DELETE FROM s3_uploads WHERE upload_id = $1) ' +
-        'DELETE FROM s3_parts WHERE upload_id = $1 RETURNING *',
-      [uploadId],
+  /**
+   * The claim is one UPDATE (atomic); the parts are read by a statement of their own after it,
+   * whose snapshot holds every part that committed before the claim (a part waits for no claim:
+   * it locks the upload row for share and then finds it claimed).
+   */
+  async claimS3Upload(uploadId: string, at: string): Promise<S3PartRecord[] | null> {
+    const claimed = await this.pool.query(
+      'UPDATE s3_uploads SET claimed_at = $2 WHERE upload_id = $1 AND claimed_at IS NULL',
+      [uploadId, at],
     );
-    return rows.map(toS3Part).sort((a, b) => a.partNumber - b.partNumber);
+    if (claimed.rowCount === 0) return null;
+    return this.listS3Parts(uploadId);
+  }
+
+  async releaseS3Upload(uploadId: string): Promise<void> {
+    await this.pool.query('UPDATE s3_uploads SET claimed_at = NULL WHERE upload_id = $1', [
+      uploadId,
+    ]);
+  }
+
+  async deleteS3Upload(uploadId: string, unlessClaimed = false): Promise<S3PartRecord[] | null> {
+    // Two statements: the parts' DELETE takes its snapshot after the upload's, which waited for
+    // any part in flight, so that part's row is deleted (and answered) too.
+    return inTransaction(this.pool, async (client) => {
+      const upload = await client.query(
+        'DELETE FROM s3_uploads WHERE upload_id = $1' +
+          (unlessClaimed ? ' AND claimed_at IS NULL' : ''),
+        [uploadId],
+      );
+      if (upload.rowCount === 0) return null;
+      const { rows } = await client.query<S3PartRow>(
+        'DELETE FROM s3_parts WHERE upload_id = $1 RETURNING *',
+        [uploadId],
+      );
+      return rows.map(toS3Part).sort((a, b) => a.partNumber - b.partNumber);
+    });
   }
 
   async staleS3Uploads(before: string, limit: number): Promise<S3UploadRecord[]> {
     const { rows } = await this.db().query<S3UploadRow>(
-      'SELECT * FROM s3_uploads WHERE created_at < $1 ORDER BY created_at LIMIT $2',
+      'SELECT * FROM s3_uploads WHERE created_at < $1 ' +
+        'AND (claimed_at IS NULL OR claimed_at < $1) ORDER BY created_at LIMIT $2',
       [before, limit],
     );
     return rows.map(toS3Upload);

@@ -1,5 +1,5 @@
 /**
- * The embedded store's S3 front door tables (migration 17, SPEC §13): credentials, ETags,
+ * The embedded store's S3 front door tables (migrations 17 and 18, SPEC §13): credentials, ETags,
  * multipart uploads and parts — the S3Store port. Creating and revoking a credential are changes
  * with their allow entries (SqliteChanges); the rest are plain durable writes.
  */
@@ -31,6 +31,7 @@ interface UploadRow {
   content_type: string | null;
   meta: string;
   created_at: string;
+  claimed_at: string | null;
 }
 
 interface PartRow {
@@ -62,6 +63,7 @@ export function toS3Upload(row: UploadRow): S3UploadRecord {
     contentType: row.content_type,
     meta: JSON.parse(row.meta) as Record<string, string>,
     createdAt: row.created_at,
+    claimedAt: row.claimed_at ?? null,
   };
 }
 
@@ -109,16 +111,24 @@ export class SqliteS3 implements S3Store {
       ),
       insertUpload: db.prepare(
         'INSERT INTO s3_uploads (upload_id, product, class, name, principal_id, content_type, ' +
-          'meta, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          'meta, created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
       ),
       upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
       uploads: db.prepare<[string, number], UploadRow>(
         'SELECT * FROM s3_uploads WHERE product = ? ' +
           'ORDER BY class, name, created_at, upload_id LIMIT ?',
       ),
-      stale: db.prepare<[string, number], UploadRow>(
-        'SELECT * FROM s3_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?',
+      stale: db.prepare<[string, string, number], UploadRow>(
+        'SELECT * FROM s3_uploads WHERE created_at < ? ' +
+          'AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY created_at LIMIT ?',
       ),
+      openUpload: db.prepare<[string], { found: number }>(
+        'SELECT 1 AS found FROM s3_uploads WHERE upload_id = ? AND claimed_at IS NULL',
+      ),
+      claim: db.prepare(
+        'UPDATE s3_uploads SET claimed_at = ? WHERE upload_id = ? AND claimed_at IS NULL',
+      ),
+      release: db.prepare('UPDATE s3_uploads SET claimed_at = NULL WHERE upload_id = ?'),
       part: db.prepare<[string, number], PartRow>(
         'SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?',
       ),
@@ -215,7 +225,7 @@ export class SqliteS3 implements S3Store {
   async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {
     return this.changes.writeDurably(() =>
       this.db.transaction((): S3PartRecord | null | 'no_upload' => {
-        if (!this.statements.upload.get(part.uploadId)) return 'no_upload';
+        if (!this.statements.openUpload.get(part.uploadId)) return 'no_upload';
         const previous = this.statements.part.get(part.uploadId, part.partNumber);
         this.statements.putPart.run(
           part.uploadId,
@@ -234,18 +244,37 @@ export class SqliteS3 implements S3Store {
     return this.statements.parts.all(uploadId).map(toS3Part);
   }
 
-  async deleteS3Upload(uploadId: string): Promise<S3PartRecord[]> {
+  async claimS3Upload(uploadId: string, at: string): Promise<S3PartRecord[] | null> {
     return this.changes.writeDurably(() =>
-      this.db.transaction(() => {
-        const parts = this.statements.parts.all(uploadId).map(toS3Part);
-        this.statements.deleteParts.run(uploadId);
-        this.statements.deleteUpload.run(uploadId);
-        return parts;
-      })(),
+      this.db
+        .transaction(() => {
+          if (this.statements.claim.run(at, uploadId).changes === 0) return null;
+          return this.statements.parts.all(uploadId).map(toS3Part);
+        })
+        .immediate(),
+    );
+  }
+
+  async releaseS3Upload(uploadId: string): Promise<void> {
+    await this.changes.writeDurably(() => this.statements.release.run(uploadId));
+  }
+
+  async deleteS3Upload(uploadId: string, unlessClaimed = false): Promise<S3PartRecord[] | null> {
+    return this.changes.writeDurably(() =>
+      this.db
+        .transaction(() => {
+          const upload = this.statements.upload.get(uploadId);
+          if (!upload || (unlessClaimed && upload.claimed_at !== null)) return null;
+          const parts = this.statements.parts.all(uploadId).map(toS3Part);
+          this.statements.deleteParts.run(uploadId);
+          this.statements.deleteUpload.run(uploadId);
+          return parts;
+        })
+        .immediate(),
     );
   }
 
   async staleS3Uploads(before: string, limit: number): Promise<S3UploadRecord[]> {
-    return this.statements.stale.all(before, limit).map(toS3Upload);
+    return this.statements.stale.all(before, before, limit).map(toS3Upload);
   }
 }
