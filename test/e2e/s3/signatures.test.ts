@@ -251,19 +251,6 @@ describe('S3 door authentication', () => {
     expect(codeOf(withoutKey.text)).toBe('InvalidAccessKeyId');
   });
 
-  it('answers NotImplemented for what the door does not do', async () => {
-    const acl = await sendSigned(base, avatar.credential, {
-      method: 'GET',
-      path: '/ai_avatar',
-      query: { acl: '' },
-    });
-    expect(acl.status).toBe(501);
-    expect(codeOf(acl.text)).toBe('NotImplemented');
-    const options = await fetch(`${base}/ai_avatar`, { method: 'OPTIONS' });
-    expect(options.status).toBe(501);
-    expect(codeOf(await options.text())).toBe('NotImplemented');
-  });
-
   it('counts failing signatures toward the brute-force limit; valid ones still pass', async () => {
     const wrong = { ...avatar.credential, secretAccessKey: 'y'.repeat(40) };
     const codes: (string | undefined)[] = [];
