@@ -36,7 +36,7 @@ export const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 /** Open uploads per product at most: what an abandoned-upload flood can hold. */
 export const MAX_OPEN_UPLOADS = 1000;
 
-const noSuchUpload = () =>
+export const noSuchUpload = () =>
   new S3Error(
     'NoSuchUpload',
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
@@ -44,7 +44,7 @@ const noSuchUpload = () =>
   );
 
 /** The upload of the request, checked against its target and its creator. */
-async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3UploadRecord> {
+export async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3UploadRecord> {
   const id = ctx.query['uploadId'] ?? '';
   const upload = /^[0-9a-f]{32}$/.test(id) ? await ctx.bucket.metadata.getS3Upload(id) : null;
   if (
@@ -285,52 +285,6 @@ export async function abortUpload(ctx: S3Context, target: ObjectTarget) {
   // A completion holding the upload wins: it is no longer there to abort.
   if (!(await discard(ctx.bucket, upload.uploadId, true))) throw noSuchUpload();
   return ctx.reply.code(204).send();
-}
-
-export async function listParts(ctx: S3Context, target: ObjectTarget) {
-  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product: target.product });
-  const upload = await uploadOf(ctx, target);
-  const marker = Number(ctx.query['part-number-marker'] ?? 0) || 0;
-  const max = Math.min(Number(ctx.query['max-parts'] ?? 1000) || 1000, 1000);
-  const all = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
-    (part) => part.partNumber > marker,
-  );
-  const page = all.slice(0, max);
-  return sendXml(ctx, 'ListPartsResult', {
-    Bucket: target.product,
-    Key: `${target.class}/${target.name}`,
-    UploadId: upload.uploadId,
-    PartNumberMarker: marker,
-    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]?.partNumber : undefined,
-    MaxParts: max,
-    IsTruncated: all.length > page.length,
-    Part: page.map((part) => ({
-      PartNumber: part.partNumber,
-      LastModified: part.createdAt,
-      ETag: `"${part.md5}"`,
-      Size: part.size,
-    })),
-  });
-}
-
-export async function listUploads(ctx: S3Context, product: string) {
-  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product });
-  const prefix = ctx.query['prefix'] ?? '';
-  const uploads = (await ctx.bucket.metadata.listS3Uploads(product, MAX_OPEN_UPLOADS)).filter(
-    (upload) => `${upload.class}/${upload.name}`.startsWith(prefix),
-  );
-  return sendXml(ctx, 'ListMultipartUploadsResult', {
-    Bucket: product,
-    Prefix: prefix,
-    MaxUploads: MAX_OPEN_UPLOADS,
-    IsTruncated: false,
-    Upload: uploads.map((upload) => ({
-      Key: `${upload.class}/${upload.name}`,
-      UploadId: upload.uploadId,
-      Initiated: upload.createdAt,
-      StorageClass: 'STANDARD',
-    })),
-  });
 }
 
 type Stores = { readonly metadata: MetadataStore; readonly blobs: BlobStore };

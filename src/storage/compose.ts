@@ -71,6 +71,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     readInline: artifacts.readInline.bind(artifacts),
     getForRead: artifacts.getForRead.bind(artifacts),
     listVersions: artifacts.listVersions.bind(artifacts),
+    listVersionsDescending: artifacts.listVersionsDescending.bind(artifacts),
     listArtifacts: artifacts.listArtifacts.bind(artifacts),
     commitVersion: artifacts.commitVersion.bind(artifacts),
     commitVersionsAtomically: artifacts.commitVersionsAtomically.bind(artifacts),

@@ -13,6 +13,8 @@ export interface ListArtifactsQuery {
   /** Exclusive lower bound in (class, name) order, from a cursor. */
   readonly after?: { class: string; name: string } | undefined;
   readonly limit: number;
+  /** Tombstoned artifacts too (their head is the tombstone): S3's ListObjectVersions. */
+  readonly withTombstoned?: boolean | undefined;
 }
 
 export interface VersionForRead {
@@ -81,7 +83,16 @@ export interface ArtifactStore {
    */
   getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null>;
   listVersions(key: ArtifactKey): Promise<ArtifactVersion[]>;
-  /** Heads of live (not tombstoned) artifacts in (class, name) order. */
+  /**
+   * A page of an artifact's versions, newest first: those numbered below `below` (every one when
+   * null), at most `limit`.
+   */
+  listVersionsDescending(
+    key: ArtifactKey,
+    below: number | null,
+    limit: number,
+  ): Promise<ArtifactVersion[]>;
+  /** Heads of live (not tombstoned, unless asked) artifacts in (class, name) order. */
   listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]>;
   /**
    * Atomically, with the commit rule (domain/commit.ts): checks the head and the storage limits,

@@ -41,6 +41,18 @@ export interface S3PartRecord {
   readonly createdAt: string;
 }
 
+/**
+ * Where a listing of a product's uploads resumes: after every upload of a key, or after one
+ * upload (in (class, name, created, upload id) order).
+ */
+export type S3UploadPosition =
+  | { readonly class: string; readonly name: string; readonly upload?: undefined }
+  | {
+      readonly class: string;
+      readonly name: string;
+      readonly upload: { readonly createdAt: string; readonly uploadId: string };
+    };
+
 export interface S3VersionRef {
   readonly product: string;
   readonly class: string;
@@ -68,8 +80,15 @@ export interface S3Store {
 
   insertS3Upload(record: S3UploadRecord): Promise<void>;
   getS3Upload(uploadId: string): Promise<S3UploadRecord | null>;
-  /** A product's open uploads in (class, name, created) order, at most `limit`. */
-  listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]>;
+  /**
+   * A product's uploads in (class, name, created, upload id) order, at most `limit`, after
+   * `after` when given.
+   */
+  listS3Uploads(
+    product: string,
+    limit: number,
+    after?: S3UploadPosition,
+  ): Promise<S3UploadRecord[]>;
   /**
    * Stores (or replaces) a part of an upload that still exists and is not claimed, in one
    * transaction with that check: answers the part it replaced (or null), or `'no_upload'`

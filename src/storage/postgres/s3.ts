@@ -8,6 +8,7 @@ import type {
   S3CredentialRecord,
   S3PartRecord,
   S3Store,
+  S3UploadPosition,
   S3UploadRecord,
   S3VersionRef,
 } from '../ports.js';
@@ -127,11 +128,24 @@ export class PgS3 implements S3Store {
     return rows[0] ? toS3Upload(rows[0]) : null;
   }
 
-  async listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]> {
+  async listS3Uploads(
+    product: string,
+    limit: number,
+    after?: S3UploadPosition,
+  ): Promise<S3UploadRecord[]> {
+    const values: unknown[] = [product, limit];
+    let where = '';
+    if (after) {
+      values.push(after.class, after.name);
+      where = after.upload
+        ? ' AND (class, name, created_at, upload_id) > ($3, $4, $5, $6)'
+        : ' AND (class, name) > ($3, $4)';
+      if (after.upload) values.push(after.upload.createdAt, after.upload.uploadId);
+    }
     const { rows } = await this.db().query<S3UploadRow>(
-      'SELECT * FROM s3_uploads WHERE product = $1 ' +
+      `SELECT * FROM s3_uploads WHERE product = $1${where} ` +
         'ORDER BY class, name, created_at, upload_id LIMIT $2',
-      [product, limit],
+      values,
     );
     return rows.map(toS3Upload);
   }

@@ -9,6 +9,7 @@ import type {
   S3CredentialRecord,
   S3PartRecord,
   S3Store,
+  S3UploadPosition,
   S3UploadRecord,
   S3VersionRef,
 } from '../ports.js';
@@ -118,6 +119,15 @@ export class SqliteS3 implements S3Store {
         'SELECT * FROM s3_uploads WHERE product = ? ' +
           'ORDER BY class, name, created_at, upload_id LIMIT ?',
       ),
+      uploadsAfterKey: db.prepare<[string, string, string, number], UploadRow>(
+        'SELECT * FROM s3_uploads WHERE product = ? AND (class, name) > (?, ?) ' +
+          'ORDER BY class, name, created_at, upload_id LIMIT ?',
+      ),
+      uploadsAfterUpload: db.prepare<[string, string, string, string, string, number], UploadRow>(
+        'SELECT * FROM s3_uploads WHERE product = ? ' +
+          'AND (class, name, created_at, upload_id) > (?, ?, ?, ?) ' +
+          'ORDER BY class, name, created_at, upload_id LIMIT ?',
+      ),
       stale: db.prepare<[string, string, number], UploadRow>(
         'SELECT * FROM s3_uploads WHERE created_at < ? ' +
           'AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY created_at LIMIT ?',
@@ -218,8 +228,25 @@ export class SqliteS3 implements S3Store {
     return row ? toS3Upload(row) : null;
   }
 
-  async listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]> {
-    return this.statements.uploads.all(product, limit).map(toS3Upload);
+  async listS3Uploads(
+    product: string,
+    limit: number,
+    after?: S3UploadPosition,
+  ): Promise<S3UploadRecord[]> {
+    const { statements } = this;
+    const rows = !after
+      ? statements.uploads.all(product, limit)
+      : after.upload
+        ? statements.uploadsAfterUpload.all(
+            product,
+            after.class,
+            after.name,
+            after.upload.createdAt,
+            after.upload.uploadId,
+            limit,
+          )
+        : statements.uploadsAfterKey.all(product, after.class, after.name, limit);
+    return rows.map(toS3Upload);
   }
 
   async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {

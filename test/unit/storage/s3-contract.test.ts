@@ -1,7 +1,8 @@
 /**
  * The S3Store contract's multipart side (SPEC §13, decision records 0044 and 0051) on every
  * metadata adapter: an upload claimed by one completion is claimed by no other, takes no part and
- * no abort until the claim is given up; a sweep leaves a fresh claim alone.
+ * no abort until the claim is given up; a sweep leaves a fresh claim alone; uploads are listed in
+ * (key, creation) order from a position.
  */
 import { describe, expect, it } from 'vitest';
 import type { MetadataStore, S3PartRecord, S3UploadRecord } from '../../../src/storage/ports.js';
@@ -63,6 +64,25 @@ describe.each(adapters)('S3Store contract: $name', (adapter) => {
     expect(await store.getS3Upload('u1')).toBeNull();
     expect(await store.claimS3Upload('u1', '2026-12-05T10:03:00.000Z')).toBeNull();
     expect(await store.deleteS3Upload('u1')).toBeNull();
+  });
+
+  it('lists uploads by key and creation, after a key or after one upload', async () => {
+    const at = (minute: number) => `2026-12-05T10:0${minute}:00.000Z`;
+    await store.insertS3Upload(upload('b2', { name: 'b', createdAt: at(2) }));
+    await store.insertS3Upload(upload('b1', { name: 'b', createdAt: at(1) }));
+    await store.insertS3Upload(upload('a1', { name: 'a', createdAt: at(3) }));
+    await store.insertS3Upload(upload('c1', { name: 'c', createdAt: at(0) }));
+    const ids = (found: S3UploadRecord[]) => found.map((record) => record.uploadId);
+    expect(ids(await store.listS3Uploads('gurukul', 10))).toEqual(['a1', 'b1', 'b2', 'c1']);
+    expect(ids(await store.listS3Uploads('gurukul', 2))).toEqual(['a1', 'b1']);
+    const key = { class: 'educational_content', name: 'b' };
+    expect(ids(await store.listS3Uploads('gurukul', 10, key))).toEqual(['c1']);
+    const first = { createdAt: at(1), uploadId: 'b1' };
+    expect(ids(await store.listS3Uploads('gurukul', 10, { ...key, upload: first }))).toEqual([
+      'b2',
+      'c1',
+    ]);
+    expect(await store.listS3Uploads('ai_avatar', 10)).toEqual([]);
   });
 
   it('sweeps old uploads, but not one a completion claimed within the lifetime', async () => {
