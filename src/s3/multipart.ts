@@ -59,23 +59,25 @@ export async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3
   return upload;
 }
 
+/** Decides a step; a part (`part`, of `size` bytes declared) is charged and sized like a write. */
 function decideStep(
   ctx: S3Context,
   target: ObjectTarget,
   upload: S3UploadRecord | null,
-  size: number | null,
+  part?: { readonly size: number | null },
 ) {
   return ctx.bucket.artifacts.authorizeUploadStep({
     ...requestInfoOf(ctx),
     ...target,
     contentType: upload ? upload.contentType : (header(ctx, 'content-type') ?? null),
     meta: upload ? upload.meta : userMetaOf(ctx),
-    declaredSize: size,
+    declaredSize: part?.size ?? null,
+    part: part !== undefined,
   });
 }
 
 export async function createUpload(ctx: S3Context, target: ObjectTarget) {
-  const outcome = await decideStep(ctx, target, null, null);
+  const outcome = await decideStep(ctx, target, null);
   ctx.request.decision = outcome.decision;
   const open = await ctx.bucket.metadata.listS3Uploads(target.product, MAX_OPEN_UPLOADS);
   if (open.length >= MAX_OPEN_UPLOADS) {
@@ -118,8 +120,7 @@ function partNumberOf(ctx: S3Context): number {
 export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
   const partNumber = partNumberOf(ctx);
   const upload = await uploadOf(ctx, target);
-  const size = declaredSizeOf(ctx);
-  const outcome = await decideStep(ctx, target, upload, size);
+  const outcome = await decideStep(ctx, target, upload, { size: declaredSizeOf(ctx) });
   ctx.request.decision = outcome.decision;
   let digests: UploadDigests;
   const { bucket } = ctx;
@@ -170,12 +171,20 @@ export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
     sha256: received.sha256,
     createdAt: new Date().toISOString(),
   };
-  const replaced = await bucket.metadata.putS3Part(part);
-  if (replaced === 'no_upload') {
-    // Completed, aborted or swept while this part arrived: nothing keeps its blob.
+  let stored: Awaited<ReturnType<typeof bucket.artifacts.storeUploadPart>>;
+  try {
+    stored = await bucket.artifacts.storeUploadPart(requestInfoOf(ctx), part, target.product);
+  } catch (error) {
+    // Past the quota or the capacity: nothing keeps its blob.
+    await removePartBlobs(bucket, [part]);
+    throw error;
+  }
+  if (stored === 'no_upload') {
+    // Completed, claimed, aborted or swept while this part arrived: nothing keeps its blob.
     await removePartBlobs(bucket, [part]);
     throw noSuchUpload();
   }
+  const { replaced } = stored;
   if (replaced && replaced.sha256 !== part.sha256) await removePartBlobs(bucket, [replaced]);
   ctx.reply.header('etag', `"${md5}"`);
   ctx.reply.header('x-bucket-sha256', received.sha256);
@@ -219,6 +228,10 @@ function partsToComplete(text: string, stored: readonly S3PartRecord[]): S3PartR
   return chosen;
 }
 
+function sumOfSizes(parts: readonly S3PartRecord[]): number {
+  return parts.reduce((sum, part) => sum + part.size, 0);
+}
+
 /** The parts' bytes, one after the other, as the completion's body. */
 function concatenated(blobs: BlobStore, parts: readonly S3PartRecord[]): Readable {
   async function* read(): AsyncGenerator<Buffer> {
@@ -244,7 +257,7 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
   let result: WriteResult;
   try {
     parts = partsToComplete(text, stored);
-    const size = parts.reduce((sum, part) => sum + part.size, 0);
+    const size = sumOfSizes(parts);
     result = await bucket.artifacts.put({
       ...requestInfoOf(ctx),
       ...target,
@@ -254,6 +267,8 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
       preconditions: { ifNoneMatch: false, ifVersion: null },
       sha256Claim: null,
       body: concatenated(bucket.blobs, parts),
+      // Every part of the upload holds bytes, named in the completion or not.
+      s3: { completes: { uploadId: upload.uploadId, heldBytes: sumOfSizes(stored) } },
     });
   } catch (error) {
     await bucket.metadata.releaseS3Upload(upload.uploadId).catch((failure: Error) => {
@@ -266,7 +281,8 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
   const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
   await bucket.metadata.setS3Etag(result.version, etag);
-  await discard(bucket, upload.uploadId);
+  // The commit deleted the upload's rows: its parts' blobs go now (those no version keeps).
+  await removePartBlobs(bucket, stored);
   ctx.reply.header('x-amz-version-id', String(result.version.version));
   ctx.reply.header('x-bucket-sha256', result.version.sha256);
   ctx.reply.header('x-bucket-audit-leaf-index', String(result.receipt.leafIndex));
@@ -280,7 +296,7 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
 
 export async function abortUpload(ctx: S3Context, target: ObjectTarget) {
   const upload = await uploadOf(ctx, target);
-  const outcome = await decideStep(ctx, target, upload, null);
+  const outcome = await decideStep(ctx, target, upload);
   ctx.request.decision = outcome.decision;
   // A completion holding the upload wins: it is no longer there to abort.
   if (!(await discard(ctx.bucket, upload.uploadId, true))) throw noSuchUpload();

@@ -37,6 +37,7 @@ export async function commitWithinLimits(
     newSubjectKey: commit.newSubjectKey,
     audit: commit.audit,
     limits,
+    s3: commit.s3,
   });
   const { alert } = deps.options;
   if (!result.ok && result.reason === 'insufficient_storage') {

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { retentionFor, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { SUBJECT_META_KEY } from '../../domain/subjects.js';
+import type { UsageFacts } from '../../domain/usage.js';
 import { minUploadRateOf, ruleOf, type PolicyVersion } from '../../domain/policy.js';
 import {
   withTargetAndContent,
@@ -42,6 +43,18 @@ export interface PutArtifactRequest extends ArtifactRequest {
   readonly body: Readable;
   /** Called once the headers are accepted, just before the body is read (HTTP's 100 Continue). */
   readonly beforeBody?: () => void;
+  /** A write through the S3 door (src/s3/): what it commits beside the version. */
+  readonly s3?: S3Write;
+}
+
+/** What a write through the S3 door brings to its commit. */
+export interface S3Write {
+  /**
+   * The claimed multipart upload the write completes, and the bytes its parts hold in the
+   * product's usage: the content replaces them, so the gate does not count them twice and the
+   * commit releases them (decision record 0052).
+   */
+  readonly completes?: { readonly uploadId: string; readonly heldBytes: number };
 }
 
 export async function putArtifact(
@@ -52,7 +65,10 @@ export async function putArtifact(
   const slot = await acquireWriteSlot(deps, rate, request.product, request.batch);
   try {
     const key = keyOf(request);
-    const usage = await deps.metadata.usageFacts(request.product);
+    const usage = withoutHeld(
+      await deps.metadata.usageFacts(request.product),
+      request.s3?.completes?.heldBytes ?? 0,
+    );
     const ctx = deps.authorizer.context(request, 'artifact.write', {
       product: request.product,
       class: request.class,
@@ -143,6 +159,7 @@ async function receiveAndCommit(
       const result = await commitWithinLimits(deps, request, {
         ...commit,
         newSubjectKey: sealing?.newKey,
+        s3: request.s3?.completes ? { completesUpload: request.s3.completes.uploadId } : undefined,
       });
       if (result.ok) {
         return {
@@ -226,6 +243,15 @@ async function storeBlob(
     await writer.abort();
     throw error;
   }
+}
+
+/** Usage without the bytes a completed upload's parts hold (the content takes their place). */
+function withoutHeld(usage: UsageFacts, held: number): UsageFacts {
+  if (held === 0) return usage;
+  return {
+    product: { ...usage.product, bytes: usage.product.bytes - held },
+    total: { ...usage.total, bytes: usage.total.bytes - held },
+  };
 }
 
 function defaultContentType(content: unknown): string {

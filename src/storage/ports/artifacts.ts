@@ -5,6 +5,7 @@ import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { CommitRefusal } from '../../domain/commit.js';
 import type { NewSubjectKey } from '../../domain/erasure.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../../domain/usage.js';
+import type { S3CommitExtras } from './s3.js';
 
 export interface ListArtifactsQuery {
   readonly product: string;
@@ -58,6 +59,8 @@ export interface VersionCommit {
   readonly limits?: StorageLimits;
   /** The decision that allowed the write: appended to the audit log in the same transaction. */
   readonly audit: AuditDraft;
+  /** What a version written through the S3 door commits with it (src/s3/). */
+  readonly s3?: S3CommitExtras | undefined;
 }
 
 export type CommitResult = { ok: true; usage?: UsageFacts; receipt: AuditReceipt } | CommitRefusal;

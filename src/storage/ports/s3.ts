@@ -3,6 +3,7 @@
  * key), the S3 ETags of versions written through the S3 door, and multipart uploads with their
  * parts (the parts' bytes are blob-store temporaries, addressed by SHA-256).
  */
+import type { StorageLimits } from '../../domain/usage.js';
 import type { ChangeEntry } from './change-entry.js';
 
 export interface S3CredentialRecord {
@@ -53,6 +54,29 @@ export type S3UploadPosition =
       readonly upload: { readonly createdAt: string; readonly uploadId: string };
     };
 
+/**
+ * What storing a part did: stored (replacing the part of that number, if any), or nothing — the
+ * upload is gone or claimed, or the bytes the part adds would pass a storage limit.
+ */
+export type S3PartOutcome =
+  | { readonly stored: true; readonly replaced: S3PartRecord | null }
+  | { readonly stored: false; readonly reason: 'no_upload' }
+  | {
+      readonly stored: false;
+      readonly reason: 'insufficient_storage';
+      readonly rule: string;
+      readonly message: string;
+    };
+
+/** What a version written through the S3 door commits with it, in its transaction. */
+export interface S3CommitExtras {
+  /**
+   * The claimed multipart upload the version completes: its rows are deleted, and the bytes its
+   * parts held are released as the version's are counted (decision record 0052).
+   */
+  readonly completesUpload?: string | undefined;
+}
+
 export interface S3VersionRef {
   readonly product: string;
   readonly class: string;
@@ -91,10 +115,11 @@ export interface S3Store {
   ): Promise<S3UploadRecord[]>;
   /**
    * Stores (or replaces) a part of an upload that still exists and is not claimed, in one
-   * transaction with that check: answers the part it replaced (or null), or `'no_upload'`
-   * (nothing stored) when the upload was completed, claimed, aborted or swept meanwhile.
+   * transaction with that check and with the move of the product's usage by the bytes it adds
+   * (its size, less the size of the part it replaces): refused, storing nothing, when they would
+   * pass `limits` — open parts count toward the quota and the capacity (decision record 0052).
    */
-  putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'>;
+  putS3Part(part: S3PartRecord, product: string, limits: StorageLimits): Promise<S3PartOutcome>;
   listS3Parts(uploadId: string): Promise<S3PartRecord[]>;
   /**
    * Claims an open upload for its completion, atomically: answers its parts, or null when it is
@@ -104,8 +129,9 @@ export interface S3Store {
   /** Gives up a claim (its completion failed): the upload is open again. */
   releaseS3Upload(uploadId: string): Promise<void>;
   /**
-   * Deletes an upload and its parts; answers the parts it had, or null when there was no such
-   * upload — or, with `unlessClaimed`, when a completion holds it (nothing deleted).
+   * Deletes an upload and its parts, releasing the bytes they held from the product's usage;
+   * answers the parts it had, or null when there was no such upload — or, with `unlessClaimed`,
+   * when a completion holds it (nothing deleted).
    */
   deleteS3Upload(uploadId: string, unlessClaimed?: boolean): Promise<S3PartRecord[] | null>;
   /**

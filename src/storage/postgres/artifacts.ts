@@ -29,7 +29,7 @@ import {
   type VersionRow,
 } from '../rows.js';
 import type { Queryable } from './connection.js';
-import { readUsageRows } from './version-rows.js';
+import { readUsageRows } from './usage-rows.js';
 import type { PgWriter } from './writer.js';
 
 /** Versions of a subject read a page at a time (SPEC §8 DSAR: never the whole set at once). */

@@ -3,25 +3,28 @@
  * multipart uploads and parts — the S3Store port, with the same results as the embedded store.
  */
 import type pg from 'pg';
+import { storageBreach, type StorageLimits } from '../../domain/usage.js';
 import type {
   ChangeEntry,
   S3CredentialRecord,
   S3PartRecord,
+  S3PartOutcome,
   S3Store,
   S3UploadPosition,
   S3UploadRecord,
   S3VersionRef,
 } from '../ports.js';
+import { toS3Credential, type S3CredentialRow } from '../sqlite/s3.js';
 import {
-  toS3Credential,
   toS3Part,
   toS3Upload,
-  type S3CredentialRow,
-  type S3PartRow,
-  type S3UploadRow,
-} from '../sqlite/s3.js';
+  uploadValues,
+  type PartRow as S3PartRow,
+  type UploadRow as S3UploadRow,
+} from '../sqlite/s3-uploads.js';
 import { BUMP } from './change-stamp.js';
-import { inTransaction, type Queryable } from './connection.js';
+import type { Queryable } from './connection.js';
+import { moveUsage, readUsageRows } from './usage-rows.js';
 import type { PgWriter } from './writer.js';
 
 export class PgS3 implements S3Store {
@@ -107,16 +110,7 @@ export class PgS3 implements S3Store {
     await this.pool.query(
       'INSERT INTO s3_uploads (upload_id, product, class, name, principal_id, content_type, ' +
         'meta, created_at, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)',
-      [
-        record.uploadId,
-        record.product,
-        record.class,
-        record.name,
-        record.principalId,
-        record.contentType,
-        JSON.stringify(record.meta),
-        record.createdAt,
-      ],
+      uploadValues(record),
     );
   }
 
@@ -150,24 +144,39 @@ export class PgS3 implements S3Store {
     return rows.map(toS3Upload);
   }
 
-  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {
-    // The upload row is locked for share: a claim, an abort or a sweep waits for this part, or
-    // this part finds the upload gone or claimed and stores nothing.
-    return inTransaction(this.pool, async (client) => {
+  /**
+   * In a job of the writer's group commit, under the audit tree head's lock that every commit
+   * reading and moving the usage rows holds: the quota check and the move are exact.
+   */
+  putS3Part(part: S3PartRecord, product: string, limits: StorageLimits): Promise<S3PartOutcome> {
+    return this.writer.applyLogged(async (client): Promise<S3PartOutcome> => {
+      // Locked for share: a claim (not under the tree lock) waits for this part, or this part
+      // finds the upload claimed.
       const upload = await client.query(
         'SELECT 1 FROM s3_uploads WHERE upload_id = $1 AND claimed_at IS NULL FOR SHARE',
         [part.uploadId],
       );
-      if (upload.rowCount === 0) return 'no_upload';
+      if (upload.rowCount === 0) return { stored: false, reason: 'no_upload' };
       const { rows } = await client.query<S3PartRow>(
-        'WITH previous AS (SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2), ' +
-          'stored AS (INSERT INTO s3_parts (upload_id, part_number, size, md5, sha256, created_at) ' +
+        'SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2',
+        [part.uploadId, part.partNumber],
+      );
+      const previous = rows[0] ? toS3Part(rows[0]) : null;
+      const bytes = part.size - (previous?.size ?? 0);
+      if (bytes > 0) {
+        const usage = (await readUsageRows(client)).facts(product);
+        const breach = storageBreach(usage, limits, bytes, 0);
+        if (breach) return { stored: false, reason: 'insufficient_storage', ...breach };
+      }
+      await client.query(
+        'INSERT INTO s3_parts (upload_id, part_number, size, md5, sha256, created_at) ' +
           'VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (upload_id, part_number) DO UPDATE SET ' +
           'size = EXCLUDED.size, md5 = EXCLUDED.md5, sha256 = EXCLUDED.sha256, ' +
-          'created_at = EXCLUDED.created_at) SELECT * FROM previous',
+          'created_at = EXCLUDED.created_at',
         [part.uploadId, part.partNumber, part.size, part.md5, part.sha256, part.createdAt],
       );
-      return rows[0] ? toS3Part(rows[0]) : null;
+      await moveUsage(client, product, bytes);
+      return { stored: true, replaced: previous };
     });
   }
 
@@ -199,21 +208,24 @@ export class PgS3 implements S3Store {
     ]);
   }
 
-  async deleteS3Upload(uploadId: string, unlessClaimed = false): Promise<S3PartRecord[] | null> {
-    // Two statements: the parts' DELETE takes its snapshot after the upload's, which waited for
-    // any part in flight, so that part's row is deleted (and answered) too.
-    return inTransaction(this.pool, async (client) => {
-      const upload = await client.query(
+  /** In a job of the writer's group commit, as putS3Part: the release of the bytes is exact. */
+  deleteS3Upload(uploadId: string, unlessClaimed = false): Promise<S3PartRecord[] | null> {
+    return this.writer.applyLogged(async (client) => {
+      const upload = await client.query<{ product: string }>(
         'DELETE FROM s3_uploads WHERE upload_id = $1' +
-          (unlessClaimed ? ' AND claimed_at IS NULL' : ''),
+          (unlessClaimed ? ' AND claimed_at IS NULL' : '') +
+          ' RETURNING product',
         [uploadId],
       );
-      if (upload.rowCount === 0) return null;
+      const product = upload.rows[0]?.product;
+      if (product === undefined) return null;
       const { rows } = await client.query<S3PartRow>(
         'DELETE FROM s3_parts WHERE upload_id = $1 RETURNING *',
         [uploadId],
       );
-      return rows.map(toS3Part).sort((a, b) => a.partNumber - b.partNumber);
+      const parts = rows.map(toS3Part).sort((a, b) => a.partNumber - b.partNumber);
+      await moveUsage(client, product, -parts.reduce((sum, part) => sum + part.size, 0));
+      return parts;
     });
   }
 

@@ -65,6 +65,8 @@ export class SqliteArtifacts implements ArtifactStore {
     this.lastHeadsStamp = this.othersCommitted ? this.headsStamp() : '';
     // Shared with other processes, like read-only, the counters are read where they are needed.
     this.usageCounters = options.readOnly || this.othersCommitted ? null : loadUsage(db);
+    // S3 parts held and released move the usage outside version commits (decision record 0052).
+    writer.onUsageMoved((product, usage) => this.usageCounters?.commit(product, usage));
     this.statements = {
       anyOfProduct: db.prepare<[string], { found: number }>(
         'SELECT 1 AS found FROM artifacts WHERE product = ? LIMIT 1',

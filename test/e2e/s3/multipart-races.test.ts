@@ -1,17 +1,21 @@
 /**
  * Multipart uploads under concurrency and limits (SPEC §13, §2.3): two completions of one upload
- * commit one version (the other answers NoSuchUpload and stores nothing), a part arriving during a
- * completion is refused, and parts are writes — charged to the write rate and, while their upload
- * is open, counted toward the product's quota.
+ * commit one version (the other answers NoSuchUpload and stores nothing), a failed completion can
+ * be retried, and parts are writes — charged to the write rate and, while their upload is open,
+ * counted toward the product's quota (and not twice when it completes).
  */
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListPartsCommand,
+  PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
+import { changePolicy } from '../../helpers/limits.js';
 import { client, startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -91,5 +95,107 @@ describe('S3 multipart uploads under concurrency and limits', () => {
     const done = await gurukul.s3.send(completion(key, uploadId, etags));
     expect(done.ETag).toMatch(/-1"$/);
     expect(await versionsOf(key)).toHaveLength(1);
+  });
+
+  const changeTo = (change: (document: any) => void) => changePolicy(server, change);
+
+  it('charges each part to the write rate: SlowDown with Retry-After past it', async () => {
+    const key = 'educational_content/rate/parts.txt';
+    const { uploadId } = await openUpload(gurukul.s3, key, []);
+    await changeTo((document) => (document.limits.writesPerSecond = 1));
+    try {
+      const sent = await Promise.allSettled(
+        [1, 2, 3, 4].map((PartNumber) =>
+          gurukul.s3.send(
+            new UploadPartCommand({
+              Bucket: 'gurukul',
+              Key: key,
+              UploadId: uploadId,
+              PartNumber,
+              Body: Buffer.from(`part ${PartNumber}`),
+            }),
+          ),
+        ),
+      );
+      const slowed = sent.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as { name: string; $response?: any }] : [],
+      );
+      expect(slowed.length).toBeGreaterThanOrEqual(2);
+      expect(slowed[0]?.name).toBe('SlowDown');
+      expect(Number(slowed[0]?.$response?.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    } finally {
+      await changeTo((document) => (document.limits.writesPerSecond = 1000));
+    }
+  });
+
+  it("counts open parts toward the product's quota until their upload is aborted", async () => {
+    const avatar = await s3Principal(server, 'product', 'ai_avatar');
+    const used = (await server.bucket.metadata.usageFacts('ai_avatar')).product.bytes;
+    const upload = async (key: string, sizes: readonly number[]) => {
+      const created = await avatar.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key }),
+      );
+      for (const [index, size] of sizes.entries()) {
+        await avatar.s3.send(
+          new UploadPartCommand({
+            Bucket: 'ai_avatar',
+            Key: key,
+            UploadId: created.UploadId,
+            PartNumber: index + 1,
+            Body: Buffer.alloc(size, index + 1),
+          }),
+        );
+      }
+      return created.UploadId!;
+    };
+    const put = (name: string, size: number) =>
+      avatar.s3.send(
+        new PutObjectCommand({
+          Bucket: 'ai_avatar',
+          Key: `model_checkpoint/quota/${name}`,
+          Body: Buffer.alloc(size, 7),
+        }),
+      );
+    await changeTo((document) => (document.products.ai_avatar.quotaBytes = used + 8 * MiB));
+    try {
+      const held = await upload('model_checkpoint/quota/held.ckpt', [5 * MiB]);
+      // A second part, and a write, that the held part leaves no room for.
+      await expect(upload('model_checkpoint/quota/more.ckpt', [5 * MiB])).rejects.toMatchObject({
+        name: 'XBucketStorageFull',
+        $metadata: { httpStatusCode: 507 },
+      });
+      await expect(put('native.bin', 4 * MiB)).rejects.toMatchObject({
+        name: 'XBucketStorageFull',
+      });
+      await avatar.s3.send(
+        new AbortMultipartUploadCommand({
+          Bucket: 'ai_avatar',
+          Key: 'model_checkpoint/quota/held.ckpt',
+          UploadId: held,
+        }),
+      );
+      await put('native.bin', 4 * MiB);
+      // A completion that fits exactly is not refused for the bytes its own parts hold.
+      const whole = used + 4 * MiB + 5 * MiB + 1024;
+      await changeTo((document) => (document.products.ai_avatar.quotaBytes = whole));
+      const key = 'model_checkpoint/quota/whole.ckpt';
+      const uploadId = await upload(key, [5 * MiB, 1024]);
+      const listed = await avatar.s3.send(
+        new ListPartsCommand({ Bucket: 'ai_avatar', Key: key, UploadId: uploadId }),
+      );
+      await avatar.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'ai_avatar',
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: (listed.Parts ?? []).map(({ ETag, PartNumber }) => ({ ETag, PartNumber })),
+          },
+        }),
+      );
+      expect((await server.bucket.metadata.usageFacts('ai_avatar')).product.bytes).toBe(whole);
+    } finally {
+      await changeTo((document) => (document.products.ai_avatar.quotaBytes = 300_000_000_000));
+    }
   });
 });
