@@ -117,6 +117,8 @@ export async function copyObject(ctx: S3Context, target: ObjectTarget) {
     }
   }
   const body = Readable.from(hashed(), { objectMode: false });
+  // The MD5 of the copied bytes, once they were all read: committed with the version.
+  let etag: string | undefined;
   const result = await ctx.bucket.artifacts.put({
     ...requestInfoOf(ctx),
     ...target,
@@ -128,12 +130,14 @@ export async function copyObject(ctx: S3Context, target: ObjectTarget) {
     preconditions: { ifNoneMatch: false, ifVersion: null },
     sha256Claim: read.version.sha256,
     body,
+    s3: { etag: () => (etag ??= `"${md5.digest('hex')}"`) },
   });
   ctx.request.decision = result.decision;
-  const etag = `"${md5.digest('hex')}"`;
-  await ctx.bucket.metadata.setS3Etag(result.version, etag);
   ctx.reply.header('x-amz-version-id', String(result.version.version));
   ctx.reply.header('x-amz-copy-source-version-id', String(read.version.version));
   ctx.reply.header('x-bucket-sha256', result.version.sha256);
-  return sendXml(ctx, 'CopyObjectResult', { ETag: etag, LastModified: result.version.createdAt });
+  return sendXml(ctx, 'CopyObjectResult', {
+    ETag: etag ?? `"${md5.digest('hex')}"`,
+    LastModified: result.version.createdAt,
+  });
 }

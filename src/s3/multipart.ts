@@ -253,11 +253,13 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
   const text = await readSmallBody(ctx);
   const stored = await bucket.metadata.claimS3Upload(upload.uploadId, new Date().toISOString());
   if (!stored) throw noSuchUpload();
-  let parts: S3PartRecord[];
+  let etag: string;
   let result: WriteResult;
   try {
-    parts = partsToComplete(text, stored);
+    const parts = partsToComplete(text, stored);
     const size = sumOfSizes(parts);
+    const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
+    etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
     result = await bucket.artifacts.put({
       ...requestInfoOf(ctx),
       ...target,
@@ -268,7 +270,10 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
       sha256Claim: null,
       body: concatenated(bucket.blobs, parts),
       // Every part of the upload holds bytes, named in the completion or not.
-      s3: { completes: { uploadId: upload.uploadId, heldBytes: sumOfSizes(stored) } },
+      s3: {
+        etag: () => etag,
+        completes: { uploadId: upload.uploadId, heldBytes: sumOfSizes(stored) },
+      },
     });
   } catch (error) {
     await bucket.metadata.releaseS3Upload(upload.uploadId).catch((failure: Error) => {
@@ -278,9 +283,6 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
     throw error;
   }
   ctx.request.decision = result.decision;
-  const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
-  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
-  await bucket.metadata.setS3Etag(result.version, etag);
   // The commit deleted the upload's rows: its parts' blobs go now (those no version keeps).
   await removePartBlobs(bucket, stored);
   ctx.reply.header('x-amz-version-id', String(result.version.version));

@@ -167,7 +167,6 @@ function bindPorts(parts: MetadataParts): PortMembers {
     getS3Credential: s3.getS3Credential.bind(s3),
     listS3Credentials: s3.listS3Credentials.bind(s3),
     revokeS3Credential: s3.revokeS3Credential.bind(s3),
-    setS3Etag: s3.setS3Etag.bind(s3),
     getS3Etag: s3.getS3Etag.bind(s3),
     insertS3Upload: s3.insertS3Upload.bind(s3),
     getS3Upload: s3.getS3Upload.bind(s3),

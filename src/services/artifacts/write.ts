@@ -49,6 +49,8 @@ export interface PutArtifactRequest extends ArtifactRequest {
 
 /** What a write through the S3 door brings to its commit. */
 export interface S3Write {
+  /** Its S3 ETag, asked once the body is received (an MD5 computed while it streamed). */
+  readonly etag?: () => string;
   /**
    * The claimed multipart upload the write completes, and the bytes its parts hold in the
    * product's usage: the content replaces them, so the gate does not count them twice and the
@@ -136,6 +138,10 @@ async function receiveAndCommit(
       request.preconditions.ifNoneMatch || request.preconditions.ifVersion !== null;
     let target: TargetState = header.target ?? { head: null };
     let blobStored = false;
+    const s3 = request.s3 && {
+      etag: request.s3.etag?.(),
+      completesUpload: request.s3.completes?.uploadId,
+    };
     for (let attempt = 1; ; attempt++) {
       const body = await deps.authorizer.authorizeBody(
         withTargetAndContent(ctx, target, content),
@@ -159,7 +165,7 @@ async function receiveAndCommit(
       const result = await commitWithinLimits(deps, request, {
         ...commit,
         newSubjectKey: sealing?.newKey,
-        s3: request.s3?.completes ? { completesUpload: request.s3.completes.uploadId } : undefined,
+        s3,
       });
       if (result.ok) {
         return {

@@ -70,6 +70,8 @@ export type S3PartOutcome =
 
 /** What a version written through the S3 door commits with it, in its transaction. */
 export interface S3CommitExtras {
+  /** Its S3 ETag (`"<md5>"`, `"<md5 of part md5s>-<n>"`): stored with the version, never after. */
+  readonly etag?: string | undefined;
   /**
    * The claimed multipart upload the version completes: its rows are deleted, and the bytes its
    * parts held are released as the version's are counted (decision record 0052).
@@ -98,8 +100,7 @@ export interface S3Store {
     entry?: ChangeEntry,
   ): Promise<S3CredentialRecord | null>;
 
-  /** Records the S3 ETag of a version written through the S3 door. */
-  setS3Etag(ref: S3VersionRef, etag: string): Promise<void>;
+  /** The S3 ETag a version's commit stored (`S3CommitExtras.etag`), or null. */
   getS3Etag(ref: S3VersionRef): Promise<string | null>;
 
   insertS3Upload(record: S3UploadRecord): Promise<void>;

@@ -90,14 +90,6 @@ export class PgS3 implements S3Store {
     );
   }
 
-  async setS3Etag(ref: S3VersionRef, etag: string): Promise<void> {
-    await this.pool.query(
-      'INSERT INTO s3_etags (product, class, name, version, etag) VALUES ($1, $2, $3, $4, $5) ' +
-        'ON CONFLICT (product, class, name, version) DO UPDATE SET etag = EXCLUDED.etag',
-      [ref.product, ref.class, ref.name, ref.version, etag],
-    );
-  }
-
   async getS3Etag(ref: S3VersionRef): Promise<string | null> {
     const { rows } = await this.db().query<{ etag: string }>(
       'SELECT etag FROM s3_etags WHERE product = $1 AND class = $2 AND name = $3 AND version = $4',

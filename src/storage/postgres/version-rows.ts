@@ -19,8 +19,8 @@ import { artifactEvent, limitWarnings } from '../../domain/events.js';
 
 /**
  * Common table expressions writing the versions, the moved heads and the usage deltas ($1–$28;
- * the sealed columns, added last, are $27 and $28), and deleting the S3 uploads the versions
- * complete ($29).
+ * the sealed columns, added last, are $27 and $28), deleting the S3 uploads the versions
+ * complete ($29) and writing the S3 ETags of versions written through the S3 door ($30–$34).
  */
 const VERSION_CTES =
   'versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
@@ -39,8 +39,11 @@ const VERSION_CTES =
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
   'artifacts = product_usage.artifacts + excluded.artifacts), ' +
   'uploads_out AS (DELETE FROM s3_uploads WHERE upload_id = ANY($29::text[])), ' +
-  'parts_out AS (DELETE FROM s3_parts WHERE upload_id = ANY($29::text[]))';
-const VERSION_PARAMS = 29;
+  'parts_out AS (DELETE FROM s3_parts WHERE upload_id = ANY($29::text[])), ' +
+  'etags_in AS (INSERT INTO s3_etags (product, class, name, version, etag) ' +
+  'SELECT * FROM unnest($30::text[], $31::text[], $32::text[], $33::int[], $34::text[]) ' +
+  'ON CONFLICT (product, class, name, version) DO UPDATE SET etag = excluded.etag)';
+const VERSION_PARAMS = 34;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
 const WRITE_SQL =
@@ -146,6 +149,8 @@ export class VersionRows {
   private readonly newKeys: NewSubjectKey[] = [];
   /** The S3 uploads this batch's versions complete: deleted with them. */
   private readonly completed: string[] = [];
+  /** The S3 ETags of this batch's versions written through the S3 door. */
+  private readonly etags: { readonly version: ArtifactVersion; readonly etag: string }[] = [];
 
   private constructor(
     private readonly heads: Map<string, Head>,
@@ -283,6 +288,7 @@ export class VersionRows {
     this.usage.commit(v.product, after);
     const added = this.added.get(v.product);
     if (completes) this.completed.push(completes);
+    if (commit.s3?.etag) this.etags.push({ version: v, etag: commit.s3.etag });
     this.added.set(v.product, {
       bytes: (added?.bytes ?? 0) + v.size - released,
       artifacts: (added?.artifacts ?? 0) + after.product.artifacts - before.product.artifacts,
@@ -341,6 +347,11 @@ export class VersionRows {
       usage.map(([, u]) => u.artifacts),
       ...this.rows.sealedParams(),
       this.completed,
+      this.etags.map((e) => e.version.product),
+      this.etags.map((e) => e.version.class),
+      this.etags.map((e) => e.version.name),
+      this.etags.map((e) => e.version.version),
+      this.etags.map((e) => e.etag),
     ];
   }
 

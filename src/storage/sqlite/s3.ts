@@ -67,10 +67,6 @@ export class SqliteS3 implements S3Store {
         'UPDATE s3_credentials SET revoked_at = coalesce(revoked_at, ?) ' +
           'WHERE key_id = ? AND access_key_id = ?',
       ),
-      setEtag: db.prepare(
-        'INSERT OR REPLACE INTO s3_etags (product, class, name, version, etag) ' +
-          'VALUES (?, ?, ?, ?, ?)',
-      ),
       etag: db.prepare<[string, string, string, number], { etag: string }>(
         'SELECT etag FROM s3_etags WHERE product = ? AND class = ? AND name = ? AND version = ?',
       ),
@@ -116,15 +112,6 @@ export class SqliteS3 implements S3Store {
       },
       { entry, changed: (found) => found !== null },
     );
-  }
-
-  /**
-   * Not waited for on disk: the next acknowledged write's sync covers it (the WAL is written in
-   * order). A crash before that loses only the row, and the version answers its SHA-256 ETag
-   * (decision record 0043) — instead of every S3 write waiting for a second sync.
-   */
-  async setS3Etag(ref: S3VersionRef, etag: string): Promise<void> {
-    this.statements.setEtag.run(ref.product, ref.class, ref.name, ref.version, etag);
   }
 
   async getS3Etag(ref: S3VersionRef): Promise<string | null> {

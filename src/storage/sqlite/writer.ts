@@ -183,6 +183,10 @@ export class SqliteWriter {
       insertKey: db.prepare(
         'INSERT INTO subject_keys (id, subject, wrapped, created_at) VALUES (?, ?, ?, ?)',
       ),
+      setEtag: db.prepare(
+        'INSERT OR REPLACE INTO s3_etags (product, class, name, version, etag) ' +
+          'VALUES (?, ?, ?, ?, ?)',
+      ),
       addUsage: db.prepare(
         'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
           'ON CONFLICT (product) DO UPDATE SET bytes = bytes + excluded.bytes, ' +
@@ -277,6 +281,8 @@ export class SqliteWriter {
       after.product.artifacts - before.product.artifacts,
     );
     if (completes) this.uploads.removeCompleted(completes);
+    const etag = commit.s3?.etag;
+    if (etag) this.statements.setEtag.run(v.product, v.class, v.name, v.version, etag);
     // The change's events, pointing at the entry appended next.
     const time = new Date().toISOString();
     this.events.append(artifactEvent(v, commit.audit.decision.operation), time, auditIndex);
