@@ -24,6 +24,8 @@ import {
   listVersions,
   openContent,
   readArtifact,
+  readCopySource,
+  type CopySource,
   type ReadRequest,
   type ReadResult,
 } from './read.js';
@@ -42,7 +44,7 @@ import { putArtifact, type PutArtifactRequest } from './write.js';
 
 export type { ArtifactServiceOptions, WriteResult } from './deps.js';
 export type { ListRequest, ListResult } from './list.js';
-export type { ReadRequest, ReadResult } from './read.js';
+export type { CopySource, ReadRequest, ReadResult } from './read.js';
 export type { PutArtifactRequest, S3Write } from './write.js';
 export type { BatchItem, BatchOutcome } from './batch.js';
 export type { UploadStepRequest } from './s3-decisions.js';
@@ -68,6 +70,11 @@ export class ArtifactService {
 
   read(request: ReadRequest): Promise<ReadResult> {
     return readArtifact(this.deps, request);
+  }
+
+  /** The source of a copy, its read decided as part of the copy's one decision (not recorded alone). */
+  copySource(request: ReadRequest): Promise<CopySource> {
+    return readCopySource(this.deps, request);
   }
 
   versions(request: ArtifactRequest) {

@@ -3,6 +3,7 @@
  * decided again on the received body from stage 4 on, then committed with its audit entry.
  */
 import type { Readable } from 'node:stream';
+import type { CopiedFrom } from '../../audit/entry.js';
 import { retentionFor, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { SUBJECT_META_KEY } from '../../domain/subjects.js';
@@ -45,6 +46,8 @@ export interface PutArtifactRequest extends ArtifactRequest {
   readonly beforeBody?: () => void;
   /** A write through the S3 door (src/s3/): what it commits beside the version. */
   readonly s3?: S3Write;
+  /** A copy's write: the version it copies, whose read was decided with it (`readCopySource`). */
+  readonly copiedFrom?: CopiedFrom;
 }
 
 /** What a write through the S3 door brings to its commit. */
@@ -162,8 +165,10 @@ async function receiveAndCommit(
         head?.version ?? 0,
         bytes && sealing ? sealBytes(sealing.seal, bytes) : bytes,
       );
+      const { copiedFrom } = request;
       const result = await commitWithinLimits(deps, request, {
         ...commit,
+        audit: copiedFrom ? { ...commit.audit, copiedFrom } : commit.audit,
         newSubjectKey: sealing?.newKey,
         s3,
       });
