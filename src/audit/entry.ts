@@ -35,6 +35,20 @@ export interface AuditDraft {
   readonly mode?: ModeChangeRecord;
   /** For an incident opened or resolved: which one (SPEC §9). */
   readonly incident?: IncidentRecord;
+  /** For an allowed copy (S3 CopyObject): the version it read, decided with the write. */
+  readonly copiedFrom?: CopiedFrom;
+}
+
+/**
+ * The source of a copy: the version whose content a write copied, its read decided by the gate as
+ * part of the write's one decision (decision record 0053).
+ */
+export interface CopiedFrom {
+  readonly product: string;
+  readonly class: string;
+  readonly name: string;
+  readonly version: number;
+  readonly sha256: string;
 }
 
 /** What a hold or retention change did: its case reference, scope, reason, values. */
@@ -94,6 +108,7 @@ export interface AuditEntry extends Decision {
   readonly purge?: PurgeClaim;
   readonly mode?: ModeChangeRecord;
   readonly incident?: IncidentRecord;
+  readonly copiedFrom?: CopiedFrom;
 }
 
 /** What a write answer carries: where its entry sits in the tree (SPEC §6 receipts). */
@@ -131,6 +146,7 @@ export function entryOf(draft: AuditDraft, index: number, time: string): AuditEn
   if (draft.purge !== undefined) entry.purge = draft.purge;
   if (draft.mode !== undefined) entry.mode = draft.mode;
   if (draft.incident !== undefined) entry.incident = draft.incident;
+  if (draft.copiedFrom !== undefined) entry.copiedFrom = draft.copiedFrom;
   return entry;
 }
 

@@ -35,19 +35,21 @@ export interface CommitCandidate {
 /**
  * The usage after the commit, or why it may not commit: refused when the head is no longer
  * `expectedCurrentVersion`, or when its bytes (and, for a new name, its artifact) would pass
- * `limits` from `before`. A version adds its size; only the first version of a name adds an
- * artifact. Re-checked under the store's write lock, so that writes decided concurrently against
- * the same usage cannot together pass a limit.
+ * `limits` from `before`. A version adds its size, less `releasedBytes` — what the parts of the
+ * S3 upload it completes held until then (decision record 0052); only the first version of a name
+ * adds an artifact. Re-checked under the store's write lock, so that writes decided concurrently
+ * against the same usage cannot together pass a limit.
  */
 export function checkCommit(
   commit: CommitCandidate,
   currentHead: number,
   before: UsageFacts,
+  releasedBytes = 0,
 ): UsageFacts | CommitRefusal {
   if (currentHead !== commit.expectedCurrentVersion) {
     return { ok: false, reason: 'version_conflict', current: currentHead };
   }
-  const bytes = commit.version.size;
+  const bytes = commit.version.size - releasedBytes;
   const artifacts = currentHead === 0 ? 1 : 0;
   if (commit.limits) {
     const breach = storageBreach(before, commit.limits, bytes, artifacts);

@@ -95,14 +95,17 @@ export function storageLimitsOf(document: PolicyDocument, product: string): Stor
   };
 }
 
-/** The first limit that adding `bytes` and `artifacts` to `usage` would exceed, or null. */
+/**
+ * The first limit that adding `bytes` and `artifacts` to `usage` would exceed, or null. Negative
+ * `bytes` (a completion releasing more than it stores) pass no byte limit.
+ */
 export function storageBreach(
   usage: UsageFacts,
   limits: StorageLimits,
   bytes: number,
   artifacts: number,
 ): StorageBreach | null {
-  if (usage.product.bytes + bytes > limits.productQuotaBytes) {
+  if (bytes >= 0 && usage.product.bytes + bytes > limits.productQuotaBytes) {
     return {
       rule: 'quota_bytes',
       message: `${bytes} more bytes exceed the product quota of ${limits.productQuotaBytes} bytes (${usage.product.bytes} stored)`,

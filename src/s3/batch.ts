@@ -1,8 +1,8 @@
 /**
  * DeleteObjects and CopyObject (SPEC §13). DeleteObjects tombstones up to 1,000 keys, each its own
- * decision and audit entry (like a batch's items, SPEC §15). CopyObject copies within one product:
- * the read of the source and the write of the copy are each decided, and the copy is a new
- * version like any write (a write-once name refuses it).
+ * decision and audit entry (like a batch's items, SPEC §15). CopyObject copies within one product,
+ * one decision and one audit entry: the read of the source decided as part of the write of the
+ * copy, a new version like any write (a write-once name refuses it) whose entry names its source.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -98,18 +98,19 @@ export async function copyObject(ctx: S3Context, target: ObjectTarget) {
     );
   }
   const from = targetOf(source.bucket, source.key);
-  const read = await ctx.bucket.artifacts.read({
+  // One decision (SPEC §13): the source's read is decided as part of the copy's write, whose
+  // entry names it; only a refused or failed read is recorded on its own (decision record 0053).
+  const read = await ctx.bucket.artifacts.copySource({
     ...requestInfoOf(ctx),
     ...from,
     version: source.version,
     content: true,
   });
   const replace = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase() === 'REPLACE';
-  const opened = await read.open();
   const md5 = createHash('md5');
-  const content: Iterable<Buffer> | AsyncIterable<Buffer> = Buffer.isBuffer(opened)
-    ? [opened]
-    : opened;
+  const content: Iterable<Buffer> | AsyncIterable<Buffer> = Buffer.isBuffer(read.content)
+    ? [read.content]
+    : read.content;
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const piece of content) {
       md5.update(piece);
@@ -117,23 +118,40 @@ export async function copyObject(ctx: S3Context, target: ObjectTarget) {
     }
   }
   const body = Readable.from(hashed(), { objectMode: false });
-  const result = await ctx.bucket.artifacts.put({
-    ...requestInfoOf(ctx),
-    ...target,
-    contentType: replace
-      ? (header(ctx, 'content-type') ?? read.version.contentType)
-      : read.version.contentType,
-    declaredSize: read.version.size,
-    meta: replace ? userMetaOf(ctx) : read.version.meta,
-    preconditions: { ifNoneMatch: false, ifVersion: null },
-    sha256Claim: read.version.sha256,
-    body,
-  });
+  // The MD5 of the copied bytes, once they were all read: committed with the version.
+  let etag: string | undefined;
+  const result = await ctx.bucket.artifacts
+    .put({
+      ...requestInfoOf(ctx),
+      ...target,
+      contentType: replace
+        ? (header(ctx, 'content-type') ?? read.version.contentType)
+        : read.version.contentType,
+      declaredSize: read.version.size,
+      meta: replace ? userMetaOf(ctx) : read.version.meta,
+      preconditions: { ifNoneMatch: false, ifVersion: null },
+      sha256Claim: read.version.sha256,
+      body,
+      copiedFrom: {
+        product: read.version.product,
+        class: read.version.class,
+        name: read.version.name,
+        version: read.version.version,
+        sha256: read.version.sha256,
+      },
+      s3: { etag: () => (etag ??= `"${md5.digest('hex')}"`) },
+    })
+    .catch((error: unknown) => {
+      // A write refused before its body: the source's content is not read to its end.
+      if (!Buffer.isBuffer(read.content)) read.content.destroy();
+      throw error;
+    });
   ctx.request.decision = result.decision;
-  const etag = `"${md5.digest('hex')}"`;
-  await ctx.bucket.metadata.setS3Etag(result.version, etag);
   ctx.reply.header('x-amz-version-id', String(result.version.version));
   ctx.reply.header('x-amz-copy-source-version-id', String(read.version.version));
   ctx.reply.header('x-bucket-sha256', result.version.sha256);
-  return sendXml(ctx, 'CopyObjectResult', { ETag: etag, LastModified: result.version.createdAt });
+  return sendXml(ctx, 'CopyObjectResult', {
+    ETag: etag ?? `"${md5.digest('hex')}"`,
+    LastModified: result.version.createdAt,
+  });
 }

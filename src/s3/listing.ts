@@ -1,9 +1,10 @@
 /**
  * S3 listings (SPEC §13): ListObjectsV2 and ListObjects (v1) with prefix, delimiter, max-keys and
- * continuation, and ListObjectVersions — each one listing decision (`artifact.list`, a read
- * charged to the rates), then pages of the store in key order. Keys are `<class>/<name>`; since
- * `/` sorts before every character of a class name, key order is the store's (class, name)
- * order. A common prefix is skipped past in one step, so a delimiter costs one query per prefix.
+ * continuation — each one listing decision (`artifact.list`, a read charged to the rates), then
+ * pages of the store in key order (`walkKeys`, which versions.ts walks too). Keys are
+ * `<class>/<name>`; since `/` sorts before every character of a class name, key order is the
+ * store's (class, name) order. A common prefix is skipped past in one step, so a delimiter costs
+ * one query per prefix.
  */
 import type { ArtifactVersion } from '../domain/artifact.js';
 import { escapeSegment } from './sigv4.js';
@@ -12,10 +13,17 @@ import { S3Error } from './errors.js';
 import type { XmlNode } from './xml.js';
 
 /** Sorts after every character artifact names and class names may hold. */
-const HIGH = '\u{10FFFF}';
+export const HIGH = '\u{10FFFF}';
 const DEFAULT_MAX_KEYS = 1000;
 /** Store pages read per request at most (a delimiter over many prefixes): bounded work. */
 const MAX_PAGES = 200;
+
+/** What a walk through the keys meets, in key order. */
+export type KeyItem =
+  | { readonly kind: 'object'; readonly head: ArtifactVersion }
+  | { readonly kind: 'prefix'; readonly prefix: string }
+  /** The page budget is spent: the listing is truncated here. */
+  | { readonly kind: 'budget' };
 
 interface Listed {
   readonly objects: ArtifactVersion[];
@@ -31,13 +39,83 @@ function positionAfter(key: string): { class: string; name: string } {
   return at < 0 ? { class: key, name: '' } : { class: key.slice(0, at), name: key.slice(at + 1) };
 }
 
-function maxKeysOf(ctx: S3Context): number {
-  const text = ctx.query['max-keys'];
+/** Where a listing resumes after `marker`: past every key of it when it is a common prefix. */
+export function resumeAfter(marker: string, prefix: string, delimiter: string): string {
+  const common =
+    delimiter !== '' &&
+    marker.startsWith(prefix) &&
+    marker.endsWith(delimiter) &&
+    marker.indexOf(delimiter, prefix.length) === marker.length - delimiter.length;
+  return common ? marker + HIGH : marker;
+}
+
+export function maxKeysOf(ctx: S3Context, parameter = 'max-keys'): number {
+  const text = ctx.query[parameter];
   const pageMax = ctx.bucket.policies.current().document.limits.listPageMax;
   if (text === undefined) return Math.min(DEFAULT_MAX_KEYS, pageMax);
   if (!/^\d{1,9}$/.test(text))
-    throw new S3Error('InvalidArgument', 'max-keys must be an integer ≥ 0.');
+    throw new S3Error('InvalidArgument', `${parameter} must be an integer ≥ 0.`);
   return Math.min(Number(text), pageMax, DEFAULT_MAX_KEYS);
+}
+
+/**
+ * The objects (heads; tombstoned ones too with `withTombstoned`) and common prefixes under
+ * `prefix` strictly after `startAfter`, in key order, read from the store `pageSize` rows at a
+ * time: the caller stops when it has enough, so only what it takes is read.
+ */
+export async function* walkKeys(
+  ctx: S3Context,
+  product: string,
+  options: {
+    readonly prefix: string;
+    readonly delimiter: string;
+    readonly startAfter: string;
+    readonly pageSize: number;
+    readonly withTombstoned?: boolean;
+  },
+): AsyncGenerator<KeyItem> {
+  const { prefix, delimiter } = options;
+  const slash = prefix.indexOf('/');
+  const klass = slash > 0 ? prefix.slice(0, slash) : undefined;
+  const namePrefix = slash > 0 ? prefix.slice(slash + 1) : undefined;
+  // Read strictly after the start key, or from the prefix's first key on.
+  let after: string | null = options.startAfter > prefix ? options.startAfter : null;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const position =
+      after !== null
+        ? positionAfter(after)
+        : klass === undefined && prefix !== ''
+          ? { class: prefix, name: '' }
+          : undefined;
+    const rows = await ctx.bucket.metadata.listArtifacts({
+      product,
+      class: klass,
+      prefix: namePrefix,
+      after: position,
+      limit: options.pageSize,
+      withTombstoned: options.withTombstoned,
+    });
+    let skipped = false;
+    for (const row of rows) {
+      const key = keyOf(row);
+      if (!key.startsWith(prefix)) {
+        if (key > prefix) return;
+        continue;
+      }
+      const cut = delimiter === '' ? -1 : key.indexOf(delimiter, prefix.length);
+      if (cut >= 0) {
+        const common = key.slice(0, cut + delimiter.length);
+        yield { kind: 'prefix', prefix: common };
+        after = common + HIGH;
+        skipped = true;
+        break; // the next page starts past every key of this prefix
+      }
+      yield { kind: 'object', head: row };
+      after = key;
+    }
+    if (!skipped && rows.length < options.pageSize) return;
+  }
+  yield { kind: 'budget' };
 }
 
 async function listKeys(
@@ -50,57 +128,22 @@ async function listKeys(
 ): Promise<Listed> {
   const objects: ArtifactVersion[] = [];
   const prefixes: string[] = [];
-  const slash = prefix.indexOf('/');
-  const klass = slash > 0 ? prefix.slice(0, slash) : undefined;
-  const namePrefix = slash > 0 ? prefix.slice(slash + 1) : undefined;
-  // Read strictly after the start key, or from the prefix's first key on.
-  let after: string | null = startAfter > prefix ? startAfter : null;
   let last: string | null = null;
-  const done = (truncated: boolean): Listed => ({
-    objects,
-    prefixes,
-    truncated,
-    next: truncated ? last : null,
-  });
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const position =
-      after !== null
-        ? positionAfter(after)
-        : klass === undefined && prefix !== ''
-          ? { class: prefix, name: '' }
-          : undefined;
-    const batch = Math.min(maxKeys + 1, 1000);
-    const rows = await ctx.bucket.metadata.listArtifacts({
-      product,
-      class: klass,
-      prefix: namePrefix,
-      after: position,
-      limit: batch,
-    });
-    let skipped = false;
-    for (const row of rows) {
-      const key = keyOf(row);
-      if (!key.startsWith(prefix)) {
-        if (key > prefix) return done(false);
-        continue;
-      }
-      if (objects.length + prefixes.length >= maxKeys) return done(true);
-      const cut = delimiter === '' ? -1 : key.indexOf(delimiter, prefix.length);
-      if (cut >= 0) {
-        const common = key.slice(0, cut + delimiter.length);
-        prefixes.push(common);
-        last = common + HIGH;
-        after = last;
-        skipped = true;
-        break; // the next page starts past every key of this prefix
-      }
-      objects.push(row);
-      last = key;
-      after = key;
+  const pageSize = Math.min(maxKeys + 1, 1000);
+  const walk = walkKeys(ctx, product, { prefix, delimiter, startAfter, pageSize });
+  for await (const item of walk) {
+    if (item.kind === 'budget' || objects.length + prefixes.length >= maxKeys) {
+      return { objects, prefixes, truncated: true, next: last };
     }
-    if (!skipped && rows.length < batch) return done(false);
+    if (item.kind === 'prefix') {
+      prefixes.push(item.prefix);
+      last = item.prefix + HIGH;
+    } else {
+      objects.push(item.head);
+      last = keyOf(item.head);
+    }
   }
-  return done(true);
+  return { objects, prefixes, truncated: false, next: null };
 }
 
 function encodeToken(position: string): string {
@@ -133,7 +176,7 @@ async function contents(
   return items;
 }
 
-function encoderOf(ctx: S3Context): (key: string) => string {
+export function encoderOf(ctx: S3Context): (key: string) => string {
   return ctx.query['encoding-type'] === 'url'
     ? (key) => key.split('/').map(escapeSegment).join('/')
     : (key) => key;
@@ -184,52 +227,5 @@ export async function listObjects(ctx: S3Context, product: string, v2: boolean) 
     NextMarker: listed.truncated && delimiter !== '' && listed.next ? listed.next : undefined,
     Contents: items,
     CommonPrefixes: common,
-  });
-}
-
-/** ListObjectVersions: every version of the live objects under the prefix. */
-export async function listObjectVersions(ctx: S3Context, product: string) {
-  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product });
-  const prefix = ctx.query['prefix'] ?? '';
-  const delimiter = ctx.query['delimiter'] ?? '';
-  const maxKeys = maxKeysOf(ctx);
-  const marker = ctx.query['key-marker'] ?? '';
-  const listed = await listKeys(ctx, product, prefix, delimiter, marker, maxKeys);
-  const encode = encoderOf(ctx);
-  const versions: XmlNode[] = [];
-  const markers: XmlNode[] = [];
-  for (const head of listed.objects) {
-    const all = await ctx.bucket.metadata.listVersions(head);
-    for (const version of all.slice().reverse()) {
-      const common = {
-        Key: encode(keyOf(version)),
-        VersionId: String(version.version),
-        IsLatest: version.version === head.version,
-        LastModified: version.createdAt,
-      };
-      if (version.tombstone) {
-        markers.push(common);
-        continue;
-      }
-      versions.push({
-        ...common,
-        ETag: await etagOf(ctx, version),
-        Size: version.size,
-        StorageClass: 'STANDARD',
-      });
-    }
-  }
-  return sendXml(ctx, 'ListVersionsResult', {
-    Name: product,
-    Prefix: encode(prefix),
-    KeyMarker: marker,
-    VersionIdMarker: ctx.query['version-id-marker'] ?? '',
-    NextKeyMarker: listed.truncated && listed.next ? listed.next : undefined,
-    MaxKeys: maxKeys,
-    Delimiter: delimiter === '' ? undefined : encode(delimiter),
-    IsTruncated: listed.truncated,
-    Version: versions,
-    DeleteMarker: markers,
-    CommonPrefixes: listed.prefixes.map((found) => ({ Prefix: encode(found) })),
   });
 }

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { minUploadRateOf } from '../domain/policy.js';
 import { continueBody } from '../http/expect-continue.js';
+import type { WriteResult } from '../services/artifacts/index.js';
 import { ingest, openWriter, type Ingested } from '../services/ingest.js';
 import type { UploadDigests } from './checksums.js';
 import type { BlobStore, MetadataStore, S3PartRecord, S3UploadRecord } from '../storage/ports.js';
@@ -35,7 +36,7 @@ export const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 /** Open uploads per product at most: what an abandoned-upload flood can hold. */
 export const MAX_OPEN_UPLOADS = 1000;
 
-const noSuchUpload = () =>
+export const noSuchUpload = () =>
   new S3Error(
     'NoSuchUpload',
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
@@ -43,7 +44,7 @@ const noSuchUpload = () =>
   );
 
 /** The upload of the request, checked against its target and its creator. */
-async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3UploadRecord> {
+export async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3UploadRecord> {
   const id = ctx.query['uploadId'] ?? '';
   const upload = /^[0-9a-f]{32}$/.test(id) ? await ctx.bucket.metadata.getS3Upload(id) : null;
   if (
@@ -58,23 +59,25 @@ async function uploadOf(ctx: S3Context, target: ObjectTarget): Promise<S3UploadR
   return upload;
 }
 
+/** Decides a step; a part (`part`, of `size` bytes declared) is charged and sized like a write. */
 function decideStep(
   ctx: S3Context,
   target: ObjectTarget,
   upload: S3UploadRecord | null,
-  size: number | null,
+  part?: { readonly size: number | null },
 ) {
   return ctx.bucket.artifacts.authorizeUploadStep({
     ...requestInfoOf(ctx),
     ...target,
     contentType: upload ? upload.contentType : (header(ctx, 'content-type') ?? null),
     meta: upload ? upload.meta : userMetaOf(ctx),
-    declaredSize: size,
+    declaredSize: part?.size ?? null,
+    part: part !== undefined,
   });
 }
 
 export async function createUpload(ctx: S3Context, target: ObjectTarget) {
-  const outcome = await decideStep(ctx, target, null, null);
+  const outcome = await decideStep(ctx, target, null);
   ctx.request.decision = outcome.decision;
   const open = await ctx.bucket.metadata.listS3Uploads(target.product, MAX_OPEN_UPLOADS);
   if (open.length >= MAX_OPEN_UPLOADS) {
@@ -92,6 +95,7 @@ export async function createUpload(ctx: S3Context, target: ObjectTarget) {
     contentType: header(ctx, 'content-type') ?? null,
     meta: userMetaOf(ctx),
     createdAt: new Date().toISOString(),
+    claimedAt: null,
   };
   await ctx.bucket.metadata.insertS3Upload(upload);
   return sendXml(ctx, 'InitiateMultipartUploadResult', {
@@ -116,8 +120,7 @@ function partNumberOf(ctx: S3Context): number {
 export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
   const partNumber = partNumberOf(ctx);
   const upload = await uploadOf(ctx, target);
-  const size = declaredSizeOf(ctx);
-  const outcome = await decideStep(ctx, target, upload, size);
+  const outcome = await decideStep(ctx, target, upload, { size: declaredSizeOf(ctx) });
   ctx.request.decision = outcome.decision;
   let digests: UploadDigests;
   const { bucket } = ctx;
@@ -168,12 +171,20 @@ export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
     sha256: received.sha256,
     createdAt: new Date().toISOString(),
   };
-  const replaced = await bucket.metadata.putS3Part(part);
-  if (replaced === 'no_upload') {
-    // Completed, aborted or swept while this part arrived: nothing keeps its blob.
+  let stored: Awaited<ReturnType<typeof bucket.artifacts.storeUploadPart>>;
+  try {
+    stored = await bucket.artifacts.storeUploadPart(requestInfoOf(ctx), part, target.product);
+  } catch (error) {
+    // Past the quota or the capacity: nothing keeps its blob.
+    await removePartBlobs(bucket, [part]);
+    throw error;
+  }
+  if (stored === 'no_upload') {
+    // Completed, claimed, aborted or swept while this part arrived: nothing keeps its blob.
     await removePartBlobs(bucket, [part]);
     throw noSuchUpload();
   }
+  const { replaced } = stored;
   if (replaced && replaced.sha256 !== part.sha256) await removePartBlobs(bucket, [replaced]);
   ctx.reply.header('etag', `"${md5}"`);
   ctx.reply.header('x-bucket-sha256', received.sha256);
@@ -217,6 +228,10 @@ function partsToComplete(text: string, stored: readonly S3PartRecord[]): S3PartR
   return chosen;
 }
 
+function sumOfSizes(parts: readonly S3PartRecord[]): number {
+  return parts.reduce((sum, part) => sum + part.size, 0);
+}
+
 /** The parts' bytes, one after the other, as the completion's body. */
 function concatenated(blobs: BlobStore, parts: readonly S3PartRecord[]): Readable {
   async function* read(): AsyncGenerator<Buffer> {
@@ -227,29 +242,49 @@ function concatenated(blobs: BlobStore, parts: readonly S3PartRecord[]): Readabl
   return Readable.from(read(), { objectMode: false });
 }
 
+/**
+ * CompleteMultipartUpload: the upload is claimed first, atomically, so that of two completions
+ * racing one commits and the other answers NoSuchUpload having stored nothing; a part arriving
+ * meanwhile is refused. A completion that fails gives its claim up: the client may try again.
+ */
 export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
   const upload = await uploadOf(ctx, target);
   const { bucket } = ctx;
-  const parts = partsToComplete(
-    await readSmallBody(ctx),
-    await bucket.metadata.listS3Parts(upload.uploadId),
-  );
-  const size = parts.reduce((sum, part) => sum + part.size, 0);
-  const result = await bucket.artifacts.put({
-    ...requestInfoOf(ctx),
-    ...target,
-    contentType: upload.contentType,
-    declaredSize: size,
-    meta: upload.meta,
-    preconditions: { ifNoneMatch: false, ifVersion: null },
-    sha256Claim: null,
-    body: concatenated(bucket.blobs, parts),
-  });
+  const text = await readSmallBody(ctx);
+  const stored = await bucket.metadata.claimS3Upload(upload.uploadId, new Date().toISOString());
+  if (!stored) throw noSuchUpload();
+  let etag: string;
+  let result: WriteResult;
+  try {
+    const parts = partsToComplete(text, stored);
+    const size = sumOfSizes(parts);
+    const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
+    etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
+    result = await bucket.artifacts.put({
+      ...requestInfoOf(ctx),
+      ...target,
+      contentType: upload.contentType,
+      declaredSize: size,
+      meta: upload.meta,
+      preconditions: { ifNoneMatch: false, ifVersion: null },
+      sha256Claim: null,
+      body: concatenated(bucket.blobs, parts),
+      // Every part of the upload holds bytes, named in the completion or not.
+      s3: {
+        etag: () => etag,
+        completes: { uploadId: upload.uploadId, heldBytes: sumOfSizes(stored) },
+      },
+    });
+  } catch (error) {
+    await bucket.metadata.releaseS3Upload(upload.uploadId).catch((failure: Error) => {
+      // The upload stays claimed until the 24 h sweep removes it.
+      ctx.request.log.warn({ err: failure.message }, 'multipart claim not released');
+    });
+    throw error;
+  }
   ctx.request.decision = result.decision;
-  const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
-  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
-  await bucket.metadata.setS3Etag(result.version, etag);
-  await discard(bucket, upload.uploadId);
+  // The commit deleted the upload's rows: its parts' blobs go now (those no version keeps).
+  await removePartBlobs(bucket, stored);
   ctx.reply.header('x-amz-version-id', String(result.version.version));
   ctx.reply.header('x-bucket-sha256', result.version.sha256);
   ctx.reply.header('x-bucket-audit-leaf-index', String(result.receipt.leafIndex));
@@ -263,56 +298,11 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
 
 export async function abortUpload(ctx: S3Context, target: ObjectTarget) {
   const upload = await uploadOf(ctx, target);
-  const outcome = await decideStep(ctx, target, upload, null);
+  const outcome = await decideStep(ctx, target, upload);
   ctx.request.decision = outcome.decision;
-  await discard(ctx.bucket, upload.uploadId);
+  // A completion holding the upload wins: it is no longer there to abort.
+  if (!(await discard(ctx.bucket, upload.uploadId, true))) throw noSuchUpload();
   return ctx.reply.code(204).send();
-}
-
-export async function listParts(ctx: S3Context, target: ObjectTarget) {
-  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product: target.product });
-  const upload = await uploadOf(ctx, target);
-  const marker = Number(ctx.query['part-number-marker'] ?? 0) || 0;
-  const max = Math.min(Number(ctx.query['max-parts'] ?? 1000) || 1000, 1000);
-  const all = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
-    (part) => part.partNumber > marker,
-  );
-  const page = all.slice(0, max);
-  return sendXml(ctx, 'ListPartsResult', {
-    Bucket: target.product,
-    Key: `${target.class}/${target.name}`,
-    UploadId: upload.uploadId,
-    PartNumberMarker: marker,
-    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]?.partNumber : undefined,
-    MaxParts: max,
-    IsTruncated: all.length > page.length,
-    Part: page.map((part) => ({
-      PartNumber: part.partNumber,
-      LastModified: part.createdAt,
-      ETag: `"${part.md5}"`,
-      Size: part.size,
-    })),
-  });
-}
-
-export async function listUploads(ctx: S3Context, product: string) {
-  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product });
-  const prefix = ctx.query['prefix'] ?? '';
-  const uploads = (await ctx.bucket.metadata.listS3Uploads(product, MAX_OPEN_UPLOADS)).filter(
-    (upload) => `${upload.class}/${upload.name}`.startsWith(prefix),
-  );
-  return sendXml(ctx, 'ListMultipartUploadsResult', {
-    Bucket: product,
-    Prefix: prefix,
-    MaxUploads: MAX_OPEN_UPLOADS,
-    IsTruncated: false,
-    Upload: uploads.map((upload) => ({
-      Key: `${upload.class}/${upload.name}`,
-      UploadId: upload.uploadId,
-      Initiated: upload.createdAt,
-      StorageClass: 'STANDARD',
-    })),
-  });
 }
 
 type Stores = { readonly metadata: MetadataStore; readonly blobs: BlobStore };
@@ -331,8 +321,11 @@ async function removePartBlobs(stores: Stores, parts: readonly S3PartRecord[]): 
   }
 }
 
-async function discard(stores: Stores, uploadId: string): Promise<void> {
-  await removePartBlobs(stores, await stores.metadata.deleteS3Upload(uploadId));
+/** Deletes an upload and removes its parts' blobs; false when there was none to delete. */
+async function discard(stores: Stores, uploadId: string, unlessClaimed = false): Promise<boolean> {
+  const parts = await stores.metadata.deleteS3Upload(uploadId, unlessClaimed);
+  if (parts) await removePartBlobs(stores, parts);
+  return parts !== null;
 }
 
 /** Removes uploads older than 24 h with their parts; answers how many. */

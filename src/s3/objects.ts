@@ -42,10 +42,11 @@ export async function putObject(ctx: S3Context, target: ObjectTarget) {
     sha256Claim: signedSha256(ctx),
     body,
     beforeBody: () => continueBody(ctx.request, ctx.reply),
+    // Committed with the version (decision record 0052): no crash leaves it without its ETag.
+    s3: { etag: () => `"${digests.md5Of}"` },
   });
   ctx.request.decision = result.decision;
   const etag = `"${digests.md5Of}"`;
-  await ctx.bucket.metadata.setS3Etag(result.version, etag);
   const { reply } = ctx;
   reply.header('etag', etag);
   reply.header('x-amz-version-id', String(result.version.version));

@@ -6,15 +6,9 @@ import { headBucket, getBucketLocation, getBucketVersioning, listBuckets } from 
 import { copyObject, deleteObjects } from './batch.js';
 import { targetOf, type S3Context } from './context.js';
 import { S3Error } from './errors.js';
-import { listObjects, listObjectVersions } from './listing.js';
-import {
-  abortUpload,
-  completeUpload,
-  createUpload,
-  listParts,
-  listUploads,
-  uploadPart,
-} from './multipart.js';
+import { listObjects } from './listing.js';
+import { abortUpload, completeUpload, createUpload, uploadPart } from './multipart.js';
+import { listParts, listUploads } from './multipart-listing.js';
 import {
   deleteObject,
   getObject,
@@ -22,6 +16,7 @@ import {
   getObjectRetention,
   putObject,
 } from './objects.js';
+import { listObjectVersions } from './versions.js';
 
 /** Sub-resources S3 has that the Bucket does not implement. */
 const UNSUPPORTED = [

@@ -5,6 +5,8 @@
  * the native routes — one gate decision and one audit entry each, the same limits, rates and
  * latency shedding. Errors are S3's XML (errors.ts). Its one route is `gatedByService`.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import Fastify, {
   LogController,
@@ -118,6 +120,41 @@ async function authenticate(bucket: Bucket, signed: SignedRequest, ip: string, r
   }
 }
 
+/** The methods S3 operations use; any other is NotImplemented (501) before any work. */
+const METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+
+/** An S3 error document for answers given outside the error handler. */
+function errorXml(code: string, message: string, requestId: string, resource?: string): string {
+  return xmlDocument(
+    'Error',
+    { Code: code, Message: message, Resource: resource, RequestId: requestId },
+    false,
+  );
+}
+
+function methodNotImplemented(method: string): string {
+  return `${method} is not implemented by the Bucket's S3 door.`;
+}
+
+/**
+ * CONNECT never reaches Fastify (Node emits it apart, and without a listener drops the socket):
+ * it is answered NotImplemented too, on the socket, which is then closed.
+ */
+function refuseConnect(app: FastifyInstance): void {
+  app.server.on('connect', (_request: IncomingMessage, socket: Socket) => {
+    const requestId = nextRequestId();
+    const body = errorXml('NotImplemented', methodNotImplemented('CONNECT'), requestId);
+    socket.end(
+      'HTTP/1.1 501 Not Implemented\r\n' +
+        'content-type: application/xml\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-amz-request-id: ${requestId}\r\n` +
+        'connection: close\r\n\r\n' +
+        body,
+    );
+  });
+}
+
 export interface S3App {
   readonly app: FastifyInstance;
   readonly gateBindings: readonly GateBinding[];
@@ -136,17 +173,7 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
       (reply as FastifyReply)
         .code(400)
         .type('application/xml')
-        .send(
-          xmlDocument(
-            'Error',
-            {
-              Code: 'InvalidURI',
-              Message: "Couldn't parse the specified URI.",
-              RequestId: request.id,
-            },
-            false,
-          ),
-        );
+        .send(errorXml('InvalidURI', "Couldn't parse the specified URI.", request.id));
       void error;
     },
     clientErrorHandler: answerClientError(logger as FastifyBaseLogger),
@@ -165,8 +192,20 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-amz-request-id', request.id);
     reply.header('x-request-id', request.id);
+    // Before any body is parsed: a method no operation uses (OPTIONS, PATCH, QUERY…) is 501.
+    if (!METHODS.includes(request.method)) {
+      const resource = request.url.split('?', 1)[0];
+      reply
+        .code(501)
+        .type('application/xml')
+        .send(
+          errorXml('NotImplemented', methodNotImplemented(request.method), request.id, resource),
+        );
+      return;
+    }
     done();
   });
+  refuseConnect(app);
   answerExpectContinue(app);
   const logRequests = logger.isLevelEnabled('info');
   app.addHook('onResponse', (request, reply, done) => {
@@ -206,34 +245,15 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
     reply.code(answer.status).type('application/xml');
     if (request.method === 'HEAD') return reply.send();
     return reply.send(
-      xmlDocument(
-        'Error',
-        {
-          Code: answer.code,
-          Message: answer.message,
-          Resource: request.url.split('?', 1)[0],
-          RequestId: request.id,
-        },
-        false,
-      ),
+      errorXml(answer.code, answer.message, request.id, request.url.split('?', 1)[0]),
     );
   });
-  // Every path is routed: only another method (OPTIONS, PATCH…) gets here.
+  // Every path of the supported methods is routed: only a URL that is not a path gets here.
   app.setNotFoundHandler((request, reply) =>
     reply
-      .code(501)
+      .code(400)
       .type('application/xml')
-      .send(
-        xmlDocument(
-          'Error',
-          {
-            Code: 'NotImplemented',
-            Message: `${request.method} is not implemented by the Bucket's S3 door.`,
-            RequestId: request.id,
-          },
-          false,
-        ),
-      ),
+      .send(errorXml('InvalidURI', "Couldn't parse the specified URI.", request.id)),
   );
   const handler = async (
     request: import('fastify').FastifyRequest,
@@ -282,7 +302,7 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
   };
   for (const url of ['/', '/*']) {
     app.route({
-      method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+      method: [...METHODS],
       url,
       exposeHeadRoute: false,
       config: { gatedByService: true, shed: true },

@@ -16,6 +16,21 @@ export async function setLimits(
   return answer.json.version;
 }
 
+/** Replaces the live policy with what `change` makes of a copy of it (through the owner's API). */
+export async function changePolicy(
+  server: TestServer,
+  change: (document: any) => void,
+  reason = 'test policy',
+): Promise<void> {
+  const owner = client(server.url, server.ownerKey);
+  const { document } = (await owner('GET', '/v1/governance/policy')).json;
+  change(document);
+  const answer = await owner('PUT', '/v1/governance/policy', { body: { document, reason } });
+  if (answer.status !== 200) {
+    throw new Error(`policy: ${answer.status} ${answer.bytes.toString()}`);
+  }
+}
+
 /** Rates no test setup reaches, for tests that load the Bucket faster than the default limits. */
 export const raiseRates = (server: TestServer) =>
   setLimits(server, { writesPerSecond: 1_000_000, readsPerSecond: 1_000_000 }, 'test setup load');

@@ -5,9 +5,13 @@ import { storageBreach, storageLimitsOf } from '../../domain/usage.js';
 import { ALLOW, deny, type GateContext, type StageVerdict } from '../context.js';
 import { rateDenial } from './rates.js';
 
-/** The largest body a write of this class may have: the class maximum within the global one. */
+/**
+ * The largest body a write of this class may have: the class maximum within the global one; an S3
+ * part's too (a part is at most what the whole may be).
+ */
 export function bodyLimitOf(ctx: GateContext): number | null {
-  if (ctx.action !== 'artifact.write' || ctx.class === null) return null;
+  const writes = ctx.action === 'artifact.write' || ctx.action === 's3.multipart';
+  if (!writes || ctx.class === null) return null;
   const document = ctx.policy.document;
   const classMax = ruleOf(document.classes, ctx.class)?.maxBytes ?? null;
   const globalMax = document.limits.maxArtifactBytes;
@@ -29,8 +33,10 @@ export function limitsStage(ctx: GateContext): StageVerdict {
   }
   if (ctx.usage && ctx.product !== null) {
     // Before the body only the declared size is known; the body phase decides on the received one.
+    // An S3 part adds bytes (held until its upload ends), never an artifact.
     const adding = size ?? 0;
-    const newArtifact = ctx.target !== undefined && ctx.target.head === null ? 1 : 0;
+    const creates = ctx.action === 'artifact.write' && ctx.target?.head === null;
+    const newArtifact = creates ? 1 : 0;
     const limits = storageLimitsOf(ctx.policy.document, ctx.product);
     const breach = storageBreach(ctx.usage, limits, adding, newArtifact);
     if (breach) {

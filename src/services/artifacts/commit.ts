@@ -39,6 +39,7 @@ export async function commitWithinLimits(
     unlessHeld: commit.unlessHeld,
     audit: commit.audit,
     limits,
+    s3: commit.s3,
   });
   const { alert } = deps.options;
   if (!result.ok && result.reason === 'insufficient_storage') {

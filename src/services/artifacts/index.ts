@@ -11,6 +11,7 @@ import type {
   BlobStore,
   Limiter,
   MetadataStore,
+  S3PartRecord,
   StoredVersion,
   WriteSlot,
 } from '../../storage/ports.js';
@@ -23,21 +24,28 @@ import {
   listVersions,
   openContent,
   readArtifact,
+  readCopySource,
+  type CopySource,
   type ReadRequest,
   type ReadResult,
 } from './read.js';
 import { changeRetention, type RetentionChangeRequest } from './retention.js';
 import { runBatch, type BatchItem, type BatchOutcome } from './batch.js';
 import { acquireBatchSlot } from './deps.js';
-import { authorizeListing, authorizeUploadStep, type UploadStepRequest } from './s3-decisions.js';
+import {
+  authorizeListing,
+  authorizeUploadStep,
+  storeUploadPart,
+  type UploadStepRequest,
+} from './s3-decisions.js';
 import { subjectExportLines } from './subject-export.js';
 import { deleteArtifact, restoreArtifact } from './tombstone.js';
 import { putArtifact, type PutArtifactRequest } from './write.js';
 
 export type { ArtifactServiceOptions, WriteResult } from './deps.js';
 export type { ListRequest, ListResult } from './list.js';
-export type { ReadRequest, ReadResult } from './read.js';
-export type { PutArtifactRequest } from './write.js';
+export type { CopySource, ReadRequest, ReadResult } from './read.js';
+export type { PutArtifactRequest, S3Write } from './write.js';
 export type { BatchItem, BatchOutcome } from './batch.js';
 export type { UploadStepRequest } from './s3-decisions.js';
 export type { RetentionChangeRequest, RetentionChangeResult } from './retention.js';
@@ -64,6 +72,11 @@ export class ArtifactService {
     return readArtifact(this.deps, request);
   }
 
+  /** The source of a copy, its read decided as part of the copy's one decision (not recorded alone). */
+  copySource(request: ReadRequest): Promise<CopySource> {
+    return readCopySource(this.deps, request);
+  }
+
   versions(request: ArtifactRequest) {
     return listVersions(this.deps, request);
   }
@@ -80,6 +93,11 @@ export class ArtifactService {
   /** The S3 door's multipart steps before completion, decided on their target. */
   authorizeUploadStep(request: UploadStepRequest) {
     return authorizeUploadStep(this.deps, request);
+  }
+
+  /** An S3 part's row, its bytes held within the storage limits (507 past them). */
+  storeUploadPart(request: RequestInfo, part: S3PartRecord, product: string) {
+    return storeUploadPart(this.deps, request, part, product);
   }
 
   delete(request: ArtifactRequest): Promise<WriteResult> {

@@ -1,9 +1,13 @@
-/** Reading an artifact (SPEC §3 GET and HEAD) and listing its versions, each decided first. */
+/**
+ * Reading an artifact (SPEC §3 GET and HEAD) and listing its versions, each decided first; the
+ * source of a copy, decided as part of the copy's write.
+ */
 import { Readable } from 'node:stream';
 import type { ArtifactVersion, SealedRef } from '../../domain/artifact.js';
 import { SegmentError } from '../../domain/sealed-segments.js';
 import { openBytes, readSealedBlob } from '../../storage/sealed.js';
 import { BucketError } from '../../domain/errors.js';
+import type { RateVerdict } from '../../domain/rates.js';
 import type { ByteRange, HashedRead } from '../../storage/ports.js';
 import { chargeRate, heldBy, keyOf, type ArtifactDeps, type ArtifactRequest } from './deps.js';
 import {
@@ -31,15 +35,48 @@ export interface ReadResult {
 export async function readArtifact(deps: ArtifactDeps, request: ReadRequest): Promise<ReadResult> {
   const key = keyOf(request);
   const rate = await chargeRate(deps, 'read', key.product);
-  await deps.authorizer.authorize(
-    deps.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', {
-      product: key.product,
-      class: key.class,
-      name: key.name,
-      rate,
-    }),
-  );
-  const found = await deps.metadata.getForRead(key, request.version);
+  await deps.authorizer.authorize(readContext(deps, request, rate));
+  return readable(deps, request);
+}
+
+/** What a copy read, opened whole: its source version and content. */
+export interface CopySource {
+  readonly version: ArtifactVersion;
+  readonly content: Readable | Buffer;
+}
+
+/**
+ * The source of a copy (S3 CopyObject, decision record 0053): its read is decided by the gate and
+ * charged to the read rate, but not recorded on its own — a denial is recorded (it is the request's
+ * decision), an allow becomes part of the copy's write decision, whose entry names the source
+ * (`copiedFrom`). A source that cannot be read after the allow (missing, deleted, purged, failing
+ * its check) is recorded as the failure of that read, the request's one entry.
+ */
+export async function readCopySource(
+  deps: ArtifactDeps,
+  request: ReadRequest,
+): Promise<CopySource> {
+  const rate = await chargeRate(deps, 'read', request.product);
+  const allowed = await deps.authorizer.authorizeChange(readContext(deps, request, rate));
+  return deps.authorizer.settleChange(allowed.decision, request.requestId, openSource());
+  async function openSource(): Promise<CopySource> {
+    const found = await readable(deps, request);
+    return { version: found.version, content: await found.open() };
+  }
+}
+
+function readContext(deps: ArtifactDeps, request: ReadRequest, rate: RateVerdict) {
+  return deps.authorizer.context(request, request.content ? 'artifact.read' : 'artifact.head', {
+    product: request.product,
+    class: request.class,
+    name: request.name,
+    rate,
+  });
+}
+
+/** The version a read asks for, once decided: 404 when missing or deleted, 410 when purged. */
+async function readable(deps: ArtifactDeps, request: ReadRequest): Promise<ReadResult> {
+  const found = await deps.metadata.getForRead(keyOf(request), request.version);
   if (!found) {
     throw request.version === undefined
       ? new BucketError('artifact_not_found', `no artifact ${request.class}/${request.name}`)

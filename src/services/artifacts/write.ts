@@ -3,9 +3,11 @@
  * decided again on the received body from stage 4 on, then committed with its audit entry.
  */
 import type { Readable } from 'node:stream';
+import type { CopiedFrom } from '../../audit/entry.js';
 import { retentionFor, type ArtifactVersion } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { SUBJECT_META_KEY } from '../../domain/subjects.js';
+import type { UsageFacts } from '../../domain/usage.js';
 import { minUploadRateOf, ruleOf, type PolicyVersion } from '../../domain/policy.js';
 import {
   withTargetAndContent,
@@ -42,6 +44,22 @@ export interface PutArtifactRequest extends ArtifactRequest {
   readonly body: Readable;
   /** Called once the headers are accepted, just before the body is read (HTTP's 100 Continue). */
   readonly beforeBody?: () => void;
+  /** A write through the S3 door (src/s3/): what it commits beside the version. */
+  readonly s3?: S3Write;
+  /** A copy's write: the version it copies, whose read was decided with it (`readCopySource`). */
+  readonly copiedFrom?: CopiedFrom;
+}
+
+/** What a write through the S3 door brings to its commit. */
+export interface S3Write {
+  /** Its S3 ETag, asked once the body is received (an MD5 computed while it streamed). */
+  readonly etag?: () => string;
+  /**
+   * The claimed multipart upload the write completes, and the bytes its parts hold in the
+   * product's usage: the content replaces them, so the gate does not count them twice and the
+   * commit releases them (decision record 0052).
+   */
+  readonly completes?: { readonly uploadId: string; readonly heldBytes: number };
 }
 
 export async function putArtifact(
@@ -52,7 +70,10 @@ export async function putArtifact(
   const slot = await acquireWriteSlot(deps, rate, request.product, request.batch);
   try {
     const key = keyOf(request);
-    const usage = await deps.metadata.usageFacts(request.product);
+    const usage = withoutHeld(
+      await deps.metadata.usageFacts(request.product),
+      request.s3?.completes?.heldBytes ?? 0,
+    );
     const ctx = deps.authorizer.context(request, 'artifact.write', {
       product: request.product,
       class: request.class,
@@ -120,6 +141,10 @@ async function receiveAndCommit(
       request.preconditions.ifNoneMatch || request.preconditions.ifVersion !== null;
     let target: TargetState = header.target ?? { head: null };
     let blobStored = false;
+    const s3 = request.s3 && {
+      etag: request.s3.etag?.(),
+      completesUpload: request.s3.completes?.uploadId,
+    };
     for (let attempt = 1; ; attempt++) {
       const body = await deps.authorizer.authorizeBody(
         withTargetAndContent(ctx, target, content),
@@ -140,9 +165,12 @@ async function receiveAndCommit(
         head?.version ?? 0,
         bytes && sealing ? sealBytes(sealing.seal, bytes) : bytes,
       );
+      const { copiedFrom } = request;
       const result = await commitWithinLimits(deps, request, {
         ...commit,
+        audit: copiedFrom ? { ...commit.audit, copiedFrom } : commit.audit,
         newSubjectKey: sealing?.newKey,
+        s3,
       });
       if (result.ok) {
         return {
@@ -226,6 +254,15 @@ async function storeBlob(
     await writer.abort();
     throw error;
   }
+}
+
+/** Usage without the bytes a completed upload's parts hold (the content takes their place). */
+function withoutHeld(usage: UsageFacts, held: number): UsageFacts {
+  if (held === 0) return usage;
+  return {
+    product: { ...usage.product, bytes: usage.product.bytes - held },
+    total: { ...usage.total, bytes: usage.total.bytes - held },
+  };
 }
 
 function defaultContentType(content: unknown): string {

@@ -6,6 +6,7 @@ import type { ArtifactKey, ArtifactVersion } from '../../domain/artifact.js';
 import type { CommitRefusal } from '../../domain/commit.js';
 import type { NewSubjectKey } from '../../domain/erasure.js';
 import type { ProductUsage, StorageLimits, UsageFacts } from '../../domain/usage.js';
+import type { S3CommitExtras } from './s3.js';
 
 export interface ListArtifactsQuery {
   readonly product: string;
@@ -14,6 +15,8 @@ export interface ListArtifactsQuery {
   /** Exclusive lower bound in (class, name) order, from a cursor. */
   readonly after?: { class: string; name: string } | undefined;
   readonly limit: number;
+  /** Tombstoned artifacts too (their head is the tombstone): S3's ListObjectVersions. */
+  readonly withTombstoned?: boolean | undefined;
 }
 
 export interface VersionForRead {
@@ -63,6 +66,8 @@ export interface VersionCommit {
   readonly unlessHeld?: ((holds: readonly LegalHold[]) => readonly LegalHold[]) | undefined;
   /** The decision that allowed the write: appended to the audit log in the same transaction. */
   readonly audit: AuditDraft;
+  /** What a version written through the S3 door commits with it (src/s3/). */
+  readonly s3?: S3CommitExtras | undefined;
 }
 
 export type CommitResult = { ok: true; usage?: UsageFacts; receipt: AuditReceipt } | CommitRefusal;
@@ -88,7 +93,16 @@ export interface ArtifactStore {
    */
   getForRead(key: ArtifactKey, version?: number): Promise<VersionForRead | null>;
   listVersions(key: ArtifactKey): Promise<ArtifactVersion[]>;
-  /** Heads of live (not tombstoned) artifacts in (class, name) order. */
+  /**
+   * A page of an artifact's versions, newest first: those numbered below `below` (every one when
+   * null), at most `limit`.
+   */
+  listVersionsDescending(
+    key: ArtifactKey,
+    below: number | null,
+    limit: number,
+  ): Promise<ArtifactVersion[]>;
+  /** Heads of live (not tombstoned, unless asked) artifacts in (class, name) order. */
   listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]>;
   /**
    * Atomically, with the commit rule (domain/commit.ts): checks the head and the storage limits,

@@ -29,7 +29,7 @@ import {
   type VersionRow,
 } from '../rows.js';
 import type { Queryable } from './connection.js';
-import { readUsageRows } from './version-rows.js';
+import { readUsageRows } from './usage-rows.js';
 import type { PgWriter } from './writer.js';
 
 /** Versions of a subject read a page at a time (SPEC §8 DSAR: never the whole set at once). */
@@ -127,13 +127,27 @@ export class PgArtifacts implements ArtifactStore {
     return rows.map(toVersion);
   }
 
+  async listVersionsDescending(
+    key: ArtifactKey,
+    below: number | null,
+    limit: number,
+  ): Promise<ArtifactVersion[]> {
+    const { rows } = await this.db.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = $1 AND class = $2 AND name = $3 ` +
+        'AND version < $4 ORDER BY version DESC LIMIT $5',
+      [key.product, key.class, key.name, below ?? 2 ** 31 - 1, limit],
+    );
+    return rows.map(toVersion);
+  }
+
   async listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]> {
     const params: unknown[] = [query.product];
     const param = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
-    const where = ['a.product = $1', 'NOT a.tombstone'];
+    const where = ['a.product = $1'];
+    if (!query.withTombstoned) where.push('NOT a.tombstone');
     if (query.class !== undefined) where.push(`a.class = ${param(query.class)}`);
     if (query.prefix !== undefined && query.prefix !== '') {
       // A range scan on the primary key instead of LIKE, so that % and _ in names are literal.

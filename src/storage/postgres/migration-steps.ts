@@ -4,6 +4,7 @@
  * order, as in SQLite, whatever the database's default collation.
  */
 import { RUN_OUTPUTS_MIGRATION } from './migration-runs.js';
+import { PG_S3_MIGRATIONS } from './migrations-s3.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: everything the embedded store has after its migration 3, plus the shared audit tree head
@@ -351,50 +352,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_listing ON runs (created_at, id);
   CREATE INDEX runs_by_name ON runs (kind, name, created_at);
   `,
-  // 14: the S3 front door (SPEC §13), as in SQLite's migration 17: credentials of keys (secrets
-  // wrapped by the key-encryption key), the S3 ETags of versions written through it, multipart
-  // uploads and their parts (blob temporaries, decision record 0044).
-  `
-  CREATE TABLE s3_credentials (
-    access_key_id text COLLATE "C" PRIMARY KEY,
-    key_id text COLLATE "C" NOT NULL,
-    secret text NOT NULL,
-    created_at text COLLATE "C" NOT NULL,
-    revoked_at text
-  );
-  CREATE INDEX s3_credentials_by_key ON s3_credentials (key_id, created_at);
-  CREATE TABLE s3_etags (
-    product text COLLATE "C" NOT NULL,
-    class text COLLATE "C" NOT NULL,
-    name text COLLATE "C" NOT NULL,
-    version int NOT NULL,
-    etag text NOT NULL,
-    PRIMARY KEY (product, class, name, version)
-  );
-  CREATE TABLE s3_uploads (
-    upload_id text COLLATE "C" PRIMARY KEY,
-    product text COLLATE "C" NOT NULL,
-    class text COLLATE "C" NOT NULL,
-    name text COLLATE "C" NOT NULL,
-    principal_id text NOT NULL,
-    content_type text,
-    meta text NOT NULL,
-    created_at text COLLATE "C" NOT NULL
-  );
-  CREATE INDEX s3_uploads_listing ON s3_uploads (product, class, name, created_at);
-  CREATE INDEX s3_uploads_by_age ON s3_uploads (created_at);
-  CREATE TABLE s3_parts (
-    upload_id text COLLATE "C" NOT NULL,
-    part_number int NOT NULL,
-    size bigint NOT NULL,
-    md5 text NOT NULL,
-    sha256 text COLLATE "C" NOT NULL,
-    created_at text COLLATE "C" NOT NULL,
-    PRIMARY KEY (upload_id, part_number)
-  );
-  CREATE INDEX s3_parts_by_content ON s3_parts (sha256);
-  `,
-  '', // 15: reserved for another branch of this session (the lead renumbers at merge).
+  // 14, 15: the S3 front door (migrations-s3.ts).
+  ...PG_S3_MIGRATIONS,
   // 16: the runs' rows keep no outputs (migration-runs.ts).
   RUN_OUTPUTS_MIGRATION,
 ];

@@ -11,17 +11,18 @@ import type pg from 'pg';
 import type { ArtifactVersion } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { UsageCounters } from '../../domain/usage.js';
+import { heldBytesOf } from './usage-rows.js';
 import type { NewSubjectKey } from '../../domain/erasure.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { toHold, type HoldRow } from '../rows.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { treeWriteCtes, treeWriteTail, type TreeAppend } from './audit.js';
 import { artifactEvent, limitWarnings } from '../../domain/events.js';
-import type { Queryable } from './connection.js';
 
 /**
  * Common table expressions writing the versions, the moved heads and the usage deltas ($1–$28;
- * the sealed columns, added last, are $27 and $28).
+ * the sealed columns, added last, are $27 and $28), deleting the S3 uploads the versions
+ * complete ($29) and writing the S3 ETags of versions written through the S3 door ($30–$34).
  */
 const VERSION_CTES =
   'versions_in AS (INSERT INTO versions (product, class, name, version, sha256, size, ' +
@@ -38,8 +39,13 @@ const VERSION_CTES =
   'usage_in AS (INSERT INTO product_usage (product, bytes, artifacts) ' +
   'SELECT * FROM unnest($24::text[], $25::bigint[], $26::bigint[]) ' +
   'ON CONFLICT (product) DO UPDATE SET bytes = product_usage.bytes + excluded.bytes, ' +
-  'artifacts = product_usage.artifacts + excluded.artifacts)';
-const VERSION_PARAMS = 28;
+  'artifacts = product_usage.artifacts + excluded.artifacts), ' +
+  'uploads_out AS (DELETE FROM s3_uploads WHERE upload_id = ANY($29::text[])), ' +
+  'parts_out AS (DELETE FROM s3_parts WHERE upload_id = ANY($29::text[])), ' +
+  'etags_in AS (INSERT INTO s3_etags (product, class, name, version, etag) ' +
+  'SELECT * FROM unnest($30::text[], $31::text[], $32::text[], $33::int[], $34::text[]) ' +
+  'ON CONFLICT (product, class, name, version) DO UPDATE SET etag = excluded.etag)';
+const VERSION_PARAMS = 34;
 
 /** A whole batch: its versions, moved heads and usage deltas, with the tree's appends. */
 const WRITE_SQL =
@@ -137,21 +143,16 @@ function headKey(product: string, cls: string, name: string): string {
   return `${product}\u0000${cls}\u0000${name}`;
 }
 
-/** Every product's usage row. */
-export async function readUsageRows(db: Queryable): Promise<UsageCounters> {
-  const { rows } = await db.query<{ product: string; bytes: number; artifacts: number }>({
-    name: 'usage-rows',
-    text: 'SELECT product, bytes, artifacts FROM product_usage',
-  });
-  return new UsageCounters(rows);
-}
-
 export class VersionRows {
   private readonly rows = new VersionColumns();
   /** What each product's usage row gains in this batch. */
   private readonly added = new Map<string, ProductUsage>();
   /** The subject keys first used by this batch's versions (SPEC §8), stored with them. */
   private readonly newKeys: NewSubjectKey[] = [];
+  /** The S3 uploads this batch's versions complete: deleted with them. */
+  private readonly completed: string[] = [];
+  /** The S3 ETags of this batch's versions written through the S3 door. */
+  private readonly etags: { readonly version: ArtifactVersion; readonly etag: string }[] = [];
 
   private constructor(
     private readonly heads: Map<string, Head>,
@@ -159,6 +160,8 @@ export class VersionRows {
     private readonly usage: UsageCounters | null,
     /** The live ones of the existing subject keys the batch's sealed versions use. */
     private readonly liveKeys: ReadonlySet<string> = new Set(),
+    /** What the parts of the S3 uploads the versions complete hold, by upload. */
+    private readonly held: ReadonlyMap<string, number> = new Map(),
     /** The legal holds in force, read under the lock when a commit of the batch asks for them. */
     private readonly holds: readonly LegalHold[] = [],
   ) {}
@@ -256,6 +259,7 @@ export class VersionRows {
       heads,
       new UsageCounters(usage),
       await this.liveKeysOf(client, commits),
+      await heldBytesOf(client, commits),
       await this.holdsFor(client, commits),
     );
   }
@@ -271,7 +275,10 @@ export class VersionRows {
     const key = headKey(v.product, v.class, v.name);
     const head = this.heads.get(key);
     const before = this.usage.facts(v.product);
-    const after = checkCommit(commit, head?.version ?? 0, before);
+    // An S3 completion: the bytes its upload's parts held become the version's.
+    const completes = commit.s3?.completesUpload;
+    const released = completes ? (this.held.get(completes) ?? 0) : 0;
+    const after = checkCommit(commit, head?.version ?? 0, before, released);
     if (isRefusal(after)) return after;
     if (v.sealed && !commit.newSubjectKey && !this.liveKeys.has(v.sealed.keyId)) {
       return { ok: false, reason: 'subject_erased', keyId: v.sealed.keyId };
@@ -304,8 +311,10 @@ export class VersionRows {
     }
     this.usage.commit(v.product, after);
     const added = this.added.get(v.product);
+    if (completes) this.completed.push(completes);
+    if (commit.s3?.etag) this.etags.push({ version: v, etag: commit.s3.etag });
     this.added.set(v.product, {
-      bytes: (added?.bytes ?? 0) + v.size,
+      bytes: (added?.bytes ?? 0) + v.size - released,
       artifacts: (added?.artifacts ?? 0) + after.product.artifacts - before.product.artifacts,
     });
     return { ok: true, usage: after, receipt };
@@ -361,6 +370,12 @@ export class VersionRows {
       usage.map(([, u]) => u.bytes),
       usage.map(([, u]) => u.artifacts),
       ...this.rows.sealedParams(),
+      this.completed,
+      this.etags.map((e) => e.version.product),
+      this.etags.map((e) => e.version.class),
+      this.etags.map((e) => e.version.name),
+      this.etags.map((e) => e.version.version),
+      this.etags.map((e) => e.etag),
     ];
   }
 

@@ -65,6 +65,8 @@ export class SqliteArtifacts implements ArtifactStore {
     this.lastHeadsStamp = this.othersCommitted ? this.headsStamp() : '';
     // Shared with other processes, like read-only, the counters are read where they are needed.
     this.usageCounters = options.readOnly || this.othersCommitted ? null : loadUsage(db);
+    // S3 parts held and released move the usage outside version commits (decision record 0052).
+    writer.onUsageMoved((product, usage) => this.usageCounters?.commit(product, usage));
     this.statements = {
       anyOfProduct: db.prepare<[string], { found: number }>(
         'SELECT 1 AS found FROM artifacts WHERE product = ? LIMIT 1',
@@ -100,6 +102,10 @@ export class SqliteArtifacts implements ArtifactStore {
       ),
       versions: db.prepare<[string, string, string], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? ORDER BY version`,
+      ),
+      versionsDescending: db.prepare<[string, string, string, number, number], VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM versions WHERE product = ? AND class = ? AND name = ? ` +
+          'AND version < ? ORDER BY version DESC LIMIT ?',
       ),
     };
   }
@@ -156,8 +162,19 @@ export class SqliteArtifacts implements ArtifactStore {
     return this.statements.versions.all(key.product, key.class, key.name).map(toVersion);
   }
 
+  async listVersionsDescending(
+    key: ArtifactKey,
+    below: number | null,
+    limit: number,
+  ): Promise<ArtifactVersion[]> {
+    return this.statements.versionsDescending
+      .all(key.product, key.class, key.name, below ?? Number.MAX_SAFE_INTEGER, limit)
+      .map(toVersion);
+  }
+
   async listArtifacts(query: ListArtifactsQuery): Promise<ArtifactVersion[]> {
-    const where = ['a.product = @product', 'a.tombstone = 0'];
+    const where = ['a.product = @product'];
+    if (!query.withTombstoned) where.push('a.tombstone = 0');
     const params: Record<string, string | number> = { product: query.product, limit: query.limit };
     if (query.class !== undefined) {
       where.push('a.class = @class');

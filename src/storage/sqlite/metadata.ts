@@ -156,7 +156,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       exceptions: new SqliteExceptions(this.db, this.changes),
       integrity: new SqliteIntegrity(this.db, this.changes),
       runs: new SqliteRuns(this.db, this.changes),
-      s3: new SqliteS3(this.db, this.changes),
+      s3: new SqliteS3(this.db, this.changes, this.writer),
     });
   }
 

@@ -1,8 +1,9 @@
 /**
- * The embedded store's migration 17 (MIGRATIONS in migrations.ts appends it): the S3 front door's
- * tables (SPEC §13) — credentials of keys (secrets wrapped by the key-encryption key), the S3 ETags
- * of versions written through it, multipart uploads and their parts (blob temporaries, decision
- * record 0044). PostgreSQL's migration 14 is the same.
+ * The embedded store's migrations 17 and 18 (MIGRATIONS in migrations.ts appends them): the S3
+ * front door's tables (SPEC §13) — credentials of keys (secrets wrapped by the key-encryption key),
+ * the S3 ETags of versions written through it, multipart uploads and their parts (blob
+ * temporaries, decision record 0044) — and the claim of an upload by its completion (decision
+ * record 0051). PostgreSQL's migrations 14 and 15 are the same (postgres/migrations-s3.ts).
  */
 export const S3_MIGRATIONS: readonly string[] = [
   // 17
@@ -45,5 +46,10 @@ export const S3_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (upload_id, part_number)
   ) STRICT;
   CREATE INDEX s3_parts_by_content ON s3_parts (sha256);
+  `,
+  // 18: the claim of an upload by its completion (decision record 0051): while set, the upload
+  // takes no part and no other completion or abort; null while the upload is open.
+  `
+  ALTER TABLE s3_uploads ADD COLUMN claimed_at TEXT;
   `,
 ];

@@ -372,10 +372,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_listing ON runs (created_at, id);
   CREATE INDEX runs_by_name ON runs (kind, name, created_at);
   `,
-  // 17: the S3 front door (migrations-s3.ts).
+  // 17, 18: the S3 front door (migrations-s3.ts).
   ...S3_MIGRATIONS,
-  // 18: reserved for another branch of this session (the lead renumbers at merge).
-  '',
   // 19: the runs' rows keep no outputs (RUN_OUTPUTS_MIGRATION above).
   RUN_OUTPUTS_MIGRATION,
 ];

@@ -1,18 +1,24 @@
 /**
- * The embedded store's S3 front door tables (migration 17, SPEC §13): credentials, ETags,
- * multipart uploads and parts — the S3Store port. Creating and revoking a credential are changes
- * with their allow entries (SqliteChanges); the rest are plain durable writes.
+ * The embedded store's S3 front door tables (migrations 17 and 18, SPEC §13): credentials, ETags,
+ * multipart uploads and parts (s3-uploads.ts) — the S3Store port. Creating and revoking a
+ * credential are changes with their allow entries (SqliteChanges); storing and deleting parts move
+ * the product's usage, in the writer's group commit; the rest are plain durable writes.
  */
 import type Database from 'better-sqlite3';
+import type { StorageLimits } from '../../domain/usage.js';
 import type {
   ChangeEntry,
   S3CredentialRecord,
+  S3PartOutcome,
   S3PartRecord,
   S3Store,
+  S3UploadPosition,
   S3UploadRecord,
   S3VersionRef,
 } from '../ports.js';
 import type { SqliteChanges } from './changes.js';
+import { S3UploadTables } from './s3-uploads.js';
+import type { SqliteWriter } from './writer.js';
 
 interface CredentialRow {
   access_key_id: string;
@@ -20,26 +26,6 @@ interface CredentialRow {
   secret: string;
   created_at: string;
   revoked_at: string | null;
-}
-
-interface UploadRow {
-  upload_id: string;
-  product: string;
-  class: string;
-  name: string;
-  principal_id: string;
-  content_type: string | null;
-  meta: string;
-  created_at: string;
-}
-
-interface PartRow {
-  upload_id: string;
-  part_number: number;
-  size: number;
-  md5: string;
-  sha256: string;
-  created_at: string;
 }
 
 export function toS3Credential(row: CredentialRow): S3CredentialRecord {
@@ -52,39 +38,20 @@ export function toS3Credential(row: CredentialRow): S3CredentialRecord {
   };
 }
 
-export function toS3Upload(row: UploadRow): S3UploadRecord {
-  return {
-    uploadId: row.upload_id,
-    product: row.product,
-    class: row.class,
-    name: row.name,
-    principalId: row.principal_id,
-    contentType: row.content_type,
-    meta: JSON.parse(row.meta) as Record<string, string>,
-    createdAt: row.created_at,
-  };
-}
-
-export function toS3Part(row: PartRow): S3PartRecord {
-  return {
-    uploadId: row.upload_id,
-    partNumber: Number(row.part_number),
-    size: Number(row.size),
-    md5: row.md5,
-    sha256: row.sha256,
-    createdAt: row.created_at,
-  };
-}
-
-export type { CredentialRow as S3CredentialRow, PartRow as S3PartRow, UploadRow as S3UploadRow };
+export type { CredentialRow as S3CredentialRow };
 
 export class SqliteS3 implements S3Store {
   private readonly statements;
 
+  private readonly uploads: S3UploadTables;
+
   constructor(
     private readonly db: Database.Database,
     private readonly changes: SqliteChanges,
+    /** Its group commit moves the usage counters (parts held, released) with them in memory. */
+    private readonly writer: SqliteWriter,
   ) {
+    this.uploads = new S3UploadTables(db);
     this.statements = {
       insertCredential: db.prepare(
         'INSERT INTO s3_credentials (access_key_id, key_id, secret, created_at, revoked_at) ' +
@@ -100,37 +67,9 @@ export class SqliteS3 implements S3Store {
         'UPDATE s3_credentials SET revoked_at = coalesce(revoked_at, ?) ' +
           'WHERE key_id = ? AND access_key_id = ?',
       ),
-      setEtag: db.prepare(
-        'INSERT OR REPLACE INTO s3_etags (product, class, name, version, etag) ' +
-          'VALUES (?, ?, ?, ?, ?)',
-      ),
       etag: db.prepare<[string, string, string, number], { etag: string }>(
         'SELECT etag FROM s3_etags WHERE product = ? AND class = ? AND name = ? AND version = ?',
       ),
-      insertUpload: db.prepare(
-        'INSERT INTO s3_uploads (upload_id, product, class, name, principal_id, content_type, ' +
-          'meta, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
-      uploads: db.prepare<[string, number], UploadRow>(
-        'SELECT * FROM s3_uploads WHERE product = ? ' +
-          'ORDER BY class, name, created_at, upload_id LIMIT ?',
-      ),
-      stale: db.prepare<[string, number], UploadRow>(
-        'SELECT * FROM s3_uploads WHERE created_at < ? ORDER BY created_at LIMIT ?',
-      ),
-      part: db.prepare<[string, number], PartRow>(
-        'SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?',
-      ),
-      putPart: db.prepare(
-        'INSERT OR REPLACE INTO s3_parts (upload_id, part_number, size, md5, sha256, ' +
-          'created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      parts: db.prepare<[string], PartRow>(
-        'SELECT * FROM s3_parts WHERE upload_id = ? ORDER BY part_number',
-      ),
-      deleteParts: db.prepare('DELETE FROM s3_parts WHERE upload_id = ?'),
-      deleteUpload: db.prepare('DELETE FROM s3_uploads WHERE upload_id = ?'),
     };
   }
 
@@ -175,79 +114,49 @@ export class SqliteS3 implements S3Store {
     );
   }
 
-  /**
-   * Not waited for on disk: the next acknowledged write's sync covers it (the WAL is written in
-   * order). A crash before that loses only the row, and the version answers its SHA-256 ETag
-   * (decision record 0043) — instead of every S3 write waiting for a second sync.
-   */
-  async setS3Etag(ref: S3VersionRef, etag: string): Promise<void> {
-    await this.changes.write(() =>
-      this.statements.setEtag.run(ref.product, ref.class, ref.name, ref.version, etag),
-    );
-  }
-
   async getS3Etag(ref: S3VersionRef): Promise<string | null> {
     return this.statements.etag.get(ref.product, ref.class, ref.name, ref.version)?.etag ?? null;
   }
 
   async insertS3Upload(record: S3UploadRecord): Promise<void> {
-    await this.changes.writeDurably(() =>
-      this.statements.insertUpload.run(
-        record.uploadId,
-        record.product,
-        record.class,
-        record.name,
-        record.principalId,
-        record.contentType,
-        JSON.stringify(record.meta),
-        record.createdAt,
-      ),
-    );
+    await this.changes.writeDurably(() => this.uploads.insert(record));
   }
 
   async getS3Upload(uploadId: string): Promise<S3UploadRecord | null> {
-    const row = this.statements.upload.get(uploadId);
-    return row ? toS3Upload(row) : null;
+    return this.uploads.get(uploadId);
   }
 
-  async listS3Uploads(product: string, limit: number): Promise<S3UploadRecord[]> {
-    return this.statements.uploads.all(product, limit).map(toS3Upload);
+  async listS3Uploads(
+    product: string,
+    limit: number,
+    after?: S3UploadPosition,
+  ): Promise<S3UploadRecord[]> {
+    return this.uploads.list(product, limit, after);
   }
 
-  async putS3Part(part: S3PartRecord): Promise<S3PartRecord | null | 'no_upload'> {
-    return this.changes.writeDurably(() =>
-      this.db.transaction((): S3PartRecord | null | 'no_upload' => {
-        if (!this.statements.upload.get(part.uploadId)) return 'no_upload';
-        const previous = this.statements.part.get(part.uploadId, part.partNumber);
-        this.statements.putPart.run(
-          part.uploadId,
-          part.partNumber,
-          part.size,
-          part.md5,
-          part.sha256,
-          part.createdAt,
-        );
-        return previous ? toS3Part(previous) : null;
-      })(),
-    );
+  putS3Part(part: S3PartRecord, product: string, limits: StorageLimits): Promise<S3PartOutcome> {
+    return this.writer.withUsage((ledger) => this.uploads.storePart(part, product, limits, ledger));
   }
 
   async listS3Parts(uploadId: string): Promise<S3PartRecord[]> {
-    return this.statements.parts.all(uploadId).map(toS3Part);
+    return this.uploads.parts(uploadId);
   }
 
-  async deleteS3Upload(uploadId: string): Promise<S3PartRecord[]> {
+  async claimS3Upload(uploadId: string, at: string): Promise<S3PartRecord[] | null> {
     return this.changes.writeDurably(() =>
-      this.db.transaction(() => {
-        const parts = this.statements.parts.all(uploadId).map(toS3Part);
-        this.statements.deleteParts.run(uploadId);
-        this.statements.deleteUpload.run(uploadId);
-        return parts;
-      })(),
+      this.db.transaction(() => this.uploads.claim(uploadId, at)).immediate(),
     );
   }
 
+  async releaseS3Upload(uploadId: string): Promise<void> {
+    await this.changes.writeDurably(() => this.uploads.release(uploadId));
+  }
+
+  deleteS3Upload(uploadId: string, unlessClaimed = false): Promise<S3PartRecord[] | null> {
+    return this.writer.withUsage((ledger) => this.uploads.remove(uploadId, unlessClaimed, ledger));
+  }
+
   async staleS3Uploads(before: string, limit: number): Promise<S3UploadRecord[]> {
-    return this.statements.stale.all(before, limit).map(toS3Upload);
+    return this.uploads.stale(before, limit);
   }
 }

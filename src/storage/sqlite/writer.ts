@@ -7,22 +7,32 @@ import type { AuditDraft, AuditReceipt } from '../../audit/entry.js';
 import type { ArtifactKey } from '../../domain/artifact.js';
 import { checkCommit, isRefusal } from '../../domain/commit.js';
 import { artifactEvent, limitWarnings, type EventDraft } from '../../domain/events.js';
-import { UsageCounters } from '../../domain/usage.js';
+import { UsageCounters, type UsageFacts } from '../../domain/usage.js';
 import { AtomicRefusal } from '../errors.js';
 import type { CommitResult, ProductUsage, VersionCommit } from '../ports.js';
 import { toHold, VERSION_INSERT_COLUMNS, versionValues, type HoldRow } from '../rows.js';
 import { AuditTables } from './audit.js';
 import { EventTables } from './events.js';
+import { S3UploadTables, type UsageLedger } from './s3-uploads.js';
 import type { GroupCommit } from '../group-commit.js';
 import { sqliteGroupCommit } from './group-commit.js';
 import type { WalSync } from './wal-sync.js';
 
-/** What one group-commit job does: commit a version (with its audit entry) or append entries. */
+/**
+ * What one group-commit job does: commit a version (with its audit entry), append entries, or
+ * change rows that move the usage counters (an S3 part held or released, s3-uploads.ts).
+ */
 export type WriteJob =
   | { readonly kind: 'version'; readonly commit: VersionCommit }
   | { readonly kind: 'versions'; readonly commits: readonly VersionCommit[] }
-  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] };
-export type WriteOutcome = CommitResult | CommitResult[] | AuditReceipt[];
+  | { readonly kind: 'audit'; readonly drafts: readonly AuditDraft[] }
+  | { readonly kind: 'usage'; readonly run: (ledger: UsageLedger) => unknown };
+/** A usage job's result, and the usage of each product it moved. */
+interface UsageOutcome {
+  readonly result: unknown;
+  readonly moved: ReadonlyMap<string, UsageFacts>;
+}
+export type WriteOutcome = CommitResult | CommitResult[] | AuditReceipt[] | UsageOutcome;
 
 /** The usage counters as committed in product_usage (one row per product, never a scan). */
 export function loadUsage(db: Database.Database): UsageCounters {
@@ -39,6 +49,9 @@ export class SqliteWriter {
   private readonly statements: ReturnType<SqliteWriter['prepare']>;
   private readonly audit: AuditTables;
   readonly events: EventTables;
+  private readonly uploads: S3UploadTables;
+  /** Told the usage of a product once a usage job that moved it has committed. */
+  private readonly usageFollowers: ((product: string, usage: UsageFacts) => void)[] = [];
   private readonly commits: GroupCommit<WriteJob, WriteOutcome>;
   /**
    * The usage counters, held in memory for the commit's re-check of the limits: the writer is the
@@ -73,6 +86,7 @@ export class SqliteWriter {
     this.statements = this.prepare();
     this.audit = new AuditTables(db);
     this.events = new EventTables(db, outbox);
+    this.uploads = new S3UploadTables(db);
     this.durableSize = this.audit.size;
     this.durableEvent = this.events.lastId;
     this.commits = sqliteGroupCommit<WriteJob, WriteOutcome>(
@@ -81,6 +95,7 @@ export class SqliteWriter {
         this.fresh();
         if (job.kind === 'version') return this.applyCommit(job.commit);
         if (job.kind === 'versions') return this.applyAtomically(job.commits);
+        if (job.kind === 'usage') return this.applyUsage(job.run);
         return job.drafts.map((draft) => this.audit.append(draft, new Date().toISOString()));
       },
       () => this.afterRollback(),
@@ -169,6 +184,10 @@ export class SqliteWriter {
       insertKey: db.prepare(
         'INSERT INTO subject_keys (id, subject, wrapped, created_at) VALUES (?, ?, ?, ?)',
       ),
+      setEtag: db.prepare(
+        'INSERT OR REPLACE INTO s3_etags (product, class, name, version, etag) ' +
+          'VALUES (?, ?, ?, ?, ?)',
+      ),
       addUsage: db.prepare(
         'INSERT INTO product_usage (product, bytes, artifacts) VALUES (?, ?, ?) ' +
           'ON CONFLICT (product) DO UPDATE SET bytes = bytes + excluded.bytes, ' +
@@ -179,6 +198,45 @@ export class SqliteWriter {
 
   submit(job: WriteJob): Promise<WriteOutcome> {
     return this.commits.submit(job);
+  }
+
+  /**
+   * Runs `run` in a group-commit transaction with the usage counters as they stand there, moved
+   * by it through the ledger (an S3 part held or released, decision record 0052); resolves with
+   * its result once committed and on disk.
+   */
+  async withUsage<T>(run: (ledger: UsageLedger) => T): Promise<T> {
+    const outcome = (await this.submit({ kind: 'usage', run })) as UsageOutcome;
+    for (const [product, usage] of outcome.moved) {
+      for (const follow of this.usageFollowers) follow(product, usage);
+    }
+    return outcome.result as T;
+  }
+
+  /** `follow` is told the usage a usage job left (a commit's is in its result). */
+  onUsageMoved(follow: (product: string, usage: UsageFacts) => void): void {
+    this.usageFollowers.push(follow);
+  }
+
+  private applyUsage(run: (ledger: UsageLedger) => unknown): UsageOutcome {
+    const usage = (this.usage ??= loadUsage(this.db));
+    const moved = new Map<string, UsageFacts>();
+    const ledger: UsageLedger = {
+      facts: (product) => usage.facts(product),
+      move: (product, bytes) => {
+        if (bytes === 0) return;
+        const { product: own, total } = usage.facts(product);
+        const after = {
+          product: { bytes: own.bytes + bytes, artifacts: own.artifacts },
+          total: { bytes: total.bytes + bytes, artifacts: total.artifacts },
+        };
+        // Moved before the statement: if it throws, the savepoint's rollback drops the counters.
+        usage.commit(product, after);
+        this.statements.addUsage.run(product, bytes, 0);
+        moved.set(product, after);
+      },
+    };
+    return { result: run(ledger), moved };
   }
 
   /**
@@ -200,7 +258,10 @@ export class SqliteWriter {
     const current = this.statements.headVersion.get(v.product, v.class, v.name)?.head_version ?? 0;
     this.usage ??= loadUsage(this.db);
     const before = this.usage.facts(v.product);
-    const after = checkCommit(commit, current, before);
+    // An S3 completion: the bytes its upload's parts held become the version's.
+    const completes = commit.s3?.completesUpload;
+    const released = completes ? this.uploads.heldBytes(completes) : 0;
+    const after = checkCommit(commit, current, before, released);
     if (isRefusal(after)) return after;
     if (commit.unlessHeld) {
       const holds = commit.unlessHeld(this.statements.activeHolds.all().map(toHold));
@@ -221,9 +282,12 @@ export class SqliteWriter {
     this.statements.upsertHead.run(v.product, v.class, v.name, v.version, v.tombstone ? 1 : 0);
     this.statements.addUsage.run(
       v.product,
-      v.size,
+      v.size - released,
       after.product.artifacts - before.product.artifacts,
     );
+    if (completes) this.uploads.removeCompleted(completes);
+    const etag = commit.s3?.etag;
+    if (etag) this.statements.setEtag.run(v.product, v.class, v.name, v.version, etag);
     // The change's events, pointing at the entry appended next.
     const time = new Date().toISOString();
     this.events.append(artifactEvent(v, commit.audit.decision.operation), time, auditIndex);

@@ -8,6 +8,7 @@ import { GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
 import { sendSigned } from '../../helpers/s3-sign.js';
+import { changePolicy } from '../../helpers/limits.js';
 import { client, startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const codeOf = (text: string) => /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
@@ -17,14 +18,7 @@ describe('S3 door governance', () => {
   let avatar: S3Principal;
   let owner: ReturnType<typeof client>;
 
-  const changePolicy = async (change: (document: any) => void) => {
-    const { document } = (await owner('GET', '/v1/governance/policy')).json;
-    change(document);
-    const answer = await owner('PUT', '/v1/governance/policy', {
-      body: { document, reason: 'test' },
-    });
-    expect(answer.status, answer.bytes.toString()).toBe(200);
-  };
+  const changeTo = (change: (document: any) => void) => changePolicy(server, change);
   const put = (name: string, body = 'bytes') =>
     sendSigned(server.s3Url ?? '', avatar.credential, {
       method: 'PUT',
@@ -50,7 +44,7 @@ describe('S3 door governance', () => {
   });
 
   it('answers SlowDown with Retry-After when the write rate is spent', async () => {
-    await changePolicy((document) => (document.limits.writesPerSecond = 1));
+    await changeTo((document) => (document.limits.writesPerSecond = 1));
     try {
       const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => put(`rate/${i}.ckpt`)));
       const slowed = answers.filter((answer) => answer.status === 503);
@@ -58,18 +52,18 @@ describe('S3 door governance', () => {
       expect(codeOf(slowed[0]!.text)).toBe('SlowDown');
       expect(Number(slowed[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     } finally {
-      await changePolicy((document) => (document.limits.writesPerSecond = 1000));
+      await changeTo((document) => (document.limits.writesPerSecond = 1000));
     }
   });
 
   it('answers XBucketStorageFull when the product quota would be exceeded', async () => {
-    await changePolicy((document) => (document.products.ai_avatar.quotaBytes = 1000));
+    await changeTo((document) => (document.products.ai_avatar.quotaBytes = 1000));
     try {
       const full = await put('quota.ckpt', 'x'.repeat(5000));
       expect(full.status).toBe(507);
       expect(codeOf(full.text)).toBe('XBucketStorageFull');
     } finally {
-      await changePolicy((document) => (document.products.ai_avatar.quotaBytes = 300_000_000_000));
+      await changeTo((document) => (document.products.ai_avatar.quotaBytes = 300_000_000_000));
     }
   });
 

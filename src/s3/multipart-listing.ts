@@ -1,0 +1,115 @@
+/**
+ * The listings of multipart uploads (SPEC §13), each one listing decision: ListParts
+ * (part-number-marker, max-parts) and ListMultipartUploads, paged as S3 pages it — uploads by key,
+ * then by initiation, at most max-uploads per answer, resumed after `key-marker` or after
+ * `upload-id-marker` within it (NextKeyMarker, NextUploadIdMarker) — reading the store a page at a
+ * time.
+ */
+import type { S3UploadPosition, S3UploadRecord } from '../storage/ports.js';
+import { keyOf, requestInfoOf, sendXml, type ObjectTarget, type S3Context } from './context.js';
+import { maxKeysOf } from './listing.js';
+import { uploadOf } from './multipart.js';
+
+/** Store pages are at most this long, whatever the answer's size. */
+const PAGE_MAX = 1000;
+
+export async function listParts(ctx: S3Context, target: ObjectTarget) {
+  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product: target.product });
+  const upload = await uploadOf(ctx, target);
+  const marker = Number(ctx.query['part-number-marker'] ?? 0) || 0;
+  const max = Math.min(Number(ctx.query['max-parts'] ?? 1000) || 1000, 1000);
+  const all = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
+    (part) => part.partNumber > marker,
+  );
+  const page = all.slice(0, max);
+  return sendXml(ctx, 'ListPartsResult', {
+    Bucket: target.product,
+    Key: keyOf(target),
+    UploadId: upload.uploadId,
+    PartNumberMarker: marker,
+    NextPartNumberMarker: page.length > 0 ? page[page.length - 1]?.partNumber : undefined,
+    MaxParts: max,
+    IsTruncated: all.length > page.length,
+    Part: page.map((part) => ({
+      PartNumber: part.partNumber,
+      LastModified: part.createdAt,
+      ETag: `"${part.md5}"`,
+      Size: part.size,
+    })),
+  });
+}
+
+/** `<class>/<name>` as a store position: `upload` after one of its uploads, else before all. */
+function positionOf(key: string, upload?: S3UploadRecord): S3UploadPosition {
+  const at = key.indexOf('/');
+  const [klass, name] = at < 0 ? [key, ''] : [key.slice(0, at), key.slice(at + 1)];
+  return {
+    class: klass,
+    name,
+    upload: upload ?? { createdAt: '', uploadId: '' },
+  };
+}
+
+/** Where the listing starts: after the markers, or at the prefix's first key. */
+async function startOf(ctx: S3Context, prefix: string): Promise<S3UploadPosition | undefined> {
+  const keyMarker = ctx.query['key-marker'] ?? '';
+  if (keyMarker === '' || keyMarker < prefix) return prefix === '' ? undefined : positionOf(prefix);
+  const uploadMarker = ctx.query['upload-id-marker'] ?? '';
+  if (uploadMarker === '') {
+    const at = keyMarker.indexOf('/');
+    return at < 0
+      ? { class: keyMarker, name: '' }
+      : { class: keyMarker.slice(0, at), name: keyMarker.slice(at + 1) };
+  }
+  const marked = /^[0-9a-f]{32}$/.test(uploadMarker)
+    ? await ctx.bucket.metadata.getS3Upload(uploadMarker)
+    : null;
+  // An upload completed since is no position: the key's uploads are listed again from its first.
+  const within = marked && keyOf(marked) === keyMarker ? marked : undefined;
+  return positionOf(keyMarker, within);
+}
+
+export async function listUploads(ctx: S3Context, product: string) {
+  await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product });
+  const prefix = ctx.query['prefix'] ?? '';
+  const max = maxKeysOf(ctx, 'max-uploads');
+  const uploads: S3UploadRecord[] = [];
+  let truncated = false;
+  let position = await startOf(ctx, prefix);
+  const pageSize = Math.min(max + 1, PAGE_MAX);
+  pages: while (max > 0) {
+    const rows = await ctx.bucket.metadata.listS3Uploads(product, pageSize, position);
+    for (const upload of rows) {
+      const key = keyOf(upload);
+      if (!key.startsWith(prefix)) {
+        if (key > prefix) break pages;
+        continue;
+      }
+      if (uploads.length >= max) {
+        truncated = true;
+        break pages;
+      }
+      uploads.push(upload);
+    }
+    const last = rows.at(-1);
+    if (rows.length < pageSize || !last) break;
+    position = positionOf(keyOf(last), last);
+  }
+  const last = truncated ? uploads.at(-1) : undefined;
+  return sendXml(ctx, 'ListMultipartUploadsResult', {
+    Bucket: product,
+    KeyMarker: ctx.query['key-marker'] ?? '',
+    UploadIdMarker: ctx.query['upload-id-marker'] ?? '',
+    NextKeyMarker: last ? keyOf(last) : undefined,
+    NextUploadIdMarker: last?.uploadId,
+    Prefix: prefix,
+    MaxUploads: max,
+    IsTruncated: truncated,
+    Upload: uploads.map((upload) => ({
+      Key: keyOf(upload),
+      UploadId: upload.uploadId,
+      Initiated: upload.createdAt,
+      StorageClass: 'STANDARD',
+    })),
+  });
+}
