@@ -174,6 +174,8 @@ export class VersionClaims {
   async match(
     versions: AsyncIterable<VerifyVersion> | Iterable<VerifyVersion>,
     contentDigest: DigestOf | undefined,
+    /** Told after each version of this share is matched, with how many so far. */
+    onMatched?: (count: number) => void,
   ): Promise<number> {
     const { problems } = this;
     let count = 0;
@@ -183,6 +185,7 @@ export class VersionClaims {
       // Another pass's share: matched (and its content read) there.
       if (!this.mine(key)) continue;
       count += 1;
+      onMatched?.(count);
       const label = versionLabel(version);
       if (this.purgeChecked(version, key, label)) {
         // Its content is gone by a recorded purge: nothing to hash.

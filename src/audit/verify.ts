@@ -85,6 +85,7 @@ export async function matchShare(
   share: { readonly index: number; readonly of: number },
   again: VersionPasses,
   contentDigest: DigestOf | undefined,
+  onMatched?: (count: number) => void,
 ): Promise<number> {
   const claims = new VersionClaims(problems, share);
   for await (const entry of again.entries()) {
@@ -96,7 +97,7 @@ export async function matchShare(
     }
     if (isJsonObject(parsed)) claims.record(entry.index, parsed);
   }
-  return claims.match(again.versions(), contentDigest);
+  return claims.match(again.versions(), contentDigest, onMatched);
 }
 
 /** Verifies one log; never throws on what it reads, every finding is a problem in the report. */

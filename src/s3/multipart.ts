@@ -79,6 +79,16 @@ function decideStep(
 export async function createUpload(ctx: S3Context, target: ObjectTarget) {
   const outcome = await decideStep(ctx, target, null);
   ctx.request.decision = outcome.decision;
+  if (userMetaOf(ctx)['subject'] !== undefined) {
+    // Parts are blob temporaries until completion: a subject's would lie on disk in plaintext,
+    // which SPEC §8 never allows (its contents are sealed as they are written).
+    throw new S3Error(
+      'InvalidRequest',
+      'Contents of a data subject (x-amz-meta-subject) are sealed as they are written, which ' +
+        'multipart parts are not: send the object in one PutObject (up to 5 GB; with the AWS ' +
+        'CLI, raise multipart_threshold: aws configure set default.s3.multipart_threshold 5GB).',
+    );
+  }
   const open = await ctx.bucket.metadata.listS3Uploads(target.product, MAX_OPEN_UPLOADS);
   if (open.length >= MAX_OPEN_UPLOADS) {
     throw new S3Error(

@@ -15,6 +15,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { Bucket } from '../bucket.js';
+import { isBucketError } from '../domain/errors.js';
 import { threat } from '../domain/decision.js';
 import { maxEventLoopDelayOf } from '../domain/policy.js';
 import { BRUTE_FORCE } from '../domain/threats.js';
@@ -227,6 +228,13 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
   });
   app.setErrorHandler(async (error, request, reply) => {
     const answer = s3ErrorFor(error);
+    // Threats found after the allow (a tombstone under a hold placed since) are detections like
+    // any other, as on the native door (http/app.ts).
+    if (isBucketError(error) && error.threats && request.principal) {
+      await bucket.threats
+        .recordUncounted(request.id, request.principal, error.threats)
+        .catch(() => undefined);
+    }
     if (answer.status >= 500 && answer.code === 'InternalError') {
       request.log.error({ err: error }, 'unhandled error');
     }

@@ -148,16 +148,20 @@ export class RetentionSweep {
           kept += 1;
           continue;
         }
-        if (run.dryRun || (await this.purge(version, reason, nowIso, blobCutoff, run))) {
-          purged.push({
-            product: version.product,
-            class: version.class,
-            name: version.name,
-            version: version.version,
-            sha256: version.sha256,
-            reason,
-          });
+        const done = run.dryRun || (await this.purge(version, reason, nowIso, blobCutoff, run));
+        if (!done) {
+          // Refused where it would commit (lengthened or held since this page was read): kept.
+          kept += 1;
+          continue;
         }
+        purged.push({
+          product: version.product,
+          class: version.class,
+          name: version.name,
+          version: version.version,
+          sha256: version.sha256,
+          reason,
+        });
       }
       const last = page[page.length - 1];
       if (!last || page.length < PAGE) break;

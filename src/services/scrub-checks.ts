@@ -133,10 +133,14 @@ export async function checkVersions(source: ScrubSource, size: number): Promise<
     versions: () => throttle.paced(settled(), VERSION_CHUNK),
   };
   for (let index = 0; index < passes; index++) {
-    versions += await matchShare(problems, { index, of: passes }, again, (stored) =>
-      digest(stored as StoredVersion),
+    const before = versions;
+    versions += await matchShare(
+      problems,
+      { index, of: passes },
+      again,
+      (stored) => digest(stored as StoredVersion),
+      (count) => source.progress({ versions: before + count }),
     );
-    source.progress({ versions });
   }
   return { problems: problems.list, versions, contents };
 }

@@ -81,6 +81,9 @@ describe.runIf(available)('legal holds on two nodes', () => {
     expect(refused.status, refused.bytes.toString()).toBe(403);
     expect(refused.json.error.code).toBe('legal_hold');
     expect(refused.bytes.toString()).toContain('N-2');
+    // A detection like stage 4's: T3, in the threat records.
+    const threats = await client(nodeA.url, nodeA.ownerKey)('GET', '/v1/governance/threats');
+    expect(JSON.stringify(threats.json)).toContain('nodes/at-once.json under legal hold');
     const head = await client(nodeA.url, key)('GET', path);
     expect(head.status).toBe(200);
   });

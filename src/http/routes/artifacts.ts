@@ -161,8 +161,9 @@ export const artifactRoutes =
         ? parseRange(singleHeader(request, 'range'), version.size)
         : ({ kind: 'full' } as const);
       if (range.kind === 'unsatisfiable') {
-        reply.header('content-range', `bytes */${version.size}`);
-        throw new BucketError('invalid_range', `the content has ${version.size} bytes`);
+        throw new BucketError('invalid_range', `the content has ${version.size} bytes`, {
+          headers: { 'content-range': `bytes */${version.size}` },
+        });
       }
       if (range.kind === 'partial') {
         const { start, end } = range.range;

@@ -4,7 +4,9 @@
  * A lease is a row of `settings` (`lease:<name>` → `{pid, until, token}`), taken in an IMMEDIATE
  * transaction when it is free: absent, expired, or held by a process that no longer exists (one
  * killed mid-run). Its holder renews it while it runs and deletes it when done; a holder that
- * stops renewing loses it after TTL_MS.
+ * stops renewing loses it after TTL_MS. The processes are those of one machine and one PID
+ * namespace (a data directory is local to its machine, SQLite's own rule; never share one between
+ * containers): a holder's pid that no longer runs is a holder that died.
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';

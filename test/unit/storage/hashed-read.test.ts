@@ -109,6 +109,28 @@ describe('whole reads hashed in a worker', () => {
     expect(mostBuffered).toBeLessThanOrEqual(5 * 1024 * 1024);
   });
 
+  it('refills its whole window of chunks once a paused consumer has taken them', async () => {
+    const MiB = 1024 * 1024;
+    const digest = await stored(randomBytes(24 * MiB));
+    const read = await store.readHashed(digest);
+    const buffered = async (bytes: number) => {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        if (read.stream.readableLength >= bytes) return true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return false;
+    };
+    // Nobody reads: the worker sends its window (4 chunks of 1 MiB), then waits.
+    expect(await buffered(4 * MiB)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(read.stream.readableLength).toBe(4 * MiB);
+    // Taken all at once: every chunk is acknowledged, and the whole window comes again.
+    while (read.stream.read() !== null);
+    expect(await buffered(4 * MiB)).toBe(true);
+    read.stream.destroy();
+    await read.digest.catch(() => undefined);
+  });
+
   it('keeps many reads at once apart', async () => {
     const contents = Array.from({ length: 12 }, (_, i) => randomBytes(200 * 1024 + i * 4099));
     const digests = await Promise.all(contents.map(stored));
