@@ -30,6 +30,9 @@ import type { Catalog } from './catalog.js';
 import { invokeAgent } from './invoke.js';
 import type { CoreStore } from './stored.js';
 
+/** A step's timeout this close to the run's deadline is the deadline's. */
+const DEADLINE_SLACK_MS = 50;
+
 export interface ExecutionDeps {
   readonly metadata: MetadataStore;
   readonly catalog: Catalog;
@@ -257,7 +260,13 @@ export class RunExecution {
       if (error instanceof ExecutionStopped || STOP_REASONS.has(String(this.abort.signal.reason))) {
         throw new ExecutionStopped();
       }
-      const failure = error as { code?: string; message?: string };
+      let failure = error as { code?: string; message?: string };
+      // A step cut by its own timer when the run's deadline was the nearer limit: the two timers
+      // race at the same instant, and it is the run's overall limit that passed.
+      const deadline = this.run.deadline ?? Infinity;
+      if (failure.code === 'step_timeout' && this.deps.now() >= deadline - DEADLINE_SLACK_MS) {
+        failure = { code: 'run_timeout', message: "the run's overall time limit passed" };
+      }
       if (MODE_REFUSALS.has(failure.code ?? '')) {
         this.abort.abort('paused');
         throw new ExecutionStopped();

@@ -48,7 +48,7 @@ describe('a crash between blob write and metadata commit', () => {
     });
     try {
       // The blob is durable under its address: the server is now inside its metadata commit.
-      expect(await eventually(() => contentStored(server, digest), 4000, 5)).toBe(true);
+      expect(await eventually(() => contentStored(server, digest), 15_000, 5)).toBe(true);
       await server.kill('SIGKILL');
     } finally {
       await lock.release();
