@@ -37,7 +37,7 @@ export const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 /** Open uploads per product at most: what an abandoned-upload flood can hold. */
 export const MAX_OPEN_UPLOADS = 1000;
 
-export const noSuchUpload = () =>
+const noSuchUpload = () =>
   new S3Error(
     'NoSuchUpload',
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
