@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { BucketError } from '../domain/errors.js';
 import { minUploadRateOf } from '../domain/policy.js';
 import { continueBody } from '../http/expect-continue.js';
 import type { WriteResult } from '../services/artifacts/index.js';
@@ -36,7 +37,7 @@ export const UPLOAD_LIFETIME_MS = 24 * 3600 * 1000;
 /** Open uploads per product at most: what an abandoned-upload flood can hold. */
 export const MAX_OPEN_UPLOADS = 1000;
 
-export const noSuchUpload = () =>
+const noSuchUpload = () =>
   new S3Error(
     'NoSuchUpload',
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
@@ -242,11 +243,49 @@ function sumOfSizes(parts: readonly S3PartRecord[]): number {
   return parts.reduce((sum, part) => sum + part.size, 0);
 }
 
+/**
+ * A part that no longer matches its SHA-256 (changed since it was stored): never the content.
+ * Raised while the parts stream, it refuses the body as itself (services/ingest.ts `refusesBody`).
+ */
+function partChanged(part: S3PartRecord | undefined): BucketError {
+  const error = new BucketError(
+    'integrity_failure',
+    `part ${part?.partNumber ?? '?'} no longer matches its SHA-256; upload it again`,
+  );
+  return Object.assign(error, { refusesBody: true });
+}
+
+/**
+ * The parts joined by the blob store (off the event loop where it can): no byte passes through
+ * the completion's request, and the whole is hashed as it is written (decision record 0051).
+ */
+async function joinedParts(blobs: BlobStore, parts: readonly S3PartRecord[]): Promise<Ingested> {
+  if (!blobs.join) throw new Error('this blob store joins no contents');
+  const joined = await blobs.join(parts.map((part) => part.sha256));
+  if ('mismatch' in joined) {
+    throw partChanged(parts.find((part) => part.sha256 === joined.mismatch));
+  }
+  return { size: joined.size, sha256: joined.sha256, bytes: null, writer: joined.writer };
+}
+
 /** The parts' bytes, one after the other, as the completion's body. */
 function concatenated(blobs: BlobStore, parts: readonly S3PartRecord[]): Readable {
+  // Each part is checked against its SHA-256 as it is read (off the event loop where the store
+  // can): a part changed since it was stored fails the completion instead of becoming the content.
   async function* read(): AsyncGenerator<Buffer> {
     for (const part of parts) {
-      for await (const piece of await blobs.read(part.sha256)) yield piece as Buffer;
+      if (!blobs.readHashed) {
+        const hash = createHash('sha256');
+        for await (const piece of await blobs.read(part.sha256)) {
+          hash.update(piece as Buffer);
+          yield piece as Buffer;
+        }
+        if (hash.digest('hex') !== part.sha256) throw partChanged(part);
+        continue;
+      }
+      const hashed = await blobs.readHashed(part.sha256);
+      for await (const piece of hashed.stream) yield piece as Buffer;
+      if ((await hashed.digest) !== part.sha256) throw partChanged(part);
     }
   }
   return Readable.from(read(), { objectMode: false });
@@ -279,6 +318,7 @@ export async function completeUpload(ctx: S3Context, target: ObjectTarget) {
       preconditions: { ifNoneMatch: false, ifVersion: null },
       sha256Claim: null,
       body: concatenated(bucket.blobs, parts),
+      joined: bucket.blobs.join ? () => joinedParts(bucket.blobs, parts) : undefined,
       // Every part of the upload holds bytes, named in the completion or not.
       s3: {
         etag: () => etag,

@@ -46,6 +46,11 @@ export interface PutArtifactRequest extends ArtifactRequest {
   readonly beforeBody?: () => void;
   /** A write through the S3 door (src/s3/): what it commits beside the version. */
   readonly s3?: S3Write;
+  /**
+   * The content joined by the blob store instead of `body` (an S3 completion, decision record
+   * 0051): used when the content is neither inspected, sealed nor small enough to be inline.
+   */
+  readonly joined?: () => Promise<Ingested>;
   /** A copy's write: the version it copies, whose read was decided with it (`readCopySource`). */
   readonly copiedFrom?: CopiedFrom;
 }
@@ -119,14 +124,25 @@ async function receiveAndCommit(
   const sealing =
     subject === undefined ? null : await deps.options.subjectKeys.forWrite(subject, nowIso(deps));
   request.beforeBody?.();
+  const limit = header.bodyLimit ?? limits.maxArtifactBytes;
+  // Joined by the store (an S3 completion): a content kept whole in a blob, neither inspected,
+  // sealed nor inline; any other is received as a stream.
+  const joinable =
+    request.joined !== undefined &&
+    !inspect &&
+    sealing === null &&
+    (request.declaredSize ?? 0) > deps.options.inlineMaxBytes;
   try {
-    received = await ingest(request.body, deps.blobs, {
-      limit: header.bodyLimit ?? limits.maxArtifactBytes,
-      buffer: inspect,
-      inlineMax: deps.options.inlineMaxBytes,
-      minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
-      seal: sealing?.seal,
-    });
+    received =
+      joinable && request.joined
+        ? await withinLimit(await request.joined(), limit)
+        : await ingest(request.body, deps.blobs, {
+            limit,
+            buffer: inspect,
+            inlineMax: deps.options.inlineMaxBytes,
+            minimumRate: { bytesPerSecond: minUploadRateOf(limits) },
+            seal: sealing?.seal,
+          });
   } catch (error) {
     return refuseCutOff(deps, ctx, header, error);
   }
@@ -188,6 +204,13 @@ async function receiveAndCommit(
   } finally {
     await received.writer?.abort();
   }
+}
+
+/** A joined content over the limit is refused as a body cut off there (it is never kept). */
+async function withinLimit(joined: Ingested, limit: number): Promise<Ingested> {
+  if (joined.size <= limit) return joined;
+  await joined.writer?.abort();
+  throw new BodyTooLargeError(joined.size);
 }
 
 /** A body cut off at the header phase's limit: the 413 decided on what arrived. */

@@ -1,16 +1,18 @@
 /**
  * The embedded blob store: content-addressed files. A content is written to a temporary file,
  * fsynced, then renamed to `<root>/sha256/<aa>/<bb>/<sha256>`; a crash before the rename leaves only
- * a temporary, which `init()` removes on the next start.
+ * a temporary, which `init()` removes on the next start. Contents may also be joined into a new
+ * one in a worker thread (joiner.ts: an S3 multipart completion).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../../domain/sha256.js';
-import type { BlobStore, BlobWriter, ByteRange, HashedRead } from '../ports.js';
+import type { BlobStore, BlobWriter, ByteRange, HashedRead, JoinedContent } from '../ports.js';
 import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
 import { hashingReader } from './hashed-read.js';
+import { joiner, type JoinOutcome } from './joiner.js';
 
 /** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
 const WRITE_BYTES = 1024 * 1024;
@@ -98,16 +100,7 @@ class FileBlobWriter implements BlobWriter {
       await this.flush();
       await this.file.sync();
       await this.file.close();
-      const finalPath = this.store.pathOf(sha256);
-      const created = await mkdir(join(finalPath, '..'), {
-        recursive: true,
-        mode: PRIVATE_DIR_MODE,
-      });
-      // New shard directories must themselves be durable entries of their parents.
-      if (created !== undefined) await this.store.syncShardParents(finalPath);
-      // Same content already stored: the rename replaces it with identical bytes.
-      await rename(this.tempPath, finalPath);
-      await this.store.syncDirectory(join(finalPath, '..'));
+      await this.store.install(this.tempPath, sha256);
     } catch (error) {
       // Closed already when the failure came after the sync; a handle left open would leak.
       await this.file.close().catch(() => undefined);
@@ -123,6 +116,39 @@ class FileBlobWriter implements BlobWriter {
     await this.writing.catch(() => undefined);
     await this.writeback?.catch(() => undefined);
     await this.file.close().catch(() => undefined);
+    await rm(this.tempPath, { force: true });
+  }
+}
+
+/** A joined temporary, written and synced already: committing it installs it under its SHA-256. */
+class JoinedWriter implements BlobWriter {
+  private done = false;
+
+  constructor(
+    private readonly store: FileBlobStore,
+    private readonly tempPath: string,
+    private readonly sha256: string,
+  ) {}
+
+  write(): Promise<void> {
+    return Promise.reject(new Error('a joined content takes no more bytes'));
+  }
+
+  async commit(sha256: string): Promise<void> {
+    if (this.done) throw new Error('blob writer already finished');
+    this.done = true;
+    try {
+      if (sha256 !== this.sha256) throw new Error('a joined content commits under its own SHA-256');
+      await this.store.install(this.tempPath, sha256);
+    } catch (error) {
+      await rm(this.tempPath, { force: true });
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
     await rm(this.tempPath, { force: true });
   }
 }
@@ -197,11 +223,44 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  /** A new temporary's path, named by the process that writes it (init() tells whose it is). */
+  private tempPathOf(): string {
+    return join(this.tempDir, `${process.pid}-${randomUUID()}`);
+  }
+
   async createWriter(): Promise<BlobWriter> {
-    // Named by the process that writes it (init() above tells whose it is).
-    const tempPath = join(this.tempDir, `${process.pid}-${randomUUID()}`);
+    const tempPath = this.tempPathOf();
     const file = await open(tempPath, 'wx', 0o600);
     return new FileBlobWriter(this, file, tempPath);
+  }
+
+  /** Moves a synced temporary to its content's place, durably (new shard directories too). */
+  async install(tempPath: string, sha256: string): Promise<void> {
+    const finalPath = this.pathOf(sha256);
+    const created = await mkdir(join(finalPath, '..'), { recursive: true, mode: PRIVATE_DIR_MODE });
+    // New shard directories must themselves be durable entries of their parents.
+    if (created !== undefined) await this.syncShardParents(finalPath);
+    // Same content already stored: the rename replaces it with identical bytes.
+    await rename(tempPath, finalPath);
+    await this.syncDirectory(join(finalPath, '..'));
+  }
+
+  /** Joined in a worker thread (joiner.ts) into a synced temporary: committing only renames it. */
+  async join(sources: readonly string[]): Promise<JoinedContent> {
+    const tempPath = this.tempPathOf();
+    const paths = sources.map((sha256) => ({ path: this.pathOf(sha256), sha256 }));
+    let outcome: JoinOutcome;
+    try {
+      outcome = await joiner.join(paths, tempPath);
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
+    }
+    if ('mismatch' in outcome) {
+      await rm(tempPath, { force: true });
+      return outcome;
+    }
+    return { ...outcome, writer: new JoinedWriter(this, tempPath, outcome.sha256) };
   }
 
   async read(sha256: string, range?: ByteRange): Promise<Readable> {

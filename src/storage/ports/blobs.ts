@@ -24,6 +24,14 @@ export interface HashedRead {
   readonly digest: Promise<string>;
 }
 
+/**
+ * Stored contents joined into a new one: its SHA-256 and size and a writer holding it (to commit
+ * under that SHA-256, or abort); or the address of a source whose bytes no longer match it.
+ */
+export type JoinedContent =
+  | { readonly sha256: string; readonly size: number; readonly writer: BlobWriter }
+  | { readonly mismatch: string };
+
 export interface BlobStore {
   readonly kind: string;
   /** Prepares the store and removes temporaries left by an interrupted process. */
@@ -38,6 +46,12 @@ export interface BlobStore {
    * it does not exist. A store without it is hashed by the reader, on the event loop.
    */
   readHashed?(sha256: string): Promise<HashedRead>;
+  /**
+   * Joins stored contents, in order, into a new content, each checked against its address and
+   * the whole hashed as it is written — off the event loop, where the store can (an S3
+   * multipart completion); a store without it is fed the contents read one after the other.
+   */
+  join?(sources: readonly string[]): Promise<JoinedContent>;
   exists(sha256: string): Promise<boolean>;
   /** Stored contents last written before `before` (ms since the epoch), with that time. */
   contentsBefore(before: number): AsyncIterable<{ sha256: string; modified: number }>;

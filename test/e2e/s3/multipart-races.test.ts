@@ -13,6 +13,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
 import { changePolicy } from '../../helpers/limits.js';
@@ -95,6 +96,34 @@ describe('S3 multipart uploads under concurrency and limits', () => {
     const done = await gurukul.s3.send(completion(key, uploadId, etags));
     expect(done.ETag).toMatch(/-1"$/);
     expect(await versionsOf(key)).toHaveLength(1);
+  });
+
+  it('refuses to complete from a part changed since it was stored; the client may retry', async () => {
+    const key = 'educational_content/race/changed.txt';
+    const parts = [Buffer.alloc(5 * MiB, 'c'), Buffer.from('the end')];
+    const { uploadId, etags } = await openUpload(gurukul.s3, key, parts);
+    // The first part's blob, altered under its address (a disk or an operator).
+    const address = createHash('sha256').update(parts[0]!).digest('hex');
+    const altered = await server.bucket.blobs.createWriter();
+    await altered.write(Buffer.alloc(5 * MiB, 'x'));
+    await altered.commit(address);
+    await expect(gurukul.s3.send(completion(key, uploadId, etags))).rejects.toMatchObject({
+      name: 'ServiceUnavailable',
+    });
+    expect(await versionsOf(key)).toHaveLength(0);
+    // The part sent again restores its bytes; the upload was given back, and completes.
+    await gurukul.s3.send(
+      new UploadPartCommand({
+        Bucket: 'gurukul',
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: 1,
+        Body: parts[0],
+      }),
+    );
+    await gurukul.s3.send(completion(key, uploadId, etags));
+    const read = await owner('GET', `/v1/artifacts/gurukul/${key}`);
+    expect(read.bytes.equals(Buffer.concat(parts))).toBe(true);
   });
 
   const changeTo = (change: (document: any) => void) => changePolicy(server, change);

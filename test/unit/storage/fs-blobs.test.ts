@@ -38,6 +38,27 @@ describe('FileBlobStore', () => {
     expect(await temporaries()).toEqual([]);
   });
 
+  it('joins stored contents in a worker: the whole hashed as written, committed by a rename', async () => {
+    const parts = [randomBytes(3 * 1024 * 1024 + 5), randomBytes(1000), randomBytes(0)];
+    const digests = [];
+    for (const part of parts) digests.push(await put(part));
+    const joined = await store.join(digests);
+    const whole = Buffer.concat(parts);
+    expect(joined).toMatchObject({ sha256: sha256(whole), size: whole.length });
+    if ('mismatch' in joined) throw new Error('joined');
+    expect(await store.exists(joined.sha256)).toBe(false);
+    await joined.writer.commit(joined.sha256);
+    expect((await readAll(await store.read(joined.sha256))).equals(whole)).toBe(true);
+    expect(await temporaries()).toEqual([]);
+    // An abort leaves nothing; a source changed since it was stored is named, nothing kept.
+    const again = await store.join(digests.slice(1));
+    if ('mismatch' in again) throw new Error('joined');
+    await again.writer.abort();
+    await writeFile(store.pathOf(digests[1]!), 'changed');
+    expect(await store.join(digests)).toEqual({ mismatch: digests[1] });
+    expect(await temporaries()).toEqual([]);
+  });
+
   it('stores an empty content', async () => {
     const digest = await put(Buffer.alloc(0));
     expect(await readAll(await store.read(digest))).toEqual(Buffer.alloc(0));

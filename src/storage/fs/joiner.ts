@@ -1,0 +1,150 @@
+/**
+ * Stored contents joined into a new file off the event loop (an S3 multipart completion, decision
+ * record 0051): one worker thread reads each source in 1 MiB chunks (the next read while the chunk
+ * before is written), checks it against its SHA-256 address, writes every chunk to the destination
+ * and hashes exactly what it writes, then syncs the file. No byte crosses to the main thread;
+ * what is hashed is what is stored.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** Bytes per chunk read, hashed and written. */
+const CHUNK = 1024 * 1024;
+/** Written bytes are flushed to the disk in the background every this many (as blobs.ts does). */
+const WRITEBACK_BYTES = 32 * 1024 * 1024;
+
+/** The worker, as plain JavaScript (evaluated: no file to find under `src/` or `dist/`). */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { open } = require('node:fs/promises');
+async function writeAll(out, chunk, position) {
+  let written = 0;
+  while (written < chunk.length) {
+    written += (await out.write(chunk, written, chunk.length - written, position + written)).bytesWritten;
+  }
+}
+async function join(message) {
+  const whole = createHash('sha256');
+  // Two buffers: the next chunk is read while the one before is written.
+  const buffers = [Buffer.allocUnsafeSlow(${CHUNK}), Buffer.allocUnsafeSlow(${CHUNK})];
+  let turn = 0;
+  let writing = Promise.resolve();
+  const out = await open(message.dest, 'wx', 0o600);
+  let size = 0;
+  // A background sync now and then lets the disk work while bytes are still written, instead of
+  // the final sync waiting for all of them at once; one at a time.
+  let writeback = null;
+  let synced = 0;
+  try {
+    for (const source of message.sources) {
+      const part = createHash('sha256');
+      const file = await open(source.path, 'r');
+      try {
+        for (;;) {
+          const buffer = buffers[turn];
+          turn = 1 - turn;
+          const { bytesRead } = await file.read(buffer, 0, ${CHUNK}, null);
+          if (bytesRead === 0) break;
+          const chunk = buffer.subarray(0, bytesRead);
+          part.update(chunk);
+          whole.update(chunk);
+          // The write before used the other buffer: it must end before that one is read into.
+          await writing;
+          writing = writeAll(out, chunk, size);
+          size += bytesRead;
+          if (writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
+            const upTo = size;
+            writeback = writing.then(() => out.datasync()).then(
+              () => { synced = upTo; writeback = null; },
+              () => { writeback = null; },
+            );
+          }
+        }
+      } finally {
+        await writing.catch(() => undefined);
+        await file.close().catch(() => undefined);
+      }
+      await writing;
+      if (part.digest('hex') !== source.sha256) return { mismatch: source.sha256 };
+    }
+    await writeback;
+    await out.sync();
+    return { sha256: whole.digest('hex'), size };
+  } finally {
+    await writing.catch(() => undefined);
+    await writeback;
+    await out.close().catch(() => undefined);
+  }
+}
+parentPort.on('message', (message) => {
+  join(message).then(
+    (result) => parentPort.postMessage({ id: message.id, ...result }),
+    (error) => parentPort.postMessage({ id: message.id, error: String(error && error.message), code: error && error.code }),
+  );
+});
+`;
+
+/** A source of a join: a stored content's file and the SHA-256 it must have. */
+export interface JoinSource {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+/** The joined file's digest and size, or the address of a source that no longer matches it. */
+export type JoinOutcome =
+  { readonly sha256: string; readonly size: number } | { readonly mismatch: string };
+
+type WorkerAnswer = ({ id: number } & JoinOutcome) | { id: number; error: string; code?: string };
+
+class Joiner {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve(outcome: JoinOutcome): void; reject(error: Error): void }
+  >();
+
+  /** Writes the sources, in order, into `dest` (created, never overwritten) and syncs it. */
+  join(sources: readonly JoinSource[], dest: string): Promise<JoinOutcome> {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, sources, dest });
+    });
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    worker.on('message', (answer: WorkerAnswer) => {
+      const waiting = this.pending.get(answer.id);
+      if (!waiting) return;
+      this.pending.delete(answer.id);
+      if ('error' in answer) {
+        waiting.reject(Object.assign(new Error(answer.error), { code: answer.code }));
+      } else {
+        waiting.resolve(
+          'mismatch' in answer
+            ? { mismatch: answer.mismatch }
+            : { sha256: answer.sha256, size: answer.size },
+        );
+      }
+    });
+    const lost = (error: Error) => {
+      if (this.worker === worker) this.worker = null;
+      for (const [id, waiting] of this.pending) {
+        this.pending.delete(id);
+        waiting.reject(error);
+      }
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`the joining worker exited (${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/** The process's one joiner (its worker is started on first use). */
+export const joiner = new Joiner();
