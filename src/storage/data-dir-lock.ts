@@ -49,7 +49,11 @@ export class DataDirInUseError extends Error {
   }
 }
 
-function isRunning(pid: number): boolean {
+/**
+ * Whether a process of this machine is running: the one check every user of a data directory makes
+ * of another process (the lock's holder, a blob temporary's writer, a lease's holder).
+ */
+export function processRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -76,7 +80,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+      if (Number.isInteger(holder) && holder !== process.pid && processRunning(holder)) {
         throw new DataDirInUseError(dataDir, holder);
       }
       await rm(file, { force: true }); // stale: its process is gone

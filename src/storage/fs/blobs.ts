@@ -13,6 +13,7 @@ import type { BlobStore, BlobWriter, ByteRange, HashedRead, JoinedContent } from
 import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
 import { hashingReader } from './hashed-read.js';
 import { joiner, type JoinOutcome } from './joiner.js';
+import { processRunning } from '../data-dir-lock.js';
 
 /** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
 const WRITE_BYTES = 1024 * 1024;
@@ -192,7 +193,7 @@ export class FileBlobStore implements BlobStore {
     // processes over one data directory (decision 0046), a worker starting must not cut them.
     for (const name of await readdir(this.tempDir)) {
       const owner = Number(name.split('-', 1)[0]);
-      if (Number.isSafeInteger(owner) && owner !== process.pid && processAlive(owner)) continue;
+      if (Number.isSafeInteger(owner) && owner !== process.pid && processRunning(owner)) continue;
       await rm(join(this.tempDir, name), { recursive: true, force: true });
     }
   }
@@ -317,15 +318,5 @@ async function listDirectory(path: string): Promise<string[]> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
-  }
-}
-
-/** Whether a process with this id exists (EPERM: it does, as another user's). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { processRunning } from '../data-dir-lock.js';
 import { writeLockOf } from './write-lock.js';
 
 const TTL_MS = 60_000;
@@ -19,16 +20,6 @@ interface LeaseValue {
   readonly pid: number;
   readonly until: number;
   readonly token: string;
-}
-
-/** Whether a process of this machine is running (a data directory is local: SQLite's own rule). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function parse(value: string): LeaseValue | null {
@@ -73,7 +64,7 @@ export class SqliteLeases {
     const take = db.transaction((key: string, token: string): boolean => {
       const row = this.statements.read.get(key);
       const held = row ? parse(row.value) : null;
-      if (held && held.until > this.now() && running(held.pid)) return false;
+      if (held && held.until > this.now() && processRunning(held.pid)) return false;
       const value: LeaseValue = { pid: process.pid, until: this.now() + TTL_MS, token };
       this.statements.write.run(key, JSON.stringify(value));
       return true;
