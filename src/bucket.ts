@@ -307,13 +307,10 @@ export async function createBucket(
     });
     await scrub.init();
     const core = createCore(metadata, blobs, artifacts, policies, {
+      ...adapters.core, // the tests' and bench's poll, lease, resolver, step observer
       now,
       running: () => modes.mode() === 'normal',
       endpoints: adapters.core?.endpoints ?? agentEndpointsFrom(process.env),
-      pollMs: adapters.core?.pollMs,
-      leaseMs: adapters.core?.leaseMs,
-      resolver: adapters.core?.resolver,
-      observeStep: adapters.core?.observeStep,
       observeStart: (waitMs) => metrics.observeRunStart(waitMs),
     });
     await core.engine.start();
