@@ -88,7 +88,11 @@ export class SqliteLeases {
       return await fn();
     } finally {
       clearInterval(renewal);
-      await this.write(() => this.statements.release.run(key, token));
+      // A release the database refuses (busy past the wait) leaves the lease to expire: it must
+      // not turn the work's own outcome into an error.
+      await Promise.resolve()
+        .then(() => this.write(() => this.statements.release.run(key, token)))
+        .catch(() => undefined);
     }
   }
 }
