@@ -89,6 +89,10 @@ export async function matchShare(
 ): Promise<number> {
   const claims = new VersionClaims(problems, share);
   for await (const entry of again.entries()) {
+    // Reads and denials claim nothing: a store's columns say so without parsing the bytes (a
+    // column edited to hide a claim is the log check's `entry_column_mismatch`, and the version's
+    // `version_unaudited`).
+    if (entry.columns && (!entry.columns.allow || entry.columns.operation === 'READ')) continue;
     let parsed: unknown;
     try {
       parsed = JSON.parse(entry.canonical.toString('utf8'));
