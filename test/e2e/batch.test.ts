@@ -225,4 +225,40 @@ describe('POST /v1/batch', () => {
     expect(refused.status).toBe(400);
     expect(refused.json.error.code).toBe('batch_too_large');
   });
+
+  it('keeps a large item in the blob store, and refuses one over its class maximum alone', async () => {
+    const avatar = client(
+      server.url,
+      (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key,
+    );
+    // Over the 64 KiB kept inline: the item's bytes go to a blob, as a streamed PUT's would.
+    const large = Buffer.alloc(100 * 1024, 'checkpoint ');
+    const answer = await batch(avatar, [
+      {
+        op: 'put',
+        product: 'ai_avatar',
+        class: 'model_checkpoint',
+        name: 'batch/large.bin',
+        contentType: 'application/octet-stream',
+        base64: large.toString('base64'),
+      },
+    ]);
+    expect(answer.status, answer.bytes.toString()).toBe(200);
+    expect(answer.json.items[0].status).toBe(201);
+    // metadata allows 16 KiB: that item alone is refused, with the gate's 413.
+    const mixed = await batch(assistant, [
+      put('batch/too-big.json', { text: 'x'.repeat(20 * 1024) }),
+      put('batch/small.json', { ok: true }),
+    ]);
+    expect(mixed.json.items.map((item: { status: number }) => item.status)).toEqual([413, 201]);
+    expect(mixed.json.items[0].error.code).toBe('payload_too_large');
+    const read = await avatar('GET', '/v1/artifacts/ai_avatar/model_checkpoint/batch/large.bin');
+    expect(read.status).toBe(200);
+    expect(read.bytes.equals(large)).toBe(true);
+    const missing = await assistant(
+      'GET',
+      '/v1/artifacts/ai_assistant/metadata/batch/too-big.json',
+    );
+    expect(missing.status).toBe(404);
+  });
 });

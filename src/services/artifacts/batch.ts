@@ -9,7 +9,6 @@
  * second). Items on different names may commit in any order. An atomic batch (each name at most
  * once) commits all of its items in one transaction, or none (atomic-batch.ts).
  */
-import { Readable } from 'node:stream';
 import type { ArtifactKey } from '../../domain/artifact.js';
 import type { Preconditions } from '../../gate/context.js';
 import type { RequestInfo } from '../authorize.js';
@@ -133,6 +132,6 @@ function runItem(
     meta: item.meta,
     preconditions: item.preconditions,
     sha256Claim: item.sha256Claim,
-    body: Readable.from([item.content]),
+    body: item.content,
   });
 }

@@ -41,7 +41,8 @@ export interface PutArtifactRequest extends ArtifactRequest {
   readonly meta: Record<string, string>;
   readonly preconditions: Preconditions;
   readonly sha256Claim: string | null;
-  readonly body: Readable;
+  /** The content: streamed, or already in memory (a batch's item). */
+  readonly body: Readable | Buffer;
   /** Called once the headers are accepted, just before the body is read (HTTP's 100 Continue). */
   readonly beforeBody?: () => void;
   /** A write through the S3 door (src/s3/): what it commits beside the version. */
