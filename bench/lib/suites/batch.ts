@@ -3,8 +3,13 @@
  * 1 KiB, plain and atomic) against bare Fastify's PUT requests per second, in the same run. Every
  * item is its own decision, version, audit entry and event; the batch shares the parse, the group
  * commit and the durability wait. Target: at least 1.5 × bare PUT.
+ *
+ * Beside it, the floor of any such item (no target): the version commits alone — each its version
+ * row, head, usage, event and audit entry, 50 to a group commit — run in this process on the
+ * embedded store, no HTTP, no gate, no parse (./commit-floor.ts).
  */
 import { measureLoad, type LoadResult } from '../load.js';
+import { measureCommitFloor } from './commit-floor.js';
 import type { Row } from '../report.js';
 import { artifactPath, BENCH_CLASS, BENCH_PRODUCT } from '../servers.js';
 import type { Suite, SuiteContext } from '../suite.js';
@@ -100,6 +105,23 @@ export const batch: Suite = {
         details: { bucket: result, bare },
       });
     }
+    log(`batch floor: version commits alone, in-process, ${ITEMS} a group commit`);
+    const floor = await measureCommitFloor(profile.loadSeconds, ITEMS);
+    rows.push(
+      {
+        name: `batch floor: version commits alone (${ITEMS} a commit) vs bare PUT`,
+        unit: 'items/s',
+        bucket: floor.perSecond,
+        bare: bare.okPerSecond,
+        details: { bucket: floor, bare },
+      },
+      {
+        name: 'batch floor: CPU per version commit',
+        unit: 'µs',
+        bucket: floor.cpuMicrosPerCommit,
+        bare: null,
+      },
+    );
     return rows;
   },
 };
