@@ -23,6 +23,7 @@ import { SqliteModes } from './modes.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { WalSync } from './wal-sync.js';
+import { WalCheckpointer } from './checkpointer.js';
 import { DataVersion } from './data-version.js';
 import { BUSY_TIMEOUT_MS } from './write-lock.js';
 import { SqliteWriter } from './writer.js';
@@ -53,7 +54,15 @@ export interface SqliteStoreOptions {
    * loop.
    */
   readonly shared?: boolean;
+  /**
+   * False keeps SQLite's own checkpoints on the writing connection (checkpointer.ts); by default
+   * a thread takes them over once the store has made CHECKPOINT_THREAD_AFTER_SYNCS syncs.
+   */
+  readonly checkpointThread?: boolean;
 }
+
+/** Syncs (group commits) after which a store's checkpoints move to their thread. */
+export const CHECKPOINT_THREAD_AFTER_SYNCS = 100;
 
 /**
  * The embedded store: one SQLite connection shared by one object per port (keys.ts, policies.ts,
@@ -76,6 +85,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   private readonly readOnly: boolean;
   /** Shared: follows the other processes' commits (their events, their entries). */
   private follower: NodeJS.Timeout | null = null;
+  private checkpointer: WalCheckpointer | null = null;
 
   /**
    * `readonly: true` opens an existing database without ever writing to it (for `bucket audit
@@ -117,6 +127,15 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       file === ':memory:' || this.readOnly
         ? WalSync.none()
         : (options.wal ?? WalSync.forFile)(`${file}-wal`);
+    // Checkpoints leave the event loop once the store is busy (checkpointer.ts): a store that
+    // commits now and then keeps SQLite's own, and no thread.
+    if (file !== ':memory:' && !this.readOnly && options.checkpointThread !== false) {
+      this.wal.afterSyncs(CHECKPOINT_THREAD_AFTER_SYNCS, () => {
+        if (this.db.open && this.checkpointer === null) {
+          this.checkpointer = WalCheckpointer.start(this.db, file);
+        }
+      });
+    }
     // Shared, every move of a head is counted (heads_stamp) for the other processes' caches.
     const bumpHeads = this.sharedByNodes
       ? this.db.prepare(
@@ -260,6 +279,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
 
   async close(): Promise<void> {
     if (this.follower) clearInterval(this.follower);
+    await this.checkpointer?.close();
     await this.wal.close();
     if (this.db.open) this.db.close();
   }

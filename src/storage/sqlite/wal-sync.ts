@@ -32,6 +32,7 @@ export class WalSync {
   private failure: DurabilityError | null = null;
   private syncs = 0;
   private syncSeconds = 0;
+  private milestone: { readonly count: number; readonly run: () => void } | null = null;
 
   /** `syncFile` makes every write made to `file` before its call durable. */
   constructor(
@@ -98,6 +99,12 @@ export class WalSync {
     return this.syncSeconds;
   }
 
+  /** Calls `run` once, when `count` syncs have completed or failed (a busy store's start). */
+  afterSyncs(count: number, run: () => void): void {
+    if (this.syncs >= count) run();
+    else this.milestone = { count, run };
+  }
+
   /** Waits for the syncs running or waiting, then closes the file. */
   async close(): Promise<void> {
     while (this.running !== null || this.next !== null) {
@@ -111,6 +118,11 @@ export class WalSync {
     const run = this.sync().finally(() => {
       this.syncs += 1;
       this.syncSeconds += (performance.now() - started) / 1000;
+      if (this.milestone !== null && this.syncs >= this.milestone.count) {
+        const { run } = this.milestone;
+        this.milestone = null;
+        run();
+      }
       if (this.running === run) this.running = null;
     });
     this.running = run;

@@ -1,0 +1,108 @@
+/**
+ * WAL checkpoints off the event loop (src/storage/sqlite/checkpointer.ts, decision record 0063):
+ * a busy store's writing connection stops checkpointing inside its commits, a thread copies the
+ * log back into the database file instead, and a thread that fails hands the checkpoints back.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WalCheckpointer } from '../../../src/storage/sqlite/checkpointer.js';
+import {
+  CHECKPOINT_THREAD_AFTER_SYNCS,
+  SqliteMetadataStore,
+} from '../../../src/storage/sqlite/metadata.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-checkpointer-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** The writing connection's automatic checkpoint, in pages (0: off). */
+function automaticPages(store: SqliteMetadataStore): number {
+  const db = (store as unknown as { db: Database.Database }).db;
+  return db.pragma('wal_autocheckpoint', { simple: true }) as number;
+}
+
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('WAL checkpoints', () => {
+  it('leave the writing connection once the store is busy, and still reach the database file', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'bucket.db');
+    const store = new SqliteMetadataStore(file);
+    try {
+      await store.init();
+      // A store that commits now and then keeps SQLite's own checkpoints.
+      expect(automaticPages(store)).toBe(1000);
+      const value = 'v'.repeat(8 * 1024);
+      // Each durable write is one sync: past the threshold, the thread takes over.
+      for (let i = 0; i < CHECKPOINT_THREAD_AFTER_SYNCS + 1_400; i++) {
+        await store.setSettingOnce(`bench:${i}`, value);
+      }
+      expect(automaticPages(store)).toBe(0);
+      // ~12 MiB written: the pages reach the database file without the connection checkpointing.
+      await until(async () => (await stat(file)).size > 10 * 1024 * 1024);
+      expect(await store.getSetting('bench:1234')).toBe(value);
+    } finally {
+      await store.close();
+    }
+    // Closed and opened again, everything is there.
+    const again = new SqliteMetadataStore(file);
+    try {
+      expect(await again.getSetting(`bench:${CHECKPOINT_THREAD_AFTER_SYNCS + 1_399}`)).toHaveLength(
+        8 * 1024,
+      );
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('go back to the writing connection when the thread fails', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'x.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x)');
+    try {
+      const checkpointer = WalCheckpointer.start(db, file, {
+        module: join(dir, 'no-such-module.js'),
+      });
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      await until(async () => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
+      await checkpointer.close();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('stop with their store, the thread copying what it can meanwhile', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'x.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x BLOB)');
+    const checkpointer = WalCheckpointer.start(db, file, { intervalMs: 10 });
+    try {
+      const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+      for (let i = 0; i < 200; i++) insert.run(Buffer.alloc(4096, i));
+      await until(async () => checkpointer.stats.pagesCopied >= 200);
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+});
