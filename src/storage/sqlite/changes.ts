@@ -39,10 +39,8 @@ export class SqliteChanges {
   constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteWriter,
-    /** Other processes write the database too (SqliteStoreOptions.shared). */
-    shared = false,
   ) {
-    this.lock = writeLockOf(db, shared);
+    this.lock = writeLockOf(db);
     this.bumpChangeStamp = db.prepare(
       "INSERT INTO settings (key, value) VALUES ('change_stamp', '1') ON CONFLICT (key) " +
         'DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)',

@@ -8,9 +8,9 @@
  * rolled back, so that state kept in memory beside the database (the audit tree's edge, the usage
  * counters) can be reloaded from what is committed.
  *
- * When other processes write the same database (`nonBlocking`, issue 21), a batch that finds the
- * write lock taken does not wait in SQLite's busy handler, which sleeps on the event loop: it
- * gives the loop back and tries again a moment later (write-lock.ts).
+ * A batch that finds the write lock taken (another worker of the Bucket, issue 21, or any program
+ * that opened the database) does not wait in SQLite's busy handler, which sleeps on the event
+ * loop: it gives the loop back and tries again a moment later (write-lock.ts).
  */
 import type Database from 'better-sqlite3';
 import { GroupCommit, WritesFailed, type Outcome } from '../group-commit.js';
@@ -30,10 +30,8 @@ export function sqliteGroupCommit<I, O>(
   apply: (item: I) => O,
   afterRollback?: () => void,
   durability?: Durability,
-  /** Other processes write the database too: wait for its lock off the event loop. */
-  nonBlocking = false,
 ): GroupCommit<I, O> {
-  const lock = writeLockOf(db, nonBlocking);
+  const lock = writeLockOf(db);
   const run = <T>(transaction: () => T): T | Promise<T> => lock(transaction, afterRollback);
   /** Every write applied directly: any throw rolls the whole batch back. */
   const batch = db.transaction((items: readonly I[]) => items.map(apply));

@@ -38,15 +38,14 @@ function parse(value: string): LeaseValue | null {
 export class SqliteLeases {
   private readonly statements;
   private readonly take: (key: string, token: string) => Promise<boolean>;
-  /** Through the write lock, off the event loop, where other processes write (write-lock.ts). */
+  /** Through the write lock, off the event loop (write-lock.ts). */
   private readonly write: <T>(write: () => T) => T | Promise<T>;
 
   constructor(
     db: Database.Database,
-    shared = false,
     private readonly now: () => number = Date.now,
   ) {
-    this.write = writeLockOf(db, shared);
+    this.write = writeLockOf(db);
     this.statements = {
       read: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       write: db.prepare<[string, string]>(

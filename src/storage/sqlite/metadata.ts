@@ -155,7 +155,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       this.sharedByNodes ? this.dataVersion.watch() : null,
     );
     const events = new SqliteEvents(this.writer.events, () => this.writer.durableEventId);
-    this.changes = new SqliteChanges(this.db, this.writer, this.sharedByNodes);
+    this.changes = new SqliteChanges(this.db, this.writer);
     const keys = new SqliteKeys(this.db, this.changes);
     this.composePorts({
       keys,
@@ -168,7 +168,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
       governance: new SqliteGovernance(this.db, this.changes, (id) => keys.byId(id)),
       audit: new SqliteAuditLog(this.auditTables, this.writer, this.changes, this.readOnly),
       events,
-      retention: new SqliteRetention(this.db, this.changes, heads, this.sharedByNodes),
+      retention: new SqliteRetention(this.db, this.changes, heads),
       subjects: new SqliteSubjects(this.db, this.changes, this.writer, heads),
       modes: new SqliteModes(this.db, this.changes),
       webhooks: new SqliteWebhooks(this.db, this.changes),

@@ -26,9 +26,8 @@ export class SqliteRetention implements RetentionStore {
     db: Database.Database,
     private readonly changes: SqliteChanges,
     private readonly heads: HeadCache,
-    shared = false,
   ) {
-    this.leases = new SqliteLeases(db, shared);
+    this.leases = new SqliteLeases(db);
     this.statements = {
       insertHold: db.prepare(
         'INSERT INTO legal_holds (id, scope, case_ref, reason, placed_at, placed_by, lifted_at, ' +

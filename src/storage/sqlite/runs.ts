@@ -35,6 +35,9 @@ export class SqliteRuns implements RunStore {
       ),
       byId: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
       setBody: db.prepare<[string, string]>('UPDATE runs SET body = ? WHERE id = ?'),
+      anyClaimable: db.prepare<{ now: number }, { found: number }>(
+        `SELECT 1 AS found FROM runs WHERE ${CLAIMABLE} LIMIT 1`,
+      ),
       active: db.prepare<{ now: number }, { n: number }>(
         `SELECT count(*) AS n FROM runs WHERE ${ACTIVE}`,
       ),
@@ -113,6 +116,10 @@ export class SqliteRuns implements RunStore {
   }
 
   async claimRuns(claim: RunClaim): Promise<RunRecord[]> {
+    // Most polls find nothing: a read, which never waits for the write lock, tells so. Only with
+    // a run to claim does the poll take the lock (which another process, a backup or the sqlite3
+    // shell, may hold for seconds: the engine's poll every 500 ms must not wait for it each time).
+    if (this.statements.anyClaimable.get({ now: claim.now }) === undefined) return [];
     // Not waited for: a lease lost with the process is released at the next start.
     const claimed = this.db.transaction(() => {
       const active = this.statements.active.get({ now: claim.now })?.n ?? 0;

@@ -1,11 +1,13 @@
 /**
- * SQLite's one write lock, when other processes (the workers of one embedded Bucket, issue 21)
- * write the same database: a write that finds the lock taken must not wait in SQLite's busy
- * handler, which sleeps on the event loop — the process would stop answering anything, health
- * included, for as long as another process writes. `withWriteLock` turns the busy handler off for
- * the attempt and, when the lock is taken, gives the loop back and tries again a moment later.
- * Every write of a shared store goes through it: the group commit's batches (group-commit.ts) and
- * the store's own writes (changes.ts: governance changes, leases, settings).
+ * SQLite's one write lock, which another process may hold: the other workers of one embedded
+ * Bucket (issue 21), or any program that opens the database — a backup, the sqlite3 shell. A write
+ * that finds the lock taken must not wait in SQLite's busy handler, which sleeps on the event
+ * loop: the process would stop answering anything, health included, for as long as the other
+ * holds it (a periodic write — the audit checkpoint, the run engine's claim — would freeze it for
+ * the whole busy timeout, again and again). `withWriteLock` turns the busy handler off for the
+ * attempt and, when the lock is taken, gives the loop back and tries again a moment later. Every
+ * write of the store goes through it: the group commit's batches (group-commit.ts) and the store's
+ * own writes (changes.ts: governance changes, leases, settings, run claims).
  */
 import type Database from 'better-sqlite3';
 
@@ -48,14 +50,11 @@ export async function withWriteLock<T>(
 }
 
 /**
- * How a store runs its writes: directly when it is its database's only writer (SQLite's lock is
- * then never taken by another), through `withWriteLock` when other processes write too.
+ * How a store runs its writes: through `withWriteLock`. Uncontended, the first attempt runs at
+ * once, in the caller's turn of the loop.
  */
 export function writeLockOf(
   db: Database.Database,
-  shared: boolean,
 ): <T>(write: () => T, afterRollback?: () => void) => T | Promise<T> {
-  return shared
-    ? (write, afterRollback) => withWriteLock(db, write, afterRollback)
-    : (write) => write();
+  return (write, afterRollback) => withWriteLock(db, write, afterRollback);
 }

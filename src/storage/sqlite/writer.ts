@@ -100,7 +100,6 @@ export class SqliteWriter {
       },
       () => this.afterRollback(),
       { untilDurable: () => this.untilDurable(), syncInProgress: () => this.wal.syncInProgress },
-      othersCommitted !== null,
     );
   }
 

@@ -32,8 +32,8 @@ describe('SqliteLeases', () => {
   });
 
   it('lets one holder at a time run, across connections, and frees the lease when done', async () => {
-    const a = new SqliteLeases(first, true);
-    const b = new SqliteLeases(second, true);
+    const a = new SqliteLeases(first);
+    const b = new SqliteLeases(second);
     let release!: () => void;
     const held = a.exclusively(
       'sweep',
@@ -57,7 +57,7 @@ describe('SqliteLeases', () => {
     const write = first.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)');
     const until = Date.now() + 3_600_000;
     write.run('lease:sweep', JSON.stringify({ pid: gone, until, token: 'dead' }));
-    const leases = new SqliteLeases(second, true);
+    const leases = new SqliteLeases(second);
     expect(await leases.exclusively('sweep', async () => 'taken')).toBe('taken');
 
     // This very process is alive, but its lease ran out without being renewed.
@@ -71,12 +71,12 @@ describe('SqliteLeases', () => {
   });
 
   it('releases the lease when its work fails', async () => {
-    const leases = new SqliteLeases(first, true);
+    const leases = new SqliteLeases(first);
     await expect(
       leases.exclusively('sweep', async () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect(await new SqliteLeases(second, true).exclusively('sweep', async () => 1)).toBe(1);
+    expect(await new SqliteLeases(second).exclusively('sweep', async () => 1)).toBe(1);
   });
 });

@@ -11,6 +11,33 @@ import { CompactRange, decompose } from '../../../src/audit/compact.js';
 import { SqliteMetadataStore } from '../../../src/storage/sqlite/metadata.js';
 import { writeDraft } from '../../helpers/audit.js';
 import { commitNext, version } from '../../helpers/versions.js';
+import type { RunRecord } from '../../../src/domain/runs.js';
+
+function queuedRun(id: string): RunRecord {
+  return {
+    id,
+    plan: {
+      kind: 'agent',
+      name: 'cashflow_analyzer',
+      strategy: 'sequential',
+      agents: ['cashflow_analyzer'],
+      stepTimeoutMs: 1000,
+      timeoutMs: 5000,
+    },
+    status: 'queued',
+    input: {},
+    error: null,
+    steps: [{ agent: 'cashflow_analyzer', status: 'queued', startedAt: null, finishedAt: null }],
+    product: null,
+    requestedBy: 'key_owner',
+    createdAt: '2026-12-05T00:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    deadline: null,
+    cancelRequested: false,
+    record: null,
+  };
+}
 
 const opened: SqliteMetadataStore[] = [];
 const dirs: string[] = [];
@@ -135,6 +162,8 @@ describe('SqliteMetadataStore shared by two processes', () => {
 
   it('makes governance changes, leases and settings wait for the lock off the event loop too', async () => {
     const [a, b] = await twoStores();
+    // A run to claim: with none, a claim is a read and takes no lock.
+    expect(await a.insertRun(queuedRun('run_locked'), 10)).toBe(true);
     const lock = holdWriteLock(b);
     const writes = [
       a.insertKey({
