@@ -4,7 +4,7 @@
  * `x-amz-meta-*` ↔ `x-bucket-meta-*`, versionId = the version number.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { finished, Readable, Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bucket } from '../bucket.js';
 import type { ArtifactVersion } from '../domain/artifact.js';
@@ -135,32 +135,50 @@ function headerChecksums(ctx: S3Context): { algorithm: ChecksumAlgorithm; expect
 
 /**
  * The request body as the Bucket stores it: aws-chunked framing removed and every chunk
- * signature or trailer checksum verified, MD5 and the checksums computed while it streams; a
- * failure errors the stream, so the write it feeds stores nothing.
+ * signature or trailer checksum verified, MD5 and the checksums computed while it streams (one
+ * pass, in a plain transform: no stream hop per chunk beyond it); a failure errors the stream, so
+ * the write it feeds stores nothing.
  */
 export function uploadBody(ctx: S3Context): { body: Readable; digests: UploadDigests } {
   const digests = new UploadDigests(header(ctx, 'content-md5'), headerChecksums(ctx));
   const { payload } = ctx.claims;
-  const raw = ctx.request.raw as AsyncIterable<Buffer>;
-  const source =
+  const raw = ctx.request.raw;
+  const source: Readable =
     payload.kind === 'chunked' || payload.kind === 'unsigned-trailer'
-      ? decodeChunked(raw, {
-          signer: payload.kind === 'chunked' ? ctx.signer : null,
-          trailer:
-            payload.kind === 'unsigned-trailer' || payload.trailer
-              ? (header(ctx, 'x-amz-trailer') ?? null)
-              : null,
-          decodedLength: declaredSizeOf(ctx),
-        })
+      ? Readable.from(
+          decodeChunked(raw as AsyncIterable<Buffer>, {
+            signer: payload.kind === 'chunked' ? ctx.signer : null,
+            trailer:
+              payload.kind === 'unsigned-trailer' || payload.trailer
+                ? (header(ctx, 'x-amz-trailer') ?? null)
+                : null,
+            decodedLength: declaredSizeOf(ctx),
+          }),
+          { objectMode: false },
+        )
       : raw;
-  async function* digested(): AsyncGenerator<Buffer> {
-    for await (const piece of source) {
+  const body = new Transform({
+    transform(piece: Buffer, _encoding, done) {
       digests.update(piece);
-      yield piece;
-    }
-    digests.finish();
-  }
-  return { body: Readable.from(digested(), { objectMode: false }), digests };
+      done(null, piece);
+    },
+    flush(done) {
+      try {
+        digests.finish();
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+  source.pipe(body);
+  // A body cut short (the client went away, a chunk refused) fails the write, as itself; once
+  // the write is over (answered early) nobody listens, and the failure must not be uncaught.
+  body.on('error', () => undefined);
+  finished(source, { writable: false }, (error) => {
+    if (error) body.destroy(error);
+  });
+  return { body, digests };
 }
 
 /** The signed SHA-256 of the payload, when the client signed one (the write verifies it). */
