@@ -16,7 +16,5 @@ export function discardRest(request: FastifyRequest): void {
   timer.unref();
   raw.once('end', () => clearTimeout(timer));
   raw.once('close', () => clearTimeout(timer));
-  // A body piped into a decoder (the S3 door's) would stop at its buffer: read it here instead.
-  raw.unpipe();
   raw.resume();
 }
