@@ -342,7 +342,7 @@ export async function createBucket(
       authorizer,
       policies,
       keys,
-      s3Credentials: new S3CredentialService(metadata, masterKey, now),
+      s3Credentials: new S3CredentialService(metadata, masterKey, now, keys),
       artifacts,
       integrations,
       threats,

@@ -154,6 +154,7 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
       `BHIV Bucket listening on ${first.url} (data: ${config.dataDir}, ` +
         `${config.workers} worker processes)\n`,
     );
+    if (first.s3Url !== null) out.write(`S3 front door at ${first.s3Url}\n`);
   } catch (error) {
     giveUp(error);
   }

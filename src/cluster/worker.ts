@@ -17,6 +17,8 @@ import { IpcLimiter } from './limiter.js';
 export interface WorkerReady {
   readonly bucket: 'ready';
   readonly url: string;
+  /** The S3 front door's URL (shared by the workers like the API's port), or null when off. */
+  readonly s3Url: string | null;
   readonly newOwnerKey: string | null;
 }
 
@@ -123,6 +125,7 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   const ready: WorkerReady = {
     bucket: 'ready',
     url: server.url,
+    s3Url: server.s3Url,
     newOwnerKey: server.bucket.newOwnerKey,
   };
   process.send?.(ready);

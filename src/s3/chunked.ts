@@ -130,7 +130,7 @@ export async function* decodeChunked(
         held.push(piece);
         hash.update(piece);
       }
-      const expected = await signer.chunk(previous, hash.digest('hex'));
+      const expected = signer.chunk(previous, hash.digest('hex'));
       if (!chunkSignatureMatches(expected, signature)) throw badSignature();
       previous = signature;
       for (const piece of held) {
@@ -162,7 +162,7 @@ export async function* decodeChunked(
       if (name !== 'x-amz-trailer-signature') lines.push(`${name}:${value}\n`);
     }
     if (signer) {
-      const expected = await signer.trailer(previous, lines.join(''));
+      const expected = signer.trailer(previous, lines.join(''));
       if (!chunkSignatureMatches(expected, trailers.get('x-amz-trailer-signature') ?? '')) {
         throw badSignature();
       }

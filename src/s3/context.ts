@@ -4,7 +4,7 @@
  * `x-amz-meta-*` ↔ `x-bucket-meta-*`, versionId = the version number.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bucket } from '../bucket.js';
 import type { ArtifactVersion } from '../domain/artifact.js';
@@ -134,33 +134,79 @@ function headerChecksums(ctx: S3Context): { algorithm: ChecksumAlgorithm; expect
 }
 
 /**
+ * The bytes of `source` as they are read, each seen by `digests`, which are checked at its end (a
+ * failure errors this stream). Nothing is read from `source` before this stream is: a body whose
+ * write is refused before it starts stays unread (to be drained or cut by the error handler).
+ */
+class DigestedBody extends Readable {
+  private started = false;
+  private readonly onData = (piece: Buffer) => {
+    this.digests.update(piece);
+    if (!this.push(piece)) this.source.pause();
+  };
+
+  constructor(
+    private readonly source: Readable,
+    private readonly digests: UploadDigests,
+  ) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.started) {
+      this.source.resume();
+      return;
+    }
+    this.started = true;
+    this.source.on('data', this.onData);
+    this.source.once('end', () => {
+      try {
+        this.digests.finish();
+        this.push(null);
+      } catch (error) {
+        this.destroy(error as Error);
+      }
+    });
+    // A body cut short (the client went away, a chunk refused) fails the write, as itself.
+    finished(this.source, { writable: false }, (error) => {
+      if (error) this.destroy(error);
+    });
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.source.off('data', this.onData);
+    done(error);
+  }
+}
+
+/**
  * The request body as the Bucket stores it: aws-chunked framing removed and every chunk
- * signature or trailer checksum verified, MD5 and the checksums computed while it streams; a
- * failure errors the stream, so the write it feeds stores nothing.
+ * signature or trailer checksum verified, MD5 and the checksums computed while it streams (one
+ * pass, with no stream hop beyond the one reading it); a failure errors the stream, so the write
+ * it feeds stores nothing.
  */
 export function uploadBody(ctx: S3Context): { body: Readable; digests: UploadDigests } {
   const digests = new UploadDigests(header(ctx, 'content-md5'), headerChecksums(ctx));
   const { payload } = ctx.claims;
-  const raw = ctx.request.raw as AsyncIterable<Buffer>;
-  const source =
+  const raw = ctx.request.raw;
+  const source: Readable =
     payload.kind === 'chunked' || payload.kind === 'unsigned-trailer'
-      ? decodeChunked(raw, {
-          signer: payload.kind === 'chunked' ? ctx.signer : null,
-          trailer:
-            payload.kind === 'unsigned-trailer' || payload.trailer
-              ? (header(ctx, 'x-amz-trailer') ?? null)
-              : null,
-          decodedLength: declaredSizeOf(ctx),
-        })
+      ? Readable.from(
+          decodeChunked(raw as AsyncIterable<Buffer>, {
+            signer: payload.kind === 'chunked' ? ctx.signer : null,
+            trailer:
+              payload.kind === 'unsigned-trailer' || payload.trailer
+                ? (header(ctx, 'x-amz-trailer') ?? null)
+                : null,
+            decodedLength: declaredSizeOf(ctx),
+          }),
+          { objectMode: false },
+        )
       : raw;
-  async function* digested(): AsyncGenerator<Buffer> {
-    for await (const piece of source) {
-      digests.update(piece);
-      yield piece;
-    }
-    digests.finish();
-  }
-  return { body: Readable.from(digested(), { objectMode: false }), digests };
+  const body = new DigestedBody(source, digests);
+  // Once the write is over (answered early) nobody listens: a late failure must not be uncaught.
+  body.on('error', () => undefined);
+  return { body, digests };
 }
 
 /** The signed SHA-256 of the payload, when the client signed one (the write verifies it). */

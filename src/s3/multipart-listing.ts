@@ -2,12 +2,12 @@
  * The listings of multipart uploads (SPEC §13), each one listing decision: ListParts
  * (part-number-marker, max-parts) and ListMultipartUploads, paged as S3 pages it — uploads by key,
  * then by initiation, at most max-uploads per answer, resumed after `key-marker` or after
- * `upload-id-marker` within it (NextKeyMarker, NextUploadIdMarker) — reading the store a page at a
- * time.
+ * `upload-id-marker` within it (NextKeyMarker, NextUploadIdMarker), keys under a `delimiter` after
+ * the prefix as one common prefix each — reading the store a page at a time.
  */
 import type { S3UploadPosition, S3UploadRecord } from '../storage/ports.js';
 import { keyOf, requestInfoOf, sendXml, type ObjectTarget, type S3Context } from './context.js';
-import { maxKeysOf } from './listing.js';
+import { maxKeysOf, resumeAfter } from './listing.js';
 import { uploadOf } from './multipart.js';
 
 /** Store pages are at most this long, whatever the answer's size. */
@@ -51,15 +51,21 @@ function positionOf(key: string, upload?: S3UploadRecord): S3UploadPosition {
 }
 
 /** Where the listing starts: after the markers, or at the prefix's first key. */
-async function startOf(ctx: S3Context, prefix: string): Promise<S3UploadPosition | undefined> {
+async function startOf(
+  ctx: S3Context,
+  prefix: string,
+  delimiter: string,
+): Promise<S3UploadPosition | undefined> {
   const keyMarker = ctx.query['key-marker'] ?? '';
   if (keyMarker === '' || keyMarker < prefix) return prefix === '' ? undefined : positionOf(prefix);
   const uploadMarker = ctx.query['upload-id-marker'] ?? '';
   if (uploadMarker === '') {
-    const at = keyMarker.indexOf('/');
+    // After a common prefix: past every key under it.
+    const after = resumeAfter(keyMarker, prefix, delimiter);
+    const at = after.indexOf('/');
     return at < 0
-      ? { class: keyMarker, name: '' }
-      : { class: keyMarker.slice(0, at), name: keyMarker.slice(at + 1) };
+      ? { class: after, name: '' }
+      : { class: after.slice(0, at), name: after.slice(at + 1) };
   }
   const marked = /^[0-9a-f]{32}$/.test(uploadMarker)
     ? await ctx.bucket.metadata.getS3Upload(uploadMarker)
@@ -72,10 +78,14 @@ async function startOf(ctx: S3Context, prefix: string): Promise<S3UploadPosition
 export async function listUploads(ctx: S3Context, product: string) {
   await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product });
   const prefix = ctx.query['prefix'] ?? '';
+  const delimiter = ctx.query['delimiter'] ?? '';
   const max = maxKeysOf(ctx, 'max-uploads');
   const uploads: S3UploadRecord[] = [];
+  const common: string[] = [];
+  /** The last entry listed: an upload, or a common prefix (keys sharing it are contiguous). */
+  let last: S3UploadRecord | string | undefined;
   let truncated = false;
-  let position = await startOf(ctx, prefix);
+  let position = await startOf(ctx, prefix, delimiter);
   const pageSize = Math.min(max + 1, PAGE_MAX);
   pages: while (max > 0) {
     const rows = await ctx.bucket.metadata.listS3Uploads(product, pageSize, position);
@@ -85,23 +95,29 @@ export async function listUploads(ctx: S3Context, product: string) {
         if (key > prefix) break pages;
         continue;
       }
-      if (uploads.length >= max) {
+      const cut = delimiter === '' ? -1 : key.indexOf(delimiter, prefix.length);
+      const entry = cut < 0 ? upload : key.slice(0, cut + delimiter.length);
+      if (typeof entry === 'string' && entry === last) continue;
+      if (uploads.length + common.length >= max) {
         truncated = true;
         break pages;
       }
-      uploads.push(upload);
+      if (typeof entry === 'string') common.push(entry);
+      else uploads.push(entry);
+      last = entry;
     }
-    const last = rows.at(-1);
-    if (rows.length < pageSize || !last) break;
-    position = positionOf(keyOf(last), last);
+    const end = rows.at(-1);
+    if (rows.length < pageSize || !end) break;
+    position = positionOf(keyOf(end), end);
   }
-  const last = truncated ? uploads.at(-1) : undefined;
+  const next = truncated ? last : undefined;
   return sendXml(ctx, 'ListMultipartUploadsResult', {
     Bucket: product,
     KeyMarker: ctx.query['key-marker'] ?? '',
     UploadIdMarker: ctx.query['upload-id-marker'] ?? '',
-    NextKeyMarker: last ? keyOf(last) : undefined,
-    NextUploadIdMarker: last?.uploadId,
+    NextKeyMarker: next === undefined ? undefined : typeof next === 'string' ? next : keyOf(next),
+    NextUploadIdMarker: typeof next === 'object' ? next.uploadId : undefined,
+    Delimiter: delimiter === '' ? undefined : delimiter,
     Prefix: prefix,
     MaxUploads: max,
     IsTruncated: truncated,
@@ -111,5 +127,6 @@ export async function listUploads(ctx: S3Context, product: string) {
       Initiated: upload.createdAt,
       StorageClass: 'STANDARD',
     })),
+    CommonPrefixes: common.map((shared) => ({ Prefix: shared })),
   });
 }

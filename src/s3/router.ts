@@ -46,6 +46,8 @@ const UNSUPPORTED = [
   'policyStatus',
 ];
 
+const UNSUPPORTED_NAMES: ReadonlySet<string> = new Set(UNSUPPORTED);
+
 function notImplemented(what: string): never {
   throw new S3Error('NotImplemented', `${what} is not implemented by the Bucket's S3 door.`, 501);
 }
@@ -53,7 +55,9 @@ function notImplemented(what: string): never {
 export async function route(ctx: S3Context): Promise<unknown> {
   const method = ctx.request.method;
   const has = (name: string) => ctx.query[name] !== undefined;
-  const unsupported = UNSUPPORTED.find(has);
+  const unsupported = Object.keys(ctx.query).some((name) => UNSUPPORTED_NAMES.has(name))
+    ? UNSUPPORTED.find(has)
+    : undefined;
   if (unsupported) notImplemented(`The ?${unsupported} sub-resource`);
   if (ctx.bucketName === null) {
     if (method === 'GET') return listBuckets(ctx);

@@ -41,7 +41,9 @@ export function parseQuery(search: string): Record<string, string> {
     const name = at < 0 ? pair : pair.slice(0, at);
     const value = at < 0 ? '' : pair.slice(at + 1);
     try {
-      query[decodeURIComponent(name)] = decodeURIComponent(value);
+      query[name.includes('%') ? decodeURIComponent(name) : name] = value.includes('%')
+        ? decodeURIComponent(value)
+        : value;
     } catch {
       throw new S3Error('InvalidArgument', 'The query string is not URL-encoded correctly.');
     }
@@ -111,7 +113,7 @@ async function authenticate(bucket: Bucket, signed: SignedRequest, ip: string, r
     );
   }
   try {
-    const signer = await verifySignature(signed, claims, credential.secretAccessKey);
+    const signer = verifySignature(signed, claims, credential.secretAccessKey);
     return { claims, signer, principal: credential.principal };
   } catch (error) {
     if (error instanceof S3Error && error.code === 'SignatureDoesNotMatch') {
@@ -278,6 +280,9 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
         { 'retry-after': '1' },
       );
     }
+    // Another process's revocation (BUCKET_WORKERS) is seen before this request, as natively.
+    const fresh = bucket.freshen();
+    if (fresh) await fresh;
     const [rawPath = '/', search = ''] = request.url.split(/\?(.*)/s, 2);
     const query = parseQuery(search);
     const signed: SignedRequest = {

@@ -1,21 +1,15 @@
 /**
- * AWS Signature Version 4 on the S3 door (SPEC §13), verified by recomputing the signature with
- * the signing code of `@smithy/signature-v4` (the canonical request, the string to sign and the
- * signing key are its own) and comparing in constant time. Header authentication and presigned
- * URLs (`X-Amz-Expires` ≤ 7 days); clock skew over 15 minutes is RequestTimeTooSkewed.
+ * AWS Signature Version 4 on the S3 door (SPEC §13), verified by recomputing the signature over
+ * the canonical request of `@smithy/signature-v4` (its own code) and comparing in constant time;
+ * the string to sign and the HMACs are computed here, synchronously, with the signing key of a
+ * secret, date and region derived once and kept. Header authentication and presigned URLs
+ * (`X-Amz-Expires` ≤ 7 days); clock skew over 15 minutes is RequestTimeTooSkewed.
  */
-import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
-import { getCanonicalHeaders, SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import { S3Error } from './errors.js';
 
 type HttpRequest = Parameters<typeof getCanonicalHeaders>[0];
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytesOf(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -29,59 +23,53 @@ export type PayloadMode =
   | { readonly kind: 'chunked'; readonly trailer: boolean }
   | { readonly kind: 'unsigned-trailer' };
 
-/** Node's hashes in the shape smithy's signer takes (a Checksum constructor). */
-class NodeSha256 {
-  private hash: Hash | ReturnType<typeof createHmac>;
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const hmac = (key: Buffer | string, text: string) =>
+  createHmac('sha256', key).update(text, 'utf8').digest();
 
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-
-  private fresh() {
-    return this.secret === undefined
-      ? createHash('sha256')
-      : createHmac('sha256', bytesOf(this.secret));
-  }
-
-  update(data: SourceData): void {
-    this.hash.update(bytesOf(data));
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
-/** Smithy's signer, with its canonical request and string to sign within reach. */
-class Recomputer extends SignatureV4 {
-  constructor(accessKeyId: string, secretAccessKey: string, region: string) {
+/** Smithy's canonical request (its own code); the hashing and signing are done here, in one go. */
+class Canonicalizer extends SignatureV4Base {
+  constructor() {
     super({
-      credentials: { accessKeyId, secretAccessKey },
-      region,
+      credentials: { accessKeyId: '', secretAccessKey: '' },
+      region: '',
       service: 's3',
-      sha256: NodeSha256,
+      sha256: class {
+        update(): void {}
+        digest(): Promise<Uint8Array> {
+          return Promise.reject(new Error('not used: the door hashes itself'));
+        }
+      },
       // S3 signs the path as sent, without double encoding.
       uriEscapePath: false,
       applyChecksum: false,
     });
   }
 
-  async signatureOf(
-    request: HttpRequest,
-    signed: ReadonlySet<string>,
-    payloadHash: string,
-    longDate: string,
-    scope: string,
-  ): Promise<string> {
+  canonicalRequest(request: HttpRequest, signed: ReadonlySet<string>, payloadHash: string) {
     const headers = getCanonicalHeaders(request, undefined, new Set(signed));
-    const canonical = this.createCanonicalRequest(request, headers, payloadHash);
-    const toSign = await this.createStringToSign(longDate, scope, canonical, ALGORITHM);
-    return this.sign(toSign, { signingDate: dateOf(longDate) });
+    return this.createCanonicalRequest(request, headers, payloadHash);
   }
+}
+
+const canonicalizer = new Canonicalizer();
+
+/**
+ * Signing keys (four HMACs each) by secret, date and region: a credential signs every request of
+ * a day with the same one. Bounded; a revoked credential never gets here (its lookup fails first).
+ */
+const signingKeys = new Map<string, Buffer>();
+const SIGNING_KEYS_MAX = 10_000;
+
+function signingKeyOf(secretAccessKey: string, date: string, region: string): Buffer {
+  const id = `${date}\n${region}\n${secretAccessKey}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), 's3'), 'aws4_request');
+    if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
 }
 
 /** The claims of a signed request, before its credential is known. */
@@ -279,8 +267,12 @@ export function escapeSegment(segment: string): string {
   );
 }
 
+/** Paths AWS's encoding leaves as they are: only unreserved characters and slashes. */
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /** The path as AWS canonicalizes it: each segment decoded, then encoded once. */
 function canonicalPath(rawPath: string): string {
+  if (UNRESERVED_PATH.test(rawPath)) return rawPath;
   return rawPath
     .split('/')
     .map((segment) => {
@@ -302,36 +294,41 @@ function sameSignature(computed: string, claimed: string): boolean {
 /** Signs the chunks of an aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD). */
 export interface ChunkSigner {
   /** The expected signature of a chunk whose data hashes to `dataSha256`. */
-  chunk(previous: string, dataSha256: string): Promise<string>;
+  chunk(previous: string, dataSha256: string): string;
   /** The expected signature of the trailing headers (`name:value\n` lines). */
-  trailer(previous: string, trailerText: string): Promise<string>;
+  trailer(previous: string, trailerText: string): string;
   /** The request's own signature: the first chunk's previous signature. */
   readonly seed: string;
 }
 
 /**
  * Verifies the signature of `claims` with `secret`: throws SignatureDoesNotMatch (403) when it
- * is not the one smithy's signer computes. Answers the chunk signer for a chunked body.
+ * is not the one computed over smithy's canonical request. Answers the chunk signer for a chunked
+ * body.
  */
-export async function verifySignature(
+export function verifySignature(
   request: SignedRequest,
   claims: SignatureClaims,
   secretAccessKey: string,
-): Promise<ChunkSigner> {
-  const recomputer = new Recomputer(claims.accessKeyId, secretAccessKey, claims.region);
+): ChunkSigner {
+  const key = signingKeyOf(secretAccessKey, claims.longDate.slice(0, 8), claims.region);
+  const sign = (text: string) => createHmac('sha256', key).update(text, 'utf8').digest('hex');
+  const prefix = (algorithm: string, previous: string) =>
+    `${algorithm}\n${claims.longDate}\n${claims.scope}\n${previous}\n`;
   const headers: Record<string, string> = {};
   for (const name of claims.signedHeaders) headers[name] = header(request, name) ?? '';
   const query = { ...request.query };
   if (claims.presigned) delete query['X-Amz-Signature'];
-  const paths = new Set([request.rawPath, canonicalPath(request.rawPath)]);
+  const raw = { method: request.method, query, headers, protocol: 'http:', hostname: '' };
   let matched = false;
-  for (const path of paths) {
-    const computed = await recomputer.signatureOf(
-      { method: request.method, path, query, headers, protocol: 'http:', hostname: '' },
+  for (const path of new Set([request.rawPath, canonicalPath(request.rawPath)])) {
+    const canonical = canonicalizer.canonicalRequest(
+      { ...raw, path },
       claims.signedHeaders,
-      claims.presigned ? claims.payloadHash : claims.payloadHash,
-      claims.longDate,
-      claims.scope,
+      claims.payloadHash,
+    );
+    const computed = sign(
+      `${ALGORITHM}\n${claims.longDate}\n${claims.scope}\n${sha256Hex(canonical)}`,
     );
     if (sameSignature(computed, claims.signature)) matched = true;
   }
@@ -342,19 +339,12 @@ export async function verifySignature(
       403,
     );
   }
-  const signingDate = dateOf(claims.longDate);
-  const signString = (text: string) => recomputer.sign(text, { signingDate });
-  const prefix = (algorithm: string, previous: string) =>
-    `${algorithm}\n${claims.longDate}\n${claims.scope}\n${previous}\n`;
   return {
     seed: claims.signature,
     chunk: (previous, dataSha256) =>
-      signString(`${prefix('AWS4-HMAC-SHA256-PAYLOAD', previous)}${EMPTY_SHA256}\n${dataSha256}`),
+      sign(`${prefix('AWS4-HMAC-SHA256-PAYLOAD', previous)}${EMPTY_SHA256}\n${dataSha256}`),
     trailer: (previous, trailerText) =>
-      signString(
-        prefix('AWS4-HMAC-SHA256-TRAILER', previous) +
-          createHash('sha256').update(trailerText).digest('hex'),
-      ),
+      sign(prefix('AWS4-HMAC-SHA256-TRAILER', previous) + sha256Hex(trailerText)),
   };
 }
 

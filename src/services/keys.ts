@@ -59,6 +59,8 @@ const PRODUCT_BOUND: ReadonlySet<PrincipalKind> = new Set(['product', 'ai_agent'
 export class KeyService {
   /** Authentication cache by secret hash; entries are dropped at once on revocation. */
   private readonly cache = new Map<string, KeyRecord>();
+  /** Told whenever keys may have changed: caches derived from keys (S3 credentials) follow. */
+  private readonly forgetting: (() => void)[] = [];
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -73,14 +75,21 @@ export class KeyService {
     },
   ) {}
 
+  /** Calls `listener` whenever a key is revoked here or keys changed elsewhere (coherence). */
+  onForget(listener: () => void): void {
+    this.forgetting.push(listener);
+  }
+
   /** Empties the authentication cache: another node changed keys (coherence). */
   forgetAll(): void {
     this.cache.clear();
+    for (const listener of this.forgetting) listener();
   }
 
   /** Drops keys from the authentication cache (their integration was revoked). */
   forget(keys: readonly KeyRecord[]): void {
     for (const key of keys) this.cache.delete(key.hash);
+    for (const listener of this.forgetting) listener();
   }
 
   /**
@@ -266,6 +275,7 @@ export class KeyService {
       entry && withEntryMembers(entry, { key: { id, revokedAt: at } }),
     );
     this.cache.delete(existing.hash);
+    for (const listener of this.forgetting) listener();
     if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);
     return revoked;
   }

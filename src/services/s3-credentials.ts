@@ -3,11 +3,14 @@
  * credential, the secret shown once and stored wrapped by the key-encryption key (SigV4 needs the
  * secret itself, unlike bearer keys, which are stored as hashes). A credential acts as its key's
  * principal: revoking or suspending the key does the same to it. Lookups for the S3 door are
- * cached for at most a second, so a revocation on any node takes effect within one second.
+ * cached for at most a second, and dropped at once whenever the key service forgets keys: a key
+ * or credential revoked here, or keys changed by another process or node (coherence, which the
+ * door consults before each request as the native door does). A cached key's expiry is checked
+ * on every lookup.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { BucketError } from '../domain/errors.js';
-import { principalOf, type Principal } from '../domain/principal.js';
+import { principalOf, type KeyRecord, type Principal } from '../domain/principal.js';
 import type { MasterKey } from '../storage/master-key.js';
 import type { ChangeEntry, MetadataStore, S3CredentialRecord } from '../storage/ports.js';
 import { keyStatus } from './keys.js';
@@ -53,6 +56,12 @@ export interface ResolvedS3Credential {
   readonly principal: Principal;
 }
 
+/** A cached lookup: the credential, and its key (whose expiry is checked on every use). */
+interface Found {
+  readonly key: KeyRecord;
+  readonly resolved: ResolvedS3Credential;
+}
+
 function view(record: S3CredentialRecord): S3CredentialView {
   return {
     accessKeyId: record.accessKeyId,
@@ -63,13 +72,17 @@ function view(record: S3CredentialRecord): S3CredentialView {
 }
 
 export class S3CredentialService {
-  private readonly cache = new Map<string, { at: number; resolved: ResolvedS3Credential | null }>();
+  private readonly cache = new Map<string, { at: number; found: Found | null }>();
 
   constructor(
     private readonly metadata: MetadataStore,
     private readonly masterKey: MasterKey,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** The key service: its revocations and coherence reloads empty this cache too. */
+    keys?: { onForget(listener: () => void): void },
+  ) {
+    keys?.onForget(() => this.forgetAll());
+  }
 
   private async activeKey(keyId: string) {
     const key = await this.metadata.getKey(keyId);
@@ -133,24 +146,27 @@ export class S3CredentialService {
    */
   async resolve(accessKeyId: string): Promise<ResolvedS3Credential | null> {
     const now = this.now();
-    const cached = this.cache.get(accessKeyId);
-    if (cached && now - cached.at < CACHE_MS) return cached.resolved;
-    const resolved = await this.load(accessKeyId, now);
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(accessKeyId, { at: now, resolved });
-    return resolved;
+    let cached = this.cache.get(accessKeyId);
+    if (!cached || now - cached.at >= CACHE_MS) {
+      cached = { at: now, found: await this.load(accessKeyId, now) };
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(accessKeyId, cached);
+    }
+    const { found } = cached;
+    return found && keyStatus(found.key, now) === 'active' ? found.resolved : null;
   }
 
-  private async load(accessKeyId: string, now: number): Promise<ResolvedS3Credential | null> {
+  private async load(accessKeyId: string, now: number): Promise<Found | null> {
     const record = await this.metadata.getS3Credential(accessKeyId);
     if (!record || record.revokedAt !== null) return null;
     const key = await this.metadata.getKey(record.keyId);
     if (!key || keyStatus(key, now) !== 'active') return null;
     const secret = this.masterKey.unwrap(record.wrappedSecret, s3SecretContext(accessKeyId));
-    return { accessKeyId, secretAccessKey: secret.toString('utf8'), principal: principalOf(key) };
+    const secretAccessKey = secret.toString('utf8');
+    return { key, resolved: { accessKeyId, secretAccessKey, principal: principalOf(key) } };
   }
 
-  /** Forgets every cached lookup (a key was revoked on this node). */
+  /** Forgets every cached lookup (keys changed, here or elsewhere). */
   forgetAll(): void {
     this.cache.clear();
   }

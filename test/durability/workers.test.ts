@@ -4,18 +4,35 @@
  * the cluster hands to the workers in turn, so consecutive requests reach both processes.
  */
 import { access, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setLimits } from '../helpers/limits.js';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey } from '../helpers/server.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { presignedUrl } from '../helpers/s3-sign.js';
 import { fresh, verifyLog, waitFor, workersOf } from '../helpers/workers.js';
 
 const servers: ServerProcess[] = [];
 afterAll(async () => {
   for (const server of servers) await server.dispose();
 });
+
+/** One request to `url` on a connection of its own (the cluster gives it to the next worker). */
+function freshUrl(url: string, method: string, body?: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+    const req = request(url, { method, agent: false, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 async function startWorkers(): Promise<ServerProcess> {
   const server = await startServerProcess({ env: { BUCKET_WORKERS: '2' } });
@@ -76,6 +93,36 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
       Array.from({ length: 6 }, () => fresh(server, key, 'GET', path)),
     );
     expect(after.map((a) => a.status)).toEqual(after.map(() => 401));
+  });
+
+  it('refuses an S3 credential on the other worker at once when its key is revoked', async () => {
+    const server = await startServerProcess({ env: { BUCKET_WORKERS: '2', BUCKET_S3_PORT: '0' } });
+    servers.push(server);
+    // Printed right after the listening line the helper waits for.
+    await waitFor(async () => server.output().includes('S3 front door at'), 5_000);
+    const s3Url = /S3 front door at (http:\/\/\S+)/.exec(server.output())?.[1] ?? '';
+    expect(s3Url).not.toBe('');
+    const { id } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    const created = await fresh(server, server.ownerKey, 'POST', `/v1/keys/${id}/s3-credentials`);
+    expect(created.status).toBe(201);
+    const credential = {
+      accessKeyId: created.json.accessKeyId as string,
+      secretAccessKey: created.json.secretAccessKey as string,
+    };
+    const path = '/ai_avatar/avatar_config/revoked/s3.json';
+    const url = (method: string) =>
+      presignedUrl(s3Url, credential, { method, path, expiresIn: 600 });
+    // Both workers have resolved the credential (and cached it) a moment ago.
+    for (let i = 0; i < 4; i++) {
+      expect((await freshUrl(await url('PUT'), 'PUT', JSON.stringify({ i }))).status).toBe(200);
+    }
+    expect((await fresh(server, server.ownerKey, 'DELETE', `/v1/keys/${id}`)).status).toBe(200);
+    const get = await url('GET');
+    const after = await Promise.all(Array.from({ length: 6 }, () => freshUrl(get, 'GET')));
+    expect(after.map((a) => a.status)).toEqual(after.map(() => 403));
+    expect(after.every((a) => a.body.includes('InvalidAccessKeyId'))).toBe(true);
+    // Three processes fewer for the tests after this one to share the machine with.
+    await server.stop();
   });
 
   it('keeps the read rate global across the workers', async () => {

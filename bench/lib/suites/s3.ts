@@ -1,39 +1,76 @@
 /**
  * The S3 door (SPEC §13, issue 22) beside the native API of the same Bucket, in the same run:
  * 1 KiB PutObject and GetObject rates (presigned URLs: the full SigV4 verification on every
- * request) against native 1 KiB PUT and GET, and an `aws s3 cp` of the transfer size (multipart)
- * up and down against the native streamed upload and download. Targets: ≥ 80 % of native.
+ * request) against native 1 KiB PUT and GET, each side measured in two halves in the order S3,
+ * native, native, S3 (so that neither gains from running second, on a warmer process or a
+ * quieter minute); and large transfers by comparable clients (`../s3-transfer.ts`). Targets:
+ * ≥ 80 % of native.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { measureLoad, type LoadResult } from '../load.js';
-import { MiB } from '../options.js';
+import { measureLoad, type LoadResult, type LoadSpec } from '../load.js';
 import type { Row } from '../report.js';
 import { presignedPath } from '../s3-presign.js';
-import { artifactPath, BENCH_CLASS, BENCH_PRODUCT, type S3UnderTest } from '../servers.js';
+import { cliTransfer, sdkTransfer } from '../s3-transfer.js';
+import { artifactPath, BENCH_CLASS, BENCH_PRODUCT } from '../servers.js';
 import type { Suite, SuiteContext } from '../suite.js';
-import { S3_RATE, S3_TRANSFER } from '../targets.js';
-import { download, upload } from '../transfer.js';
+import { S3_RATE } from '../targets.js';
 import { problems, uniqueBody } from './small-requests.js';
 
-const AWS = '/usr/bin/aws';
-
-async function rate(context: SuiteContext, label: string, spec: Parameters<typeof measureLoad>[0]) {
-  const { profile, log } = context;
-  log(`${label}: ${profile.connections} connections, ${profile.loadSeconds} s`);
-  await measureLoad({
-    ...spec,
-    path: (n) => spec.path(n + 1_000_000),
-    seconds: profile.warmupSeconds,
-  });
-  return measureLoad({ ...spec, seconds: profile.loadSeconds });
+/** Two runs' results as one (rates over their summed time; latencies as the worse run's p99). */
+function combined(a: LoadResult, b: LoadResult, seconds: number): LoadResult {
+  const answered = (r: LoadResult) => r.ok + r.non2xx;
+  const cpu =
+    a.serverCpuMicrosPerRequest !== null && b.serverCpuMicrosPerRequest !== null
+      ? (a.serverCpuMicrosPerRequest * answered(a) + b.serverCpuMicrosPerRequest * answered(b)) /
+        Math.max(1, answered(a) + answered(b))
+      : null;
+  const statusCodes: Record<string, number> = { ...a.statusCodes };
+  for (const [status, count] of Object.entries(b.statusCodes)) {
+    statusCodes[status] = (statusCodes[status] ?? 0) + count;
+  }
+  return {
+    okPerSecond: (a.ok + b.ok) / (2 * seconds),
+    ok: a.ok + b.ok,
+    non2xx: a.non2xx + b.non2xx,
+    errors: a.errors + b.errors,
+    latencyP50Ms: (a.latencyP50Ms + b.latencyP50Ms) / 2,
+    latencyP99Ms: Math.max(a.latencyP99Ms, b.latencyP99Ms),
+    serverCpuMicrosPerRequest: cpu,
+    statusCodes,
+  };
 }
 
-function rateRow(name: string, s3: LoadResult, native: LoadResult): Row {
+/** The S3 side and the native side, each after a warm-up, in halves: S3, native, native, S3. */
+async function pair(
+  context: SuiteContext,
+  label: string,
+  s3: Omit<LoadSpec, 'seconds'>,
+  native: Omit<LoadSpec, 'seconds'>,
+): Promise<{ s3: LoadResult; native: LoadResult }> {
+  const { profile, log } = context;
+  const half = Math.max(1, profile.loadSeconds / 2);
+  log(`${label}: ${profile.connections} connections, S3 and native ${half} s twice each`);
+  const warm = (spec: Omit<LoadSpec, 'seconds'>) =>
+    measureLoad({
+      ...spec,
+      path: (n) => spec.path(n + 1_000_000),
+      seconds: profile.warmupSeconds,
+    });
+  await warm(s3);
+  await warm(native);
+  // Each run numbers its requests apart: a PUT never reuses another run's name.
+  const runOf = (spec: Omit<LoadSpec, 'seconds'>, offset: number) =>
+    measureLoad({ ...spec, path: (n) => spec.path(n + offset), seconds: half });
+  const s3First = await runOf(s3, 0);
+  const nativeFirst = await runOf(native, 0);
+  const nativeSecond = await runOf(native, 2_000_000);
+  const s3Second = await runOf(s3, 2_000_000);
+  return {
+    s3: combined(s3First, s3Second, half),
+    native: combined(nativeFirst, nativeSecond, half),
+  };
+}
+
+function rateRow(name: string, { s3, native }: { s3: LoadResult; native: LoadResult }): Row {
   const note = [problems('s3', s3), problems('native', native)].filter(Boolean).join('; ');
   return {
     name,
@@ -46,92 +83,6 @@ function rateRow(name: string, s3: LoadResult, native: LoadResult): Row {
   };
 }
 
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(AWS, args, { env: { PATH: process.env['PATH'] ?? '/usr/bin', ...env } });
-    let stderr = '';
-    child.stderr.on('data', (piece: Buffer) => (stderr += piece.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stderr }));
-  });
-}
-
-async function awsTransfer(context: SuiteContext, s3: S3UnderTest): Promise<Row[]> {
-  const { bucket, profile, log } = context;
-  const bytes = profile.transferBytes;
-  const label = `${bytes / MiB} MB`;
-  if (!existsSync(AWS)) {
-    return [
-      {
-        name: `aws s3 cp ${label}`,
-        unit: 'MB/s',
-        bucket: null,
-        bare: null,
-        note: `${AWS} is missing`,
-      },
-    ];
-  }
-  const work = await mkdtemp(join(tmpdir(), 'bucket-bench-s3-'));
-  try {
-    const source = join(work, 'source.bin');
-    const chunk = randomBytes(MiB);
-    await writeFile(source, Buffer.concat(Array.from({ length: bytes / MiB }, () => chunk)));
-    await writeFile(join(work, 'config'), '[default]\ns3 =\n  addressing_style = path\n');
-    const env = {
-      HOME: work,
-      AWS_CONFIG_FILE: join(work, 'config'),
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
-    const target = `s3://${BENCH_PRODUCT}/${BENCH_CLASS}/bench/s3/${bytes}.bin`;
-    log(`aws s3 cp ${label} up and down`);
-    const timed = async (args: string[]) => {
-      const started = process.hrtime.bigint();
-      const result = await run([...args, '--endpoint-url', s3.url, '--only-show-errors'], env);
-      return { ...result, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-    };
-    const up = await timed(['s3', 'cp', source, target]);
-    const down = await timed(['s3', 'cp', target, join(work, 'back.bin')]);
-    const backSize = down.status === 0 ? (await stat(join(work, 'back.bin'))).size : 0;
-    log(`native ${label} upload and download`);
-    const auth = { authorization: bucket.authorization };
-    const path = artifactPath(`bench/s3-native/${bytes}.bin`);
-    const nativeUp = await upload(bucket.server.url + path, bytes, auth);
-    const nativeDown = await download(bucket.server.url + path, auth);
-    const speed = (seconds: number, ok: boolean) =>
-      ok && seconds > 0 ? bytes / MiB / seconds : null;
-    const note = (result: { status: number | null; stderr: string }) =>
-      result.status === 0
-        ? {}
-        : { note: `aws exited ${result.status}: ${result.stderr.slice(0, 200)}` };
-    return [
-      {
-        name: `aws s3 cp ${label} upload (multipart; CLI start-up included)`,
-        unit: 'MB/s (bare = native API)',
-        bucket: speed(up.seconds, up.status === 0),
-        bare: speed(nativeUp.seconds, nativeUp.status === 201),
-        target: S3_TRANSFER,
-        ...note(up),
-      },
-      {
-        name: `aws s3 cp ${label} download (CLI start-up included)`,
-        unit: 'MB/s (bare = native API)',
-        bucket: speed(down.seconds, down.status === 0 && backSize === bytes),
-        bare: speed(nativeDown.seconds, nativeDown.status === 200),
-        target: S3_TRANSFER,
-        ...note(down),
-      },
-    ];
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
 export const s3Door: Suite = {
   name: 's3',
   async run(context) {
@@ -140,24 +91,29 @@ export const s3Door: Suite = {
     if (!s3) throw new Error('the Bucket under test has no S3 door');
     const common = { connections: context.profile.connections, serverPid: bucket.server.pid };
     const key = (phase: string, n: number) => `${BENCH_CLASS}/bench/s3/${phase}-${n}.bin`;
-    const s3Puts = await rate(context, 'S3 PutObject 1 KiB', {
-      ...common,
-      seconds: 0,
-      baseUrl: s3.url,
-      method: 'PUT',
-      path: (n) => presignedPath(s3, 'PUT', BENCH_PRODUCT, key('put', n)),
-      body: (n) => uniqueBody('s3', n),
-      headers: { 'content-type': 'application/octet-stream' },
-    });
-    const nativePuts = await rate(context, 'native PUT 1 KiB', {
-      ...common,
-      seconds: 0,
-      baseUrl: bucket.server.url,
-      method: 'PUT',
-      path: (n) => artifactPath(`bench/s3-native/put-${n}.bin`),
-      body: (n) => uniqueBody('native', n),
-      headers: { authorization: bucket.authorization, 'content-type': 'application/octet-stream' },
-    });
+    const puts = await pair(
+      context,
+      'PutObject and native PUT, 1 KiB',
+      {
+        ...common,
+        baseUrl: s3.url,
+        method: 'PUT',
+        path: (n) => presignedPath(s3, 'PUT', BENCH_PRODUCT, key('put', n)),
+        body: (n) => uniqueBody('s3', n),
+        headers: { 'content-type': 'application/octet-stream' },
+      },
+      {
+        ...common,
+        baseUrl: bucket.server.url,
+        method: 'PUT',
+        path: (n) => artifactPath(`bench/s3-native/put-${n}.bin`),
+        body: (n) => uniqueBody('native', n),
+        headers: {
+          authorization: bucket.authorization,
+          'content-type': 'application/octet-stream',
+        },
+      },
+    );
     const readKey = key('read', 0);
     const seeded = await fetch(s3.url + presignedPath(s3, 'PUT', BENCH_PRODUCT, readKey), {
       method: 'PUT',
@@ -165,26 +121,23 @@ export const s3Door: Suite = {
     });
     if (seeded.status !== 200) throw new Error(`seeding the S3 read: ${seeded.status}`);
     const readPath = presignedPath(s3, 'GET', BENCH_PRODUCT, readKey);
-    const s3Gets = await rate(context, 'S3 GetObject 1 KiB', {
-      ...common,
-      seconds: 0,
-      baseUrl: s3.url,
-      method: 'GET',
-      path: () => readPath,
-      headers: {},
-    });
-    const nativeGets = await rate(context, 'native GET 1 KiB', {
-      ...common,
-      seconds: 0,
-      baseUrl: bucket.server.url,
-      method: 'GET',
-      path: () => artifactPath(readKey.slice(BENCH_CLASS.length + 1)),
-      headers: { authorization: bucket.authorization },
-    });
+    const gets = await pair(
+      context,
+      'GetObject and native GET, 1 KiB',
+      { ...common, baseUrl: s3.url, method: 'GET', path: () => readPath, headers: {} },
+      {
+        ...common,
+        baseUrl: bucket.server.url,
+        method: 'GET',
+        path: () => artifactPath(readKey.slice(BENCH_CLASS.length + 1)),
+        headers: { authorization: bucket.authorization },
+      },
+    );
     return [
-      rateRow('S3 PutObject 1 KiB (presigned) vs native PUT', s3Puts, nativePuts),
-      rateRow('S3 GetObject 1 KiB (presigned) vs native GET', s3Gets, nativeGets),
-      ...(await awsTransfer(context, s3)),
+      rateRow('S3 PutObject 1 KiB (presigned) vs native PUT', puts),
+      rateRow('S3 GetObject 1 KiB (presigned) vs native GET', gets),
+      ...(await sdkTransfer(context, s3)),
+      ...(await cliTransfer(context, s3)),
     ];
   },
 };

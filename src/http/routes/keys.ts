@@ -95,9 +95,8 @@ export const keyRoutes =
       },
       async (request) => {
         const entry = request.allowedAction?.entry ?? undefined;
+        // Its S3 credentials go with it (SPEC §13): the key service tells their cache.
         const revoked = await bucket.keys.revoke(request.params.id, entry);
-        // Its S3 credentials go with it (SPEC §13), on this node at once.
-        bucket.s3Credentials.forgetAll();
         return view(revoked, suspended);
       },
     );

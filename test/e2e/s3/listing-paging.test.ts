@@ -121,6 +121,49 @@ describe('S3 paged listings of versions and uploads', () => {
     ).toEqual(['basket_config/v/', 'basket_config/w/']);
   });
 
+  it('groups multipart uploads under a delimiter as common prefixes, paged', async () => {
+    const keys = [
+      'educational_content/d/1.txt',
+      'educational_content/d/a/2.txt',
+      'educational_content/d/a/3.txt',
+      'educational_content/d/b/4.txt',
+    ];
+    const created: [string, string][] = [];
+    for (const key of keys) {
+      const answer = await gurukul.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: 'gurukul', Key: key }),
+      );
+      created.push([key, answer.UploadId!]);
+    }
+    try {
+      const list = (keyMarker?: string) =>
+        gurukul.s3.send(
+          new ListMultipartUploadsCommand({
+            Bucket: 'gurukul',
+            Prefix: 'educational_content/d/',
+            Delimiter: '/',
+            MaxUploads: 2,
+            KeyMarker: keyMarker,
+          }),
+        );
+      const first = await list();
+      expect(first.Uploads?.map((u) => u.Key)).toEqual(['educational_content/d/1.txt']);
+      expect(first.CommonPrefixes?.map((c) => c.Prefix)).toEqual(['educational_content/d/a/']);
+      expect(first.IsTruncated).toBe(true);
+      expect(first.NextKeyMarker).toBe('educational_content/d/a/');
+      const second = await list(first.NextKeyMarker);
+      expect(second.Uploads ?? []).toEqual([]);
+      expect(second.CommonPrefixes?.map((c) => c.Prefix)).toEqual(['educational_content/d/b/']);
+      expect(second.IsTruncated).toBe(false);
+    } finally {
+      for (const [key, uploadId] of created) {
+        await gurukul.s3.send(
+          new AbortMultipartUploadCommand({ Bucket: 'gurukul', Key: key, UploadId: uploadId }),
+        );
+      }
+    }
+  });
+
   it('pages multipart uploads by key-marker and upload-id-marker', async () => {
     const create = async (key: string) =>
       (await gurukul.s3.send(new CreateMultipartUploadCommand({ Bucket: 'gurukul', Key: key })))
