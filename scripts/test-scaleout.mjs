@@ -61,8 +61,20 @@ const SCALE_OUT_CLI = [
   'test/cli/audit-entries.test.ts',
   'test/cli/status.test.ts',
 ];
-// The console's browser tests (test/e2e/console-*.test.ts) drive the same public API whatever the
-// backend; the embedded run has them, and Chromium is not run twice.
+// Suites whose behaviour no backend touches run in the embedded pass only:
+// - the console's browser tests drive the same public API whatever the backend, and Chromium is
+//   not run twice;
+// - the real S3 clients (aws, rclone, boto3) prove the door's wire protocol — signatures,
+//   aws-chunked bodies, XML, paging — which is the same code on either store; the door on the
+//   shared stores (multipart temporaries on S3, versions and ETags in PostgreSQL) runs here with
+//   the AWS SDK suites in test/e2e/s3;
+// - the data-directory lock (`<dataDir>/bucket.pid`) is taken before any store is opened,
+//   whatever the backend (src/bucket.ts).
+const EMBEDDED_ONLY = [
+  'test/e2e/console-*.test.ts',
+  'test/e2e/s3/real-clients.test.ts',
+  'test/durability/data-dir-lock.test.ts',
+];
 const child = spawn(
   process.execPath,
   [
@@ -71,8 +83,7 @@ const child = spawn(
     'test/e2e',
     ...SCALE_OUT_CLI,
     'test/durability',
-    '--exclude',
-    'test/e2e/console-*.test.ts',
+    ...EMBEDDED_ONLY.flatMap((pattern) => ['--exclude', pattern]),
     ...process.argv.slice(2),
   ],
   { stdio: 'inherit', env: { ...process.env, BUCKET_TEST_BACKEND: 'scaleout' } },

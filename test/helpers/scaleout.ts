@@ -22,10 +22,22 @@ export interface ScaleOutBackend {
 const BACKEND_FILE = 'scaleout-backend.json';
 
 /**
- * A backend on the run's s3rver (the global set-up of a scale-out run), or on `s3Endpoint` — a
- * test that needs several nodes in any run starts its own s3rver (test/helpers/s3.ts).
+ * The run's migrated PostgreSQL database (test/setup/scaleout.ts), copied for a test server's
+ * implicit backend: a copy costs a fraction of creating and migrating one. Unset outside a
+ * scale-out run.
  */
-export async function createScaleOutBackend(s3Endpoint?: string): Promise<ScaleOutBackend> {
+export const POSTGRES_TEMPLATE_ENV = 'BUCKET_TEST_POSTGRES_TEMPLATE';
+
+/**
+ * A backend on the run's s3rver (the global set-up of a scale-out run), or on `s3Endpoint` — a
+ * test that needs several nodes in any run starts its own s3rver (test/helpers/s3.ts). Its
+ * database is empty — the nodes' first start creates the schema, together — unless `migrated`,
+ * when it is a copy of the run's migrated template (the first start then finds it current).
+ */
+export async function createScaleOutBackend(
+  s3Endpoint?: string,
+  { migrated = false }: { readonly migrated?: boolean } = {},
+): Promise<ScaleOutBackend> {
   const run = process.env['BUCKET_TEST_RUN_ID'] ?? 'solo';
   const endpoint = s3Endpoint ?? process.env['BUCKET_TEST_S3_ENDPOINT'];
   if (!endpoint) {
@@ -42,7 +54,8 @@ export async function createScaleOutBackend(s3Endpoint?: string): Promise<ScaleO
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${database}`);
+    const template = migrated ? process.env[POSTGRES_TEMPLATE_ENV] : undefined;
+    await admin.query(`CREATE DATABASE ${database}${template ? ` TEMPLATE ${template}` : ''}`);
   } finally {
     await admin.end();
   }
@@ -119,7 +132,9 @@ export async function backendFor(
     if (saved) {
       backend = { env: saved, dispose: async () => {} };
     } else {
-      backend = await createScaleOutBackend();
+      // The schema's creation on an empty database, nodes migrating together, is what the
+      // multi-node tests' own backends and the PostgreSQL store suites exercise.
+      backend = await createScaleOutBackend(undefined, { migrated: true });
       ownsBackend = true;
     }
   }

@@ -1,13 +1,16 @@
 /**
  * Vitest global set-up for the scale-out run (`BUCKET_TEST_BACKEND=scaleout`, see
  * `npm run test:scaleout`): one S3-compatible server (the npm package s3rver) on loopback for the
- * whole run, and, at the end, the removal of every database and Redis key the run created. The
- * embedded run needs none of it.
+ * whole run; one PostgreSQL database migrated by the store's own `migrate`, which every test
+ * server's database is a copy of (test/helpers/scaleout.ts); and, at the end, the removal of every
+ * database and Redis key the run created. The embedded run needs none of it.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { migrate } from '../../src/storage/postgres/migrations.js';
 import { S3RVER_ENV, startS3 } from '../helpers/s3.js';
+import { POSTGRES_TEMPLATE_ENV } from '../helpers/scaleout.js';
 import { POSTGRES_ADMIN_URL, REDIS_URL, serviceAvailable } from '../helpers/services.js';
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
@@ -22,6 +25,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   const s3 = await startS3();
   process.env['BUCKET_TEST_RUN_ID'] = runId;
   process.env['BUCKET_TEST_S3_ENDPOINT'] = s3.endpoint;
+  process.env[POSTGRES_TEMPLATE_ENV] = await migratedTemplate(`bucket_test_${runId}_template`);
   for (const [name, value] of Object.entries(S3RVER_ENV)) process.env[name] ??= value;
 
   return async () => {
@@ -47,4 +51,29 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
       redis.disconnect();
     }
   };
+}
+
+/** Creates `name` and brings it to this code's schema; no connection to it is left open. */
+async function migratedTemplate(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
+  }
+  return name;
 }
