@@ -40,9 +40,8 @@ export async function serviceAvailable(service: 'postgres' | 'redis'): Promise<b
   return ok;
 }
 
-/** A fresh, empty database of its own; `drop` removes it. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `bucket_test_${randomBytes(6).toString('hex')}`;
+/** Creates the database `name` (empty) and answers its URL. */
+export async function createDatabase(name: string): Promise<string> {
   // Imported here: this module is loaded by every test file, most of which never need pg.
   const { default: pg } = await import('pg');
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
@@ -54,8 +53,16 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   }
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fresh, empty database of its own; `drop` removes it. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bucket_test_${randomBytes(6).toString('hex')}`;
+  const url = await createDatabase(name);
+  const { default: pg } = await import('pg');
   return {
-    url: url.toString(),
+    url,
     async drop() {
       const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
       await client.connect();

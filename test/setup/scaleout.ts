@@ -11,7 +11,12 @@ import { Redis } from 'ioredis';
 import { migrate } from '../../src/storage/postgres/migrations.js';
 import { S3RVER_ENV, startS3 } from '../helpers/s3.js';
 import { POSTGRES_TEMPLATE_ENV } from '../helpers/scaleout.js';
-import { POSTGRES_ADMIN_URL, REDIS_URL, serviceAvailable } from '../helpers/services.js';
+import {
+  createDatabase,
+  POSTGRES_ADMIN_URL,
+  REDIS_URL,
+  serviceAvailable,
+} from '../helpers/services.js';
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env['BUCKET_TEST_BACKEND'] !== 'scaleout') return undefined;
@@ -55,16 +60,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
 
 /** Creates `name` and brings it to this code's schema; no connection to it is left open. */
 async function migratedTemplate(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  const pool = new pg.Pool({ connectionString: await createDatabase(name), max: 1 });
   try {
     const client = await pool.connect();
     try {

@@ -31,6 +31,15 @@ function automaticPages(store: SqliteMetadataStore): number {
   return db.pragma('wal_autocheckpoint', { simple: true }) as number;
 }
 
+/** A database in WAL mode with one table, as a store's would be. */
+async function walDatabase(schema: string): Promise<{ db: Database.Database; file: string }> {
+  const file = join(await tempDir(), 'x.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(schema);
+  return { db, file };
+}
+
 async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -72,14 +81,10 @@ describe('WAL checkpoints', () => {
   });
 
   it('go back to the writing connection when the thread fails', async () => {
-    const dir = await tempDir();
-    const file = join(dir, 'x.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (x)');
+    const { db, file } = await walDatabase('CREATE TABLE t (x)');
     try {
       const checkpointer = WalCheckpointer.start(db, file, {
-        module: join(dir, 'no-such-module.js'),
+        module: join(tmpdir(), 'no-such-module-for-the-checkpointer.js'),
       });
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       await until(async () => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
@@ -90,11 +95,7 @@ describe('WAL checkpoints', () => {
   });
 
   it('stop with their store, the thread copying what it can meanwhile', async () => {
-    const dir = await tempDir();
-    const file = join(dir, 'x.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (x BLOB)');
+    const { db, file } = await walDatabase('CREATE TABLE t (x BLOB)');
     const checkpointer = WalCheckpointer.start(db, file, { intervalMs: 10 });
     try {
       const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
