@@ -102,7 +102,7 @@ export class SqliteChanges {
   /**
    * Runs a write of its own (one statement, or a transaction of the caller's), not waited for on
    * disk: a lease, a cursor, a row whose loss in a crash the next acknowledged write's sync or
-   * the next start makes good. Synchronous when this process is the database's only writer.
+   * the next start makes good. Run in the caller's turn of the loop when the lock is free.
    */
   async write<T>(write: () => T): Promise<T> {
     return this.lock(write);
