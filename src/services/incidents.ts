@@ -29,6 +29,9 @@ export interface OpenOptions {
 type IncidentStore = Pick<MetadataStore, 'openIncident' | 'resolveIncident' | 'listIncidents'>;
 
 export class IncidentService {
+  /** The look-then-open of each kind in progress: one at a time, or two checks open two. */
+  private readonly opening = new Map<IncidentKind, Promise<unknown>>();
+
   constructor(
     private readonly metadata: IncidentStore,
     private readonly modes: ModeService,
@@ -95,9 +98,22 @@ export class IncidentService {
     options: OpenOptions & { readonly same?: (open: Incident) => boolean } = {},
   ): Promise<Incident | null> {
     const { same = () => true, ...openOptions } = options;
-    const open = await this.metadata.listIncidents('open');
-    if (open.some((incident) => incident.kind === kind && same(incident))) return null;
-    return this.open(kind, evidence, openOptions);
+    // A periodic check and a request's check finding the same drift at once: the second waits
+    // for the first's incident, then finds it open.
+    const before = this.opening.get(kind) ?? Promise.resolve();
+    const run = before
+      .catch(() => undefined)
+      .then(async () => {
+        const open = await this.metadata.listIncidents('open');
+        if (open.some((incident) => incident.kind === kind && same(incident))) return null;
+        return this.open(kind, evidence, openOptions);
+      });
+    this.opening.set(kind, run);
+    try {
+      return await run;
+    } finally {
+      if (this.opening.get(kind) === run) this.opening.delete(kind);
+    }
   }
 
   /**

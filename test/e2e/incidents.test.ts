@@ -128,6 +128,21 @@ describe('incidents', () => {
     });
     await api('POST', '/v1/governance/mode', { body: { mode: 'normal', reason: 'done' } });
   });
+  it('opens one incident when two checks find the same failure at once', async () => {
+    const api = client(server.url, server.ownerKey);
+    const [first, second] = await Promise.all([
+      server.bucket.incidents.openUnlessOpen('drift', { table: 'versions' }),
+      server.bucket.incidents.openUnlessOpen('drift', { table: 'versions' }),
+    ]);
+    const opened = [first, second].filter((incident) => incident !== null);
+    expect(opened).toHaveLength(1);
+    const open = (await api('GET', '/v1/governance/incidents?status=open')).json.incidents;
+    expect(open.map((incident: { id: string }) => incident.id)).toEqual([opened[0]?.id]);
+    await api('POST', `/v1/governance/incidents/${opened[0]?.id}/resolve`, {
+      body: { resolution: 'ok' },
+    });
+    await api('POST', '/v1/governance/mode', { body: { mode: 'normal', reason: 'done' } });
+  });
 });
 
 describe('the fixed stage', () => {
