@@ -86,6 +86,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   /** Shared: follows the other processes' commits (their events, their entries). */
   private follower: NodeJS.Timeout | null = null;
   private checkpointer: WalCheckpointer | null = null;
+  private closing = false;
 
   /**
    * `readonly: true` opens an existing database without ever writing to it (for `bucket audit
@@ -131,7 +132,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
     // commits now and then keeps SQLite's own, and no thread.
     if (file !== ':memory:' && !this.readOnly && options.checkpointThread !== false) {
       this.wal.afterSyncs(CHECKPOINT_THREAD_AFTER_SYNCS, () => {
-        if (this.db.open && this.checkpointer === null) {
+        if (this.db.open && !this.closing && this.checkpointer === null) {
           this.checkpointer = WalCheckpointer.start(this.db, file);
         }
       });
@@ -278,6 +279,7 @@ export class SqliteMetadataStore extends ComposedMetadataStore implements Metada
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.follower) clearInterval(this.follower);
     await this.checkpointer?.close();
     await this.wal.close();
