@@ -80,16 +80,20 @@ export class KeyService {
     this.forgetting.push(listener);
   }
 
+  private forgotten(): void {
+    for (const listener of this.forgetting) listener();
+  }
+
   /** Empties the authentication cache: another node changed keys (coherence). */
   forgetAll(): void {
     this.cache.clear();
-    for (const listener of this.forgetting) listener();
+    this.forgotten();
   }
 
   /** Drops keys from the authentication cache (their integration was revoked). */
   forget(keys: readonly KeyRecord[]): void {
     for (const key of keys) this.cache.delete(key.hash);
-    for (const listener of this.forgetting) listener();
+    this.forgotten();
   }
 
   /**
@@ -275,7 +279,7 @@ export class KeyService {
       entry && withEntryMembers(entry, { key: { id, revokedAt: at } }),
     );
     this.cache.delete(existing.hash);
-    for (const listener of this.forgetting) listener();
+    this.forgotten();
     if (!revoked) throw new BucketError('key_not_found', `no key "${id}"`);
     return revoked;
   }
