@@ -12,6 +12,9 @@ export default defineConfig({
     minWorkers: 1,
     // The scale-out run's s3rver and clean-up (a no-op in the embedded run); the console's build
     // when it is missing or stale (SPEC §14 browser tests).
-    globalSetup: ['test/setup/scaleout.ts', 'test/setup/console.ts'],
+    // The run's record of test server processes, and their kill after each file and at the end
+    // (a failed test never leaves a server running).
+    globalSetup: ['test/setup/scaleout.ts', 'test/setup/console.ts', 'test/setup/processes.ts'],
+    setupFiles: ['test/setup/processes-per-file.ts'],
   },
 });

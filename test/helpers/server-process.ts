@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { track } from './process-registry.js';
 import { backendFor } from './scaleout.js';
 import { serverEnv, type ServerOptions, type TestServer } from './server.js';
 
@@ -51,7 +52,11 @@ export async function startServerProcess(options: ProcessOptions = {}): Promise<
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Killed after the test file if the test never disposes of it (test/setup/processes-per-file.ts).
+  const tracked = track(child.pid, exited);
 
+  const serverPid = async () =>
+    Number((await readFile(join(dataDir, 'bucket.pid'), 'utf8')).trim());
   const url = await new Promise<string>((resolve, reject) => {
     // About 1.5 s on an idle 2-core machine; a busy one (CI beside other work) has taken over 20.
     const timer = setTimeout(
@@ -74,7 +79,17 @@ export async function startServerProcess(options: ProcessOptions = {}): Promise<
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
+  }).catch(async (error: unknown) => {
+    // A server that never said it listens is not left running (nor its wrapper).
+    if (options.wrap)
+      await serverPid()
+        .then((pid) => process.kill(pid, 'SIGKILL'))
+        .catch(() => {});
+    child.kill('SIGKILL');
+    if (child.pid !== undefined) await exited; // A command that never started has no exit.
+    throw error;
   });
+  if (options.wrap) tracked.add(await serverPid());
   const printed = /owner key: (bkt_\S+)/.exec(output)?.[1];
   const ownerKey =
     options.env?.['BUCKET_OWNER_KEY'] ??
@@ -84,8 +99,7 @@ export async function startServerProcess(options: ProcessOptions = {}): Promise<
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) {
       if (options.wrap) {
-        const pid = Number((await readFile(join(dataDir, 'bucket.pid'), 'utf8')).trim());
-        process.kill(pid, signal);
+        process.kill(await serverPid(), signal);
       } else {
         child.kill(signal);
       }
