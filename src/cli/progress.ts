@@ -2,8 +2,13 @@
  * The CLI's progress bars, drawn only on a terminal, so pipes, files and CI logs never see control
  * characters; the transfer bar only for transfers over 10 MB.
  */
-import { Presets, SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { formatBytes } from './output.js';
+
+// Loaded when a bar is drawn, not with the CLI: most commands never draw one.
+const require = createRequire(import.meta.url);
 
 /** 10 MB, in the SPEC's binary megabytes. */
 export const PROGRESS_MIN_BYTES = 10 * 1024 * 1024;
@@ -14,6 +19,7 @@ export const PROGRESS_MIN_BYTES = 10 * 1024 * 1024;
  */
 export function terminalBar(terminal: NodeJS.WriteStream, format: string): SingleBar | null {
   if (terminal.isTTY !== true) return null;
+  const { Presets, SingleBar } = require('cli-progress') as typeof CliProgress;
   return new SingleBar({ stream: terminal, format, fps: 10 }, Presets.shades_classic);
 }
 

@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Document, isScalar, parseDocument, visit } from 'yaml';
 import type { PolicyChange } from '../../policy/diff.js';
 import type { BucketClient } from '../client.js';
 import { UsageError } from '../errors.js';
@@ -92,23 +91,31 @@ async function show(options: ShowOptions): Promise<void> {
   if (options.version !== undefined) {
     const found = await client.json<VersionDetail>('GET', versionPath(options.version));
     if (options.json) return printJson(found);
-    return printPolicy(found, found.document);
+    return await printPolicy(found, found.document);
   }
   const live = await client.json<LivePolicy>('GET', '/v1/governance/policy');
   if (options.json) return printJson(live);
   // The live answer has no reason, time or author; its version's entry in the history has.
-  printPolicy(await client.json<VersionSummary>('GET', versionPath(live.version)), live.document);
+  await printPolicy(
+    await client.json<VersionSummary>('GET', versionPath(live.version)),
+    live.document,
+  );
 }
 
 /** The header lines are YAML comments: the output is a policy file `set` takes back as it is. */
-function printPolicy(version: VersionSummary, document: unknown): void {
+async function printPolicy(version: VersionSummary, document: unknown): Promise<void> {
+  const text = await toYaml(document);
   printLine(`# policy ${provenance(version)}`);
   printLine(`# sha256 ${version.hash}`);
-  process.stdout.write(toYaml(document));
+  process.stdout.write(text);
 }
 
-/** Short lists of names on one line (`allowedClasses: [a, b]`), as config/default-policy.yaml. */
-function toYaml(document: unknown): string {
+/**
+ * Short lists of names on one line (`allowedClasses: [a, b]`), as config/default-policy.yaml. The
+ * YAML library is loaded here, not with the CLI: every other command starts without it.
+ */
+async function toYaml(document: unknown): Promise<string> {
+  const { Document, isScalar, visit } = await import('yaml');
   const yaml = new Document(document);
   visit(yaml, {
     Seq(_key, sequence) {
@@ -164,7 +171,8 @@ async function readSource(file: string): Promise<string> {
  * The document in a YAML or JSON file (JSON is YAML). Only the syntax is checked here: whether it
  * is a valid policy is the server's to say, with the path of each error.
  */
-function parsePolicyText(text: string, source: string): unknown {
+async function parsePolicyText(text: string, source: string): Promise<unknown> {
+  const { parseDocument } = await import('yaml');
   const parsed = parseDocument(text);
   const [error] = parsed.errors;
   if (error) {
@@ -185,7 +193,7 @@ function parsePolicyText(text: string, source: string): unknown {
 
 async function set(file: string, options: SetOptions): Promise<void> {
   const source = file === '-' ? 'stdin' : file;
-  const document = parsePolicyText(await readSource(file), source);
+  const document = await parsePolicyText(await readSource(file), source);
   const client = connect(options);
   const updated = await client.json<PolicyUpdateAnswer>('PUT', '/v1/governance/policy', {
     headers: { 'content-type': 'application/json' },
