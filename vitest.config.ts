@@ -9,7 +9,11 @@ export default defineConfig({
     // Most files wait on I/O (servers, child processes, fsync, PostgreSQL): by default vitest runs
     // one fork per core but one, which is a single fork on a 2-core machine. Four overlap the waits.
     maxWorkers: 4,
-    minWorkers: 1,
+    // Each fork runs file after file with the modules it loaded kept (docs/decisions/0065): about
+    // a third less CPU than loading them again for every file. As many forks at the end as at the
+    // start: tinypool retiring an idle fork that is not isolated fails the run.
+    minWorkers: 4,
+    poolOptions: { forks: { isolate: false } },
     // The scale-out run's s3rver and clean-up (a no-op in the embedded run); the console's build
     // when it is missing or stale (SPEC §14 browser tests).
     // The run's record of test server processes, and their kill after each file and at the end
