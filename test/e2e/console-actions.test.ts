@@ -264,6 +264,8 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await page.getByRole('button', { name: 'S3 credentials of console auditor' }).click();
     await page.getByRole('button', { name: 'Create S3 credentials for console auditor' }).click();
     const created = page.getByText(/shown once: copy it now/);
+    // allTextContents() does not wait: the credentials are shown once the server answered.
+    await created.waitFor();
     const [accessKeyId = '', secretAccessKey = ''] = await created
       .locator('code')
       .allTextContents();
