@@ -19,6 +19,11 @@ export interface BucketConfig {
   readonly inlineMaxBytes: number;
   /** Seconds a connection may stay idle mid-request before it is closed (`BUCKET_IDLE_TIMEOUT_S`). */
   readonly idleTimeoutSeconds: number;
+  /**
+   * Seconds a stop (SIGTERM, SIGINT) waits for the requests in flight before it exits anyway,
+   * naming them (`BUCKET_STOP_TIMEOUT_S`).
+   */
+  readonly stopTimeoutSeconds: number;
   /** `BUCKET_AUDIT_KEY_FILE`: the checkpoint signing key; default `<dataDir>/audit-signing.pem`. */
   readonly auditKeyFile: string | undefined;
   /** `BUCKET_AUDIT_ORIGIN`: the checkpoint origin; default `bhiv-bucket/<installation id>`. */
@@ -127,6 +132,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     logLevel: env['BUCKET_LOG_LEVEL'] || 'info',
     inlineMaxBytes: integer(env, 'BUCKET_INLINE_MAX_BYTES', 64 * 1024, 0),
     idleTimeoutSeconds: integer(env, 'BUCKET_IDLE_TIMEOUT_S', 120, 1),
+    stopTimeoutSeconds: integer(env, 'BUCKET_STOP_TIMEOUT_S', 30, 1),
     auditKeyFile: auditKeyFile ? resolve(auditKeyFile) : undefined,
     auditOrigin,
     masterKeyFile: masterKeyFile ? resolve(masterKeyFile) : undefined,

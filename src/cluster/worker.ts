@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import { join } from 'node:path';
 import type { BucketAdapters } from '../bucket-adapters.js';
 import type { BucketConfig } from '../config.js';
-import { startServer, type RunningServer } from '../server.js';
+import { cutOffStopAfterTimeout, startServer, type RunningServer } from '../server.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
 import { IpcLimiter } from './limiter.js';
 
@@ -55,9 +55,6 @@ export function injectWorkerFault(env: NodeJS.ProcessEnv, workerId: number): voi
 /** The variable that tells a process it is a worker, and whose lock it shares. */
 export const PRIMARY_PID_VARIABLE = 'BUCKET_PRIMARY_PID';
 
-/** How long a stop may take before the process exits anyway (a request that never ends). */
-export const STOP_TIMEOUT_MS = 30_000;
-
 const PRIMARY_GONE = 'primary gone';
 
 /** One line on stderr, naming this worker: with its primary gone, no one else reports. */
@@ -78,8 +75,7 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   const close = async (running: RunningServer) => {
     const gone = stopping === PRIMARY_GONE;
     if (gone) say('the primary process is gone; finishing in-flight requests, then stopping');
-    const forced = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
-    forced.unref();
+    cutOffStopAfterTimeout(running, say);
     try {
       await running.close();
     } catch (error) {

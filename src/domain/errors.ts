@@ -109,6 +109,11 @@ export const ERRORS = {
     message:
       'The server is overloaded (its event-loop delay is over the latency limit); retry later.',
   },
+  server_stopping: {
+    status: 503,
+    message:
+      'This server is stopping: the request was not started. Retry in a moment (another node, or this one once it has restarted).',
+  },
   integrity_failure: {
     status: 503,
     message:
