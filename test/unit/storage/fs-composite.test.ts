@@ -72,6 +72,23 @@ describe('FileBlobStore: joined contents kept as their parts', () => {
     expect(await temporaries()).toEqual([]);
   });
 
+  it('syncs the links before the commit renames them, and the rename before it resolves', async () => {
+    const parts = [randomBytes(60_000), randomBytes(60_000)];
+    const digests = [await putBytes(store, parts[0]!), await putBytes(store, parts[1]!)];
+    const synced: string[] = [];
+    const sync = store.syncDirectory.bind(store);
+    vi.spyOn(store, 'syncDirectory').mockImplementation(async (path) => {
+      synced.push(path);
+      await sync(path);
+    });
+    const outcome = await store.join(digests);
+    if ('mismatch' in outcome) throw new Error('mismatch');
+    const [temporary] = await temporaries();
+    expect(synced).toEqual([join(root, 'tmp', temporary!)]);
+    await outcome.writer.commit(outcome.sha256);
+    expect(synced.at(-1)).toBe(join(store.pathOf(outcome.sha256), '..'));
+  });
+
   it('reads ranges within a part and across part boundaries', async () => {
     const parts = [randomBytes(100_000), randomBytes(50_000), randomBytes(30_000)];
     const { digest, whole } = await joined(parts);
