@@ -1,7 +1,8 @@
 /**
  * Contents kept as their parts (an S3 multipart completion, decision record 0064). A joined
  * content is stored at its address as a directory of hard links to its parts' files, named by
- * their order (`00001`, `00002`, …): no byte is copied or written again. The links share the
+ * their order and size (`00001-8388608`, `00002-8388608`, …): no byte is copied or written again,
+ * and a range finds its files from one listing. The links share the
  * parts' inodes, which are never written in place (a blob is written to a temporary and renamed),
  * so removing a part's own blob afterwards leaves the content whole. Readers find the files here,
  * in order, with their sizes: a whole read hashes them one after the other, a range reads the
@@ -19,14 +20,16 @@ export interface PartFile {
   readonly size: number;
 }
 
-const nameOf = (index: number) => String(index + 1).padStart(5, '0');
+/** A link's name: its place (five digits: at most 10,000 parts) and its file's size. */
+const PART_NAME = /^(\d{5})-(\d{1,15})$/;
+const nameOf = (index: number, size: number) => `${String(index + 1).padStart(5, '0')}-${size}`;
 
 /** Links `sources` (files), in order, into the new directory `dir`. */
 export async function linkParts(dir: string, sources: readonly string[]): Promise<string[]> {
   await mkdir(dir, { mode: 0o700 });
   const links: string[] = [];
   for (const [index, source] of sources.entries()) {
-    const path = join(dir, nameOf(index));
+    const path = join(dir, nameOf(index, (await stat(source)).size));
     await link(source, path);
     links.push(path);
   }
@@ -35,13 +38,12 @@ export async function linkParts(dir: string, sources: readonly string[]): Promis
 
 /** The files of the composite content at `dir`, in order, with their sizes. */
 export async function partFiles(dir: string): Promise<PartFile[]> {
-  const names = (await readdir(dir)).filter((name) => /^\d{5}$/.test(name)).sort();
-  return Promise.all(
-    names.map(async (name) => {
-      const path = join(dir, name);
-      return { path, size: (await stat(path)).size };
-    }),
-  );
+  const files: PartFile[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    const match = PART_NAME.exec(name);
+    if (match) files.push({ path: join(dir, name), size: Number(match[2]) });
+  }
+  return files;
 }
 
 /** The bytes of `files` one after the other, or the inclusive `range` of them. */

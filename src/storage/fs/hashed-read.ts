@@ -1,8 +1,9 @@
 /**
  * Whole-file reads hashed off the event loop (integrity on read, SPEC §9). One worker thread reads
- * a blob file (or the files of a content kept as its parts, one after the other) and hashes every chunk it reads with SHA-256, then hands that very chunk to the main
- * thread (its memory transferred, not copied): what is served is exactly what was hashed, and the
- * main thread only moves bytes to the socket. The digest arrives after the last chunk; the caller
+ * a blob file (or the files of a content kept as its parts, one after the other: composite.ts) and
+ * hashes every chunk it reads with SHA-256, then hands that very chunk to the main thread (its
+ * memory transferred, not copied): what is served is exactly what was hashed, and the main thread
+ * only moves bytes to the socket. The digest arrives after the last chunk; the caller
  * holds that chunk back until it has compared the digest (artifacts/integrity.ts).
  *
  * Flow control: the worker reads at most WINDOW chunks ahead of what the stream's consumer has
