@@ -2,15 +2,17 @@
  * The embedded blob store: content-addressed files. A content is written to a temporary file,
  * fsynced, then renamed to `<root>/sha256/<aa>/<bb>/<sha256>`; a crash before the rename leaves only
  * a temporary, which `init()` removes on the next start. Contents may also be joined into a new
- * one in a worker thread (joiner.ts: an S3 multipart completion).
+ * one (an S3 multipart completion): kept as hard links to them (composite.ts) and checked and
+ * hashed in a worker thread (joiner.ts), or written into a new file there where links fail.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { BlobStore, BlobWriter, ByteRange, HashedRead, JoinedContent } from '../ports.js';
 import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
+import { compositeStream, linkParts, partFiles, removeContent } from './composite.js';
 import { hashingReader } from './hashed-read.js';
 import { joiner, type JoinOutcome } from './joiner.js';
 import { processRunning } from '../data-dir-lock.js';
@@ -121,7 +123,10 @@ class FileBlobWriter implements BlobWriter {
   }
 }
 
-/** A joined temporary, written and synced already: committing it installs it under its SHA-256. */
+/**
+ * A joined temporary (a synced file, or a synced directory of links to its parts): committing it
+ * installs it under its SHA-256.
+ */
 class JoinedWriter implements BlobWriter {
   private done = false;
 
@@ -142,7 +147,7 @@ class JoinedWriter implements BlobWriter {
       if (sha256 !== this.sha256) throw new Error('a joined content commits under its own SHA-256');
       await this.store.install(this.tempPath, sha256);
     } catch (error) {
-      await rm(this.tempPath, { force: true });
+      await removeContent(this.tempPath);
       throw error;
     }
   }
@@ -150,9 +155,12 @@ class JoinedWriter implements BlobWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await rm(this.tempPath, { force: true });
+    await removeContent(this.tempPath);
   }
 }
+
+/** Errors of a file system that cannot hard-link these files: the join writes a new file. */
+const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
 
 /** `buffers` without their first `bytes` bytes (after a short write). */
 function rest(buffers: readonly Buffer[], bytes: number): Buffer[] {
@@ -241,24 +249,48 @@ export class FileBlobStore implements BlobStore {
     const created = await mkdir(join(finalPath, '..'), { recursive: true, mode: PRIVATE_DIR_MODE });
     // New shard directories must themselves be durable entries of their parents.
     if (created !== undefined) await this.syncShardParents(finalPath);
-    // Same content already stored: the rename replaces it with identical bytes.
-    await rename(tempPath, finalPath);
+    try {
+      // Same content already stored as a file: the rename replaces it with identical bytes.
+      await rename(tempPath, finalPath);
+    } catch (error) {
+      // Stored already, one of the two a composite directory (a file and a directory, or two
+      // directories, do not replace each other): renewed as a rename would, this one dropped.
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (!['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST'].includes(code)) throw error;
+      const now = new Date();
+      await utimes(finalPath, now, now);
+      await removeContent(tempPath);
+    }
     await this.syncDirectory(join(finalPath, '..'));
   }
 
-  /** Joined in a worker thread (joiner.ts) into a synced temporary: committing only renames it. */
+  /**
+   * Joined as a directory of hard links to the sources (composite.ts), checked and hashed in a
+   * worker thread (joiner.ts) through those very links, then synced: committing only renames it.
+   * Where the file system refuses the links, the worker writes the joined bytes into a new file.
+   */
   async join(sources: readonly string[]): Promise<JoinedContent> {
     const tempPath = this.tempPathOf();
-    const paths = sources.map((sha256) => ({ path: this.pathOf(sha256), sha256 }));
+    const paths = sources.map((sha256) => this.pathOf(sha256));
     let outcome: JoinOutcome;
     try {
-      outcome = await joiner.join(paths, tempPath);
+      const links = await linkParts(tempPath, paths).catch(async (error: unknown) => {
+        if (!LINK_REFUSED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        await removeContent(tempPath);
+        return null;
+      });
+      const checked = (links ?? paths).map((path, index) => ({
+        path,
+        sha256: sources[index] as string,
+      }));
+      outcome = await joiner.join(checked, links ? null : tempPath);
+      if (links && !('mismatch' in outcome)) await this.syncDirectory(tempPath);
     } catch (error) {
-      await rm(tempPath, { force: true });
+      await removeContent(tempPath);
       throw error;
     }
     if ('mismatch' in outcome) {
-      await rm(tempPath, { force: true });
+      await removeContent(tempPath);
       return outcome;
     }
     return { ...outcome, writer: new JoinedWriter(this, tempPath, outcome.sha256) };
@@ -268,6 +300,10 @@ export class FileBlobStore implements BlobStore {
     const path = this.pathOf(sha256);
     // Open first so that a missing content rejects here instead of erroring mid-response.
     const handle = await open(path, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      return compositeStream(await partFiles(path), range);
+    }
     return handle.createReadStream({
       highWaterMark: 256 * 1024,
       ...(range ? { start: range.start, end: range.end } : {}),
@@ -277,8 +313,11 @@ export class FileBlobStore implements BlobStore {
   async readHashed(sha256: string): Promise<HashedRead> {
     const path = this.pathOf(sha256);
     // A missing content rejects here, as read() does, instead of failing mid-response.
-    await stat(path);
-    return hashingReader.read(path);
+    const info = await stat(path);
+    if (!info.isDirectory()) return hashingReader.read([path]);
+    const files = await partFiles(path);
+    if (files.length === 0) throw new Error('a joined content has no parts');
+    return hashingReader.read(files.map((file) => file.path));
   }
 
   async exists(sha256: string): Promise<boolean> {
@@ -306,7 +345,7 @@ export class FileBlobStore implements BlobStore {
     const path = this.pathOf(sha256);
     const info = await stat(path).catch(() => null);
     if (!info || info.mtimeMs >= before) return false;
-    await rm(path, { force: true });
+    await removeContent(path);
     return true;
   }
 }

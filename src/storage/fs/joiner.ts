@@ -1,9 +1,10 @@
 /**
- * Stored contents joined into a new file off the event loop (an S3 multipart completion, decision
- * record 0051): one worker thread reads each source in 1 MiB chunks (the next read while the chunk
- * before is written), checks it against its SHA-256 address, writes every chunk to the destination
- * and hashes exactly what it writes, then syncs the file. No byte crosses to the main thread;
- * what is hashed is what is stored.
+ * Stored contents read, checked and hashed as one off the event loop (an S3 multipart completion,
+ * decision records 0051 and 0064): one worker thread reads each source in 1 MiB chunks, checks it
+ * against its SHA-256 address and hashes the whole. With a destination it also writes every chunk
+ * there (the next read while the chunk before is written) and syncs the file: what is hashed is
+ * what is stored. Without one it only reads: the embedded store keeps a joined content as links
+ * to its sources (composite.ts), and the sources it reads are those links.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -29,7 +30,7 @@ async function join(message) {
   const buffers = [Buffer.allocUnsafeSlow(${CHUNK}), Buffer.allocUnsafeSlow(${CHUNK})];
   let turn = 0;
   let writing = Promise.resolve();
-  const out = await open(message.dest, 'wx', 0o600);
+  const out = message.dest ? await open(message.dest, 'wx', 0o600) : null;
   let size = 0;
   // A background sync now and then lets the disk work while bytes are still written, instead of
   // the final sync waiting for all of them at once; one at a time.
@@ -50,9 +51,9 @@ async function join(message) {
           whole.update(chunk);
           // The write before used the other buffer: it must end before that one is read into.
           await writing;
-          writing = writeAll(out, chunk, size);
+          if (out) writing = writeAll(out, chunk, size);
           size += bytesRead;
-          if (writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
+          if (out && writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
             const upTo = size;
             writeback = writing.then(() => out.datasync()).then(
               () => { synced = upTo; writeback = null; },
@@ -68,12 +69,12 @@ async function join(message) {
       if (part.digest('hex') !== source.sha256) return { mismatch: source.sha256 };
     }
     await writeback;
-    await out.sync();
+    if (out) await out.sync();
     return { sha256: whole.digest('hex'), size };
   } finally {
     await writing.catch(() => undefined);
     await writeback;
-    await out.close().catch(() => undefined);
+    if (out) await out.close().catch(() => undefined);
   }
 }
 parentPort.on('message', (message) => {
@@ -104,8 +105,11 @@ class Joiner {
     { resolve(outcome: JoinOutcome): void; reject(error: Error): void }
   >();
 
-  /** Writes the sources, in order, into `dest` (created, never overwritten) and syncs it. */
-  join(sources: readonly JoinSource[], dest: string): Promise<JoinOutcome> {
+  /**
+   * Checks the sources, in order, and hashes them as one; with `dest`, also writes them into it
+   * (created, never overwritten) and syncs it.
+   */
+  join(sources: readonly JoinSource[], dest: string | null): Promise<JoinOutcome> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -68,7 +68,7 @@ describe('whole reads hashed in a worker', () => {
     const path = join(dir, 'changed.bin');
     await writeFile(path, bytes);
     bytes.writeUInt8(bytes.readUInt8(300_000) ^ 0xff, 300_000);
-    const read = hashingReader.read(path);
+    const read = hashingReader.read([path]);
     const got = await collect(read.stream);
     expect(await read.digest).toBe(createHash('sha256').update(got).digest('hex'));
     expect(await read.digest).not.toBe(sha256(bytes));

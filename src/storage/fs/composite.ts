@@ -1,0 +1,75 @@
+/**
+ * Contents kept as their parts (an S3 multipart completion, decision record 0064). A joined
+ * content is stored at its address as a directory of hard links to its parts' files, named by
+ * their order and size (`00001-8388608`, `00002-8388608`, …): no byte is copied or written again,
+ * and a range finds its files from one listing. The links share the
+ * parts' inodes, which are never written in place (a blob is written to a temporary and renamed),
+ * so removing a part's own blob afterwards leaves the content whole. Readers find the files here,
+ * in order, with their sizes: a whole read hashes them one after the other, a range reads the
+ * files it touches.
+ */
+import { link, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import type { ByteRange } from '../ports.js';
+
+/** A file of a composite content and its size. */
+export interface PartFile {
+  readonly path: string;
+  readonly size: number;
+}
+
+/** A link's name: its place (five digits: at most 10,000 parts) and its file's size. */
+const PART_NAME = /^(\d{5})-(\d{1,15})$/;
+const nameOf = (index: number, size: number) => `${String(index + 1).padStart(5, '0')}-${size}`;
+
+/** Links `sources` (files), in order, into the new directory `dir`. */
+export async function linkParts(dir: string, sources: readonly string[]): Promise<string[]> {
+  await mkdir(dir, { mode: 0o700 });
+  const links: string[] = [];
+  for (const [index, source] of sources.entries()) {
+    const path = join(dir, nameOf(index, (await stat(source)).size));
+    await link(source, path);
+    links.push(path);
+  }
+  return links;
+}
+
+/** The files of the composite content at `dir`, in order, with their sizes. */
+export async function partFiles(dir: string): Promise<PartFile[]> {
+  const files: PartFile[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    const match = PART_NAME.exec(name);
+    if (match) files.push({ path: join(dir, name), size: Number(match[2]) });
+  }
+  return files;
+}
+
+/** The bytes of `files` one after the other, or the inclusive `range` of them. */
+export function compositeStream(files: readonly PartFile[], range?: ByteRange): Readable {
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  const first = range?.start ?? 0;
+  const last = range?.end ?? total - 1;
+  async function* pieces(): AsyncGenerator<Buffer> {
+    let offset = 0;
+    for (const file of files) {
+      const start = Math.max(first, offset);
+      const end = Math.min(last, offset + file.size - 1);
+      offset += file.size;
+      if (start > end) continue;
+      const stream = createReadStream(file.path, {
+        highWaterMark: 256 * 1024,
+        start: start - (offset - file.size),
+        end: end - (offset - file.size),
+      });
+      for await (const piece of stream) yield piece as Buffer;
+    }
+  }
+  return Readable.from(pieces(), { objectMode: false });
+}
+
+/** Removes a content, whether a file or a composite directory. */
+export function removeContent(path: string): Promise<void> {
+  return rm(path, { force: true, recursive: true });
+}
