@@ -126,19 +126,20 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
         config.stopTimeoutSeconds * 1000 + 5_000,
       );
       forced.unref();
-      await Promise.all(
+      // A worker whose stop cut requests off (or failed) exits 1, and so does the whole server.
+      const clean = await Promise.all(
         [...workers].map(
           (worker) =>
-            new Promise<void>((resolve) => {
-              if (worker.isDead()) return resolve();
-              worker.once('exit', () => resolve());
+            new Promise<boolean>((resolve) => {
+              if (worker.isDead()) return resolve(true);
+              worker.once('exit', (code: number | null) => resolve(code === 0));
               worker.process.kill('SIGTERM');
             }),
         ),
       );
       clearTimeout(forced);
       await lock.release();
-      process.exit(exitCode);
+      process.exit(clean.every(Boolean) ? exitCode : 1);
     })();
     return stopped;
   };

@@ -71,11 +71,12 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   process.stderr.on('error', () => {});
   let server: RunningServer | null = null;
   let stopping: string | null = null;
+  let stopAskedAt = 0;
 
   const close = async (running: RunningServer) => {
     const gone = stopping === PRIMARY_GONE;
     if (gone) say('the primary process is gone; finishing in-flight requests, then stopping');
-    cutOffStopAfterTimeout(running, say);
+    cutOffStopAfterTimeout(running, say, stopAskedAt);
     try {
       await running.close();
     } catch (error) {
@@ -88,6 +89,7 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   const stop = (reason: string) => {
     if (stopping !== null) return;
     stopping = reason;
+    stopAskedAt = Date.now();
     if (server) return void close(server);
     // Still starting, nothing in flight: without a primary it would never listen (the port is
     // the primary's), so it goes now; asked to stop, it stops as soon as it has started.

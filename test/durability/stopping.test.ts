@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SCALE_OUT } from '../helpers/scaleout.js';
 import { REPO_ROOT, startServerProcess } from '../helpers/server-process.js';
 import { createKey, serverEnv } from '../helpers/server.js';
 
@@ -58,18 +59,44 @@ describe('stopping the server', () => {
     }
   });
 
+  /** Starts an upload that sends its headers and one byte, then nothing. */
+  function stalledUpload(url: string, key: string, path: string) {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    socket.write(
+      `PUT ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
+        'content-type: application/octet-stream\r\ncontent-length: 1048576\r\n\r\nx',
+    );
+    return socket;
+  }
+
+  it.skipIf(SCALE_OUT)('exits 1 with BUCKET_WORKERS when a worker cut an upload off', async () => {
+    const server = await startServerProcess({
+      env: { BUCKET_WORKERS: '2', BUCKET_STOP_TIMEOUT_S: '1' },
+    });
+    try {
+      const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+      const path = '/v1/artifacts/ai_avatar/model_checkpoint/stop/worker-cut.bin';
+      const socket = stalledUpload(server.url, key, path);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await server.kill('SIGTERM');
+      socket.destroy();
+      expect(server.process.exitCode).toBe(1);
+      expect(server.output()).toMatch(
+        new RegExp(`worker \\d+: stopping took over 1 s .*unanswered: PUT ${path} \\(req_`),
+      );
+    } finally {
+      await server.dispose();
+    }
+  });
+
   it('exits after BUCKET_STOP_TIMEOUT_S, naming the upload it cut off', async () => {
     const server = await startServerProcess({ env: { BUCKET_STOP_TIMEOUT_S: '1' } });
     try {
       const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
       const path = '/v1/artifacts/ai_avatar/model_checkpoint/stop/never-ends.bin';
-      const { hostname, port } = new URL(server.url);
-      const socket = connect(Number(port), hostname);
-      socket.on('error', () => undefined);
-      socket.write(
-        `PUT ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
-          'content-type: application/octet-stream\r\ncontent-length: 1048576\r\n\r\nx',
-      );
+      const socket = stalledUpload(server.url, key, path);
       // The upload has begun (its 1 byte read) once it waits in the gate-decided body phase.
       await new Promise((resolve) => setTimeout(resolve, 500));
       await server.kill('SIGTERM');

@@ -102,7 +102,7 @@ describe('a stopping server', () => {
     expect(bodyOf(s3.received())).toMatch(/<Code>ServiceUnavailable<\/Code>/);
     expect(bodyOf(s3.received())).toMatch(/stopping/);
 
-    // The native door stops after the S3 door (it no longer listens once it is stopping).
+    // The native door stops with the S3 door (it no longer listens once it is stopping).
     await until(() => !server.running.app.server.listening, 'the native door to stop');
     native.write('\r\n');
     await native.closed;
