@@ -154,6 +154,7 @@ export class Authorizer {
               request.principal.integrationId,
             ) ?? null),
       retentionChange: fields.retentionChange,
+      uploadBytes: fields.uploadBytes,
     };
   }
 
