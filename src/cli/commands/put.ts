@@ -75,6 +75,21 @@ export function defaultContentType(fileName: string): string {
     : 'application/octet-stream';
 }
 
+/** A 415 answered to the type put chose by itself: the option that sends another. */
+function defaultTypeHint(sent: string, file: string): string {
+  const source = file === '-' ? 'stdin to an artifact name' : 'a file';
+  if (sent === 'application/json') {
+    return (
+      `bucket put sent application/json, its default for ${source} ending in .json: add ` +
+      '--content-type with a type the class accepts'
+    );
+  }
+  return (
+    `bucket put sent ${sent}, its default for ${source} not ending in .json: if the content ` +
+    'is JSON, add --content-type application/json (or another type the class accepts)'
+  );
+}
+
 /** `--meta key=value` → `x-bucket-meta-key: value`. */
 export function metaHeaders(pairs: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -214,6 +229,11 @@ async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise
     const response = await client.send('PUT', artifactPath(ref), { headers, body });
     created = response.statusCode === 201;
     answer = await readJson<WriteAnswer>(response);
+  } catch (error) {
+    if (error instanceof ServerError && error.status === 415 && options.contentType === undefined) {
+      error.hints.push(defaultTypeHint(String(headers['content-type']), file));
+    }
+    throw error;
   } finally {
     progress?.stop();
     upload.stream.destroy();
