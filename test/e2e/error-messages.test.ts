@@ -20,7 +20,7 @@ describe('error messages', () => {
 
   it('says no Content-Type header was sent, and which to send', async () => {
     const path = `${META_BASE}/messages/untyped`;
-    for (const headers of [{}, { 'content-type': '' }]) {
+    for (const headers of [{}, { 'content-type': '' }] as Record<string, string>[]) {
       const answer = await rawRequest(server.url, {
         method: 'PUT',
         path,
