@@ -13,11 +13,21 @@ import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { BlobStore, BlobWriter, ByteRange, HashedRead, JoinedContent } from '../ports.js';
 import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
-import { compositeStream, linkParts, partFiles, removeContent } from './composite.js';
+import {
+  compositeStream,
+  contentState,
+  linkParts,
+  partFiles,
+  removeTemporary,
+  wholeParts,
+} from './composite.js';
 import { hashingReader } from './hashed-read.js';
 import { joiner, type JoinOutcome } from './joiner.js';
 import { processRunning } from '../data-dir-lock.js';
 import { FileBlobWriter, JoinedWriter } from './writers.js';
+
+/** Errors of a rename onto a content stored already (in another form, or a broken one). */
+const STORED_ALREADY = new Set(['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST']);
 
 /** Errors of a file system that cannot hard-link these files: the join writes a new file. */
 const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
@@ -88,25 +98,56 @@ export class FileBlobStore implements BlobStore {
     return new FileBlobWriter(this, file, tempPath);
   }
 
-  /** Moves a synced temporary to its content's place, durably (new shard directories too). */
-  async install(tempPath: string, sha256: string): Promise<void> {
+  /**
+   * Moves a synced temporary of `size` bytes to its content's place, durably (new shard
+   * directories too).
+   */
+  async install(tempPath: string, sha256: string, size: number): Promise<void> {
     const finalPath = this.pathOf(sha256);
     const created = await mkdir(join(finalPath, '..'), { recursive: true, mode: PRIVATE_DIR_MODE });
     // New shard directories must themselves be durable entries of their parents.
     if (created !== undefined) await this.syncShardParents(finalPath);
-    try {
-      // Same content already stored as a file: the rename replaces it with identical bytes.
-      await rename(tempPath, finalPath);
-    } catch (error) {
-      // Stored already, one of the two a composite directory (a file and a directory, or two
-      // directories, do not replace each other): renewed as a rename would, this one dropped.
-      const code = (error as NodeJS.ErrnoException).code ?? '';
-      if (!['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST'].includes(code)) throw error;
-      const now = new Date();
-      await utimes(finalPath, now, now);
-      await removeContent(tempPath);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        // Same content already stored as a file: the rename replaces it with identical bytes.
+        await rename(tempPath, finalPath);
+        break;
+      } catch (error) {
+        // Stored already, one of the two a composite directory (a file and a directory, or two
+        // directories, do not replace each other; an empty directory is replaced by another).
+        if (!STORED_ALREADY.has((error as NodeJS.ErrnoException).code ?? '') || attempt > 3) {
+          throw error;
+        }
+      }
+      const state = await contentState(finalPath, size);
+      if (state === 'whole') {
+        // Renewed as a rename would; this one dropped.
+        const now = new Date();
+        await utimes(finalPath, now, now);
+        await removeTemporary(tempPath);
+        break;
+      }
+      // Broken (a removal cut short, before decision 0064 was amended): moved aside for this one.
+      if (state === 'broken') await this.moveAside(finalPath);
     }
     await this.syncDirectory(join(finalPath, '..'));
+  }
+
+  /**
+   * Removes the content at `path` in one step, by renaming it into the temporaries, then deletes
+   * it there: a crash midway leaves a temporary (init() removes it), never a part of a content at
+   * its address. Answers whether something was there.
+   */
+  private async moveAside(path: string): Promise<boolean> {
+    const aside = this.tempPathOf();
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    await removeTemporary(aside);
+    return true;
   }
 
   /**
@@ -121,7 +162,7 @@ export class FileBlobStore implements BlobStore {
     try {
       const links = await linkParts(tempPath, paths).catch(async (error: unknown) => {
         if (!LINK_REFUSED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-        await removeContent(tempPath);
+        await removeTemporary(tempPath);
         return null;
       });
       const checked = (links ?? paths).map((path, index) => ({
@@ -131,14 +172,14 @@ export class FileBlobStore implements BlobStore {
       outcome = await joiner.join(checked, links ? null : tempPath);
       if (links && !('mismatch' in outcome)) await this.syncDirectory(tempPath);
     } catch (error) {
-      await removeContent(tempPath);
+      await removeTemporary(tempPath);
       throw error;
     }
     if ('mismatch' in outcome) {
-      await removeContent(tempPath);
+      await removeTemporary(tempPath);
       return outcome;
     }
-    return { ...outcome, writer: new JoinedWriter(this, tempPath, outcome.sha256) };
+    return { ...outcome, writer: new JoinedWriter(this, tempPath, outcome.sha256, outcome.size) };
   }
 
   async read(sha256: string, range?: ByteRange): Promise<Readable> {
@@ -147,7 +188,7 @@ export class FileBlobStore implements BlobStore {
     const handle = await open(path, 'r');
     if ((await handle.stat()).isDirectory()) {
       await handle.close();
-      return compositeStream(await partFiles(path), range);
+      return compositeStream(await wholeParts(path), range);
     }
     return handle.createReadStream({
       highWaterMark: 256 * 1024,
@@ -190,8 +231,7 @@ export class FileBlobStore implements BlobStore {
     const path = this.pathOf(sha256);
     const info = await stat(path).catch(() => null);
     if (!info || info.mtimeMs >= before) return false;
-    await removeContent(path);
-    return true;
+    return this.moveAside(path);
   }
 }
 

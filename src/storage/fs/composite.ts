@@ -9,7 +9,7 @@
  * files it touches.
  */
 import { link, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import type { ByteRange } from '../ports.js';
@@ -46,6 +46,16 @@ export async function partFiles(dir: string): Promise<PartFile[]> {
   return files;
 }
 
+/**
+ * The files of the composite content at `dir` for a read: refused when one is missing, whose
+ * bytes would otherwise be served shifted (a whole read is hashed, and fails as a mismatch).
+ */
+export async function wholeParts(dir: string): Promise<PartFile[]> {
+  const files = await partFiles(dir);
+  if (!complete(files)) throw new Error('a joined content is missing some of its parts');
+  return files;
+}
+
 /** The bytes of `files` one after the other, or the inclusive `range` of them. */
 export function compositeStream(files: readonly PartFile[], range?: ByteRange): Readable {
   const total = files.reduce((sum, file) => sum + file.size, 0);
@@ -69,7 +79,38 @@ export function compositeStream(files: readonly PartFile[], range?: ByteRange): 
   return Readable.from(pieces(), { objectMode: false });
 }
 
-/** Removes a content, whether a file or a composite directory. */
-export function removeContent(path: string): Promise<void> {
+/**
+ * Whether the content at `path` holds its `size` bytes whole: a file of that size, or a composite
+ * whose links are numbered from one without a gap and sum to it. A composite whose removal was
+ * cut short (a crash in `rm -r` before decision 0064's amendment, or a hand edit) is not;
+ * 'absent' when nothing is there (any more).
+ */
+export async function contentState(
+  path: string,
+  size: number,
+): Promise<'whole' | 'broken' | 'absent'> {
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) return info.size === size ? 'whole' : 'broken';
+    const files = await partFiles(path);
+    return complete(files) && sizeOf(files) === size ? 'whole' : 'broken';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+}
+
+/** Whether `files` are numbered 1…n without a gap (none lost), and are at least one. */
+function complete(files: readonly PartFile[]): boolean {
+  return (
+    files.length > 0 &&
+    files.every((file, index) => basename(file.path) === nameOf(index, file.size))
+  );
+}
+
+const sizeOf = (files: readonly PartFile[]) => files.reduce((sum, file) => sum + file.size, 0);
+
+/** Removes a temporary, a file or a directory (a content at its address is moved aside first). */
+export function removeTemporary(path: string): Promise<void> {
   return rm(path, { force: true, recursive: true });
 }

@@ -6,7 +6,7 @@
 import { rm, type FileHandle } from 'node:fs/promises';
 import type { BlobWriter } from '../ports.js';
 import type { FileBlobStore } from './blobs.js';
-import { removeContent } from './composite.js';
+import { removeTemporary } from './composite.js';
 
 /** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
 const WRITE_BYTES = 1024 * 1024;
@@ -94,7 +94,7 @@ export class FileBlobWriter implements BlobWriter {
       await this.flush();
       await this.file.sync();
       await this.file.close();
-      await this.store.install(this.tempPath, sha256);
+      await this.store.install(this.tempPath, sha256, this.writtenBytes);
     } catch (error) {
       // Closed already when the failure came after the sync; a handle left open would leak.
       await this.file.close().catch(() => undefined);
@@ -125,6 +125,7 @@ export class JoinedWriter implements BlobWriter {
     private readonly store: FileBlobStore,
     private readonly tempPath: string,
     private readonly sha256: string,
+    private readonly size: number,
   ) {}
 
   write(): Promise<void> {
@@ -136,9 +137,9 @@ export class JoinedWriter implements BlobWriter {
     this.done = true;
     try {
       if (sha256 !== this.sha256) throw new Error('a joined content commits under its own SHA-256');
-      await this.store.install(this.tempPath, sha256);
+      await this.store.install(this.tempPath, sha256, this.size);
     } catch (error) {
-      await removeContent(this.tempPath);
+      await removeTemporary(this.tempPath);
       throw error;
     }
   }
@@ -146,7 +147,7 @@ export class JoinedWriter implements BlobWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await removeContent(this.tempPath);
+    await removeTemporary(this.tempPath);
   }
 }
 
