@@ -120,34 +120,35 @@ export class FileBlobStore implements BlobStore {
         }
       }
       const state = await contentState(finalPath, size);
-      if (state === 'whole') {
-        // Renewed as a rename would; this one dropped.
-        const now = new Date();
-        await utimes(finalPath, now, now);
+      // Renewed as a rename would, this one dropped; unless a removal took it away meanwhile (it
+      // takes away only what was not renewed: see removeIfOlder).
+      if (state === 'whole' && (await renewed(finalPath))) {
         await removeTemporary(tempPath);
         break;
       }
       // Broken (a removal cut short, before decision 0064 was amended): moved aside for this one.
-      if (state === 'broken') await this.moveAside(finalPath);
+      if (state === 'broken') {
+        const aside = await this.moveAside(finalPath);
+        if (aside) await removeTemporary(aside);
+      }
     }
     await this.syncDirectory(join(finalPath, '..'));
   }
 
   /**
-   * Removes the content at `path` in one step, by renaming it into the temporaries, then deletes
-   * it there: a crash midway leaves a temporary (init() removes it), never a part of a content at
-   * its address. Answers whether something was there.
+   * Takes the content at `path` away in one step, by renaming it into the temporaries, where it
+   * is deleted: a crash midway leaves a temporary (init() removes it), never a part of a content at
+   * its address. Answers where it went, or null when nothing was there.
    */
-  private async moveAside(path: string): Promise<boolean> {
+  private async moveAside(path: string): Promise<string | null> {
     const aside = this.tempPathOf();
     try {
       await rename(path, aside);
+      return aside;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    await removeTemporary(aside);
-    return true;
   }
 
   /**
@@ -231,7 +232,32 @@ export class FileBlobStore implements BlobStore {
     const path = this.pathOf(sha256);
     const info = await stat(path).catch(() => null);
     if (!info || info.mtimeMs >= before) return false;
-    return this.moveAside(path);
+    const aside = await this.moveAside(path);
+    if (aside === null) return false;
+    // A write of the same bytes (in this process or another) may have renewed it between the stat
+    // and the rename: what was moved is checked again, and put back if it was.
+    if ((await stat(aside)).mtimeMs >= before) {
+      await rename(aside, path).catch(async (error: NodeJS.ErrnoException) => {
+        // Stored again meanwhile (the address was empty for a moment): that one stays.
+        if (!STORED_ALREADY.has(error.code ?? '')) throw error;
+        await removeTemporary(aside);
+      });
+      return false;
+    }
+    await removeTemporary(aside);
+    return true;
+  }
+}
+
+/** Sets a content's modification time to now; false when it is gone (a removal took it). */
+async function renewed(path: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
 

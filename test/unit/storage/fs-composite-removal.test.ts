@@ -3,7 +3,7 @@
  * of the same bytes: the address holds the whole content or nothing, never a part of it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,11 +12,34 @@ import { putBytes, readAll } from '../../helpers/blobs.js';
 
 /** Set by a test: the next recursive removal stops after one entry, as a process killed in it. */
 const cut = vi.hoisted(() => ({ next: false }));
+/**
+ * Set by a test: the next rename, removal or renewal of this path waits for `go` (see `pausedAt`).
+ */
+const gate = vi.hoisted(() => ({
+  path: null as string | null,
+  reached: () => undefined as void,
+  go: Promise.resolve(),
+}));
 vi.mock('node:fs/promises', async (original) => {
   const real = await original<typeof import('node:fs/promises')>();
+  const wait = async (path: string) => {
+    if (path !== gate.path) return;
+    gate.path = null;
+    gate.reached();
+    await gate.go;
+  };
   return {
     ...real,
+    rename: async (from: string, to: string) => {
+      await wait(from);
+      return real.rename(from, to);
+    },
+    utimes: async (path: string, atime: Date, mtime: Date) => {
+      await wait(path);
+      return real.utimes(path, atime, mtime);
+    },
     rm: async (path: string, options?: Parameters<typeof real.rm>[1]) => {
+      await wait(path);
       if (!cut.next || !(await real.stat(path)).isDirectory()) return real.rm(path, options);
       cut.next = false;
       const [first] = (await real.readdir(path)).sort();
@@ -40,6 +63,18 @@ afterEach(async () => {
   await store.close();
   await rm(join(root, '..'), { recursive: true, force: true });
 });
+
+/**
+ * The next rename, removal or renewal of `path` waits: answers a promise of that moment, and the function
+ * that lets it go on.
+ */
+function pausedAt(path: string): { reached: Promise<void>; go: () => void } {
+  let go!: () => void;
+  gate.go = new Promise((resolve) => (go = resolve));
+  const reached = new Promise<void>((resolve) => (gate.reached = resolve));
+  gate.path = path;
+  return { reached, go };
+}
 
 const PARTS = () => [randomBytes(100_000), randomBytes(60_000), randomBytes(30_000)];
 const LATER = () => Date.now() + 60_000;
@@ -116,5 +151,45 @@ describe('FileBlobStore: a composite removed, cut short or raced', () => {
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     expect(await putBytes(restarted, whole)).toBe(digest);
     await expectWhole(digest, whole);
+  });
+
+  it('keeps a content stored again, here or by another process, while it is removed', async () => {
+    // A second store over the same root: another worker process (BUCKET_WORKERS > 1).
+    const others = { here: store, 'another process': new FileBlobStore(root) };
+    for (const [where, other] of Object.entries(others)) {
+      for (const writer of [`a file ${where}`, `a composite ${where}`]) {
+        const parts = PARTS();
+        const whole = Buffer.concat(parts);
+        const digest = await joined(store, parts);
+        await utimes(store.pathOf(digest), new Date(2020, 0), new Date(2020, 0));
+        // The removal found it older than its cutoff, and is about to take it away…
+        const paused = pausedAt(store.pathOf(digest));
+        const removal = store.removeIfOlder(digest, Date.now());
+        await paused.reached;
+        // …when the other process stores the same bytes: it finds them stored, renews them and
+        // commits a version on them.
+        if (writer.startsWith('a file')) await putBytes(other, whole);
+        else await joined(other, parts);
+        paused.go();
+        expect(await removal, writer).toBe(false);
+        await expectWhole(digest, whole);
+        expect(await readdir(join(root, 'tmp')), writer).toEqual([]);
+      }
+    }
+  });
+
+  it('stores a content again that a removal took between its check and its renewal', async () => {
+    const parts = PARTS();
+    const whole = Buffer.concat(parts);
+    const digest = await joined(store, parts);
+    // The write finds the bytes stored, whole; before it renews them, a removal takes them.
+    const paused = pausedAt(store.pathOf(digest));
+    const write = putBytes(store, whole);
+    await paused.reached;
+    expect(await store.removeIfOlder(digest, LATER())).toBe(true);
+    paused.go();
+    await write;
+    await expectWhole(digest, whole);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
 });
