@@ -16,6 +16,7 @@ import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
 import {
   compositeStream,
   contentState,
+  filesOf,
   linkParts,
   partFiles,
   removeTemporary,
@@ -166,10 +167,9 @@ export class FileBlobStore implements BlobStore {
         await removeTemporary(tempPath);
         return null;
       });
-      const checked = (links ?? paths).map((path, index) => ({
-        path,
-        sha256: sources[index] as string,
-      }));
+      // Read where links are refused: a source kept as its parts is read file by file.
+      const files = links ?? (await Promise.all(paths.map(filesOf)));
+      const checked = files.map((paths, index) => ({ paths, sha256: sources[index] as string }));
       outcome = await joiner.join(checked, links ? null : tempPath);
       if (links && !('mismatch' in outcome)) await this.syncDirectory(tempPath);
     } catch (error) {

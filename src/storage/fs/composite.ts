@@ -24,16 +24,31 @@ export interface PartFile {
 const PART_NAME = /^(\d{5})-(\d{1,15})$/;
 const nameOf = (index: number, size: number) => `${String(index + 1).padStart(5, '0')}-${size}`;
 
-/** Links `sources` (files), in order, into the new directory `dir`. */
-export async function linkParts(dir: string, sources: readonly string[]): Promise<string[]> {
+/**
+ * Links the files of `sources` (stored contents), in order, into the new directory `dir`: a
+ * source kept as its parts itself gives its files, in their order, numbered on (a directory is
+ * never linked). Answers each source's links.
+ */
+export async function linkParts(dir: string, sources: readonly string[]): Promise<string[][]> {
   await mkdir(dir, { mode: 0o700 });
-  const links: string[] = [];
-  for (const [index, source] of sources.entries()) {
-    const path = join(dir, nameOf(index, (await stat(source)).size));
-    await link(source, path);
-    links.push(path);
+  const linked: string[][] = [];
+  let count = 0;
+  for (const source of sources) {
+    const links: string[] = [];
+    for (const file of await filesOf(source)) {
+      const path = join(dir, nameOf(count++, (await stat(file)).size));
+      await link(file, path);
+      links.push(path);
+    }
+    linked.push(links);
   }
-  return links;
+  return linked;
+}
+
+/** The files of the content stored at `path`, in order: itself, or a composite's. */
+export async function filesOf(path: string): Promise<string[]> {
+  if (!(await stat(path)).isDirectory()) return [path];
+  return (await partFiles(path)).map((file) => file.path);
 }
 
 /** The files of the composite content at `dir`, in order, with their sizes. */
