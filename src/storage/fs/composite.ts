@@ -9,7 +9,7 @@
  * files it touches.
  */
 import { link, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import type { ByteRange } from '../ports.js';
@@ -24,16 +24,31 @@ export interface PartFile {
 const PART_NAME = /^(\d{5})-(\d{1,15})$/;
 const nameOf = (index: number, size: number) => `${String(index + 1).padStart(5, '0')}-${size}`;
 
-/** Links `sources` (files), in order, into the new directory `dir`. */
-export async function linkParts(dir: string, sources: readonly string[]): Promise<string[]> {
+/**
+ * Links the files of `sources` (stored contents), in order, into the new directory `dir`: a
+ * source kept as its parts itself gives its files, in their order, numbered on (a directory is
+ * never linked). Answers each source's links.
+ */
+export async function linkParts(dir: string, sources: readonly string[]): Promise<string[][]> {
   await mkdir(dir, { mode: 0o700 });
-  const links: string[] = [];
-  for (const [index, source] of sources.entries()) {
-    const path = join(dir, nameOf(index, (await stat(source)).size));
-    await link(source, path);
-    links.push(path);
+  const linked: string[][] = [];
+  let count = 0;
+  for (const source of sources) {
+    const links: string[] = [];
+    for (const file of await filesOf(source)) {
+      const path = join(dir, nameOf(count++, (await stat(file)).size));
+      await link(file, path);
+      links.push(path);
+    }
+    linked.push(links);
   }
-  return links;
+  return linked;
+}
+
+/** The files of the content stored at `path`, in order: itself, or a composite's. */
+export async function filesOf(path: string): Promise<string[]> {
+  if (!(await stat(path)).isDirectory()) return [path];
+  return (await partFiles(path)).map((file) => file.path);
 }
 
 /** The files of the composite content at `dir`, in order, with their sizes. */
@@ -43,6 +58,16 @@ export async function partFiles(dir: string): Promise<PartFile[]> {
     const match = PART_NAME.exec(name);
     if (match) files.push({ path: join(dir, name), size: Number(match[2]) });
   }
+  return files;
+}
+
+/**
+ * The files of the composite content at `dir` for a read: refused when one is missing, whose
+ * bytes would otherwise be served shifted (a whole read is hashed, and fails as a mismatch).
+ */
+export async function wholeParts(dir: string): Promise<PartFile[]> {
+  const files = await partFiles(dir);
+  if (!complete(files)) throw new Error('a joined content is missing some of its parts');
   return files;
 }
 
@@ -69,7 +94,38 @@ export function compositeStream(files: readonly PartFile[], range?: ByteRange): 
   return Readable.from(pieces(), { objectMode: false });
 }
 
-/** Removes a content, whether a file or a composite directory. */
-export function removeContent(path: string): Promise<void> {
+/**
+ * Whether the content at `path` holds its `size` bytes whole: a file of that size, or a composite
+ * whose links are numbered from one without a gap and sum to it. A composite whose removal was
+ * cut short (a crash in `rm -r` before decision 0064's amendment, or a hand edit) is not;
+ * 'absent' when nothing is there (any more).
+ */
+export async function contentState(
+  path: string,
+  size: number,
+): Promise<'whole' | 'broken' | 'absent'> {
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) return info.size === size ? 'whole' : 'broken';
+    const files = await partFiles(path);
+    return complete(files) && sizeOf(files) === size ? 'whole' : 'broken';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+}
+
+/** Whether `files` are numbered 1…n without a gap (none lost), and are at least one. */
+function complete(files: readonly PartFile[]): boolean {
+  return (
+    files.length > 0 &&
+    files.every((file, index) => basename(file.path) === nameOf(index, file.size))
+  );
+}
+
+const sizeOf = (files: readonly PartFile[]) => files.reduce((sum, file) => sum + file.size, 0);
+
+/** Removes a temporary, a file or a directory (a content at its address is moved aside first). */
+export function removeTemporary(path: string): Promise<void> {
   return rm(path, { force: true, recursive: true });
 }

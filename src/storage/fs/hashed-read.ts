@@ -39,6 +39,11 @@ async function pump(read) {
         // The next file of a content kept as its parts (composite.ts).
         await read.file.close();
         read.file = await open(read.paths[read.next++], 'r');
+        // Cancelled meanwhile: finish() closed the file before this one, not this one.
+        if (read.closed) {
+          await read.file.close();
+          break;
+        }
         read.filePosition = 0;
         continue;
       }

@@ -39,31 +39,33 @@ async function join(message) {
   try {
     for (const source of message.sources) {
       const part = createHash('sha256');
-      const file = await open(source.path, 'r');
-      try {
-        for (;;) {
-          const buffer = buffers[turn];
-          turn = 1 - turn;
-          const { bytesRead } = await file.read(buffer, 0, ${CHUNK}, null);
-          if (bytesRead === 0) break;
-          const chunk = buffer.subarray(0, bytesRead);
-          part.update(chunk);
-          whole.update(chunk);
-          // The write before used the other buffer: it must end before that one is read into.
-          await writing;
-          if (out) writing = writeAll(out, chunk, size);
-          size += bytesRead;
-          if (out && writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
-            const upTo = size;
-            writeback = writing.then(() => out.datasync()).then(
-              () => { synced = upTo; writeback = null; },
-              () => { writeback = null; },
-            );
+      for (const path of source.paths) {
+        const file = await open(path, 'r');
+        try {
+          for (;;) {
+            const buffer = buffers[turn];
+            turn = 1 - turn;
+            const { bytesRead } = await file.read(buffer, 0, ${CHUNK}, null);
+            if (bytesRead === 0) break;
+            const chunk = buffer.subarray(0, bytesRead);
+            part.update(chunk);
+            whole.update(chunk);
+            // The write before used the other buffer: it must end before that one is read into.
+            await writing;
+            if (out) writing = writeAll(out, chunk, size);
+            size += bytesRead;
+            if (out && writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
+              const upTo = size;
+              writeback = writing.then(() => out.datasync()).then(
+                () => { synced = upTo; writeback = null; },
+                () => { writeback = null; },
+              );
+            }
           }
+        } finally {
+          await writing.catch(() => undefined);
+          await file.close().catch(() => undefined);
         }
-      } finally {
-        await writing.catch(() => undefined);
-        await file.close().catch(() => undefined);
       }
       await writing;
       if (part.digest('hex') !== source.sha256) return { mismatch: source.sha256 };
@@ -85,9 +87,12 @@ parentPort.on('message', (message) => {
 });
 `;
 
-/** A source of a join: a stored content's file and the SHA-256 it must have. */
+/**
+ * A source of a join: a stored content's files (one, or a composite's, in order) and the SHA-256
+ * they must have, one after the other.
+ */
 export interface JoinSource {
-  readonly path: string;
+  readonly paths: readonly string[];
   readonly sha256: string;
 }
 

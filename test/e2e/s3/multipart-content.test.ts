@@ -1,8 +1,9 @@
 /**
  * The content of a completed S3 multipart upload (decision record 0064): read back whole and by
  * ranges across its parts' boundaries through both doors, its parts' own blobs gone, scrubbed
- * clean; on the embedded store it is kept as links to the parts' files, and a part's file changed
- * on disk afterwards is an integrity failure of the content, found by the scrub and the read.
+ * clean, the same bytes completed again from one part; on the embedded store it is kept as links
+ * to the parts' files, and a part's file changed on disk afterwards is an integrity failure of the
+ * content, found by the scrub and the read.
  */
 import {
   CompleteMultipartUploadCommand,
@@ -29,18 +30,17 @@ describe('S3 multipart content', () => {
   let server: InProcessTestServer;
   let avatar: S3Principal;
 
-  beforeAll(async () => {
-    server = await startTestServer({ env: S3_ENV });
-    avatar = await s3Principal(server, 'product', 'ai_avatar');
+  /** Uploads `parts` to `key` as one multipart upload, and completes it. */
+  async function uploadInParts(key: string, parts: readonly Buffer[]): Promise<void> {
     const created = await avatar.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: KEY }),
+      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key }),
     );
     const etags: string[] = [];
-    for (const [index, body] of PARTS.entries()) {
+    for (const [index, body] of parts.entries()) {
       const part = await avatar.s3.send(
         new UploadPartCommand({
           Bucket: 'ai_avatar',
-          Key: KEY,
+          Key: key,
           UploadId: created.UploadId,
           PartNumber: index + 1,
           Body: body,
@@ -51,17 +51,23 @@ describe('S3 multipart content', () => {
     await avatar.s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: 'ai_avatar',
-        Key: KEY,
+        Key: key,
         UploadId: created.UploadId,
         MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
       }),
     );
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer({ env: S3_ENV });
+    avatar = await s3Principal(server, 'product', 'ai_avatar');
+    await uploadInParts(KEY, PARTS);
   });
   afterAll(async () => server?.dispose());
 
-  const read = async (range?: string) => {
+  const read = async (range?: string, key = KEY) => {
     const got = await avatar.s3.send(
-      new GetObjectCommand({ Bucket: 'ai_avatar', Key: KEY, Range: range }),
+      new GetObjectCommand({ Bucket: 'ai_avatar', Key: key, Range: range }),
     );
     return Buffer.from(await got.Body!.transformToByteArray());
   };
@@ -89,6 +95,20 @@ describe('S3 multipart content', () => {
     // The parts' own blobs are gone; the content stands alone.
     for (const part of PARTS) expect(await server.bucket.blobs.exists(sha256(part))).toBe(false);
     expect(await server.bucket.blobs.exists(sha256(WHOLE))).toBe(true);
+  });
+
+  it('completes an upload whose one part holds the same bytes as that content', async () => {
+    // The part is stored at the content's address (kept as its parts, on the embedded store).
+    const copy = 'model_checkpoint/joined/copy.ckpt';
+    await uploadInParts(copy, [WHOLE]);
+    expect((await read(undefined, copy)).equals(WHOLE)).toBe(true);
+    const first = PARTS[0]!.length;
+    expect(
+      (await read(`bytes=${first - 3}-${first + 2}`, copy)).equals(
+        WHOLE.subarray(first - 3, first + 3),
+      ),
+    ).toBe(true);
+    expect((await read()).equals(WHOLE)).toBe(true);
   });
 
   it('passes a scrub, which reads it whole against its SHA-256', async () => {

@@ -164,4 +164,50 @@ describe('FileBlobStore: joined contents kept as their parts', () => {
     expect(await temporaries()).toEqual([]);
     expect(await store.exists(sha256(Buffer.concat(parts)))).toBe(false);
   });
+
+  it('joins a source kept as its parts from its files, in order, numbered on', async () => {
+    for (const refused of [null, 'EPERM']) {
+      refuseLinks.code = null;
+      const inner = [randomBytes(70_000), randomBytes(20_000)];
+      const { digest: composite, whole: middle } = await joined(inner);
+      const first = randomBytes(30_000);
+      const last = randomBytes(5);
+      // A part whose bytes equal a stored composite: its address is that directory.
+      expect(await putBytes(store, middle)).toBe(composite);
+      expect((await stat(store.pathOf(composite))).isDirectory()).toBe(true);
+      refuseLinks.code = refused;
+      const digests = [await putBytes(store, first), composite, await putBytes(store, last)];
+      const outcome = await store.join(digests);
+      if ('mismatch' in outcome) throw new Error(`mismatch ${outcome.mismatch}`);
+      await outcome.writer.commit(outcome.sha256);
+      const whole = Buffer.concat([first, middle, last]);
+      expect(outcome).toMatchObject({ sha256: sha256(whole), size: whole.length });
+      if (!refused) {
+        expect((await readdir(store.pathOf(outcome.sha256))).sort()).toEqual([
+          '00001-30000',
+          '00002-70000',
+          '00003-20000',
+          '00004-5',
+        ]);
+      }
+      expect((await readAll(await store.read(outcome.sha256))).equals(whole), `${refused}`).toBe(
+        true,
+      );
+      expect(await hashedDigest(store, outcome.sha256)).toBe(outcome.sha256);
+      // A one-part join of the composite is the composite itself, kept as it is.
+      const again = await store.join([composite]);
+      if ('mismatch' in again) throw new Error(`mismatch ${again.mismatch}`);
+      await again.writer.commit(again.sha256);
+      expect(again).toMatchObject({ sha256: composite, size: middle.length });
+      expect(await hashedDigest(store, composite)).toBe(composite);
+      expect(await temporaries()).toEqual([]);
+    }
+  });
+
+  it('refuses a join from a source kept as its parts that lost one of them', async () => {
+    const { digest } = await joined([randomBytes(40_000), randomBytes(40_000)]);
+    await rm(join(store.pathOf(digest), '00002-40000'));
+    expect(await store.join([digest])).toEqual({ mismatch: digest });
+    expect(await temporaries()).toEqual([]);
+  });
 });
