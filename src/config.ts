@@ -19,6 +19,11 @@ export interface BucketConfig {
   readonly inlineMaxBytes: number;
   /** Seconds a connection may stay idle mid-request before it is closed (`BUCKET_IDLE_TIMEOUT_S`). */
   readonly idleTimeoutSeconds: number;
+  /**
+   * Seconds a stop (SIGTERM, SIGINT) waits for the requests in flight before it exits anyway,
+   * naming them (`BUCKET_STOP_TIMEOUT_S`).
+   */
+  readonly stopTimeoutSeconds: number;
   /** `BUCKET_AUDIT_KEY_FILE`: the checkpoint signing key; default `<dataDir>/audit-signing.pem`. */
   readonly auditKeyFile: string | undefined;
   /** `BUCKET_AUDIT_ORIGIN`: the checkpoint origin; default `bhiv-bucket/<installation id>`. */
@@ -40,6 +45,90 @@ export interface BucketConfig {
    * default 1; embedded only (scale-out runs more nodes instead).
    */
   readonly workers: number;
+}
+
+/** One environment variable the server reads: its name, default and meaning. */
+export interface ServerVariable {
+  readonly name: string;
+  readonly fallback: string;
+  readonly meaning: string;
+}
+
+/**
+ * Every environment variable `bucket serve` reads (SPEC §12 names), in one place: `bucket serve
+ * --help` prints it, and test/unit/config-variables.test.ts holds src/, the README and
+ * docs/OPERATIONS.md to it.
+ */
+export const SERVER_VARIABLES: readonly ServerVariable[] = [
+  { name: 'BUCKET_DATA_DIR', fallback: './data', meaning: 'bucket.db, blobs/, owner.key' },
+  { name: 'HOST', fallback: '127.0.0.1', meaning: 'listening address' },
+  { name: 'PORT', fallback: '8080', meaning: 'listening port (0 picks a free one)' },
+  { name: 'BUCKET_S3_PORT', fallback: 'off', meaning: 'the S3 front door on HOST (docs/S3.md)' },
+  { name: 'BUCKET_OWNER_KEY', fallback: 'generated', meaning: 'the owner key (≥ 16 characters)' },
+  { name: 'BUCKET_LOG_LEVEL', fallback: 'info', meaning: 'pino level (silent: no request lines)' },
+  { name: 'BUCKET_WORKERS', fallback: '1', meaning: 'server processes (embedded only)' },
+  {
+    name: 'BUCKET_INLINE_MAX_BYTES',
+    fallback: '65536',
+    meaning: 'contents up to this size kept in the database',
+  },
+  {
+    name: 'BUCKET_IDLE_TIMEOUT_S',
+    fallback: '120',
+    meaning: 'a connection idle this long mid-request is closed',
+  },
+  {
+    name: 'BUCKET_STOP_TIMEOUT_S',
+    fallback: '30',
+    meaning: 'a stop waits this long for requests in flight, then exits 1 naming them',
+  },
+  {
+    name: 'BUCKET_AUDIT_KEY_FILE',
+    fallback: '<dataDir>/audit-signing.pem',
+    meaning: 'Ed25519 key signing audit checkpoints',
+  },
+  {
+    name: 'BUCKET_AUDIT_ORIGIN',
+    fallback: 'bhiv-bucket/<id>',
+    meaning: 'checkpoint origin (no spaces, no +)',
+  },
+  {
+    name: 'BUCKET_MASTER_KEY_FILE',
+    fallback: '<dataDir>/master.key',
+    meaning: 'key-encryption key (subject keys, S3 and webhook secrets)',
+  },
+  {
+    name: 'BUCKET_RETENTION_SWEEP_MINUTES',
+    fallback: '60',
+    meaning: 'between scheduled retention sweeps',
+  },
+  { name: 'BUCKET_SCRUB_HOURS', fallback: '24', meaning: 'between scheduled integrity scrubs' },
+  { name: 'BUCKET_DATABASE_URL', fallback: '-', meaning: 'postgres://… (scale-out metadata)' },
+  { name: 'BUCKET_BLOB_URL', fallback: '-', meaning: 's3://<bucket>?endpoint=… (scale-out blobs)' },
+  { name: 'BUCKET_REDIS_URL', fallback: '-', meaning: 'redis://… (scale-out rates and slots)' },
+  {
+    name: 'AWS_*',
+    fallback: '-',
+    meaning: "BUCKET_BLOB_URL's credentials: AWS_ACCESS_KEY_ID, … (the AWS SDK's chain)",
+  },
+  {
+    name: 'FINANCIAL_COORDINATOR_API_URL',
+    fallback: 'offline',
+    meaning: 'the financial_coordinator agent',
+  },
+  { name: 'GURUKUL_TREND_API', fallback: 'offline', meaning: 'the gurukul_trend agent' },
+  { name: 'GURUKUL_FEEDBACK_API', fallback: 'offline', meaning: 'the gurukul_feedback agent' },
+  { name: 'GURUKUL_ANOMALY_API', fallback: 'offline', meaning: 'the gurukul_anomaly agent' },
+  { name: 'LAW_AGENT_API_URL', fallback: 'offline', meaning: 'the law_agent agent' },
+];
+
+/** The variables as `bucket serve --help` lists them: one line each, name, default, meaning. */
+export function serverVariablesHelp(): string {
+  const width = Math.max(...SERVER_VARIABLES.map((v) => v.name.length));
+  const fallbackWidth = Math.max(...SERVER_VARIABLES.map((v) => v.fallback.length));
+  return SERVER_VARIABLES.map(
+    (v) => `  ${v.name.padEnd(width)}  ${v.fallback.padEnd(fallbackWidth)}  ${v.meaning}`,
+  ).join('\n');
 }
 
 export class ConfigError extends Error {}
@@ -127,6 +216,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BucketConfi
     logLevel: env['BUCKET_LOG_LEVEL'] || 'info',
     inlineMaxBytes: integer(env, 'BUCKET_INLINE_MAX_BYTES', 64 * 1024, 0),
     idleTimeoutSeconds: integer(env, 'BUCKET_IDLE_TIMEOUT_S', 120, 1),
+    stopTimeoutSeconds: integer(env, 'BUCKET_STOP_TIMEOUT_S', 30, 1),
     auditKeyFile: auditKeyFile ? resolve(auditKeyFile) : undefined,
     auditOrigin,
     masterKeyFile: masterKeyFile ? resolve(masterKeyFile) : undefined,

@@ -14,6 +14,38 @@ export interface RunningServer {
   readonly s3Url: string | null;
   /** Stops accepting requests, lets in-flight ones finish, then closes the stores. */
   close(): Promise<void>;
+  /** The requests both doors are answering, each as `METHOD /path (request id)`. */
+  inFlight(): string[];
+}
+
+/**
+ * Exits with 1 if `server` has not stopped within its `stopTimeoutSeconds` of `since` (when the
+ * stop was asked: a worker still starting then stops once it has started) — a request that never
+ * ends, a client uploading slowly — first saying which requests were still in flight: their
+ * clients get no answer, so the operator learns of them here. The timer keeps nothing alive: a
+ * stop that finishes exits before it.
+ */
+export function cutOffStopAfterTimeout(
+  server: RunningServer,
+  say: (line: string) => void,
+  since = Date.now(),
+): NodeJS.Timeout {
+  const seconds = server.bucket.config.stopTimeoutSeconds;
+  const timer = setTimeout(
+    () => {
+      const cut = server.inFlight();
+      const named =
+        cut.slice(0, 20).join(', ') + (cut.length > 20 ? `, and ${cut.length - 20} more` : '');
+      say(
+        `stopping took over ${seconds} s (BUCKET_STOP_TIMEOUT_S): exiting with ${cut.length} ` +
+          `request(s) unanswered${cut.length > 0 ? `: ${named}` : ''}`,
+      );
+      process.exit(1);
+    },
+    Math.max(0, since + seconds * 1000 - Date.now()),
+  );
+  timer.unref();
+  return timer;
 }
 
 export function createLogger(level: string): Logger {
@@ -67,10 +99,11 @@ export async function startServer(
     app,
     url: `http://${host}:${port}`,
     s3Url: s3?.url ?? null,
+    inFlight: () => [...app.inFlight.describe(), ...(s3?.inFlight() ?? [])],
     close() {
       closing ??= (async () => {
-        await s3?.close();
-        await app.close();
+        // Both doors stop taking requests at once; the stores close once both have drained.
+        await Promise.all([s3?.close(), app.close()]);
         await bucket.close();
       })();
       return closing;

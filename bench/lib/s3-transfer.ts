@@ -19,6 +19,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { MiB } from './options.js';
 import type { Row } from './report.js';
+import { cpuSeconds } from './proc.js';
 import { artifactPath, BENCH_CLASS, BENCH_PRODUCT, type S3UnderTest } from './servers.js';
 import { generatedStream } from './source.js';
 import type { SuiteContext } from './suite.js';
@@ -48,6 +49,19 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
       resolve({ status, stderr, seconds: (performance.now() - started) / 1000 }),
     );
   });
+}
+
+/** `work` run, with the CPU seconds the server (all its threads and workers) spent meanwhile. */
+async function onServer<T>(pid: number, work: () => Promise<T>): Promise<[T, number | null]> {
+  const before = await cpuSeconds(pid);
+  const value = await work();
+  const after = await cpuSeconds(pid);
+  return [value, before !== null && after !== null ? after - before : null];
+}
+
+/** A row for information: the server's CPU seconds for a transfer, the door's beside native. */
+function cpuRow(name: string, s3: number | null, native: number | null): Row {
+  return { name, unit: 'server CPU s (bare = native API)', bucket: s3, bare: native };
 }
 
 const speed = (bytes: number, seconds: number, ok: boolean) =>
@@ -90,20 +104,19 @@ export async function cliTransfer(context: SuiteContext, s3: S3UnderTest): Promi
       run(AWS, [...args, '--endpoint-url', s3.url, '--only-show-errors'], env);
     log(`aws s3 cp ${label} up and down, curl through the native API`);
     const startUp = await run(AWS, ['--version'], env);
-    const up = await aws(['s3', 'cp', source, target]);
-    const down = await aws(['s3', 'cp', target, join(work, 'back.bin')]);
+    const pid = bucket.server.pid;
+    const [up, upCpu] = await onServer(pid, () => aws(['s3', 'cp', source, target]));
+    const [down, downCpu] = await onServer(pid, () =>
+      aws(['s3', 'cp', target, join(work, 'back.bin')]),
+    );
     const backSize = down.status === 0 ? (await stat(join(work, 'back.bin'))).size : 0;
     const url = bucket.server.url + artifactPath(`bench/s3-native/${bytes}.bin`);
     const auth = ['-H', `authorization: ${bucket.authorization}`];
     const curl = (args: string[]) => run(CURL, ['-sSf', '-o', '/dev/null', ...auth, ...args], {});
-    const nativeUp = await curl([
-      '-T',
-      source,
-      '-H',
-      'content-type: application/octet-stream',
-      url,
-    ]);
-    const nativeDown = await curl([url]);
+    const [nativeUp, nativeUpCpu] = await onServer(pid, () =>
+      curl(['-T', source, '-H', 'content-type: application/octet-stream', url]),
+    );
+    const [nativeDown, nativeDownCpu] = await onServer(pid, () => curl([url]));
     const note = `the CLI's start-up alone (aws --version): ${startUp.seconds.toFixed(2)} s`;
     return [
       {
@@ -126,6 +139,8 @@ export async function cliTransfer(context: SuiteContext, s3: S3UnderTest): Promi
         ...failure('aws', down),
         ...failure('curl', nativeDown),
       },
+      cpuRow(`aws s3 cp ${label} upload vs curl`, upCpu, nativeUpCpu),
+      cpuRow(`aws s3 cp ${label} download vs curl`, downCpu, nativeDownCpu),
     ];
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -147,6 +162,8 @@ export async function sdkTransfer(context: SuiteContext, s3: S3UnderTest): Promi
   try {
     log(`AWS SDK ${label} up (multipart) and down, native streams`);
     const Key = `${BENCH_CLASS}/bench/s3/sdk-${bytes}.bin`;
+    const pid = bucket.server.pid;
+    const cpuBefore = await cpuSeconds(pid);
     let started = performance.now();
     let uploaded = true;
     try {
@@ -160,6 +177,7 @@ export async function sdkTransfer(context: SuiteContext, s3: S3UnderTest): Promi
       uploaded = false;
     }
     const upSeconds = (performance.now() - started) / 1000;
+    const cpuBetween = await cpuSeconds(pid);
     started = performance.now();
     let received = 0;
     try {
@@ -169,10 +187,13 @@ export async function sdkTransfer(context: SuiteContext, s3: S3UnderTest): Promi
       received = -1;
     }
     const downSeconds = (performance.now() - started) / 1000;
+    const cpuAfter = await cpuSeconds(pid);
+    const spent = (from: number | null, to: number | null) =>
+      from !== null && to !== null ? to - from : null;
     const auth = { authorization: bucket.authorization };
     const url = bucket.server.url + artifactPath(`bench/s3-native/sdk-${bytes}.bin`);
-    const nativeUp = await upload(url, bytes, auth);
-    const nativeDown = await download(url, auth);
+    const [nativeUp, nativeUpCpu] = await onServer(pid, () => upload(url, bytes, auth));
+    const [nativeDown, nativeDownCpu] = await onServer(pid, () => download(url, auth));
     return [
       {
         name: `AWS SDK v3 ${label} upload (multipart, in-process) vs native`,
@@ -188,6 +209,8 @@ export async function sdkTransfer(context: SuiteContext, s3: S3UnderTest): Promi
         bare: speed(bytes, nativeDown.seconds, nativeDown.status === 200),
         target: S3_TRANSFER,
       },
+      cpuRow(`AWS SDK v3 ${label} upload vs native`, spent(cpuBefore, cpuBetween), nativeUpCpu),
+      cpuRow(`AWS SDK v3 ${label} download vs native`, spent(cpuBetween, cpuAfter), nativeDownCpu),
     ];
   } finally {
     client.destroy();

@@ -26,6 +26,9 @@ export interface ErrorEnvelope {
 
 /** The Bucket answered with an error status. */
 export class ServerError extends Error {
+  /** What the command adds to the server's answer: a next step only it knows (printed last). */
+  readonly hints: string[] = [];
+
   constructor(
     readonly status: number,
     readonly envelope: ErrorEnvelope,

@@ -1,6 +1,6 @@
 /** The `bucket` command. */
 import { Command } from 'commander';
-import { VERSION } from '../config.js';
+import { serverVariablesHelp, VERSION } from '../config.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCertify } from './commands/certify.js';
 import { registerEvents } from './commands/events.js';
@@ -47,8 +47,11 @@ program
 program
   .command('serve')
   .description(
-    'Run the Bucket server. Configuration: BUCKET_DATA_DIR (./data), HOST (127.0.0.1), ' +
-      'PORT (8080), BUCKET_OWNER_KEY, BUCKET_LOG_LEVEL (info)',
+    'Run the Bucket server on the storage its environment names (SPEC §12; docs/OPERATIONS.md).',
+  )
+  .addHelpText(
+    'after',
+    `\nEnvironment (every variable the server reads; default, meaning):\n${serverVariablesHelp()}`,
   )
   // Loaded on demand: remote commands start without the server's modules.
   .action(async () => (await import('./serve.js')).serve());

@@ -76,6 +76,7 @@ function serverErrorReport(error: ServerError): string[] {
   if (error.status === 401) {
     lines.push('  check BUCKET_KEY: the key is missing, unknown, revoked or expired');
   }
+  for (const hint of error.hints) lines.push(`  hint: ${hint}`);
   return lines;
 }
 

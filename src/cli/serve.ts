@@ -1,10 +1,10 @@
 /** `bucket serve`: run the Bucket on the configured storage until SIGINT/SIGTERM. */
 import cluster from 'node:cluster';
 import { runPrimary } from '../cluster/primary.js';
-import { runWorker, STOP_TIMEOUT_MS } from '../cluster/worker.js';
+import { runWorker } from '../cluster/worker.js';
 import { configFromEnv } from '../config.js';
 import { gateFaultFromEnv } from '../gate/fault.js';
-import { startServer } from '../server.js';
+import { cutOffStopAfterTimeout, startServer } from '../server.js';
 import { eventLoopDelayFromEnv } from '../services/event-loop.js';
 
 export async function serve(): Promise<void> {
@@ -22,8 +22,7 @@ export async function serve(): Promise<void> {
   const server = await startServer(config, hooks);
   const stop = (signal: string) => {
     process.stdout.write(`${signal}: finishing in-flight requests, then stopping\n`);
-    const forced = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
-    forced.unref();
+    cutOffStopAfterTimeout(server, (line) => process.stderr.write(`${line}\n`));
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -14,12 +14,7 @@ import { MemoryLimiter } from '../storage/memory/limiter.js';
 import { lockDataDir, makeDataDir } from '../storage/data-dir-lock.js';
 import { narrow, PRIVATE_DIR_MODE } from '../storage/private-files.js';
 import { LimiterHost } from './limiter.js';
-import {
-  PRIMARY_PID_VARIABLE,
-  STOP_TIMEOUT_MS,
-  type WorkerFailed,
-  type WorkerReady,
-} from './worker.js';
+import { PRIMARY_PID_VARIABLE, type WorkerFailed, type WorkerReady } from './worker.js';
 
 /** Restarts within RESTART_WINDOW_MS above which the primary gives up (a worker that cannot start). */
 const MAX_RESTARTS = 10;
@@ -123,23 +118,28 @@ export async function runPrimary(config: BucketConfig, out = process.stdout): Pr
     stopped ??= (async () => {
       stopping = true;
       if (exitCode === 0) out.write(`${reason}: finishing in-flight requests, then stopping\n`);
-      const forced = setTimeout(() => {
-        for (const worker of workers) worker.process.kill('SIGKILL');
-      }, STOP_TIMEOUT_MS);
+      // After the workers' own deadline, by which each has named what it cut off and exited.
+      const forced = setTimeout(
+        () => {
+          for (const worker of workers) worker.process.kill('SIGKILL');
+        },
+        config.stopTimeoutSeconds * 1000 + 5_000,
+      );
       forced.unref();
-      await Promise.all(
+      // A worker whose stop cut requests off (or failed) exits 1, and so does the whole server.
+      const clean = await Promise.all(
         [...workers].map(
           (worker) =>
-            new Promise<void>((resolve) => {
-              if (worker.isDead()) return resolve();
-              worker.once('exit', () => resolve());
+            new Promise<boolean>((resolve) => {
+              if (worker.isDead()) return resolve(true);
+              worker.once('exit', (code: number | null) => resolve(code === 0));
               worker.process.kill('SIGTERM');
             }),
         ),
       );
       clearTimeout(forced);
       await lock.release();
-      process.exit(exitCode);
+      process.exit(clean.every(Boolean) ? exitCode : 1);
     })();
     return stopped;
   };

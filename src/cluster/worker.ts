@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import { join } from 'node:path';
 import type { BucketAdapters } from '../bucket-adapters.js';
 import type { BucketConfig } from '../config.js';
-import { startServer, type RunningServer } from '../server.js';
+import { cutOffStopAfterTimeout, startServer, type RunningServer } from '../server.js';
 import { SqliteMetadataStore } from '../storage/sqlite/metadata.js';
 import { IpcLimiter } from './limiter.js';
 
@@ -55,9 +55,6 @@ export function injectWorkerFault(env: NodeJS.ProcessEnv, workerId: number): voi
 /** The variable that tells a process it is a worker, and whose lock it shares. */
 export const PRIMARY_PID_VARIABLE = 'BUCKET_PRIMARY_PID';
 
-/** How long a stop may take before the process exits anyway (a request that never ends). */
-export const STOP_TIMEOUT_MS = 30_000;
-
 const PRIMARY_GONE = 'primary gone';
 
 /** One line on stderr, naming this worker: with its primary gone, no one else reports. */
@@ -74,12 +71,12 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   process.stderr.on('error', () => {});
   let server: RunningServer | null = null;
   let stopping: string | null = null;
+  let stopAskedAt = 0;
 
   const close = async (running: RunningServer) => {
     const gone = stopping === PRIMARY_GONE;
     if (gone) say('the primary process is gone; finishing in-flight requests, then stopping');
-    const forced = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS);
-    forced.unref();
+    cutOffStopAfterTimeout(running, say, stopAskedAt);
     try {
       await running.close();
     } catch (error) {
@@ -92,6 +89,7 @@ export async function runWorker(config: BucketConfig, adapters: BucketAdapters):
   const stop = (reason: string) => {
     if (stopping !== null) return;
     stopping = reason;
+    stopAskedAt = Date.now();
     if (server) return void close(server);
     // Still starting, nothing in flight: without a primary it would never listen (the port is
     // the primary's), so it goes now; asked to stop, it stops as soon as it has started.

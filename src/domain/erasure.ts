@@ -51,7 +51,14 @@ export interface ErasureFindings {
   readonly completedAt: string;
   readonly erased: ErasedVersion[];
   readonly withheld: WithheldVersion[];
+  /** True only when this erasure destroyed a live key of the subject. */
   readonly keyDestroyed: boolean;
+  /**
+   * Whether the subject had a live data key when the erasure ran: false when it never had
+   * encrypted content, or an earlier erasure destroyed its key — then nothing was destroyed.
+   * Absent from reports made before it was recorded.
+   */
+  readonly keyFound?: boolean;
 }
 
 export interface ErasureReport extends ErasureFindings {
@@ -72,18 +79,22 @@ export function erasureReportHash(report: ErasureFindings): string {
     erased: report.erased,
     withheld: report.withheld,
     keyDestroyed: report.keyDestroyed,
+    // Hashed when recorded, so reports made before it still hash as they did.
+    ...(report.keyFound === undefined ? {} : { keyFound: report.keyFound }),
   };
   return createHash('sha256').update(canonicalJson(findings), 'utf8').digest('hex');
 }
 
 /**
- * The findings of an erasure that erased and withheld these versions: the key is destroyed only
- * when nothing of the subject is withheld.
+ * The findings of an erasure that erased and withheld these versions, the subject having a live
+ * key or not (`keyFound`): the key is destroyed only when there is one and nothing of the subject
+ * is withheld — a report never says a key was destroyed that did not exist.
  */
 export function erasureFindings(
   request: Pick<ErasureFindings, 'id' | 'subject' | 'reason' | 'requestedAt'> & { at: string },
   erased: ErasedVersion[],
   withheld: WithheldVersion[],
+  keyFound: boolean,
 ): ErasureFindings {
   return {
     id: request.id,
@@ -93,7 +104,8 @@ export function erasureFindings(
     completedAt: request.at,
     erased,
     withheld,
-    keyDestroyed: withheld.length === 0,
+    keyDestroyed: keyFound && withheld.length === 0,
+    keyFound,
   };
 }
 

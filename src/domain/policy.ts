@@ -131,3 +131,33 @@ export function classAcceptsJsonOnly(rule: ClassRule): boolean {
 export function ruleOf<T>(rules: Readonly<Record<string, T>>, id: string): T | undefined {
   return Object.hasOwn(rules, id) ? rules[id] : undefined;
 }
+
+/** Levenshtein distance between two short ids (class names), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The id among `known` a misspelt `id` most likely meant (a few edits away), or null; ties go to
+ * the earlier of `known`, so callers list the likelier candidates first.
+ */
+export function closestId(id: string, known: readonly string[]): string | null {
+  const allowed = Math.max(2, Math.floor(id.length / 4));
+  let best: { id: string; distance: number } | null = null;
+  for (const candidate of known) {
+    const distance = editDistance(id, candidate);
+    if (distance <= allowed && (best === null || distance < best.distance)) {
+      best = { id: candidate, distance };
+    }
+  }
+  return best?.id ?? null;
+}

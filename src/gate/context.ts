@@ -83,6 +83,12 @@ export interface GateContext {
   readonly integration?: IntegrationRecord | null;
   /** The retention a change of it asks for (`artifact.retention`). */
   readonly retentionChange?: RetentionChange;
+  /**
+   * An S3 part (`s3.multipart` with a size): the bytes its upload's other parts hold. The part may
+   * be at most what is left of the object's limit — a 600 MB upload to a 500 MB class is refused
+   * at the part that crosses it, not after its last byte at the completion.
+   */
+  readonly uploadBytes?: number;
 }
 
 /**
@@ -120,6 +126,7 @@ export function withTargetAndContent(
     rate: c.rate,
     integration: c.integration,
     retentionChange: c.retentionChange,
+    uploadBytes: c.uploadBytes,
   };
 }
 

@@ -35,6 +35,7 @@ import { coreRoutes } from './routes/core.js';
 import { seedCoreRoutes } from './routes/seed-core.js';
 import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
+import { InFlightRequests } from './in-flight.js';
 import { nextRequestId } from './request.js';
 import { shedWhenLate } from './shed.js';
 import { ErrorEnvelope } from './schemas.js';
@@ -52,7 +53,8 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     connectionTimeout: bucket.config.idleTimeoutSeconds * 1000,
     requestTimeout: 0,
     bodyLimit: 1024 * 1024,
-    return503OnClosing: true,
+    // A stopping server answers in the envelope (http/in-flight.ts), not Fastify's bare JSON.
+    return503OnClosing: false,
     // Errors Fastify raises before routing (e.g. a malformed URL) get the envelope too.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     // …and so do requests the HTTP parser refuses before Fastify sees them.
@@ -79,6 +81,9 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
+  const inFlight = new InFlightRequests();
+  inFlight.install(app, bucket.authorizer);
+  app.decorate('inFlight', inFlight);
   // Before anything else is done for it, a request may be shed (SPEC §15 latency limit).
   app.addHook('onRequest', shedWhenLate(bucket));
   answerExpectContinue(app);

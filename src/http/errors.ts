@@ -28,6 +28,14 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 /** Fastify errors whose message carries the whole URL: answered with the catalogue's message. */
 const URL_ECHOING = new Set(['FST_ERR_MAX_PARAM_LENGTH', 'FST_ERR_BAD_URL']);
 
+/** Fastify's terse messages a user cannot act on, said with what to send instead. */
+const RESTATED: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE:
+    'the Content-Type header is empty or not a media type (type/subtype): send one, e.g. ' +
+    '"Content-Type: application/json" for JSON or "Content-Type: application/octet-stream" ' +
+    "for bytes (curl: -H 'Content-Type: application/json')",
+};
+
 export function errorBody(
   requestId: string,
   code: string,
@@ -58,7 +66,9 @@ function fromFastify(error: FastifyError): BucketError {
     return new BucketError('internal_error', ERRORS.internal_error.message);
   }
   const code = CODE_BY_STATUS[status] ?? 'invalid_request';
-  const message = URL_ECHOING.has(error.code) ? ERRORS[code].message : error.message;
+  const message = URL_ECHOING.has(error.code)
+    ? ERRORS[code].message
+    : (RESTATED[error.code] ?? error.message);
   return new BucketError(code, message, { status });
 }
 

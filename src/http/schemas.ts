@@ -42,6 +42,18 @@ export const WriteAnswer = Type.Object({
   ),
 });
 
+/** SPEC §8: what `…/versions` shows of a version whose content was purged. */
+export const PurgeRecord = Type.Object(
+  {
+    at: Type.String(),
+    reason: Type.String({
+      description: 'superseded, tombstone_expired, retention_expired, erasure',
+    }),
+    auditIndex: Type.Integer({ description: 'The audit entry of the purge' }),
+  },
+  { description: 'Present when the content is gone (reads answer 410 content_purged)' },
+);
+
 export const ListItem = Type.Object({
   class: Type.String(),
   name: Type.String(),
@@ -49,6 +61,7 @@ export const ListItem = Type.Object({
   sha256: Type.String(),
   size: Type.Integer(),
   updatedAt: Type.String(),
+  purged: Type.Optional(PurgeRecord),
 });
 
 /** What every answer about a key says of it (never its secret, but in the answer creating it). */

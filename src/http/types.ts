@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every registered route's binding to the gate (see http/auth.ts). */
     gateBindings: readonly import('./auth.js').GateBinding[];
+    /** The requests the app is answering (http/in-flight.ts). */
+    inFlight: import('./in-flight.js').InFlightRequests;
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -11,6 +11,8 @@ const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface S3Door {
   readonly url: string;
+  /** The requests it is answering, each as `METHOD /path (request id)`. */
+  inFlight(): string[];
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startS3Door(
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shown}:${bound}`,
+    inFlight: () => app.inFlight.describe(),
     async close() {
       clearInterval(timer);
       await app.close();

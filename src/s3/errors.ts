@@ -61,6 +61,7 @@ const BY_CODE: Partial<Record<ErrorCode, readonly [string, number]>> = {
   content_purged: ['XBucketContentPurged', 410],
   rate_limited: ['SlowDown', 503],
   overloaded: ['SlowDown', 503],
+  server_stopping: ['ServiceUnavailable', 503],
   insufficient_storage: ['XBucketStorageFull', 507],
   bucket_read_only: ['ServiceUnavailable', 503],
   bucket_halted: ['ServiceUnavailable', 503],

@@ -65,7 +65,7 @@ function decideStep(
   ctx: S3Context,
   target: ObjectTarget,
   upload: S3UploadRecord | null,
-  part?: { readonly size: number | null },
+  part?: { readonly size: number | null; readonly uploadBytes: number },
 ) {
   return ctx.bucket.artifacts.authorizeUploadStep({
     ...requestInfoOf(ctx),
@@ -74,6 +74,7 @@ function decideStep(
     meta: upload ? upload.meta : userMetaOf(ctx),
     declaredSize: part?.size ?? null,
     part: part !== undefined,
+    ...(part ? { uploadBytes: part.uploadBytes } : {}),
   });
 }
 
@@ -131,8 +132,14 @@ function partNumberOf(ctx: S3Context): number {
 export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
   const partNumber = partNumberOf(ctx);
   const upload = await uploadOf(ctx, target);
-  const outcome = await decideStep(ctx, target, upload, { size: declaredSizeOf(ctx) });
-  ctx.request.decision = outcome.decision;
+  // The other parts' bytes count toward the object's limit (the completion decides the whole).
+  const others = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
+    (part) => part.partNumber !== partNumber,
+  );
+  const outcome = await decideStep(ctx, target, upload, {
+    size: declaredSizeOf(ctx),
+    uploadBytes: sumOfSizes(others),
+  });
   let digests: UploadDigests;
   const { bucket } = ctx;
   const limits = bucket.policies.current().document.limits;

@@ -24,6 +24,7 @@ import { answerClientError } from '../http/client-error.js';
 import { discardRest } from '../http/discard.js';
 import { dropRepresentation } from '../http/errors.js';
 import { answerExpectContinue } from '../http/expect-continue.js';
+import { InFlightRequests } from '../http/in-flight.js';
 import { nextRequestId } from '../http/request.js';
 import '../http/types.js';
 import type { S3Context } from './context.js';
@@ -170,7 +171,8 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
     genReqId: nextRequestId,
     connectionTimeout: bucket.config.idleTimeoutSeconds * 1000,
     requestTimeout: 0,
-    return503OnClosing: true,
+    // A stopping server answers in S3 XML (http/in-flight.ts), not Fastify's bare JSON.
+    return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed URL) are S3 errors too.
     frameworkErrors: (error, request, reply) => {
       (reply as FastifyReply)
@@ -208,6 +210,9 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
     }
     done();
   });
+  const inFlight = new InFlightRequests();
+  inFlight.install(app, bucket.authorizer);
+  app.decorate('inFlight', inFlight);
   refuseConnect(app);
   answerExpectContinue(app);
   const logRequests = logger.isLevelEnabled('info');

@@ -152,7 +152,9 @@ export function signatureClaims(request: SignedRequest, now: number): SignatureC
   if (authorization === undefined && request.query['AWSAccessKeyId'] !== undefined) {
     throw new S3Error(
       'InvalidRequest',
-      'Signature Version 2 presigned URLs are not supported: presign with SigV4 (s3v4).',
+      'Signature Version 2 presigned URLs are not supported: presign with SigV4 (s3v4). ' +
+        'AWS CLI v1: aws configure set default.s3.signature_version s3v4; boto3: ' +
+        'Config(signature_version="s3v4"); the AWS CLI v2 signs SigV4 already.',
     );
   }
   if (authorization === undefined && !presigned) return null;

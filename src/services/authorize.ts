@@ -85,7 +85,12 @@ export class AllowedAction {
   }
 }
 
+/** Told of every decision `Authorizer` concludes, with its request's id (http/in-flight.ts). */
+export type DecisionListener = (requestId: string, decision: Decision) => void;
+
 export class Authorizer {
+  private readonly listeners = new Set<DecisionListener>();
+
   constructor(
     private readonly gate: Gate,
     private readonly policies: PolicyService,
@@ -95,6 +100,12 @@ export class Authorizer {
     /** The Bucket's mode as this node knows it (in memory: services/modes.ts). */
     private readonly mode: () => Mode = NORMAL,
   ) {}
+
+  /** Tells `listener` of every decision from now on, until the returned function is called. */
+  onDecision(listener: DecisionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /** SPEC §5: a suspended key is refused before anything of its request is decided. */
   assertNotSuspended(principal: Principal): void {
@@ -143,6 +154,7 @@ export class Authorizer {
               request.principal.integrationId,
             ) ?? null),
       retentionChange: fields.retentionChange,
+      uploadBytes: fields.uploadBytes,
     };
   }
 
@@ -235,6 +247,7 @@ export class Authorizer {
     recordAllow: boolean,
     governance?: GovernanceChangeRecord,
   ): Promise<void> | undefined {
+    for (const listener of this.listeners) listener(ctx.requestId, outcome.decision);
     const stored = this.observer?.observe(ctx, outcome);
     const recording = this.ledger !== undefined && (!outcome.decision.allow || recordAllow);
     if (stored === undefined && !recording && outcome.decision.allow) return undefined;

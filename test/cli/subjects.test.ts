@@ -105,10 +105,12 @@ describe('bucket subjects erase', () => {
       },
     );
     expect(again.code, again.stderr).toBe(0);
+    // Its key was destroyed by the first erasure: this one destroyed none, and says so.
     expect(JSON.parse(again.stdout)).toMatchObject({
       subject: 'user:cli-9',
       erased: [],
-      keyDestroyed: true,
+      keyDestroyed: false,
+      keyFound: false,
     });
     const { id } = JSON.parse(again.stdout) as { id: string };
     const shown = await runCli(['subjects', 'erasure', id, '--json'], { env: cli.owner });
@@ -117,6 +119,17 @@ describe('bucket subjects erase', () => {
     const missing = await runCli(['subjects', 'erasure', 'erasure_none'], { env: cli.owner });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/404|erasure_not_found/);
+  });
+
+  it('says no key was destroyed for a subject that never had data', async () => {
+    const run = await runCli(['subjects', 'erase', 'user:4711', '--reason', 'Art. 17 #10'], {
+      env: cli.owner,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /: 0 version\(s\) erased, 0 withheld; no key destroyed: the subject had no live key /,
+    );
+    expect(run.stdout).not.toMatch(/key destroyed;/);
   });
 
   it('needs --reason, names refusals, and explains itself in --help', async () => {

@@ -106,7 +106,12 @@ describe('erasure of a data subject', () => {
     const answer = await erase('subj:A');
     expect(answer.status, answer.bytes.toString()).toBe(201);
     const report = answer.json;
-    expect(report).toMatchObject({ subject: 'subj:A', erased: [], keyDestroyed: false });
+    expect(report).toMatchObject({
+      subject: 'subj:A',
+      erased: [],
+      keyDestroyed: false,
+      keyFound: true,
+    });
     expect(report.withheld).toEqual([
       {
         product: 'core',
@@ -193,6 +198,7 @@ describe('erasure of a data subject', () => {
       'erased',
       'id',
       'keyDestroyed',
+      'keyFound',
       'reason',
       'requestedAt',
       'subject',
@@ -200,6 +206,21 @@ describe('erasure of a data subject', () => {
     ]);
     expect(report.withheld).toEqual([]);
     expect(report.keyDestroyed).toBe(true);
+    expect(report.keyFound).toBe(true);
+
+    // The report is a legal record: a subject with no live key has none destroyed, in so many
+    // words — never known to the Bucket, or erased once already.
+    for (const subject of ['subj:never-seen', 'subj:A']) {
+      const none = await erase(subject);
+      expect(none.status).toBe(201);
+      expect(none.json).toMatchObject({
+        subject,
+        erased: [],
+        withheld: [],
+        keyDestroyed: false,
+        keyFound: false,
+      });
+    }
     expect(report.erased.map((e: any) => `${e.name} v${e.version}`)).toEqual([
       'erase/output.json v1',
       'erase/progress-2.json v1',

@@ -13,6 +13,7 @@
  */
 import autocannon from 'autocannon';
 import { measureLoad } from '../load.js';
+import { cpuSeconds } from '../proc.js';
 import type { Row } from '../report.js';
 import { artifactPath } from '../servers.js';
 import type { Suite } from '../suite.js';
@@ -122,6 +123,7 @@ export const overload: Suite = {
       ];
     }
     log(`overload: sustained ${sustained.okPerSecond.toFixed(0)} PUT/s; offering ${offered}/s`);
+    const cpuBefore = await cpuSeconds(bucket.server.pid);
     const [flood, probed] = await Promise.all([
       runWrk({
         url: bucket.server.url,
@@ -133,6 +135,7 @@ export const overload: Suite = {
       }),
       probe(bucket.server.url, headers, path('probe'), seconds),
     ]);
+    const cpuAfter = await cpuSeconds(bucket.server.pid);
     const statuses = new Map(probed.statuses);
     for (const [status, count] of Object.entries(flood.statuses)) {
       statuses.set(Number(status), (statuses.get(Number(status)) ?? 0) + count);
@@ -150,6 +153,12 @@ export const overload: Suite = {
     // than report an overload that did not occur.
     const achieved = (answered + unanswered) / seconds;
     const served = probed.served;
+    // What an answer cost under the flood, refusals included, beside a write's cost when the
+    // Bucket is not flooded: a refusal that costs nearly a write leaves no core for the writes.
+    const cpuPerAnswer =
+      cpuBefore !== null && cpuAfter !== null && answered > 0
+        ? ((cpuAfter - cpuBefore) * 1e6) / answered
+        : null;
     const details = {
       bucket: {
         sustainedPerSecond: sustained.okPerSecond,
@@ -160,6 +169,8 @@ export const overload: Suite = {
         probeServed: served.length,
         servedP50Ms: percentile(served, 50),
         unanswered,
+        sustainedCpuMicrosPerWrite: sustained.serverCpuMicrosPerRequest,
+        floodCpuMicrosPerAnswer: cpuPerAnswer,
       },
     };
     const notes = [
@@ -199,6 +210,18 @@ export const overload: Suite = {
         name: `PUT 1 KiB at ${OVERLOAD}× sustained: served`,
         unit: 'req/s',
         bucket: servedCount / seconds,
+        bare: null,
+      },
+      {
+        name: `PUT 1 KiB at ${OVERLOAD}× sustained: CPU per answer`,
+        unit: 'µs',
+        bucket: cpuPerAnswer,
+        bare: null,
+      },
+      {
+        name: 'PUT 1 KiB sustained (not flooded): CPU per write',
+        unit: 'µs',
+        bucket: sustained.serverCpuMicrosPerRequest,
         bare: null,
       },
       {

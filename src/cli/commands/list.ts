@@ -1,7 +1,10 @@
 /** `bucket ls` and `bucket versions`: what a product holds, and the history of one artifact. */
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
-import type { ListItem as ListItemSchema } from '../../http/schemas.js';
+import type {
+  ListItem as ListItemSchema,
+  PurgeRecord as PurgeRecordSchema,
+} from '../../http/schemas.js';
 import { UsageError } from '../errors.js';
 import { formatTable, note, printJson, printLine } from '../output.js';
 import {
@@ -17,6 +20,7 @@ import {
 
 /** The wire shapes, as the routes' schemas declare them. */
 type ListItem = Static<typeof ListItemSchema>;
+type PurgeRecord = Static<typeof PurgeRecordSchema>;
 
 interface ListPage {
   readonly items: ListItem[];
@@ -30,6 +34,7 @@ interface VersionItem {
   readonly createdAt: string;
   readonly createdBy: string;
   readonly tombstone: boolean;
+  readonly purged?: PurgeRecord;
 }
 
 interface LsOptions extends RemoteOptions {
@@ -40,8 +45,23 @@ interface LsOptions extends RemoteOptions {
   readonly all?: boolean;
 }
 
+/** What stands in for a version's size when its content is gone: a read answers 410. */
+function purgedLabel(purged: PurgeRecord): string {
+  return purged.reason === 'erasure' ? '(erased)' : '(purged)';
+}
+
 function listLine(product: string, item: ListItem): string {
-  return `${item.updatedAt}  ${String(item.size).padStart(12)}  ${`v${item.version}`.padEnd(5)}  ${product}/${item.class}/${item.name}`;
+  const size = item.purged ? purgedLabel(item.purged) : String(item.size);
+  return `${item.updatedAt}  ${size.padStart(12)}  ${`v${item.version}`.padEnd(5)}  ${product}/${item.class}/${item.name}`;
+}
+
+/** The SHA256 column of a version: its digest, or why it has no content any more. */
+function versionState(v: VersionItem): string {
+  if (v.tombstone) return '(deleted)';
+  if (v.purged) {
+    return `${purgedLabel(v.purged)} ${v.purged.reason} at ${v.purged.at}, audit entry ${v.purged.auditIndex}`;
+  }
+  return v.sha256;
 }
 
 async function ls(product: string, options: LsOptions): Promise<void> {
@@ -91,8 +111,8 @@ async function versions(ref: ArtifactRef, options: RemoteOptions): Promise<void>
   const rows = answer.versions.map((v) => [
     `v${v.version}`,
     v.createdAt,
-    v.tombstone ? '-' : String(v.size),
-    v.tombstone ? '(deleted)' : v.sha256,
+    v.tombstone || v.purged ? '-' : String(v.size),
+    versionState(v),
     v.createdBy,
   ]);
   printLine(formatTable([['VERSION', 'CREATED', 'SIZE', 'SHA256', 'CREATED BY'], ...rows]));
@@ -103,7 +123,9 @@ export function registerList(program: Command): void {
     .command('ls')
     .description(
       "List a product's live artifacts in (class, name) order, one page at a time " +
-        '(--all follows the pages to the end). Columns: updated, size, version, artifact.',
+        '(--all follows the pages to the end). Columns: updated, size, version, artifact; the ' +
+        'size of a current version whose content was purged (SPEC §8, a read answers 410) ' +
+        'reads (purged), or (erased) after a data-subject erasure.',
     )
     .argument('<product>', 'the product, e.g. ai_avatar')
     .option('--class <class>', 'only this artifact class')
@@ -124,7 +146,11 @@ export function registerList(program: Command): void {
 
   const versionsCommand = program
     .command('versions')
-    .description('List every version of an artifact, tombstones (deletions) included.')
+    .description(
+      'List every version of an artifact, tombstones (deletions) included: a tombstone reads ' +
+        '(deleted), a version whose content was purged (purged) or (erased), with the reason, ' +
+        'when and the audit entry of the purge.',
+    )
     .addArgument(artifactArgument());
   remoteOptions(versionsCommand)
     .addHelpText(

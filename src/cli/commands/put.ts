@@ -75,6 +75,21 @@ export function defaultContentType(fileName: string): string {
     : 'application/octet-stream';
 }
 
+/** A 415 answered to the type put chose by itself: the option that sends another. */
+function defaultTypeHint(sent: string, file: string): string {
+  const source = file === '-' ? 'stdin to an artifact name' : 'a file';
+  if (sent === 'application/json') {
+    return (
+      `bucket put sent application/json, its default for ${source} ending in .json: add ` +
+      '--content-type with a type the class accepts'
+    );
+  }
+  return (
+    `bucket put sent ${sent}, its default for ${source} not ending in .json: if the content ` +
+    'is JSON, add --content-type application/json (or another type the class accepts)'
+  );
+}
+
 /** `--meta key=value` → `x-bucket-meta-key: value`. */
 export function metaHeaders(pairs: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -129,6 +144,31 @@ async function unchangedCurrent(
   };
 }
 
+/**
+ * What the user may do to write this content again anyway: --force, unless the class is
+ * write-once (no UPDATE in the live policy's operation rules, which every key may read), where a
+ * forced put is only the overwrite the gate refuses (T3).
+ */
+async function againHint(client: BucketClient, className: string): Promise<string> {
+  let updatable: boolean | null = null;
+  try {
+    const rules = await client.json<{ classes?: Record<string, { operations?: string[] }> }>(
+      'GET',
+      '/governance/gate/operation-rules',
+    );
+    const operations = rules.classes?.[className]?.operations;
+    if (operations) updatable = operations.includes('UPDATE');
+  } catch (error) {
+    // The rules unreadable: a hint true either way below.
+    if (!(error instanceof ServerError)) throw error;
+  }
+  if (updatable === false) {
+    return `class "${className}" is write-once: a new version needs a new name`;
+  }
+  if (updatable === true) return '--force writes a new version';
+  return '--force writes a new version where the class allows UPDATE';
+}
+
 async function putCommand(
   ref: ArtifactRef | undefined,
   file: string | undefined,
@@ -170,7 +210,7 @@ async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise
       if (options.json) return printJson({ ...ref, ...current, unchanged: true });
       printLine(
         `unchanged ${formatVersion({ ...ref, ...current })}: the current version already holds this ` +
-          'content, nothing was uploaded (--force writes a new version)',
+          `content, nothing was uploaded (${await againHint(client, ref.class)})`,
       );
       return;
     }
@@ -189,6 +229,11 @@ async function put(ref: ArtifactRef, file: string, options: PutOptions): Promise
     const response = await client.send('PUT', artifactPath(ref), { headers, body });
     created = response.statusCode === 201;
     answer = await readJson<WriteAnswer>(response);
+  } catch (error) {
+    if (error instanceof ServerError && error.status === 415 && options.contentType === undefined) {
+      error.hints.push(defaultTypeHint(String(headers['content-type']), file));
+    }
+    throw error;
   } finally {
     progress?.stop();
     upload.stream.destroy();
@@ -230,7 +275,8 @@ export function registerPut(program: Command): void {
     .option(
       '--force',
       'write a new version even when the current one already holds the same content, type ' +
-        'and metadata (by default such a put uploads nothing and reports that version)',
+        'and metadata (by default such a put uploads nothing and reports that version); a ' +
+        'write-once class (no UPDATE, e.g. model_checkpoint) refuses it',
     )
     .option(
       '--batch <file.ndjson>',

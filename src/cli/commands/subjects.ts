@@ -88,12 +88,21 @@ async function showErasure(id: string, options: RemoteOptions): Promise<void> {
   printReport(report, options);
 }
 
+/** What the erasure did with the subject's key, as the report records it. */
+function keyOutcome(report: ErasureReport): string {
+  if (report.keyDestroyed) return 'key destroyed';
+  // keyFound is absent from reports made before it was recorded.
+  if (report.keyFound === false) {
+    return 'no key destroyed: the subject had no live key (no encrypted content, or an earlier erasure destroyed it)';
+  }
+  return 'key kept (something is withheld)';
+}
+
 function printReport(report: ErasureReport, options: RemoteOptions): void {
   if (options.json) return printJson(report);
   printLine(
     `erasure ${report.id} of subject ${report.subject}: ${report.erased.length} version(s) ` +
-      `erased, ${report.withheld.length} withheld; key ` +
-      (report.keyDestroyed ? 'destroyed' : 'kept (something is withheld)') +
+      `erased, ${report.withheld.length} withheld; ${keyOutcome(report)}` +
       `; audit entry ${report.audit.leafIndex}`,
   );
   const place = (v: { product: string; class: string; name: string; version: number }) =>

@@ -49,10 +49,7 @@ export function contentStage(ctx: GateContext): StageVerdict {
   const accepted = acceptedMediaTypes(rule);
   if (accepted !== null && (media === null || !accepted.includes(media))) {
     return deny('unsupported_media_type', [
-      {
-        rule: 'content_type',
-        message: `class "${ctx.class}" accepts ${accepted.join(', ')}, not ${media ?? 'no content type'}`,
-      },
+      { rule: 'content_type', message: mediaTypeProblem(ctx.class, accepted, media) },
     ]);
   }
   // Claims of the metadata headers are judged before the body is read.
@@ -77,7 +74,7 @@ export function contentStage(ctx: GateContext): StageVerdict {
   } catch (error) {
     return deny(
       'invalid_json',
-      [{ rule: 'json_parse', message: (error as Error).message }],
+      [{ rule: 'json_parse', message: jsonProblem(ctx.class, bytes, error as Error) }],
       threatsOf(findings),
     );
   }
@@ -120,6 +117,49 @@ export function contentStage(ctx: GateContext): StageVerdict {
     }
   }
   return verdictOf(findings);
+}
+
+/** Why the media type is refused, and the header that would be accepted. */
+function mediaTypeProblem(
+  className: string,
+  accepted: readonly string[],
+  media: string | null,
+): string {
+  const sent =
+    media === null ? 'but no Content-Type header was sent (or it was empty)' : `not ${media}`;
+  const example = accepted[0] ?? JSON_MEDIA_TYPE;
+  return (
+    `class "${className}" accepts ${accepted.join(', ')}, ${sent}: send the header ` +
+    `"Content-Type: ${example}" (curl: -H 'Content-Type: ${example}')`
+  );
+}
+
+/**
+ * What is wrong with a body that is not JSON, in the user's terms and with where, when the parser
+ * says where. The parser's own message is not repeated: V8's quotes the content, and a reason is
+ * kept in the audit log forever (contents never are).
+ */
+function jsonProblem(className: string, bytes: Buffer, error: Error): string {
+  const lead = `the body is not valid JSON, which class "${className}" stores`;
+  const next = 'check it with `jq . FILE` and send the file whole (curl: --data-binary @FILE)';
+  if (bytes.length === 0) return `${lead}: the body is empty; ${next}`;
+  if (/unexpected end of json input/i.test(error.message)) {
+    return (
+      `${lead}: it ends before the JSON value is complete (cut short, or an unclosed ` +
+      `bracket, brace or string); ${next}`
+    );
+  }
+  const found = /^(.*?)(?: in JSON)? at position (\d+)/.exec(error.message);
+  // A parser message that quotes the body is not repeated (see above).
+  if (!found?.[1] || !found[2] || found[1].includes('"')) {
+    return `${lead}: an unexpected character; ${next}`;
+  }
+  const position = Number(found[2]);
+  const before = bytes.toString('utf8').slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  const what = found[1].charAt(0).toLowerCase() + found[1].slice(1);
+  return `${lead}: ${what} at line ${line}, column ${column} (character ${position}); ${next}`;
 }
 
 function threatsOf(findings: readonly Finding[]): Threat[] {

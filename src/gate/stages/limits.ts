@@ -7,9 +7,15 @@ import { rateDenial } from './rates.js';
 
 /**
  * The largest body a write of this class may have: the class maximum within the global one; an S3
- * part's too (a part is at most what the whole may be).
+ * part's, what is left of it once its upload's other parts are counted.
  */
 export function bodyLimitOf(ctx: GateContext): number | null {
+  const max = objectLimitOf(ctx);
+  return max === null ? null : Math.max(0, max - (ctx.uploadBytes ?? 0));
+}
+
+/** The class maximum within the global one, for writes (an S3 part's object included). */
+function objectLimitOf(ctx: GateContext): number | null {
   const writes = ctx.action === 'artifact.write' || ctx.action === 's3.multipart';
   if (!writes || ctx.class === null) return null;
   const document = ctx.policy.document;
@@ -25,9 +31,15 @@ export function limitsStage(ctx: GateContext): StageVerdict {
   if (limit === null) return ALLOW;
   const size = ctx.content?.size ?? ctx.declaredSize;
   if (size !== null && size > limit) {
+    const held = ctx.uploadBytes ?? 0;
+    const message =
+      held > 0
+        ? `a part of ${size} bytes would take this object past its limit of ${limit + held} ` +
+          `bytes (its upload's other parts hold ${held})`
+        : `${size} bytes exceed the limit of ${limit} bytes`;
     return deny(
       'payload_too_large',
-      [{ rule: 'max_bytes', message: `${size} bytes exceed the limit of ${limit} bytes` }],
+      [{ rule: 'max_bytes', message }],
       [threat('T5', `body of ${size} bytes over the ${limit}-byte limit`)],
     );
   }

@@ -320,6 +320,8 @@ export const artifactRoutes =
             sha256: v.sha256,
             size: v.size,
             updatedAt: v.createdAt,
+            // The head's content is gone (a read answers 410): said here as in …/versions.
+            ...(v.purged ? { purged: v.purged } : {}),
           })),
           nextCursor: page.nextCursor,
         };

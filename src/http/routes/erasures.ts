@@ -31,7 +31,14 @@ const Report = Type.Object({
       reason: Type.Union([Type.Literal('legal_hold'), Type.Literal('compliance_retention')]),
     }),
   ),
-  keyDestroyed: Type.Boolean(),
+  keyDestroyed: Type.Boolean({ description: 'This erasure destroyed the subject’s live key' }),
+  keyFound: Type.Optional(
+    Type.Boolean({
+      description:
+        'The subject had a live key when the erasure ran (false: no encrypted content ever, or ' +
+        'an earlier erasure destroyed it); absent from reports made before it was recorded',
+    }),
+  ),
   audit: Type.Object({ leafIndex: Type.Integer(), leafHash: Type.String() }),
 });
 
@@ -48,7 +55,7 @@ export const erasureRoutes =
           description:
             'Purges every version of the subject not withheld (a legal hold, a compliance ' +
             'retention not ended; governance retention is overridden), destroys its key when ' +
-            'nothing is withheld, and answers with the report, whose SHA-256 is in the audit ' +
+            'it has one and nothing is withheld (keyFound says whether it had one), and answers with the report, whose SHA-256 is in the audit ' +
             'entry of the erasure (RFC 8785 JSON of the report without its `audit` member).',
           body: Type.Object(
             {

@@ -21,6 +21,8 @@ export interface UploadStepRequest extends ArtifactRequest {
   readonly declaredSize: number | null;
   /** UploadPart: charged to the write rate, its declared size checked against the usage. */
   readonly part?: boolean;
+  /** UploadPart: the bytes the upload's other parts hold (the object's limit counts them). */
+  readonly uploadBytes?: number;
 }
 
 /** Charges a read and decides `artifact.list` on `product` (and `class`); throws a denial. */
@@ -49,6 +51,7 @@ export async function authorizeUploadStep(
     ? {
         rate: await chargeRate(deps, 'write', request.product),
         usage: await deps.metadata.usageFacts(request.product),
+        uploadBytes: request.uploadBytes ?? 0,
       }
     : {};
   return deps.authorizer.authorize(

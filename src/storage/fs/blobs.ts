@@ -1,173 +1,37 @@
 /**
- * The embedded blob store: content-addressed files. A content is written to a temporary file,
- * fsynced, then renamed to `<root>/sha256/<aa>/<bb>/<sha256>`; a crash before the rename leaves only
- * a temporary, which `init()` removes on the next start. Contents may also be joined into a new
- * one in a worker thread (joiner.ts: an S3 multipart completion).
+ * The embedded blob store: content-addressed files. A content is written to a temporary file
+ * (writers.ts), fsynced, then renamed to `<root>/sha256/<aa>/<bb>/<sha256>`; a crash before the
+ * rename leaves only a temporary, which `init()` removes on the next start. Contents may also be
+ * joined into a new one (an S3 multipart completion): kept as hard links to them (composite.ts)
+ * and checked and hashed in a worker thread (joiner.ts), or written into a new file there where
+ * links fail.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { BlobStore, BlobWriter, ByteRange, HashedRead, JoinedContent } from '../ports.js';
 import { makePrivateDir, PRIVATE_DIR_MODE } from '../private-files.js';
+import {
+  compositeStream,
+  contentState,
+  filesOf,
+  linkParts,
+  partFiles,
+  removeTemporary,
+  wholeParts,
+} from './composite.js';
 import { hashingReader } from './hashed-read.js';
 import { joiner, type JoinOutcome } from './joiner.js';
 import { processRunning } from '../data-dir-lock.js';
+import { FileBlobWriter, JoinedWriter } from './writers.js';
 
-/** Chunks are gathered into writes of about this size (one system call, one thread-pool hop). */
-const WRITE_BYTES = 1024 * 1024;
-/** …or of this many chunks (the system's IOV_MAX), so that tiny chunks cannot pile up. */
-const WRITE_PARTS = 1024;
-/** Written bytes are flushed to the disk in the background every this many (see below). */
-const WRITEBACK_BYTES = 32 * 1024 * 1024;
+/** Errors of a rename onto a content stored already (in another form, or a broken one). */
+const STORED_ALREADY = new Set(['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST']);
 
-class FileBlobWriter implements BlobWriter {
-  private done = false;
-  /** Chunks received and not yet handed to the file. */
-  private gathered: Buffer[] = [];
-  private gatheredBytes = 0;
-  /** The write in progress: one at a time, in order, while the next one gathers. */
-  private writing: Promise<void> = Promise.resolve();
-  private writtenBytes = 0;
-  private syncedBytes = 0;
-  /** A background fdatasync of what is written so far, or null. */
-  private writeback: Promise<void> | null = null;
-
-  constructor(
-    private readonly store: FileBlobStore,
-    private readonly file: FileHandle,
-    private readonly tempPath: string,
-  ) {}
-
-  /**
-   * Resolves at once while the chunk only joins the gathered ones; once a full write's worth is
-   * gathered, it waits for the write before (never more than two writes' worth in memory), then
-   * starts this one. The stream is read on meanwhile instead of waiting for every chunk's write.
-   */
-  async write(chunk: Buffer): Promise<void> {
-    if (this.done) throw new Error('blob writer already finished');
-    this.gathered.push(chunk);
-    this.gatheredBytes += chunk.length;
-    if (this.gatheredBytes < WRITE_BYTES && this.gathered.length < WRITE_PARTS) return;
-    await this.writing;
-    this.writing = this.writeGathered();
-    // Its failure is reported by the next write, the commit or the abort, whichever comes
-    // first; until then it must not count as unhandled (which would end the process).
-    this.writing.catch(() => undefined);
-  }
-
-  private async writeGathered(): Promise<void> {
-    const buffers = this.gathered;
-    let remaining = this.gatheredBytes;
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    let parts = buffers;
-    while (remaining > 0) {
-      const { bytesWritten } = await this.file.writev(parts);
-      remaining -= bytesWritten;
-      this.writtenBytes += bytesWritten;
-      if (remaining > 0) parts = rest(parts, bytesWritten);
-    }
-    // The kernel would otherwise keep the whole content dirty until the commit's fsync, which
-    // then waits for all of it at once; a sync now and then lets the disk work while bytes
-    // still arrive. Only one runs at a time, and nothing waits for it but the commit.
-    if (this.writeback === null && this.writtenBytes - this.syncedBytes >= WRITEBACK_BYTES) {
-      const upTo = this.writtenBytes;
-      this.writeback = this.file.datasync().then(
-        () => {
-          this.syncedBytes = upTo;
-          this.writeback = null;
-        },
-        () => {
-          // The commit's own sync reports a failing disk.
-          this.writeback = null;
-        },
-      );
-    }
-  }
-
-  /** Every gathered byte handed to the file. */
-  private async flush(): Promise<void> {
-    await this.writing;
-    if (this.gatheredBytes > 0) await this.writeGathered();
-    await this.writeback;
-  }
-
-  async commit(sha256: string): Promise<void> {
-    if (this.done) throw new Error('blob writer already finished');
-    this.done = true;
-    try {
-      await this.flush();
-      await this.file.sync();
-      await this.file.close();
-      await this.store.install(this.tempPath, sha256);
-    } catch (error) {
-      // Closed already when the failure came after the sync; a handle left open would leak.
-      await this.file.close().catch(() => undefined);
-      await rm(this.tempPath, { force: true });
-      throw error;
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    // Let a write in flight finish before the file is closed under it.
-    await this.writing.catch(() => undefined);
-    await this.writeback?.catch(() => undefined);
-    await this.file.close().catch(() => undefined);
-    await rm(this.tempPath, { force: true });
-  }
-}
-
-/** A joined temporary, written and synced already: committing it installs it under its SHA-256. */
-class JoinedWriter implements BlobWriter {
-  private done = false;
-
-  constructor(
-    private readonly store: FileBlobStore,
-    private readonly tempPath: string,
-    private readonly sha256: string,
-  ) {}
-
-  write(): Promise<void> {
-    return Promise.reject(new Error('a joined content takes no more bytes'));
-  }
-
-  async commit(sha256: string): Promise<void> {
-    if (this.done) throw new Error('blob writer already finished');
-    this.done = true;
-    try {
-      if (sha256 !== this.sha256) throw new Error('a joined content commits under its own SHA-256');
-      await this.store.install(this.tempPath, sha256);
-    } catch (error) {
-      await rm(this.tempPath, { force: true });
-      throw error;
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    await rm(this.tempPath, { force: true });
-  }
-}
-
-/** `buffers` without their first `bytes` bytes (after a short write). */
-function rest(buffers: readonly Buffer[], bytes: number): Buffer[] {
-  const left: Buffer[] = [];
-  let skip = bytes;
-  for (const buffer of buffers) {
-    if (skip >= buffer.length) {
-      skip -= buffer.length;
-      continue;
-    }
-    left.push(skip > 0 ? buffer.subarray(skip) : buffer);
-    skip = 0;
-  }
-  return left;
-}
+/** Errors of a file system that cannot hard-link these files: the join writes a new file. */
+const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK']);
 
 export class FileBlobStore implements BlobStore {
   readonly kind = 'fs';
@@ -235,39 +99,98 @@ export class FileBlobStore implements BlobStore {
     return new FileBlobWriter(this, file, tempPath);
   }
 
-  /** Moves a synced temporary to its content's place, durably (new shard directories too). */
-  async install(tempPath: string, sha256: string): Promise<void> {
+  /**
+   * Moves a synced temporary of `size` bytes to its content's place, durably (new shard
+   * directories too).
+   */
+  async install(tempPath: string, sha256: string, size: number): Promise<void> {
     const finalPath = this.pathOf(sha256);
     const created = await mkdir(join(finalPath, '..'), { recursive: true, mode: PRIVATE_DIR_MODE });
     // New shard directories must themselves be durable entries of their parents.
     if (created !== undefined) await this.syncShardParents(finalPath);
-    // Same content already stored: the rename replaces it with identical bytes.
-    await rename(tempPath, finalPath);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        // Same content already stored as a file: the rename replaces it with identical bytes.
+        await rename(tempPath, finalPath);
+        break;
+      } catch (error) {
+        // Stored already, one of the two a composite directory (a file and a directory, or two
+        // directories, do not replace each other; an empty directory is replaced by another).
+        if (!STORED_ALREADY.has((error as NodeJS.ErrnoException).code ?? '') || attempt > 3) {
+          throw error;
+        }
+      }
+      const state = await contentState(finalPath, size);
+      // Renewed as a rename would, this one dropped; unless a removal took it away meanwhile (it
+      // takes away only what was not renewed: see removeIfOlder).
+      if (state === 'whole' && (await renewed(finalPath))) {
+        await removeTemporary(tempPath);
+        break;
+      }
+      // Broken (a removal cut short, before decision 0064 was amended): moved aside for this one.
+      if (state === 'broken') {
+        const aside = await this.moveAside(finalPath);
+        if (aside) await removeTemporary(aside);
+      }
+    }
     await this.syncDirectory(join(finalPath, '..'));
   }
 
-  /** Joined in a worker thread (joiner.ts) into a synced temporary: committing only renames it. */
+  /**
+   * Takes the content at `path` away in one step, by renaming it into the temporaries, where it
+   * is deleted: a crash midway leaves a temporary (init() removes it), never a part of a content at
+   * its address. Answers where it went, or null when nothing was there.
+   */
+  private async moveAside(path: string): Promise<string | null> {
+    const aside = this.tempPathOf();
+    try {
+      await rename(path, aside);
+      return aside;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Joined as a directory of hard links to the sources (composite.ts), checked and hashed in a
+   * worker thread (joiner.ts) through those very links, then synced: committing only renames it.
+   * Where the file system refuses the links, the worker writes the joined bytes into a new file.
+   */
   async join(sources: readonly string[]): Promise<JoinedContent> {
     const tempPath = this.tempPathOf();
-    const paths = sources.map((sha256) => ({ path: this.pathOf(sha256), sha256 }));
+    const paths = sources.map((sha256) => this.pathOf(sha256));
     let outcome: JoinOutcome;
     try {
-      outcome = await joiner.join(paths, tempPath);
+      const links = await linkParts(tempPath, paths).catch(async (error: unknown) => {
+        if (!LINK_REFUSED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        await removeTemporary(tempPath);
+        return null;
+      });
+      // Read where links are refused: a source kept as its parts is read file by file.
+      const files = links ?? (await Promise.all(paths.map(filesOf)));
+      const checked = files.map((paths, index) => ({ paths, sha256: sources[index] as string }));
+      outcome = await joiner.join(checked, links ? null : tempPath);
+      if (links && !('mismatch' in outcome)) await this.syncDirectory(tempPath);
     } catch (error) {
-      await rm(tempPath, { force: true });
+      await removeTemporary(tempPath);
       throw error;
     }
     if ('mismatch' in outcome) {
-      await rm(tempPath, { force: true });
+      await removeTemporary(tempPath);
       return outcome;
     }
-    return { ...outcome, writer: new JoinedWriter(this, tempPath, outcome.sha256) };
+    return { ...outcome, writer: new JoinedWriter(this, tempPath, outcome.sha256, outcome.size) };
   }
 
   async read(sha256: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(sha256);
     // Open first so that a missing content rejects here instead of erroring mid-response.
     const handle = await open(path, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      return compositeStream(await wholeParts(path), range);
+    }
     return handle.createReadStream({
       highWaterMark: 256 * 1024,
       ...(range ? { start: range.start, end: range.end } : {}),
@@ -277,8 +200,11 @@ export class FileBlobStore implements BlobStore {
   async readHashed(sha256: string): Promise<HashedRead> {
     const path = this.pathOf(sha256);
     // A missing content rejects here, as read() does, instead of failing mid-response.
-    await stat(path);
-    return hashingReader.read(path);
+    const info = await stat(path);
+    if (!info.isDirectory()) return hashingReader.read([path]);
+    const files = await partFiles(path);
+    if (files.length === 0) throw new Error('a joined content has no parts');
+    return hashingReader.read(files.map((file) => file.path));
   }
 
   async exists(sha256: string): Promise<boolean> {
@@ -306,8 +232,32 @@ export class FileBlobStore implements BlobStore {
     const path = this.pathOf(sha256);
     const info = await stat(path).catch(() => null);
     if (!info || info.mtimeMs >= before) return false;
-    await rm(path, { force: true });
+    const aside = await this.moveAside(path);
+    if (aside === null) return false;
+    // A write of the same bytes (in this process or another) may have renewed it between the stat
+    // and the rename: what was moved is checked again, and put back if it was.
+    if ((await stat(aside)).mtimeMs >= before) {
+      await rename(aside, path).catch(async (error: NodeJS.ErrnoException) => {
+        // Stored again meanwhile (the address was empty for a moment): that one stays.
+        if (!STORED_ALREADY.has(error.code ?? '')) throw error;
+        await removeTemporary(aside);
+      });
+      return false;
+    }
+    await removeTemporary(aside);
     return true;
+  }
+}
+
+/** Sets a content's modification time to now; false when it is gone (a removal took it). */
+async function renewed(path: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Whole-file reads hashed off the event loop (integrity on read, SPEC §9). One worker thread reads
- * a blob file and hashes every chunk it reads with SHA-256, then hands that very chunk to the main
- * thread (its memory transferred, not copied): what is served is exactly what was hashed, and the
- * main thread only moves bytes to the socket. The digest arrives after the last chunk; the caller
+ * a blob file (or the files of a content kept as its parts, one after the other: composite.ts) and
+ * hashes every chunk it reads with SHA-256, then hands that very chunk to the main thread (its
+ * memory transferred, not copied): what is served is exactly what was hashed, and the main thread
+ * only moves bytes to the socket. The digest arrives after the last chunk; the caller
  * holds that chunk back until it has compared the digest (artifacts/integrity.ts).
  *
  * Flow control: the worker reads at most WINDOW chunks ahead of what the stream's consumer has
@@ -32,8 +33,20 @@ async function pump(read) {
   try {
     while (!read.closed && read.inFlight < ${WINDOW}) {
       const buffer = Buffer.allocUnsafeSlow(${CHUNK});
-      const { bytesRead } = await read.file.read(buffer, 0, ${CHUNK}, read.position);
+      const { bytesRead } = await read.file.read(buffer, 0, ${CHUNK}, read.filePosition);
       if (read.closed) break;
+      if (bytesRead === 0 && read.next < read.paths.length) {
+        // The next file of a content kept as its parts (composite.ts).
+        await read.file.close();
+        read.file = await open(read.paths[read.next++], 'r');
+        // Cancelled meanwhile: finish() closed the file before this one, not this one.
+        if (read.closed) {
+          await read.file.close();
+          break;
+        }
+        read.filePosition = 0;
+        continue;
+      }
       if (bytesRead === 0) {
         parentPort.postMessage({ id: read.id, end: true, sha256: read.hash.digest('hex'), size: read.position });
         await finish(read);
@@ -41,6 +54,7 @@ async function pump(read) {
       }
       read.hash.update(buffer.subarray(0, bytesRead));
       read.position += bytesRead;
+      read.filePosition += bytesRead;
       read.inFlight += 1;
       parentPort.postMessage({ id: read.id, chunk: buffer.buffer, length: bytesRead }, [buffer.buffer]);
     }
@@ -59,9 +73,9 @@ async function finish(read) {
 }
 parentPort.on('message', async (message) => {
   if (message.op === 'open') {
-    const read = { id: message.id, hash: createHash('sha256'), position: 0, inFlight: 0, closed: false, pumping: false };
+    const read = { id: message.id, hash: createHash('sha256'), position: 0, filePosition: 0, paths: message.paths, next: 1, inFlight: 0, closed: false, pumping: false };
     try {
-      read.file = await open(message.path, 'r');
+      read.file = await open(message.paths[0], 'r');
     } catch (error) {
       parentPort.postMessage({ id: message.id, error: String(error && error.message), code: error && error.code });
       return;
@@ -101,7 +115,8 @@ class HashingReader {
   private nextId = 1;
   private readonly reads = new Map<number, OpenRead>();
 
-  read(path: string): HashedRead {
+  /** Reads the files, one after the other, as one content hashed whole. */
+  read(paths: readonly string[]): HashedRead {
     const worker = this.started();
     const id = this.nextId++;
     let resolve!: (sha256: string) => void;
@@ -131,7 +146,7 @@ class HashingReader {
       },
     });
     this.reads.set(id, { stream, resolve, reject, owed: 0 });
-    worker.postMessage({ op: 'open', id, path });
+    worker.postMessage({ op: 'open', id, paths });
     return { stream, digest };
   }
 

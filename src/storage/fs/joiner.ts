@@ -1,9 +1,10 @@
 /**
- * Stored contents joined into a new file off the event loop (an S3 multipart completion, decision
- * record 0051): one worker thread reads each source in 1 MiB chunks (the next read while the chunk
- * before is written), checks it against its SHA-256 address, writes every chunk to the destination
- * and hashes exactly what it writes, then syncs the file. No byte crosses to the main thread;
- * what is hashed is what is stored.
+ * Stored contents read, checked and hashed as one off the event loop (an S3 multipart completion,
+ * decision records 0051 and 0064): one worker thread reads each source in 1 MiB chunks, checks it
+ * against its SHA-256 address and hashes the whole. With a destination it also writes every chunk
+ * there (the next read while the chunk before is written) and syncs the file: what is hashed is
+ * what is stored. Without one it only reads: the embedded store keeps a joined content as links
+ * to its sources (composite.ts), and the sources it reads are those links.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -29,7 +30,7 @@ async function join(message) {
   const buffers = [Buffer.allocUnsafeSlow(${CHUNK}), Buffer.allocUnsafeSlow(${CHUNK})];
   let turn = 0;
   let writing = Promise.resolve();
-  const out = await open(message.dest, 'wx', 0o600);
+  const out = message.dest ? await open(message.dest, 'wx', 0o600) : null;
   let size = 0;
   // A background sync now and then lets the disk work while bytes are still written, instead of
   // the final sync waiting for all of them at once; one at a time.
@@ -38,42 +39,44 @@ async function join(message) {
   try {
     for (const source of message.sources) {
       const part = createHash('sha256');
-      const file = await open(source.path, 'r');
-      try {
-        for (;;) {
-          const buffer = buffers[turn];
-          turn = 1 - turn;
-          const { bytesRead } = await file.read(buffer, 0, ${CHUNK}, null);
-          if (bytesRead === 0) break;
-          const chunk = buffer.subarray(0, bytesRead);
-          part.update(chunk);
-          whole.update(chunk);
-          // The write before used the other buffer: it must end before that one is read into.
-          await writing;
-          writing = writeAll(out, chunk, size);
-          size += bytesRead;
-          if (writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
-            const upTo = size;
-            writeback = writing.then(() => out.datasync()).then(
-              () => { synced = upTo; writeback = null; },
-              () => { writeback = null; },
-            );
+      for (const path of source.paths) {
+        const file = await open(path, 'r');
+        try {
+          for (;;) {
+            const buffer = buffers[turn];
+            turn = 1 - turn;
+            const { bytesRead } = await file.read(buffer, 0, ${CHUNK}, null);
+            if (bytesRead === 0) break;
+            const chunk = buffer.subarray(0, bytesRead);
+            part.update(chunk);
+            whole.update(chunk);
+            // The write before used the other buffer: it must end before that one is read into.
+            await writing;
+            if (out) writing = writeAll(out, chunk, size);
+            size += bytesRead;
+            if (out && writeback === null && size - synced >= ${WRITEBACK_BYTES}) {
+              const upTo = size;
+              writeback = writing.then(() => out.datasync()).then(
+                () => { synced = upTo; writeback = null; },
+                () => { writeback = null; },
+              );
+            }
           }
+        } finally {
+          await writing.catch(() => undefined);
+          await file.close().catch(() => undefined);
         }
-      } finally {
-        await writing.catch(() => undefined);
-        await file.close().catch(() => undefined);
       }
       await writing;
       if (part.digest('hex') !== source.sha256) return { mismatch: source.sha256 };
     }
     await writeback;
-    await out.sync();
+    if (out) await out.sync();
     return { sha256: whole.digest('hex'), size };
   } finally {
     await writing.catch(() => undefined);
     await writeback;
-    await out.close().catch(() => undefined);
+    if (out) await out.close().catch(() => undefined);
   }
 }
 parentPort.on('message', (message) => {
@@ -84,9 +87,12 @@ parentPort.on('message', (message) => {
 });
 `;
 
-/** A source of a join: a stored content's file and the SHA-256 it must have. */
+/**
+ * A source of a join: a stored content's files (one, or a composite's, in order) and the SHA-256
+ * they must have, one after the other.
+ */
 export interface JoinSource {
-  readonly path: string;
+  readonly paths: readonly string[];
   readonly sha256: string;
 }
 
@@ -104,8 +110,11 @@ class Joiner {
     { resolve(outcome: JoinOutcome): void; reject(error: Error): void }
   >();
 
-  /** Writes the sources, in order, into `dest` (created, never overwritten) and syncs it. */
-  join(sources: readonly JoinSource[], dest: string): Promise<JoinOutcome> {
+  /**
+   * Checks the sources, in order, and hashes them as one; with `dest`, also writes them into it
+   * (created, never overwritten) and syncs it.
+   */
+  join(sources: readonly JoinSource[], dest: string | null): Promise<JoinOutcome> {
     const worker = this.started();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -140,7 +140,11 @@ async function erase(
       [version.product, version.class, version.name, version.version],
     );
   }
-  const findings = erasureFindings(request, erased, withheld);
+  const liveKeys = await client.query(
+    'SELECT 1 FROM subject_keys WHERE subject = $1 AND destroyed_at IS NULL LIMIT 1',
+    [request.subject],
+  );
+  const findings = erasureFindings(request, erased, withheld, liveKeys.rows.length > 0);
   if (findings.keyDestroyed) {
     await client.query(
       'UPDATE subject_keys SET wrapped = NULL, destroyed_at = $1, erasure_id = $2 ' +

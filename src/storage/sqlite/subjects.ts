@@ -122,7 +122,8 @@ export class SqliteSubjects implements SubjectStore {
           statements.clearPurged.run(...versionParams(version));
           this.heads.moved(version);
         }
-        const findings = erasureFindings(request, erased, withheld);
+        const keyFound = statements.liveKey.get(request.subject) !== undefined;
+        const findings = erasureFindings(request, erased, withheld, keyFound);
         if (findings.keyDestroyed)
           statements.destroyKeys.run(request.at, request.id, request.subject);
         const receipt = this.writer.appendWithin(request.sealEntry(findings));

@@ -82,6 +82,18 @@ describe('S3 door authentication', () => {
     expect(codeOf(await altered.text())).toBe('SignatureDoesNotMatch');
   });
 
+  it('refuses a SigV2 presigned URL (the AWS CLI v1 default) with 400, naming the fix', async () => {
+    const url =
+      `${base}/ai_avatar/model_checkpoint/presigned.ckpt?AWSAccessKeyId=` +
+      `${avatar.credential.accessKeyId}&Signature=c2lnbmF0dXJl&Expires=${Math.floor(Date.now() / 1000) + 60}`;
+    const refused = await fetch(url);
+    expect(refused.status).toBe(400);
+    const text = await refused.text();
+    expect(codeOf(text)).toBe('InvalidRequest');
+    expect(text).toContain('aws configure set default.s3.signature_version s3v4');
+    expect(text).toContain('signature_version=&quot;s3v4&quot;');
+  });
+
   it('verifies every chunk signature; one flipped byte refuses the upload and stores nothing', async () => {
     const data = Buffer.alloc(200_000, 'x');
     const ok = await sendChunked(

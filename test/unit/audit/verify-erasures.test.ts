@@ -3,9 +3,11 @@
  * to its entry's `reportSha256` passes; one altered, one naming another entry, and an entry
  * without its report are each reported.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErasureClaims } from '../../../src/audit/verify-erasures.js';
 import { Problems } from '../../../src/audit/verify-report.js';
+import { canonicalJson } from '../../../src/domain/canonical.js';
 import { erasureReportHash, type ErasureReport } from '../../../src/domain/erasure.js';
 
 const report: ErasureReport = {
@@ -35,6 +37,20 @@ function check(reports: ErasureReport[], entries: [number, Record<string, unknow
 describe('erasure reports against their entries', () => {
   it('accepts a report that hashes to its entry, whatever its audit member', () => {
     expect(check([report], [[7, entry('erasure_1', erasureReportHash(report))]])).toEqual([]);
+  });
+
+  it('hashes keyFound when a report records it, and a report made before it as it was', () => {
+    const { audit: _audit, ...findings } = report;
+    const before = createHash('sha256').update(canonicalJson(findings)).digest('hex');
+    expect(erasureReportHash(report)).toBe(before);
+    const recorded = { ...report, keyFound: true };
+    expect(erasureReportHash(recorded)).not.toBe(before);
+    expect(
+      check(
+        [{ ...recorded, keyFound: false }],
+        [[7, entry('erasure_1', erasureReportHash(recorded))]],
+      ),
+    ).toEqual(['erasure_mismatch']);
   });
 
   it('reports an altered report, one naming another entry, and an entry without its report', () => {

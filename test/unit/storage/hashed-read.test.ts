@@ -1,7 +1,7 @@
 /**
  * Whole blob reads hashed off the event loop (storage/fs/hashed-read.ts): the stream gives every
  * byte of the file and the digest is the SHA-256 of exactly those bytes; a missing content is
- * refused before any stream exists; a read stopped midway closes its file in the worker; many
+ * refused before any stream exists; a read stopped midway closes its files in the worker; many
  * reads at once each get their own bytes.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -68,7 +68,7 @@ describe('whole reads hashed in a worker', () => {
     const path = join(dir, 'changed.bin');
     await writeFile(path, bytes);
     bytes.writeUInt8(bytes.readUInt8(300_000) ^ 0xff, 300_000);
-    const read = hashingReader.read(path);
+    const read = hashingReader.read([path]);
     const got = await collect(read.stream);
     expect(await read.digest).toBe(createHash('sha256').update(got).digest('hex'));
     expect(await read.digest).not.toBe(sha256(bytes));
@@ -85,6 +85,25 @@ describe('whole reads hashed in a worker', () => {
     expect(first.length).toBeGreaterThan(0);
     read.stream.destroy();
     await expect(read.digest).rejects.toThrow();
+    for (let attempt = 0; attempt < 100 && (await openIn(dir)) > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await openIn(dir)).toBe(0);
+  });
+
+  it('closes every file when a read of many files is stopped between two of them', async () => {
+    const big = join(dir, 'big.bin');
+    const empty = join(dir, 'empty.bin');
+    await writeFile(big, randomBytes(100_000));
+    await writeFile(empty, '');
+    // Past the first chunk, the worker goes from file to file (a composite of empty parts): a
+    // stop lands while it closes one and opens the next (in some of the rounds: many of them).
+    for (let round = 0; round < 40; round++) {
+      const read = hashingReader.read([big, ...Array<string>(20_000).fill(empty), big]);
+      await new Promise((resolve) => read.stream.once('data', resolve));
+      read.stream.destroy();
+      await expect(read.digest).rejects.toThrow();
+    }
     for (let attempt = 0; attempt < 100 && (await openIn(dir)) > 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
