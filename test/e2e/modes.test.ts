@@ -142,7 +142,9 @@ describe('the mode', () => {
 describe.runIf(await twoNodesAvailable())('the mode on two nodes', () => {
   const nodes = twoNodes();
 
-  it('applies a switch made on one node on the other within a second', async () => {
+  // The other node takes the switch at its next coherence poll (every 250 ms); the bound waited
+  // for here is wide, as a loaded machine delays any poll (no timing is asserted in tests).
+  it('applies a switch made on one node on the other', async () => {
     const { nodeA, nodeB } = nodes;
     const { key } = await createKey(nodeA, { kind: 'product', product: 'ai_avatar' });
     const onB = client(nodeB.url, key);
@@ -151,7 +153,7 @@ describe.runIf(await twoNodesAvailable())('the mode on two nodes', () => {
       body: { mode: 'read_only', reason: 'both nodes' },
     });
     expect(switched.status).toBe(200);
-    const deadline = Date.now() + 1000;
+    const deadline = Date.now() + 15_000;
     let code: string | undefined;
     while (Date.now() < deadline) {
       code = (await onB('PUT', PATH, { body: { a: 2 } })).json?.error?.code;
