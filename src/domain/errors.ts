@@ -140,17 +140,26 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** Error.stackTraceLimit as it was before a client error's construction (see withoutStack). */
+/** Error.stackTraceLimit as it was before an answer's construction (see withoutStack). */
 let stackTraceLimit = Error.stackTraceLimit;
 
+/** The codes that report a fault of the Bucket (a 500 of any code too): they keep their stacks. */
+const FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'internal_error',
+  'gate_unavailable',
+  'storage_unavailable',
+  'integrity_failure',
+]);
+
 /**
- * `message`, with V8's stack capture switched off for the construction that follows when the
- * error is the client's (4xx): a refusal is an answer, not a fault to debug, and capturing its
- * stack cost ~20 µs — a fifth of a refused request under a flood. Restored right after `super`.
+ * `message`, with V8's stack capture switched off for the construction that follows unless the
+ * error reports a fault: a refusal, a shed request or a mode's 503 is an answer, not a fault to
+ * debug, and capturing its stack cost ~20–30 µs — a fifth of a refused or shed request under a
+ * flood. Restored right after `super`.
  */
-function withoutStack(status: number, message: string): string {
+function withoutStack(code: ErrorCode, status: number, message: string): string {
   stackTraceLimit = Error.stackTraceLimit;
-  if (status < 500) Error.stackTraceLimit = 0;
+  if (status !== 500 && !FAULTS.has(code)) Error.stackTraceLimit = 0;
   return message;
 }
 
@@ -175,7 +184,7 @@ export class BucketError extends Error {
     } = {},
   ) {
     const status = options.status ?? ERRORS[code].status;
-    super(withoutStack(status, message ?? ERRORS[code].message));
+    super(withoutStack(code, status, message ?? ERRORS[code].message));
     Error.stackTraceLimit = stackTraceLimit;
     this.name = 'BucketError';
     this.code = code;

@@ -17,6 +17,14 @@ describe('BucketError stacks', () => {
     expect(new Error('later').stack?.split('\n').length).toBeGreaterThan(1);
   });
 
+  it('captures none for a shed request or a mode’s refusal either (503s that are no fault)', () => {
+    for (const code of ['overloaded', 'server_stopping', 'bucket_read_only'] as const) {
+      const error = new BucketError(code);
+      expect(error.status).toBe(503);
+      expect(error.stack).toBe(`BucketError: ${error.message}`);
+    }
+  });
+
   it('follows an explicit status over its code’s', () => {
     expect(
       new BucketError('forbidden', 'x', { status: 500 }).stack?.split('\n').length,
