@@ -59,57 +59,54 @@ describe('stopping the server', () => {
     }
   });
 
-  /** Starts an upload that sends its headers and one byte, then nothing. */
-  function stalledUpload(url: string, key: string, path: string) {
-    const { hostname, port } = new URL(url);
-    const socket = connect(Number(port), hostname);
-    socket.on('error', () => undefined);
-    socket.write(
-      `PUT ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
-        'content-type: application/octet-stream\r\ncontent-length: 1048576\r\n\r\nx',
-    );
-    return socket;
+  /**
+   * A server started with `env` (BUCKET_STOP_TIMEOUT_S=1) is sent SIGTERM while an upload that
+   * sent its headers and one byte, then nothing, holds a write slot: its exit code and output.
+   */
+  async function stopDuringUpload(env: Record<string, string>, path: string) {
+    const server = await startServerProcess({ env: { BUCKET_STOP_TIMEOUT_S: '1', ...env } });
+    try {
+      const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+      const { hostname, port } = new URL(server.url);
+      const socket = connect(Number(port), hostname);
+      socket.on('error', () => undefined);
+      socket.write(
+        `PUT ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
+          'content-type: application/octet-stream\r\ncontent-length: 1048576\r\n\r\nx',
+      );
+      // In flight once it holds its write slot (the gate decided its headers).
+      for (let i = 0; ; i++) {
+        const metrics = await (await fetch(`${server.url}/metrics`)).text();
+        if (/^bucket_writes_in_flight 1$/m.test(metrics)) break;
+        if (i > 600) throw new Error('the upload never held a write slot');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await server.kill('SIGTERM');
+      socket.destroy();
+      return { exitCode: server.process.exitCode, output: server.output() };
+    } finally {
+      await server.dispose();
+    }
   }
 
   it.skipIf(SCALE_OUT)('exits 1 with BUCKET_WORKERS when a worker cut an upload off', async () => {
-    const server = await startServerProcess({
-      env: { BUCKET_WORKERS: '2', BUCKET_STOP_TIMEOUT_S: '1' },
-    });
-    try {
-      const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-      const path = '/v1/artifacts/ai_avatar/model_checkpoint/stop/worker-cut.bin';
-      const socket = stalledUpload(server.url, key, path);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await server.kill('SIGTERM');
-      socket.destroy();
-      expect(server.process.exitCode).toBe(1);
-      expect(server.output()).toMatch(
-        new RegExp(`worker \\d+: stopping took over 1 s .*unanswered: PUT ${path} \\(req_`),
-      );
-    } finally {
-      await server.dispose();
-    }
+    const path = '/v1/artifacts/ai_avatar/model_checkpoint/stop/worker-cut.bin';
+    const { exitCode, output } = await stopDuringUpload({ BUCKET_WORKERS: '2' }, path);
+    expect(exitCode).toBe(1);
+    expect(output).toMatch(
+      new RegExp(`worker \\d+: stopping took over 1 s .*unanswered: PUT ${path} \\(req_`),
+    );
   });
 
   it('exits after BUCKET_STOP_TIMEOUT_S, naming the upload it cut off', async () => {
-    const server = await startServerProcess({ env: { BUCKET_STOP_TIMEOUT_S: '1' } });
-    try {
-      const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-      const path = '/v1/artifacts/ai_avatar/model_checkpoint/stop/never-ends.bin';
-      const socket = stalledUpload(server.url, key, path);
-      // The upload has begun (its 1 byte read) once it waits in the gate-decided body phase.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await server.kill('SIGTERM');
-      socket.destroy();
-      expect(server.process.exitCode).toBe(1);
-      expect(server.output()).toMatch(
-        new RegExp(
-          'stopping took over 1 s \\(BUCKET_STOP_TIMEOUT_S\\): exiting with 1 request\\(s\\) ' +
-            `unanswered: PUT ${path} \\(req_`,
-        ),
-      );
-    } finally {
-      await server.dispose();
-    }
+    const path = '/v1/artifacts/ai_avatar/model_checkpoint/stop/never-ends.bin';
+    const { exitCode, output } = await stopDuringUpload({}, path);
+    expect(exitCode).toBe(1);
+    expect(output).toMatch(
+      new RegExp(
+        'stopping took over 1 s \\(BUCKET_STOP_TIMEOUT_S\\): exiting with 1 request\\(s\\) ' +
+          `unanswered: PUT ${path} \\(req_`,
+      ),
+    );
   });
 });

@@ -91,7 +91,8 @@ describe('a stopping server', () => {
     await Promise.all([native.opened, s3.opened]);
     native.write(`GET /v1/artifacts/ai_avatar?class=model_checkpoint HTTP/1.1\r\nhost: x\r\n`);
     s3.write('GET /ai_avatar?list-type=2 HTTP/1.1\r\nhost: x\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Read by the server (a connection mid-request is not idle: the stop does not close it).
+    await new Promise((resolve) => setTimeout(resolve, 300));
 
     const stopped = server.running.close();
     s3.write('\r\n');
