@@ -108,6 +108,10 @@ export class FileBlobStore implements BlobStore {
     const created = await mkdir(join(finalPath, '..'), { recursive: true, mode: PRIVATE_DIR_MODE });
     // New shard directories must themselves be durable entries of their parents.
     if (created !== undefined) await this.syncShardParents(finalPath);
+    // Installed as renewed: a temporary keeps the time of its last write, from before its sync,
+    // which a removal racing this install (removeIfOlder with a later cutoff) would take for old.
+    const now = new Date();
+    await utimes(tempPath, now, now);
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Same content already stored as a file: the rename replaces it with identical bytes.

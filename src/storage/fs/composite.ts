@@ -20,8 +20,13 @@ export interface PartFile {
   readonly size: number;
 }
 
-/** A link's name: its place (five digits: at most 10,000 parts) and its file's size. */
+/**
+ * A link's name: its place (five digits) and its file's size. An upload has at most 10,000
+ * parts, but a part kept as its own parts brings all of its files: past MAX_FILES the join is
+ * refused as EMLINK, and the store writes the joined bytes into one file instead.
+ */
 const PART_NAME = /^(\d{5})-(\d{1,15})$/;
+const MAX_FILES = 99_999;
 const nameOf = (index: number, size: number) => `${String(index + 1).padStart(5, '0')}-${size}`;
 
 /**
@@ -36,6 +41,9 @@ export async function linkParts(dir: string, sources: readonly string[]): Promis
   for (const source of sources) {
     const links: string[] = [];
     for (const file of await filesOf(source)) {
+      if (count >= MAX_FILES) {
+        throw Object.assign(new Error(`over ${MAX_FILES} files to link`), { code: 'EMLINK' });
+      }
       const path = join(dir, nameOf(count++, (await stat(file)).size));
       await link(file, path);
       links.push(path);

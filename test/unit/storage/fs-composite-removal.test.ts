@@ -2,7 +2,7 @@
  * Removing a content kept as its parts (decision record 0064) against a crash and against a write
  * of the same bytes: the address holds the whole content or nothing, never a part of it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,5 +191,25 @@ describe('FileBlobStore: a composite removed, cut short or raced', () => {
     await write;
     await expectWhole(digest, whole);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('a content installed while a removal of it is on its way', () => {
+  it('is installed as renewed, so a removal with a later cutoff leaves it', async () => {
+    // Whole writes' worth: written to the temporary before the commit, not gathered until it.
+    const bytes = randomBytes(4 * 1024 * 1024);
+    const writer = await store.createWriter();
+    for (let offset = 0; offset < bytes.length; offset += 256 * 1024) {
+      await writer.write(bytes.subarray(offset, offset + 256 * 1024));
+    }
+    // The temporary's last write is older than the cutoff of a removal racing the install (a
+    // part of the same bytes stored meanwhile, then dropped: removePartBlobs).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cutoff = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    await writer.commit(digest);
+    expect(await store.removeIfOlder(digest, cutoff + 1)).toBe(false);
+    expect((await readAll(await store.read(digest))).equals(bytes)).toBe(true);
   });
 });
