@@ -1,4 +1,7 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Test files that mock a module: run apart, each with fresh modules (vitest.isolated.config.ts). */
+export const MOCKING_MODULES = ['test/unit/storage/fs-composite*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -14,6 +17,10 @@ export default defineConfig({
     // start: tinypool retiring an idle fork that is not isolated fails the run.
     minWorkers: 4,
     poolOptions: { forks: { isolate: false } },
+    // Files that mock a module (`vi.mock`) need a module graph of their own: a fork that kept the
+    // real module from an earlier file would bypass the mock. They run in a second, isolated run
+    // (vitest.isolated.config.ts; npm test runs both).
+    exclude: [...configDefaults.exclude, ...MOCKING_MODULES],
     // The scale-out run's s3rver and clean-up (a no-op in the embedded run); the console's build
     // when it is missing or stale (SPEC §14 browser tests).
     // The run's record of test server processes, and their kill after each file and at the end

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the static checks and the build, two at a time (each is one process on one core;
- * this machine has two), then every suite on the embedded backend (`vitest run`), then the
- * scale-out suites (scripts/test-scaleout.mjs). Stops at the first failure, with its output.
+ * this machine has two), then every suite on the embedded backend (`vitest run`, then the files
+ * that mock a module apart: vitest.isolated.config.ts), then the scale-out suites (scripts/test-scaleout.mjs). Stops at the first failure, with its output.
  *
  * The build's compiler does not type-check again (`--noCheck`): `tsc -p tsconfig.json` checks
  * src/ with the same options in the same run, and a failure there fails `npm test` before any
@@ -73,6 +73,8 @@ const started = Date.now();
 if (!(await staticSteps())) process.exit(1);
 for (const args of [
   [bin('vitest/vitest.mjs'), 'run'],
+  // The files that mock a module, each with modules of its own (vitest.isolated.config.ts).
+  [bin('vitest/vitest.mjs'), 'run', '--config', 'vitest.isolated.config.ts'],
   [fileURLToPath(new URL('test-scaleout.mjs', import.meta.url))],
 ]) {
   const code = await loud(args);
