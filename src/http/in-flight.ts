@@ -47,11 +47,6 @@ export class InFlightRequests {
     });
   }
 
-  /** How many requests are in flight. */
-  get size(): number {
-    return this.requests.size;
-  }
-
   /** Each request in flight as `METHOD /path (request id)`: no query string (a presigned URL's). */
   describe(): string[] {
     return [...this.requests.values()].map(
