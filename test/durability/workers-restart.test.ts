@@ -7,7 +7,7 @@
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { createKey } from '../helpers/server.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -30,6 +30,13 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2 with workers that die before they l
       env: { BUCKET_WORKERS: '2', [FAULT]: 'die-before-ready:2,4' },
     });
     servers.push(server);
+    // Once timed out past 120 s in CI (cc7ca24) with nothing to read: a failure says where it
+    // was and what the server printed.
+    let step = 'started';
+    const failing = setTimeout(() => {
+      console.error(`workers-restart: still at "${step}" after 100 s:\n${server.output()}`);
+    }, 100_000);
+    onTestFinished(() => clearTimeout(failing));
     expect(server.output()).toContain('2 worker processes');
     expect(server.output()).toMatch(
       /a worker exited before it listened: injected fault .*worker 2 dies before ready \(exit code 1\); starting another/,
@@ -37,7 +44,9 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2 with workers that die before they l
     const primary = server.process.pid ?? 0;
     const [victim] = await workersOf(primary);
     process.kill(victim ?? 0, 'SIGKILL');
+    step = 'waiting for worker 4 to die';
     await waitFor(async () => /worker 4 dies before ready/.test(server.output()), 30_000);
+    step = 'waiting for two running workers';
     await waitFor(async () => {
       const now = await workersOf(primary);
       return (
@@ -47,7 +56,9 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2 with workers that die before they l
       );
     }, 30_000);
     // Both serve: consecutive connections go to each in turn.
+    step = 'creating a key';
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
+    step = 'writing through both workers';
     for (let n = 0; n < 4; n++) {
       const answer = await fresh(
         server,
