@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stalledUpload } from '../helpers/http.js';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { REPO_ROOT, startServerProcess } from '../helpers/server-process.js';
 import { createKey, serverEnv } from '../helpers/server.js';
@@ -67,13 +67,7 @@ describe('stopping the server', () => {
     const server = await startServerProcess({ env: { BUCKET_STOP_TIMEOUT_S: '1', ...env } });
     try {
       const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
-      const { hostname, port } = new URL(server.url);
-      const socket = connect(Number(port), hostname);
-      socket.on('error', () => undefined);
-      socket.write(
-        `PUT ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
-          'content-type: application/octet-stream\r\ncontent-length: 1048576\r\n\r\nx',
-      );
+      const upload = stalledUpload(server.url, key, path);
       // In flight once it holds its write slot (the gate decided its headers).
       for (let i = 0; ; i++) {
         const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -82,7 +76,7 @@ describe('stopping the server', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await server.kill('SIGTERM');
-      socket.destroy();
+      upload.close();
       return { exitCode: server.process.exitCode, output: server.output() };
     } finally {
       await server.dispose();

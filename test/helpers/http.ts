@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -298,4 +299,30 @@ export async function fetchUpload(
     json = null;
   }
   return { status: response.status, headers: response.headers, json };
+}
+
+/**
+ * Starts an upload of `path` that sends its headers and one byte of a declared 1 MiB, then
+ * nothing (a stalled client); `answered` resolves with what the server sent once it answered or
+ * closed the connection, `close` drops the connection.
+ */
+export function stalledUpload(url: string, key: string, path: string) {
+  const { hostname, port } = new URL(url);
+  let text = '';
+  let socket: Socket;
+  const answered = new Promise<string>((resolve) => {
+    socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `PUT ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
+          'content-type: application/octet-stream\r\ncontent-length: 1048576\r\n\r\nx',
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (/\r\n\r\n\{[^]*\}$/.test(text)) resolve(text);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+  });
+  return { answered, close: () => socket.destroy() };
 }

@@ -4,33 +4,14 @@
  * its share; and an upload slower than `minUploadBytesPerSecond` over 10 s is cut with 408,
  * giving its slot back. (This test waits out one real 10 s window.)
  */
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stalledUpload } from '../../helpers/http.js';
 import { envelope, startInProcess, type InProcessServer } from '../../helpers/in-process.js';
 import { createKey } from '../../helpers/server.js';
 
-/** Starts an upload that sends its headers and one byte, then nothing; resolves with the answer. */
-function stalledUpload(url: string, key: string, name: string) {
-  const { hostname, port } = new URL(url);
-  let text = '';
-  let socket: Socket;
-  const answered = new Promise<string>((resolve) => {
-    socket = connect(Number(port), hostname, () => {
-      socket.write(
-        `PUT /v1/artifacts/ai_avatar/model_checkpoint/${name} HTTP/1.1\r\nhost: x\r\n` +
-          `authorization: Bearer ${key}\r\ncontent-type: application/octet-stream\r\n` +
-          'content-length: 1048576\r\n\r\nx',
-      );
-    });
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      if (/\r\n\r\n\{[^]*\}$/.test(text)) resolve(text);
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-  return { answered, close: () => socket.destroy() };
-}
+/** An upload of a checkpoint `name` of ai_avatar that stalls after its first byte. */
+const stalledCheckpoint = (url: string, key: string, name: string) =>
+  stalledUpload(url, key, `/v1/artifacts/ai_avatar/model_checkpoint/${name}`);
 
 describe('slow uploads and the write slots', () => {
   let server: InProcessServer;
@@ -75,8 +56,8 @@ describe('slow uploads and the write slots', () => {
 
   it('holds a product to its share, then cuts its stalled uploads with 408', async () => {
     const stalled = [
-      stalledUpload(server.url, avatar, 'slow-1.bin'),
-      stalledUpload(server.url, avatar, 'slow-2.bin'),
+      stalledCheckpoint(server.url, avatar, 'slow-1.bin'),
+      stalledCheckpoint(server.url, avatar, 'slow-2.bin'),
     ];
     await expect
       .poll(() => server.running.bucket.limiter.writesInFlight(), { timeout: 10_000 })
