@@ -3,7 +3,7 @@
  * ranges across its parts' boundaries through both doors, its parts' own blobs gone, scrubbed
  * clean, the same bytes completed again from one part; on the embedded store it is kept as links
  * to the parts' files, and a part's file changed on disk afterwards is an integrity failure of the
- * content, found by the scrub and the read.
+ * content, found by the scrub and the read, as is one that lost a link (a Range read too).
  */
 import {
   CompleteMultipartUploadCommand,
@@ -12,7 +12,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
@@ -127,5 +127,27 @@ describe('S3 multipart content', () => {
     expect(await scrubToEnd(server)).toBe('failed');
     // Past the first chunk of the read: the answer is cut before its last byte, never whole.
     await expect(read()).rejects.toThrow();
+  });
+
+  it('answers a read of it with a link missing as an integrity failure (embedded store)', async () => {
+    const blobs = server.bucket.blobs;
+    if (!(blobs instanceof FileBlobStore)) return; // an object store keeps it as one object
+    const dir = blobs.pathOf(sha256(WHOLE));
+    await rm(join(dir, `00002-${PARTS[1]!.length}`));
+    // A range of the first part: its bytes are there, but the content is not whole.
+    await expect(read('bytes=0-99')).rejects.toMatchObject({
+      name: 'ServiceUnavailable',
+      $metadata: { httpStatusCode: 503 },
+    });
+    const native = await fetch(`${server.url}/v1/artifacts/ai_avatar/${KEY}`, {
+      headers: { authorization: `Bearer ${avatar.key.key}`, range: 'bytes=0-99' },
+    });
+    expect(native.status).toBe(503);
+    expect(((await native.json()) as { error: { code: string } }).error.code).toBe(
+      'integrity_failure',
+    );
+    // None left: a whole read is refused before a byte too.
+    for (const name of await readdir(dir)) await rm(join(dir, name));
+    await expect(read()).rejects.toMatchObject({ name: 'ServiceUnavailable' });
   });
 });
