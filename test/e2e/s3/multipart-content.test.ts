@@ -5,12 +5,7 @@
  * to the parts' files, and a part's file changed on disk afterwards is an integrity failure of the
  * content, found by the scrub and the read, as is one that lost a link (a Range read too).
  */
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +14,7 @@ import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
 import { scrubToEnd } from '../../helpers/certification.js';
 import { sha256 } from '../../helpers/hash.js';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
+import { uploadInParts as uploadAll } from '../../helpers/s3-multipart.js';
 import { startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -31,32 +27,8 @@ describe('S3 multipart content', () => {
   let avatar: S3Principal;
 
   /** Uploads `parts` to `key` as one multipart upload, and completes it. */
-  async function uploadInParts(key: string, parts: readonly Buffer[]): Promise<void> {
-    const created = await avatar.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key }),
-    );
-    const etags: string[] = [];
-    for (const [index, body] of parts.entries()) {
-      const part = await avatar.s3.send(
-        new UploadPartCommand({
-          Bucket: 'ai_avatar',
-          Key: key,
-          UploadId: created.UploadId,
-          PartNumber: index + 1,
-          Body: body,
-        }),
-      );
-      etags.push(part.ETag!);
-    }
-    await avatar.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: 'ai_avatar',
-        Key: key,
-        UploadId: created.UploadId,
-        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      }),
-    );
-  }
+  const uploadInParts = (key: string, parts: readonly Buffer[]) =>
+    uploadAll(avatar.s3, { Bucket: 'ai_avatar', Key: key }, parts);
 
   beforeAll(async () => {
     server = await startTestServer({ env: S3_ENV });
