@@ -32,4 +32,21 @@ describe('EventLoopMonitor', () => {
       monitor.stop();
     }
   });
+
+  it('reads a turn that keeps the loop busy as delayed while it lasts, before any timer runs', async () => {
+    const monitor = new EventLoopMonitor();
+    try {
+      await sleep(600);
+      expect(monitor.current()).toBeLessThan(50);
+      // One turn busy for 300 ms (a flood of requests read in one poll phase): no timer has run,
+      // yet the requests read now were queued when it began, 300 ms ago.
+      block(300);
+      expect(monitor.current()).toBeGreaterThan(250);
+      // Idle time is not delay: a loop waiting for I/O reads as free.
+      await sleep(800);
+      expect(monitor.current()).toBeLessThan(50);
+    } finally {
+      monitor.stop();
+    }
+  });
 });
