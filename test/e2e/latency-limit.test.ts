@@ -5,7 +5,15 @@
  * forced here (a test reading), not produced by blocking the loop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/durability.js';
+import { sleep } from '../helpers/http.js';
+import {
+  client,
+  createKey,
+  startTestServer,
+  type InProcessTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const PATH = '/v1/artifacts/ai_avatar/avatar_config/latency/a.json';
 
@@ -116,5 +124,58 @@ describe('the latency limit', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error.code).toBe('invalid_policy');
+  });
+});
+
+/** Keeps this turn of the loop busy for `ms` (the test's own loop is the server's). */
+function block(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Busy: nothing else runs meanwhile.
+  }
+}
+
+describe('the latency limit, read from the loop itself', () => {
+  let server: InProcessTestServer;
+  let authorization: string;
+
+  beforeAll(async () => {
+    // No test reading: the server's own monitor (decision record 0069).
+    server = await startTestServer({ env: { BUCKET_TEST_EVENT_LOOP_DELAY_MS: '' } });
+    authorization = `Bearer ${(await createKey(server, { kind: 'product', product: 'ai_avatar' })).key}`;
+  });
+  afterAll(async () => server?.dispose());
+
+  const put = (name: string) =>
+    server.app.inject({
+      method: 'PUT',
+      url: `/v1/artifacts/ai_avatar/avatar_config/turn/${name}.json`,
+      headers: { authorization, 'content-type': 'application/json' },
+      payload: { v: 1 },
+    });
+
+  it('sheds what it reads in a turn busy past the limit, and serves again the next turns', async () => {
+    await sleep(600);
+    // A turn kept busy 300 ms (a flood read in one poll phase): no timer has run since it began.
+    block(300);
+    const [shed, health] = await Promise.all([
+      put('late'),
+      server.app.inject({ method: 'GET', url: '/health' }),
+    ]);
+    expect(shed.statusCode).toBe(503);
+    expect(shed.headers['retry-after']).toBe('1');
+    expect(shed.json().error.code).toBe('overloaded');
+    expect(shed.json().error.message).toMatch(/over its limit of 200 ms/);
+    // Health is never shed (SPEC §15): it answers whatever the loop's delay.
+    expect(health.json().status).toBeDefined();
+    // Once the loop has turned it is free again: nothing was stored, and the same write is served.
+    const read = () =>
+      server.app.inject({
+        method: 'GET',
+        url: '/v1/artifacts/ai_avatar/avatar_config/turn/late.json',
+        headers: { authorization },
+      });
+    expect(await eventually(async () => (await read()).statusCode === 404)).toBe(true);
+    expect((await put('late')).statusCode).toBe(201);
   });
 });
