@@ -2,11 +2,12 @@
  * The latency limit (SPEC §15): while the event-loop delay is over `limits.maxEventLoopDelayMs`,
  * artifact requests are answered 503 `overloaded` with `Retry-After` before anything is done;
  * health, metrics, the mode, incidents, the policy and the audit log still answer. The delay is
- * forced here (a test reading), not produced by blocking the loop.
+ * forced here (a test reading), not produced by blocking the loop — but in the last test, which
+ * checks the server's own reading on a turn kept busy on purpose (decision record 0069).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/durability.js';
-import { sleep } from '../helpers/http.js';
+import { blockLoop, sleep } from '../helpers/http.js';
 import {
   client,
   createKey,
@@ -127,14 +128,6 @@ describe('the latency limit', () => {
   });
 });
 
-/** Keeps this turn of the loop busy for `ms` (the test's own loop is the server's). */
-function block(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // Busy: nothing else runs meanwhile.
-  }
-}
-
 describe('the latency limit, read from the loop itself', () => {
   let server: InProcessTestServer;
   let authorization: string;
@@ -157,7 +150,7 @@ describe('the latency limit, read from the loop itself', () => {
   it('sheds what it reads in a turn busy past the limit, and serves again the next turns', async () => {
     await sleep(600);
     // A turn kept busy 300 ms (a flood read in one poll phase): no timer has run since it began.
-    block(300);
+    blockLoop(300);
     const [shed, health] = await Promise.all([
       put('late'),
       server.app.inject({ method: 'GET', url: '/health' }),
