@@ -64,6 +64,22 @@ describe('the latency limit', () => {
     expect(entriesAfter - entriesBefore).toBe(3);
   });
 
+  it('answers a shed request with its request id, and counts it by route and status', async () => {
+    delayMs = 250;
+    try {
+      const answer = await product('PUT', `${PATH}.counted`, { body: { v: 1 } });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(answer.headers.get('x-request-id')).toBe(answer.json.error.requestId);
+    } finally {
+      delayMs = 0;
+    }
+    const metrics = (await owner('GET', '/metrics')).bytes.toString();
+    expect(metrics).toMatch(
+      /bucket_http_requests_total\{route="\/v1\/artifacts\/:product\/:class\/\*",method="PUT",status="503"\} [1-9]/,
+    );
+  });
+
   it('never sheds health, metrics, the mode, incidents, the policy or the audit log', async () => {
     delayMs = 10_000;
     try {
