@@ -37,6 +37,7 @@ import { policyRoutes } from './routes/policy.js';
 import { scaleStatusRoutes } from './routes/scale-status.js';
 import { InFlightRequests } from './in-flight.js';
 import { nextRequestId } from './request.js';
+import { lazySchemas } from './lazy-schemas.js';
 import { shedBeforeRouting, ShedRoutes, shedWhenLate } from './shed.js';
 import { ErrorEnvelope } from './schemas.js';
 import './types.js';
@@ -44,7 +45,10 @@ import './types.js';
 export type App = FastifyInstance;
 
 export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
+  const schemas = lazySchemas();
   const app = Fastify({
+    // Each route's validators and serializers built when it first runs (decision record 0070).
+    schemaController: { compilersFactory: schemas.compilersFactory },
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
@@ -71,6 +75,7 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   // Every route's binding to the gate, as registered (tests enumerate it: no side door).
   const gateBindings: GateBinding[] = [];
   app.decorate('gateBindings', gateBindings);
+  app.decorate('schemas', schemas);
   const shedRoutes = new ShedRoutes();
   app.addHook('onRoute', (route) => {
     // The documentation UI's own routes are public, like /openapi.json.

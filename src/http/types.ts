@@ -11,6 +11,8 @@ declare module 'fastify' {
     gateBindings: readonly import('./auth.js').GateBinding[];
     /** The requests the app is answering (http/in-flight.ts). */
     inFlight: import('./in-flight.js').InFlightRequests;
+    /** Its route schemas, compiled on first use (http/lazy-schemas.ts). */
+    schemas: import('./lazy-schemas.js').LazySchemas;
   }
   interface FastifyRequest {
     principal: Principal | null;

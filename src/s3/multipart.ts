@@ -132,13 +132,11 @@ function partNumberOf(ctx: S3Context): number {
 export async function uploadPart(ctx: S3Context, target: ObjectTarget) {
   const partNumber = partNumberOf(ctx);
   const upload = await uploadOf(ctx, target);
-  // The other parts' bytes count toward the object's limit (the completion decides the whole).
-  const others = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
-    (part) => part.partNumber !== partNumber,
-  );
+  // The other parts' bytes count toward the object's limit (the completion decides the whole):
+  // one SUM in the store, not a listing per part.
   const outcome = await decideStep(ctx, target, upload, {
     size: declaredSizeOf(ctx),
-    uploadBytes: sumOfSizes(others),
+    uploadBytes: await ctx.bucket.metadata.sumS3PartSizes(upload.uploadId, partNumber),
   });
   let digests: UploadDigests;
   const { bucket } = ctx;

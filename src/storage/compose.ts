@@ -174,6 +174,7 @@ function bindPorts(parts: MetadataParts): PortMembers {
     listS3Uploads: s3.listS3Uploads.bind(s3),
     putS3Part: s3.putS3Part.bind(s3),
     listS3Parts: s3.listS3Parts.bind(s3),
+    sumS3PartSizes: s3.sumS3PartSizes.bind(s3),
     claimS3Upload: s3.claimS3Upload.bind(s3),
     releaseS3Upload: s3.releaseS3Upload.bind(s3),
     deleteS3Upload: s3.deleteS3Upload.bind(s3),

@@ -1,4 +1,4 @@
-/** Errors every metadata adapter raises the same way. */
+/** Errors every metadata (or blob) adapter raises the same way. */
 import type { CommitRefusal } from '../domain/commit.js';
 
 /** The database was migrated by a newer Bucket: starting on it could corrupt what it wrote. */
@@ -35,5 +35,17 @@ export class AtomicRefusal extends Error {
     readonly refusal: CommitRefusal,
   ) {
     super(`commit ${index} of an atomic batch was refused`);
+  }
+}
+
+/**
+ * A stored content is there but not whole (a composite missing some of its links, decision record
+ * 0064): its bytes would be served shifted or short. Readers answer it as the integrity failure
+ * it is (SPEC §9), never as a store that does not answer.
+ */
+export class ContentDamagedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContentDamagedError';
   }
 }

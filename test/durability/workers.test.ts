@@ -6,7 +6,7 @@
 import { access, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLimits } from '../helpers/limits.js';
 import { SCALE_OUT } from '../helpers/scaleout.js';
 import { client, createKey } from '../helpers/server.js';
@@ -34,16 +34,22 @@ function freshUrl(url: string, method: string, body?: string) {
   });
 }
 
-async function startWorkers(): Promise<ServerProcess> {
-  const server = await startServerProcess({ env: { BUCKET_WORKERS: '2' } });
+async function startWorkers(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await startServerProcess({ env: { BUCKET_WORKERS: '2', ...env } });
   servers.push(server);
   return server;
 }
 
 // Workers are the embedded configuration's (a scale-out Bucket runs more nodes instead).
 describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
+  // One primary and its two workers for the tests up to the clean stop (each works on names and
+  // keys of its own); the kill test starts its own.
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startWorkers({ BUCKET_S3_PORT: '0' });
+  }, 60_000);
+
   it('serves concurrent writes of one artifact from both workers: one version each, one log', async () => {
-    const server = await startWorkers();
     expect(server.output()).toContain('2 worker processes');
     expect(await workersOf(server.process.pid ?? 0)).toHaveLength(2);
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
@@ -73,14 +79,9 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
       const read = await fresh(server, key, 'GET', `${path}/versions`);
       expect(read.json.versions).toHaveLength(done.length);
     }
-    await server.stop();
-    expect(server.process.exitCode).toBe(0);
-    await expect(access(join(server.dataDir, 'bucket.pid'))).rejects.toThrow();
-    expect(await verifyLog(server.dataDir)).toMatch(/ok|verified/i);
   });
 
   it('refuses a key revoked through one worker on the other at once', async () => {
-    const server = await startWorkers();
     const { key, id } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
     const path = '/v1/artifacts/ai_avatar/avatar_config/revoked/one.json';
     // Both workers have authenticated the key (and cached it).
@@ -96,8 +97,6 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
   });
 
   it('refuses an S3 credential on the other worker at once when its key is revoked', async () => {
-    const server = await startServerProcess({ env: { BUCKET_WORKERS: '2', BUCKET_S3_PORT: '0' } });
-    servers.push(server);
     // Printed right after the listening line the helper waits for.
     await waitFor(async () => server.output().includes('S3 front door at'), 5_000);
     const s3Url = /S3 front door at (http:\/\/\S+)/.exec(server.output())?.[1] ?? '';
@@ -121,12 +120,9 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
     const after = await Promise.all(Array.from({ length: 6 }, () => freshUrl(get, 'GET')));
     expect(after.map((a) => a.status)).toEqual(after.map(() => 403));
     expect(after.every((a) => a.body.includes('InvalidAccessKeyId'))).toBe(true);
-    // Three processes fewer for the tests after this one to share the machine with.
-    await server.stop();
   });
 
   it('keeps the read rate global across the workers', async () => {
-    const server = await startWorkers();
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
     const path = '/v1/artifacts/ai_avatar/avatar_config/rated/one.json';
     expect((await fresh(server, key, 'PUT', path, { rated: true })).status).toBe(201);
@@ -144,8 +140,15 @@ describe.skipIf(SCALE_OUT)('BUCKET_WORKERS=2', () => {
     if (seconds === 1) expect(ok).toBeLessThanOrEqual(10);
   }, 60_000);
 
+  it('stops cleanly: exit 0, its pid file gone, every write in a log that verifies', async () => {
+    await server.stop();
+    expect(server.process.exitCode).toBe(0);
+    await expect(access(join(server.dataDir, 'bucket.pid'))).rejects.toThrow();
+    expect(await verifyLog(server.dataDir)).toMatch(/ok|verified/i);
+  });
+
   it('starts another worker when one is killed under load, with nothing acknowledged lost', async () => {
-    const server = await startWorkers();
+    const server = await startWorkers(); // its own: one of its workers dies
     const { key } = await createKey(server, { kind: 'product', product: 'ai_avatar' });
     const [victim] = await workersOf(server.process.pid ?? 0);
     const acknowledged: { path: string; version: number; n: number }[] = [];

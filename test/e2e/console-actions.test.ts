@@ -2,7 +2,7 @@
  * The console's actions in a real Chromium against a real in-process Bucket (issue 23, SPEC §14):
  * the policy edited with its diff and a reason; an upload with a progress bar, a download, a
  * tombstone and a restore; a legal hold; the mode switched and shown as text; a basket run
- * followed to its outputs. Each view, with its data, passes axe-core.
+ * followed to its outputs; an erased subject's version shown as purged. Each view, with its data, passes axe-core.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -245,6 +245,29 @@ describe.skipIf(missing !== null)('web console actions', () => {
     await page.getByLabel('Erasure id').fill(id);
     await page.getByRole('button', { name: 'Show report' }).click();
     await eventually(() => report.textContent()).toContain('"subject": "user-42"');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // A subject with data: its erased version shows as purged, with no download offered.
+    // (user_progress: governance retention, which an erasure overrides; compliance withholds.)
+    const gurukul = (await createKey(server, { kind: 'product', product: 'gurukul' })).key;
+    const path = '/v1/artifacts/gurukul/user_progress/subjects/user-43.json';
+    const written = await client(server.url, gurukul)('PUT', path, {
+      body: { hair: 'blue' },
+      headers: { 'x-bucket-meta-subject': 'user-43' },
+    });
+    expect(written.status).toBe(201);
+    const erased = await client(server.url, server.ownerKey)('POST', '/v1/governance/erasures', {
+      body: { subject: 'user-43', reason: 'GDPR Art. 17 request' },
+    });
+    expect(erased.status).toBe(201);
+    await openView(page, 'Artifacts');
+    await page.getByLabel('Product', { exact: true }).selectOption('gurukul');
+    await page.getByRole('cell', { name: '1 (content purged)' }).waitFor();
+    await page.getByRole('button', { name: 'subjects/user-43.json' }).click();
+    await page
+      .getByRole('cell', { name: /^content purged \(erasure\) .*, audit entry \d+$/ })
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Download version 1' }).count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.context().close();

@@ -128,12 +128,24 @@ export async function startTestServer(options: ServerOptions = {}): Promise<InPr
   };
 }
 
-/** A small JSON/bytes HTTP client bound to a server and a key. */
+/** How long a `client` request may take before it fails naming itself (not a test's timeout). */
+const CLIENT_TIMEOUT_MS = 60_000;
+
+/**
+ * A small JSON/bytes HTTP client bound to a server and a key. A request that gets no whole answer
+ * within `timeoutMs` (default a minute) fails with its method and path, so a hung server shows
+ * where a test stood rather than the test's own timeout.
+ */
 export function client(baseUrl: string, key?: string) {
   return async (
     method: string,
     path: string,
-    init: { body?: unknown; headers?: Record<string, string>; raw?: boolean } = {},
+    init: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      raw?: boolean;
+      timeoutMs?: number;
+    } = {},
   ): Promise<{ status: number; headers: Headers; json: any; bytes: Buffer }> => {
     const headers: Record<string, string> = { ...init.headers };
     if (key) headers['authorization'] = `Bearer ${key}`;
@@ -144,8 +156,23 @@ export function client(baseUrl: string, key?: string) {
       body = JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(baseUrl + path, { method, headers, body });
-    const bytes = Buffer.from(await response.arrayBuffer());
+    const timeoutMs = init.timeoutMs ?? CLIENT_TIMEOUT_MS;
+    let response: Response;
+    let bytes: Buffer;
+    try {
+      response = await fetch(baseUrl + path, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      if (error instanceof Error && error.name === 'TimeoutError') {
+        throw new Error(`${method} ${path} got no answer within ${timeoutMs} ms`, { cause: error });
+      }
+      throw error;
+    }
     let json: any = null;
     if ((response.headers.get('content-type') ?? '').includes('json') && bytes.length > 0) {
       try {

@@ -12,6 +12,22 @@ interface Version {
   createdAt: string;
   createdBy: string;
   tombstone: boolean;
+  /** SPEC §8: present when the content is gone (its reads answer 410 content_purged). */
+  purged?: PurgeRecord;
+}
+export interface PurgeRecord {
+  at: string;
+  reason: string;
+  auditIndex: number;
+}
+
+/** What the State column says of a version: live, tombstone, or purged with why and when. */
+export function versionState(v: { tombstone?: boolean; purged?: PurgeRecord }): string {
+  if (v.purged) {
+    const why = v.purged.reason.replaceAll('_', ' ');
+    return `content purged (${why}) ${when(v.purged.at)}, audit entry ${v.purged.auditIndex}`;
+  }
+  return v.tombstone ? 'tombstone' : 'live';
 }
 export interface Hold {
   id: string;
@@ -100,9 +116,9 @@ export function ArtifactDetail(props: {
               <td>
                 {when(v.createdAt)} by {v.createdBy}
               </td>
-              <td>{v.tombstone ? 'tombstone' : 'live'}</td>
+              <td>{versionState(v)}</td>
               <td>
-                {canReadContent(identity) && !v.tombstone ? (
+                {canReadContent(identity) && !v.tombstone && !v.purged ? (
                   <button
                     type="button"
                     onClick={() =>

@@ -5,7 +5,7 @@ import type { Identity } from '../identity';
 import { livePolicy } from '../policy-data';
 import { can } from '../rights';
 import { bytes, ErrorText, Note, Panel, useLoad, View, when } from '../ui';
-import { ArtifactDetail } from './artifact-detail';
+import { ArtifactDetail, type PurgeRecord } from './artifact-detail';
 import { UploadForm } from './artifact-upload';
 
 interface Item {
@@ -15,6 +15,7 @@ interface Item {
   sha256: string;
   size: number;
   updatedAt: string;
+  purged?: PurgeRecord;
 }
 
 export function ArtifactsView(props: { identity: Identity }) {
@@ -124,7 +125,10 @@ export function ArtifactsView(props: { identity: Identity }) {
                     </button>
                   </td>
                   <td>{item.class}</td>
-                  <td>{item.version}</td>
+                  <td>
+                    {item.version}
+                    {item.purged && ' (content purged)'}
+                  </td>
                   <td>{bytes(item.size)}</td>
                   <td>{when(item.updatedAt)}</td>
                 </tr>

@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import type { ArtifactVersion, SealedRef } from '../../domain/artifact.js';
 import { SegmentError } from '../../domain/sealed-segments.js';
+import { ContentDamagedError } from '../../storage/errors.js';
 import { openBytes, readSealedBlob } from '../../storage/sealed.js';
 import { BucketError } from '../../domain/errors.js';
 import type { RateVerdict } from '../../domain/rates.js';
@@ -105,8 +106,8 @@ async function readable(deps: ArtifactDeps, request: ReadRequest): Promise<ReadR
 
 /**
  * The content, or the inclusive byte range of it. A whole content is checked against its recorded
- * SHA-256 as it is served (SPEC §9 integrity on read; Range reads are the scrub's); a missing blob
- * is an integrity failure, whatever the range.
+ * SHA-256 as it is served (SPEC §9 integrity on read; Range reads are the scrub's); a missing blob,
+ * or one the store finds damaged before a byte, is an integrity failure, whatever the range.
  */
 export async function openContent(
   deps: ArtifactDeps,
@@ -133,8 +134,10 @@ export async function openContent(
         ? await deps.blobs.readHashed(version.sha256)
         : await deps.blobs.read(version.sha256, range);
   } catch (error) {
-    // A store that does not answer is not a missing content: only a content it lacks is.
-    if (await deps.blobs.exists(version.sha256).catch(() => true)) throw error;
+    // A store that does not answer is not a missing content: only a content it lacks, or holds
+    // with some of its bytes missing (a composite short of a link), is.
+    const damaged = error instanceof ContentDamagedError;
+    if (!damaged && (await deps.blobs.exists(version.sha256).catch(() => true))) throw error;
     const failure = integrityFailure(version, 'missing');
     report(failure);
     throw integrityError(failure);

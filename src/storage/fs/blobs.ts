@@ -22,6 +22,7 @@ import {
   removeTemporary,
   wholeParts,
 } from './composite.js';
+import { ContentDamagedError } from '../errors.js';
 import { hashingReader } from './hashed-read.js';
 import { joiner, type JoinOutcome } from './joiner.js';
 import { processRunning } from '../data-dir-lock.js';
@@ -206,8 +207,9 @@ export class FileBlobStore implements BlobStore {
     // A missing content rejects here, as read() does, instead of failing mid-response.
     const info = await stat(path);
     if (!info.isDirectory()) return hashingReader.read([path]);
+    // Links missing between others fail as a mismatch once hashed; none at all, before a byte.
     const files = await partFiles(path);
-    if (files.length === 0) throw new Error('a joined content has no parts');
+    if (files.length === 0) throw new ContentDamagedError('a joined content has no parts');
     return hashingReader.read(files.map((file) => file.path));
   }
 

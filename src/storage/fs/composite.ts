@@ -12,6 +12,7 @@ import { link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
+import { ContentDamagedError } from '../errors.js';
 import type { ByteRange } from '../ports.js';
 
 /** A file of a composite content and its size. */
@@ -70,12 +71,14 @@ export async function partFiles(dir: string): Promise<PartFile[]> {
 }
 
 /**
- * The files of the composite content at `dir` for a read: refused when one is missing, whose
- * bytes would otherwise be served shifted (a whole read is hashed, and fails as a mismatch).
+ * The files of the composite content at `dir` for a read: refused (ContentDamagedError) when one
+ * is missing, whose bytes would otherwise be served shifted.
  */
 export async function wholeParts(dir: string): Promise<PartFile[]> {
   const files = await partFiles(dir);
-  if (!complete(files)) throw new Error('a joined content is missing some of its parts');
+  if (!complete(files)) {
+    throw new ContentDamagedError('a joined content is missing some of its parts');
+  }
   return files;
 }
 

@@ -123,6 +123,11 @@ export interface S3Store {
   putS3Part(part: S3PartRecord, product: string, limits: StorageLimits): Promise<S3PartOutcome>;
   listS3Parts(uploadId: string): Promise<S3PartRecord[]>;
   /**
+   * The bytes the parts of an upload hold, the part numbered `except` left out (one sent again
+   * replaces it): summed by the store, not listed — an upload has up to 10,000 parts.
+   */
+  sumS3PartSizes(uploadId: string, except: number): Promise<number>;
+  /**
    * Claims an open upload for its completion, atomically: answers its parts, or null when it is
    * gone or another completion holds it. A claimed upload takes no part and no abort.
    */

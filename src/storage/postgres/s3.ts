@@ -180,6 +180,14 @@ export class PgS3 implements S3Store {
     return rows.map(toS3Part);
   }
 
+  async sumS3PartSizes(uploadId: string, except: number): Promise<number> {
+    const { rows } = await this.db().query<{ bytes: string | null }>(
+      'SELECT sum(size) AS bytes FROM s3_parts WHERE upload_id = $1 AND part_number <> $2',
+      [uploadId, except],
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
   /**
    * The claim is one UPDATE (atomic); the parts are read by a statement of their own after it,
    * whose snapshot holds every part that committed before the claim (a part waits for no claim:

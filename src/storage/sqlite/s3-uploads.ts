@@ -117,6 +117,9 @@ export class S3UploadTables {
       heldBytes: db.prepare<[string], { bytes: number | null }>(
         'SELECT sum(size) AS bytes FROM s3_parts WHERE upload_id = ?',
       ),
+      otherBytes: db.prepare<[string, number], { bytes: number | null }>(
+        'SELECT sum(size) AS bytes FROM s3_parts WHERE upload_id = ? AND part_number <> ?',
+      ),
       deleteParts: db.prepare('DELETE FROM s3_parts WHERE upload_id = ?'),
       deleteUpload: db.prepare('DELETE FROM s3_uploads WHERE upload_id = ?'),
     };
@@ -194,6 +197,11 @@ export class S3UploadTables {
   /** The bytes an upload's parts hold in its product's usage. */
   heldBytes(uploadId: string): number {
     return Number(this.statements.heldBytes.get(uploadId)?.bytes ?? 0);
+  }
+
+  /** The bytes the upload's parts hold, but the part numbered `except`. */
+  otherBytes(uploadId: string, except: number): number {
+    return Number(this.statements.otherBytes.get(uploadId, except)?.bytes ?? 0);
   }
 
   /**

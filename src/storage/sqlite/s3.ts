@@ -142,6 +142,10 @@ export class SqliteS3 implements S3Store {
     return this.uploads.parts(uploadId);
   }
 
+  async sumS3PartSizes(uploadId: string, except: number): Promise<number> {
+    return this.uploads.otherBytes(uploadId, except);
+  }
+
   async claimS3Upload(uploadId: string, at: string): Promise<S3PartRecord[] | null> {
     return this.changes.writeDurably(() =>
       this.db.transaction(() => this.uploads.claim(uploadId, at)).immediate(),

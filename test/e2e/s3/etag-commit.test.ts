@@ -4,17 +4,12 @@
  * stored — its MD5 ETag (or md5-of-md5s for a multipart upload) is stored too, for PutObject,
  * CopyObject and CompleteMultipartUpload alike, on both backends.
  */
-import {
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VersionCommit } from '../../../src/storage/ports.js';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
+import { uploadInParts } from '../../helpers/s3-multipart.js';
 import { startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const md5 = (bytes: Buffer | string) => createHash('md5').update(bytes).digest('hex');
@@ -60,30 +55,7 @@ describe('S3 ETags committed with their versions', () => {
   it('stores the md5-of-md5s ETag of a multipart upload in its commit', async () => {
     const key = 'model_checkpoint/e/multi.ckpt';
     const parts = [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.from('end')];
-    const { UploadId } = await avatar.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key }),
-    );
-    const etags: string[] = [];
-    for (const [index, Body] of parts.entries()) {
-      const sent = await avatar.s3.send(
-        new UploadPartCommand({
-          Bucket: 'ai_avatar',
-          Key: key,
-          UploadId,
-          PartNumber: index + 1,
-          Body,
-        }),
-      );
-      etags.push(sent.ETag!);
-    }
-    const done = await avatar.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: 'ai_avatar',
-        Key: key,
-        UploadId,
-        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      }),
-    );
+    const done = await uploadInParts(avatar.s3, { Bucket: 'ai_avatar', Key: key }, parts);
     const digests = Buffer.concat(parts.map((part) => Buffer.from(md5(part), 'hex')));
     expect(done.ETag).toBe(`"${md5(digests)}-2"`);
     expect(atCommit.get(`${key}@1`)).toBe(done.ETag);

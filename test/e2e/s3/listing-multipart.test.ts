@@ -5,7 +5,6 @@
  */
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
@@ -18,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completion, openUpload } from '../../helpers/s3-multipart.js';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
 import { client, startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 import { sweepStaleUploads } from '../../../src/s3/multipart.js';
@@ -144,23 +144,8 @@ describe('S3 listings and multipart uploads', () => {
     const avatar = await s3Principal(server, 'product', 'ai_avatar');
     const key = 'model_checkpoint/big/v1.ckpt';
     const parts = [Buffer.alloc(5 * MiB, 1), Buffer.alloc(5 * MiB, 2), Buffer.from('tail')];
-    const created = await avatar.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key, Metadata: { run: 'm1' } }),
-    );
-    const uploadId = created.UploadId!;
-    const etags: string[] = [];
-    for (const [index, body] of parts.entries()) {
-      const part = await avatar.s3.send(
-        new UploadPartCommand({
-          Bucket: 'ai_avatar',
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: index + 1,
-          Body: body,
-        }),
-      );
-      etags.push(part.ETag!);
-    }
+    const target = { Bucket: 'ai_avatar', Key: key, Metadata: { run: 'm1' } };
+    const { uploadId, etags } = await openUpload(avatar.s3, target, parts);
     const listed = await avatar.s3.send(
       new ListPartsCommand({ Bucket: 'ai_avatar', Key: key, UploadId: uploadId }),
     );
@@ -169,14 +154,7 @@ describe('S3 listings and multipart uploads', () => {
     expect(uploads.Uploads?.map((u) => u.UploadId)).toContain(uploadId);
     const before = (await client(server.url, server.ownerKey)('GET', '/v1/audit/checkpoint')).json
       .size as number;
-    const done = await avatar.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: 'ai_avatar',
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      }),
-    );
+    const done = await avatar.s3.send(completion(target, uploadId, etags));
     const md5s = Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()));
     expect(done.ETag).toBe(`"${createHash('md5').update(md5s).digest('hex')}-3"`);
     const whole = Buffer.concat(parts);

@@ -3,22 +3,18 @@
  * ranges across its parts' boundaries through both doors, its parts' own blobs gone, scrubbed
  * clean, the same bytes completed again from one part; on the embedded store it is kept as links
  * to the parts' files, and a part's file changed on disk afterwards is an integrity failure of the
- * content, found by the scrub and the read.
+ * content, found by the scrub and the read, as is one that lost a link (a Range read too).
  */
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
 import { scrubToEnd } from '../../helpers/certification.js';
 import { sha256 } from '../../helpers/hash.js';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
+import { uploadInParts as uploadAll } from '../../helpers/s3-multipart.js';
 import { startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -31,32 +27,8 @@ describe('S3 multipart content', () => {
   let avatar: S3Principal;
 
   /** Uploads `parts` to `key` as one multipart upload, and completes it. */
-  async function uploadInParts(key: string, parts: readonly Buffer[]): Promise<void> {
-    const created = await avatar.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: 'ai_avatar', Key: key }),
-    );
-    const etags: string[] = [];
-    for (const [index, body] of parts.entries()) {
-      const part = await avatar.s3.send(
-        new UploadPartCommand({
-          Bucket: 'ai_avatar',
-          Key: key,
-          UploadId: created.UploadId,
-          PartNumber: index + 1,
-          Body: body,
-        }),
-      );
-      etags.push(part.ETag!);
-    }
-    await avatar.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: 'ai_avatar',
-        Key: key,
-        UploadId: created.UploadId,
-        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      }),
-    );
-  }
+  const uploadInParts = (key: string, parts: readonly Buffer[]) =>
+    uploadAll(avatar.s3, { Bucket: 'ai_avatar', Key: key }, parts);
 
   beforeAll(async () => {
     server = await startTestServer({ env: S3_ENV });
@@ -127,5 +99,27 @@ describe('S3 multipart content', () => {
     expect(await scrubToEnd(server)).toBe('failed');
     // Past the first chunk of the read: the answer is cut before its last byte, never whole.
     await expect(read()).rejects.toThrow();
+  });
+
+  it('answers a read of it with a link missing as an integrity failure (embedded store)', async () => {
+    const blobs = server.bucket.blobs;
+    if (!(blobs instanceof FileBlobStore)) return; // an object store keeps it as one object
+    const dir = blobs.pathOf(sha256(WHOLE));
+    await rm(join(dir, `00002-${PARTS[1]!.length}`));
+    // A range of the first part: its bytes are there, but the content is not whole.
+    await expect(read('bytes=0-99')).rejects.toMatchObject({
+      name: 'ServiceUnavailable',
+      $metadata: { httpStatusCode: 503 },
+    });
+    const native = await fetch(`${server.url}/v1/artifacts/ai_avatar/${KEY}`, {
+      headers: { authorization: `Bearer ${avatar.key.key}`, range: 'bytes=0-99' },
+    });
+    expect(native.status).toBe(503);
+    expect(((await native.json()) as { error: { code: string } }).error.code).toBe(
+      'integrity_failure',
+    );
+    // None left: a whole read is refused before a byte too.
+    for (const name of await readdir(dir)) await rm(join(dir, name));
+    await expect(read()).rejects.toMatchObject({ name: 'ServiceUnavailable' });
   });
 });

@@ -16,40 +16,21 @@ import {
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
+import {
+  completion as completionOf,
+  openUpload as openUploadOf,
+} from '../../helpers/s3-multipart.js';
 import { changePolicy } from '../../helpers/limits.js';
 import { client, startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const MiB = 1024 * 1024;
 
 /** An upload of `key` in gurukul with its parts sent; answers its id and the parts' ETags. */
-async function openUpload(s3: S3Client, key: string, parts: readonly Buffer[]) {
-  const created = await s3.send(
-    new CreateMultipartUploadCommand({ Bucket: 'gurukul', Key: key, ContentType: 'text/plain' }),
-  );
-  const uploadId = created.UploadId!;
-  const etags: string[] = [];
-  for (const [index, body] of parts.entries()) {
-    const part = await s3.send(
-      new UploadPartCommand({
-        Bucket: 'gurukul',
-        Key: key,
-        UploadId: uploadId,
-        PartNumber: index + 1,
-        Body: body,
-      }),
-    );
-    etags.push(part.ETag!);
-  }
-  return { uploadId, etags };
-}
+const openUpload = (s3: S3Client, key: string, parts: readonly Buffer[]) =>
+  openUploadOf(s3, { Bucket: 'gurukul', Key: key, ContentType: 'text/plain' }, parts);
 
 const completion = (key: string, uploadId: string, etags: readonly string[]) =>
-  new CompleteMultipartUploadCommand({
-    Bucket: 'gurukul',
-    Key: key,
-    UploadId: uploadId,
-    MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-  });
+  completionOf({ Bucket: 'gurukul', Key: key }, uploadId, etags);
 
 describe('S3 multipart uploads under concurrency and limits', () => {
   let server: InProcessTestServer;

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ContentDamagedError } from '../../../src/storage/errors.js';
 import { FileBlobStore } from '../../../src/storage/fs/blobs.js';
 import type { BlobStore } from '../../../src/storage/ports.js';
 import { putBytes, readAll } from '../../helpers/blobs.js';
@@ -209,5 +210,15 @@ describe('FileBlobStore: joined contents kept as their parts', () => {
     await rm(join(store.pathOf(digest), '00002-40000'));
     expect(await store.join([digest])).toEqual({ mismatch: digest });
     expect(await temporaries()).toEqual([]);
+  });
+
+  it('refuses a read of a content that lost a link as damaged, whatever the range', async () => {
+    const { digest } = await joined([randomBytes(40_000), randomBytes(40_000), randomBytes(10)]);
+    await rm(join(store.pathOf(digest), '00002-40000'));
+    for (const range of [undefined, { start: 0, end: 9 }, { start: 79_995, end: 80_005 }]) {
+      await expect(store.read(digest, range)).rejects.toBeInstanceOf(ContentDamagedError);
+    }
+    for (const name of ['00001-40000', '00003-10']) await rm(join(store.pathOf(digest), name));
+    await expect(store.readHashed(digest)).rejects.toBeInstanceOf(ContentDamagedError);
   });
 });

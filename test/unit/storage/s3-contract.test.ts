@@ -3,7 +3,8 @@
  * metadata adapter: an upload claimed by one completion is claimed by no other, takes no part and
  * no abort until the claim is given up; a sweep leaves a fresh claim alone; a part's bytes are held
  * in its product's usage within the quota until its upload is deleted or its completion commits;
- * uploads are listed in (key, creation) order from a position.
+ * an upload's part sizes are summed by the store; uploads are listed in (key, creation) order from
+ * a position.
  */
 import { describe, expect, it } from 'vitest';
 import type { MetadataStore, S3PartRecord, S3UploadRecord } from '../../../src/storage/ports.js';
@@ -92,6 +93,23 @@ describe.each(adapters)('S3Store contract: $name', (adapter) => {
     expect(await bytes()).toBe(90);
     expect((await store.deleteS3Upload('q'))?.length).toBe(1);
     expect(await bytes()).toBe(0);
+  });
+
+  it("sums an upload's part sizes, one part left out, a part sent again counted once", async () => {
+    const others = (except: number) => store.sumS3PartSizes('sum', except);
+    expect(await others(1)).toBe(0);
+    await store.insertS3Upload(upload('sum'));
+    expect(await others(1)).toBe(0);
+    await store.putS3Part(part('sum', 1, 30), 'gurukul', ROOMY);
+    await store.putS3Part(part('sum', 2, 40), 'gurukul', ROOMY);
+    await store.putS3Part(part('sum', 3, 5), 'gurukul', ROOMY);
+    expect(await others(4)).toBe(75);
+    expect(await others(2)).toBe(35);
+    await store.putS3Part(part('sum', 2, 7), 'gurukul', ROOMY);
+    expect(await others(4)).toBe(42);
+    await store.insertS3Upload(upload('sum-other'));
+    await store.putS3Part(part('sum-other', 1, 1000), 'gurukul', ROOMY);
+    expect(await others(1)).toBe(12);
   });
 
   it('gives the bytes of a completed upload to its version, in the commit', async () => {
