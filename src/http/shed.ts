@@ -149,7 +149,7 @@ export function shedBeforeRouting(app: FastifyInstance, options: RawShedOptions)
     const method = request.method ?? '';
     const path = message === null ? '' : ((request.url ?? '').split('?', 1)[0] ?? '');
     const route = message === null ? null : options.routes.match(method, path);
-    if (message === null || route === null) return fastify(request, response);
+    if (message === null || route === null) return fastify.call(app.server, request, response);
     const started = performance.now();
     const requestId = nextRequestId();
     const body = JSON.stringify(errorBody(requestId, 'overloaded', message));
@@ -165,7 +165,7 @@ export function shedBeforeRouting(app: FastifyInstance, options: RawShedOptions)
         : {}),
     });
     response.end(body);
-    const ms = performance.now() - started;
+    const ms = Math.round((performance.now() - started) * 100) / 100;
     options.bucket.metrics.observeRequest(route, method, 503, ms / 1000);
     if (options.requestLog) {
       options.requestLog.info(
