@@ -38,7 +38,7 @@ import { scaleStatusRoutes } from './routes/scale-status.js';
 import { InFlightRequests } from './in-flight.js';
 import { nextRequestId } from './request.js';
 import { lazySchemas } from './lazy-schemas.js';
-import { shedWhenLate } from './shed.js';
+import { shedBeforeRouting, ShedRoutes, shedWhenLate } from './shed.js';
 import { ErrorEnvelope } from './schemas.js';
 import './types.js';
 
@@ -76,11 +76,13 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   const gateBindings: GateBinding[] = [];
   app.decorate('gateBindings', gateBindings);
   app.decorate('schemas', schemas);
+  const shedRoutes = new ShedRoutes();
   app.addHook('onRoute', (route) => {
     // The documentation UI's own routes are public, like /openapi.json.
     if (route.url.startsWith('/docs')) route.config = { ...route.config, public: true };
     assertGateBinding(route);
     gateBindings.push(bindingOf(route));
+    shedRoutes.add(route);
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -89,7 +91,14 @@ export async function buildApp(bucket: Bucket, logger: Logger): Promise<App> {
   const inFlight = new InFlightRequests();
   inFlight.install(app, bucket.authorizer);
   app.decorate('inFlight', inFlight);
-  // Before anything else is done for it, a request may be shed (SPEC §15 latency limit).
+  // Before anything else is done for it, a request may be shed (SPEC §15 latency limit): read
+  // from the socket, before Fastify routes it; injected, by the first hook after the request id's.
+  shedBeforeRouting(app, {
+    routes: shedRoutes,
+    bucket,
+    closing: () => inFlight.closing,
+    requestLog: logRequests ? (logger as FastifyBaseLogger) : null,
+  });
   app.addHook('onRequest', shedWhenLate(bucket));
   answerExpectContinue(app);
   app.addHook(

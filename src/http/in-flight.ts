@@ -47,6 +47,11 @@ export class InFlightRequests {
     });
   }
 
+  /** True once the app is closing: new requests get `server_stopping`. */
+  get closing(): boolean {
+    return this.stopping;
+  }
+
   /** Each request in flight as `METHOD /path (request id)`: no query string (a presigned URL's). */
   describe(): string[] {
     return [...this.requests.values()].map(

@@ -1,10 +1,12 @@
 /**
  * The event-loop delay of this process (SPEC §15 latency limit), measured with Node's own
- * `perf_hooks.monitorEventLoopDelay`: `current()` is the mean delay over the last sample interval
- * (what shedding compares with `limits.maxEventLoopDelayMs`, as @fastify/under-pressure does), and
- * `p99()` the 99th percentile over the last 10 to 20 seconds (scale-status's `latency`).
+ * `perf_hooks`: `current()` (what shedding compares with `limits.maxEventLoopDelayMs`) is the
+ * larger of the mean delay over the last sample interval (`monitorEventLoopDelay`, as
+ * @fastify/under-pressure reads it) and how long the loop has been busy in the turn it is in now;
+ * `p99()` is the 99th percentile over the last 10 to 20 seconds (scale-status's `latency`).
+ * Decision records 0039 and 0069.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 /** The histogram's sampling resolution, subtracted from its readings (it delays by that much). */
 const RESOLUTION_MS = 10;
@@ -14,7 +16,7 @@ const SAMPLE_MS = 250;
 const WINDOW_MS = 10_000;
 
 export interface EventLoopDelay {
-  /** Milliseconds: the mean delay over the last sample interval. */
+  /** Milliseconds: the mean delay over the last sample interval, or the current turn's, if longer. */
   current(): number;
   /** Milliseconds: the 99th percentile over the last window and the current one. */
   p99(): number;
@@ -32,6 +34,7 @@ export class EventLoopMonitor implements EventLoopDelay {
   /** The first interval measures the start itself (module loading, the app's schemas): skipped. */
   private started = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly turn = new TurnClock();
 
   constructor() {
     this.interval.enable();
@@ -41,7 +44,7 @@ export class EventLoopMonitor implements EventLoopDelay {
   }
 
   current(): number {
-    return this.delayMs;
+    return Math.max(this.delayMs, this.turn.busyMs());
   }
 
   p99(): number {
@@ -50,6 +53,7 @@ export class EventLoopMonitor implements EventLoopDelay {
 
   stop(): void {
     clearInterval(this.timer);
+    this.turn.stop();
     this.interval.disable();
     this.window.disable();
   }
@@ -66,6 +70,44 @@ export class EventLoopMonitor implements EventLoopDelay {
       this.window.reset();
       this.windowStarted = Date.now();
     }
+  }
+}
+
+/**
+ * How long the event loop has been busy since it last passed its check phase: the delay, right
+ * now, of anything that was due then — above all of the requests it is still reading in this turn,
+ * which were waiting in the kernel when the turn began. A flood of short requests keeps the loop in
+ * one poll phase for as long as sockets are ready; the interval mean sees that turn only once it
+ * ended and a sampling timer ran, while this reading rises during it, so that the rest of the turn
+ * is shed (decision record 0069). Time spent waiting for I/O is idle, not busy, and is subtracted.
+ */
+class TurnClock {
+  private markedAt = performance.now();
+  private idleAtMark = performance.eventLoopUtilization().idle;
+  private immediate: NodeJS.Immediate | null = null;
+
+  constructor() {
+    this.arm();
+  }
+
+  busyMs(): number {
+    const idle = performance.eventLoopUtilization().idle - this.idleAtMark;
+    return Math.max(0, performance.now() - this.markedAt - idle);
+  }
+
+  stop(): void {
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = null;
+  }
+
+  /** Marks every check phase: unreferenced, it neither keeps the process alive nor the poll awake. */
+  private arm(): void {
+    this.immediate = setImmediate(() => {
+      this.markedAt = performance.now();
+      this.idleAtMark = performance.eventLoopUtilization().idle;
+      this.arm();
+    });
+    this.immediate.unref();
   }
 }
 

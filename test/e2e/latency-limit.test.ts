@@ -2,10 +2,19 @@
  * The latency limit (SPEC §15): while the event-loop delay is over `limits.maxEventLoopDelayMs`,
  * artifact requests are answered 503 `overloaded` with `Retry-After` before anything is done;
  * health, metrics, the mode, incidents, the policy and the audit log still answer. The delay is
- * forced here (a test reading), not produced by blocking the loop.
+ * forced here (a test reading), not produced by blocking the loop — but in the last test, which
+ * checks the server's own reading on a turn kept busy on purpose (decision record 0069).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/durability.js';
+import { blockLoop, sleep } from '../helpers/http.js';
+import {
+  client,
+  createKey,
+  startTestServer,
+  type InProcessTestServer,
+  type TestServer,
+} from '../helpers/server.js';
 
 const PATH = '/v1/artifacts/ai_avatar/avatar_config/latency/a.json';
 
@@ -53,6 +62,22 @@ describe('the latency limit', () => {
     const entriesAfter = (await owner('GET', '/v1/audit/checkpoint')).json.size;
     // The only entries since: the first checkpoint read and the two reads just made.
     expect(entriesAfter - entriesBefore).toBe(3);
+  });
+
+  it('answers a shed request with its request id, and counts it by route and status', async () => {
+    delayMs = 250;
+    try {
+      const answer = await product('PUT', `${PATH}.counted`, { body: { v: 1 } });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(answer.headers.get('x-request-id')).toBe(answer.json.error.requestId);
+    } finally {
+      delayMs = 0;
+    }
+    const metrics = (await owner('GET', '/metrics')).bytes.toString();
+    expect(metrics).toMatch(
+      /bucket_http_requests_total\{route="\/v1\/artifacts\/:product\/:class\/\*",method="PUT",status="503"\} [1-9]/,
+    );
   });
 
   it('never sheds health, metrics, the mode, incidents, the policy or the audit log', async () => {
@@ -116,5 +141,50 @@ describe('the latency limit', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.json.error.code).toBe('invalid_policy');
+  });
+});
+
+describe('the latency limit, read from the loop itself', () => {
+  let server: InProcessTestServer;
+  let authorization: string;
+
+  beforeAll(async () => {
+    // No test reading: the server's own monitor (decision record 0069).
+    server = await startTestServer({ env: { BUCKET_TEST_EVENT_LOOP_DELAY_MS: '' } });
+    authorization = `Bearer ${(await createKey(server, { kind: 'product', product: 'ai_avatar' })).key}`;
+  });
+  afterAll(async () => server?.dispose());
+
+  const put = (name: string) =>
+    server.app.inject({
+      method: 'PUT',
+      url: `/v1/artifacts/ai_avatar/avatar_config/turn/${name}.json`,
+      headers: { authorization, 'content-type': 'application/json' },
+      payload: { v: 1 },
+    });
+
+  it('sheds what it reads in a turn busy past the limit, and serves again the next turns', async () => {
+    await sleep(600);
+    // A turn kept busy 300 ms (a flood read in one poll phase): no timer has run since it began.
+    blockLoop(300);
+    const [shed, health] = await Promise.all([
+      put('late'),
+      server.app.inject({ method: 'GET', url: '/health' }),
+    ]);
+    expect(shed.statusCode).toBe(503);
+    expect(shed.headers['retry-after']).toBe('1');
+    expect(shed.json().error.code).toBe('overloaded');
+    expect(shed.json().error.message).toMatch(/over its limit of 200 ms/);
+    // Health is never shed (SPEC §15): it answers whatever the loop's delay.
+    expect(health.json().status).toBeDefined();
+    // Once the loop has turned it is free again: nothing was stored, and the same write is served.
+    const read = () =>
+      server.app.inject({
+        method: 'GET',
+        url: '/v1/artifacts/ai_avatar/avatar_config/turn/late.json',
+        headers: { authorization },
+      });
+    expect(await eventually(async () => (await read()).statusCode === 404)).toBe(true);
+    expect((await put('late')).statusCode).toBe(201);
   });
 });

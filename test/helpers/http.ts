@@ -257,6 +257,14 @@ export async function filesUnder(dir: string): Promise<string[]> {
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Keeps the current turn of the event loop busy for `ms`: nothing else runs meanwhile. */
+export function blockLoop(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Busy on purpose (the latency limit's tests, SPEC §15).
+  }
+}
+
 /** An error answer with the ids that differ on every request removed, for comparing answers. */
 export function withoutIds(body: any): any {
   if (!body?.error) return body;

@@ -31,7 +31,10 @@ describe('route binding', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'bucket-routes-'));
-    bucket = await createBucket(configFromEnv({ BUCKET_DATA_DIR: dataDir }));
+    // The loop is the test runner's, and injected requests never yield it: no shedding (SPEC §15).
+    bucket = await createBucket(configFromEnv({ BUCKET_DATA_DIR: dataDir }), {
+      eventLoopDelayMs: () => 0,
+    });
     app = await buildApp(bucket, createLogger('silent'));
     await app.ready();
   });

@@ -44,7 +44,8 @@ describe('data directory modes', () => {
   const start = async () => {
     server = await startServer(
       configFromEnv({ BUCKET_DATA_DIR: dataDir, PORT: '0' }),
-      {},
+      // The loop is the test runner's: no shedding (SPEC §15).
+      { eventLoopDelayMs: () => 0 },
       createLogger('silent'),
     );
     return server;
