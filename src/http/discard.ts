@@ -1,4 +1,5 @@
 /** The unread rest of a request answered early: drained for a while, then the socket closed. */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 
 /** How long the unread remainder of a refused upload is drained before the socket is closed. */
@@ -10,7 +11,11 @@ const DRAIN_MS = 5_000;
  * §9.6), so the rest is read and discarded, and the socket closed if that takes too long.
  */
 export function discardRest(request: FastifyRequest): void {
-  const raw = request.raw;
+  discardUnread(request.raw);
+}
+
+/** `discardRest` for a request answered before Fastify saw it (http/shed.ts). */
+export function discardUnread(raw: IncomingMessage): void {
   if (raw.complete || raw.destroyed) return;
   const timer = setTimeout(() => {
     // An injected request (tests, `app.inject`) has a socket without destroy(): nothing to close.

@@ -21,6 +21,7 @@ import type {
 import type { Bucket } from '../bucket.js';
 import { BucketError } from '../domain/errors.js';
 import { maxEventLoopDelayOf } from '../domain/policy.js';
+import { discardUnread } from './discard.js';
 import { errorBody, sendError } from './errors.js';
 import { nextRequestId } from './request.js';
 
@@ -165,6 +166,8 @@ export function shedBeforeRouting(app: FastifyInstance, options: RawShedOptions)
         : {}),
     });
     response.end(body);
+    // Its body, unread, is drained for a while and then the socket closed, as for any early answer.
+    discardUnread(request);
     const ms = Math.round((performance.now() - started) * 100) / 100;
     options.bucket.metrics.observeRequest(route, method, 503, ms / 1000);
     if (options.requestLog) {

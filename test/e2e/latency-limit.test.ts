@@ -5,6 +5,7 @@
  * forced here (a test reading), not produced by blocking the loop — but in the last test, which
  * checks the server's own reading on a turn kept busy on purpose (decision record 0069).
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/durability.js';
 import { blockLoop, sleep } from '../helpers/http.js';
@@ -79,6 +80,30 @@ describe('the latency limit', () => {
       /bucket_http_requests_total\{route="\/v1\/artifacts\/:product\/:class\/\*",method="PUT",status="503"\} [1-9]/,
     );
   });
+
+  it('does not keep the connection of a shed upload whose body never comes', async () => {
+    delayMs = 250;
+    try {
+      const { hostname, port } = new URL(server.url);
+      const socket = connect(Number(port), hostname);
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      // 1 MiB announced, one byte sent: the client stalls after it.
+      socket.write(
+        `PUT ${PATH}.stalled HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+          'content-length: 1048576\r\n\r\n{',
+      );
+      // Answered at once, then the rest drained a while (5 s) and the socket closed: the server
+      // does not wait for the body, nor hold the connection until its idle timeout.
+      await closed;
+      expect(text).toMatch(/^HTTP\/1\.1 503 /);
+      expect(text).toContain('"code":"overloaded"');
+    } finally {
+      delayMs = 0;
+    }
+  }, 20_000);
 
   it('never sheds health, metrics, the mode, incidents, the policy or the audit log', async () => {
     delayMs = 10_000;
