@@ -1,18 +1,11 @@
 /**
  * Route schemas compiled on first use (decision record 0070): requests are validated, coerced and
- * answered as with Fastify's own compilers, and `compileAll()` builds whatever no request has —
- * every schema of the Bucket's app compiles.
+ * answered as with Fastify's own compilers, and `compileAll()` builds whatever no request has
+ * (test/unit/http/route-binding.test.ts runs it on the Bucket's app: every schema compiles).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBucket, type Bucket } from '../../../src/bucket.js';
-import { configFromEnv } from '../../../src/config.js';
-import { buildApp, type App } from '../../../src/http/app.js';
+import { describe, expect, it } from 'vitest';
 import { lazySchemas } from '../../../src/http/lazy-schemas.js';
-import { createLogger } from '../../../src/server.js';
 
 function smallApp() {
   const schemas = lazySchemas();
@@ -105,27 +98,5 @@ describe('route schemas compiled on first use', () => {
     await app.ready();
     expect(() => schemas.compileAll()).toThrow(/nonsense|type/);
     await app.close();
-  });
-});
-
-describe("the Bucket's app", () => {
-  let dataDir: string;
-  let bucket: Bucket;
-  let app: App;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'bucket-schemas-'));
-    bucket = await createBucket(configFromEnv({ BUCKET_DATA_DIR: dataDir }));
-    app = await buildApp(bucket, createLogger('silent'));
-    await app.ready();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await bucket?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it('compiles every route schema it has', () => {
-    expect(app.schemas.compileAll()).toBeGreaterThan(100);
   });
 });

@@ -44,6 +44,10 @@ describe('route binding', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('compiles every route schema it registered (built on first use, decision 0070)', () => {
+    expect(app.schemas.compileAll()).toBeGreaterThan(100);
+  });
+
   it('binds every registered route to the gate', () => {
     expect(app.gateBindings.length).toBeGreaterThan(20);
     for (const route of app.gateBindings) {
