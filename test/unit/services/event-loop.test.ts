@@ -18,7 +18,7 @@ describe('EventLoopMonitor', () => {
       expect(monitor.current()).toBeGreaterThan(50);
       expect(monitor.p99()).toBeGreaterThan(50);
       await sleep(800);
-      expect(monitor.current()).toBeLessThan(50);
+      expect(monitor.current()).toBeLessThan(150);
       // The p99 remembers the lag for its window.
       expect(monitor.p99()).toBeGreaterThan(50);
     } finally {
@@ -29,15 +29,16 @@ describe('EventLoopMonitor', () => {
   it('reads a turn that keeps the loop busy as delayed while it lasts, before any timer runs', async () => {
     const monitor = new EventLoopMonitor();
     try {
+      // Idle for 600 ms reads far below it (a loaded machine may deschedule the process a while).
       await sleep(600);
-      expect(monitor.current()).toBeLessThan(50);
+      expect(monitor.current()).toBeLessThan(150);
       // One turn busy for 300 ms (a flood of requests read in one poll phase): no timer has run,
       // yet the requests read now were queued when it began, 300 ms ago.
       blockLoop(300);
       expect(monitor.current()).toBeGreaterThan(250);
       // Idle time is not delay: a loop waiting for I/O reads as free.
       await sleep(800);
-      expect(monitor.current()).toBeLessThan(50);
+      expect(monitor.current()).toBeLessThan(150);
     } finally {
       monitor.stop();
     }
