@@ -96,10 +96,24 @@ export function objectHeaders(ctx: S3Context, version: ArtifactVersion, etag: st
   }
 }
 
+/**
+ * ETags by Bucket, then by version: a version's ETag is committed with it (decision 0052) and never
+ * changes, so a GET or HEAD of a read-mostly object looks it up once. Bounded; emptied when full.
+ */
+const etagCaches = new WeakMap<Bucket, Map<string, string>>();
+const ETAGS_CACHED = 10_000;
+
 /** The S3 ETag of a version: the recorded one (written through S3), else its quoted SHA-256. */
 export async function etagOf(ctx: S3Context, version: ArtifactVersion): Promise<string> {
-  const recorded = await ctx.bucket.metadata.getS3Etag(version);
-  return recorded ?? `"${version.sha256}"`;
+  let cache = etagCaches.get(ctx.bucket);
+  if (!cache) etagCaches.set(ctx.bucket, (cache = new Map()));
+  const id = `${version.product}/${version.class}/${version.name}\n${version.version}`;
+  const cached = cache.get(id);
+  if (cached !== undefined) return cached;
+  const etag = (await ctx.bucket.metadata.getS3Etag(version)) ?? `"${version.sha256}"`;
+  if (cache.size >= ETAGS_CACHED) cache.clear();
+  cache.set(id, etag);
+  return etag;
 }
 
 export function sendXml(ctx: S3Context, root: string, body: XmlNode, status = 200) {

@@ -5,7 +5,7 @@
  * secret, date and region derived once and kept. Header authentication and presigned URLs
  * (`X-Amz-Expires` ≤ 7 days); clock skew over 15 minutes is RequestTimeTooSkewed.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import { S3Error } from './errors.js';
 
@@ -23,7 +23,8 @@ export type PayloadMode =
   | { readonly kind: 'chunked'; readonly trailer: boolean }
   | { readonly kind: 'unsigned-trailer' };
 
-const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+// One-shot: no Hash object per canonical request.
+const sha256Hex = (text: string) => hash('sha256', text, 'hex');
 const hmac = (key: Buffer | string, text: string) =>
   createHmac('sha256', key).update(text, 'utf8').digest();
 
@@ -287,10 +288,10 @@ function canonicalPath(rawPath: string): string {
     .join('/');
 }
 
-function sameSignature(computed: string, claimed: string): boolean {
-  const a = Buffer.from(computed, 'hex');
+/** `computed` (32 bytes) against a claimed hex signature, in constant time. */
+function sameSignature(computed: Buffer, claimed: string): boolean {
   const b = Buffer.from(claimed, 'hex');
-  return a.length === b.length && a.length === 32 && timingSafeEqual(a, b);
+  return computed.length === 32 && b.length === 32 && timingSafeEqual(computed, b);
 }
 
 /** Signs the chunks of an aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD). */
@@ -314,7 +315,8 @@ export function verifySignature(
   secretAccessKey: string,
 ): ChunkSigner {
   const key = signingKeyOf(secretAccessKey, claims.longDate.slice(0, 8), claims.region);
-  const sign = (text: string) => createHmac('sha256', key).update(text, 'utf8').digest('hex');
+  const mac = (text: string) => createHmac('sha256', key).update(text, 'utf8').digest();
+  const sign = (text: string) => mac(text).toString('hex');
   const prefix = (algorithm: string, previous: string) =>
     `${algorithm}\n${claims.longDate}\n${claims.scope}\n${previous}\n`;
   const headers: Record<string, string> = {};
@@ -329,7 +331,7 @@ export function verifySignature(
       claims.signedHeaders,
       claims.payloadHash,
     );
-    const computed = sign(
+    const computed = mac(
       `${ALGORITHM}\n${claims.longDate}\n${claims.scope}\n${sha256Hex(canonical)}`,
     );
     if (sameSignature(computed, claims.signature)) matched = true;
@@ -352,5 +354,5 @@ export function verifySignature(
 
 /** Constant-time comparison of a chunk's claimed signature with the expected one. */
 export function chunkSignatureMatches(expected: string, claimed: string): boolean {
-  return /^[0-9a-f]{64}$/.test(claimed) && sameSignature(expected, claimed);
+  return /^[0-9a-f]{64}$/.test(claimed) && sameSignature(Buffer.from(expected, 'hex'), claimed);
 }

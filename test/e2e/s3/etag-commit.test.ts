@@ -4,7 +4,7 @@
  * stored — its MD5 ETag (or md5-of-md5s for a multipart upload) is stored too, for PutObject,
  * CopyObject and CompleteMultipartUpload alike, on both backends.
  */
-import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VersionCommit } from '../../../src/storage/ports.js';
@@ -59,5 +59,30 @@ describe('S3 ETags committed with their versions', () => {
     const digests = Buffer.concat(parts.map((part) => Buffer.from(md5(part), 'hex')));
     expect(done.ETag).toBe(`"${md5(digests)}-2"`);
     expect(atCommit.get(`${key}@1`)).toBe(done.ETag);
+  });
+});
+
+describe('S3 ETags read back', () => {
+  it('answers each Bucket its own ETag, read after read, for the same key and version', async () => {
+    // Two Buckets in one process with the same object (version 1) of different contents: the
+    // ETags a GET or HEAD reads once and keeps (src/s3/context.ts) are kept per Bucket.
+    const servers = await Promise.all([1, 2].map(() => startTestServer({ env: S3_ENV })));
+    try {
+      const key = 'model_checkpoint/e/same-name.ckpt';
+      for (const [index, server] of servers.entries()) {
+        const avatar = await s3Principal(server, 'product', 'ai_avatar');
+        const body = Buffer.from(`contents of Bucket ${index}`);
+        await avatar.s3.send(new PutObjectCommand({ Bucket: 'ai_avatar', Key: key, Body: body }));
+        for (let read = 0; read < 2; read++) {
+          const head = await avatar.s3.send(
+            new HeadObjectCommand({ Bucket: 'ai_avatar', Key: key }),
+          );
+          expect(head.ETag).toBe(`"${md5(body)}"`);
+          expect(head.VersionId).toBe('1');
+        }
+      }
+    } finally {
+      await Promise.all(servers.map((server) => server.dispose()));
+    }
   });
 });
