@@ -4,7 +4,8 @@
  * fuzz-native.ts) — in-process through `inject`, and holds that each answer is a 4xx in the error
  * envelope or a success (never a 5xx beyond the documented 503/507 states), comes within seconds,
  * and leaves the server healthy. Bounded by FUZZ_RUNS (default 150) and seeded by FUZZ_SEED
- * (default fixed): `FUZZ_RUNS=5000 FUZZ_SEED=$RANDOM npx vitest run <this file>` to hunt.
+ * (default fixed): `FUZZ_RUNS=5000 FUZZ_SEED=$RANDOM npx vitest run <this file>` to hunt;
+ * FUZZ_STATS=1 tallies the answers' (status, code), FUZZ_TRACE=1 prints every exchange.
  */
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
