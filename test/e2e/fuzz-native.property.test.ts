@@ -16,7 +16,7 @@ import {
   injectOptions,
   requestArbitrary,
 } from '../helpers/fuzz-native-requests.js';
-import { fuzzRoutes } from '../helpers/fuzz-native.js';
+import { fuzzRoutes, type OpenApiDocument } from '../helpers/fuzz-native.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 150);
@@ -89,7 +89,10 @@ describe('the native API under hostile requests', () => {
   });
 
   it(`answers every hostile request in the SPEC §3 envelope, never 5xx (seed ${SEED})`, async () => {
-    const routes = fuzzRoutes(server.app.gateBindings);
+    const routes = fuzzRoutes(
+      server.app.gateBindings,
+      server.app.swagger() as unknown as OpenApiDocument,
+    );
     expect(routes.length).toBeGreaterThan(100);
     await fc.assert(
       fc.asyncProperty(requestArbitrary(routes), async (request) => {

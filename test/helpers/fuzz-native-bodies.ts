@@ -53,6 +53,8 @@ const BODY_FIELDS = [
   'bypass',
 ];
 
+const fieldArbitrary = fc.constantFrom(...BODY_FIELDS);
+
 /** A JSON value of a type nobody expects where it is put, sometimes an object of known fields. */
 const jsonValueArbitrary: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
@@ -88,7 +90,7 @@ const jsonValueArbitrary: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>(
     fc.string({ unit: 'grapheme', maxLength: 30 }),
     fc.integer(),
     fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom(...BODY_FIELDS), tie('value'), { maxKeys: 4 }),
+    fc.dictionary(fieldArbitrary, tie('value'), { maxKeys: 4 }),
   ),
 })).value;
 
@@ -123,60 +125,87 @@ const batchLineArbitrary: fc.Arbitrary<unknown> = fc.record(
   { requiredKeys: ['op', 'product', 'class', 'name'] },
 );
 
-/** A body's bytes, or undefined for none. */
-export const bodyArbitrary: fc.Arbitrary<Buffer | undefined> = fc.oneof(
-  { weight: 2, arbitrary: fc.constant(undefined) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .constantFrom(
-        '',
-        '{',
-        '[]',
-        'null',
-        '"x"',
-        '1e308',
-        '{"a":1}{"b":2}',
-        '\n\n\n',
-        '{"a":}',
-        '\uFEFF{}',
-        `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
-        `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`,
-        `{"pad":"${'x'.repeat(1_100_000)}"}`,
-      )
-      .map((text) => Buffer.from(text)),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .uint8Array({ maxLength: 64 })
-      .map((bytes) =>
-        Buffer.concat([
-          Buffer.from('{"a":"'),
-          bytes,
-          Buffer.from([0xc3, 0x28, 0xff]),
-          Buffer.from('"}'),
-        ]),
-      ),
-  },
-  {
-    weight: 5,
-    arbitrary: fc
-      .dictionary(fc.constantFrom(...BODY_FIELDS), jsonValueArbitrary, { maxKeys: 6 })
-      .map((object) => Buffer.from(JSON.stringify(object))),
-  },
-  {
-    weight: 3,
-    arbitrary: fc
-      .array(
-        fc.oneof(
-          batchLineArbitrary,
-          fc.dictionary(fc.constantFrom(...BODY_FIELDS), jsonValueArbitrary, { maxKeys: 6 }),
+/** Arrays nested `depth` deep, as text (JSON.stringify itself overflows on the deepest). */
+const nestedText = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+/**
+ * A body's bytes, or undefined for none. `fields` are the route's own body members (from its
+ * OpenAPI schema): the JSON bodies name them more often than the others.
+ */
+export function bodyArbitrary(fields: readonly string[]): fc.Arbitrary<Buffer | undefined> {
+  const field =
+    fields.length === 0
+      ? fieldArbitrary
+      : fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...fields) },
+          { weight: 1, arbitrary: fieldArbitrary },
+        );
+  return fc.oneof(
+    { weight: 2, arbitrary: fc.constant(undefined) },
+    {
+      weight: 2,
+      // A known field (or a batch line's json) holding nesting no code path should recurse into.
+      arbitrary: fc
+        .tuple(field, fc.constantFrom(70, 5000, 100_000), fc.boolean())
+        .map(([field, depth, inObject]) => {
+          // Inside an object, the deep part passes schemas that only look at the top.
+          const deep = inObject ? `{"x":${nestedText(depth)}}` : nestedText(depth);
+          return Buffer.from(
+            field === 'json'
+              ? `{"op":"put","product":"ai_assistant","class":"metadata","name":"fuzz/deep","json":${deep}}`
+              : `{"${field}":${deep}}`,
+          );
+        }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom(
+          '',
+          '{',
+          '[]',
+          'null',
+          '"x"',
+          '1e308',
+          '{"a":1}{"b":2}',
+          '\n\n\n',
+          '{"a":}',
+          '\uFEFF{}',
+          `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
+          `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`,
+          `{"pad":"${'x'.repeat(1_100_000)}"}`,
+        )
+        .map((text) => Buffer.from(text)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ maxLength: 64 })
+        .map((bytes) =>
+          Buffer.concat([
+            Buffer.from('{"a":"'),
+            bytes,
+            Buffer.from([0xc3, 0x28, 0xff]),
+            Buffer.from('"}'),
+          ]),
         ),
-        {
-          maxLength: 4,
-        },
-      )
-      .map((lines) => Buffer.from(lines.map((line) => JSON.stringify(line)).join('\n'))),
-  },
-);
+    },
+    {
+      weight: 5,
+      arbitrary: fc
+        .dictionary(field, jsonValueArbitrary, { maxKeys: 6 })
+        .map((object) => Buffer.from(JSON.stringify(object))),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .array(
+          fc.oneof(batchLineArbitrary, fc.dictionary(field, jsonValueArbitrary, { maxKeys: 6 })),
+          {
+            maxLength: 4,
+          },
+        )
+        .map((lines) => Buffer.from(lines.map((line) => JSON.stringify(line)).join('\n'))),
+    },
+  );
+}

@@ -57,7 +57,7 @@ export function requestArbitrary(routes: readonly FuzzRoute[]): fc.Arbitrary<Fuz
         caller: callerArbitrary,
         contentType: contentTypeArbitrary(route.url),
         headers: headersArbitrary,
-        body: bodyArbitrary,
+        body: bodyArbitrary(route.fields),
       }),
     );
   // A counterexample as a reader needs it: short, a big body cut to its first bytes.

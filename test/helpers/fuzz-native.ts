@@ -6,18 +6,50 @@
  */
 import fc from 'fast-check';
 
-/** A route as registered: one method and its URL pattern (`:param`, `*`). */
+/** A route as registered: one method, its URL pattern (`:param`, `*`) and its body's members. */
 export interface FuzzRoute {
   readonly method: string;
   readonly url: string;
+  readonly fields: readonly string[];
 }
 
-/** Every (method, url) the app registered, one method each; the console and docs files aside. */
-export function fuzzRoutes(bindings: readonly { method: string; url: string }[]): FuzzRoute[] {
+/** The OpenAPI document's parts read here: each operation's JSON body members. */
+export interface OpenApiDocument {
+  readonly paths: Record<
+    string,
+    Record<
+      string,
+      { requestBody?: { content?: Record<string, { schema?: { properties?: object } }> } }
+    >
+  >;
+}
+
+/**
+ * Every (method, url) the app registered, one method each (the docs' static files aside), with
+ * the body members `openapi` documents for it.
+ */
+export function fuzzRoutes(
+  bindings: readonly { method: string; url: string }[],
+  openapi: OpenApiDocument,
+): FuzzRoute[] {
+  const fields = new Map<string, string[]>();
+  for (const [path, operations] of Object.entries(openapi.paths)) {
+    const url = path.replace(/\{\*\}/g, '*').replace(/\{([^}]+)\}/g, ':$1');
+    for (const [method, operation] of Object.entries(operations)) {
+      const members = Object.values(operation.requestBody?.content ?? {}).flatMap((media) =>
+        Object.keys(media.schema?.properties ?? {}),
+      );
+      fields.set(`${method.toUpperCase()} ${url}`, members);
+    }
+  }
   return bindings
     .filter((binding) => !binding.url.startsWith('/docs/static'))
     .flatMap((binding) =>
-      binding.method.split(',').map((method) => ({ method, url: binding.url })),
+      binding.method.split(',').map((method) => ({
+        method,
+        url: binding.url,
+        fields: fields.get(`${method} ${binding.url}`) ?? [],
+      })),
     );
 }
 
@@ -103,10 +135,17 @@ export const nameArbitrary: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** A value for the route parameter `name` (`product` and `class` lean towards real ones). */
-function paramArbitrary(name: string): fc.Arbitrary<string> {
+function paramArbitrary(name: string, url: string): fc.Arbitrary<string> {
   const real: Record<string, string[]> = {
     product: ['ai_assistant', 'ai_avatar', 'core', 'workflow_engine', 'nope'],
     class: ['metadata', 'model_checkpoint', 'avatar_config', 'user_credentials', 'nope'],
+    // Agents and baskets (runs), policy versions, audit indices, data subjects.
+    name: url.startsWith('/v1/baskets')
+      ? ['finance_daily_check', 'vehicle_care']
+      : ['cashflow_analyzer', 'sanskrit_parser'],
+    n: ['1', '2'],
+    index: ['0', '1'],
+    subject: ['subject-1'],
   };
   const known = real[name];
   return known
@@ -126,7 +165,7 @@ export function pathArbitrary(url: string): fc.Arbitrary<string> {
       part === '*'
         ? nameArbitrary
         : part.startsWith(':')
-          ? paramArbitrary(part.slice(1))
+          ? paramArbitrary(part.slice(1), url)
           : fc.constant(part),
     );
   return fc.tuple(...parts).map((filled) => filled.join('/'));
