@@ -88,6 +88,20 @@ describe('the native API under hostile requests', () => {
     await server?.dispose();
   });
 
+  it('judges answers as SPEC §3 says (the property below can fail)', () => {
+    const json = { 'content-type': 'application/json; charset=utf-8' };
+    const envelope = (code: string) =>
+      JSON.stringify({ error: { code, message: 'm', requestId: 'req_1' } });
+    expect(answerProblem('GET', '/v1/keys', 500, json, envelope('internal_error'))).toMatch(/500/);
+    expect(answerProblem('GET', '/v1/keys', 503, json, envelope('gate_unavailable'))).not.toBe(
+      null,
+    );
+    expect(answerProblem('GET', '/v1/keys', 400, json, '{"message":"bad"}')).toMatch(/envelope/);
+    expect(answerProblem('GET', '/v1/keys', 503, json, envelope('bucket_halted'))).toBeNull();
+    expect(answerProblem('GET', '/v1/keys', 404, json, envelope('not_found'))).toBeNull();
+    expect(answerProblem('HEAD', '/v1/keys', 404, {}, '')).toBeNull();
+  });
+
   it(`answers every hostile request in the SPEC §3 envelope, never 5xx (seed ${SEED})`, async () => {
     const routes = fuzzRoutes(
       server.app.gateBindings,
