@@ -17,6 +17,7 @@ import {
   type RunRecord,
   type RunStatus,
 } from '../domain/runs.js';
+import { walkJson, WALK_LIMITS } from '../gate/detectors/walk.js';
 import type { ChangeEntry, MetadataStore } from '../storage/ports.js';
 import type { Catalog, ResolvedAgent } from './catalog.js';
 import type { RunEngine } from './engine.js';
@@ -141,6 +142,16 @@ export class RunService {
     entry?: ChangeEntry,
   ): Promise<RunRecord> {
     const { plan, agents } = await this.planOf(target, caller);
+    // The input is stored with the run and handed to agents whose outputs the content stage
+    // inspects within WALK_LIMITS: deeper input could never pass, and past a few thousand levels
+    // serialising it would overflow the stack (a 500) — refused here, before anything is kept.
+    if (!walkJson(input, () => undefined).complete) {
+      throw new BucketError(
+        'invalid_run',
+        `the input is nested deeper than ${WALK_LIMITS.maxDepth} levels or holds more than ` +
+          `${WALK_LIMITS.maxNodes} values: flatten it`,
+      );
+    }
     const receivers = plan.strategy === 'parallel' ? agents : agents.slice(0, 1);
     for (const agent of receivers) {
       const described = agent.kind === 'builtin' ? agent.agent : agent.spec;

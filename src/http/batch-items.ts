@@ -124,6 +124,22 @@ export const batchItems: BatchReader = (body, maxBatch) => {
   });
 };
 
+/**
+ * An item's `json` as the bytes to store. JSON.parse takes nesting JSON.stringify cannot walk
+ * back (its recursion overflows the stack): such an item is the client's error, not the Bucket's.
+ */
+function jsonContent(json: unknown): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(json));
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new BucketError(
+      'invalid_batch_item',
+      'json is nested too deeply to store: flatten it, or send the bytes as base64',
+    );
+  }
+}
+
 function itemOf(line: string): BatchItem {
   let parsed: unknown;
   try {
@@ -146,9 +162,7 @@ function itemOf(line: string): BatchItem {
   if (hasJson === (item.base64 !== undefined)) {
     throw new BucketError('invalid_batch_item', 'a put item carries exactly one of json, base64');
   }
-  const content = hasJson
-    ? Buffer.from(JSON.stringify(item.json))
-    : Buffer.from(item.base64 ?? '', 'base64');
+  const content = hasJson ? jsonContent(item.json) : Buffer.from(item.base64 ?? '', 'base64');
   if (!hasJson && content.toString('base64') !== (item.base64 ?? '').replace(/\s/g, '')) {
     throw new BucketError('invalid_batch_item', 'base64 is not valid base64');
   }

@@ -4,6 +4,7 @@
  * Errors name the operation; nothing is applied when one fails.
  */
 import { canonicalJson } from '../domain/canonical.js';
+import { walkJson, WALK_LIMITS } from '../gate/detectors/walk.js';
 import { applyJsonPatch, type JsonPatchOperation } from './diff.js';
 
 export interface PatchError {
@@ -41,6 +42,11 @@ function lower(op: unknown, document: unknown, at: string): JsonPatchOperation[]
   if (op.path !== '' && !op.path.startsWith('/')) return `"${op.path}" is not a JSON Pointer`;
   const needsValue = op.op === 'add' || op.op === 'replace' || op.op === 'test';
   if (needsValue && !Object.hasOwn(op, 'value')) return `"${op.op}" needs a "value"`;
+  // Comparing or storing a value walks it recursively: nesting past the content bounds would
+  // overflow the stack (a 500) where it is the request that is wrong.
+  if (Object.hasOwn(op, 'value') && !walkJson(op.value, () => undefined).complete) {
+    return `"value" is nested deeper than ${WALK_LIMITS.maxDepth} levels or holds more than ${WALK_LIMITS.maxNodes} values`;
+  }
   switch (op.op) {
     case 'add':
     case 'replace':

@@ -2,6 +2,7 @@
 import { Ajv } from 'ajv';
 import { parseEgressEntry } from '../domain/egress.js';
 import { ruleOf, type PolicyDocument } from '../domain/policy.js';
+import { walkJson, WALK_LIMITS } from '../gate/detectors/walk.js';
 import { policySchema } from './schema.js';
 
 export interface PolicyError {
@@ -16,6 +17,37 @@ const schemaCompiler = new Ajv({ allErrors: true, strict: false });
 
 function pointer(...segments: string[]): string {
   return segments.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/** Values every class schema is tried on once: a schema that recurses on them never ends. */
+const PROBES: readonly unknown[] = [{}, [], '', 0, null, true, { a: {} }, [[]]];
+
+/**
+ * What is wrong with a class schema, or null. Hashing, diffing and compiling it recurse: nesting
+ * past the content bounds (WALK_LIMITS) would overflow the stack; and a `$ref` cycle that does
+ * not descend into the data (`{"$ref": "#"}`) would overflow on every write of the class, each a
+ * fail-closed 503 — both are the owner's input, refused here with 400.
+ */
+function classSchemaProblem(schema: object): string | null {
+  if (!walkJson(schema, () => undefined).complete) {
+    return (
+      `nested deeper than ${WALK_LIMITS.maxDepth} levels or holding more than ` +
+      `${WALK_LIMITS.maxNodes} values`
+    );
+  }
+  let validate: (data: unknown) => unknown;
+  try {
+    validate = schemaCompiler.compile(schema);
+  } catch (error) {
+    return `not a valid JSON Schema: ${(error as Error).message}`;
+  }
+  try {
+    for (const probe of PROBES) validate(probe);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return 'refers to itself without end (a $ref cycle that does not descend into the data)';
+  }
+  return null;
 }
 
 function crossReferenceErrors(doc: PolicyDocument): PolicyError[] {
@@ -37,13 +69,9 @@ function crossReferenceErrors(doc: PolicyDocument): PolicyError[] {
   }
   for (const [classId, rule] of Object.entries(doc.classes)) {
     if (rule.schema !== null) {
-      try {
-        schemaCompiler.compile(rule.schema);
-      } catch (error) {
-        errors.push({
-          path: pointer('classes', classId, 'schema'),
-          message: `not a valid JSON Schema: ${(error as Error).message}`,
-        });
+      const problem = classSchemaProblem(rule.schema);
+      if (problem !== null) {
+        errors.push({ path: pointer('classes', classId, 'schema'), message: problem });
       }
     }
     if (rule.maxBytes !== null && rule.maxBytes > doc.limits.maxArtifactBytes) {

@@ -143,6 +143,24 @@ describe('POST /v1/batch', () => {
     expect(raw.json).toEqual({ x: 1 });
   });
 
+  it('fails an item nested too deeply to store alone, saying so', async () => {
+    const depth = 200_000;
+    const deep = JSON.stringify(put('batch/deep.json', null)).replace(
+      '"json":null',
+      `"json":${'['.repeat(depth)}${']'.repeat(depth)}`,
+    );
+    const answer = await assistant('POST', '/v1/batch', {
+      body: [deep, JSON.stringify(put('batch/shallow.json', { a: 1 }))].join('\n'),
+      headers: NDJSON,
+    });
+    expect(answer.status, answer.bytes.toString().slice(0, 300)).toBe(200);
+    const [refused, written] = answer.json.items;
+    expect(refused).toMatchObject({ status: 400, error: { code: 'invalid_batch_item' } });
+    expect(refused.error.message).toMatch(/nested too deeply/);
+    expect(refused.error.message).not.toMatch(/RangeError|call stack/);
+    expect(written.status).toBe(201);
+  });
+
   it('takes 500 items, and refuses 501 whole with nothing written', async () => {
     const many = Array.from({ length: 500 }, (_, i) => put(`batch/many/${i}.json`, { i }));
     const accepted = await batch(assistant, many);

@@ -175,6 +175,28 @@ describe('core runs', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('refuses input nested too deeply on every run route with 400, queuing nothing', async () => {
+    const before = (await owner('GET', '/v1/runs?limit=1000')).json.runs.length;
+    // As text: deep enough that serialising it again would overflow the stack.
+    const deep = `{"transactions":[],"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+    const shallow = `{"transactions":[],"x":${'['.repeat(65)}${']'.repeat(65)}}`;
+    for (const [path, body] of [
+      ['/v1/agents/cashflow_analyzer/runs', `{"input":${deep}}`],
+      ['/v1/baskets/finance_daily_check/runs', `{"input":${deep}}`],
+      ['/run-agent', `{"agent_name":"cashflow_analyzer","input_data":${deep}}`],
+      ['/run-basket', `{"basket_name":"finance_daily_check","input_data":${shallow}}`],
+    ] as const) {
+      const answer = await owner('POST', path, {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(answer.status, `${path}: ${answer.bytes.toString().slice(0, 200)}`).toBe(400);
+      expect(answer.json.error.code).toBe('invalid_run');
+      expect(answer.json.error.message).toMatch(/nested deeper than 64 levels/);
+    }
+    expect((await owner('GET', '/v1/runs?limit=1000')).json.runs.length).toBe(before);
+  });
+
   it('lists runs newest first, by basket and status, with a cursor', async () => {
     const page = await owner('GET', '/v1/runs?basket=finance_daily_check&limit=1');
     expect(page.status).toBe(200);

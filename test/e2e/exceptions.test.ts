@@ -112,6 +112,23 @@ describe('policy exceptions', () => {
     expect(tooLong.status).toBe(400);
   });
 
+  it('refuses a patch value nested too deeply with 400, whatever the operation', async () => {
+    // As text: deep enough that comparing or storing it would overflow the stack.
+    const deep = `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    for (const op of ['test', 'add', 'replace']) {
+      const path = op === 'add' ? '/classes/metadata/schema' : '/classes';
+      const answer = await product('POST', EXCEPTIONS, {
+        body:
+          `{"title":"t","justification":"j","durationMinutes":5,` +
+          `"patch":[{"op":"${op}","path":"${path}","value":${deep}}]}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(answer.status, `${op}: ${answer.bytes.toString().slice(0, 200)}`).toBe(400);
+      expect(answer.json.error.code).toBe('invalid_exception');
+      expect(answer.json.error.message).toMatch(/nested deeper than 64 levels/);
+    }
+  });
+
   it('rejection changes no policy; a decided exception cannot be decided again', async () => {
     const before = await livePolicy(owner);
     const asked = await product('POST', EXCEPTIONS, {

@@ -129,6 +129,38 @@ describe('governance policy API', () => {
     expect((await owner('GET', '/v1/governance/policy')).json.version).toBe(2);
   });
 
+  it('refuses class schemas that would overflow the stack with 400, changing nothing', async () => {
+    const live = (await owner('GET', '/v1/governance/policy')).json;
+    const withSchema = (schema: string) => {
+      const document = structuredClone(live.document);
+      document.classes.metadata.schema = 'SCHEMA';
+      return JSON.stringify({ document, reason: 'hostile schema' }).replace('"SCHEMA"', schema);
+    };
+    const deep = `{"type":"object","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    for (const [schema, message] of [
+      ['{"$ref":"#"}', /refers to itself without end/],
+      ['{"allOf":[{"$ref":"#"}]}', /refers to itself without end/],
+      [deep, /nested deeper than 64 levels/],
+    ] as const) {
+      const refused = await owner('PUT', '/v1/governance/policy', {
+        body: withSchema(schema),
+        headers: { 'content-type': 'application/json' },
+      });
+      const label = `${schema.slice(0, 40)}: ${refused.bytes.toString().slice(0, 200)}`;
+      expect(refused.status, label).toBe(400);
+      expect(refused.json.error.code).toBe('invalid_policy');
+      expect(refused.json.error.details.errors).toEqual([
+        { path: '/classes/metadata/schema', message: expect.stringMatching(message) },
+      ]);
+    }
+    expect((await owner('GET', '/v1/governance/policy')).json.version).toBe(live.version);
+    // The class still takes writes: no schema was installed that fails every decision closed.
+    const written = await writer('PUT', '/v1/artifacts/ai_assistant/metadata/after-hostile', {
+      body: { a: 1 },
+    });
+    expect(written.status).toBe(201);
+  });
+
   it('requires a reason', async () => {
     const missing = await owner('PUT', '/v1/governance/policy', {
       body: { document: v1.document },

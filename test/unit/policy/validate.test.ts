@@ -170,6 +170,26 @@ describe('policyErrors on broken documents', () => {
     expect(paths(doc)).toEqual(['/classes/agent_spec/schema']);
   });
 
+  it('refuses a class schema that refers to itself without end, or nests past the bounds', () => {
+    for (const schema of [{ $ref: '#' }, { not: { $ref: '#' } }]) {
+      const doc = defaultDocument();
+      doc.classes.agent_spec.schema = schema;
+      expect(policyErrors(doc), JSON.stringify(schema)).toEqual([
+        { path: '/classes/agent_spec/schema', message: expect.stringMatching(/refers to itself/) },
+      ]);
+    }
+    let deep: unknown = {};
+    for (let level = 0; level < 100; level++) deep = { type: 'object', properties: { a: deep } };
+    const doc = defaultDocument();
+    doc.classes.agent_spec.schema = deep;
+    expect(policyErrors(doc)).toEqual([
+      { path: '/classes/agent_spec/schema', message: expect.stringMatching(/nested deeper/) },
+    ]);
+    // A schema that recurses into the data is fine.
+    doc.classes.agent_spec.schema = { type: 'object', properties: { child: { $ref: '#' } } };
+    expect(policyErrors(doc)).toEqual([]);
+  });
+
   it('refuses a document that is not an object at all', () => {
     for (const candidate of [null, [], 'policy', 42]) {
       expect(policyErrors(candidate).length, JSON.stringify(candidate)).toBeGreaterThan(0);
