@@ -3,10 +3,11 @@
  * specs. One ajv instance; each schema compiled once (by its canonical text: an agent_spec read
  * again compiles nothing new), a schema ajv cannot compile is an error of its own.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { untrustedSchemaAjv } from '../policy/linear-regexp.js';
 import type { JsonSchema } from './agents/types.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = untrustedSchemaAjv({ allErrors: true, strict: false });
 const compiled = new Map<string, ValidateFunction>();
 /** Compiled schemas kept at most (agent specs come and go; built-ins stay). */
 const MAX_COMPILED = 1000;

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { parseEgressEntry } from '../domain/egress.js';
 import { ruleOf, type PolicyDocument } from '../domain/policy.js';
 import { walkJson, WALK_LIMITS } from '../gate/detectors/walk.js';
+import { untrustedSchemaAjv } from './linear-regexp.js';
 import { policySchema } from './schema.js';
 
 export interface PolicyError {
@@ -13,7 +14,7 @@ export interface PolicyError {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateShape = ajv.compile(policySchema);
-const schemaCompiler = new Ajv({ allErrors: true, strict: false });
+const schemaCompiler = untrustedSchemaAjv({ allErrors: true, strict: false });
 
 function pointer(...segments: string[]): string {
   return segments.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('');

@@ -4,7 +4,8 @@
  * JSON-object requirement, the class schema and the content detectors of SPEC §5
  * (src/gate/detectors/). First denial wins; every threat found is reported.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { untrustedSchemaAjv } from '../../policy/linear-regexp.js';
 import { ruleOf, type ClassRule } from '../../domain/policy.js';
 import { threat, type Threat } from '../../domain/decision.js';
 import type { PrincipalKind } from '../../domain/principal.js';
@@ -29,7 +30,7 @@ export function acceptedMediaTypes(rule: ClassRule): readonly string[] | null {
   return null;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = untrustedSchemaAjv({ allErrors: true, strict: false });
 const compiledSchemas = new WeakMap<object, ValidateFunction>();
 
 function schemaValidator(schema: Record<string, unknown>): ValidateFunction {

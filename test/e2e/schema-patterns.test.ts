@@ -1,0 +1,61 @@
+/**
+ * A class schema's patterns are matched in linear time (src/policy/linear-regexp.ts): a pattern
+ * that V8's backtracking engine takes hours over — the whole server with it — refuses the write
+ * at once, and the server answers everything else meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+
+describe('class schema patterns', () => {
+  let server: TestServer;
+  let owner: ReturnType<typeof client>;
+  let writer: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    owner = client(server.url, server.ownerKey);
+    writer = client(
+      server.url,
+      (await createKey(server, { kind: 'product', product: 'ai_assistant' })).key,
+    );
+  });
+  afterAll(async () => server?.dispose());
+
+  it('refuses a write a backtracking pattern would hang on, at once', async () => {
+    const { document } = (await owner('GET', '/v1/governance/policy')).json;
+    document.classes.metadata.schema = {
+      type: 'object',
+      properties: { b: { type: 'string', pattern: '^(a|a)*$' } },
+    };
+    const set = await owner('PUT', '/v1/governance/policy', {
+      body: { document, reason: 'a pattern V8 would backtrack on' },
+    });
+    expect(set.status).toBe(200);
+    // In V8's engine this body alone holds the event loop for 7–50 s (hours at 40 a's).
+    const refused = await writer('PUT', '/v1/artifacts/ai_assistant/metadata/backtrack', {
+      body: { b: `${'a'.repeat(30)}b` },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.message).toMatch(/must match pattern/);
+    const kept = await writer('PUT', '/v1/artifacts/ai_assistant/metadata/backtrack', {
+      body: { b: 'aaaa' },
+    });
+    expect(kept.status).toBe(201);
+  }, 20_000);
+
+  it('refuses a pattern that needs backtracking when the policy is set (400)', async () => {
+    const live = (await owner('GET', '/v1/governance/policy')).json;
+    const document = structuredClone(live.document);
+    document.classes.metadata.schema = {
+      type: 'object',
+      properties: { b: { type: 'string', pattern: '^(\\w)\\1$' } },
+    };
+    const refused = await owner('PUT', '/v1/governance/policy', {
+      body: { document, reason: 'a backreference' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('invalid_policy');
+    expect(refused.json.error.details.errors[0].path).toBe('/classes/metadata/schema');
+    expect((await owner('GET', '/v1/governance/policy')).json.version).toBe(live.version);
+  });
+});
