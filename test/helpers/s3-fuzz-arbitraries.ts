@@ -55,6 +55,18 @@ export const junk: fc.Arbitrary<string> = fc.oneof(
     ),
     weight: 4,
   },
+  // Numbers around the limits of the stores' integers (2^31, 2^53, 10 digits) and beyond.
+  {
+    arbitrary: fc
+      .oneof(
+        fc.integer({ min: -10, max: 20 }),
+        fc.integer({ min: 2_147_483_640, max: 2_147_483_660 }),
+        fc.integer({ min: 4_294_967_290, max: 9_999_999_999 }),
+        fc.constantFrom(2 ** 53, 2 ** 63, 1e20, 1e308),
+      )
+      .map((n) => BigInt(n).toString()),
+    weight: 3,
+  },
   { arbitrary: fc.string({ maxLength: 30 }), weight: 2 },
   { arbitrary: fc.string({ unit: 'binary', maxLength: 30 }), weight: 2 },
   { arbitrary: fc.oneof(huge(1000), huge(5000), huge(20_000)), weight: 1 },

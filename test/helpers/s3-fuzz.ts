@@ -195,6 +195,16 @@ const DOCUMENTED_5XX: Readonly<Record<number, readonly string[]>> = {
 /** Why `answer` breaks the door's promise (SPEC §13), or null when it keeps it. */
 export function brokenPromise(answer: Answer, method: string): string | null {
   if (answer.status < 100 || answer.status >= 600) return `status ${answer.status}`;
+  // XML 1.0 §2.2: no control character but tab and line ends, not even as a reference.
+  const xml = /^application\/xml/.test(String(answer.headers['content-type']));
+  if (
+    xml &&
+    /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]|&#(x0*[0-8bcef]|x0*1[0-9a-f]|0*([0-8]|1[1-24-9]|2[0-9]|3[01]));/iu.test(
+      answer.text,
+    )
+  ) {
+    return `an XML answer holds a character XML forbids: ${JSON.stringify(answer.text.slice(0, 300))}`;
+  }
   if (answer.status < 400) return null;
   const requestId = answer.headers['x-amz-request-id'];
   if (typeof requestId !== 'string' || requestId === '') return 'no x-amz-request-id header';
