@@ -11,7 +11,12 @@ import { junk, keyArb } from './s3-fuzz-arbitraries.js';
 /** XML bodies: malformed, huge, deep, DOCTYPE and entity tricks, wrong and duplicated parts. */
 const xmlArb = (root: string, item: fc.Arbitrary<string>) =>
   fc.oneof(
-    fc.array(item, { maxLength: 6 }).map((items) => `<${root}>${items.join('')}</${root}>`),
+    {
+      arbitrary: fc
+        .array(item, { maxLength: 6 })
+        .map((items) => `<${root}>${items.join('')}</${root}>`),
+      weight: 3,
+    },
     fc.constantFrom(
       '',
       '<',
@@ -37,28 +42,40 @@ const xmlArb = (root: string, item: fc.Arbitrary<string>) =>
     ),
   );
 
-const partNumberText = fc.oneof(fc.integer({ min: 1, max: 3 }).map(String), junk);
+const partNumberText = fc.oneof(
+  { arbitrary: fc.integer({ min: 1, max: 3 }).map(String), weight: 4 },
+  junk,
+);
+/** `right`: the part's own ETag (`@etagN`, as the fixture uploaded it); else a wrong one. */
 const etagText = fc.oneof(
-  fc.constantFrom('"@etag1"', '"@etag2"', '@etag1', '@etag2'),
-  fc.constantFrom('', '"', '""', '"00000000000000000000000000000000"', 'W/"x"'),
+  { arbitrary: fc.constantFrom('right', 'right unquoted'), weight: 4 },
+  fc.constantFrom('"@etag1"', '"@etag2"', '', '"', '""', '"00000000000000000000000000000000"'),
   junk,
 );
 const partXml = fc
-  .record({ number: fc.option(partNumberText), etag: fc.option(etagText) })
-  .map(
-    ({ number, etag }) =>
-      `<Part>${number === null ? '' : `<PartNumber>${number}</PartNumber>`}${
-        etag === null ? '' : `<ETag>${etag}</ETag>`
-      }</Part>`,
-  );
+  .record({ number: fc.option(partNumberText, { freq: 8 }), etag: fc.option(etagText) })
+  .map(({ number, etag }) => {
+    const tag =
+      etag === 'right'
+        ? `"@etag${number ?? 1}"`
+        : etag === 'right unquoted'
+          ? `@etag${number ?? 1}`
+          : etag;
+    return `<Part>${number === null ? '' : `<PartNumber>${number}</PartNumber>`}${
+      tag === null ? '' : `<ETag>${tag}</ETag>`
+    }</Part>`;
+  });
 export const completionXml = fc.oneof(
-  xmlArb('CompleteMultipartUpload', partXml),
-  fc.constant(
-    `<CompleteMultipartUpload>${Array.from(
-      { length: 10_001 },
-      (_, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>x</ETag></Part>`,
-    ).join('')}</CompleteMultipartUpload>`,
-  ),
+  { arbitrary: xmlArb('CompleteMultipartUpload', partXml), weight: 8 },
+  {
+    arbitrary: fc.constant(
+      `<CompleteMultipartUpload>${Array.from(
+        { length: 10_001 },
+        (_, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>x</ETag></Part>`,
+      ).join('')}</CompleteMultipartUpload>`,
+    ),
+    weight: 1,
+  },
 );
 export const deleteXml = xmlArb(
   'Delete',

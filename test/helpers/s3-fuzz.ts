@@ -51,7 +51,7 @@ const HANG_MS = 10_000;
 
 /** What the placeholders of a request stand for. */
 export interface FuzzFixture {
-  /** `@key`, `@upload`: the open upload's key and id; `@etag1`, `@etag2`: its parts' MD5s. */
+  /** `@key`, `@upload`: the open upload's key and id; `@etag<n>`: part n's MD5 (or nothing). */
   readonly key: string;
   readonly uploadId: string;
   readonly etags: readonly string[];
@@ -64,8 +64,7 @@ export function resolved(text: string, fixture: FuzzFixture): string {
   return text
     .replaceAll('@key', fixture.key)
     .replaceAll('@upload', fixture.uploadId)
-    .replaceAll('@etag1', fixture.etags[0] ?? '')
-    .replaceAll('@etag2', fixture.etags[1] ?? '')
+    .replace(/@etag(\d+)/g, (_all, number: string) => fixture.etags[Number(number) - 1] ?? '')
     .replaceAll('@fresh', fixture.fresh);
 }
 
