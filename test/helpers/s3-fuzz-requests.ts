@@ -36,6 +36,17 @@ const LIST_PARAMS = [
   'fetch-owner',
 ];
 
+const PRESIGN_PARAMS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Content-Sha256',
+  'AWSAccessKeyId',
+];
+
 /** The hostile requests, one arbitrary per kind of operation. */
 export const fuzzRequestArb: fc.Arbitrary<FuzzRequest> = fc
   .tuple(
@@ -168,6 +179,28 @@ export const fuzzRequestArb: fc.Arbitrary<FuzzRequest> = fc
           fc.constantFrom('%', '%ZZ', 'a=%E0%A4%A', 'list-type=%FF', '=&=&&', '%00=%00'),
         )
         .map(([path, rawQuery]) => request({ method: 'GET', path, rawQuery, signing: 'none' })),
+      // Presigned-URL parameters and Authorization headers that mean nothing.
+      paramsArb(PRESIGN_PARAMS).map((query) =>
+        request({
+          method: 'GET',
+          path: `/${FUZZ_PRODUCT}/${FUZZ_OBJECT}`,
+          query: { 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', ...query },
+          signing: 'none',
+        }),
+      ),
+      fc
+        .tuple(headerJunk, headerJunk, fc.oneof(headerJunk, fc.stringMatching(/^[0-9a-f]{64}$/)))
+        .map(([credential, signed, signature]) =>
+          request({
+            method: 'GET',
+            path: `/${FUZZ_PRODUCT}`,
+            headers: {
+              authorization: `AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=${signed}, Signature=${signature}`,
+              'x-amz-date': new Date().toISOString().replace(/[-:]|\.\d{3}/g, ''),
+            },
+            signing: 'none',
+          }),
+        ),
     ),
     signingArb,
   )
