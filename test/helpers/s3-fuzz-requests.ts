@@ -205,3 +205,8 @@ export const fuzzRequestArb: fc.Arbitrary<FuzzRequest> = fc
     signingArb,
   )
   .map(([fuzz, signing]) => (fuzz.signing === 'good' ? { ...fuzz, signing } : fuzz));
+
+/** Steps of the fixture upload (parts, completions, aborts, listings), to send several at once. */
+export const uploadStepArb: fc.Arbitrary<FuzzRequest> = fuzzRequestArb.filter(
+  (fuzz) => fuzz.query['uploadId'] === '@upload' && fuzz.path === `/${FUZZ_PRODUCT}/@key`,
+);

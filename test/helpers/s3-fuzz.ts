@@ -2,7 +2,8 @@
  * Hostile requests to the S3 door (SPEC §13) for the fuzz tests: sent over a raw HTTP connection
  * (paths exactly as given: `..`, `%00`, invalid escapes — no URL parser normalizing them), signed
  * well, badly or not at all; what every answer must look like; and the door's state (objects,
- * uploads, parts, blob files, temporaries), so that a refusal can be shown to have changed nothing.
+ * uploads, parts, stored contents, temporaries), so that a refusal can be shown to have changed
+ * nothing.
  */
 import { appendFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -243,18 +244,25 @@ export async function doorState(server: InProcessTestServer, products: readonly 
     }
     state[`${product} uploads`] = parts;
   }
-  state['blobs'] = await filesUnder(join(server.dataDir, 'blobs', 'sha256'));
+  state['blobs'] = await storedContents(server);
   state['temporaries'] = await filesUnder(join(server.dataDir, 'blobs', 'tmp'));
   return state;
 }
 
-/** Blob files no version and no part references: what a refused write left behind. */
+/** The addresses of every content the blob store holds (files or objects: either backend). */
+export async function storedContents(server: InProcessTestServer): Promise<string[]> {
+  const addresses: string[] = [];
+  for await (const { sha256 } of server.bucket.blobs.contentsBefore(Number.MAX_SAFE_INTEGER)) {
+    addresses.push(sha256);
+  }
+  return addresses.sort();
+}
+
+/** Contents no version and no part references: what a refused write left behind. */
 export async function unreferencedBlobs(server: InProcessTestServer): Promise<string[]> {
-  const files = await filesUnder(join(server.dataDir, 'blobs', 'sha256'));
   const orphans: string[] = [];
-  for (const file of files) {
-    const sha256 = file.split('/').at(-1) ?? '';
-    if (!(await server.bucket.metadata.isContentReferenced(sha256))) orphans.push(file);
+  for (const sha256 of await storedContents(server)) {
+    if (!(await server.bucket.metadata.isContentReferenced(sha256))) orphans.push(sha256);
   }
   return orphans;
 }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUZZ_OBJECT, FUZZ_PRODUCT } from '../../helpers/s3-fuzz-arbitraries.js';
-import { fuzzRequestArb } from '../../helpers/s3-fuzz-requests.js';
+import { fuzzRequestArb, uploadStepArb } from '../../helpers/s3-fuzz-requests.js';
 import {
   abbreviated,
   brokenPromise,
@@ -49,7 +49,9 @@ describe('the S3 door under hostile requests', () => {
     const open = fixture.uploadId
       ? await server.bucket.metadata.getS3Upload(fixture.uploadId)
       : null;
-    if (open && open.claimedAt === null) {
+    // A step answered leaves no claim behind: only a completion in flight holds one.
+    expect(open?.claimedAt ?? null, 'a claim left on the upload').toBeNull();
+    if (open) {
       // The fuzz's own UploadParts replace the fixture's parts: their ETags as they are now.
       const parts = await server.bucket.metadata.listS3Parts(open.uploadId);
       fixture.etags = [1, 2, 3].map((n) => parts.find((part) => part.partNumber === n)?.md5 ?? '');
@@ -97,6 +99,53 @@ describe('the S3 door under hostile requests', () => {
 
   const describeRequest = (fuzz: FuzzRequest) => abbreviated(JSON.stringify(fuzz), 1500);
 
+  /** `runs` runs from FUZZ_SEED; the seed first, the counterexample squeezed (bodies run to 1 MB). */
+  const runOptions = (runs: number): fc.Parameters<[unknown]> => ({
+    numRuns: runs,
+    ...(SEED === undefined ? {} : { seed: SEED }),
+    endOnFailure: true,
+    asyncReporter: async (details) => {
+      if (!details.failed) return;
+      const report = fc.defaultReportMessage(details) ?? '';
+      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : '';
+      throw new Error(`${abbreviated(report, 3000)}\n${abbreviated(cause, 3000)}`);
+    },
+  });
+
+  /**
+   * No temporaries or unreferenced blobs; every part's blob is there; no upload is left claimed;
+   * ListMultipartUploads and ListParts tell what the store holds.
+   */
+  async function expectUploadsTrue(): Promise<void> {
+    const state = await doorState(server, [FUZZ_PRODUCT]);
+    expect(state['temporaries']).toEqual([]);
+    expect(await unreferencedBlobs(server)).toEqual([]);
+    const stored = await server.bucket.metadata.listS3Uploads(FUZZ_PRODUCT, 1000);
+    const listed = await signed({
+      method: 'GET',
+      path: `/${FUZZ_PRODUCT}`,
+      query: { uploads: '' },
+    });
+    const ids = [...listed.text.matchAll(/<UploadId>([0-9a-f]+)<\/UploadId>/g)].map((m) => m[1]);
+    expect(ids.sort()).toEqual(stored.map((upload) => upload.uploadId).sort());
+    for (const upload of stored) {
+      expect(upload.claimedAt, 'a claim left on an upload').toBeNull();
+      const parts = await signed({
+        method: 'GET',
+        path: `/${FUZZ_PRODUCT}/${upload.class}/${upload.name}`,
+        query: { uploadId: upload.uploadId },
+      });
+      const listedParts = [
+        ...parts.text.matchAll(/<PartNumber>(\d+)<\/PartNumber>.*?<ETag>&quot;([0-9a-f]+)&quot;/g),
+      ].map((m) => `${m[1]} ${m[2]}`);
+      const records = await server.bucket.metadata.listS3Parts(upload.uploadId);
+      expect(listedParts).toEqual(records.map((part) => `${part.partNumber} ${part.md5}`));
+      for (const part of records) {
+        expect(await server.bucket.blobs.exists(part.sha256), 'a part without its blob').toBe(true);
+      }
+    }
+  }
+
   it('answers every hostile request with an S3 error that changed nothing', async () => {
     await fc.assert(
       fc.asyncProperty(fuzzRequestArb, async (fuzz) => {
@@ -115,18 +164,26 @@ describe('the S3 door under hostile requests', () => {
           expect(after, `${describeRequest(fuzz)} → ${answer.status}`).toEqual(before);
         }
       }),
-      {
-        numRuns: RUNS,
-        ...(SEED === undefined ? {} : { seed: SEED }),
-        endOnFailure: true,
-        // The seed first, the counterexample squeezed (its bodies run to a megabyte).
-        asyncReporter: async (details) => {
-          if (!details.failed) return;
-          const report = fc.defaultReportMessage(details) ?? '';
-          const cause = details.errorInstance instanceof Error ? details.errorInstance.message : '';
-          throw new Error(`${abbreviated(report, 3000)}\n${abbreviated(cause, 3000)}`);
-        },
-      },
+      runOptions(RUNS),
+    );
+  });
+
+  it('keeps an upload consistent under hostile steps sent at once', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(uploadStepArb, { minLength: 2, maxLength: 4 }), async (steps) => {
+        await ensureUpload();
+        const answers = await Promise.all(
+          steps.map((step) => sendFuzz(base, avatar.credential, step, fixture)),
+        );
+        for (const [index, answer] of answers.entries()) {
+          const step = steps[index] as FuzzRequest;
+          const said = `${describeRequest(step)} → ${answer.status} ${abbreviated(answer.text, 500)}`;
+          expect(brokenPromise(answer, step.method), said).toBeNull();
+        }
+        if (answers.some((answer) => answer.status === 403)) await reinstate();
+        await expectUploadsTrue();
+      }),
+      runOptions(Math.ceil(RUNS / 5)),
     );
   });
 
@@ -146,29 +203,6 @@ describe('the S3 door under hostile requests', () => {
       path: `/${FUZZ_PRODUCT}/model_checkpoint/fuzz/after.ckpt`,
     });
     expect(get.text).toBe(content.toString());
-    const state = await doorState(server, [FUZZ_PRODUCT]);
-    expect(state['temporaries']).toEqual([]);
-    expect(await unreferencedBlobs(server)).toEqual([]);
-    // ListMultipartUploads and ListParts tell what the store holds.
-    const stored = await server.bucket.metadata.listS3Uploads(FUZZ_PRODUCT, 1000);
-    const listed = await signed({
-      method: 'GET',
-      path: `/${FUZZ_PRODUCT}`,
-      query: { uploads: '' },
-    });
-    const ids = [...listed.text.matchAll(/<UploadId>([0-9a-f]+)<\/UploadId>/g)].map((m) => m[1]);
-    expect(ids.sort()).toEqual(stored.map((upload) => upload.uploadId).sort());
-    for (const upload of stored) {
-      const parts = await signed({
-        method: 'GET',
-        path: `/${FUZZ_PRODUCT}/${upload.class}/${upload.name}`,
-        query: { uploadId: upload.uploadId },
-      });
-      const etags = [...parts.text.matchAll(/<ETag>&quot;([0-9a-f]+)&quot;<\/ETag>/g)].map(
-        (m) => m[1],
-      );
-      const records = await server.bucket.metadata.listS3Parts(upload.uploadId);
-      expect(etags).toEqual(records.map((part) => part.md5));
-    }
+    await expectUploadsTrue();
   });
 });
