@@ -2,8 +2,8 @@
  * Values that reached the S3 door's operations and broke its promise (SPEC §13), found by
  * test/e2e/s3/fuzz.property.test.ts: version numbers past the stores' 32-bit integers (a 500 from
  * PostgreSQL), a copy source's `versionId=1.5` read as version 1, a NUL decoded from the path or
- * a parameter echoed raw into an answer no XML parser accepts, and ListParts paging parameters
- * that are not numbers.
+ * a parameter echoed raw into an answer no XML parser accepts, ListParts paging parameters that
+ * are not numbers, and a GetObject of part 2 answered with the whole object.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
@@ -111,5 +111,34 @@ describe('hostile values at the S3 door', () => {
         'InvalidArgument',
       ]);
     }
+  });
+
+  it('serves partNumber 1 as the whole object and refuses any other part', async () => {
+    const whole = await send({
+      method: 'GET',
+      path: `/ai_avatar/${KEY}`,
+      query: { partNumber: '1' },
+    });
+    expect([whole.status, whole.text]).toEqual([200, 'v1']);
+    // Part 2 served as the whole object would corrupt a download reassembled from parts.
+    const second = await send({
+      method: 'GET',
+      path: `/ai_avatar/${KEY}`,
+      query: { partNumber: '2' },
+    });
+    expect([second.status, codeOf(second.text)]).toEqual([416, 'InvalidPartNumber']);
+    const junk = await send({
+      method: 'GET',
+      path: `/ai_avatar/${KEY}`,
+      query: { partNumber: 'x' },
+    });
+    expect([junk.status, codeOf(junk.text)]).toEqual([400, 'InvalidArgument']);
+    const both = await send({
+      method: 'GET',
+      path: `/ai_avatar/${KEY}`,
+      query: { partNumber: '1' },
+      headers: { range: 'bytes=0-0' },
+    });
+    expect([both.status, codeOf(both.text)]).toEqual([400, 'InvalidRequest']);
   });
 });
