@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Principal, S3_ENV, type S3Principal } from '../../helpers/s3-door.js';
 import { brokenPromise } from '../../helpers/s3-fuzz.js';
 import { sendSigned } from '../../helpers/s3-sign.js';
-import { startTestServer, type InProcessTestServer } from '../../helpers/server.js';
+import { client, startTestServer, type InProcessTestServer } from '../../helpers/server.js';
 
 const KEY = 'model_checkpoint/hostile/kept.ckpt';
 const codeOf = (text: string) => /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
@@ -52,6 +52,12 @@ describe('hostile values at the S3 door', () => {
       headers: { 'x-amz-copy-source': `/ai_avatar/${KEY}?versionId=2147483648` },
     });
     expect([copied.status, codeOf(copied.text)]).toEqual([404, 'NoSuchVersion']);
+    // The read is the artifact service's, shared with the native door.
+    const native = await client(server.url, avatar.key.key)(
+      'GET',
+      `/v1/artifacts/ai_avatar/${KEY}?version=2147483648`,
+    );
+    expect([native.status, native.json?.error?.code]).toEqual([404, 'version_not_found']);
   });
 
   it('copies no version for a copy source versionId that is not a version number', async () => {
