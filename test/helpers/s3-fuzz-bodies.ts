@@ -90,7 +90,7 @@ export const deleteXml = xmlArb(
 );
 
 export const chunkedArb: fc.Arbitrary<ChunkedBody> = fc.record({
-  mode: fc.constantFrom('signed' as const, 'trailer' as const),
+  mode: fc.constantFrom('signed' as const, 'trailer' as const, 'signed-trailer' as const),
   data: fc.string({ maxLength: 200 }),
   chunkSize: fc.integer({ min: 1, max: 64 }),
   tamper: fc.oneof(

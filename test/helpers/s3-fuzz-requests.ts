@@ -179,6 +179,9 @@ export const fuzzRequestArb: fc.Arbitrary<FuzzRequest> = fc
           fc.constantFrom('%', '%ZZ', 'a=%E0%A4%A', 'list-type=%FF', '=&=&&', '%00=%00'),
         )
         .map(([path, rawQuery]) => request({ method: 'GET', path, rawQuery, signing: 'none' })),
+      fc
+        .tuple(pathArb, headerJunk, fc.constantFrom('PUT', 'POST', 'GET'))
+        .map(([path, payload, method]) => request({ method, path, payload, body: 'x' })),
       // Presigned-URL parameters and Authorization headers that mean nothing.
       paramsArb(PRESIGN_PARAMS).map((query) =>
         request({

@@ -18,7 +18,8 @@ export type Signing = 'good' | 'bad' | 'none' | 'skewed' | 'garbage';
 
 /** An aws-chunked body, built once the request's signature (its seed) is known. */
 export interface ChunkedBody {
-  readonly mode: 'signed' | 'trailer';
+  /** Signed chunks; unsigned with a checksum trailer; signed with a trailer whose signature lies. */
+  readonly mode: 'signed' | 'trailer' | 'signed-trailer';
   readonly data: string;
   readonly chunkSize: number;
   /** What is done to the encoded body (a cut, a byte changed, a chunk header lied about). */
@@ -78,6 +79,12 @@ function resolveAll(
   );
 }
 
+const PAYLOAD_OF: Readonly<Record<ChunkedBody['mode'], string>> = {
+  signed: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  trailer: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+  'signed-trailer': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+};
+
 const crc32Of = (data: Buffer) => {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(crc32(data));
@@ -123,15 +130,9 @@ export async function sendFuzz(
   if (chunked) {
     extra['content-encoding'] ??= 'aws-chunked';
     extra['x-amz-decoded-content-length'] ??= String(Buffer.byteLength(chunked.data));
-    if (chunked.mode === 'trailer') extra['x-amz-trailer'] ??= 'x-amz-checksum-crc32';
+    if (chunked.mode !== 'signed') extra['x-amz-trailer'] ??= 'x-amz-checksum-crc32';
   }
-  const payload =
-    fuzz.payload ??
-    (chunked
-      ? chunked.mode === 'signed'
-        ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'
-        : 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'
-      : sha256Hex(body));
+  const payload = fuzz.payload ?? (chunked ? PAYLOAD_OF[chunked.mode] : sha256Hex(body));
   let headers: Record<string, string> = { ...extra, 'x-amz-content-sha256': payload };
   if (fuzz.signing !== 'none' && fuzz.signing !== 'garbage') {
     const signingDate = fuzz.signing === 'skewed' ? new Date(Date.now() - 20 * 60_000) : new Date();
@@ -155,20 +156,24 @@ export async function sendFuzz(
   if (chunked) {
     const data = Buffer.from(chunked.data);
     const seed = /Signature=([0-9a-f]{64})/.exec(headers['authorization'] ?? '')?.[1] ?? '';
+    const trailer = chunked.trailer ?? `x-amz-checksum-crc32:${crc32Of(data)}`;
+    const signedBody = () =>
+      signedChunks(
+        data,
+        chunked.chunkSize,
+        credential.secretAccessKey,
+        headers['x-amz-date'] ?? '',
+        seed,
+      );
     const encoded =
       chunked.mode === 'signed'
-        ? signedChunks(
-            data,
-            chunked.chunkSize,
-            credential.secretAccessKey,
-            headers['x-amz-date'] ?? '',
-            seed,
-          )
-        : trailerChunks(
-            data,
-            chunked.chunkSize,
-            chunked.trailer ?? `x-amz-checksum-crc32:${crc32Of(data)}`,
-          );
+        ? signedBody()
+        : chunked.mode === 'signed-trailer'
+          ? Buffer.concat([
+              signedBody().subarray(0, -2),
+              Buffer.from(`${trailer}\r\nx-amz-trailer-signature:${'0'.repeat(64)}\r\n\r\n`),
+            ])
+          : trailerChunks(data, chunked.chunkSize, trailer);
     body = tampered(encoded, chunked.tamper);
   }
   const search = Object.entries(query)
