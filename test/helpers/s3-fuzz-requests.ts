@@ -180,6 +180,14 @@ export const fuzzRequestArb: fc.Arbitrary<FuzzRequest> = fc
         )
         .map(([path, rawQuery]) => request({ method: 'GET', path, rawQuery, signing: 'none' })),
       fc
+        .tuple(
+          fc.oneof(fc.constant(`/${FUZZ_PRODUCT}/model_checkpoint/fuzz/@fresh`), pathArb),
+          headersArb(DIGESTS),
+        )
+        .map(([path, headers]) =>
+          request({ method: 'POST', path, query: { uploads: '' }, headers }),
+        ),
+      fc
         .tuple(pathArb, headerJunk, fc.constantFrom('PUT', 'POST', 'GET'))
         .map(([path, payload, method]) => request({ method, path, payload, body: 'x' })),
       // Presigned-URL parameters and Authorization headers that mean nothing.
