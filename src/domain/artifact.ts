@@ -59,6 +59,14 @@ export interface ArtifactKey {
   readonly name: string;
 }
 
+/** Versions are numbered 1, 2, … as 32-bit integers (the stores' columns): no larger one exists. */
+export const MAX_VERSION = 2_147_483_647;
+
+/** Whether `version` can name a version at all (a larger one is no version, not a store error). */
+export function isVersionNumber(version: number): boolean {
+  return Number.isInteger(version) && version >= 1 && version <= MAX_VERSION;
+}
+
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~/-]{0,511}$/;
 const RESERVED_LAST_SEGMENTS = new Set(['versions', 'restore', 'retention']);
 

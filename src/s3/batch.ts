@@ -14,6 +14,7 @@ import {
   sendXml,
   targetOf,
   userMetaOf,
+  versionNumberOf,
   type ObjectTarget,
   type S3Context,
 } from './context.js';
@@ -80,10 +81,13 @@ function copySource(text: string): { bucket: string; key: string; version: numbe
   const at = decoded.indexOf('/');
   if (at <= 0) throw new S3Error('InvalidArgument', 'x-amz-copy-source must be /<bucket>/<key>.');
   const versionText = new URLSearchParams(query).get('versionId');
-  const version =
-    versionText === null || versionText === 'null' ? undefined : Number.parseInt(versionText, 10);
-  if (version !== undefined && !(version >= 1)) {
-    throw new S3Error('NoSuchVersion', 'The version ID specified does not exist.', 404);
+  let version: number | undefined;
+  if (versionText !== null && versionText !== 'null') {
+    // `1.5` or `1abc` names no version (parseInt would read them as 1 and copy version 1).
+    version = versionNumberOf(versionText) ?? undefined;
+    if (version === undefined) {
+      throw new S3Error('NoSuchVersion', 'The version ID specified does not exist.', 404);
+    }
   }
   return { bucket: decoded.slice(0, at), key: decoded.slice(at + 1), version };
 }

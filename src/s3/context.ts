@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { finished, Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bucket } from '../bucket.js';
-import type { ArtifactVersion } from '../domain/artifact.js';
+import { isVersionNumber, type ArtifactVersion } from '../domain/artifact.js';
 import type { Principal } from '../domain/principal.js';
 import { checkedMeta } from '../http/artifact-headers.js';
 import { continueBody } from '../http/expect-continue.js';
@@ -228,14 +228,21 @@ export function signedSha256(ctx: S3Context): string | null {
   return ctx.claims.payload.kind === 'sha256' ? ctx.claims.payload.sha256 : null;
 }
 
+/** The version number a version id names (`1`, `2`, …), or null when it names none. */
+export function versionNumberOf(text: string): number | null {
+  const number = /^[1-9]\d{0,9}$/.test(text) ? Number(text) : 0;
+  return isVersionNumber(number) ? number : null;
+}
+
 /** A version number from `versionId`. */
 export function versionIdOf(ctx: S3Context): number | undefined {
   const text = ctx.query['versionId'];
   if (text === undefined || text === 'null') return undefined;
-  if (!/^[1-9]\d{0,9}$/.test(text)) {
+  const number = versionNumberOf(text);
+  if (number === null) {
     throw new S3Error('NoSuchVersion', 'The version ID specified does not exist.', 404);
   }
-  return Number(text);
+  return number;
 }
 
 /** Reads a small XML request body (at most `max` bytes). */

@@ -50,6 +50,7 @@ const BY_CODE: Partial<Record<ErrorCode, readonly [string, number]>> = {
   conflict: ['OperationAborted', 409],
   payload_too_large: ['EntityTooLarge', 413],
   request_timeout: ['RequestTimeout', 400],
+  headers_too_large: ['RequestHeaderSectionTooLarge', 400],
   sha256_mismatch: ['XAmzContentSHA256Mismatch', 400],
   invalid_name: ['InvalidArgument', 400],
   invalid_metadata: ['InvalidArgument', 400],

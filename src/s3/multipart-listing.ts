@@ -9,6 +9,7 @@ import type { S3UploadPosition, S3UploadRecord } from '../storage/ports.js';
 import { keyOf, requestInfoOf, sendXml, type ObjectTarget, type S3Context } from './context.js';
 import { maxKeysOf, resumeAfter } from './listing.js';
 import { uploadOf } from './multipart.js';
+import { S3Error } from './errors.js';
 
 /** Store pages are at most this long, whatever the answer's size. */
 const PAGE_MAX = 1000;
@@ -16,8 +17,12 @@ const PAGE_MAX = 1000;
 export async function listParts(ctx: S3Context, target: ObjectTarget) {
   await ctx.bucket.artifacts.authorizeListing({ ...requestInfoOf(ctx), product: target.product });
   const upload = await uploadOf(ctx, target);
-  const marker = Number(ctx.query['part-number-marker'] ?? 0) || 0;
-  const max = Math.min(Number(ctx.query['max-parts'] ?? 1000) || 1000, 1000);
+  const markerText = ctx.query['part-number-marker'] ?? '0';
+  if (!/^\d{1,9}$/.test(markerText)) {
+    throw new S3Error('InvalidArgument', 'part-number-marker must be an integer ≥ 0.');
+  }
+  const marker = Number(markerText);
+  const max = maxKeysOf(ctx, 'max-parts');
   const all = (await ctx.bucket.metadata.listS3Parts(upload.uploadId)).filter(
     (part) => part.partNumber > marker,
   );

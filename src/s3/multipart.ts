@@ -117,7 +117,8 @@ export async function createUpload(ctx: S3Context, target: ObjectTarget) {
   });
 }
 
-function partNumberOf(ctx: S3Context): number {
+/** The `partNumber` parameter, 1 to 10,000 (InvalidArgument otherwise). */
+export function partNumberOf(ctx: S3Context): number {
   const text = ctx.query['partNumber'] ?? '';
   const number = /^\d{1,5}$/.test(text) ? Number(text) : 0;
   if (number < 1 || number > MAX_PARTS) {

@@ -1,8 +1,9 @@
 /**
  * S3 object operations (SPEC §13) on the artifact service, one gate decision and one audit entry
  * each, like the native routes: PutObject, GetObject and HeadObject (Range, If-Match,
- * If-None-Match, If-Modified-Since, If-Unmodified-Since, versionId), DeleteObject (a tombstone),
- * GetObjectRetention and GetObjectLegalHold. DeleteObjects and CopyObject are in batch.ts.
+ * If-None-Match, If-Modified-Since, If-Unmodified-Since, versionId, partNumber 1), DeleteObject
+ * (a tombstone), GetObjectRetention and GetObjectLegalHold. DeleteObjects and CopyObject are in
+ * batch.ts.
  */
 import { BucketError } from '../domain/errors.js';
 import { continueBody } from '../http/expect-continue.js';
@@ -24,6 +25,7 @@ import {
   type S3Context,
 } from './context.js';
 import { S3Error } from './errors.js';
+import { partNumberOf } from './multipart.js';
 
 /** PutObject: the body streamed into the artifact service, its MD5 the ETag. */
 export async function putObject(ctx: S3Context, target: ObjectTarget) {
@@ -65,8 +67,29 @@ function etagListMatches(list: string, etag: string): boolean {
   });
 }
 
+/**
+ * `partNumber` of a GetObject or HeadObject: the Bucket serves every object whole, so only part 1
+ * (all of it, as S3 answers it for an object not uploaded in parts) is one it can serve; another
+ * part would be served as the whole object and a client reassembling parts would corrupt it.
+ */
+function checkPartNumber(ctx: S3Context): void {
+  if (ctx.query['partNumber'] === undefined) return;
+  const partNumber = partNumberOf(ctx);
+  if (header(ctx, 'range') !== undefined) {
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber.');
+  }
+  if (partNumber !== 1) {
+    throw new S3Error(
+      'InvalidPartNumber',
+      'The object is served whole, as its part 1: ask for part 1 or for a Range.',
+      416,
+    );
+  }
+}
+
 /** GetObject and HeadObject. */
 export async function getObject(ctx: S3Context, target: ObjectTarget, withBody: boolean) {
+  checkPartNumber(ctx);
   const read = await ctx.bucket.artifacts.read({
     ...requestInfoOf(ctx),
     ...target,

@@ -5,7 +5,7 @@
  * the native routes — one gate decision and one audit entry each, the same limits, rates and
  * latency shedding. Errors are S3's XML (errors.ts). Its one route is `gatedByService`.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import Fastify, {
@@ -13,14 +13,15 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import type { Bucket } from '../bucket.js';
-import { isBucketError } from '../domain/errors.js';
+import { BucketError, isBucketError, type ErrorCode } from '../domain/errors.js';
 import { threat } from '../domain/decision.js';
 import { maxEventLoopDelayOf } from '../domain/policy.js';
 import { BRUTE_FORCE } from '../domain/threats.js';
 import { assertGateBinding, bindingOf, type GateBinding } from '../http/auth.js';
-import { answerClientError } from '../http/client-error.js';
+import { answerClientError, type ClientErrorAnswer } from '../http/client-error.js';
 import { discardRest } from '../http/discard.js';
 import { dropRepresentation } from '../http/errors.js';
 import { answerExpectContinue } from '../http/expect-continue.js';
@@ -128,12 +129,43 @@ async function authenticate(bucket: Bucket, signed: SignedRequest, ip: string, r
 const METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 
 /** An S3 error document for answers given outside the error handler. */
-function errorXml(code: string, message: string, requestId: string, resource?: string): string {
+function errorXml(code: string, message: string, requestId: string, resource = ''): string {
   return xmlDocument(
     'Error',
     { Code: code, Message: message, Resource: resource, RequestId: requestId },
     false,
   );
+}
+
+/** A request Node's HTTP parser refused (http/client-error.ts writes it): S3's XML too. */
+function clientErrorXml(requestId: string, code: ErrorCode, message: string): ClientErrorAnswer {
+  const answer = s3ErrorFor(new BucketError(code, message));
+  return {
+    status: answer.status,
+    contentType: 'application/xml',
+    body: errorXml(answer.code, answer.message, requestId),
+    headers: { 'x-amz-request-id': requestId },
+  };
+}
+
+/**
+ * A URL that is not a path (Fastify could not decode it): InvalidURI, with the request id headers
+ * the onRequest hook has not set yet when Fastify refuses the URL before routing.
+ */
+function invalidUri(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply
+    .code(400)
+    .header('x-amz-request-id', request.id)
+    .header('x-request-id', request.id)
+    .type('application/xml')
+    .send(
+      errorXml(
+        'InvalidURI',
+        "Couldn't parse the specified URI.",
+        request.id,
+        request.url.split('?', 1)[0],
+      ),
+    );
 }
 
 function methodNotImplemented(method: string): string {
@@ -159,6 +191,31 @@ function refuseConnect(app: FastifyInstance): void {
   });
 }
 
+/**
+ * An `Expect` other than 100-continue: Node answers 417 itself, bare, unless the server listens
+ * for `checkExpectation`; here it is answered as an S3 error too, before any work.
+ */
+function refuseExpectation(app: FastifyInstance): void {
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const requestId = nextRequestId();
+    const resource = (request.url ?? '').split('?', 1)[0];
+    const body = errorXml(
+      'ExpectationFailed',
+      'Only Expect: 100-continue is supported.',
+      requestId,
+      resource,
+    );
+    response.writeHead(417, {
+      'content-type': 'application/xml',
+      'content-length': Buffer.byteLength(body),
+      'x-amz-request-id': requestId,
+      'x-request-id': requestId,
+      connection: 'close',
+    });
+    response.end(body);
+  });
+}
+
 export interface S3App {
   readonly app: FastifyInstance;
   readonly gateBindings: readonly GateBinding[];
@@ -175,13 +232,10 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
     return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed URL) are S3 errors too.
     frameworkErrors: (error, request, reply) => {
-      (reply as FastifyReply)
-        .code(400)
-        .type('application/xml')
-        .send(errorXml('InvalidURI', "Couldn't parse the specified URI.", request.id));
+      invalidUri(request, reply as FastifyReply);
       void error;
     },
-    clientErrorHandler: answerClientError(logger as FastifyBaseLogger),
+    clientErrorHandler: answerClientError(logger as FastifyBaseLogger, clientErrorXml),
     routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
   });
   const gateBindings: GateBinding[] = [];
@@ -214,6 +268,7 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
   inFlight.install(app, bucket.authorizer);
   app.decorate('inFlight', inFlight);
   refuseConnect(app);
+  refuseExpectation(app);
   answerExpectContinue(app);
   const logRequests = logger.isLevelEnabled('info');
   app.addHook('onResponse', (request, reply, done) => {
@@ -264,12 +319,7 @@ export async function buildS3App(bucket: Bucket, logger: Logger): Promise<S3App>
     );
   });
   // Every path of the supported methods is routed: only a URL that is not a path gets here.
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(400)
-      .type('application/xml')
-      .send(errorXml('InvalidURI', "Couldn't parse the specified URI.", request.id)),
-  );
+  app.setNotFoundHandler(invalidUri);
   const handler = async (
     request: import('fastify').FastifyRequest,
     reply: import('fastify').FastifyReply,

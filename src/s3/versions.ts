@@ -7,7 +7,15 @@
  * never more than the answer holds and one more.
  */
 import type { ArtifactVersion } from '../domain/artifact.js';
-import { etagOf, keyOf, requestInfoOf, sendXml, targetOf, type S3Context } from './context.js';
+import {
+  etagOf,
+  keyOf,
+  requestInfoOf,
+  sendXml,
+  targetOf,
+  versionNumberOf,
+  type S3Context,
+} from './context.js';
 import { S3Error } from './errors.js';
 import { encoderOf, maxKeysOf, resumeAfter, walkKeys } from './listing.js';
 import type { XmlNode } from './xml.js';
@@ -78,10 +86,9 @@ function versionIdMarkerOf(ctx: S3Context, keyMarker: string): number | null {
       'A version-id marker cannot be specified without a key marker.',
     );
   }
-  if (!/^[1-9]\d{0,9}$/.test(text)) {
-    throw new S3Error('InvalidArgument', 'Invalid version id specified.');
-  }
-  return Number(text);
+  const number = versionNumberOf(text);
+  if (number === null) throw new S3Error('InvalidArgument', 'Invalid version id specified.');
+  return number;
 }
 
 /** The answer's versions and delete markers, read from the store. */

@@ -2,7 +2,8 @@
  * S3's XML (SPEC §13): answers are written from plain trees, request bodies
  * (CompleteMultipartUpload, DeleteObjects) read with a small, bounded parser that knows only
  * elements and text — no attributes are needed, no entities beyond the five predefined and
- * numeric ones, no DTD (a body declaring one is refused: no entity expansion).
+ * numeric ones, no DTD (a body declaring one is refused: no entity expansion), no character XML
+ * forbids (raw or as a reference).
  */
 import { S3Error } from './errors.js';
 
@@ -13,8 +14,19 @@ export interface XmlNode {
   readonly [name: string]: XmlValue | XmlValue[];
 }
 
+/**
+ * Characters XML 1.0 forbids (§2.2 Char: control characters but tab and line ends, lone
+ * surrogates, U+FFFE/U+FFFF), even as character references.
+ */
+const FORBIDDEN = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Text as XML character data. A forbidden character (a NUL a request's parameter or path decoded
+ * to, echoed back) becomes U+FFFD: an answer is always a document a client can parse.
+ */
 export function escapeXml(text: string): string {
   return text
+    .replace(FORBIDDEN, '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -79,6 +91,7 @@ function unescape(text: string): string {
 /** Parses a small XML document (a request body) into elements; throws MalformedXML. */
 export function parseXml(text: string): XmlElement {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw MALFORMED();
+  if (new RegExp(FORBIDDEN.source, 'u').test(text)) throw MALFORMED();
   // Sticky: each token must start where the last ended (no scan ahead), and the name and the
   // attributes cannot share characters (an attribute part starts with white space), so a long
   // unterminated tag is refused in linear time.

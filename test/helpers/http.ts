@@ -119,6 +119,22 @@ export function rawRequest(baseUrl: string, options: RawRequest): Promise<RawAns
   });
 }
 
+/** Sends `bytes` on a fresh connection; resolves with everything the server wrote back. */
+export function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The server closes after answering; a reset while we still write is expected.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.write(bytes);
+  });
+}
+
 /** A deterministic, non-repeating byte source: `size` bytes in chunks of at most `chunkSize`. */
 export async function* generatedBytes(
   size: number,

@@ -52,15 +52,22 @@ function signer(credential: S3Credential) {
   });
 }
 
-function urlOf(base: string, path: string, query: Record<string, string>): string {
+export function urlOf(base: string, path: string, query: Record<string, string>): string {
   const search = Object.entries(query)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join('&');
   return `${base}${path}${search ? `?${search}` : ''}`;
 }
 
-/** Signs `request` with the Authorization header and sends it. */
-export async function sendSigned(base: string, credential: S3Credential, request: RawRequest) {
+/**
+ * The headers of `request` signed with the Authorization header (`host` left out: the client
+ * sends it), its path signed as given (still percent-encoded, as S3 signs it).
+ */
+export async function signedHeaders(
+  base: string,
+  credential: S3Credential,
+  request: RawRequest,
+): Promise<Record<string, string>> {
   const url = new URL(base);
   const body = request.body ?? Buffer.alloc(0);
   const signed = await signer(credential).sign(
@@ -81,6 +88,12 @@ export async function sendSigned(base: string, credential: S3Credential, request
   );
   const headers = { ...(signed.headers as Record<string, string>) };
   delete headers['host'];
+  return headers;
+}
+
+/** Signs `request` with the Authorization header and sends it. */
+export async function sendSigned(base: string, credential: S3Credential, request: RawRequest) {
+  const headers = await signedHeaders(base, credential, request);
   const answer = await fetch(urlOf(base, request.path, request.query ?? {}), {
     method: request.method,
     headers,

@@ -3,7 +3,7 @@
  * source of a copy, decided as part of the copy's write.
  */
 import { Readable } from 'node:stream';
-import type { ArtifactVersion, SealedRef } from '../../domain/artifact.js';
+import { isVersionNumber, type ArtifactVersion, type SealedRef } from '../../domain/artifact.js';
 import { SegmentError } from '../../domain/sealed-segments.js';
 import { ContentDamagedError } from '../../storage/errors.js';
 import { openBytes, readSealedBlob } from '../../storage/sealed.js';
@@ -77,7 +77,11 @@ function readContext(deps: ArtifactDeps, request: ReadRequest, rate: RateVerdict
 
 /** The version a read asks for, once decided: 404 when missing or deleted, 410 when purged. */
 async function readable(deps: ArtifactDeps, request: ReadRequest): Promise<ReadResult> {
-  const found = await deps.metadata.getForRead(keyOf(request), request.version);
+  // A number past the stores' integers names no version (and would fail PostgreSQL's query).
+  const found =
+    request.version === undefined || isVersionNumber(request.version)
+      ? await deps.metadata.getForRead(keyOf(request), request.version)
+      : null;
   if (!found) {
     throw request.version === undefined
       ? new BucketError('artifact_not_found', `no artifact ${request.class}/${request.name}`)

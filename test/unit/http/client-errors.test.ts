@@ -2,25 +2,9 @@
  * Errors a client can cause (SPEC §3): a 4xx in the error envelope, never a 500 or Fastify's own
  * body, and no error-level log line (issue 16, items 2 and 4).
  */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawExchange } from '../../helpers/http.js';
 import { envelope, startInProcess, type InProcessServer } from '../../helpers/in-process.js';
-
-/** Sends `bytes` on a fresh connection; resolves with everything the server wrote back. */
-function rawExchange(url: string, bytes: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // The server closes after answering; a reset while we still write is expected.
-      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
-    });
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.write(bytes);
-  });
-}
 
 /** Status and parsed JSON body of a raw HTTP/1.1 answer. */
 function parseAnswer(raw: string): { status: number; json: unknown } {

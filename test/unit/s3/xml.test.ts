@@ -5,7 +5,7 @@
  * characters is refused rather than thrown as a RangeError.
  */
 import { describe, expect, it } from 'vitest';
-import { childrenNamed, parseXml } from '../../../src/s3/xml.js';
+import { childrenNamed, parseXml, xmlDocument } from '../../../src/s3/xml.js';
 
 const malformed = { code: 'MalformedXML' };
 
@@ -30,6 +30,8 @@ describe('parseXml', () => {
     ['a huge decimal reference', '<A>&#99999999;</A>'],
     ['a surrogate', '<A>&#xD800;</A>'],
     ['a NUL', '<A>&#0;</A>'],
+    ['a raw NUL', '<A>a\u0000b</A>'],
+    ['a raw control character', '<A>a\u0001b</A>'],
   ])('refuses %s as MalformedXML', (_name, text) => {
     expect(() => parseXml(text)).toThrow(expect.objectContaining(malformed));
   });
@@ -41,6 +43,15 @@ describe('parseXml', () => {
     );
     expect(() => parseXml(`<A ${'b'.repeat(1024 * 1024)}`)).toThrow(
       expect.objectContaining(malformed),
+    );
+  });
+});
+
+describe('xmlDocument', () => {
+  it('writes a character XML forbids as U+FFFD: the answer stays a document', () => {
+    const text = xmlDocument('Error', { Message: 'no "a\u0000b\u001f" \uFFFF here & <there>' });
+    expect(text).toContain(
+      '<Message>no &quot;a\uFFFDb\uFFFD&quot; \uFFFD here &amp; &lt;there&gt;</Message>',
     );
   });
 });
