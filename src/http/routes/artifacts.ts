@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Bucket } from '../../bucket.js';
+import { MAX_VERSION } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { SHA256_HEX } from '../../domain/sha256.js';
 import type { WriteResult } from '../../services/artifacts/index.js';
@@ -176,7 +177,9 @@ export const artifactRoutes =
       return reply.send(withBody ? await read.open() : undefined);
     };
 
-    const VersionQuery = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) });
+    const VersionQuery = Type.Object({
+      version: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VERSION })),
+    });
 
     app.get(
       '/v1/artifacts/:product/:class/*',

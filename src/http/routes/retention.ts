@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Bucket } from '../../bucket.js';
+import { isVersionNumber, MAX_VERSION } from '../../domain/artifact.js';
 import { BucketError } from '../../domain/errors.js';
 import { ACTIONS } from '../../gate/actions.js';
 import { requestInfo } from '../request.js';
@@ -45,8 +46,8 @@ export function retentionBody(value: unknown): RetentionBody {
   const unknown = Object.keys(body).filter((k) => !['version', 'until', 'reason'].includes(k));
   if (unknown.length > 0) throw bad(`unknown members: ${unknown.join(', ')}`);
   const { version, until, reason } = body;
-  if (version !== undefined && (!Number.isSafeInteger(version) || (version as number) < 1)) {
-    throw bad('version must be an integer ≥ 1');
+  if (version !== undefined && !isVersionNumber(version as number)) {
+    throw bad(`version must be an integer from 1 to ${MAX_VERSION}`);
   }
   if (!('until' in body)) throw bad('until is required: an ISO-8601 instant, or null (permanent)');
   if (until !== null && (typeof until !== 'string' || !INSTANT.test(until))) {
