@@ -34,7 +34,8 @@ export async function listParts(ctx: S3Context, target: ObjectTarget) {
     PartNumberMarker: marker,
     NextPartNumberMarker: page.length > 0 ? page[page.length - 1]?.partNumber : undefined,
     MaxParts: max,
-    IsTruncated: all.length > page.length,
+    // max-parts=0 asks for no parts: a truncated answer with no marker would loop a pager.
+    IsTruncated: max > 0 && all.length > page.length,
     Part: page.map((part) => ({
       PartNumber: part.partNumber,
       LastModified: part.createdAt,

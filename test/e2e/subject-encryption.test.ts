@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEGMENT_BYTES } from '../../src/domain/sealed-segments.js';
+import { eventually } from '../helpers/durability.js';
 import { rawStores, whereStored } from '../helpers/raw-stores.js';
 import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
 
@@ -191,13 +192,17 @@ describe('subject-bound contents are encrypted at rest', () => {
     if (ranged.status === 206) expect(rangeBody.length).toBeLessThan(10);
     else expect(JSON.parse(rangeBody.toString()).error.code).toBe('integrity_failure');
     expect(rangeBody.includes(Buffer.from(marker.slice(0, 9)))).toBe(false);
-    const incidents = await client(server.url, server.ownerKey)('GET', '/v1/governance/incidents');
-    expect(incidents.json.incidents).toContainEqual(
-      expect.objectContaining({
-        kind: 'integrity',
-        evidence: expect.objectContaining({ name: 'enc/weights.bin', problem: 'seal_broken' }),
-      }),
-    );
+    // The incident is recorded as the cut stream fails, which may be after the client saw the
+    // cut (a scale-out node writes it to PostgreSQL): looked for until it is there.
+    const owner = client(server.url, server.ownerKey);
+    const reported = async () =>
+      ((await owner('GET', '/v1/governance/incidents')).json.incidents as any[]).some(
+        (incident) =>
+          incident.kind === 'integrity' &&
+          incident.evidence?.name === 'enc/weights.bin' &&
+          incident.evidence?.problem === 'seal_broken',
+      );
+    expect(await eventually(reported)).toBe(true);
   });
 });
 

@@ -125,6 +125,22 @@ describe('hostile values at the S3 door', () => {
         'InvalidArgument',
       ]);
     }
+    // max-parts=0 asks for no parts: an answer truncated without a marker would loop a pager.
+    const part = await send({
+      method: 'PUT',
+      path: '/ai_avatar/model_checkpoint/hostile/parts.ckpt',
+      query: { uploadId, partNumber: '1' },
+      body: Buffer.from('the only part'),
+    });
+    expect(part.status).toBe(200);
+    const none = await send({
+      method: 'GET',
+      path: '/ai_avatar/model_checkpoint/hostile/parts.ckpt',
+      query: { uploadId, 'max-parts': '0' },
+    });
+    expect(none.status).toBe(200);
+    expect(none.text).toContain('<IsTruncated>false</IsTruncated>');
+    expect(none.text).not.toContain('<Part>');
   });
 
   it('serves partNumber 1 as the whole object and refuses any other part', async () => {

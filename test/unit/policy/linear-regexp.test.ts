@@ -33,6 +33,47 @@ describe('schema patterns matched in linear time', () => {
     expect(keyed({ x_a: 'one' })).toBe(false);
   });
 
+  it('keeps the meaning JavaScript gives \\s, \\S, . and \\u escapes, as JSON Schema asks', () => {
+    const patterns = [
+      '^\\S+$',
+      '\\s',
+      '^[\\s\\d]+$',
+      '^.{1,8}$',
+      '^[.]+$',
+      '^a\\.b$',
+      '^[^\\u0000-\\u001f]*$',
+      '^\\u00e9$',
+      '^[\\]a]+$',
+      '^[^\\]]+$',
+    ];
+    const texts = [
+      'ab',
+      'a b',
+      'a\u00a0b',
+      'a\u2028b',
+      'a\u3000b',
+      'a\rb',
+      'a\tb',
+      '\u00a0 1',
+      '...',
+      'a.b',
+      'axb',
+      'a\u0001b',
+      '\u00e9',
+      'a]a',
+      ']',
+      '',
+    ];
+    const ajv = untrustedSchemaAjv();
+    for (const pattern of patterns) {
+      const validate = ajv.compile({ type: 'string', pattern });
+      const javascript = new RegExp(pattern, 'u');
+      for (const text of texts) {
+        expect(validate(text), `${pattern} on ${JSON.stringify(text)}`).toBe(javascript.test(text));
+      }
+    }
+  });
+
   it('answers at once on a pattern that backtracks for hours in V8', () => {
     const validate = untrustedSchemaAjv().compile({ type: 'string', pattern: '^(a|a)*$' });
     const started = performance.now();
