@@ -179,6 +179,10 @@ class Joiner {
     if (checked.status === 'rejected') throw checked.reason;
     const outcome = whole.value;
     if (!('sha256' in outcome)) throw new Error('the joining worker hashed no whole');
+    // Each thread read the sources itself: what was checked must be what was hashed.
+    if (checked.value.size !== outcome.size) {
+      throw new Error('the sources changed while they were joined');
+    }
     return { sha256: outcome.sha256, size: outcome.size };
   }
 }
