@@ -10,7 +10,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NDJSON, ndjson, put } from '../helpers/batch.js';
 import { blobTemporaries, eventually } from '../helpers/durability.js';
-import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
+import {
+  client,
+  createKey,
+  startTestServer,
+  withoutEscalation,
+  type InProcessTestServer,
+} from '../helpers/server.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 40);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_260_517);
@@ -127,17 +133,7 @@ describe('a refused write changes nothing', () => {
     keys['assistant'] = (await createKey(server, { kind: 'product', product: 'ai_assistant' })).key;
     keys['avatar'] = (await createKey(server, { kind: 'product', product: 'ai_avatar' })).key;
     // Detections are CRITICAL (T1, T2): the keys must outlive more than three of them.
-    const policy = (await owner('GET', '/v1/governance/policy')).json;
-    const raised = await owner('PUT', '/v1/governance/policy', {
-      body: {
-        document: {
-          ...policy.document,
-          escalation: { criticalRequests: 1_000_000, windowSeconds: 60 },
-        },
-        reason: 'fuzz test: no escalation',
-      },
-    });
-    expect(raised.status).toBe(200);
+    await withoutEscalation(server, 'fuzz test: no escalation');
   });
   afterAll(async () => server?.dispose());
 

@@ -17,7 +17,13 @@ import {
   requestArbitrary,
 } from '../helpers/fuzz-native-requests.js';
 import { fuzzRoutes, type OpenApiDocument } from '../helpers/fuzz-native.js';
-import { client, createKey, startTestServer, type InProcessTestServer } from '../helpers/server.js';
+import {
+  client,
+  createKey,
+  startTestServer,
+  withoutEscalation,
+  type InProcessTestServer,
+} from '../helpers/server.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 150);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_260_517);
@@ -57,17 +63,7 @@ describe('the native API under hostile requests', () => {
     const owner = client(server.url, server.ownerKey);
     // Hostile requests are full of CRITICAL detections: without this the fuzzed keys would be
     // suspended after three, and every later answer would be the same 403.
-    const policy = (await owner('GET', '/v1/governance/policy')).json;
-    const raised = await owner('PUT', '/v1/governance/policy', {
-      body: {
-        document: {
-          ...policy.document,
-          escalation: { criticalRequests: 1_000_000, windowSeconds: 60 },
-        },
-        reason: 'fuzz test: no escalation',
-      },
-    });
-    expect(raised.status).toBe(200);
+    await withoutEscalation(server, 'fuzz test: no escalation');
     keys['owner'] = server.ownerKey;
     keys['product'] = (await createKey(server, { kind: 'product', product: 'ai_assistant' })).key;
     keys['agent'] = (await createKey(server, { kind: 'ai_agent', product: 'ai_assistant' })).key;

@@ -8,7 +8,13 @@ import fc from 'fast-check';
 import type { PrincipalKind } from '../../src/domain/principal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateCaseArbitrary, type GateCase, type Op } from '../helpers/arbitraries.js';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  client,
+  createKey,
+  startTestServer,
+  withoutEscalation,
+  type TestServer,
+} from '../helpers/server.js';
 import { CLASS_OPERATIONS, PRODUCT_IDS, PRODUCTS, REJECTED } from '../helpers/spec-tables.js';
 
 const BINARY = new Set(['model_checkpoint']);
@@ -80,20 +86,9 @@ describe('the gate matrix over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const owner = client(server.url, server.ownerKey);
     // Cross-product attempts are CRITICAL (T1): without this, the keys would be suspended after
     // three of them and the matrix would measure escalation instead.
-    const policy = (await owner('GET', '/v1/governance/policy')).json;
-    const raised = await owner('PUT', '/v1/governance/policy', {
-      body: {
-        document: {
-          ...policy.document,
-          escalation: { criticalRequests: 1_000_000, windowSeconds: 60 },
-        },
-        reason: 'property test: no escalation',
-      },
-    });
-    expect(raised.status).toBe(200);
+    await withoutEscalation(server, 'property test: no escalation');
     keys.set('owner:', server.ownerKey);
     for (const kind of ['executor', 'auditor', 'core'] as const) {
       keys.set(`${kind}:${kind === 'core' ? 'core' : ''}`, (await createKey(server, { kind })).key);

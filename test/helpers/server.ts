@@ -269,3 +269,26 @@ export async function createKey(
   }
   return { key: answer.json.key, id: answer.json.id, integrationId: answer.json.integrationId };
 }
+
+/**
+ * Raises the policy's escalation threshold out of reach (SPEC §5): tests that send many CRITICAL
+ * detections on purpose (property and fuzz tests) keep their keys from being suspended after three.
+ */
+export async function withoutEscalation(server: ServerAddress, reason: string): Promise<void> {
+  const owner = client(server.url, server.ownerKey);
+  const policy = (await owner('GET', '/v1/governance/policy')).json;
+  const raised = await owner('PUT', '/v1/governance/policy', {
+    body: {
+      document: {
+        ...policy.document,
+        escalation: { criticalRequests: 1_000_000, windowSeconds: 60 },
+      },
+      reason,
+    },
+  });
+  if (raised.status !== 200) {
+    throw new Error(
+      `raising the escalation threshold: ${raised.status} ${raised.bytes.toString()}`,
+    );
+  }
+}
