@@ -4,6 +4,7 @@ import { parseEgressEntry } from '../domain/egress.js';
 import { ruleOf, type PolicyDocument } from '../domain/policy.js';
 import { walkJson, WALK_LIMITS } from '../gate/detectors/walk.js';
 import { untrustedSchemaAjv } from './linear-regexp.js';
+import { hasInPlaceCycle } from './schema-cycles.js';
 import { policySchema } from './schema.js';
 
 export interface PolicyError {
@@ -19,6 +20,9 @@ const schemaCompiler = untrustedSchemaAjv({ allErrors: true, strict: false });
 function pointer(...segments: string[]): string {
   return segments.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
+
+const SELF_REFERENCE =
+  'refers to itself without end (a $ref cycle that does not descend into the data)';
 
 /** Values every class schema is tried on once: a schema that recurses on them never ends. */
 const PROBES: readonly unknown[] = [{}, [], '', 0, null, true, { a: {} }, [[]]];
@@ -36,6 +40,7 @@ function classSchemaProblem(schema: object): string | null {
       `${WALK_LIMITS.maxNodes} values`
     );
   }
+  if (hasInPlaceCycle(schema)) return SELF_REFERENCE;
   let validate: (data: unknown) => unknown;
   try {
     validate = schemaCompiler.compile(schema);
@@ -46,7 +51,7 @@ function classSchemaProblem(schema: object): string | null {
     for (const probe of PROBES) validate(probe);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return 'refers to itself without end (a $ref cycle that does not descend into the data)';
+    return SELF_REFERENCE;
   }
   return null;
 }

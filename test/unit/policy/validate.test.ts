@@ -171,7 +171,17 @@ describe('policyErrors on broken documents', () => {
   });
 
   it('refuses a class schema that refers to itself without end, or nests past the bounds', () => {
-    for (const schema of [{ $ref: '#' }, { not: { $ref: '#' } }]) {
+    const loopsBelow = [
+      // Reached only through a member: no probe value has it, every write holding it would overflow.
+      {
+        type: 'object',
+        properties: { x: { $ref: '#/$defs/l' } },
+        $defs: { l: { $ref: '#/$defs/l' } },
+      },
+      { $defs: { a: { allOf: [{ $ref: '#/$defs/b' }] }, b: { anyOf: [{ $ref: '#/$defs/a' }] } } },
+      { items: { if: { $ref: '#/items' } } },
+    ];
+    for (const schema of [{ $ref: '#' }, { not: { $ref: '#' } }, ...loopsBelow]) {
       const doc = defaultDocument();
       doc.classes.agent_spec.schema = schema;
       expect(policyErrors(doc), JSON.stringify(schema)).toEqual([
@@ -185,8 +195,19 @@ describe('policyErrors on broken documents', () => {
     expect(policyErrors(doc)).toEqual([
       { path: '/classes/agent_spec/schema', message: expect.stringMatching(/nested deeper/) },
     ]);
-    // A schema that recurses into the data is fine.
+    // A schema that recurses into the data is fine, a tree of nodes too.
     doc.classes.agent_spec.schema = { type: 'object', properties: { child: { $ref: '#' } } };
+    expect(policyErrors(doc)).toEqual([]);
+    doc.classes.agent_spec.schema = {
+      $ref: '#/$defs/node',
+      $defs: {
+        node: {
+          type: 'object',
+          properties: { children: { type: 'array', items: { $ref: '#/$defs/node' } } },
+          allOf: [{ required: ['children'] }],
+        },
+      },
+    };
     expect(policyErrors(doc)).toEqual([]);
   });
 
