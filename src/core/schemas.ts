@@ -4,7 +4,7 @@
  * again compiles nothing new), a schema ajv cannot compile is an error of its own.
  */
 import type { ValidateFunction } from 'ajv';
-import { untrustedSchemaAjv } from '../policy/linear-regexp.js';
+import { compileGiven, untrustedSchemaAjv } from '../policy/linear-regexp.js';
 import type { JsonSchema } from './agents/types.js';
 
 const ajv = untrustedSchemaAjv({ allErrors: true, strict: false });
@@ -20,7 +20,7 @@ function validatorOf(schema: JsonSchema): ValidateFunction {
   let validate = compiled.get(key);
   if (!validate) {
     try {
-      validate = ajv.compile(schema as Record<string, unknown>);
+      validate = compileGiven(ajv, schema as Record<string, unknown>);
     } catch (error) {
       throw new SchemaInvalid((error as Error).message);
     }

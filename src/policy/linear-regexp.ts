@@ -11,7 +11,7 @@
  * schema that uses them does not compile, and is refused when it is given (400), with RE2's
  * reason. (`\S` inside a bracket class keeps RE2's ASCII meaning: RE2 has no class subtraction.)
  */
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import { RE2JS } from 're2js';
 
 type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
@@ -65,4 +65,27 @@ export const linearRegExp: RegExpEngine = Object.assign(
 /** An Ajv instance for schemas given to the Bucket: their patterns matched in linear time. */
 export function untrustedSchemaAjv(options: Options = {}): Ajv {
   return new Ajv({ ...options, code: { ...options.code, regExp: linearRegExp } });
+}
+
+/** Every `$id` a schema declares, at any depth. */
+function idsOf(schema: unknown, found: string[] = []): string[] {
+  if (Array.isArray(schema)) for (const item of schema) idsOf(item, found);
+  else if (typeof schema === 'object' && schema !== null) {
+    for (const [key, value] of Object.entries(schema)) {
+      if (key === '$id' && typeof value === 'string') found.push(value);
+      else idsOf(value, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * Compiles a given schema on a long-lived Ajv instance. Ajv keeps every schema it compiled by its
+ * `$id` and refuses another with the same one: a class schema with an `$id` would make the next
+ * policy version (and every later check of the live one) fail to compile. The schemas compiled
+ * before under those ids are forgotten first; their compiled validators keep working.
+ */
+export function compileGiven(ajv: Ajv, schema: object): ValidateFunction {
+  for (const id of idsOf(schema)) ajv.removeSchema(id);
+  return ajv.compile(schema);
 }

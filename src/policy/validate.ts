@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import { parseEgressEntry } from '../domain/egress.js';
 import { ruleOf, type PolicyDocument } from '../domain/policy.js';
 import { walkJson, WALK_LIMITS } from '../gate/detectors/walk.js';
-import { untrustedSchemaAjv } from './linear-regexp.js';
+import { compileGiven, untrustedSchemaAjv } from './linear-regexp.js';
 import { hasInPlaceCycle } from './schema-cycles.js';
 import { policySchema } from './schema.js';
 
@@ -43,7 +43,7 @@ function classSchemaProblem(schema: object): string | null {
   if (hasInPlaceCycle(schema)) return SELF_REFERENCE;
   let validate: (data: unknown) => unknown;
   try {
-    validate = schemaCompiler.compile(schema);
+    validate = compileGiven(schemaCompiler, schema);
   } catch (error) {
     return `not a valid JSON Schema: ${(error as Error).message}`;
   }

@@ -4,7 +4,13 @@
  * at once, and the server answers everything else meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createKey, startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  client,
+  createKey,
+  startTestServer,
+  withoutEscalation,
+  type TestServer,
+} from '../helpers/server.js';
 
 describe('class schema patterns', () => {
   let server: TestServer;
@@ -13,6 +19,8 @@ describe('class schema patterns', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
+    // Schema violations are CRITICAL (T2): the writer makes more than three on purpose.
+    await withoutEscalation(server, 'schema tests: no escalation');
     owner = client(server.url, server.ownerKey);
     writer = client(
       server.url,
@@ -57,5 +65,32 @@ describe('class schema patterns', () => {
     expect(refused.json.error.code).toBe('invalid_policy');
     expect(refused.json.error.details.errors[0].path).toBe('/classes/metadata/schema');
     expect((await owner('GET', '/v1/governance/policy')).json.version).toBe(live.version);
+  });
+
+  it('takes later policy versions and writes when a class schema has an $id', async () => {
+    // Ajv keeps compiled schemas by $id: each check of a later version compiles it again.
+    const withId = (required: string[]) => ({
+      $id: 'https://schemas.example.com/assistant-metadata',
+      type: 'object',
+      required,
+    });
+    for (const [round, required] of [['a'], ['b'], ['b']].entries()) {
+      const { document } = (await owner('GET', '/v1/governance/policy')).json;
+      document.classes.metadata.schema = withId(required);
+      document.limits.listPageMax = document.limits.listPageMax === 1000 ? 999 : 1000;
+      const set = await owner('PUT', '/v1/governance/policy', {
+        body: { document, reason: `a class schema with an $id, requiring ${required}` },
+      });
+      expect(set.status, set.bytes.toString()).toBe(200);
+      const path = `/v1/artifacts/ai_assistant/metadata/with-id-${round}`;
+      const refused = await writer('PUT', path, {
+        body: { other: 1 },
+      });
+      expect(refused.status, refused.bytes.toString()).toBe(422);
+      const kept = await writer('PUT', path, {
+        body: { [required[0] as string]: 1 },
+      });
+      expect(kept.status).toBe(201);
+    }
   });
 });

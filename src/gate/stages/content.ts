@@ -5,7 +5,7 @@
  * (src/gate/detectors/). First denial wins; every threat found is reported.
  */
 import type { ValidateFunction } from 'ajv';
-import { untrustedSchemaAjv } from '../../policy/linear-regexp.js';
+import { compileGiven, untrustedSchemaAjv } from '../../policy/linear-regexp.js';
 import { ruleOf, type ClassRule } from '../../domain/policy.js';
 import { threat, type Threat } from '../../domain/decision.js';
 import type { PrincipalKind } from '../../domain/principal.js';
@@ -36,7 +36,7 @@ const compiledSchemas = new WeakMap<object, ValidateFunction>();
 function schemaValidator(schema: Record<string, unknown>): ValidateFunction {
   let validate = compiledSchemas.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = compileGiven(ajv, schema);
     compiledSchemas.set(schema, validate);
   }
   return validate;
